@@ -1,0 +1,1 @@
+export async function runIngestBench(_o: { slices: number }): Promise<string> { return "todo"; }

@@ -1,0 +1,48 @@
+import { parseArgs } from 'node:util';
+import { loadFrame } from '../../core/dicom/frame';
+import { UsageError, writeFileAtomic } from '../io';
+
+export const DECODE_HELP = `resight decode <file> [--frame N] --out <file.f32> [--json]
+  Decode one frame to modality values (after RescaleSlope/Intercept or the Modality LUT;
+  MONOCHROME1 not inverted; color as interleaved RGB) as little-endian float32, row-major.`;
+
+export async function runDecode(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { frame: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1) throw new UsageError('decode needs exactly one file');
+  if (!values.out) throw new UsageError('decode needs --out <file.f32>');
+  const frame = values.frame === undefined ? 0 : Number(values.frame);
+  if (!Number.isInteger(frame) || frame < 0) throw new UsageError(`--frame must be a non-negative integer, got '${values.frame}'`);
+  const { header, decoded, values: px } = await loadFrame(positionals[0], frame);
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  for (let i = 0; i < px.length; i++) {
+    const v = px[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+  }
+  // Float32Array is host-endian; every platform Electron ships on is little-endian.
+  writeFileAtomic(values.out, new Uint8Array(px.buffer, px.byteOffset, px.byteLength));
+  const summary = {
+    rows: decoded.rows,
+    columns: decoded.columns,
+    samplesPerPixel: decoded.samplesPerPixel,
+    photometric: decoded.photometric,
+    sourcePhotometric: decoded.sourcePhotometric,
+    transferSyntaxUid: header.transferSyntaxUid,
+    frame,
+    frames: header.frames,
+    min,
+    max,
+    mean: px.length ? sum / px.length : 0,
+    lossy: header.lossyImageCompression,
+  };
+  if (values.json) process.stdout.write(JSON.stringify(summary) + '\n');
+  else process.stdout.write(`${decoded.columns}x${decoded.rows}x${decoded.samplesPerPixel} ${decoded.photometric} min ${min} max ${max} mean ${summary.mean.toFixed(3)} -> ${values.out}\n`);
+  return 0;
+}

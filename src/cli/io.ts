@@ -1,0 +1,66 @@
+/**
+ * CLI plumbing: exit codes, JSON errors, atomic writes, a TTY progress bar.
+ * Exit 0 on success, 1 on input errors, 2 on usage errors; never a stack trace for bad input.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ResightError, toErrorInfo } from '../core/errors';
+
+export class UsageError extends Error {}
+
+export const EXIT_OK = 0;
+export const EXIT_INPUT = 1;
+export const EXIT_USAGE = 2;
+
+/** Report an error the way the contract says and return the exit code. */
+export function reportError(err: unknown, json: boolean): number {
+  if (err instanceof UsageError) {
+    if (json) process.stderr.write(JSON.stringify({ error: { code: 'USAGE', message: err.message } }) + '\n');
+    else process.stderr.write(`resight: ${err.message}\n(run 'resight --help' for usage)\n`);
+    return EXIT_USAGE;
+  }
+  const info = toErrorInfo(err);
+  if (json) process.stderr.write(JSON.stringify({ error: info }) + '\n');
+  else process.stderr.write(`resight: ${info.path ? `${info.path}: ` : ''}${info.message} [${info.code}]\n`);
+  if (!(err instanceof ResightError) && process.env.RESIGHT_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
+  return err instanceof ResightError ? EXIT_INPUT : EXIT_INPUT;
+}
+
+/** Write a file atomically: a temp file beside it, fsync, rename. Readers never see half a file. */
+export function writeFileAtomic(target: string, data: Uint8Array | string): void {
+  const dir = path.dirname(path.resolve(target));
+  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = fs.openSync(tmp, 'wx', 0o644);
+  try {
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.renameSync(tmp, target);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** A one-line progress bar on stderr, only when stderr is a terminal. */
+export function progressBar(label: string): { update(done: number, total: number, extra?: string): void; end(): void } {
+  const tty = process.stderr.isTTY === true;
+  let last = '';
+  return {
+    update(done, total, extra = '') {
+      if (!tty) return;
+      const width = 30;
+      const frac = total > 0 ? Math.min(1, done / total) : 0;
+      const filled = Math.round(frac * width);
+      const line = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${extra}`;
+      if (line !== last) process.stderr.write(`\r${line.slice(0, (process.stderr.columns ?? 100) - 1)}`);
+      last = line;
+    },
+    end() {
+      if (tty && last) process.stderr.write('\n');
+    },
+  };
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+/**
+ * `resight` command line. The contract (commands, flags, JSON shapes, exit codes) is in
+ * ARCHITECTURE.md and is what outside checks call: keep it stable.
+ */
+import { DECODE_HELP, runDecode } from './commands/decode';
+import { INFO_HELP, runInfo } from './commands/info';
+import { BENCH_HELP, runBench } from './commands/bench';
+import { EXIT_OK, EXIT_USAGE, reportError, UsageError } from './io';
+
+const HELP = `ReSight — DICOM viewer with an AI second reader (not for clinical use)
+
+Usage:
+${[INFO_HELP, DECODE_HELP, BENCH_HELP].map((h) => '  ' + h.replace(/\n/g, '\n  ')).join('\n\n')}
+
+  resight analyze | explain | serve   (arrive with the inference, explain and viewer work)
+
+Exit codes: 0 success, 1 input error (JSON on stderr with --json), 2 usage error.`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  info: runInfo,
+  decode: runDecode,
+  bench: runBench,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const json = rest.includes('--json') || argv.includes('--json');
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(HELP + '\n');
+    return cmd ? EXIT_OK : EXIT_USAGE;
+  }
+  const run = COMMANDS[cmd];
+  try {
+    if (!run) {
+      const planned = ['analyze', 'explain', 'serve'].includes(cmd);
+      throw new UsageError(planned ? `'${cmd}' is not yet implemented in this build` : `unknown command '${cmd}'`);
+    }
+    return await run(rest);
+  } catch (err) {
+    // parseArgs throws TypeErrors with codes for unknown/invalid options: those are usage errors.
+    const code = (err as { code?: string })?.code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) return reportError(new UsageError((err as Error).message), json);
+    return reportError(err, json);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.exitCode = reportError(err, false);
+    },
+  );
+}

@@ -1,0 +1,275 @@
+/**
+ * DataSet -> InstanceHeader: the typed, JSON-safe summary of one file that scanning, series
+ * assembly and the UI work from. Text is decoded with the file's SpecificCharacterSet
+ * (dicom-parser itself assumes ASCII).
+ */
+import type { DataSet, Element } from 'dicom-parser';
+import type { FrameInfo, InstanceHeader, RescaleInfo, Vec3, WindowInfo } from '../../shared/dicom';
+import { decodeDicomText, isDefaultCharset, parseSpecificCharacterSet } from './charset';
+import type { ParsedDicom } from './parse';
+import { pixelDataElement } from './parse';
+import { lookupTransferSyntax } from './transfer-syntax';
+
+export const TAG = {
+  SpecificCharacterSet: 'x00080005',
+  ImageType: 'x00080008',
+  SOPClassUID: 'x00080016',
+  SOPInstanceUID: 'x00080018',
+  StudyDate: 'x00080020',
+  StudyTime: 'x00080030',
+  AccessionNumber: 'x00080050',
+  Modality: 'x00080060',
+  StudyDescription: 'x00081030',
+  SeriesDescription: 'x0008103e',
+  PatientName: 'x00100010',
+  PatientID: 'x00100020',
+  PatientBirthDate: 'x00100030',
+  PatientSex: 'x00100040',
+  BodyPartExamined: 'x00180015',
+  SliceThickness: 'x00180050',
+  SpacingBetweenSlices: 'x00180088',
+  StudyInstanceUID: 'x0020000d',
+  SeriesInstanceUID: 'x0020000e',
+  StudyID: 'x00200010',
+  SeriesNumber: 'x00200011',
+  AcquisitionNumber: 'x00200012',
+  InstanceNumber: 'x00200013',
+  ImagePositionPatient: 'x00200032',
+  ImageOrientationPatient: 'x00200037',
+  FrameOfReferenceUID: 'x00200052',
+  SamplesPerPixel: 'x00280002',
+  PhotometricInterpretation: 'x00280004',
+  PlanarConfiguration: 'x00280006',
+  NumberOfFrames: 'x00280008',
+  Rows: 'x00280010',
+  Columns: 'x00280011',
+  PixelSpacing: 'x00280030',
+  BitsAllocated: 'x00280100',
+  BitsStored: 'x00280101',
+  HighBit: 'x00280102',
+  PixelRepresentation: 'x00280103',
+  PixelPaddingValue: 'x00280120',
+  PixelPaddingRangeLimit: 'x00280121',
+  WindowCenter: 'x00281050',
+  WindowWidth: 'x00281051',
+  RescaleIntercept: 'x00281052',
+  RescaleSlope: 'x00281053',
+  RescaleType: 'x00281054',
+  WindowCenterWidthExplanation: 'x00281055',
+  LossyImageCompression: 'x00282110',
+  ModalityLUTSequence: 'x00283000',
+  SharedFunctionalGroups: 'x52009229',
+  PerFrameFunctionalGroups: 'x52009230',
+  PixelMeasuresSequence: 'x00289110',
+  PlanePositionSequence: 'x00209113',
+  PlaneOrientationSequence: 'x00209116',
+  PixelValueTransformationSequence: 'x00289145',
+  FrameVOILUTSequence: 'x00289132',
+} as const;
+
+/** Numbers from a multi-valued DS/IS element ("1.5\\2.0"), skipping empty or malformed values. */
+export function numbers(ds: DataSet, tag: string): number[] | undefined {
+  const el = ds.elements[tag];
+  if (!el || el.length === 0) return undefined;
+  const raw = ds.string(tag);
+  if (raw === undefined) return undefined;
+  const out = raw
+    .split('\\')
+    .map((s) => Number.parseFloat(s.trim()))
+    .filter((n) => Number.isFinite(n));
+  return out.length ? out : undefined;
+}
+
+function num(ds: DataSet, tag: string): number | undefined {
+  return numbers(ds, tag)?.[0];
+}
+
+function us(ds: DataSet, tag: string): number | undefined {
+  const el = ds.elements[tag];
+  if (!el || el.length < 2) return undefined;
+  return ds.uint16(tag);
+}
+
+/** US or SS depending on PixelRepresentation (PixelPaddingValue has VR US or SS). */
+function usOrSs(ds: DataSet, tag: string, signed: boolean): number | undefined {
+  const el = ds.elements[tag];
+  if (!el || el.length < 2) return undefined;
+  return signed ? ds.int16(tag) : ds.uint16(tag);
+}
+
+function str(ds: DataSet, tag: string): string | undefined {
+  const v = ds.string(tag);
+  return v === undefined || v === '' ? undefined : v.replace(/\0/g, '').trim() || undefined;
+}
+
+function seqItem(ds: DataSet | undefined, tag: string, index = 0): DataSet | undefined {
+  const el: Element | undefined = ds?.elements[tag];
+  return el?.items?.[index]?.dataSet;
+}
+
+/** Decode text with the data set's character set (fast path for ASCII-compatible defaults). */
+export function textOf(ds: DataSet, tag: string, charsets: readonly string[]): string | undefined {
+  const el = ds.elements[tag];
+  if (!el || el.length === 0) return undefined;
+  if (isDefaultCharset(charsets)) return str(ds, tag);
+  const bytes = (ds.byteArray as Uint8Array).subarray(el.dataOffset, el.dataOffset + el.length);
+  const text = decodeDicomText(bytes, charsets, el.vr ?? 'LO').replace(/\0/g, '').trim();
+  return text || undefined;
+}
+
+function vec3(v: number[] | undefined): Vec3 | undefined {
+  return v && v.length >= 3 ? [v[0], v[1], v[2]] : undefined;
+}
+
+function orientation(v: number[] | undefined): number[] | undefined {
+  return v && v.length >= 6 ? v.slice(0, 6) : undefined;
+}
+
+function spacing(v: number[] | undefined): [number, number] | undefined {
+  return v && v.length >= 2 && v[0] > 0 && v[1] > 0 ? [v[0], v[1]] : undefined;
+}
+
+function rescaleFrom(ds: DataSet | undefined): RescaleInfo | undefined {
+  if (!ds) return undefined;
+  const intercept = num(ds, TAG.RescaleIntercept);
+  const slope = num(ds, TAG.RescaleSlope);
+  if (intercept === undefined && slope === undefined) return undefined;
+  const r: RescaleInfo = { slope: slope ?? 1, intercept: intercept ?? 0 };
+  const type = str(ds, TAG.RescaleType);
+  if (type) r.type = type;
+  return r;
+}
+
+function windowsFrom(ds: DataSet | undefined): WindowInfo[] {
+  if (!ds) return [];
+  const centers = numbers(ds, TAG.WindowCenter) ?? [];
+  const widths = numbers(ds, TAG.WindowWidth) ?? [];
+  const explanations = (ds.string(TAG.WindowCenterWidthExplanation) ?? '').split('\\');
+  const out: WindowInfo[] = [];
+  for (let i = 0; i < Math.min(centers.length, widths.length); i++) {
+    if (!(widths[i] >= 1)) continue;
+    const w: WindowInfo = { center: centers[i], width: widths[i] };
+    const ex = explanations[i]?.trim();
+    if (ex) w.explanation = ex;
+    out.push(w);
+  }
+  return out;
+}
+
+/** Merge shared and per-frame functional groups into one FrameInfo per frame. */
+function functionalGroups(ds: DataSet, frames: number): FrameInfo[] | undefined {
+  const shared = seqItem(ds, TAG.SharedFunctionalGroups);
+  const perFrameEl = ds.elements[TAG.PerFrameFunctionalGroups];
+  if (!shared && !perFrameEl?.items) return undefined;
+  const out: FrameInfo[] = [];
+  for (let f = 0; f < frames; f++) {
+    const own = perFrameEl?.items?.[f]?.dataSet;
+    const pick = (seq: string) => seqItem(own, seq) ?? seqItem(shared, seq);
+    const info: FrameInfo = {};
+    const posDs = pick(TAG.PlanePositionSequence);
+    const pos = posDs ? vec3(numbers(posDs, TAG.ImagePositionPatient)) : undefined;
+    if (pos) info.imagePositionPatient = pos;
+    const ori = pick(TAG.PlaneOrientationSequence);
+    const iop = ori ? orientation(numbers(ori, TAG.ImageOrientationPatient)) : undefined;
+    if (iop) info.imageOrientationPatient = iop;
+    const meas = pick(TAG.PixelMeasuresSequence);
+    if (meas) {
+      const ps = spacing(numbers(meas, TAG.PixelSpacing));
+      if (ps) info.pixelSpacing = ps;
+      const th = num(meas, TAG.SliceThickness);
+      if (th !== undefined) info.sliceThickness = th;
+    }
+    const rescale = rescaleFrom(pick(TAG.PixelValueTransformationSequence));
+    if (rescale) info.rescale = rescale;
+    const win = windowsFrom(pick(TAG.FrameVOILUTSequence))[0];
+    if (win) info.window = win;
+    out.push(info);
+  }
+  return out;
+}
+
+/** Build the InstanceHeader for a parsed file (header-only or full parse). */
+export function instanceHeader(parsed: ParsedDicom, path: string): InstanceHeader {
+  const ds = parsed.dataSet;
+  const charset = parseSpecificCharacterSet(ds.string(TAG.SpecificCharacterSet));
+  const text = (tag: string) => textOf(ds, tag, charset);
+  const warnings = [...parsed.warnings];
+  const pixelRepresentation = us(ds, TAG.PixelRepresentation) ?? 0;
+  const bitsAllocated = us(ds, TAG.BitsAllocated) ?? 0;
+  const bitsStored = us(ds, TAG.BitsStored) ?? bitsAllocated;
+  const frames = Math.max(1, Math.trunc(num(ds, TAG.NumberOfFrames) ?? 1));
+  const modality = str(ds, TAG.Modality) ?? 'OT';
+  const perFrame = frames > 1 || ds.elements[TAG.SharedFunctionalGroups] ? functionalGroups(ds, frames) : undefined;
+  const first = perFrame?.[0];
+
+  let rescale = rescaleFrom(ds) ?? first?.rescale ?? { slope: 1, intercept: 0 };
+  if (modality === 'CT' && !rescale.type) rescale = { ...rescale, type: 'HU' };
+  let windows = windowsFrom(ds);
+  if (!windows.length && first?.window) windows = [first.window];
+
+  const ts = parsed.transferSyntaxUid;
+  const lossyTag = str(ds, TAG.LossyImageCompression) === '01';
+  const header: InstanceHeader = {
+    path,
+    sopClassUid: str(ds, TAG.SOPClassUID) ?? '',
+    sopInstanceUid: str(ds, TAG.SOPInstanceUID) ?? '',
+    studyInstanceUid: str(ds, TAG.StudyInstanceUID) ?? '',
+    seriesInstanceUid: str(ds, TAG.SeriesInstanceUID) ?? '',
+    transferSyntaxUid: ts,
+    patient: { name: text(TAG.PatientName) ?? '', id: text(TAG.PatientID) ?? '' },
+    study: {},
+    series: { modality },
+    imageType: (str(ds, TAG.ImageType) ?? '').split('\\').filter(Boolean),
+    hasPixelData: pixelDataElement(ds) !== undefined,
+    rows: us(ds, TAG.Rows) ?? 0,
+    columns: us(ds, TAG.Columns) ?? 0,
+    frames,
+    samplesPerPixel: us(ds, TAG.SamplesPerPixel) ?? 1,
+    photometric: str(ds, TAG.PhotometricInterpretation) ?? 'MONOCHROME2',
+    bitsAllocated,
+    bitsStored,
+    highBit: us(ds, TAG.HighBit) ?? bitsStored - 1,
+    pixelRepresentation,
+    planarConfiguration: us(ds, TAG.PlanarConfiguration) ?? 0,
+    rescale,
+    windows,
+    lossyImageCompression: lossyTag || (lookupTransferSyntax(ts)?.lossy ?? false),
+    charset,
+    warnings,
+  };
+  const opt = <K extends keyof InstanceHeader>(key: K, value: InstanceHeader[K] | undefined) => {
+    if (value !== undefined) header[key] = value;
+  };
+  const birth = str(ds, TAG.PatientBirthDate);
+  if (birth) header.patient.birthDate = birth;
+  const sex = str(ds, TAG.PatientSex);
+  if (sex) header.patient.sex = sex;
+  const study = header.study;
+  const setIf = (obj: Record<string, unknown>, key: string, v: unknown) => {
+    if (v !== undefined) obj[key] = v;
+  };
+  setIf(study, 'date', str(ds, TAG.StudyDate));
+  setIf(study, 'time', str(ds, TAG.StudyTime));
+  setIf(study, 'description', text(TAG.StudyDescription));
+  setIf(study, 'accessionNumber', text(TAG.AccessionNumber));
+  setIf(study, 'id', text(TAG.StudyID));
+  setIf(header.series, 'number', num(ds, TAG.SeriesNumber));
+  setIf(header.series, 'description', text(TAG.SeriesDescription));
+  setIf(header.series, 'bodyPart', str(ds, TAG.BodyPartExamined));
+  opt('frameOfReferenceUid', str(ds, TAG.FrameOfReferenceUID));
+  opt('instanceNumber', num(ds, TAG.InstanceNumber));
+  opt('acquisitionNumber', num(ds, TAG.AcquisitionNumber));
+  opt('pixelSpacing', spacing(numbers(ds, TAG.PixelSpacing)) ?? first?.pixelSpacing);
+  opt('sliceThickness', num(ds, TAG.SliceThickness) ?? first?.sliceThickness);
+  opt('spacingBetweenSlices', num(ds, TAG.SpacingBetweenSlices));
+  opt('imagePositionPatient', vec3(numbers(ds, TAG.ImagePositionPatient)) ?? first?.imagePositionPatient);
+  opt('imageOrientationPatient', orientation(numbers(ds, TAG.ImageOrientationPatient)) ?? first?.imageOrientationPatient);
+  const signed = pixelRepresentation === 1;
+  opt('pixelPaddingValue', usOrSs(ds, TAG.PixelPaddingValue, signed));
+  opt('pixelPaddingRangeLimit', usOrSs(ds, TAG.PixelPaddingRangeLimit, signed));
+  if (perFrame) header.perFrame = perFrame;
+  if (header.lossyImageCompression && !lossyTag && lookupTransferSyntax(ts)?.lossy) {
+    warnings.push('lossy transfer syntax');
+  }
+  return header;
+}

@@ -1,0 +1,186 @@
+/**
+ * Turning bytes into a dicom-parser DataSet, robustly.
+ *
+ * dicom-parser does the element walking; this module adds what a viewer facing arbitrary files
+ * needs on top of it: raw data sets without preamble/DICM (transfer syntax sniffed from the
+ * first element), header-only reads that stop before Pixel Data, bounds checks (dicom-parser
+ * silently accepts lengths that point past the end of the buffer), deflate via node:zlib, and
+ * typed errors that name the file and the problem.
+ */
+import * as zlib from 'node:zlib';
+import * as dicomParser from 'dicom-parser';
+import type { DataSet, Element } from 'dicom-parser';
+import { ResightError } from '../errors';
+import {
+  DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
+  EXPLICIT_VR_BIG_ENDIAN,
+  EXPLICIT_VR_LITTLE_ENDIAN,
+  IMPLICIT_VR_LITTLE_ENDIAN,
+} from './transfer-syntax';
+
+export const PIXEL_DATA_TAG = 'x7fe00010';
+const FLOAT_PIXEL_DATA_TAG = 'x7fe00008';
+const DOUBLE_PIXEL_DATA_TAG = 'x7fe00009';
+
+export interface ParsedDicom {
+  dataSet: DataSet;
+  /** The bytes the data set indexes into (the inflated stream for deflated files). */
+  bytes: Uint8Array;
+  transferSyntaxUid: string;
+  /** False when the file had no preamble/DICM and was read as a raw data set. */
+  part10: boolean;
+  /** True when parsing stopped at Pixel Data (header-only read). */
+  headerOnly: boolean;
+  warnings: string[];
+}
+
+export interface ParseOptions {
+  /** Stop at (7FE0,0010) without reading the pixel data value. */
+  untilPixelData?: boolean;
+  /** The buffer is a prefix of a longer file (header-only reads): overruns mean "read more". */
+  partial?: boolean;
+}
+
+/** Thrown when a partial (prefix) buffer ends before the header does; callers read more. */
+export class NeedMoreBytes extends Error {
+  constructor() {
+    super('header extends past the bytes read so far');
+  }
+}
+
+const VRS = new Set([
+  'AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FL', 'FD', 'IS', 'LO', 'LT', 'OB', 'OD', 'OF', 'OL', 'OV',
+  'OW', 'PN', 'SH', 'SL', 'SQ', 'SS', 'ST', 'SV', 'TM', 'UC', 'UI', 'UL', 'UN', 'UR', 'US', 'UT', 'UV',
+]);
+
+function hasDicmPrefix(bytes: Uint8Array): boolean {
+  return bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
+}
+
+/**
+ * Guess the transfer syntax of a raw data set (no File Meta) from its first element, as DCMTK
+ * and pydicom do: a plausible VR at offset 4 means explicit VR; a group number that only reads
+ * sensibly big-endian means big endian. Returns undefined when the bytes do not look like DICOM.
+ */
+export function sniffRawTransferSyntax(bytes: Uint8Array): string | undefined {
+  if (bytes.length < 8) return undefined;
+  const groupLE = bytes[0] | (bytes[1] << 8);
+  const groupBE = (bytes[0] << 8) | bytes[1];
+  const vr = String.fromCharCode(bytes[4], bytes[5]);
+  const plausibleGroup = (g: number) => g === 0x0002 || g === 0x0008 || (g > 0x0000 && g <= 0x0028 && g % 2 === 0);
+  if (plausibleGroup(groupLE)) return VRS.has(vr) ? EXPLICIT_VR_LITTLE_ENDIAN : IMPLICIT_VR_LITTLE_ENDIAN;
+  if (plausibleGroup(groupBE) && VRS.has(vr)) return EXPLICIT_VR_BIG_ENDIAN;
+  return undefined;
+}
+
+function describeThrown(err: unknown): string {
+  // dicom-parser throws strings, Errors, or {exception, dataSet} objects.
+  if (err && typeof err === 'object' && 'exception' in err) return describeThrown((err as { exception: unknown }).exception);
+  if (typeof err === 'string') return err.replace(/^dicomParser\.?/, '');
+  if (err instanceof Error) return err.message.replace(/^dicomParser\.?/, '');
+  return String(err);
+}
+
+const tagLabel = (tag: string) => `(${tag.slice(1, 5).toUpperCase()},${tag.slice(5).toUpperCase()})`;
+
+/**
+ * dicom-parser seeks past elements whose length points beyond the buffer without complaint.
+ * Walk the tree and report the first such element (or NeedMoreBytes for prefix reads).
+ */
+function checkBounds(dataSet: DataSet, size: number, partial: boolean, depth = 0): void {
+  if (depth > 64) throw new ResightError('PARSE_FAILED', 'sequences nested deeper than 64 levels');
+  for (const tag in dataSet.elements) {
+    const el: Element = dataSet.elements[tag];
+    if (el.hadUndefinedLength && !el.items && !el.fragments && el.tag !== PIXEL_DATA_TAG) continue;
+    const end = el.dataOffset + (el.length === 0xffffffff ? 0 : el.length);
+    if (end > size || el.dataOffset > size) {
+      if (partial) throw new NeedMoreBytes();
+      throw new ResightError(
+        'FILE_TRUNCATED',
+        `element ${tagLabel(el.tag)} of length ${el.length} at offset ${el.dataOffset} extends past the end of the data (${size} bytes)`,
+      );
+    }
+    if (el.items) for (const item of el.items) if (item.dataSet) checkBounds(item.dataSet, size, partial, depth + 1);
+  }
+}
+
+function inflater(bytes: Uint8Array, position: number): Uint8Array {
+  let inflated: Buffer;
+  try {
+    inflated = zlib.inflateRawSync(bytes.subarray(position));
+  } catch (err) {
+    throw new ResightError('PARSE_FAILED', `deflated data set could not be inflated: ${describeThrown(err)}`);
+  }
+  const out = new Uint8Array(position + inflated.length);
+  out.set(bytes.subarray(0, position), 0);
+  out.set(inflated, position);
+  return out;
+}
+
+/**
+ * Parse bytes into a DataSet. `path` is only used to name the file in errors.
+ * Throws ResightError (NOT_DICOM, FILE_TRUNCATED, PARSE_FAILED) or NeedMoreBytes for partial reads.
+ */
+export function parseDicomBytes(bytes: Uint8Array, path: string, options: ParseOptions = {}): ParsedDicom {
+  if (bytes.length === 0) throw new ResightError('FILE_EMPTY', 'file is empty (0 bytes)', { path });
+  const part10 = hasDicmPrefix(bytes);
+  let rawTs: string | undefined;
+  if (!part10) {
+    rawTs = sniffRawTransferSyntax(bytes);
+    if (!rawTs) {
+      throw new ResightError('NOT_DICOM', 'no DICM prefix at offset 128 and the first bytes are not a DICOM data set', { path });
+    }
+  }
+  const warnings: string[] = [];
+  if (!part10) warnings.push('no preamble/DICM prefix: read as a raw data set');
+  const parseOpts: Record<string, unknown> = { inflater };
+  if (options.untilPixelData) parseOpts.untilTag = PIXEL_DATA_TAG;
+  if (rawTs) parseOpts.TransferSyntaxUID = rawTs;
+
+  let dataSet: DataSet;
+  try {
+    dataSet = dicomParser.parseDicom(bytes, parseOpts);
+  } catch (err) {
+    if (err instanceof ResightError) throw err.withPath(path);
+    if (options.partial) throw new NeedMoreBytes();
+    const msg = describeThrown(err);
+    // A DICM file whose meta header lacks (0002,0010): try again as a raw data set after the meta.
+    if (/missing required meta header attribute 0002,0010/.test(msg)) {
+      throw new ResightError('PARSE_FAILED', 'File Meta Information has no Transfer Syntax UID (0002,0010)', { path });
+    }
+    const truncated = /overread|overrun|beyond|end of|eof/i.test(msg);
+    throw new ResightError(truncated ? 'FILE_TRUNCATED' : 'PARSE_FAILED', msg, { path, cause: err });
+  }
+  const ts = (rawTs ?? dataSet.string('x00020010') ?? '').replace(/\0/g, '').trim();
+  const isDeflated = ts === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN;
+  // For deflated files the data set indexes into the inflated copy, which dicom-parser keeps.
+  const indexed = (isDeflated ? (dataSet.byteArray as Uint8Array) : bytes) ?? bytes;
+  try {
+    checkBounds(dataSet, indexed.length, options.partial === true && !isDeflated);
+  } catch (err) {
+    if (err instanceof ResightError) throw err.withPath(path);
+    throw err;
+  }
+  if (options.partial && options.untilPixelData && !dataSet.elements[PIXEL_DATA_TAG]) {
+    // The prefix ended before Pixel Data (or there is none): only the whole file can tell.
+    throw new NeedMoreBytes();
+  }
+  for (const w of dataSet.warnings ?? []) warnings.push(describeThrown(w));
+  const hasImageLikeContent = Object.keys(dataSet.elements).some((t) => t >= 'x00080000');
+  if (!hasImageLikeContent) {
+    throw new ResightError('NOT_DICOM', 'no DICOM data elements beyond the file meta header', { path });
+  }
+  return {
+    dataSet,
+    bytes: indexed,
+    transferSyntaxUid: ts || IMPLICIT_VR_LITTLE_ENDIAN,
+    part10,
+    headerOnly: options.untilPixelData === true,
+    warnings,
+  };
+}
+
+/** The pixel data element (integer, float or double), if any. */
+export function pixelDataElement(dataSet: DataSet): Element | undefined {
+  return dataSet.elements[PIXEL_DATA_TAG] ?? dataSet.elements[FLOAT_PIXEL_DATA_TAG] ?? dataSet.elements[DOUBLE_PIXEL_DATA_TAG];
+}

@@ -1,0 +1,122 @@
+/**
+ * Locating one frame's bytes inside Pixel Data, native or encapsulated.
+ *
+ * Encapsulated frames are found from the Basic Offset Table when it is usable, else one
+ * fragment per frame when the counts match, else by codestream start markers (JPEG SOI,
+ * JPEG 2000 SOC) at fragment starts, which handles the common "fragmented, empty BOT" case
+ * without relying on the BOT (or on Extended Offset Tables) at all.
+ */
+import type { Element, Fragment } from 'dicom-parser';
+import { ResightError } from '../errors';
+import type { ParsedDicom } from './parse';
+import { pixelDataElement } from './parse';
+
+export interface PixelLayout {
+  rows: number;
+  columns: number;
+  samplesPerPixel: number;
+  bitsAllocated: number;
+  frames: number;
+}
+
+/** Bytes (or bits, for 1-bit data) one native frame occupies. */
+export function nativeFrameBits(l: PixelLayout): number {
+  return l.rows * l.columns * l.samplesPerPixel * l.bitsAllocated;
+}
+
+export function requirePixelData(parsed: ParsedDicom): Element {
+  const el = pixelDataElement(parsed.dataSet);
+  if (!el) throw new ResightError('NO_PIXEL_DATA', 'the object has no Pixel Data');
+  return el;
+}
+
+/** Native frame: a view into the file bytes (1-bit data: the byte range covering the frame). */
+export function nativeFrame(parsed: ParsedDicom, layout: PixelLayout, frame: number): { bytes: Uint8Array; bitOffset: number } {
+  const el = requirePixelData(parsed);
+  const bits = nativeFrameBits(layout);
+  const startBit = bits * frame;
+  const endBit = startBit + bits;
+  const available = Math.min(el.length, parsed.bytes.length - el.dataOffset);
+  if (el.length === 0xffffffff || endBit > available * 8) {
+    const need = Math.ceil((bits * layout.frames) / 8);
+    throw new ResightError(
+      'PIXEL_DATA_TRUNCATED',
+      `native pixel data too short: ${layout.frames} frame(s) of ${layout.columns}x${layout.rows}x${layout.samplesPerPixel} at ${layout.bitsAllocated} bits need ${need} bytes, ${Math.max(0, available)} present`,
+    );
+  }
+  const startByte = el.dataOffset + Math.floor(startBit / 8);
+  const endByte = el.dataOffset + Math.ceil(endBit / 8);
+  return { bytes: parsed.bytes.subarray(startByte, endByte), bitOffset: startBit % 8 };
+}
+
+function fragmentBytes(parsed: ParsedDicom, f: Fragment): Uint8Array {
+  return parsed.bytes.subarray(f.position, f.position + f.length);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function startsCodestream(b: Uint8Array): boolean {
+  // JPEG / JPEG-LS / lossless: SOI FFD8. JPEG 2000 / HTJ2K: SOC FF4F, or a JP2 box signature.
+  if (b.length >= 2 && b[0] === 0xff && (b[1] === 0xd8 || b[1] === 0x4f)) return true;
+  return b.length >= 12 && b[4] === 0x6a && b[5] === 0x50 && b[6] === 0x20 && b[7] === 0x20;
+}
+
+/** Group fragment indices into frames. */
+export function frameFragments(parsed: ParsedDicom, el: Element, frames: number, rle: boolean): number[][] {
+  const fragments = el.fragments ?? [];
+  if (!fragments.length) throw new ResightError('PIXEL_DATA_TRUNCATED', 'encapsulated pixel data has no fragments');
+  const bot = el.basicOffsetTable ?? [];
+  if (bot.length === frames && bot.every((v, i) => i === 0 || v > bot[i - 1])) {
+    const groups: number[][] = bot.map(() => []);
+    fragments.forEach((f, idx) => {
+      let frame = 0;
+      while (frame + 1 < bot.length && f.offset >= bot[frame + 1]) frame++;
+      groups[frame].push(idx);
+    });
+    if (groups.every((g) => g.length)) return groups;
+  }
+  if (frames === 1) return [fragments.map((_, i) => i)];
+  if (fragments.length === frames || rle) {
+    if (fragments.length < frames) {
+      throw new ResightError('PIXEL_DATA_TRUNCATED', `encapsulated pixel data has ${fragments.length} fragments for ${frames} frames`);
+    }
+    return fragments.slice(0, frames).map((_, i) => [i]);
+  }
+  const groups: number[][] = [];
+  fragments.forEach((f, idx) => {
+    if (!groups.length || startsCodestream(fragmentBytes(parsed, f))) groups.push([idx]);
+    else groups[groups.length - 1].push(idx);
+  });
+  if (groups.length < frames) {
+    throw new ResightError('PIXEL_DATA_TRUNCATED', `found ${groups.length} codestreams in ${fragments.length} fragments, expected ${frames} frames`);
+  }
+  return groups.slice(0, frames);
+}
+
+/** The compressed bytes of one encapsulated frame. */
+export function encapsulatedFrame(parsed: ParsedDicom, frames: number, frame: number, rle: boolean): Uint8Array {
+  const el = requirePixelData(parsed);
+  if (!el.encapsulatedPixelData && !el.fragments) {
+    throw new ResightError('PARSE_FAILED', 'transfer syntax is encapsulated but Pixel Data is not (defined length, no fragments)');
+  }
+  // dicom-parser only warns when the fragments run into the end of the file: a file cut short.
+  if ((parsed.dataSet.warnings ?? []).some((w) => /x7fe00010 missing sequence delimiter/.test(String(w)))) {
+    throw new ResightError(
+      'PIXEL_DATA_TRUNCATED',
+      'encapsulated Pixel Data ends without its Sequence Delimitation Item: the file was cut short',
+    );
+  }
+  const groups = frameFragments(parsed, el, frames, rle);
+  const fragments = el.fragments ?? [];
+  return concat(groups[frame].map((i) => fragmentBytes(parsed, fragments[i])));
+}

@@ -1,0 +1,77 @@
+/**
+ * Reading DICOM files from disk: header-only (a prefix of the file, grown on demand) and whole.
+ * Files are opened read-only and never written; every failure becomes a ResightError naming
+ * the file.
+ */
+import * as fs from 'node:fs';
+import { ResightError } from '../errors';
+import type { ParsedDicom } from './parse';
+import { NeedMoreBytes, parseDicomBytes } from './parse';
+
+/** Most headers fit here; larger ones (big private blocks, functional groups) trigger a full read. */
+const HEADER_PREFIX_BYTES = 32 * 1024;
+
+function fsError(err: unknown, path: string): ResightError {
+  const e = err as NodeJS.ErrnoException;
+  const why = e?.code === 'ENOENT' ? 'file not found' : e?.code === 'EACCES' ? 'permission denied' : e?.code === 'EISDIR' ? 'is a directory' : (e?.message ?? String(err));
+  return new ResightError('FILE_UNREADABLE', why, { path, cause: err });
+}
+
+function readPrefix(fd: number, length: number): Uint8Array {
+  const buf = Buffer.allocUnsafe(length);
+  let off = 0;
+  while (off < length) {
+    const n = fs.readSync(fd, buf, off, length - off, off);
+    if (n === 0) break;
+    off += n;
+  }
+  // A plain Uint8Array view: Buffer#slice does not copy, which surprises typed-array code.
+  return new Uint8Array(buf.buffer, buf.byteOffset, off);
+}
+
+/** Read and parse a whole file. */
+export function readDicomFile(path: string): ParsedDicom {
+  let bytes: Uint8Array;
+  try {
+    const buf = fs.readFileSync(path);
+    bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+  } catch (err) {
+    throw fsError(err, path);
+  }
+  return parseDicomBytes(bytes, path);
+}
+
+/**
+ * Read only as much of the file as the header needs (stops before Pixel Data). Falls back to
+ * the whole file when the header is longer than the first read or the prefix cannot be parsed
+ * on its own (deflated data sets, no Pixel Data at all).
+ */
+export function readDicomHeader(path: string): ParsedDicom & { fileSize: number } {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch (err) {
+    throw fsError(err, path);
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size === 0) throw new ResightError('FILE_EMPTY', 'file is empty (0 bytes)', { path });
+    if (size > HEADER_PREFIX_BYTES) {
+      const prefix = readPrefix(fd, HEADER_PREFIX_BYTES);
+      try {
+        return { ...parseDicomBytes(prefix, path, { untilPixelData: true, partial: true }), fileSize: size };
+      } catch (err) {
+        // NOT_DICOM is decided by the first bytes alone; anything else may be the prefix's fault.
+        if (err instanceof ResightError && err.code === 'NOT_DICOM') throw err;
+        if (!(err instanceof NeedMoreBytes) && !(err instanceof ResightError)) throw err;
+      }
+    }
+    const whole = readPrefix(fd, size);
+    return { ...parseDicomBytes(whole, path, { untilPixelData: true }), fileSize: size };
+  } catch (err) {
+    if (err instanceof ResightError || err instanceof NeedMoreBytes) throw err;
+    throw fsError(err, path);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

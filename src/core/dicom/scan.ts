@@ -1,0 +1,173 @@
+/**
+ * Scanning: paths (files, folders, DICOMDIRs) -> headers -> Patient > Study > Series.
+ *
+ * Headers only: Pixel Data is never read here. Every file that is not used is listed with its
+ * reason (not DICOM, truncated, no image, ...); one bad file never stops a study from opening.
+ * Nothing is written anywhere.
+ */
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
+import type { FileError, InstanceHeader, ScanProgress, ScanResult } from '../../shared/dicom';
+import { ResightError, toErrorInfo } from '../errors';
+import { instanceHeader } from './header';
+import { readDicomFile, readDicomHeader } from './read';
+import type { AssembledStudy } from './series';
+import { assembleStudies } from './series';
+
+export const MEDIA_STORAGE_DIRECTORY_SOP_CLASS = '1.2.840.10008.1.3.10';
+
+export interface ScanOptions {
+  onProgress?: (p: ScanProgress) => void;
+  /** Minimum interval between progress events, ms (the last event is always sent). */
+  progressIntervalMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ScanOutput extends ScanResult {
+  studies: AssembledStudy[];
+  headers: InstanceHeader[];
+}
+
+/** Expand paths into files (folders recursively, sorted for a stable order). */
+export function listFiles(paths: readonly string[]): { files: string[]; errors: FileError[] } {
+  const files: string[] = [];
+  const errors: FileError[] = [];
+  const seen = new Set<string>();
+  const visit = (p: string, depth: number) => {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(p);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      errors.push({ path: p, code: 'FILE_UNREADABLE', message: e.code === 'ENOENT' ? 'file not found' : e.message });
+      return;
+    }
+    if (st.isDirectory()) {
+      if (depth > 32) return;
+      let entries: string[];
+      try {
+        entries = fs.readdirSync(p).sort();
+      } catch (err) {
+        errors.push({ path: p, code: 'FILE_UNREADABLE', message: (err as Error).message });
+        return;
+      }
+      for (const name of entries) visit(nodePath.join(p, name), depth + 1);
+    } else if (st.isFile()) {
+      const abs = nodePath.resolve(p);
+      if (!seen.has(abs)) {
+        seen.add(abs);
+        files.push(p);
+      }
+    }
+  };
+  for (const p of paths) visit(p, 0);
+  return { files, errors };
+}
+
+/**
+ * Resolve a DICOMDIR's ReferencedFileIDs to paths. Components are matched case-insensitively,
+ * because media written on one OS are routinely read on another.
+ */
+export function dicomdirReferences(dicomdirPath: string): string[] {
+  const parsed = readDicomFile(dicomdirPath);
+  const seq = parsed.dataSet.elements['x00041220'];
+  const base = nodePath.dirname(dicomdirPath);
+  const out: string[] = [];
+  for (const item of seq?.items ?? []) {
+    const id = item.dataSet?.string('x00041500');
+    if (!id) continue;
+    const parts = id.split('\\').map((s) => s.trim()).filter(Boolean);
+    let cur = base;
+    for (const part of parts) {
+      const direct = nodePath.join(cur, part);
+      if (fs.existsSync(direct)) {
+        cur = direct;
+        continue;
+      }
+      let match: string | undefined;
+      try {
+        match = fs.readdirSync(cur).find((n) => n.toLowerCase() === part.toLowerCase());
+      } catch {
+        match = undefined;
+      }
+      cur = nodePath.join(cur, match ?? part);
+    }
+    out.push(cur);
+  }
+  return out;
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Read one file's header, classifying it. Returns a header or the reason it is not used. */
+export function scanFile(path: string): InstanceHeader | FileError {
+  try {
+    const parsed = readDicomHeader(path);
+    const header = instanceHeader(parsed, path);
+    if (header.sopClassUid === MEDIA_STORAGE_DIRECTORY_SOP_CLASS) {
+      return { path, code: 'DICOMDIR', message: 'DICOMDIR index (its referenced files are scanned)' };
+    }
+    if (!header.hasPixelData) {
+      return { path, code: 'NO_PIXEL_DATA', message: `no image in this object (SOP Class ${header.sopClassUid || 'unknown'})` };
+    }
+    if (!header.rows || !header.columns || !header.bitsAllocated) {
+      return { path, code: 'PARSE_FAILED', message: 'image attributes missing (Rows/Columns/BitsAllocated)' };
+    }
+    if (!header.seriesInstanceUid || !header.studyInstanceUid) {
+      header.warnings.push('missing Study/Series Instance UID: grouped under a placeholder');
+    }
+    return header;
+  } catch (err) {
+    const info = toErrorInfo(err, path);
+    return { ...info, path };
+  }
+}
+
+/** Scan paths into studies. Cancellable through `signal` (rejects with AbortError). */
+export async function scanPaths(paths: readonly string[], options: ScanOptions = {}): Promise<ScanOutput> {
+  const { files, errors } = listFiles(paths);
+  const queue = [...files];
+  const queued = new Set(files.map((f) => nodePath.resolve(f)));
+  const headers: InstanceHeader[] = [];
+  const interval = options.progressIntervalMs ?? 50;
+  let lastEmit = 0;
+  let sliceStart = Date.now();
+  for (let i = 0; i < queue.length; i++) {
+    if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+    const path = queue[i];
+    const result = scanFile(path);
+    if ('code' in result) {
+      errors.push(result);
+      if (result.code === 'DICOMDIR') {
+        try {
+          const refs = dicomdirReferences(path);
+          for (const ref of refs) {
+            const abs = nodePath.resolve(ref);
+            if (!queued.has(abs)) {
+              queued.add(abs);
+              queue.push(ref);
+            }
+          }
+          result.message = `DICOMDIR index of ${refs.length} files (scanned)`;
+        } catch (err) {
+          const e = err instanceof ResightError ? err.detail : (err as Error).message;
+          result.message = `DICOMDIR could not be read: ${e}`;
+        }
+      }
+    } else {
+      headers.push(result);
+    }
+    const now = Date.now();
+    if (options.onProgress && (now - lastEmit >= interval || i === queue.length - 1)) {
+      lastEmit = now;
+      options.onProgress({ done: i + 1, total: queue.length, path, errors: errors.length });
+    }
+    // Keep the event loop (the Electron main process, the bridge) responsive.
+    if (now - sliceStart > 20) {
+      await yieldToLoop();
+      sliceStart = Date.now();
+    }
+  }
+  const studies = assembleStudies(headers);
+  return { studies, errors, filesScanned: queue.length, headers };
+}

@@ -1,0 +1,285 @@
+/**
+ * Series assembly: headers -> studies -> series -> spatially ordered stacks of slices.
+ *
+ * The rules a radiologist relies on: slices are ordered by ImagePositionPatient projected on the
+ * slice normal (from ImageOrientationPatient), never by file name; when positions are missing we
+ * fall back to InstanceNumber and say so; gaps, uneven spacing, duplicate positions and gantry
+ * tilt are reported; images that cannot share a volume with the rest (localizers, another
+ * orientation, another size) are split into their own stack rather than silently mixed in.
+ */
+import type {
+  InstanceHeader,
+  SeriesGeometry,
+  SeriesSummary,
+  SliceRef,
+  SortMethod,
+  StudySummary,
+  Vec3,
+} from '../../shared/dicom';
+import { lookupTransferSyntax } from './transfer-syntax';
+
+export interface AssembledSeries extends SeriesSummary {
+  /** Slices in spatial order (first = lowest position along the normal). */
+  ordered: SliceRef[];
+  /** The headers of the instances in this stack, in `instances` order. */
+  headers: InstanceHeader[];
+}
+
+export interface AssembledStudy extends StudySummary {
+  series: AssembledSeries[];
+}
+
+export function cross(a: Vec3, b: Vec3): Vec3 {
+  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+}
+
+export function dot(a: readonly number[], b: readonly number[]): number {
+  return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+}
+
+function normalize(v: Vec3): Vec3 | undefined {
+  const n = Math.hypot(v[0], v[1], v[2]);
+  return n > 1e-9 ? [v[0] / n, v[1] / n, v[2] / n] : undefined;
+}
+
+/** Slice normal from ImageOrientationPatient (row cosines x column cosines). */
+export function sliceNormal(iop: readonly number[] | undefined): Vec3 | undefined {
+  if (!iop || iop.length < 6) return undefined;
+  return normalize(cross([iop[0], iop[1], iop[2]], [iop[3], iop[4], iop[5]]));
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const ORIENTATION_TOLERANCE = 1e-3;
+
+function sameOrientation(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
+  if (!a || !b) return a === b;
+  for (let i = 0; i < 6; i++) if (Math.abs(a[i] - b[i]) > ORIENTATION_TOLERANCE) return false;
+  return true;
+}
+
+interface Candidate {
+  header: InstanceHeader;
+  frame: number;
+  position?: Vec3;
+  orientation?: number[];
+}
+
+function candidates(h: InstanceHeader): Candidate[] {
+  const out: Candidate[] = [];
+  for (let f = 0; f < h.frames; f++) {
+    const pf = h.perFrame?.[f];
+    const position = pf?.imagePositionPatient ?? (h.frames === 1 ? h.imagePositionPatient : undefined);
+    const orientation = pf?.imageOrientationPatient ?? h.imageOrientationPatient;
+    const c: Candidate = { header: h, frame: f };
+    if (position) c.position = position;
+    if (orientation) c.orientation = orientation;
+    out.push(c);
+  }
+  return out;
+}
+
+const isLocalizer = (h: InstanceHeader) => h.imageType.some((t) => t.toUpperCase() === 'LOCALIZER');
+
+/** Split one series' frames into stacks that can each form a volume. */
+function splitStacks(cands: Candidate[]): { members: Candidate[]; reason?: string }[] {
+  const stacks: { key: string; members: Candidate[]; orientation?: number[]; reason?: string }[] = [];
+  for (const c of cands) {
+    const h = c.header;
+    const loc = isLocalizer(h);
+    const size = `${h.rows}x${h.columns}x${h.samplesPerPixel}`;
+    let stack = stacks.find(
+      (s) =>
+        s.key === `${size}|${loc}` && sameOrientation(s.orientation, c.orientation),
+    );
+    if (!stack) {
+      stack = { key: `${size}|${loc}`, members: [], reason: loc ? 'localizer' : undefined };
+      if (c.orientation) stack.orientation = c.orientation;
+      stacks.push(stack);
+    }
+    stack.members.push(c);
+  }
+  // The main stack (most slices, not a localizer) keeps the plain series id.
+  stacks.sort((a, b) => Number(a.reason === 'localizer') - Number(b.reason === 'localizer') || b.members.length - a.members.length);
+  const main = stacks[0];
+  for (const s of stacks.slice(1)) {
+    if (s.reason) continue;
+    const h = s.members[0].header;
+    const mh = main.members[0].header;
+    s.reason =
+      h.rows !== mh.rows || h.columns !== mh.columns || h.samplesPerPixel !== mh.samplesPerPixel
+        ? `different image size (${h.columns}x${h.rows})`
+        : 'different orientation';
+  }
+  return stacks.map((s) => (s.reason ? { members: s.members, reason: s.reason } : { members: s.members }));
+}
+
+function orderStack(members: Candidate[], warnings: string[]): { ordered: Candidate[]; geometry: SeriesGeometry; locations?: number[] } {
+  const orientation = members[0].orientation;
+  const normal = sliceNormal(orientation);
+  const byInstance = (a: Candidate, b: Candidate) =>
+    (a.header.instanceNumber ?? 0) - (b.header.instanceNumber ?? 0) || a.frame - b.frame || a.header.path.localeCompare(b.header.path);
+  if (members.length === 1) {
+    const geometry: SeriesGeometry = { sortedBy: 'position', uniform: true };
+    if (normal) geometry.normal = normal;
+    if (orientation) geometry.orientation = orientation;
+    return { ordered: members, geometry };
+  }
+  if (normal && members.every((m) => m.position)) {
+    const loc = new Map<Candidate, number>(members.map((m) => [m, dot(m.position as Vec3, normal)]));
+    const ordered = [...members].sort((a, b) => (loc.get(a) as number) - (loc.get(b) as number) || byInstance(a, b));
+    const locations = ordered.map((m) => loc.get(m) as number);
+    const geometry = spacingReport(ordered, locations, normal, warnings);
+    if (orientation) geometry.orientation = orientation;
+    return { ordered, geometry, locations };
+  }
+  const haveNumbers = members.every((m) => m.header.instanceNumber !== undefined || m.header.frames > 1);
+  const sortedBy: SortMethod = haveNumbers ? 'instanceNumber' : 'file';
+  warnings.push(
+    haveNumbers
+      ? 'ImagePositionPatient/ImageOrientationPatient missing: slices ordered by InstanceNumber, spacing unknown'
+      : 'no position or InstanceNumber: slices kept in file order, spacing unknown',
+  );
+  const ordered = [...members].sort(haveNumbers ? byInstance : (a, b) => a.header.path.localeCompare(b.header.path) || a.frame - b.frame);
+  const geometry: SeriesGeometry = { sortedBy, uniform: false };
+  if (normal) geometry.normal = normal;
+  if (orientation) geometry.orientation = orientation;
+  return { ordered, geometry };
+}
+
+const fmt = (n: number) => (Math.round(n * 1000) / 1000).toString();
+
+function spacingReport(ordered: Candidate[], locations: number[], normal: Vec3, warnings: string[]): SeriesGeometry {
+  const diffs: number[] = [];
+  for (let i = 1; i < locations.length; i++) diffs.push(locations[i] - locations[i - 1]);
+  const positive = diffs.filter((d) => d > 1e-3);
+  const geometry: SeriesGeometry = { sortedBy: 'position', normal, uniform: true };
+  if (!positive.length) {
+    warnings.push('all slices share one position: no slice spacing');
+    geometry.uniform = false;
+    return geometry;
+  }
+  const spacing = median(positive);
+  geometry.sliceSpacing = spacing;
+  const dupes = diffs.filter((d) => d <= 1e-3).length;
+  if (dupes) {
+    warnings.push(`${dupes} duplicate slice position(s): slices at the same location were kept, ordered by InstanceNumber`);
+    geometry.uniform = false;
+  }
+  const gaps: string[] = [];
+  let uneven = false;
+  diffs.forEach((d, i) => {
+    if (d <= 1e-3) return;
+    if (d > spacing * 1.5) {
+      const missing = Math.round(d / spacing) - 1;
+      gaps.push(`between slices ${i + 1} and ${i + 2}: ${fmt(d)} mm (${missing} missing at ${fmt(spacing)} mm)`);
+    } else if (Math.abs(d - spacing) > Math.max(0.01 * spacing, 0.01)) {
+      uneven = true;
+    }
+  });
+  if (gaps.length) {
+    warnings.push(`gap in slice positions ${gaps.join('; ')}`);
+    geometry.uniform = false;
+  }
+  if (uneven) {
+    warnings.push(`non-uniform slice spacing: ${fmt(Math.min(...positive))} to ${fmt(Math.max(...positive))} mm (median ${fmt(spacing)} mm)`);
+    geometry.uniform = false;
+  }
+  // Gantry tilt: slices advance along a direction that is not the slice normal.
+  const first = ordered[0].position as Vec3;
+  const last = ordered[ordered.length - 1].position as Vec3;
+  const dir = normalize([last[0] - first[0], last[1] - first[1], last[2] - first[2]]);
+  if (dir) {
+    const tilt = (Math.acos(Math.min(1, Math.abs(dot(dir, normal)))) * 180) / Math.PI;
+    if (tilt > 0.1) {
+      geometry.gantryTiltDeg = Math.round(tilt * 100) / 100;
+      warnings.push(`gantry tilt / sheared stack: slices advance ${fmt(tilt)} degrees off the slice normal`);
+    }
+  }
+  return geometry;
+}
+
+/** Group headers into studies and series (stacks), ordered for display. */
+export function assembleStudies(headers: readonly InstanceHeader[]): AssembledStudy[] {
+  const studies = new Map<string, InstanceHeader[]>();
+  for (const h of headers) {
+    const key = h.studyInstanceUid || `unknown-study:${h.patient.id}`;
+    let list = studies.get(key);
+    if (!list) studies.set(key, (list = []));
+    list.push(h);
+  }
+  const out: AssembledStudy[] = [];
+  for (const [studyUid, list] of studies) {
+    const bySeries = new Map<string, InstanceHeader[]>();
+    const seenSop = new Set<string>();
+    for (const h of list) {
+      const key = h.seriesInstanceUid || `unknown-series:${h.series.number ?? ''}:${h.series.modality}`;
+      let s = bySeries.get(key);
+      if (!s) bySeries.set(key, (s = []));
+      // The same SOP Instance seen twice (a copy in another folder) is one instance.
+      if (h.sopInstanceUid) {
+        if (seenSop.has(h.sopInstanceUid)) continue;
+        seenSop.add(h.sopInstanceUid);
+      }
+      s.push(h);
+    }
+    const series: AssembledSeries[] = [];
+    for (const [seriesUid, members] of bySeries) {
+      const stacks = splitStacks(members.flatMap(candidates));
+      stacks.forEach((stack, idx) => series.push(buildSeries(studyUid, seriesUid, idx, stack.members, stack.reason)));
+    }
+    series.sort((a, b) => (a.number ?? 1e9) - (b.number ?? 1e9) || a.id.localeCompare(b.id));
+    const first = list[0];
+    const study: AssembledStudy = { studyInstanceUid: studyUid, patient: { ...first.patient }, series };
+    if (first.study.date) study.date = first.study.date;
+    if (first.study.description) study.description = first.study.description;
+    if (first.study.accessionNumber) study.accessionNumber = first.study.accessionNumber;
+    out.push(study);
+  }
+  out.sort((a, b) => a.patient.name.localeCompare(b.patient.name) || (a.date ?? '').localeCompare(b.date ?? ''));
+  return out;
+}
+
+function buildSeries(studyUid: string, seriesUid: string, index: number, members: Candidate[], reason?: string): AssembledSeries {
+  const warnings: string[] = [];
+  const { ordered, geometry, locations } = orderStack(members, warnings);
+  const headers: InstanceHeader[] = [];
+  for (const c of ordered) if (!headers.includes(c.header)) headers.push(c.header);
+  const h0 = ordered[0].header;
+  const tsList = [...new Set(headers.map((h) => h.transferSyntaxUid))];
+  const slices: SliceRef[] = ordered.map((c, i) => {
+    const ref: SliceRef = { path: c.header.path, sopInstanceUid: c.header.sopInstanceUid, frame: c.frame };
+    if (c.position) ref.position = c.position;
+    if (locations) ref.location = locations[i];
+    if (c.header.instanceNumber !== undefined) ref.instanceNumber = c.header.instanceNumber;
+    return ref;
+  });
+  for (const h of headers) for (const w of h.warnings) if (!warnings.includes(w)) warnings.push(w);
+  const s: AssembledSeries = {
+    id: index === 0 ? seriesUid : `${seriesUid}#${index + 1}`,
+    seriesInstanceUid: seriesUid,
+    studyInstanceUid: studyUid,
+    modality: h0.series.modality,
+    description: h0.series.description ?? '',
+    rows: h0.rows,
+    columns: h0.columns,
+    slices: ordered.length,
+    transferSyntaxes: tsList,
+    lossy: headers.some((h) => h.lossyImageCompression || lookupTransferSyntax(h.transferSyntaxUid)?.lossy === true),
+    instances: headers.map((h) => ({ path: h.path, sopInstanceUid: h.sopInstanceUid, frames: h.frames })),
+    geometry,
+    warnings,
+    ordered: slices,
+    headers,
+  };
+  if (h0.series.number !== undefined) s.number = h0.series.number;
+  const ps = h0.perFrame?.[0]?.pixelSpacing ?? h0.pixelSpacing;
+  if (ps) s.pixelSpacing = ps;
+  if (geometry.sliceSpacing !== undefined) s.sliceSpacing = geometry.sliceSpacing;
+  if (reason) s.splitReason = reason;
+  return s;
+}

@@ -1,0 +1,151 @@
+/**
+ * Plain-data types describing scanned DICOM content. They cross process boundaries (IPC, the
+ * bridge, `resight info --json`), so they hold only JSON-safe values.
+ */
+import type { ErrorInfo } from './errors';
+
+export type Vec3 = [number, number, number];
+
+export interface RescaleInfo {
+  slope: number;
+  intercept: number;
+  /** RescaleType, e.g. HU; CT is assumed HU when absent. */
+  type?: string;
+}
+
+export interface WindowInfo {
+  center: number;
+  width: number;
+  explanation?: string;
+}
+
+/** Per-frame geometry/rescale of an enhanced multi-frame object (functional groups). */
+export interface FrameInfo {
+  imagePositionPatient?: Vec3;
+  imageOrientationPatient?: number[];
+  pixelSpacing?: [number, number];
+  sliceThickness?: number;
+  rescale?: RescaleInfo;
+  window?: WindowInfo;
+}
+
+/** Everything ReSight needs from one file's header (read without touching pixel data). */
+export interface InstanceHeader {
+  path: string;
+  sopClassUid: string;
+  sopInstanceUid: string;
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  frameOfReferenceUid?: string;
+  transferSyntaxUid: string;
+  patient: { name: string; id: string; birthDate?: string; sex?: string };
+  study: { date?: string; time?: string; description?: string; accessionNumber?: string; id?: string };
+  series: { number?: number; description?: string; modality: string; bodyPart?: string };
+  instanceNumber?: number;
+  acquisitionNumber?: number;
+  imageType: string[];
+  hasPixelData: boolean;
+  rows: number;
+  columns: number;
+  frames: number;
+  samplesPerPixel: number;
+  photometric: string;
+  bitsAllocated: number;
+  bitsStored: number;
+  highBit: number;
+  pixelRepresentation: number;
+  planarConfiguration: number;
+  pixelSpacing?: [number, number];
+  sliceThickness?: number;
+  spacingBetweenSlices?: number;
+  imagePositionPatient?: Vec3;
+  imageOrientationPatient?: number[];
+  rescale: RescaleInfo;
+  windows: WindowInfo[];
+  pixelPaddingValue?: number;
+  pixelPaddingRangeLimit?: number;
+  lossyImageCompression: boolean;
+  /** Enhanced multi-frame: one entry per frame, from shared + per-frame functional groups. */
+  perFrame?: FrameInfo[];
+  /** SpecificCharacterSet terms, as read. */
+  charset: string[];
+  warnings: string[];
+}
+
+export interface ScanProgress {
+  done: number;
+  total: number;
+  path: string;
+  errors: number;
+}
+
+/** One file that was not used, and why (not DICOM, unreadable, no image, ...). */
+export type FileError = ErrorInfo & { path: string };
+
+export interface SeriesInstanceRef {
+  path: string;
+  sopInstanceUid: string;
+  frames: number;
+}
+
+/** A slice of a series: a (file, frame) pair in spatial order. */
+export interface SliceRef {
+  path: string;
+  sopInstanceUid: string;
+  frame: number;
+  position?: Vec3;
+  /** Signed distance along the slice normal, mm. */
+  location?: number;
+  instanceNumber?: number;
+}
+
+export type SortMethod = 'position' | 'instanceNumber' | 'file';
+
+export interface SeriesGeometry {
+  sortedBy: SortMethod;
+  /** Slice normal (row x column direction cosines). */
+  normal?: Vec3;
+  orientation?: number[];
+  /** Median distance between adjacent slices along the normal, mm. */
+  sliceSpacing?: number;
+  /** Angle between the slice normal and the direction the slices advance in, degrees. */
+  gantryTiltDeg?: number;
+  uniform: boolean;
+}
+
+export interface SeriesSummary {
+  /** Unique key: the SeriesInstanceUID, suffixed with `#n` when a series was split into stacks. */
+  id: string;
+  seriesInstanceUid: string;
+  studyInstanceUid: string;
+  modality: string;
+  description: string;
+  number?: number;
+  rows: number;
+  columns: number;
+  slices: number;
+  pixelSpacing?: [number, number];
+  sliceSpacing?: number;
+  transferSyntaxes: string[];
+  lossy: boolean;
+  instances: SeriesInstanceRef[];
+  geometry: SeriesGeometry;
+  /** Why this stack was split from its siblings (localizer, other orientation, size). */
+  splitReason?: string;
+  warnings: string[];
+}
+
+export interface StudySummary {
+  studyInstanceUid: string;
+  patient: { name: string; id: string; birthDate?: string; sex?: string };
+  date?: string;
+  description?: string;
+  accessionNumber?: string;
+  series: SeriesSummary[];
+}
+
+export interface ScanResult {
+  studies: StudySummary[];
+  errors: FileError[];
+  filesScanned: number;
+}

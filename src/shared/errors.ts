@@ -1,0 +1,36 @@
+/**
+ * Error codes shared by every layer. They travel over the IPC/bridge contract and appear in
+ * `resight ... --json` output, so they are part of the public surface: add, never rename.
+ */
+export const ERROR_CODES = [
+  // ingest / parse
+  'NOT_DICOM',
+  'FILE_EMPTY',
+  'FILE_TRUNCATED',
+  'FILE_UNREADABLE',
+  'PARSE_FAILED',
+  'DICOMDIR',
+  'NO_PIXEL_DATA',
+  // decode
+  'UNSUPPORTED_TRANSFER_SYNTAX',
+  'UNSUPPORTED_PIXEL_FORMAT',
+  'PIXEL_DATA_TRUNCATED',
+  'FRAME_OUT_OF_RANGE',
+  'CODEC_FAILED',
+  'UNSUPPORTED_CHARSET',
+  // series
+  'SERIES_NOT_FOUND',
+  'INCONSISTENT_SERIES',
+  // generic
+  'USAGE',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** What crosses a process boundary: no stack traces, no absolute paths unless the user gave them. */
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+  path?: string;
+}
