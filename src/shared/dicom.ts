@@ -61,6 +61,8 @@ export interface InstanceHeader {
   imagePositionPatient?: Vec3;
   imageOrientationPatient?: number[];
   rescale: RescaleInfo;
+  /** A Modality LUT Sequence replaces the rescale. */
+  hasModalityLut: boolean;
   windows: WindowInfo[];
   pixelPaddingValue?: number;
   pixelPaddingRangeLimit?: number;

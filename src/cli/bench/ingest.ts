@@ -1,1 +1,118 @@
-export async function runIngestBench(_o: { slices: number }): Promise<string> { return "todo"; }
+/**
+ * `resight bench --suite ingest`: header scan and full decode of a generated 300-slice
+ * 512x512 16-bit CT series, ReSight vs pydicom, side by side, in the same run.
+ *
+ * ReSight is measured in a child process so its peak RSS is its own (not the generator's).
+ * Figures are medians of the repetitions; the ratio is what to read, not absolute numbers.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { scanPaths } from '../../core/dicom/scan';
+import { VolumeCache } from '../../core/imaging/volume';
+import { writeSyntheticSeries } from '../../core/synthetic/ct-series';
+
+export interface IngestBenchOptions {
+  slices: number;
+  reps?: number;
+  python?: string;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+interface ChildResult {
+  scanFilesPerS: number[];
+  decodeSlicesPerS: number[];
+  peakRssBytes: number;
+  volumeBytes: number;
+  slices: number;
+}
+
+/** Runs inside the child process: scan + decode `reps` times, report rates and peak RSS. */
+export async function ingestChild(dir: string, reps: number): Promise<ChildResult> {
+  const scan: number[] = [];
+  const decode: number[] = [];
+  let volumeBytes = 0;
+  let slices = 0;
+  for (let r = 0; r < reps; r++) {
+    let t0 = process.hrtime.bigint();
+    const result = await scanPaths([dir]);
+    const files = result.filesScanned;
+    scan.push(files / (Number(process.hrtime.bigint() - t0) / 1e9));
+    const series = result.studies[0].series[0];
+    const cache = new VolumeCache();
+    t0 = process.hrtime.bigint();
+    const volume = await cache.load(series);
+    decode.push(series.slices / (Number(process.hrtime.bigint() - t0) / 1e9));
+    if (volume.failures.size) throw new Error(`bench: ${volume.failures.size} slices failed`);
+    volumeBytes = volume.byteLength;
+    slices = series.slices;
+    cache.clear();
+  }
+  return { scanFilesPerS: scan, decodeSlicesPerS: decode, peakRssBytes: process.resourceUsage().maxRSS * 1024, volumeBytes, slices };
+}
+
+function peerScript(): string | undefined {
+  const candidates = [path.resolve(__dirname, '..', '..', '..', '..', 'bench', 'peers', 'pydicom_ingest.py')];
+  return candidates.find((c) => fs.existsSync(c));
+}
+
+const f0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+
+export async function runIngestBench(opts: IngestBenchOptions): Promise<string> {
+  const reps = opts.reps ?? 3;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resight-bench-'));
+  try {
+    writeSyntheticSeries(dir, { slices: opts.slices, rows: 512, columns: 512, seed: 42 });
+    const child = spawnSync(process.execPath, [__filename, '--ingest-child', dir, String(reps)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    if (child.status !== 0) throw new Error(`bench child failed: ${child.stderr}`);
+    const ours = JSON.parse(child.stdout.trim().split('\n').pop() as string) as ChildResult;
+    let peer: { scanFilesPerS: number[]; decodeSlicesPerS: number[]; pydicom: string } | undefined;
+    let peerNote = '';
+    const script = peerScript();
+    const python = opts.python ?? '/usr/bin/python3';
+    if (!script) peerNote = 'pydicom peer script not found (bench/peers/pydicom_ingest.py: run from a source checkout)';
+    else {
+      const p = spawnSync(python, [script, dir, String(reps)], { encoding: 'utf8' });
+      if (p.status === 0) peer = JSON.parse(p.stdout.trim().split('\n').pop() as string);
+      else peerNote = `pydicom peer failed (${python}: apt-get install python3-pydicom python3-numpy): ${(p.stderr || p.error?.message || '').trim().split('\n').pop()}`;
+    }
+    const oScan = median(ours.scanFilesPerS);
+    const oDec = median(ours.decodeSlicesPerS);
+    const pScan = peer ? median(peer.scanFilesPerS) : NaN;
+    const pDec = peer ? median(peer.decodeSlicesPerS) : NaN;
+    const mb = (b: number) => `${Math.round(b / 1024 / 1024)} MB`;
+    const rssBudget = 2 * ours.volumeBytes + 200 * 1024 * 1024;
+    const lines = [
+      `### Ingest: ${ours.slices} slices, 512x512, 16-bit signed CT (Explicit VR LE), median of ${reps}`,
+      '',
+      `| work | ReSight | pydicom ${peer?.pydicom ?? ''} | ratio | target |`,
+      '|---|---:|---:|---:|---:|',
+      `| header scan (files/s) | ${f0(oScan)} | ${f0(pScan)} | ${peer ? (oScan / pScan).toFixed(2) + 'x' : 'n/a'} | >= 3x |`,
+      `| full decode + rescale (slices/s) | ${f0(oDec)} | ${f0(pDec)} | ${peer ? (oDec / pDec).toFixed(2) + 'x' : 'n/a'} | >= 5x |`,
+      `| ReSight peak RSS | ${mb(ours.peakRssBytes)} | | | < ${mb(rssBudget)} (2 x ${mb(ours.volumeBytes)} volume + 200 MB) |`,
+      '',
+      `Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 1024 ** 3)} GiB, Node ${process.version}. Per-rep ReSight scan ${ours.scanFilesPerS.map(f0).join(', ')}; decode ${ours.decodeSlicesPerS.map(f0).join(', ')}.` +
+        (peer ? ` pydicom scan ${peer.scanFilesPerS.map(f0).join(', ')}; decode ${peer.decodeSlicesPerS.map(f0).join(', ')}.` : ''),
+    ];
+    if (peerNote) lines.push('', `Note: ${peerNote}`);
+    return lines.join('\n');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module && process.argv[2] === '--ingest-child') {
+  ingestChild(process.argv[3], Number(process.argv[4] ?? 3)).then(
+    (r) => process.stdout.write(JSON.stringify(r) + '\n'),
+    (e) => {
+      process.stderr.write(String(e?.stack ?? e) + '\n');
+      process.exit(1);
+    },
+  );
+}

@@ -8,6 +8,7 @@ import type { DecodedFrame } from './decode';
 import { decodeFrame } from './decode';
 import { instanceHeader } from './header';
 import type { ParsedDicom } from './parse';
+import type { ScratchBuffer } from './read';
 import { readDicomFile } from './read';
 import type { ModalityLut } from '../imaging/modality';
 import { modalityValues, readModalityLut, rescaleFor } from '../imaging/modality';
@@ -25,8 +26,9 @@ export interface OpenedFile {
   modalityLut: ModalityLut | undefined;
 }
 
-export function openDicomFile(path: string): OpenedFile {
-  const parsed = readDicomFile(path);
+/** Open a file for decoding (into `scratch` when given: valid until its next use). */
+export function openDicomFile(path: string, scratch?: ScratchBuffer): OpenedFile {
+  const parsed = readDicomFile(path, scratch);
   const header = instanceHeader(parsed, path);
   if (!header.hasPixelData) throw new ResightError('NO_PIXEL_DATA', 'the object has no Pixel Data (not an image)', { path });
   return { parsed, header, modalityLut: readModalityLut(parsed.dataSet) };

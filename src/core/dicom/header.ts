@@ -232,6 +232,7 @@ export function instanceHeader(parsed: ParsedDicom, path: string): InstanceHeade
     pixelRepresentation,
     planarConfiguration: us(ds, TAG.PlanarConfiguration) ?? 0,
     rescale,
+    hasModalityLut: ds.elements[TAG.ModalityLUTSequence]?.items?.length ? true : false,
     windows,
     lossyImageCompression: lossyTag || (lookupTransferSyntax(ts)?.lossy ?? false),
     charset,

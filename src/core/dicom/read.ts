@@ -9,7 +9,20 @@ import type { ParsedDicom } from './parse';
 import { NeedMoreBytes, parseDicomBytes } from './parse';
 
 /** Most headers fit here; larger ones (big private blocks, functional groups) trigger a full read. */
-const HEADER_PREFIX_BYTES = 32 * 1024;
+const HEADER_PREFIX_BYTES = 16 * 1024;
+
+/**
+ * A reusable read buffer. Allocating a fresh multi-hundred-KB Buffer per file costs page faults
+ * that dominate reading a cached CT slice; hot loops (scan, volume decode) reuse one instead.
+ * Whatever is parsed from it is only valid until the next read into the same scratch.
+ */
+export class ScratchBuffer {
+  private buf = new Uint8Array(0);
+  take(length: number): Uint8Array {
+    if (this.buf.length < length) this.buf = new Uint8Array(Math.max(length, Math.floor(this.buf.length * 1.5)));
+    return this.buf.subarray(0, length);
+  }
+}
 
 function fsError(err: unknown, path: string): ResightError {
   const e = err as NodeJS.ErrnoException;
@@ -17,26 +30,29 @@ function fsError(err: unknown, path: string): ResightError {
   return new ResightError('FILE_UNREADABLE', why, { path, cause: err });
 }
 
-function readPrefix(fd: number, length: number): Uint8Array {
-  const buf = Buffer.allocUnsafe(length);
+function readPrefix(fd: number, length: number, scratch?: ScratchBuffer): Uint8Array {
+  // Plain Uint8Arrays throughout: Buffer#slice does not copy, which surprises typed-array code.
+  const buf = scratch ? scratch.take(length) : new Uint8Array(length);
   let off = 0;
   while (off < length) {
     const n = fs.readSync(fd, buf, off, length - off, off);
     if (n === 0) break;
     off += n;
   }
-  // A plain Uint8Array view: Buffer#slice does not copy, which surprises typed-array code.
-  return new Uint8Array(buf.buffer, buf.byteOffset, off);
+  return buf.subarray(0, off);
 }
 
-/** Read and parse a whole file. */
-export function readDicomFile(path: string): ParsedDicom {
+/** Read and parse a whole file (into `scratch` when given: the result dies with the next read). */
+export function readDicomFile(path: string, scratch?: ScratchBuffer): ParsedDicom {
   let bytes: Uint8Array;
+  let fd: number | undefined;
   try {
-    const buf = fs.readFileSync(path);
-    bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+    fd = fs.openSync(path, 'r');
+    bytes = readPrefix(fd, fs.fstatSync(fd).size, scratch);
   } catch (err) {
     throw fsError(err, path);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
   return parseDicomBytes(bytes, path);
 }
@@ -46,7 +62,7 @@ export function readDicomFile(path: string): ParsedDicom {
  * the whole file when the header is longer than the first read or the prefix cannot be parsed
  * on its own (deflated data sets, no Pixel Data at all).
  */
-export function readDicomHeader(path: string): ParsedDicom & { fileSize: number } {
+export function readDicomHeader(path: string, scratch?: ScratchBuffer): ParsedDicom & { fileSize: number } {
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');
@@ -57,7 +73,7 @@ export function readDicomHeader(path: string): ParsedDicom & { fileSize: number 
     const size = fs.fstatSync(fd).size;
     if (size === 0) throw new ResightError('FILE_EMPTY', 'file is empty (0 bytes)', { path });
     if (size > HEADER_PREFIX_BYTES) {
-      const prefix = readPrefix(fd, HEADER_PREFIX_BYTES);
+      const prefix = readPrefix(fd, HEADER_PREFIX_BYTES, scratch);
       try {
         return { ...parseDicomBytes(prefix, path, { untilPixelData: true, partial: true }), fileSize: size };
       } catch (err) {
@@ -66,7 +82,7 @@ export function readDicomHeader(path: string): ParsedDicom & { fileSize: number 
         if (!(err instanceof NeedMoreBytes) && !(err instanceof ResightError)) throw err;
       }
     }
-    const whole = readPrefix(fd, size);
+    const whole = readPrefix(fd, size, scratch);
     return { ...parseDicomBytes(whole, path, { untilPixelData: true }), fileSize: size };
   } catch (err) {
     if (err instanceof ResightError || err instanceof NeedMoreBytes) throw err;

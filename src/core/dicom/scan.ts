@@ -10,7 +10,7 @@ import * as nodePath from 'node:path';
 import type { FileError, InstanceHeader, ScanProgress, ScanResult } from '../../shared/dicom';
 import { ResightError, toErrorInfo } from '../errors';
 import { instanceHeader } from './header';
-import { readDicomFile, readDicomHeader } from './read';
+import { readDicomFile, readDicomHeader, ScratchBuffer } from './read';
 import type { AssembledStudy } from './series';
 import { assembleStudies } from './series';
 
@@ -100,9 +100,10 @@ export function dicomdirReferences(dicomdirPath: string): string[] {
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Read one file's header, classifying it. Returns a header or the reason it is not used. */
-export function scanFile(path: string): InstanceHeader | FileError {
+export function scanFile(path: string, scratch?: ScratchBuffer): InstanceHeader | FileError {
   try {
-    const parsed = readDicomHeader(path);
+    // The header is extracted right here, so the parse may live in a reused scratch buffer.
+    const parsed = readDicomHeader(path, scratch);
     const header = instanceHeader(parsed, path);
     if (header.sopClassUid === MEDIA_STORAGE_DIRECTORY_SOP_CLASS) {
       return { path, code: 'DICOMDIR', message: 'DICOMDIR index (its referenced files are scanned)' };
@@ -132,10 +133,11 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   const interval = options.progressIntervalMs ?? 50;
   let lastEmit = 0;
   let sliceStart = Date.now();
+  const scratch = new ScratchBuffer();
   for (let i = 0; i < queue.length; i++) {
     if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
     const path = queue[i];
-    const result = scanFile(path);
+    const result = scanFile(path, scratch);
     if ('code' in result) {
       errors.push(result);
       if (result.code === 'DICOMDIR') {

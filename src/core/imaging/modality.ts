@@ -39,47 +39,120 @@ export function rescaleFor(h: InstanceHeader, frame: number): RescaleInfo {
   return h.perFrame?.[frame]?.rescale ?? h.rescale;
 }
 
-/** True when all modality values of this frame are integers that fit in Int16. */
-export function fitsInt16(frame: DecodedFrame, rescale: RescaleInfo, lut?: ModalityLut): boolean {
-  if (frame.samplesPerPixel !== 1 || lut) return false;
-  const { data } = frame;
-  if (data instanceof Float32Array || data instanceof Float64Array) return false;
-  if (!Number.isInteger(rescale.slope) || !Number.isInteger(rescale.intercept)) return false;
-  const bits = data.BYTES_PER_ELEMENT * 8;
-  const lo = frame.signed ? -(2 ** (Math.min(frame.bitsStored, bits) - 1)) : 0;
-  const hi = frame.signed ? 2 ** (Math.min(frame.bitsStored, bits) - 1) - 1 : 2 ** Math.min(frame.bitsStored, bits) - 1;
+/**
+ * True when every modality value of data with this stored format and rescale is an integer
+ * that fits in Int16 (so a volume can be stored at half the memory of float32).
+ */
+export function fitsInt16(signed: boolean, bitsStored: number, rescale: RescaleInfo): boolean {
+  if (!Number.isInteger(rescale.slope) || !Number.isInteger(rescale.intercept) || bitsStored > 16) return false;
+  const lo = signed ? -(2 ** (bitsStored - 1)) : 0;
+  const hi = signed ? 2 ** (bitsStored - 1) - 1 : 2 ** bitsStored - 1;
   const a = lo * rescale.slope + rescale.intercept;
   const b = hi * rescale.slope + rescale.intercept;
   return Math.min(a, b) >= -32768 && Math.max(a, b) <= 32767;
 }
 
-/** Modality values into `out` (Float32Array or Int16Array of rows*columns*spp). */
+/**
+ * Modality values into `out` (Float32Array or Int16Array of rows*columns*spp). For an Int16
+ * target returns false, leaving `out` partly written, when a value is not an integer in
+ * [-32768, 32767]; the caller then switches to float32.
+ */
 export function modalityValuesInto(
   data: StoredArray,
   rescale: RescaleInfo,
   out: Float32Array | Int16Array,
   lut?: ModalityLut,
-): void {
+): boolean {
   const n = data.length;
   if (lut) {
     const last = lut.data.length - 1;
+    const int16 = out instanceof Int16Array;
     for (let i = 0; i < n; i++) {
       let k = data[i] - lut.firstMapped;
       if (k < 0) k = 0;
       else if (k > last) k = last;
-      out[i] = lut.data[k];
+      const v = lut.data[k];
+      if (int16 && v > 32767) return false;
+      out[i] = v;
     }
-    return;
+    return true;
   }
   const { slope, intercept } = rescale;
-  if (slope === 1 && intercept === 0) {
-    if (out.constructor === data.constructor) (out as Int16Array).set(data as Int16Array);
-    else for (let i = 0; i < n; i++) out[i] = data[i];
-  } else if (slope === 1) {
-    for (let i = 0; i < n; i++) out[i] = data[i] + intercept;
-  } else {
-    for (let i = 0; i < n; i++) out[i] = data[i] * slope + intercept;
+  if (out instanceof Int16Array) {
+    if (slope !== 1 || !Number.isInteger(intercept)) {
+      if (!Number.isInteger(slope)) return false;
+      for (let i = 0; i < n; i++) {
+        const v = data[i] * slope + intercept;
+        if (v < -32768 || v > 32767 || v !== Math.floor(v)) return false;
+        out[i] = v;
+      }
+      return true;
+    }
+    if (intercept === 0 && data instanceof Int16Array) {
+      out.set(data);
+      return true;
+    }
+    // Hot path for CT: integer intercept.
+    if (data instanceof Int16Array) return offsetInt16FromInt16(data, out, intercept);
+    if (data instanceof Uint16Array) return offsetInt16FromUint16(data, out, intercept);
+    return offsetInt16Generic(data, out, intercept);
   }
+  if (data instanceof Int16Array) linearF32FromInt16(data, out, slope, intercept);
+  else if (data instanceof Uint16Array) linearF32FromUint16(data, out, slope, intercept);
+  else linearF32Generic(data, out, slope, intercept);
+  return true;
+}
+
+/*
+ * Monomorphic kernels. One generic loop over "any typed array" runs ~10x slower in V8 (element
+ * access goes megamorphic); these keep each loop to one array type so it compiles tight.
+ */
+function offsetInt16FromInt16(data: Int16Array, out: Int16Array, intercept: number): boolean {
+  const n = data.length;
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    if (v < lo) lo = v;
+    else if (v > hi) hi = v;
+  }
+  if (lo + intercept < -32768 || hi + intercept > 32767) return false;
+  for (let i = 0; i < n; i++) out[i] = data[i] + intercept;
+  return true;
+}
+
+function offsetInt16FromUint16(data: Uint16Array, out: Int16Array, intercept: number): boolean {
+  const n = data.length;
+  let hi = 0;
+  for (let i = 0; i < n; i++) if (data[i] > hi) hi = data[i];
+  if (intercept < -32768 || hi + intercept > 32767) return false;
+  for (let i = 0; i < n; i++) out[i] = data[i] + intercept;
+  return true;
+}
+
+function offsetInt16Generic(data: StoredArray, out: Int16Array, intercept: number): boolean {
+  const n = data.length;
+  for (let i = 0; i < n; i++) {
+    const v = data[i] + intercept;
+    if (v < -32768 || v > 32767 || v !== Math.floor(v)) return false;
+    out[i] = v;
+  }
+  return true;
+}
+
+function linearF32FromInt16(data: Int16Array, out: Float32Array, slope: number, intercept: number): void {
+  const n = data.length;
+  for (let i = 0; i < n; i++) out[i] = data[i] * slope + intercept;
+}
+
+function linearF32FromUint16(data: Uint16Array, out: Float32Array, slope: number, intercept: number): void {
+  const n = data.length;
+  for (let i = 0; i < n; i++) out[i] = data[i] * slope + intercept;
+}
+
+function linearF32Generic(data: StoredArray, out: Float32Array, slope: number, intercept: number): void {
+  const n = data.length;
+  for (let i = 0; i < n; i++) out[i] = data[i] * slope + intercept;
 }
 
 /** Float32 modality values of one decoded frame (the `resight decode` output). */

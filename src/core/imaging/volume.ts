@@ -1,0 +1,277 @@
+/**
+ * The Volume: one series' modality values in one contiguous typed array (slice-major), with
+ * the geometry to place every voxel in patient space. Int16 when every value is an integer that
+ * fits (typical CT: half the memory of float32), Float32 otherwise.
+ *
+ * Slices are decoded on demand; `VolumeCache` holds each series once and evicts whole volumes
+ * least-recently-used when a byte budget is exceeded.
+ */
+import type { Vec3, WindowInfo } from '../../shared/dicom';
+import { ResightError } from '../errors';
+import type { AssembledSeries } from '../dicom/series';
+import { cross } from '../dicom/series';
+import type { OpenedFile } from '../dicom/frame';
+import { openDicomFile } from '../dicom/frame';
+import { ScratchBuffer } from '../dicom/read';
+import { decodeFrame } from '../dicom/decode';
+import { modalityValuesInto, rescaleFor } from './modality';
+import { paddingRangeOf } from './voi';
+
+export type VoxelArray = Int16Array | Float32Array;
+
+export interface VolumeGeometry {
+  rows: number;
+  columns: number;
+  slices: number;
+  /** [row spacing, column spacing] in mm (PixelSpacing order). */
+  pixelSpacing?: [number, number];
+  /** Distance between adjacent slices along the normal, mm. */
+  sliceSpacing?: number;
+  rowCosines?: Vec3;
+  columnCosines?: Vec3;
+  normal?: Vec3;
+  /** ImagePositionPatient of each slice (first voxel center), in volume order. */
+  positions: (Vec3 | undefined)[];
+}
+
+export class Volume {
+  readonly seriesId: string;
+  readonly geometry: VolumeGeometry;
+  /** Int16 until a value does not fit, then Float32 (see `promoteToFloat32`). */
+  data: VoxelArray;
+  readonly samplesPerPixel: number;
+  /** 1 when slice i has been decoded. */
+  readonly loaded: Uint8Array;
+  /** Modality-value range that is padding (PixelPaddingValue/RangeLimit), if the series has it. */
+  readonly paddingRange: [number, number] | undefined;
+  readonly windows: WindowInfo[];
+  readonly modality: string;
+  /** Slices that failed to decode, with the reason (the rest of the series still opens). */
+  readonly failures = new Map<number, string>();
+
+  constructor(init: {
+    seriesId: string;
+    geometry: VolumeGeometry;
+    kind: 'int16' | 'float32';
+    samplesPerPixel: number;
+    paddingRange?: [number, number];
+    windows: WindowInfo[];
+    modality: string;
+  }) {
+    this.seriesId = init.seriesId;
+    this.geometry = init.geometry;
+    this.samplesPerPixel = init.samplesPerPixel;
+    const n = init.geometry.rows * init.geometry.columns * init.geometry.slices * init.samplesPerPixel;
+    this.data = init.kind === 'int16' ? new Int16Array(n) : new Float32Array(n);
+    this.loaded = new Uint8Array(init.geometry.slices);
+    this.paddingRange = init.paddingRange;
+    this.windows = init.windows;
+    this.modality = init.modality;
+  }
+
+  get kind(): 'int16' | 'float32' {
+    return this.data instanceof Int16Array ? 'int16' : 'float32';
+  }
+
+  get byteLength(): number {
+    return this.data.byteLength;
+  }
+
+  get sliceLength(): number {
+    return this.geometry.rows * this.geometry.columns * this.samplesPerPixel;
+  }
+
+  /** A view (no copy) of slice i's values. */
+  slice(i: number): VoxelArray {
+    const n = this.sliceLength;
+    return this.data.subarray(i * n, (i + 1) * n);
+  }
+
+  /** Switch storage to Float32 (a decoded value did not fit in Int16), keeping what is loaded. */
+  promoteToFloat32(): void {
+    if (this.data instanceof Float32Array) return;
+    this.data = Float32Array.from(this.data);
+  }
+
+  isComplete(): boolean {
+    return this.loaded.every((v) => v === 1);
+  }
+}
+
+/** Geometry of an assembled series. */
+export function volumeGeometry(series: AssembledSeries): VolumeGeometry {
+  const iop = series.geometry.orientation;
+  const g: VolumeGeometry = {
+    rows: series.rows,
+    columns: series.columns,
+    slices: series.slices,
+    positions: series.ordered.map((s) => s.position),
+  };
+  if (series.pixelSpacing) g.pixelSpacing = series.pixelSpacing;
+  if (series.sliceSpacing !== undefined) g.sliceSpacing = series.sliceSpacing;
+  if (iop) {
+    g.rowCosines = [iop[0], iop[1], iop[2]];
+    g.columnCosines = [iop[3], iop[4], iop[5]];
+    g.normal = series.geometry.normal ?? cross(g.rowCosines, g.columnCosines);
+  }
+  return g;
+}
+
+/**
+ * Int16 storage when the values can be integers in range (integer rescale, at most 16 bits, no
+ * Modality LUT); the first value that does not fit promotes the volume to Float32. Typical CT
+ * (signed 16-bit, intercept -1024) is stored at half the memory this way.
+ */
+function chooseKind(series: AssembledSeries): 'int16' | 'float32' {
+  for (const h of series.headers) {
+    if (h.samplesPerPixel !== 1 || h.bitsAllocated > 16 || h.photometric === 'PALETTE COLOR' || h.hasModalityLut) return 'float32';
+    const frames = h.perFrame ? h.frames : 1;
+    for (let f = 0; f < frames; f++) {
+      const r = rescaleFor(h, f);
+      if (!Number.isInteger(r.slope) || !Number.isInteger(r.intercept)) return 'float32';
+    }
+  }
+  return 'int16';
+}
+
+export function createVolume(series: AssembledSeries): Volume {
+  const h0 = series.headers[0];
+  if (!h0) throw new ResightError('SERIES_NOT_FOUND', `series ${series.id} has no instances`);
+  const init: ConstructorParameters<typeof Volume>[0] = {
+    seriesId: series.id,
+    geometry: volumeGeometry(series),
+    kind: chooseKind(series),
+    samplesPerPixel: h0.photometric === 'PALETTE COLOR' ? 3 : h0.samplesPerPixel,
+    windows: h0.windows,
+    modality: series.modality,
+  };
+  const padding = paddingRangeOf(h0);
+  if (padding) init.paddingRange = padding;
+  return new Volume(init);
+}
+
+/**
+ * Decode slices [from, to) of `series` into `volume`. A slice that fails is recorded in
+ * `volume.failures` (and left at 0) instead of failing the whole series.
+ */
+export async function loadSlices(
+  series: AssembledSeries,
+  volume: Volume,
+  indices: Iterable<number>,
+  onSlice?: (index: number) => void,
+): Promise<void> {
+  // Multi-frame files hold many slices: parse each once per call (in its own buffer). Single-
+  // frame files are read into one reused scratch buffer: no per-slice allocation.
+  const framesOf = new Map(series.headers.map((h) => [h.path, h.frames]));
+  const opened = new Map<string, OpenedFile>();
+  const scratch = new ScratchBuffer();
+  for (const i of indices) {
+    if (volume.loaded[i]) continue;
+    const ref = series.ordered[i];
+    try {
+      let file = opened.get(ref.path);
+      if (!file) {
+        const multi = (framesOf.get(ref.path) ?? 1) > 1;
+        file = openDicomFile(ref.path, multi ? undefined : scratch);
+        if (multi) opened.set(ref.path, file);
+      }
+      const h = file.header;
+      if (h.rows !== volume.geometry.rows || h.columns !== volume.geometry.columns) {
+        throw new ResightError('INCONSISTENT_SERIES', `image is ${h.columns}x${h.rows}, the series is ${volume.geometry.columns}x${volume.geometry.rows}`);
+      }
+      const decoded = await decodeFrame(file.parsed, h, ref.frame);
+      if (decoded.samplesPerPixel !== volume.samplesPerPixel) {
+        throw new ResightError('INCONSISTENT_SERIES', `image has ${decoded.samplesPerPixel} samples per pixel, the series ${volume.samplesPerPixel}`);
+      }
+      const rescale = decoded.samplesPerPixel === 3 ? { slope: 1, intercept: 0 } : rescaleFor(h, ref.frame);
+      if (!modalityValuesInto(decoded.data, rescale, volume.slice(i), file.modalityLut)) {
+        volume.promoteToFloat32();
+        modalityValuesInto(decoded.data, rescale, volume.slice(i), file.modalityLut);
+      }
+      volume.loaded[i] = 1;
+      volume.failures.delete(i);
+    } catch (err) {
+      const msg = err instanceof ResightError ? `${err.code}: ${err.detail}` : (err as Error).message;
+      volume.failures.set(i, `${ref.path}: ${msg}`);
+    }
+    onSlice?.(i);
+  }
+}
+
+export interface VolumeCacheOptions {
+  /** Total bytes of decoded volumes to keep (default 2 GiB). */
+  budgetBytes?: number;
+}
+
+/** Holds each decoded series once; evicts least-recently-used volumes beyond the budget. */
+export class VolumeCache {
+  private readonly volumes = new Map<string, Volume>();
+  readonly budgetBytes: number;
+
+  constructor(opts: VolumeCacheOptions = {}) {
+    this.budgetBytes = opts.budgetBytes ?? 2 * 1024 ** 3;
+  }
+
+  get bytesHeld(): number {
+    let n = 0;
+    for (const v of this.volumes.values()) n += v.byteLength;
+    return n;
+  }
+
+  has(seriesId: string): boolean {
+    return this.volumes.has(seriesId);
+  }
+
+  ids(): string[] {
+    return [...this.volumes.keys()];
+  }
+
+  /** The volume of a series (allocated, maybe not decoded yet), marked most recently used. */
+  volumeFor(series: AssembledSeries): Volume {
+    let v = this.volumes.get(series.id);
+    if (v) {
+      this.volumes.delete(series.id);
+      this.volumes.set(series.id, v);
+      return v;
+    }
+    v = createVolume(series);
+    this.volumes.set(series.id, v);
+    this.evict(series.id);
+    return v;
+  }
+
+  /** Decode (if needed) and return slice i of a series. */
+  async slice(series: AssembledSeries, i: number): Promise<VoxelArray> {
+    if (i < 0 || i >= series.slices || !Number.isInteger(i)) {
+      throw new ResightError('FRAME_OUT_OF_RANGE', `slice ${i} requested, series has ${series.slices}`);
+    }
+    const v = this.volumeFor(series);
+    if (!v.loaded[i]) await loadSlices(series, v, [i]);
+    const failure = v.failures.get(i);
+    if (failure) throw new ResightError('CODEC_FAILED', failure);
+    return v.slice(i);
+  }
+
+  /** Decode the whole series (skipping what is already loaded). */
+  async load(series: AssembledSeries, onProgress?: (done: number, total: number) => void): Promise<Volume> {
+    const v = this.volumeFor(series);
+    let done = 0;
+    const all = Array.from({ length: series.slices }, (_, i) => i);
+    await loadSlices(series, v, all, () => onProgress?.(++done, series.slices));
+    return v;
+  }
+
+  private evict(keep: string): void {
+    let total = this.bytesHeld;
+    for (const [id, v] of this.volumes) {
+      if (total <= this.budgetBytes) break;
+      if (id === keep) continue;
+      this.volumes.delete(id);
+      total -= v.byteLength;
+    }
+  }
+
+  clear(): void {
+    this.volumes.clear();
+  }
+}
