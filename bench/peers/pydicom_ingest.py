@@ -3,7 +3,10 @@
 
 Header scan: dcmread(stop_before_pixels=True) on every file.
 Full decode: dcmread + pixel_array + RescaleSlope/Intercept (apply_modality_lut), per slice.
-Prints one JSON line: {"scanFilesPerS": [...per rep], "decodeSlicesPerS": [...], "pydicom": ver}.
+Volume decode: the same, stored into one freshly allocated (slices, rows, cols) int16 array,
+  which is what a viewer has to hold (ReSight's volume load does this).
+Prints one JSON line: {"scanFilesPerS": [...per rep], "decodeSlicesPerS": [...],
+  "volumeSlicesPerS": [...], "pydicom": ver}.
 Run with Debian's interpreter: /usr/bin/python3 (python3-pydicom, python3-numpy).
 """
 import json
@@ -20,7 +23,7 @@ def main() -> None:
     folder = sys.argv[1]
     reps = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     files = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".dcm"))
-    scan, decode = [], []
+    scan, decode, volume = [], [], []
     checksum = 0.0
     for _ in range(reps):
         t0 = time.perf_counter()
@@ -34,7 +37,17 @@ def main() -> None:
             arr = apply_modality_lut(ds.pixel_array, ds)
             checksum += float(arr[0, 0])
         decode.append(len(files) / (time.perf_counter() - t0))
-    print(json.dumps({"scanFilesPerS": scan, "decodeSlicesPerS": decode, "pydicom": pydicom.__version__,
+        t0 = time.perf_counter()
+        vol = None
+        for i, f in enumerate(files):
+            ds = pydicom.dcmread(f)
+            arr = apply_modality_lut(ds.pixel_array, ds)
+            if vol is None:
+                vol = np.empty((len(files),) + arr.shape, dtype=np.int16)
+            vol[i] = arr
+        volume.append(len(files) / (time.perf_counter() - t0))
+        del vol
+    print(json.dumps({"scanFilesPerS": scan, "decodeSlicesPerS": decode, "volumeSlicesPerS": volume, "pydicom": pydicom.__version__,
                       "numpy": np.__version__, "files": len(files), "checksum": checksum}))
 
 

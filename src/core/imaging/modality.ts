@@ -109,25 +109,27 @@ export function modalityValuesInto(
  */
 function offsetInt16FromInt16(data: Int16Array, out: Int16Array, intercept: number): boolean {
   const n = data.length;
+  // One pass: write, and track the extremes to detect values that wrapped.
   let lo = 0;
   let hi = 0;
   for (let i = 0; i < n; i++) {
     const v = data[i];
-    if (v < lo) lo = v;
-    else if (v > hi) hi = v;
+    out[i] = v + intercept;
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
   }
-  if (lo + intercept < -32768 || hi + intercept > 32767) return false;
-  for (let i = 0; i < n; i++) out[i] = data[i] + intercept;
-  return true;
+  return lo + intercept >= -32768 && hi + intercept <= 32767;
 }
 
 function offsetInt16FromUint16(data: Uint16Array, out: Int16Array, intercept: number): boolean {
   const n = data.length;
   let hi = 0;
-  for (let i = 0; i < n; i++) if (data[i] > hi) hi = data[i];
-  if (intercept < -32768 || hi + intercept > 32767) return false;
-  for (let i = 0; i < n; i++) out[i] = data[i] + intercept;
-  return true;
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    out[i] = v + intercept;
+    hi = v > hi ? v : hi;
+  }
+  return intercept >= -32768 && hi + intercept <= 32767;
 }
 
 function offsetInt16Generic(data: StoredArray, out: Int16Array, intercept: number): boolean {

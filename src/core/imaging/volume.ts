@@ -13,6 +13,8 @@ import { cross } from '../dicom/series';
 import type { OpenedFile } from '../dicom/frame';
 import { openDicomFile } from '../dicom/frame';
 import { ScratchBuffer } from '../dicom/read';
+import type { DecodePool } from './decode-pool';
+import { sharedDecodePool } from './decode-pool';
 import { decodeFrame } from '../dicom/decode';
 import { modalityValuesInto, rescaleFor } from './modality';
 import { paddingRangeOf } from './voi';
@@ -62,7 +64,8 @@ export class Volume {
     this.geometry = init.geometry;
     this.samplesPerPixel = init.samplesPerPixel;
     const n = init.geometry.rows * init.geometry.columns * init.geometry.slices * init.samplesPerPixel;
-    this.data = init.kind === 'int16' ? new Int16Array(n) : new Float32Array(n);
+    // Shared memory: decode workers write slices in place (no copy back to this thread).
+    this.data = init.kind === 'int16' ? new Int16Array(new SharedArrayBuffer(n * 2)) : new Float32Array(new SharedArrayBuffer(n * 4));
     this.loaded = new Uint8Array(init.geometry.slices);
     this.paddingRange = init.paddingRange;
     this.windows = init.windows;
@@ -90,7 +93,11 @@ export class Volume {
   /** Switch storage to Float32 (a decoded value did not fit in Int16), keeping what is loaded. */
   promoteToFloat32(): void {
     if (this.data instanceof Float32Array) return;
-    this.data = Float32Array.from(this.data);
+    const f32 = new Float32Array(new SharedArrayBuffer(this.data.length * 4));
+    const n = this.sliceLength;
+    // Only decoded slices hold values; the others may hold partial writes of the failed attempt.
+    for (let i = 0; i < this.loaded.length; i++) if (this.loaded[i]) f32.set(this.data.subarray(i * n, (i + 1) * n), i * n);
+    this.data = f32;
   }
 
   isComplete(): boolean {
@@ -198,18 +205,116 @@ export async function loadSlices(
   }
 }
 
+/**
+ * Decode slices with the worker pool: one job per file (all its requested frames), at most a
+ * few jobs in flight per worker. A slice whose values overflow the Int16 volume promotes it to
+ * Float32 once all in-flight writes are done, then is decoded again.
+ */
+export async function loadSlicesParallel(
+  series: AssembledSeries,
+  volume: Volume,
+  indices: Iterable<number>,
+  pool: DecodePool,
+  onSlice?: (index: number) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const byFile = new Map<string, { frame: number; slice: number }[]>();
+  for (const i of indices) {
+    if (volume.loaded[i]) continue;
+    const ref = series.ordered[i];
+    let list = byFile.get(ref.path);
+    if (!list) byFile.set(ref.path, (list = []));
+    list.push({ frame: ref.frame, slice: i });
+  }
+  // Split big multi-frame files so every worker gets a share (each share parses the file once).
+  const queue: { path: string; items: { frame: number; slice: number }[] }[] = [];
+  for (const [path, items] of byFile) {
+    const chunk = items.length > 8 ? Math.ceil(items.length / pool.size) : items.length;
+    for (let k = 0; k < items.length; k += chunk) queue.push({ path, items: items.slice(k, k + chunk) });
+  }
+  const retry: typeof queue = [];
+  const maxInFlight = pool.size * 4;
+  let inFlight = 0;
+  let overflowed = false;
+  await new Promise<void>((resolve, reject) => {
+    const pump = () => {
+      if (signal?.aborted) {
+        if (inFlight === 0) reject(signal.reason ?? new Error('aborted'));
+        return;
+      }
+      if (overflowed && inFlight === 0) {
+        volume.promoteToFloat32();
+        overflowed = false;
+        queue.unshift(...retry.splice(0));
+      }
+      while (!overflowed && inFlight < maxInFlight && queue.length) {
+        const job = queue.shift() as (typeof queue)[number];
+        inFlight++;
+        pool
+          .run({
+            path: job.path,
+            items: job.items,
+            buffer: volume.data.buffer as SharedArrayBuffer,
+            kind: volume.kind,
+            rows: volume.geometry.rows,
+            columns: volume.geometry.columns,
+            samplesPerPixel: volume.samplesPerPixel,
+          })
+          .then(
+            (reply) => {
+              const again: { frame: number; slice: number }[] = [];
+              for (const r of reply.results) {
+                if (r.ok) {
+                  volume.loaded[r.slice] = 1;
+                  volume.failures.delete(r.slice);
+                } else if (r.overflow) {
+                  overflowed = true;
+                  again.push(job.items.find((it) => it.slice === r.slice) as { frame: number; slice: number });
+                  continue;
+                } else {
+                  volume.failures.set(r.slice, r.error ?? 'decode failed');
+                }
+                onSlice?.(r.slice);
+              }
+              if (again.length) retry.push({ path: job.path, items: again });
+            },
+            (err: Error) => {
+              for (const it of job.items) {
+                volume.failures.set(it.slice, `${job.path}: ${err.message}`);
+                onSlice?.(it.slice);
+              }
+            },
+          )
+          .finally(() => {
+            inFlight--;
+            pump();
+          });
+      }
+      if (inFlight === 0 && !queue.length && !retry.length) resolve();
+    };
+    pump();
+  });
+}
+
 export interface VolumeCacheOptions {
   /** Total bytes of decoded volumes to keep (default 2 GiB). */
   budgetBytes?: number;
+  /** Worker pool for whole-series decodes; null decodes in-thread. Default: the shared pool. */
+  pool?: DecodePool | null;
 }
+
+/** Below this many slices a whole-series load stays in-thread (worker start-up is not free). */
+const PARALLEL_MIN_SLICES = 16;
 
 /** Holds each decoded series once; evicts least-recently-used volumes beyond the budget. */
 export class VolumeCache {
   private readonly volumes = new Map<string, Volume>();
   readonly budgetBytes: number;
+  private readonly pool: DecodePool | null;
 
   constructor(opts: VolumeCacheOptions = {}) {
     this.budgetBytes = opts.budgetBytes ?? 2 * 1024 ** 3;
+    this.pool = opts.pool === undefined ? sharedDecodePool() : opts.pool;
   }
 
   get bytesHeld(): number {
@@ -253,11 +358,13 @@ export class VolumeCache {
   }
 
   /** Decode the whole series (skipping what is already loaded). */
-  async load(series: AssembledSeries, onProgress?: (done: number, total: number) => void): Promise<Volume> {
+  async load(series: AssembledSeries, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<Volume> {
     const v = this.volumeFor(series);
-    let done = 0;
-    const all = Array.from({ length: series.slices }, (_, i) => i);
-    await loadSlices(series, v, all, () => onProgress?.(++done, series.slices));
+    let done = v.loaded.reduce((n, x) => n + x, 0);
+    const todo = Array.from({ length: series.slices }, (_, i) => i).filter((i) => !v.loaded[i]);
+    const tick = () => onProgress?.(++done, series.slices);
+    if (this.pool && todo.length >= PARALLEL_MIN_SLICES) await loadSlicesParallel(series, v, todo, this.pool, tick, signal);
+    else await loadSlices(series, v, todo, tick);
     return v;
   }
 

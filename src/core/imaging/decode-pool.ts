@@ -1,0 +1,100 @@
+/**
+ * A small pool of worker threads that decode slices into SharedArrayBuffer-backed volumes.
+ * Decoding is CPU-bound JavaScript/WebAssembly; in the Electron main process it must not run on
+ * the event loop (ARCHITECTURE.md: no main-process task over ~50 ms), and on a multi-core
+ * workstation it scales with the cores.
+ *
+ * Workers are created lazily, kept for reuse, and unref'd while idle so they never keep a
+ * process alive. `RESIGHT_DECODE_WORKERS=0` disables the pool (decode in-thread).
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { DecodeJob, DecodeReply } from './decode-protocol';
+
+interface Slot {
+  worker: Worker;
+  inFlight: number;
+}
+
+export class DecodePool {
+  readonly size: number;
+  private readonly slots: Slot[] = [];
+  private readonly pending = new Map<number, { resolve: (r: DecodeReply) => void; reject: (e: Error) => void; slot: Slot }>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(size: number) {
+    this.size = Math.max(1, size);
+  }
+
+  private spawn(): Slot {
+    // Under tsx (tests, dev) this module is TypeScript: the worker registers the same loader
+    // before loading its TypeScript body. Built code (app/dist) loads the .js directly.
+    const ts = __filename.endsWith('.ts');
+    const file = path.join(__dirname, `decode-worker.${ts ? 'ts' : 'js'}`);
+    const worker = ts
+      ? new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, { eval: true })
+      : new Worker(file);
+    const slot: Slot = { worker, inFlight: 0 };
+    worker.unref();
+    worker.on('message', (reply: DecodeReply) => {
+      const p = this.pending.get(reply.id);
+      if (!p) return;
+      this.pending.delete(reply.id);
+      if (--slot.inFlight === 0) worker.unref();
+      p.resolve(reply);
+    });
+    const fail = (err: Error) => {
+      // A crashed worker fails its jobs and is replaced on next use; the app keeps running.
+      for (const [id, p] of this.pending) {
+        if (p.slot !== slot) continue;
+        this.pending.delete(id);
+        p.reject(err);
+      }
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots.splice(i, 1);
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => code !== 0 && fail(new Error(`decode worker exited with code ${code}`)));
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private pick(): Slot {
+    if (this.slots.length < this.size) {
+      const idle = this.slots.find((s) => s.inFlight === 0);
+      return idle ?? this.spawn();
+    }
+    return this.slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+  }
+
+  run(job: Omit<DecodeJob, 'id'>): Promise<DecodeReply> {
+    if (this.closed) return Promise.reject(new Error('decode pool is closed'));
+    const slot = this.pick();
+    const id = this.nextId++;
+    return new Promise<DecodeReply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, slot });
+      if (slot.inFlight++ === 0) slot.worker.ref();
+      slot.worker.postMessage({ ...job, id } satisfies DecodeJob);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    this.slots.length = 0;
+  }
+}
+
+let shared: DecodePool | null | undefined;
+
+/** The process-wide pool, or null when disabled (RESIGHT_DECODE_WORKERS=0 or a single core). */
+export function sharedDecodePool(): DecodePool | null {
+  if (shared !== undefined) return shared;
+  const env = process.env.RESIGHT_DECODE_WORKERS;
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  const size = env !== undefined && env !== '' ? Number(env) : Math.min(cores, 8);
+  shared = Number.isFinite(size) && size > 0 ? new DecodePool(size) : null;
+  return shared;
+}
