@@ -11,6 +11,7 @@ import { pixelDataElement } from './parse';
 import { lookupTransferSyntax } from './transfer-syntax';
 
 export const TAG = {
+  MediaStorageSOPClassUID: 'x00020002',
   SpecificCharacterSet: 'x00080005',
   ImageType: 'x00080008',
   SOPClassUID: 'x00080016',
@@ -211,7 +212,8 @@ export function instanceHeader(parsed: ParsedDicom, path: string): InstanceHeade
   const lossyTag = str(ds, TAG.LossyImageCompression) === '01';
   const header: InstanceHeader = {
     path,
-    sopClassUid: str(ds, TAG.SOPClassUID) ?? '',
+    // A DICOMDIR has no SOP Class UID in its data set, only the Media Storage one in its meta.
+    sopClassUid: str(ds, TAG.SOPClassUID) ?? str(ds, TAG.MediaStorageSOPClassUID) ?? '',
     sopInstanceUid: str(ds, TAG.SOPInstanceUID) ?? '',
     studyInstanceUid: str(ds, TAG.StudyInstanceUID) ?? '',
     seriesInstanceUid: str(ds, TAG.SeriesInstanceUID) ?? '',

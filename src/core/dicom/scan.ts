@@ -126,6 +126,10 @@ export function scanFile(path: string, scratch?: ScratchBuffer): InstanceHeader 
 
 /** Scan paths into studies. Cancellable through `signal` (rejects with AbortError). */
 export async function scanPaths(paths: readonly string[], options: ScanOptions = {}): Promise<ScanOutput> {
+  const checkAborted = () => {
+    if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+  };
+  checkAborted();
   const { files, errors } = listFiles(paths);
   const queue = [...files];
   const queued = new Set(files.map((f) => nodePath.resolve(f)));
@@ -135,7 +139,7 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   let sliceStart = Date.now();
   const scratch = new ScratchBuffer();
   for (let i = 0; i < queue.length; i++) {
-    if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+    checkAborted();
     const path = queue[i];
     const result = scanFile(path, scratch);
     if ('code' in result) {
@@ -170,6 +174,8 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
       sliceStart = Date.now();
     }
   }
+  // A cancel that arrived during the last file (or its progress event) still cancels.
+  checkAborted();
   const studies = assembleStudies(headers);
   return { studies, errors, filesScanned: queue.length, headers };
 }

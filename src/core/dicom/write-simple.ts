@@ -14,8 +14,20 @@ export interface SimpleElement {
 
 const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OW', 'SQ', 'UC', 'UN', 'UR', 'UT', 'OV']);
 
+/** VRs padded with a space to an even length; every other VR (UI, binary) pads with NUL. */
+const TEXT_VRS = new Set(['AE', 'AS', 'CS', 'DA', 'DS', 'DT', 'IS', 'LO', 'LT', 'PN', 'SH', 'ST', 'TM', 'UC', 'UR', 'UT']);
+
+/** DICOM value lengths are even: pad odd-length raw bytes (e.g. a Latin-1 name given as bytes). */
+function padEven(vr: string, bytes: Uint8Array): Uint8Array {
+  if (bytes.length % 2 === 0) return bytes;
+  const out = new Uint8Array(bytes.length + 1);
+  out.set(bytes);
+  out[bytes.length] = TEXT_VRS.has(vr) ? 0x20 : 0;
+  return out;
+}
+
 function valueBytes(vr: string, value: SimpleValue): Uint8Array {
-  if (value instanceof Uint8Array) return value;
+  if (value instanceof Uint8Array) return padEven(vr, value);
   if (value instanceof Int16Array || value instanceof Uint16Array) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   if (vr === 'US' || vr === 'SS') {
     const nums = (Array.isArray(value) ? value : [value]).map(Number);

@@ -26,11 +26,13 @@ export interface SyntheticSeriesOptions {
   omit?: number[];
   /** Add one coronal LOCALIZER image to the series. */
   localizer?: boolean;
-  /** Write files under random names, in random order. */
+  /** Write files under random names, so that name order is not slice order. */
   shuffleNames?: boolean;
   /** Leave out ImagePositionPatient/ImageOrientationPatient (InstanceNumber fallback). */
   noPosition?: boolean;
   transferSyntaxUid?: string;
+  /** false: write raw data sets (no preamble, DICM prefix or File Meta), as some old archives hold. */
+  preamble?: boolean;
   seriesInstanceUid?: string;
   studyInstanceUid?: string;
   patientName?: string;
@@ -109,7 +111,7 @@ export interface WrittenSeries {
   files: string[];
   seriesInstanceUid: string;
   studyInstanceUid: string;
-  /** Slice z positions (mm) in spatial order, as written (omitted ones excluded). */
+  /** ImagePositionPatient (mm) of each axial slice in spatial order, as written (omitted ones excluded). */
   positions: number[][];
 }
 
@@ -170,6 +172,13 @@ export function writeSyntheticSeries(dir: string, o: SyntheticSeriesOptions): Wr
     { tag: 0x00281053, vr: 'DS', value: '1' },
     { tag: 0x00281054, vr: 'LO', value: 'HU' },
   ];
+  // Every file of the series (the localizer included) is written the same way.
+  const encoding = (sopInstanceUid: string) => {
+    const e: Parameters<typeof writePart10>[1] = { sopClassUid: CT_IMAGE_STORAGE, sopInstanceUid };
+    if (o.transferSyntaxUid) e.transferSyntaxUid = o.transferSyntaxUid;
+    if (o.preamble === false) e.preamble = false;
+    return e;
+  };
   for (const i of order) {
     if (o.omit?.includes(i)) continue;
     // Table moves along patient z; with tilt the image plane is rotated but still advances in z.
@@ -186,7 +195,7 @@ export function writeSyntheticSeries(dir: string, o: SyntheticSeriesOptions): Wr
     }
     els.push({ tag: 0x7fe00010, vr: 'OW', value: phantomSlice(rows, columns, i * spacing, random) });
     const file = path.join(dir, names[i]);
-    fs.writeFileSync(file, writePart10(els, { sopClassUid: CT_IMAGE_STORAGE, sopInstanceUid: sopUid, transferSyntaxUid: o.transferSyntaxUid }));
+    fs.writeFileSync(file, writePart10(els, encoding(sopUid)));
     files.push(file);
   }
   if (o.localizer) {
@@ -200,7 +209,7 @@ export function writeSyntheticSeries(dir: string, o: SyntheticSeriesOptions): Wr
     els.push({ tag: 0x00200037, vr: 'DS', value: '1\\0\\0\\0\\0\\-1' });
     els.push({ tag: 0x7fe00010, vr: 'OW', value: phantomSlice(lr, lr, 0, random) });
     const file = path.join(dir, 'scout.dcm');
-    fs.writeFileSync(file, writePart10(els, { sopClassUid: CT_IMAGE_STORAGE, sopInstanceUid: sopUid }));
+    fs.writeFileSync(file, writePart10(els, encoding(sopUid)));
     files.push(file);
   }
   return { dir, files, seriesInstanceUid: seriesUid, studyInstanceUid: studyUid, positions };
