@@ -32,14 +32,17 @@ export function writeFileAtomic(target: string, data: Uint8Array | string): void
   const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
   const fd = fs.openSync(tmp, 'wx', 0o644);
   try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
+    try {
+      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+      // writeSync may write less than asked (large buffers, some file systems): loop.
+      for (let off = 0; off < bytes.byteLength; ) off += fs.writeSync(fd, bytes, off, bytes.byteLength - off);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, target);
   } catch (err) {
+    // A failed write (disk full, ...) or rename must not leave the temp file behind.
     fs.rmSync(tmp, { force: true });
     throw err;
   }

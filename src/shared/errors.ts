@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   // series
   'SERIES_NOT_FOUND',
   'INCONSISTENT_SERIES',
+  'DUPLICATE_INSTANCE',
   // generic
   'USAGE',
   'INTERNAL',

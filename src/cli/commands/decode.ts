@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadFrame } from '../../core/dicom/frame';
 import { UsageError, writeFileAtomic } from '../io';
@@ -5,6 +7,14 @@ import { UsageError, writeFileAtomic } from '../io';
 export const DECODE_HELP = `resight decode <file> [--frame N] --out <file.f32> [--json]
   Decode one frame to modality values (after RescaleSlope/Intercept or the Modality LUT;
   MONOCHROME1 not inverted; color as interleaved RGB) as little-endian float32, row-major.`;
+
+function statOrUndefined(p: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(p);
+  } catch {
+    return undefined;
+  }
+}
 
 export async function runDecode(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -14,8 +24,13 @@ export async function runDecode(argv: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError('decode needs exactly one file');
   if (!values.out) throw new UsageError('decode needs --out <file.f32>');
+  // Digits only: Number() would also take '', ' 1', '0x1' and '1e0'.
+  if (values.frame !== undefined && !/^\d+$/.test(values.frame)) throw new UsageError(`--frame must be a non-negative integer, got '${values.frame}'`);
   const frame = values.frame === undefined ? 0 : Number(values.frame);
-  if (!Number.isInteger(frame) || frame < 0) throw new UsageError(`--frame must be a non-negative integer, got '${values.frame}'`);
+  if (!Number.isSafeInteger(frame)) throw new UsageError(`--frame must be a non-negative integer, got '${values.frame}'`);
+  const outDir = path.dirname(path.resolve(values.out));
+  if (statOrUndefined(values.out)?.isDirectory()) throw new UsageError(`--out must name a file; '${values.out}' is a directory`);
+  if (!statOrUndefined(outDir)?.isDirectory()) throw new UsageError(`--out: the folder '${outDir}' does not exist`);
   const { header, decoded, values: px } = await loadFrame(positionals[0], frame);
   let min = Infinity;
   let max = -Infinity;

@@ -131,6 +131,18 @@ async function runCodec(encoded: Uint8Array, h: InstanceHeader, tsName: string, 
   }
 }
 
+/**
+ * The most samples one frame may have: its modality values are a Float32Array, which Node caps
+ * at 4 GiB. Rows/Columns come from untrusted headers (a mismatch with the data is caught earlier).
+ */
+const MAX_FRAME_SAMPLES = 2 ** 30;
+
+function checkFrameSize(rows: number, columns: number, spp: number): void {
+  if (rows * columns * spp > MAX_FRAME_SAMPLES) {
+    throw new ResightError('UNSUPPORTED_PIXEL_FORMAT', `a ${columns}x${rows}x${spp} frame is too large to decode (more than ${MAX_FRAME_SAMPLES} samples)`);
+  }
+}
+
 /** Decode frame `frame` (0-based) of a fully parsed file. */
 export async function decodeFrame(parsed: ParsedDicom, h: InstanceHeader, frame: number): Promise<DecodedFrame> {
   if (frame < 0 || frame >= h.frames || !Number.isInteger(frame)) {
@@ -199,6 +211,9 @@ export async function decodeFrame(parsed: ParsedDicom, h: InstanceHeader, frame:
     }
     if (data.length > pixels * spp) data = data.subarray(0, pixels * spp);
   }
+
+  // The stored samples are in memory by now; their modality values (float32) are next.
+  checkFrameSize(rows, columns, spp);
 
   if (!isFloat && bitsAllocated > 1) {
     const width = data.BYTES_PER_ELEMENT * 8;

@@ -9,6 +9,10 @@ import { decodeDicomText, isDefaultCharset, parseSpecificCharacterSet } from './
 import type { ParsedDicom } from './parse';
 import { pixelDataElement } from './parse';
 import { lookupTransferSyntax } from './transfer-syntax';
+import { ResightError } from '../errors';
+
+/** More frames than any real acquisition (large cine/tomosynthesis objects have a few thousand). */
+export const MAX_FRAMES = 100_000;
 
 export const TAG = {
   MediaStorageSOPClassUID: 'x00020002',
@@ -198,7 +202,12 @@ export function instanceHeader(parsed: ParsedDicom, path: string): InstanceHeade
   const pixelRepresentation = us(ds, TAG.PixelRepresentation) ?? 0;
   const bitsAllocated = us(ds, TAG.BitsAllocated) ?? 0;
   const bitsStored = us(ds, TAG.BitsStored) ?? bitsAllocated;
-  const frames = Math.max(1, Math.trunc(num(ds, TAG.NumberOfFrames) ?? 1));
+  const declaredFrames = Math.max(1, Math.trunc(num(ds, TAG.NumberOfFrames) ?? 1));
+  if (declaredFrames > MAX_FRAMES) {
+    // Per-frame bookkeeping is O(frames): refuse absurd counts before allocating for them.
+    throw new ResightError('UNSUPPORTED_PIXEL_FORMAT', `NumberOfFrames ${declaredFrames} is implausible (more than ${MAX_FRAMES})`, { path });
+  }
+  const frames = declaredFrames;
   const modality = str(ds, TAG.Modality) ?? 'OT';
   const perFrame = frames > 1 || ds.elements[TAG.SharedFunctionalGroups] ? functionalGroups(ds, frames) : undefined;
   const first = perFrame?.[0];

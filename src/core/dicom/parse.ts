@@ -76,8 +76,8 @@ export function sniffRawTransferSyntax(bytes: Uint8Array): string | undefined {
 function describeThrown(err: unknown): string {
   // dicom-parser throws strings, Errors, or {exception, dataSet} objects.
   if (err && typeof err === 'object' && 'exception' in err) return describeThrown((err as { exception: unknown }).exception);
-  if (typeof err === 'string') return err.replace(/^dicomParser\.?/, '');
-  if (err instanceof Error) return err.message.replace(/^dicomParser\.?/, '');
+  if (typeof err === 'string') return err.replace(/^dicomParser[.:]?/, '');
+  if (err instanceof Error) return err.message.replace(/^dicomParser[.:]?/, '');
   return String(err);
 }
 
@@ -87,10 +87,11 @@ const tagLabel = (tag: string) => `(${tag.slice(1, 5).toUpperCase()},${tag.slice
  * dicom-parser seeks past elements whose length points beyond the buffer without complaint.
  * Walk the tree and report the first such element (or NeedMoreBytes for prefix reads).
  */
-function checkBounds(dataSet: DataSet, size: number, partial: boolean, depth = 0): void {
+function checkBounds(dataSet: DataSet, size: number, partial: boolean, skipTag?: string, depth = 0): void {
   if (depth > 64) throw new ResightError('PARSE_FAILED', 'sequences nested deeper than 64 levels');
   for (const tag in dataSet.elements) {
     const el: Element = dataSet.elements[tag];
+    if (tag === skipTag) continue;
     if (el.hadUndefinedLength && !el.items && !el.fragments && el.tag !== PIXEL_DATA_TAG) continue;
     const end = el.dataOffset + (el.length === 0xffffffff ? 0 : el.length);
     if (end > size || el.dataOffset > size) {
@@ -100,7 +101,7 @@ function checkBounds(dataSet: DataSet, size: number, partial: boolean, depth = 0
         `element ${tagLabel(el.tag)} of length ${el.length} at offset ${el.dataOffset} extends past the end of the data (${size} bytes)`,
       );
     }
-    if (el.items) for (const item of el.items) if (item.dataSet) checkBounds(item.dataSet, size, partial, depth + 1);
+    if (el.items) for (const item of el.items) if (item.dataSet) checkBounds(item.dataSet, size, partial, undefined, depth + 1);
   }
 }
 
@@ -109,13 +110,57 @@ function inflater(bytes: Uint8Array, position: number): Uint8Array {
   try {
     inflated = zlib.inflateRawSync(bytes.subarray(position));
   } catch (err) {
-    throw new ResightError('PARSE_FAILED', `deflated data set could not be inflated: ${describeThrown(err)}`);
+    // Z_BUF_ERROR: the deflate stream stops before its final block, i.e. the file was cut short.
+    const cut = (err as NodeJS.ErrnoException)?.code === 'Z_BUF_ERROR';
+    throw new ResightError(cut ? 'FILE_TRUNCATED' : 'PARSE_FAILED', `deflated data set could not be inflated: ${describeThrown(err)}`);
   }
   const out = new Uint8Array(position + inflated.length);
   out.set(bytes.subarray(0, position), 0);
   out.set(inflated, position);
   return out;
 }
+
+type DataSetConstructor = new (parser: dicomParser.ByteArrayParser, byteArray: Uint8Array, elements: Record<string, Element>) => DataSet;
+
+/**
+ * Deflated data sets are parsed here rather than by dicom-parser, which restarts its element
+ * walk at offset 0 of the inflated copy: it reads the 128-byte preamble as elements, so any
+ * file whose preamble is not all zeros (TIFF/DICOM dual files, vendor signatures) fails with a
+ * bogus "buffer overrun". Same steps as dicom-parser's parseDicom, starting after the meta.
+ */
+function parseDeflated(bytes: Uint8Array, meta: DataSet & { position: number }, untilTag: string | undefined): DataSet {
+  const full = inflater(bytes, meta.position);
+  const stream = new dicomParser.ByteStream(dicomParser.littleEndianByteArrayParser, full, meta.position);
+  const DataSetClass = (dicomParser as unknown as { DataSet: DataSetConstructor }).DataSet;
+  const dataSet = new DataSetClass(stream.byteArrayParser, full, {});
+  dataSet.warnings = stream.warnings;
+  try {
+    dicomParser.parseDicomDataSetExplicit(dataSet, stream, full.length, untilTag ? { untilTag } : undefined);
+  } catch (err) {
+    throw { exception: err, dataSet };
+  }
+  for (const tag in meta.elements) dataSet.elements[tag] = meta.elements[tag];
+  dataSet.warnings = [...(meta.warnings ?? []), ...dataSet.warnings];
+  return dataSet;
+}
+
+/**
+ * For a Part 10 file, whether the bytes end inside (or right at the end of) the File Meta
+ * Information, judged from its group length (0002,0000). dicom-parser stops reading the meta
+ * header quietly at the end of the buffer and then complains about something else (a missing
+ * Transfer Syntax UID, a stream position), so the cut is detected here.
+ */
+function endsInFileMeta(bytes: Uint8Array): boolean {
+  if (!hasDicmPrefix(bytes)) return false;
+  if (bytes.length < 144) return true; // not even the group length element
+  const isGroupLength = bytes[132] === 0x02 && bytes[133] === 0x00 && bytes[134] === 0x00 && bytes[135] === 0x00 && bytes[136] === 0x55 && bytes[137] === 0x4c;
+  if (!isGroupLength) return false;
+  const metaEnd = 144 + (bytes[140] | (bytes[141] << 8) | (bytes[142] << 16)) + bytes[143] * 0x1000000;
+  return metaEnd >= bytes.length;
+}
+
+/** dicom-parser's ways of saying "the buffer ended": overruns, stream positions past the end. */
+const TRUNCATION_MESSAGE = /overread|overrun|beyond|end of|eof|past end|cannot be greater than or equal to 'byteArray' length|maxP ?osition/i;
 
 /**
  * Parse bytes into a DataSet. `path` is only used to name the file in errors.
@@ -133,30 +178,43 @@ export function parseDicomBytes(bytes: Uint8Array, path: string, options: ParseO
   }
   const warnings: string[] = [];
   if (!part10) warnings.push('no preamble/DICM prefix: read as a raw data set');
-  const parseOpts: Record<string, unknown> = { inflater };
+  const parseOpts: Record<string, unknown> = {};
   if (options.untilPixelData) parseOpts.untilTag = PIXEL_DATA_TAG;
   if (rawTs) parseOpts.TransferSyntaxUID = rawTs;
 
   let dataSet: DataSet;
   try {
-    dataSet = dicomParser.parseDicom(bytes, parseOpts);
+    const meta = part10 ? (dicomParser.readPart10Header(bytes) as DataSet & { position: number }) : undefined;
+    if (meta && (meta.string('x00020010') ?? '').replace(/\0/g, '').trim() === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) {
+      // A prefix of a deflated stream cannot be inflated on its own: read the whole file.
+      if (options.partial) throw new NeedMoreBytes();
+      dataSet = parseDeflated(bytes, meta, options.untilPixelData ? PIXEL_DATA_TAG : undefined);
+    } else {
+      dataSet = dicomParser.parseDicom(bytes, parseOpts);
+    }
   } catch (err) {
+    if (err instanceof NeedMoreBytes) throw err;
     if (err instanceof ResightError) throw err.withPath(path);
     if (options.partial) throw new NeedMoreBytes();
     const msg = describeThrown(err);
-    // A DICM file whose meta header lacks (0002,0010): try again as a raw data set after the meta.
+    if (endsInFileMeta(bytes)) {
+      throw new ResightError('FILE_TRUNCATED', `the file ends inside its File Meta Information (${bytes.length} bytes)`, { path, cause: err });
+    }
     if (/missing required meta header attribute 0002,0010/.test(msg)) {
       throw new ResightError('PARSE_FAILED', 'File Meta Information has no Transfer Syntax UID (0002,0010)', { path });
     }
-    const truncated = /overread|overrun|beyond|end of|eof/i.test(msg);
+    const truncated = TRUNCATION_MESSAGE.test(msg);
     throw new ResightError(truncated ? 'FILE_TRUNCATED' : 'PARSE_FAILED', msg, { path, cause: err });
   }
   const ts = (rawTs ?? dataSet.string('x00020010') ?? '').replace(/\0/g, '').trim();
   const isDeflated = ts === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN;
-  // For deflated files the data set indexes into the inflated copy, which dicom-parser keeps.
+  // For deflated files the data set indexes into the inflated copy (parseDeflated).
   const indexed = (isDeflated ? (dataSet.byteArray as Uint8Array) : bytes) ?? bytes;
   try {
-    checkBounds(dataSet, indexed.length, options.partial === true && !isDeflated);
+    // A header-only read stops at Pixel Data without reading its value: whether the value is all
+    // there is the decoder's business (PIXEL_DATA_TRUNCATED), and checking it here would turn
+    // every prefix read of an image larger than the prefix into a whole-file read.
+    checkBounds(dataSet, indexed.length, options.partial === true && !isDeflated, options.untilPixelData ? PIXEL_DATA_TAG : undefined);
   } catch (err) {
     if (err instanceof ResightError) throw err.withPath(path);
     throw err;
@@ -166,8 +224,12 @@ export function parseDicomBytes(bytes: Uint8Array, path: string, options: ParseO
     throw new NeedMoreBytes();
   }
   for (const w of dataSet.warnings ?? []) warnings.push(describeThrown(w));
-  const hasImageLikeContent = Object.keys(dataSet.elements).some((t) => t >= 'x00080000');
-  if (!hasImageLikeContent) {
+  // Anything beyond the File Meta group counts (a DICOMDIR holds only group 0004 elements).
+  const hasDataSetContent = Object.keys(dataSet.elements).some((t) => t > 'x0002ffff');
+  if (!hasDataSetContent) {
+    if (endsInFileMeta(bytes)) {
+      throw new ResightError('FILE_TRUNCATED', `the file ends inside its File Meta Information (${bytes.length} bytes)`, { path });
+    }
     throw new ResightError('NOT_DICOM', 'no DICOM data elements beyond the file meta header', { path });
   }
   return {

@@ -18,14 +18,28 @@ export function decodeRle(frame: Uint8Array, pixels: number, samplesPerPixel: nu
   }
   const offsets: number[] = [];
   for (let s = 0; s < segments; s++) offsets.push(view.getUint32(4 + 4 * s, true));
-  const stride = expected;
-  const out = new Uint8Array(pixels * stride);
+  // Validate every segment before allocating the output: the header's Rows x Columns are
+  // untrusted, and a PackBits run (2 bytes) expands to at most 128 bytes, so a segment can
+  // never decode to more than 64x its length.
   for (let s = 0; s < segments; s++) {
     const start = offsets[s];
     const end = s + 1 < segments ? offsets[s + 1] : frame.length;
     if (start < 64 || start > frame.length || end > frame.length || end < start) {
       throw new ResightError('CODEC_FAILED', `RLE segment ${s + 1} offset ${start} is outside the frame (${frame.length} bytes)`);
     }
+    const most = Math.ceil((end - start) / 2) * 128;
+    if (most < pixels) {
+      throw new ResightError('PIXEL_DATA_TRUNCATED', `RLE segment ${s + 1} (${end - start} bytes) cannot hold ${pixels} pixels`);
+    }
+  }
+  const stride = expected;
+  if (pixels * stride > 2 ** 32) {
+    throw new ResightError('UNSUPPORTED_PIXEL_FORMAT', `an RLE frame of ${pixels} pixels x ${stride} bytes is too large to decode`);
+  }
+  const out = new Uint8Array(pixels * stride);
+  for (let s = 0; s < segments; s++) {
+    const start = offsets[s];
+    const end = s + 1 < segments ? offsets[s + 1] : frame.length;
     const sample = Math.floor(s / bytesPerSample);
     const byteInSample = bytesPerSample - 1 - (s % bytesPerSample); // MSB segment first -> LE position
     let o = sample * bytesPerSample + byteInSample;

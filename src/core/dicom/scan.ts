@@ -176,6 +176,6 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   }
   // A cancel that arrived during the last file (or its progress event) still cancels.
   checkAborted();
-  const studies = assembleStudies(headers);
+  const studies = assembleStudies(headers, errors);
   return { studies, errors, filesScanned: queue.length, headers };
 }

@@ -8,6 +8,7 @@
  * orientation, another size) are split into their own stack rather than silently mixed in.
  */
 import type {
+  FileError,
   InstanceHeader,
   SeriesGeometry,
   SeriesSummary,
@@ -203,8 +204,11 @@ function spacingReport(ordered: Candidate[], locations: number[], normal: Vec3, 
   return geometry;
 }
 
-/** Group headers into studies and series (stacks), ordered for display. */
-export function assembleStudies(headers: readonly InstanceHeader[]): AssembledStudy[] {
+/**
+ * Group headers into studies and series (stacks), ordered for display. Files that repeat an
+ * already-seen SOP Instance are reported in `unused` (when given) instead of silently dropped.
+ */
+export function assembleStudies(headers: readonly InstanceHeader[], unused?: FileError[]): AssembledStudy[] {
   const studies = new Map<string, InstanceHeader[]>();
   for (const h of headers) {
     const key = h.studyInstanceUid || `unknown-study:${h.patient.id}`;
@@ -215,15 +219,23 @@ export function assembleStudies(headers: readonly InstanceHeader[]): AssembledSt
   const out: AssembledStudy[] = [];
   for (const [studyUid, list] of studies) {
     const bySeries = new Map<string, InstanceHeader[]>();
-    const seenSop = new Set<string>();
+    const seenSop = new Map<string, string>();
     for (const h of list) {
       const key = h.seriesInstanceUid || `unknown-series:${h.series.number ?? ''}:${h.series.modality}`;
       let s = bySeries.get(key);
       if (!s) bySeries.set(key, (s = []));
       // The same SOP Instance seen twice (a copy in another folder) is one instance.
       if (h.sopInstanceUid) {
-        if (seenSop.has(h.sopInstanceUid)) continue;
-        seenSop.add(h.sopInstanceUid);
+        const first = seenSop.get(h.sopInstanceUid);
+        if (first !== undefined) {
+          unused?.push({
+            path: h.path,
+            code: 'DUPLICATE_INSTANCE',
+            message: `same SOP Instance UID as ${first} (one image, counted once)`,
+          });
+          continue;
+        }
+        seenSop.set(h.sopInstanceUid, h.path);
       }
       s.push(h);
     }

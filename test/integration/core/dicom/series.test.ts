@@ -242,12 +242,17 @@ describe('series assembly: one SOP Instance is one slice', () => {
     assert.deepEqual(s.warnings, []);
   });
 
-  it('the same SOP Instance in two folders (a copied study) is one slice, not a duplicate', async (t) => {
+  it('the same SOP Instance in two folders (a copied study) is one slice, and the copy is listed as not used', async (t) => {
     const root = tempDir(t, 'copies');
     const w = writeSyntheticSeries(path.join(root, 'original'), { ...SMALL, slices: 4, seed: 41 });
     fs.cpSync(w.dir, path.join(root, 'copy'), { recursive: true });
     const result = await scanPaths([root]);
-    assert.deepEqual(result.errors, []);
+    assert.equal(result.errors.length, 4, 'one entry per second copy');
+    for (const e of result.errors) {
+      assert.equal(e.code, 'DUPLICATE_INSTANCE');
+      const other = e.path.includes(`${path.sep}copy${path.sep}`) ? 'original' : 'copy';
+      assert.ok(e.message.includes(path.join(root, other, path.basename(e.path))), e.message);
+    }
     assert.equal(result.filesScanned, 8, 'both copies are read');
     assert.equal(result.studies.length, 1);
     assert.equal(result.studies[0].series.length, 1);
