@@ -418,28 +418,37 @@ describe('resight CLI contract', () => {
     for (const cmd of ['info', 'decode']) assert.ok(r.stdout.includes(`resight ${cmd}`), cmd);
   });
 
-  // package.json's "build" is plain tsc, which writes app/dist/cli/main.js without the execute
-  // bit; npm ci links node_modules/.bin/resight before that file exists, so it never sets it
-  // either: after `npm ci && npm run build` on a fresh machine, `npx resight` is "Permission denied".
-  it('a fresh `npm run build` leaves the bin (app/dist/cli/main.js) executable for npx', () => {
+  // npm ci links node_modules/.bin/resight at install time, before any build: the bin must be a
+  // committed, executable launcher (app/bin/resight.js) that loads the built CLI, or npx fails.
+  it('the bin is a committed executable launcher, and a fresh `npm run build` makes it work', () => {
+    const binTarget = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'app', 'package.json'), 'utf8')) as { bin: { resight: string } }).bin.resight;
+    assert.ok(!binTarget.startsWith('dist/'), `bin ${binTarget} must not be a build output`);
+    const tracked = spawnSync('git', ['ls-files', '-s', `app/${binTarget}`], { cwd: REPO_ROOT, encoding: 'utf8' });
+    assert.match(tracked.stdout, /^100755 /, `app/${binTarget} is committed with mode 100755`);
     const copy = fs.mkdtempSync(path.join(tmp, 'fresh-build-'));
     for (const f of ['package.json', 'tsconfig.base.json', 'tsconfig.build.json']) fs.copyFileSync(path.join(REPO_ROOT, f), path.join(copy, f));
     fs.cpSync(path.join(REPO_ROOT, 'scripts'), path.join(copy, 'scripts'), { recursive: true });
     fs.cpSync(path.join(REPO_ROOT, 'src'), path.join(copy, 'src'), { recursive: true });
     fs.mkdirSync(path.join(copy, 'app'));
     fs.copyFileSync(path.join(REPO_ROOT, 'app', 'package.json'), path.join(copy, 'app', 'package.json'));
+    fs.cpSync(path.join(REPO_ROOT, 'app', 'bin'), path.join(copy, 'app', 'bin'), { recursive: true });
     fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(copy, 'node_modules'));
+    const bin = path.join(copy, 'app', binTarget);
+    const before = spawnSync(bin, ['--help'], { encoding: 'utf8' });
+    assert.equal(before.status, 2, 'before the build the launcher says so (exit 2)');
+    assert.match(before.stderr, /not built yet/);
     const res = spawnSync('npm', ['run', '--silent', 'build'], { cwd: copy, encoding: 'utf8', timeout: 170_000 });
     assert.equal(res.status, 0, `${res.stdout}${res.stderr}`);
-    const binTarget = (JSON.parse(fs.readFileSync(path.join(copy, 'app', 'package.json'), 'utf8')) as { bin: { resight: string } }).bin.resight;
-    const main = path.join(copy, 'app', binTarget);
-    assert.ok(fs.existsSync(main), `${main} built`);
-    assert.ok(fs.readFileSync(main, 'utf8').startsWith('#!/usr/bin/env node'), 'shebang');
-    assert.ok((fs.statSync(main).mode & 0o111) !== 0, `${path.relative(copy, main)} is not executable (mode ${(fs.statSync(main).mode & 0o777).toString(8)})`);
+    const after = spawnSync(bin, ['--help'], { encoding: 'utf8' });
+    assert.equal(after.status, 0, after.stderr);
+    assert.match(after.stdout, /resight info/);
   });
 
-  it('node_modules/.bin/resight points at the built CLI', () => {
+  it('node_modules/.bin/resight (linked by npm ci) runs the built CLI', () => {
     const bin = path.join(REPO_ROOT, 'node_modules', '.bin', 'resight');
-    assert.equal(fs.realpathSync(bin), fs.realpathSync(CLI_MAIN));
+    assert.equal(fs.realpathSync(bin), fs.realpathSync(path.join(REPO_ROOT, 'app', 'bin', 'resight.js')));
+    const r = spawnSync(bin, ['decode'], { encoding: 'utf8' });
+    assert.equal(r.status, 2, 'usage error travels through the launcher');
+    assert.ok(fs.existsSync(CLI_MAIN));
   });
 });
