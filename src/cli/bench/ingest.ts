@@ -63,6 +63,9 @@ export async function ingestChild(dir: string, reps: number): Promise<ChildResul
     volumeBytes = volume.byteLength;
     slices = series.slices;
     cache.clear();
+    // A viewer evicts and the GC reclaims; collect now so peak RSS reflects one volume, not
+    // every repetition's garbage (the child runs with --expose-gc).
+    (globalThis as { gc?: () => void }).gc?.();
   }
   return { scanFilesPerS: scan, decodeSlicesPerS: decode, warmSlicesPerS: warm, workers: sharedDecodePool()?.size ?? 0, peakRssBytes: process.resourceUsage().maxRSS * 1024, volumeBytes, slices };
 }
@@ -79,7 +82,7 @@ export async function runIngestBench(opts: IngestBenchOptions): Promise<string> 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resight-bench-'));
   try {
     writeSyntheticSeries(dir, { slices: opts.slices, rows: 512, columns: 512, seed: 42 });
-    const child = spawnSync(process.execPath, [__filename, '--ingest-child', dir, String(reps)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const child = spawnSync(process.execPath, ['--expose-gc', __filename, '--ingest-child', dir, String(reps)], { encoding: 'utf8', maxBuffer: 1 << 20 });
     if (child.status !== 0) throw new Error(`bench child failed: ${child.stderr}`);
     const ours = JSON.parse(child.stdout.trim().split('\n').pop() as string) as ChildResult;
     let peer: { scanFilesPerS: number[]; decodeSlicesPerS: number[]; volumeSlicesPerS: number[]; pydicom: string } | undefined;
