@@ -1,0 +1,335 @@
+"""Dataset builder: phantom volumes -> cached, resized HU slices (+ augmentation in torch).
+
+Seeds (documented in the model card): a volume is ``make_volume(seed)``; the splits use
+disjoint seed ranges, so held-out test volumes are never seen in training or model selection:
+
+    train  seeds       0 ..   999 999   (the first --train-volumes of them)
+    val    seeds 1 000 000 .. 1 999 999 (checkpoint selection + operating thresholds)
+    test   seeds 2 000 000 .. 2 999 999 (held-out metrics only: evaluate.py)
+
+Slice sampling: train/val volumes contribute every positive slice (capped at ``max_pos``,
+random subset) plus as many negative slices (at least ``min_neg``), so about half the slices
+are positive. Test volumes contribute *all* slices (natural prevalence, as the app sees them).
+
+Cache: steps 1+2 of the preprocessing (padding fill, bilinear resize to 256x256) are done
+once and stored per volume as float16 HU (``training/.cache/<key>/<split>/<seed>.npz``; the
+key hashes the phantom sources and the sampling settings, so a changed generator invalidates
+it). Windowing (steps 3+4) is pointwise, so it is applied per batch in torch
+(``preprocess.window_torch``), after augmentation, with optional window jitter. float16
+quantises HU by <= 1 HU in the range that matters (<= 0.5 HU below |1024|).
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from training import preprocess as P  # noqa: E402
+
+CLASSES = ["lung_nodule", "liver_lesion"]
+SEED_BASE = {"train": 0, "val": 1_000_000, "test": 2_000_000}
+CACHE_ROOT = REPO / "training" / ".cache"
+# per-size-bin reporting (mm, lower edges; nodules < 8 mm reported separately)
+SIZE_BINS = {"lung_nodule": [0.0, 8.0, 15.0], "liver_lesion": [0.0, 15.0, 25.0]}
+
+
+def split_seeds(split: str, n: int, offset: int = 0) -> List[int]:
+    base = SEED_BASE[split]
+    if offset + n > 1_000_000:
+        raise ValueError("too many volumes for one split")
+    return [base + offset + i for i in range(n)]
+
+
+# ----------------------------------------------------------------------------- phantom access
+
+def phantom_module():
+    """``training.phantom``; the smoke-test stand-in only when RESIGHT_PHANTOM_STANDIN=1."""
+    if os.environ.get("RESIGHT_PHANTOM_STANDIN") == "1":
+        return importlib.import_module("training.tests.standin_phantom")
+    return importlib.import_module("training.phantom")
+
+
+@functools.lru_cache(maxsize=None)
+def phantom_fingerprint() -> str:
+    """Hash of the phantom package's sources, computed once per process (so a run keeps one
+    cache key even if the sources are edited while it runs)."""
+    mod = phantom_module()
+    h = hashlib.sha256()
+    if getattr(mod, "__path__", None):
+        files = sorted(p for d in mod.__path__ for p in Path(d).rglob("*.py"))
+    else:
+        files = [Path(mod.__file__)]
+    for f in files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _get(d: dict, *keys, default=None):
+    for k in keys:
+        if k in d and d[k] is not None:
+            return d[k]
+    return default
+
+
+def lesion_table(vol) -> List[dict]:
+    """Normalise ``vol.lesions`` to {id, class, diameter_mm, z0, z1, zc}: the slice extent of the
+    lesion's own mask (inclusive; phantom key ``slices``) and its key/central slice (``key_slice``,
+    else the centre voxel). Without ``slices`` the extent is estimated from centre +- radius,
+    tightened to where the class mask is on near the centre."""
+    dz, dy, dx = [float(s) for s in vol.spacing]
+    Z = vol.hu.shape[0]
+    out = []
+    for i, les in enumerate(vol.lesions):
+        cls = _get(les, "class", "kind", "type", "label", "cls")
+        if cls not in CLASSES:
+            continue
+        diam = _get(les, "diameter_mm", "diameter", "size_mm", "size")
+        if diam is None and _get(les, "radius_mm", "radius") is not None:
+            diam = 2.0 * float(_get(les, "radius_mm", "radius"))
+        cv = _get(les, "center_vox", "center_voxel", "center_zyx", "center_ijk", "centre_vox", "voxel")
+        if cv is None and _get(les, "center_mm", "centre_mm", "center") is not None:
+            cm = _get(les, "center_mm", "centre_mm", "center")
+            cv = [cm[0] / dz, cm[1] / dy, cm[2] / dx]
+        zr = _get(les, "z_range", "slices", "z_extent")
+        if zr is not None:
+            z0, z1 = int(min(zr)), int(max(zr))
+        elif cv is not None and diam is not None:
+            r = float(diam) / 2.0
+            zc = float(cv[0])
+            z0, z1 = int(math.ceil(zc - r / dz - 1e-6)), int(math.floor(zc + r / dz + 1e-6))
+            # tighten to the slices where the class mask is actually on near the centre
+            m = vol.masks[cls]
+            ry, rx = int(r / dy) + 2, int(r / dx) + 2
+            yc, xc = int(round(float(cv[1]))), int(round(float(cv[2])))
+            zs = [z for z in range(max(z0, 0), min(z1, Z - 1) + 1)
+                  if m[z, max(yc - ry, 0):yc + ry + 1, max(xc - rx, 0):xc + rx + 1].any()]
+            if zs:
+                z0, z1 = zs[0], zs[-1]
+        else:
+            continue
+        z0, z1 = max(z0, 0), min(z1, Z - 1)
+        if z1 < z0:
+            continue
+        zc = _get(les, "key_slice")
+        if zc is None:
+            zc = float(cv[0]) if cv is not None else 0.5 * (z0 + z1)
+        zc = int(min(max(round(float(zc)), z0), z1))
+        out.append({"id": i, "class": cls, "diameter_mm": float(diam) if diam is not None else float("nan"),
+                    "z0": z0, "z1": z1, "zc": zc})
+    return out
+
+
+# ----------------------------------------------------------------------------- shards
+
+def cache_key(max_pos: int, min_neg: int) -> str:
+    return f"ph-{phantom_fingerprint()}_s{P.INPUT_SIZE}_p{max_pos}_n{min_neg}"
+
+
+def select_slices(labels: np.ndarray, rng: np.random.Generator, max_pos: int, min_neg: int) -> np.ndarray:
+    pos = np.flatnonzero(labels.any(1))
+    neg = np.flatnonzero(~labels.any(1))
+    if len(pos) > max_pos:
+        pos = rng.choice(pos, max_pos, replace=False)
+    n_neg = min(len(neg), max(len(pos), min_neg))
+    neg = rng.choice(neg, n_neg, replace=False) if n_neg else neg[:0]
+    return np.sort(np.concatenate([pos, neg]))
+
+
+def build_shard(seed: int, path: Path, all_slices: bool, max_pos: int, min_neg: int) -> dict:
+    mod = phantom_module()
+    t0 = time.time()
+    vol = mod.make_volume(seed)
+    gen_s = time.time() - t0
+    labels = np.asarray(vol.slice_labels(), dtype=np.uint8)
+    if all_slices:
+        zsel = np.arange(labels.shape[0])
+    else:
+        zsel = select_slices(labels, np.random.default_rng(seed + 7919), max_pos, min_neg)
+    hu = np.stack([P.resize_hu_slice(vol.hu[z]) for z in zsel], 0) if len(zsel) else \
+        np.zeros((0, P.INPUT_SIZE, P.INPUT_SIZE), np.float32)
+    les = lesion_table(vol)
+    info = {"seed": seed, "shape": list(vol.hu.shape), "spacing": [float(s) for s in vol.spacing],
+            "lesions": les, "gen_seconds": round(gen_s, 3),
+            "n_pos_slices_total": int(labels.any(1).sum())}
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, hu=hu.astype(np.float16), z=zsel.astype(np.int32), labels=labels[zsel],
+             info=np.array(json.dumps(info)))
+    os.replace(tmp, path)
+    return info
+
+
+def _build_shard_job(args):
+    seed, path, all_slices, max_pos, min_neg = args
+    try:
+        import torch  # noqa: F401  keep worker processes single-threaded
+        torch.set_num_threads(1)
+    except Exception:
+        pass
+    return build_shard(seed, Path(path), all_slices, max_pos, min_neg)
+
+
+def ensure_split(split: str, n_volumes: int, *, workers: int = 2, max_pos: int = 24, min_neg: int = 8,
+                 deadline: Optional[float] = None, cache_root: Path = CACHE_ROOT, log=print) -> List[Path]:
+    """Generate (or reuse) the shards of ``split``; returns the shard paths that exist, in seed
+    order. Stops submitting new volumes after ``deadline`` (time.time()), if given."""
+    all_slices = split == "test"
+    d = Path(cache_root) / cache_key(max_pos, min_neg) / split
+    d.mkdir(parents=True, exist_ok=True)
+    seeds = split_seeds(split, n_volumes)
+    paths = {s: d / f"{s}.npz" for s in seeds}
+    todo = [s for s in seeds if not paths[s].exists()]
+    if todo:
+        log(f"[data] {split}: generating {len(todo)} of {len(seeds)} volumes with {workers} worker(s) -> {d}")
+        t0 = time.time()
+        jobs = [(s, str(paths[s]), all_slices, max_pos, min_neg) for s in todo]
+        done = 0
+        if workers <= 1:
+            for j in jobs:
+                if deadline and time.time() > deadline:
+                    break
+                _build_shard_job(j)
+                done += 1
+        else:
+            import multiprocessing as mp
+            ctx = mp.get_context("fork")
+            with ctx.Pool(workers) as pool:
+                pending = []
+                it = iter(jobs)
+                exhausted = False
+                while True:
+                    while not exhausted and len(pending) < 2 * workers and not (deadline and time.time() > deadline):
+                        j = next(it, None)
+                        if j is None:
+                            exhausted = True
+                            break
+                        pending.append(pool.apply_async(_build_shard_job, (j,)))
+                    if not pending:
+                        break
+                    pending[0].get()
+                    pending.pop(0)
+                    done += 1
+                    if done % 20 == 0:
+                        log(f"[data] {split}: {done}/{len(todo)} volumes, {time.time() - t0:.0f}s")
+                    if deadline and time.time() > deadline:
+                        exhausted = True
+        log(f"[data] {split}: generated {done} volumes in {time.time() - t0:.0f}s")
+    return [paths[s] for s in seeds if paths[s].exists()]
+
+
+class SliceSet:
+    """All slices of a list of shards, in memory: hu float16 [M,256,256], labels uint8 [M,C]."""
+
+    def __init__(self, paths: Sequence[Path]):
+        hus, labels, seeds, zs, infos = [], [], [], [], []
+        for p in paths:
+            with np.load(p) as f:
+                info = json.loads(str(f["info"]))
+                hus.append(f["hu"])
+                labels.append(f["labels"])
+                zs.append(f["z"])
+                seeds.append(np.full(len(f["z"]), info["seed"], np.int64))
+                infos.append(info)
+        size = P.INPUT_SIZE
+        self.hu = np.concatenate(hus) if hus else np.zeros((0, size, size), np.float16)
+        self.labels = np.concatenate(labels) if labels else np.zeros((0, len(CLASSES)), np.uint8)
+        self.z = np.concatenate(zs) if zs else np.zeros(0, np.int32)
+        self.seed = np.concatenate(seeds) if seeds else np.zeros(0, np.int64)
+        self.volumes = infos
+
+    def __len__(self):
+        return len(self.labels)
+
+    def describe(self) -> dict:
+        return {"volumes": len(self.volumes), "slices": int(len(self)),
+                "positiveSlices": {c: int(self.labels[:, i].sum()) for i, c in enumerate(CLASSES)},
+                "negativeSlices": int((~self.labels.any(1)).sum()) if len(self) else 0}
+
+
+# ----------------------------------------------------------------------------- augmentation
+
+AUGMENT = {
+    "hu_offset_sd": 20.0,        # HU, global offset ~ N(0, sd)
+    "hu_scale": 0.05,            # HU *= 1 + U(-s, s) (about 0 HU)
+    "noise_sd_max": 30.0,        # HU, Gaussian noise sd ~ U(0, max), p = 0.5
+    "blur_sigma_max": 1.2,       # px at 256, Gaussian blur sigma ~ U(0.3, max), p = 0.3
+    "flip_lr_p": 0.5,            # left-right flip
+    "flip_ud_p": 0.0,            # no anterior-posterior flips (anatomically implausible)
+    "rotate_deg": 10.0,          # U(-r, r)
+    "scale": 0.12,               # zoom 1 + U(-s, s)
+    "translate": 0.05,           # fraction of the field of view
+    "window_level_jitter": 0.05, # level += U(-j, j) * width
+    "window_width_jitter": 0.10, # width *= 1 + U(-j, j)
+}
+
+
+def _gauss_kernel(sigma: float, radius: int):
+    import torch
+    x = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    k = torch.exp(-0.5 * (x / sigma) ** 2)
+    return k / k.sum()
+
+
+def augment_batch(hu, gen, cfg: dict = AUGMENT):
+    """HU [N,1,S,S] float32 -> augmented, windowed input [N,3,S,S]. ``gen``: torch.Generator."""
+    import torch
+    import torch.nn.functional as F
+    n = hu.shape[0]
+    dev = hu.device
+
+    def U(*shape, lo=-1.0, hi=1.0):
+        return torch.rand(*shape, generator=gen, device=dev) * (hi - lo) + lo
+
+    # geometry (applied to HU + 1024 so out-of-field fill is air)
+    ang = U(n) * math.radians(cfg["rotate_deg"])
+    sc = 1.0 + U(n) * cfg["scale"]
+    flip = torch.where(U(n, lo=0, hi=1) < cfg["flip_lr_p"], -1.0, 1.0)
+    flip_ud = torch.where(U(n, lo=0, hi=1) < cfg["flip_ud_p"], -1.0, 1.0)
+    tx, ty = U(n) * cfg["translate"] * 2, U(n) * cfg["translate"] * 2
+    cos, sin = torch.cos(ang) / sc, torch.sin(ang) / sc
+    # output->input map: (R(ang) / sc) @ diag(flip_lr, flip_ud), plus translation
+    theta = torch.stack([torch.stack([cos * flip, -sin * flip_ud, tx], 1),
+                         torch.stack([sin * flip, cos * flip_ud, ty], 1)], 1)
+    grid = F.affine_grid(theta, list(hu.shape), align_corners=False)
+    x = F.grid_sample(hu + 1024.0, grid, mode="bilinear", padding_mode="zeros", align_corners=False) - 1024.0
+    # blur
+    if cfg["blur_sigma_max"] > 0:
+        do = U(n, lo=0, hi=1) < 0.3
+        if bool(do.any()):
+            sigma = float(U(1, lo=0.3, hi=cfg["blur_sigma_max"]))
+            k = _gauss_kernel(sigma, max(1, int(math.ceil(2.5 * sigma)))).to(dev)
+            r = (len(k) - 1) // 2
+            xb = x[do]
+            xb = F.conv2d(F.pad(xb, (r, r, 0, 0), mode="replicate"), k.view(1, 1, 1, -1))
+            xb = F.conv2d(F.pad(xb, (0, 0, r, r), mode="replicate"), k.view(1, 1, -1, 1))
+            x = x.clone()
+            x[do] = xb
+    # intensity: scale about 0 HU, offset, noise
+    x = x * (1.0 + U(n, 1, 1, 1) * cfg["hu_scale"]) + torch.randn(n, 1, 1, 1, generator=gen, device=dev) * cfg["hu_offset_sd"]
+    noise_sd = U(n, 1, 1, 1, lo=0, hi=cfg["noise_sd_max"]) * (U(n, 1, 1, 1, lo=0, hi=1) < 0.5)
+    x = x + torch.randn(x.shape, generator=gen, device=dev) * noise_sd
+    # window jitter, then windowing + normalisation
+    lv = torch.tensor([w[1] for w in P.WINDOWS], device=dev).expand(n, 3)
+    wd = torch.tensor([w[2] for w in P.WINDOWS], device=dev).expand(n, 3)
+    lv = lv + U(n, 3) * cfg["window_level_jitter"] * wd
+    wd = wd * (1.0 + U(n, 3) * cfg["window_width_jitter"])
+    return P.window_torch(x, lv, wd)
+
+
+def windowed(hu_f16: np.ndarray):
+    """Cached HU (float16 [M,S,S]) -> model input tensor [M,3,S,S] (no augmentation)."""
+    import torch
+    return P.window_torch(torch.from_numpy(np.asarray(hu_f16, dtype=np.float32)).unsqueeze(1))

@@ -1,0 +1,59 @@
+"""Metric helpers shared by train.py, evaluate.py and finetune.py (numpy only)."""
+from __future__ import annotations
+
+from typing import Dict, Tuple
+
+import numpy as np
+from scipy.stats import rankdata
+
+
+def roc_auc(y: np.ndarray, s: np.ndarray) -> float:
+    """Area under the ROC curve (Mann-Whitney U, ties count half). NaN if one class is absent."""
+    y = np.asarray(y).astype(bool)
+    s = np.asarray(s, dtype=np.float64)
+    n1, n0 = int(y.sum()), int((~y).sum())
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    r = rankdata(s)
+    return float((r[y].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
+
+
+def sens_spec(y: np.ndarray, s: np.ndarray, t: float) -> Tuple[float, float]:
+    y = np.asarray(y).astype(bool)
+    pred = np.asarray(s) >= t
+    sens = float((pred & y).sum() / max(y.sum(), 1)) if y.any() else float("nan")
+    spec = float((~pred & ~y).sum() / max((~y).sum(), 1)) if (~y).any() else float("nan")
+    return sens, spec
+
+
+def youden_threshold(y: np.ndarray, s: np.ndarray) -> Tuple[float, float]:
+    """Threshold t maximising Youden's J = sensitivity + specificity - 1 (positive iff s >= t).
+
+    Returns (t, J). t is placed half-way (in score space) between the chosen score and the next
+    lower distinct score, so it is not sitting exactly on a validation sample."""
+    y = np.asarray(y).astype(bool)
+    s = np.asarray(s, dtype=np.float64)
+    if not y.any() or y.all():
+        return 0.5, float("nan")
+    order = np.argsort(-s, kind="mergesort")
+    ss, yy = s[order], y[order]
+    tp = np.cumsum(yy)
+    fp = np.cumsum(~yy)
+    last = np.r_[ss[1:] != ss[:-1], True]  # last index of each distinct score
+    tpr = tp[last] / y.sum()
+    fpr = fp[last] / (~y).sum()
+    j = tpr - fpr
+    k = int(np.argmax(j))
+    uniq = ss[last]
+    t = uniq[k] if k + 1 >= len(uniq) else 0.5 * (uniq[k] + uniq[k + 1])
+    return float(t), float(j[k])
+
+
+def per_class_summary(labels: np.ndarray, probs: np.ndarray, classes, thresholds: Dict[str, float]) -> dict:
+    out = {}
+    for i, c in enumerate(classes):
+        sens, spec = sens_spec(labels[:, i], probs[:, i], thresholds[c])
+        out[c] = {"rocAuc": roc_auc(labels[:, i], probs[:, i]), "threshold": thresholds[c],
+                  "sensitivity": sens, "specificity": spec,
+                  "positives": int(labels[:, i].sum()), "negatives": int((1 - labels[:, i]).sum())}
+    return out

@@ -1,0 +1,262 @@
+"""Train the default ReSight CT lesion classifier on synthetic phantoms (CPU, wall-clock budget).
+
+    /usr/bin/python3 -m training.train --minutes 40
+
+Everything (data generation + training + final validation) stays inside ``--minutes``; the
+data phase is capped by ``--data-minutes`` (volumes already in training/.cache are reused, so a
+second run spends its time training). The best checkpoint by mean validation ROC AUC is written
+to ``--out`` (default training/checkpoints/resight-ct-lesion.pt) together with the operating
+thresholds chosen on the validation set (Youden's J per class) and a description of the run,
+which export.py copies into the model card. Run logs go to training/.cache/runs/<time>/.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import os
+import random
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from training import dataset as D  # noqa: E402
+from training import metrics as M  # noqa: E402
+from training import preprocess as P  # noqa: E402
+from training.model import CLASSES, build_model, save_checkpoint  # noqa: E402
+
+VERSION = "1.0.0"
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    g = torch.Generator()
+    g.manual_seed(seed)
+    return g
+
+
+@torch.no_grad()
+def predict(model, hu_f16: np.ndarray, batch: int = 64) -> np.ndarray:
+    model.eval()
+    out = []
+    for i in range(0, len(hu_f16), batch):
+        x = D.windowed(hu_f16[i:i + batch])
+        out.append(torch.sigmoid(model(x)).numpy())
+    return np.concatenate(out) if out else np.zeros((0, len(CLASSES)), np.float32)
+
+
+def lr_factor(p: float, warmup: float = 0.03, floor: float = 0.01) -> float:
+    if p < warmup:
+        return max(p / warmup, 0.02)
+    q = min(max((p - warmup) / (1.0 - warmup), 0.0), 1.0)
+    return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * q))
+
+
+def seed_range(split: str, n: int) -> str:
+    s = D.split_seeds(split, max(n, 1))
+    return f"{s[0]}..{s[-1]}" if n else "none"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--minutes", type=float, default=40.0, help="total wall-clock budget incl. data generation")
+    ap.add_argument("--data-minutes", type=float, default=10.0, help="cap on generating new training volumes")
+    ap.add_argument("--train-volumes", type=int, default=320)
+    ap.add_argument("--val-volumes", type=int, default=24)
+    ap.add_argument("--max-pos", type=int, default=24, help="positive slices kept per volume (train/val)")
+    ap.add_argument("--min-neg", type=int, default=8, help="minimum negative slices per volume (train/val)")
+    ap.add_argument("--widths", default="16,32,64,128")
+    ap.add_argument("--layers", default="2,2,2,2")
+    ap.add_argument("--dropout", type=float, default=0.2)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--weight-decay", type=float, default=0.02)
+    ap.add_argument("--steps", type=int, default=0, help="fixed number of steps (default: until the time budget)")
+    ap.add_argument("--eval-every", type=float, default=5.0, help="minutes between validation passes")
+    ap.add_argument("--init", default=None, help="start from this checkpoint's weights (same architecture), "
+                    "e.g. to continue a run that stopped short; the schedule restarts")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2, help="processes generating phantom volumes")
+    ap.add_argument("--out", default=str(REPO / "training/checkpoints/resight-ct-lesion.pt"))
+    ap.add_argument("--run-dir", default=None)
+    args = ap.parse_args(argv)
+
+    t_start = time.time()
+    deadline = t_start + args.minutes * 60.0
+    torch.set_num_threads(args.threads)
+    gen = seed_everything(args.seed)
+    run_dir = Path(args.run_dir or (D.CACHE_ROOT / "runs" / time.strftime("%Y%m%d-%H%M%S")))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    logf = open(run_dir / "train.log", "a")
+
+    def log(msg: str):
+        line = f"[{time.time() - t_start:7.1f}s] {msg}"
+        print(line, flush=True)
+        logf.write(line + "\n")
+        logf.flush()
+
+    log(f"args {vars(args)}")
+    standin = os.environ.get("RESIGHT_PHANTOM_STANDIN") == "1"
+    if standin:
+        log("WARNING: RESIGHT_PHANTOM_STANDIN=1 -- training on the smoke-test stand-in phantom, not training.phantom")
+
+    # ---------------------------------------------------------------- data
+    kw = dict(workers=args.workers, max_pos=args.max_pos, min_neg=args.min_neg, log=log)
+    val_paths = D.ensure_split("val", args.val_volumes, **kw)
+    train_paths = D.ensure_split("train", args.train_volumes, deadline=t_start + args.data_minutes * 60.0, **kw)
+    train, val = D.SliceSet(train_paths), D.SliceSet(val_paths)
+    log(f"train {train.describe()}")
+    log(f"val   {val.describe()}")
+    if len(train) == 0 or len(val) == 0:
+        raise SystemExit("no data")
+    gen_s = [v["gen_seconds"] for v in train.volumes + val.volumes]
+    log(f"phantom generation: mean {np.mean(gen_s):.1f}s/volume")
+
+    # ---------------------------------------------------------------- model
+    arch = {"block": "basic", "layers": [int(v) for v in args.layers.split(",")],
+            "widths": [int(v) for v in args.widths.split(",")], "num_classes": len(CLASSES), "dropout": args.dropout}
+    model = build_model(arch)
+    if args.init:
+        init_ck = torch.load(args.init, map_location="cpu")
+        if init_ck["arch"]["widths"] != arch["widths"] or init_ck["arch"]["layers"] != arch["layers"]:
+            raise SystemExit(f"--init {args.init}: architecture {init_ck['arch']} differs from {arch}")
+        model.load_state_dict(init_ck["state_dict"])
+        log(f"initialised from {args.init} (its steps: {init_ck.get('training', {}).get('steps')})")
+    n_params = sum(p.numel() for p in model.parameters())
+    decay = [p for n, p in model.named_parameters() if p.ndim > 1]
+    no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
+    log(f"model {arch} params {n_params}")
+
+    reserve = 30.0 + len(val) / 150.0  # final validation + thresholds + saving
+    t_train0 = time.time()
+    train_budget = max(deadline - t_train0 - reserve, 10.0)
+    log(f"training budget {train_budget / 60:.1f} min")
+    labels_t = torch.from_numpy(train.labels.astype(np.float32))
+    n = len(train)
+    perm, pos = torch.randperm(n, generator=gen), 0
+    step, epoch, seen = 0, 0, 0
+    best = {"auc": -1.0, "state": None, "step": 0, "probs": None}
+    history = []
+    next_eval = t_train0 + args.eval_every * 60.0
+    loss_ema = None
+
+    def validate(tag: str):
+        probs = predict(model, val.hu)
+        aucs = [M.roc_auc(val.labels[:, i], probs[:, i]) for i in range(len(CLASSES))]
+        mean_auc = float(np.nanmean(aucs))
+        history.append({"step": step, "epoch": epoch, "minutes": (time.time() - t_start) / 60,
+                        "val_auc": dict(zip(CLASSES, aucs)), "loss_ema": loss_ema})
+        mark = ""
+        if mean_auc > best["auc"]:
+            best.update(auc=mean_auc, state=copy.deepcopy(model.state_dict()), step=step, probs=probs)
+            mark = " *best*"
+        log(f"[val] {tag} step {step} epoch {epoch}: AUC " +
+            " ".join(f"{c}={a:.4f}" for c, a in zip(CLASSES, aucs)) + f" mean={mean_auc:.4f}{mark}")
+        model.train()
+
+    if args.init:
+        validate("initial (--init weights)")  # so a continued run never ends worse than it started
+    model.train()
+    while True:
+        now = time.time()
+        p = (step / args.steps) if args.steps else (now - t_train0) / train_budget
+        if p >= 1.0:
+            break
+        f = lr_factor(p)
+        for g_ in opt.param_groups:
+            g_["lr"] = args.lr * f
+        if pos + args.batch > n:
+            perm, pos, epoch = torch.randperm(n, generator=gen), 0, epoch + 1
+        idx = perm[pos:pos + args.batch]
+        pos += args.batch
+        hu = torch.from_numpy(train.hu[idx.numpy()].astype(np.float32)).unsqueeze(1)
+        x = D.augment_batch(hu, gen)
+        y = labels_t[idx]
+        loss = F.binary_cross_entropy_with_logits(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        seen += len(idx)
+        lv = float(loss)
+        loss_ema = lv if loss_ema is None else 0.98 * loss_ema + 0.02 * lv
+        if step % 50 == 0:
+            el = time.time() - t_train0
+            log(f"step {step} epoch {epoch} loss {loss_ema:.4f} lr {args.lr * f:.2e} "
+                f"{seen / el:.1f} samples/s")
+        if time.time() >= next_eval:
+            validate("periodic")
+            next_eval = time.time() + args.eval_every * 60.0
+    validate("final")
+
+    # ---------------------------------------------------------------- best model, thresholds
+    model.load_state_dict(best["state"])
+    model.eval()
+    probs = best["probs"]
+    thresholds, youden = {}, {}
+    for i, c in enumerate(CLASSES):
+        thresholds[c], youden[c] = M.youden_threshold(val.labels[:, i], probs[:, i])
+    val_summary = M.per_class_summary(val.labels, probs, CLASSES, thresholds)
+    wall = (time.time() - t_start) / 60.0
+    training = {
+        "data": ("Synthetic CT phantoms from training/phantom (make_volume(seed)): 512x512 axial slices with "
+                 "lung nodules and liver lesions; slice labels from the lesion masks (vol.slice_labels())."
+                 + (" SMOKE RUN on the stand-in phantom (training/tests/standin_phantom.py)." if standin else "")),
+        "generator": {"module": "training.tests.standin_phantom" if standin else "training.phantom",
+                      "version": getattr(D.phantom_module(), "GENERATOR_VERSION", None),
+                      "sourceFingerprint": D.phantom_fingerprint()},
+        "splits": {
+            "train": {"seeds": seed_range("train", len(train.volumes)), **train.describe()},
+            "val": {"seeds": seed_range("val", len(val.volumes)), **val.describe(),
+                    "use": "checkpoint selection (mean ROC AUC) and operating thresholds"},
+            "test": {"seeds": "2000000 onwards (evaluate.py --test-volumes)",
+                     "use": "held-out metrics only; never used in training or selection"},
+        },
+        "sampling": (f"train/val: every positive slice (at most {args.max_pos} per volume, random subset) plus as many "
+                     f"negative slices (at least {args.min_neg}), i.e. about half positive; test: all slices"),
+        "augmentation": dict(D.AUGMENT, order="geometry (rotation/scale/translation/flip) -> blur -> HU scale/offset "
+                                              "-> noise -> window jitter -> windowing"),
+        "optimizer": {"name": "AdamW", "lr": args.lr, "weightDecay": args.weight_decay, "batch": args.batch,
+                      "schedule": ("linear warm-up (3%) then cosine to 1% of lr, over "
+                                   + (f"{args.steps} steps" if args.steps else "the wall-clock training budget")),
+                      "loss": "BCEWithLogits (multi-label)", "dropoutBeforeFc": args.dropout},
+        "steps": step, "epochs": round(seen / max(n, 1), 2), "samplesSeen": seen, "bestStep": best["step"],
+        "wallMinutes": round(wall, 1), "device": f"CPU, {args.threads} threads, torch {torch.__version__}",
+        "seed": args.seed,
+        "initialisedFrom": (None if not args.init else {
+            "checkpoint": str(args.init), "steps": init_ck.get("training", {}).get("steps"),
+            "wallMinutes": init_ck.get("training", {}).get("wallMinutes")}),
+        "validation": {"meanRocAuc": best["auc"], "perClass": val_summary},
+        "command": "/usr/bin/python3 -m training.train " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(out, model, CLASSES, {
+        "version": VERSION, "input_size": P.INPUT_SIZE, "thresholds": thresholds,
+        "threshold_method": "Youden's J (max sensitivity + specificity - 1) per class on the validation slices",
+        "training": training, "history": history})
+    (run_dir / "history.json").write_text(json.dumps({"history": history, "training": training}, indent=2))
+    log(f"best step {best['step']} val mean AUC {best['auc']:.4f}; thresholds {thresholds}")
+    log(f"val at thresholds: " + "; ".join(f"{c}: sens {v['sensitivity']:.3f} spec {v['specificity']:.3f}"
+                                           for c, v in val_summary.items()))
+    log(f"wrote {out}; wall {wall:.1f} min")
+
+
+if __name__ == "__main__":
+    main()
