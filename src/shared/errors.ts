@@ -22,6 +22,9 @@ export const ERROR_CODES = [
   'SERIES_NOT_FOUND',
   'INCONSISTENT_SERIES',
   'DUPLICATE_INSTANCE',
+  // models
+  'MODEL_INVALID',
+  'MODEL_HASH_MISMATCH',
   // generic
   'USAGE',
   'INTERNAL',

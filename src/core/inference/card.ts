@@ -1,0 +1,99 @@
+/**
+ * Model cards (resources/models/<name>.card.json, ARCHITECTURE.md "Model card"): what a model
+ * is, how to feed it, how to read it, and the evidence for it. Validated with zod; the ONNX file's
+ * sha256 must match the card or the model is refused (the viewer keeps working without AI).
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { ResightError } from '../errors';
+
+const windowSchema = z.object({ level: z.number(), width: z.number().positive() });
+
+export const modelCardSchema = z
+  .object({
+    schema: z.string().optional(),
+    name: z.string().min(1),
+    version: z.string().min(1),
+    description: z.string().optional(),
+    architecture: z.object({ family: z.string(), block: z.string().optional() }).passthrough(),
+    onnx: z.object({ file: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), opset: z.number().int().optional() }).passthrough(),
+    input: z
+      .object({
+        tensor: z.string().min(1),
+        shape: z.tuple([z.union([z.literal('N'), z.number()]), z.number().int(), z.number().int(), z.number().int()]),
+        padding: z.object({ fill: z.number() }).passthrough(),
+        resampling: z.object({ size: z.tuple([z.number().int().positive(), z.number().int().positive()]), method: z.literal('bilinear'), alignCorners: z.literal(false) }).passthrough(),
+        channels: z.array(z.object({ index: z.number().int(), name: z.string(), window: windowSchema }).passthrough()).min(1),
+        normalization: z.object({ mean: z.array(z.number()), std: z.array(z.number().positive()) }).passthrough(),
+      })
+      .passthrough(),
+    outputs: z
+      .object({
+        tensor: z.string().min(1),
+        activation: z.enum(['sigmoid', 'softmax']),
+        probabilities: z.string().optional(),
+        classes: z.array(z.string().min(1)).min(1),
+        thresholds: z.record(z.string(), z.number().min(0).max(1)),
+      })
+      .passthrough(),
+    cam: z.object({ defaultLayer: z.string(), layers: z.array(z.string()).min(1) }).passthrough(),
+    modalities: z.array(z.string()).min(1),
+    intendedUse: z.string().optional(),
+    notForClinicalUse: z.boolean().optional(),
+    license: z.string().optional(),
+  })
+  .passthrough()
+  .superRefine((card, ctx) => {
+    if (card.input.channels.length !== card.input.shape[1]) {
+      ctx.addIssue({ code: 'custom', message: `input.channels has ${card.input.channels.length} entries, input.shape[1] is ${card.input.shape[1]}` });
+    }
+    for (const c of card.outputs.classes) {
+      if (!(c in card.outputs.thresholds)) ctx.addIssue({ code: 'custom', message: `no operating threshold for class '${c}'` });
+    }
+    if (!card.cam.layers.includes(card.cam.defaultLayer)) ctx.addIssue({ code: 'custom', message: `cam.defaultLayer '${card.cam.defaultLayer}' is not in cam.layers` });
+  });
+
+export type ModelCard = z.infer<typeof modelCardSchema>;
+
+export interface LoadedCard {
+  card: ModelCard;
+  cardPath: string;
+  onnxPath: string;
+  /** The ONNX bytes whose sha256 matched the card. */
+  onnxBytes: Uint8Array;
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Read and validate a card and its ONNX file; refuses a model whose bytes do not match. */
+export function loadModelCard(cardPath: string): LoadedCard {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(cardPath, 'utf8'));
+  } catch (err) {
+    throw new ResightError('MODEL_INVALID', `model card is not readable JSON: ${(err as Error).message}`, { path: cardPath });
+  }
+  const parsed = modelCardSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(card)'}: ${i.message}`).join('; ');
+    throw new ResightError('MODEL_INVALID', `model card is invalid: ${issues}`, { path: cardPath });
+  }
+  const card = parsed.data;
+  // The ONNX file sits beside its card; a card cannot point elsewhere on disk.
+  const onnxPath = path.join(path.dirname(cardPath), path.basename(card.onnx.file));
+  let onnxBytes: Uint8Array;
+  try {
+    onnxBytes = fs.readFileSync(onnxPath);
+  } catch (err) {
+    throw new ResightError('MODEL_INVALID', `model file ${card.onnx.file} is not readable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { path: cardPath });
+  }
+  const actual = sha256Hex(onnxBytes);
+  if (actual !== card.onnx.sha256) {
+    throw new ResightError('MODEL_HASH_MISMATCH', `${card.onnx.file} has sha256 ${actual}, the card says ${card.onnx.sha256}: refusing the model`, { path: onnxPath });
+  }
+  return { card, cardPath, onnxPath, onnxBytes };
+}
