@@ -49,7 +49,8 @@ function valueBytes(vr: string, value: SimpleValue): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
-function encodeElement(el: SimpleElement, explicit: boolean): Uint8Array {
+/** One element's bytes (little endian). Exported so tests can nest items inside SQ values. */
+export function encodeElement(el: SimpleElement, explicit: boolean): Uint8Array {
   const data = valueBytes(el.vr, el.value);
   const long = LONG_VRS.has(el.vr);
   const headerLen = !explicit ? 8 : long ? 12 : 8;

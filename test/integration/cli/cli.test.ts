@@ -17,6 +17,7 @@ import { ERROR_CODES } from '../../../src/shared/errors';
 import type { CliResult } from '../../helpers/cli';
 import { CLI_MAIN, ensureCliBuilt, runCli, runCliAsync, stackTraceLines } from '../../helpers/cli';
 import { CORPUS_DIR, corpusPath, readManifest, readReference, REPO_ROOT } from '../../helpers/corpus';
+import { listTree } from '../../helpers/tmp';
 
 const reference = readReference();
 const manifest = readManifest();
@@ -268,20 +269,11 @@ describe('resight CLI contract', () => {
       for (const f of ['manifest.tsv', 'SOURCES.md', 'SHA256SUMS']) assert.equal(errors.get(f)?.code, 'NOT_DICOM', f);
     });
 
-    // series.ts drops a file whose SOPInstanceUID it has already seen without listing it, so the
-    // corpus files that hold the same image in another transfer syntax (pydicom_MR_small_RLE.dcm,
-    // cswado_CTImage_j2k_lossless_90.dcm, ...) and the malformed copies (pydicom_MR_truncated.dcm,
-    // pydicom_emri_small_jpeg_2k_lossless_too_short.dcm) vanish from the output.
+    // Corpus files that hold the same image in another transfer syntax (pydicom_MR_small_RLE.dcm,
+    // cswado_CTImage_j2k_lossless_90.dcm, ...) and the malformed copies are listed as
+    // DUPLICATE_INSTANCE, never dropped silently.
     it('every file in the folder is accounted for: in a series or in errors', () => {
-      const all: string[] = [];
-      const walk = (rel: string) => {
-        for (const e of fs.readdirSync(path.join(CORPUS_DIR, rel), { withFileTypes: true })) {
-          const child = rel ? `${rel}/${e.name}` : e.name;
-          if (e.isDirectory()) walk(child);
-          else all.push(child);
-        }
-      };
-      walk('');
+      const all = listTree(CORPUS_DIR);
       const missing = all.filter((f) => !used.has(f) && !errors.has(f));
       assert.deepEqual(missing, []);
     });
