@@ -23,7 +23,9 @@ export function reportError(err: unknown, json: boolean): number {
   if (json) process.stderr.write(JSON.stringify({ error: info }) + '\n');
   else process.stderr.write(`resight: ${info.path ? `${info.path}: ` : ''}${info.message} [${info.code}]\n`);
   if (!(err instanceof ResightError) && process.env.RESIGHT_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
-  return err instanceof ResightError ? EXIT_INPUT : EXIT_INPUT;
+  // The contract has two failure codes: anything that is not a usage error is exit 1, internal
+  // errors included (they still never print a stack unless RESIGHT_DEBUG is set).
+  return EXIT_INPUT;
 }
 
 /** Write a file atomically: a temp file beside it, fsync, rename. Readers never see half a file. */
