@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { scanPaths } from '../../core/dicom/scan';
 import { VolumeCache } from '../../core/imaging/volume';
-import { sharedDecodePool } from '../../core/imaging/decode-pool';
+import { sharedWorkerPool } from '../../core/workers/pool';
 import { writeSyntheticSeries } from '../../core/synthetic/ct-series';
 
 export interface IngestBenchOptions {
@@ -67,7 +67,7 @@ export async function ingestChild(dir: string, reps: number): Promise<ChildResul
     // every repetition's garbage (the child runs with --expose-gc).
     (globalThis as { gc?: () => void }).gc?.();
   }
-  return { scanFilesPerS: scan, decodeSlicesPerS: decode, warmSlicesPerS: warm, workers: sharedDecodePool()?.size ?? 0, peakRssBytes: process.resourceUsage().maxRSS * 1024, volumeBytes, slices };
+  return { scanFilesPerS: scan, decodeSlicesPerS: decode, warmSlicesPerS: warm, workers: sharedWorkerPool()?.size ?? 0, peakRssBytes: process.resourceUsage().maxRSS * 1024, volumeBytes, slices };
 }
 
 function peerScript(): string | undefined {

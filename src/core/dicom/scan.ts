@@ -13,11 +13,15 @@ import { instanceHeader } from './header';
 import { readDicomFile, readDicomHeader, ScratchBuffer } from './read';
 import type { AssembledStudy } from './series';
 import { assembleStudies } from './series';
+import type { WorkerPool } from '../workers/pool';
+import { sharedWorkerPool } from '../workers/pool';
 
 export const MEDIA_STORAGE_DIRECTORY_SOP_CLASS = '1.2.840.10008.1.3.10';
 
 export interface ScanOptions {
   onProgress?: (p: ScanProgress) => void;
+  /** Worker pool for large scans; null scans in-thread. Default: the shared pool. */
+  pool?: WorkerPool | null;
   /** Minimum interval between progress events, ms (the last event is always sent). */
   progressIntervalMs?: number;
   signal?: AbortSignal;
@@ -124,7 +128,37 @@ export function scanFile(path: string, scratch?: ScratchBuffer): InstanceHeader 
   }
 }
 
-/** Scan paths into studies. Cancellable through `signal` (rejects with AbortError). */
+/** Below this many files a scan stays in-thread (starting workers is not free). */
+const PARALLEL_MIN_FILES = 64;
+/** Files per worker job: large enough to amortise messaging, small enough for smooth progress. */
+const SCAN_BATCH = 32;
+
+/**
+ * Follow a DICOMDIR: queue the files it references (once each) and say so in its entry.
+ * Runs on the calling thread: the index is read in full, once per DICOMDIR.
+ */
+function followDicomdir(entry: FileError, queue: string[], queued: Set<string>): void {
+  try {
+    const refs = dicomdirReferences(entry.path);
+    for (const ref of refs) {
+      const abs = nodePath.resolve(ref);
+      if (!queued.has(abs)) {
+        queued.add(abs);
+        queue.push(ref);
+      }
+    }
+    entry.message = `DICOMDIR index of ${refs.length} files (scanned)`;
+  } catch (err) {
+    const e = err instanceof ResightError ? err.detail : (err as Error).message;
+    entry.message = `DICOMDIR could not be read: ${e}`;
+  }
+}
+
+/**
+ * Scan paths into studies. Cancellable through `signal` (rejects with the signal's reason).
+ * Large scans read headers in the worker pool (untrusted parsing off this thread, all cores);
+ * small ones in-thread, yielding to the event loop every ~20 ms.
+ */
 export async function scanPaths(paths: readonly string[], options: ScanOptions = {}): Promise<ScanOutput> {
   const checkAborted = () => {
     if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
@@ -133,49 +167,72 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   const { files, errors } = listFiles(paths);
   const queue = [...files];
   const queued = new Set(files.map((f) => nodePath.resolve(f)));
-  const headers: InstanceHeader[] = [];
+  const results: (InstanceHeader | FileError)[] = [];
   const interval = options.progressIntervalMs ?? 50;
   let lastEmit = 0;
+  let done = 0;
+  let failed = errors.length;
+  const record = (i: number, result: InstanceHeader | FileError) => {
+    results[i] = result;
+    if ('code' in result) {
+      failed++;
+      if (result.code === 'DICOMDIR') followDicomdir(result, queue, queued);
+    }
+    done++;
+    const now = Date.now();
+    if (options.onProgress && (now - lastEmit >= interval || done === queue.length)) {
+      lastEmit = now;
+      options.onProgress({ done, total: queue.length, path: queue[i], errors: failed });
+    }
+  };
+  const pool = options.pool === undefined ? sharedWorkerPool() : options.pool;
+  if (pool && queue.length >= PARALLEL_MIN_FILES) await scanParallel(queue, pool, record, checkAborted);
+  else await scanInThread(queue, record, checkAborted);
+  // A cancel that arrived during the last file (or its progress event) still cancels.
+  checkAborted();
+  const headers: InstanceHeader[] = [];
+  for (const r of results) {
+    if ('code' in r) errors.push(r);
+    else headers.push(r);
+  }
+  const studies = assembleStudies(headers, errors);
+  return { studies, errors, filesScanned: queue.length, headers };
+}
+
+type Record = (index: number, result: InstanceHeader | FileError) => void;
+
+async function scanInThread(queue: string[], record: Record, checkAborted: () => void): Promise<void> {
   let sliceStart = Date.now();
   const scratch = new ScratchBuffer();
   for (let i = 0; i < queue.length; i++) {
     checkAborted();
-    const path = queue[i];
-    const result = scanFile(path, scratch);
-    if ('code' in result) {
-      errors.push(result);
-      if (result.code === 'DICOMDIR') {
-        try {
-          const refs = dicomdirReferences(path);
-          for (const ref of refs) {
-            const abs = nodePath.resolve(ref);
-            if (!queued.has(abs)) {
-              queued.add(abs);
-              queue.push(ref);
-            }
-          }
-          result.message = `DICOMDIR index of ${refs.length} files (scanned)`;
-        } catch (err) {
-          const e = err instanceof ResightError ? err.detail : (err as Error).message;
-          result.message = `DICOMDIR could not be read: ${e}`;
-        }
-      }
-    } else {
-      headers.push(result);
-    }
-    const now = Date.now();
-    if (options.onProgress && (now - lastEmit >= interval || i === queue.length - 1)) {
-      lastEmit = now;
-      options.onProgress({ done: i + 1, total: queue.length, path, errors: errors.length });
-    }
+    record(i, scanFile(queue[i], scratch));
     // Keep the event loop (the Electron main process, the bridge) responsive.
-    if (now - sliceStart > 20) {
+    if (Date.now() - sliceStart > 20) {
       await yieldToLoop();
       sliceStart = Date.now();
     }
   }
-  // A cancel that arrived during the last file (or its progress event) still cancels.
-  checkAborted();
-  const studies = assembleStudies(headers, errors);
-  return { studies, errors, filesScanned: queue.length, headers };
+}
+
+async function scanParallel(queue: string[], pool: WorkerPool, record: Record, checkAborted: () => void): Promise<void> {
+  let next = 0;
+  const inFlight = new Set<Promise<void>>();
+  const maxInFlight = pool.size * 2;
+  // `queue` may grow while we work (DICOMDIR references), so loop until nothing is pending.
+  while (next < queue.length || inFlight.size) {
+    checkAborted();
+    while (next < queue.length && inFlight.size < maxInFlight) {
+      const start = next;
+      const batch = queue.slice(start, start + SCAN_BATCH);
+      next += batch.length;
+      const p: Promise<void> = pool.scan(batch).then(
+        (reply) => reply.results.forEach((r, k) => record(start + k, r)),
+        (err: Error) => batch.forEach((path, k) => record(start + k, { path, code: 'INTERNAL', message: `header reader failed: ${err.message}` })),
+      );
+      const tracked = p.finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+    }
+    if (inFlight.size) await Promise.race(inFlight);
+  }
 }

@@ -13,8 +13,8 @@ import { cross } from '../dicom/series';
 import type { OpenedFile } from '../dicom/frame';
 import { openDicomFile } from '../dicom/frame';
 import { ScratchBuffer } from '../dicom/read';
-import type { DecodePool } from './decode-pool';
-import { sharedDecodePool } from './decode-pool';
+import type { WorkerPool } from '../workers/pool';
+import { sharedWorkerPool } from '../workers/pool';
 import { decodeFrame } from '../dicom/decode';
 import { modalityValuesInto, rescaleFor } from './modality';
 import { paddingRangeOf } from './voi';
@@ -214,7 +214,7 @@ export async function loadSlicesParallel(
   series: AssembledSeries,
   volume: Volume,
   indices: Iterable<number>,
-  pool: DecodePool,
+  pool: WorkerPool,
   onSlice?: (index: number) => void,
   signal?: AbortSignal,
 ): Promise<void> {
@@ -251,11 +251,11 @@ export async function loadSlicesParallel(
         const job = queue.shift() as (typeof queue)[number];
         inFlight++;
         pool
-          .run({
+          .decode({
             path: job.path,
             items: job.items,
             buffer: volume.data.buffer as SharedArrayBuffer,
-            kind: volume.kind,
+            storage: volume.kind,
             rows: volume.geometry.rows,
             columns: volume.geometry.columns,
             samplesPerPixel: volume.samplesPerPixel,
@@ -300,7 +300,7 @@ export interface VolumeCacheOptions {
   /** Total bytes of decoded volumes to keep (default 2 GiB). */
   budgetBytes?: number;
   /** Worker pool for whole-series decodes; null decodes in-thread. Default: the shared pool. */
-  pool?: DecodePool | null;
+  pool?: WorkerPool | null;
 }
 
 /** Below this many slices a whole-series load stays in-thread (worker start-up is not free). */
@@ -310,11 +310,11 @@ const PARALLEL_MIN_SLICES = 16;
 export class VolumeCache {
   private readonly volumes = new Map<string, Volume>();
   readonly budgetBytes: number;
-  private readonly pool: DecodePool | null;
+  private readonly pool: WorkerPool | null;
 
   constructor(opts: VolumeCacheOptions = {}) {
     this.budgetBytes = opts.budgetBytes ?? 2 * 1024 ** 3;
-    this.pool = opts.pool === undefined ? sharedDecodePool() : opts.pool;
+    this.pool = opts.pool === undefined ? sharedWorkerPool() : opts.pool;
   }
 
   get bytesHeld(): number {

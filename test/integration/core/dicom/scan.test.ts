@@ -19,6 +19,7 @@ import { writePart10 } from '../../../../src/core/dicom/write-simple';
 import type { SyntheticSeriesOptions, WrittenSeries } from '../../../../src/core/synthetic/ct-series';
 import { CT_IMAGE_STORAGE, writeSyntheticSeries } from '../../../../src/core/synthetic/ct-series';
 import { listTree, tempDir } from '../../../helpers/tmp';
+import { WorkerPool } from '../../../../src/core/workers/pool';
 
 const SMALL = { rows: 16, columns: 16 } as const;
 const IMPLICIT_VR_LE = '1.2.840.10008.1.2';
@@ -369,5 +370,43 @@ describe('scanning: SpecificCharacterSet', () => {
     assert.doesNotMatch(dump.stderr, /odd/i, 'no odd-length element');
     const result = await scanPaths([dir]);
     assert.equal(result.studies[0].patient.name, 'Buc^Jérôm');
+  });
+});
+
+describe('scanning: in worker threads', () => {
+  it('a large scan read by the worker pool gives exactly the in-thread result, with progress to the end', async (t) => {
+    const dir = tempDir(t, 'parallel');
+    writeSyntheticSeries(path.join(dir, 'a'), { ...SMALL, slices: 70, seed: 61, shuffleNames: true });
+    writeSyntheticSeries(path.join(dir, 'b'), { ...SMALL, slices: 30, seed: 62, localizer: true });
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'not dicom');
+    fs.writeFileSync(path.join(dir, 'empty.dcm'), '');
+    const pool = new WorkerPool(2);
+    t.after(() => pool.close());
+    const events: ScanProgress[] = [];
+    const parallel = await scanPaths([dir], { pool, progressIntervalMs: 0, onProgress: (p) => events.push(p) });
+    const serial = await scanPaths([dir], { pool: null });
+    assert.equal(parallel.filesScanned, 103);
+    assert.deepEqual(parallel.errors, serial.errors);
+    assert.deepEqual(parallel.studies, serial.studies);
+    assert.equal(parallel.studies.flatMap((st) => st.series).reduce((n, s) => n + s.slices, 0), 101, '70 + 30 axial + 1 localizer');
+    assert.equal(events.length, 103, 'one event per file');
+    assert.deepEqual(events.map((e) => e.done), Array.from({ length: 103 }, (_, i) => i + 1));
+    assert.equal(events[events.length - 1].errors, 2);
+  });
+
+  it('a DICOMDIR found by a worker is followed on the calling thread', async (t) => {
+    const dir = tempDir(t, 'parallel-dicomdir');
+    const w = writeSyntheticSeries(path.join(dir, 'IMAGES'), { ...SMALL, slices: 70, seed: 63 });
+    const names = w.files.map((_, i) => `IM${String(i).padStart(6, '0')}`);
+    w.files.forEach((f, i) => fs.renameSync(f, path.join(dir, 'IMAGES', names[i])));
+    const mk = spawnSync('dcmmkdir', ['--recurse', '+I', 'IMAGES'], { cwd: dir, encoding: 'utf8' });
+    assert.equal(mk.status, 0, `dcmmkdir failed (bash scripts/setup.sh installs dcmtk): ${mk.stderr}${mk.error ?? ''}`);
+    const pool = new WorkerPool(2);
+    t.after(() => pool.close());
+    // A DICOMDIR plus a folder: the workers read the 70 images once, the index adds none twice.
+    const r = await scanPaths([path.join(dir, 'DICOMDIR'), path.join(dir, 'IMAGES')], { pool });
+    assert.equal(r.studies[0].series[0].slices, 70);
+    assert.deepEqual(r.errors.map((e) => e.code), ['DICOMDIR']);
+    assert.match(r.errors[0].message, /index of 70 files/);
   });
 });

@@ -12,7 +12,7 @@ import { scanPaths } from '../../../../src/core/dicom/scan';
 import type { AssembledSeries } from '../../../../src/core/dicom/series';
 import { loadFrame } from '../../../../src/core/dicom/frame';
 import { writePart10 } from '../../../../src/core/dicom/write-simple';
-import { DecodePool } from '../../../../src/core/imaging/decode-pool';
+import { WorkerPool } from '../../../../src/core/workers/pool';
 import { VolumeCache } from '../../../../src/core/imaging/volume';
 import { writeSyntheticSeries } from '../../../../src/core/synthetic/ct-series';
 
@@ -61,13 +61,13 @@ describe('VolumeCache', () => {
   const ctDir = path.join(tmp, 'ct');
   const wideDir = path.join(tmp, 'wide');
   let ct: AssembledSeries;
-  let pool: DecodePool;
+  let pool: WorkerPool;
 
   before(async () => {
     writeSyntheticSeries(ctDir, { slices: 24, rows: 64, columns: 64, seed: 3, shuffleNames: true });
     writeWideSeries(wideDir);
     ct = await seriesIn(ctDir);
-    pool = new DecodePool(2);
+    pool = new WorkerPool(2);
   });
   after(() => pool.close());
 

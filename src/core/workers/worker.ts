@@ -1,17 +1,19 @@
 /**
- * Worker thread body for parallel slice decoding (see decode-pool.ts). Each job names a file,
- * its frames and their slots in a SharedArrayBuffer-backed volume; the worker reads and parses
- * the file once and writes modality values straight into the slots. Untrusted files are parsed
- * here, off the main thread, so a pathological file cannot stall the UI's event loop.
+ * Worker thread body (see pool.ts). Untrusted files are parsed here, off the main thread, so a
+ * pathological file cannot stall the UI's event loop:
+ *  - scan jobs read a batch of headers (dicom/scan.ts `scanFile`);
+ *  - decode jobs read and parse one file once and write modality values for its frames
+ *    straight into slots of a SharedArrayBuffer-backed volume.
  */
 import { parentPort } from 'node:worker_threads';
 import { decodeFrame } from '../dicom/decode';
 import type { OpenedFile } from '../dicom/frame';
 import { openDicomFile } from '../dicom/frame';
 import { ScratchBuffer } from '../dicom/read';
+import { scanFile } from '../dicom/scan';
 import { ResightError } from '../errors';
-import { modalityValuesInto, rescaleFor } from './modality';
-import type { DecodeItemResult, DecodeJob, DecodeReply } from './decode-protocol';
+import { modalityValuesInto, rescaleFor } from '../imaging/modality';
+import type { DecodeItemResult, DecodeJob, DecodeReply, ScanJob, ScanReply, WorkerJob } from './protocol';
 
 const scratch = new ScratchBuffer();
 
@@ -28,13 +30,13 @@ async function decodeItem(job: DecodeJob, file: OpenedFile, frame: number, slice
     throw new ResightError('INCONSISTENT_SERIES', `image has ${decoded.samplesPerPixel} samples per pixel, the series ${job.samplesPerPixel}`);
   }
   const n = job.rows * job.columns * job.samplesPerPixel;
-  const out = job.kind === 'int16' ? new Int16Array(job.buffer, slice * n * 2, n) : new Float32Array(job.buffer, slice * n * 4, n);
+  const out = job.storage === 'int16' ? new Int16Array(job.buffer, slice * n * 2, n) : new Float32Array(job.buffer, slice * n * 4, n);
   const rescale = decoded.samplesPerPixel === 3 ? { slope: 1, intercept: 0 } : rescaleFor(h, frame);
   if (!modalityValuesInto(decoded.data, rescale, out, file.modalityLut)) return { slice, ok: false, overflow: true };
   return { slice, ok: true };
 }
 
-async function run(job: DecodeJob): Promise<DecodeReply> {
+async function runDecode(job: DecodeJob): Promise<DecodeReply> {
   let file: OpenedFile;
   try {
     file = openDicomFile(job.path, scratch);
@@ -53,6 +55,11 @@ async function run(job: DecodeJob): Promise<DecodeReply> {
   return { id: job.id, results };
 }
 
-parentPort?.on('message', (job: DecodeJob) => {
-  void run(job).then((reply) => parentPort?.postMessage(reply));
+function runScan(job: ScanJob): ScanReply {
+  return { id: job.id, results: job.paths.map((p) => scanFile(p, scratch)) };
+}
+
+parentPort?.on('message', (job: WorkerJob) => {
+  if (job.kind === 'scan') parentPort?.postMessage(runScan(job));
+  else void runDecode(job).then((reply) => parentPort?.postMessage(reply));
 });

@@ -1,26 +1,26 @@
 /**
- * A small pool of worker threads that decode slices into SharedArrayBuffer-backed volumes.
- * Decoding is CPU-bound JavaScript/WebAssembly; in the Electron main process it must not run on
- * the event loop (ARCHITECTURE.md: no main-process task over ~50 ms), and on a multi-core
- * workstation it scales with the cores.
+ * A small pool of worker threads that read headers (scanning) and decode slices into
+ * SharedArrayBuffer-backed volumes. Parsing untrusted files is CPU-bound JavaScript/WebAssembly;
+ * in the Electron main process it must not run on the event loop (ARCHITECTURE.md: no
+ * main-process task over ~50 ms), and on a multi-core workstation it scales with the cores.
  *
  * Workers are created lazily, kept for reuse, and unref'd while idle so they never keep a
- * process alive. `RESIGHT_DECODE_WORKERS=0` disables the pool (decode in-thread).
+ * process alive. `RESIGHT_WORKERS=0` disables the pool (everything runs in-thread).
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { DecodeJob, DecodeReply } from './decode-protocol';
+import type { DecodeJob, DecodeReply, ScanJob, ScanReply, WorkerJob, WorkerReply } from './protocol';
 
 interface Slot {
   worker: Worker;
   inFlight: number;
 }
 
-export class DecodePool {
+export class WorkerPool {
   readonly size: number;
   private readonly slots: Slot[] = [];
-  private readonly pending = new Map<number, { resolve: (r: DecodeReply) => void; reject: (e: Error) => void; slot: Slot }>();
+  private readonly pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void; slot: Slot }>();
   private nextId = 1;
   private closed = false;
 
@@ -32,13 +32,13 @@ export class DecodePool {
     // Under tsx (tests, dev) this module is TypeScript: the worker registers the same loader
     // before loading its TypeScript body. Built code (app/dist) loads the .js directly.
     const ts = __filename.endsWith('.ts');
-    const file = path.join(__dirname, `decode-worker.${ts ? 'ts' : 'js'}`);
+    const file = path.join(__dirname, `worker.${ts ? 'ts' : 'js'}`);
     const worker = ts
       ? new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, { eval: true })
       : new Worker(file);
     const slot: Slot = { worker, inFlight: 0 };
     worker.unref();
-    worker.on('message', (reply: DecodeReply) => {
+    worker.on('message', (reply: WorkerReply) => {
       const p = this.pending.get(reply.id);
       if (!p) return;
       this.pending.delete(reply.id);
@@ -56,7 +56,7 @@ export class DecodePool {
       if (i >= 0) this.slots.splice(i, 1);
     };
     worker.on('error', fail);
-    worker.on('exit', (code) => code !== 0 && fail(new Error(`decode worker exited with code ${code}`)));
+    worker.on('exit', (code) => code !== 0 && fail(new Error(`worker exited with code ${code}`)));
     this.slots.push(slot);
     return slot;
   }
@@ -69,15 +69,25 @@ export class DecodePool {
     return this.slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
   }
 
-  run(job: Omit<DecodeJob, 'id'>): Promise<DecodeReply> {
-    if (this.closed) return Promise.reject(new Error('decode pool is closed'));
+  private post(job: Omit<DecodeJob, 'id'> | Omit<ScanJob, 'id'>): Promise<WorkerReply> {
+    if (this.closed) return Promise.reject(new Error('worker pool is closed'));
     const slot = this.pick();
     const id = this.nextId++;
-    return new Promise<DecodeReply>((resolve, reject) => {
+    return new Promise<WorkerReply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, slot });
       if (slot.inFlight++ === 0) slot.worker.ref();
-      slot.worker.postMessage({ ...job, id } satisfies DecodeJob);
+      slot.worker.postMessage({ ...job, id } as WorkerJob);
     });
+  }
+
+  /** Decode frames of one file into a shared volume. */
+  decode(job: Omit<DecodeJob, 'id' | 'kind'>): Promise<DecodeReply> {
+    return this.post({ ...job, kind: 'decode' }) as Promise<DecodeReply>;
+  }
+
+  /** Read the headers of a batch of files. */
+  scan(paths: string[]): Promise<ScanReply> {
+    return this.post({ kind: 'scan', paths }) as Promise<ScanReply>;
   }
 
   async close(): Promise<void> {
@@ -87,14 +97,14 @@ export class DecodePool {
   }
 }
 
-let shared: DecodePool | null | undefined;
+let shared: WorkerPool | null | undefined;
 
-/** The process-wide pool, or null when disabled (RESIGHT_DECODE_WORKERS=0 or a single core). */
-export function sharedDecodePool(): DecodePool | null {
+/** The process-wide pool, or null when disabled (RESIGHT_WORKERS=0). */
+export function sharedWorkerPool(): WorkerPool | null {
   if (shared !== undefined) return shared;
-  const env = process.env.RESIGHT_DECODE_WORKERS;
+  const env = process.env.RESIGHT_WORKERS;
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   const size = env !== undefined && env !== '' ? Number(env) : Math.min(cores, 8);
-  shared = Number.isFinite(size) && size > 0 ? new DecodePool(size) : null;
+  shared = Number.isFinite(size) && size > 0 ? new WorkerPool(size) : null;
   return shared;
 }

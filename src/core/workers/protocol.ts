@@ -1,0 +1,47 @@
+/** Messages between the worker pool (main thread) and its workers. */
+import type { FileError, InstanceHeader } from '../../shared/dicom';
+
+/** Decode frames of one file into slots of a SharedArrayBuffer-backed volume. */
+export interface DecodeJob {
+  kind: 'decode';
+  id: number;
+  path: string;
+  /** Frames of `path` to decode, and the volume slot each goes to (one parse per job). */
+  items: { frame: number; slice: number }[];
+  /** Destination: a volume stored in `buffer` as `kind`. */
+  buffer: SharedArrayBuffer;
+  storage: 'int16' | 'float32';
+  rows: number;
+  columns: number;
+  samplesPerPixel: number;
+}
+
+/** Read the headers of a batch of files (scanning). */
+export interface ScanJob {
+  kind: 'scan';
+  id: number;
+  paths: string[];
+}
+
+export type WorkerJob = DecodeJob | ScanJob;
+
+export interface DecodeItemResult {
+  slice: number;
+  ok: boolean;
+  /** The values do not fit the Int16 volume: promote to Float32 and decode again. */
+  overflow?: boolean;
+  error?: string;
+}
+
+export interface DecodeReply {
+  id: number;
+  results: DecodeItemResult[];
+}
+
+export interface ScanReply {
+  id: number;
+  /** One per path, in order: the header, or why the file is not used. */
+  results: (InstanceHeader | FileError)[];
+}
+
+export type WorkerReply = DecodeReply | ScanReply;
