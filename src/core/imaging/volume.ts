@@ -7,7 +7,8 @@
  * least-recently-used when a byte budget is exceeded.
  */
 import type { Vec3, WindowInfo } from '../../shared/dicom';
-import { ResightError } from '../errors';
+import { ResightError, toErrorInfo } from '../errors';
+import type { ErrorInfo } from '../../shared/errors';
 import type { AssembledSeries } from '../dicom/series';
 import { cross } from '../dicom/series';
 import type { OpenedFile } from '../dicom/frame';
@@ -48,8 +49,8 @@ export class Volume {
   readonly paddingRange: [number, number] | undefined;
   readonly windows: WindowInfo[];
   readonly modality: string;
-  /** Slices that failed to decode, with the reason (the rest of the series still opens). */
-  readonly failures = new Map<number, string>();
+  /** Slices that failed to decode, with the typed reason (the rest of the series still opens). */
+  readonly failures = new Map<number, ErrorInfo>();
 
   constructor(init: {
     seriesId: string;
@@ -198,8 +199,7 @@ export async function loadSlices(
       volume.loaded[i] = 1;
       volume.failures.delete(i);
     } catch (err) {
-      const msg = err instanceof ResightError ? `${err.code}: ${err.detail}` : (err as Error).message;
-      volume.failures.set(i, `${ref.path}: ${msg}`);
+      volume.failures.set(i, toErrorInfo(err, ref.path));
     }
     onSlice?.(i);
   }
@@ -272,7 +272,7 @@ export async function loadSlicesParallel(
                   again.push(job.items.find((it) => it.slice === r.slice) as { frame: number; slice: number });
                   continue;
                 } else {
-                  volume.failures.set(r.slice, r.error ?? 'decode failed');
+                  volume.failures.set(r.slice, r.error ?? { code: 'INTERNAL', message: 'decode failed', path: job.path });
                 }
                 onSlice?.(r.slice);
               }
@@ -280,7 +280,7 @@ export async function loadSlicesParallel(
             },
             (err: Error) => {
               for (const it of job.items) {
-                volume.failures.set(it.slice, `${job.path}: ${err.message}`);
+                volume.failures.set(it.slice, { code: 'INTERNAL', message: `decode worker failed: ${err.message}`, path: job.path });
                 onSlice?.(it.slice);
               }
             },
@@ -351,9 +351,12 @@ export class VolumeCache {
       throw new ResightError('FRAME_OUT_OF_RANGE', `slice ${i} requested, series has ${series.slices}`);
     }
     const v = this.volumeFor(series);
-    if (!v.loaded[i]) await loadSlices(series, v, [i]);
+    if (!v.loaded[i]) {
+      await loadSlices(series, v, [i]);
+      this.evict(series.id); // a Float32 promotion may have grown it
+    }
     const failure = v.failures.get(i);
-    if (failure) throw new ResightError('CODEC_FAILED', failure);
+    if (failure) throw new ResightError(failure.code, failure.message, failure.path ? { path: failure.path } : {});
     return v.slice(i);
   }
 
@@ -365,6 +368,7 @@ export class VolumeCache {
     const tick = () => onProgress?.(++done, series.slices);
     if (this.pool && todo.length >= PARALLEL_MIN_SLICES) await loadSlicesParallel(series, v, todo, this.pool, tick, signal);
     else await loadSlices(series, v, todo, tick);
+    this.evict(series.id); // a Float32 promotion may have grown it
     return v;
   }
 

@@ -1,5 +1,6 @@
 /** Messages between the worker pool (main thread) and its workers. */
 import type { FileError, InstanceHeader } from '../../shared/dicom';
+import type { ErrorInfo } from '../../shared/errors';
 
 /** Decode frames of one file into slots of a SharedArrayBuffer-backed volume. */
 export interface DecodeJob {
@@ -30,7 +31,7 @@ export interface DecodeItemResult {
   ok: boolean;
   /** The values do not fit the Int16 volume: promote to Float32 and decode again. */
   overflow?: boolean;
-  error?: string;
+  error?: ErrorInfo;
 }
 
 export interface DecodeReply {

@@ -11,14 +11,12 @@ import type { OpenedFile } from '../dicom/frame';
 import { openDicomFile } from '../dicom/frame';
 import { ScratchBuffer } from '../dicom/read';
 import { scanFile } from '../dicom/scan';
-import { ResightError } from '../errors';
+import { ResightError, toErrorInfo } from '../errors';
 import { modalityValuesInto, rescaleFor } from '../imaging/modality';
 import type { DecodeItemResult, DecodeJob, DecodeReply, ScanJob, ScanReply, WorkerJob } from './protocol';
 
 const scratch = new ScratchBuffer();
 
-const describe = (err: unknown, path: string) =>
-  `${path}: ${err instanceof ResightError ? `${err.code}: ${err.detail}` : err instanceof Error ? err.message : String(err)}`;
 
 async function decodeItem(job: DecodeJob, file: OpenedFile, frame: number, slice: number): Promise<DecodeItemResult> {
   const h = file.header;
@@ -41,7 +39,7 @@ async function runDecode(job: DecodeJob): Promise<DecodeReply> {
   try {
     file = openDicomFile(job.path, scratch);
   } catch (err) {
-    const error = describe(err, job.path);
+    const error = toErrorInfo(err, job.path);
     return { id: job.id, results: job.items.map(({ slice }) => ({ slice, ok: false, error })) };
   }
   const results: DecodeItemResult[] = [];
@@ -49,7 +47,7 @@ async function runDecode(job: DecodeJob): Promise<DecodeReply> {
     try {
       results.push(await decodeItem(job, file, frame, slice));
     } catch (err) {
-      results.push({ slice, ok: false, error: describe(err, job.path) });
+      results.push({ slice, ok: false, error: toErrorInfo(err, job.path) });
     }
   }
   return { id: job.id, results };

@@ -14,6 +14,7 @@ import { loadFrame } from '../../../../src/core/dicom/frame';
 import { writePart10 } from '../../../../src/core/dicom/write-simple';
 import { WorkerPool } from '../../../../src/core/workers/pool';
 import { VolumeCache } from '../../../../src/core/imaging/volume';
+import { ResightError } from '../../../../src/core/errors';
 import { writeSyntheticSeries } from '../../../../src/core/synthetic/ct-series';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'resight-volume-'));
@@ -133,6 +134,18 @@ describe('VolumeCache', () => {
     assert.ok(cache.bytesHeld <= 2 * one);
   });
 
+  it('re-applies the budget when a volume grows by promotion to Float32', async () => {
+    const smallDir = path.join(tmp, 'promote-small');
+    writeSyntheticSeries(smallDir, { slices: 4, rows: 32, columns: 32, seed: 200 });
+    const small = await seriesIn(smallDir);
+    const wide = await seriesIn(wideDir);
+    const cache = new VolumeCache({ pool: null, budgetBytes: 50_000 });
+    await cache.load(small); // 4x32x32 Int16: 8 KiB
+    await cache.load(wide); // allocated as Int16 (40 KiB, fits), promoted to Float32 (80 KiB)
+    assert.equal(cache.volumeFor(wide).kind, 'float32');
+    assert.deepEqual(cache.ids(), [wide.id], 'the smaller, older volume made room');
+  });
+
   it('keeps opening the series when one slice file is broken, and says which', async () => {
     const dir = path.join(tmp, 'broken');
     const w = writeSyntheticSeries(dir, { slices: 20, rows: 32, columns: 32, seed: 9 });
@@ -143,8 +156,9 @@ describe('VolumeCache', () => {
     for (const cache of [new VolumeCache({ pool: null }), new VolumeCache({ pool })]) {
       const v = await cache.load(series);
       assert.equal(v.failures.size, 1);
-      assert.match(v.failures.get(7) ?? '', /PIXEL_DATA_TRUNCATED|FILE_TRUNCATED/);
-      assert.ok((v.failures.get(7) ?? '').includes(victim));
+      assert.match(v.failures.get(7)?.code ?? '', /^(PIXEL_DATA_TRUNCATED|FILE_TRUNCATED)$/);
+      assert.equal(v.failures.get(7)?.path, victim);
+      await assert.rejects(cache.slice(series, 7), (e: unknown) => e instanceof ResightError && e.code === v.failures.get(7)?.code && e.path === victim);
       assert.equal(v.loaded.reduce((n, x) => n + x, 0), w.files.length - 1);
     }
   });
