@@ -40,19 +40,6 @@ export function rescaleFor(h: InstanceHeader, frame: number): RescaleInfo {
 }
 
 /**
- * True when every modality value of data with this stored format and rescale is an integer
- * that fits in Int16 (so a volume can be stored at half the memory of float32).
- */
-export function fitsInt16(signed: boolean, bitsStored: number, rescale: RescaleInfo): boolean {
-  if (!Number.isInteger(rescale.slope) || !Number.isInteger(rescale.intercept) || bitsStored > 16) return false;
-  const lo = signed ? -(2 ** (bitsStored - 1)) : 0;
-  const hi = signed ? 2 ** (bitsStored - 1) - 1 : 2 ** bitsStored - 1;
-  const a = lo * rescale.slope + rescale.intercept;
-  const b = hi * rescale.slope + rescale.intercept;
-  return Math.min(a, b) >= -32768 && Math.max(a, b) <= 32767;
-}
-
-/**
  * Modality values into `out` (Float32Array or Int16Array of rows*columns*spp). For an Int16
  * target returns false, leaving `out` partly written, when a value is not an integer in
  * [-32768, 32767]; the caller then switches to float32.

@@ -16,8 +16,8 @@ import { openDicomFile } from '../dicom/frame';
 import { ScratchBuffer } from '../dicom/read';
 import type { WorkerPool } from '../workers/pool';
 import { sharedWorkerPool } from '../workers/pool';
-import { decodeFrame } from '../dicom/decode';
 import { modalityValuesInto, rescaleFor } from './modality';
+import { decodeSlice } from './slice-decode';
 import { paddingRangeOf } from './voi';
 
 export type VoxelArray = Int16Array | Float32Array;
@@ -183,18 +183,10 @@ export async function loadSlices(
         file = openDicomFile(ref.path, multi ? undefined : scratch);
         if (multi) opened.set(ref.path, file);
       }
-      const h = file.header;
-      if (h.rows !== volume.geometry.rows || h.columns !== volume.geometry.columns) {
-        throw new ResightError('INCONSISTENT_SERIES', `image is ${h.columns}x${h.rows}, the series is ${volume.geometry.columns}x${volume.geometry.rows}`);
-      }
-      const decoded = await decodeFrame(file.parsed, h, ref.frame);
-      if (decoded.samplesPerPixel !== volume.samplesPerPixel) {
-        throw new ResightError('INCONSISTENT_SERIES', `image has ${decoded.samplesPerPixel} samples per pixel, the series ${volume.samplesPerPixel}`);
-      }
-      const rescale = decoded.samplesPerPixel === 3 ? { slope: 1, intercept: 0 } : rescaleFor(h, ref.frame);
-      if (!modalityValuesInto(decoded.data, rescale, volume.slice(i), file.modalityLut)) {
+      const { data, rescale } = await decodeSlice(file, ref.frame, { ...volume.geometry, samplesPerPixel: volume.samplesPerPixel });
+      if (!modalityValuesInto(data, rescale, volume.slice(i), file.modalityLut)) {
         volume.promoteToFloat32();
-        modalityValuesInto(decoded.data, rescale, volume.slice(i), file.modalityLut);
+        modalityValuesInto(data, rescale, volume.slice(i), file.modalityLut);
       }
       volume.loaded[i] = 1;
       volume.failures.delete(i);

@@ -6,31 +6,23 @@
  *    straight into slots of a SharedArrayBuffer-backed volume.
  */
 import { parentPort } from 'node:worker_threads';
-import { decodeFrame } from '../dicom/decode';
 import type { OpenedFile } from '../dicom/frame';
 import { openDicomFile } from '../dicom/frame';
 import { ScratchBuffer } from '../dicom/read';
 import { scanFile } from '../dicom/scan';
-import { ResightError, toErrorInfo } from '../errors';
-import { modalityValuesInto, rescaleFor } from '../imaging/modality';
+import { toErrorInfo } from '../errors';
+import { modalityValuesInto } from '../imaging/modality';
+import { decodeSlice } from '../imaging/slice-decode';
 import type { DecodeItemResult, DecodeJob, DecodeReply, ScanJob, ScanReply, WorkerJob } from './protocol';
 
 const scratch = new ScratchBuffer();
 
 
 async function decodeItem(job: DecodeJob, file: OpenedFile, frame: number, slice: number): Promise<DecodeItemResult> {
-  const h = file.header;
-  if (h.rows !== job.rows || h.columns !== job.columns) {
-    throw new ResightError('INCONSISTENT_SERIES', `image is ${h.columns}x${h.rows}, the series is ${job.columns}x${job.rows}`);
-  }
-  const decoded = await decodeFrame(file.parsed, h, frame);
-  if (decoded.samplesPerPixel !== job.samplesPerPixel) {
-    throw new ResightError('INCONSISTENT_SERIES', `image has ${decoded.samplesPerPixel} samples per pixel, the series ${job.samplesPerPixel}`);
-  }
+  const { data, rescale } = await decodeSlice(file, frame, job);
   const n = job.rows * job.columns * job.samplesPerPixel;
   const out = job.storage === 'int16' ? new Int16Array(job.buffer, slice * n * 2, n) : new Float32Array(job.buffer, slice * n * 4, n);
-  const rescale = decoded.samplesPerPixel === 3 ? { slope: 1, intercept: 0 } : rescaleFor(h, frame);
-  if (!modalityValuesInto(decoded.data, rescale, out, file.modalityLut)) return { slice, ok: false, overflow: true };
+  if (!modalityValuesInto(data, rescale, out, file.modalityLut)) return { slice, ok: false, overflow: true };
   return { slice, ok: true };
 }
 
