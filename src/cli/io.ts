@@ -2,8 +2,6 @@
  * CLI plumbing: exit codes, JSON errors, atomic writes, a TTY progress bar.
  * Exit 0 on success, 1 on input errors, 2 on usage errors; never a stack trace for bad input.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { ResightError, toErrorInfo } from '../core/errors';
 
 export class UsageError extends Error {}
@@ -28,27 +26,7 @@ export function reportError(err: unknown, json: boolean): number {
   return EXIT_INPUT;
 }
 
-/** Write a file atomically: a temp file beside it, fsync, rename. Readers never see half a file. */
-export function writeFileAtomic(target: string, data: Uint8Array | string): void {
-  const dir = path.dirname(path.resolve(target));
-  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs.openSync(tmp, 'wx', 0o644);
-  try {
-    try {
-      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-      // writeSync may write less than asked (large buffers, some file systems): loop.
-      for (let off = 0; off < bytes.byteLength; ) off += fs.writeSync(fd, bytes, off, bytes.byteLength - off);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, target);
-  } catch (err) {
-    // A failed write (disk full, ...) or rename must not leave the temp file behind.
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-}
+export { writeFileAtomic } from '../core/io/atomic';
 
 /** A one-line progress bar on stderr, only when stderr is a terminal. */
 export function progressBar(label: string): { update(done: number, total: number, extra?: string): void; end(): void } {

@@ -25,8 +25,14 @@ export const ERROR_CODES = [
   // models
   'MODEL_INVALID',
   'MODEL_HASH_MISMATCH',
+  // inference
+  'PROVIDER_UNAVAILABLE',
+  'INFERENCE_FAILED',
+  'MODALITY_MISMATCH',
+  'CANCELLED',
   // generic
   'USAGE',
+  'NOT_IMPLEMENTED',
   'INTERNAL',
 ] as const;
 

@@ -78,14 +78,14 @@ export interface CliResult {
 }
 
 /** Run `node app/dist/cli/main.js ...args` (cwd: the repository root unless given). */
-export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): CliResult {
+export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): CliResult {
   const started = Date.now();
   const res = spawnSync(process.execPath, [CLI_MAIN, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 60_000,
     maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, RESIGHT_DEBUG: '' },
+    env: { ...process.env, RESIGHT_DEBUG: '', ...options.env },
   });
   if (res.error && (res.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw res.error;
   return { status: res.status, signal: res.signal, stdout: res.stdout ?? '', stderr: res.stderr ?? '', ms: Date.now() - started };

@@ -6,6 +6,7 @@
  * Slices are decoded on demand; `VolumeCache` holds each series once and evicts whole volumes
  * least-recently-used when a byte budget is exceeded.
  */
+import { createHash } from 'node:crypto';
 import type { Vec3, WindowInfo } from '../../shared/dicom';
 import { ResightError, toErrorInfo } from '../errors';
 import type { ErrorInfo } from '../../shared/errors';
@@ -299,8 +300,23 @@ export interface VolumeCacheOptions {
 const PARALLEL_MIN_SLICES = 16;
 
 /** Holds each decoded series once; evicts least-recently-used volumes beyond the budget. */
+const fingerprints = new WeakMap<AssembledSeries, string>();
+
+/** Which files and frames, in which order, a series' volume is made of. */
+function fingerprint(series: AssembledSeries): string {
+  let fp = fingerprints.get(series);
+  if (fp === undefined) {
+    fp = createHash('sha1')
+      .update(series.ordered.map((s) => `${s.path}\0${s.frame}`).join('\n'))
+      .digest('hex');
+    fingerprints.set(series, fp);
+  }
+  return fp;
+}
+
 export class VolumeCache {
   private readonly volumes = new Map<string, Volume>();
+  private readonly sources = new WeakMap<Volume, string>();
   readonly budgetBytes: number;
   private readonly pool: WorkerPool | null;
 
@@ -325,13 +341,18 @@ export class VolumeCache {
 
   /** The volume of a series (allocated, maybe not decoded yet), marked most recently used. */
   volumeFor(series: AssembledSeries): Volume {
+    const fp = fingerprint(series);
     let v = this.volumes.get(series.id);
-    if (v) {
+    // The same series UID read from other files (another copy, a re-sent series) is another
+    // volume: never serve one folder's pixels for another's.
+    if (v && this.sources.get(v) === fp) {
       this.volumes.delete(series.id);
       this.volumes.set(series.id, v);
       return v;
     }
+    if (v) this.volumes.delete(series.id);
     v = createVolume(series);
+    this.sources.set(v, fp);
     this.volumes.set(series.id, v);
     this.evict(series.id);
     return v;
@@ -356,12 +377,27 @@ export class VolumeCache {
   async load(series: AssembledSeries, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<Volume> {
     const v = this.volumeFor(series);
     let done = v.loaded.reduce((n, x) => n + x, 0);
-    const todo = Array.from({ length: series.slices }, (_, i) => i).filter((i) => !v.loaded[i]);
-    const tick = () => onProgress?.(++done, series.slices);
-    if (this.pool && todo.length >= PARALLEL_MIN_SLICES) await loadSlicesParallel(series, v, todo, this.pool, tick, signal);
-    else await loadSlices(series, v, todo, tick);
+    const all = Array.from({ length: series.slices }, (_, i) => i);
+    return this.loadIndices(series, all, () => onProgress?.(++done, series.slices), signal);
+  }
+
+  /**
+   * Decode the given slices of a series (skipping what is already loaded). `offThread` sends
+   * even a few slices to the workers: a caller on the Electron main process's event loop (the
+   * analysis pipeline) must not parse untrusted files in-thread.
+   */
+  async loadIndices(series: AssembledSeries, indices: readonly number[], onSlice?: (index: number) => void, signal?: AbortSignal, offThread = false): Promise<Volume> {
+    const v = this.volumeFor(series);
+    const todo = indices.filter((i) => !v.loaded[i]);
+    if (this.pool && todo.length > 0 && (offThread || todo.length >= PARALLEL_MIN_SLICES)) await loadSlicesParallel(series, v, todo, this.pool, onSlice, signal);
+    else await loadSlices(series, v, todo, onSlice);
     this.evict(series.id); // a Float32 promotion may have grown it
     return v;
+  }
+
+  /** The worker pool this cache decodes with (null: in-thread). */
+  get workerPool(): WorkerPool | null {
+    return this.pool;
   }
 
   private evict(keep: string): void {

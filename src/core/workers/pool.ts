@@ -10,7 +10,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { DecodeJob, DecodeReply, ScanJob, ScanReply, WorkerJob, WorkerReply } from './protocol';
+import type { DecodeJob, DecodeReply, PreprocessJob, PreprocessReply, ScanJob, ScanReply, WorkerJob, WorkerReply } from './protocol';
 
 interface Slot {
   worker: Worker;
@@ -23,6 +23,8 @@ export class WorkerPool {
   private readonly pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void; slot: Slot }>();
   private nextId = 1;
   private closed = false;
+  /** Jobs posted so far, by kind (diagnostics and tests: which work went off-thread). */
+  readonly jobsPosted: Record<WorkerJob['kind'], number> = { scan: 0, decode: 0, preprocess: 0 };
 
   constructor(size: number) {
     this.size = Math.max(1, size);
@@ -69,10 +71,11 @@ export class WorkerPool {
     return this.slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
   }
 
-  private post(job: Omit<DecodeJob, 'id'> | Omit<ScanJob, 'id'>): Promise<WorkerReply> {
+  private post(job: Omit<DecodeJob, 'id'> | Omit<ScanJob, 'id'> | Omit<PreprocessJob, 'id'>): Promise<WorkerReply> {
     if (this.closed) return Promise.reject(new Error('worker pool is closed'));
     const slot = this.pick();
     const id = this.nextId++;
+    this.jobsPosted[job.kind]++;
     return new Promise<WorkerReply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, slot });
       if (slot.inFlight++ === 0) slot.worker.ref();
@@ -88,6 +91,11 @@ export class WorkerPool {
   /** Read the headers of a batch of files. */
   scan(paths: string[]): Promise<ScanReply> {
     return this.post({ kind: 'scan', paths }) as Promise<ScanReply>;
+  }
+
+  /** Preprocess volume slices into a shared batch buffer (inference input). */
+  preprocess(job: Omit<PreprocessJob, 'id' | 'kind'>): Promise<PreprocessReply> {
+    return this.post({ ...job, kind: 'preprocess' }) as Promise<PreprocessReply>;
   }
 
   async close(): Promise<void> {

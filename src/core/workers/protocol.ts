@@ -1,6 +1,7 @@
 /** Messages between the worker pool (main thread) and its workers. */
 import type { FileError, InstanceHeader } from '../../shared/dicom';
 import type { ErrorInfo } from '../../shared/errors';
+import type { PreprocessSpec } from '../inference/preprocess';
 
 /** Decode frames of one file into slots of a SharedArrayBuffer-backed volume. */
 export interface DecodeJob {
@@ -24,7 +25,28 @@ export interface ScanJob {
   paths: string[];
 }
 
-export type WorkerJob = DecodeJob | ScanJob;
+/** Turn decoded volume slices into model input, written into slots of a shared batch buffer. */
+export interface PreprocessJob {
+  kind: 'preprocess';
+  id: number;
+  /** Source: a volume stored in `buffer` as `storage`, single-sample slices of rows x columns. */
+  buffer: SharedArrayBuffer;
+  storage: 'int16' | 'float32';
+  rows: number;
+  columns: number;
+  paddingRange?: [number, number] | undefined;
+  spec: PreprocessSpec;
+  /** Volume slice -> slot of `out` (slot k starts at float k * C * H * W). */
+  items: { slice: number; slot: number }[];
+  out: SharedArrayBuffer;
+}
+
+export interface PreprocessReply {
+  id: number;
+  done: number;
+}
+
+export type WorkerJob = DecodeJob | ScanJob | PreprocessJob;
 
 export interface DecodeItemResult {
   slice: number;
@@ -45,4 +67,4 @@ export interface ScanReply {
   results: (InstanceHeader | FileError)[];
 }
 
-export type WorkerReply = DecodeReply | ScanReply;
+export type WorkerReply = DecodeReply | ScanReply | PreprocessReply;

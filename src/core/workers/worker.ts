@@ -13,10 +13,10 @@ import { scanFile } from '../dicom/scan';
 import { toErrorInfo } from '../errors';
 import { modalityValuesInto } from '../imaging/modality';
 import { decodeSlice } from '../imaging/slice-decode';
-import type { DecodeItemResult, DecodeJob, DecodeReply, ScanJob, ScanReply, WorkerJob } from './protocol';
+import { inputLength, preprocessInto } from '../inference/preprocess';
+import type { DecodeItemResult, DecodeJob, DecodeReply, PreprocessJob, PreprocessReply, ScanJob, ScanReply, WorkerJob } from './protocol';
 
 const scratch = new ScratchBuffer();
-
 
 async function decodeItem(job: DecodeJob, file: OpenedFile, frame: number, slice: number): Promise<DecodeItemResult> {
   const { data, rescale } = await decodeSlice(file, frame, job);
@@ -49,7 +49,19 @@ function runScan(job: ScanJob): ScanReply {
   return { id: job.id, results: job.paths.map((p) => scanFile(p, scratch)) };
 }
 
+function runPreprocess(job: PreprocessJob): PreprocessReply {
+  const n = job.rows * job.columns;
+  const volume = job.storage === 'int16' ? new Int16Array(job.buffer) : new Float32Array(job.buffer);
+  const out = new Float32Array(job.out);
+  const per = inputLength(job.spec);
+  for (const { slice, slot } of job.items) {
+    preprocessInto({ values: volume.subarray(slice * n, (slice + 1) * n), rows: job.rows, columns: job.columns, paddingRange: job.paddingRange }, job.spec, out, slot * per);
+  }
+  return { id: job.id, done: job.items.length };
+}
+
 parentPort?.on('message', (job: WorkerJob) => {
   if (job.kind === 'scan') parentPort?.postMessage(runScan(job));
+  else if (job.kind === 'preprocess') parentPort?.postMessage(runPreprocess(job));
   else void runDecode(job).then((reply) => parentPort?.postMessage(reply));
 });

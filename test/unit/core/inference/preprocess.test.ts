@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadModelCard } from '../../../../src/core/inference/card';
-import { bilinearAxis, preprocessSlice, resizeSlice } from '../../../../src/core/inference/preprocess';
+import type { PreprocessSpec, SliceValues } from '../../../../src/core/inference/preprocess';
+import { bilinearAxis, inputLength, preprocessInto, preprocessSlice, preprocessSpec, resizeSlice } from '../../../../src/core/inference/preprocess';
 import { REPO_ROOT } from '../../../helpers/corpus';
 
 const DIR = path.join(REPO_ROOT, 'test', 'fixtures', 'golden', 'preprocess');
@@ -65,5 +66,42 @@ describe('bilinear resize with half-pixel centres', () => {
     const v = Float32Array.from([NaN, Infinity, -2000, 100]);
     const out = resizeSlice({ values: v, rows: 2, columns: 2, paddingRange: [-2000, -2000] }, 1, 1, -1024);
     assert.equal(out[0], (-1024 * 3 + 100) / 4);
+  });
+});
+
+describe('the fused preprocessing loop', () => {
+  /** Resize, then window and normalize per channel: the card's steps one at a time. */
+  const stepwise = (slice: SliceValues, spec: PreprocessSpec): Float32Array => {
+    const [h, w] = spec.size;
+    const hu = resizeSlice(slice, h, w, spec.fill);
+    const out = new Float32Array(spec.channels.length * h * w);
+    spec.channels.forEach((c, k) => hu.forEach((v, i) => (out[k * h * w + i] = (Math.min(1, Math.max(0, (v - c.low) / c.width)) - c.mean) / c.std)));
+    return out;
+  };
+  const slice: SliceValues = {
+    values: Float32Array.from({ length: 300 * 200 }, (_, i) => (i % 997 === 0 ? NaN : i % 1009 === 0 ? -2000 : ((i * 7919) % 3000) - 1024)),
+    rows: 300,
+    columns: 200,
+    paddingRange: [-2000, -2000],
+  };
+
+  it('equals the step-by-step computation for three windows, down- and up-sampling (1e-6)', () => {
+    for (const size of [[256, 256], [96, 128], [512, 400]] as [number, number][]) {
+      const spec = { ...preprocessSpec(card), size };
+      const got = new Float32Array(inputLength(spec) + 5);
+      preprocessInto(slice, spec, got, 5);
+      const want = stepwise(slice, spec);
+      want.forEach((v, i) => assert.ok(Math.abs(got[i + 5] - v) <= 1e-6, `${size}: ${i}: ${got[i + 5]} vs ${v}`));
+    }
+  });
+
+  it('handles other channel counts (one window, four windows)', () => {
+    const base = preprocessSpec(card);
+    for (const channels of [[base.channels[1]], [...base.channels, { low: -1000, width: 3000, mean: 0.2, std: 0.3 }]]) {
+      const spec = { ...base, size: [64, 64] as [number, number], channels };
+      const got = new Float32Array(inputLength(spec));
+      preprocessInto(slice, spec, got, 0);
+      assert.deepEqual(got, stepwise(slice, spec));
+    }
   });
 });

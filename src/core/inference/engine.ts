@@ -1,0 +1,288 @@
+/**
+ * The inference engine: the one long-lived owner of ONNX Runtime sessions in the process
+ * (ARCHITECTURE.md "Processes"), reused across studies. It scores whole series:
+ *
+ *   decode (worker threads) -> preprocess (worker threads) -> session.run (ORT's own threads)
+ *
+ * as a pipeline: while ORT runs batch k, the workers decode and preprocess batches k+1 and k+2
+ * into shared input buffers, so this thread only schedules work and copies a few numbers out;
+ * ORT's `run` is asynchronous, so the event loop stays free for the UI throughout.
+ */
+import type { AnalysisProgress, AnalysisResult, SeriesAnalysis, SliceResult } from '../../shared/analysis';
+import type { AssembledSeries } from '../dicom/series';
+import { ResightError, toErrorInfo } from '../errors';
+import type { Volume } from '../imaging/volume';
+import { VolumeCache } from '../imaging/volume';
+import * as ort from 'onnxruntime-node';
+import type { ResultCache } from './cache';
+import { cacheKey } from './cache';
+import { findingsFrom } from './findings';
+import type { LoadedModel } from './model';
+import { loadModel } from './model';
+import { inputLength, preprocessInto } from './preprocess';
+import type { SessionOptions } from './providers';
+
+export interface AnalyzeOptions {
+  /** Slices per session.run (default 16; a model with a fixed batch dimension uses that). */
+  batchSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: AnalysisProgress) => void;
+  /** Result cache; null or undefined: no caching. */
+  cache?: ResultCache | null;
+  /** Score series whose modality the model is not meant for. */
+  insistModality?: boolean;
+}
+
+interface SeriesTiming {
+  decodeMs: number;
+  preprocessMs: number;
+  inferenceMs: number;
+  slicesScored: number;
+}
+
+/** Input buffers in flight at once: the batch ORT is running plus this many prepared ahead. */
+const PREFETCH = 2;
+const DEFAULT_BATCH = 16;
+
+const now = () => performance.now();
+
+function cancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ResightError('CANCELLED', 'analysis cancelled');
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+export class InferenceEngine {
+  private readonly models = new Map<string, Promise<LoadedModel>>();
+  readonly volumes: VolumeCache;
+  /** Analyses run one at a time: two series fighting over the same cores are both slower. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private ring: { shared: SharedArrayBuffer[]; plain: Float32Array[] } | undefined;
+
+  constructor(opts: { volumes?: VolumeCache } = {}) {
+    this.volumes = opts.volumes ?? new VolumeCache();
+  }
+
+  /** The model for a card, loaded once per (card, provider choice, threads). */
+  model(cardPath: string, opts: SessionOptions = {}): Promise<LoadedModel> {
+    const key = JSON.stringify([cardPath, opts.force ?? null, opts.preference ?? null, opts.threads ?? null]);
+    let p = this.models.get(key);
+    if (!p) {
+      p = loadModel(cardPath, opts);
+      this.models.set(key, p);
+      // A model that failed to load is not remembered: the user may fix the file and retry.
+      p.catch(() => this.models.delete(key));
+    }
+    return p;
+  }
+
+  /** Score several series with one model; series the model is not for are listed as skipped. */
+  analyze(model: LoadedModel, series: readonly AssembledSeries[], opts: AnalyzeOptions = {}): Promise<AnalysisResult> {
+    const run = this.queue.then(() => this.analyzeNow(model, series, opts));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async analyzeNow(model: LoadedModel, list: readonly AssembledSeries[], opts: AnalyzeOptions): Promise<AnalysisResult> {
+    const t0 = now();
+    const total: SeriesTiming = { decodeMs: 0, preprocessMs: 0, inferenceMs: 0, slicesScored: 0 };
+    const results: SeriesAnalysis[] = [];
+    for (const s of list) {
+      const { analysis, timing } = await this.analyzeSeries(model, s, opts);
+      results.push(analysis);
+      total.decodeMs += timing.decodeMs;
+      total.preprocessMs += timing.preprocessMs;
+      total.inferenceMs += timing.inferenceMs;
+      total.slicesScored += timing.slicesScored;
+    }
+    const totalMs = now() - t0;
+    const { card } = model;
+    return {
+      model: model.identity,
+      provider: model.provider.used,
+      providerReport: model.provider,
+      classes: [...card.outputs.classes],
+      thresholds: { ...card.outputs.thresholds },
+      series: results,
+      timing: {
+        totalMs,
+        ...total,
+        modelLoadMs: model.loadMs,
+        slicesPerSecond: total.slicesScored > 0 ? total.slicesScored / (totalMs / 1000) : 0,
+      },
+      notForClinicalUse: card.notForClinicalUse !== false,
+    };
+  }
+
+  /** Why the model should not score this series, if it should not. */
+  private refusal(model: LoadedModel, series: AssembledSeries, insist: boolean): ResightError | undefined {
+    const h0 = series.headers[0];
+    if (!h0 || series.slices === 0) return new ResightError('SERIES_NOT_FOUND', `series ${series.id} has no image slices`);
+    if (h0.samplesPerPixel !== 1 || h0.photometric === 'PALETTE COLOR') {
+      return new ResightError('UNSUPPORTED_PIXEL_FORMAT', `the model reads single-sample modality values; this series is ${h0.photometric}`);
+    }
+    const mods = model.card.modalities;
+    if (!mods.includes(series.modality) && !insist) {
+      return new ResightError('MODALITY_MISMATCH', `${model.card.name} is meant for ${mods.join('/')}; this series is ${series.modality || 'of unknown modality'} (not scored; insist to score it anyway)`);
+    }
+    return undefined;
+  }
+
+  /** Score one series: cache lookup, then the decode/preprocess/run pipeline, then findings. */
+  async analyzeSeries(model: LoadedModel, series: AssembledSeries, opts: AnalyzeOptions = {}): Promise<{ analysis: SeriesAnalysis; timing: SeriesTiming }> {
+    const timing: SeriesTiming = { decodeMs: 0, preprocessMs: 0, inferenceMs: 0, slicesScored: 0 };
+    const base = { seriesInstanceUid: series.seriesInstanceUid, seriesId: series.id, modality: series.modality };
+    const refusal = this.refusal(model, series, opts.insistModality === true);
+    if (refusal) return { analysis: { ...base, scored: false, skipped: toErrorInfo(refusal), slices: [], findings: [], cached: false }, timing };
+    const outside = !model.card.modalities.includes(series.modality);
+    const key = cacheKey(model.identity.sha256, series, outside);
+    const hit = opts.cache?.get(key);
+    if (hit) {
+      opts.onProgress?.({ seriesId: series.id, done: series.slices, total: series.slices, slicesPerSecond: 0, etaSeconds: 0 });
+      return { analysis: { ...hit, cached: true }, timing };
+    }
+    const probs = await this.score(model, series, opts, timing);
+    const volume = this.volumes.volumeFor(series);
+    const slices: SliceResult[] = series.ordered.map((ref, i) => {
+      const r: SliceResult = { index: i, sopInstanceUid: ref.sopInstanceUid, frame: ref.frame, probabilities: probs[i] ?? null };
+      const failure = volume.failures.get(i);
+      if (failure) r.error = failure;
+      return r;
+    });
+    const analysis: SeriesAnalysis = {
+      ...base,
+      scored: true,
+      ...(outside ? { outsideIntendedModality: true } : {}),
+      slices,
+      findings: findingsFrom(slices, model.card.outputs.classes, model.card.outputs.thresholds),
+      cached: false,
+    };
+    opts.cache?.put(key, analysis);
+    return { analysis, timing };
+  }
+
+  /** The pipeline. Returns per-slice probabilities (undefined for slices that failed to decode). */
+  private async score(model: LoadedModel, series: AssembledSeries, opts: AnalyzeOptions, timing: SeriesTiming): Promise<(Record<string, number> | undefined)[]> {
+    const { signal } = opts;
+    cancelled(signal);
+    const classes = model.card.outputs.classes;
+    const batch = model.fixedBatch ?? Math.max(1, Math.floor(opts.batchSize ?? DEFAULT_BATCH));
+    const per = inputLength(model.spec);
+    const [, c, h, w] = [0, model.spec.channels.length, model.spec.size[0], model.spec.size[1]];
+    const n = series.slices;
+    const batches: number[][] = [];
+    for (let s = 0; s < n; s += batch) batches.push(Array.from({ length: Math.min(batch, n - s) }, (_, k) => s + k));
+
+    const { shared: buffers, plain: inputs } = this.inputRing(batch * per);
+    const pool = this.volumes.workerPool;
+    const prepare = async (k: number): Promise<{ indices: number[]; input: Float32Array }> => {
+      cancelled(signal);
+      let t = now();
+      const volume: Volume = await this.volumes.loadIndices(series, batches[k], undefined, signal, true);
+      timing.decodeMs += now() - t;
+      cancelled(signal);
+      t = now();
+      const indices = batches[k].filter((i) => volume.loaded[i] === 1);
+      const buffer = buffers[k % buffers.length];
+      const job = { buffer: volume.data.buffer as SharedArrayBuffer, storage: volume.kind, rows: volume.geometry.rows, columns: volume.geometry.columns, paddingRange: volume.paddingRange, spec: model.spec, out: buffer };
+      const items = indices.map((slice, slot) => ({ slice, slot }));
+      if (pool && items.length > 1) {
+        const share = Math.ceil(items.length / pool.size);
+        const jobs = [];
+        for (let j = 0; j < items.length; j += share) jobs.push(pool.preprocess({ ...job, items: items.slice(j, j + share) }));
+        await Promise.all(jobs);
+      } else {
+        const out = new Float32Array(buffer);
+        for (const { slice, slot } of items) preprocessInto({ values: volume.slice(slice), rows: job.rows, columns: job.columns, paddingRange: job.paddingRange }, model.spec, out, slot * per);
+      }
+      // onnxruntime-node refuses tensors over shared memory ("Invalid argument"): the batch is
+      // copied once into ordinary memory (a memcpy, ~1/20 of the preprocessing it follows).
+      const input = inputs[k % inputs.length].subarray(0, indices.length * per);
+      input.set(new Float32Array(buffer, 0, indices.length * per));
+      timing.preprocessMs += now() - t;
+      return { indices, input };
+    };
+
+    const probs: (Record<string, number> | undefined)[] = new Array(n);
+    const started = now();
+    let done = 0;
+    const inflight: Promise<{ indices: number[]; input: Float32Array }>[] = [];
+    for (let k = 0; k < Math.min(PREFETCH, batches.length); k++) inflight.push(prepare(k));
+    // Prepared batches that are abandoned (cancel, failure) must not surface as unhandled rejections.
+    const settleAll = () => inflight.forEach((p) => p.catch(() => undefined));
+    try {
+      for (let k = 0; k < batches.length; k++) {
+        const ready = await (inflight.shift() as Promise<{ indices: number[]; input: Float32Array }>);
+        if (k + PREFETCH < batches.length) inflight.push(prepare(k + PREFETCH));
+        cancelled(signal);
+        if (ready.indices.length) {
+          const m = ready.indices.length;
+          const t = now();
+          let out: ort.InferenceSession.OnnxValueMapType;
+          try {
+            out = await model.session.run({ [model.card.input.tensor]: new ort.Tensor('float32', ready.input, [m, c, h, w]) });
+          } catch (err) {
+            throw new ResightError('INFERENCE_FAILED', `the model failed on slices ${ready.indices[0]}-${ready.indices[m - 1]}: ${(err as Error).message}`);
+          }
+          timing.inferenceMs += now() - t;
+          const p = this.probabilities(model, out, m);
+          for (let j = 0; j < m; j++) {
+            const rec: Record<string, number> = {};
+            classes.forEach((cls, ci) => (rec[cls] = p[j * classes.length + ci]));
+            probs[ready.indices[j]] = rec;
+          }
+          timing.slicesScored += m;
+        }
+        done += batches[k].length;
+        const rate = done / ((now() - started) / 1000);
+        opts.onProgress?.({ seriesId: series.id, done, total: n, slicesPerSecond: rate, etaSeconds: rate > 0 ? (n - done) / rate : null });
+      }
+    } finally {
+      settleAll();
+    }
+    return probs;
+  }
+
+  /**
+   * Input buffers, reused round-robin within an analysis and kept for the next one: fresh
+   * multi-megabyte allocations cost a page fault per 4 KiB on first touch, which on some
+   * machines is more than the preprocessing itself. A buffer is handed out again only after its
+   * batch has run (analyses are serialized).
+   */
+  private inputRing(floats: number): { shared: SharedArrayBuffer[]; plain: Float32Array[] } {
+    if (!this.ring || this.ring.plain[0].length !== floats) {
+      const shared = Array.from({ length: PREFETCH + 1 }, () => new SharedArrayBuffer(floats * 4));
+      this.ring = { shared, plain: shared.map(() => new Float32Array(floats)) };
+    }
+    return this.ring;
+  }
+
+  /** Probabilities [m x classes] from the model's own output, or from the logits per the card. */
+  private probabilities(model: LoadedModel, out: ort.InferenceSession.OnnxValueMapType, m: number): Float32Array | Float64Array {
+    const k = model.card.outputs.classes.length;
+    if (model.probabilitiesOutput) return out[model.probabilitiesOutput].data as Float32Array;
+    const logits = out[model.card.outputs.tensor].data as Float32Array;
+    const p = new Float64Array(m * k);
+    for (let j = 0; j < m; j++) {
+      if (model.card.outputs.activation === 'sigmoid') {
+        for (let i = 0; i < k; i++) p[j * k + i] = sigmoid(logits[j * k + i]);
+      } else {
+        let max = -Infinity;
+        for (let i = 0; i < k; i++) max = Math.max(max, logits[j * k + i]);
+        let sum = 0;
+        for (let i = 0; i < k; i++) sum += p[j * k + i] = Math.exp(logits[j * k + i] - max);
+        for (let i = 0; i < k; i++) p[j * k + i] /= sum;
+      }
+    }
+    return p;
+  }
+
+  /** Release every session (the app is closing, or the model folder changed). */
+  async release(): Promise<void> {
+    const all = [...this.models.values()];
+    this.models.clear();
+    this.ring = undefined;
+    await Promise.all(all.map((p) => p.then((m) => m.session.release(), () => undefined)));
+  }
+}
+

@@ -1,0 +1,44 @@
+/**
+ * Study-level findings from per-slice probabilities: for each class, every run of contiguous
+ * slices (volume order) whose probability reaches the class's operating threshold. A slice that
+ * could not be decoded ends a run: a finding never spans a slice nobody scored.
+ */
+import type { Finding, SliceResult } from '../../shared/analysis';
+
+export function findingsFrom(slices: readonly SliceResult[], classes: readonly string[], thresholds: Readonly<Record<string, number>>): Finding[] {
+  const out: Finding[] = [];
+  for (const cls of classes) {
+    const thr = thresholds[cls] ?? 0.5;
+    let run: SliceResult[] = [];
+    const flush = () => {
+      if (!run.length) return;
+      let key = run[0];
+      for (const s of run) if ((s.probabilities?.[cls] ?? 0) > (key.probabilities?.[cls] ?? 0)) key = s;
+      const start = run[0].index;
+      const end = run[run.length - 1].index;
+      out.push({
+        id: `${cls}:${start}-${end}`,
+        class: cls,
+        score: key.probabilities?.[cls] ?? 0,
+        threshold: thr,
+        sliceStart: start,
+        sliceEnd: end,
+        keySlice: key.index,
+        keySopInstanceUid: key.sopInstanceUid,
+        centroid: null,
+      });
+      run = [];
+    };
+    for (const s of slices) {
+      const p = s.probabilities?.[cls];
+      const contiguous = run.length === 0 || s.index === run[run.length - 1].index + 1;
+      if (p !== undefined && p >= thr && contiguous) run.push(s);
+      else {
+        flush();
+        if (p !== undefined && p >= thr) run.push(s);
+      }
+    }
+    flush();
+  }
+  return out;
+}

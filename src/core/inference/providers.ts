@@ -1,0 +1,106 @@
+/**
+ * Execution-provider choice. A workstation may have CUDA (NVIDIA + the CUDA libraries),
+ * DirectML (Windows), CoreML (macOS), WebGPU (Dawn over Vulkan/Metal/D3D12, bundled with
+ * onnxruntime-node) or none of them. We try the user's preference in order and keep the first
+ * provider whose session actually gets created: being listed by `listSupportedBackends()` says
+ * the binary was built with it, not that this machine can run it (no GPU, no driver, CUDA libs
+ * not installed). Every provider passed over is reported with its reason, so the UI and the
+ * results can say why the model runs on the CPU. The CPU provider is always the last resort.
+ */
+import * as os from 'node:os';
+import type { InferenceSession } from 'onnxruntime-node';
+import * as ort from 'onnxruntime-node';
+import type { ProviderFallback, ProviderName, ProviderReport } from '../../shared/analysis';
+import { PROVIDER_NAMES } from '../../shared/analysis';
+import { ResightError } from '../errors';
+
+export const DEFAULT_PREFERENCE: readonly ProviderName[] = PROVIDER_NAMES;
+
+export function isProviderName(s: string): s is ProviderName {
+  return (PROVIDER_NAMES as readonly string[]).includes(s);
+}
+
+/** ORT's backend names (listSupportedBackends) for ours. */
+const BACKEND_NAME: Record<ProviderName, string> = { cuda: 'cuda', dml: 'dml', coreml: 'coreml', webgpu: 'webgpu', cpu: 'cpu' };
+
+/** The order to try: a forced provider first, then the CPU; otherwise the preference. */
+export function providerOrder(opts: { force?: ProviderName | undefined; preference?: readonly ProviderName[] | undefined }): ProviderName[] {
+  const order = opts.force ? [opts.force] : [...(opts.preference ?? DEFAULT_PREFERENCE)];
+  if (!order.includes('cpu')) order.push('cpu');
+  return [...new Set(order)];
+}
+
+export function defaultThreads(): number {
+  const env = Number(process.env.RESIGHT_ORT_THREADS);
+  if (Number.isInteger(env) && env > 0) return env;
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, cores);
+}
+
+/** Known failures, said the way an IT admin can act on them (the raw message follows). */
+const EXPLAIN: { provider: ProviderName; pattern: RegExp; text: string }[] = [
+  { provider: 'cuda', pattern: /load shared library|libcudart|libcublas|libcudnn|providers_shared/i, text: 'CUDA libraries not found (needs an NVIDIA GPU, CUDA 12 and cuDNN 9, and onnxruntime-node installed with its CUDA binaries)' },
+  { provider: 'cuda', pattern: /no CUDA-capable device|cudaErrorNoDevice|CUDA driver/i, text: 'no usable NVIDIA GPU or driver' },
+  { provider: 'webgpu', pattern: /adapter/i, text: 'no WebGPU adapter (no GPU, or no Vulkan/Metal/Direct3D 12 driver for it)' },
+];
+
+/** First line of an ORT error, without its source-file prefix: what a user can read. */
+export function conciseReason(err: unknown, provider?: ProviderName): string {
+  const msg = String((err as Error)?.message ?? err).trim();
+  const first = (msg.split('\n').find((l) => l.trim()) ?? msg).replace(/^\/?\S+\.(cc|cpp|h):\d+\s+\S+.*?\s(?=[A-Z][a-z])/, '').slice(0, 240);
+  const known = EXPLAIN.find((e) => e.provider === provider && e.pattern.test(msg));
+  return known ? `${known.text} [${first}]` : first;
+}
+
+/**
+ * ORT logs a failed GPU provider as an error line on stderr before throwing; we report the
+ * same failure as a fallback reason, so its own log is kept to fatal errors unless asked for.
+ * Must happen before the first session (ORT reads it when it creates its environment).
+ */
+function quietOrtLog(): void {
+  const level = process.env.RESIGHT_ORT_LOG;
+  ort.env.logLevel = level === 'verbose' || level === 'info' || level === 'warning' || level === 'error' ? level : 'fatal';
+}
+
+export interface CreatedSession {
+  session: InferenceSession;
+  report: ProviderReport;
+}
+
+export interface SessionOptions {
+  force?: ProviderName | undefined;
+  preference?: readonly ProviderName[] | undefined;
+  threads?: number | undefined;
+}
+
+/** Create a session on the first provider that works; throws only if even the CPU fails. */
+export async function createSession(model: Uint8Array, opts: SessionOptions = {}): Promise<CreatedSession> {
+  const requested = providerOrder(opts);
+  const threads = opts.threads ?? defaultThreads();
+  quietOrtLog();
+  const listed = new Set(ort.listSupportedBackends().map((b) => b.name));
+  const fallbacks: ProviderFallback[] = [];
+  for (const provider of requested) {
+    if (!listed.has(BACKEND_NAME[provider])) {
+      fallbacks.push({ provider, reason: `not available in onnxruntime-node on ${process.platform}/${process.arch}` });
+      continue;
+    }
+    try {
+      const session = await ort.InferenceSession.create(model, {
+        executionProviders: [BACKEND_NAME[provider]],
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+        // Failed GPU attempts are reported by us with their reason; ORT's own error log lines
+        // would only repeat them on stderr.
+        logSeverityLevel: provider === 'cpu' ? 2 : 4,
+      });
+      return { session, report: { used: provider, requested, fallbacks, threads } };
+    } catch (err) {
+      fallbacks.push({ provider, reason: conciseReason(err, provider) });
+    }
+  }
+  const why = fallbacks.map((f) => `${f.provider}: ${f.reason}`).join('; ');
+  throw new ResightError('PROVIDER_UNAVAILABLE', `no execution provider could run the model (${why})`);
+}

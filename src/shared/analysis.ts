@@ -1,0 +1,109 @@
+/**
+ * Results of an analysis (ARCHITECTURE.md, `resight analyze` JSON and the viewer's AI panels).
+ * Slice indices are in volume order (0 = lowest position along the slice normal), the order the
+ * viewer scrolls through; each slice also names its SOP instance and frame.
+ */
+import type { ErrorInfo } from './errors';
+
+/** ONNX Runtime execution providers ReSight knows, in the default order of preference. */
+export const PROVIDER_NAMES = ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+/** A provider that was tried (or skipped) before the one in use, and why it is not used. */
+export interface ProviderFallback {
+  provider: ProviderName;
+  reason: string;
+}
+
+export interface ProviderReport {
+  /** The provider that runs the model. */
+  used: ProviderName;
+  /** The order that was asked for (forced provider first, then the fallback). */
+  requested: ProviderName[];
+  fallbacks: ProviderFallback[];
+  threads: number;
+}
+
+export interface ModelIdentity {
+  name: string;
+  version: string;
+  sha256: string;
+}
+
+export interface SliceResult {
+  index: number;
+  sopInstanceUid: string;
+  /** 0-based frame within the instance (multi-frame files hold many slices). */
+  frame: number;
+  /** Per class, the model's probability; null when the slice could not be decoded. */
+  probabilities: Record<string, number> | null;
+  error?: ErrorInfo;
+}
+
+/** A run of contiguous slices whose probability for one class reaches its threshold. */
+export interface Finding {
+  /** Stable within a result: `<class>:<sliceStart>-<sliceEnd>`. */
+  id: string;
+  class: string;
+  /** The highest probability in the run. */
+  score: number;
+  threshold: number;
+  sliceStart: number;
+  sliceEnd: number;
+  /** Where the score peaks. */
+  keySlice: number;
+  keySopInstanceUid: string;
+  /**
+   * [x, y] = [column, row] in the key slice's pixels; null while no class-activation map is
+   * available for the model (the explain engine provides it).
+   */
+  centroid: [number, number] | null;
+}
+
+export interface SeriesAnalysis {
+  seriesInstanceUid: string;
+  /** Viewer key of the stack (the UID, suffixed `#n` when a series was split). */
+  seriesId: string;
+  modality: string;
+  /** False when the model was not run on this series (see `skipped`). */
+  scored: boolean;
+  skipped?: ErrorInfo;
+  /** True when the model's modalities do not include this series' and the user insisted. */
+  outsideIntendedModality?: boolean;
+  slices: SliceResult[];
+  findings: Finding[];
+  /** Served from the on-disk result cache. */
+  cached: boolean;
+}
+
+export interface AnalysisTiming {
+  totalMs: number;
+  /** Summed over series (work overlaps: decode and preprocessing run in workers during inference). */
+  decodeMs: number;
+  preprocessMs: number;
+  inferenceMs: number;
+  /** Loading the model and creating its session (0 when reused). */
+  modelLoadMs: number;
+  slicesScored: number;
+  slicesPerSecond: number;
+}
+
+export interface AnalysisResult {
+  model: ModelIdentity;
+  provider: ProviderName;
+  providerReport: ProviderReport;
+  classes: string[];
+  thresholds: Record<string, number>;
+  series: SeriesAnalysis[];
+  timing: AnalysisTiming;
+  notForClinicalUse: boolean;
+}
+
+export interface AnalysisProgress {
+  seriesId: string;
+  done: number;
+  total: number;
+  slicesPerSecond: number;
+  /** Seconds left at the current rate; null before the first batch. */
+  etaSeconds: number | null;
+}

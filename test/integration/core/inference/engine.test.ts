@@ -1,0 +1,244 @@
+/**
+ * The inference engine on real DICOM and real ONNX models: it refuses models whose bytes or
+ * graph do not match their card, falls back from an unavailable provider to the CPU and says
+ * why, scores a series the same whatever the batch size, caches complete results only,
+ * survives undecodable slices, guards the modality, and keeps its CPU work off the event loop.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { after, before, describe, it } from 'node:test';
+import { scanPaths } from '../../../../src/core/dicom/scan';
+import type { AssembledSeries } from '../../../../src/core/dicom/series';
+import type { ResightError } from '../../../../src/core/errors';
+import { ResultCache } from '../../../../src/core/inference/cache';
+import { InferenceEngine } from '../../../../src/core/inference/engine';
+import type { LoadedModel } from '../../../../src/core/inference/model';
+import { loadModel } from '../../../../src/core/inference/model';
+import { VolumeCache } from '../../../../src/core/imaging/volume';
+import { WorkerPool } from '../../../../src/core/workers/pool';
+import type { ProviderName, SeriesAnalysis } from '../../../../src/shared/analysis';
+import { corpusPath, REPO_ROOT } from '../../../helpers/corpus';
+import { tempDir } from '../../../helpers/tmp';
+
+const DEMO = path.join(REPO_ROOT, 'resources', 'demo');
+const DEFAULT_CARD = path.join(REPO_ROOT, 'resources', 'models', 'resight-ct-lesion.card.json');
+const TINY_CARD = path.join(REPO_ROOT, 'test', 'fixtures', 'models', 'resnet-basic-tiny.card.json');
+
+let demo: AssembledSeries;
+let pool: WorkerPool;
+let engine: InferenceEngine;
+let model: LoadedModel;
+
+before(async () => {
+  const scan = await scanPaths([DEMO]);
+  demo = scan.studies[0].series[0];
+  pool = new WorkerPool(2);
+  engine = new InferenceEngine({ volumes: new VolumeCache({ pool }) });
+  model = await engine.model(DEFAULT_CARD, { force: 'cpu' });
+});
+
+after(async () => {
+  await engine.release();
+  await pool.close();
+});
+
+/** A copy of a model's card and ONNX file in `dir`, with the card edited by `edit`. */
+interface CardJson {
+  onnx: { file: string; sha256: string };
+  input: { tensor: string; shape: (string | number)[]; resampling: { size: number[] } };
+  outputs: { classes: string[]; thresholds: Record<string, number> };
+}
+
+function copyModel(dir: string, card: string, edit: (c: CardJson) => void): string {
+  const c = JSON.parse(fs.readFileSync(card, 'utf8')) as CardJson;
+  fs.copyFileSync(path.join(path.dirname(card), c.onnx.file), path.join(dir, c.onnx.file));
+  edit(c);
+  const out = path.join(dir, path.basename(card));
+  fs.writeFileSync(out, JSON.stringify(c));
+  return out;
+}
+
+const probsOf = (a: SeriesAnalysis) => a.slices.map((s) => (s.probabilities ? Object.values(s.probabilities) : null));
+
+describe('loading a model', () => {
+  it('checks the card against the graph and reports the provider', () => {
+    assert.equal(model.provider.used, 'cpu');
+    assert.deepEqual(model.provider.fallbacks, []);
+    assert.equal(model.identity.sha256, JSON.parse(fs.readFileSync(DEFAULT_CARD, 'utf8')).onnx.sha256);
+    assert.equal(model.fixedBatch, null);
+    assert.equal(model.probabilitiesOutput, 'probabilities');
+  });
+
+  it('refuses a model whose bytes do not match the card sha256, and loads it once fixed', async (t) => {
+    const dir = tempDir(t, 'model');
+    const good = JSON.parse(fs.readFileSync(TINY_CARD, 'utf8')).onnx.sha256 as string;
+    const card = copyModel(dir, TINY_CARD, (c) => (c.onnx.sha256 = '0'.repeat(64)));
+    await assert.rejects(engine.model(card, { force: 'cpu' }), (e: ResightError) => e.code === 'MODEL_HASH_MISMATCH' && e.message.includes('refusing'));
+    copyModel(dir, TINY_CARD, (c) => (c.onnx.sha256 = good));
+    const m = await engine.model(card, { force: 'cpu' });
+    assert.equal(m.identity.sha256, good);
+  });
+
+  it('refuses a card that describes another input shape than the graph has', async (t) => {
+    const card = copyModel(tempDir(t, 'model'), TINY_CARD, (c) => {
+      c.input.shape = ['N', 3, 128, 128];
+      c.input.resampling.size = [128, 128];
+    });
+    await assert.rejects(loadModel(card, { force: 'cpu' }), (e: ResightError) => e.code === 'MODEL_INVALID' && /shape \[N, 3, 96, 96\].*\[N, 3, 128, 128\]/.test(e.message));
+  });
+
+  it('refuses a card that names a tensor the graph does not have, or the wrong class count', async (t) => {
+    const a = copyModel(tempDir(t, 'model'), TINY_CARD, (c) => (c.input.tensor = 'pixels'));
+    await assert.rejects(loadModel(a, { force: 'cpu' }), (e: ResightError) => e.code === 'MODEL_INVALID' && e.message.includes("no input tensor 'pixels'"));
+    const b = copyModel(tempDir(t, 'model'), TINY_CARD, (c) => {
+      c.outputs.classes = ['a', 'b', 'c'];
+      c.outputs.thresholds = { a: 0.5, b: 0.5, c: 0.5 };
+    });
+    await assert.rejects(loadModel(b, { force: 'cpu' }), (e: ResightError) => e.code === 'MODEL_INVALID' && e.message.includes('3 classes'));
+  });
+
+  it('falls back from a provider this platform lacks to the CPU and says why', async () => {
+    const absent: ProviderName = process.platform === 'darwin' ? 'dml' : 'coreml';
+    const m = await loadModel(TINY_CARD, { force: absent });
+    try {
+      assert.equal(m.provider.used, 'cpu');
+      assert.deepEqual(m.provider.requested, [absent, 'cpu']);
+      assert.equal(m.provider.fallbacks.length, 1);
+      assert.equal(m.provider.fallbacks[0].provider, absent);
+      assert.match(m.provider.fallbacks[0].reason, /not available in onnxruntime-node on/);
+    } finally {
+      await m.session.release();
+    }
+  });
+});
+
+describe('analyzing a series', () => {
+  let reference: SeriesAnalysis;
+
+  it('scores every slice of the demo study and finds each ground-truth lesion', async () => {
+    const r = await engine.analyze(model, [demo]);
+    reference = r.series[0];
+    assert.equal(r.provider, 'cpu');
+    assert.equal(reference.scored, true);
+    assert.equal(reference.slices.length, 45);
+    for (const s of reference.slices) {
+      assert.ok(s.probabilities, `slice ${s.index} scored`);
+      for (const p of Object.values(s.probabilities)) assert.ok(p >= 0 && p <= 1);
+    }
+    assert.equal(r.timing.slicesScored, 45);
+    const truth = JSON.parse(fs.readFileSync(path.join(DEMO, 'ground-truth.json'), 'utf8')) as { lesions: { class: string; slices: [number, number] }[] };
+    for (const l of truth.lesions) {
+      const hit = reference.findings.find((f) => f.class === l.class && f.sliceStart <= l.slices[1] && f.sliceEnd >= l.slices[0]);
+      assert.ok(hit, `${l.class} on slices ${l.slices.join('-')} is overlapped by a finding`);
+      assert.ok(hit.score >= hit.threshold);
+      assert.ok(hit.keySlice >= hit.sliceStart && hit.keySlice <= hit.sliceEnd);
+      assert.equal(hit.keySopInstanceUid, reference.slices[hit.keySlice].sopInstanceUid);
+    }
+  });
+
+  it('gives the same probabilities whatever the batch size (within 1e-5)', async () => {
+    for (const batchSize of [1, 7, 45]) {
+      const r = await engine.analyze(model, [demo], { batchSize });
+      const got = probsOf(r.series[0]);
+      const want = probsOf(reference);
+      got.forEach((row, i) => row!.forEach((p, c) => assert.ok(Math.abs(p - want[i]![c]) <= 1e-5, `batch ${batchSize}, slice ${i}, class ${c}: ${p} vs ${want[i]![c]}`)));
+    }
+  });
+
+  it('reports progress per batch with rate and ETA', async () => {
+    const events: { done: number; total: number; eta: number | null }[] = [];
+    await engine.analyze(model, [demo], { batchSize: 10, onProgress: (p) => events.push({ done: p.done, total: p.total, eta: p.etaSeconds }) });
+    assert.deepEqual(events.map((e) => e.done), [10, 20, 30, 40, 45]);
+    assert.ok(events.every((e) => e.total === 45 && e.eta !== null && e.eta >= 0));
+    assert.equal(events[events.length - 1].eta, 0);
+  });
+
+  it('serves a second run from the cache, keyed by the model; --no-cache bypasses it', async (t) => {
+    const cache = new ResultCache(tempDir(t, 'cache'));
+    const first = await engine.analyze(model, [demo], { cache });
+    assert.equal(first.series[0].cached, false);
+    assert.equal(cache.entries().length, 1);
+    const second = await engine.analyze(model, [demo], { cache });
+    assert.equal(second.series[0].cached, true);
+    assert.equal(second.timing.slicesScored, 0);
+    assert.deepEqual(probsOf(second.series[0]), probsOf(first.series[0]));
+    assert.deepEqual(second.series[0].findings, first.series[0].findings);
+    // Another model (another sha256) misses.
+    const tiny = await engine.model(TINY_CARD, { force: 'cpu' });
+    const other = await engine.analyze(tiny, [demo], { cache });
+    assert.equal(other.series[0].cached, false);
+    assert.equal(cache.entries().length, 2);
+    const uncached = await engine.analyze(model, [demo], { cache: null });
+    assert.equal(uncached.series[0].cached, false);
+  });
+
+  it('cancelled mid-series: rejects with CANCELLED and caches nothing', async (t) => {
+    const cache = new ResultCache(tempDir(t, 'cache'));
+    const ctl = new AbortController();
+    const seen: number[] = [];
+    await assert.rejects(
+      engine.analyze(model, [demo], {
+        cache,
+        batchSize: 4,
+        signal: ctl.signal,
+        onProgress: (p) => {
+          seen.push(p.done);
+          if (p.done >= 8) ctl.abort();
+        },
+      }),
+      (e: ResightError) => e.code === 'CANCELLED',
+    );
+    assert.ok(seen.length >= 2 && seen[seen.length - 1] < 45, `stopped early (${seen.join(',')})`);
+    assert.deepEqual(cache.entries(), []);
+    // The engine is still usable and the next complete run is cached.
+    const r = await engine.analyze(model, [demo], { cache });
+    assert.equal(r.series[0].slices.length, 45);
+    assert.equal(cache.entries().length, 1);
+  });
+
+  it('scores the rest of a series when a slice cannot be decoded', async (t) => {
+    const dir = tempDir(t, 'broken');
+    for (const f of fs.readdirSync(DEMO).filter((f) => f.endsWith('.dcm'))) fs.copyFileSync(path.join(DEMO, f), path.join(dir, f));
+    // CT0010 is slice index 9: keep its header, cut its pixel data short.
+    fs.truncateSync(path.join(dir, 'CT0010.dcm'), 100_000);
+    const series = (await scanPaths([dir])).studies[0].series[0];
+    const r = (await engine.analyze(model, [series])).series[0];
+    const broken = r.slices[9];
+    assert.equal(broken.probabilities, null);
+    assert.match(broken.error?.code ?? '', /^(FILE|PIXEL_DATA)_TRUNCATED$/);
+    assert.match(broken.error?.path ?? '', /CT0010\.dcm$/);
+    assert.ok(r.slices.filter((s) => s.index !== 9).every((s) => s.probabilities !== null));
+    for (const f of r.findings) assert.ok(f.sliceStart > 9 || f.sliceEnd < 9, `finding ${f.id} does not span the broken slice`);
+    const want = probsOf(reference);
+    assert.deepEqual(probsOf(r).filter((_, i) => i !== 9), want.filter((_, i) => i !== 9));
+  });
+
+  it('does not score a series of another modality unless the user insists', async () => {
+    const mr = (await scanPaths([corpusPath('pydicom_MR_small.dcm')])).studies[0].series[0];
+    const tiny = await engine.model(TINY_CARD, { force: 'cpu' });
+    const refused = (await engine.analyze(tiny, [mr])).series[0];
+    assert.equal(refused.scored, false);
+    assert.equal(refused.skipped?.code, 'MODALITY_MISMATCH');
+    assert.match(refused.skipped!.message, /meant for CT; this series is MR/);
+    const insisted = (await engine.analyze(tiny, [mr], { insistModality: true })).series[0];
+    assert.equal(insisted.scored, true);
+    assert.equal(insisted.outsideIntendedModality, true);
+    assert.equal(insisted.slices.length, 1);
+  });
+
+  it('decodes and preprocesses in the worker threads, leaving the event loop free', async () => {
+    const before = { ...pool.jobsPosted };
+    engine.volumes.clear();
+    const h = monitorEventLoopDelay({ resolution: 10 });
+    h.enable();
+    await engine.analyze(model, [demo], { batchSize: 8 });
+    h.disable();
+    assert.ok(pool.jobsPosted.decode - before.decode >= 6, 'decode jobs went to the pool');
+    assert.ok(pool.jobsPosted.preprocess - before.preprocess >= 6, 'preprocess jobs went to the pool');
+    // Generous bound for a busy 2-core CI machine; a pipeline that decoded or preprocessed
+    // on this thread would hold it for whole batches.
+    assert.ok(h.max / 1e6 < 300, `longest event-loop stall ${(h.max / 1e6).toFixed(0)} ms`);
+  });
+});

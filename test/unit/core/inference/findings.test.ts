@@ -1,0 +1,41 @@
+/**
+ * Study-level findings are the runs of contiguous slices whose probability reaches the class's
+ * operating threshold: one finding per run, its score the run's peak, its key slice where the
+ * peak is; an undecodable slice ends a run.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { findingsFrom } from '../../../../src/core/inference/findings';
+import type { SliceResult } from '../../../../src/shared/analysis';
+
+const slices = (rows: (number[] | null)[]): SliceResult[] =>
+  rows.map((p, i) => ({ index: i, sopInstanceUid: `1.2.3.${i}`, frame: 0, probabilities: p ? { a: p[0], b: p[1] } : null }));
+
+describe('findings from per-slice probabilities', () => {
+  it('one finding per run above the threshold, per class, with peak score and key slice', () => {
+    const s = slices([[0.1, 0.9], [0.6, 0.9], [0.8, 0.2], [0.7, 0.2], [0.2, 0.2], [0.5, 0.95]]);
+    const f = findingsFrom(s, ['a', 'b'], { a: 0.5, b: 0.9 });
+    assert.deepEqual(
+      f.map((x) => [x.class, x.sliceStart, x.sliceEnd, x.keySlice, x.score]),
+      [
+        ['a', 1, 3, 2, 0.8],
+        ['a', 5, 5, 5, 0.5],
+        ['b', 0, 1, 0, 0.9],
+        ['b', 5, 5, 5, 0.95],
+      ],
+    );
+    assert.equal(f[0].id, 'a:1-3');
+    assert.equal(f[0].keySopInstanceUid, '1.2.3.2');
+    assert.equal(f[0].threshold, 0.5);
+    assert.equal(f[0].centroid, null);
+  });
+
+  it('a slice that could not be decoded splits a run', () => {
+    const f = findingsFrom(slices([[0.9, 0], null, [0.9, 0]]), ['a', 'b'], { a: 0.5, b: 0.5 });
+    assert.deepEqual(f.map((x) => [x.sliceStart, x.sliceEnd]), [[0, 0], [2, 2]]);
+  });
+
+  it('nothing above the threshold: no findings', () => {
+    assert.deepEqual(findingsFrom(slices([[0.49, 0.1], [0.3, 0.2]]), ['a', 'b'], { a: 0.5, b: 0.5 }), []);
+  });
+});
