@@ -117,6 +117,8 @@ def count_macs(net, size, torch):
 def main() -> None:
     ap = _JsonArgParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", default=str(REPO / "training/checkpoints/resight-ct-lesion.pt"))
+    ap.add_argument("--torchvision", help="instead of --checkpoint: a torchvision architecture (e.g. resnet18, 2 classes)")
+    ap.add_argument("--state-dict", help="with --torchvision: its weights (make_resnet18.py writes them)")
     ap.add_argument("--dicom-dir", required=True)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch", type=int, default=8)
@@ -142,7 +144,13 @@ def main() -> None:
         pass
     torch.set_num_threads(args.threads)
 
-    net, ck = load_checkpoint(args.checkpoint)
+    if args.torchvision:
+        import torchvision
+        net = getattr(torchvision.models, args.torchvision)(num_classes=2)
+        net.load_state_dict(torch.load(args.state_dict, map_location="cpu"))
+        ck = {}
+    else:
+        net, ck = load_checkpoint(args.checkpoint)
     net = net.float().eval()
     size = int(ck.get("input_size", P.INPUT_SIZE))
     out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": args.batch}

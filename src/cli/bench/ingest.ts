@@ -13,6 +13,7 @@ import { scanPaths } from '../../core/dicom/scan';
 import { VolumeCache } from '../../core/imaging/volume';
 import { sharedWorkerPool } from '../../core/workers/pool';
 import { writeSyntheticSeries } from '../../core/synthetic/ct-series';
+import { childMain, f0, machineLine, median, repoFile, runChild } from './common';
 
 export interface IngestBenchOptions {
   slices: number;
@@ -20,11 +21,6 @@ export interface IngestBenchOptions {
   python?: string;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 interface ChildResult {
   scanFilesPerS: number[];
@@ -70,24 +66,16 @@ export async function ingestChild(dir: string, reps: number): Promise<ChildResul
   return { scanFilesPerS: scan, decodeSlicesPerS: decode, warmSlicesPerS: warm, workers: sharedWorkerPool()?.size ?? 0, peakRssBytes: process.resourceUsage().maxRSS * 1024, volumeBytes, slices };
 }
 
-function peerScript(): string | undefined {
-  const candidates = [path.resolve(__dirname, '..', '..', '..', '..', 'bench', 'peers', 'pydicom_ingest.py')];
-  return candidates.find((c) => fs.existsSync(c));
-}
-
-const f0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 
 export async function runIngestBench(opts: IngestBenchOptions): Promise<string> {
   const reps = opts.reps ?? 3;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resight-bench-'));
   try {
     writeSyntheticSeries(dir, { slices: opts.slices, rows: 512, columns: 512, seed: 42 });
-    const child = spawnSync(process.execPath, ['--expose-gc', __filename, '--ingest-child', dir, String(reps)], { encoding: 'utf8', maxBuffer: 1 << 20 });
-    if (child.status !== 0) throw new Error(`bench child failed: ${child.stderr}`);
-    const ours = JSON.parse(child.stdout.trim().split('\n').pop() as string) as ChildResult;
+    const ours = runChild<ChildResult>(__filename, 'ingest-child', [dir, String(reps)]);
     let peer: { scanFilesPerS: number[]; decodeSlicesPerS: number[]; volumeSlicesPerS: number[]; pydicom: string } | undefined;
     let peerNote = '';
-    const script = peerScript();
+    const script = repoFile('bench/peers/pydicom_ingest.py');
     const python = opts.python ?? '/usr/bin/python3';
     if (!script) peerNote = 'pydicom peer script not found (bench/peers/pydicom_ingest.py: run from a source checkout)';
     else {
@@ -116,7 +104,7 @@ export async function runIngestBench(opts: IngestBenchOptions): Promise<string> 
       '',
       `ReSight decodes with ${ours.workers} worker thread(s) into a shared ${ours.volumeBytes === ours.slices * 512 * 512 * 2 ? 'Int16' : 'Float32'} volume. ` +
         `"New volume" includes first-touch page faults of the freshly allocated volume; pydicom's column for that row stores into a fresh numpy volume the same way.`,
-      `Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 1024 ** 3)} GiB, Node ${process.version}. Per rep, ReSight: scan ${ours.scanFilesPerS.map(f0).join(', ')}; new-volume decode ${ours.decodeSlicesPerS.map(f0).join(', ')}; warm decode ${ours.warmSlicesPerS.map(f0).join(', ')}.` +
+      `Machine: ${machineLine()}. Per rep, ReSight: scan ${ours.scanFilesPerS.map(f0).join(', ')}; new-volume decode ${ours.decodeSlicesPerS.map(f0).join(', ')}; warm decode ${ours.warmSlicesPerS.map(f0).join(', ')}.` +
         (peer ? ` pydicom: scan ${peer.scanFilesPerS.map(f0).join(', ')}; per-slice decode ${peer.decodeSlicesPerS.map(f0).join(', ')}; into volume ${peer.volumeSlicesPerS.map(f0).join(', ')}.` : ''),
     ];
     if (peerNote) lines.push('', `Note: ${peerNote}`);
@@ -126,12 +114,4 @@ export async function runIngestBench(opts: IngestBenchOptions): Promise<string> 
   }
 }
 
-if (require.main === module && process.argv[2] === '--ingest-child') {
-  ingestChild(process.argv[3], Number(process.argv[4] ?? 3)).then(
-    (r) => process.stdout.write(JSON.stringify(r) + '\n'),
-    (e) => {
-      process.stderr.write(String(e?.stack ?? e) + '\n');
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module && process.argv[2] === '--ingest-child') childMain(() => ingestChild(process.argv[3], Number(process.argv[4] ?? 3)));

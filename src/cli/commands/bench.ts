@@ -2,17 +2,29 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../io';
 
 export const BENCH_HELP = `resight bench [--suite ingest|inference|explain|all] [--slices N] [--reps N]
-  Benchmarks with the peer a user would otherwise pick, side by side (Markdown table).`;
+              [--batch N] [--threads N] [--model <card.json>]
+  Benchmarks with the peer a user would otherwise pick, side by side (Markdown table):
+  pydicom for ingest, PyTorch on the same weights for inference.`;
 
 export async function runBench(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { suite: { type: 'string' }, slices: { type: 'string' }, reps: { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { suite: { type: 'string' }, slices: { type: 'string' }, reps: { type: 'string' }, batch: { type: 'string' }, threads: { type: 'string' }, model: { type: 'string' } } });
   const suite = values.suite ?? 'all';
   if (!['ingest', 'inference', 'explain', 'all'].includes(suite)) throw new UsageError(`unknown suite '${suite}'`);
   const { runIngestBench } = await import('../bench/ingest.js');
   const slices = values.slices ? Number(values.slices) : 300;
   const reps = values.reps ? Number(values.reps) : 5;
   if (!Number.isInteger(slices) || slices < 2 || !Number.isInteger(reps) || reps < 1) throw new UsageError('--slices must be an integer >= 2 and --reps >= 1');
+  const int = (name: string, v: string | undefined) => {
+    if (v !== undefined && !/^[1-9]\d*$/.test(v)) throw new UsageError(`--${name} must be a positive integer`);
+    return v === undefined ? undefined : Number(v);
+  };
+  const batch = int('batch', values.batch);
+  const threads = int('threads', values.threads);
   if (suite === 'ingest' || suite === 'all') process.stdout.write((await runIngestBench({ slices, reps })) + '\n');
-  if (suite === 'inference' || suite === 'explain') process.stdout.write(`suite '${suite}': arrives with the inference/explain engines\n`);
+  if (suite === 'inference' || suite === 'all') {
+    const { runInferenceBench } = await import('../bench/inference.js');
+    process.stdout.write((await runInferenceBench({ slices, reps, ...(batch ? { batch } : {}), ...(threads ? { threads } : {}), ...(values.model ? { model: values.model } : {}) })) + '\n');
+  }
+  if (suite === 'explain' || suite === 'all') process.stdout.write(`suite 'explain': arrives with the explain engine\n`);
   return 0;
 }

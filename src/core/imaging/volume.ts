@@ -339,6 +339,12 @@ export class VolumeCache {
     return [...this.volumes.keys()];
   }
 
+  /** The volume of a series if this cache holds it (for these files), without allocating one. */
+  peek(series: AssembledSeries): Volume | undefined {
+    const v = this.volumes.get(series.id);
+    return v && this.sources.get(v) === fingerprint(series) ? v : undefined;
+  }
+
   /** The volume of a series (allocated, maybe not decoded yet), marked most recently used. */
   volumeFor(series: AssembledSeries): Volume {
     const fp = fingerprint(series);

@@ -10,6 +10,7 @@
  */
 import type { AnalysisProgress, AnalysisResult, SeriesAnalysis, SliceResult } from '../../shared/analysis';
 import type { AssembledSeries } from '../dicom/series';
+import type { ErrorInfo } from '../../shared/errors';
 import { ResightError, toErrorInfo } from '../errors';
 import type { Volume } from '../imaging/volume';
 import { VolumeCache } from '../imaging/volume';
@@ -20,6 +21,8 @@ import { findingsFrom } from './findings';
 import type { LoadedModel } from './model';
 import { loadModel } from './model';
 import { inputLength, preprocessInto } from './preprocess';
+import type { SliceInputReply } from './slice-input';
+import { SliceInputScratch, sliceInputs } from './slice-input';
 import type { SessionOptions } from './providers';
 
 export interface AnalyzeOptions {
@@ -42,6 +45,14 @@ interface SeriesTiming {
 
 /** Input buffers in flight at once: the batch ORT is running plus this many prepared ahead. */
 const PREFETCH = 2;
+
+interface Prepared {
+  /** Which volume slice each scored batch slot holds. */
+  scored: { index: number; slot: number }[];
+  /** Batch length given to session.run. */
+  count: number;
+  input: Float32Array;
+}
 const DEFAULT_BATCH = 16;
 
 const now = () => performance.now();
@@ -58,6 +69,8 @@ export class InferenceEngine {
   /** Analyses run one at a time: two series fighting over the same cores are both slower. */
   private queue: Promise<unknown> = Promise.resolve();
   private ring: { shared: SharedArrayBuffer[]; plain: Float32Array[] } | undefined;
+  /** For in-thread input when the worker pool is disabled. */
+  private readonly scratch = new SliceInputScratch();
 
   constructor(opts: { volumes?: VolumeCache } = {}) {
     this.volumes = opts.volumes ?? new VolumeCache();
@@ -141,11 +154,10 @@ export class InferenceEngine {
       opts.onProgress?.({ seriesId: series.id, done: series.slices, total: series.slices, slicesPerSecond: 0, etaSeconds: 0 });
       return { analysis: { ...hit, cached: true }, timing };
     }
-    const probs = await this.score(model, series, opts, timing);
-    const volume = this.volumes.volumeFor(series);
+    const { probs, failures } = await this.score(model, series, opts, timing);
     const slices: SliceResult[] = series.ordered.map((ref, i) => {
       const r: SliceResult = { index: i, sopInstanceUid: ref.sopInstanceUid, frame: ref.frame, probabilities: probs[i] ?? null };
-      const failure = volume.failures.get(i);
+      const failure = failures.get(i);
       if (failure) r.error = failure;
       return r;
     });
@@ -161,77 +173,70 @@ export class InferenceEngine {
     return { analysis, timing };
   }
 
-  /** The pipeline. Returns per-slice probabilities (undefined for slices that failed to decode). */
-  private async score(model: LoadedModel, series: AssembledSeries, opts: AnalyzeOptions, timing: SeriesTiming): Promise<(Record<string, number> | undefined)[]> {
+  /**
+   * The pipeline. Returns per-slice probabilities and the slices that could not be decoded.
+   * Input comes from the series' Volume when the viewer has decoded it all, else straight from
+   * the files (slice-input.ts: no volume allocated).
+   */
+  private async score(model: LoadedModel, series: AssembledSeries, opts: AnalyzeOptions, timing: SeriesTiming): Promise<{ probs: (Record<string, number> | undefined)[]; failures: Map<number, ErrorInfo> }> {
     const { signal } = opts;
     cancelled(signal);
     const classes = model.card.outputs.classes;
     const batch = model.fixedBatch ?? Math.max(1, Math.floor(opts.batchSize ?? DEFAULT_BATCH));
     const per = inputLength(model.spec);
-    const [, c, h, w] = [0, model.spec.channels.length, model.spec.size[0], model.spec.size[1]];
+    const [c, h, w] = [model.spec.channels.length, model.spec.size[0], model.spec.size[1]];
     const n = series.slices;
     const batches: number[][] = [];
     for (let s = 0; s < n; s += batch) batches.push(Array.from({ length: Math.min(batch, n - s) }, (_, k) => s + k));
-
     const { shared: buffers, plain: inputs } = this.inputRing(batch * per);
-    const pool = this.volumes.workerPool;
-    const prepare = async (k: number): Promise<{ indices: number[]; input: Float32Array }> => {
+    const volume = this.volumes.peek(series);
+    const fromVolume = volume !== undefined && volume.isComplete();
+    const failures = new Map<number, ErrorInfo>(fromVolume ? volume.failures : []);
+
+    const prepare = async (k: number): Promise<Prepared> => {
       cancelled(signal);
-      let t = now();
-      const volume: Volume = await this.volumes.loadIndices(series, batches[k], undefined, signal, true);
-      timing.decodeMs += now() - t;
-      cancelled(signal);
-      t = now();
-      const indices = batches[k].filter((i) => volume.loaded[i] === 1);
       const buffer = buffers[k % buffers.length];
-      const job = { buffer: volume.data.buffer as SharedArrayBuffer, storage: volume.kind, rows: volume.geometry.rows, columns: volume.geometry.columns, paddingRange: volume.paddingRange, spec: model.spec, out: buffer };
-      const items = indices.map((slice, slot) => ({ slice, slot }));
-      if (pool && items.length > 1) {
-        const share = Math.ceil(items.length / pool.size);
-        const jobs = [];
-        for (let j = 0; j < items.length; j += share) jobs.push(pool.preprocess({ ...job, items: items.slice(j, j + share) }));
-        await Promise.all(jobs);
-      } else {
-        const out = new Float32Array(buffer);
-        for (const { slice, slot } of items) preprocessInto({ values: volume.slice(slice), rows: job.rows, columns: job.columns, paddingRange: job.paddingRange }, model.spec, out, slot * per);
-      }
+      const t = now();
+      const scored = fromVolume ? await this.fromVolume(volume, batches[k], buffer, model) : await this.fromFiles(series, batches[k], buffer, model, failures, timing);
+      cancelled(signal);
+      // A fixed-batch model always gets its full batch (unused slots hold stale input, ignored).
+      const count = model.fixedBatch ?? (fromVolume ? scored.length : batches[k].length);
       // onnxruntime-node refuses tensors over shared memory ("Invalid argument"): the batch is
       // copied once into ordinary memory (a memcpy, ~1/20 of the preprocessing it follows).
-      const input = inputs[k % inputs.length].subarray(0, indices.length * per);
-      input.set(new Float32Array(buffer, 0, indices.length * per));
-      timing.preprocessMs += now() - t;
-      return { indices, input };
+      const input = inputs[k % inputs.length].subarray(0, count * per);
+      input.set(new Float32Array(buffer, 0, count * per));
+      if (fromVolume) timing.preprocessMs += now() - t;
+      return { scored, count, input };
     };
 
     const probs: (Record<string, number> | undefined)[] = new Array(n);
     const started = now();
     let done = 0;
-    const inflight: Promise<{ indices: number[]; input: Float32Array }>[] = [];
+    const inflight: Promise<Prepared>[] = [];
     for (let k = 0; k < Math.min(PREFETCH, batches.length); k++) inflight.push(prepare(k));
     // Prepared batches that are abandoned (cancel, failure) must not surface as unhandled rejections.
     const settleAll = () => inflight.forEach((p) => p.catch(() => undefined));
     try {
       for (let k = 0; k < batches.length; k++) {
-        const ready = await (inflight.shift() as Promise<{ indices: number[]; input: Float32Array }>);
+        const ready = await (inflight.shift() as Promise<Prepared>);
         if (k + PREFETCH < batches.length) inflight.push(prepare(k + PREFETCH));
         cancelled(signal);
-        if (ready.indices.length) {
-          const m = ready.indices.length;
+        if (ready.scored.length) {
           const t = now();
           let out: ort.InferenceSession.OnnxValueMapType;
           try {
-            out = await model.session.run({ [model.card.input.tensor]: new ort.Tensor('float32', ready.input, [m, c, h, w]) });
+            out = await model.session.run({ [model.card.input.tensor]: new ort.Tensor('float32', ready.input, [ready.count, c, h, w]) });
           } catch (err) {
-            throw new ResightError('INFERENCE_FAILED', `the model failed on slices ${ready.indices[0]}-${ready.indices[m - 1]}: ${(err as Error).message}`);
+            throw new ResightError('INFERENCE_FAILED', `the model failed on slices ${batches[k][0]}-${batches[k][batches[k].length - 1]}: ${(err as Error).message}`);
           }
           timing.inferenceMs += now() - t;
-          const p = this.probabilities(model, out, m);
-          for (let j = 0; j < m; j++) {
+          const p = this.probabilities(model, out, ready.count);
+          for (const { index, slot } of ready.scored) {
             const rec: Record<string, number> = {};
-            classes.forEach((cls, ci) => (rec[cls] = p[j * classes.length + ci]));
-            probs[ready.indices[j]] = rec;
+            classes.forEach((cls, ci) => (rec[cls] = p[slot * classes.length + ci]));
+            probs[index] = rec;
           }
-          timing.slicesScored += m;
+          timing.slicesScored += ready.scored.length;
         }
         done += batches[k].length;
         const rate = done / ((now() - started) / 1000);
@@ -240,7 +245,62 @@ export class InferenceEngine {
     } finally {
       settleAll();
     }
-    return probs;
+    return { probs, failures };
+  }
+
+  /** Preprocess decoded volume slices into `buffer` (slot j = j-th decodable slice). */
+  private async fromVolume(volume: Volume, indices: number[], buffer: SharedArrayBuffer, model: LoadedModel): Promise<{ index: number; slot: number }[]> {
+    const scored = indices.filter((i) => volume.loaded[i] === 1 && !volume.failures.has(i)).map((index, slot) => ({ index, slot }));
+    const { rows, columns } = volume.geometry;
+    const pool = this.volumes.workerPool;
+    if (pool) {
+      const job = { buffer: volume.data.buffer as SharedArrayBuffer, storage: volume.kind, rows, columns, paddingRange: volume.paddingRange, spec: model.spec, out: buffer };
+      const share = Math.ceil(scored.length / pool.size);
+      const jobs = [];
+      for (let j = 0; j < scored.length; j += share) jobs.push(pool.preprocess({ ...job, items: scored.slice(j, j + share).map(({ index, slot }) => ({ slice: index, slot })) }));
+      await Promise.all(jobs);
+    } else {
+      const out = new Float32Array(buffer);
+      const per = inputLength(model.spec);
+      for (const { index, slot } of scored) preprocessInto({ values: volume.slice(index), rows, columns, paddingRange: volume.paddingRange }, model.spec, out, slot * per);
+    }
+    return scored;
+  }
+
+  /** Decode and preprocess slices straight from their files into `buffer` (slot j = j-th of the batch). */
+  private async fromFiles(series: AssembledSeries, indices: number[], buffer: SharedArrayBuffer, model: LoadedModel, failures: Map<number, ErrorInfo>, timing: SeriesTiming): Promise<{ index: number; slot: number }[]> {
+    const byFile = new Map<string, { frame: number; slot: number }[]>();
+    indices.forEach((index, slot) => {
+      const ref = series.ordered[index];
+      let list = byFile.get(ref.path);
+      if (!list) byFile.set(ref.path, (list = []));
+      list.push({ frame: ref.frame, slot });
+    });
+    const files = [...byFile].map(([path, items]) => ({ path, items }));
+    const base = { rows: series.rows, columns: series.columns, spec: model.spec, out: buffer };
+    const pool = this.volumes.workerPool;
+    const replies: SliceInputReply[] = [];
+    if (pool) {
+      // One job per worker, files dealt round-robin so a multi-frame file does not land whole on one.
+      const shares: (typeof files)[] = Array.from({ length: Math.min(pool.size, files.length) }, () => []);
+      files.forEach((f, i) => shares[i % shares.length].push(f));
+      replies.push(...(await Promise.all(shares.map((share) => pool.input({ ...base, files: share })))));
+    } else {
+      replies.push(await sliceInputs({ ...base, files }, this.scratch));
+    }
+    const scored: { index: number; slot: number }[] = [];
+    for (const reply of replies) {
+      timing.decodeMs += reply.decodeMs;
+      timing.preprocessMs += reply.preprocessMs;
+      for (const r of reply.results) {
+        const index = indices[r.slot];
+        if (r.ok) {
+          scored.push({ index, slot: r.slot });
+          failures.delete(index);
+        } else failures.set(index, r.error ?? { code: 'INTERNAL', message: 'decode failed' });
+      }
+    }
+    return scored;
   }
 
   /**

@@ -10,7 +10,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { DecodeJob, DecodeReply, PreprocessJob, PreprocessReply, ScanJob, ScanReply, WorkerJob, WorkerReply } from './protocol';
+import type { DecodeJob, DecodeReply, InputJob, InputReply, PreprocessJob, PreprocessReply, ScanJob, ScanReply, WorkerJob, WorkerReply } from './protocol';
 
 interface Slot {
   worker: Worker;
@@ -24,7 +24,7 @@ export class WorkerPool {
   private nextId = 1;
   private closed = false;
   /** Jobs posted so far, by kind (diagnostics and tests: which work went off-thread). */
-  readonly jobsPosted: Record<WorkerJob['kind'], number> = { scan: 0, decode: 0, preprocess: 0 };
+  readonly jobsPosted: Record<WorkerJob['kind'], number> = { scan: 0, decode: 0, preprocess: 0, input: 0 };
 
   constructor(size: number) {
     this.size = Math.max(1, size);
@@ -71,7 +71,7 @@ export class WorkerPool {
     return this.slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
   }
 
-  private post(job: Omit<DecodeJob, 'id'> | Omit<ScanJob, 'id'> | Omit<PreprocessJob, 'id'>): Promise<WorkerReply> {
+  private post(job: Omit<DecodeJob, 'id'> | Omit<ScanJob, 'id'> | Omit<PreprocessJob, 'id'> | Omit<InputJob, 'id'>): Promise<WorkerReply> {
     if (this.closed) return Promise.reject(new Error('worker pool is closed'));
     const slot = this.pick();
     const id = this.nextId++;
@@ -96,6 +96,11 @@ export class WorkerPool {
   /** Preprocess volume slices into a shared batch buffer (inference input). */
   preprocess(job: Omit<PreprocessJob, 'id' | 'kind'>): Promise<PreprocessReply> {
     return this.post({ ...job, kind: 'preprocess' }) as Promise<PreprocessReply>;
+  }
+
+  /** Decode frames of one file straight into model input (no volume). */
+  input(job: Omit<InputJob, 'id' | 'kind'>): Promise<InputReply> {
+    return this.post({ ...job, kind: 'input' }) as Promise<InputReply>;
   }
 
   async close(): Promise<void> {

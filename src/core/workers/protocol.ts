@@ -2,6 +2,7 @@
 import type { FileError, InstanceHeader } from '../../shared/dicom';
 import type { ErrorInfo } from '../../shared/errors';
 import type { PreprocessSpec } from '../inference/preprocess';
+import type { SliceInputJob, SliceInputReply } from '../inference/slice-input';
 
 /** Decode frames of one file into slots of a SharedArrayBuffer-backed volume. */
 export interface DecodeJob {
@@ -46,7 +47,17 @@ export interface PreprocessReply {
   done: number;
 }
 
-export type WorkerJob = DecodeJob | ScanJob | PreprocessJob;
+/** Decode frames of one file and preprocess them into model input (no volume). */
+export interface InputJob extends SliceInputJob {
+  kind: 'input';
+  id: number;
+}
+
+export interface InputReply extends SliceInputReply {
+  id: number;
+}
+
+export type WorkerJob = DecodeJob | ScanJob | PreprocessJob | InputJob;
 
 export interface DecodeItemResult {
   slice: number;
@@ -67,4 +78,4 @@ export interface ScanReply {
   results: (InstanceHeader | FileError)[];
 }
 
-export type WorkerReply = DecodeReply | ScanReply | PreprocessReply;
+export type WorkerReply = DecodeReply | ScanReply | PreprocessReply | InputReply;

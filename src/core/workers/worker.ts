@@ -3,7 +3,9 @@
  * pathological file cannot stall the UI's event loop:
  *  - scan jobs read a batch of headers (dicom/scan.ts `scanFile`);
  *  - decode jobs read and parse one file once and write modality values for its frames
- *    straight into slots of a SharedArrayBuffer-backed volume.
+ *    straight into slots of a SharedArrayBuffer-backed volume;
+ *  - preprocess jobs turn decoded volume slices into model input;
+ *  - input jobs decode frames and preprocess them into model input without a volume.
  */
 import { parentPort } from 'node:worker_threads';
 import type { OpenedFile } from '../dicom/frame';
@@ -14,9 +16,11 @@ import { toErrorInfo } from '../errors';
 import { modalityValuesInto } from '../imaging/modality';
 import { decodeSlice } from '../imaging/slice-decode';
 import { inputLength, preprocessInto } from '../inference/preprocess';
-import type { DecodeItemResult, DecodeJob, DecodeReply, PreprocessJob, PreprocessReply, ScanJob, ScanReply, WorkerJob } from './protocol';
+import { SliceInputScratch, sliceInputs } from '../inference/slice-input';
+import type { DecodeItemResult, DecodeJob, DecodeReply, InputJob, InputReply, PreprocessJob, PreprocessReply, ScanJob, ScanReply, WorkerJob } from './protocol';
 
 const scratch = new ScratchBuffer();
+const inputScratch = new SliceInputScratch();
 
 async function decodeItem(job: DecodeJob, file: OpenedFile, frame: number, slice: number): Promise<DecodeItemResult> {
   const { data, rescale } = await decodeSlice(file, frame, job);
@@ -60,8 +64,20 @@ function runPreprocess(job: PreprocessJob): PreprocessReply {
   return { id: job.id, done: job.items.length };
 }
 
-parentPort?.on('message', (job: WorkerJob) => {
+async function runInput(job: InputJob): Promise<InputReply> {
+  return { id: job.id, ...(await sliceInputs(job, inputScratch)) };
+}
+
+async function handle(job: WorkerJob): Promise<void> {
   if (job.kind === 'scan') parentPort?.postMessage(runScan(job));
   else if (job.kind === 'preprocess') parentPort?.postMessage(runPreprocess(job));
-  else void runDecode(job).then((reply) => parentPort?.postMessage(reply));
+  else if (job.kind === 'input') parentPort?.postMessage(await runInput(job));
+  else parentPort?.postMessage(await runDecode(job));
+}
+
+// Jobs run one after another: they share this thread's scratch buffers, and a job that awaits
+// a codec must not let the next job's file overwrite the bytes it is still decoding.
+let queue: Promise<void> = Promise.resolve();
+parentPort?.on('message', (job: WorkerJob) => {
+  queue = queue.then(() => handle(job));
 });

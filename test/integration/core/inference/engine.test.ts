@@ -235,10 +235,34 @@ describe('analyzing a series', () => {
     h.enable();
     await engine.analyze(model, [demo], { batchSize: 8 });
     h.disable();
-    assert.ok(pool.jobsPosted.decode - before.decode >= 6, 'decode jobs went to the pool');
-    assert.ok(pool.jobsPosted.preprocess - before.preprocess >= 6, 'preprocess jobs went to the pool');
+    assert.ok(pool.jobsPosted.input - before.input >= 6, 'decode+preprocess jobs went to the pool');
+    assert.equal(engine.volumes.peek(demo), undefined, 'no volume was built for the analysis alone');
     // Generous bound for a busy 2-core CI machine; a pipeline that decoded or preprocessed
     // on this thread would hold it for whole batches.
     assert.ok(h.max / 1e6 < 300, `longest event-loop stall ${(h.max / 1e6).toFixed(0)} ms`);
+  });
+
+  it('uses the decoded volume when the viewer has one, with the same results', async () => {
+    await engine.volumes.load(demo);
+    const before = { ...pool.jobsPosted };
+    const r = await engine.analyze(model, [demo], { batchSize: 8 });
+    assert.ok(pool.jobsPosted.preprocess - before.preprocess >= 6, 'preprocess jobs over the volume');
+    assert.equal(pool.jobsPosted.input, before.input, 'no file was decoded again');
+    assert.deepEqual(probsOf(r.series[0]), probsOf(reference));
+    engine.volumes.clear();
+  });
+
+  it('runs without worker threads too (RESIGHT_WORKERS=0), with the same results', async () => {
+    const inThread = new InferenceEngine({ volumes: new VolumeCache({ pool: null }) });
+    try {
+      const m = await inThread.model(DEFAULT_CARD, { force: 'cpu' });
+      const a = await inThread.analyze(m, [demo], { batchSize: 16 });
+      assert.deepEqual(probsOf(a.series[0]), probsOf(reference));
+      await inThread.volumes.load(demo);
+      const b = await inThread.analyze(m, [demo], { batchSize: 16 });
+      assert.deepEqual(probsOf(b.series[0]), probsOf(reference));
+    } finally {
+      await inThread.release();
+    }
   });
 });
