@@ -1,67 +1,51 @@
 #!/usr/bin/env node
-// The main job on a fresh machine: open the bundled demo study, decode it, run the default
-// model over every slice (onnxruntime-node, CPU) and show where it flags lesions next to the
-// demo's ground truth. Until `resight analyze` lands (inference engine issue) this uses the
-// engine's modules directly. Nothing is written anywhere.
+// The main job on a fresh machine: open the bundled demo study and run the default model over
+// every slice, exactly as a user would with the CLI (`resight info`, then `resight analyze`), and
+// show the findings next to the demo's ground truth. The analysis JSON goes to a temporary file
+// that is removed afterwards; nothing is written into the study folder.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
-const require = createRequire(import.meta.url);
-const dist = (p) => require(join(root, 'app', 'dist', p));
+const cli = join(root, 'app', 'bin', 'resight.js');
 const demo = join(root, 'resources', 'demo');
-const cardPath = join(root, 'resources', 'models', 'resight-ct-lesion.card.json');
+const run = (args) => {
+  const r = spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+};
 
-// 1. What the ingest engine sees (the CLI, as a user would run it).
-const info = spawnSync(process.execPath, [join(root, 'app', 'bin', 'resight.js'), 'info', demo], { stdio: 'inherit' });
-if (info.status !== 0) process.exit(info.status ?? 1);
+// 1. What the ingest engine sees.
+console.log('$ resight info resources/demo');
+run(['info', demo]);
 
-// 2. Decode the series and run the model.
-const { scanPaths } = dist('core/dicom/scan.js');
-const { VolumeCache } = dist('core/imaging/volume.js');
-const { loadModelCard } = dist('core/inference/card.js');
-const { preprocessSlice } = dist('core/inference/preprocess.js');
-const ort = require('onnxruntime-node');
+// 2. The analysis (the result cache is bypassed so the timing is a real run).
+const tmp = mkdtempSync(join(tmpdir(), 'resight-demo-'));
+try {
+  const out = join(tmp, 'analysis.json');
+  console.log('\n$ resight analyze resources/demo --no-cache --json analysis.json');
+  run(['analyze', demo, '--no-cache', '--json', out]);
 
-const { studies } = await scanPaths([demo]);
-const series = studies[0].series[0];
-const volume = await new VolumeCache().load(series);
-const { card, onnxBytes } = loadModelCard(cardPath);
-const session = await ort.InferenceSession.create(onnxBytes, { executionProviders: ['cpu'] });
-const [, channels, h, w] = card.input.shape;
-const classes = card.outputs.classes;
-const t0 = performance.now();
-const probs = [];
-const batch = 8;
-for (let start = 0; start < series.slices; start += batch) {
-  const n = Math.min(batch, series.slices - start);
-  const input = new Float32Array(n * channels * h * w);
-  for (let k = 0; k < n; k++) {
-    const slice = { values: volume.slice(start + k), rows: series.rows, columns: series.columns };
-    if (volume.paddingRange) slice.paddingRange = volume.paddingRange;
-    input.set(preprocessSlice(slice, card), k * channels * h * w);
+  // 3. Findings vs. the ground truth the demo was generated with.
+  const result = JSON.parse(readFileSync(out, 'utf8'));
+  const truth = JSON.parse(readFileSync(join(demo, 'ground-truth.json'), 'utf8'));
+  const series = result.series[0];
+  console.log('\nGround truth (resources/demo/ground-truth.json) vs findings:');
+  let found = 0;
+  for (const l of truth.lesions) {
+    const hit = series.findings.find((f) => f.class === l.class && f.sliceStart <= l.slices[1] && f.sliceEnd >= l.slices[0]);
+    const peak = Math.max(...series.slices.slice(l.slices[0], l.slices[1] + 1).map((s) => s.probabilities?.[l.class] ?? 0));
+    if (hit) found++;
+    console.log(
+      `  ${l.diameter_mm} mm ${l.kind} ${l.class} on slices ${l.slices[0]}-${l.slices[1]} (peak p=${peak.toFixed(3)}): ` +
+        (hit ? `found by the finding on slices ${hit.sliceStart}-${hit.sliceEnd} (key slice ${hit.keySlice})` : 'MISSED'),
+    );
   }
-  const out = await session.run({ [card.input.tensor]: new ort.Tensor('float32', input, [n, channels, h, w]) });
-  const p = out[card.outputs.probabilities].data;
-  for (let k = 0; k < n; k++) probs.push(classes.map((_, c) => p[k * classes.length + c]));
-}
-const ms = performance.now() - t0;
-await session.release();
-
-// 3. Where the model looks suspicious vs. the ground truth.
-const truth = JSON.parse(readFileSync(join(demo, 'ground-truth.json'), 'utf8'));
-console.log(`\nModel ${card.name} ${card.version} (not for clinical use): ${series.slices} slices in ${Math.round(ms)} ms on CPU`);
-for (const [c, cls] of classes.entries()) {
-  const thr = card.outputs.thresholds[cls];
-  const flagged = probs.map((p, i) => (p[c] >= thr ? i : -1)).filter((i) => i >= 0);
-  const lesions = truth.lesions.filter((l) => l.class === cls);
-  const hits = lesions.filter((l) => flagged.some((i) => i >= l.slices[0] && i <= l.slices[1]));
-  console.log(`  ${cls} (threshold ${thr.toFixed(3)}): ${flagged.length} slice(s) flagged [${flagged.join(', ')}]`);
-  for (const l of lesions) {
-    const peak = Math.max(...probs.slice(l.slices[0], l.slices[1] + 1).map((p) => p[c]));
-    console.log(`    ground truth: ${l.diameter_mm} mm ${l.kind} on slices ${l.slices[0]}-${l.slices[1]}: peak p=${peak.toFixed(3)} -> ${hits.includes(l) ? 'found' : 'missed'}`);
-  }
+  const extra = series.findings.filter((f) => !truth.lesions.some((l) => f.class === l.class && f.sliceStart <= l.slices[1] && f.sliceEnd >= l.slices[0]));
+  for (const f of extra) console.log(`  false positive: ${f.class} on slices ${f.sliceStart}-${f.sliceEnd} (score ${f.score.toFixed(3)})`);
+  console.log(`\n${found}/${truth.lesions.length} ground-truth lesions found, ${extra.length} finding(s) without a lesion. ${result.notForClinicalUse ? 'Not for clinical use.' : ''}`);
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
 }

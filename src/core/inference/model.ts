@@ -72,7 +72,7 @@ export function checkGraph(card: ModelCard, session: InferenceSession, where: st
 export async function loadModel(cardPath: string, opts: SessionOptions = {}): Promise<LoadedModel> {
   const t0 = performance.now();
   const loaded = loadModelCard(cardPath);
-  const { session, report } = await createSession(loaded.onnxBytes, opts);
+  const { session, report } = await createSession(loaded.onnxBytes, { modelPath: loaded.onnxPath, ...opts });
   try {
     const { fixedBatch, probabilitiesOutput } = checkGraph(loaded.card, session, loaded.onnxPath);
     return {

@@ -7,7 +7,10 @@
  * not installed). Every provider passed over is reported with its reason, so the UI and the
  * results can say why the model runs on the CPU. The CPU provider is always the last resort.
  */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import * as ort from 'onnxruntime-node';
 import type { ProviderFallback, ProviderName, ProviderReport } from '../../shared/analysis';
@@ -67,10 +70,67 @@ export interface CreatedSession {
   report: ProviderReport;
 }
 
+/**
+ * Checks a GPU provider before this process touches it; resolves to null when it may be tried
+ * here, else to the reason it is skipped.
+ */
+export type ProviderProbe = (provider: ProviderName, modelPath: string | undefined) => Promise<string | null>;
+
 export interface SessionOptions {
   force?: ProviderName | undefined;
   preference?: readonly ProviderName[] | undefined;
   threads?: number | undefined;
+  /** The ONNX file (lets the probe open it in a child process). */
+  modelPath?: string | undefined;
+  /** Default: `defaultProbe`. The Electron shell passes one that uses a utility process. */
+  probe?: ProviderProbe | undefined;
+}
+
+const PROBE_TIMEOUT_MS = 20_000;
+const probes = new Map<string, Promise<string | null>>();
+
+/**
+ * WebGPU is first created in a child process: Dawn prints adapter diagnostics straight to the
+ * process's stderr (on every machine without a suitable GPU) and a broken GPU driver can crash
+ * the process that initialises it; neither may happen to the app. CUDA is skipped at once when
+ * onnxruntime-node was installed without its CUDA provider library. Results are kept per
+ * process and model: the hardware does not change while the app runs.
+ */
+export const defaultProbe: ProviderProbe = (provider, modelPath) => {
+  if (provider === 'cuda') {
+    const dir = path.join(path.dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
+    const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+    return Promise.resolve(fs.existsSync(path.join(dir, lib)) ? null : 'CUDA provider library not installed (onnxruntime-node was installed without its CUDA binaries; needs an NVIDIA GPU, CUDA 12 and cuDNN 9)');
+  }
+  if (provider !== 'webgpu' || !modelPath) return Promise.resolve(null);
+  const key = `${provider}\n${modelPath}`;
+  let p = probes.get(key);
+  if (!p) probes.set(key, (p = probeInChild(provider, modelPath)));
+  return p;
+};
+
+function probeInChild(provider: ProviderName, modelPath: string): Promise<string | null> {
+  const script = `const ort = require(${JSON.stringify(require.resolve('onnxruntime-node'))}); ort.env.logLevel = 'fatal';
+ort.InferenceSession.create(${JSON.stringify(modelPath)}, { executionProviders: [${JSON.stringify(BACKEND_NAME[provider])}] })
+  .then(() => process.exit(0), (e) => { process.stdout.write(String(e && e.message || e)); process.exit(1); });`;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, windowsHide: true });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(`${provider} did not initialise within ${PROBE_TIMEOUT_MS / 1000} s`);
+    }, PROBE_TIMEOUT_MS);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve(`could not check ${provider} in a child process: ${err.message}`);
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(null);
+      else resolve(out ? conciseReason(new Error(out), provider) : `${provider} initialisation ${signal ? `crashed (${signal})` : `failed (exit ${code})`}`);
+    });
+  });
 }
 
 /** Create a session on the first provider that works; throws only if even the CPU fails. */
@@ -84,6 +144,13 @@ export async function createSession(model: Uint8Array, opts: SessionOptions = {}
     if (!listed.has(BACKEND_NAME[provider])) {
       fallbacks.push({ provider, reason: `not available in onnxruntime-node on ${process.platform}/${process.arch}` });
       continue;
+    }
+    if (provider !== 'cpu') {
+      const skip = await (opts.probe ?? defaultProbe)(provider, opts.modelPath);
+      if (skip) {
+        fallbacks.push({ provider, reason: skip });
+        continue;
+      }
     }
     try {
       const session = await ort.InferenceSession.create(model, {

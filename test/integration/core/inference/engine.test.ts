@@ -16,6 +16,7 @@ import { ResultCache } from '../../../../src/core/inference/cache';
 import { InferenceEngine } from '../../../../src/core/inference/engine';
 import type { LoadedModel } from '../../../../src/core/inference/model';
 import { loadModel } from '../../../../src/core/inference/model';
+import { defaultProbe } from '../../../../src/core/inference/providers';
 import { VolumeCache } from '../../../../src/core/imaging/volume';
 import { WorkerPool } from '../../../../src/core/workers/pool';
 import type { ProviderName, SeriesAnalysis } from '../../../../src/shared/analysis';
@@ -111,6 +112,34 @@ describe('loading a model', () => {
     } finally {
       await m.session.release();
     }
+  });
+});
+
+describe('probing GPU providers', () => {
+  it('a provider the probe rejects is skipped with the probe\'s reason, and the CPU is never probed', async () => {
+    const asked: string[] = [];
+    const m = await loadModel(TINY_CARD, {
+      preference: ['webgpu', 'cpu'],
+      probe: (p) => {
+        asked.push(p);
+        return Promise.resolve('no GPU in this test');
+      },
+    });
+    try {
+      assert.deepEqual(asked, ['webgpu']);
+      assert.equal(m.provider.used, 'cpu');
+      assert.deepEqual(m.provider.fallbacks, [{ provider: 'webgpu', reason: 'no GPU in this test' }]);
+    } finally {
+      await m.session.release();
+    }
+  });
+
+  it('the default WebGPU probe runs in a child process, once per model, and answers', async () => {
+    const onnx = path.join(path.dirname(TINY_CARD), 'resnet-basic-tiny.onnx');
+    const first = defaultProbe('webgpu', onnx);
+    assert.equal(defaultProbe('webgpu', onnx), first, 'cached');
+    const answer = await first;
+    assert.ok(answer === null || (typeof answer === 'string' && answer.length > 0), String(answer));
   });
 });
 
