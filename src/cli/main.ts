@@ -7,14 +7,15 @@ import { DECODE_HELP, runDecode } from './commands/decode';
 import { INFO_HELP, runInfo } from './commands/info';
 import { BENCH_HELP, runBench } from './commands/bench';
 import { ANALYZE_HELP, runAnalyze } from './commands/analyze';
+import { EXPLAIN_HELP, runExplain } from './commands/explain';
 import { EXIT_OK, EXIT_USAGE, reportError, UsageError } from './io';
 
 const HELP = `ReSight — DICOM viewer with an AI second reader (not for clinical use)
 
 Usage:
-${[INFO_HELP, DECODE_HELP, ANALYZE_HELP, BENCH_HELP].map((h) => '  ' + h.replace(/\n/g, '\n  ')).join('\n\n')}
+${[INFO_HELP, DECODE_HELP, ANALYZE_HELP, EXPLAIN_HELP, BENCH_HELP].map((h) => '  ' + h.replace(/\n/g, '\n  ')).join('\n\n')}
 
-  resight explain | serve   (arrive with the explain engine and the viewer)
+  resight serve   (arrives with the viewer)
 
 Exit codes: 0 success, 1 input error (JSON on stderr with --json), 2 usage error.`;
 
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   decode: runDecode,
   bench: runBench,
   analyze: runAnalyze,
+  explain: runExplain,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -35,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
   const run = COMMANDS[cmd];
   try {
     if (!run) {
-      const planned = ['explain', 'serve'].includes(cmd);
+      const planned = ['serve'].includes(cmd);
       throw new UsageError(planned ? `'${cmd}' is not yet implemented in this build` : `unknown command '${cmd}'`);
     }
     return await run(rest);

@@ -30,6 +30,8 @@ export const ERROR_CODES = [
   'INFERENCE_FAILED',
   'MODALITY_MISMATCH',
   'CANCELLED',
+  // explain
+  'EXPLAIN_UNSUPPORTED',
   // generic
   'USAGE',
   'NOT_IMPLEMENTED',

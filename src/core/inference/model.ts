@@ -17,6 +17,8 @@ import { createSession } from './providers';
 export interface LoadedModel {
   card: ModelCard;
   cardPath: string;
+  /** The verified ONNX bytes (the explain engine derives its gradient graph from them). */
+  onnxBytes: Uint8Array;
   identity: ModelIdentity;
   session: InferenceSession;
   provider: ProviderReport;
@@ -78,6 +80,7 @@ export async function loadModel(cardPath: string, opts: SessionOptions = {}): Pr
     return {
       card: loaded.card,
       cardPath,
+      onnxBytes: loaded.onnxBytes,
       identity: { name: loaded.card.name, version: loaded.card.version, sha256: loaded.card.onnx.sha256 },
       session,
       provider: report,

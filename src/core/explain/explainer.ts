@@ -1,0 +1,171 @@
+/**
+ * The explain engine: CAMs for one slice on the same execution provider as inference. For
+ * each (model, layer, score) it builds the gradient graph once (gradient.ts) and keeps an ORT
+ * session of it; one run then gives the score, A and dScore/dA, from which every gradient
+ * method is computed (cam.ts). Score-CAM runs the model's own session on masked inputs.
+ */
+import type { InferenceSession } from 'onnxruntime-node';
+import * as ort from 'onnxruntime-node';
+import type { ProviderName } from '../../shared/analysis';
+import { ResightError } from '../errors';
+import type { LoadedModel } from '../inference/model';
+import type { SliceValues } from '../inference/preprocess';
+import { inputLength, preprocessInto } from '../inference/preprocess';
+import { createSession } from '../inference/providers';
+import type { CamMap, CamMethod, LayerTensors } from './cam';
+import { gradientCam } from './cam';
+import type { GradientGraph } from './gradient';
+import { buildActivationGraph, buildGradientGraph, SEED_INPUT } from './gradient';
+import { mapToSlice, normalize } from './geometry';
+import { scoreCam } from './scorecam';
+
+export type ScoreKind = 'logit' | 'probability';
+
+export interface ExplainOptions {
+  method?: CamMethod;
+  /** An entry of the card's cam.layers (default: cam.defaultLayer). */
+  layer?: string;
+  /** Class name or index (default: the class with the highest score). */
+  class?: string | number;
+  /** What is differentiated: the logit (default, as in the Grad-CAM paper) or the probability. */
+  score?: ScoreKind;
+  signal?: AbortSignal;
+  /** Score-CAM: masked inputs per session.run. */
+  batchSize?: number;
+}
+
+export interface Explanation {
+  method: CamMethod;
+  layer: string;
+  class: string;
+  classIndex: number;
+  score: ScoreKind;
+  /** The explained score's value (logit or probability) for the class. */
+  scoreValue: number;
+  logits: number[];
+  /** The raw map at the layer's resolution (after ReLU) and before the ReLU. */
+  cam: CamMap;
+  camShape: [number, number];
+  inputShape: [number, number, number, number];
+  /** The exact model input (C x H x W). */
+  input: Float32Array;
+  provider: ProviderName;
+  ms: number;
+}
+
+interface GraphSession {
+  /** Null for the forward-only graph (activations, no gradients). */
+  graph: GradientGraph | null;
+  scoreTensor: string;
+  session: InferenceSession;
+}
+
+export class Explainer {
+  private readonly graphs = new Map<string, Promise<GraphSession>>();
+
+  /** The gradient graph session for (model, layer, score), built once. */
+  private graphFor(model: LoadedModel, layer: string, score: ScoreKind, forwardOnly: boolean): Promise<GraphSession> {
+    const key = `${model.identity.sha256}\n${model.provider.used}\n${layer}\n${score}\n${forwardOnly}`;
+    let p = this.graphs.get(key);
+    if (!p) {
+      p = (async () => {
+        const card = model.card;
+        const scoreTensor = score === 'probability' ? card.outputs.probabilities : card.outputs.tensor;
+        if (!scoreTensor) throw new ResightError('USAGE', `${card.name} has no probabilities output to explain`);
+        const [h, w] = model.spec.size;
+        const graph = forwardOnly ? null : buildGradientGraph(model.onnxBytes, { inputName: card.input.tensor, inputShape: [1, model.spec.channels.length, h, w], scoreTensor, layers: [layer] }, model.cardPath);
+        const bytes = graph ? graph.bytes : buildActivationGraph(model.onnxBytes, [layer], model.cardPath);
+        const { session } = await createSession(bytes, { force: model.provider.used, threads: model.provider.threads });
+        return { graph, scoreTensor, session };
+      })();
+      this.graphs.set(key, p);
+      p.catch(() => this.graphs.delete(key));
+    }
+    return p;
+  }
+
+  /** Explain one slice of modality values (preprocessed here exactly as for inference). */
+  explainSlice(model: LoadedModel, slice: SliceValues, opts: ExplainOptions = {}): Promise<Explanation> {
+    const input = new Float32Array(inputLength(model.spec));
+    preprocessInto(slice, model.spec, input, 0);
+    return this.explainInput(model, input, opts);
+  }
+
+  /** Explain one preprocessed model input (C x H x W). */
+  async explainInput(model: LoadedModel, input: Float32Array, opts: ExplainOptions = {}): Promise<Explanation> {
+    const t0 = performance.now();
+    const card = model.card;
+    const method = opts.method ?? 'gradcam';
+    const layer = opts.layer ?? card.cam.defaultLayer;
+    if (!card.cam.layers.includes(layer)) throw new ResightError('USAGE', `layer '${layer}' is not one of ${card.name}'s CAM layers (${card.cam.layers.join(', ')})`);
+    const score = opts.score ?? 'logit';
+    const classes = card.outputs.classes;
+    const [h, w] = model.spec.size;
+    const c = model.spec.channels.length;
+    const dims: [number, number, number, number] = [1, c, h, w];
+    // Score-CAM needs no gradients: it falls back to the forward-only graph when the model has
+    // an operator without a gradient rule between the layer and the output.
+    let gs: GraphSession;
+    try {
+      gs = await this.graphFor(model, layer, score, false);
+    } catch (err) {
+      if (method !== 'scorecam' || (err as ResightError).code !== 'EXPLAIN_UNSUPPORTED') throw err;
+      gs = await this.graphFor(model, layer, score, true);
+    }
+    const { graph, session, scoreTensor } = gs;
+    const feed = (seed: Float32Array) => ({
+      [card.input.tensor]: new ort.Tensor('float32', input, dims),
+      ...(graph ? { [SEED_INPUT]: new ort.Tensor('float32', seed, [1, classes.length]) } : {}),
+    });
+
+    // The class: asked for, or the highest-scoring one (needs the scores first).
+    let classIndex = typeof opts.class === 'number' ? opts.class : typeof opts.class === 'string' ? classes.indexOf(opts.class) : -1;
+    if (opts.class !== undefined && (classIndex < 0 || classIndex >= classes.length)) throw new ResightError('USAGE', `unknown class '${opts.class}' (the model has ${classes.join(', ')})`);
+    const seed = new Float32Array(classes.length);
+    let out: InferenceSession.OnnxValueMapType;
+    if (classIndex < 0) {
+      out = await session.run(feed(seed));
+      const s = out[scoreTensor].data as Float32Array;
+      classIndex = s.indexOf(Math.max(...s));
+    }
+    seed[classIndex] = 1;
+    out = await session.run(feed(seed));
+    const logits = Array.from(out[card.outputs.tensor].data as Float32Array);
+    const scoreValue = (out[scoreTensor].data as Float32Array)[classIndex];
+    const aT = out[layer];
+    const [, channels, lh, lw] = aT.dims as number[];
+    const a = aT.data as Float32Array;
+    const tensors: LayerTensors = { a, g: graph ? (out[graph.gradients[layer]].data as Float32Array) : new Float32Array(a.length), channels, height: lh, width: lw };
+    const cam =
+      method === 'scorecam'
+        ? await scoreCam(model, input, tensors, classIndex, { signal: opts.signal, batchSize: opts.batchSize ?? 16 })
+        : gradientCam(method, tensors);
+    return {
+      method,
+      layer,
+      class: classes[classIndex],
+      classIndex,
+      score,
+      scoreValue,
+      logits,
+      cam,
+      camShape: [lh, lw],
+      inputShape: dims,
+      input,
+      provider: model.provider.used,
+      ms: performance.now() - t0,
+    };
+  }
+
+  /** The explanation's map at the slice's pixels, normalized 0..1 (and the max in model units). */
+  static heatmap(e: Explanation, rows: number, columns: number): { values: Float32Array; max: number } {
+    const [h, w] = [e.inputShape[2], e.inputShape[3]];
+    return normalize(mapToSlice(e.cam, [h, w], rows, columns));
+  }
+
+  async release(): Promise<void> {
+    const all = [...this.graphs.values()];
+    this.graphs.clear();
+    await Promise.all(all.map((p) => p.then((g) => g.session.release(), () => undefined)));
+  }
+}
