@@ -54,10 +54,12 @@ export interface Finding {
   keySlice: number;
   keySopInstanceUid: string;
   /**
-   * [x, y] = [column, row] in the key slice's pixels; null while no class-activation map is
-   * available for the model (the explain engine provides it).
+   * [x, y] = [column, row] in the key slice's pixels (0-based): the centre of the class-
+   * activation map's hot spot on the key slice; null when the model cannot be explained.
    */
   centroid: [number, number] | null;
+  /** How the centroid was found, e.g. `gradcam@layer4`. */
+  centroidSource?: string;
 }
 
 export interface SeriesAnalysis {

@@ -79,7 +79,7 @@ export async function runExplain(argv: string[]): Promise<number> {
       inputShape: e.inputShape,
       rows: decoded.rows,
       columns: decoded.columns,
-      camMax: heat.max > 0 ? Math.max(...e.cam.map) : 0,
+      camMax: e.cam.map.reduce((m, v) => Math.max(m, v), 0),
       provider: e.provider,
       providerReport: model.provider,
       model: model.identity,

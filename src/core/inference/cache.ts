@@ -16,7 +16,8 @@ import type { SeriesAnalysis } from '../../shared/analysis';
 import type { AssembledSeries } from '../dicom/series';
 import { writeFileAtomic } from '../io/atomic';
 
-const FORMAT = 'resight.analysis-cache/1';
+// v2: findings carry CAM centroids.
+const FORMAT = 'resight.analysis-cache/2';
 
 /** Where cached analyses go when the caller does not say: RESIGHT_CACHE_DIR, else the OS cache folder. */
 export function defaultCacheDir(): string {

@@ -8,12 +8,14 @@
  * into shared input buffers, so this thread only schedules work and copies a few numbers out;
  * ORT's `run` is asynchronous, so the event loop stays free for the UI throughout.
  */
-import type { AnalysisProgress, AnalysisResult, SeriesAnalysis, SliceResult } from '../../shared/analysis';
+import type { AnalysisProgress, AnalysisResult, Finding, SeriesAnalysis, SliceResult } from '../../shared/analysis';
 import type { AssembledSeries } from '../dicom/series';
 import type { ErrorInfo } from '../../shared/errors';
 import { ResightError, toErrorInfo } from '../errors';
 import type { Volume } from '../imaging/volume';
 import { VolumeCache } from '../imaging/volume';
+import { Explainer } from '../explain/explainer';
+import { hotSpot, layerToSlice } from '../explain/geometry';
 import * as ort from 'onnxruntime-node';
 import type { ResultCache } from './cache';
 import { cacheKey } from './cache';
@@ -34,6 +36,11 @@ export interface AnalyzeOptions {
   cache?: ResultCache | null;
   /** Score series whose modality the model is not meant for. */
   insistModality?: boolean;
+  /**
+   * Locate each finding in-plane (default true): Grad-CAM at the card's default layer on the
+   * finding's key slice; the centroid is the hot spot's centre in slice pixels.
+   */
+  localize?: boolean;
 }
 
 interface SeriesTiming {
@@ -69,6 +76,8 @@ export class InferenceEngine {
   /** Analyses run one at a time: two series fighting over the same cores are both slower. */
   private queue: Promise<unknown> = Promise.resolve();
   private ring: { shared: SharedArrayBuffer[]; plain: Float32Array[] } | undefined;
+  /** Locates findings (Grad-CAM on their key slices). */
+  readonly explainer = new Explainer();
   /** For in-thread input when the worker pool is disabled. */
   private readonly scratch = new SliceInputScratch();
 
@@ -169,6 +178,7 @@ export class InferenceEngine {
       findings: findingsFrom(slices, model.card.outputs.classes, model.card.outputs.thresholds),
       cached: false,
     };
+    if (opts.localize !== false && analysis.findings.length) await this.localize(model, series, analysis.findings, opts.signal);
     opts.cache?.put(key, analysis);
     return { analysis, timing };
   }
@@ -246,6 +256,32 @@ export class InferenceEngine {
       settleAll();
     }
     return { probs, failures };
+  }
+
+  /** Fill each finding's centroid from the CAM of its key slice (one gradient-graph run each). */
+  private async localize(model: LoadedModel, series: AssembledSeries, findings: Finding[], signal: AbortSignal | undefined): Promise<void> {
+    const per = inputLength(model.spec);
+    const buffer = new SharedArrayBuffer(per * 4);
+    for (const f of findings) {
+      cancelled(signal);
+      const volume = this.volumes.peek(series);
+      let ok: boolean;
+      if (volume?.loaded[f.keySlice]) ok = (await this.fromVolume(volume, [f.keySlice], buffer, model)).length === 1;
+      else ok = (await this.fromFiles(series, [f.keySlice], buffer, model, new Map(), { decodeMs: 0, preprocessMs: 0, inferenceMs: 0, slicesScored: 0 })).length === 1;
+      if (!ok) continue;
+      try {
+        const e = await this.explainer.explainInput(model, new Float32Array(buffer).slice(), { class: f.class, method: 'gradcam' });
+        const spot = hotSpot(e.cam);
+        if (spot) {
+          const [x, y] = layerToSlice(spot[0], spot[1], e.cam, series.rows, series.columns);
+          f.centroid = [Math.round(x * 10) / 10, Math.round(y * 10) / 10];
+          f.centroidSource = `${e.method}@${e.layer}`;
+        }
+      } catch (err) {
+        // A model the explain engine cannot differentiate still gets its findings, unlocated.
+        if ((err as ResightError).code !== 'EXPLAIN_UNSUPPORTED') throw err;
+      }
+    }
   }
 
   /** Preprocess decoded volume slices into `buffer` (slot j = j-th decodable slice). */
@@ -342,6 +378,7 @@ export class InferenceEngine {
     const all = [...this.models.values()];
     this.models.clear();
     this.ring = undefined;
+    await this.explainer.release();
     await Promise.all(all.map((p) => p.then((m) => m.session.release(), () => undefined)));
   }
 }

@@ -165,6 +165,17 @@ describe('analyzing a series', () => {
       assert.ok(hit.keySlice >= hit.sliceStart && hit.keySlice <= hit.sliceEnd);
       assert.equal(hit.keySopInstanceUid, reference.slices[hit.keySlice].sopInstanceUid);
     }
+    for (const f of reference.findings) {
+      assert.equal(f.centroidSource, 'gradcam@layer4');
+      const [x, y] = f.centroid ?? [NaN, NaN];
+      assert.ok(x >= 0 && x < demo.columns && y >= 0 && y < demo.rows, `${f.id} centroid (${x}, ${y}) inside the slice`);
+    }
+  });
+
+  it('without localization, findings have no centroid', async () => {
+    const r = await engine.analyze(model, [demo], { localize: false });
+    assert.ok(r.series[0].findings.length > 0);
+    assert.ok(r.series[0].findings.every((f) => f.centroid === null));
   });
 
   it('gives the same probabilities whatever the batch size (within 1e-5)', async () => {
