@@ -25,6 +25,9 @@ export async function runBench(argv: string[]): Promise<number> {
     const { runInferenceBench } = await import('../bench/inference.js');
     process.stdout.write((await runInferenceBench({ slices, reps, ...(batch ? { batch } : {}), ...(threads ? { threads } : {}), ...(values.model ? { model: values.model } : {}) })) + '\n');
   }
-  if (suite === 'explain' || suite === 'all') process.stdout.write(`suite 'explain': arrives with the explain engine\n`);
+  if (suite === 'explain' || suite === 'all') {
+    const { runExplainBench } = await import('../bench/explain.js');
+    process.stdout.write((await runExplainBench({ slices: Math.min(slices, 20), reps, ...(threads ? { threads } : {}) })) + '\n');
+  }
   return 0;
 }
