@@ -1,15 +1,17 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../io';
 
-export const BENCH_HELP = `resight bench [--suite ingest|inference|explain|all] [--slices N] [--reps N]
-              [--batch N] [--threads N] [--model <card.json>]
+export const BENCH_HELP = `resight bench [--suite ingest|inference|explain|localization|all] [--slices N] [--reps N]
+              [--batch N] [--threads N] [--model <card.json>] [--set <localization set dir>]
   Benchmarks with the peer a user would otherwise pick, side by side (Markdown table):
-  pydicom for ingest, PyTorch on the same weights for inference.`;
+  pydicom for ingest, PyTorch on the same weights for inference and Grad-CAM.
+  'localization' (not in 'all': it generates a held-out phantom set first) scores the
+  heatmaps against lesion masks: pointing game, energy inside the mask, deletion AUC.`;
 
 export async function runBench(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { suite: { type: 'string' }, slices: { type: 'string' }, reps: { type: 'string' }, batch: { type: 'string' }, threads: { type: 'string' }, model: { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { suite: { type: 'string' }, slices: { type: 'string' }, reps: { type: 'string' }, batch: { type: 'string' }, threads: { type: 'string' }, model: { type: 'string' }, set: { type: 'string' } } });
   const suite = values.suite ?? 'all';
-  if (!['ingest', 'inference', 'explain', 'all'].includes(suite)) throw new UsageError(`unknown suite '${suite}'`);
+  if (!['ingest', 'inference', 'explain', 'localization', 'all'].includes(suite)) throw new UsageError(`unknown suite '${suite}'`);
   const { runIngestBench } = await import('../bench/ingest.js');
   const slices = values.slices ? Number(values.slices) : 300;
   const reps = values.reps ? Number(values.reps) : 5;
@@ -28,6 +30,10 @@ export async function runBench(argv: string[]): Promise<number> {
   if (suite === 'explain' || suite === 'all') {
     const { runExplainBench } = await import('../bench/explain.js');
     process.stdout.write((await runExplainBench({ slices: Math.min(slices, 20), reps, ...(threads ? { threads } : {}) })) + '\n');
+  }
+  if (suite === 'localization') {
+    const { runLocalizationBench } = await import('../bench/localization.js');
+    process.stdout.write((await runLocalizationBench({ ...(values.set ? { set: values.set } : {}) })) + '\n');
   }
   return 0;
 }
