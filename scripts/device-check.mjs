@@ -2,7 +2,8 @@
 // GPU check for the inference engine (run by scripts/device-check.sh on a machine with a GPU).
 // For each GPU provider (webgpu, cuda): load the default model forced onto it, score the demo
 // study and a generated 300-slice series, compare every probability with the CPU provider's
-// (max |diff| <= 1e-3) and print throughput side by side. Exit 0 when every GPU provider that
+// (max |diff| <= 1e-3), compute Grad-CAM at layer3/layer4 through the gradient graph on the same
+// provider (relative L2 vs CPU <= 1e-3), and print throughput and timings side by side. Exit 0 when every GPU provider that
 // ran agrees with the CPU, 1 when one disagrees, 3 when no GPU provider could run at all.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,6 +18,8 @@ const { scanPaths } = dist('core/dicom/scan.js');
 const { InferenceEngine } = dist('core/inference/engine.js');
 const { defaultModelCard } = dist('core/inference/default-model.js');
 const { writeSyntheticSeries } = dist('core/synthetic/ct-series.js');
+const { Explainer } = dist('core/explain/explainer.js');
+const { loadFrame } = dist('core/dicom/frame.js');
 
 const slices = Number(process.argv[2] ?? 300);
 const reps = 3;
@@ -31,6 +34,10 @@ try {
     { name: `generated ${slices} slices`, series: (await scanPaths([dir])).studies[0].series[0] },
   ];
   const engine = new InferenceEngine();
+  const explainer = new Explainer();
+  const { decoded, values } = await loadFrame(join(root, 'resources', 'demo', 'CT0033.dcm'));
+  const slice = { values, rows: decoded.rows, columns: decoded.columns };
+  const cams = {};
   const results = {};
   let gpuRan = 0;
   for (const provider of ['cpu', 'webgpu', 'cuda']) {
@@ -69,7 +76,32 @@ try {
       const t = last.timing;
       console.log(`  ${name}: ${series.slices} slices in ${ms.toFixed(0)} ms (median of ${reps}) = ${((series.slices / ms) * 1000).toFixed(1)} slices/s; session.run ${t.inferenceMs.toFixed(0)} ms${verdict}`);
     }
+    // Grad-CAM through the gradient graph on the same provider, against the CPU's maps.
+    for (const layer of ['layer3', 'layer4']) {
+      await explainer.explainSlice(model, slice, { layer, class: 0 });
+      const t0 = performance.now();
+      const e = await explainer.explainSlice(model, slice, { layer, class: 0 });
+      const ms = performance.now() - t0;
+      cams[provider] ??= {};
+      cams[provider][layer] = e.cam.map;
+      let verdict = '';
+      if (provider !== 'cpu') {
+        const ref = cams.cpu[layer];
+        let num = 0;
+        let den = 0;
+        e.cam.map.forEach((v, i) => {
+          num += (v - ref[i]) ** 2;
+          den += ref[i] ** 2;
+        });
+        const rel = Math.sqrt(num / Math.max(den, 1e-30));
+        const ok = rel <= tolerance;
+        if (!ok) exit = 1;
+        verdict = `, relative L2 vs CPU = ${rel.toExponential(2)} ${ok ? 'PASS' : `FAIL (> ${tolerance})`}`;
+      }
+      console.log(`  Grad-CAM ${layer}: ${ms.toFixed(1)} ms${verdict}`);
+    }
   }
+  await explainer.release();
   await engine.release();
   if (!gpuRan) {
     console.log('no GPU provider could run: nothing to compare');
