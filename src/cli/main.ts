@@ -8,14 +8,13 @@ import { INFO_HELP, runInfo } from './commands/info';
 import { BENCH_HELP, runBench } from './commands/bench';
 import { ANALYZE_HELP, runAnalyze } from './commands/analyze';
 import { EXPLAIN_HELP, runExplain } from './commands/explain';
+import { runServe, SERVE_HELP } from './commands/serve';
 import { EXIT_OK, EXIT_USAGE, reportError, UsageError } from './io';
 
 const HELP = `ReSight — DICOM viewer with an AI second reader (not for clinical use)
 
 Usage:
-${[INFO_HELP, DECODE_HELP, ANALYZE_HELP, EXPLAIN_HELP, BENCH_HELP].map((h) => '  ' + h.replace(/\n/g, '\n  ')).join('\n\n')}
-
-  resight serve   (arrives with the viewer)
+${[INFO_HELP, DECODE_HELP, ANALYZE_HELP, EXPLAIN_HELP, SERVE_HELP, BENCH_HELP].map((h) => '  ' + h.replace(/\n/g, '\n  ')).join('\n\n')}
 
 Exit codes: 0 success, 1 input error (JSON on stderr with --json), 2 usage error.`;
 
@@ -25,6 +24,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   bench: runBench,
   analyze: runAnalyze,
   explain: runExplain,
+  serve: runServe,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -37,8 +37,7 @@ export async function main(argv: string[]): Promise<number> {
   const run = COMMANDS[cmd];
   try {
     if (!run) {
-      const planned = ['serve'].includes(cmd);
-      throw new UsageError(planned ? `'${cmd}' is not yet implemented in this build` : `unknown command '${cmd}'`);
+      throw new UsageError(`unknown command '${cmd}'`);
     }
     return await run(rest);
   } catch (err) {

@@ -34,6 +34,10 @@ export const ERROR_CODES = [
   'EXPLAIN_UNSUPPORTED',
   // generic
   'USAGE',
+  // the contract (IPC / bridge)
+  'VALIDATION',
+  'UNKNOWN_METHOD',
+  'ACCESS_DENIED',
   'NOT_IMPLEMENTED',
   'INTERNAL',
 ] as const;

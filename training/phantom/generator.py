@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from typing import Optional
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -17,7 +17,27 @@ from .volume import Volume
 _COMMON_THICKNESS = (1.25, 1.5, 2.0, 2.5, 3.0, 3.75, 4.0, 5.0)
 
 
-def make_volume(seed: int, spec: Optional[VolumeSpec] = None) -> Volume:
+def make_volume(seed: int, spec: Optional[VolumeSpec] = None, *, lesions: bool = True) -> Volume:
+    """One volume. ``lesions=False`` renders the same volume's lesion-free twin (see
+    :func:`make_volume_pair`): every random draw is made exactly as with lesions (placement,
+    shapes, textures included), only the blend into the HU volume is skipped, so anatomy, tissue
+    labels, geometry, streaks and the noise realisation are identical. The twin has empty masks,
+    no ``lesions`` (so every slice is negative under the label rule) and records what was removed
+    in ``meta['removed_lesions']``. The default (``lesions=True``) is unchanged."""
+    return _make(seed, spec, (bool(lesions),))[0]
+
+
+def make_volume_pair(seed: int, spec: Optional[VolumeSpec] = None) -> Tuple[Volume, Volume]:
+    """``(make_volume(seed, spec), make_volume(seed, spec, lesions=False))`` -- bit-identical to
+    the two separate calls, but the anatomy and tubes are computed once (about 1.3x the time of
+    one volume instead of 2x). The two differ only by the lesions: their blend (soft edge
+    included) spread by the acquisition blur and slice mixing; the noise field is the same."""
+    a, b = _make(seed, spec, (True, False))
+    return a, b
+
+
+def _make(seed: int, spec: Optional[VolumeSpec], modes: Sequence[bool]) -> List[Volume]:
+    """Render the volume once per entry of ``modes`` (True: with lesions, False: twin)."""
     t_start = time.perf_counter()
     spec = spec or VolumeSpec()
     seq = np.random.SeedSequence([int(seed) & 0xFFFFFFFF, int(seed) >> 32, 0x5E51647])
@@ -95,6 +115,11 @@ def make_volume(seed: int, spec: Optional[VolumeSpec] = None) -> Volume:
     tm["tubes"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     # ---------------------------------------------------------------- lesions
+    # Everything above is shared by all modes. The lesion loop always makes the same draws; it
+    # paints into ``hu`` only when a with-lesions render is wanted, and a lesion-free copy is kept
+    # aside when both are wanted.
+    paint = any(modes)
+    hu_clean = hu.copy() if (paint and not all(modes)) else None
     placer = L.Placer(lab, g, r_les)
     vessel_segs = [sg[:4] for sg in vessels]
     requests = []
@@ -119,7 +144,7 @@ def make_volume(seed: int, spec: Optional[VolumeSpec] = None) -> Volume:
             ok = placer.place_liver(p, kt, shrink=ov is None)
         if not ok:
             continue
-        fp = L.render(p, hu, lab, g, r_les)
+        fp = L.render(p, hu, lab, g, r_les, paint=paint)
         if fp is None:
             continue
         sl = (slice(fp["k0"], fp["k0"] + fp["mask"].shape[0]), slice(fp["r0"], fp["r0"] + fp["mask"].shape[1]),
@@ -150,16 +175,23 @@ def make_volume(seed: int, spec: Optional[VolumeSpec] = None) -> Volume:
     tm["lesions"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     # ---------------------------------------------------------------- acquisition
+    # one HU array per mode; they share the streaks and (by replaying r_acq) the noise draws
+    arrays = [hu if m == paint else hu_clean for m in modes]
     if want_streaks:
         for k, sp in enumerate(streak_specs):
             if sp:
                 Xd, Yd = anat.deform_slice(float(svals[k]))
                 body = (lab[k] != T.AIR) & (lab[k] != T.TABLE_CORE) & (lab[k] != T.TABLE_SHELL)
-                acquisition.add_streaks(hu[k], Xd, Yd, body.astype(np.float32), sp)
+                for arr in arrays:
+                    acquisition.add_streaks(arr[k], Xd, Yd, body.astype(np.float32), sp)
     ab = np.array([float(anat.body(float(s))[2] * anat.body(float(s))[3]) for s in svals])
     sigma_scale = np.clip((ab / np.median(ab)) ** 0.3, 0.85, 1.2)
-    acquisition.blur_and_noise(hu, r_acq, sigma=sigma, sigma_scale=sigma_scale, blur_px=blur, boost=boost,
-                               zmix=zmix, A=A)
+    acq_state = r_acq.bit_generator.state
+    for i, arr in enumerate(arrays):
+        if i:
+            r_acq.bit_generator.state = acq_state      # same noise realisation for every mode
+        acquisition.blur_and_noise(arr, r_acq, sigma=sigma, sigma_scale=sigma_scale, blur_px=blur, boost=boost,
+                                   zmix=zmix, A=A)
     tm["acquisition"] = time.perf_counter() - t0
 
     origin = (float(g.x0), float(g.y0), float(zoff - s_max))
@@ -177,8 +209,20 @@ def make_volume(seed: int, spec: Optional[VolumeSpec] = None) -> Volume:
     }
     meta["seconds"] = round(time.perf_counter() - t_start, 3)
     meta["timing"] = {k: round(v, 3) for k, v in tm.items()}
-    return Volume(hu=hu, spacing=(dz, ps, ps), origin=origin, masks=masks, lesions=lesion_list, meta=meta,
-                  tissue=lab, _footprints=footprints)
+    out = []
+    for m, arr in zip(modes, arrays):
+        if m:
+            out.append(Volume(hu=arr, spacing=(dz, ps, ps), origin=origin, masks=masks, lesions=lesion_list,
+                              meta=meta, tissue=lab, _footprints=footprints))
+            continue
+        # the lesion-free twin: same everything, no lesions, empty masks (all slices negative)
+        tmeta = dict(meta, lesions=False, n_nodules=0, n_liver_lesions=0,
+                     removed_lesions=[dict(r) for r in lesion_list],
+                     timing=dict(meta["timing"]))
+        out.append(Volume(hu=arr, spacing=(dz, ps, ps), origin=origin,
+                          masks={c: np.zeros((Z, N, N), np.uint8) for c in CLASSES}, lesions=[], meta=tmeta,
+                          tissue=lab if len(modes) == 1 else lab.copy(), _footprints=[]))
+    return out
 
 
 def _streaks_for_slice(anat: Anatomy, ctx: dict, s: float, rng, amp: float):

@@ -166,8 +166,11 @@ def _occupancy(p, g: Grid, center, box_r):
     return k0, r0, c0, zmean(hard), zmean(soft), zmean(core), (X, Y, S, shape)
 
 
-def render(p, hu, lab, g: Grid, rng) -> Optional[dict]:
-    """Blend the lesion into ``hu`` and return its mask footprint, or None when it misses."""
+def render(p, hu, lab, g: Grid, rng, paint: bool = True) -> Optional[dict]:
+    """Blend the lesion into ``hu`` and return its mask footprint, or None when it misses.
+
+    ``paint=False`` (lesion-free twins): the same computation and the same random draws, but the
+    blend goes into a scratch copy, so ``hu`` is left untouched and the mask is still returned."""
     Rm = p["diameter_mm"] / 2
     extra = max((Rm * (1.05 + sp[1] * 1.4) for sp in p["spicules"]), default=0.0)
     box_r = max(Rm * 1.3, extra) + p["edge_mm"] + 2 * g.ps
@@ -176,7 +179,7 @@ def render(p, hu, lab, g: Grid, rng) -> Optional[dict]:
         return None
     k0, r0, c0, hard, soft, core, (X, Y, S, shape) = res
     sl = (slice(k0, k0 + hard.shape[0]), slice(r0, r0 + hard.shape[1]), slice(c0, c0 + hard.shape[2]))
-    hv, lv = hu[sl], lab[sl]
+    hv, lv = (hu[sl] if paint else hu[sl].copy()), lab[sl]
     host = T.LUNG if p["cls"] == "lung_nodule" else T.LIVER
     inhost = (lv == host)
     w = soft * inhost

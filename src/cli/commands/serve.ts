@@ -1,0 +1,29 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startBridge } from '../../bridge/server';
+import { UsageError } from '../io';
+
+export const SERVE_HELP = `resight serve [path...] [--port P] [--model <card.json>]
+  The viewer in a browser: the contract over a WebSocket and slices over HTTP, on 127.0.0.1
+  only, with a per-launch token. The given files/folders are opened at start and are what the
+  viewer may read. Prints one line: ReSight listening on http://127.0.0.1:<port>/?token=<token>`;
+
+export async function runServe(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { port: { type: 'string' }, model: { type: 'string' } } });
+  if (values.port !== undefined && !/^\d+$/.test(values.port)) throw new UsageError(`--port must be a number, got '${values.port}'`);
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (port > 65535) throw new UsageError('--port must be at most 65535');
+  // The built viewer, when this checkout has one (app/dist/renderer).
+  const staticDir = [path.resolve(__dirname, '..', '..', 'renderer')].find((d) => fs.existsSync(path.join(d, 'index.html')));
+  const bridge = await startBridge({ port, grant: positionals, staticDir, ...(values.model ? { modelCard: path.resolve(values.model) } : {}) });
+  if (positionals.length) await bridge.session.open({ paths: positionals });
+  process.stdout.write(`ReSight listening on ${bridge.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await bridge.close();
+  return 0;
+}

@@ -1,0 +1,281 @@
+/**
+ * The state the viewer drives (ARCHITECTURE.md "core/session"): the folders the user granted,
+ * the studies opened from them, decoded volumes, the model, analysis jobs and the reviewer's
+ * decisions. Transport-agnostic: the Electron main process and the browser bridge each hold one
+ * Session and hand it the contract's calls through `dispatch`.
+ *
+ * Access: only paths inside the roots the transport granted (the open dialog, drag and drop, the
+ * `serve` command line) can be opened. Nothing is written into a study folder; decisions are
+ * kept in the app's data folder when one is given.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ProviderName, SeriesAnalysis } from '../../shared/analysis';
+import type { Events, EventName, ExplainResult, ModelInfo, OpenResult, Params, Review, SeriesInfo } from '../../shared/api';
+import type { StudySummary } from '../../shared/dicom';
+import { scanPaths } from '../dicom/scan';
+import type { AssembledSeries, AssembledStudy } from '../dicom/series';
+import { ResightError, toErrorInfo } from '../errors';
+import { Explainer } from '../explain/explainer';
+import type { VoxelArray } from '../imaging/volume';
+import { VolumeCache } from '../imaging/volume';
+import { ResultCache } from '../inference/cache';
+import { defaultModelCard } from '../inference/default-model';
+import { InferenceEngine } from '../inference/engine';
+import type { LoadedModel } from '../inference/model';
+import { writeFileAtomic } from '../io/atomic';
+
+export interface SessionOptions {
+  /** The model card to use (default: the bundled model). */
+  modelCard?: string | undefined;
+  /** Provider preference (a setting). */
+  provider?: ProviderName | undefined;
+  threads?: number | undefined;
+  /** App data folder: reviews are saved here. None: reviews live in memory only. */
+  dataDir?: string | undefined;
+  /** Analysis result cache folder (default: the OS cache folder; null disables). */
+  cacheDir?: string | null | undefined;
+  /** How the transport serves slice i of a series (a template with `{i}`). */
+  sliceUrl: (seriesId: string) => string;
+}
+
+type Emit = <E extends EventName>(event: E, payload: Events[E]) => void;
+
+/** Strip a study tree to its wire form (no headers, no absolute paths). */
+function summary(st: AssembledStudy): StudySummary {
+  return { ...st, series: st.series.map(({ ordered: _o, headers: _h, instances: _i, ...s }) => ({ ...s, instances: [] })) };
+}
+
+export class Session {
+  private readonly roots = new Set<string>();
+  private readonly studies = new Map<string, AssembledStudy>();
+  private readonly series = new Map<string, AssembledSeries>();
+  readonly engine: InferenceEngine;
+  private readonly explainer = new Explainer();
+  private readonly analyses = new Map<string, SeriesAnalysis>();
+  private readonly jobs = new Map<string, { seriesId: string; abort: AbortController }>();
+  private readonly reviews = new Map<string, Map<string, Review>>();
+  private readonly listeners = new Set<Emit>();
+  private modelPromise: Promise<LoadedModel> | undefined;
+
+  constructor(private readonly opts: SessionOptions) {
+    this.engine = new InferenceEngine({ volumes: new VolumeCache() });
+  }
+
+  /** Let the renderer open these files/folders (and anything inside them). */
+  grant(paths: readonly string[]): void {
+    for (const p of paths) this.roots.add(path.resolve(p));
+  }
+
+  isGranted(p: string): boolean {
+    const abs = path.resolve(p);
+    for (const root of this.roots) if (abs === root || abs.startsWith(root.endsWith(path.sep) ? root : root + path.sep)) return true;
+    return false;
+  }
+
+  onEvent(listener: Emit): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit: Emit = (event, payload) => {
+    for (const l of this.listeners) l(event, payload);
+  };
+
+  /** A file's name relative to the granted root holding it (what the UI may show). */
+  private display(p: string): string {
+    const abs = path.resolve(p);
+    for (const root of this.roots) if (abs.startsWith(root)) return path.relative(path.dirname(root), abs) || path.basename(abs);
+    return path.basename(abs);
+  }
+
+  async open({ paths }: Params<'studies.open'>): Promise<OpenResult> {
+    const denied = paths.filter((p) => !this.isGranted(p));
+    if (denied.length) throw new ResightError('ACCESS_DENIED', `not opened: ${denied.length} path(s) outside the folders you chose (open them with the dialog or drag and drop)`);
+    const result = await scanPaths(paths, { onProgress: (p) => this.emit('scan.progress', { done: p.done, total: p.total, errors: p.errors }) });
+    for (const st of result.studies) {
+      this.studies.set(st.studyInstanceUid, st);
+      for (const s of st.series) this.series.set(s.id, s);
+    }
+    return {
+      studies: result.studies.map(summary),
+      unused: result.errors.map((e) => ({ file: this.display(e.path), code: e.code, message: e.message })),
+      filesScanned: result.filesScanned,
+    };
+  }
+
+  list(): { studies: StudySummary[] } {
+    return { studies: [...this.studies.values()].map(summary) };
+  }
+
+  close({ studyInstanceUid }: Params<'studies.close'>): { closed: boolean } {
+    const st = this.studies.get(studyInstanceUid);
+    if (!st) return { closed: false };
+    for (const s of st.series) {
+      this.series.delete(s.id);
+      for (const job of this.jobs.values()) if (job.seriesId === s.id) job.abort.abort();
+    }
+    this.studies.delete(studyInstanceUid);
+    return { closed: true };
+  }
+
+  private seriesOf(seriesId: string): AssembledSeries {
+    const s = this.series.get(seriesId);
+    if (!s) throw new ResightError('SERIES_NOT_FOUND', `no open series '${seriesId}'`);
+    return s;
+  }
+
+  getSeries({ seriesId }: Params<'series.get'>): SeriesInfo {
+    const s = this.seriesOf(seriesId);
+    const { ordered: _o, headers, instances: _i, ...rest } = s;
+    return {
+      series: { ...rest, instances: [] },
+      slices: s.ordered.map((r) => ({ sopInstanceUid: r.sopInstanceUid, frame: r.frame, ...(r.position ? { position: r.position } : {}), ...(r.instanceNumber !== undefined ? { instanceNumber: r.instanceNumber } : {}) })),
+      windows: headers[0]?.windows ?? [],
+      sliceUrl: this.opts.sliceUrl(seriesId),
+    };
+  }
+
+  /** Slice i's modality values (for the transport's binary endpoint). */
+  async slice(seriesId: string, index: number): Promise<{ data: VoxelArray; rows: number; columns: number; samplesPerPixel: number }> {
+    const s = this.seriesOf(seriesId);
+    const data = await this.engine.volumes.slice(s, index);
+    return { data, rows: s.rows, columns: s.columns, samplesPerPixel: data.length / (s.rows * s.columns) };
+  }
+
+  private model(): Promise<LoadedModel> {
+    if (!this.modelPromise) {
+      const card = this.opts.modelCard ?? defaultModelCard();
+      if (!card) return Promise.reject(new ResightError('MODEL_INVALID', 'the default model (resources/models) was not found'));
+      this.modelPromise = this.engine.model(card, { preference: this.opts.provider ? [this.opts.provider] : undefined, threads: this.opts.threads });
+      this.modelPromise.catch(() => (this.modelPromise = undefined));
+    }
+    return this.modelPromise;
+  }
+
+  async modelInfo(): Promise<ModelInfo> {
+    try {
+      const m = await this.model();
+      const c = m.card;
+      return {
+        available: true,
+        model: m.identity,
+        classes: [...c.outputs.classes],
+        thresholds: { ...c.outputs.thresholds },
+        modalities: [...c.modalities],
+        camLayers: [...c.cam.layers],
+        defaultLayer: c.cam.defaultLayer,
+        provider: m.provider,
+        ...(c.intendedUse ? { intendedUse: c.intendedUse } : {}),
+        ...(typeof c.disclaimer === 'string' ? { disclaimer: c.disclaimer } : {}),
+        notForClinicalUse: c.notForClinicalUse !== false,
+        card: c as Record<string, unknown>,
+      };
+    } catch (err) {
+      return { available: false, reason: toErrorInfo(err).message };
+    }
+  }
+
+  startAnalysis(p: Params<'analysis.start'>): { jobId: string } {
+    const s = this.seriesOf(p.seriesId);
+    const jobId = randomUUID();
+    const abort = new AbortController();
+    this.jobs.set(jobId, { seriesId: s.id, abort });
+    void (async () => {
+      try {
+        const model = await this.model();
+        const cache = p.noCache || this.opts.cacheDir === null ? null : new ResultCache(this.opts.cacheDir ?? undefined);
+        const r = await this.engine.analyze(model, [s], {
+          cache,
+          insistModality: p.insistModality === true,
+          signal: abort.signal,
+          onProgress: (pr) => this.emit('analysis.progress', { ...pr, jobId }),
+        });
+        const analysis = r.series[0];
+        this.analyses.set(s.id, analysis);
+        this.emit('analysis.done', { jobId, seriesId: s.id, analysis, provider: r.providerReport });
+      } catch (err) {
+        const e = toErrorInfo(err);
+        this.emit('analysis.failed', { jobId, seriesId: s.id, error: { code: e.code, message: e.message } });
+      } finally {
+        this.jobs.delete(jobId);
+      }
+    })();
+    return { jobId };
+  }
+
+  cancel({ jobId }: Params<'analysis.cancel'>): { cancelled: boolean } {
+    const job = this.jobs.get(jobId);
+    if (!job) return { cancelled: false };
+    job.abort.abort();
+    return { cancelled: true };
+  }
+
+  getAnalysis({ seriesId }: Params<'analysis.get'>): { analysis: SeriesAnalysis | null; running: string | null } {
+    this.seriesOf(seriesId);
+    const running = [...this.jobs].find(([, j]) => j.seriesId === seriesId)?.[0] ?? null;
+    return { analysis: this.analyses.get(seriesId) ?? null, running };
+  }
+
+  async explain(p: Params<'explain.slice'>): Promise<ExplainResult> {
+    const s = this.seriesOf(p.seriesId);
+    if (p.slice >= s.slices) throw new ResightError('FRAME_OUT_OF_RANGE', `slice ${p.slice} requested, the series has ${s.slices}`);
+    const model = await this.model();
+    const values = await this.engine.volumes.slice(s, p.slice);
+    const volume = this.engine.volumes.peek(s);
+    const e = await this.explainer.explainSlice(
+      model,
+      { values, rows: s.rows, columns: s.columns, paddingRange: volume?.paddingRange },
+      { ...(p.method ? { method: p.method } : {}), ...(p.layer ? { layer: p.layer } : {}), ...(p.class ? { class: p.class } : {}) },
+    );
+    let max = 0;
+    for (const v of e.cam.map) if (v > max) max = v;
+    return { method: e.method, layer: e.layer, class: e.class, classIndex: e.classIndex, score: e.scoreValue, camShape: e.camShape, cam: Array.from(e.cam.map), max, provider: e.provider, ms: e.ms };
+  }
+
+  private reviewFile(seriesId: string): string | undefined {
+    if (!this.opts.dataDir) return undefined;
+    const uid = this.seriesOf(seriesId).seriesInstanceUid;
+    return path.join(this.opts.dataDir, 'reviews', `${createHash('sha256').update(uid).digest('hex').slice(0, 32)}.json`);
+  }
+
+  private reviewsOf(seriesId: string): Map<string, Review> {
+    let m = this.reviews.get(seriesId);
+    if (!m) {
+      m = new Map();
+      const file = this.reviewFile(seriesId);
+      if (file && fs.existsSync(file)) {
+        try {
+          for (const r of JSON.parse(fs.readFileSync(file, 'utf8')) as Review[]) m.set(r.findingId, r);
+        } catch {
+          // A damaged file starts the review afresh rather than blocking the viewer.
+        }
+      }
+      this.reviews.set(seriesId, m);
+    }
+    return m;
+  }
+
+  setReview(p: Params<'review.set'>): Review {
+    const m = this.reviewsOf(p.seriesId);
+    const r: Review = { findingId: p.findingId, decision: p.decision, at: new Date().toISOString(), ...(p.comment !== undefined ? { comment: p.comment } : {}), ...(p.reviewer !== undefined ? { reviewer: p.reviewer } : {}) };
+    m.set(p.findingId, r);
+    const file = this.reviewFile(p.seriesId);
+    if (file) {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      writeFileAtomic(file, JSON.stringify([...m.values()], null, 2));
+    }
+    return r;
+  }
+
+  getReviews({ seriesId }: Params<'review.get'>): { reviews: Review[] } {
+    return { reviews: [...this.reviewsOf(seriesId).values()] };
+  }
+
+  async dispose(): Promise<void> {
+    for (const job of this.jobs.values()) job.abort.abort();
+    await this.explainer.release();
+    await this.engine.release();
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * THE contract between the viewer and the engine (ARCHITECTURE.md "One contract, two
+ * transports"): every call with its zod input schema and result type, and every event. The
+ * Electron main process (over IPC) and the browser bridge (over a loopback WebSocket) both
+ * implement it by handing calls to core's `dispatch`; the preload and the browser client both
+ * expose it to the renderer as `ResightApi`. Pixel data never travels here: slices are binary
+ * responses of `sliceUrl` (app:// in Electron, HTTP in the bridge).
+ */
+import { z } from 'zod';
+import type { AnalysisProgress, SeriesAnalysis, ProviderReport, ModelIdentity } from './analysis';
+import { PROVIDER_NAMES } from './analysis';
+import type { StudySummary, SeriesSummary, WindowInfo } from './dicom';
+import type { ErrorCode } from './errors';
+
+const id = z.string().min(1).max(256);
+export const CAM_METHOD_NAMES = ['gradcam', 'gradcampp', 'hirescam', 'layercam', 'cam', 'scorecam'] as const;
+export const DECISIONS = ['pending', 'accepted', 'rejected', 'edited'] as const;
+
+export const schemas = {
+  'studies.open': z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000) }).strict(),
+  'studies.list': z.object({}).strict(),
+  'studies.close': z.object({ studyInstanceUid: id }).strict(),
+  'series.get': z.object({ seriesId: id }).strict(),
+  'model.get': z.object({}).strict(),
+  'analysis.start': z.object({ seriesId: id, provider: z.enum(PROVIDER_NAMES).optional(), insistModality: z.boolean().optional(), noCache: z.boolean().optional() }).strict(),
+  'analysis.cancel': z.object({ jobId: id }).strict(),
+  'analysis.get': z.object({ seriesId: id }).strict(),
+  'explain.slice': z
+    .object({ seriesId: id, slice: z.number().int().min(0).max(1_000_000), method: z.enum(CAM_METHOD_NAMES).optional(), layer: z.string().min(1).max(256).optional(), class: z.string().min(1).max(256).optional() })
+    .strict(),
+  'review.set': z
+    .object({ seriesId: id, findingId: id, decision: z.enum(DECISIONS), comment: z.string().max(4000).optional(), reviewer: z.string().max(256).optional() })
+    .strict(),
+  'review.get': z.object({ seriesId: id }).strict(),
+} as const;
+
+export type Method = keyof typeof schemas;
+export const METHODS = Object.keys(schemas) as Method[];
+export type Params<M extends Method> = z.infer<(typeof schemas)[M]>;
+
+/** A file the scan did not use, named relative to the folder the user opened. */
+export interface UnusedFile {
+  file: string;
+  code: ErrorCode;
+  message: string;
+}
+
+export interface OpenResult {
+  studies: StudySummary[];
+  unused: UnusedFile[];
+  filesScanned: number;
+}
+
+export interface SeriesInfo {
+  series: SeriesSummary;
+  /** Per slice in volume order. */
+  slices: { sopInstanceUid: string; frame: number; position?: [number, number, number]; instanceNumber?: number }[];
+  windows: WindowInfo[];
+  /** Where slice i's binary values are served (replace `{i}`). */
+  sliceUrl: string;
+}
+
+export interface ModelInfo {
+  available: boolean;
+  /** Why no model is available (e.g. sha256 mismatch): the viewer works without AI. */
+  reason?: string;
+  model?: ModelIdentity;
+  classes?: string[];
+  thresholds?: Record<string, number>;
+  modalities?: string[];
+  camLayers?: string[];
+  defaultLayer?: string;
+  provider?: ProviderReport;
+  intendedUse?: string;
+  disclaimer?: string;
+  notForClinicalUse?: boolean;
+  /** The whole card, for the model card viewer. */
+  card?: Record<string, unknown>;
+}
+
+export interface ExplainResult {
+  method: (typeof CAM_METHOD_NAMES)[number];
+  layer: string;
+  class: string;
+  classIndex: number;
+  score: number;
+  camShape: [number, number];
+  /** Raw map after ReLU at the layer's resolution (row-major), in model units. */
+  cam: number[];
+  max: number;
+  provider: string;
+  ms: number;
+}
+
+export interface Review {
+  findingId: string;
+  decision: (typeof DECISIONS)[number];
+  comment?: string;
+  reviewer?: string;
+  /** ISO time of the decision. */
+  at: string;
+}
+
+export interface Results {
+  'studies.open': OpenResult;
+  'studies.list': { studies: StudySummary[] };
+  'studies.close': { closed: boolean };
+  'series.get': SeriesInfo;
+  'model.get': ModelInfo;
+  'analysis.start': { jobId: string };
+  'analysis.cancel': { cancelled: boolean };
+  'analysis.get': { analysis: SeriesAnalysis | null; running: string | null };
+  'explain.slice': ExplainResult;
+  'review.set': Review;
+  'review.get': { reviews: Review[] };
+}
+
+/** Events pushed to the renderer. */
+export interface Events {
+  'scan.progress': { done: number; total: number; errors: number };
+  'analysis.progress': AnalysisProgress & { jobId: string };
+  'analysis.done': { jobId: string; seriesId: string; analysis: SeriesAnalysis; provider: ProviderReport };
+  'analysis.failed': { jobId: string; seriesId: string; error: { code: ErrorCode; message: string } };
+}
+export type EventName = keyof Events;
+export const EVENT_NAMES: EventName[] = ['scan.progress', 'analysis.progress', 'analysis.done', 'analysis.failed'];
+
+/** What a call returns over any transport: no stack traces, no absolute paths. */
+export type Reply<M extends Method> = { ok: true; value: Results[M] } | { ok: false; error: { code: ErrorCode; message: string } };
+
+/** The interface the renderer programs against (window.resight in Electron, the bridge client in a browser). */
+export interface ResightApi {
+  call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]>;
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+  /** URL of slice `index` of a series, for fetch(): binary modality values. */
+  sliceUrl(seriesId: string, index: number): string;
+}

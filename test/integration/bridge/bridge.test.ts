@@ -1,0 +1,230 @@
+/**
+ * The browser bridge implements the whole contract (src/shared/api.ts) over a loopback
+ * WebSocket, with slices as binary over HTTP: every call is answered, bad payloads are refused
+ * with validation errors and the server stays up, only granted folders can be opened, and a
+ * request without the token or from another origin is refused.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { WebSocket } from 'ws';
+import type { Bridge } from '../../../src/bridge/server';
+import { startBridge } from '../../../src/bridge/server';
+import { scanPaths } from '../../../src/core/dicom/scan';
+import { VolumeCache } from '../../../src/core/imaging/volume';
+import type { Events, Method, Params, Reply, Results } from '../../../src/shared/api';
+import { METHODS } from '../../../src/shared/api';
+import { CLI_MAIN, ensureCliBuilt } from '../../helpers/cli';
+import { corpusPath, REPO_ROOT } from '../../helpers/corpus';
+import { loopbackFetch } from '../../helpers/http';
+import { listTree, withTempDir } from '../../helpers/tmp';
+
+const DEMO = path.join(REPO_ROOT, 'resources', 'demo');
+
+class Client {
+  private next = 1;
+  private readonly pending = new Map<number, (r: Reply<Method>) => void>();
+  readonly events: { event: string; payload: unknown }[] = [];
+  readonly called = new Set<string>();
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (d) => {
+      const msg = JSON.parse(String(d)) as { id?: number; reply?: Reply<Method>; event?: string; payload?: unknown };
+      if (msg.event) this.events.push({ event: msg.event, payload: msg.payload });
+      else if (typeof msg.id === 'number') this.pending.get(msg.id)?.(msg.reply as Reply<Method>);
+    });
+  }
+  static open(url: string, headers: Record<string, string> = {}): Promise<Client> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { headers });
+      ws.once('open', () => resolve(new Client(ws)));
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    });
+  }
+  raw(method: string, params: unknown): Promise<Reply<Method>> {
+    const id = this.next++;
+    this.called.add(method);
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.ws.send(JSON.stringify({ id, method, params }));
+    });
+  }
+  async call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]> {
+    const r = await this.raw(method, params);
+    if (!r.ok) throw new Error(`${method}: ${r.error.code}: ${r.error.message}`);
+    return r.value as Results[M];
+  }
+  waitFor<E extends keyof Events>(event: E, pred: (p: Events[E]) => boolean, ms = 60_000): Promise<Events[E]> {
+    const t0 = Date.now();
+    return new Promise((resolve, reject) => {
+      const tick = () => {
+        const hit = this.events.find((e) => e.event === event && pred(e.payload as Events[E]));
+        if (hit) return resolve(hit.payload as Events[E]);
+        if (Date.now() - t0 > ms) return reject(new Error(`no ${event}`));
+        setTimeout(tick, 20);
+      };
+      tick();
+    });
+  }
+}
+
+let bridge: Bridge;
+let client: Client;
+let dataDir: string;
+let cacheDir: string;
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'resight-bridge-'));
+
+before(async () => {
+  dataDir = path.join(tmpRoot, 'data');
+  cacheDir = path.join(tmpRoot, 'cache');
+  bridge = await startBridge({ grant: [DEMO], dataDir, cacheDir });
+  client = await Client.open(`ws://127.0.0.1:${bridge.port}/ws?token=${bridge.token}`);
+});
+
+after(async () => {
+  client?.ws.close();
+  await bridge?.close();
+  fs.rmSync(tmpRoot, { recursive: true, force: true });
+});
+
+describe('the contract over the bridge', () => {
+  let seriesId = '';
+
+  it('opens a granted folder, lists studies and series, and serves slices as binary', async () => {
+    const before = listTree(DEMO);
+    const opened = await client.call('studies.open', { paths: [DEMO] });
+    assert.equal(opened.studies.length, 1);
+    assert.deepEqual(opened.unused.map((u) => [u.file, u.code]), [['demo/ground-truth.json', 'NOT_DICOM']]);
+    assert.ok(client.events.some((e) => e.event === 'scan.progress'));
+    const listed = await client.call('studies.list', {});
+    assert.equal(listed.studies[0].studyInstanceUid, opened.studies[0].studyInstanceUid);
+    seriesId = opened.studies[0].series[0].id;
+    const info = await client.call('series.get', { seriesId });
+    assert.equal(info.slices.length, 45);
+    assert.ok(info.windows.length >= 1);
+    const res = await loopbackFetch(`http://127.0.0.1:${bridge.port}${info.sliceUrl.replace('{i}', '32')}`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-resight-dtype'), 'int16');
+    const got = new Int16Array(await res.arrayBuffer());
+    const series = (await scanPaths([DEMO])).studies[0].series[0];
+    const want = await new VolumeCache({ pool: null }).slice(series, 32);
+    assert.deepEqual(got, want);
+    assert.deepEqual(listTree(DEMO), before, 'nothing written into the study folder');
+  });
+
+  it('refuses paths outside the granted folders', async () => {
+    const r = await client.raw('studies.open', { paths: [corpusPath('pydicom_CT_small.dcm')] });
+    assert.equal(r.ok, false);
+    assert.equal(!r.ok && r.error.code, 'ACCESS_DENIED');
+    assert.ok(!r.ok && !r.error.message.includes('/'), 'no paths over the wire');
+  });
+
+  it('describes the model, analyzes with progress events, explains a slice', async () => {
+    const model = await client.call('model.get', {});
+    assert.equal(model.available, true);
+    assert.deepEqual(model.classes, ['lung_nodule', 'liver_lesion']);
+    assert.equal(model.notForClinicalUse, true);
+    const { jobId } = await client.call('analysis.start', { seriesId, noCache: true });
+    const done = await client.waitFor('analysis.done', (p) => p.jobId === jobId);
+    assert.equal(done.analysis.slices.length, 45);
+    assert.ok(client.events.some((e) => e.event === 'analysis.progress' && (e.payload as { jobId: string }).jobId === jobId));
+    const got = await client.call('analysis.get', { seriesId });
+    assert.deepEqual(got.analysis?.findings, done.analysis.findings);
+    assert.equal(got.running, null);
+    const ex = await client.call('explain.slice', { seriesId, slice: 32, class: 'lung_nodule', layer: 'layer3' });
+    assert.deepEqual(ex.camShape, [16, 16]);
+    assert.equal(ex.cam.length, 256);
+    assert.deepEqual(await client.call('analysis.cancel', { jobId }), { cancelled: false });
+  });
+
+  it('cancels a running analysis', async () => {
+    const { jobId } = await client.call('analysis.start', { seriesId, noCache: true });
+    assert.deepEqual(await client.call('analysis.cancel', { jobId }), { cancelled: true });
+    const failed = await client.waitFor('analysis.failed', (p) => p.jobId === jobId);
+    assert.equal(failed.error.code, 'CANCELLED');
+  });
+
+  it('keeps review decisions in the app data folder', async () => {
+    const r = await client.call('review.set', { seriesId, findingId: 'lung_nodule:30-44', decision: 'rejected', comment: 'vessel', reviewer: 'Dr. Test' });
+    assert.equal(r.decision, 'rejected');
+    const all = await client.call('review.get', { seriesId });
+    assert.deepEqual(all.reviews.map((x) => [x.findingId, x.decision, x.comment]), [['lung_nodule:30-44', 'rejected', 'vessel']]);
+    assert.equal(fs.readdirSync(path.join(dataDir, 'reviews')).length, 1);
+  });
+
+  it('refuses malformed calls with validation errors and keeps serving', async () => {
+    const bad: [string, unknown, string][] = [
+      ['series.get', {}, 'VALIDATION'],
+      ['series.get', { seriesId: 42 }, 'VALIDATION'],
+      ['explain.slice', { seriesId, slice: -1 }, 'VALIDATION'],
+      ['explain.slice', { seriesId, slice: 1.5 }, 'VALIDATION'],
+      ['review.set', { seriesId, findingId: 'x', decision: 'maybe' }, 'VALIDATION'],
+      ['studies.open', { paths: [] }, 'VALIDATION'],
+      ['studies.list', { extra: true }, 'VALIDATION'],
+      ['analysis.start', { seriesId, provider: 'tpu' }, 'VALIDATION'],
+      ['no.such.method', {}, 'UNKNOWN_METHOD'],
+      ['__proto__', {}, 'UNKNOWN_METHOD'],
+      ['series.get', { seriesId: 'nope' }, 'SERIES_NOT_FOUND'],
+    ];
+    for (const [method, params, code] of bad) {
+      const r = await client.raw(method, params);
+      assert.equal(r.ok, false, method);
+      assert.equal(!r.ok && r.error.code, code, `${method} ${JSON.stringify(params)}`);
+    }
+    client.ws.send('{not json');
+    client.ws.send(JSON.stringify({ id: 9999 }));
+    assert.equal((await client.call('studies.list', {})).studies.length, 1, 'still serving');
+  });
+
+  it('every call of the contract is implemented', async () => {
+    const { closed } = await client.call('studies.close', { studyInstanceUid: (await client.call('studies.list', {})).studies[0].studyInstanceUid });
+    assert.equal(closed, true);
+    assert.deepEqual([...METHODS].filter((m) => !client.called.has(m)), []);
+  });
+});
+
+describe('bridge security', () => {
+  it('refuses a WebSocket without the token or from another origin', async () => {
+    await assert.rejects(Client.open(`ws://127.0.0.1:${bridge.port}/ws`), /403/);
+    await assert.rejects(Client.open(`ws://127.0.0.1:${bridge.port}/ws?token=${bridge.token}`, { origin: 'http://evil.example' }), /403/);
+  });
+
+  it('refuses HTTP without the token or from another origin; listens on loopback only', async () => {
+    assert.equal((await loopbackFetch(`http://127.0.0.1:${bridge.port}/`)).status, 401);
+    assert.equal((await loopbackFetch(`http://127.0.0.1:${bridge.port}/?token=${bridge.token}`, { headers: { origin: 'http://evil.example' } })).status, 403);
+    const ok = await loopbackFetch(bridge.url);
+    assert.equal(ok.status, 200);
+    assert.match(ok.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    assert.match(bridge.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=/);
+  });
+});
+
+describe('resight serve', () => {
+  before(ensureCliBuilt, { timeout: 180_000 });
+  it('prints the one line with the URL and answers there', async () => {
+    await withTempDir(async (cache) => {
+      const child = spawn(process.execPath, [CLI_MAIN, 'serve', DEMO, '--port', '0'], { env: { ...process.env, RESIGHT_CACHE_DIR: cache } });
+      try {
+        const line = await new Promise<string>((resolve, reject) => {
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => {
+            out += String(d);
+            if (out.includes('\n')) resolve(out.split('\n')[0]);
+          });
+          child.once('exit', (code) => reject(new Error(`exited ${code}`)));
+        });
+        const m = /^ReSight listening on (http:\/\/127\.0\.0\.1:(\d+)\/\?token=(\S+))$/.exec(line);
+        assert.ok(m, line);
+        assert.equal((await loopbackFetch(m[1])).status, 200);
+        const c = await Client.open(`ws://127.0.0.1:${m[2]}/ws?token=${m[3]}`);
+        assert.equal((await c.call('studies.list', {})).studies.length, 1, 'the given study is open at start');
+        c.ws.close();
+      } finally {
+        child.kill('SIGTERM');
+      }
+    });
+  });
+});
