@@ -416,6 +416,11 @@ export class VolumeCache {
     }
   }
 
+  /** Drop a series' volume (its study was closed). */
+  drop(seriesId: string): boolean {
+    return this.volumes.delete(seriesId);
+  }
+
   clear(): void {
     this.volumes.clear();
   }

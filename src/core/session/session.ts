@@ -109,14 +109,19 @@ export class Session {
     return { studies: [...this.studies.values()].map(summary) };
   }
 
-  close({ studyInstanceUid }: Params<'studies.close'>): { closed: boolean } {
+  async close({ studyInstanceUid }: Params<'studies.close'>): Promise<{ closed: boolean }> {
     const st = this.studies.get(studyInstanceUid);
     if (!st) return { closed: false };
     for (const s of st.series) {
+      // Closing frees what the study held: its volumes, results and cached decisions.
       this.series.delete(s.id);
+      this.engine.volumes.drop(s.id);
+      this.analyses.delete(s.id);
+      this.reviews.delete(s.id);
       for (const job of this.jobs.values()) if (job.seriesId === s.id) job.abort.abort();
     }
     this.studies.delete(studyInstanceUid);
+    await this.engine.volumes.workerPool?.trim();
     return { closed: true };
   }
 

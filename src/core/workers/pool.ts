@@ -103,6 +103,17 @@ export class WorkerPool {
     return this.post({ ...job, kind: 'input' }) as Promise<InputReply>;
   }
 
+  /**
+   * Stop the idle workers (they are started again on demand). A worker's heap keeps views of
+   * the shared volumes it last worked on until its own GC runs, which an idle worker may never
+   * do: after a study is closed this is what gives that memory back.
+   */
+  async trim(): Promise<void> {
+    const idle = this.slots.filter((s) => s.inFlight === 0);
+    for (const s of idle) this.slots.splice(this.slots.indexOf(s), 1);
+    await Promise.all(idle.map((s) => s.worker.terminate()));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
