@@ -6,6 +6,7 @@
  * Figures are medians of the repetitions; the ratio is what to read, not absolute numbers.
  */
 import { spawnSync } from 'node:child_process';
+import * as dicomParser from 'dicom-parser';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -28,6 +29,8 @@ interface ChildResult {
   decodeSlicesPerS: number[];
   /** Into an already-touched volume (steady state, e.g. re-decoding or a recycled buffer). */
   warmSlicesPerS: number[];
+  /** dicom-parser alone on files already in memory, stopping at Pixel Data: the parse floor. */
+  floorFilesPerS: number[];
   workers: number;
   peakRssBytes: number;
   volumeBytes: number;
@@ -63,7 +66,15 @@ export async function ingestChild(dir: string, reps: number): Promise<ChildResul
     // every repetition's garbage (the child runs with --expose-gc).
     (globalThis as { gc?: () => void }).gc?.();
   }
-  return { scanFilesPerS: scan, decodeSlicesPerS: decode, warmSlicesPerS: warm, workers: sharedWorkerPool()?.size ?? 0, peakRssBytes: process.resourceUsage().maxRSS * 1024, volumeBytes, slices };
+  // The floor: dicom-parser's header parse on bytes already in memory (no I/O, no assembly).
+  const files = fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f)));
+  const floor: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = process.hrtime.bigint();
+    for (const b of files) dicomParser.parseDicom(b, { untilTag: 'x7fe00010' });
+    floor.push(files.length / (Number(process.hrtime.bigint() - t0) / 1e9));
+  }
+  return { scanFilesPerS: scan, decodeSlicesPerS: decode, warmSlicesPerS: warm, floorFilesPerS: floor, workers: sharedWorkerPool()?.size ?? 0, peakRssBytes: process.resourceUsage().maxRSS * 1024, volumeBytes, slices };
 }
 
 
@@ -83,6 +94,16 @@ export async function runIngestBench(opts: IngestBenchOptions): Promise<string> 
       if (p.status === 0) peer = JSON.parse(p.stdout.trim().split('\n').pop() as string);
       else peerNote = `pydicom peer failed (${python}: apt-get install python3-pydicom python3-numpy): ${(p.stderr || p.error?.message || '').trim().split('\n').pop()}`;
     }
+    // dcmtk: dcmdump over the folder, skipping long values (pixel data): one process, all files.
+    const dcm: number[] = [];
+    let dcmNote = '';
+    for (let r = 0; r < reps && !dcmNote; r++) {
+      const t0 = process.hrtime.bigint();
+      const d = spawnSync('dcmdump', ['-q', '-M', '+sd', dir], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+      if (d.error || d.status !== 0) dcmNote = `dcmtk missing or failed (apt-get install dcmtk): ${d.error?.message ?? String(d.stderr).trim().split('\n').pop()}`;
+      else dcm.push(opts.slices / (Number(process.hrtime.bigint() - t0) / 1e9));
+    }
+    if (dcmNote) peerNote = peerNote ? `${peerNote}; ${dcmNote}` : dcmNote;
     const oScan = median(ours.scanFilesPerS);
     const oDec = median(ours.decodeSlicesPerS);
     const oWarm = median(ours.warmSlicesPerS);
@@ -98,6 +119,8 @@ export async function runIngestBench(opts: IngestBenchOptions): Promise<string> 
       `| work | ReSight | pydicom ${peer?.pydicom ?? ''} | ratio | target |`,
       '|---|---:|---:|---:|---:|',
       `| header scan (files/s) | ${f0(oScan)} | ${f0(pScan)} | ${ratio(oScan, pScan)} | >= 3x |`,
+      `| header dump, dcmtk \`dcmdump -M +sd\` (files/s) | | ${f0(median(dcm))} (dcmtk) | ${dcm.length ? `${(oScan / median(dcm)).toFixed(2)}x` : 'n/a'} | |`,
+      `| floor: dicom-parser alone, bytes in memory, no I/O or assembly (files/s) | ${f0(median(ours.floorFilesPerS))} | | | |`,
       `| decode + rescale into a new volume (slices/s) | ${f0(oDec)} | ${f0(pVol)} | ${ratio(oDec, pVol)} | |`,
       `| decode + rescale, volume memory already touched (slices/s) | ${f0(oWarm)} | ${f0(pDec)} (per-slice pixel_array) | ${ratio(oWarm, pDec)} | >= 5x |`,
       `| ReSight peak RSS | ${mb(ours.peakRssBytes)} | | | < ${mb(rssBudget)} (2 x ${mb(ours.volumeBytes)} volume + 200 MB) |`,

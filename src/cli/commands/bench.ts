@@ -1,20 +1,56 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../io';
+import * as ort from 'onnxruntime-node';
+import { defaultModelCard } from '../../core/inference/default-model';
+import { loadModelCard } from '../../core/inference/card';
+import { repoFile } from '../bench/common';
+import { UsageError, writeFileAtomic } from '../io';
 
-export const BENCH_HELP = `resight bench [--suite ingest|inference|explain|localization|soak|all] [--slices N] [--reps N]
-              [--batch N] [--threads N] [--model <card.json>] [--set <localization set dir>]
-  Benchmarks with the peer a user would otherwise pick, side by side (Markdown table):
-  pydicom for ingest, PyTorch on the same weights for inference and Grad-CAM.
-  'localization' (not in 'all': it generates a held-out phantom set first) scores the
-  heatmaps against lesion masks: pointing game, energy inside the mask, deletion AUC.
-  'soak' (npm run soak) opens, views, analyzes and closes a 1,000-slice series five times
-  and fails unless memory comes back and no file handle is left open.`;
+export const BENCH_HELP = `resight bench [--suite ingest|inference|explain|scaling|localization|soak|all] [--slices N] [--reps N]
+              [--batch N] [--threads N] [--model <card.json>] [--set <localization set dir>] [--out <file.md>]
+  Benchmarks with the peer a user would otherwise pick, side by side (Markdown tables):
+  pydicom and dcmtk for ingest, PyTorch on the same weights for inference and Grad-CAM.
+  'all' runs ingest, inference, explain and scaling plus the machine's physical bounds and
+  writes the report to bench/results/latest.md in a source checkout (or --out).
+  'localization' scores the heatmaps against lesion masks on a held-out phantom set (pointing
+  game, energy inside the mask, deletion AUC). 'soak' (npm run soak) opens, views, analyzes
+  and closes a 1,000-slice series five times and fails unless memory comes back and no file
+  handle is left open.`;
+
+const SUITES = ['ingest', 'inference', 'explain', 'scaling', 'localization', 'soak', 'all'];
+
+async function machineSection(threads: number): Promise<string> {
+  const { memcpyGBps, gemmGflops, modelFlops } = await import('../bench/bounds.js');
+  const cpus = os.cpus();
+  const gb = memcpyGBps();
+  const gemm = await gemmGflops(threads);
+  const lines = [
+    '## Machine and physical bounds',
+    '',
+    `- CPU: ${cpus.length} x ${cpus[0]?.model ?? 'unknown'}; memory ${Math.round(os.totalmem() / 1024 ** 3)} GiB; ${os.type()} ${os.release()} (${process.arch})`,
+    `- Node ${process.version}, onnxruntime-node ${ort.env.versions?.common ?? '?'}, ${threads} ORT thread(s)`,
+    `- Memory bandwidth (256 MiB memcpy): ${gb.toFixed(1)} GB/s -> a 512x512 16-bit slice (0.5 MiB read + 0.5 MiB written as Int16) cannot decode faster than ${((2 * 512 * 512 * 2) / (gb * 1e9) * 1000).toFixed(3)} ms`,
+    `- CPU GEMM rate (ORT MatMul 1024^3 float32, ${threads} thread(s)): ${gemm.toFixed(0)} GFLOP/s`,
+  ];
+  const card = defaultModelCard();
+  if (card) {
+    const { card: c, onnxBytes } = loadModelCard(card);
+    const [h, w] = c.input.resampling.size;
+    const flops = modelFlops(onnxBytes, c.input.tensor, [1, c.input.channels.length, h, w]);
+    lines.push(`- Default model: ${(flops / 1e9).toFixed(3)} GFLOP per slice (2 x multiply-adds of Conv and Gemm, counted from the ONNX graph) -> at the GEMM rate, ${((flops / (gemm * 1e9)) * 1000).toFixed(2)} ms per slice at best`);
+  }
+  return lines.join('\n');
+}
 
 export async function runBench(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { suite: { type: 'string' }, slices: { type: 'string' }, reps: { type: 'string' }, batch: { type: 'string' }, threads: { type: 'string' }, model: { type: 'string' }, set: { type: 'string' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { suite: { type: 'string' }, slices: { type: 'string' }, reps: { type: 'string' }, batch: { type: 'string' }, threads: { type: 'string' }, model: { type: 'string' }, set: { type: 'string' }, out: { type: 'string' } },
+  });
   const suite = values.suite ?? 'all';
-  if (!['ingest', 'inference', 'explain', 'localization', 'soak', 'all'].includes(suite)) throw new UsageError(`unknown suite '${suite}'`);
-  const { runIngestBench } = await import('../bench/ingest.js');
+  if (!SUITES.includes(suite)) throw new UsageError(`unknown suite '${suite}' (one of ${SUITES.join(', ')})`);
   const slices = values.slices ? Number(values.slices) : 300;
   const reps = values.reps ? Number(values.reps) : 5;
   if (!Number.isInteger(slices) || slices < 2 || !Number.isInteger(reps) || reps < 1) throw new UsageError('--slices must be an integer >= 2 and --reps >= 1');
@@ -23,25 +59,47 @@ export async function runBench(argv: string[]): Promise<number> {
     return v === undefined ? undefined : Number(v);
   };
   const batch = int('batch', values.batch);
-  const threads = int('threads', values.threads);
-  if (suite === 'ingest' || suite === 'all') process.stdout.write((await runIngestBench({ slices, reps })) + '\n');
-  if (suite === 'inference' || suite === 'all') {
-    const { runInferenceBench } = await import('../bench/inference.js');
-    process.stdout.write((await runInferenceBench({ slices, reps, ...(batch ? { batch } : {}), ...(threads ? { threads } : {}), ...(values.model ? { model: values.model } : {}) })) + '\n');
+  const threads = int('threads', values.threads) ?? (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+  const parts: string[] = [];
+  const emit = (md: string) => {
+    parts.push(md);
+    process.stdout.write(md + '\n\n');
+  };
+  const all = suite === 'all';
+  if (all) emit(await machineSection(threads));
+  if (suite === 'ingest' || all) {
+    const { runIngestBench } = await import('../bench/ingest.js');
+    emit(await runIngestBench({ slices, reps }));
   }
-  if (suite === 'explain' || suite === 'all') {
+  if (suite === 'inference' || all) {
+    const { runInferenceBench } = await import('../bench/inference.js');
+    emit(await runInferenceBench({ slices, reps, threads, ...(batch ? { batch } : {}), ...(values.model ? { model: values.model } : {}) }));
+  }
+  if (suite === 'explain' || all) {
     const { runExplainBench } = await import('../bench/explain.js');
-    process.stdout.write((await runExplainBench({ slices: Math.min(slices, 20), reps, ...(threads ? { threads } : {}) })) + '\n');
+    emit(await runExplainBench({ slices: Math.min(slices, 20), reps, threads }));
+  }
+  if (suite === 'scaling' || all) {
+    const { runScalingBench } = await import('../bench/scaling.js');
+    emit(await runScalingBench({ reps: Math.min(reps, 3) }));
   }
   if (suite === 'soak') {
     const { runSoak } = await import('../bench/soak.js');
     const { report, ok } = await runSoak({ ...(values.slices ? { slices } : {}) });
-    process.stdout.write(report + '\n');
+    emit(report);
     if (!ok) return 1;
   }
   if (suite === 'localization') {
     const { runLocalizationBench } = await import('../bench/localization.js');
-    process.stdout.write((await runLocalizationBench({ ...(values.set ? { set: values.set } : {}) })) + '\n');
+    emit(await runLocalizationBench({ ...(values.set ? { set: values.set } : {}) }));
+  }
+  // The full report goes to bench/results/latest.md in a source checkout (or where --out says).
+  const out = values.out ?? (all ? (repoFile('bench/results') ? path.join(repoFile('bench/results') as string, 'latest.md') : undefined) : undefined);
+  if (out) {
+    const head = `# ReSight benchmarks: \`resight bench --suite ${suite}\`\n\nRun ${new Date().toISOString()}. Medians of the repetitions; read the ratios (peers measured in the same run), not the absolute times.\n\n`;
+    fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+    writeFileAtomic(out, head + parts.join('\n\n') + '\n');
+    process.stdout.write(`(written to ${out})\n`);
   }
   return 0;
 }
