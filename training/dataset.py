@@ -11,6 +11,17 @@ Slice sampling: train/val volumes contribute every positive slice (capped at ``m
 random subset) plus as many negative slices (at least ``min_neg``), so about half the slices
 are positive. Test volumes contribute *all* slices (natural prevalence, as the app sees them).
 
+Counterfactual negatives (``counterfactual=True``, the default of train.py since model 2): each
+train/val volume is rendered twice by ``make_volume_pair(seed)`` -- with its lesions and as its
+lesion-free twin (same anatomy, acquisition and noise; only the lesions are not painted). Every
+selected positive slice then also contributes the *same slice of the twin*, labelled by the
+twin's own masks (empty, so negative for every class: the label rule is unchanged). The twins
+replace most ordinary negatives: ``cf_neg`` (default 4) ordinary negative slices per volume are
+kept so that slices outside the lesion-bearing range are still seen; about 44 % of the slices
+are positive. Since a pair differs only by the lesion, context (which organ is visible) cannot
+separate them and the classifier has to look at the lesion. Shards record which rows are twins
+(``twin``) and the labels of the slice each row was rendered from (``src_labels``).
+
 Cache: steps 1+2 of the preprocessing (padding fill, bilinear resize to 256x256) are done
 once and stored per volume as float16 HU (``training/.cache/<key>/<split>/<seed>.npz``; the
 key hashes the phantom sources and the sampling settings, so a changed generator invalidates
@@ -135,7 +146,9 @@ def lesion_table(vol) -> List[dict]:
 
 # ----------------------------------------------------------------------------- shards
 
-def cache_key(max_pos: int, min_neg: int) -> str:
+def cache_key(max_pos: int, min_neg: int, counterfactual: bool = False, cf_neg: int = 4) -> str:
+    if counterfactual:
+        return f"ph-{phantom_fingerprint()}_s{P.INPUT_SIZE}_p{max_pos}_cf{cf_neg}"
     return f"ph-{phantom_fingerprint()}_s{P.INPUT_SIZE}_p{max_pos}_n{min_neg}"
 
 
@@ -149,45 +162,100 @@ def select_slices(labels: np.ndarray, rng: np.random.Generator, max_pos: int, mi
     return np.sort(np.concatenate([pos, neg]))
 
 
-def build_shard(seed: int, path: Path, all_slices: bool, max_pos: int, min_neg: int) -> dict:
+def select_slices_counterfactual(labels: np.ndarray, rng: np.random.Generator, max_pos: int,
+                                 cf_neg: int) -> Tuple[np.ndarray, np.ndarray]:
+    """(ordinary slice indices, twin slice indices), both sorted. Every positive slice (at most
+    ``max_pos``, random subset) is taken from the volume with lesions *and* from its lesion-free
+    twin; ``cf_neg`` ordinary negatives are added (the twins supply the rest of the negatives)."""
+    pos = np.flatnonzero(labels.any(1))
+    neg = np.flatnonzero(~labels.any(1))
+    if len(pos) > max_pos:
+        pos = rng.choice(pos, max_pos, replace=False)
+    n_neg = min(len(neg), max(int(cf_neg), 0))
+    neg = rng.choice(neg, n_neg, replace=False) if n_neg else neg[:0]
+    pos = np.sort(pos.astype(int))
+    return np.sort(np.concatenate([pos, neg]).astype(int)), pos
+
+
+def _lesion_free_twin(mod, seed: int, spec=None):
+    """(volume, lesion-free twin) from the phantom module (``make_volume_pair`` when it has one)."""
+    args = (seed,) if spec is None else (seed, spec)
+    pair = getattr(mod, "make_volume_pair", None)
+    if pair is not None:
+        return pair(*args)
+    return mod.make_volume(*args), mod.make_volume(*args, lesions=False)
+
+
+def _resized(vol, zs) -> np.ndarray:
+    if not len(zs):
+        return np.zeros((0, P.INPUT_SIZE, P.INPUT_SIZE), np.float32)
+    return np.stack([P.resize_hu_slice(vol.hu[z]) for z in zs], 0)
+
+
+def build_shard(seed: int, path: Path, all_slices: bool, max_pos: int, min_neg: int,
+                counterfactual: bool = False, cf_neg: int = 4, spec=None) -> dict:
+    """Render volume ``seed`` (``spec``: optional VolumeSpec, for tests), pick its slices, resize
+    and store them. With ``counterfactual`` (train/val only) the lesion-free twins of the positive
+    slices are appended (rows with ``twin == 1``)."""
     mod = phantom_module()
+    counterfactual = bool(counterfactual and not all_slices)
     t0 = time.time()
-    vol = mod.make_volume(seed)
+    if counterfactual:
+        vol, twin = _lesion_free_twin(mod, seed, spec)
+    else:
+        vol, twin = (mod.make_volume(seed) if spec is None else mod.make_volume(seed, spec)), None
     gen_s = time.time() - t0
     labels = np.asarray(vol.slice_labels(), dtype=np.uint8)
+    rng = np.random.default_rng(seed + 7919)
     if all_slices:
-        zsel = np.arange(labels.shape[0])
+        zsel, ztwin = np.arange(labels.shape[0]), np.zeros(0, int)
+    elif counterfactual:
+        zsel, ztwin = select_slices_counterfactual(labels, rng, max_pos, cf_neg)
     else:
-        zsel = select_slices(labels, np.random.default_rng(seed + 7919), max_pos, min_neg)
-    hu = np.stack([P.resize_hu_slice(vol.hu[z]) for z in zsel], 0) if len(zsel) else \
-        np.zeros((0, P.INPUT_SIZE, P.INPUT_SIZE), np.float32)
+        zsel, ztwin = select_slices(labels, rng, max_pos, min_neg), np.zeros(0, int)
+    hu = _resized(vol, zsel)
+    out_labels, src_labels = labels[zsel], labels[zsel]
+    is_twin = np.zeros(len(zsel), np.uint8)
+    if counterfactual and len(ztwin):
+        twin_labels = np.asarray(twin.slice_labels(), dtype=np.uint8)
+        hu = np.concatenate([hu, _resized(twin, ztwin)], 0)
+        out_labels = np.concatenate([out_labels, twin_labels[ztwin]], 0)
+        src_labels = np.concatenate([src_labels, labels[ztwin]], 0)
+        is_twin = np.concatenate([is_twin, np.ones(len(ztwin), np.uint8)])
     les = lesion_table(vol)
     info = {"seed": seed, "shape": list(vol.hu.shape), "spacing": [float(s) for s in vol.spacing],
             "lesions": les, "gen_seconds": round(gen_s, 3),
             "n_pos_slices_total": int(labels.any(1).sum())}
+    arrays = dict(hu=hu.astype(np.float16), z=np.concatenate([zsel, ztwin]).astype(np.int32), labels=out_labels)
+    if counterfactual:
+        info.update(counterfactual=True, n_twins=int(len(ztwin)))
+        arrays.update(twin=is_twin, src_labels=src_labels)
     tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, hu=hu.astype(np.float16), z=zsel.astype(np.int32), labels=labels[zsel],
-             info=np.array(json.dumps(info)))
+    np.savez(tmp, **arrays, info=np.array(json.dumps(info)))
     os.replace(tmp, path)
     return info
 
 
 def _build_shard_job(args):
-    seed, path, all_slices, max_pos, min_neg = args
+    seed, path, all_slices, max_pos, min_neg, counterfactual, cf_neg = args
     try:
         import torch  # noqa: F401  keep worker processes single-threaded
         torch.set_num_threads(1)
     except Exception:
         pass
-    return build_shard(seed, Path(path), all_slices, max_pos, min_neg)
+    return build_shard(seed, Path(path), all_slices, max_pos, min_neg, counterfactual, cf_neg)
 
 
 def ensure_split(split: str, n_volumes: int, *, workers: int = 2, max_pos: int = 24, min_neg: int = 8,
+                 counterfactual: bool = False, cf_neg: int = 4,
                  deadline: Optional[float] = None, cache_root: Path = CACHE_ROOT, log=print) -> List[Path]:
     """Generate (or reuse) the shards of ``split``; returns the shard paths that exist, in seed
-    order. Stops submitting new volumes after ``deadline`` (time.time()), if given."""
+    order. Stops submitting new volumes after ``deadline`` (time.time()), if given.
+    ``counterfactual`` (lesion-free twins, see the module doc) applies to train/val only; the
+    test split always holds every slice of the volumes as they are."""
     all_slices = split == "test"
-    d = Path(cache_root) / cache_key(max_pos, min_neg) / split
+    counterfactual = bool(counterfactual and not all_slices)
+    d = Path(cache_root) / cache_key(max_pos, min_neg, counterfactual, cf_neg) / split
     d.mkdir(parents=True, exist_ok=True)
     seeds = split_seeds(split, n_volumes)
     paths = {s: d / f"{s}.npz" for s in seeds}
@@ -195,7 +263,7 @@ def ensure_split(split: str, n_volumes: int, *, workers: int = 2, max_pos: int =
     if todo:
         log(f"[data] {split}: generating {len(todo)} of {len(seeds)} volumes with {workers} worker(s) -> {d}")
         t0 = time.time()
-        jobs = [(s, str(paths[s]), all_slices, max_pos, min_neg) for s in todo]
+        jobs = [(s, str(paths[s]), all_slices, max_pos, min_neg, counterfactual, cf_neg) for s in todo]
         done = 0
         if workers <= 1:
             for j in jobs:
@@ -233,8 +301,12 @@ def ensure_split(split: str, n_volumes: int, *, workers: int = 2, max_pos: int =
 class SliceSet:
     """All slices of a list of shards, in memory: hu float16 [M,256,256], labels uint8 [M,C]."""
 
+    """All slices of a list of shards, in memory: hu float16 [M,256,256], labels uint8 [M,C];
+    ``twin`` uint8 [M] (1: a lesion-free twin slice) and ``src_labels`` [M,C] (labels of the slice
+    with lesions it was rendered from; == labels for ordinary rows)."""
+
     def __init__(self, paths: Sequence[Path]):
-        hus, labels, seeds, zs, infos = [], [], [], [], []
+        hus, labels, seeds, zs, infos, twins, srcs = [], [], [], [], [], [], []
         for p in paths:
             with np.load(p) as f:
                 info = json.loads(str(f["info"]))
@@ -242,21 +314,44 @@ class SliceSet:
                 labels.append(f["labels"])
                 zs.append(f["z"])
                 seeds.append(np.full(len(f["z"]), info["seed"], np.int64))
+                twins.append(f["twin"] if "twin" in f.files else np.zeros(len(f["z"]), np.uint8))
+                srcs.append(f["src_labels"] if "src_labels" in f.files else f["labels"])
                 infos.append(info)
         size = P.INPUT_SIZE
         self.hu = np.concatenate(hus) if hus else np.zeros((0, size, size), np.float16)
         self.labels = np.concatenate(labels) if labels else np.zeros((0, len(CLASSES)), np.uint8)
         self.z = np.concatenate(zs) if zs else np.zeros(0, np.int32)
         self.seed = np.concatenate(seeds) if seeds else np.zeros(0, np.int64)
+        self.twin = np.concatenate(twins) if twins else np.zeros(0, np.uint8)
+        self.src_labels = np.concatenate(srcs) if srcs else np.zeros((0, len(CLASSES)), np.uint8)
         self.volumes = infos
 
     def __len__(self):
         return len(self.labels)
 
     def describe(self) -> dict:
-        return {"volumes": len(self.volumes), "slices": int(len(self)),
-                "positiveSlices": {c: int(self.labels[:, i].sum()) for i, c in enumerate(CLASSES)},
-                "negativeSlices": int((~self.labels.any(1)).sum()) if len(self) else 0}
+        d = {"volumes": len(self.volumes), "slices": int(len(self)),
+             "positiveSlices": {c: int(self.labels[:, i].sum()) for i, c in enumerate(CLASSES)},
+             "negativeSlices": int((~self.labels.any(1)).sum()) if len(self) else 0}
+        if len(self) and self.twin.any():
+            d["counterfactualTwins"] = int(self.twin.sum())
+            d["positiveFraction"] = round(float(self.labels.any(1).mean()), 3)
+        return d
+
+
+def pair_auc(scores: np.ndarray, labels: np.ndarray, twin: np.ndarray, src_labels: np.ndarray,
+             class_index: int) -> float:
+    """ROC AUC of class ``class_index`` between its positive slices (with lesions) and the
+    lesion-free twins of positive slices of that class: context is identical, so this measures
+    whether the score responds to the lesion itself (0.5 = lesion ignored). NaN without twins."""
+    from training import metrics as M
+    i = class_index
+    pos = (twin == 0) & (labels[:, i] == 1)
+    neg = (twin == 1) & (src_labels[:, i] == 1)
+    if not pos.any() or not neg.any():
+        return float("nan")
+    y = np.concatenate([np.ones(int(pos.sum())), np.zeros(int(neg.sum()))])
+    return float(M.roc_auc(y, np.concatenate([scores[pos, i], scores[neg, i]])))
 
 
 # ----------------------------------------------------------------------------- augmentation

@@ -36,7 +36,13 @@ from training import metrics as M  # noqa: E402
 from training import preprocess as P  # noqa: E402
 from training.model import CLASSES, build_model, save_checkpoint  # noqa: E402
 
-VERSION = "1.0.0"
+VERSION = "1.0.0"             # model 1: ordinary negatives only
+VERSION_COUNTERFACTUAL = "2.0.0"  # model 2: counterfactual (lesion-free twin) negatives
+
+
+def _finite(x):
+    """JSON-safe number: NaN (a class absent) -> None."""
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -77,7 +83,13 @@ def main(argv=None):
     ap.add_argument("--train-volumes", type=int, default=320)
     ap.add_argument("--val-volumes", type=int, default=24)
     ap.add_argument("--max-pos", type=int, default=24, help="positive slices kept per volume (train/val)")
-    ap.add_argument("--min-neg", type=int, default=8, help="minimum negative slices per volume (train/val)")
+    ap.add_argument("--min-neg", type=int, default=8, help="minimum negative slices per volume (train/val; "
+                    "without --counterfactual)")
+    ap.add_argument("--counterfactual", action=argparse.BooleanOptionalAction, default=True,
+                    help="train/val: every positive slice also contributes the same slice of the volume's "
+                         "lesion-free twin (make_volume_pair) as a negative (default: on)")
+    ap.add_argument("--cf-neg", type=int, default=4, help="with --counterfactual: ordinary negative slices per "
+                    "volume (the twins supply the other negatives)")
     ap.add_argument("--widths", default="16,32,64,128")
     ap.add_argument("--layers", default="2,2,2,2")
     ap.add_argument("--dropout", type=float, default=0.2)
@@ -88,6 +100,8 @@ def main(argv=None):
     ap.add_argument("--eval-every", type=float, default=5.0, help="minutes between validation passes")
     ap.add_argument("--init", default=None, help="start from this checkpoint's weights (same architecture), "
                     "e.g. to continue a run that stopped short; the schedule restarts")
+    ap.add_argument("--version", default=None, help=f"model version recorded in the checkpoint (default "
+                    f"{VERSION_COUNTERFACTUAL} with --counterfactual, {VERSION} without)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2, help="processes generating phantom volumes")
@@ -115,7 +129,8 @@ def main(argv=None):
         log("WARNING: RESIGHT_PHANTOM_STANDIN=1 -- training on the smoke-test stand-in phantom, not training.phantom")
 
     # ---------------------------------------------------------------- data
-    kw = dict(workers=args.workers, max_pos=args.max_pos, min_neg=args.min_neg, log=log)
+    kw = dict(workers=args.workers, max_pos=args.max_pos, min_neg=args.min_neg,
+              counterfactual=args.counterfactual, cf_neg=args.cf_neg, log=log)
     val_paths = D.ensure_split("val", args.val_volumes, **kw)
     train_paths = D.ensure_split("train", args.train_volumes, deadline=t_start + args.data_minutes * 60.0, **kw)
     train, val = D.SliceSet(train_paths), D.SliceSet(val_paths)
@@ -156,18 +171,30 @@ def main(argv=None):
     next_eval = t_train0 + args.eval_every * 60.0
     loss_ema = None
 
+    val_ordinary = val.twin == 0
+
     def validate(tag: str):
         probs = predict(model, val.hu)
         aucs = [M.roc_auc(val.labels[:, i], probs[:, i]) for i in range(len(CLASSES))]
         mean_auc = float(np.nanmean(aucs))
-        history.append({"step": step, "epoch": epoch, "minutes": (time.time() - t_start) / 60,
-                        "val_auc": dict(zip(CLASSES, aucs)), "loss_ema": loss_ema})
+        entry = {"step": step, "epoch": epoch, "minutes": (time.time() - t_start) / 60,
+                 "val_auc": dict(zip(CLASSES, aucs)), "loss_ema": loss_ema}
+        extra = ""
+        if val.twin.any():
+            # without the twins (the v1 validation population) and lesion vs its own twin only
+            ord_aucs = [M.roc_auc(val.labels[val_ordinary, i], probs[val_ordinary, i]) for i in range(len(CLASSES))]
+            pair_aucs = [D.pair_auc(probs, val.labels, val.twin, val.src_labels, i) for i in range(len(CLASSES))]
+            entry.update(val_auc_without_twins=dict(zip(CLASSES, ord_aucs)),
+                         val_auc_lesion_vs_twin=dict(zip(CLASSES, pair_aucs)))
+            extra = (" | without twins " + " ".join(f"{c}={a:.4f}" for c, a in zip(CLASSES, ord_aucs)) +
+                     " | lesion vs twin " + " ".join(f"{c}={a:.4f}" for c, a in zip(CLASSES, pair_aucs)))
+        history.append(entry)
         mark = ""
         if mean_auc > best["auc"]:
             best.update(auc=mean_auc, state=copy.deepcopy(model.state_dict()), step=step, probs=probs)
             mark = " *best*"
         log(f"[val] {tag} step {step} epoch {epoch}: AUC " +
-            " ".join(f"{c}={a:.4f}" for c, a in zip(CLASSES, aucs)) + f" mean={mean_auc:.4f}{mark}")
+            " ".join(f"{c}={a:.4f}" for c, a in zip(CLASSES, aucs)) + f" mean={mean_auc:.4f}{mark}{extra}")
         model.train()
 
     if args.init:
@@ -228,8 +255,14 @@ def main(argv=None):
             "test": {"seeds": "2000000 onwards (evaluate.py --test-volumes)",
                      "use": "held-out metrics only; never used in training or selection"},
         },
-        "sampling": (f"train/val: every positive slice (at most {args.max_pos} per volume, random subset) plus as many "
-                     f"negative slices (at least {args.min_neg}), i.e. about half positive; test: all slices"),
+        "sampling": ((f"train/val: every positive slice (at most {args.max_pos} per volume, random subset), the same "
+                      f"slices of the volume's lesion-free twin (make_volume_pair: identical anatomy, acquisition and "
+                      f"noise, lesions not painted; labelled by the twin's empty masks, i.e. negative for every class) "
+                      f"and {args.cf_neg} ordinary negative slices, i.e. about 44% positive; test: all slices")
+                     if args.counterfactual else
+                     (f"train/val: every positive slice (at most {args.max_pos} per volume, random subset) plus as many "
+                      f"negative slices (at least {args.min_neg}), i.e. about half positive; test: all slices")),
+        "counterfactualNegatives": bool(args.counterfactual),
         "augmentation": dict(D.AUGMENT, order="geometry (rotation/scale/translation/flip) -> blur -> HU scale/offset "
                                               "-> noise -> window jitter -> windowing"),
         "optimizer": {"name": "AdamW", "lr": args.lr, "weightDecay": args.weight_decay, "batch": args.batch,
@@ -242,13 +275,20 @@ def main(argv=None):
         "initialisedFrom": (None if not args.init else {
             "checkpoint": str(args.init), "steps": init_ck.get("training", {}).get("steps"),
             "wallMinutes": init_ck.get("training", {}).get("wallMinutes")}),
-        "validation": {"meanRocAuc": best["auc"], "perClass": val_summary},
+        "validation": {"meanRocAuc": best["auc"], "perClass": val_summary,
+                       **({"population": "ordinary slices and lesion-free twins",
+                           "rocAucWithoutTwins": {c: _finite(M.roc_auc(val.labels[val_ordinary, i],
+                                                                       probs[val_ordinary, i]))
+                                                  for i, c in enumerate(CLASSES)},
+                           "rocAucLesionVsTwin": {c: _finite(D.pair_auc(probs, val.labels, val.twin, val.src_labels, i))
+                                                  for i, c in enumerate(CLASSES)}}
+                          if val.twin.any() else {})},
         "command": "/usr/bin/python3 -m training.train " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(out, model, CLASSES, {
-        "version": VERSION, "input_size": P.INPUT_SIZE, "thresholds": thresholds,
+        "version": args.version or (VERSION_COUNTERFACTUAL if args.counterfactual else VERSION), "input_size": P.INPUT_SIZE, "thresholds": thresholds,
         "threshold_method": "Youden's J (max sensitivity + specificity - 1) per class on the validation slices",
         "training": training, "history": history})
     (run_dir / "history.json").write_text(json.dumps({"history": history, "training": training}, indent=2))

@@ -36,8 +36,10 @@ def _ellipse(yy, xx, cy, cx, ry, rx):
     return ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1.0
 
 
-def make_volume(seed: int, spec: VolumeSpec | None = None) -> Volume:
+def make_volume(seed: int, spec: VolumeSpec | None = None, *, lesions: bool = True) -> Volume:
+    """``lesions=False``: the same volume without its lesions (same random draws, same noise)."""
     spec = spec or VolumeSpec()
+    paint = lesions
     rng = np.random.default_rng(seed)
     Z, H, W = spec.slices, spec.rows, spec.cols
     yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
@@ -57,7 +59,7 @@ def make_volume(seed: int, spec: VolumeSpec | None = None) -> Volume:
     hu[lung] = -850.0
     hu[liver] = 60.0
     masks = {"lung_nodule": np.zeros((Z, H, W), np.uint8), "liver_lesion": np.zeros((Z, H, W), np.uint8)}
-    lesions = []
+    records = []
     dz, dy, dx = spec.slice_mm, spec.pixel_mm, spec.pixel_mm
     zz = np.arange(Z, dtype=np.float32)[:, None, None]
     for cls, region, n, hu_val, dmin, dmax in (("lung_nodule", lung, rng.integers(0, 3), 30.0, 4.0, 16.0),
@@ -69,8 +71,10 @@ def make_volume(seed: int, spec: VolumeSpec | None = None) -> Volume:
             r = d / 2
             sph = ((zz - c[0]) * dz) ** 2 + ((yy[None] - c[1]) * dy) ** 2 + ((xx[None] - c[2]) * dx) ** 2 <= r * r
             sph &= region
-            hu[sph] = hu_val
-            masks[cls][sph] = 1
-            lesions.append({"class": cls, "center_vox": [int(v) for v in c], "diameter_mm": d})
+            if paint:
+                hu[sph] = hu_val
+                masks[cls][sph] = 1
+                records.append({"class": cls, "center_vox": [int(v) for v in c], "diameter_mm": d})
     hu += rng.normal(0, 12, hu.shape).astype(np.float32)
-    return Volume(hu=hu, spacing=(dz, dy, dx), masks=masks, lesions=lesions, meta={"standin": True, "seed": seed})
+    return Volume(hu=hu, spacing=(dz, dy, dx), masks=masks, lesions=records,
+                  meta={"standin": True, "seed": seed, **({} if paint else {"lesions": False})})
