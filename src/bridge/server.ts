@@ -120,6 +120,9 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
       if (ws.readyState === ws.OPEN && EVENT_NAMES.includes(event)) ws.send(JSON.stringify({ event, payload }));
     });
     ws.on('close', off);
+    // An oversized or malformed frame makes ws emit 'error' on the socket; unhandled, that
+    // would take the whole server down (found by fuzzing). Close that connection only.
+    ws.on('error', () => ws.terminate());
     ws.on('message', (data) => {
       void (async () => {
         let msg: { id?: unknown; method?: unknown; params?: unknown };

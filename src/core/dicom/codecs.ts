@@ -84,11 +84,36 @@ export async function decodeJpegLs(encoded: Uint8Array): Promise<CodecOutput> {
   return runWasm(await wasmDecoder('charls', 'JpegLSDecoder'), encoded);
 }
 
+/**
+ * Refuse a JPEG 2000 codestream whose SIZ marker declares tiles larger than any DICOM image can
+ * be (Rows and Columns are 16-bit): OpenJPEG accepts them and spends seconds of CPU on a 3 KB
+ * file before failing (found by fuzzing), which would let one hostile file stall decoding.
+ */
+export function checkJ2kSiz(encoded: Uint8Array): void {
+  // SOC (FF4F) then SIZ (FF51): Lsiz, Rsiz, Xsiz, Ysiz, XOsiz, YOsiz, XTsiz, YTsiz (32-bit BE).
+  let at = -1;
+  for (let i = 0; i + 1 < Math.min(encoded.length, 256); i++) {
+    if (encoded[i] === 0xff && encoded[i + 1] === 0x51) {
+      at = i + 2;
+      break;
+    }
+  }
+  if (at < 0 || at + 38 > encoded.length) return; // no SIZ up front: let the codec report it
+  const u32 = (o: number) => ((encoded[o] << 24) | (encoded[o + 1] << 16) | (encoded[o + 2] << 8) | encoded[o + 3]) >>> 0;
+  const [xsiz, ysiz, xo, yo, xt, yt] = [u32(at + 4), u32(at + 8), u32(at + 12), u32(at + 16), u32(at + 20), u32(at + 24)];
+  const limit = 65535;
+  if (xsiz - xo > limit || ysiz - yo > limit || xt > limit || yt > limit || xt === 0 || yt === 0) {
+    throw new ResightError('CODEC_FAILED', `JPEG 2000 codestream declares ${xsiz - xo}x${ysiz - yo} pixels in ${xt}x${yt} tiles: beyond any DICOM image (max 65535)`);
+  }
+}
+
 export async function decodeJpeg2000(encoded: Uint8Array): Promise<CodecOutput> {
+  checkJ2kSiz(encoded);
   return runWasm(await wasmDecoder('openjpeg', 'J2KDecoder'), encoded);
 }
 
 export async function decodeHtj2k(encoded: Uint8Array): Promise<CodecOutput> {
+  checkJ2kSiz(encoded);
   return runWasm(await wasmDecoder('openjph', 'HTJ2KDecoder'), encoded);
 }
 

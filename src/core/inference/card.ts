@@ -46,6 +46,10 @@ export const modelCardSchema = z
   })
   .passthrough()
   .superRefine((card, ctx) => {
+    const { mean, std } = card.input.normalization;
+    for (const [name, arr] of [['mean', mean], ['std', std]] as const) {
+      if (arr.length !== 1 && arr.length !== card.input.channels.length) ctx.addIssue({ code: 'custom', message: `input.normalization.${name} needs 1 or ${card.input.channels.length} values, has ${arr.length}` });
+    }
     if (card.input.channels.length !== card.input.shape[1]) {
       ctx.addIssue({ code: 'custom', message: `input.channels has ${card.input.channels.length} entries, input.shape[1] is ${card.input.shape[1]}` });
     }
