@@ -289,6 +289,9 @@ export class ContractClient {
   }
 }
 
+/** The bridge's message limit (src/bridge/server.ts MAX_MESSAGE): a bigger one may close the connection. */
+const MAX_MESSAGE = 1 << 20;
+
 const SECRET_PATHS = [REPO_ROOT, os.tmpdir(), os.homedir()].filter((p) => p.length > 4);
 
 /**
@@ -504,6 +507,7 @@ export async function runContractFuzz(opts: ContractFuzzOptions): Promise<Contra
         const crashed = await recover(method, text, i);
         if (crashed) count('finding server-crash');
         else if (text.startsWith('__utf8__:')) count('closed (invalid UTF-8, 1007)');
+        else if (Buffer.byteLength(text) > MAX_MESSAGE) count('closed (oversized message, 1009)');
         else {
           // The server may close a connection on a protocol error, but on nothing else.
           count('finding disconnected');

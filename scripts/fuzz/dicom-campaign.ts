@@ -3,6 +3,7 @@
  * an Rng seeded by (S, i) alone, run the case in a worker (runner.ts), count the outcome, and
  * for each distinct failure (kind + stage + throwing site) minimise the input and save it.
  */
+import * as fs from 'node:fs';
 import type { DicomCaseResult } from './dicom-case';
 import { listFindings, saveFinding } from './findings';
 import { minimise } from './minimise';
@@ -52,6 +53,8 @@ export interface DicomFinding {
   minimisedSize?: number;
   minimiseTries?: number;
   reproduced?: boolean;
+  /** Set when the failure appears only after the input ran this many times in one thread. */
+  repeat?: number;
   savedTo?: string;
 }
 
@@ -92,6 +95,10 @@ export function dicomCase(seed: number, iteration: number, corpus: readonly Corp
 }
 
 const SLOW_KINDS = new Set(['timeout', 'oom', 'memory', 'crash']);
+/** Kinds that may need the input to run many times in one thread to show (state left behind). */
+const CUMULATIVE_KINDS = new Set(['codec-poisoned', 'oom', 'memory', 'crash', 'timeout']);
+/** How many runs of one input a cumulative finding may take to reproduce. */
+export const REPEAT_RUNS = 64;
 
 export async function runDicomCampaign(opts: DicomCampaignOptions): Promise<DicomCampaignResult> {
   const log = opts.log ?? (() => {});
@@ -156,10 +163,24 @@ export async function runDicomCampaign(opts: DicomCampaignOptions): Promise<Dico
       }
       if (opts.minimise !== false) {
         const slow = SLOW_KINDS.has(finding.kind);
-        const m = await minimise(bytes, async (candidate) => signatureOf(await runner.run(candidate)) === finding.signature, {
-          maxTries: slow ? Math.min(8, opts.minimiseTries ?? 150) : (opts.minimiseTries ?? 150),
+        // A failure that state can build up to is only believed when it shows in a fresh thread
+        // (the campaign's thread, or one left by an earlier try, may have run up to it).
+        const cumulative = CUMULATIVE_KINDS.has(finding.kind);
+        const once = async (candidate: Uint8Array) => signatureOf(cumulative ? await runner.runRepeated(candidate, 1) : await runner.run(candidate)) === finding.signature;
+        let m = await minimise(bytes, once, {
+          maxTries: slow ? Math.min(8, opts.minimiseTries ?? 150) : cumulative ? Math.min(40, opts.minimiseTries ?? 40) : (opts.minimiseTries ?? 150),
           maxMs: slow ? 6 * (opts.timeoutMs ?? 5000) : 90_000,
         });
+        if (!m.reproduced && cumulative) {
+          // It may build up over cases: run the input many times in one fresh thread.
+          const repeated = async (candidate: Uint8Array) => signatureOf(await runner.runRepeated(candidate, REPEAT_RUNS)) === finding.signature;
+          const probe = await runner.runRepeated(bytes, REPEAT_RUNS);
+          if (signatureOf(probe) === finding.signature) {
+            finding.repeat = REPEAT_RUNS;
+            log(`  iteration ${finding.iteration} (${finding.kind}) shows after ${probe.runs} runs of the same input in one thread: minimising with repeats`);
+            m = await minimise(bytes, repeated, { maxTries: Math.min(40, opts.minimiseTries ?? 40), maxMs: 240_000 });
+          }
+        }
         finding.reproduced = m.reproduced;
         finding.minimiseTries = m.tries;
         finding.minimisedSize = m.bytes.length;
@@ -183,6 +204,7 @@ export async function runDicomCampaign(opts: DicomCampaignOptions): Promise<Dico
               minimisedSize: m.bytes.length,
               minimiseTries: m.tries,
               timeoutMs: runner.timeoutMs,
+              ...(finding.repeat ? { repeat: finding.repeat } : {}),
             },
             [{ ext: '.dcm', bytes: m.bytes }],
           );
@@ -207,13 +229,19 @@ export async function runDicomCampaign(opts: DicomCampaignOptions): Promise<Dico
  * Replay saved .dcm files (regression): each must end in success or a typed error. Each file
  * runs under its own timeout (the one its campaign used), default `timeoutMs`.
  */
-export async function replayDicomFiles(files: readonly (string | { file: string; timeoutMs?: number })[], opts: { timeoutMs?: number; maxFrames?: number; corpusDir?: string } = {}): Promise<{ file: string; outcome: CaseOutcome }[]> {
-  const items = files.map((f) => (typeof f === 'string' ? { file: f, timeoutMs: opts.timeoutMs ?? 5000 } : { file: f.file, timeoutMs: f.timeoutMs ?? opts.timeoutMs ?? 5000 }));
+export async function replayDicomFiles(files: readonly (string | { file: string; timeoutMs?: number; repeat?: number })[], opts: { timeoutMs?: number; maxFrames?: number; corpusDir?: string } = {}): Promise<{ file: string; outcome: CaseOutcome }[]> {
+  const items = files.map((f) =>
+    typeof f === 'string' ? { file: f, timeoutMs: opts.timeoutMs ?? 5000, repeat: 1 } : { file: f.file, timeoutMs: f.timeoutMs ?? opts.timeoutMs ?? 5000, repeat: f.repeat ?? 1 },
+  );
   const out: { file: string; outcome: CaseOutcome }[] = new Array(items.length);
   for (const timeoutMs of new Set(items.map((i) => i.timeoutMs))) {
     const runner = new DicomRunner({ jobs: 1, timeoutMs, maxFrames: opts.maxFrames, corpusDir: opts.corpusDir });
     try {
-      for (const [k, item] of items.entries()) if (item.timeoutMs === timeoutMs) out[k] = { file: item.file, outcome: await runner.runFile(item.file) };
+      for (const [k, item] of items.entries()) {
+        if (item.timeoutMs !== timeoutMs) continue;
+        const outcome = item.repeat > 1 ? await runner.runRepeated(new Uint8Array(fs.readFileSync(item.file)), item.repeat) : await runner.runFile(item.file);
+        out[k] = { file: item.file, outcome };
+      }
     } finally {
       await runner.close();
     }

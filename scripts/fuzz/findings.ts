@@ -31,6 +31,11 @@ export interface FindingMeta {
   minimiseTries?: number;
   /** Contract findings: the method the payload called. */
   method?: string;
+  /**
+   * DICOM findings that build up (e.g. `codec-poisoned`): the input fails only when decoded this
+   * many times in one thread; replays run it that many times (in a fresh thread).
+   */
+  repeat?: number;
   /** DICOM findings: the per-case timeout the campaign ran with (replays use it too). */
   timeoutMs?: number;
   /** Model findings whose ONNX was not changed: the original, relative to the repository. */

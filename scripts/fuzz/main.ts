@@ -271,6 +271,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         lines.push(`    ${f.message.split('\n')[0].slice(0, 300)}`);
         const site = f.signature.split('|')[2];
         if (site) lines.push(`    at ${site}`);
+        if (f.repeat) lines.push(`    shows only when the same input runs repeatedly in one thread (replayed ${f.repeat} times)`);
         if (f.savedTo) lines.push(`    saved ${path.relative(process.cwd(), f.savedTo)} (${f.originalSize} -> ${f.minimisedSize} bytes, ${f.minimiseTries} tries)`);
         else if (f.reproduced === false) lines.push('    did not reproduce on its own (not saved)');
         if (f.savedTo) summary.saved.push(f.savedTo);

@@ -34,7 +34,7 @@ export async function replayFindings(dir: string, opts: ReplayOptions = {}): Pro
   const out: ReplayResult[] = [];
   const dicom = found.filter((f) => f.meta.target === 'dicom');
   if (dicom.length) {
-    const files = dicom.map((f) => ({ file: path.join(dir, f.meta.files.find((n) => n.endsWith('.dcm')) ?? f.meta.files[0]), timeoutMs: f.meta.timeoutMs }));
+    const files = dicom.map((f) => ({ file: path.join(dir, f.meta.files.find((n) => n.endsWith('.dcm')) ?? f.meta.files[0]), timeoutMs: f.meta.timeoutMs, repeat: f.meta.repeat }));
     let corpusDir: string | undefined;
     try {
       corpusDir = findCorpusDir(opts.corpusDir);

@@ -216,6 +216,28 @@ export class DicomRunner {
     }
   }
 
+  /** Replace every idle thread (the next case starts in a fresh one). */
+  async recycle(): Promise<void> {
+    const idle = this.slots.filter((s) => !s.busy);
+    for (const s of idle) this.slots.splice(this.slots.indexOf(s), 1);
+    await Promise.all(idle.map((s) => s.worker.terminate()));
+  }
+
+  /**
+   * Run the same input up to `times` times in one fresh thread, stopping at the first finding:
+   * for failures that build up across cases (a decoder left in a bad state).
+   */
+  async runRepeated(bytes: Uint8Array, times: number): Promise<CaseOutcome & { runs: number }> {
+    await this.recycle();
+    let last: CaseOutcome | undefined;
+    for (let k = 1; k <= times; k++) {
+      last = await this.run(bytes);
+      if (last.status === 'finding') return { ...last, runs: k };
+    }
+    await this.recycle();
+    return { ...(last as CaseOutcome), runs: times };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.waiting.splice(0)) w();

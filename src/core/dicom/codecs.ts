@@ -11,6 +11,7 @@
  *
  * The WebAssembly modules load lazily, once per thread, on first use of their syntax.
  */
+import * as path from 'node:path';
 import { ResightError } from '../errors';
 
 export interface CodecOutput {
@@ -159,6 +160,11 @@ interface DcmjsCodecs {
 }
 let dcmjsCodecs: Promise<DcmjsCodecs> | undefined;
 
+function resetDcmjsCodecs(): void {
+  dcmjsCodecs = undefined;
+  for (const key of Object.keys(require.cache)) if (key.includes(`${path.sep}dcmjs-codecs${path.sep}`)) delete require.cache[key];
+}
+
 function loadDcmjsCodecs(): Promise<DcmjsCodecs> {
   if (!dcmjsCodecs) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- CommonJS package without types
@@ -187,7 +193,16 @@ export async function decodeJpeg12(encoded: Uint8Array, width: number, height: n
     photometricInterpretation: 'MONOCHROME2',
     encodedBuffer: encoded,
   });
-  const out = NativeCodecs.decodeJpeg(ctx);
+  let out: DcmjsContext;
+  try {
+    out = NativeCodecs.decodeJpeg(ctx);
+  } catch (err) {
+    // Each rejected stream leaks inside this WebAssembly build; after ~30 rejections every
+    // decode in the thread fails and later hangs (found by fuzzing). A failed decode therefore
+    // discards the instance: the next 12-bit JPEG loads a fresh one.
+    resetDcmjsCodecs();
+    throw err;
+  }
   const bytes = new Uint8Array(out.getDecodedBuffer());
   return { bytes, width: out.getWidth() ?? width, height: out.getHeight() ?? height, bitsPerSample: 16, components: 1, signed: false };
 }
