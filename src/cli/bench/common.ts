@@ -45,3 +45,15 @@ export function childMain<T>(fn: () => Promise<T>): void {
     },
   );
 }
+
+/**
+ * Run a Python peer script that prints one JSON object as its last stdout line ({error} on
+ * failure). Returns the result, or why there is none, naming the Debian packages to install.
+ */
+export function runPythonPeer<T>(python: string, args: string[], packages: string): { result?: T; note: string } {
+  const p = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const last = (p.stdout ?? '').trim().split('\n').pop() ?? '';
+  const parsed = last.startsWith('{') ? (JSON.parse(last) as T & { error?: string }) : undefined;
+  if (p.status === 0 && parsed && !parsed.error) return { result: parsed, note: '' };
+  return { note: `PyTorch peer missing or failed (${python}; apt-get install ${packages}): ${parsed?.error ?? (p.stderr || p.error?.message || '').trim().split('\n').pop()}` };
+}

@@ -5,7 +5,6 @@
  * forward per channel, batched); side by side with PyTorch autograd Grad-CAM on the same
  * weights and the same input at the same thread count. Medians; ratios are what to read.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,7 +16,7 @@ import { defaultModelCard } from '../../core/inference/default-model';
 import { InferenceEngine } from '../../core/inference/engine';
 import { inputLength, preprocessInto } from '../../core/inference/preprocess';
 import { writeSyntheticSeries } from '../../core/synthetic/ct-series';
-import { childMain, f2, machineLine, median, repoFile, runChild } from './common';
+import { childMain, f2, machineLine, median, repoFile, runChild, runPythonPeer } from './common';
 
 export interface ExplainBenchOptions {
   slices: number;
@@ -112,11 +111,8 @@ export async function runExplainBench(opts: ExplainBenchOptions): Promise<string
     if (!script || !checkpoint) peerNote = 'PyTorch peer missing: bench/peers/torch_gradcam.py and the training checkpoint come with a source checkout';
     else {
       const [h, w] = model.spec.size;
-      const p = spawnSync(python, [script, '--checkpoint', checkpoint, '--input', inputFile, '--shape', `${n},${model.spec.channels.length},${h},${w}`, '--threads', String(threads), '--reps', String(reps), '--layers', LAYERS.join(','), '--class-index', '0'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-      const last = (p.stdout ?? '').trim().split('\n').pop() ?? '';
-      const parsed = last.startsWith('{') ? (JSON.parse(last) as PeerResult & { error?: string }) : undefined;
-      if (p.status === 0 && parsed && !parsed.error) peer = parsed;
-      else peerNote = `PyTorch peer missing or failed (${python}; apt-get install python3-torch python3-torchvision): ${parsed?.error ?? (p.stderr || p.error?.message || '').trim().split('\n').pop()}`;
+      const args = [script, '--checkpoint', checkpoint, '--input', inputFile, '--shape', `${n},${model.spec.channels.length},${h},${w}`, '--threads', String(threads), '--reps', String(reps), '--layers', LAYERS.join(','), '--class-index', '0'];
+      ({ result: peer, note: peerNote } = runPythonPeer<PeerResult>(python, args, 'python3-torch python3-torchvision'));
     }
     const fwd = median(ours.forwardMs);
     const pf = peer ? (median(peer.forwardSeconds) * 1000) / n : NaN;

@@ -7,7 +7,6 @@
  *
  * ReSight runs in a child process so its peak RSS is its own. Medians of the repetitions.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,7 +18,7 @@ import { InferenceEngine } from '../../core/inference/engine';
 import { inputLength, preprocessInto } from '../../core/inference/preprocess';
 import { writeSyntheticSeries } from '../../core/synthetic/ct-series';
 import { sharedWorkerPool } from '../../core/workers/pool';
-import { childMain, f0, f2, machineLine, median, repoFile, runChild } from './common';
+import { childMain, f0, f2, machineLine, median, repoFile, runChild, runPythonPeer } from './common';
 
 export interface InferenceBenchOptions {
   slices: number;
@@ -132,11 +131,7 @@ export async function runInferenceBench(opts: InferenceBenchOptions): Promise<st
     if (opts.model && !torchPeer) peerNote = `PyTorch peer not run: its weights are the default model's, and ${opts.model} has no "torchPeer" entry`;
     else if (!script || (!checkpoint && !torchPeer)) peerNote = 'PyTorch peer missing: bench/peers/torch_inference.py and the training checkpoint come with a source checkout';
     else {
-      const p = spawnSync(python, [script, ...weights, '--dicom-dir', dir, '--threads', String(threads), '--batch', String(batch), '--reps', String(reps)], { encoding: 'utf8', maxBuffer: 64 << 20 });
-      const last = (p.stdout ?? '').trim().split('\n').pop() ?? '';
-      const parsed = last.startsWith('{') ? (JSON.parse(last) as PeerResult & { error?: string }) : undefined;
-      if (p.status === 0 && parsed && !parsed.error) peer = parsed;
-      else peerNote = `PyTorch peer missing or failed (${python}; apt-get install python3-torch python3-torchvision python3-pydicom): ${parsed?.error ?? (p.stderr || p.error?.message || '').trim().split('\n').pop()}`;
+      ({ result: peer, note: peerNote } = runPythonPeer<PeerResult>(python, [script, ...weights, '--dicom-dir', dir, '--threads', String(threads), '--batch', String(batch), '--reps', String(reps)], 'python3-torch python3-torchvision python3-pydicom'));
     }
     const n = ours.slices;
     const pipe = median(ours.pipelineS);

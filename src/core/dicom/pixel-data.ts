@@ -8,6 +8,7 @@
  */
 import type { Element, Fragment } from 'dicom-parser';
 import { ResightError } from '../errors';
+import { concatBytes } from '../io/bytes';
 import type { ParsedDicom } from './parse';
 import { pixelDataElement } from './parse';
 
@@ -53,17 +54,6 @@ function fragmentBytes(parsed: ParsedDicom, f: Fragment): Uint8Array {
   return parsed.bytes.subarray(f.position, f.position + f.length);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 function startsCodestream(b: Uint8Array): boolean {
   // JPEG / JPEG-LS / lossless: SOI FFD8. JPEG 2000 / HTJ2K: SOC FF4F, or a JP2 box signature.
@@ -118,5 +108,7 @@ export function encapsulatedFrame(parsed: ParsedDicom, frames: number, frame: nu
   }
   const groups = frameFragments(parsed, el, frames, rle);
   const fragments = el.fragments ?? [];
-  return concat(groups[frame].map((i) => fragmentBytes(parsed, fragments[i])));
+  const parts = groups[frame].map((i) => fragmentBytes(parsed, fragments[i]));
+  // One fragment: its bytes as they are, no copy.
+  return parts.length === 1 ? parts[0] : concatBytes(parts);
 }

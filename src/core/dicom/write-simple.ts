@@ -3,6 +3,7 @@
  * pixel data) for data ReSight generates itself: synthetic test series, benchmark input, the
  * demo study. It is not the export path (reports and SR/SC go through dcmjs in core/report).
  */
+import { concatBytes } from '../io/bytes';
 
 export type SimpleValue = string | number | number[] | string[] | Uint8Array | Int16Array | Uint16Array;
 
@@ -70,16 +71,6 @@ export function encodeElement(el: SimpleElement, explicit: boolean): Uint8Array 
   return out;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** Serialize a data set (elements in any order) as a Part 10 file. */
 export function writePart10(
@@ -102,5 +93,5 @@ export function writePart10(
   const body = sorted.map((e) => encodeElement(e, explicit));
   const prefix = opts.preamble === false ? [] : [new Uint8Array(128), new Uint8Array([0x44, 0x49, 0x43, 0x4d])];
   const meta = opts.preamble === false ? [] : [groupLength, ...metaBody];
-  return concat([...prefix, ...meta, ...body]);
+  return concatBytes([...prefix, ...meta, ...body]);
 }
