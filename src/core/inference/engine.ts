@@ -223,37 +223,39 @@ export class InferenceEngine {
     const started = now();
     let done = 0;
     const inflight: Promise<Prepared>[] = [];
-    for (let k = 0; k < Math.min(PREFETCH, batches.length); k++) inflight.push(prepare(k));
-    // Prepared batches that are abandoned (cancel, failure) must not surface as unhandled rejections.
-    const settleAll = () => inflight.forEach((p) => p.catch(() => undefined));
-    try {
-      for (let k = 0; k < batches.length; k++) {
-        const ready = await (inflight.shift() as Promise<Prepared>);
-        if (k + PREFETCH < batches.length) inflight.push(prepare(k + PREFETCH));
-        cancelled(signal);
-        if (ready.scored.length) {
-          const t = now();
-          let out: ort.InferenceSession.OnnxValueMapType;
-          try {
-            out = await model.session.run({ [model.card.input.tensor]: new ort.Tensor('float32', ready.input, [ready.count, c, h, w]) });
-          } catch (err) {
-            throw new ResightError('INFERENCE_FAILED', `the model failed on slices ${batches[k][0]}-${batches[k][batches[k].length - 1]}: ${(err as Error).message}`);
-          }
-          timing.inferenceMs += now() - t;
-          const p = this.probabilities(model, out, ready.count);
-          for (const { index, slot } of ready.scored) {
-            const rec: Record<string, number> = {};
-            classes.forEach((cls, ci) => (rec[cls] = p[slot * classes.length + ci]));
-            probs[index] = rec;
-          }
-          timing.slicesScored += ready.scored.length;
+    // A batch prepared ahead may fail (cancel, decode) while the loop still awaits an earlier
+    // one: mark it handled at once, or Node reports an unhandled rejection. Awaiting it later
+    // still throws.
+    const ahead = (k: number) => {
+      const p = prepare(k);
+      p.catch(() => undefined);
+      inflight.push(p);
+    };
+    for (let k = 0; k < Math.min(PREFETCH, batches.length); k++) ahead(k);
+    for (let k = 0; k < batches.length; k++) {
+      const ready = await (inflight.shift() as Promise<Prepared>);
+      if (k + PREFETCH < batches.length) ahead(k + PREFETCH);
+      cancelled(signal);
+      if (ready.scored.length) {
+        const t = now();
+        let out: ort.InferenceSession.OnnxValueMapType;
+        try {
+          out = await model.session.run({ [model.card.input.tensor]: new ort.Tensor('float32', ready.input, [ready.count, c, h, w]) });
+        } catch (err) {
+          throw new ResightError('INFERENCE_FAILED', `the model failed on slices ${batches[k][0]}-${batches[k][batches[k].length - 1]}: ${(err as Error).message}`);
         }
-        done += batches[k].length;
-        const rate = done / ((now() - started) / 1000);
-        opts.onProgress?.({ seriesId: series.id, done, total: n, slicesPerSecond: rate, etaSeconds: rate > 0 ? (n - done) / rate : null });
+        timing.inferenceMs += now() - t;
+        const p = this.probabilities(model, out, ready.count);
+        for (const { index, slot } of ready.scored) {
+          const rec: Record<string, number> = {};
+          classes.forEach((cls, ci) => (rec[cls] = p[slot * classes.length + ci]));
+          probs[index] = rec;
+        }
+        timing.slicesScored += ready.scored.length;
       }
-    } finally {
-      settleAll();
+      done += batches[k].length;
+      const rate = done / ((now() - started) / 1000);
+      opts.onProgress?.({ seriesId: series.id, done, total: n, slicesPerSecond: rate, etaSeconds: rate > 0 ? (n - done) / rate : null });
     }
     return { probs, failures };
   }
