@@ -9,9 +9,13 @@ cd "$(dirname "$0")/.."
 export ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip ELECTRON_SKIP_BINARY_DOWNLOAD=1
 
 # Debian packages: dicom3tools (dciodvfy validates what we write), dcmtk (peer tools),
-# python3-pydicom + numpy (the benchmark's peer). Installed only when missing and when root.
+# python3-pydicom + numpy (the benchmark's peer), poppler-utils (pdftotext/pdftoppm/pdfimages
+# check the PDF reports), fonts-droid-fallback (a Unicode TrueType font, so Japanese names print
+# in PDF reports). Installed only when missing and when root.
 need=()
 command -v dciodvfy >/dev/null 2>&1 || need+=(dicom3tools)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+[ -e /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || [ -e /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || need+=(fonts-droid-fallback)
 command -v dcmdump >/dev/null 2>&1 || need+=(dcmtk)
 /usr/bin/python3 -c 'import pydicom, numpy' >/dev/null 2>&1 || need+=(python3-pydicom python3-numpy)
 if [ ${#need[@]} -gt 0 ]; then

@@ -39,7 +39,7 @@ export interface InstanceHeader {
   frameOfReferenceUid?: string;
   transferSyntaxUid: string;
   patient: { name: string; id: string; birthDate?: string; sex?: string };
-  study: { date?: string; time?: string; description?: string; accessionNumber?: string; id?: string };
+  study: { date?: string; time?: string; description?: string; accessionNumber?: string; id?: string; institution?: string; referringPhysician?: string };
   series: { number?: number; description?: string; modality: string; bodyPart?: string };
   instanceNumber?: number;
   acquisitionNumber?: number;

@@ -32,6 +32,10 @@ export const ERROR_CODES = [
   'CANCELLED',
   // explain
   'EXPLAIN_UNSUPPORTED',
+  // export
+  'EXPORT_EXISTS',
+  'EXPORT_TARGET_FORBIDDEN',
+  'EXPORT_FAILED',
   // generic
   'USAGE',
   // the contract (IPC / bridge)

@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { z } from 'zod';
 import { parseArgs } from 'node:util';
 import { scanPaths } from '../../core/dicom/scan';
 import { ResightError } from '../../core/errors';
@@ -6,6 +8,13 @@ import { ResultCache } from '../../core/inference/cache';
 import { defaultModelCard } from '../../core/inference/default-model';
 import { InferenceEngine } from '../../core/inference/engine';
 import { isProviderName } from '../../core/inference/providers';
+import { CAM_METHODS } from '../../core/explain/cam';
+import type { CamMethod } from '../../core/explain/cam';
+import { buildReportContext } from '../../core/report/build';
+import { assertTargets, writeExports } from '../../core/report/export';
+import type { PaperSize } from '../../core/report/pdf';
+import { DECISIONS } from '../../shared/api';
+import type { Review } from '../../shared/api';
 import type { AnalysisResult } from '../../shared/analysis';
 import { PROVIDER_NAMES } from '../../shared/analysis';
 import type { FileError } from '../../shared/dicom';
@@ -13,11 +22,19 @@ import { progressBar, UsageError, writeFileAtomic } from '../io';
 
 export const ANALYZE_HELP = `resight analyze <path...> [--model <card.json>] [--json <out.json>|-] [--provider ${PROVIDER_NAMES.join('|')}]
                 [--threads N] [--batch N] [--no-cache] [--insist-modality]
-                [--report <out.pdf>] [--sr <out.dcm>] [--sc-dir <dir>] [--deidentify]
+                [--report <out.pdf>] [--sr <out.dcm>] [--sc-dir <dir>] [--csv <out.csv>]
+                [--deidentify [--date-shift DAYS]] [--reviews <reviews.json>] [--reviewer NAME]
+                [--paper a4|letter] [--cam-method M] [--cam-layer L] [--overwrite] [--allow-source-folder]
   Score every slice of every series with the model (default: the bundled CT lesion model),
   list study-level findings (runs of slices above the class threshold) and the timing.
   --provider forces an execution provider (falls back to cpu, saying why); --no-cache
-  bypasses the result cache (RESIGHT_CACHE_DIR, else the OS cache folder).`;
+  bypasses the result cache (RESIGHT_CACHE_DIR, else the OS cache folder).
+  Exports (each scored series; the 2nd series gets out-2.pdf, ...): --report PDF with key images,
+  --sr DICOM Comprehensive SR, --sc-dir DICOM Secondary Captures (heatmap burned in), --csv per-slice
+  and per-finding CSV. --deidentify applies the DICOM PS3.15 Basic Profile to every output (the JSON
+  too); --date-shift keeps dates, shifted. --reviews: decisions as saved by the viewer ([{findingId,
+  decision, comment?, reviewer?, at}]). Existing files are never replaced without --overwrite, and
+  nothing is written inside the source folders unless --allow-source-folder.`;
 
 /** The analysis plus the files the scan could not use (the contract's JSON). */
 export type AnalyzeJson = AnalysisResult & { errors: FileError[] };
@@ -55,6 +72,33 @@ const positiveInt = (name: string, v: string | undefined): number | undefined =>
   return Number(v);
 };
 
+const reviewsSchema = z.array(
+  z.object({ findingId: z.string().min(1), decision: z.enum(DECISIONS), comment: z.string().optional(), reviewer: z.string().optional(), at: z.string() }).strict(),
+);
+
+function readReviews(file: string): Review[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ResightError('USAGE', `cannot read the reviews: ${(err as Error).message}`, { path: file });
+  }
+  const r = reviewsSchema.safeParse(raw);
+  if (!r.success) throw new ResightError('VALIDATION', `not a list of reviews: ${r.error.issues[0]?.message ?? ''} at ${r.error.issues[0]?.path.join('.') ?? ''}`, { path: file });
+  return r.data.map((x) => ({ findingId: x.findingId, decision: x.decision, at: x.at, ...(x.comment !== undefined ? { comment: x.comment } : {}), ...(x.reviewer !== undefined ? { reviewer: x.reviewer } : {}) }));
+}
+
+/** The folders a study was read from (a file's folder, or the folder itself). */
+function sourceDirs(paths: readonly string[]): string[] {
+  return paths.map((p) => {
+    try {
+      return fs.statSync(p).isDirectory() ? p : path.dirname(p);
+    } catch {
+      return path.dirname(p);
+    }
+  });
+}
+
 export async function runAnalyze(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -71,13 +115,32 @@ export async function runAnalyze(argv: string[]): Promise<number> {
       sr: { type: 'string' },
       'sc-dir': { type: 'string' },
       deidentify: { type: 'boolean' },
+      'date-shift': { type: 'string' },
+      csv: { type: 'string' },
+      reviews: { type: 'string' },
+      reviewer: { type: 'string' },
+      paper: { type: 'string' },
+      'cam-method': { type: 'string' },
+      'cam-layer': { type: 'string' },
+      overwrite: { type: 'boolean' },
+      'allow-source-folder': { type: 'boolean' },
     },
   });
   if (!positionals.length) throw new UsageError('analyze needs at least one path');
   if (values.provider !== undefined && !isProviderName(values.provider)) throw new UsageError(`--provider must be one of ${PROVIDER_NAMES.join(', ')}, got '${values.provider}'`);
-  for (const flag of ['report', 'sr', 'sc-dir', 'deidentify'] as const) {
-    if (values[flag] !== undefined) throw new ResightError('NOT_IMPLEMENTED', `--${flag} is not yet implemented in this build (reports and exports arrive with the report engine)`);
-  }
+  if (values.paper !== undefined && values.paper !== 'a4' && values.paper !== 'letter') throw new UsageError(`--paper must be a4 or letter, got '${values.paper}'`);
+  if (values['date-shift'] !== undefined && !/^-?\d+$/.test(values['date-shift'])) throw new UsageError(`--date-shift must be a whole number of days, got '${values['date-shift']}'`);
+  if (values['date-shift'] !== undefined && !values.deidentify) throw new UsageError('--date-shift needs --deidentify');
+  if (values['cam-method'] !== undefined && !CAM_METHODS.includes(values['cam-method'] as CamMethod)) throw new UsageError(`--cam-method must be one of ${CAM_METHODS.join(', ')}`);
+  const exporting = Boolean(values.report || values.sr || values['sc-dir'] || values.csv || (values.deidentify && values.json));
+  if (values.deidentify && !exporting) throw new UsageError('--deidentify applies to exports: add --report, --sr, --sc-dir, --csv or --json');
+  if (values.deidentify && values.json === '-') throw new UsageError('--deidentify writes files: give --json a file name');
+  const reviews = values.reviews ? readReviews(values.reviews) : [];
+  // fail before the work, not after it: existing outputs need --overwrite, source folders stay untouched
+  assertTargets(
+    [values.json === '-' ? undefined : values.json, values.report, values.sr, values.csv, values['sc-dir'] ? path.join(values['sc-dir'], 'x.dcm') : undefined].filter((t): t is string => t !== undefined),
+    { overwrite: values.overwrite === true, sourceDirs: sourceDirs(positionals), allowSourceFolder: values['allow-source-folder'] === true },
+  );
   const threads = positiveInt('threads', values.threads);
   const batchSize = positiveInt('batch', values.batch);
   const cardPath = values.model ?? defaultModelCard();
@@ -101,15 +164,54 @@ export async function runAnalyze(argv: string[]): Promise<number> {
     });
     progress.end();
     const out: AnalyzeJson = { ...result, errors: scan.errors };
+    const scored = result.series.filter((s) => s.scored);
     if (values.json === '-') process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     else {
-      if (values.json) writeFileAtomic(values.json, JSON.stringify(out, null, 2) + '\n');
+      if (values.json && !values.deidentify) writeFileAtomic(values.json, JSON.stringify(out, null, 2) + '\n');
       process.stdout.write(summary(result, scan.errors) + '\n');
     }
-    const scored = result.series.filter((s) => s.scored);
     if (!scored.length) {
       const why = result.series[0]?.skipped;
       throw new ResightError(why?.code ?? 'SERIES_NOT_FOUND', `no series was scored: ${why?.message ?? ''}`);
+    }
+    if (exporting) {
+      const bySeries = new Map(series.map((s) => [s.id, s]));
+      const ebar = progressBar('exporting');
+      const contexts = [];
+      for (const [i, a] of scored.entries()) {
+        ebar.update(i, scored.length + 1, 'key images');
+        const s = bySeries.get(a.seriesId);
+        if (!s) continue;
+        contexts.push(
+          await buildReportContext(s, a, model, result.providerReport, {
+            reviews: reviews.filter((r) => a.findings.some((f) => f.id === r.findingId)),
+            ...(values.reviewer ? { reviewer: values.reviewer } : {}),
+            cam: { ...(values['cam-method'] ? { method: values['cam-method'] as CamMethod } : {}), ...(values['cam-layer'] ? { layer: values['cam-layer'] } : {}) },
+          }),
+        );
+      }
+      const summaryOut = await writeExports(
+        contexts,
+        {
+          ...(values.report ? { pdf: values.report } : {}),
+          ...(values.sr ? { sr: values.sr } : {}),
+          ...(values['sc-dir'] ? { scDir: values['sc-dir'] } : {}),
+          ...(values.csv ? { csv: values.csv } : {}),
+          ...(values.deidentify && values.json ? { json: values.json } : {}),
+        },
+        {
+          overwrite: values.overwrite === true,
+          sourceDirs: sourceDirs(positionals),
+          allowSourceFolder: values['allow-source-folder'] === true,
+          ...(values.paper ? { paper: values.paper as PaperSize } : {}),
+          ...(values.deidentify ? { deidentify: values['date-shift'] !== undefined ? { dateShiftDays: Number(values['date-shift']) } : true } : {}),
+          json: { timing: result.timing, scanErrors: scan.errors.length },
+          onProgress: (p) => ebar.update(p.done, p.total, p.step),
+        },
+      );
+      ebar.end();
+      for (const f of summaryOut.files) process.stdout.write(`wrote ${f.kind.toUpperCase()} ${f.path} (${(f.bytes / 1024).toFixed(0)} KiB)${summaryOut.deidentified ? ' [de-identified]' : ''}\n`);
+      for (const w of summaryOut.warnings) process.stderr.write(`resight: warning: ${w}\n`);
     }
     return 0;
   } finally {

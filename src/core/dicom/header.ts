@@ -23,6 +23,8 @@ export const TAG = {
   StudyDate: 'x00080020',
   StudyTime: 'x00080030',
   AccessionNumber: 'x00080050',
+  InstitutionName: 'x00080080',
+  ReferringPhysicianName: 'x00080090',
   Modality: 'x00080060',
   StudyDescription: 'x00081030',
   SeriesDescription: 'x0008103e',
@@ -265,6 +267,8 @@ export function instanceHeader(parsed: ParsedDicom, path: string): InstanceHeade
   setIf(study, 'description', text(TAG.StudyDescription));
   setIf(study, 'accessionNumber', text(TAG.AccessionNumber));
   setIf(study, 'id', text(TAG.StudyID));
+  setIf(study, 'institution', text(TAG.InstitutionName));
+  setIf(study, 'referringPhysician', text(TAG.ReferringPhysicianName));
   setIf(header.series, 'number', num(ds, TAG.SeriesNumber));
   setIf(header.series, 'description', text(TAG.SeriesDescription));
   setIf(header.series, 'bodyPart', str(ds, TAG.BodyPartExamined));

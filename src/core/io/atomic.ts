@@ -2,8 +2,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** Write a file atomically: a temp file beside it, fsync, rename. Readers never see half a file. */
-export function writeFileAtomic(target: string, data: Uint8Array | string): void {
+export interface AtomicWriteOptions {
+  /** false: fail with EEXIST rather than replace an existing file (checked atomically). Default true. */
+  overwrite?: boolean;
+}
+
+/**
+ * Write a file atomically: a temp file beside it (same folder, so the same file system), fsync,
+ * then rename over the target, or, without `overwrite`, hard-link it into place, which fails
+ * atomically when the target exists (no check-then-write race). A crash at any point leaves at
+ * most a hidden `.name.pid.time.tmp` file, never a partial file under the target name.
+ */
+export function writeFileAtomic(target: string, data: Uint8Array | string, options: AtomicWriteOptions = {}): void {
   const dir = path.dirname(path.resolve(target));
   const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
   const fd = fs.openSync(tmp, 'wx', 0o644);
@@ -16,11 +26,24 @@ export function writeFileAtomic(target: string, data: Uint8Array | string): void
     } finally {
       fs.closeSync(fd);
     }
-    fs.renameSync(tmp, target);
+    if (options.overwrite === false) {
+      try {
+        fs.linkSync(tmp, target);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        // file systems without hard links (some network/FAT mounts): best effort check + rename
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw err;
+        if (fs.existsSync(target)) throw Object.assign(new Error(`EEXIST: file already exists, '${target}'`), { code: 'EEXIST' });
+        fs.renameSync(tmp, target);
+        return;
+      }
+      fs.rmSync(tmp, { force: true });
+    } else {
+      fs.renameSync(tmp, target);
+    }
   } catch (err) {
     // A failed write (disk full, ...) or rename must not leave the temp file behind.
     fs.rmSync(tmp, { force: true });
     throw err;
   }
 }
-

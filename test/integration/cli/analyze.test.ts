@@ -83,9 +83,11 @@ describe('resight analyze', () => {
       const r = runCli(args, { env });
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     }
-    const notYet = runCli(['analyze', 'resources/demo', '--report', path.join(env.RESIGHT_CACHE_DIR, 'r.pdf'), '--json', '-'], { env });
-    assert.equal(notYet.status, 1);
-    assert.equal(JSON.parse(notYet.stderr).error.code, 'NOT_IMPLEMENTED');
+    assert.equal(runCli(['analyze', 'resources/demo', '--report', path.join(env.RESIGHT_CACHE_DIR, 'r.pdf'), '--date-shift', '3'], { env }).status, 2, '--date-shift needs --deidentify');
+    const intoStudy = runCli(['analyze', 'resources/demo', '--report', path.join(DEMO, 'r.pdf'), '--json', '-'], { env });
+    assert.equal(intoStudy.status, 1);
+    assert.equal(JSON.parse(intoStudy.stderr).error.code, 'EXPORT_TARGET_FORBIDDEN');
+    assert.ok(!fs.existsSync(path.join(DEMO, 'r.pdf')));
     const missing = runCli(['analyze', 'no/such/folder', '--json', '-'], { env });
     assert.equal(missing.status, 1);
     assert.deepEqual(stackTraceLines(missing.stderr), []);

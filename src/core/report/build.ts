@@ -1,0 +1,109 @@
+/**
+ * Building a ReportContext from what the app already has: the assembled series (headers and
+ * slice order), its analysis, the loaded model, the reviews. Key images are the findings' key
+ * slices, decoded again from the files and explained with the same method/layer as the viewer.
+ */
+import type { AssembledSeries } from '../dicom/series';
+import { loadFrame } from '../dicom/frame';
+import type { CamMethod } from '../explain/cam';
+import { Explainer } from '../explain/explainer';
+import { paddingRangeOf } from '../imaging/voi';
+import type { LoadedModel } from '../inference/model';
+import { ResightError } from '../errors';
+import type { ProviderReport, SeriesAnalysis } from '../../shared/analysis';
+import type { Review } from '../../shared/api';
+import type { AddedFinding, KeyImage, ReportContext } from './context';
+import type { KeyImageInput } from './render';
+import type { OverlayStyle } from '../../shared/colormap';
+
+export interface BuildOptions {
+  reviews?: Review[];
+  added?: AddedFinding[];
+  reviewer?: string;
+  cam?: { method?: CamMethod; layer?: string };
+  overlay?: OverlayStyle;
+  createdAt?: Date;
+  /** Reuse an explainer (its gradient graphs are cached per model and layer). */
+  explainer?: Explainer;
+}
+
+/** The display window a reader would use for the class (lung nodules in the lung window, ...). */
+export function windowForClass(cls: string, fallback: { center: number; width: number } | undefined): { center: number; width: number } {
+  if (/lung|nodule|pulmo/i.test(cls)) return { center: -600, width: 1500 };
+  if (/liver|hepat/i.test(cls)) return { center: 90, width: 150 };
+  if (/bone|fracture/i.test(cls)) return { center: 480, width: 2500 };
+  return fallback ?? { center: 40, width: 400 };
+}
+
+export async function buildReportContext(
+  series: AssembledSeries,
+  analysis: SeriesAnalysis,
+  model: LoadedModel,
+  provider: ProviderReport,
+  opts: BuildOptions = {},
+): Promise<ReportContext> {
+  const h = series.headers[0];
+  if (!h) throw new ResightError('SERIES_NOT_FOUND', `series ${series.seriesInstanceUid} has no instances`);
+  const card = model.card;
+  const method = opts.cam?.method ?? 'gradcam';
+  const layer = opts.cam?.layer ?? card.cam?.defaultLayer ?? 'layer4';
+  const explainer = opts.explainer ?? new Explainer();
+  const keyImages: KeyImage[] = [];
+  try {
+    for (const f of analysis.findings) {
+      const ref = series.ordered[f.keySlice];
+      if (!ref) continue;
+      const { header, decoded, values } = await loadFrame(ref.path, ref.frame);
+      if (decoded.samplesPerPixel !== 1) continue;
+      const e = await explainer.explainSlice(
+        model,
+        { values, rows: decoded.rows, columns: decoded.columns, paddingRange: paddingRangeOf(header) },
+        { method, layer, class: f.class },
+      );
+      const heat = Explainer.heatmap(e, decoded.rows, decoded.columns);
+      const perFrame = header.perFrame?.[ref.frame];
+      const image: KeyImageInput = {
+        rows: decoded.rows,
+        columns: decoded.columns,
+        values,
+        window: windowForClass(f.class, header.windows[0]),
+        heat: heat.values,
+        heatMax: heat.max,
+        marker: f.centroid,
+        ...(opts.overlay ? { overlay: opts.overlay } : {}),
+      };
+      const ps = perFrame?.pixelSpacing ?? header.pixelSpacing;
+      if (ps) image.pixelSpacing = ps;
+      const iop = perFrame?.imageOrientationPatient ?? header.imageOrientationPatient;
+      if (iop) image.imageOrientationPatient = iop;
+      keyImages.push({ findingId: f.id, sliceIndex: f.keySlice, sopInstanceUid: ref.sopInstanceUid, sopClassUid: header.sopClassUid, frame: ref.frame, image, camSource: `${e.method}@${e.layer}` });
+    }
+  } finally {
+    if (!opts.explainer) await explainer.release();
+  }
+  const ctx: ReportContext = {
+    patient: { ...h.patient },
+    study: { studyInstanceUid: h.studyInstanceUid, ...h.study },
+    series: { seriesInstanceUid: series.seriesInstanceUid, modality: series.modality },
+    model: {
+      ...model.identity,
+      classes: [...card.outputs.classes],
+      thresholds: { ...card.outputs.thresholds },
+      intendedUse: card.intendedUse ?? '',
+      disclaimer: typeof card.disclaimer === 'string' ? card.disclaimer : card.notForClinicalUse !== false ? 'Not for clinical use.' : '',
+      notForClinicalUse: card.notForClinicalUse !== false,
+    },
+    provider,
+    analysis,
+    reviews: opts.reviews ?? [],
+    added: opts.added ?? [],
+    keyImages,
+    createdAt: opts.createdAt ?? new Date(),
+    cam: { method, layer },
+  };
+  if (series.number !== undefined) ctx.series.number = series.number;
+  if (series.description) ctx.series.description = series.description;
+  if (h.frameOfReferenceUid) ctx.series.frameOfReferenceUid = h.frameOfReferenceUid;
+  if (opts.reviewer) ctx.reviewer = opts.reviewer;
+  return ctx;
+}

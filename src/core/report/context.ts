@@ -1,0 +1,145 @@
+/**
+ * What an export is made of: the patient/study/series as read from the source, the model and
+ * provider, the series' analysis, the reviewer's decisions and added findings, and one key image
+ * per finding. Every writer (PDF, SR, SC, JSON/CSV) reads only this, so de-identification is one
+ * transformation of it (deidentifyContext) before any writer runs.
+ */
+import type { Finding, ModelIdentity, ProviderReport, SeriesAnalysis } from '../../shared/analysis';
+import type { Review } from '../../shared/api';
+import type { Deidentifier } from './deidentify';
+import type { KeyImageInput } from './render';
+
+export interface ReportPatient {
+  name: string;
+  id: string;
+  birthDate?: string;
+  sex?: string;
+}
+
+export interface ReportStudy {
+  studyInstanceUid: string;
+  date?: string;
+  time?: string;
+  description?: string;
+  accessionNumber?: string;
+  id?: string;
+  institution?: string;
+  referringPhysician?: string;
+}
+
+export interface ReportSeries {
+  seriesInstanceUid: string;
+  number?: number;
+  description?: string;
+  modality: string;
+  frameOfReferenceUid?: string;
+}
+
+export interface ReportModel extends ModelIdentity {
+  classes: string[];
+  thresholds: Record<string, number>;
+  intendedUse: string;
+  disclaimer: string;
+  notForClinicalUse: boolean;
+}
+
+/** A finding the reviewer added (the model missed it). */
+export interface AddedFinding {
+  id: string;
+  class: string;
+  sliceStart: number;
+  sliceEnd: number;
+  comment?: string;
+  reviewer?: string;
+  centroid?: [number, number] | null;
+}
+
+/** One key image: the finding's key slice with its heatmap. */
+export interface KeyImage {
+  findingId: string;
+  sliceIndex: number;
+  sopInstanceUid: string;
+  sopClassUid: string;
+  frame: number;
+  /** The pixels and annotations (render.ts). */
+  image: KeyImageInput;
+  /** e.g. gradcam@layer4 */
+  camSource: string;
+}
+
+export interface ReportContext {
+  patient: ReportPatient;
+  study: ReportStudy;
+  series: ReportSeries;
+  model: ReportModel;
+  provider: ProviderReport;
+  analysis: SeriesAnalysis;
+  reviews: Review[];
+  added: AddedFinding[];
+  keyImages: KeyImage[];
+  /** Who signs the report (free text; withheld when de-identified). */
+  reviewer?: string;
+  createdAt: Date;
+  cam: { method: string; layer: string };
+  /** Set when the context was de-identified: what to declare in the outputs. */
+  deidentified?: { methodText: string; methodCodes: { value: string; scheme: string; meaning: string }[]; dateShiftDays?: number };
+}
+
+/** The review of a finding, if any. */
+export function reviewOf(ctx: ReportContext, findingId: string): Review | undefined {
+  return ctx.reviews.find((r) => r.findingId === findingId);
+}
+
+/** The findings with their reviews, in slice order. */
+export function reviewedFindings(ctx: ReportContext): { finding: Finding; review: Review | undefined }[] {
+  return [...ctx.analysis.findings].sort((a, b) => a.sliceStart - b.sliceStart || a.class.localeCompare(b.class)).map((finding) => ({ finding, review: reviewOf(ctx, finding.id) }));
+}
+
+const setOpt = <T extends object, K extends keyof T>(o: T, k: K, v: T[K] | undefined | '') => {
+  if (v === undefined || v === '') delete o[k];
+  else o[k] = v;
+};
+
+/** The same context with identifying data removed or replaced (deidentify.ts has the table). */
+export function deidentifyContext(ctx: ReportContext, d: Deidentifier): ReportContext {
+  d.noteIdentifying(ctx.patient.name, ctx.patient.id, ctx.patient.birthDate, ctx.study.accessionNumber, ctx.study.id, ctx.study.institution, ctx.study.referringPhysician, ctx.study.date, ctx.reviewer);
+  for (const r of ctx.reviews) d.noteIdentifying(r.reviewer);
+  for (const a of ctx.added) d.noteIdentifying(a.reviewer);
+  const patient: ReportPatient = { name: d.patientName(ctx.patient.name), id: d.patientId(ctx.patient.id) };
+  const study: ReportStudy = { studyInstanceUid: d.uid(ctx.study.studyInstanceUid) };
+  setOpt(study, 'date', d.date(ctx.study.date));
+  if (study.date && ctx.study.time) study.time = ctx.study.time;
+  const series: ReportSeries = { seriesInstanceUid: d.uid(ctx.series.seriesInstanceUid), modality: ctx.series.modality };
+  if (ctx.series.number !== undefined) series.number = ctx.series.number;
+  if (ctx.series.frameOfReferenceUid) series.frameOfReferenceUid = d.uid(ctx.series.frameOfReferenceUid);
+  const mapFinding = (f: Finding): Finding => ({ ...f, keySopInstanceUid: d.uid(f.keySopInstanceUid) });
+  const analysis: SeriesAnalysis = {
+    ...ctx.analysis,
+    seriesInstanceUid: series.seriesInstanceUid,
+    seriesId: d.uid(ctx.analysis.seriesId),
+    // slice errors keep their code and message (no path: folder names can identify a patient)
+    slices: ctx.analysis.slices.map((s) => ({ ...s, sopInstanceUid: d.uid(s.sopInstanceUid), ...(s.error ? { error: { code: s.error.code, message: d.redact(s.error.message) } } : {}) })),
+    findings: ctx.analysis.findings.map(mapFinding),
+  };
+  const out: ReportContext = {
+    ...ctx,
+    patient,
+    study,
+    series,
+    analysis,
+    reviews: ctx.reviews.map((r) => {
+      const copy: Review = { findingId: r.findingId, decision: r.decision, at: r.at };
+      if (r.comment) copy.comment = d.redact(r.comment);
+      return copy;
+    }),
+    added: ctx.added.map((a) => {
+      const copy: AddedFinding = { id: a.id, class: a.class, sliceStart: a.sliceStart, sliceEnd: a.sliceEnd, centroid: a.centroid ?? null };
+      if (a.comment) copy.comment = d.redact(a.comment);
+      return copy;
+    }),
+    keyImages: ctx.keyImages.map((k) => ({ ...k, sopInstanceUid: d.uid(k.sopInstanceUid) })),
+    deidentified: { methodText: d.methodText(), methodCodes: d.methodCodes(), ...(d.dateShiftDays !== undefined ? { dateShiftDays: d.dateShiftDays } : {}) },
+  };
+  delete out.reviewer;
+  return out;
+}

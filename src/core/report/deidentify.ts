@@ -1,0 +1,122 @@
+/**
+ * De-identification of everything an export writes, after DICOM PS3.15 Annex E, Basic
+ * Application Level Confidentiality Profile, applied to the attributes ReSight's outputs carry
+ * (exports are built from a small set of attributes, so the profile reduces to this table):
+ *
+ * | attribute                                   | action (Table E.1-1)                   |
+ * |---------------------------------------------|----------------------------------------|
+ * | Patient's Name, Patient ID                  | Z/D: replaced by a pseudonym           |
+ * | Patient's Birth Date, Patient's Sex         | Z: emptied                             |
+ * | Study/Series/SOP Instance UID, Frame of Ref | U: replaced, consistently per export   |
+ * | Study Date/Time, Content/Series Date        | Z/D: emptied, or shifted (option)      |
+ * | Accession Number, Study ID                  | Z: emptied                             |
+ * | Institution Name, Referring Physician       | X/Z: removed                           |
+ * | Study/Series Description                    | X: removed                             |
+ * | reviewer names (Observer, operators)        | X: withheld                            |
+ *
+ * and the outputs declare it: Patient Identity Removed YES, De-identification Method (Code
+ * Sequence 113100, plus 113107 when dates are shifted). Free text the reviewer typed is kept,
+ * with every identifying value of the context redacted from it; PDF text (the "burned-in header")
+ * is built from the de-identified values only. One Deidentifier per export: its random secret
+ * makes the UID map and pseudonyms consistent within the export and unlinkable across exports
+ * (pass `secret` to link exports of one research project on purpose).
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Code } from './dicom-write';
+import { uuidToUid } from './dicom-write';
+
+export const BASIC_PROFILE: Code = { value: '113100', scheme: 'DCM', meaning: 'Basic Application Confidentiality Profile' };
+export const MODIFIED_DATES_OPTION: Code = { value: '113107', scheme: 'DCM', meaning: 'Retain Longitudinal Temporal Information Modified Dates Option' };
+
+export interface DeidentifyOptions {
+  /** Shift dates by this many days (the Modified Dates option) instead of emptying them. */
+  dateShiftDays?: number;
+  /** Key for the UID map and pseudonyms (default: random per export). */
+  secret?: Uint8Array;
+}
+
+export class Deidentifier {
+  private readonly secret: Uint8Array;
+  private readonly uids = new Map<string, string>();
+  readonly dateShiftDays: number | undefined;
+  /** Identifying strings seen (names, IDs, ...): redacted from free text, checked by tests. */
+  private readonly identifying = new Set<string>();
+
+  constructor(options: DeidentifyOptions = {}) {
+    this.secret = options.secret ?? randomBytes(32);
+    this.dateShiftDays = options.dateShiftDays;
+  }
+
+  private mac(kind: string, value: string): Buffer {
+    return createHmac('sha256', this.secret).update(kind).update('\u0000').update(value).digest();
+  }
+
+  /** Remember identifying values to redact from free text (names are split into components). */
+  noteIdentifying(...values: (string | undefined)[]): void {
+    for (const v of values) {
+      if (!v) continue;
+      // name components too: 2+ characters (山田, Li); ASCII ones are matched as whole words
+      for (const part of [v, ...v.split(/[\^=\s]+/)]) if (part.trim().length >= 2) this.identifying.add(part.trim());
+    }
+  }
+
+  /** The same replacement UID for the same original within this export (PS3.15 action U). */
+  uid(original: string): string {
+    let u = this.uids.get(original);
+    if (!u) {
+      u = uuidToUid(this.mac('uid', original).subarray(0, 16));
+      this.uids.set(original, u);
+    }
+    return u;
+  }
+
+  /** Every original -> replacement UID pair used (for the export's mapping log, kept by the caller). */
+  uidMap(): ReadonlyMap<string, string> {
+    return this.uids;
+  }
+
+  patientId(original: string): string {
+    this.noteIdentifying(original);
+    return `ANON-${this.mac('pid', original).toString('hex').slice(0, 10).toUpperCase()}`;
+  }
+
+  patientName(original: string): string {
+    this.noteIdentifying(original);
+    return `ANONYMOUS^${this.mac('pn', original).toString('hex').slice(0, 6).toUpperCase()}`;
+  }
+
+  /** A DICOM DA (YYYYMMDD) shifted by the option's days, or '' (emptied) without it. */
+  date(original: string | undefined): string {
+    if (!original) return '';
+    this.noteIdentifying(original);
+    if (this.dateShiftDays === undefined) return '';
+    const m = /^(\d{4})(\d{2})(\d{2})/.exec(original);
+    if (!m) return '';
+    const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+    d.setUTCDate(d.getUTCDate() + this.dateShiftDays);
+    const p = (n: number) => String(n).padStart(2, '0');
+    return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}`;
+  }
+
+  /** Free text with every identifying value seen so far replaced by '[redacted]'. */
+  redact(text: string): string {
+    let out = text;
+    const values = [...this.identifying].sort((a, b) => b.length - a.length);
+    for (const v of values) {
+      if (/^[\x20-\x7e]+$/.test(v)) out = out.replace(new RegExp(`(?<![A-Za-z0-9])${v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`, 'gi'), '[redacted]');
+      else out = out.split(v).join('[redacted]');
+    }
+    for (const u of this.uids.keys()) out = out.split(u).join(this.uids.get(u) as string);
+    return out;
+  }
+
+  /** De-identification Method Code Sequence items. */
+  methodCodes(): Code[] {
+    return this.dateShiftDays === undefined ? [BASIC_PROFILE] : [BASIC_PROFILE, MODIFIED_DATES_OPTION];
+  }
+
+  /** De-identification Method (0012,0063) text. */
+  methodText(): string {
+    return `ReSight: DICOM PS3.15 Basic Application Level Confidentiality Profile${this.dateShiftDays === undefined ? '' : `, dates shifted by ${this.dateShiftDays} days`}`;
+  }
+}

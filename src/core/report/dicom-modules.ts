@@ -1,0 +1,79 @@
+/**
+ * The DICOM modules every object ReSight exports shares: Patient, General Study, General
+ * Equipment, SOP Common with the Contributing Equipment Sequence that identifies the AI
+ * algorithm (IHE AI Results), and the de-identification attributes.
+ */
+import type { ReportContext } from './context';
+import type { Code, NaturalDataset } from './dicom-write';
+import { codeItem, derivedUid, dicomDateTime } from './dicom-write';
+
+export const APP_NAME = 'ReSight';
+export const APP_VERSION = '0.1.0';
+
+/**
+ * Purpose of Reference for the algorithm's item in the Contributing Equipment Sequence: the code
+ * IHE AI Results (AIR) assigns to "Processing Algorithm" (a placeholder code of the IHE trial
+ * implementation, 99IHE; replace with the DCM code once DICOM assigns one).
+ */
+export const PROCESSING_ALGORITHM: Code = { value: 'Newcode1', scheme: '99IHE', meaning: 'Processing Algorithm' };
+
+/** Private coding scheme for ReSight's own concepts (PS3.16: private designators start with 99). */
+export const RESIGHT_SCHEME = '99RESIGHT';
+
+/** The model's device UID, stable for one set of weights (derived from its sha256). */
+export function algorithmUid(ctx: ReportContext): string {
+  return derivedUid('resight-model', ctx.model.sha256);
+}
+
+export function patientStudyModules(ctx: ReportContext): NaturalDataset {
+  const p = ctx.patient;
+  const s = ctx.study;
+  const ds: NaturalDataset = {
+    SpecificCharacterSet: 'ISO_IR 192',
+    PatientName: p.name,
+    PatientID: p.id,
+    PatientBirthDate: p.birthDate ?? '',
+    PatientSex: p.sex ?? '',
+    StudyInstanceUID: s.studyInstanceUid,
+    StudyDate: s.date ?? '',
+    StudyTime: s.time ?? '',
+    ReferringPhysicianName: s.referringPhysician ?? '',
+    StudyID: s.id ?? '',
+    AccessionNumber: s.accessionNumber ?? '',
+  };
+  if (s.description) ds.StudyDescription = s.description;
+  if (s.institution) ds.InstitutionName = s.institution;
+  if (ctx.deidentified) {
+    ds.PatientIdentityRemoved = 'YES';
+    ds.DeidentificationMethod = ctx.deidentified.methodText;
+    ds.DeidentificationMethodCodeSequence = ctx.deidentified.methodCodes.map(codeItem);
+    if (ctx.deidentified.dateShiftDays !== undefined) ds.LongitudinalTemporalInformationModified = 'MODIFIED';
+  }
+  return ds;
+}
+
+/** General Equipment plus SOP Common's Contributing Equipment (the algorithm). */
+export function equipmentModules(ctx: ReportContext): NaturalDataset {
+  const m = ctx.model;
+  const { date, time } = dicomDateTime(ctx.createdAt);
+  return {
+    Manufacturer: APP_NAME,
+    ManufacturerModelName: APP_NAME,
+    SoftwareVersions: [`${APP_NAME} ${APP_VERSION}`, `${m.name} ${m.version}`],
+    ContributingEquipmentSequence: [
+      {
+        PurposeOfReferenceCodeSequence: [codeItem(PROCESSING_ALGORITHM)],
+        Manufacturer: APP_NAME,
+        ManufacturerModelName: m.name,
+        SoftwareVersions: m.version,
+        ContributionDateTime: `${date}${time}`,
+        ContributionDescription: `AI lesion classifier ${m.name} ${m.version} (ONNX sha256 ${m.sha256}), ${ctx.cam.method} at ${ctx.cam.layer}, on ${ctx.provider.used}`,
+      },
+    ],
+  };
+}
+
+export function sopCommon(sopClassUid: string, sopInstanceUid: string, ctx: ReportContext): NaturalDataset {
+  const { date, time } = dicomDateTime(ctx.createdAt);
+  return { SOPClassUID: sopClassUid, SOPInstanceUID: sopInstanceUid, InstanceCreationDate: date, InstanceCreationTime: time };
+}

@@ -1,0 +1,196 @@
+/**
+ * Export: the PDF report, DICOM SR, Secondary Captures, JSON and CSV of one or more analysed
+ * series, optionally de-identified. Every target is checked before anything is written (an
+ * existing file without `overwrite`, a target inside a source study folder), then each file is
+ * written atomically (temp file + fsync + rename/link in the target folder), so an interrupted
+ * export never leaves a partial file under a target name.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ResightError } from '../errors';
+import { writeFileAtomic } from '../io/atomic';
+import type { ReportContext } from './context';
+import { deidentifyContext } from './context';
+import { Deidentifier } from './deidentify';
+import type { DeidentifyOptions } from './deidentify';
+import type { PaperSize } from './pdf';
+import { renderPdf } from './pdf';
+import { secondaryCaptures } from './sc';
+import { structuredReport } from './sr';
+import { findingsCsv, slicesCsv } from './tabular';
+
+export interface ExportTargets {
+  pdf?: string;
+  sr?: string;
+  /** Folder for the Secondary Capture files (created when missing). */
+  scDir?: string;
+  json?: string;
+  /** Per-slice CSV; the findings go to `<name>-findings.csv` beside it. */
+  csv?: string;
+}
+
+export interface ExportOptions {
+  overwrite?: boolean;
+  /** Folders the studies were read from: nothing is written inside them unless allowed. */
+  sourceDirs?: readonly string[];
+  allowSourceFolder?: boolean;
+  paper?: PaperSize;
+  /** De-identify every output (PS3.15 Basic Profile; deidentify.ts). */
+  deidentify?: boolean | DeidentifyOptions;
+  /** Extra JSON fields (e.g. the analysis timing) merged into the JSON output. */
+  json?: Record<string, unknown>;
+  onProgress?: (p: { step: string; done: number; total: number }) => void;
+}
+
+export interface ExportSummary {
+  files: { kind: 'pdf' | 'sr' | 'sc' | 'json' | 'csv'; path: string; bytes: number }[];
+  warnings: string[];
+  deidentified: boolean;
+}
+
+interface Planned {
+  kind: ExportSummary['files'][number]['kind'];
+  path: string;
+  produce: () => Promise<Uint8Array | string>;
+}
+
+/** `out.pdf` for the first series, `out-2.pdf`, `out-3.pdf`, ... for the next. */
+export function nthPath(p: string, i: number): string {
+  if (i === 0) return p;
+  const ext = path.extname(p);
+  return `${p.slice(0, p.length - ext.length)}-${i + 1}${ext}`;
+}
+
+function realDir(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
+
+/** The folder of `target` as it will be after creation, resolved through symlinks where it exists. */
+function resolvedParent(target: string): string {
+  let dir = path.dirname(path.resolve(target));
+  const rest: string[] = [];
+  while (!fs.existsSync(dir) && path.dirname(dir) !== dir) {
+    rest.unshift(path.basename(dir));
+    dir = path.dirname(dir);
+  }
+  return path.join(realDir(dir), ...rest);
+}
+
+const inside = (child: string, parent: string) => {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+};
+
+export async function writeExports(contexts: readonly ReportContext[], targets: ExportTargets, options: ExportOptions = {}): Promise<ExportSummary> {
+  if (!contexts.length) throw new ResightError('SERIES_NOT_FOUND', 'nothing to export: no analysed series');
+  const deid = options.deidentify ? new Deidentifier(options.deidentify === true ? {} : options.deidentify) : null;
+  const ctxs = deid ? contexts.map((c) => deidentifyContext(c, deid)) : [...contexts];
+  // One export id: the SR/SC UIDs derive from it, so objects of one export reference each other.
+  const exportId = randomBytes(16).toString('hex');
+  const warnings: string[] = [];
+  const plan: Planned[] = [];
+
+  ctxs.forEach((ctx, i) => {
+    if (targets.pdf) {
+      plan.push({
+        kind: 'pdf',
+        path: nthPath(targets.pdf, i),
+        produce: async () => {
+          const r = await renderPdf(ctx, { ...(options.paper ? { paper: options.paper } : {}) });
+          warnings.push(...r.warnings);
+          return r.bytes;
+        },
+      });
+    }
+    if (targets.sr) plan.push({ kind: 'sr', path: nthPath(targets.sr, i), produce: async () => structuredReport(ctx, exportId).bytes });
+    if (targets.scDir) {
+      const scs = secondaryCaptures.bind(null, ctx, exportId);
+      let cache: ReturnType<typeof secondaryCaptures> | null = null;
+      ctx.keyImages.forEach((_k, j) => {
+        plan.push({
+          kind: 'sc',
+          path: path.join(targets.scDir as string, `ReSight-SC-${ctxs.length > 1 ? `${i + 1}-` : ''}${String(j + 1).padStart(3, '0')}.dcm`),
+          produce: async () => (cache ??= scs())[j].bytes,
+        });
+      });
+    }
+  });
+  if (targets.json) {
+    plan.push({
+      kind: 'json',
+      path: targets.json,
+      produce: async () => JSON.stringify(exportJson(ctxs, options.json ?? {}), null, 2) + '\n',
+    });
+  }
+  if (targets.csv) {
+    plan.push({ kind: 'csv', path: targets.csv, produce: async () => slicesCsv(ctxs) });
+    plan.push({ kind: 'csv', path: nthPath(targets.csv, 0).replace(/(\.csv)?$/i, '-findings.csv'), produce: async () => findingsCsv(ctxs) });
+  }
+
+  // Check every target before writing any.
+  assertTargets(
+    plan.map((p) => p.path),
+    options,
+  );
+
+  const files: ExportSummary['files'] = [];
+  for (const [n, p] of plan.entries()) {
+    options.onProgress?.({ step: `${p.kind} ${path.basename(p.path)}`, done: n, total: plan.length });
+    const data = await p.produce();
+    fs.mkdirSync(path.dirname(path.resolve(p.path)), { recursive: true });
+    try {
+      writeFileAtomic(p.path, data, { overwrite: options.overwrite === true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw new ResightError('EXPORT_EXISTS', 'the file appeared while exporting (pass --overwrite to replace it)', { path: p.path });
+      throw new ResightError('EXPORT_FAILED', `cannot write: ${(err as Error).message}`, { path: p.path, cause: err });
+    }
+    files.push({ kind: p.kind, path: p.path, bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength });
+  }
+  options.onProgress?.({ step: 'done', done: plan.length, total: plan.length });
+  return { files, warnings: [...new Set(warnings)], deidentified: deid !== null };
+}
+
+/**
+ * Refuse targets that must not be written: two outputs to one file, a file inside a source
+ * study folder (unless allowed), an existing file (unless `overwrite`), a folder.
+ */
+export function assertTargets(paths: readonly string[], options: Pick<ExportOptions, 'overwrite' | 'sourceDirs' | 'allowSourceFolder'>): void {
+  const sources = (options.sourceDirs ?? []).map(realDir);
+  const seen = new Set<string>();
+  for (const p of paths) {
+    const abs = path.join(resolvedParent(p), path.basename(p));
+    if (seen.has(abs)) throw new ResightError('USAGE', 'two outputs would be written to the same file', { path: p });
+    seen.add(abs);
+    if (!options.allowSourceFolder) {
+      const src = sources.find((s) => inside(abs, s));
+      if (src) throw new ResightError('EXPORT_TARGET_FORBIDDEN', `refusing to write into the source study folder ${src} (choose another folder, or allow it explicitly)`, { path: p });
+    }
+    if (fs.existsSync(p)) {
+      if (fs.statSync(p).isDirectory()) throw new ResightError('EXPORT_FAILED', 'the target is a folder', { path: p });
+      if (!options.overwrite) throw new ResightError('EXPORT_EXISTS', 'the file exists (pass --overwrite to replace it)', { path: p });
+    }
+  }
+}
+
+/** The analyze JSON schema for the exported series (with reviews; no file paths). */
+export function exportJson(ctxs: readonly ReportContext[], extra: Record<string, unknown>): Record<string, unknown> {
+  const c0 = ctxs[0];
+  return {
+    model: { name: c0.model.name, version: c0.model.version, sha256: c0.model.sha256 },
+    provider: c0.provider.used,
+    providerReport: c0.provider,
+    classes: c0.model.classes,
+    thresholds: c0.model.thresholds,
+    notForClinicalUse: c0.model.notForClinicalUse,
+    ...extra,
+    series: ctxs.map((c) => ({ ...c.analysis, reviews: c.reviews, addedFindings: c.added })),
+    ...(c0.deidentified ? { deidentified: c0.deidentified } : {}),
+    exportedAt: c0.createdAt.toISOString(),
+  };
+}

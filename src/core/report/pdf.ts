@@ -1,0 +1,369 @@
+/**
+ * The PDF report (pdf-lib): real text, not pictures of text, so it can be searched, copied and
+ * read by a screen reader. Page 1 holds the header (patient, study, series), the AI summary, the
+ * findings with the reviewer's decisions, the model and the sign-off; then one page per two key
+ * images with their captions. Every page carries the intended-use statement and "Page n of N".
+ *
+ * Text outside WinAnsi (Japanese names, ...) needs a Unicode font: ReSight looks for one on the
+ * system (RESIGHT_PDF_FONT first, then common CJK TrueType fonts) and embeds the subset it uses;
+ * without one those characters print as '?' and the result lists a warning.
+ */
+import * as fs from 'node:fs';
+import fontkit from '@pdf-lib/fontkit';
+import type { PDFFont, PDFPage } from 'pdf-lib';
+import { PDFDocument, PageSizes, StandardFonts, rgb } from 'pdf-lib';
+import type { ReportContext } from './context';
+import { reviewedFindings } from './context';
+import { encodePng } from './png';
+import { formatScale, renderKeyImage, scaleBarMm } from './render';
+import { APP_NAME, APP_VERSION } from './dicom-modules';
+
+export type PaperSize = 'a4' | 'letter';
+
+export interface PdfOptions {
+  paper?: PaperSize;
+  /** A TrueType font with the glyphs the report needs beyond WinAnsi (default: searched). */
+  unicodeFontPath?: string;
+}
+
+export interface PdfResult {
+  bytes: Uint8Array;
+  pages: number;
+  warnings: string[];
+}
+
+/** TrueType fonts with Japanese glyphs, in order of preference (Linux, Windows, macOS). */
+const UNICODE_FONT_CANDIDATES = [
+  '/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf',
+  '/usr/share/fonts/truetype/fonts-japanese-gothic.ttf',
+  '/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf',
+  '/usr/share/fonts/truetype/droid/DroidSansFallback.ttf',
+  'C:\\Windows\\Fonts\\arialuni.ttf',
+  '/Library/Fonts/Arial Unicode.ttf',
+  '/System/Library/Fonts/Supplemental/Arial Unicode.ttf',
+];
+
+export function findUnicodeFont(explicit?: string): string | undefined {
+  const env = process.env.RESIGHT_PDF_FONT;
+  for (const p of [explicit, env, ...UNICODE_FONT_CANDIDATES]) if (p && fs.existsSync(p)) return p;
+  return undefined;
+}
+
+// WinAnsi covers printable ASCII and Latin-1 (plus a few more we do not rely on).
+const winAnsi = (s: string) => /^[\x20-\x7e\u00a0-\u00ff]*$/.test(s);
+
+const GREY = rgb(0.35, 0.35, 0.35);
+const BLACK = rgb(0, 0, 0);
+const RED = rgb(0.75, 0.05, 0.05);
+const RULE = rgb(0.75, 0.75, 0.75);
+
+const fmtDate = (da?: string) => (da && /^\d{8}$/.test(da) ? `${da.slice(0, 4)}-${da.slice(4, 6)}-${da.slice(6, 8)}` : da || '-');
+const fmtPn = (pn: string) => pn.split('=')[0].replace(/\^+/g, ' ').trim() || pn || '-';
+
+export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Promise<PdfResult> {
+  const warnings: string[] = [];
+  const doc = await PDFDocument.create();
+  doc.registerFontkit(fontkit);
+  const regular = await doc.embedFont(StandardFonts.Helvetica);
+  const bold = await doc.embedFont(StandardFonts.HelveticaBold);
+  const mono = await doc.embedFont(StandardFonts.Courier);
+  let unicode: PDFFont | null = null;
+  let unicodeTried = false;
+  const fontFor = async (s: string, base: PDFFont): Promise<PDFFont> => {
+    if (winAnsi(s)) return base;
+    if (!unicodeTried) {
+      unicodeTried = true;
+      const p = findUnicodeFont(opts.unicodeFontPath);
+      if (p) unicode = await doc.embedFont(fs.readFileSync(p), { subset: true });
+      else warnings.push('no Unicode font found (set RESIGHT_PDF_FONT to a TrueType font with the needed glyphs): characters outside Latin-1 are printed as ?');
+    }
+    return unicode ?? base;
+  };
+  const printable = (s: string, f: PDFFont, base: PDFFont) => (f === base && !winAnsi(s) ? s.replace(/[^\x20-\x7e\u00a0-\u00ff]/g, '?') : s);
+
+  const [W, H] = opts.paper === 'letter' ? PageSizes.Letter : PageSizes.A4;
+  const M = 42;
+  const footerH = 46;
+  const pages: PDFPage[] = [];
+  let page!: PDFPage;
+  let y = 0;
+  const newPage = () => {
+    page = doc.addPage([W, H]);
+    pages.push(page);
+    y = H - M;
+  };
+
+  const text = async (s: string, x: number, size = 9, base: PDFFont = regular, color = BLACK) => {
+    const f = await fontFor(s, base);
+    page.drawText(printable(s, f, base), { x, y, size, font: f, color });
+  };
+  const widthOf = async (s: string, size: number, base: PDFFont) => {
+    const f = await fontFor(s, base);
+    return f.widthOfTextAtSize(printable(s, f, base), size);
+  };
+  /** Word-wrap `s` into lines no wider than `width`. */
+  const wrap = async (s: string, width: number, size: number, base: PDFFont): Promise<string[]> => {
+    const out: string[] = [];
+    for (const para of s.split('\n')) {
+      let line = '';
+      for (const word of para.split(/\s+/).filter(Boolean)) {
+        const next = line ? `${line} ${word}` : word;
+        if ((await widthOf(next, size, base)) <= width || !line) line = next;
+        else {
+          out.push(line);
+          line = word;
+        }
+      }
+      out.push(line);
+    }
+    return out;
+  };
+  const ensure = (h: number) => {
+    if (y - h < M + footerH) newPage();
+  };
+  const paragraph = async (s: string, size = 9, base: PDFFont = regular, color = BLACK, x = M, width = W - 2 * M) => {
+    for (const line of await wrap(s, width, size, base)) {
+      ensure(size + 3);
+      await text(line, x, size, base, color);
+      y -= size + 3;
+    }
+  };
+  const heading = async (s: string) => {
+    ensure(30);
+    y -= 6;
+    await text(s, M, 11, bold);
+    y -= 5;
+    page.drawLine({ start: { x: M, y }, end: { x: W - M, y }, thickness: 0.5, color: RULE });
+    y -= 12;
+  };
+  /** Label/value rows in two columns. */
+  const fields = async (rows: [string, string][], x: number, labelW: number, colW: number): Promise<number> => {
+    let yy = y;
+    for (const [k, v] of rows) {
+      const lines = await wrap(v || '-', colW - labelW, 9, regular);
+      const save = y;
+      y = yy;
+      await text(k, x, 8, regular, GREY);
+      for (const l of lines) {
+        await text(l, x + labelW, 9);
+        y -= 11;
+      }
+      yy = y;
+      y = save;
+    }
+    return yy;
+  };
+  const table = async (cols: { title: string; w: number }[], rows: string[][]) => {
+    ensure(28);
+    let x = M;
+    for (const c of cols) {
+      await text(c.title, x, 8, bold, GREY);
+      x += c.w;
+    }
+    y -= 4;
+    page.drawLine({ start: { x: M, y }, end: { x: W - M, y }, thickness: 0.4, color: RULE });
+    y -= 10;
+    for (const r of rows) {
+      const cells = await Promise.all(r.map((v, i) => wrap(v, cols[i].w - 6, 8.5, regular)));
+      const h = Math.max(...cells.map((c) => c.length)) * 10.5;
+      ensure(h + 2);
+      const top = y;
+      x = M;
+      for (let i = 0; i < cols.length; i++) {
+        y = top;
+        for (const l of cells[i]) {
+          await text(l, x, 8.5);
+          y -= 10.5;
+        }
+        x += cols[i].w;
+      }
+      y = top - h - 2;
+    }
+    y -= 4;
+  };
+
+  // ------------------------------------------------------------------ page 1: header
+  newPage();
+  await text('ReSight - AI second-reader report', M, 16, bold);
+  y -= 16;
+  if (ctx.model.notForClinicalUse) {
+    await text('NOT FOR CLINICAL USE - research and demonstration only', M, 10, bold, RED);
+    y -= 13;
+  }
+  if (ctx.deidentified) {
+    await text(`De-identified export: ${ctx.deidentified.methodText}`, M, 8.5, regular, GREY);
+    y -= 12;
+  }
+  y -= 4;
+  await heading('Patient, study and series');
+  const colW = (W - 2 * M) / 2;
+  const p = ctx.patient;
+  const s = ctx.study;
+  const left = await fields(
+    [
+      ['Patient', fmtPn(p.name)],
+      ['Patient ID', p.id || '-'],
+      ['Birth date', fmtDate(p.birthDate)],
+      ['Sex', p.sex || '-'],
+      ['Series', `${ctx.series.number ?? '-'} ${ctx.series.description ?? ''} (${ctx.series.modality}, ${ctx.analysis.slices.length} slices)`.trim()],
+    ],
+    M,
+    62,
+    colW,
+  );
+  const right = await fields(
+    [
+      ['Study date', `${fmtDate(s.date)}${s.time ? ` ${s.time.slice(0, 2)}:${s.time.slice(2, 4)}` : ''}`],
+      ['Study', s.description || '-'],
+      ['Accession', s.accessionNumber || '-'],
+      ['Institution', s.institution || '-'],
+      ['Referring', s.referringPhysician ? fmtPn(s.referringPhysician) : '-'],
+    ],
+    M + colW,
+    62,
+    colW,
+  );
+  y = Math.min(left, right) - 4;
+  await text('Series UID', M, 8, regular, GREY);
+  await text(ctx.series.seriesInstanceUid, M + 62, 7.5, mono);
+  y -= 12;
+
+  // ------------------------------------------------------------------ AI summary
+  await heading('AI summary');
+  const findings = reviewedFindings(ctx);
+  const summaryRows = ctx.model.classes.map((cls) => {
+    const probs = ctx.analysis.slices.map((x) => x.probabilities?.[cls]).filter((v): v is number => typeof v === 'number');
+    const max = probs.length ? Math.max(...probs) : NaN;
+    const runs = findings.filter((f) => f.finding.class === cls).map((f) => `${f.finding.sliceStart + 1}-${f.finding.sliceEnd + 1}`);
+    return [cls.replace(/_/g, ' '), Number.isFinite(max) ? max.toFixed(3) : '-', (ctx.model.thresholds[cls] ?? NaN).toFixed(3), runs.length ? runs.join(', ') : 'none'];
+  });
+  await table(
+    [
+      { title: 'Class', w: 120 },
+      { title: 'Highest probability', w: 110 },
+      { title: 'Operating threshold', w: 110 },
+      { title: 'Finding slices (1-based)', w: W - 2 * M - 340 },
+    ],
+    summaryRows,
+  );
+  const failed = ctx.analysis.slices.filter((x) => x.probabilities === null).length;
+  if (failed) await paragraph(`${failed} slice(s) could not be decoded and were not scored.`, 8.5, regular, RED);
+
+  // ------------------------------------------------------------------ findings and review
+  await heading('Findings and review');
+  if (!findings.length && !ctx.added.length) await paragraph('The model flagged no finding above the operating thresholds and the reviewer added none.');
+  const decisionText = (d: string | undefined) => (d ? d[0].toUpperCase() + d.slice(1) : 'Not reviewed');
+  await table(
+    [
+      { title: 'Finding', w: 92 },
+      { title: 'Class', w: 78 },
+      { title: 'Score', w: 40 },
+      { title: 'Slices', w: 52 },
+      { title: 'Location (x, y)', w: 70 },
+      { title: 'Decision', w: 62 },
+      { title: 'Comment', w: W - 2 * M - 394 },
+    ],
+    [
+      ...findings.map(({ finding: f, review }) => [
+        f.id,
+        f.class.replace(/_/g, ' '),
+        f.score.toFixed(3),
+        `${f.sliceStart + 1}-${f.sliceEnd + 1} (key ${f.keySlice + 1})`,
+        f.centroid ? `${f.centroid[0].toFixed(0)}, ${f.centroid[1].toFixed(0)} px` : '-',
+        decisionText(review?.decision),
+        review?.comment ?? '',
+      ]),
+      ...ctx.added.map((a) => [a.id, a.class.replace(/_/g, ' '), '-', `${a.sliceStart + 1}-${a.sliceEnd + 1}`, a.centroid ? `${a.centroid[0].toFixed(0)}, ${a.centroid[1].toFixed(0)} px` : '-', 'Added by reviewer', a.comment ?? '']),
+    ],
+  );
+  const pending = findings.filter((f) => !f.review).length;
+  if (pending) await paragraph(`${pending} finding(s) were not reviewed.`, 8.5, regular, RED);
+
+  // ------------------------------------------------------------------ model and sign-off
+  await heading('Model and method');
+  const fb = ctx.provider.fallbacks.map((f) => `${f.provider}: ${f.reason}`).join('; ');
+  const mrows: [string, string][] = [
+    ['Model', `${ctx.model.name} ${ctx.model.version}`],
+    ['Heatmaps', `${ctx.cam.method} at ${ctx.cam.layer} (class score: logit)`],
+    ['Provider', `${ctx.provider.used}, ${ctx.provider.threads} thread(s)${fb ? ` (not used: ${fb})` : ''}`],
+    ['Intended use', ctx.model.intendedUse || '-'],
+  ];
+  y = (await fields(mrows, M, 80, W - 2 * M)) - 2;
+  ensure(14);
+  await text('SHA-256', M, 8, regular, GREY);
+  await text(ctx.model.sha256, M + 80, 7.5, mono);
+  y -= 14;
+  await heading('Sign-off');
+  y = (await fields([['Reviewer', ctx.reviewer ? fmtPn(ctx.reviewer) : ctx.deidentified ? '(withheld in a de-identified export)' : '(not given)'], ['Created', ctx.createdAt.toISOString().replace('T', ' ').slice(0, 19) + ' UTC']], M, 80, W - 2 * M)) - 2;
+
+  // ------------------------------------------------------------------ key images
+  const findingById = new Map(ctx.analysis.findings.map((f) => [f.id, f]));
+  for (let i = 0; i < ctx.keyImages.length; i++) {
+    const k = ctx.keyImages[i];
+    const f = findingById.get(k.findingId);
+    const side = Math.min(W - 2 * M, (H - 2 * M - footerH - 80) / 2 - 30);
+    if (i === 0) newPage();
+    else ensure(side + 60);
+    if (i === 0) await heading('Key images');
+    const img = renderKeyImage(k.image);
+    const png = await doc.embedPng(encodePng(img));
+    const drawW = Math.min(side, (side * img.width) / img.height);
+    const drawH = (drawW * img.height) / img.width;
+    page.drawImage(png, { x: M, y: y - drawH, width: drawW, height: drawH });
+    const capX = M + drawW + 14;
+    const capW = W - M - capX;
+    const save = y;
+    y -= 2;
+    const review = ctx.reviews.find((r) => r.findingId === k.findingId);
+    const ps = k.image.pixelSpacing;
+    const lines = [
+      `${f ? f.class.replace(/_/g, ' ') : k.findingId}`,
+      f ? `probability ${f.score.toFixed(3)} (threshold ${f.threshold.toFixed(3)})` : '',
+      f ? `slices ${f.sliceStart + 1}-${f.sliceEnd + 1}; key slice ${k.sliceIndex + 1} of ${ctx.analysis.slices.length}` : '',
+      `decision: ${decisionText(review?.decision)}`,
+      review?.comment ? `comment: ${review.comment}` : '',
+      '',
+      `window ${k.image.window.width}/${k.image.window.center} (W/L)`,
+      `heatmap: ${k.camSource}, colour bar 0 to ${k.image.heatMax !== undefined ? formatScale(k.image.heatMax) : '1'} (model units), drawn above ${((k.image.overlay?.threshold ?? 0.2) * 100).toFixed(0)} %`,
+      ps ? `scale bar ${scaleBarMm(k.image.columns * ps[1])} mm (pixel ${ps[1].toFixed(3)} mm)` : 'no pixel spacing: no scale bar',
+      f?.centroid ? `marker: hot spot at x ${f.centroid[0].toFixed(0)}, y ${f.centroid[1].toFixed(0)} px` : '',
+      `source SOP Instance UID:`,
+    ].filter((l, idx, arr) => l !== '' || (idx > 0 && arr[idx - 1] !== ''));
+    for (const [j, l] of lines.entries()) {
+      for (const w of await wrap(l, capW, j === 0 ? 10 : 8.5, j === 0 ? bold : regular)) {
+        await text(w, capX, j === 0 ? 10 : 8.5, j === 0 ? bold : regular, j === 0 ? BLACK : GREY);
+        y -= j === 0 ? 13 : 10.5;
+      }
+    }
+    for (const w of await wrap(k.sopInstanceUid.replace(/\./g, '. ').trim(), capW, 7, mono)) {
+      await text(w.replace(/\. /g, '.'), capX, 7, mono, GREY);
+      y -= 9;
+    }
+    y = Math.min(y, save - drawH) - 18;
+  }
+
+  // ------------------------------------------------------------------ footer on every page
+  const statement = `${ctx.model.notForClinicalUse && !/^not for clinical use/i.test(ctx.model.disclaimer) ? 'NOT FOR CLINICAL USE. ' : ''}${ctx.model.disclaimer || ''} AI output is a second reader's suggestion with visible evidence; the reviewer's decisions above are the result.`.trim();
+  const footLines = await wrap(statement, W - 2 * M - 70, 7, regular);
+  for (const [i, pg] of pages.entries()) {
+    page = pg;
+    y = M + footerH - 12;
+    page.drawLine({ start: { x: M, y: y + 9 }, end: { x: W - M, y: y + 9 }, thickness: 0.4, color: RULE });
+    for (const l of footLines.slice(0, 4)) {
+      await text(l, M, 7, regular, GREY);
+      y -= 8.5;
+    }
+    y = M + footerH - 12;
+    const label = `Page ${i + 1} of ${pages.length}`;
+    await text(label, W - M - (await widthOf(label, 8, regular)), 8, regular, GREY);
+  }
+
+  doc.setTitle('ReSight AI second-reader report');
+  doc.setSubject(`${ctx.model.name} ${ctx.model.version}`);
+  doc.setProducer(`${APP_NAME} ${APP_VERSION} (pdf-lib)`);
+  doc.setCreator(APP_NAME);
+  doc.setCreationDate(ctx.createdAt);
+  doc.setModificationDate(ctx.createdAt);
+  const bytes = await doc.save({ useObjectStreams: false });
+  return { bytes, pages: pages.length, warnings };
+}

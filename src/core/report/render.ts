@@ -1,0 +1,187 @@
+/**
+ * Key images: a slice in a display window with the class-activation heatmap composited over it
+ * and the annotations a reader needs to interpret it without the viewer (orientation letters
+ * from ImageOrientationPatient, a scale bar from PixelSpacing, a colour bar in model units, the
+ * finding's marker). The same pixels go into the PDF and the Secondary Capture.
+ */
+import type { OverlayStyle } from '../../shared/colormap';
+import { colormapLut, DEFAULT_OVERLAY } from '../../shared/colormap';
+import { drawText, GLYPH_H, textWidth } from './font';
+
+export interface KeyImageInput {
+  rows: number;
+  columns: number;
+  /** Modality values (HU for CT), row-major. */
+  values: Float32Array;
+  window: { center: number; width: number };
+  /** Heatmap 0..1 at rows x columns (Explainer.heatmap), or null to show the slice alone. */
+  heat: Float32Array | null;
+  /** The map's maximum in model units (the colour bar's top label). */
+  heatMax?: number;
+  pixelSpacing?: [number, number];
+  imageOrientationPatient?: number[];
+  /** [x, y] = [column, row] of the finding's hot spot. */
+  marker?: [number, number] | null;
+  overlay?: OverlayStyle;
+  /** Burn in the annotations (orientation, scale bar, colour bar, marker). Default true. */
+  annotate?: boolean;
+}
+
+export interface RgbImage {
+  width: number;
+  height: number;
+  /** RGB, 8 bits per sample, interleaved, row-major. */
+  rgb: Uint8Array;
+}
+
+/** DICOM PS3.3 C.11.2.1.2.1 linear VOI function, to 0..255. */
+function windowed(v: number, center: number, width: number): number {
+  const w = Math.max(width, 1);
+  const t = (v - (center - 0.5)) / (w - 1) + 0.5;
+  return t <= 0 ? 0 : t >= 1 ? 255 : Math.round(t * 255);
+}
+
+/** The slice in its window with the heatmap composited (no annotations). */
+export function compositeSlice(input: KeyImageInput): RgbImage {
+  const { rows, columns, values, heat } = input;
+  const style = input.overlay ?? DEFAULT_OVERLAY;
+  const lut = colormapLut(style.colormap);
+  const rgb = new Uint8Array(rows * columns * 3);
+  const { center, width } = input.window;
+  for (let i = 0; i < rows * columns; i++) {
+    const g = windowed(values[i], center, width);
+    let r = g;
+    let gg = g;
+    let b = g;
+    if (heat) {
+      const h = heat[i];
+      if (h >= style.threshold && h > 0) {
+        const k = Math.min(255, Math.max(0, Math.round(h * 255))) * 3;
+        const a = style.opacity;
+        r = Math.round((1 - a) * g + a * lut[k]);
+        gg = Math.round((1 - a) * g + a * lut[k + 1]);
+        b = Math.round((1 - a) * g + a * lut[k + 2]);
+      }
+    }
+    rgb[i * 3] = r;
+    rgb[i * 3 + 1] = gg;
+    rgb[i * 3 + 2] = b;
+  }
+  return { width: columns, height: rows, rgb };
+}
+
+/** Patient-direction letters of a direction cosine vector (LPS): the dominant axes, strongest first. */
+export function directionLetters(v: readonly number[]): string {
+  const axes: [number, string, string][] = [
+    [v[0], 'L', 'R'],
+    [v[1], 'P', 'A'],
+    [v[2], 'H', 'F'],
+  ];
+  return axes
+    .filter(([c]) => Math.abs(c) > 0.3)
+    .sort((a, b) => Math.abs(b[0]) - Math.abs(a[0]))
+    .map(([c, pos, neg]) => (c > 0 ? pos : neg))
+    .join('');
+}
+
+const opposite = (v: readonly number[]): number[] => v.map((x) => -x);
+
+function fillRect(img: RgbImage, x0: number, y0: number, w: number, h: number, c: readonly [number, number, number]): void {
+  for (let y = Math.max(0, y0); y < Math.min(img.height, y0 + h); y++) {
+    for (let x = Math.max(0, x0); x < Math.min(img.width, x0 + w); x++) {
+      const o = (y * img.width + x) * 3;
+      img.rgb[o] = c[0];
+      img.rgb[o + 1] = c[1];
+      img.rgb[o + 2] = c[2];
+    }
+  }
+}
+
+/** A round number of millimetres for the scale bar: about a fifth of the field of view. */
+export function scaleBarMm(fovMm: number): number {
+  const target = fovMm / 5;
+  const steps = [1, 2, 5, 10, 20, 50, 100, 200];
+  let best = steps[0];
+  for (const s of steps) if (s <= target) best = s;
+  return best;
+}
+
+/** A colour-bar label: two significant digits (0.031, 1.2, 45). */
+export function formatScale(v: number): string {
+  if (!Number.isFinite(v) || v === 0) return '0';
+  return v >= 10 ? v.toFixed(0) : String(Number(v.toPrecision(2)));
+}
+
+/** The key image: composited slice plus burned-in annotations. */
+export function renderKeyImage(input: KeyImageInput): RgbImage {
+  const img = compositeSlice(input);
+  if (input.annotate === false) return img;
+  const { width: W, height: H } = img;
+  const scale = Math.max(1, Math.round(Math.min(W, H) / 256));
+  const pad = 4 * scale;
+  const white: [number, number, number] = [255, 255, 255];
+  const yellow: [number, number, number] = [255, 230, 0];
+
+  // orientation letters at the middle of each edge
+  const iop = input.imageOrientationPatient;
+  if (iop && iop.length === 6) {
+    const row = iop.slice(0, 3);
+    const col = iop.slice(3, 6);
+    const right = directionLetters(row);
+    const left = directionLetters(opposite(row));
+    const bottom = directionLetters(col);
+    const top = directionLetters(opposite(col));
+    const midY = Math.round(H / 2 - (GLYPH_H * scale) / 2);
+    drawText(img.rgb, W, H, left, pad, midY, scale, white);
+    drawText(img.rgb, W, H, right, W - pad - textWidth(right, scale) - 14 * scale, midY, scale, white);
+    drawText(img.rgb, W, H, top, Math.round(W / 2 - textWidth(top, scale) / 2), pad, scale, white);
+    drawText(img.rgb, W, H, bottom, Math.round(W / 2 - textWidth(bottom, scale) / 2), H - pad - GLYPH_H * scale, scale, white);
+  }
+
+  // scale bar, bottom left
+  const ps = input.pixelSpacing;
+  if (ps && ps[1] > 0) {
+    const mm = scaleBarMm(W * ps[1]);
+    const len = Math.round(mm / ps[1]);
+    const y = H - pad - GLYPH_H * scale - 4 * scale;
+    fillRect(img, pad, y, len, Math.max(2, scale), white);
+    fillRect(img, pad, y - 3 * scale, Math.max(1, scale), 3 * scale, white);
+    fillRect(img, pad + len - Math.max(1, scale), y - 3 * scale, Math.max(1, scale), 3 * scale, white);
+    drawText(img.rgb, W, H, `${mm} MM`, pad, y + 3 * scale, scale, white);
+  }
+
+  // colour bar, right edge: top = map maximum, bottom = 0 (the threshold marked)
+  if (input.heat) {
+    const style = input.overlay ?? DEFAULT_OVERLAY;
+    const lut = colormapLut(style.colormap);
+    const barW = 6 * scale;
+    const barH = Math.round(H * 0.5);
+    const x0 = W - pad - barW;
+    const y0 = Math.round((H - barH) / 2);
+    for (let y = 0; y < barH; y++) {
+      const k = Math.round((1 - y / (barH - 1)) * 255) * 3;
+      fillRect(img, x0, y0 + y, barW, 1, [lut[k], lut[k + 1], lut[k + 2]]);
+    }
+    const ty = y0 + Math.round((1 - style.threshold) * (barH - 1));
+    fillRect(img, x0 - 2 * scale, ty, barW + 2 * scale, Math.max(1, scale >> 1), white);
+    const top = input.heatMax !== undefined ? formatScale(input.heatMax) : '1';
+    drawText(img.rgb, W, H, top, W - pad - textWidth(top, scale), y0 - (GLYPH_H + 3) * scale, scale, white);
+    drawText(img.rgb, W, H, '0', W - pad - textWidth('0', scale), y0 + barH + 3 * scale, scale, white);
+  }
+
+  // the finding's marker: a broken circle around the hot spot, leaving its centre visible
+  const m = input.marker;
+  if (m) {
+    const r = 14 * scale;
+    for (let t = 0; t < 360; t += 0.5) {
+      if (Math.floor(t / 30) % 2 === 1) continue;
+      const a = (t * Math.PI) / 180;
+      for (let d = 0; d < Math.max(1, scale); d++) {
+        const x = Math.round(m[0] + (r + d) * Math.cos(a));
+        const y = Math.round(m[1] + (r + d) * Math.sin(a));
+        fillRect(img, x, y, 1, 1, yellow);
+      }
+    }
+  }
+  return img;
+}

@@ -1,0 +1,234 @@
+/**
+ * DICOM Comprehensive SR (PS3.3 A.35.3) with the findings, laid out after TID 1500 (Measurement
+ * Report) where it fits: observer context (the algorithm as a device observer, the reviewer as a
+ * person), an image library of the key slices, and one measurement group per finding with its
+ * tracking identifiers, finding class, probability, operating threshold, reviewer decision and
+ * comment, the slices it spans (IMAGE references by SOP Instance UID) and its in-plane location
+ * (SCOORD POINT on the key slice). The algorithm is identified as in TID 4019 (name, version) plus
+ * the weights' sha256. Concepts DICOM has no code for (AI probability, review decisions, the
+ * classes of a bring-your-own model) use the private scheme 99RESIGHT; because of those, the
+ * document does not declare TID 1500 in Content Template Sequence.
+ */
+import type { Finding } from '../../shared/analysis';
+import type { ReportContext } from './context';
+import { reviewedFindings } from './context';
+import type { Code, NaturalDataset } from './dicom-write';
+import { codeItem, derivedUid, dicomDateTime, encodePart10 } from './dicom-write';
+import { algorithmUid, equipmentModules, patientStudyModules, RESIGHT_SCHEME, sopCommon } from './dicom-modules';
+
+export const COMPREHENSIVE_SR = '1.2.840.10008.5.1.4.1.1.88.33';
+
+const DCM = (value: string, meaning: string): Code => ({ value, scheme: 'DCM', meaning });
+const RS = (value: string, meaning: string): Code => ({ value, scheme: RESIGHT_SCHEME, meaning });
+
+const C = {
+  report: DCM('126000', 'Imaging Measurement Report'),
+  language: DCM('121049', 'Language of Content Item and Descendants'),
+  observerType: DCM('121005', 'Observer Type'),
+  device: DCM('121007', 'Device'),
+  person: DCM('121006', 'Person'),
+  deviceUid: DCM('121012', 'Device Observer UID'),
+  deviceName: DCM('121013', 'Device Observer Name'),
+  deviceManufacturer: DCM('121014', 'Device Observer Manufacturer'),
+  deviceModel: DCM('121015', 'Device Observer Model Name'),
+  personName: DCM('121008', 'Person Observer Name'),
+  procedure: DCM('121058', 'Procedure reported'),
+  imageLibrary: DCM('111028', 'Image Library'),
+  measurements: DCM('126010', 'Imaging Measurements'),
+  group: DCM('125007', 'Measurement Group'),
+  trackingId: DCM('112039', 'Tracking Identifier'),
+  trackingUid: DCM('112040', 'Tracking Unique Identifier'),
+  finding: DCM('121071', 'Finding'),
+  algorithmName: DCM('111001', 'Algorithm Name'),
+  algorithmVersion: DCM('111003', 'Algorithm Version'),
+  comment: DCM('121106', 'Comment'),
+  sourceImage: DCM('121112', 'Source of Measurement'),
+  imageRegion: DCM('111030', 'Image Region'),
+  probability: RS('AIPROB', 'AI probability'),
+  threshold: RS('AITHRESH', 'AI operating threshold'),
+  sliceRange: RS('SLICES', 'Slice range (0-based, volume order)'),
+  decision: RS('REVDEC', 'Reviewer decision'),
+  origin: RS('ORIGIN', 'Finding origin'),
+  modelSha: RS('MODELSHA', 'Model SHA-256'),
+  disclaimer: RS('DISCLAIMER', 'Intended use and disclaimer'),
+};
+
+const DECISIONS: Record<string, Code> = {
+  accepted: RS('ACCEPTED', 'Accepted by reviewer'),
+  rejected: RS('REJECTED', 'Rejected by reviewer'),
+  edited: RS('EDITED', 'Edited by reviewer'),
+  pending: RS('PENDING', 'Not reviewed'),
+};
+const FROM_MODEL = RS('MODEL', 'Detected by the AI model');
+const FROM_REVIEWER = RS('REVIEWER', 'Added by the reviewer');
+const ENGLISH: Code = { value: 'en-US', scheme: 'RFC5646', meaning: 'English (United States)' };
+const CT_PROCEDURE: Code = { value: '77477000', scheme: 'SCT', meaning: 'Computed Tomography' };
+const NO_UNITS: Code = { value: '1', scheme: 'UCUM', meaning: 'no units' };
+
+const classCode = (cls: string): Code => RS(cls.toUpperCase().replace(/[^A-Z0-9_]/g, '_').slice(0, 16), cls.replace(/_/g, ' '));
+
+type Item = NaturalDataset;
+const container = (rel: string | null, name: Code, children: Item[]): Item => ({
+  ...(rel ? { RelationshipType: rel } : {}),
+  ValueType: 'CONTAINER',
+  ConceptNameCodeSequence: [codeItem(name)],
+  ContinuityOfContent: 'SEPARATE',
+  ContentSequence: children,
+});
+const text = (rel: string, name: Code, value: string): Item => ({ RelationshipType: rel, ValueType: 'TEXT', ConceptNameCodeSequence: [codeItem(name)], TextValue: value });
+const code = (rel: string, name: Code, value: Code): Item => ({ RelationshipType: rel, ValueType: 'CODE', ConceptNameCodeSequence: [codeItem(name)], ConceptCodeSequence: [codeItem(value)] });
+const uidref = (rel: string, name: Code, value: string): Item => ({ RelationshipType: rel, ValueType: 'UIDREF', ConceptNameCodeSequence: [codeItem(name)], UID: value });
+const num = (rel: string, name: Code, value: number, units: Code): Item => ({
+  RelationshipType: rel,
+  ValueType: 'NUM',
+  ConceptNameCodeSequence: [codeItem(name)],
+  MeasuredValueSequence: [{ NumericValue: Number(value.toPrecision(6)), MeasurementUnitsCodeSequence: [codeItem(units)] }],
+});
+
+/** A typed name as DICOM PN: free text without '^' becomes the family-name component. */
+export function toPersonName(name: string): string {
+  return name.includes('^') || name.includes('=') ? name : `${name.trim()}^`;
+}
+
+export interface SrObject {
+  sopInstanceUid: string;
+  seriesInstanceUid: string;
+  bytes: Uint8Array;
+}
+
+export function structuredReport(ctx: ReportContext, exportId: string): SrObject {
+  const { date, time } = dicomDateTime(ctx.createdAt);
+  const sopInstanceUid = derivedUid('resight-sr', exportId, ctx.series.seriesInstanceUid);
+  const seriesInstanceUid = derivedUid('resight-sr-series', exportId, ctx.series.seriesInstanceUid);
+  const slices = ctx.analysis.slices;
+  const sopClassOf = (sop: string) => ctx.keyImages.find((k) => k.sopInstanceUid === sop)?.sopClassUid ?? ctx.keyImages[0]?.sopClassUid ?? '1.2.840.10008.5.1.4.1.1.2';
+  const imageRef = (rel: string, name: Code | null, sliceIndex: number): Item | null => {
+    const s = slices[sliceIndex];
+    if (!s) return null;
+    const ref: NaturalDataset = { ReferencedSOPClassUID: sopClassOf(s.sopInstanceUid), ReferencedSOPInstanceUID: s.sopInstanceUid };
+    if (s.frame > 0) ref.ReferencedFrameNumber = String(s.frame + 1);
+    return { RelationshipType: rel, ValueType: 'IMAGE', ...(name ? { ConceptNameCodeSequence: [codeItem(name)] } : {}), ReferencedSOPSequence: [ref] };
+  };
+  const range = (a: number, b: number) => Array.from({ length: Math.max(0, b - a + 1) }, (_, i) => a + i);
+
+  const group = (
+    id: string,
+    cls: string,
+    origin: Code,
+    sliceStart: number,
+    sliceEnd: number,
+    keySlice: number,
+    centroid: [number, number] | null | undefined,
+    f: Finding | null,
+    decision: Code,
+    comment: string | undefined,
+  ): Item => {
+    const children: Item[] = [
+      text('HAS OBS CONTEXT', C.trackingId, id),
+      uidref('HAS OBS CONTEXT', C.trackingUid, derivedUid('resight-finding', exportId, ctx.series.seriesInstanceUid, id)),
+      code('CONTAINS', C.finding, classCode(cls)),
+      code('CONTAINS', C.origin, origin),
+    ];
+    if (f) {
+      children.push(
+        num('CONTAINS', C.probability, f.score, NO_UNITS),
+        num('CONTAINS', C.threshold, f.threshold, NO_UNITS),
+        text('CONTAINS', C.algorithmName, ctx.model.name),
+        text('CONTAINS', C.algorithmVersion, ctx.model.version),
+        text('CONTAINS', C.modelSha, ctx.model.sha256),
+      );
+    }
+    children.push(text('CONTAINS', C.sliceRange, `${sliceStart}-${sliceEnd}`), code('CONTAINS', C.decision, decision));
+    if (comment) children.push(text('CONTAINS', C.comment, comment));
+    for (const i of range(sliceStart, sliceEnd)) {
+      const r = imageRef('CONTAINS', C.sourceImage, i);
+      if (r) children.push(r);
+    }
+    const key = imageRef('SELECTED FROM', null, keySlice);
+    if (centroid && key) {
+      children.push({
+        RelationshipType: 'CONTAINS',
+        ValueType: 'SCOORD',
+        ConceptNameCodeSequence: [codeItem(C.imageRegion)],
+        GraphicType: 'POINT',
+        // SCOORD: (0,0) is the top-left corner of the top-left pixel, so a pixel's centre is +0.5
+        GraphicData: [centroid[0] + 0.5, centroid[1] + 0.5],
+        ContentSequence: [key],
+      });
+    }
+    return container('CONTAINS', C.group, children);
+  };
+
+  const groups: Item[] = reviewedFindings(ctx).map(({ finding: f, review }) =>
+    group(f.id, f.class, FROM_MODEL, f.sliceStart, f.sliceEnd, f.keySlice, f.centroid, f, DECISIONS[review?.decision ?? 'pending'] ?? DECISIONS.pending, review?.comment),
+  );
+  for (const a of ctx.added) {
+    groups.push(group(a.id, a.class, FROM_REVIEWER, a.sliceStart, a.sliceEnd, Math.round((a.sliceStart + a.sliceEnd) / 2), a.centroid, null, DECISIONS.accepted, a.comment));
+  }
+
+  const observer: Item[] = [
+    code('HAS OBS CONTEXT', C.observerType, C.device),
+    uidref('HAS OBS CONTEXT', C.deviceUid, algorithmUid(ctx)),
+    text('HAS OBS CONTEXT', C.deviceName, ctx.model.name),
+    text('HAS OBS CONTEXT', C.deviceManufacturer, 'ReSight'),
+    text('HAS OBS CONTEXT', C.deviceModel, `${ctx.model.name} ${ctx.model.version}`),
+  ];
+  if (ctx.reviewer) {
+    observer.push(code('HAS OBS CONTEXT', C.observerType, C.person), { RelationshipType: 'HAS OBS CONTEXT', ValueType: 'PNAME', ConceptNameCodeSequence: [codeItem(C.personName)], PersonName: toPersonName(ctx.reviewer) });
+  }
+  const library = ctx.keyImages.map((k) => imageRef('CONTAINS', null, k.sliceIndex)).filter((x): x is Item => x !== null);
+
+  const content = container(null, C.report, [
+    code('HAS CONCEPT MOD', C.language, ENGLISH),
+    ...observer,
+    code('HAS CONCEPT MOD', C.procedure, CT_PROCEDURE),
+    ...(library.length ? [container('CONTAINS', C.imageLibrary, library)] : []),
+    container('CONTAINS', C.measurements, groups),
+    text('CONTAINS', C.disclaimer, `${ctx.model.intendedUse} ${ctx.model.disclaimer}`.trim()),
+  ]);
+
+  // every instance the document references, for Current Requested Procedure Evidence
+  const referenced = new Map<string, string>();
+  const walk = (items: Item[]) => {
+    for (const it of items) {
+      const refs = it.ReferencedSOPSequence as NaturalDataset[] | undefined;
+      for (const r of refs ?? []) referenced.set(r.ReferencedSOPInstanceUID as string, r.ReferencedSOPClassUID as string);
+      walk((it.ContentSequence as Item[] | undefined) ?? []);
+    }
+  };
+  walk([content]);
+
+  const ds: NaturalDataset = {
+    ...patientStudyModules(ctx),
+    ...sopCommon(COMPREHENSIVE_SR, sopInstanceUid, ctx),
+    ...equipmentModules(ctx),
+    // declares the private coding scheme the content uses (PS3.3 C.12.1.1.4)
+    CodingSchemeIdentificationSequence: [
+      { CodingSchemeDesignator: RESIGHT_SCHEME, CodingSchemeName: 'ReSight concepts (AI output and review)', CodingSchemeResponsibleOrganization: 'ReSight' },
+    ],
+    Modality: 'SR',
+    SeriesInstanceUID: seriesInstanceUid,
+    SeriesNumber: 9100 + ((ctx.series.number ?? 0) % 100),
+    SeriesDescription: `ReSight AI findings (${ctx.model.name} ${ctx.model.version})`,
+    ReferencedPerformedProcedureStepSequence: [],
+    InstanceNumber: 1,
+    CompletionFlag: 'COMPLETE',
+    VerificationFlag: 'UNVERIFIED',
+    ContentDate: date,
+    ContentTime: time,
+    PerformedProcedureCodeSequence: [],
+    CurrentRequestedProcedureEvidenceSequence: [
+      {
+        StudyInstanceUID: ctx.study.studyInstanceUid,
+        ReferencedSeriesSequence: [
+          {
+            SeriesInstanceUID: ctx.series.seriesInstanceUid,
+            ReferencedSOPSequence: [...referenced].map(([sop, cls]) => ({ ReferencedSOPClassUID: cls, ReferencedSOPInstanceUID: sop })),
+          },
+        ],
+      },
+    ],
+    ...content,
+  };
+  return { sopInstanceUid, seriesInstanceUid, bytes: encodePart10(ds) };
+}

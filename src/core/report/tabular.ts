@@ -1,0 +1,38 @@
+/** Per-slice results and findings as CSV (spreadsheets, R, pandas) and JSON (the analyze schema). */
+import type { ReportContext } from './context';
+import { reviewedFindings } from './context';
+
+/** RFC 4180 field: quoted when it holds a comma, quote or line break. */
+export function csvField(v: string | number | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : v;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+const line = (cells: (string | number | null | undefined)[]) => cells.map(csvField).join(',') + '\r\n';
+
+/** One row per slice and series: probabilities per class, or the error when it was not decodable. */
+export function slicesCsv(ctxs: readonly ReportContext[]): string {
+  const classes = ctxs[0]?.model.classes ?? [];
+  let out = line(['series_instance_uid', 'slice_index', 'sop_instance_uid', 'frame', ...classes.map((c) => `p_${c}`), 'error']);
+  for (const ctx of ctxs) {
+    for (const s of ctx.analysis.slices) {
+      out += line([ctx.series.seriesInstanceUid, s.index, s.sopInstanceUid, s.frame, ...classes.map((c) => s.probabilities?.[c] ?? null), s.error ? `${s.error.code}: ${s.error.message}` : '']);
+    }
+  }
+  return out;
+}
+
+/** One row per finding (model and reviewer-added) with the review. */
+export function findingsCsv(ctxs: readonly ReportContext[]): string {
+  let out = line(['series_instance_uid', 'finding_id', 'origin', 'class', 'score', 'threshold', 'slice_start', 'slice_end', 'key_slice', 'key_sop_instance_uid', 'centroid_x', 'centroid_y', 'decision', 'comment']);
+  for (const ctx of ctxs) {
+    for (const { finding: f, review } of reviewedFindings(ctx)) {
+      out += line([ctx.series.seriesInstanceUid, f.id, 'model', f.class, f.score, f.threshold, f.sliceStart, f.sliceEnd, f.keySlice, f.keySopInstanceUid, f.centroid?.[0] ?? null, f.centroid?.[1] ?? null, review?.decision ?? 'pending', review?.comment ?? '']);
+    }
+    for (const a of ctx.added) {
+      out += line([ctx.series.seriesInstanceUid, a.id, 'reviewer', a.class, null, null, a.sliceStart, a.sliceEnd, null, null, a.centroid?.[0] ?? null, a.centroid?.[1] ?? null, 'added', a.comment ?? '']);
+    }
+  }
+  return out;
+}

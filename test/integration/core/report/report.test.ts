@@ -1,0 +1,275 @@
+/**
+ * Reports and exports (core/report) on the bundled demo study with the default model: the DICOM
+ * SR and Secondary Captures pass dciodvfy and read back (dicom-parser through ReSight's reader,
+ * dcmjs, pydicom when installed), Japanese names survive, the PDF carries the model's sha256,
+ * every finding and the disclaimer on every page, its key images are exactly the shared
+ * renderer's pixels, de-identified exports hold none of the original identifiers, and targets
+ * are never overwritten or placed in the study folder.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parseDicomBytes } from '../../../../src/core/dicom/parse';
+import { instanceHeader } from '../../../../src/core/dicom/header';
+import { scanPaths } from '../../../../src/core/dicom/scan';
+import type { AssembledSeries } from '../../../../src/core/dicom/series';
+import type { ResightError } from '../../../../src/core/errors';
+import { defaultModelCard } from '../../../../src/core/inference/default-model';
+import { InferenceEngine } from '../../../../src/core/inference/engine';
+import type { LoadedModel } from '../../../../src/core/inference/model';
+import { buildReportContext } from '../../../../src/core/report/build';
+import type { ReportContext } from '../../../../src/core/report/context';
+import { decodePart10 } from '../../../../src/core/report/dicom-write';
+import type { NaturalDataset } from '../../../../src/core/report/dicom-write';
+import { writeExports } from '../../../../src/core/report/export';
+import { findUnicodeFont } from '../../../../src/core/report/pdf';
+import { renderKeyImage } from '../../../../src/core/report/render';
+import type { AnalysisResult } from '../../../../src/shared/analysis';
+import { REPO_ROOT } from '../../../helpers/corpus';
+import { listTree, tempDir } from '../../../helpers/tmp';
+
+const DEMO = path.join(REPO_ROOT, 'resources', 'demo');
+const JP_NAME = '山田^太郎=やまだ^たろう';
+const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const PY = '/usr/bin/python3';
+const hasPydicom = fs.existsSync(PY) && spawnSync(PY, ['-c', 'import pydicom']).status === 0;
+
+let engine: InferenceEngine;
+let model: LoadedModel;
+let series: AssembledSeries;
+let result: AnalysisResult;
+let ctx: ReportContext;
+
+before(
+  async () => {
+    const scan = await scanPaths([DEMO]);
+    series = scan.studies[0].series[0];
+    engine = new InferenceEngine();
+    model = await engine.model(defaultModelCard() as string);
+    result = await engine.analyze(model, [series], { cache: null });
+    const a = result.series[0];
+    assert.ok(a.findings.length >= 2, 'the demo has findings to report');
+    const base = await buildReportContext(series, a, model, result.providerReport, {
+      reviewer: '佐藤^花子',
+      reviews: [
+        { findingId: a.findings[0].id, decision: 'accepted', comment: 'agree, follow up in 3 months', at: '2026-11-28T10:00:00Z' },
+        { findingId: a.findings[1].id, decision: 'rejected', comment: 'vessel seen end-on', at: '2026-11-28T10:01:00Z' },
+      ],
+      added: [{ id: 'added:1', class: 'lung_nodule', sliceStart: 3, sliceEnd: 4, comment: 'missed by the model', centroid: [100, 200] }],
+      createdAt: new Date('2026-11-28T10:02:03Z'),
+    });
+    // a Japanese patient: the name must survive into SR, SC and PDF
+    ctx = { ...base, patient: { ...base.patient, name: JP_NAME, birthDate: '19600102' }, study: { ...base.study, accessionNumber: 'ACC-7731', institution: 'Tokyo General' } };
+  },
+  { timeout: 120_000 },
+);
+after(async () => engine?.release());
+
+function dciodvfy(file: string): { errors: string[]; warnings: string[] } {
+  const r = spawnSync('dciodvfy', [file], { encoding: 'utf8' });
+  const lines = `${r.stdout}\n${r.stderr}`.split('\n');
+  return { errors: lines.filter((l) => /^Error/.test(l)), warnings: lines.filter((l) => /^Warning/.test(l)) };
+}
+
+const seqOf = (ds: NaturalDataset, k: string) => (ds[k] as NaturalDataset[] | undefined) ?? [];
+const pnAlphabetic = (v: unknown) => {
+  const x = Array.isArray(v) ? v[0] : v;
+  return typeof x === 'string' ? x : [(x as Record<string, string>).Alphabetic, (x as Record<string, string>).Ideographic, (x as Record<string, string>).Phonetic].filter((s) => s !== undefined).join('=');
+};
+
+/** Temp folders made in hooks, removed after the suite (tempDir needs a test context's `after`). */
+const cleanups: (() => void | Promise<void>)[] = [];
+const hookContext = { after: (fn: () => void | Promise<void>) => void cleanups.push(fn) };
+after(async () => {
+  for (const fn of cleanups) await fn();
+});
+
+describe('exports of the demo study', () => {
+  let dir: string;
+  let files: { kind: string; path: string }[];
+  before(async () => {
+    dir = tempDir(hookContext, 'report');
+    const s = await writeExports([ctx], { pdf: path.join(dir, 'report.pdf'), sr: path.join(dir, 'sr.dcm'), scDir: path.join(dir, 'sc'), json: path.join(dir, 'out.json'), csv: path.join(dir, 'slices.csv') }, { sourceDirs: [DEMO] });
+    files = s.files;
+  });
+
+  it('writes every output, one SC per finding, atomically (no temp files left)', () => {
+    assert.deepEqual(listTree(dir).sort(), ['out.json', 'report.pdf', ...ctx.keyImages.map((_k, i) => `sc/ReSight-SC-00${i + 1}.dcm`), 'slices-findings.csv', 'slices.csv', 'sr.dcm'].sort());
+    assert.equal(files.filter((f) => f.kind === 'sc').length, ctx.analysis.findings.length);
+  });
+
+  it('SR and SC pass dciodvfy without errors', { skip: !has('dciodvfy') && 'dciodvfy (dicom3tools) not installed' }, () => {
+    for (const f of [path.join(dir, 'sr.dcm'), ...fs.readdirSync(path.join(dir, 'sc')).map((n) => path.join(dir, 'sc', n))]) {
+      const v = dciodvfy(f);
+      assert.deepEqual(v.errors, [], `${path.basename(f)}: ${v.errors.join('\n')}`);
+      // the warnings we know and accept (docs/report.md): the private coding scheme 99RESIGHT
+      // and an empty Laterality (2C, unknown for a derived image)
+      for (const w of v.warnings) assert.match(w, /99RESIGHT|<Laterality>/, w);
+    }
+  });
+
+  it('the SR reads back with the findings, decisions, slice references and the algorithm', () => {
+    const bytes = fs.readFileSync(path.join(dir, 'sr.dcm'));
+    const h = instanceHeader(parseDicomBytes(bytes, 'sr.dcm'), 'sr.dcm');
+    assert.equal(h.sopClassUid, '1.2.840.10008.5.1.4.1.1.88.33');
+    assert.equal(h.patient.name, JP_NAME, 'dicom-parser + ReSight charset decoding');
+    assert.equal(h.studyInstanceUid, series.studyInstanceUid, 'same study');
+    const ds = decodePart10(bytes);
+    assert.equal(pnAlphabetic(ds.PatientName), JP_NAME);
+    const walk = (items: NaturalDataset[], out: NaturalDataset[] = []) => {
+      for (const it of items) {
+        out.push(it);
+        walk(seqOf(it, 'ContentSequence'), out);
+      }
+      return out;
+    };
+    const all = walk(seqOf(ds, 'ContentSequence'));
+    const groups = walk([ds]).filter((i) => seqOf(i, 'ConceptNameCodeSequence')[0]?.CodeValue === '125007');
+    assert.equal(groups.length, ctx.analysis.findings.length + 1, 'a measurement group per finding plus the added one');
+    const textOf = (g: NaturalDataset, code: string) => seqOf(g, 'ContentSequence').find((c) => seqOf(c, 'ConceptNameCodeSequence')[0]?.CodeValue === code);
+    for (const f of ctx.analysis.findings) {
+      const g = groups.find((x) => textOf(x, '112039')?.TextValue === f.id);
+      assert.ok(g, f.id);
+      const refs = seqOf(g, 'ContentSequence').filter((c) => c.ValueType === 'IMAGE').map((c) => seqOf(c, 'ReferencedSOPSequence')[0].ReferencedSOPInstanceUID);
+      assert.deepEqual(refs, ctx.analysis.slices.slice(f.sliceStart, f.sliceEnd + 1).map((s) => s.sopInstanceUid));
+      assert.equal(textOf(g, 'MODELSHA')?.TextValue, model.identity.sha256);
+      const scoord = seqOf(g, 'ContentSequence').find((c) => c.ValueType === 'SCOORD');
+      assert.ok(scoord && f.centroid);
+      assert.deepEqual(scoord.GraphicData, [Math.fround(f.centroid[0] + 0.5), Math.fround(f.centroid[1] + 0.5)], 'pixel centre convention, float32 (FL)');
+    }
+    const decisions = all.filter((i) => seqOf(i, 'ConceptNameCodeSequence')[0]?.CodeValue === 'REVDEC').map((i) => seqOf(i, 'ConceptCodeSequence')[0].CodeValue);
+    assert.ok(decisions.includes('ACCEPTED') && decisions.includes('REJECTED'));
+    const ce = seqOf(ds, 'ContributingEquipmentSequence')[0];
+    assert.equal(seqOf(ce, 'PurposeOfReferenceCodeSequence')[0].CodeMeaning, 'Processing Algorithm');
+    assert.equal(ce.ManufacturerModelName, model.identity.name);
+  });
+
+  it('each SC is the key slice with the heatmap burned in, in the source study, referencing its source', () => {
+    for (const [i, k] of ctx.keyImages.entries()) {
+      const bytes = fs.readFileSync(path.join(dir, 'sc', `ReSight-SC-00${i + 1}.dcm`));
+      const ds = decodePart10(bytes);
+      assert.equal(ds.SOPClassUID, '1.2.840.10008.5.1.4.1.1.7');
+      assert.equal(ds.BurnedInAnnotation, 'YES');
+      assert.equal(ds.StudyInstanceUID, series.studyInstanceUid);
+      assert.notEqual(ds.SeriesInstanceUID, series.seriesInstanceUid, 'a new series');
+      assert.equal(pnAlphabetic(ds.PatientName), JP_NAME);
+      assert.equal(seqOf(ds, 'SourceImageSequence')[0].ReferencedSOPInstanceUID, k.sopInstanceUid);
+      assert.equal(seqOf(seqOf(ds, 'ContributingEquipmentSequence')[0], 'PurposeOfReferenceCodeSequence')[0].CodeMeaning, 'Processing Algorithm');
+      const px = new Uint8Array((ds.PixelData as ArrayBuffer[])[0]);
+      assert.deepEqual(Buffer.from(px), Buffer.from(renderKeyImage(k.image).rgb), 'the pixels are the shared renderer\'s');
+    }
+  });
+
+  it('pydicom reads the SR and SC', { skip: !hasPydicom && 'pydicom not installed for /usr/bin/python3' }, () => {
+    const script = `import sys, pydicom\nfor f in sys.argv[1:]:\n    d = pydicom.dcmread(f)\n    print(d.SOPClassUID, str(d.PatientName), d.get('BurnedInAnnotation', '-'))\n    if 'PixelData' in d: assert d.pixel_array.shape == (d.Rows, d.Columns, 3)\n`;
+    const sc = fs.readdirSync(path.join(dir, 'sc')).map((n) => path.join(dir, 'sc', n));
+    const r = spawnSync(PY, ['-c', script, path.join(dir, 'sr.dcm'), ...sc], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 1 + sc.length);
+    for (const l of lines) assert.ok(l.includes(JP_NAME), l);
+  });
+
+  it('the PDF has the sha256, every finding, the decisions and the disclaimer on every page', { skip: !has('pdftotext') && 'poppler-utils not installed' }, (t) => {
+    const pdf = path.join(dir, 'report.pdf');
+    const text = spawnSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' }).stdout;
+    assert.ok(text.includes(model.identity.sha256));
+    for (const f of ctx.analysis.findings) assert.ok(text.includes(f.id), f.id);
+    assert.ok(text.includes('added:1') && text.includes('missed by the model'));
+    assert.match(text, /Accepted/);
+    assert.match(text, /Rejected/);
+    const pages = text.split('\f').filter((p) => p.trim());
+    assert.ok(pages.length >= 2);
+    for (const [i, p] of pages.entries()) {
+      assert.match(p, /Not for clinical use/i, `page ${i + 1}`);
+      assert.ok(p.includes(`Page ${i + 1} of ${pages.length}`), `page ${i + 1} numbered`);
+    }
+    if (findUnicodeFont()) assert.ok(text.includes('山田 太郎'), 'the Japanese name is real text');
+    const out = tempDir(t, 'pages');
+    const r = spawnSync('pdftoppm', ['-r', '40', '-png', pdf, path.join(out, 'p')]);
+    assert.equal(r.status, 0);
+    assert.equal(fs.readdirSync(out).length, pages.length, 'pdftoppm renders every page');
+  });
+
+  it('the PDF\'s key images are the shared renderer\'s pixels (the viewer\'s overlay colours)', { skip: !has('pdfimages') && 'poppler-utils not installed' }, (t) => {
+    const out = tempDir(t, 'images');
+    // without -png, pdfimages writes PPM (P6): a text header, then the raw RGB samples
+    const r = spawnSync('pdfimages', [path.join(dir, 'report.pdf'), path.join(out, 'img')]);
+    assert.equal(r.status, 0);
+    const ppms = fs.readdirSync(out).sort();
+    assert.equal(ppms.length, ctx.keyImages.length);
+    for (const [i, k] of ctx.keyImages.entries()) {
+      const b = fs.readFileSync(path.join(out, ppms[i]));
+      const m = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(b.subarray(0, 32).toString('latin1'));
+      assert.ok(m, ppms[i]);
+      assert.deepEqual([Number(m[1]), Number(m[2])], [k.image.columns, k.image.rows]);
+      const ours = renderKeyImage(k.image).rgb;
+      const theirs = b.subarray(m[0].length);
+      assert.equal(theirs.length, ours.length);
+      assert.ok(theirs.equals(Buffer.from(ours)), `key image ${i + 1} is pixel-identical`);
+    }
+  });
+
+  it('JSON and CSV hold every slice and finding with the reviews', () => {
+    const j = JSON.parse(fs.readFileSync(path.join(dir, 'out.json'), 'utf8')) as { model: { sha256: string }; series: { slices: unknown[]; findings: unknown[]; reviews: unknown[] }[] };
+    assert.equal(j.model.sha256, model.identity.sha256);
+    assert.equal(j.series[0].slices.length, 45);
+    assert.equal(j.series[0].reviews.length, 2);
+    const csv = fs.readFileSync(path.join(dir, 'slices.csv'), 'utf8').trim().split('\r\n');
+    assert.equal(csv.length, 46);
+    assert.match(csv[0], /^series_instance_uid,slice_index,sop_instance_uid,frame,p_lung_nodule,p_liver_lesion,error$/);
+    const fcsv = fs.readFileSync(path.join(dir, 'slices-findings.csv'), 'utf8');
+    assert.ok(fcsv.includes('"agree, follow up in 3 months"'), 'quoted per RFC 4180');
+  });
+});
+
+describe('de-identified exports', () => {
+  it('contain none of the original identifiers, byte-wise, and map UIDs consistently', { timeout: 60_000 }, async (t) => {
+    const dir = tempDir(t, 'deid');
+    await writeExports([ctx], { pdf: path.join(dir, 'r.pdf'), sr: path.join(dir, 'sr.dcm'), scDir: path.join(dir, 'sc'), json: path.join(dir, 'out.json'), csv: path.join(dir, 's.csv') }, { deidentify: true });
+    const identifying = [
+      '山田', '太郎', 'やまだ', 'RESIGHT-DEMO-0001', 'DEMO^PHANTOM', '19600102', '20200109', 'ACC-7731', 'Tokyo General', '佐藤', '花子',
+      ctx.study.studyInstanceUid, ctx.series.seriesInstanceUid, ...ctx.analysis.slices.map((s) => s.sopInstanceUid),
+    ];
+    const outputs = listTree(dir).map((f) => path.join(dir, f));
+    const texts = outputs.map((f) => ({ f, bytes: fs.readFileSync(f) }));
+    if (has('pdftotext')) texts.push({ f: 'r.pdf (text)', bytes: Buffer.from(spawnSync('pdftotext', [path.join(dir, 'r.pdf'), '-'], { encoding: 'utf8' }).stdout) });
+    for (const { f, bytes } of texts) {
+      for (const s of identifying) assert.equal(bytes.indexOf(Buffer.from(s, 'utf8')), -1, `${path.basename(f)} holds '${s}'`);
+      // UTF-16BE too (PDF text strings can be UTF-16)
+      for (const s of identifying.slice(0, 4)) assert.equal(bytes.indexOf(Buffer.from(s, 'utf16le').swap16()), -1, `${path.basename(f)} holds '${s}' as UTF-16`);
+    }
+    const sr = decodePart10(fs.readFileSync(path.join(dir, 'sr.dcm')));
+    assert.equal(sr.PatientIdentityRemoved, 'YES');
+    assert.equal(seqOf(sr, 'DeidentificationMethodCodeSequence')[0].CodeValue, '113100');
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'out.json'), 'utf8')) as { series: { seriesInstanceUid: string; slices: { sopInstanceUid: string }[] }[] };
+    const mapped = new Set(json.series[0].slices.map((s) => s.sopInstanceUid));
+    const evidence = seqOf(seqOf(sr, 'CurrentRequestedProcedureEvidenceSequence')[0], 'ReferencedSeriesSequence')[0];
+    assert.equal(evidence.SeriesInstanceUID, json.series[0].seriesInstanceUid, 'SR and JSON agree on the new series UID');
+    for (const r of seqOf(evidence, 'ReferencedSOPSequence')) assert.ok(mapped.has(r.ReferencedSOPInstanceUID as string), 'SR references the same new UIDs as the JSON');
+    for (const n of fs.readdirSync(path.join(dir, 'sc'))) {
+      const sc = decodePart10(fs.readFileSync(path.join(dir, 'sc', n)));
+      assert.equal(sc.StudyInstanceUID, sr.StudyInstanceUID, 'one new study UID across the export');
+      assert.ok(mapped.has(seqOf(sc, 'SourceImageSequence')[0].ReferencedSOPInstanceUID as string));
+      assert.deepEqual(sc.PatientName, sr.PatientName);
+    }
+    assert.match(String(sr.StudyInstanceUID), /^2\.25\.\d+$/);
+  });
+});
+
+describe('export targets', () => {
+  it('never overwrites without the flag and never writes into a source folder', async (t) => {
+    const dir = tempDir(t, 'targets');
+    const pdf = path.join(dir, 'r.pdf');
+    fs.writeFileSync(pdf, 'precious');
+    await assert.rejects(writeExports([ctx], { pdf }), (e: ResightError) => e.code === 'EXPORT_EXISTS' && e.message.includes(pdf));
+    assert.equal(fs.readFileSync(pdf, 'utf8'), 'precious');
+    await writeExports([ctx], { pdf }, { overwrite: true });
+    assert.equal(fs.readFileSync(pdf).subarray(0, 5).toString(), '%PDF-');
+    await assert.rejects(writeExports([ctx], { sr: path.join(DEMO, 'sub', 'sr.dcm') }, { sourceDirs: [DEMO] }), (e: ResightError) => e.code === 'EXPORT_TARGET_FORBIDDEN');
+    assert.ok(!fs.existsSync(path.join(DEMO, 'sub')));
+    assert.deepEqual(listTree(dir), ['r.pdf']);
+  });
+});

@@ -1,0 +1,95 @@
+/** The small pieces of core/report: de-identification rules, key-image annotations, PNG, CSV. */
+import assert from 'node:assert/strict';
+import { inflateSync } from 'node:zlib';
+import { describe, it } from 'node:test';
+import { Deidentifier } from '../../../../src/core/report/deidentify';
+import { derivedUid, newUid } from '../../../../src/core/report/dicom-write';
+import { encodePng } from '../../../../src/core/report/png';
+import { compositeSlice, directionLetters, formatScale, renderKeyImage, scaleBarMm } from '../../../../src/core/report/render';
+import { csvField } from '../../../../src/core/report/tabular';
+import { toPersonName } from '../../../../src/core/report/sr';
+import { colormapLut } from '../../../../src/shared/colormap';
+
+describe('de-identification', () => {
+  it('maps a UID to the same new UID within an export and to another in the next export', () => {
+    const a = new Deidentifier();
+    const b = new Deidentifier();
+    const u = '1.2.840.113619.2.55.3.1234';
+    assert.equal(a.uid(u), a.uid(u));
+    assert.notEqual(a.uid(u), b.uid(u));
+    assert.match(a.uid(u), /^2\.25\.\d{1,39}$/);
+    assert.ok(a.uid(u).length <= 64);
+    const secret = new Uint8Array(32).fill(1);
+    assert.equal(new Deidentifier({ secret }).uid(u), new Deidentifier({ secret }).uid(u), 'a shared secret links exports on purpose');
+  });
+
+  it('empties dates by default and shifts them with the Modified Dates option', () => {
+    assert.equal(new Deidentifier().date('20200109'), '');
+    const d = new Deidentifier({ dateShiftDays: -30 });
+    assert.equal(d.date('20200109'), '20191210');
+    assert.deepEqual(d.methodCodes().map((c) => c.value), ['113100', '113107']);
+  });
+
+  it('replaces names and IDs with pseudonyms and redacts them from free text', () => {
+    const d = new Deidentifier();
+    const name = d.patientName('山田^太郎');
+    assert.match(name, /^ANONYMOUS\^[0-9A-F]{6}$/);
+    assert.match(d.patientId('PID-12345'), /^ANON-[0-9A-F]{10}$/);
+    assert.equal(d.redact('call 山田 about PID-12345'), 'call [redacted] about [redacted]');
+  });
+});
+
+describe('key images', () => {
+  it('names image directions from ImageOrientationPatient', () => {
+    assert.equal(directionLetters([1, 0, 0]), 'L');
+    assert.equal(directionLetters([-1, 0, 0]), 'R');
+    assert.equal(directionLetters([0, 1, 0]), 'P');
+    assert.equal(directionLetters([0, 0, -1]), 'F');
+    assert.equal(directionLetters([0.8, 0, 0.6]), 'LH');
+  });
+
+  it('picks a round scale bar about a fifth of the field of view, and labels the colour bar', () => {
+    assert.equal(scaleBarMm(400), 50);
+    assert.equal(scaleBarMm(240), 20);
+    assert.equal(formatScale(0.0312), '0.031');
+    assert.equal(formatScale(45.2), '45');
+  });
+
+  it('composites the heatmap above the threshold only, with the shared colour map', () => {
+    const values = new Float32Array([-1000, 40, 40, 3000]);
+    const heat = new Float32Array([0, 0.1, 1, 1]);
+    const img = compositeSlice({ rows: 2, columns: 2, values, window: { center: 40, width: 400 }, heat, overlay: { colormap: 'jet', opacity: 1, threshold: 0.2 } });
+    assert.deepEqual([...img.rgb.subarray(0, 3)], [0, 0, 0], 'air is black in a soft-tissue window');
+    assert.deepEqual([...img.rgb.subarray(3, 6)], [128, 128, 128], 'below the threshold: grey only');
+    const lut = colormapLut('jet');
+    assert.deepEqual([...img.rgb.subarray(6, 9)], [...lut.subarray(765, 768)], 'at opacity 1 the colour map itself');
+    const annotated = renderKeyImage({ rows: 64, columns: 64, values: new Float32Array(64 * 64), window: { center: 40, width: 400 }, heat: null, pixelSpacing: [1, 1], imageOrientationPatient: [1, 0, 0, 0, 1, 0] });
+    assert.ok(annotated.rgb.some((v) => v === 255), 'annotations are drawn');
+  });
+
+  it('encodes a valid PNG whose pixels are the image', () => {
+    const rgb = new Uint8Array([255, 0, 0, 0, 255, 0, 0, 0, 255, 9, 9, 9]);
+    const png = Buffer.from(encodePng({ width: 2, height: 2, rgb }));
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const idat = png.indexOf('IDAT');
+    const len = png.readUInt32BE(idat - 4);
+    const raw = inflateSync(png.subarray(idat + 4, idat + 4 + len));
+    assert.deepEqual([...raw], [0, 255, 0, 0, 0, 255, 0, 0, 0, 0, 255, 9, 9, 9]);
+  });
+});
+
+describe('identifiers and text', () => {
+  it('makes 2.25 UIDs', () => {
+    assert.match(newUid(), /^2\.25\.\d+$/);
+    assert.equal(derivedUid('a', 'b'), derivedUid('a', 'b'));
+    assert.notEqual(derivedUid('a', 'b'), derivedUid('ab'));
+  });
+
+  it('quotes CSV fields per RFC 4180 and writes person names in PN form', () => {
+    assert.equal(csvField('a,b'), '"a,b"');
+    assert.equal(csvField('say "hi"'), '"say ""hi"""');
+    assert.equal(csvField(null), '');
+    assert.equal(toPersonName('Dr Test'), 'Dr Test^');
+    assert.equal(toPersonName('Sato^Hanako'), 'Sato^Hanako');
+  });
+});
