@@ -11,10 +11,12 @@ export ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip ELECTRON
 # Debian packages: dicom3tools (dciodvfy validates what we write), dcmtk (peer tools),
 # python3-pydicom + numpy (the benchmark's peer), poppler-utils (pdftotext/pdftoppm/pdfimages
 # check the PDF reports), fonts-droid-fallback (a Unicode TrueType font, so Japanese names print
-# in PDF reports). Installed only when missing and when root.
+# in PDF reports), chromium (the viewer's end-to-end tests). Installed only when missing and when root.
 need=()
 command -v dciodvfy >/dev/null 2>&1 || need+=(dicom3tools)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+# chromium: the viewer's end-to-end tests (playwright-core drives /usr/bin/chromium headless)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 [ -e /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || [ -e /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || need+=(fonts-droid-fallback)
 command -v dcmdump >/dev/null 2>&1 || need+=(dcmtk)
 /usr/bin/python3 -c 'import pydicom, numpy' >/dev/null 2>&1 || need+=(python3-pydicom python3-numpy)

@@ -73,7 +73,13 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
         res.end(body);
       };
       if (!originOk(req.headers.origin)) return send(403, 'forbidden origin');
-      if (!tokenOk(url.searchParams.get('token') ?? (req.headers['x-resight-token'] as string | undefined))) return send(401, 'missing or wrong token');
+      // The token comes in the URL the CLI printed (?token=), a header, or, for the viewer's own
+      // assets (which index.html references without it), the HttpOnly SameSite=Strict cookie
+      // set when the page was opened with the token.
+      const cookieToken = /(?:^|;\s*)resight_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+      const queryToken = url.searchParams.get('token');
+      if (!tokenOk(queryToken ?? (req.headers['x-resight-token'] as string | undefined) ?? cookieToken)) return send(401, 'missing or wrong token');
+      if (queryToken) res.setHeader('set-cookie', `resight_token=${token}; HttpOnly; SameSite=Strict; Path=/`);
       if (req.method !== 'GET') return send(405, 'method not allowed');
       const m = /^\/series\/([^/]+)\/slice\/(\d+)$/.exec(url.pathname);
       if (m) {

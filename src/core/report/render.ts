@@ -4,8 +4,10 @@
  * from ImageOrientationPatient, a scale bar from PixelSpacing, a colour bar in model units, the
  * finding's marker). The same pixels go into the PDF and the Secondary Capture.
  */
+import { directionLetters } from '../../shared/orientation';
 import type { OverlayStyle } from '../../shared/colormap';
 import { colormapLut, DEFAULT_OVERLAY } from '../../shared/colormap';
+import { compositeRgb } from '../../shared/composite';
 import { drawText, GLYPH_H, textWidth } from './font';
 
 export interface KeyImageInput {
@@ -34,55 +36,12 @@ export interface RgbImage {
   rgb: Uint8Array;
 }
 
-/** DICOM PS3.3 C.11.2.1.2.1 linear VOI function, to 0..255. */
-function windowed(v: number, center: number, width: number): number {
-  const w = Math.max(width, 1);
-  const t = (v - (center - 0.5)) / (w - 1) + 0.5;
-  return t <= 0 ? 0 : t >= 1 ? 255 : Math.round(t * 255);
-}
-
-/** The slice in its window with the heatmap composited (no annotations). */
+/** The slice in its window with the heatmap composited (no annotations): the shared reference (src/shared/composite.ts). */
 export function compositeSlice(input: KeyImageInput): RgbImage {
-  const { rows, columns, values, heat } = input;
-  const style = input.overlay ?? DEFAULT_OVERLAY;
-  const lut = colormapLut(style.colormap);
-  const rgb = new Uint8Array(rows * columns * 3);
-  const { center, width } = input.window;
-  for (let i = 0; i < rows * columns; i++) {
-    const g = windowed(values[i], center, width);
-    let r = g;
-    let gg = g;
-    let b = g;
-    if (heat) {
-      const h = heat[i];
-      if (h >= style.threshold && h > 0) {
-        const k = Math.min(255, Math.max(0, Math.round(h * 255))) * 3;
-        const a = style.opacity;
-        r = Math.round((1 - a) * g + a * lut[k]);
-        gg = Math.round((1 - a) * g + a * lut[k + 1]);
-        b = Math.round((1 - a) * g + a * lut[k + 2]);
-      }
-    }
-    rgb[i * 3] = r;
-    rgb[i * 3 + 1] = gg;
-    rgb[i * 3 + 2] = b;
-  }
-  return { width: columns, height: rows, rgb };
+  const rgb = compositeRgb({ rows: input.rows, columns: input.columns, values: input.values, window: input.window, heat: input.heat, ...(input.overlay ? { overlay: input.overlay } : {}) });
+  return { width: input.columns, height: input.rows, rgb };
 }
 
-/** Patient-direction letters of a direction cosine vector (LPS): the dominant axes, strongest first. */
-export function directionLetters(v: readonly number[]): string {
-  const axes: [number, string, string][] = [
-    [v[0], 'L', 'R'],
-    [v[1], 'P', 'A'],
-    [v[2], 'H', 'F'],
-  ];
-  return axes
-    .filter(([c]) => Math.abs(c) > 0.3)
-    .sort((a, b) => Math.abs(b[0]) - Math.abs(a[0]))
-    .map(([c, pos, neg]) => (c > 0 ? pos : neg))
-    .join('');
-}
 
 const opposite = (v: readonly number[]): number[] => v.map((x) => -x);
 

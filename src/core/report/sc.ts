@@ -8,7 +8,8 @@ import type { ReportContext, KeyImage } from './context';
 import type { NaturalDataset } from './dicom-write';
 import { codeItem, derivedUid, dicomDateTime, encodePart10 } from './dicom-write';
 import { equipmentModules, patientStudyModules, sopCommon } from './dicom-modules';
-import { directionLetters, renderKeyImage } from './render';
+import { renderKeyImage } from './render';
+import { directionLetters } from '../../shared/orientation';
 
 export const SC_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.7';
 const SOURCE_FOR_PROCESSING = { value: '121322', scheme: 'DCM', meaning: 'Source image for image processing operation' };

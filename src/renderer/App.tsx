@@ -1,0 +1,568 @@
+/**
+ * The viewer: study browser, the viewport with its tools, the AI second reader (analysis with
+ * progress, heatmap overlay, score strip, findings and review), dialogs. Talks only to the
+ * contract (src/shared/api.ts) through getApi(): Electron's preload or the browser bridge.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { ProviderReport, SeriesAnalysis } from '../shared/analysis';
+import type { ExplainResult, ModelInfo, Review, SeriesInfo, UnusedFile } from '../shared/api';
+import { CAM_METHOD_NAMES } from '../shared/api';
+import { COLORMAPS, DEFAULT_OVERLAY } from '../shared/colormap';
+import type { ColormapName } from '../shared/colormap';
+import type { StudySummary } from '../shared/dicom';
+import { CT_PRESETS } from '../shared/presets';
+import type { SliceData } from './api/client';
+import { ApiError, getApi, loadSlice } from './api/client';
+import { FindingsPanel } from './components/FindingsPanel';
+import { ScoreStrip, sliceScore } from './components/ScoreStrip';
+import { StudyBrowser } from './components/StudyBrowser';
+import { useI18n } from './i18n/i18n';
+import type { MessageKey } from './i18n/messages';
+import { LANGUAGES } from './i18n/messages';
+import type { Language } from './i18n/messages';
+import { fitZoom } from './viewer/geometry';
+import type { HeatState, ViewState } from './viewer/types';
+import type { Bindings, Measurement, Tool } from './viewer/Viewport';
+import { Viewport } from './viewer/Viewport';
+
+const api = getApi();
+const STATE_KEY = 'resight.viewer';
+const TOOLS: Tool[] = ['wl', 'pan', 'zoom', 'length', 'probe'];
+const TOOL_KEY: Record<Tool, MessageKey> = { wl: 'tools.wl', pan: 'tools.pan', zoom: 'tools.zoom', length: 'tools.length', probe: 'tools.probe' };
+
+interface Persisted {
+  seriesId?: string;
+  index?: number;
+  view?: ViewState;
+  heatOn?: boolean;
+  colormap?: ColormapName;
+  opacity?: number;
+  threshold?: number;
+  viewed?: Record<string, number[]>;
+  bindings?: Bindings;
+}
+const loadPersisted = (): Persisted => {
+  try {
+    return JSON.parse(localStorage.getItem(STATE_KEY) ?? '{}') as Persisted;
+  } catch {
+    return {};
+  }
+};
+
+type Progress = { done: number; total: number; rate: number; eta: number | null };
+
+export function App() {
+  const { t, num, lang, setLang } = useI18n();
+  const saved = useRef(loadPersisted());
+  const [error, setError] = useState<string | null>(null);
+  const [studies, setStudies] = useState<StudySummary[]>([]);
+  const [unused, setUnused] = useState<UnusedFile[]>([]);
+  const [seriesId, setSeriesId] = useState<string | null>(null);
+  const [info, setInfo] = useState<SeriesInfo | null>(null);
+  const [index, setIndex] = useState(0);
+  const [slice, setSlice] = useState<SliceData | null>(null);
+  const cache = useRef(new Map<number, SliceData>());
+  const [view, setView] = useState<ViewState>({ zoom: 1, panX: 0, panY: 0, center: 40, width: 400, invert: false });
+  const [vpSize, setVpSize] = useState({ w: 0, h: 0 });
+  const [bindings, setBindings] = useState<Bindings>(saved.current.bindings ?? { left: 'wl', middle: 'pan', right: 'zoom' });
+  const [measurements, setMeasurements] = useState<Measurement[]>([]);
+  const [renderer, setRenderer] = useState<string>('');
+  const [model, setModel] = useState<ModelInfo | null>(null);
+  const [analysis, setAnalysis] = useState<SeriesAnalysis | null>(null);
+  const [provider, setProvider] = useState<ProviderReport | null>(null);
+  const [job, setJob] = useState<string | null>(null);
+  const [progress, setProgress] = useState<Progress | null>(null);
+  const [aiError, setAiError] = useState<string | null>(null);
+  const [reviews, setReviews] = useState<Review[]>([]);
+  const [heatOn, setHeatOn] = useState(saved.current.heatOn ?? false);
+  const [heatClass, setHeatClass] = useState<string>('');
+  const [layer, setLayer] = useState<string>('');
+  const [method, setMethod] = useState<(typeof CAM_METHOD_NAMES)[number]>('gradcam');
+  const [colormap, setColormap] = useState<ColormapName>(saved.current.colormap ?? DEFAULT_OVERLAY.colormap);
+  const [opacity, setOpacity] = useState(saved.current.opacity ?? DEFAULT_OVERLAY.opacity);
+  const [threshold, setThreshold] = useState(saved.current.threshold ?? DEFAULT_OVERLAY.threshold);
+  const [scaleMode, setScaleMode] = useState<'slice' | 'model'>('slice');
+  const [explained, setExplained] = useState<ExplainResult | null>(null);
+  const seriesMax = useRef(new Map<string, number>());
+  const [viewed, setViewed] = useState<Set<number>>(new Set());
+  const [dialog, setDialog] = useState<'help' | 'model' | null>(null);
+  const [cine, setCine] = useState(false);
+
+  const count = info?.slices.length ?? 0;
+  const thresholds = model?.thresholds ?? {};
+
+  // ---------------------------------------------------------------- start: studies and model
+  useEffect(() => {
+    (async () => {
+      try {
+        const list = await api.call('studies.list', {});
+        setStudies(list.studies);
+        const first = list.studies[0]?.series[0]?.id;
+        const want = saved.current.seriesId;
+        const exists = list.studies.some((st) => st.series.some((s) => s.id === want));
+        if (exists && want) setSeriesId(want);
+        else if (first) setSeriesId(first);
+      } catch (e) {
+        setError(e instanceof ApiError && e.code.startsWith('BRIDGE') ? t('app.engineUnreachable') : (e as Error).message);
+      }
+      try {
+        const m = await api.call('model.get', {});
+        setModel(m);
+        if (m.defaultLayer) setLayer(m.defaultLayer);
+        if (m.provider) setProvider(m.provider);
+      } catch (e) {
+        setModel({ available: false, reason: (e as Error).message });
+      }
+    })();
+    const offs = [
+      api.on('scan.progress', () => undefined),
+      api.on('analysis.progress', (p) => setProgress({ done: p.done, total: p.total, rate: p.slicesPerSecond, eta: p.etaSeconds })),
+      api.on('analysis.done', (d) => {
+        setAnalysis((cur) => (cur === null || cur.seriesId === d.seriesId ? d.analysis : cur));
+        setProvider(d.provider);
+        setJob(null);
+        setProgress(null);
+      }),
+      api.on('analysis.failed', (d) => {
+        setAiError(t('ai.failed', { message: d.error.message }));
+        setJob(null);
+        setProgress(null);
+      }),
+    ];
+    return () => offs.forEach((off) => off());
+  }, []);
+
+  // open more (paths the engine was granted: the command line in browser mode, the dialog in Electron)
+  const [openPath, setOpenPath] = useState('');
+  const [scan, setScan] = useState<{ done: number; total: number } | null>(null);
+  useEffect(() => api.on('scan.progress', (p) => setScan({ done: p.done, total: p.total })), []);
+  const openStudies = async () => {
+    if (!openPath.trim()) return;
+    setError(null);
+    try {
+      const r = await api.call('studies.open', { paths: [openPath.trim()] });
+      setUnused(r.unused);
+      const list = await api.call('studies.list', {});
+      setStudies(list.studies);
+      const first = r.studies[0]?.series[0]?.id;
+      if (first) setSeriesId(first);
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setScan(null);
+    }
+  };
+
+  // ---------------------------------------------------------------- series selection
+  useEffect(() => {
+    if (!seriesId) return;
+    let stop = false;
+    cache.current = new Map();
+    setSlice(null);
+    setExplained(null);
+    setMeasurements([]);
+    (async () => {
+      try {
+        const si = await api.call('series.get', { seriesId });
+        if (stop) return;
+        setInfo(si);
+        const restored = saved.current.seriesId === seriesId ? saved.current : {};
+        const start = Math.min(si.slices.length - 1, Math.max(0, restored.index ?? Math.floor(si.slices.length / 2)));
+        setIndex(start);
+        const w = si.windows[0] ?? (si.series.modality === 'CT' ? { center: 40, width: 400 } : { center: 128, width: 256 });
+        setView(restored.view ?? { zoom: 0, panX: 0, panY: 0, center: w.center, width: w.width, invert: false });
+        setViewed(new Set(saved.current.viewed?.[seriesId] ?? []));
+        const [a, r] = await Promise.all([api.call('analysis.get', { seriesId }), api.call('review.get', { seriesId })]);
+        if (stop) return;
+        setAnalysis(a.analysis);
+        setJob(a.running);
+        setReviews(r.reviews);
+      } catch (e) {
+        setError((e as Error).message);
+      }
+    })();
+    return () => {
+      stop = true;
+    };
+  }, [seriesId]);
+
+  // progressive loading: the shown slice first, then outwards from it
+  useEffect(() => {
+    if (!seriesId || !info) return;
+    const ctrl = new AbortController();
+    const n = info.slices.length;
+    const order: number[] = [];
+    for (let d = 0; d < n; d++) {
+      if (index + d < n) order.push(index + d);
+      if (d && index - d >= 0) order.push(index - d);
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < order.length && !ctrl.signal.aborted) {
+        const i = order[next++];
+        if (cache.current.has(i)) continue;
+        try {
+          const s = await loadSlice(api, seriesId, i, ctrl.signal);
+          cache.current.set(i, s);
+          if (i === indexRef.current) setSlice(s);
+        } catch (e) {
+          if (!ctrl.signal.aborted && i === indexRef.current) setError((e as Error).message);
+        }
+      }
+    };
+    void Promise.all([worker(), worker(), worker(), worker()]);
+    return () => ctrl.abort();
+    // only when the series changes; scrolling reuses the cache
+  }, [seriesId, info]);
+
+  const indexRef = useRef(index);
+  indexRef.current = index;
+  useEffect(() => {
+    const s = cache.current.get(index);
+    if (s) setSlice(s);
+    else if (seriesId && info) void loadSlice(api, seriesId, index).then((x) => { cache.current.set(index, x); if (indexRef.current === index) setSlice(x); }).catch(() => undefined);
+    // a slice counts as viewed once shown for 150 ms
+    const timer = setTimeout(() => setViewed((v) => (v.has(index) ? v : new Set(v).add(index))), 150);
+    return () => clearTimeout(timer);
+  }, [index, seriesId, info]);
+
+  // fit on first image
+  useEffect(() => {
+    if (slice && view.zoom === 0 && vpSize.w > 0) setView((v) => ({ ...v, zoom: fitZoom(vpSize.w, vpSize.h, slice.columns, slice.rows) }));
+  }, [slice, view.zoom, vpSize]);
+
+  // persist what survives a reload
+  useEffect(() => {
+    const prev = loadPersisted();
+    const v: Persisted = { ...prev, seriesId: seriesId ?? undefined, index, view, heatOn, colormap, opacity, threshold, bindings, viewed: { ...(prev.viewed ?? {}), ...(seriesId ? { [seriesId]: [...viewed] } : {}) } };
+    localStorage.setItem(STATE_KEY, JSON.stringify(v));
+  }, [seriesId, index, view, heatOn, colormap, opacity, threshold, bindings, viewed]);
+
+  // ---------------------------------------------------------------- heatmap
+  const classForSlice = useCallback(
+    (i: number): string => {
+      if (heatClass) return heatClass;
+      const f = analysis?.findings.find((x) => i >= x.sliceStart && i <= x.sliceEnd);
+      if (f) return f.class;
+      const pr = analysis?.slices[i]?.probabilities;
+      if (pr) return Object.entries(pr).sort((a, b) => b[1] - a[1])[0][0];
+      return model?.classes?.[0] ?? '';
+    },
+    [heatClass, analysis, model],
+  );
+  useEffect(() => {
+    if (!heatOn || !seriesId || !model?.available) {
+      setExplained(null);
+      return;
+    }
+    let stop = false;
+    const cls = classForSlice(index);
+    const timer = setTimeout(() => {
+      api
+        .call('explain.slice', { seriesId, slice: index, method, ...(layer ? { layer } : {}), ...(cls ? { class: cls } : {}) })
+        .then((e) => {
+          if (stop) return;
+          const k = `${e.class}|${e.layer}|${e.method}`;
+          seriesMax.current.set(k, Math.max(seriesMax.current.get(k) ?? 0, e.max));
+          setExplained(e);
+        })
+        .catch((e: Error) => !stop && setAiError(e.message));
+    }, 60);
+    return () => {
+      stop = true;
+      clearTimeout(timer);
+    };
+  }, [heatOn, seriesId, index, layer, method, classForSlice, model]);
+
+  const heat: HeatState | null = useMemo(() => {
+    if (!heatOn || !explained) return null;
+    const inputSize = (model?.card as { input?: { shape?: unknown[] } } | undefined)?.input?.shape;
+    const ih = typeof inputSize?.[2] === 'number' ? inputSize[2] : 256;
+    const iw = typeof inputSize?.[3] === 'number' ? inputSize[3] : 256;
+    const k = `${explained.class}|${explained.layer}|${explained.method}`;
+    return {
+      cam: Float32Array.from(explained.cam),
+      camH: explained.camShape[0],
+      camW: explained.camShape[1],
+      inputH: ih,
+      inputW: iw,
+      scale: scaleMode === 'slice' ? explained.max : (seriesMax.current.get(k) ?? explained.max),
+      style: { colormap, opacity, threshold },
+    };
+  }, [heatOn, explained, model, colormap, opacity, threshold, scaleMode]);
+
+  // ---------------------------------------------------------------- actions
+  const go = useCallback((i: number) => setIndex(Math.min(Math.max(0, count - 1), Math.max(0, i))), [count]);
+  const positives = useMemo(() => Array.from({ length: count }, (_, i) => i).filter((i) => sliceScore(analysis, thresholds, i) >= 1), [analysis, thresholds, count]);
+  const nextPositive = (dir: 1 | -1) => {
+    const list = dir > 0 ? positives.filter((i) => i > index) : positives.filter((i) => i < index).reverse();
+    if (list.length) go(list[0]);
+  };
+  const preset = (id: string) => {
+    const pr = CT_PRESETS.find((x) => x.id === id);
+    if (pr) setView((v) => ({ ...v, center: pr.center, width: pr.width }));
+  };
+  const fit = () => slice && setView((v) => ({ ...v, zoom: fitZoom(vpSize.w, vpSize.h, slice.columns, slice.rows), panX: 0, panY: 0 }));
+  const reset = () => {
+    const w = info?.windows[0] ?? { center: 40, width: 400 };
+    setView({ zoom: slice ? fitZoom(vpSize.w, vpSize.h, slice.columns, slice.rows) : 1, panX: 0, panY: 0, center: w.center, width: w.width, invert: false });
+  };
+  const analyze = async () => {
+    if (!seriesId) return;
+    setAiError(null);
+    try {
+      const { jobId } = await api.call('analysis.start', { seriesId });
+      setJob(jobId);
+      setProgress({ done: 0, total: count, rate: 0, eta: null });
+    } catch (e) {
+      setAiError((e as Error).message);
+    }
+  };
+  const cancel = async () => {
+    if (job) await api.call('analysis.cancel', { jobId: job }).catch(() => undefined);
+    setJob(null);
+    setProgress(null);
+  };
+  const decide = async (findingId: string, decision: Review['decision'], comment?: string) => {
+    if (!seriesId) return;
+    const r = await api.call('review.set', { seriesId, findingId, decision, ...(comment ? { comment } : {}) });
+    setReviews((rs) => [...rs.filter((x) => x.findingId !== findingId), r]);
+  };
+
+  // cine
+  useEffect(() => {
+    if (!cine || !count) return;
+    const id = setInterval(() => setIndex((i) => (i + 1) % count), 1000 / 12);
+    return () => clearInterval(id);
+  }, [cine, count]);
+
+  // keyboard (OHIF/Weasis habits)
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const el = e.target as HTMLElement;
+      if (el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT')) return;
+      if (e.key === 'Escape') return setDialog(null);
+      if (dialog) return;
+      const key = e.key;
+      const handled = (() => {
+        if (key === 'ArrowDown' || key === 'ArrowRight') go(index + 1);
+        else if (key === 'ArrowUp' || key === 'ArrowLeft') go(index - 1);
+        else if (key === 'PageDown') go(index + 10);
+        else if (key === 'PageUp') go(index - 10);
+        else if (key === 'Home') go(0);
+        else if (key === 'End') go(count - 1);
+        else if (CT_PRESETS.some((p) => p.key === key)) preset(CT_PRESETS.find((p) => p.key === key)?.id ?? '');
+        else if (key === 'i') setView((v) => ({ ...v, invert: !v.invert }));
+        else if (key === 'r') reset();
+        else if (key === 'f') fit();
+        else if (key === 'h') setHeatOn((x) => !x);
+        else if (key === 'n') nextPositive(1);
+        else if (key === 'p') nextPositive(-1);
+        else if (key === 'c') setCine((x) => !x);
+        else if (key === '?') setDialog('help');
+        else return false;
+        return true;
+      })();
+      if (handled) e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  });
+
+  // ---------------------------------------------------------------- render
+  const study = studies.find((st) => st.series.some((s) => s.id === seriesId));
+  const series = study?.series.find((s) => s.id === seriesId);
+  const pos = info?.slices[index]?.position;
+  const corners = {
+    tl: study ? [study.patient.name.split('=')[0].replace(/\^/g, ' '), study.patient.id, study.description ?? ''] : [],
+    tr: series ? [`${series.modality} ${series.description}`, study?.date ? `${study.date.slice(0, 4)}-${study.date.slice(4, 6)}-${study.date.slice(6, 8)}` : ''] : [],
+    bl: count ? [t('viewer.slice', { i: index + 1, n: count }), ...(pos ? [t('viewer.position', { z: num(pos[2], 1) })] : [])] : [],
+    br: count ? [t('viewer.wl', { w: num(view.width, 0), l: num(view.center, 0) }), t('viewer.zoom', { z: num(view.zoom * 100, 0) })] : [],
+  };
+  const modelOk = model?.available === true;
+
+  return (
+    <div className="app">
+      <header>
+        <h1>{t('app.title')}</h1>
+        {model?.notForClinicalUse !== false ? <span className="badge" role="note">{t('app.notForClinicalUse')}</span> : null}
+        <span className="grow" />
+        {renderer === 'canvas2d' ? <span className="muted">{t('viewer.webglMissing')}</span> : null}
+        <label>
+          <span className="sr-only">{t('app.language')}</span>
+          <select aria-label={t('app.language')} value={lang} onChange={(e) => setLang(e.target.value as Language)} data-testid="language">
+            {Object.entries(LANGUAGES).map(([k, v]) => <option key={k} value={k}>{v}</option>)}
+          </select>
+        </label>
+        <button onClick={() => setDialog('model')} disabled={!model?.card}>{t('ai.modelCard')}</button>
+        <button onClick={() => setDialog('help')} aria-label={t('app.help')}>?</button>
+      </header>
+      {error ? <div className="error" role="alert">{t('app.error')}: {error}</div> : null}
+      <main>
+        <div className="left">
+          <form className="panel open" onSubmit={(e) => { e.preventDefault(); void openStudies(); }}>
+            <label>
+              <span className="sr-only">{t('browser.open')}</span>
+              <input value={openPath} onChange={(e) => setOpenPath(e.target.value)} placeholder={t('browser.openPlaceholder')} aria-label={t('browser.open')} />
+            </label>
+            <button type="submit">{t('browser.open')}</button>
+            {scan ? <progress max={scan.total || 1} value={scan.done} aria-label={t('browser.open')} /> : null}
+          </form>
+          <StudyBrowser studies={studies} unused={unused} selected={seriesId} onSelect={(id) => { saved.current = { ...saved.current, seriesId: undefined }; setSeriesId(id); }} />
+        </div>
+        <section className="center">
+          <div className="toolbar" role="toolbar" aria-label={t('tools.title')}>
+            {TOOLS.map((tool) => (
+              <button key={tool} aria-pressed={bindings.left === tool} onClick={() => setBindings((b) => ({ ...b, left: tool }))} data-testid={`tool-${tool}`}>{t(TOOL_KEY[tool])}</button>
+            ))}
+            <span className="sep" />
+            {CT_PRESETS.map((p) => (
+              <button key={p.id} onClick={() => preset(p.id)} title={`${p.key}: W ${p.width} L ${p.center}`} data-testid={`preset-${p.id}`}>{t(`preset.${p.id}` as MessageKey)}</button>
+            ))}
+            <span className="sep" />
+            <button onClick={fit}>{t('tools.fit')}</button>
+            <button onClick={() => setView((v) => ({ ...v, zoom: 1 / (window.devicePixelRatio || 1) }))}>{t('tools.oneToOne')}</button>
+            <button onClick={reset}>{t('tools.reset')}</button>
+            <button aria-pressed={view.invert} onClick={() => setView((v) => ({ ...v, invert: !v.invert }))}>{t('tools.invert')}</button>
+            <button aria-pressed={cine} onClick={() => setCine(!cine)}>{t('tools.cine')}</button>
+            <button onClick={() => setMeasurements([])}>{t('tools.clearMeasurements')}</button>
+            <details className="bindings">
+              <summary>{t('tools.bindings')}</summary>
+              {(['left', 'middle', 'right'] as const).map((b) => (
+                <label key={b}>
+                  {t(`tools.${b}` as MessageKey)}
+                  <select value={bindings[b]} onChange={(e) => setBindings((x) => ({ ...x, [b]: e.target.value as Tool }))}>
+                    {TOOLS.map((tool) => <option key={tool} value={tool}>{t(TOOL_KEY[tool])}</option>)}
+                  </select>
+                </label>
+              ))}
+            </details>
+          </div>
+          <div className="stage">
+            {seriesId ? (
+              <Viewport
+                slice={slice}
+                index={index}
+                count={count}
+                view={view}
+                onView={setView}
+                onIndex={go}
+                heat={heat}
+                bindings={bindings}
+                measurements={measurements}
+                onMeasure={(m) => setMeasurements((ms) => [...ms, m])}
+                pixelSpacing={info?.series.pixelSpacing}
+                orientation={info?.series.geometry.orientation}
+                corners={corners}
+                onRendererKind={setRenderer}
+                onSize={(w, h) => setVpSize({ w, h })}
+              />
+            ) : (
+              <p className="muted">{t('viewer.noSeries')}</p>
+            )}
+            <ScoreStrip count={count} index={index} analysis={analysis} thresholds={thresholds} viewed={viewed} onIndex={go} />
+          </div>
+        </section>
+        <aside className="side">
+          <section className="panel ai" aria-label={t('ai.title')}>
+            <h2>{t('ai.title')}</h2>
+            {!modelOk && model ? <p className="muted">{t('ai.unavailable', { reason: model.reason ?? '' })}</p> : null}
+            <div className="row">
+              <button className="primary" onClick={analyze} disabled={!modelOk || !seriesId || job !== null} data-testid="analyze">{t('ai.analyze')}</button>
+              {job ? <button onClick={cancel}>{t('ai.cancel')}</button> : null}
+            </div>
+            {progress ? (
+              <div role="status" data-testid="progress">
+                <progress max={progress.total} value={progress.done} aria-label={t('ai.analyze')} />
+                <div className="muted">{t('ai.progress', { done: progress.done, total: progress.total, rate: num(progress.rate, 0), eta: progress.eta === null ? '…' : num(progress.eta, 1) })}</div>
+              </div>
+            ) : null}
+            {provider ? (
+              <div className="muted" data-testid="provider">
+                {t('ai.provider', { provider: provider.used })}
+                {provider.fallbacks.length ? (
+                  <details>
+                    <summary>{provider.fallbacks.length} ×</summary>
+                    <ul>{provider.fallbacks.map((f) => <li key={f.provider}>{t('ai.fallback', { provider: f.provider, reason: f.reason })}</li>)}</ul>
+                  </details>
+                ) : null}
+              </div>
+            ) : null}
+            {aiError ? <p className="error" role="alert">{aiError}</p> : null}
+            <div className="row">
+              <button onClick={() => nextPositive(-1)} disabled={!positives.length} aria-label={t('ai.prevPositive')}>◀ P</button>
+              <button onClick={() => nextPositive(1)} disabled={!positives.length} aria-label={t('ai.nextPositive')} data-testid="next-positive">N ▶</button>
+            </div>
+            <fieldset>
+              <legend>{t('ai.heatmap')}</legend>
+              <label className="row"><input type="checkbox" checked={heatOn} onChange={(e) => setHeatOn(e.target.checked)} disabled={!modelOk} data-testid="heatmap-toggle" /> {t('ai.heatmapToggle')}</label>
+              <label className="row">{t('ai.class')}
+                <select value={heatClass} onChange={(e) => setHeatClass(e.target.value)}>
+                  <option value="">auto</option>
+                  {(model?.classes ?? []).map((c) => <option key={c} value={c}>{c.replace(/_/g, ' ')}</option>)}
+                </select>
+              </label>
+              <label className="row">{t('ai.layer')}
+                <select value={layer} onChange={(e) => setLayer(e.target.value)}>
+                  {(model?.camLayers ?? []).map((l) => <option key={l} value={l}>{l}</option>)}
+                </select>
+              </label>
+              <label className="row">{t('ai.method')}
+                <select value={method} onChange={(e) => setMethod(e.target.value as (typeof CAM_METHOD_NAMES)[number])}>
+                  {CAM_METHOD_NAMES.filter((m) => m !== 'scorecam').map((m) => <option key={m} value={m}>{m}</option>)}
+                </select>
+              </label>
+              <label className="row">{t('ai.colormap')}
+                <select value={colormap} onChange={(e) => setColormap(e.target.value as ColormapName)}>
+                  {COLORMAPS.map((c) => <option key={c} value={c}>{c}</option>)}
+                </select>
+              </label>
+              <label className="row">{t('ai.opacity')}<input type="range" min={0} max={1} step={0.05} value={opacity} onChange={(e) => setOpacity(Number(e.target.value))} /></label>
+              <label className="row">{t('ai.threshold')}<input type="range" min={0} max={0.95} step={0.05} value={threshold} onChange={(e) => setThreshold(Number(e.target.value))} /></label>
+              <label className="row">{t('ai.scale')}
+                <select value={scaleMode} onChange={(e) => setScaleMode(e.target.value as 'slice' | 'model')}>
+                  <option value="slice">{t('ai.scaleSlice')}</option>
+                  <option value="model">{t('ai.scaleModel')}</option>
+                </select>
+              </label>
+              {heat ? <div className="colorbar" aria-hidden="true"><span>0</span><span className={`bar ${colormap}`} /><span>{num(heat.scale, 3)}</span></div> : null}
+            </fieldset>
+          </section>
+          <FindingsPanel analysis={analysis} reviews={reviews} classes={model?.classes ?? []} index={index} viewed={viewed} onDecide={decide} onGo={go} />
+        </aside>
+      </main>
+      {dialog === 'help' ? (
+        <div className="dialog" role="dialog" aria-modal="true" aria-label={t('help.title')}>
+          <h2>{t('help.title')}</h2>
+          <table>
+            <tbody>
+              {[
+                ['↑ ↓ / wheel', 'slice -1 / +1'], ['PageUp / PageDown', '±10'], ['Home / End', 'first / last'],
+                ['1–6', CT_PRESETS.map((p) => `${p.key} ${t(`preset.${p.id}` as MessageKey)}`).join(', ')],
+                ['H', t('ai.heatmapToggle')], ['N / P', `${t('ai.nextPositive')} / ${t('ai.prevPositive')}`],
+                ['I', t('tools.invert')], ['R', t('tools.reset')], ['F', t('tools.fit')], ['C', t('tools.cine')],
+                [`${t('tools.left')}`, t(TOOL_KEY[bindings.left])], [`${t('tools.middle')}`, t(TOOL_KEY[bindings.middle])], [`${t('tools.right')}`, t(TOOL_KEY[bindings.right])],
+              ].map(([k, v]) => <tr key={k}><th>{k}</th><td>{v}</td></tr>)}
+            </tbody>
+          </table>
+          <button onClick={() => setDialog(null)} autoFocus>{t('help.close')}</button>
+        </div>
+      ) : null}
+      {dialog === 'model' && model ? (
+        <div className="dialog" role="dialog" aria-modal="true" aria-label={t('ai.modelCard')}>
+          <h2>{model.model?.name} {model.model?.version}</h2>
+          {model.notForClinicalUse !== false ? <p className="badge">{t('app.notForClinicalUse')}</p> : null}
+          <h3>{t('model.intendedUse')}</h3>
+          <p>{model.intendedUse}</p>
+          <h3>{t('model.disclaimer')}</h3>
+          <p>{model.disclaimer}</p>
+          <h3>{t('model.classes')}</h3>
+          <ul>{(model.classes ?? []).map((c) => <li key={c}>{c}: {num(model.thresholds?.[c] ?? 0, 3)}</li>)}</ul>
+          <h3>{t('model.sha')}</h3>
+          <code className="wrap">{model.model?.sha256}</code>
+          <button onClick={() => setDialog(null)} autoFocus>{t('model.close')}</button>
+        </div>
+      ) : null}
+    </div>
+  );
+}

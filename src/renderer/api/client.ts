@@ -1,0 +1,117 @@
+/**
+ * The renderer's side of the contract (src/shared/api.ts): `window.resight` when the Electron
+ * preload provides it, otherwise a client for the browser bridge (`resight serve`): calls and
+ * events over one WebSocket, slices over HTTP, both with the per-launch token from the URL.
+ */
+import type { EventName, Events, Method, Params, Reply, ResightApi, Results } from '../../shared/api';
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+declare global {
+  interface Window {
+    resight?: ResightApi;
+  }
+}
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+
+export function bridgeClient(loc: Location = window.location): ResightApi {
+  const token = new URLSearchParams(loc.search).get('token') ?? '';
+  const wsUrl = `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws?token=${encodeURIComponent(token)}`;
+  const pending = new Map<number, Pending>();
+  const listeners = new Map<EventName, Set<(p: unknown) => void>>();
+  let nextId = 1;
+  let socket: WebSocket | null = null;
+  let opening: Promise<WebSocket> | null = null;
+
+  const open = (): Promise<WebSocket> => {
+    if (socket && socket.readyState === WebSocket.OPEN) return Promise.resolve(socket);
+    if (opening) return opening;
+    opening = new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(wsUrl);
+      ws.onopen = () => {
+        socket = ws;
+        opening = null;
+        resolve(ws);
+      };
+      ws.onerror = () => {
+        opening = null;
+        reject(new ApiError('BRIDGE_UNREACHABLE', 'cannot reach the ReSight engine'));
+      };
+      ws.onclose = () => {
+        socket = null;
+        for (const p of pending.values()) p.reject(new ApiError('BRIDGE_CLOSED', 'the connection to the ReSight engine closed'));
+        pending.clear();
+      };
+      ws.onmessage = (m) => {
+        const msg = JSON.parse(String(m.data)) as { id?: number | null; reply?: Reply<Method>; event?: EventName; payload?: unknown };
+        if (msg.event) {
+          for (const l of listeners.get(msg.event) ?? []) l(msg.payload);
+          return;
+        }
+        if (typeof msg.id !== 'number' || !msg.reply) return;
+        const p = pending.get(msg.id);
+        if (!p) return;
+        pending.delete(msg.id);
+        if (msg.reply.ok) p.resolve(msg.reply.value);
+        else p.reject(new ApiError(msg.reply.error.code, msg.reply.error.message));
+      };
+    });
+    return opening;
+  };
+
+  return {
+    async call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]> {
+      const ws = await open();
+      const id = nextId++;
+      return new Promise<Results[M]>((resolve, reject) => {
+        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        ws.send(JSON.stringify({ id, method, params }));
+      });
+    },
+    on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void {
+      let set = listeners.get(event);
+      if (!set) listeners.set(event, (set = new Set()));
+      set.add(listener as (p: unknown) => void);
+      void open().catch(() => undefined);
+      return () => set.delete(listener as (p: unknown) => void);
+    },
+    sliceUrl(seriesId: string, index: number): string {
+      return `/series/${encodeURIComponent(seriesId)}/slice/${index}?token=${encodeURIComponent(token)}`;
+    },
+  };
+}
+
+export function getApi(): ResightApi {
+  return window.resight ?? bridgeClient();
+}
+
+export interface SliceData {
+  rows: number;
+  columns: number;
+  /** Modality values as float32 (uploaded as an R32F texture). */
+  values: Float32Array;
+}
+
+/** Slice i's modality values: from the bridge's HTTP endpoint or Electron's app protocol (same-origin only). */
+export async function loadSlice(api: ResightApi, seriesId: string, index: number, signal?: AbortSignal): Promise<SliceData> {
+  // eslint-disable-next-line no-restricted-syntax -- same-origin only: the local bridge / the app:// protocol, never the network
+  const res = await fetch(api.sliceUrl(seriesId, index), { cache: 'no-store', ...(signal ? { signal } : {}) });
+  if (!res.ok) {
+    const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+    throw new ApiError(body?.error?.code ?? 'SLICE_FAILED', body?.error?.message ?? `slice ${index}: HTTP ${res.status}`);
+  }
+  const rows = Number(res.headers.get('x-resight-rows'));
+  const columns = Number(res.headers.get('x-resight-columns'));
+  const buf = await res.arrayBuffer();
+  const values = res.headers.get('x-resight-dtype') === 'int16' ? Float32Array.from(new Int16Array(buf)) : new Float32Array(buf);
+  return { rows, columns, values };
+}

@@ -1,0 +1,116 @@
+/**
+ * Findings: each AI finding (class, score, slices) with accept / reject / edit and a comment, the
+ * findings the reviewer added (stored as reviews with an `added:` id), and the sign-off, which
+ * warns when slices the model flagged were never looked at.
+ */
+import { useState } from 'react';
+import type { Finding, SeriesAnalysis } from '../../shared/analysis';
+import type { Review } from '../../shared/api';
+import type { DECISIONS } from '../../shared/api';
+import { useI18n } from '../i18n/i18n';
+
+type Decision = (typeof DECISIONS)[number];
+
+export interface AddedFinding {
+  id: string;
+  class: string;
+  slice: number;
+  comment: string;
+}
+
+/** Reviewer-added findings, decoded from their reviews (`added:<class>:<slice>`). */
+export function addedFindings(reviews: Review[]): AddedFinding[] {
+  return reviews
+    .filter((r) => r.findingId.startsWith('added:') && r.decision !== 'rejected')
+    .map((r) => {
+      const [, cls, slice] = r.findingId.split(':');
+      return { id: r.findingId, class: cls, slice: Number(slice), comment: r.comment ?? '' };
+    });
+}
+
+function FindingRow(p: { f: Finding; review: Review | undefined; onDecide(d: Decision, comment?: string): void; onGo(i: number): void }) {
+  const { t, num } = useI18n();
+  const [editing, setEditing] = useState(false);
+  const [comment, setComment] = useState(p.review?.comment ?? '');
+  const d = p.review?.decision ?? 'pending';
+  return (
+    <li className={`finding ${d}`} data-testid="finding" data-finding-id={p.f.id}>
+      <button className="link" onClick={() => p.onGo(p.f.keySlice)} title={t('findings.goto')}>
+        <strong>{p.f.class.replace(/_/g, ' ')}</strong> · {t('findings.slices', { a: p.f.sliceStart + 1, b: p.f.sliceEnd + 1 })} · {t('findings.score', { p: num(p.f.score, 3) })}
+      </button>
+      <div className="decision" data-testid="decision">{t(`findings.decision.${d}`)}{p.review?.comment ? ` — ${p.review.comment}` : ''}</div>
+      <div className="row">
+        <button onClick={() => p.onDecide('accepted', comment || undefined)} aria-pressed={d === 'accepted'} data-testid="accept">{t('findings.accept')}</button>
+        <button onClick={() => p.onDecide('rejected', comment || undefined)} aria-pressed={d === 'rejected'} data-testid="reject">{t('findings.reject')}</button>
+        <button onClick={() => setEditing(!editing)} aria-expanded={editing}>{t('findings.edit')}</button>
+      </div>
+      {editing ? (
+        <div className="row">
+          <label className="grow">
+            <span className="sr-only">{t('findings.comment')}</span>
+            <input value={comment} onChange={(e) => setComment(e.target.value)} placeholder={t('findings.comment')} />
+          </label>
+          <button onClick={() => { p.onDecide(d === 'pending' ? 'edited' : d === 'accepted' || d === 'rejected' ? d : 'edited', comment); setEditing(false); }}>{t('findings.save')}</button>
+        </div>
+      ) : null}
+    </li>
+  );
+}
+
+export function FindingsPanel(p: {
+  analysis: SeriesAnalysis | null;
+  reviews: Review[];
+  classes: string[];
+  index: number;
+  viewed: Set<number>;
+  onDecide(findingId: string, d: Decision, comment?: string): void;
+  onGo(i: number): void;
+}) {
+  const { t, date } = useI18n();
+  const [addClass, setAddClass] = useState('');
+  const [signed, setSigned] = useState<string | null>(null);
+  const a = p.analysis;
+  const byId = new Map(p.reviews.map((r) => [r.findingId, r]));
+  const added = addedFindings(p.reviews);
+  const signOff = () => {
+    const flagged = new Set<number>();
+    for (const f of a?.findings ?? []) for (let i = f.sliceStart; i <= f.sliceEnd; i++) flagged.add(i);
+    const unviewed = [...flagged].filter((i) => !p.viewed.has(i)).sort((x, y) => x - y);
+    if (unviewed.length && !window.confirm(t('signoff.unviewed', { n: unviewed.length, list: unviewed.slice(0, 12).map((i) => i + 1).join(', ') + (unviewed.length > 12 ? '…' : '') }))) return;
+    setSigned(date(new Date()));
+  };
+  const pending = (a?.findings ?? []).filter((f) => (byId.get(f.id)?.decision ?? 'pending') === 'pending').length;
+  return (
+    <section className="panel findings" aria-label={t('findings.title')}>
+      <h2>{t('findings.title')}</h2>
+      {!a ? <p className="muted">{t('findings.notRun')}</p> : !a.findings.length ? <p className="muted">{t('findings.none')}</p> : null}
+      <ul>
+        {(a?.findings ?? []).map((f) => (
+          <FindingRow key={f.id} f={f} review={byId.get(f.id)} onDecide={(d, c) => p.onDecide(f.id, d, c)} onGo={p.onGo} />
+        ))}
+        {added.map((f) => (
+          <li key={f.id} className="finding accepted" data-testid="added-finding">
+            <button className="link" onClick={() => p.onGo(f.slice)}>
+              <strong>{f.class.replace(/_/g, ' ')}</strong> · {t('findings.slices', { a: f.slice + 1, b: f.slice + 1 })} · <em>{t('findings.added')}</em>
+            </button>
+            {f.comment ? <div className="decision">{f.comment}</div> : null}
+            <button onClick={() => p.onDecide(f.id, 'rejected')}>{t('findings.reject')}</button>
+          </li>
+        ))}
+      </ul>
+      <div className="row">
+        <label>
+          <span className="sr-only">{t('ai.class')}</span>
+          <select value={addClass} onChange={(e) => setAddClass(e.target.value)} aria-label={t('ai.class')}>
+            <option value="">{t('ai.class')}</option>
+            {p.classes.map((c) => <option key={c} value={c}>{c.replace(/_/g, ' ')}</option>)}
+          </select>
+        </label>
+        <button disabled={!addClass} onClick={() => p.onDecide(`added:${addClass}:${p.index}`, 'accepted')}>{t('findings.add')}</button>
+      </div>
+      {pending ? <p className="muted">{t('signoff.pending', { n: pending })}</p> : null}
+      <button className="primary" onClick={signOff} data-testid="signoff">{t('signoff.button')}</button>
+      {signed ? <p role="status">{t('signoff.done', { time: signed })}</p> : null}
+    </section>
+  );
+}

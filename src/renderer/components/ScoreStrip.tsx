@@ -1,0 +1,37 @@
+/**
+ * Per-slice AI scores beside the scrollbar: each slice a row coloured by its highest score
+ * relative to that class's operating threshold, the current slice marked, and on the left a tick
+ * for every slice the reviewer has actually looked at. Click jumps to the slice.
+ */
+import type { SeriesAnalysis } from '../../shared/analysis';
+import { useI18n } from '../i18n/i18n';
+
+export function sliceScore(a: SeriesAnalysis | null, thresholds: Record<string, number>, i: number): number {
+  const pr = a?.slices[i]?.probabilities;
+  if (!pr) return 0;
+  let best = 0;
+  for (const [c, v] of Object.entries(pr)) best = Math.max(best, v / Math.max(1e-6, thresholds[c] ?? 0.5));
+  return best;
+}
+
+export function ScoreStrip(p: { count: number; index: number; analysis: SeriesAnalysis | null; thresholds: Record<string, number>; viewed: Set<number>; onIndex(i: number): void }) {
+  const { t } = useI18n();
+  const n = Math.max(1, p.count);
+  return (
+    <div className="strip" role="slider" aria-label={t('ai.strip')} aria-valuemin={1} aria-valuemax={n} aria-valuenow={p.index + 1} tabIndex={0} data-testid="score-strip"
+      onClick={(e) => {
+        const r = (e.currentTarget as HTMLElement).getBoundingClientRect();
+        p.onIndex(Math.min(n - 1, Math.max(0, Math.floor(((e.clientY - r.top) / r.height) * n))));
+      }}>
+      <svg width="100%" height="100%" viewBox={`0 0 20 ${n}`} preserveAspectRatio="none">
+        {Array.from({ length: p.count }, (_, i) => {
+          const s = sliceScore(p.analysis, p.thresholds, i);
+          const fill = !p.analysis ? '#222' : s >= 1 ? `rgb(${Math.round(200 + Math.min(55, (s - 1) * 80))},60,40)` : `rgb(${Math.round(40 + s * 120)},${Math.round(40 + s * 60)},40)`;
+          return <rect key={i} x={6} y={i} width={14} height={1} fill={fill} />;
+        })}
+        {[...p.viewed].map((i) => <rect key={`v${i}`} x={0} y={i} width={4} height={1} fill="#5fb3ff" />)}
+        <rect x={5} y={p.index} width={15} height={1} fill="none" stroke="#fff" strokeWidth={0.3} vectorEffect="non-scaling-stroke" />
+      </svg>
+    </div>
+  );
+}

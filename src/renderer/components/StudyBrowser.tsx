@@ -1,0 +1,58 @@
+/** Patients > studies > series, with slice counts, and the files the scan could not use (with reasons). */
+import { useState } from 'react';
+import type { UnusedFile } from '../../shared/api';
+import type { StudySummary } from '../../shared/dicom';
+import { useI18n } from '../i18n/i18n';
+
+export function StudyBrowser(p: { studies: StudySummary[]; unused: UnusedFile[]; selected: string | null; onSelect(seriesId: string): void }) {
+  const { t } = useI18n();
+  const [showUnused, setShowUnused] = useState(false);
+  const byPatient = new Map<string, StudySummary[]>();
+  for (const st of p.studies) {
+    const k = `${st.patient.name}\u0000${st.patient.id}`;
+    byPatient.set(k, [...(byPatient.get(k) ?? []), st]);
+  }
+  return (
+    <nav className="panel browser" aria-label={t('browser.title')}>
+      <h2>{t('browser.title')}</h2>
+      {!p.studies.length ? <p className="muted">{t('browser.empty')}</p> : null}
+      {[...byPatient.entries()].map(([k, studies]) => (
+        <div key={k} className="patient">
+          <div className="patient-name">{studies[0].patient.name.split('=')[0].replace(/\^/g, ' ')} <span className="muted">{studies[0].patient.id}</span></div>
+          {studies.map((st) => (
+            <div key={st.studyInstanceUid} className="study">
+              <div className="study-desc">{[st.date ? `${st.date.slice(0, 4)}-${st.date.slice(4, 6)}-${st.date.slice(6, 8)}` : '', st.description ?? ''].filter(Boolean).join(' · ')}</div>
+              <ul>
+                {st.series.map((s) => (
+                  <li key={s.id}>
+                    <button className={`series${p.selected === s.id ? ' selected' : ''}`} aria-pressed={p.selected === s.id} data-testid="series-item" onClick={() => p.onSelect(s.id)}>
+                      <span className="modality">{s.modality}</span>
+                      <span>{s.description || t('browser.series', { n: s.number ?? '' })}</span>
+                      <span className="muted">{t('browser.slices', { n: s.slices })}</span>
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ))}
+        </div>
+      ))}
+      {p.unused.length ? (
+        <div className="unused">
+          <button className="link" aria-expanded={showUnused} onClick={() => setShowUnused(!showUnused)}>
+            {t('browser.unused', { n: p.unused.length })}
+          </button>
+          {showUnused ? (
+            <ul aria-label={t('browser.unusedTitle')}>
+              {p.unused.map((u) => (
+                <li key={u.file}>
+                  <code>{u.file}</code>: <span className="muted">{u.code}</span> {u.message}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
+      ) : null}
+    </nav>
+  );
+}

@@ -1,0 +1,219 @@
+/**
+ * The image viewport: the slice renderer (WebGL2, Canvas2D fallback) under an SVG layer with the
+ * corner annotations, orientation markers, scale bar and length measurements. Mouse conventions
+ * of OHIF/Weasis: each button runs the tool bound to it (default left = window/level, middle =
+ * pan, right = zoom), the wheel scrolls slices.
+ */
+import { useEffect, useRef, useState } from 'react';
+import type { SliceData } from '../api/client';
+import { useI18n } from '../i18n/i18n';
+import { Canvas2dSliceRenderer } from './canvas2d';
+import { distanceMm, directionLetters, imageToScreen, niceMm, screenToImage } from './geometry';
+import { GlSliceRenderer } from './gl';
+import type { HeatState, SliceRenderer, ViewState } from './types';
+
+export type Tool = 'wl' | 'pan' | 'zoom' | 'length' | 'probe';
+export type Bindings = { left: Tool; middle: Tool; right: Tool };
+
+export interface Measurement {
+  slice: number;
+  a: [number, number];
+  b: [number, number];
+}
+
+export interface ViewportProps {
+  slice: SliceData | null;
+  index: number;
+  count: number;
+  view: ViewState;
+  onView(v: ViewState): void;
+  onIndex(i: number): void;
+  heat: HeatState | null;
+  bindings: Bindings;
+  measurements: Measurement[];
+  onMeasure(m: Measurement): void;
+  pixelSpacing?: [number, number] | undefined;
+  orientation?: number[] | undefined;
+  corners: { tl: string[]; tr: string[]; bl: string[]; br: string[] };
+  onRendererKind?(kind: SliceRenderer['kind']): void;
+  onSize?(w: number, h: number): void;
+}
+
+const BUTTONS: (keyof Bindings)[] = ['left', 'middle', 'right'];
+
+export function Viewport(p: ViewportProps) {
+  const { t, num } = useI18n();
+  const wrap = useRef<HTMLDivElement>(null);
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const renderer = useRef<SliceRenderer | null>(null);
+  const [size, setSize] = useState({ w: 0, h: 0 });
+  const [probe, setProbe] = useState<{ x: number; y: number; v: number } | null>(null);
+  const [drawing, setDrawing] = useState<Measurement | null>(null);
+  const drag = useRef<{ tool: Tool; x: number; y: number; view: ViewState; start: [number, number] } | null>(null);
+  const props = useRef(p);
+  props.current = p;
+
+  // renderer: WebGL2 when available, else Canvas2D
+  useEffect(() => {
+    const c = canvas.current;
+    if (!c) return;
+    let r: SliceRenderer;
+    try {
+      r = new GlSliceRenderer(c);
+    } catch {
+      r = new Canvas2dSliceRenderer(c);
+    }
+    renderer.current = r;
+    props.current.onRendererKind?.(r.kind);
+    return () => r.dispose();
+  }, []);
+
+  // size: follow the container, in device pixels
+  useEffect(() => {
+    const el = wrap.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => {
+      const w = el.clientWidth;
+      const h = el.clientHeight;
+      const dpr = window.devicePixelRatio || 1;
+      if (canvas.current) {
+        canvas.current.width = Math.max(1, Math.round(w * dpr));
+        canvas.current.height = Math.max(1, Math.round(h * dpr));
+      }
+      setSize({ w, h });
+      props.current.onSize?.(w, h);
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  useEffect(() => {
+    renderer.current?.setSlice(p.slice);
+  }, [p.slice]);
+  useEffect(() => {
+    renderer.current?.setHeat(p.heat);
+  }, [p.heat]);
+  useEffect(() => {
+    renderer.current?.render(p.view);
+  }, [p.slice, p.heat, p.view, size]);
+
+  const imgPoint = (e: { clientX: number; clientY: number }): [number, number] | null => {
+    const s = props.current.slice;
+    const el = canvas.current;
+    if (!s || !el) return null;
+    const r = el.getBoundingClientRect();
+    return screenToImage(e.clientX - r.left, e.clientY - r.top, r.width, r.height, s.columns, s.rows, props.current.view);
+  };
+
+  const onPointerDown = (e: React.PointerEvent) => {
+    const key = BUTTONS[e.button];
+    if (!key) return;
+    e.preventDefault();
+    (e.target as Element).setPointerCapture(e.pointerId);
+    const tool = p.bindings[key];
+    const start = imgPoint(e) ?? [0, 0];
+    drag.current = { tool, x: e.clientX, y: e.clientY, view: p.view, start };
+    if (tool === 'length') setDrawing({ slice: p.index, a: start, b: start });
+  };
+
+  const onPointerMove = (e: React.PointerEvent) => {
+    const s = p.slice;
+    const ip = imgPoint(e);
+    if (s && ip) {
+      const x = Math.floor(ip[0]);
+      const y = Math.floor(ip[1]);
+      setProbe(x >= 0 && y >= 0 && x < s.columns && y < s.rows ? { x, y, v: s.values[y * s.columns + x] } : null);
+    }
+    const d = drag.current;
+    if (!d) return;
+    const dx = e.clientX - d.x;
+    const dy = e.clientY - d.y;
+    const v = d.view;
+    if (d.tool === 'wl') {
+      // OHIF: horizontal drag = width, vertical = level; sensitivity scales with the width
+      const k = Math.max(1, v.width / 256);
+      p.onView({ ...v, width: Math.max(1, v.width + dx * k), center: v.center + dy * k });
+    } else if (d.tool === 'pan') {
+      p.onView({ ...v, panX: v.panX + dx, panY: v.panY + dy });
+    } else if (d.tool === 'zoom') {
+      p.onView({ ...v, zoom: Math.min(40, Math.max(0.05, v.zoom * Math.exp(-dy * 0.01))) });
+    } else if (d.tool === 'length' && ip) {
+      setDrawing({ slice: p.index, a: d.start, b: ip });
+    }
+  };
+
+  const onPointerUp = () => {
+    const d = drag.current;
+    drag.current = null;
+    if (d?.tool === 'length' && drawing && Math.hypot(drawing.b[0] - drawing.a[0], drawing.b[1] - drawing.a[1]) > 1) p.onMeasure(drawing);
+    setDrawing(null);
+  };
+
+  const onWheel = (e: React.WheelEvent) => {
+    if (!p.count) return;
+    const step = e.deltaY > 0 ? 1 : e.deltaY < 0 ? -1 : 0;
+    if (step) p.onIndex(Math.min(p.count - 1, Math.max(0, p.index + step)));
+  };
+
+  const s = p.slice;
+  const toScreen = (pt: [number, number]) => (s ? imageToScreen(pt[0], pt[1], size.w, size.h, s.columns, s.rows, p.view) : [0, 0]);
+  const lines = [...p.measurements.filter((m) => m.slice === p.index), ...(drawing ? [drawing] : [])];
+  const iop = p.orientation;
+  const ps = p.pixelSpacing;
+  const barMm = ps ? niceMm((size.w * 0.25) / p.view.zoom * ps[1]) : 0;
+  const barPx = ps ? (barMm / ps[1]) * p.view.zoom : 0;
+
+  return (
+    <div className="viewport" ref={wrap} onWheel={onWheel} onContextMenu={(e) => e.preventDefault()}>
+      <canvas
+        ref={canvas}
+        data-testid="viewport-canvas"
+        role="img"
+        aria-label={t('viewer.canvasLabel')}
+        tabIndex={0}
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerUp={onPointerUp}
+        onPointerCancel={onPointerUp}
+      />
+      <svg className="overlay" width={size.w} height={size.h} aria-hidden="true">
+        {lines.map((m, i) => {
+          const [x1, y1] = toScreen(m.a);
+          const [x2, y2] = toScreen(m.b);
+          const mm = ps ? distanceMm(m.a, m.b, ps) : Math.hypot(m.b[0] - m.a[0], m.b[1] - m.a[1]);
+          return (
+            <g key={i} className="measure">
+              <line x1={x1} y1={y1} x2={x2} y2={y2} />
+              <circle cx={x1} cy={y1} r={3} />
+              <circle cx={x2} cy={y2} r={3} />
+              <text x={x2 + 6} y={y2 - 6} data-testid="measure-label">
+                {ps ? `${num(mm, 1)} mm` : `${num(mm, 1)} px`}
+              </text>
+            </g>
+          );
+        })}
+        {iop && iop.length === 6 && s ? (
+          <g className="orient">
+            <text x={8} y={size.h / 2}>{directionLetters(iop.slice(0, 3).map((x) => -x))}</text>
+            <text x={size.w - 8} y={size.h / 2} textAnchor="end">{directionLetters(iop.slice(0, 3))}</text>
+            <text x={size.w / 2} y={18} textAnchor="middle">{directionLetters(iop.slice(3, 6).map((x) => -x))}</text>
+            <text x={size.w / 2} y={size.h - 30} textAnchor="middle">{directionLetters(iop.slice(3, 6))}</text>
+          </g>
+        ) : null}
+        {ps && s ? (
+          <g className="scalebar">
+            <line x1={size.w - 16 - barPx} x2={size.w - 16} y1={size.h - 52} y2={size.h - 52} />
+            <text x={size.w - 16} y={size.h - 58} textAnchor="end">{`${barMm} mm`}</text>
+          </g>
+        ) : null}
+      </svg>
+      <div className="corner tl" data-testid="corner-tl">{p.corners.tl.map((l, i) => <div key={i}>{l}</div>)}</div>
+      <div className="corner tr">{p.corners.tr.map((l, i) => <div key={i}>{l}</div>)}</div>
+      <div className="corner bl" data-testid="corner-bl">
+        {p.corners.bl.map((l, i) => <div key={i}>{l}</div>)}
+        {probe ? <div data-testid="probe">{`(${probe.x}, ${probe.y}) ${t('viewer.hu', { v: num(probe.v, 0) })}`}</div> : null}
+      </div>
+      <div className="corner br" data-testid="corner-br">{p.corners.br.map((l, i) => <div key={i}>{l}</div>)}</div>
+    </div>
+  );
+}

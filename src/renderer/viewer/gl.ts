@@ -1,0 +1,196 @@
+/**
+ * WebGL2 slice renderer: the slice's modality values as an R32F texture, window/level and the
+ * heatmap composited in the fragment shader (the formula of src/shared/composite.ts), so
+ * scrolling, windowing and overlay changes cost one draw call. The CAM is uploaded at its own
+ * small size and upsampled here exactly as core/explain/geometry.ts does on the CPU: bilinear
+ * (half-pixel centres) to the model input, then bilinear back to the slice's rows x columns.
+ */
+import { colormapLut } from '../../shared/colormap';
+import type { SliceData } from '../api/client';
+import type { HeatState, SliceRenderer, ViewState } from './types';
+
+const VS = `#version 300 es
+in vec2 a_pos;
+void main() { gl_Position = vec4(a_pos, 0.0, 1.0); }`;
+
+const FS = `#version 300 es
+precision highp float;
+precision highp sampler2D;
+uniform sampler2D u_img;
+uniform vec2 u_imgSize;      // columns, rows
+uniform vec2 u_canvas;       // drawing-buffer pixels
+uniform float u_zoom;        // buffer pixels per image pixel
+uniform vec2 u_pan;          // buffer pixels
+uniform float u_center;
+uniform float u_width;
+uniform bool u_invert;
+uniform bool u_heatOn;
+uniform sampler2D u_cam;
+uniform vec2 u_camSize;      // w, h
+uniform vec2 u_inputSize;    // w, h
+uniform float u_heatScale;
+uniform sampler2D u_lut;
+uniform float u_opacity;
+uniform float u_threshold;
+out vec4 outColor;
+
+float img(ivec2 p) { return texelFetch(u_img, clamp(p, ivec2(0), ivec2(u_imgSize) - 1), 0).r; }
+float cam(ivec2 p) { return texelFetch(u_cam, clamp(p, ivec2(0), ivec2(u_camSize) - 1), 0).r; }
+
+// half-pixel-centre resize source coordinate: dst index -> src position, clamped
+vec2 srcPos(vec2 dst, vec2 inSize, vec2 outSize) { return clamp((dst + 0.5) * inSize / outSize - 0.5, vec2(0.0), inSize - 1.0); }
+
+float camBilinear(vec2 p) {
+  vec2 f = floor(p); vec2 t = p - f; ivec2 i = ivec2(f);
+  return mix(mix(cam(i), cam(i + ivec2(1, 0)), t.x), mix(cam(i + ivec2(0, 1)), cam(i + ivec2(1, 1)), t.x), t.y);
+}
+// the CAM upsampled to the model input, at input pixel i
+float camAtInput(vec2 i) { return camBilinear(srcPos(i, u_camSize, u_inputSize)); }
+// ... and back to the slice, at slice pixel q (continuous pixel-centre coordinates)
+float heatAt(vec2 q) {
+  vec2 s = srcPos(q, u_inputSize, u_imgSize);
+  vec2 f = floor(s); vec2 t = s - f; vec2 g = min(f + 1.0, u_inputSize - 1.0);
+  return mix(mix(camAtInput(f), camAtInput(vec2(g.x, f.y)), t.x), mix(camAtInput(vec2(f.x, g.y)), camAtInput(g), t.x), t.y);
+}
+
+void main() {
+  vec2 px = vec2(gl_FragCoord.x, u_canvas.y - gl_FragCoord.y);          // top-down buffer pixels
+  vec2 q = (px - u_canvas * 0.5 - u_pan) / u_zoom + u_imgSize * 0.5;     // image coordinates (pixel edges)
+  if (q.x < 0.0 || q.y < 0.0 || q.x >= u_imgSize.x || q.y >= u_imgSize.y) { outColor = vec4(0.0, 0.0, 0.0, 1.0); return; }
+  vec2 c = q - 0.5;                                                      // pixel-centre coordinates
+  vec2 f = floor(c); vec2 t = c - f; ivec2 i = ivec2(f);
+  float v = mix(mix(img(i), img(i + ivec2(1, 0)), t.x), mix(img(i + ivec2(0, 1)), img(i + ivec2(1, 1)), t.x), t.y);
+  float w = max(u_width, 1.0);
+  float g = clamp((v - (u_center - 0.5)) / (w - 1.0) + 0.5, 0.0, 1.0);
+  if (u_invert) g = 1.0 - g;
+  vec3 rgb = vec3(g);
+  if (u_heatOn) {
+    float h = heatAt(clamp(c, vec2(0.0), u_imgSize - 1.0)) / u_heatScale;
+    if (h >= u_threshold && h > 0.0) {
+      vec3 col = texelFetch(u_lut, ivec2(int(clamp(h, 0.0, 1.0) * 255.0 + 0.5), 0), 0).rgb;
+      rgb = mix(rgb, col, u_opacity);
+    }
+  }
+  outColor = vec4(rgb, 1.0);
+}`;
+
+function compile(gl: WebGL2RenderingContext, type: number, src: string): WebGLShader {
+  const s = gl.createShader(type) as WebGLShader;
+  gl.shaderSource(s, src);
+  gl.compileShader(s);
+  if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) throw new Error(`shader: ${gl.getShaderInfoLog(s) ?? ''}`);
+  return s;
+}
+
+export class GlSliceRenderer implements SliceRenderer {
+  readonly kind = 'webgl2' as const;
+  private readonly gl: WebGL2RenderingContext;
+  private readonly prog: WebGLProgram;
+  private readonly imgTex: WebGLTexture;
+  private readonly camTex: WebGLTexture;
+  private readonly lutTex: WebGLTexture;
+  private readonly loc: Record<string, WebGLUniformLocation | null> = {};
+  private slice: SliceData | null = null;
+  private heat: HeatState | null = null;
+  private lutName = '';
+
+  /** Throws when WebGL2 is unavailable (the caller falls back to Canvas2D). */
+  constructor(private readonly canvas: HTMLCanvasElement) {
+    // preserveDrawingBuffer: the pixels stay readable (screenshots, the e2e tests' pixel checks)
+    const gl = canvas.getContext('webgl2', { preserveDrawingBuffer: true, antialias: false, premultipliedAlpha: false });
+    if (!gl) throw new Error('WebGL2 unavailable');
+    this.gl = gl;
+    const prog = gl.createProgram() as WebGLProgram;
+    gl.attachShader(prog, compile(gl, gl.VERTEX_SHADER, VS));
+    gl.attachShader(prog, compile(gl, gl.FRAGMENT_SHADER, FS));
+    gl.linkProgram(prog);
+    if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) throw new Error(`program: ${gl.getProgramInfoLog(prog) ?? ''}`);
+    this.prog = prog;
+    gl.useProgram(prog);
+    const buf = gl.createBuffer();
+    gl.bindBuffer(gl.ARRAY_BUFFER, buf);
+    gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 1, -1, -1, 1, 1, 1]), gl.STATIC_DRAW);
+    const a = gl.getAttribLocation(prog, 'a_pos');
+    gl.enableVertexAttribArray(a);
+    gl.vertexAttribPointer(a, 2, gl.FLOAT, false, 0, 0);
+    for (const n of ['u_img', 'u_imgSize', 'u_canvas', 'u_zoom', 'u_pan', 'u_center', 'u_width', 'u_invert', 'u_heatOn', 'u_cam', 'u_camSize', 'u_inputSize', 'u_heatScale', 'u_lut', 'u_opacity', 'u_threshold']) this.loc[n] = gl.getUniformLocation(prog, n);
+    const tex = (unit: number) => {
+      const t = gl.createTexture() as WebGLTexture;
+      gl.activeTexture(gl.TEXTURE0 + unit);
+      gl.bindTexture(gl.TEXTURE_2D, t);
+      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
+      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
+      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+      return t;
+    };
+    this.imgTex = tex(0);
+    this.camTex = tex(1);
+    this.lutTex = tex(2);
+    gl.uniform1i(this.loc.u_img, 0);
+    gl.uniform1i(this.loc.u_cam, 1);
+    gl.uniform1i(this.loc.u_lut, 2);
+    gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
+  }
+
+  setSlice(s: SliceData | null): void {
+    this.slice = s;
+    if (!s) return;
+    const gl = this.gl;
+    gl.activeTexture(gl.TEXTURE0);
+    gl.bindTexture(gl.TEXTURE_2D, this.imgTex);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.R32F, s.columns, s.rows, 0, gl.RED, gl.FLOAT, s.values);
+  }
+
+  setHeat(h: HeatState | null): void {
+    this.heat = h;
+    if (!h) return;
+    const gl = this.gl;
+    gl.activeTexture(gl.TEXTURE1);
+    gl.bindTexture(gl.TEXTURE_2D, this.camTex);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.R32F, h.camW, h.camH, 0, gl.RED, gl.FLOAT, h.cam);
+    if (this.lutName !== h.style.colormap) {
+      this.lutName = h.style.colormap;
+      gl.activeTexture(gl.TEXTURE2);
+      gl.bindTexture(gl.TEXTURE_2D, this.lutTex);
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGB8, 256, 1, 0, gl.RGB, gl.UNSIGNED_BYTE, colormapLut(h.style.colormap));
+    }
+  }
+
+  render(view: ViewState): void {
+    const gl = this.gl;
+    const c = this.canvas;
+    gl.viewport(0, 0, c.width, c.height);
+    gl.clearColor(0, 0, 0, 1);
+    gl.clear(gl.COLOR_BUFFER_BIT);
+    const s = this.slice;
+    if (!s) return;
+    gl.useProgram(this.prog);
+    const dpr = c.width / Math.max(1, c.clientWidth);
+    gl.uniform2f(this.loc.u_imgSize, s.columns, s.rows);
+    gl.uniform2f(this.loc.u_canvas, c.width, c.height);
+    gl.uniform1f(this.loc.u_zoom, view.zoom * dpr);
+    gl.uniform2f(this.loc.u_pan, view.panX * dpr, view.panY * dpr);
+    gl.uniform1f(this.loc.u_center, view.center);
+    gl.uniform1f(this.loc.u_width, view.width);
+    gl.uniform1i(this.loc.u_invert, view.invert ? 1 : 0);
+    const h = this.heat;
+    gl.uniform1i(this.loc.u_heatOn, h ? 1 : 0);
+    if (h) {
+      gl.uniform2f(this.loc.u_camSize, h.camW, h.camH);
+      gl.uniform2f(this.loc.u_inputSize, h.inputW, h.inputH);
+      gl.uniform1f(this.loc.u_heatScale, h.scale > 0 ? h.scale : 1);
+      gl.uniform1f(this.loc.u_opacity, h.style.opacity);
+      gl.uniform1f(this.loc.u_threshold, h.style.threshold);
+    }
+    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+  }
+
+  dispose(): void {
+    const gl = this.gl;
+    gl.deleteTexture(this.imgTex);
+    gl.deleteTexture(this.camTex);
+    gl.deleteTexture(this.lutTex);
+    gl.deleteProgram(this.prog);
+  }
+}

@@ -1,0 +1,263 @@
+/// <reference lib="dom" />
+/**
+ * The viewer end to end: Debian's Chromium (headless, WebGL2 through SwiftShader) driven by
+ * playwright-core against `resight serve resources/demo` and the real engine. It opens the demo
+ * study, scrolls to a lesion slice, changes window/level (canvas pixels follow), runs the
+ * analysis, toggles the heatmap (pixels at the finding's hot spot change, a far region does not),
+ * accepts one finding and rejects another, reloads (the decisions stay), measures a known
+ * distance (within 2 %), and switches to Japanese. Screenshots of the key states go to
+ * test-results/e2e/ (RESIGHT_TEST_ARTIFACTS overrides).
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import { CLI_MAIN, ensureCliBuilt } from '../helpers/cli';
+import { REPO_ROOT } from '../helpers/corpus';
+import { tempDir } from '../helpers/tmp';
+
+const CHROMIUM = process.env.RESIGHT_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = process.env.RESIGHT_TEST_ARTIFACTS ?? path.join(REPO_ROOT, 'test-results', 'e2e');
+const RENDERER_OUT = path.join(REPO_ROOT, 'app', 'dist', 'renderer', 'index.html');
+const truth = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'resources', 'demo', 'ground-truth.json'), 'utf8')) as { lesions: { class: string; keySlice: { index: number } }[] };
+const skip = !fs.existsSync(CHROMIUM) && `Chromium not installed at ${CHROMIUM} (apt-get install chromium)`;
+
+function newest(p: string): number {
+  const st = fs.statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(st.mtimeMs, ...fs.readdirSync(p).map((n) => newest(path.join(p, n))));
+}
+
+/** Build the viewer when app/dist/renderer is missing or older than src/renderer or src/shared. */
+function ensureRendererBuilt(): void {
+  const stale = !fs.existsSync(RENDERER_OUT) || Math.max(newest(path.join(REPO_ROOT, 'src', 'renderer')), newest(path.join(REPO_ROOT, 'src', 'shared'))) > fs.statSync(RENDERER_OUT).mtimeMs;
+  if (!stale) return;
+  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  assert.equal(r.status, 0, `vite build failed: ${r.stderr}`);
+}
+
+let server: ChildProcess;
+let url = '';
+let browser: Browser;
+let page: Page;
+
+async function shot(name: string): Promise<void> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+}
+
+/** Copy the viewport canvas's pixels into window[key] (kept in the page: millions of samples). */
+function snapshot(key = 'snap'): Promise<void> {
+  return page.evaluate((k) => {
+    const c = document.querySelector('[data-testid=viewport-canvas]') as HTMLCanvasElement;
+    const t = document.createElement('canvas');
+    t.width = c.width;
+    t.height = c.height;
+    const g = t.getContext('2d') as CanvasRenderingContext2D;
+    g.drawImage(c, 0, 0);
+    (window as unknown as Record<string, unknown>)[k] = { w: c.width, h: c.height, px: g.getImageData(0, 0, c.width, c.height).data };
+  }, key);
+}
+
+/** Mean RGB of a canvas region (CSS pixels; the test runs at device pixel ratio 1). */
+async function regionMean(x: number, y: number, w: number, h: number): Promise<[number, number, number]> {
+  await snapshot();
+  return page.evaluate(
+    ([x0, y0, ww, hh]) => {
+      const snap = (window as unknown as Record<string, { w: number; px: Uint8ClampedArray }>).snap;
+      const s = [0, 0, 0];
+      let n = 0;
+      for (let y = Math.round(y0); y < Math.round(y0 + hh); y++) {
+        for (let x = Math.round(x0); x < Math.round(x0 + ww); x++) {
+          const i = (y * snap.w + x) * 4;
+          for (let k = 0; k < 3; k++) s[k] += snap.px[i + k];
+          n++;
+        }
+      }
+      return [s[0] / n, s[1] / n, s[2] / n] as [number, number, number];
+    },
+    [x, y, Math.max(1, w), Math.max(1, h)] as const,
+  );
+}
+
+/** Canvas CSS position of image pixel (x, y) after "fit" (zoom = min(W/cols, H/rows), no pan). */
+async function imageToCanvas(ix: number, iy: number, columns = 512, rows = 512): Promise<{ x: number; y: number; zoom: number; box: { x: number; y: number; width: number; height: number } }> {
+  const box = (await page.locator('[data-testid=viewport-canvas]').boundingBox()) as { x: number; y: number; width: number; height: number };
+  const zoom = Math.min(box.width / columns, box.height / rows);
+  return { x: (ix - columns / 2) * zoom + box.width / 2, y: (iy - rows / 2) * zoom + box.height / 2, zoom, box };
+}
+
+async function sliceNumber(): Promise<number> {
+  const text = await page.locator('[data-testid=corner-bl]').innerText();
+  return Number(/(\d+)\s*\/\s*45/.exec(text)?.[1] ?? NaN);
+}
+
+async function goToSlice(target: number): Promise<void> {
+  await page.locator('[data-testid=viewport-canvas]').focus();
+  await page.keyboard.press('Home');
+  for (let i = 0; i < target; i++) await page.keyboard.press('ArrowDown');
+  await page.waitForFunction((n) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${n} / 45`), target + 1);
+  await page.waitForTimeout(300);
+}
+
+describe('viewer (e2e, headless Chromium)', { skip }, () => {
+  before(
+    async () => {
+      await ensureCliBuilt();
+      ensureRendererBuilt();
+      const cache = tempDir({ after }, 'e2e-cache');
+      server = spawn(process.execPath, [CLI_MAIN, 'serve', 'resources/demo', '--port', '0'], { cwd: REPO_ROOT, env: { ...process.env, RESIGHT_CACHE_DIR: cache }, stdio: ['ignore', 'pipe', 'pipe'] });
+      url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        server.stdout?.on('data', (d) => {
+          out += d;
+          const m = /ReSight listening on (\S+)/.exec(out);
+          if (m) resolve(m[1]);
+        });
+        server.on('exit', (code) => reject(new Error(`resight serve exited with ${code}`)));
+      });
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'] });
+      page = await browser.newPage({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1, locale: 'en-US' });
+      page.on('pageerror', (e) => console.error('page error:', e.message));
+    },
+    { timeout: 180_000 },
+  );
+  after(async () => {
+    await browser?.close();
+    server?.kill();
+  });
+
+  it('opens the demo study and shows the first image with its overlays', { timeout: 60_000 }, async () => {
+    await page.goto(url);
+    await page.waitForSelector('[data-testid=series-item]');
+    await page.waitForFunction(() => /\d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    await page.keyboard.press('f');
+    await page.waitForTimeout(500);
+    const mid = await regionMean(0, 0, 1, 1);
+    assert.ok(mid.every((v) => v >= 0), 'the canvas is readable');
+    assert.match(await page.locator('[data-testid=corner-tl]').innerText(), /DEMO PHANTOM/);
+    await shot('01-open');
+  });
+
+  it('scrolls to a lesion slice and window/level changes the pixels', { timeout: 60_000 }, async () => {
+    const liver = truth.lesions.find((l) => l.class === 'liver_lesion');
+    assert.ok(liver);
+    await goToSlice(liver.keySlice.index);
+    assert.equal(await sliceNumber(), liver.keySlice.index + 1);
+    const p = await imageToCanvas(256, 256);
+    const before = await regionMean(p.x - 60, p.y - 60, 120, 120);
+    await page.keyboard.press('1'); // lung window
+    await page.waitForTimeout(300);
+    const lung = await regionMean(p.x - 60, p.y - 60, 120, 120);
+    assert.ok(Math.abs(lung[0] - before[0]) > 10, `lung preset changed the mediastinum/liver region (${before[0].toFixed(1)} -> ${lung[0].toFixed(1)})`);
+    assert.match(await page.locator('[data-testid=corner-br]').innerText(), /W 1,500 L -600/);
+    // drag with the left button (window/level): wider window -> lower contrast
+    await page.mouse.move(p.box.x + 200, p.box.y + 200);
+    await page.mouse.down();
+    await page.mouse.move(p.box.x + 400, p.box.y + 200, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForTimeout(200);
+    const dragged = await regionMean(p.x - 60, p.y - 60, 120, 120);
+    assert.notDeepEqual(dragged, lung);
+    assert.doesNotMatch(await page.locator('[data-testid=corner-br]').innerText(), /W 1,500 L -600/);
+    await page.keyboard.press('2'); // back to mediastinum for the rest
+    await shot('02-window-level');
+  });
+
+  it('runs the analysis with progress and lists findings with the provider', { timeout: 120_000 }, async () => {
+    await page.click('[data-testid=analyze]');
+    await page.waitForSelector('[data-testid=finding]', { timeout: 110_000 });
+    assert.match(await page.locator('[data-testid=provider]').innerText(), /cpu|webgpu|cuda|dml|coreml/);
+    assert.ok((await page.locator('[data-testid=finding]').count()) >= 2);
+    await shot('03-analysis');
+  });
+
+  it('the heatmap changes the pixels at the finding\'s hot spot and not far from it', { timeout: 60_000 }, async () => {
+    const findings = await page.evaluate(() => Array.from(document.querySelectorAll('[data-testid=finding]')).map((e) => e.getAttribute('data-finding-id')));
+    assert.ok(findings.length);
+    // the first finding's key slice: click its title (goes to the key slice)
+    await page.locator('[data-testid=finding] button.link').first().click();
+    await page.keyboard.press('f');
+    // only the strongest part of the map, so "far" is well defined
+    await page.locator('input[type=range]').nth(1).fill('0.6');
+    await page.waitForTimeout(300);
+    await snapshot();
+    await page.evaluate(() => ((window as unknown as Record<string, unknown>).off = (window as unknown as Record<string, unknown>).snap));
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('h');
+    await page.waitForFunction(() => document.querySelector('.colorbar') !== null, undefined, { timeout: 30_000 });
+    await page.waitForTimeout(500);
+    await snapshot();
+    // where did the overlay change the picture? its centre is the map's hot spot; a region far
+    // from it (the opposite side of the image) must be untouched
+    // (a string: tsx's keepNames would wrap named inner functions in a helper the page lacks)
+    const stats = (await page.evaluate(`(() => {
+      const on = window.snap, off = window.off;
+      const changed = (i) => Math.abs(on.px[i] - off.px[i]) + Math.abs(on.px[i + 1] - off.px[i + 1]) + Math.abs(on.px[i + 2] - off.px[i + 2]) > 30;
+      let sx = 0, sy = 0, n = 0;
+      for (let i = 0; i < on.px.length; i += 4) {
+        if (!changed(i)) continue;
+        const k = i / 4;
+        sx += k % on.w;
+        sy += Math.floor(k / on.w);
+        n++;
+      }
+      const cx = sx / Math.max(1, n), cy = sy / Math.max(1, n);
+      const fx = cx < on.w / 2 ? on.w * 0.85 : on.w * 0.15;
+      const fy = cy < on.h / 2 ? on.h * 0.85 : on.h * 0.15;
+      let far = 0;
+      for (let y = Math.round(fy - 20); y < fy + 20; y++) for (let x = Math.round(fx - 20); x < fx + 20; x++) if (changed((y * on.w + x) * 4)) far++;
+      return { n, far };
+    })()`)) as { n: number; far: number };
+    assert.ok(stats.n > 50, `the heatmap changed ${stats.n} pixels`);
+    const farChanged = stats.far;
+    assert.equal(farChanged, 0, 'a region far from the hot spot is unchanged');
+    await shot('04-heatmap');
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('h');
+    await page.locator('input[type=range]').nth(1).fill('0.2');
+  });
+
+  it('keeps accept/reject decisions across a reload', { timeout: 60_000 }, async () => {
+    const rows = page.locator('[data-testid=finding]');
+    await rows.nth(0).locator('[data-testid=accept]').click();
+    await rows.nth(1).locator('[data-testid=reject]').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=finding].accepted').length === 1 && document.querySelectorAll('[data-testid=finding].rejected').length === 1);
+    await page.reload();
+    await page.waitForSelector('[data-testid=finding]');
+    assert.match(await page.locator('[data-testid=finding]').nth(0).locator('[data-testid=decision]').innerText(), /Accepted/);
+    assert.match(await page.locator('[data-testid=finding]').nth(1).locator('[data-testid=decision]').innerText(), /Rejected/);
+    await shot('05-review');
+  });
+
+  it('measures a known distance within 2 %', { timeout: 60_000 }, async () => {
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('f');
+    await page.click('[data-testid=tool-length]');
+    await page.waitForTimeout(200);
+    // 200 image pixels along a row: 200 x 0.78125 mm = 156.25 mm
+    const a = await imageToCanvas(156, 300);
+    const b = await imageToCanvas(356, 300);
+    await page.mouse.move(a.box.x + a.x, a.box.y + a.y);
+    await page.mouse.down();
+    await page.mouse.move(b.box.x + b.x, b.box.y + b.y, { steps: 8 });
+    await page.mouse.up();
+    const label = (await page.locator('[data-testid=measure-label]').last().textContent()) ?? '';
+    const mm = Number(/([\d.,]+)\s*mm/.exec(label)?.[1].replace(/,/g, ''));
+    assert.ok(Math.abs(mm - 156.25) / 156.25 < 0.02, `measured ${label}, expected 156.25 mm`);
+    await shot('06-measure');
+    await page.click('[data-testid=tool-wl]');
+  });
+
+  it('switches the whole UI to Japanese', { timeout: 30_000 }, async () => {
+    await page.selectOption('[data-testid=language]', 'ja');
+    assert.equal(await page.locator('[data-testid=analyze]').innerText(), '解析');
+    assert.match(await page.locator('[data-testid=corner-bl]').innerText(), /スライス \d+ \/ 45/);
+    await shot('07-japanese');
+    await page.selectOption('[data-testid=language]', 'en');
+  });
+});
