@@ -16,6 +16,7 @@ import { ApiError, getApi, loadSlice } from './api/client';
 import { FindingsPanel } from './components/FindingsPanel';
 import { ScoreStrip, sliceScore } from './components/ScoreStrip';
 import { StudyBrowser } from './components/StudyBrowser';
+import { TagBrowser } from './components/TagBrowser';
 import { useI18n } from './i18n/i18n';
 import type { MessageKey } from './i18n/messages';
 import { LANGUAGES } from './i18n/messages';
@@ -85,7 +86,7 @@ export function App() {
   const [explained, setExplained] = useState<ExplainResult | null>(null);
   const seriesMax = useRef(new Map<string, number>());
   const [viewed, setViewed] = useState<Set<number>>(new Set());
-  const [dialog, setDialog] = useState<'help' | 'model' | null>(null);
+  const [dialog, setDialog] = useState<'help' | 'model' | 'tags' | null>(null);
   const [cine, setCine] = useState(false);
 
   const count = info?.slices.length ?? 0;
@@ -360,6 +361,7 @@ export function App() {
         else if (key === 'p') nextPositive(-1);
         else if (key === 'c') setCine((x) => !x);
         else if (key === '?') setDialog('help');
+        else if (key === 't') setDialog('tags');
         else return false;
         return true;
       })();
@@ -394,6 +396,7 @@ export function App() {
             {Object.entries(LANGUAGES).map(([k, v]) => <option key={k} value={k}>{v}</option>)}
           </select>
         </label>
+        <button onClick={() => setDialog('tags')} disabled={!seriesId} data-testid="tags-button">{t('tags.button')}</button>
         <button onClick={() => setDialog('model')} disabled={!model?.card}>{t('ai.modelCard')}</button>
         <button onClick={() => setDialog('help')} aria-label={t('app.help')}>?</button>
       </header>
@@ -540,7 +543,7 @@ export function App() {
                 ['↑ ↓ / wheel', 'slice -1 / +1'], ['PageUp / PageDown', '±10'], ['Home / End', 'first / last'],
                 ['1–6', CT_PRESETS.map((p) => `${p.key} ${t(`preset.${p.id}` as MessageKey)}`).join(', ')],
                 ['H', t('ai.heatmapToggle')], ['N / P', `${t('ai.nextPositive')} / ${t('ai.prevPositive')}`],
-                ['I', t('tools.invert')], ['R', t('tools.reset')], ['F', t('tools.fit')], ['C', t('tools.cine')],
+                ['I', t('tools.invert')], ['T', t('tags.title')], ['R', t('tools.reset')], ['F', t('tools.fit')], ['C', t('tools.cine')],
                 [`${t('tools.left')}`, t(TOOL_KEY[bindings.left])], [`${t('tools.middle')}`, t(TOOL_KEY[bindings.middle])], [`${t('tools.right')}`, t(TOOL_KEY[bindings.right])],
               ].map(([k, v]) => <tr key={k}><th>{k}</th><td>{v}</td></tr>)}
             </tbody>
@@ -548,6 +551,7 @@ export function App() {
           <button onClick={() => setDialog(null)} autoFocus>{t('help.close')}</button>
         </div>
       ) : null}
+      {dialog === 'tags' && seriesId ? <TagBrowser api={api} seriesId={seriesId} slice={index} onClose={() => setDialog(null)} /> : null}
       {dialog === 'model' && model ? (
         <div className="dialog" role="dialog" aria-modal="true" aria-label={t('ai.modelCard')}>
           <h2>{model.model?.name} {model.model?.version}</h2>

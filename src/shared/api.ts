@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import type { AnalysisProgress, SeriesAnalysis, ProviderReport, ModelIdentity } from './analysis';
 import { PROVIDER_NAMES } from './analysis';
-import type { StudySummary, SeriesSummary, WindowInfo } from './dicom';
+import type { StudySummary, SeriesSummary, TagEntry, WindowInfo } from './dicom';
 import type { ErrorCode } from './errors';
 
 const id = z.string().min(1).max(256);
@@ -32,6 +32,7 @@ export const schemas = {
     .object({ seriesId: id, findingId: id, decision: z.enum(DECISIONS), comment: z.string().max(4000).optional(), reviewer: z.string().max(256).optional() })
     .strict(),
   'review.get': z.object({ seriesId: id }).strict(),
+  'instance.tags': z.object({ seriesId: id, slice: z.number().int().min(0).max(1_000_000) }).strict(),
 } as const;
 
 export type Method = keyof typeof schemas;
@@ -113,6 +114,7 @@ export interface Results {
   'explain.slice': ExplainResult;
   'review.set': Review;
   'review.get': { reviews: Review[] };
+  'instance.tags': { sopInstanceUid: string; tags: TagEntry[] };
 }
 
 /** Events pushed to the renderer. */

@@ -151,3 +151,15 @@ export interface ScanResult {
   errors: FileError[];
   filesScanned: number;
 }
+
+/** One element in the tag browser (sequence items nested by depth). */
+export interface TagEntry {
+  /** (gggg,eeee) */
+  tag: string;
+  vr: string;
+  /** Dictionary keyword ('private' for private tags, '' when unknown). */
+  keyword: string;
+  /** Printable value: text decoded with the file's character set, numbers, or a length for binary data. */
+  value: string;
+  depth: number;
+}

@@ -110,7 +110,8 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
       await ensureCliBuilt();
       ensureRendererBuilt();
       const cache = tempDir({ after }, 'e2e-cache');
-      server = spawn(process.execPath, [CLI_MAIN, 'serve', 'resources/demo', '--port', '0'], { cwd: REPO_ROOT, env: { ...process.env, RESIGHT_CACHE_DIR: cache }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const data = tempDir({ after }, 'e2e-data');
+      server = spawn(process.execPath, [CLI_MAIN, 'serve', 'resources/demo', '--port', '0'], { cwd: REPO_ROOT, env: { ...process.env, RESIGHT_CACHE_DIR: cache, RESIGHT_DATA_DIR: data }, stdio: ['ignore', 'pipe', 'pipe'] });
       url = await new Promise<string>((resolve, reject) => {
         let out = '';
         server.stdout?.on('data', (d) => {
@@ -253,11 +254,24 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.click('[data-testid=tool-wl]');
   });
 
+  it('shows the DICOM tags of the shown instance', { timeout: 30_000 }, async () => {
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('t');
+    await page.waitForSelector('[data-testid=tag-table] tbody tr');
+    const text = await page.locator('[data-testid=tag-table]').innerText();
+    assert.match(text, /PatientName\s+DEMO\^PHANTOM/);
+    assert.match(text, /\(7FE0,0010\)/);
+    await page.fill('input[aria-label="Filter by tag, keyword or value"]', 'Rescale');
+    assert.equal(await page.locator('[data-testid=tag-table] tbody tr').count(), 3, 'RescaleIntercept, RescaleSlope, RescaleType');
+    await shot('07-tags');
+    await page.keyboard.press('Escape');
+  });
+
   it('switches the whole UI to Japanese', { timeout: 30_000 }, async () => {
     await page.selectOption('[data-testid=language]', 'ja');
     assert.equal(await page.locator('[data-testid=analyze]').innerText(), '解析');
     assert.match(await page.locator('[data-testid=corner-bl]').innerText(), /スライス \d+ \/ 45/);
-    await shot('07-japanese');
+    await shot('08-japanese');
     await page.selectOption('[data-testid=language]', 'en');
   });
 });

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBridge } from '../../bridge/server';
+import { defaultDataDir } from '../../core/inference/cache';
 import { UsageError } from '../io';
 
 export const SERVE_HELP = `resight serve [path...] [--port P] [--model <card.json>]
@@ -16,7 +17,8 @@ export async function runServe(argv: string[]): Promise<number> {
   if (port > 65535) throw new UsageError('--port must be at most 65535');
   // The built viewer, when this checkout has one (app/dist/renderer).
   const staticDir = [path.resolve(__dirname, '..', '..', 'renderer')].find((d) => fs.existsSync(path.join(d, 'index.html')));
-  const bridge = await startBridge({ port, grant: positionals, staticDir, ...(values.model ? { modelCard: path.resolve(values.model) } : {}) });
+  // review decisions persist in the app data folder (RESIGHT_DATA_DIR overrides), never in the study
+  const bridge = await startBridge({ port, grant: positionals, staticDir, dataDir: defaultDataDir(), ...(values.model ? { modelCard: path.resolve(values.model) } : {}) });
   if (positionals.length) await bridge.session.open({ paths: positionals });
   process.stdout.write(`ReSight listening on ${bridge.url}\n`);
   await new Promise<void>((resolve) => {

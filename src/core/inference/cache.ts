@@ -19,6 +19,15 @@ import { writeFileAtomic } from '../io/atomic';
 // v2: findings carry CAM centroids.
 const FORMAT = 'resight.analysis-cache/2';
 
+/** The app data folder (reviews, settings): RESIGHT_DATA_DIR, else the OS convention. */
+export function defaultDataDir(): string {
+  if (process.env.RESIGHT_DATA_DIR) return process.env.RESIGHT_DATA_DIR;
+  const home = os.homedir();
+  if (process.platform === 'win32') return path.join(process.env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'ReSight');
+  if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'ReSight');
+  return path.join(process.env.XDG_DATA_HOME ?? path.join(home, '.local', 'share'), 'resight');
+}
+
 /** Where cached analyses go when the caller does not say: RESIGHT_CACHE_DIR, else the OS cache folder. */
 export function defaultCacheDir(): string {
   if (process.env.RESIGHT_CACHE_DIR) return process.env.RESIGHT_CACHE_DIR;

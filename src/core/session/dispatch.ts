@@ -22,6 +22,7 @@ const handlers: Handlers = {
   'explain.slice': (s, p) => s.explain(p),
   'review.set': (s, p) => s.setReview(p),
   'review.get': (s, p) => s.getReviews(p),
+  'instance.tags': (s, p) => s.tags(p),
 };
 
 export async function dispatch(session: Session, method: string, params: unknown): Promise<Reply<Method>> {

@@ -8,12 +8,13 @@
  * `serve` command line) can be opened. Nothing is written into a study folder; decisions are
  * kept in the app's data folder when one is given.
  */
+import { listTags } from '../dicom/tags';
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ProviderName, SeriesAnalysis } from '../../shared/analysis';
 import type { Events, EventName, ExplainResult, ModelInfo, OpenResult, Params, Review, SeriesInfo } from '../../shared/api';
-import type { StudySummary } from '../../shared/dicom';
+import type { StudySummary, TagEntry } from '../../shared/dicom';
 import { scanPaths } from '../dicom/scan';
 import type { AssembledSeries, AssembledStudy } from '../dicom/series';
 import { ResightError, toErrorInfo } from '../errors';
@@ -272,6 +273,14 @@ export class Session {
       writeFileAtomic(file, JSON.stringify([...m.values()], null, 2));
     }
     return r;
+  }
+
+  /** The tag browser: every element of slice `slice`'s instance. */
+  tags({ seriesId, slice }: Params<'instance.tags'>): { sopInstanceUid: string; tags: TagEntry[] } {
+    const s = this.seriesOf(seriesId);
+    const ref = s.ordered[slice];
+    if (!ref) throw new ResightError('FRAME_OUT_OF_RANGE', `slice ${slice} is outside 0..${s.ordered.length - 1}`);
+    return { sopInstanceUid: ref.sopInstanceUid, tags: listTags(ref.path) };
   }
 
   getReviews({ seriesId }: Params<'review.get'>): { reviews: Review[] } {

@@ -100,6 +100,12 @@ export const en = {
   'model.classes': 'Classes and thresholds',
   'model.close': 'Close',
   'help.title': 'Keyboard and mouse',
+  'tags.title': 'DICOM tags',
+  'tags.button': 'Tags',
+  'tags.filter': 'Filter by tag, keyword or value',
+  'tags.tag': 'Tag',
+  'tags.keyword': 'Keyword',
+  'tags.value': 'Value',
   'help.close': 'Close',
 } as const;
 
@@ -201,6 +207,12 @@ export const ja: Partial<Record<MessageKey, string>> = {
   'model.classes': 'クラスと動作しきい値',
   'model.close': '閉じる',
   'help.title': 'キーボードとマウス',
+  'tags.title': 'DICOM タグ',
+  'tags.button': 'タグ',
+  'tags.filter': 'タグ・キーワード・値で絞り込み',
+  'tags.tag': 'タグ',
+  'tags.keyword': 'キーワード',
+  'tags.value': '値',
   'help.close': '閉じる',
 };
 

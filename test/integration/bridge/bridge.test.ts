@@ -155,6 +155,18 @@ describe('the contract over the bridge', () => {
     assert.equal(fs.readdirSync(path.join(dataDir, 'reviews')).length, 1);
   });
 
+  it('lists the tags of a slice\'s instance for the tag browser (text decoded, pixel data summarised)', async () => {
+    const { sopInstanceUid, tags } = await client.call('instance.tags', { seriesId, slice: 0 });
+    const info = await client.call('series.get', { seriesId });
+    assert.equal(sopInstanceUid, info.slices[0].sopInstanceUid);
+    const byTag = new Map(tags.map((t) => [t.tag, t]));
+    assert.equal(byTag.get('(0008,0018)')?.value, sopInstanceUid);
+    assert.equal(byTag.get('(0008,0018)')?.keyword, 'SOPInstanceUID');
+    assert.equal(byTag.get('(0028,0010)')?.value, '512');
+    assert.match(byTag.get('(7FE0,0010)')?.value ?? '', /^<\d+ bytes>$/);
+    await assert.rejects(client.call('instance.tags', { seriesId, slice: 9999 }), /FRAME_OUT_OF_RANGE|outside/);
+  });
+
   it('refuses malformed calls with validation errors and keeps serving', async () => {
     const bad: [string, unknown, string][] = [
       ['series.get', {}, 'VALIDATION'],
@@ -165,6 +177,7 @@ describe('the contract over the bridge', () => {
       ['studies.open', { paths: [] }, 'VALIDATION'],
       ['studies.list', { extra: true }, 'VALIDATION'],
       ['analysis.start', { seriesId, provider: 'tpu' }, 'VALIDATION'],
+      ['instance.tags', { seriesId, slice: -1 }, 'VALIDATION'],
       ['no.such.method', {}, 'UNKNOWN_METHOD'],
       ['__proto__', {}, 'UNKNOWN_METHOD'],
       ['series.get', { seriesId: 'nope' }, 'SERIES_NOT_FOUND'],
