@@ -298,9 +298,11 @@ def ensure_split(split: str, n_volumes: int, *, workers: int = 2, max_pos: int =
     return [paths[s] for s in seeds if paths[s].exists()]
 
 
-class SliceSet:
-    """All slices of a list of shards, in memory: hu float16 [M,256,256], labels uint8 [M,C]."""
+MAP_SIZE = 64        # lesion maps for the CAM loss: 64x64 cells at the 256 input (4x4 px each)
+MAP_MIN_HU = 8.0     # |lesion - twin| above this is lesion (float16 rounding + FFT residue < 1 HU)
 
+
+class SliceSet:
     """All slices of a list of shards, in memory: hu float16 [M,256,256], labels uint8 [M,C];
     ``twin`` uint8 [M] (1: a lesion-free twin slice) and ``src_labels`` [M,C] (labels of the slice
     with lesions it was rendered from; == labels for ordinary rows)."""
@@ -325,6 +327,34 @@ class SliceSet:
         self.twin = np.concatenate(twins) if twins else np.zeros(0, np.uint8)
         self.src_labels = np.concatenate(srcs) if srcs else np.zeros((0, len(CLASSES)), np.uint8)
         self.volumes = infos
+        self._maps: Optional[np.ndarray] = None
+
+    def lesion_maps(self, size: int = MAP_SIZE, min_hu: float = MAP_MIN_HU) -> np.ndarray:
+        """Where the lesions are, float16 [M, size, size] in 0..1 (fraction of each cell covered),
+        from the counterfactual pairs: a positive slice minus its lesion-free twin is exactly the
+        painted lesions (same anatomy and noise), so ``|hu - twin| > min_hu`` is each lesion's
+        visible footprint at the model's input resolution, soft margin included. Rows without a
+        twin partner (ordinary negatives, the twins themselves) get zeros; ``has_map`` [M] says
+        which rows carry a real map (NaN-free supervision for the CAM loss)."""
+        if self._maps is not None:
+            return self._maps
+        m = len(self)
+        maps = np.zeros((m, size, size), np.float16)
+        has = np.zeros(m, bool)
+        f = P.INPUT_SIZE // size
+        key = {}
+        for i in np.flatnonzero(self.twin == 1):
+            key[(int(self.seed[i]), int(self.z[i]))] = i
+        for i in np.flatnonzero((self.twin == 0) & self.labels.any(1)):
+            j = key.get((int(self.seed[i]), int(self.z[i])))
+            if j is None:
+                continue
+            d = np.abs(self.hu[i].astype(np.float32) - self.hu[j].astype(np.float32)) > min_hu
+            maps[i] = d.reshape(size, f, size, f).mean((1, 3))
+            has[i] = True
+        has |= ~self.labels.any(1)  # negatives: "no lesion anywhere" is a real target too
+        self._maps, self.has_map = maps, has
+        return maps
 
     def __len__(self):
         return len(self.labels)
@@ -378,8 +408,10 @@ def _gauss_kernel(sigma: float, radius: int):
     return k / k.sum()
 
 
-def augment_batch(hu, gen, cfg: dict = AUGMENT):
-    """HU [N,1,S,S] float32 -> augmented, windowed input [N,3,S,S]. ``gen``: torch.Generator."""
+def augment_batch(hu, gen, cfg: dict = AUGMENT, maps=None):
+    """HU [N,1,S,S] float32 -> augmented, windowed input [N,3,S,S]. ``gen``: torch.Generator.
+    ``maps`` (optional, [N,1,s,s], any s): lesion maps warped by the same geometry; then returns
+    (input, warped maps). The random draws are the same with or without ``maps``."""
     import torch
     import torch.nn.functional as F
     n = hu.shape[0]
@@ -400,6 +432,10 @@ def augment_batch(hu, gen, cfg: dict = AUGMENT):
                          torch.stack([sin * flip, cos * flip_ud, ty], 1)], 1)
     grid = F.affine_grid(theta, list(hu.shape), align_corners=False)
     x = F.grid_sample(hu + 1024.0, grid, mode="bilinear", padding_mode="zeros", align_corners=False) - 1024.0
+    if maps is not None:
+        # affine_grid works in normalised coordinates, so the same theta warps a coarser map alike
+        mgrid = F.affine_grid(theta, [n, 1, maps.shape[-2], maps.shape[-1]], align_corners=False)
+        maps = F.grid_sample(maps, mgrid, mode="bilinear", padding_mode="zeros", align_corners=False)
     # blur
     if cfg["blur_sigma_max"] > 0:
         do = U(n, lo=0, hi=1) < 0.3
@@ -421,7 +457,8 @@ def augment_batch(hu, gen, cfg: dict = AUGMENT):
     wd = torch.tensor([w[2] for w in P.WINDOWS], device=dev).expand(n, 3)
     lv = lv + U(n, 3) * cfg["window_level_jitter"] * wd
     wd = wd * (1.0 + U(n, 3) * cfg["window_width_jitter"])
-    return P.window_torch(x, lv, wd)
+    out = P.window_torch(x, lv, wd)
+    return out if maps is None else (out, maps)
 
 
 def windowed(hu_f16: np.ndarray):

@@ -71,6 +71,24 @@ def lr_factor(p: float, warmup: float = 0.03, floor: float = 0.01) -> float:
     return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * q))
 
 
+def cam_loss(model, a4, maps, y, has_map, cam_bias, pos_weight: float):
+    """Localisation loss on the class activation map (Zhou et al.'s CAM, which for this GAP + fc
+    head is Grad-CAM at layer4 before its ReLU, up to 1/HW): per layer4 cell, the class's
+    local logit ``fc.weight[c] . A4[:, cell] + cam_bias[c]`` is trained by BCE towards "a lesion of
+    class c covers part of this cell". Positive slices of class c take the cells their lesion
+    map (lesion minus twin) touches; slices negative for c take no cell. Rows without a map (a
+    positive without its twin) are left out. The image logit stays the spatial mean of the same
+    local map plus fc.bias, so classification and heatmap come from one map."""
+    n, c = y.shape
+    cells = F.adaptive_max_pool2d(maps, a4.shape[-2:]) > 0.05  # [N,1,h,w]: any 4x4-px cell >= 5% lesion
+    local = torch.einsum("nkhw,ck->nchw", a4, model.fc.weight) + cam_bias.view(1, c, 1, 1)
+    target = (cells & (y.view(n, c, 1, 1) > 0.5)).float()
+    w = torch.where(target > 0, torch.full_like(target, pos_weight), torch.ones_like(target))
+    w = w * has_map.view(n, 1, 1, 1).float()
+    denom = w.sum().clamp_min(1.0)
+    return (F.binary_cross_entropy_with_logits(local, target, reduction="none") * w).sum() / denom
+
+
 def seed_range(split: str, n: int) -> str:
     s = D.split_seeds(split, max(n, 1))
     return f"{s[0]}..{s[-1]}" if n else "none"
@@ -90,6 +108,10 @@ def main(argv=None):
                          "lesion-free twin (make_volume_pair) as a negative (default: on)")
     ap.add_argument("--cf-neg", type=int, default=4, help="with --counterfactual: ordinary negative slices per "
                     "volume (the twins supply the other negatives)")
+    ap.add_argument("--cam-loss", type=float, default=0.0, help="weight of the CAM localisation loss (default 0: off; "
+                    "experimental, see training/README.md; needs --counterfactual, whose lesion/twin pairs give the "
+                    "lesion maps)")
+    ap.add_argument("--cam-pos-weight", type=float, default=10.0, help="BCE weight of lesion cells in the CAM loss")
     ap.add_argument("--widths", default="16,32,64,128")
     ap.add_argument("--layers", default="2,2,2,2")
     ap.add_argument("--dropout", type=float, default=0.2)
@@ -163,6 +185,19 @@ def main(argv=None):
     train_budget = max(deadline - t_train0 - reserve, 10.0)
     log(f"training budget {train_budget / 60:.1f} min")
     labels_t = torch.from_numpy(train.labels.astype(np.float32))
+    use_cam = args.cam_loss > 0 and bool(train.twin.any())
+    if use_cam:
+        t_maps = time.time()
+        train_maps = train.lesion_maps()
+        has_map_t = torch.from_numpy(train.has_map)
+        # an extra per-class offset for the local map, trained with it, never exported: the exported
+        # network is the plain ResNet (the local map is fc applied at each layer4 position)
+        cam_bias = torch.nn.Parameter(torch.full((len(CLASSES),), -4.0))
+        opt.add_param_group({"params": [cam_bias], "weight_decay": 0.0})
+        log(f"CAM loss weight {args.cam_loss}: lesion maps for {int(train.has_map.sum())} of {len(train)} "
+            f"slices in {time.time() - t_maps:.0f}s")
+    elif args.cam_loss > 0:
+        log("CAM loss off: no lesion/twin pairs in the training data (--no-counterfactual)")
     n = len(train)
     perm, pos = torch.randperm(n, generator=gen), 0
     step, epoch, seen = 0, 0, 0
@@ -170,6 +205,7 @@ def main(argv=None):
     history = []
     next_eval = t_train0 + args.eval_every * 60.0
     loss_ema = None
+    cam_ema = None
 
     val_ordinary = val.twin == 0
 
@@ -213,19 +249,30 @@ def main(argv=None):
         idx = perm[pos:pos + args.batch]
         pos += args.batch
         hu = torch.from_numpy(train.hu[idx.numpy()].astype(np.float32)).unsqueeze(1)
-        x = D.augment_batch(hu, gen)
         y = labels_t[idx]
-        loss = F.binary_cross_entropy_with_logits(model(x), y)
+        if use_cam:
+            maps = torch.from_numpy(train_maps[idx.numpy()].astype(np.float32)).unsqueeze(1)
+            x, maps = D.augment_batch(hu, gen, maps=maps)
+            logits, feats = model.forward_with_features(x)
+            cls_loss = F.binary_cross_entropy_with_logits(logits, y)
+            cam_l = cam_loss(model, feats["layer4"], maps, y, has_map_t[idx], cam_bias, args.cam_pos_weight)
+            loss = cls_loss + args.cam_loss * cam_l
+        else:
+            x = D.augment_batch(hu, gen)
+            loss = F.binary_cross_entropy_with_logits(model(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         step += 1
         seen += len(idx)
         lv = float(loss)
+        if use_cam:
+            cam_ema = float(cam_l) if cam_ema is None else 0.98 * cam_ema + 0.02 * float(cam_l)
         loss_ema = lv if loss_ema is None else 0.98 * loss_ema + 0.02 * lv
         if step % 50 == 0:
             el = time.time() - t_train0
-            log(f"step {step} epoch {epoch} loss {loss_ema:.4f} lr {args.lr * f:.2e} "
+            log(f"step {step} epoch {epoch} loss {loss_ema:.4f}" + (f" (cam {cam_ema:.4f})" if use_cam else "") +
+                f" lr {args.lr * f:.2e} "
                 f"{seen / el:.1f} samples/s")
         if time.time() >= next_eval:
             validate("periodic")
@@ -268,7 +315,12 @@ def main(argv=None):
         "optimizer": {"name": "AdamW", "lr": args.lr, "weightDecay": args.weight_decay, "batch": args.batch,
                       "schedule": ("linear warm-up (3%) then cosine to 1% of lr, over "
                                    + (f"{args.steps} steps" if args.steps else "the wall-clock training budget")),
-                      "loss": "BCEWithLogits (multi-label)", "dropoutBeforeFc": args.dropout},
+                      "loss": ("BCEWithLogits (multi-label)" + (
+                          f" + {args.cam_loss} x CAM localisation loss (per layer4 cell, BCE of fc.weight . A4 + "
+                          f"offset towards the lesion footprint from the lesion/twin difference, lesion cells "
+                          f"weighted {args.cam_pos_weight}; training only, the exported graph is the plain ResNet)"
+                          if use_cam else "")),
+                      "dropoutBeforeFc": args.dropout},
         "steps": step, "epochs": round(seen / max(n, 1), 2), "samplesSeen": seen, "bestStep": best["step"],
         "wallMinutes": round(wall, 1), "device": f"CPU, {args.threads} threads, torch {torch.__version__}",
         "seed": args.seed,

@@ -206,6 +206,24 @@ class CounterfactualSampling(unittest.TestCase):
             partner = np.flatnonzero(od & (ss.z == z))[0]
             self.assertGreater(float(np.abs(ss.hu[row].astype(np.float32) - ss.hu[partner]).max()), 20.0)
         self.assertEqual(ss.describe()["counterfactualTwins"], n_pos)
+        # lesion maps (the CAM loss's targets): the pair difference, inside the lesions' boxes
+        maps = ss.lesion_maps()
+        self.assertEqual(maps.shape, (len(ss), D.MAP_SIZE, D.MAP_SIZE))
+        pos_rows = np.flatnonzero(od & ss.labels.any(1))
+        self.assertTrue(all(maps[r].max() > 0 for r in pos_rows), "every positive slice has a footprint")
+        self.assertFalse(maps[tw].any() or maps[od & ~ss.labels.any(1)].any(), "twins and negatives: none")
+        self.assertTrue(ss.has_map.all())
+        f = P.INPUT_SIZE // D.MAP_SIZE
+        scale = P.INPUT_SIZE / vol.hu.shape[1]
+        for r in pos_rows[:3]:
+            z = int(ss.z[r])
+            # the render's 3-tap slice mixing brings lesions of the neighbouring slices into this one
+            zs = slice(max(0, z - 1), z + 2)
+            lesion = np.argwhere((vol.masks["lung_nodule"][zs] | vol.masks["liver_lesion"][zs]).any(0)) * scale
+            for cy, cx in np.argwhere(maps[r] > 0.5):
+                # a cell the map marks lies on a lesion (its soft margin and the blur add a few px)
+                d = np.abs(lesion - [(cy + 0.5) * f, (cx + 0.5) * f]).max(1).min() if len(lesion) else 0
+                self.assertLess(d, 12, f"cell {(cy, cx)} of slice {z} is {d:.0f} px from any lesion")
         # without the option: the old sampling, no twins
         self.assertFalse(plain.twin.any())
         self.assertEqual(int(plain.labels.any(1).sum()), n_pos)

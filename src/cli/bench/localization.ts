@@ -87,7 +87,7 @@ async function deletionAuc(model: LoadedModel, input: Float32Array, ranking: Int
 
 const rankDesc = (heat: Float32Array) => Int32Array.from(heat.keys()).sort((a, b) => heat[b] - heat[a]);
 
-export async function runLocalizationBench(opts: { set?: string; python?: string; methods?: CamMethod[] }): Promise<string> {
+export async function runLocalizationBench(opts: { set?: string; python?: string; methods?: CamMethod[]; card?: string }): Promise<string> {
   let dir = opts.set;
   let made: string | undefined;
   if (!dir) {
@@ -100,7 +100,7 @@ export async function runLocalizationBench(opts: { set?: string; python?: string
   }
   try {
     const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { entries: SetEntry[]; seeds?: unknown };
-    const card = defaultModelCard();
+    const card = opts.card ?? defaultModelCard();
     if (!card) throw new Error('default model not found');
     const engine = new InferenceEngine({ volumes: new VolumeCache({ pool: null }) });
     const model = await engine.model(card, { force: 'cpu' });

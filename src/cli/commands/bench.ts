@@ -91,7 +91,7 @@ export async function runBench(argv: string[]): Promise<number> {
   }
   if (suite === 'localization') {
     const { runLocalizationBench } = await import('../bench/localization.js');
-    emit(await runLocalizationBench({ ...(values.set ? { set: values.set } : {}) }));
+    emit(await runLocalizationBench({ ...(values.set ? { set: values.set } : {}), ...(values.model ? { card: path.resolve(values.model) } : {}) }));
   }
   // The full report goes to bench/results/latest.md in a source checkout (or where --out says).
   const out = values.out ?? (all ? (repoFile('bench/results') ? path.join(repoFile('bench/results') as string, 'latest.md') : undefined) : undefined);
