@@ -227,6 +227,17 @@ export function App() {
     return () => clearTimeout(timer);
   }, [index, seriesId, info]);
 
+  // performance marks (the viewer benchmark reads them): selection -> first image on screen
+  const firstShown = useRef<string | null>(null);
+  useEffect(() => {
+    if (!slice || !seriesId || firstShown.current === seriesId) return;
+    firstShown.current = seriesId;
+    requestAnimationFrame(() => {
+      performance.mark('resight:first-image');
+      if (performance.getEntriesByName('resight:select').length) performance.measure('resight:select-to-first-image', 'resight:select', 'resight:first-image');
+    });
+  }, [slice, seriesId]);
+
   // fit on first image
   useEffect(() => {
     if (slice && view.zoom === 0 && vpSize.w > 0) setView((v) => ({ ...v, zoom: fitZoom(vpSize.w, vpSize.h, slice.columns, slice.rows) }));
@@ -411,7 +422,7 @@ export function App() {
             <button type="submit">{t('browser.open')}</button>
             {scan ? <progress max={scan.total || 1} value={scan.done} aria-label={t('browser.open')} /> : null}
           </form>
-          <StudyBrowser studies={studies} unused={unused} selected={seriesId} onSelect={(id) => { saved.current = { ...saved.current, seriesId: undefined }; setSeriesId(id); }} />
+          <StudyBrowser studies={studies} unused={unused} selected={seriesId} onSelect={(id) => { if (id === seriesId) return; performance.clearMarks(); performance.clearMeasures(); performance.mark('resight:select'); saved.current = { ...saved.current, seriesId: undefined }; setSeriesId(id); }} />
         </div>
         <section className="center">
           <div className="toolbar" role="toolbar" aria-label={t('tools.title')}>

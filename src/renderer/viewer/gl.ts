@@ -1,12 +1,14 @@
 /**
  * WebGL2 slice renderer: the slice's modality values as an R32F texture, window/level and the
  * heatmap composited in the fragment shader (the formula of src/shared/composite.ts), so
- * scrolling, windowing and overlay changes cost one draw call. The CAM is uploaded at its own
- * small size and upsampled here exactly as core/explain/geometry.ts does on the CPU: bilinear
- * (half-pixel centres) to the model input, then bilinear back to the slice's rows x columns.
+ * scrolling, windowing and overlay changes cost one draw call. The heatmap follows
+ * core/explain/geometry.ts exactly: the small CAM is resized bilinearly (half-pixel centres) to
+ * the model input once on the CPU when it arrives (64 k values), and the shader resizes that
+ * bilinearly to the slice's rows x columns per fragment (4 fetches, not 16).
  */
 import { colormapLut } from '../../shared/colormap';
 import type { SliceData } from '../api/client';
+import { resizeBilinear } from './canvas2d';
 import type { HeatState, SliceRenderer, ViewState } from './types';
 
 const VS = `#version 300 es
@@ -40,17 +42,11 @@ float cam(ivec2 p) { return texelFetch(u_cam, clamp(p, ivec2(0), ivec2(u_camSize
 // half-pixel-centre resize source coordinate: dst index -> src position, clamped
 vec2 srcPos(vec2 dst, vec2 inSize, vec2 outSize) { return clamp((dst + 0.5) * inSize / outSize - 0.5, vec2(0.0), inSize - 1.0); }
 
-float camBilinear(vec2 p) {
+// the CAM at the model input (u_cam holds it at u_camSize == u_inputSize), back to the slice
+float heatAt(vec2 q) {
+  vec2 p = srcPos(q, u_inputSize, u_imgSize);
   vec2 f = floor(p); vec2 t = p - f; ivec2 i = ivec2(f);
   return mix(mix(cam(i), cam(i + ivec2(1, 0)), t.x), mix(cam(i + ivec2(0, 1)), cam(i + ivec2(1, 1)), t.x), t.y);
-}
-// the CAM upsampled to the model input, at input pixel i
-float camAtInput(vec2 i) { return camBilinear(srcPos(i, u_camSize, u_inputSize)); }
-// ... and back to the slice, at slice pixel q (continuous pixel-centre coordinates)
-float heatAt(vec2 q) {
-  vec2 s = srcPos(q, u_inputSize, u_imgSize);
-  vec2 f = floor(s); vec2 t = s - f; vec2 g = min(f + 1.0, u_inputSize - 1.0);
-  return mix(mix(camAtInput(f), camAtInput(vec2(g.x, f.y)), t.x), mix(camAtInput(vec2(f.x, g.y)), camAtInput(g), t.x), t.y);
 }
 
 void main() {
@@ -148,7 +144,7 @@ export class GlSliceRenderer implements SliceRenderer {
     const gl = this.gl;
     gl.activeTexture(gl.TEXTURE1);
     gl.bindTexture(gl.TEXTURE_2D, this.camTex);
-    gl.texImage2D(gl.TEXTURE_2D, 0, gl.R32F, h.camW, h.camH, 0, gl.RED, gl.FLOAT, h.cam);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.R32F, h.inputW, h.inputH, 0, gl.RED, gl.FLOAT, resizeBilinear(h.cam, h.camH, h.camW, h.inputH, h.inputW));
     if (this.lutName !== h.style.colormap) {
       this.lutName = h.style.colormap;
       gl.activeTexture(gl.TEXTURE2);
@@ -177,7 +173,7 @@ export class GlSliceRenderer implements SliceRenderer {
     const h = this.heat;
     gl.uniform1i(this.loc.u_heatOn, h ? 1 : 0);
     if (h) {
-      gl.uniform2f(this.loc.u_camSize, h.camW, h.camH);
+      gl.uniform2f(this.loc.u_camSize, h.inputW, h.inputH);
       gl.uniform2f(this.loc.u_inputSize, h.inputW, h.inputH);
       gl.uniform1f(this.loc.u_heatScale, h.scale > 0 ? h.scale : 1);
       gl.uniform1f(this.loc.u_opacity, h.style.opacity);
