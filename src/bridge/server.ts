@@ -54,7 +54,11 @@ const SECURITY_HEADERS = {
 export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
   const token = opts.token ?? randomBytes(24).toString('base64url');
   let origin = '';
-  const session = new Session({ ...opts, sliceUrl: (id) => `/series/${encodeURIComponent(id)}/slice/{i}?token=${token}` });
+  const session = new Session({
+    ...opts,
+    sliceUrl: (id) => `/series/${encodeURIComponent(id)}/slice/{i}?token=${token}`,
+    exportUrl: (folder, name) => `/exports/${encodeURIComponent(folder)}/${name.split('/').map(encodeURIComponent).join('/')}?token=${token}`,
+  });
   if (opts.grant?.length) session.grant(opts.grant);
 
   const tokenOk = (given: string | null | undefined) => {
@@ -97,6 +101,21 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
           const e = toErrorInfo(err);
           return send(e.code === 'SERIES_NOT_FOUND' || e.code === 'FRAME_OUT_OF_RANGE' ? 404 : 422, JSON.stringify({ error: { code: e.code, message: e.message } }), { 'content-type': 'application/json' });
         }
+      }
+      // Exported files (the viewer's preview and downloads), never outside the export folder.
+      const ex = /^\/exports\/([^/]+)\/(.+)$/.exec(url.pathname);
+      if (ex) {
+        const root = session.exportRoot;
+        const file = path.resolve(root, decodeURIComponent(ex[1]), decodeURIComponent(ex[2]));
+        if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return send(404, 'not found');
+        const ext = path.extname(file).toLowerCase();
+        const type = ext === '.pdf' ? 'application/pdf' : ext === '.dcm' ? 'application/dicom' : ext === '.csv' ? 'text/csv; charset=utf-8' : ext === '.json' ? 'application/json' : 'application/octet-stream';
+        return send(200, fs.readFileSync(file), {
+          'content-type': type,
+          'content-disposition': `${ext === '.pdf' ? 'inline' : 'attachment'}; filename="${path.basename(file).replace(/[^\w.-]/g, '_')}"`,
+          // the viewer shows the PDF in a frame of its own page
+          ...(ext === '.pdf' ? { 'content-security-policy': "default-src 'none'; frame-ancestors 'self'" } : {}),
+        });
       }
       // Static viewer files, never outside staticDir.
       const dir = opts.staticDir;

@@ -13,6 +13,7 @@ import type { StudySummary } from '../shared/dicom';
 import { CT_PRESETS } from '../shared/presets';
 import type { SliceData } from './api/client';
 import { ApiError, getApi, loadSlice } from './api/client';
+import { ExportDialog } from './components/ExportDialog';
 import { FindingsPanel } from './components/FindingsPanel';
 import { ScoreStrip, sliceScore } from './components/ScoreStrip';
 import { StudyBrowser } from './components/StudyBrowser';
@@ -86,7 +87,7 @@ export function App() {
   const [explained, setExplained] = useState<ExplainResult | null>(null);
   const seriesMax = useRef(new Map<string, number>());
   const [viewed, setViewed] = useState<Set<number>>(new Set());
-  const [dialog, setDialog] = useState<'help' | 'model' | 'tags' | null>(null);
+  const [dialog, setDialog] = useState<'help' | 'model' | 'tags' | 'export' | null>(null);
   const [cine, setCine] = useState(false);
 
   const count = info?.slices.length ?? 0;
@@ -407,6 +408,7 @@ export function App() {
             {Object.entries(LANGUAGES).map(([k, v]) => <option key={k} value={k}>{v}</option>)}
           </select>
         </label>
+        <button onClick={() => setDialog('export')} disabled={!analysis} data-testid="export-button">{t('export.button')}</button>
         <button onClick={() => setDialog('tags')} disabled={!seriesId} data-testid="tags-button">{t('tags.button')}</button>
         <button onClick={() => setDialog('model')} disabled={!model?.card}>{t('ai.modelCard')}</button>
         <button onClick={() => setDialog('help')} aria-label={t('app.help')}>?</button>
@@ -562,6 +564,7 @@ export function App() {
           <button onClick={() => setDialog(null)} autoFocus>{t('help.close')}</button>
         </div>
       ) : null}
+      {dialog === 'export' && seriesId ? <ExportDialog api={api} seriesId={seriesId} onClose={() => setDialog(null)} /> : null}
       {dialog === 'tags' && seriesId ? <TagBrowser api={api} seriesId={seriesId} slice={index} onClose={() => setDialog(null)} /> : null}
       {dialog === 'model' && model ? (
         <div className="dialog" role="dialog" aria-modal="true" aria-label={t('ai.modelCard')}>

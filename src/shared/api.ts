@@ -15,6 +15,7 @@ import type { ErrorCode } from './errors';
 const id = z.string().min(1).max(256);
 export const CAM_METHOD_NAMES = ['gradcam', 'gradcampp', 'hirescam', 'layercam', 'cam', 'scorecam'] as const;
 export const DECISIONS = ['pending', 'accepted', 'rejected', 'edited'] as const;
+export const EXPORT_FORMATS = ['pdf', 'sr', 'sc', 'json', 'csv'] as const;
 
 export const schemas = {
   'studies.open': z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000) }).strict(),
@@ -33,6 +34,18 @@ export const schemas = {
     .strict(),
   'review.get': z.object({ seriesId: id }).strict(),
   'instance.tags': z.object({ seriesId: id, slice: z.number().int().min(0).max(1_000_000) }).strict(),
+  'report.export': z
+    .object({
+      seriesId: id,
+      formats: z.array(z.enum(EXPORT_FORMATS)).min(1).max(EXPORT_FORMATS.length),
+      deidentify: z.boolean().optional(),
+      dateShiftDays: z.number().int().min(-36500).max(36500).optional(),
+      paper: z.enum(['a4', 'letter']).optional(),
+      reviewer: z.string().max(256).optional(),
+      method: z.enum(CAM_METHOD_NAMES).optional(),
+      layer: z.string().min(1).max(256).optional(),
+    })
+    .strict(),
 } as const;
 
 export type Method = keyof typeof schemas;
@@ -115,6 +128,16 @@ export interface Results {
   'review.set': Review;
   'review.get': { reviews: Review[] };
   'instance.tags': { sopInstanceUid: string; tags: TagEntry[] };
+  'report.export': ExportResult;
+}
+
+/** What an export wrote: a new folder under the app's export folder (never the study folder). */
+export interface ExportResult {
+  /** The export's folder name (inside the export folder the app was configured with). */
+  folder: string;
+  files: { kind: (typeof EXPORT_FORMATS)[number]; name: string; bytes: number; url: string }[];
+  warnings: string[];
+  deidentified: boolean;
 }
 
 /** Events pushed to the renderer. */
@@ -123,9 +146,10 @@ export interface Events {
   'analysis.progress': AnalysisProgress & { jobId: string };
   'analysis.done': { jobId: string; seriesId: string; analysis: SeriesAnalysis; provider: ProviderReport };
   'analysis.failed': { jobId: string; seriesId: string; error: { code: ErrorCode; message: string } };
+  'export.progress': { seriesId: string; step: string; done: number; total: number };
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES: EventName[] = ['scan.progress', 'analysis.progress', 'analysis.done', 'analysis.failed'];
+export const EVENT_NAMES: EventName[] = ['scan.progress', 'analysis.progress', 'analysis.done', 'analysis.failed', 'export.progress'];
 
 /** What a call returns over any transport: no stack traces, no absolute paths. */
 export type Reply<M extends Method> = { ok: true; value: Results[M] } | { ok: false; error: { code: ErrorCode; message: string } };

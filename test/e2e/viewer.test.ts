@@ -254,6 +254,22 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.click('[data-testid=tool-wl]');
   });
 
+  it('exports the report from the viewer and previews it', { timeout: 90_000 }, async () => {
+    await page.click('[data-testid=export-button]');
+    await page.check('[data-testid=export-json]');
+    await page.click('[data-testid=export-run]');
+    await page.waitForSelector('[data-testid=export-result]', { timeout: 80_000 });
+    const names = await page.locator('[data-testid=export-result] li a').allInnerTexts();
+    assert.ok(names.includes('report.pdf') && names.includes('report-sr.dcm') && names.includes('analysis.json'), names.join(', '));
+    assert.ok(names.some((n) => /^key-images\/ReSight-SC-\d+\.dcm$/.test(n)), 'Secondary Captures');
+    const src = await page.locator('[data-testid=export-preview]').getAttribute('src');
+    const res = await page.request.get(new URL(src ?? '', url).toString());
+    assert.equal(res.status(), 200);
+    assert.equal(res.headers()['content-type'], 'application/pdf');
+    await shot('07-export');
+    await page.keyboard.press('Escape');
+  });
+
   it('shows the DICOM tags of the shown instance', { timeout: 30_000 }, async () => {
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('t');
@@ -263,7 +279,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     assert.match(text, /\(7FE0,0010\)/);
     await page.fill('input[aria-label="Filter by tag, keyword or value"]', 'Rescale');
     assert.equal(await page.locator('[data-testid=tag-table] tbody tr').count(), 3, 'RescaleIntercept, RescaleSlope, RescaleType');
-    await shot('07-tags');
+    await shot('08-tags');
     await page.keyboard.press('Escape');
   });
 
@@ -271,7 +287,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.selectOption('[data-testid=language]', 'ja');
     assert.equal(await page.locator('[data-testid=analyze]').innerText(), '解析');
     assert.match(await page.locator('[data-testid=corner-bl]').innerText(), /スライス \d+ \/ 45/);
-    await shot('08-japanese');
+    await shot('09-japanese');
     await page.selectOption('[data-testid=language]', 'en');
   });
 });

@@ -23,6 +23,7 @@ const handlers: Handlers = {
   'review.set': (s, p) => s.setReview(p),
   'review.get': (s, p) => s.getReviews(p),
   'instance.tags': (s, p) => s.tags(p),
+  'report.export': (s, p) => s.exportReport(p),
 };
 
 export async function dispatch(session: Session, method: string, params: unknown): Promise<Reply<Method>> {

@@ -9,11 +9,15 @@
  * kept in the app's data folder when one is given.
  */
 import { listTags } from '../dicom/tags';
+import { buildReportContext } from '../report/build';
+import type { AddedFinding } from '../report/context';
+import { writeExports } from '../report/export';
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ProviderName, SeriesAnalysis } from '../../shared/analysis';
-import type { Events, EventName, ExplainResult, ModelInfo, OpenResult, Params, Review, SeriesInfo } from '../../shared/api';
+import type { Events, EventName, ExplainResult, ExportResult, ModelInfo, OpenResult, Params, Review, SeriesInfo } from '../../shared/api';
 import type { StudySummary, TagEntry } from '../../shared/dicom';
 import { scanPaths } from '../dicom/scan';
 import type { AssembledSeries, AssembledStudy } from '../dicom/series';
@@ -39,6 +43,10 @@ export interface SessionOptions {
   cacheDir?: string | null | undefined;
   /** How the transport serves slice i of a series (a template with `{i}`). */
   sliceUrl: (seriesId: string) => string;
+  /** Where exports go (default: `<dataDir>/exports`, else a folder under the OS temp folder). */
+  exportDir?: string | undefined;
+  /** How the transport serves an exported file (folder and file name relative to exportDir). */
+  exportUrl?: ((folder: string, name: string) => string) | undefined;
 }
 
 type Emit = <E extends EventName>(event: E, payload: Events[E]) => void;
@@ -273,6 +281,66 @@ export class Session {
       writeFileAtomic(file, JSON.stringify([...m.values()], null, 2));
     }
     return r;
+  }
+
+  /** The export folder (created on first use). */
+  get exportRoot(): string {
+    return path.resolve(this.opts.exportDir ?? (this.opts.dataDir ? path.join(this.opts.dataDir, 'exports') : path.join(os.tmpdir(), 'resight-exports')));
+  }
+
+  /**
+   * Export the series' analysis and reviews (PDF, SR, SC, JSON, CSV) into a new folder under the
+   * export folder: never into a study folder, never over an existing file. Needs an analysis.
+   */
+  async exportReport(p: Params<'report.export'>): Promise<ExportResult> {
+    const s = this.seriesOf(p.seriesId);
+    const analysis = this.analyses.get(s.id);
+    if (!analysis) throw new ResightError('VALIDATION', 'run the analysis of this series before exporting it');
+    const model = await this.model();
+    const reviews = [...this.reviewsOf(s.id).values()];
+    const added: AddedFinding[] = reviews
+      .filter((r) => r.findingId.startsWith('added:') && r.decision !== 'rejected')
+      .map((r) => {
+        const [, cls, slice] = r.findingId.split(':');
+        const i = Number(slice);
+        return { id: r.findingId, class: cls ?? '', sliceStart: i, sliceEnd: i, ...(r.comment ? { comment: r.comment } : {}) };
+      });
+    const ctx = await buildReportContext(s, analysis, model, model.provider, {
+      reviews: reviews.filter((r) => !r.findingId.startsWith('added:')),
+      added,
+      ...(p.reviewer ? { reviewer: p.reviewer } : {}),
+      cam: { ...(p.method ? { method: p.method } : {}), ...(p.layer ? { layer: p.layer } : {}) },
+      explainer: this.explainer,
+    });
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    const folder = `${stamp}-${randomUUID().slice(0, 8)}`;
+    const dir = path.join(this.exportRoot, folder);
+    const want = new Set(p.formats);
+    const summary = await writeExports(
+      [ctx],
+      {
+        ...(want.has('pdf') ? { pdf: path.join(dir, 'report.pdf') } : {}),
+        ...(want.has('sr') ? { sr: path.join(dir, 'report-sr.dcm') } : {}),
+        ...(want.has('sc') ? { scDir: path.join(dir, 'key-images') } : {}),
+        ...(want.has('json') ? { json: path.join(dir, 'analysis.json') } : {}),
+        ...(want.has('csv') ? { csv: path.join(dir, 'slices.csv') } : {}),
+      },
+      {
+        sourceDirs: [...new Set(s.ordered.map((r) => path.dirname(r.path)))],
+        ...(p.paper ? { paper: p.paper } : {}),
+        ...(p.deidentify ? { deidentify: p.dateShiftDays !== undefined ? { dateShiftDays: p.dateShiftDays } : true } : {}),
+        onProgress: (pr) => this.emit('export.progress', { seriesId: s.id, step: pr.step, done: pr.done, total: pr.total }),
+      },
+    );
+    return {
+      folder,
+      files: summary.files.map((f) => {
+        const name = path.relative(dir, f.path).split(path.sep).join('/');
+        return { kind: f.kind, name, bytes: f.bytes, url: this.opts.exportUrl ? this.opts.exportUrl(folder, name) : '' };
+      }),
+      warnings: summary.warnings,
+      deidentified: summary.deidentified,
+    };
   }
 
   /** The tag browser: every element of slice `slice`'s instance. */

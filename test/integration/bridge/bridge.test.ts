@@ -155,6 +155,25 @@ describe('the contract over the bridge', () => {
     assert.equal(fs.readdirSync(path.join(dataDir, 'reviews')).length, 1);
   });
 
+  it('exports the reviewed analysis into a new folder under the app\'s export folder and serves it', async () => {
+    const r = await client.call('report.export', { seriesId, formats: ['pdf', 'sr', 'json'], reviewer: 'Dr. Test' });
+    assert.deepEqual(r.files.map((f) => f.name).sort(), ['analysis.json', 'report-sr.dcm', 'report.pdf']);
+    const dir = path.join(dataDir, 'exports', r.folder);
+    for (const f of r.files) assert.equal(fs.statSync(path.join(dir, f.name)).size, f.bytes);
+    assert.ok(client.events.some((e) => e.event === 'export.progress'), 'progress events');
+    const pdf = r.files.find((f) => f.kind === 'pdf');
+    assert.ok(pdf);
+    const res = await loopbackFetch(`http://127.0.0.1:${bridge.port}${pdf.url}`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/pdf');
+    assert.equal(Buffer.from(await res.arrayBuffer()).subarray(0, 5).toString(), '%PDF-');
+    assert.equal((await loopbackFetch(`http://127.0.0.1:${bridge.port}/exports/${r.folder}/..%2F..%2Freviews?token=${bridge.token}`)).status, 404, 'no way out of the export folder');
+    assert.equal((await loopbackFetch(`http://127.0.0.1:${bridge.port}/exports/${r.folder}/report.pdf`)).status, 401, 'token required');
+    const again = await client.call('report.export', { seriesId, formats: ['csv'], deidentify: true });
+    assert.notEqual(again.folder, r.folder, 'a new folder per export: nothing is overwritten');
+    assert.ok(again.deidentified);
+  });
+
   it('lists the tags of a slice\'s instance for the tag browser (text decoded, pixel data summarised)', async () => {
     const { sopInstanceUid, tags } = await client.call('instance.tags', { seriesId, slice: 0 });
     const info = await client.call('series.get', { seriesId });
@@ -178,6 +197,8 @@ describe('the contract over the bridge', () => {
       ['studies.list', { extra: true }, 'VALIDATION'],
       ['analysis.start', { seriesId, provider: 'tpu' }, 'VALIDATION'],
       ['instance.tags', { seriesId, slice: -1 }, 'VALIDATION'],
+      ['report.export', { seriesId, formats: [] }, 'VALIDATION'],
+      ['report.export', { seriesId, formats: ['docx'] }, 'VALIDATION'],
       ['no.such.method', {}, 'UNKNOWN_METHOD'],
       ['__proto__', {}, 'UNKNOWN_METHOD'],
       ['series.get', { seriesId: 'nope' }, 'SERIES_NOT_FOUND'],

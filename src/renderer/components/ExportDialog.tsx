@@ -1,0 +1,99 @@
+/**
+ * Export: the report (PDF with key images), DICOM SR, Secondary Captures, JSON and CSV of the
+ * shown series' analysis and review, optionally de-identified, written by the engine into a new
+ * folder of the app's export folder (never the study folder). Progress while it runs; then the
+ * files and a preview of the PDF.
+ */
+import { useEffect, useState } from 'react';
+import type { ExportResult, ResightApi } from '../../shared/api';
+import { EXPORT_FORMATS } from '../../shared/api';
+import { useI18n } from '../i18n/i18n';
+import type { MessageKey } from '../i18n/messages';
+
+type Format = (typeof EXPORT_FORMATS)[number];
+
+export function ExportDialog(p: { api: ResightApi; seriesId: string; onClose(): void }) {
+  const { t, num } = useI18n();
+  const [formats, setFormats] = useState<Set<Format>>(new Set(['pdf', 'sr', 'sc']));
+  const [deid, setDeid] = useState(false);
+  const [shift, setShift] = useState('');
+  const [paper, setPaper] = useState<'a4' | 'letter'>('a4');
+  const [reviewer, setReviewer] = useState(localStorage.getItem('resight.reviewer') ?? '');
+  const [busy, setBusy] = useState(false);
+  const [progress, setProgress] = useState<{ done: number; total: number; step: string } | null>(null);
+  const [result, setResult] = useState<ExportResult | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => p.api.on('export.progress', (e) => e.seriesId === p.seriesId && setProgress(e)), [p.api, p.seriesId]);
+
+  const run = async () => {
+    setBusy(true);
+    setError(null);
+    setResult(null);
+    localStorage.setItem('resight.reviewer', reviewer);
+    try {
+      const shiftDays = shift.trim() === '' ? undefined : Number(shift);
+      const r = await p.api.call('report.export', {
+        seriesId: p.seriesId,
+        formats: [...formats],
+        paper,
+        ...(deid ? { deidentify: true } : {}),
+        ...(deid && shiftDays !== undefined && Number.isInteger(shiftDays) ? { dateShiftDays: shiftDays } : {}),
+        ...(reviewer.trim() ? { reviewer: reviewer.trim() } : {}),
+      });
+      setResult(r);
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+      setProgress(null);
+    }
+  };
+  const pdf = result?.files.find((f) => f.kind === 'pdf');
+  return (
+    <div className="dialog wide" role="dialog" aria-modal="true" aria-label={t('export.title')}>
+      <h2>{t('export.title')}</h2>
+      <fieldset>
+        <legend>{t('export.formats')}</legend>
+        {EXPORT_FORMATS.map((f) => (
+          <label key={f} className="row">
+            <input type="checkbox" checked={formats.has(f)} data-testid={`export-${f}`}
+              onChange={(e) => setFormats((s) => { const n = new Set(s); if (e.target.checked) n.add(f); else n.delete(f); return n; })} />
+            {t(`export.format.${f}` as MessageKey)}
+          </label>
+        ))}
+      </fieldset>
+      <label className="row"><input type="checkbox" checked={deid} onChange={(e) => setDeid(e.target.checked)} data-testid="export-deidentify" /> {t('export.deidentify')}</label>
+      {deid ? <label className="row">{t('export.dateShift')}<input value={shift} onChange={(e) => setShift(e.target.value)} inputMode="numeric" placeholder="-30" /></label> : null}
+      <label className="row">{t('export.paper')}
+        <select value={paper} onChange={(e) => setPaper(e.target.value as 'a4' | 'letter')}>
+          <option value="a4">A4</option>
+          <option value="letter">Letter</option>
+        </select>
+      </label>
+      <label className="row">{t('export.reviewer')}<input value={reviewer} onChange={(e) => setReviewer(e.target.value)} placeholder="Sato^Hanako" /></label>
+      <div className="row">
+        <button className="primary" onClick={run} disabled={busy || !formats.size} data-testid="export-run">{t('export.run')}</button>
+        <button onClick={p.onClose}>{t('help.close')}</button>
+      </div>
+      {busy ? (
+        <div role="status">
+          <progress max={progress?.total || 1} value={progress?.done ?? 0} aria-label={t('export.title')} />
+          <div className="muted">{progress?.step ?? '…'}</div>
+        </div>
+      ) : null}
+      {error ? <p className="error" role="alert">{error}</p> : null}
+      {result ? (
+        <div data-testid="export-result">
+          <p>{t('export.done', { folder: result.folder })}{result.deidentified ? ` · ${t('export.deidentified')}` : ''}</p>
+          <ul>
+            {result.files.map((f) => (
+              <li key={f.name}><a href={f.url} target="_blank" rel="noreferrer">{f.name}</a> <span className="muted">{num(f.bytes / 1024, 0)} KiB</span></li>
+            ))}
+          </ul>
+          {result.warnings.map((w) => <p key={w} className="muted">{w}</p>)}
+          {pdf ? <iframe className="pdf-preview" title={t('export.preview')} src={pdf.url} data-testid="export-preview" /> : null}
+        </div>
+      ) : null}
+    </div>
+  );
+}
