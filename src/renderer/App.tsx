@@ -424,7 +424,7 @@ export function App() {
             <button type="submit">{t('browser.open')}</button>
             {scan ? <progress max={scan.total || 1} value={scan.done} aria-label={t('browser.open')} /> : null}
           </form>
-          <StudyBrowser studies={studies} unused={unused} selected={seriesId} onSelect={(id) => { if (id === seriesId) return; performance.clearMarks(); performance.clearMeasures(); performance.mark('resight:select'); saved.current = { ...saved.current, seriesId: undefined }; setSeriesId(id); }} />
+          <StudyBrowser api={api} studies={studies} unused={unused} selected={seriesId} onSelect={(id) => { if (id === seriesId) return; performance.clearMarks(); performance.clearMeasures(); performance.mark('resight:select'); saved.current = { ...saved.current, seriesId: undefined }; setSeriesId(id); }} />
         </div>
         <section className="center">
           <div className="toolbar" role="toolbar" aria-label={t('tools.title')}>
@@ -513,7 +513,7 @@ export function App() {
               <legend>{t('ai.heatmap')}</legend>
               <label className="row"><input type="checkbox" checked={heatOn} onChange={(e) => setHeatOn(e.target.checked)} disabled={!modelOk} data-testid="heatmap-toggle" /> {t('ai.heatmapToggle')}</label>
               <label className="row">{t('ai.class')}
-                <select value={heatClass} onChange={(e) => setHeatClass(e.target.value)}>
+                <select value={heatClass} onChange={(e) => setHeatClass(e.target.value)} data-testid="heat-class">
                   <option value="">auto</option>
                   {(model?.classes ?? []).map((c) => <option key={c} value={c}>{c.replace(/_/g, ' ')}</option>)}
                 </select>

@@ -19,6 +19,7 @@ import { chromium } from 'playwright-core';
 import { CLI_MAIN, ensureCliBuilt } from '../helpers/cli';
 import { REPO_ROOT } from '../helpers/corpus';
 import { tempDir } from '../helpers/tmp';
+import { decodePart10 } from '../../src/core/report/dicom-write';
 
 const CHROMIUM = process.env.RESIGHT_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = process.env.RESIGHT_TEST_ARTIFACTS ?? path.join(REPO_ROOT, 'test-results', 'e2e');
@@ -41,6 +42,8 @@ function ensureRendererBuilt(): void {
 }
 
 let server: ChildProcess;
+let data = '';
+let exportFolder = '';
 let url = '';
 let browser: Browser;
 let page: Page;
@@ -110,7 +113,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
       await ensureCliBuilt();
       ensureRendererBuilt();
       const cache = tempDir({ after }, 'e2e-cache');
-      const data = tempDir({ after }, 'e2e-data');
+      data = tempDir({ after }, 'e2e-data');
       server = spawn(process.execPath, [CLI_MAIN, 'serve', 'resources/demo', '--port', '0'], { cwd: REPO_ROOT, env: { ...process.env, RESIGHT_CACHE_DIR: cache, RESIGHT_DATA_DIR: data }, stdio: ['ignore', 'pipe', 'pipe'] });
       url = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -267,7 +270,67 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     assert.equal(res.status(), 200);
     assert.equal(res.headers()['content-type'], 'application/pdf');
     await shot('07-export');
+    exportFolder = /export folder (\S+)/.exec(await page.locator('[data-testid=export-result] p').first().innerText())?.[1] ?? '';
     await page.keyboard.press('Escape');
+  });
+
+  it('the report\'s key image matches the viewer\'s rendering of the same slice', { timeout: 60_000 }, async (t) => {
+    const dir = path.join(data, 'exports', exportFolder);
+    const analysis = JSON.parse(fs.readFileSync(path.join(dir, 'analysis.json'), 'utf8')) as { series: { findings: { class: string; keySlice: number; centroid: [number, number] }[] }[] };
+    const f = analysis.series[0].findings[0];
+    const sc = decodePart10(fs.readFileSync(path.join(dir, 'key-images', 'ReSight-SC-001.dcm')));
+    const cols = sc.Columns as number;
+    const report = new Uint8Array((sc.PixelData as ArrayBuffer[])[0]);
+    // the viewer in the report's state: key slice, the class's window, Grad-CAM@layer4 for that class, 1:1
+    await goToSlice(f.keySlice);
+    await page.selectOption('[data-testid=heat-class]', f.class);
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press(/lung|nodule/.test(f.class) ? '1' : '4');
+    await page.keyboard.press('f');
+    await page.click('text=1:1');
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('h');
+    await page.waitForFunction(() => document.querySelector('.colorbar') !== null, undefined, { timeout: 30_000 });
+    await page.waitForTimeout(500);
+    await snapshot();
+    const box = (await page.locator('[data-testid=viewport-canvas]').boundingBox()) as { width: number; height: number };
+    // a 30x30 box at the hot spot (inside the marker ring the key image has burned in)
+    const [cx, cy] = f.centroid.map(Math.round);
+    const viewer = (await page.evaluate(
+      ([x0, y0, w, h, cols]) => {
+        const snap = (window as unknown as Record<string, { w: number; px: Uint8ClampedArray }>).snap;
+        const out: number[] = [];
+        for (let iy = y0; iy < y0 + 30; iy++) {
+          for (let ix = x0; ix < x0 + 30; ix++) {
+            const X = Math.round(ix - cols / 2 + w / 2);
+            const Y = Math.round(iy - cols / 2 + h / 2);
+            const i = (Y * snap.w + X) * 4;
+            out.push(snap.px[i], snap.px[i + 1], snap.px[i + 2]);
+          }
+        }
+        return out;
+      },
+      [cx - 15, cy - 15, box.width, box.height, cols] as const,
+    )) as number[];
+    let diff = 0;
+    let coloured = 0;
+    let k = 0;
+    for (let iy = cy - 15; iy < cy + 15; iy++) {
+      for (let ix = cx - 15; ix < cx + 15; ix++) {
+        const o = (iy * cols + ix) * 3;
+        for (let c = 0; c < 3; c++) diff += Math.abs(report[o + c] - viewer[k + c]);
+        if (Math.max(report[o], report[o + 1], report[o + 2]) - Math.min(report[o], report[o + 1], report[o + 2]) > 30) coloured++;
+        k += 3;
+      }
+    }
+    const mad = diff / (30 * 30 * 3);
+    t.diagnostic(`report key image vs viewer at 1:1, 30x30 px at the hot spot: mean |difference| ${mad.toFixed(2)} of 255, ${coloured} overlay pixels`);
+    assert.ok(coloured > 100, `the region carries the overlay in the report (${coloured} coloured pixels)`);
+    assert.ok(mad < 12, `mean absolute difference ${mad.toFixed(2)} (0..255) between the report's key image and the viewer`);
+    await shot('07b-report-vs-viewer');
+    await page.keyboard.press('h');
+    await page.keyboard.press('2');
+    await page.selectOption('[data-testid=heat-class]', '');
   });
 
   it('shows the DICOM tags of the shown instance', { timeout: 30_000 }, async () => {

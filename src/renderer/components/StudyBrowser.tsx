@@ -1,10 +1,11 @@
 /** Patients > studies > series, with slice counts, and the files the scan could not use (with reasons). */
 import { useState } from 'react';
-import type { UnusedFile } from '../../shared/api';
+import type { ResightApi, UnusedFile } from '../../shared/api';
 import type { StudySummary } from '../../shared/dicom';
 import { useI18n } from '../i18n/i18n';
+import { Thumbnail } from './Thumbnail';
 
-export function StudyBrowser(p: { studies: StudySummary[]; unused: UnusedFile[]; selected: string | null; onSelect(seriesId: string): void }) {
+export function StudyBrowser(p: { api: ResightApi; studies: StudySummary[]; unused: UnusedFile[]; selected: string | null; onSelect(seriesId: string): void }) {
   const { t } = useI18n();
   const [showUnused, setShowUnused] = useState(false);
   const byPatient = new Map<string, StudySummary[]>();
@@ -26,9 +27,12 @@ export function StudyBrowser(p: { studies: StudySummary[]; unused: UnusedFile[];
                 {st.series.map((s) => (
                   <li key={s.id}>
                     <button className={`series${p.selected === s.id ? ' selected' : ''}`} aria-pressed={p.selected === s.id} data-testid="series-item" onClick={() => p.onSelect(s.id)}>
-                      <span className="modality">{s.modality}</span>
-                      <span>{s.description || t('browser.series', { n: s.number ?? '' })}</span>
-                      <span className="muted">{t('browser.slices', { n: s.slices })}</span>
+                      <Thumbnail api={p.api} seriesId={s.id} slices={s.slices} modality={s.modality} />
+                      <span>
+                        <span className="modality">{s.modality}</span> {s.description || t('browser.series', { n: s.number ?? '' })}
+                        <br />
+                        <span className="muted">{t('browser.slices', { n: s.slices })}</span>
+                      </span>
                     </button>
                   </li>
                 ))}

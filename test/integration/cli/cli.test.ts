@@ -418,7 +418,7 @@ describe('resight CLI contract', () => {
     const tracked = spawnSync('git', ['ls-files', '-s', `app/${binTarget}`], { cwd: REPO_ROOT, encoding: 'utf8' });
     assert.match(tracked.stdout, /^100755 /, `app/${binTarget} is committed with mode 100755`);
     const copy = fs.mkdtempSync(path.join(tmp, 'fresh-build-'));
-    for (const f of ['package.json', 'tsconfig.base.json', 'tsconfig.build.json']) fs.copyFileSync(path.join(REPO_ROOT, f), path.join(copy, f));
+    for (const f of ['package.json', 'tsconfig.base.json', 'tsconfig.build.json', 'vite.config.mjs']) fs.copyFileSync(path.join(REPO_ROOT, f), path.join(copy, f));
     fs.cpSync(path.join(REPO_ROOT, 'scripts'), path.join(copy, 'scripts'), { recursive: true });
     fs.cpSync(path.join(REPO_ROOT, 'src'), path.join(copy, 'src'), { recursive: true });
     fs.mkdirSync(path.join(copy, 'app'));

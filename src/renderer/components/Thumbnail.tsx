@@ -1,0 +1,43 @@
+/** A series thumbnail: its middle slice in the series' own window, drawn small on a 2D canvas. */
+import { useEffect, useRef } from 'react';
+import type { ResightApi } from '../../shared/api';
+import { compositeRgb } from '../../shared/composite';
+import { loadSlice } from '../api/client';
+
+const SIZE = 48;
+
+export function Thumbnail(p: { api: ResightApi; seriesId: string; slices: number; modality: string }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const ctrl = new AbortController();
+    (async () => {
+      const info = await p.api.call('series.get', { seriesId: p.seriesId });
+      const s = await loadSlice(p.api, p.seriesId, Math.floor(p.slices / 2), ctrl.signal);
+      const w = info.windows[0] ?? (p.modality === 'CT' ? { center: 40, width: 400 } : autoWindow(s.values));
+      // nearest-neighbour downsample to SIZE x SIZE, then the shared windowing
+      const small = new Float32Array(SIZE * SIZE);
+      for (let y = 0; y < SIZE; y++) for (let x = 0; x < SIZE; x++) small[y * SIZE + x] = s.values[Math.floor(((y + 0.5) * s.rows) / SIZE) * s.columns + Math.floor(((x + 0.5) * s.columns) / SIZE)];
+      const rgb = compositeRgb({ rows: SIZE, columns: SIZE, values: small, window: w, heat: null });
+      const img = new ImageData(SIZE, SIZE);
+      for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
+        img.data[j] = rgb[i];
+        img.data[j + 1] = rgb[i + 1];
+        img.data[j + 2] = rgb[i + 2];
+        img.data[j + 3] = 255;
+      }
+      ref.current?.getContext('2d')?.putImageData(img, 0, 0);
+    })().catch(() => undefined);
+    return () => ctrl.abort();
+  }, [p.api, p.seriesId, p.slices, p.modality]);
+  return <canvas ref={ref} width={SIZE} height={SIZE} className="thumb" aria-hidden="true" />;
+}
+
+function autoWindow(v: Float32Array): { center: number; width: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const x of v) {
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  return { center: (lo + hi) / 2, width: Math.max(1, hi - lo) };
+}
