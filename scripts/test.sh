@@ -16,3 +16,6 @@ else
 fi
 
 npm test
+
+# Electron security scan of the built shell and viewer (docs/security.md)
+npm run --silent security:electron

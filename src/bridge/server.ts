@@ -11,15 +11,13 @@
  *   WS   /ws?token=T                   {id, method, params} -> {id, reply}; {event, payload} pushed
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as path from 'node:path';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { EVENT_NAMES } from '../shared/api';
-import { toErrorInfo } from '../core/errors';
 import { dispatch } from '../core/session/dispatch';
+import { resolveResource } from '../core/session/resources';
 import { Session } from '../core/session/session';
 import type { SessionOptions } from '../core/session/session';
 
@@ -42,7 +40,6 @@ export interface Bridge {
 
 const MAX_MESSAGE = 1 << 20;
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.wasm': 'application/wasm' };
 
 const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws://127.0.0.1:*; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
@@ -85,48 +82,8 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
       if (!tokenOk(queryToken ?? (req.headers['x-resight-token'] as string | undefined) ?? cookieToken)) return send(401, 'missing or wrong token');
       if (queryToken) res.setHeader('set-cookie', `resight_token=${token}; HttpOnly; SameSite=Strict; Path=/`);
       if (req.method !== 'GET') return send(405, 'method not allowed');
-      const m = /^\/series\/([^/]+)\/slice\/(\d+)$/.exec(url.pathname);
-      if (m) {
-        try {
-          const s = await session.slice(decodeURIComponent(m[1]), Number(m[2]));
-          const bytes = new Uint8Array(s.data.buffer.slice(s.data.byteOffset, s.data.byteOffset + s.data.byteLength) as ArrayBuffer);
-          return send(200, bytes, {
-            'content-type': 'application/octet-stream',
-            'x-resight-dtype': s.data instanceof Int16Array ? 'int16' : 'float32',
-            'x-resight-rows': String(s.rows),
-            'x-resight-columns': String(s.columns),
-            'x-resight-samples': String(s.samplesPerPixel),
-          });
-        } catch (err) {
-          const e = toErrorInfo(err);
-          return send(e.code === 'SERIES_NOT_FOUND' || e.code === 'FRAME_OUT_OF_RANGE' ? 404 : 422, JSON.stringify({ error: { code: e.code, message: e.message } }), { 'content-type': 'application/json' });
-        }
-      }
-      // Exported files (the viewer's preview and downloads), never outside the export folder.
-      const ex = /^\/exports\/([^/]+)\/(.+)$/.exec(url.pathname);
-      if (ex) {
-        const root = session.exportRoot;
-        const file = path.resolve(root, decodeURIComponent(ex[1]), decodeURIComponent(ex[2]));
-        if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return send(404, 'not found');
-        const ext = path.extname(file).toLowerCase();
-        const type = ext === '.pdf' ? 'application/pdf' : ext === '.dcm' ? 'application/dicom' : ext === '.csv' ? 'text/csv; charset=utf-8' : ext === '.json' ? 'application/json' : 'application/octet-stream';
-        return send(200, fs.readFileSync(file), {
-          'content-type': type,
-          'content-disposition': `${ext === '.pdf' ? 'inline' : 'attachment'}; filename="${path.basename(file).replace(/[^\w.-]/g, '_')}"`,
-          // the viewer shows the PDF in a frame of its own page
-          ...(ext === '.pdf' ? { 'content-security-policy': "default-src 'none'; frame-ancestors 'self'" } : {}),
-        });
-      }
-      // Static viewer files, never outside staticDir.
-      const dir = opts.staticDir;
-      if (dir && fs.existsSync(path.join(dir, 'index.html'))) {
-        const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
-        const file = path.resolve(dir, rel);
-        if (!file.startsWith(path.resolve(dir) + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return send(404, 'not found');
-        return send(200, fs.readFileSync(file), { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
-      }
-      if (url.pathname === '/') return send(200, '<!doctype html><meta charset="utf-8"><title>ReSight</title><p>ReSight bridge is running. The viewer is not built in this checkout.</p>', { 'content-type': 'text/html; charset=utf-8' });
-      return send(404, 'not found');
+      const r = await resolveResource(session, opts.staticDir, url.pathname);
+      return send(r.status, r.body, r.headers);
     })();
   });
 

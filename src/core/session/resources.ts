@@ -1,0 +1,86 @@
+/**
+ * The viewer's binary resources, transport-agnostic: slices (modality values), exported files and
+ * the built viewer's static files. The bridge answers them over HTTP, the Electron shell through
+ * its app:// protocol; both map a path to the same {status, body, headers}.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { toErrorInfo } from '../errors';
+import type { Session } from './session';
+
+export interface Resource {
+  status: number;
+  body: Uint8Array | string;
+  headers: Record<string, string>;
+}
+
+const STATIC_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.wasm': 'application/wasm', '.map': 'application/json' };
+
+const text = (status: number, body: string): Resource => ({ status, body, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+
+/** A file strictly inside `root` (no `..`, no absolute escape), or null. */
+function inside(root: string, ...parts: string[]): string | null {
+  const r = path.resolve(root);
+  const file = path.resolve(r, ...parts);
+  return file.startsWith(r + path.sep) && fs.existsSync(file) && fs.statSync(file).isFile() ? file : null;
+}
+
+/** Slice i of a series as binary little-endian values with their shape in headers. */
+export async function sliceResource(session: Session, seriesId: string, index: number): Promise<Resource> {
+  try {
+    const s = await session.slice(seriesId, index);
+    return {
+      status: 200,
+      // a view, not a copy: the transports write it out as is
+      body: new Uint8Array(s.data.buffer, s.data.byteOffset, s.data.byteLength),
+      headers: {
+        'content-type': 'application/octet-stream',
+        'x-resight-dtype': s.data instanceof Int16Array ? 'int16' : 'float32',
+        'x-resight-rows': String(s.rows),
+        'x-resight-columns': String(s.columns),
+        'x-resight-samples': String(s.samplesPerPixel),
+      },
+    };
+  } catch (err) {
+    const e = toErrorInfo(err);
+    return { status: e.code === 'SERIES_NOT_FOUND' || e.code === 'FRAME_OUT_OF_RANGE' ? 404 : 422, body: JSON.stringify({ error: { code: e.code, message: e.message } }), headers: { 'content-type': 'application/json' } };
+  }
+}
+
+/** An exported file, never outside the session's export folder; PDFs may be framed by the viewer. */
+export function exportResource(session: Session, folder: string, name: string): Resource {
+  const file = inside(session.exportRoot, folder, name);
+  if (!file) return text(404, 'not found');
+  const ext = path.extname(file).toLowerCase();
+  const type = ext === '.pdf' ? 'application/pdf' : ext === '.dcm' ? 'application/dicom' : ext === '.csv' ? 'text/csv; charset=utf-8' : ext === '.json' ? 'application/json' : 'application/octet-stream';
+  return {
+    status: 200,
+    body: fs.readFileSync(file),
+    headers: {
+      'content-type': type,
+      'content-disposition': `${ext === '.pdf' ? 'inline' : 'attachment'}; filename="${path.basename(file).replace(/[^\w.-]/g, '_')}"`,
+      ...(ext === '.pdf' ? { 'content-security-policy': "default-src 'none'; frame-ancestors 'self'" } : {}),
+    },
+  };
+}
+
+/** A file of the built viewer, never outside `dir`. */
+export function staticResource(dir: string | undefined, pathname: string): Resource {
+  if (!dir || !fs.existsSync(path.join(dir, 'index.html'))) {
+    if (pathname === '/') return { status: 200, body: '<!doctype html><meta charset="utf-8"><title>ReSight</title><p>ReSight is running. The viewer is not built in this checkout (npm run build).</p>', headers: { 'content-type': 'text/html; charset=utf-8' } };
+    return text(404, 'not found');
+  }
+  const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+  const file = inside(dir, rel);
+  if (!file) return text(404, 'not found');
+  return { status: 200, body: fs.readFileSync(file), headers: { 'content-type': STATIC_TYPES[path.extname(file)] ?? 'application/octet-stream' } };
+}
+
+/** Route a viewer path: /series/<id>/slice/<i>, /exports/<folder>/<file>, else a static file. */
+export async function resolveResource(session: Session, staticDir: string | undefined, pathname: string): Promise<Resource> {
+  const m = /^\/series\/([^/]+)\/slice\/(\d+)$/.exec(pathname);
+  if (m) return sliceResource(session, decodeURIComponent(m[1]), Number(m[2]));
+  const ex = /^\/exports\/([^/]+)\/(.+)$/.exec(pathname);
+  if (ex) return exportResource(session, decodeURIComponent(ex[1]), decodeURIComponent(ex[2]));
+  return staticResource(staticDir, pathname);
+}

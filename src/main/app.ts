@@ -1,0 +1,151 @@
+/**
+ * The Electron main process: a thin adapter that wires the core Session to a window. Electron
+ * is passed in (index.ts passes the real module; tests a fake), so everything here runs in
+ * plain Node under test.
+ *
+ * - one hardened BrowserWindow (security.ts) loading the viewer from app://resight, never file://;
+ *   navigation and new windows blocked, every permission request denied;
+ * - the contract over IPC (ipc.ts), sender-checked and zod-validated; events forwarded;
+ * - the renderer reads only what the user granted: paths picked in the Open dialog (or recent);
+ * - menus: Open, Open recent, Export report, Preferences (the settings file), Help;
+ * - window state and settings in the app data folder; a rotating log without patient data.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type * as ElectronNs from 'electron';
+import type { BrowserWindow as BrowserWindowT, MenuItemConstructorOptions } from 'electron';
+import { Session } from '../core/session/session';
+import { CALL_CHANNEL, createCallHandler, forwardEvents } from './ipc';
+import { RotatingLog } from './log';
+import { handleAppRequest } from './protocol';
+import { APP_ORIGIN, APP_SCHEME, secureWebPreferences } from './security';
+import { loadSettings, modelCardIn, saveSettings } from './settings';
+import type { Settings } from './settings';
+
+type ElectronModule = typeof ElectronNs;
+
+export interface AppPaths {
+  /** The built viewer (app/dist/renderer). */
+  renderer: string;
+  /** The compiled preload (app/dist/preload/index.js). */
+  preload: string;
+  /** The bundled demo study, opened when the app starts without arguments. */
+  demo?: string | undefined;
+}
+
+/** Register app:// as a privileged scheme: must run before the app is ready. */
+export function registerScheme(electron: Pick<ElectronModule, 'protocol'>): void {
+  electron.protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true, corsEnabled: false } }]);
+}
+
+export async function startApp(electron: ElectronModule, paths: AppPaths, argv: string[] = []): Promise<{ session: Session; window: BrowserWindowT }> {
+  const { app, BrowserWindow, Menu, dialog, ipcMain, protocol, session: electronSession, shell } = electron;
+  await app.whenReady();
+  const dataDir = app.getPath('userData');
+  const log = new RotatingLog(path.join(dataDir, 'logs'));
+  const { settings, problem } = loadSettings(dataDir);
+  if (problem) log.write('warn', problem);
+  const session = new Session({
+    modelCard: modelCardIn(settings.modelFolder),
+    provider: settings.provider,
+    threads: settings.threads,
+    dataDir,
+    exportDir: settings.exportFolder,
+    sliceUrl: (id) => `${APP_ORIGIN}/series/${encodeURIComponent(id)}/slice/{i}`,
+    exportUrl: (folder, name) => `${APP_ORIGIN}/exports/${encodeURIComponent(folder)}/${name.split('/').map(encodeURIComponent).join('/')}`,
+  });
+
+  protocol.handle(APP_SCHEME, (req) => handleAppRequest(session, paths.renderer, req.url, req.method));
+  // No permission (camera, notifications, geolocation, ...) is ever granted to the renderer.
+  electronSession.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
+  electronSession.defaultSession.setPermissionCheckHandler(() => false);
+  ipcMain.handle(CALL_CHANNEL, createCallHandler(session));
+
+  const w = settings.window;
+  const win = new BrowserWindow({
+    width: w.width ?? 1400,
+    height: w.height ?? 900,
+    ...(w.x !== undefined && w.y !== undefined ? { x: w.x, y: w.y } : {}),
+    backgroundColor: '#0b0d10',
+    title: 'ReSight',
+    // spelled out (not only secureWebPreferences()) so static checkers such as Electronegativity
+    // see the values; the test checks both agree
+    webPreferences: {
+      ...secureWebPreferences(paths.preload),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      disableBlinkFeatures: 'Auxclick',
+    },
+  });
+  if (w.maximized) win.maximize();
+  const wc = win.webContents;
+  wc.on('will-navigate', (e, url) => {
+    if (!url.startsWith(`${APP_ORIGIN}/`)) e.preventDefault();
+  });
+  wc.on('will-redirect', (e) => e.preventDefault());
+  wc.setWindowOpenHandler(({ url }) => {
+    // exported files open in the OS viewer, never in a new Electron window
+    if (url.startsWith(`${APP_ORIGIN}/exports/`)) log.write('info', 'export opened');
+    return { action: 'deny' };
+  });
+  wc.on('render-process-gone', (_e, d) => log.write('error', `renderer gone: ${d.reason}`));
+  const offEvents = forwardEvents(session, (channel, payload) => {
+    if (!wc.isDestroyed()) wc.send(channel, payload);
+  });
+
+  const remember = (s: Settings) => saveSettings(dataDir, s);
+  const openPaths = async (picked: string[]) => {
+    if (!picked.length) return;
+    session.grant(picked);
+    const r = await session.open({ paths: picked });
+    log.write('info', `opened ${r.studies.length} study(ies), ${r.filesScanned} files, ${r.unused.length} not used`);
+    settings.recent = [...picked, ...settings.recent.filter((p) => !picked.includes(p))].slice(0, 10);
+    remember(settings);
+    wc.reload();
+  };
+  const openDialog = async () => {
+    const r = await dialog.showOpenDialog(win, { title: 'Open DICOM study', properties: ['openDirectory', 'openFile', 'multiSelections'] });
+    if (!r.canceled) await openPaths(r.filePaths);
+  };
+
+  const template: MenuItemConstructorOptions[] = [
+    {
+      label: 'File',
+      submenu: [
+        { label: 'Open…', accelerator: 'CmdOrCtrl+O', click: () => void openDialog() },
+        { label: 'Open Recent', submenu: settings.recent.length ? settings.recent.map((p) => ({ label: path.basename(p), click: () => void openPaths([p]) })) : [{ label: '(none)', enabled: false }] },
+        { label: 'Export Report…', accelerator: 'CmdOrCtrl+E', click: () => void wc.executeJavaScript("document.querySelector('[data-testid=export-button]')?.click()") },
+        { type: 'separator' },
+        { label: 'Preferences…', accelerator: 'CmdOrCtrl+,', click: () => void shell.openPath(path.join(dataDir, 'settings.json')) },
+        { type: 'separator' },
+        { role: 'quit' },
+      ],
+    },
+    { label: 'View', submenu: [{ role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' }] },
+    { label: 'Help', submenu: [{ label: 'Keyboard Shortcuts', accelerator: '?', click: () => void wc.executeJavaScript("window.dispatchEvent(new KeyboardEvent('keydown', { key: '?' }))") }, { label: 'Log Folder', click: () => void shell.openPath(path.join(dataDir, 'logs')) }] },
+  ];
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+
+  win.on('close', () => {
+    const b = win.getBounds();
+    settings.window = { x: b.x, y: b.y, width: b.width, height: b.height, maximized: win.isMaximized() };
+    remember(settings);
+    offEvents();
+  });
+
+  // studies given on the command line (or the demo) are granted and opened before the first paint
+  const initial = argv.filter((a) => !a.startsWith('-') && fs.existsSync(a));
+  const start = initial.length ? initial : paths.demo && fs.existsSync(paths.demo) ? [paths.demo] : [];
+  if (start.length) {
+    session.grant(start);
+    await session.open({ paths: start }).catch((err: Error) => log.write('error', `open failed: ${err.message}`));
+  }
+  await win.loadURL(`${APP_ORIGIN}/index.html`);
+  log.write('info', 'window ready');
+  app.on('window-all-closed', () => {
+    void session.dispose().finally(() => app.quit());
+  });
+  return { session, window: win };
+}

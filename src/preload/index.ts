@@ -1,0 +1,49 @@
+/**
+ * The preload: exposes `window.resight`, the contract's ResightApi, and nothing else. It runs
+ * sandboxed and is loaded as one file, so it imports only Electron's renderer-side modules and
+ * types from src/shared (no runtime code from elsewhere).
+ */
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
+import type { EventName, Events, Method, Params, Reply, ResightApi, Results } from '../shared/api';
+
+// Channel names: the same strings as src/main/ipc.ts (the preload cannot import main's code).
+const CALL_CHANNEL = 'resight:call';
+const EVENT_CHANNEL = 'resight:event';
+
+class ResightCallError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+const listeners = new Map<string, Set<(payload: unknown) => void>>();
+ipcRenderer.on(EVENT_CHANNEL, (_e, msg: { event: string; payload: unknown }) => {
+  for (const l of listeners.get(msg.event) ?? []) l(msg.payload);
+});
+
+const api: ResightApi & { pathForFile(file: File): string } = {
+  async call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]> {
+    const reply = (await ipcRenderer.invoke(CALL_CHANNEL, method, params)) as Reply<M>;
+    if (reply.ok) return reply.value;
+    throw new ResightCallError(reply.error.code, reply.error.message);
+  },
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void {
+    let set = listeners.get(event);
+    if (!set) listeners.set(event, (set = new Set()));
+    set.add(listener as (p: unknown) => void);
+    return () => set.delete(listener as (p: unknown) => void);
+  },
+  sliceUrl(seriesId: string, index: number): string {
+    return `app://resight/series/${encodeURIComponent(seriesId)}/slice/${index}`;
+  },
+  /** Drag and drop: the path of a dropped file (main grants it when the renderer opens it). */
+  pathForFile(file: File): string {
+    return webUtils.getPathForFile(file);
+  },
+};
+
+contextBridge.exposeInMainWorld('resight', api);

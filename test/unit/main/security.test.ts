@@ -1,0 +1,41 @@
+/** The shell's security settings are the secure ones (issue 7, docs/security.md). */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CSP, isTrustedSenderUrl, secureWebPreferences } from '../../../src/main/security';
+import { scrub } from '../../../src/main/log';
+
+describe('window and CSP', () => {
+  it('BrowserWindow: context isolation, sandbox, no Node, web security on', () => {
+    const p = secureWebPreferences('/x/preload.js');
+    assert.equal(p.contextIsolation, true);
+    assert.equal(p.sandbox, true);
+    assert.equal(p.nodeIntegration, false);
+    assert.equal(p.nodeIntegrationInWorker, false);
+    assert.equal(p.nodeIntegrationInSubFrames, false);
+    assert.equal(p.webSecurity, true);
+    assert.equal(p.allowRunningInsecureContent, false);
+    assert.equal(p.webviewTag, false);
+    assert.equal(p.preload, '/x/preload.js');
+  });
+
+  it('CSP: own origin only, no inline or eval script, no plugins', () => {
+    const d = Object.fromEntries(CSP.split(';').map((x) => x.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+    assert.deepEqual(d['default-src'], ["'self'"]);
+    assert.deepEqual(d['script-src'], ["'self'"]);
+    assert.deepEqual(d['object-src'], ["'none'"]);
+    assert.deepEqual(d['base-uri'], ["'none'"]);
+    assert.ok(!CSP.includes('unsafe-eval'));
+    assert.ok(!/script-src[^;]*unsafe-inline/.test(CSP));
+  });
+
+  it('IPC is trusted from app://resight only', () => {
+    assert.equal(isTrustedSenderUrl('app://resight/index.html'), true);
+    for (const u of ['file:///etc/passwd', 'https://resight/index.html', 'app://evil/index.html', 'http://127.0.0.1:8080/', '', null, 'not a url']) assert.equal(isTrustedSenderUrl(u), false, String(u));
+  });
+
+  it('the log never holds paths or UIDs', () => {
+    assert.equal(scrub('open /home/pat/YAMADA^TARO/CT0001.dcm failed'), 'open <path> failed');
+    assert.equal(scrub('series 1.2.840.113619.2.55.3 done'), 'series <uid> done');
+    assert.equal(scrub('C:\\Users\\x\\study\\a.dcm'), '<path>');
+  });
+});
