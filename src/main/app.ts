@@ -86,8 +86,14 @@ export async function startApp(electron: ElectronModule, paths: AppPaths, argv: 
   });
   wc.on('will-redirect', (e) => e.preventDefault());
   wc.setWindowOpenHandler(({ url }) => {
-    // exported files open in the OS viewer, never in a new Electron window
-    if (url.startsWith(`${APP_ORIGIN}/exports/`)) log.write('info', 'export opened');
+    // exported files open in the OS's viewer (PDF reader, DICOM viewer), never in a new Electron
+    // window; only files inside the export folder, resolved here, not paths from the renderer
+    const m = new RegExp(`^${APP_ORIGIN}/exports/([^/?#]+)/([^?#]+)`).exec(url);
+    if (m) {
+      const root = session.exportRoot;
+      const file = path.resolve(root, decodeURIComponent(m[1]), ...decodeURIComponent(m[2]).split('/'));
+      if (file.startsWith(root + path.sep) && fs.existsSync(file)) void shell.openPath(file);
+    }
     return { action: 'deny' };
   });
   wc.on('render-process-gone', (_e, d) => log.write('error', `renderer gone: ${d.reason}`));

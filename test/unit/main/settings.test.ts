@@ -1,0 +1,42 @@
+/** Desktop settings (zod-validated, defaults on a bad file) and the rotating log. */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { RotatingLog } from '../../../src/main/log';
+import { loadSettings, modelCardIn, saveSettings } from '../../../src/main/settings';
+import { tempDir } from '../../helpers/tmp';
+
+describe('settings', () => {
+  it('defaults when missing, round-trips, and ignores an invalid file with a reason', (t) => {
+    const dir = tempDir(t, 'settings');
+    const d = loadSettings(dir);
+    assert.equal(d.settings.camMethod, 'gradcam');
+    assert.equal(d.settings.deidentifyByDefault, false);
+    saveSettings(dir, { ...d.settings, provider: 'cpu', threads: 2, recent: ['/a'] });
+    assert.equal(loadSettings(dir).settings.provider, 'cpu');
+    fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ provider: 'tpu' }));
+    const bad = loadSettings(dir);
+    assert.equal(bad.settings.provider, undefined);
+    assert.match(bad.problem ?? '', /settings.json ignored/);
+  });
+
+  it('finds the card in a bring-your-own model folder', (t) => {
+    const dir = tempDir(t, 'byo');
+    assert.equal(modelCardIn(dir), undefined);
+    fs.writeFileSync(path.join(dir, 'mine.card.json'), '{}');
+    assert.equal(modelCardIn(dir), path.join(dir, 'mine.card.json'));
+  });
+});
+
+describe('log', () => {
+  it('rotates at 1 MiB and keeps five files, without paths', (t) => {
+    const dir = tempDir(t, 'log');
+    const log = new RotatingLog(dir);
+    const line = 'x'.repeat(1000);
+    for (let i = 0; i < 7000; i++) log.write('info', `${line} /home/p/YAMADA/CT1.dcm`);
+    const files = fs.readdirSync(dir).sort();
+    assert.deepEqual(files, ['resight.log', 'resight.log.1', 'resight.log.2', 'resight.log.3', 'resight.log.4', 'resight.log.5']);
+    assert.ok(!fs.readFileSync(path.join(dir, 'resight.log'), 'utf8').includes('YAMADA'));
+  });
+});
