@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The main job on a fresh machine: open the bundled demo study and run the default model over
 // every slice, exactly as a user would with the CLI (`resight info`, then `resight analyze`), and
-// show the findings next to the demo's ground truth. The analysis JSON goes to a temporary file
-// that is removed afterwards; nothing is written into the study folder.
+// show the findings next to the demo's ground truth, then export the annotated report (PDF,
+// DICOM SR, Secondary Captures) into out/demo/. The analysis JSON goes to a temporary file that
+// is removed afterwards; nothing is written into the study folder.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,3 +50,10 @@ try {
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
+
+// 4. The annotated report, as a reviewer would export it (here: unreviewed), into out/demo/
+// (ignored by git; never the study folder).
+const outDir = process.env.RESIGHT_DEMO_OUT ?? join(root, 'out', 'demo');
+console.log('\n$ resight analyze resources/demo --report out/demo/report.pdf --sr out/demo/report-sr.dcm --sc-dir out/demo/key-images --overwrite');
+run(['analyze', demo, '--report', join(outDir, 'report.pdf'), '--sr', join(outDir, 'report-sr.dcm'), '--sc-dir', join(outDir, 'key-images'), '--overwrite']);
+console.log('\nOpen out/demo/report.pdf for the report; `npm start` opens the viewer on the demo study.');
