@@ -5,7 +5,8 @@
  *
  * - one hardened BrowserWindow (security.ts) loading the viewer from app://resight, never file://;
  *   navigation and new windows blocked, every permission request denied;
- * - the contract over IPC (ipc.ts), sender-checked and zod-validated; events forwarded;
+ * - the contract over IPC (ipc.ts), sender-checked and zod-validated, answered by the engine
+ *   process (engine-child.ts), which restarts after a crash (engine-host.ts); events forwarded;
  * - the renderer reads only what the user granted: paths picked in the Open dialog (or recent);
  * - menus: Open, Open recent, Export report, Preferences (the settings file), Help;
  * - window state and settings in the app data folder; a rotating log without patient data.
@@ -14,10 +15,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as ElectronNs from 'electron';
 import type { BrowserWindow as BrowserWindowT, MenuItemConstructorOptions } from 'electron';
-import { Session } from '../core/session/session';
-import { CALL_CHANNEL, createCallHandler, forwardEvents } from './ipc';
+import { exportRootOf } from '../core/session/session';
+import { EngineHost } from './engine-host';
+import type { EngineChannel } from './engine-host';
+import type { ChildMessage } from './engine-protocol';
+import { CALL_CHANNEL, createCallHandler, createDropHandler, DROP_CHANNEL, forwardEvents } from './ipc';
 import { RotatingLog } from './log';
-import { handleAppRequest } from './protocol';
+import { handleAppRequest, splitResolver } from './protocol';
 import { APP_ORIGIN, APP_SCHEME, secureWebPreferences } from './security';
 import { loadSettings, modelCardIn, saveSettings } from './settings';
 import type { Settings } from './settings';
@@ -31,6 +35,19 @@ export interface AppPaths {
   preload: string;
   /** The bundled demo study, opened when the app starts without arguments. */
   demo?: string | undefined;
+  /** The compiled engine process entry (app/dist/main/engine-child.js). */
+  engine: string;
+}
+
+/** Start the engine process as an Electron utility process. */
+export function spawnEngine(electron: Pick<ElectronModule, 'utilityProcess'>, entry: string): EngineChannel {
+  const child = electron.utilityProcess.fork(entry, [], { serviceName: 'ReSight engine', stdio: 'inherit' });
+  return {
+    post: (msg) => child.postMessage(msg),
+    onMessage: (cb) => child.on('message', (m: ChildMessage) => cb(m)),
+    onExit: (cb) => child.on('exit', (code: number) => cb(`exit code ${code}`)),
+    kill: () => void child.kill(),
+  };
 }
 
 /** Register app:// as a privileged scheme: must run before the app is ready. */
@@ -38,28 +55,36 @@ export function registerScheme(electron: Pick<ElectronModule, 'protocol'>): void
   electron.protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true, corsEnabled: false } }]);
 }
 
-export async function startApp(electron: ElectronModule, paths: AppPaths, argv: string[] = []): Promise<{ session: Session; window: BrowserWindowT }> {
+export async function startApp(electron: ElectronModule, paths: AppPaths, argv: string[] = []): Promise<{ engine: EngineHost; window: BrowserWindowT }> {
   const { app, BrowserWindow, Menu, dialog, ipcMain, protocol, session: electronSession, shell } = electron;
   await app.whenReady();
   const dataDir = app.getPath('userData');
   const log = new RotatingLog(path.join(dataDir, 'logs'));
   const { settings, problem } = loadSettings(dataDir);
   if (problem) log.write('warn', problem);
-  const session = new Session({
-    modelCard: modelCardIn(settings.modelFolder),
-    provider: settings.provider,
-    threads: settings.threads,
-    dataDir,
-    exportDir: settings.exportFolder,
-    sliceUrl: (id) => `${APP_ORIGIN}/series/${encodeURIComponent(id)}/slice/{i}`,
-    exportUrl: (folder, name) => `${APP_ORIGIN}/exports/${encodeURIComponent(folder)}/${name.split('/').map(encodeURIComponent).join('/')}`,
+  // The core Session runs in an engine process (engine-child.ts): a native crash there (ONNX
+  // Runtime, a codec) restarts it and the window stays.
+  const engineOptions = { modelCard: modelCardIn(settings.modelFolder), provider: settings.provider, threads: settings.threads, dataDir, exportDir: settings.exportFolder };
+  const engine = new EngineHost(() => spawnEngine(electron, paths.engine), engineOptions);
+  engine.onEvent((event, payload) => {
+    if (event === 'engine.restarted') log.write('error', `engine restarted: ${(payload as { reason: string }).reason}`);
   });
+  const exportRoot = exportRootOf(engineOptions);
 
-  protocol.handle(APP_SCHEME, (req) => handleAppRequest(session, paths.renderer, req.url, req.method));
+  protocol.handle(APP_SCHEME, (req) => handleAppRequest(splitResolver((id, i) => engine.slice(id, i), exportRoot, paths.renderer), req.url, req.method));
   // No permission (camera, notifications, geolocation, ...) is ever granted to the renderer.
   electronSession.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
   electronSession.defaultSession.setPermissionCheckHandler(() => false);
-  ipcMain.handle(CALL_CHANNEL, createCallHandler(session));
+  ipcMain.handle(CALL_CHANNEL, createCallHandler((m, p) => engine.call(m, p)));
+  ipcMain.handle(
+    DROP_CHANNEL,
+    createDropHandler(async (dropped) => {
+      engine.grant(dropped);
+      const r = await engine.call('studies.open', { paths: dropped });
+      log.write('info', r.ok ? 'opened dropped files' : `dropped files not opened: ${r.error.code}`);
+      return r;
+    }, fs.existsSync),
+  );
 
   const w = settings.window;
   const win = new BrowserWindow({
@@ -90,23 +115,23 @@ export async function startApp(electron: ElectronModule, paths: AppPaths, argv: 
     // window; only files inside the export folder, resolved here, not paths from the renderer
     const m = new RegExp(`^${APP_ORIGIN}/exports/([^/?#]+)/([^?#]+)`).exec(url);
     if (m) {
-      const root = session.exportRoot;
+      const root = exportRoot;
       const file = path.resolve(root, decodeURIComponent(m[1]), ...decodeURIComponent(m[2]).split('/'));
       if (file.startsWith(root + path.sep) && fs.existsSync(file)) void shell.openPath(file);
     }
     return { action: 'deny' };
   });
   wc.on('render-process-gone', (_e, d) => log.write('error', `renderer gone: ${d.reason}`));
-  const offEvents = forwardEvents(session, (channel, payload) => {
+  const offEvents = forwardEvents(engine, (channel, payload) => {
     if (!wc.isDestroyed()) wc.send(channel, payload);
   });
 
   const remember = (s: Settings) => saveSettings(dataDir, s);
   const openPaths = async (picked: string[]) => {
     if (!picked.length) return;
-    session.grant(picked);
-    const r = await session.open({ paths: picked });
-    log.write('info', `opened ${r.studies.length} study(ies), ${r.filesScanned} files, ${r.unused.length} not used`);
+    engine.grant(picked);
+    const r = await engine.call('studies.open', { paths: picked });
+    log.write('info', r.ok ? `opened ${(r.value as { studies: unknown[] }).studies.length} study(ies)` : `open failed: ${r.error.code}`);
     settings.recent = [...picked, ...settings.recent.filter((p) => !picked.includes(p))].slice(0, 10);
     remember(settings);
     wc.reload();
@@ -145,13 +170,15 @@ export async function startApp(electron: ElectronModule, paths: AppPaths, argv: 
   const initial = argv.filter((a) => !a.startsWith('-') && fs.existsSync(a));
   const start = initial.length ? initial : paths.demo && fs.existsSync(paths.demo) ? [paths.demo] : [];
   if (start.length) {
-    session.grant(start);
-    await session.open({ paths: start }).catch((err: Error) => log.write('error', `open failed: ${err.message}`));
+    engine.grant(start);
+    const r = await engine.call('studies.open', { paths: start });
+    if (!r.ok) log.write('error', `open failed: ${r.error.code}`);
   }
   await win.loadURL(`${APP_ORIGIN}/index.html`);
   log.write('info', 'window ready');
   app.on('window-all-closed', () => {
-    void session.dispose().finally(() => app.quit());
+    engine.dispose();
+    app.quit();
   });
-  return { session, window: win };
+  return { engine, window: win };
 }

@@ -3,15 +3,35 @@
  * bridge (core/session/resources.ts), as web Responses for Electron's protocol.handle. Every
  * response carries the CSP.
  */
+import type { Resource } from '../core/session/resources';
+import { exportResource, resolveResource, staticResource } from '../core/session/resources';
 import type { Session } from '../core/session/session';
-import { resolveResource } from '../core/session/resources';
 import { APP_HOST, CSP } from './security';
 
-export async function handleAppRequest(session: Session, staticDir: string | undefined, requestUrl: string, method = 'GET'): Promise<Response> {
+/** Where a viewer path is answered from. */
+export type Resolver = (pathname: string) => Promise<Resource>;
+
+/** All routes from an in-process Session (tests, and the bridge-like setup). */
+export function sessionResolver(session: Session, staticDir: string | undefined): Resolver {
+  return (pathname) => resolveResource(session, staticDir, pathname);
+}
+
+/** Routes when the Session lives in the engine process: slices from it, files from disk here. */
+export function splitResolver(slice: (seriesId: string, index: number) => Promise<Resource>, exportRoot: string, staticDir: string | undefined): Resolver {
+  return async (pathname) => {
+    const m = /^\/series\/([^/]+)\/slice\/(\d+)$/.exec(pathname);
+    if (m) return slice(decodeURIComponent(m[1]), Number(m[2]));
+    const ex = /^\/exports\/([^/]+)\/(.+)$/.exec(pathname);
+    if (ex) return exportResource(exportRoot, decodeURIComponent(ex[1]), decodeURIComponent(ex[2]));
+    return staticResource(staticDir, pathname);
+  };
+}
+
+export async function handleAppRequest(resolve: Resolver, requestUrl: string, method = 'GET'): Promise<Response> {
   const url = new URL(requestUrl);
   if (url.host !== APP_HOST) return new Response('not found', { status: 404 });
   if (method !== 'GET') return new Response('method not allowed', { status: 405 });
-  const r = await resolveResource(session, staticDir, url.pathname);
+  const r = await resolve(url.pathname);
   // Volumes live in SharedArrayBuffers (worker threads fill them); a web Response cannot hold a
   // view of one, so a slice is copied once here (512x512 int16: 0.5 MB, a fraction of a ms).
   const body = typeof r.body !== 'string' && r.body.buffer instanceof SharedArrayBuffer ? new Uint8Array(r.body) : r.body;

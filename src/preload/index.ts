@@ -4,11 +4,12 @@
  * types from src/shared (no runtime code from elsewhere).
  */
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
-import type { EventName, Events, Method, Params, Reply, ResightApi, Results } from '../shared/api';
+import type { EventName, Events, Method, OpenResult, Params, Reply, ResightApi, Results } from '../shared/api';
 
 // Channel names: the same strings as src/main/ipc.ts (the preload cannot import main's code).
 const CALL_CHANNEL = 'resight:call';
 const EVENT_CHANNEL = 'resight:event';
+const DROP_CHANNEL = 'resight:open-dropped';
 
 class ResightCallError extends Error {
   constructor(
@@ -25,7 +26,7 @@ ipcRenderer.on(EVENT_CHANNEL, (_e, msg: { event: string; payload: unknown }) => 
   for (const l of listeners.get(msg.event) ?? []) l(msg.payload);
 });
 
-const api: ResightApi & { pathForFile(file: File): string } = {
+const api: ResightApi = {
   async call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]> {
     const reply = (await ipcRenderer.invoke(CALL_CHANNEL, method, params)) as Reply<M>;
     if (reply.ok) return reply.value;
@@ -40,9 +41,13 @@ const api: ResightApi & { pathForFile(file: File): string } = {
   sliceUrl(seriesId: string, index: number): string {
     return `app://resight/series/${encodeURIComponent(seriesId)}/slice/${index}`;
   },
-  /** Drag and drop: the path of a dropped file (main grants it when the renderer opens it). */
-  pathForFile(file: File): string {
-    return webUtils.getPathForFile(file);
+  async openDropped(files: File[]): Promise<OpenResult> {
+    // Only File objects the OS gave the page have a path; one built by script has none.
+    const paths = files.map((f) => webUtils.getPathForFile(f)).filter((p) => p.length > 0);
+    if (!paths.length) throw new ResightCallError('VALIDATION', 'nothing to open: drop files or folders from the file manager');
+    const reply = (await ipcRenderer.invoke(DROP_CHANNEL, paths)) as Reply<'studies.open'>;
+    if (reply.ok) return reply.value;
+    throw new ResightCallError(reply.error.code, reply.error.message);
   },
 };
 

@@ -125,6 +125,11 @@ export function App() {
         setJob(null);
         setProgress(null);
       }),
+      api.on('engine.restarted', (d) => {
+        setJob(null);
+        setProgress(null);
+        setAiError(t('app.engineRestarted', { reason: d.reason }));
+      }),
       api.on('analysis.failed', (d) => {
         setAiError(t('ai.failed', { message: d.error.message }));
         setJob(null);
@@ -395,8 +400,27 @@ export function App() {
   };
   const modelOk = model?.available === true;
 
+  const onDrop = async (e: React.DragEvent) => {
+    e.preventDefault();
+    const files = Array.from(e.dataTransfer.files);
+    if (!files.length) return;
+    if (!api.openDropped) {
+      setError(t('browser.dropBrowser'));
+      return;
+    }
+    try {
+      const r = await api.openDropped(files);
+      setUnused(r.unused);
+      setStudies((await api.call('studies.list', {})).studies);
+      const first = r.studies[0]?.series[0]?.id;
+      if (first) setSeriesId(first);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+
   return (
-    <div className="app">
+    <div className="app" onDragOver={(e) => e.preventDefault()} onDrop={(e) => void onDrop(e)}>
       <header>
         <h1>{t('app.title')}</h1>
         {model?.notForClinicalUse !== false ? <span className="badge" role="note">{t('app.notForClinicalUse')}</span> : null}

@@ -147,9 +147,11 @@ export interface Events {
   'analysis.done': { jobId: string; seriesId: string; analysis: SeriesAnalysis; provider: ProviderReport };
   'analysis.failed': { jobId: string; seriesId: string; error: { code: ErrorCode; message: string } };
   'export.progress': { seriesId: string; step: string; done: number; total: number };
+  /** The desktop app's engine process stopped and was restarted (running analyses were lost). */
+  'engine.restarted': { reason: string; restarts: number };
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES: EventName[] = ['scan.progress', 'analysis.progress', 'analysis.done', 'analysis.failed', 'export.progress'];
+export const EVENT_NAMES: EventName[] = ['scan.progress', 'analysis.progress', 'analysis.done', 'analysis.failed', 'export.progress', 'engine.restarted'];
 
 /** What a call returns over any transport: no stack traces, no absolute paths. */
 export type Reply<M extends Method> = { ok: true; value: Results[M] } | { ok: false; error: { code: ErrorCode; message: string } };
@@ -160,4 +162,9 @@ export interface ResightApi {
   on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
   /** URL of slice `index` of a series, for fetch(): binary modality values. */
   sliceUrl(seriesId: string, index: number): string;
+  /**
+   * Desktop app only: open files/folders dropped on the window. The preload turns the dropped
+   * File objects into paths (a page cannot forge one) and main grants and opens exactly those.
+   */
+  openDropped?(files: File[]): Promise<OpenResult>;
 }

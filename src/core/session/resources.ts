@@ -47,9 +47,9 @@ export async function sliceResource(session: Session, seriesId: string, index: n
   }
 }
 
-/** An exported file, never outside the session's export folder; PDFs may be framed by the viewer. */
-export function exportResource(session: Session, folder: string, name: string): Resource {
-  const file = inside(session.exportRoot, folder, name);
+/** An exported file, never outside the export folder `root`; PDFs may be framed by the viewer. */
+export function exportResource(root: string, folder: string, name: string): Resource {
+  const file = inside(root, folder, name);
   if (!file) return text(404, 'not found');
   const ext = path.extname(file).toLowerCase();
   const type = ext === '.pdf' ? 'application/pdf' : ext === '.dcm' ? 'application/dicom' : ext === '.csv' ? 'text/csv; charset=utf-8' : ext === '.json' ? 'application/json' : 'application/octet-stream';
@@ -81,6 +81,6 @@ export async function resolveResource(session: Session, staticDir: string | unde
   const m = /^\/series\/([^/]+)\/slice\/(\d+)$/.exec(pathname);
   if (m) return sliceResource(session, decodeURIComponent(m[1]), Number(m[2]));
   const ex = /^\/exports\/([^/]+)\/(.+)$/.exec(pathname);
-  if (ex) return exportResource(session, decodeURIComponent(ex[1]), decodeURIComponent(ex[2]));
+  if (ex) return exportResource(session.exportRoot, decodeURIComponent(ex[1]), decodeURIComponent(ex[2]));
   return staticResource(staticDir, pathname);
 }

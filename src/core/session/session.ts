@@ -56,6 +56,11 @@ function summary(st: AssembledStudy): StudySummary {
   return { ...st, series: st.series.map(({ ordered: _o, headers: _h, instances: _i, ...s }) => ({ ...s, instances: [] })) };
 }
 
+/** Where a session with these options writes exports. */
+export function exportRootOf(opts: Pick<SessionOptions, 'exportDir' | 'dataDir'>): string {
+  return path.resolve(opts.exportDir ?? (opts.dataDir ? path.join(opts.dataDir, 'exports') : path.join(os.tmpdir(), 'resight-exports')));
+}
+
 export class Session {
   private readonly roots = new Set<string>();
   private readonly studies = new Map<string, AssembledStudy>();
@@ -285,7 +290,7 @@ export class Session {
 
   /** The export folder (created on first use). */
   get exportRoot(): string {
-    return path.resolve(this.opts.exportDir ?? (this.opts.dataDir ? path.join(this.opts.dataDir, 'exports') : path.join(os.tmpdir(), 'resight-exports')));
+    return exportRootOf(this.opts);
   }
 
   /**

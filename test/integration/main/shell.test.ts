@@ -11,12 +11,15 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type * as ElectronNs from 'electron';
 import { WebSocket } from 'ws';
+import { fork } from 'node:child_process';
+import type { ChildProcess, Serializable } from 'node:child_process';
+import type { EngineHost } from '../../../src/main/engine-host';
 import { startBridge } from '../../../src/bridge/server';
 import type { Bridge } from '../../../src/bridge/server';
 import { Session } from '../../../src/core/session/session';
 import { registerScheme, startApp } from '../../../src/main/app';
-import { CALL_CHANNEL, createCallHandler } from '../../../src/main/ipc';
-import { handleAppRequest } from '../../../src/main/protocol';
+import { CALL_CHANNEL, createCallHandler, DROP_CHANNEL } from '../../../src/main/ipc';
+import { handleAppRequest, sessionResolver } from '../../../src/main/protocol';
 import type { Method, Reply } from '../../../src/shared/api';
 import { REPO_ROOT } from '../../helpers/corpus';
 
@@ -36,6 +39,7 @@ function fakeElectron() {
     windows: [] as { options: Record<string, unknown>; loaded: string[]; handlers: Map<string, (...a: unknown[]) => void>; openHandler?: (d: { url: string }) => { action: string } }[],
     permission: undefined as undefined | ((wc: unknown, perm: string, cb: (ok: boolean) => void) => void),
     menu: [] as { label?: string; submenu?: { label?: string }[] }[],
+    engines: [] as ChildProcess[],
   };
   class BrowserWindow {
     webContents: Record<string, unknown>;
@@ -72,6 +76,19 @@ function fakeElectron() {
       handle: (scheme: string, fn: (req: { url: string; method: string }) => Promise<Response>) => rec.handled.set(scheme, fn),
       registerSchemesAsPrivileged: (s: unknown[]) => rec.schemes.push(...s),
     },
+    // the engine process: a Node child running the same entry (TypeScript through tsx) stands in
+    // for Electron's utilityProcess (same message API, structured-clone serialization)
+    utilityProcess: {
+      fork: (entry: string) => {
+        const child = fork(entry, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        rec.engines.push(child);
+        return {
+          postMessage: (m: unknown) => child.connected && child.send(m as Serializable),
+          on: (ev: string, cb: (...a: unknown[]) => void) => (ev === 'exit' ? child.on('exit', (code, signal) => cb(code ?? signal)) : child.on(ev, cb)),
+          kill: () => child.kill('SIGKILL'),
+        };
+      },
+    },
     session: { defaultSession: { setPermissionRequestHandler: (fn: typeof rec.permission) => (rec.permission = fn), setPermissionCheckHandler: () => undefined } },
     shell: { openPath: async () => '' },
   };
@@ -80,15 +97,18 @@ function fakeElectron() {
 
 describe('the main process with a mocked electron', () => {
   let rec: ReturnType<typeof fakeElectron>['rec'];
-  let session: Session;
-  before(async () => {
-    const f = fakeElectron();
-    rec = f.rec;
-    registerScheme(f.electron);
-    const r = await startApp(f.electron, { renderer: RENDERER, preload: '/app/dist/preload/index.js', demo: DEMO });
-    session = r.session;
-  });
-  after(async () => session?.dispose());
+  let engine: EngineHost;
+  before(
+    async () => {
+      const f = fakeElectron();
+      rec = f.rec;
+      registerScheme(f.electron);
+      const r = await startApp(f.electron, { renderer: RENDERER, preload: '/app/dist/preload/index.js', engine: path.join(REPO_ROOT, 'src', 'main', 'engine-child.ts'), demo: DEMO });
+      engine = r.engine;
+    },
+    { timeout: 60_000 },
+  );
+  after(() => engine?.dispose());
 
   it('registers app:// as a privileged scheme and loads the viewer from it, not file://', () => {
     assert.deepEqual(rec.schemes, [{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true, corsEnabled: false } }]);
@@ -134,12 +154,22 @@ describe('the main process with a mocked electron', () => {
     assert.equal(!outside.ok && outside.error.code, 'ACCESS_DENIED', 'only granted paths');
   });
 
+  it('opens dropped paths (resolved by the preload) only from the window, only if they exist', async () => {
+    const drop = rec.ipc.get(DROP_CHANNEL) as (e: unknown, paths: unknown) => Promise<Reply<Method>>;
+    const ok = await drop(trusted, [DEMO]);
+    assert.ok(ok.ok, JSON.stringify(ok));
+    assert.equal(((await drop({ senderFrame: { url: 'https://evil.example/', parent: null } }, [DEMO])) as { error?: { code: string } }).error?.code, 'ACCESS_DENIED');
+    assert.equal(((await drop(trusted, ['/no/such/folder'])) as { error?: { code: string } }).error?.code, 'FILE_UNREADABLE');
+    for (const bad of [[], 'x', [42], null]) assert.equal(((await drop(trusted, bad)) as { error?: { code: string } }).error?.code, 'VALIDATION', JSON.stringify(bad));
+  });
+
   it('serves the viewer, slices and nothing outside its folders through app://', async () => {
     const handle = rec.handled.get('app') as (req: { url: string; method: string }) => Promise<Response>;
     const index = await handle({ url: 'app://resight/index.html', method: 'GET' });
     if (fs.existsSync(path.join(RENDERER, 'index.html'))) assert.equal(index.status, 200);
     assert.match(index.headers.get('content-security-policy') ?? '', /default-src 'self'/);
-    const seriesId = session.list().studies[0].series[0].id;
+    const listed = (await engine.call('studies.list', {})) as { ok: true; value: { studies: { series: { id: string }[] }[] } };
+    const seriesId = listed.value.studies[0].series[0].id;
     const slice = await handle({ url: `app://resight/series/${encodeURIComponent(seriesId)}/slice/0`, method: 'GET' });
     assert.equal(slice.status, 200);
     assert.equal(slice.headers.get('x-resight-rows'), '512');
@@ -147,6 +177,24 @@ describe('the main process with a mocked electron', () => {
     assert.equal((await handle({ url: 'app://resight/..%2F..%2F..%2Fetc%2Fpasswd', method: 'GET' })).status, 404);
     assert.equal((await handle({ url: 'app://other/index.html', method: 'GET' })).status, 404);
     assert.equal((await handle({ url: 'app://resight/index.html', method: 'POST' })).status, 405);
+  });
+
+  it('a crash of the engine process never takes the window down: it restarts, re-opens the study and says so', { timeout: 90_000 }, async () => {
+    const call = rec.ipc.get(CALL_CHANNEL) as (e: unknown, m: unknown, p: unknown) => Promise<Reply<Method>>;
+    const restarted = new Promise<{ reason: string; restarts: number }>((resolve) => engine.onEvent((e, p) => e === 'engine.restarted' && resolve(p as { reason: string; restarts: number })));
+    const inFlight = call(trusted, 'model.get', {});
+    rec.engines[rec.engines.length - 1].kill('SIGKILL');
+    const r = await inFlight;
+    assert.equal(!r.ok && r.error.code, 'INTERNAL', 'the call in flight gets a typed error, not a hang');
+    const ev = await restarted;
+    assert.equal(ev.restarts, 1);
+    assert.match(ev.reason, /SIGKILL/);
+    const list = (await call(trusted, 'studies.list', {})) as { ok: true; value: { studies: unknown[] } };
+    assert.equal(list.ok, true);
+    assert.equal(list.value.studies.length, 1, 'the demo study is open again');
+    const handle = rec.handled.get('app') as (req: { url: string; method: string }) => Promise<Response>;
+    const seriesId = (list.value.studies[0] as { series: { id: string }[] }).series[0].id;
+    assert.equal((await handle({ url: `app://resight/series/${encodeURIComponent(seriesId)}/slice/1`, method: 'GET' })).status, 200);
   });
 });
 
@@ -204,11 +252,11 @@ describe('both transports answer the contract alike (conformance)', () => {
     assert.deepEqual({ ...a.value, at: '' }, { ...b.value, at: '' });
 
     // a 512x512 slice through the protocol handler, the Electron path minus Electron
-    for (let i = 0; i < 45; i++) await (await handleAppRequest(ipcSession, undefined, `app://resight/series/${encodeURIComponent(seriesId)}/slice/${i}`)).arrayBuffer();
+    for (let i = 0; i < 45; i++) await (await handleAppRequest(sessionResolver(ipcSession, undefined), `app://resight/series/${encodeURIComponent(seriesId)}/slice/${i}`)).arrayBuffer();
     const times: number[] = [];
     for (let i = 0; i < 60; i++) {
       const t0 = performance.now();
-      const r = await handleAppRequest(ipcSession, undefined, `app://resight/series/${encodeURIComponent(seriesId)}/slice/${i % 45}`);
+      const r = await handleAppRequest(sessionResolver(ipcSession, undefined), `app://resight/series/${encodeURIComponent(seriesId)}/slice/${i % 45}`);
       await r.arrayBuffer();
       times.push(performance.now() - t0);
     }

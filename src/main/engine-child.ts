@@ -1,0 +1,55 @@
+/**
+ * The engine process: the core Session (DICOM decoding, ONNX Runtime inference, explanations,
+ * exports) outside the main process, so a crash in native code (ONNX Runtime, a codec) takes
+ * down only this process; the main process restarts it and the window stays (engine-host.ts).
+ * Runs as an Electron utility process (process.parentPort) or, in tests, a Node child process.
+ */
+import type { ProviderName } from '../shared/analysis';
+import { dispatch } from '../core/session/dispatch';
+import { sliceResource } from '../core/session/resources';
+import { Session } from '../core/session/session';
+import type { ChildMessage, HostMessage } from './engine-protocol';
+import { APP_ORIGIN } from './security';
+
+interface ParentPort {
+  on(event: 'message', cb: (e: { data: HostMessage }) => void): void;
+  postMessage(msg: ChildMessage): void;
+}
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+const post = (msg: ChildMessage) => (parentPort ? parentPort.postMessage(msg) : process.send?.(msg));
+
+let session: Session | null = null;
+const queue: HostMessage[] = [];
+
+async function handle(msg: HostMessage): Promise<void> {
+  if (msg.type === 'init') {
+    const o = msg.options;
+    session = new Session({
+      modelCard: o.modelCard,
+      provider: o.provider as ProviderName | undefined,
+      threads: o.threads,
+      dataDir: o.dataDir,
+      cacheDir: o.cacheDir,
+      exportDir: o.exportDir,
+      sliceUrl: (id) => `${APP_ORIGIN}/series/${encodeURIComponent(id)}/slice/{i}`,
+      exportUrl: (folder, name) => `${APP_ORIGIN}/exports/${encodeURIComponent(folder)}/${name.split('/').map(encodeURIComponent).join('/')}`,
+    });
+    session.onEvent((event, payload) => post({ type: 'event', event, payload }));
+    for (const m of queue.splice(0)) void handle(m);
+    return;
+  }
+  if (!session) {
+    queue.push(msg);
+    return;
+  }
+  if (msg.type === 'grant') session.grant(msg.paths);
+  else if (msg.type === 'call') post({ type: 'reply', id: msg.id, reply: await dispatch(session, msg.method, msg.params) });
+  else if (msg.type === 'slice') {
+    const r = await sliceResource(session, msg.seriesId, msg.index);
+    // a copy: the volume's SharedArrayBuffer cannot cross the process boundary
+    post({ type: 'resource', id: msg.id, status: r.status, headers: r.headers, body: typeof r.body === 'string' ? r.body : new Uint8Array(r.body) });
+  }
+}
+
+if (parentPort) parentPort.on('message', (e) => void handle(e.data));
+else process.on('message', (m) => void handle(m as HostMessage));

@@ -1,0 +1,134 @@
+/**
+ * The main process's side of the engine process: forwards contract calls and slice requests,
+ * relays events, and when the engine process dies unexpectedly (a native crash, out of memory)
+ * answers the calls in flight with a typed error, starts a new one, re-grants and re-opens what
+ * the user had opened, and tells the renderer (`engine.restarted`). The window never goes down.
+ */
+import type { EventName, Method, Reply } from '../shared/api';
+import type { Resource } from '../core/session/resources';
+import type { ChildMessage, EngineInit, HostMessage } from './engine-protocol';
+
+/** A running engine process, whatever started it (Electron's utilityProcess, Node's fork). */
+export interface EngineChannel {
+  post(msg: HostMessage): void;
+  onMessage(cb: (msg: ChildMessage) => void): void;
+  onExit(cb: (reason: string) => void): void;
+  kill(): void;
+}
+
+type Pending = { kind: 'call'; resolve: (r: Reply<Method>) => void } | { kind: 'slice'; resolve: (r: Resource) => void };
+
+/** Restarts allowed within a minute before the host gives up (a crash loop helps nobody). */
+const MAX_RESTARTS_PER_MINUTE = 5;
+
+export class EngineHost {
+  private channel!: EngineChannel;
+  private next = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly granted: string[][] = [];
+  private readonly opened: unknown[] = [];
+  private readonly listeners = new Set<(event: EventName, payload: unknown) => void>();
+  private readonly restartTimes: number[] = [];
+  private disposed = false;
+  restarts = 0;
+
+  constructor(
+    private readonly spawn: () => EngineChannel,
+    private readonly init: EngineInit,
+  ) {
+    this.start();
+  }
+
+  private start(): void {
+    const ch = this.spawn();
+    this.channel = ch;
+    ch.onMessage((m) => this.receive(m));
+    ch.onExit((reason) => {
+      if (ch === this.channel) this.died(reason);
+    });
+    ch.post({ type: 'init', options: this.init });
+    for (const paths of this.granted) ch.post({ type: 'grant', paths });
+    // re-open what was open before any new call is answered (calls wait for `ready`)
+    this.ready = Promise.all(this.opened.map((params) => this.post('studies.open', params))).then(() => undefined);
+  }
+
+  private ready: Promise<void> = Promise.resolve();
+
+  private post(method: string, params: unknown): Promise<Reply<Method>> {
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.pending.set(id, { kind: 'call', resolve });
+      this.channel.post({ type: 'call', id, method, params });
+    });
+  }
+
+  private receive(m: ChildMessage): void {
+    if (m.type === 'event') {
+      for (const l of this.listeners) l(m.event, m.payload);
+      return;
+    }
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (m.type === 'reply' && p.kind === 'call') p.resolve(m.reply);
+    else if (m.type === 'resource' && p.kind === 'slice') p.resolve({ status: m.status, headers: m.headers, body: m.body });
+  }
+
+  private died(reason: string): void {
+    const message = `the analysis engine stopped (${reason}) and was restarted; try again`;
+    for (const p of this.pending.values()) {
+      if (p.kind === 'call') p.resolve({ ok: false, error: { code: 'INTERNAL', message } });
+      else p.resolve({ status: 503, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'INTERNAL', message } }) });
+    }
+    this.pending.clear();
+    if (this.disposed) return;
+    const now = Date.now();
+    this.restartTimes.push(now);
+    while (this.restartTimes.length && now - this.restartTimes[0] > 60_000) this.restartTimes.shift();
+    if (this.restartTimes.length > MAX_RESTARTS_PER_MINUTE) {
+      for (const l of this.listeners) l('engine.restarted', { reason: `${reason}; not restarted again: ${MAX_RESTARTS_PER_MINUTE} crashes within a minute`, restarts: this.restarts });
+      this.disposed = true;
+      return;
+    }
+    this.restarts++;
+    this.start();
+    for (const l of this.listeners) l('engine.restarted', { reason, restarts: this.restarts });
+  }
+
+  grant(paths: string[]): void {
+    this.granted.push(paths);
+    this.channel.post({ type: 'grant', paths });
+  }
+
+  async call(method: string, params: unknown): Promise<Reply<Method>> {
+    if (this.disposed) return { ok: false, error: { code: 'INTERNAL', message: 'the analysis engine is not running' } };
+    await this.ready;
+    const r = await this.post(method, params);
+    if (r.ok && method === 'studies.open') this.opened.push(params);
+    return r;
+  }
+
+  async slice(seriesId: string, index: number): Promise<Resource> {
+    await this.ready;
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.pending.set(id, { kind: 'slice', resolve });
+      this.channel.post({ type: 'slice', id, seriesId, index });
+    });
+  }
+
+  onEvent(listener: (event: EventName, payload: unknown) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** For tests and "crash" diagnostics: kill the engine process as a crash would. */
+  crashForTest(): void {
+    this.channel.kill();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.channel.kill();
+  }
+}

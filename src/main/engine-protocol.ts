@@ -1,0 +1,22 @@
+/** Messages between the main process and the engine process (engine-host.ts <-> engine-child.ts). */
+import type { EventName, Method, Reply } from '../shared/api';
+
+export interface EngineInit {
+  modelCard?: string | undefined;
+  provider?: string | undefined;
+  threads?: number | undefined;
+  dataDir?: string | undefined;
+  cacheDir?: string | null | undefined;
+  exportDir?: string | undefined;
+}
+
+export type HostMessage =
+  | { type: 'init'; options: EngineInit }
+  | { type: 'grant'; paths: string[] }
+  | { type: 'call'; id: number; method: string; params: unknown }
+  | { type: 'slice'; id: number; seriesId: string; index: number };
+
+export type ChildMessage =
+  | { type: 'reply'; id: number; reply: Reply<Method> }
+  | { type: 'resource'; id: number; status: number; headers: Record<string, string>; body: Uint8Array | string }
+  | { type: 'event'; event: EventName; payload: unknown };
