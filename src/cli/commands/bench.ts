@@ -8,18 +8,19 @@ import { loadModelCard } from '../../core/inference/card';
 import { repoFile } from '../bench/common';
 import { UsageError, writeFileAtomic } from '../io';
 
-export const BENCH_HELP = `resight bench [--suite ingest|inference|explain|scaling|localization|soak|all] [--slices N] [--reps N]
+export const BENCH_HELP = `resight bench [--suite ingest|inference|explain|scaling|report|localization|soak|all] [--slices N] [--reps N]
               [--batch N] [--threads N] [--model <card.json>] [--set <localization set dir>] [--out <file.md>]
   Benchmarks with the peer a user would otherwise pick, side by side (Markdown tables):
   pydicom and dcmtk for ingest, PyTorch on the same weights for inference and Grad-CAM.
-  'all' runs ingest, inference, explain and scaling plus the machine's physical bounds and
+  'report' times an export of the demo study step by step (DICOM encoding against pydicom).
+  'all' runs ingest, inference, explain, scaling and report plus the machine's physical bounds and
   writes the report to bench/results/latest.md in a source checkout (or --out).
   'localization' scores the heatmaps against lesion masks on a held-out phantom set (pointing
   game, energy inside the mask, deletion AUC). 'soak' (npm run soak) opens, views, analyzes
   and closes a 1,000-slice series five times and fails unless memory comes back and no file
   handle is left open.`;
 
-const SUITES = ['ingest', 'inference', 'explain', 'scaling', 'localization', 'soak', 'all'];
+const SUITES = ['ingest', 'inference', 'explain', 'scaling', 'report', 'localization', 'soak', 'all'];
 
 async function machineSection(threads: number): Promise<string> {
   const { memcpyGBps, gemmGflops, modelFlops } = await import('../bench/bounds.js');
@@ -82,6 +83,10 @@ export async function runBench(argv: string[]): Promise<number> {
   if (suite === 'scaling' || all) {
     const { runScalingBench } = await import('../bench/scaling.js');
     emit(await runScalingBench({ reps: Math.min(reps, 3) }));
+  }
+  if (suite === 'report' || all) {
+    const { runReportBench } = await import('../bench/report.js');
+    emit(await runReportBench({ reps: Math.min(reps, 5) }));
   }
   if (suite === 'soak') {
     const { runSoak } = await import('../bench/soak.js');
