@@ -23,6 +23,8 @@ import type { MessageKey } from './i18n/messages';
 import { LANGUAGES } from './i18n/messages';
 import type { Language } from './i18n/messages';
 import { fitZoom } from './viewer/geometry';
+import { reformat } from './viewer/mpr';
+import type { Plane } from './viewer/mpr';
 import type { HeatState, ViewState } from './viewer/types';
 import type { Bindings, Measurement, Tool } from './viewer/Viewport';
 import { Viewport } from './viewer/Viewport';
@@ -89,6 +91,9 @@ export function App() {
   const [viewed, setViewed] = useState<Set<number>>(new Set());
   const [dialog, setDialog] = useState<'help' | 'model' | 'tags' | 'export' | null>(null);
   const [cine, setCine] = useState(false);
+  const [plane, setPlane] = useState<Plane>('axial');
+  const [mprIndex, setMprIndex] = useState(256);
+  const [loaded, setLoaded] = useState(0);
 
   const count = info?.slices.length ?? 0;
   const thresholds = model?.thresholds ?? {};
@@ -211,6 +216,7 @@ export function App() {
         try {
           const s = await loadSlice(api, seriesId, i, ctrl.signal);
           cache.current.set(i, s);
+          setLoaded(cache.current.size);
           if (i === indexRef.current) setSlice(s);
         } catch (e) {
           if (!ctrl.signal.aborted && i === indexRef.current) setError((e as Error).message);
@@ -233,6 +239,16 @@ export function App() {
     return () => clearTimeout(timer);
   }, [index, seriesId, info]);
 
+  // ---------------------------------------------------------------- MPR (coronal / sagittal)
+  const mpr = useMemo(() => {
+    if (plane === 'axial' || !info || loaded < count) return null;
+    const ps = info.series.pixelSpacing ?? [1, 1];
+    const spacing = info.series.geometry.sliceSpacing ?? info.series.sliceSpacing ?? ps[0];
+    const iop = info.series.geometry.orientation ?? [1, 0, 0, 0, 1, 0];
+    return reformat(plane, Array.from({ length: count }, (_, k) => cache.current.get(k)), mprIndex, ps, spacing, iop);
+  }, [plane, info, loaded, count, mprIndex]);
+  const shownSlice = plane === 'axial' ? slice : (mpr?.slice ?? null);
+
   // performance marks (the viewer benchmark reads them): selection -> first image on screen
   const firstShown = useRef<string | null>(null);
   useEffect(() => {
@@ -246,8 +262,8 @@ export function App() {
 
   // fit on first image
   useEffect(() => {
-    if (slice && view.zoom === 0 && vpSize.w > 0) setView((v) => ({ ...v, zoom: fitZoom(vpSize.w, vpSize.h, slice.columns, slice.rows) }));
-  }, [slice, view.zoom, vpSize]);
+    if (shownSlice && view.zoom === 0 && vpSize.w > 0) setView((v) => ({ ...v, zoom: fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows) }));
+  }, [shownSlice, view.zoom, vpSize]);
 
   // persist what survives a reload
   useEffect(() => {
@@ -310,7 +326,16 @@ export function App() {
   }, [heatOn, explained, model, colormap, opacity, threshold, scaleMode]);
 
   // ---------------------------------------------------------------- actions
-  const go = useCallback((i: number) => setIndex(Math.min(Math.max(0, count - 1), Math.max(0, i))), [count]);
+  const axialGo = useCallback((i: number) => setIndex(Math.min(Math.max(0, count - 1), Math.max(0, i))), [count]);
+  const go = useCallback(
+    (i: number) => {
+      if (plane === 'axial') axialGo(i);
+      else setMprIndex(Math.min(Math.max(0, (mpr?.count ?? 1) - 1), Math.max(0, i)));
+    },
+    [plane, axialGo, mpr],
+  );
+  const current = plane === 'axial' ? index : mprIndex;
+  const total = plane === 'axial' ? count : (mpr?.count ?? 0);
   const positives = useMemo(() => Array.from({ length: count }, (_, i) => i).filter((i) => sliceScore(analysis, thresholds, i) >= 1), [analysis, thresholds, count]);
   const nextPositive = (dir: 1 | -1) => {
     const list = dir > 0 ? positives.filter((i) => i > index) : positives.filter((i) => i < index).reverse();
@@ -320,7 +345,7 @@ export function App() {
     const pr = CT_PRESETS.find((x) => x.id === id);
     if (pr) setView((v) => ({ ...v, center: pr.center, width: pr.width }));
   };
-  const fit = () => slice && setView((v) => ({ ...v, zoom: fitZoom(vpSize.w, vpSize.h, slice.columns, slice.rows), panX: 0, panY: 0 }));
+  const fit = () => shownSlice && setView((v) => ({ ...v, zoom: fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows), panX: 0, panY: 0 }));
   const reset = () => {
     const w = info?.windows[0] ?? { center: 40, width: 400 };
     setView({ zoom: slice ? fitZoom(vpSize.w, vpSize.h, slice.columns, slice.rows) : 1, panX: 0, panY: 0, center: w.center, width: w.width, invert: false });
@@ -357,18 +382,18 @@ export function App() {
   // keyboard (OHIF/Weasis habits)
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') return setDialog(null);
       const el = e.target as HTMLElement;
       if (el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT')) return;
-      if (e.key === 'Escape') return setDialog(null);
       if (dialog) return;
       const key = e.key;
       const handled = (() => {
-        if (key === 'ArrowDown' || key === 'ArrowRight') go(index + 1);
-        else if (key === 'ArrowUp' || key === 'ArrowLeft') go(index - 1);
-        else if (key === 'PageDown') go(index + 10);
-        else if (key === 'PageUp') go(index - 10);
+        if (key === 'ArrowDown' || key === 'ArrowRight') go(current + 1);
+        else if (key === 'ArrowUp' || key === 'ArrowLeft') go(current - 1);
+        else if (key === 'PageDown') go(current + 10);
+        else if (key === 'PageUp') go(current - 10);
         else if (key === 'Home') go(0);
-        else if (key === 'End') go(count - 1);
+        else if (key === 'End') go(total - 1);
         else if (CT_PRESETS.some((p) => p.key === key)) preset(CT_PRESETS.find((p) => p.key === key)?.id ?? '');
         else if (key === 'i') setView((v) => ({ ...v, invert: !v.invert }));
         else if (key === 'r') reset();
@@ -395,7 +420,11 @@ export function App() {
   const corners = {
     tl: study ? [study.patient.name.split('=')[0].replace(/\^/g, ' '), study.patient.id, study.description ?? ''] : [],
     tr: series ? [`${series.modality} ${series.description}`, study?.date ? `${study.date.slice(0, 4)}-${study.date.slice(4, 6)}-${study.date.slice(6, 8)}` : ''] : [],
-    bl: count ? [t('viewer.slice', { i: index + 1, n: count }), ...(pos ? [t('viewer.position', { z: num(pos[2], 1) })] : [])] : [],
+    bl: count
+      ? plane === 'axial'
+        ? [t('viewer.slice', { i: index + 1, n: count }), ...(pos ? [t('viewer.position', { z: num(pos[2], 1) })] : [])]
+        : [`${t(`plane.${plane}` as MessageKey)} ${mprIndex + 1} / ${mpr?.count ?? '…'}`, ...(mpr ? [] : [t('viewer.mprLoading', { n: loaded, total: count })])]
+      : [],
     br: count ? [t('viewer.wl', { w: num(view.width, 0), l: num(view.center, 0) }), t('viewer.zoom', { z: num(view.zoom * 100, 0) })] : [],
   };
   const modelOk = model?.available === true;
@@ -460,6 +489,10 @@ export function App() {
               <button key={p.id} onClick={() => preset(p.id)} title={`${p.key}: W ${p.width} L ${p.center}`} data-testid={`preset-${p.id}`}>{t(`preset.${p.id}` as MessageKey)}</button>
             ))}
             <span className="sep" />
+            {(['axial', 'coronal', 'sagittal'] as const).map((p) => (
+              <button key={p} aria-pressed={plane === p} onClick={() => { setPlane(p); setMeasurements([]); setView((v) => ({ ...v, zoom: 0 })); if (p !== 'axial' && slice) setMprIndex(Math.floor((p === 'coronal' ? slice.rows : slice.columns) / 2)); }} data-testid={`plane-${p}`}>{t(`plane.${p}` as MessageKey)}</button>
+            ))}
+            <span className="sep" />
             <button onClick={fit}>{t('tools.fit')}</button>
             <button onClick={() => setView((v) => ({ ...v, zoom: 1 / (window.devicePixelRatio || 1) }))}>{t('tools.oneToOne')}</button>
             <button onClick={reset}>{t('tools.reset')}</button>
@@ -481,18 +514,18 @@ export function App() {
           <div className="stage">
             {seriesId ? (
               <Viewport
-                slice={slice}
-                index={index}
-                count={count}
+                slice={shownSlice}
+                index={current}
+                count={total}
                 view={view}
                 onView={setView}
                 onIndex={go}
-                heat={heat}
+                heat={plane === 'axial' ? heat : null}
                 bindings={bindings}
                 measurements={measurements}
                 onMeasure={(m) => setMeasurements((ms) => [...ms, m])}
-                pixelSpacing={info?.series.pixelSpacing}
-                orientation={info?.series.geometry.orientation}
+                pixelSpacing={plane === 'axial' ? info?.series.pixelSpacing : mpr?.pixelSpacing}
+                orientation={plane === 'axial' ? info?.series.geometry.orientation : mpr?.orientation}
                 corners={corners}
                 onRendererKind={setRenderer}
                 onSize={(w, h) => setVpSize({ w, h })}
@@ -500,7 +533,7 @@ export function App() {
             ) : (
               <p className="muted">{t('viewer.noSeries')}</p>
             )}
-            <ScoreStrip count={count} index={index} analysis={analysis} thresholds={thresholds} viewed={viewed} onIndex={go} />
+            <ScoreStrip count={count} index={index} analysis={analysis} thresholds={thresholds} viewed={viewed} onIndex={(i) => { setPlane('axial'); axialGo(i); }} />
           </div>
         </section>
         <aside className="side">

@@ -344,13 +344,30 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     assert.equal(await page.locator('[data-testid=tag-table] tbody tr').count(), 3, 'RescaleIntercept, RescaleSlope, RescaleType');
     await shot('08-tags');
     await page.keyboard.press('Escape');
+    assert.equal(await page.locator('[data-testid=tag-table]').count(), 0, 'Escape closes the dialog, even from its filter box');
+  });
+
+  it('reformats the volume to coronal and sagittal planes (head up, square pixels)', { timeout: 30_000 }, async () => {
+    await page.click('[data-testid=plane-coronal]');
+    await page.waitForFunction(() => /Coronal \d+ \/ 512/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    const letters = await page.locator('.overlay .orient text').allTextContents();
+    assert.deepEqual(letters, ['R', 'L', 'H', 'F'], 'coronal: patient right on the left, head at the top');
+    const mid = await imageToCanvas(256, 142, 512, 283);
+    const m = await regionMean(mid.x - 20, mid.y - 20, 40, 40);
+    assert.ok(m[0] > 5, 'the reformat shows anatomy');
+    await shot('09-coronal');
+    await page.click('[data-testid=plane-sagittal]');
+    await page.waitForFunction(() => /Sagittal \d+ \/ 512/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    assert.deepEqual(await page.locator('.overlay .orient text').allTextContents(), ['A', 'P', 'H', 'F']);
+    await page.click('[data-testid=plane-axial]');
+    await page.waitForFunction(() => /Slice \d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
   });
 
   it('switches the whole UI to Japanese', { timeout: 30_000 }, async () => {
     await page.selectOption('[data-testid=language]', 'ja');
     assert.equal(await page.locator('[data-testid=analyze]').innerText(), '解析');
     assert.match(await page.locator('[data-testid=corner-bl]').innerText(), /スライス \d+ \/ 45/);
-    await shot('09-japanese');
+    await shot('10-japanese');
     await page.selectOption('[data-testid=language]', 'en');
   });
 });

@@ -1,0 +1,56 @@
+/**
+ * Axis-aligned multiplanar reformats (coronal, sagittal) from the loaded axial slices, on the
+ * CPU: one row (coronal) or column (sagittal) of every slice, resampled linearly along the slice
+ * normal to square pixels, head at the top. Orientation cosines for the new image follow, so the
+ * viewport's orientation letters stay right.
+ */
+import type { SliceData } from '../api/client';
+
+export type Plane = 'axial' | 'coronal' | 'sagittal';
+
+export interface Reformat {
+  slice: SliceData;
+  /** Square pixels (mm): the axial column spacing. */
+  pixelSpacing: [number, number];
+  /** Row and column direction cosines of the reformatted image (LPS). */
+  orientation: number[];
+  /** How many positions the plane can scroll through. */
+  count: number;
+}
+
+const cross = (a: number[], b: number[]) => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+
+/**
+ * The reformat at `index` (a row of the axial slices for coronal, a column for sagittal), or null
+ * until every slice is loaded. `slices[k]` is axial slice k in volume order (ascending along the
+ * normal); `sliceSpacing` and `pixelSpacing` ([row, column] mm) come from the series geometry.
+ */
+export function reformat(plane: Exclude<Plane, 'axial'>, slices: (SliceData | undefined)[], index: number, pixelSpacing: [number, number], sliceSpacing: number, iop: number[]): Reformat | null {
+  const n = slices.length;
+  if (!n || slices.some((s) => !s)) return null;
+  const { rows, columns } = slices[0] as SliceData;
+  const width = plane === 'coronal' ? columns : rows;
+  const count = plane === 'coronal' ? rows : columns;
+  const i = Math.min(count - 1, Math.max(0, index));
+  const ps = pixelSpacing[1];
+  const outRows = Math.max(2, Math.round(((n - 1) * sliceSpacing) / ps) + 1);
+  const values = new Float32Array(outRows * width);
+  for (let y = 0; y < outRows; y++) {
+    // top row = the last slice (furthest along the normal: head-wards for a usual axial series)
+    const t = ((outRows - 1 - y) * (n - 1)) / (outRows - 1);
+    const k0 = Math.floor(t);
+    const k1 = Math.min(k0 + 1, n - 1);
+    const f = t - k0;
+    const a = (slices[k0] as SliceData).values;
+    const b = (slices[k1] as SliceData).values;
+    for (let x = 0; x < width; x++) {
+      const src = plane === 'coronal' ? i * columns + x : x * columns + i;
+      values[y * width + x] = a[src] * (1 - f) + b[src] * f;
+    }
+  }
+  const row = iop.slice(0, 3);
+  const col = iop.slice(3, 6);
+  const normal = cross(row, col);
+  const down = normal.map((v) => -v);
+  return { slice: { rows: outRows, columns: width, values }, pixelSpacing: [ps, ps], orientation: [...(plane === 'coronal' ? row : col), ...down], count };
+}
