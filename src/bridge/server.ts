@@ -67,6 +67,11 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
   const originOk = (o: string | undefined) => o === undefined || o === origin;
 
   const server = http.createServer((req, res) => {
+    const fail = () => {
+      // a handler error (a malformed URL, a file gone mid-read) answers 500; it never takes the server down
+      if (!res.headersSent) res.writeHead(500, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8' });
+      res.end('internal error');
+    };
     void (async () => {
       const url = new URL(req.url ?? '/', origin || 'http://127.0.0.1');
       const send = (status: number, body: string | Uint8Array, headers: Record<string, string> = {}) => {
@@ -84,7 +89,7 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
       if (req.method !== 'GET') return send(405, 'method not allowed');
       const r = await resolveResource(session, opts.staticDir, url.pathname);
       return send(r.status, r.body, r.headers);
-    })();
+    })().catch(fail);
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE });

@@ -45,7 +45,11 @@ export function spawnEngine(electron: Pick<ElectronModule, 'utilityProcess'>, en
   return {
     post: (msg) => child.postMessage(msg),
     onMessage: (cb) => child.on('message', (m: ChildMessage) => cb(m)),
-    onExit: (cb) => child.on('exit', (code: number) => cb(`exit code ${code}`)),
+    onExit: (cb) => {
+      child.on('exit', (code: number) => cb(`exit code ${code}`));
+      // a V8 fatal error (out of memory, ...) is reported as 'error' before the exit; never unhandled
+      child.on('error', () => undefined);
+    },
     kill: () => void child.kill(),
   };
 }
@@ -113,11 +117,16 @@ export async function startApp(electron: ElectronModule, paths: AppPaths, argv: 
   wc.setWindowOpenHandler(({ url }) => {
     // exported files open in the OS's viewer (PDF reader, DICOM viewer), never in a new Electron
     // window; only files inside the export folder, resolved here, not paths from the renderer
-    const m = new RegExp(`^${APP_ORIGIN}/exports/([^/?#]+)/([^?#]+)`).exec(url);
-    if (m) {
-      const root = exportRoot;
-      const file = path.resolve(root, decodeURIComponent(m[1]), ...decodeURIComponent(m[2]).split('/'));
-      if (file.startsWith(root + path.sep) && fs.existsSync(file)) void shell.openPath(file);
+    // only ReSight's own export folders (<time>-<id>) and the file types it writes
+    try {
+      const m = new RegExp(`^${APP_ORIGIN}/exports/(\\d{8}-\\d{6}-[0-9a-f]{8})/([^?#]+\\.(?:pdf|dcm|csv|json))$`).exec(url);
+      if (m) {
+        const root = fs.realpathSync(exportRoot);
+        const file = path.resolve(root, m[1], ...decodeURIComponent(m[2]).split('/'));
+        if (fs.existsSync(file) && fs.realpathSync(file).startsWith(root + path.sep)) void shell.openPath(file);
+      }
+    } catch {
+      // a malformed URL opens nothing
     }
     return { action: 'deny' };
   });

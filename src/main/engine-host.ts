@@ -27,6 +27,7 @@ export class EngineHost {
   private readonly pending = new Map<number, Pending>();
   private readonly granted: string[][] = [];
   private readonly opened: unknown[] = [];
+  private readonly closed = new Set<string>();
   private readonly listeners = new Set<(event: EventName, payload: unknown) => void>();
   private readonly restartTimes: number[] = [];
   private disposed = false;
@@ -49,7 +50,9 @@ export class EngineHost {
     ch.post({ type: 'init', options: this.init });
     for (const paths of this.granted) ch.post({ type: 'grant', paths });
     // re-open what was open before any new call is answered (calls wait for `ready`)
-    this.ready = Promise.all(this.opened.map((params) => this.post('studies.open', params))).then(() => undefined);
+    this.ready = Promise.all(this.opened.map((params) => this.post('studies.open', params)))
+      .then(() => Promise.all([...this.closed].map((studyInstanceUid) => this.post('studies.close', { studyInstanceUid }))))
+      .then(() => undefined);
   }
 
   private ready: Promise<void> = Promise.resolve();
@@ -104,11 +107,15 @@ export class EngineHost {
     if (this.disposed) return { ok: false, error: { code: 'INTERNAL', message: 'the analysis engine is not running' } };
     await this.ready;
     const r = await this.post(method, params);
-    if (r.ok && method === 'studies.open') this.opened.push(params);
+    // what to re-open after a crash: opened studies, minus the ones closed since
+    if (r.ok && method === 'studies.open' && !this.opened.some((p) => JSON.stringify(p) === JSON.stringify(params))) this.opened.push(params);
+    if (r.ok && method === 'studies.close') this.closed.add((params as { studyInstanceUid: string }).studyInstanceUid);
+    if (r.ok && method === 'studies.open') for (const st of (r.value as { studies: { studyInstanceUid: string }[] }).studies) this.closed.delete(st.studyInstanceUid);
     return r;
   }
 
   async slice(seriesId: string, index: number): Promise<Resource> {
+    if (this.disposed) return { status: 503, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'INTERNAL', message: 'the analysis engine is not running' } }) };
     await this.ready;
     const id = this.next++;
     return new Promise((resolve) => {

@@ -4,7 +4,7 @@
  * response carries the CSP.
  */
 import type { Resource } from '../core/session/resources';
-import { exportResource, resolveResource, staticResource } from '../core/session/resources';
+import { exportResource, resolveResource, safeDecode, staticResource } from '../core/session/resources';
 import type { Session } from '../core/session/session';
 import { APP_HOST, CSP } from './security';
 
@@ -19,10 +19,17 @@ export function sessionResolver(session: Session, staticDir: string | undefined)
 /** Routes when the Session lives in the engine process: slices from it, files from disk here. */
 export function splitResolver(slice: (seriesId: string, index: number) => Promise<Resource>, exportRoot: string, staticDir: string | undefined): Resolver {
   return async (pathname) => {
+    const bad: Resource = { status: 400, body: 'bad request', headers: { 'content-type': 'text/plain; charset=utf-8' } };
     const m = /^\/series\/([^/]+)\/slice\/(\d+)$/.exec(pathname);
-    if (m) return slice(decodeURIComponent(m[1]), Number(m[2]));
+    if (m) {
+      const id = safeDecode(m[1]);
+      return id === null ? bad : slice(id, Number(m[2]));
+    }
     const ex = /^\/exports\/([^/]+)\/(.+)$/.exec(pathname);
-    if (ex) return exportResource(exportRoot, decodeURIComponent(ex[1]), decodeURIComponent(ex[2]));
+    if (ex) {
+      const [folder, name] = [safeDecode(ex[1]), safeDecode(ex[2])];
+      return folder === null || name === null ? bad : exportResource(exportRoot, folder, name);
+    }
     return staticResource(staticDir, pathname);
   };
 }
@@ -31,7 +38,12 @@ export async function handleAppRequest(resolve: Resolver, requestUrl: string, me
   const url = new URL(requestUrl);
   if (url.host !== APP_HOST) return new Response('not found', { status: 404 });
   if (method !== 'GET') return new Response('method not allowed', { status: 405 });
-  const r = await resolve(url.pathname);
+  let r: Resource;
+  try {
+    r = await resolve(url.pathname);
+  } catch {
+    r = { status: 500, body: 'internal error', headers: { 'content-type': 'text/plain; charset=utf-8' } };
+  }
   // Volumes live in SharedArrayBuffers (worker threads fill them); a web Response cannot hold a
   // view of one, so a slice is copied once here (512x512 int16: 0.5 MB, a fraction of a ms).
   const body = typeof r.body !== 'string' && r.body.buffer instanceof SharedArrayBuffer ? new Uint8Array(r.body) : r.body;

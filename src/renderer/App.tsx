@@ -86,7 +86,7 @@ export function App() {
   const [opacity, setOpacity] = useState(saved.current.opacity ?? DEFAULT_OVERLAY.opacity);
   const [threshold, setThreshold] = useState(saved.current.threshold ?? DEFAULT_OVERLAY.threshold);
   const [scaleMode, setScaleMode] = useState<'slice' | 'model'>('slice');
-  const [explained, setExplained] = useState<ExplainResult | null>(null);
+  const [explained, setExplained] = useState<(ExplainResult & { forSlice: number; forSeries: string }) | null>(null);
   const seriesMax = useRef(new Map<string, number>());
   const [viewed, setViewed] = useState<Set<number>>(new Set());
   const [dialog, setDialog] = useState<'help' | 'model' | 'tags' | 'export' | null>(null);
@@ -96,6 +96,11 @@ export function App() {
   const [loaded, setLoaded] = useState(0);
 
   const count = info?.slices.length ?? 0;
+  const indexRef = useRef(index);
+  indexRef.current = index;
+  const seriesRef = useRef(seriesId);
+  seriesRef.current = seriesId;
+
   const thresholds = model?.thresholds ?? {};
 
   // ---------------------------------------------------------------- start: studies and model
@@ -123,10 +128,12 @@ export function App() {
     })();
     const offs = [
       api.on('scan.progress', () => undefined),
-      api.on('analysis.progress', (p) => setProgress({ done: p.done, total: p.total, rate: p.slicesPerSecond, eta: p.etaSeconds })),
+      // analysis events of another series (one analysed before switching) are not this one's
+      api.on('analysis.progress', (p) => p.seriesId === seriesRef.current && setProgress({ done: p.done, total: p.total, rate: p.slicesPerSecond, eta: p.etaSeconds })),
       api.on('analysis.done', (d) => {
-        setAnalysis((cur) => (cur === null || cur.seriesId === d.seriesId ? d.analysis : cur));
         setProvider(d.provider);
+        if (d.seriesId !== seriesRef.current) return;
+        setAnalysis(d.analysis);
         setJob(null);
         setProgress(null);
       }),
@@ -136,6 +143,7 @@ export function App() {
         setAiError(t('app.engineRestarted', { reason: d.reason }));
       }),
       api.on('analysis.failed', (d) => {
+        if (d.seriesId !== seriesRef.current) return;
         setAiError(t('ai.failed', { message: d.error.message }));
         setJob(null);
         setProgress(null);
@@ -202,6 +210,7 @@ export function App() {
   useEffect(() => {
     if (!seriesId || !info) return;
     const ctrl = new AbortController();
+    const map = cache.current;
     const n = info.slices.length;
     const order: number[] = [];
     for (let d = 0; d < n; d++) {
@@ -215,8 +224,10 @@ export function App() {
         if (cache.current.has(i)) continue;
         try {
           const s = await loadSlice(api, seriesId, i, ctrl.signal);
-          cache.current.set(i, s);
-          setLoaded(cache.current.size);
+          // the series may have changed while the slice was on its way: never mix series
+          if (ctrl.signal.aborted || cache.current !== map) return;
+          map.set(i, s);
+          setLoaded(map.size);
           if (i === indexRef.current) setSlice(s);
         } catch (e) {
           if (!ctrl.signal.aborted && i === indexRef.current) setError((e as Error).message);
@@ -228,15 +239,25 @@ export function App() {
     // only when the series changes; scrolling reuses the cache
   }, [seriesId, info]);
 
-  const indexRef = useRef(index);
-  indexRef.current = index;
   useEffect(() => {
-    const s = cache.current.get(index);
+    const map = cache.current;
+    const ctrl = new AbortController();
+    const s = map.get(index);
     if (s) setSlice(s);
-    else if (seriesId && info) void loadSlice(api, seriesId, index).then((x) => { cache.current.set(index, x); if (indexRef.current === index) setSlice(x); }).catch(() => undefined);
+    else if (seriesId && info)
+      void loadSlice(api, seriesId, index, ctrl.signal)
+        .then((x) => {
+          if (ctrl.signal.aborted || cache.current !== map) return;
+          map.set(index, x);
+          if (indexRef.current === index) setSlice(x);
+        })
+        .catch(() => undefined);
     // a slice counts as viewed once shown for 150 ms
     const timer = setTimeout(() => setViewed((v) => (v.has(index) ? v : new Set(v).add(index))), 150);
-    return () => clearTimeout(timer);
+    return () => {
+      clearTimeout(timer);
+      ctrl.abort();
+    };
   }, [index, seriesId, info]);
 
   // ---------------------------------------------------------------- MPR (coronal / sagittal)
@@ -298,7 +319,7 @@ export function App() {
           if (stop) return;
           const k = `${e.class}|${e.layer}|${e.method}`;
           seriesMax.current.set(k, Math.max(seriesMax.current.get(k) ?? 0, e.max));
-          setExplained(e);
+          setExplained({ ...e, forSlice: index, forSeries: seriesId });
         })
         .catch((e: Error) => !stop && setAiError(e.message));
     }, 60);
@@ -309,7 +330,8 @@ export function App() {
   }, [heatOn, seriesId, index, layer, method, classForSlice, model]);
 
   const heat: HeatState | null = useMemo(() => {
-    if (!heatOn || !explained) return null;
+    // only the map of the slice on screen: never the previous slice's while the next one computes
+    if (!heatOn || !explained || explained.forSlice !== index || explained.forSeries !== seriesId) return null;
     const inputSize = (model?.card as { input?: { shape?: unknown[] } } | undefined)?.input?.shape;
     const ih = typeof inputSize?.[2] === 'number' ? inputSize[2] : 256;
     const iw = typeof inputSize?.[3] === 'number' ? inputSize[3] : 256;
@@ -323,7 +345,7 @@ export function App() {
       scale: scaleMode === 'slice' ? explained.max : (seriesMax.current.get(k) ?? explained.max),
       style: { colormap, opacity, threshold },
     };
-  }, [heatOn, explained, model, colormap, opacity, threshold, scaleMode]);
+  }, [heatOn, explained, model, colormap, opacity, threshold, scaleMode, index, seriesId]);
 
   // ---------------------------------------------------------------- actions
   const axialGo = useCallback((i: number) => setIndex(Math.min(Math.max(0, count - 1), Math.max(0, i))), [count]);

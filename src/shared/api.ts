@@ -39,7 +39,7 @@ export const schemas = {
       seriesId: id,
       formats: z.array(z.enum(EXPORT_FORMATS)).min(1).max(EXPORT_FORMATS.length),
       deidentify: z.boolean().optional(),
-      dateShiftDays: z.number().int().min(-36500).max(36500).optional(),
+      dateShiftDays: z.number().int().min(-36500).max(36500).refine((d) => d !== 0, 'a date shift of 0 days would keep the real dates').optional(),
       paper: z.enum(['a4', 'letter']).optional(),
       reviewer: z.string().max(256).optional(),
       method: z.enum(CAM_METHOD_NAMES).optional(),

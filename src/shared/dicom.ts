@@ -37,6 +37,8 @@ export interface InstanceHeader {
   studyInstanceUid: string;
   seriesInstanceUid: string;
   frameOfReferenceUid?: string;
+  /** BurnedInAnnotation (0028,0301): YES when the pixels carry text (possibly patient identity). */
+  burnedInAnnotation?: string;
   transferSyntaxUid: string;
   patient: { name: string; id: string; birthDate?: string; sex?: string };
   study: { date?: string; time?: string; description?: string; accessionNumber?: string; id?: string; institution?: string; referringPhysician?: string };

@@ -131,6 +131,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   if (values.paper !== undefined && values.paper !== 'a4' && values.paper !== 'letter') throw new UsageError(`--paper must be a4 or letter, got '${values.paper}'`);
   if (values['date-shift'] !== undefined && !/^-?\d+$/.test(values['date-shift'])) throw new UsageError(`--date-shift must be a whole number of days, got '${values['date-shift']}'`);
   if (values['date-shift'] !== undefined && !values.deidentify) throw new UsageError('--date-shift needs --deidentify');
+  if (values['date-shift'] !== undefined && Number(values['date-shift']) === 0) throw new UsageError('--date-shift 0 would keep the real dates: give a non-zero number of days, or leave it out to remove dates');
   if (values['cam-method'] !== undefined && !CAM_METHODS.includes(values['cam-method'] as CamMethod)) throw new UsageError(`--cam-method must be one of ${CAM_METHODS.join(', ')}`);
   const exporting = Boolean(values.report || values.sr || values['sc-dir'] || values.csv || (values.deidentify && values.json));
   if (values.deidentify && !exporting) throw new UsageError('--deidentify applies to exports: add --report, --sr, --sc-dir, --csv or --json');

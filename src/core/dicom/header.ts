@@ -24,6 +24,7 @@ export const TAG = {
   StudyTime: 'x00080030',
   AccessionNumber: 'x00080050',
   InstitutionName: 'x00080080',
+  BurnedInAnnotation: 'x00280301',
   ReferringPhysicianName: 'x00080090',
   Modality: 'x00080060',
   StudyDescription: 'x00081030',
@@ -273,6 +274,7 @@ export function instanceHeader(parsed: ParsedDicom, path: string): InstanceHeade
   setIf(header.series, 'description', text(TAG.SeriesDescription));
   setIf(header.series, 'bodyPart', str(ds, TAG.BodyPartExamined));
   opt('frameOfReferenceUid', str(ds, TAG.FrameOfReferenceUID));
+  opt('burnedInAnnotation', str(ds, TAG.BurnedInAnnotation));
   opt('instanceNumber', num(ds, TAG.InstanceNumber));
   opt('acquisitionNumber', num(ds, TAG.AcquisitionNumber));
   opt('pixelSpacing', spacing(numbers(ds, TAG.PixelSpacing)) ?? first?.pixelSpacing);

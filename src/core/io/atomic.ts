@@ -32,7 +32,7 @@ export function writeFileAtomic(target: string, data: Uint8Array | string, optio
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         // file systems without hard links (some network/FAT mounts): best effort check + rename
-        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw err;
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'EISDIR' && code !== 'ENOSYS') throw err;
         if (fs.existsSync(target)) throw Object.assign(new Error(`EEXIST: file already exists, '${target}'`), { code: 'EEXIST' });
         fs.renameSync(tmp, target);
         return;

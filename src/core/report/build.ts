@@ -76,7 +76,7 @@ export async function buildReportContext(
       if (ps) image.pixelSpacing = ps;
       const iop = perFrame?.imageOrientationPatient ?? header.imageOrientationPatient;
       if (iop) image.imageOrientationPatient = iop;
-      keyImages.push({ findingId: f.id, sliceIndex: f.keySlice, sopInstanceUid: ref.sopInstanceUid, sopClassUid: header.sopClassUid, frame: ref.frame, image, camSource: `${e.method}@${e.layer}` });
+      keyImages.push({ findingId: f.id, sliceIndex: f.keySlice, sopInstanceUid: ref.sopInstanceUid, sopClassUid: header.sopClassUid, frame: ref.frame, image, camSource: `${e.method}@${e.layer}`, ...(header.burnedInAnnotation ? { sourceBurnedIn: header.burnedInAnnotation } : {}) });
     }
   } finally {
     if (!opts.explainer) await explainer.release();
@@ -84,7 +84,7 @@ export async function buildReportContext(
   const ctx: ReportContext = {
     patient: { ...h.patient },
     study: { studyInstanceUid: h.studyInstanceUid, ...h.study },
-    series: { seriesInstanceUid: series.seriesInstanceUid, modality: series.modality },
+    series: { seriesInstanceUid: series.seriesInstanceUid, modality: series.modality, sopClassUid: h.sopClassUid },
     model: {
       ...model.identity,
       classes: [...card.outputs.classes],

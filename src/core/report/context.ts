@@ -29,6 +29,8 @@ export interface ReportStudy {
 
 export interface ReportSeries {
   seriesInstanceUid: string;
+  /** SOP Class of the series' images (for references to slices that are not key images). */
+  sopClassUid?: string;
   number?: number;
   description?: string;
   modality: string;
@@ -65,6 +67,17 @@ export interface KeyImage {
   image: KeyImageInput;
   /** e.g. gradcam@layer4 */
   camSource: string;
+  /** The source instance's BurnedInAnnotation, when it says. */
+  sourceBurnedIn?: string;
+}
+
+/** Modalities whose images practically never carry burned-in patient text. */
+const CLEAN_MODALITIES = new Set(['CT', 'MR', 'PT', 'NM']);
+
+/** True when a key image's pixels may show patient identity burned into the source image. */
+export function mayHaveBurnedInText(k: KeyImage, modality: string): boolean {
+  const v = k.sourceBurnedIn?.toUpperCase();
+  return v === 'YES' || (v !== 'NO' && !CLEAN_MODALITIES.has(modality));
 }
 
 export interface ReportContext {
@@ -102,14 +115,13 @@ const setOpt = <T extends object, K extends keyof T>(o: T, k: K, v: T[K] | undef
 
 /** The same context with identifying data removed or replaced (deidentify.ts has the table). */
 export function deidentifyContext(ctx: ReportContext, d: Deidentifier): ReportContext {
-  d.noteIdentifying(ctx.patient.name, ctx.patient.id, ctx.patient.birthDate, ctx.study.accessionNumber, ctx.study.id, ctx.study.institution, ctx.study.referringPhysician, ctx.study.date, ctx.reviewer);
-  for (const r of ctx.reviews) d.noteIdentifying(r.reviewer);
-  for (const a of ctx.added) d.noteIdentifying(a.reviewer);
+  d.notePersonName(ctx.patient.name, ctx.study.referringPhysician, ctx.reviewer, ...ctx.reviews.map((r) => r.reviewer), ...ctx.added.map((a) => a.reviewer));
+  d.noteIdentifying(ctx.patient.id, ctx.patient.birthDate, ctx.study.accessionNumber, ctx.study.id, ctx.study.institution, ctx.study.date);
   const patient: ReportPatient = { name: d.patientName(ctx.patient.name), id: d.patientId(ctx.patient.id) };
   const study: ReportStudy = { studyInstanceUid: d.uid(ctx.study.studyInstanceUid) };
   setOpt(study, 'date', d.date(ctx.study.date));
   if (study.date && ctx.study.time) study.time = ctx.study.time;
-  const series: ReportSeries = { seriesInstanceUid: d.uid(ctx.series.seriesInstanceUid), modality: ctx.series.modality };
+  const series: ReportSeries = { seriesInstanceUid: d.uid(ctx.series.seriesInstanceUid), modality: ctx.series.modality, ...(ctx.series.sopClassUid ? { sopClassUid: ctx.series.sopClassUid } : {}) };
   if (ctx.series.number !== undefined) series.number = ctx.series.number;
   if (ctx.series.frameOfReferenceUid) series.frameOfReferenceUid = d.uid(ctx.series.frameOfReferenceUid);
   const mapFinding = (f: Finding): Finding => ({ ...f, keySopInstanceUid: d.uid(f.keySopInstanceUid) });
@@ -128,7 +140,7 @@ export function deidentifyContext(ctx: ReportContext, d: Deidentifier): ReportCo
     series,
     analysis,
     reviews: ctx.reviews.map((r) => {
-      const copy: Review = { findingId: r.findingId, decision: r.decision, at: r.at };
+      const copy: Review = { findingId: r.findingId, decision: r.decision, at: d.moment(new Date(r.at)).toISOString() };
       if (r.comment) copy.comment = d.redact(r.comment);
       return copy;
     }),
@@ -138,6 +150,9 @@ export function deidentifyContext(ctx: ReportContext, d: Deidentifier): ReportCo
       return copy;
     }),
     keyImages: ctx.keyImages.map((k) => ({ ...k, sopInstanceUid: d.uid(k.sopInstanceUid) })),
+    // every date the outputs carry (content, series, instance creation, contribution, the PDF's
+    // "Created") derives from createdAt: shifted or a dummy, like the study's dates
+    createdAt: d.moment(ctx.createdAt),
     deidentified: { methodText: d.methodText(), methodCodes: d.methodCodes(), ...(d.dateShiftDays !== undefined ? { dateShiftDays: d.dateShiftDays } : {}) },
   };
   delete out.reviewer;

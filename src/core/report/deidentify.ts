@@ -8,7 +8,8 @@
  * | Patient's Name, Patient ID                  | Z/D: replaced by a pseudonym           |
  * | Patient's Birth Date, Patient's Sex         | Z: emptied                             |
  * | Study/Series/SOP Instance UID, Frame of Ref | U: replaced, consistently per export   |
- * | Study Date/Time, Content/Series Date        | Z/D: emptied, or shifted (option)      |
+ * | Study Date/Time                             | Z: emptied, or shifted (option)        |
+ * | Content/Series/Instance dates (the export)  | D: dummy 1900-01-01, or shifted        |
  * | Accession Number, Study ID                  | Z: emptied                             |
  * | Institution Name, Referring Physician       | X/Z: removed                           |
  * | Study/Series Description                    | X: removed                             |
@@ -43,6 +44,9 @@ export class Deidentifier {
   private readonly identifying = new Set<string>();
 
   constructor(options: DeidentifyOptions = {}) {
+    if (options.dateShiftDays !== undefined && (!Number.isInteger(options.dateShiftDays) || options.dateShiftDays === 0)) {
+      throw new RangeError('a date shift must be a whole, non-zero number of days (omit it to remove dates)');
+    }
     this.secret = options.secret ?? randomBytes(32);
     this.dateShiftDays = options.dateShiftDays;
   }
@@ -51,12 +55,24 @@ export class Deidentifier {
     return createHmac('sha256', this.secret).update(kind).update('\u0000').update(value).digest();
   }
 
-  /** Remember identifying values to redact from free text (names are split into components). */
+  /**
+   * Remember identifying values to redact from free text. Person names are also split into
+   * their components (family, given, ... of 2+ characters); other values (IDs, accession,
+   * institution, dates) only as a whole, and only when specific enough (4+ characters, or not
+   * just digits), so "12 mm" in a comment survives a Patient ID of 12.
+   */
   noteIdentifying(...values: (string | undefined)[]): void {
     for (const v of values) {
-      if (!v) continue;
-      // name components too: 2+ characters (山田, Li); ASCII ones are matched as whole words
-      for (const part of [v, ...v.split(/[\^=\s]+/)]) if (part.trim().length >= 2) this.identifying.add(part.trim());
+      const t = v?.trim();
+      if (t && (t.length >= 4 || !/^\d+$/.test(t))) this.identifying.add(t);
+    }
+  }
+
+  notePersonName(...names: (string | undefined)[]): void {
+    for (const n of names) {
+      if (!n) continue;
+      this.noteIdentifying(n);
+      for (const part of n.split(/[\^=\s]+/)) if (part.trim().length >= 2) this.identifying.add(part.trim());
     }
   }
 
@@ -81,8 +97,17 @@ export class Deidentifier {
   }
 
   patientName(original: string): string {
-    this.noteIdentifying(original);
+    this.notePersonName(original);
     return `ANONYMOUS^${this.mac('pn', original).toString('hex').slice(0, 6).toUpperCase()}`;
+  }
+
+  /**
+   * The moment an export was made, as the outputs may show it: shifted by the option's days, or
+   * without the option a fixed dummy (1900-01-01), since the export date can reveal the scan's.
+   */
+  moment(d: Date): Date {
+    if (this.dateShiftDays === undefined) return new Date(Date.UTC(1900, 0, 1));
+    return new Date(d.getTime() + this.dateShiftDays * 86_400_000);
   }
 
   /** A DICOM DA (YYYYMMDD) shifted by the option's days, or '' (emptied) without it. */
@@ -117,6 +142,7 @@ export class Deidentifier {
 
   /** De-identification Method (0012,0063) text. */
   methodText(): string {
-    return `ReSight: DICOM PS3.15 Basic Application Level Confidentiality Profile${this.dateShiftDays === undefined ? '' : `, dates shifted by ${this.dateShiftDays} days`}`;
+    // LO: at most 64 characters
+    return `PS3.15 Basic Profile (ReSight)${this.dateShiftDays === undefined ? '' : `, dates ${this.dateShiftDays > 0 ? '+' : ''}${this.dateShiftDays} d`}`;
   }
 }

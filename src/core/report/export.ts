@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { ResightError } from '../errors';
 import { writeFileAtomic } from '../io/atomic';
 import type { ReportContext } from './context';
-import { deidentifyContext } from './context';
+import { deidentifyContext, mayHaveBurnedInText } from './context';
 import { Deidentifier } from './deidentify';
 import type { DeidentifyOptions } from './deidentify';
 import type { PaperSize } from './pdf';
@@ -83,16 +83,25 @@ function resolvedParent(target: string): string {
 
 const inside = (child: string, parent: string) => {
   const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  return rel === '' || (rel !== '..' && !rel.startsWith('..' + path.sep) && !path.isAbsolute(rel));
 };
 
 export async function writeExports(contexts: readonly ReportContext[], targets: ExportTargets, options: ExportOptions = {}): Promise<ExportSummary> {
   if (!contexts.length) throw new ResightError('SERIES_NOT_FOUND', 'nothing to export: no analysed series');
   const deid = options.deidentify ? new Deidentifier(options.deidentify === true ? {} : options.deidentify) : null;
-  const ctxs = deid ? contexts.map((c) => deidentifyContext(c, deid)) : [...contexts];
+  const warnings: string[] = [];
+  // De-identified exports leave out key images whose source may show the patient's identity in
+  // its pixels (BurnedInAnnotation YES, or not stated for a modality that often has it).
+  const safe = deid
+    ? contexts.map((c) => {
+        const risky = c.keyImages.filter((k) => mayHaveBurnedInText(k, c.series.modality));
+        for (const k of risky) warnings.push(`key image of ${k.findingId} left out of the de-identified export: its source image may carry burned-in patient text (BurnedInAnnotation ${k.sourceBurnedIn ?? 'not stated'}, modality ${c.series.modality})`);
+        return risky.length ? { ...c, keyImages: c.keyImages.filter((k) => !risky.includes(k)) } : c;
+      })
+    : contexts;
+  const ctxs = deid ? safe.map((c) => deidentifyContext(c, deid)) : [...contexts];
   // One export id: the SR/SC UIDs derive from it, so objects of one export reference each other.
   const exportId = randomBytes(16).toString('hex');
-  const warnings: string[] = [];
   const plan: Planned[] = [];
 
   ctxs.forEach((ctx, i) => {

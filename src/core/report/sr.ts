@@ -101,7 +101,7 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
   const sopInstanceUid = derivedUid('resight-sr', exportId, ctx.series.seriesInstanceUid);
   const seriesInstanceUid = derivedUid('resight-sr-series', exportId, ctx.series.seriesInstanceUid);
   const slices = ctx.analysis.slices;
-  const sopClassOf = (sop: string) => ctx.keyImages.find((k) => k.sopInstanceUid === sop)?.sopClassUid ?? ctx.keyImages[0]?.sopClassUid ?? '1.2.840.10008.5.1.4.1.1.2';
+  const sopClassOf = (sop: string) => ctx.keyImages.find((k) => k.sopInstanceUid === sop)?.sopClassUid ?? ctx.series.sopClassUid ?? ctx.keyImages[0]?.sopClassUid ?? '1.2.840.10008.5.1.4.1.1.2';
   const imageRef = (rel: string, name: Code | null, sliceIndex: number): Item | null => {
     const s = slices[sliceIndex];
     if (!s) return null;

@@ -2,10 +2,14 @@
 import type { ReportContext } from './context';
 import { reviewedFindings } from './context';
 
-/** RFC 4180 field: quoted when it holds a comma, quote or line break. */
+/**
+ * RFC 4180 field: quoted when it holds a comma, quote or line break. Text starting with = + - @
+ * (a comment, a class name from someone else's model) gets a leading apostrophe, so a
+ * spreadsheet shows it instead of running it as a formula.
+ */
 export function csvField(v: string | number | null | undefined): string {
   if (v === null || v === undefined) return '';
-  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : v;
+  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

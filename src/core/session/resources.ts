@@ -18,6 +18,15 @@ const STATIC_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-
 
 const text = (status: number, body: string): Resource => ({ status, body, headers: { 'content-type': 'text/plain; charset=utf-8' } });
 
+/** decodeURIComponent that answers null for a malformed escape (`%ff`, `%`) instead of throwing. */
+export function safeDecode(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
+
 /** A file strictly inside `root` (no `..`, no absolute escape), or null. */
 function inside(root: string, ...parts: string[]): string | null {
   const r = path.resolve(root);
@@ -70,7 +79,9 @@ export function staticResource(dir: string | undefined, pathname: string): Resou
     if (pathname === '/') return { status: 200, body: '<!doctype html><meta charset="utf-8"><title>ReSight</title><p>ReSight is running. The viewer is not built in this checkout (npm run build).</p>', headers: { 'content-type': 'text/html; charset=utf-8' } };
     return text(404, 'not found');
   }
-  const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+  const decoded = safeDecode(pathname);
+  if (decoded === null) return text(400, 'bad request');
+  const rel = pathname === '/' ? 'index.html' : decoded.replace(/^\/+/, '');
   const file = inside(dir, rel);
   if (!file) return text(404, 'not found');
   return { status: 200, body: fs.readFileSync(file), headers: { 'content-type': STATIC_TYPES[path.extname(file)] ?? 'application/octet-stream' } };
@@ -79,8 +90,14 @@ export function staticResource(dir: string | undefined, pathname: string): Resou
 /** Route a viewer path: /series/<id>/slice/<i>, /exports/<folder>/<file>, else a static file. */
 export async function resolveResource(session: Session, staticDir: string | undefined, pathname: string): Promise<Resource> {
   const m = /^\/series\/([^/]+)\/slice\/(\d+)$/.exec(pathname);
-  if (m) return sliceResource(session, decodeURIComponent(m[1]), Number(m[2]));
+  if (m) {
+    const id = safeDecode(m[1]);
+    return id === null ? text(400, 'bad request') : sliceResource(session, id, Number(m[2]));
+  }
   const ex = /^\/exports\/([^/]+)\/(.+)$/.exec(pathname);
-  if (ex) return exportResource(session.exportRoot, decodeURIComponent(ex[1]), decodeURIComponent(ex[2]));
+  if (ex) {
+    const [folder, name] = [safeDecode(ex[1]), safeDecode(ex[2])];
+    return folder === null || name === null ? text(400, 'bad request') : exportResource(session.exportRoot, folder, name);
+  }
   return staticResource(staticDir, pathname);
 }

@@ -112,6 +112,14 @@ export async function loadSlice(api: ResightApi, seriesId: string, index: number
   const rows = Number(res.headers.get('x-resight-rows'));
   const columns = Number(res.headers.get('x-resight-columns'));
   const buf = await res.arrayBuffer();
-  const values = res.headers.get('x-resight-dtype') === 'int16' ? Float32Array.from(new Int16Array(buf)) : new Float32Array(buf);
-  return { rows, columns, values };
+  const raw = res.headers.get('x-resight-dtype') === 'int16' ? Float32Array.from(new Int16Array(buf)) : new Float32Array(buf);
+  const samples = Number(res.headers.get('x-resight-samples') ?? '1');
+  if (samples === 3 && raw.length === rows * columns * 3) {
+    // colour images (ultrasound, secondary captures) are shown as their luminance (Rec. 601):
+    // the viewer's pipeline windows one value per pixel
+    const values = new Float32Array(rows * columns);
+    for (let i = 0; i < values.length; i++) values[i] = 0.299 * raw[i * 3] + 0.587 * raw[i * 3 + 1] + 0.114 * raw[i * 3 + 2];
+    return { rows, columns, values };
+  }
+  return { rows, columns, values: raw };
 }

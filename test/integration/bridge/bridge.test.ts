@@ -169,6 +169,8 @@ describe('the contract over the bridge', () => {
     assert.equal(Buffer.from(await res.arrayBuffer()).subarray(0, 5).toString(), '%PDF-');
     assert.equal((await loopbackFetch(`http://127.0.0.1:${bridge.port}/exports/${r.folder}/..%2F..%2Freviews?token=${bridge.token}`)).status, 404, 'no way out of the export folder');
     assert.equal((await loopbackFetch(`http://127.0.0.1:${bridge.port}/exports/${r.folder}/report.pdf`)).status, 401, 'token required');
+    for (const bad of ['/%ff', '/exports/%/x', '/series/%E0%A4%A/slice/0']) assert.ok([400, 404].includes((await loopbackFetch(`http://127.0.0.1:${bridge.port}${bad}?token=${bridge.token}`)).status), `${bad}: a malformed URL is refused, not a crash`);
+    assert.equal((await loopbackFetch(bridge.url)).status, 200, 'still serving');
     const again = await client.call('report.export', { seriesId, formats: ['csv'], deidentify: true });
     assert.notEqual(again.folder, r.folder, 'a new folder per export: nothing is overwritten');
     assert.ok(again.deidentified);

@@ -231,6 +231,8 @@ describe('de-identified exports', () => {
     await writeExports([ctx], { pdf: path.join(dir, 'r.pdf'), sr: path.join(dir, 'sr.dcm'), scDir: path.join(dir, 'sc'), json: path.join(dir, 'out.json'), csv: path.join(dir, 's.csv') }, { deidentify: true });
     const identifying = [
       '山田', '太郎', 'やまだ', 'RESIGHT-DEMO-0001', 'DEMO^PHANTOM', '19600102', '20200109', 'ACC-7731', 'Tokyo General', '佐藤', '花子',
+      // the export's own date can reveal the scan's: it is a dummy in de-identified outputs
+      '20261128', '2026-11-28',
       ctx.study.studyInstanceUid, ctx.series.seriesInstanceUid, ...ctx.analysis.slices.map((s) => s.sopInstanceUid),
     ];
     const outputs = listTree(dir).map((f) => path.join(dir, f));
@@ -256,6 +258,18 @@ describe('de-identified exports', () => {
       assert.deepEqual(sc.PatientName, sr.PatientName);
     }
     assert.match(String(sr.StudyInstanceUID), /^2\.25\.\d+$/);
+  });
+});
+
+describe('burned-in annotation', () => {
+  it('de-identified exports leave out key images whose source may show patient text, and say so', async (t) => {
+    const dir = tempDir(t, 'burned');
+    const risky: ReportContext = { ...ctx, keyImages: ctx.keyImages.map((k, i) => (i === 0 ? { ...k, sourceBurnedIn: 'YES' } : k)) };
+    const s = await writeExports([risky], { scDir: path.join(dir, 'sc') }, { deidentify: true });
+    assert.equal(fs.readdirSync(path.join(dir, 'sc')).length, ctx.keyImages.length - 1);
+    assert.ok(s.warnings.some((w) => w.includes(ctx.keyImages[0].findingId) && /burned-in/.test(w)), s.warnings.join('\n'));
+    const plain = await writeExports([risky], { scDir: path.join(dir, 'sc-identified') });
+    assert.equal(plain.files.length, ctx.keyImages.length, 'identified exports keep them (the pixels are the source\'s own)');
   });
 });
 

@@ -37,6 +37,16 @@ describe('de-identification', () => {
     assert.match(name, /^ANONYMOUS\^[0-9A-F]{6}$/);
     assert.match(d.patientId('PID-12345'), /^ANON-[0-9A-F]{10}$/);
     assert.equal(d.redact('call 山田 about PID-12345'), 'call [redacted] about [redacted]');
+    d.patientId('12');
+    d.noteIdentifying('St Mary Hospital');
+    assert.equal(d.redact('grew to 12 mm, seen at St Mary Hospital; first seen at st'), 'grew to 12 mm, seen at [redacted]; first seen at st', 'short numeric IDs and parts of institutions are not redacted');
+  });
+
+  it('refuses a date shift of 0 days (it would keep the real dates) and keeps the method text within LO', () => {
+    assert.throws(() => new Deidentifier({ dateShiftDays: 0 }), RangeError);
+    assert.throws(() => new Deidentifier({ dateShiftDays: 1.5 }), RangeError);
+    assert.ok(new Deidentifier({ dateShiftDays: -36500 }).methodText().length <= 64);
+    assert.equal(new Deidentifier().moment(new Date('2026-11-28T10:00:00Z')).toISOString(), '1900-01-01T00:00:00.000Z', 'the export date is a dummy');
   });
 });
 
@@ -90,6 +100,7 @@ describe('identifiers and text', () => {
     assert.equal(csvField('a,b'), '"a,b"');
     assert.equal(csvField('say "hi"'), '"say ""hi"""');
     assert.equal(csvField(null), '');
+    assert.equal(csvField('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`, 'formulas are shown, not run');
     assert.equal(toPersonName('Dr Test'), 'Dr Test^');
     assert.equal(toPersonName('Sato^Hanako'), 'Sato^Hanako');
   });
