@@ -26,6 +26,19 @@ export function writeFileAtomic(target: string, data: Uint8Array | string, optio
     } finally {
       fs.closeSync(fd);
     }
+    const syncDir = () => {
+      // the rename itself is durable only once the folder is flushed (not possible on Windows)
+      try {
+        const d = fs.openSync(dir, 'r');
+        try {
+          fs.fsyncSync(d);
+        } finally {
+          fs.closeSync(d);
+        }
+      } catch {
+        /* best effort */
+      }
+    };
     if (options.overwrite === false) {
       try {
         fs.linkSync(tmp, target);
@@ -35,12 +48,14 @@ export function writeFileAtomic(target: string, data: Uint8Array | string, optio
         if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'EISDIR' && code !== 'ENOSYS') throw err;
         if (fs.existsSync(target)) throw Object.assign(new Error(`EEXIST: file already exists, '${target}'`), { code: 'EEXIST' });
         fs.renameSync(tmp, target);
+        syncDir();
         return;
       }
       fs.rmSync(tmp, { force: true });
     } else {
       fs.renameSync(tmp, target);
     }
+    syncDir();
   } catch (err) {
     // A failed write (disk full, ...) or rename must not leave the temp file behind.
     fs.rmSync(tmp, { force: true });

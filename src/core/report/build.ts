@@ -101,6 +101,8 @@ export async function buildReportContext(
     createdAt: opts.createdAt ?? new Date(),
     cam: { method, layer },
   };
+  const multi = series.instances.filter((i) => i.frames > 1).map((i) => i.sopInstanceUid);
+  if (multi.length) ctx.series.multiFrameSops = multi;
   if (series.number !== undefined) ctx.series.number = series.number;
   if (series.description) ctx.series.description = series.description;
   if (h.frameOfReferenceUid) ctx.series.frameOfReferenceUid = h.frameOfReferenceUid;

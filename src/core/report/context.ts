@@ -31,6 +31,8 @@ export interface ReportSeries {
   seriesInstanceUid: string;
   /** SOP Class of the series' images (for references to slices that are not key images). */
   sopClassUid?: string;
+  /** Instances holding several frames: references to them always name the frame. */
+  multiFrameSops?: string[];
   number?: number;
   description?: string;
   modality: string;
@@ -121,7 +123,12 @@ export function deidentifyContext(ctx: ReportContext, d: Deidentifier): ReportCo
   const study: ReportStudy = { studyInstanceUid: d.uid(ctx.study.studyInstanceUid) };
   setOpt(study, 'date', d.date(ctx.study.date));
   if (study.date && ctx.study.time) study.time = ctx.study.time;
-  const series: ReportSeries = { seriesInstanceUid: d.uid(ctx.series.seriesInstanceUid), modality: ctx.series.modality, ...(ctx.series.sopClassUid ? { sopClassUid: ctx.series.sopClassUid } : {}) };
+  const series: ReportSeries = {
+    seriesInstanceUid: d.uid(ctx.series.seriesInstanceUid),
+    modality: ctx.series.modality,
+    ...(ctx.series.sopClassUid ? { sopClassUid: ctx.series.sopClassUid } : {}),
+    ...(ctx.series.multiFrameSops ? { multiFrameSops: ctx.series.multiFrameSops.map((u) => d.uid(u)) } : {}),
+  };
   if (ctx.series.number !== undefined) series.number = ctx.series.number;
   if (ctx.series.frameOfReferenceUid) series.frameOfReferenceUid = d.uid(ctx.series.frameOfReferenceUid);
   const mapFinding = (f: Finding): Finding => ({ ...f, keySopInstanceUid: d.uid(f.keySopInstanceUid) });

@@ -39,7 +39,7 @@ export function secondaryCaptures(ctx: ReportContext, exportId: string): ScObjec
       ReferencedSOPInstanceUID: k.sopInstanceUid,
       PurposeOfReferenceCodeSequence: [codeItem(SOURCE_FOR_PROCESSING)],
     };
-    if (k.frame > 0) source.ReferencedFrameNumber = String(k.frame + 1);
+    if (k.frame > 0 || ctx.series.multiFrameSops?.includes(k.sopInstanceUid)) source.ReferencedFrameNumber = String(k.frame + 1);
     const ds: NaturalDataset = {
       ...patientStudyModules(ctx),
       ...sopCommon(SC_IMAGE_STORAGE, sopInstanceUid, ctx),

@@ -106,7 +106,7 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
     const s = slices[sliceIndex];
     if (!s) return null;
     const ref: NaturalDataset = { ReferencedSOPClassUID: sopClassOf(s.sopInstanceUid), ReferencedSOPInstanceUID: s.sopInstanceUid };
-    if (s.frame > 0) ref.ReferencedFrameNumber = String(s.frame + 1);
+    if (s.frame > 0 || ctx.series.multiFrameSops?.includes(s.sopInstanceUid)) ref.ReferencedFrameNumber = String(s.frame + 1);
     return { RelationshipType: rel, ValueType: 'IMAGE', ...(name ? { ConceptNameCodeSequence: [codeItem(name)] } : {}), ReferencedSOPSequence: [ref] };
   };
   const range = (a: number, b: number) => Array.from({ length: Math.max(0, b - a + 1) }, (_, i) => a + i);

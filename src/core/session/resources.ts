@@ -27,11 +27,17 @@ export function safeDecode(s: string): string | null {
   }
 }
 
-/** A file strictly inside `root` (no `..`, no absolute escape), or null. */
+/** A file strictly inside `root` (no `..`, no absolute escape, no symlink leading out), or null. */
 function inside(root: string, ...parts: string[]): string | null {
   const r = path.resolve(root);
   const file = path.resolve(r, ...parts);
-  return file.startsWith(r + path.sep) && fs.existsSync(file) && fs.statSync(file).isFile() ? file : null;
+  if (!file.startsWith(r + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return null;
+  try {
+    const real = fs.realpathSync(file);
+    return real.startsWith(fs.realpathSync(r) + path.sep) ? real : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Slice i of a series as binary little-endian values with their shape in headers. */

@@ -24,6 +24,8 @@ import type { ReportContext } from '../../../../src/core/report/context';
 import { decodePart10 } from '../../../../src/core/report/dicom-write';
 import type { NaturalDataset } from '../../../../src/core/report/dicom-write';
 import { writeExports } from '../../../../src/core/report/export';
+import { structuredReport } from '../../../../src/core/report/sr';
+import { exportResource } from '../../../../src/core/session/resources';
 import { findUnicodeFont } from '../../../../src/core/report/pdf';
 import { renderKeyImage } from '../../../../src/core/report/render';
 import type { AnalysisResult } from '../../../../src/shared/analysis';
@@ -273,6 +275,26 @@ describe('burned-in annotation', () => {
   });
 });
 
+describe('references', () => {
+  it('a multi-frame instance is always referenced with its frame number, frame 0 too', () => {
+    const f = ctx.analysis.findings[0];
+    const sop = ctx.analysis.slices[f.sliceStart].sopInstanceUid;
+    const sr = decodePart10(structuredReport({ ...ctx, series: { ...ctx.series, multiFrameSops: [sop] } }, 'mf').bytes);
+    const refs: NaturalDataset[] = [];
+    const walk = (items: NaturalDataset[]) => {
+      for (const it of items) {
+        refs.push(...seqOf(it, 'ReferencedSOPSequence'));
+        walk(seqOf(it, 'ContentSequence'));
+      }
+    };
+    walk(seqOf(sr, 'ContentSequence'));
+    const mine = refs.filter((r) => r.ReferencedSOPInstanceUID === sop);
+    assert.ok(mine.length > 0);
+    for (const r of mine) assert.equal(String(r.ReferencedFrameNumber), '1');
+    assert.ok(refs.filter((r) => r.ReferencedSOPInstanceUID !== sop).every((r) => r.ReferencedFrameNumber === undefined), 'single-frame instances: no frame number');
+  });
+});
+
 describe('export targets', () => {
   it('never overwrites without the flag and never writes into a source folder', async (t) => {
     const dir = tempDir(t, 'targets');
@@ -285,5 +307,12 @@ describe('export targets', () => {
     await assert.rejects(writeExports([ctx], { sr: path.join(DEMO, 'sub', 'sr.dcm') }, { sourceDirs: [DEMO] }), (e: ResightError) => e.code === 'EXPORT_TARGET_FORBIDDEN');
     assert.ok(!fs.existsSync(path.join(DEMO, 'sub')));
     assert.deepEqual(listTree(dir), ['r.pdf']);
+    // serving exports: a symlink inside the export folder does not lead out of it
+    const root = tempDir(t, 'export-root');
+    fs.mkdirSync(path.join(root, 'x'));
+    fs.symlinkSync(pdf, path.join(root, 'x', 'link.pdf'));
+    fs.copyFileSync(pdf, path.join(root, 'x', 'real.pdf'));
+    assert.equal(exportResource(root, 'x', 'link.pdf').status, 404);
+    assert.equal(exportResource(root, 'x', 'real.pdf').status, 200);
   });
 });
