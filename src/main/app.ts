@@ -23,7 +23,7 @@ import { CALL_CHANNEL, createCallHandler, createDropHandler, DROP_CHANNEL, forwa
 import { RotatingLog } from './log';
 import { handleAppRequest, splitResolver } from './protocol';
 import { APP_ORIGIN, APP_SCHEME, secureWebPreferences } from './security';
-import { loadSettings, modelCardIn, saveSettings } from './settings';
+import { loadSettings, modelCardIn, updateSettings } from './settings';
 import type { Settings } from './settings';
 
 type ElectronModule = typeof ElectronNs;
@@ -135,14 +135,14 @@ export async function startApp(electron: ElectronModule, paths: AppPaths, argv: 
     if (!wc.isDestroyed()) wc.send(channel, payload);
   });
 
-  const remember = (s: Settings) => saveSettings(dataDir, s);
+  const remember = (patch: Partial<Settings>) => updateSettings(dataDir, patch);
   const openPaths = async (picked: string[]) => {
     if (!picked.length) return;
     engine.grant(picked);
     const r = await engine.call('studies.open', { paths: picked });
     log.write('info', r.ok ? `opened ${(r.value as { studies: unknown[] }).studies.length} study(ies)` : `open failed: ${r.error.code}`);
     settings.recent = [...picked, ...settings.recent.filter((p) => !picked.includes(p))].slice(0, 10);
-    remember(settings);
+    remember({ recent: settings.recent });
     wc.reload();
   };
   const openDialog = async () => {
@@ -158,7 +158,7 @@ export async function startApp(electron: ElectronModule, paths: AppPaths, argv: 
         { label: 'Open Recent', submenu: settings.recent.length ? settings.recent.map((p) => ({ label: path.basename(p), click: () => void openPaths([p]) })) : [{ label: '(none)', enabled: false }] },
         { label: 'Export Report…', accelerator: 'CmdOrCtrl+E', click: () => void wc.executeJavaScript("document.querySelector('[data-testid=export-button]')?.click()") },
         { type: 'separator' },
-        { label: 'Preferences…', accelerator: 'CmdOrCtrl+,', click: () => void shell.openPath(path.join(dataDir, 'settings.json')) },
+        { label: 'Preferences…', accelerator: 'CmdOrCtrl+,', click: () => void wc.executeJavaScript("document.querySelector('[data-testid=preferences-button]')?.click()") },
         { type: 'separator' },
         { role: 'quit' },
       ],
@@ -170,8 +170,7 @@ export async function startApp(electron: ElectronModule, paths: AppPaths, argv: 
 
   win.on('close', () => {
     const b = win.getBounds();
-    settings.window = { x: b.x, y: b.y, width: b.width, height: b.height, maximized: win.isMaximized() };
-    remember(settings);
+    remember({ window: { x: b.x, y: b.y, width: b.width, height: b.height, maximized: win.isMaximized() } });
     offEvents();
   });
 

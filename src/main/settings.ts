@@ -1,27 +1,19 @@
 /** User settings of the desktop app (settings.json in the app data folder), validated with zod. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
-import { PROVIDER_NAMES } from '../shared/analysis';
-import { CAM_METHOD_NAMES } from '../shared/api';
 import { writeFileAtomic } from '../core/io/atomic';
+import { settingsSchema } from '../shared/settings';
+import type { Settings } from '../shared/settings';
 
-export const settingsSchema = z
-  .object({
-    provider: z.enum(PROVIDER_NAMES).optional(),
-    threads: z.number().int().min(1).max(256).optional(),
-    camMethod: z.enum(CAM_METHOD_NAMES).default('gradcam'),
-    camLayer: z.string().max(256).optional(),
-    /** A folder with a model (.onnx) and its card (.card.json): bring your own model. */
-    modelFolder: z.string().max(4096).optional(),
-    exportFolder: z.string().max(4096).optional(),
-    deidentifyByDefault: z.boolean().default(false),
-    recent: z.array(z.string().max(4096)).max(10).default([]),
-    window: z.object({ x: z.number().int(), y: z.number().int(), width: z.number().int().min(400), height: z.number().int().min(300), maximized: z.boolean() }).partial().default({}),
-  })
-  .strict();
+export { settingsSchema };
+export type { Settings };
 
-export type Settings = z.infer<typeof settingsSchema>;
+/** Apply `patch` to the settings on disk (re-read first: the viewer may have changed them). */
+export function updateSettings(dir: string, patch: Partial<Settings>): Settings {
+  const next = { ...loadSettings(dir).settings, ...patch };
+  saveSettings(dir, next);
+  return next;
+}
 
 /** Settings from `dir/settings.json`; a missing or invalid file gives the defaults (and says why). */
 export function loadSettings(dir: string): { settings: Settings; problem?: string } {

@@ -10,10 +10,12 @@ import { CAM_METHOD_NAMES } from '../shared/api';
 import { COLORMAPS, DEFAULT_OVERLAY } from '../shared/colormap';
 import type { ColormapName } from '../shared/colormap';
 import type { StudySummary } from '../shared/dicom';
+import type { Preferences } from '../shared/settings';
 import { CT_PRESETS } from '../shared/presets';
 import type { SliceData } from './api/client';
 import { ApiError, getApi, loadSlice } from './api/client';
 import { ExportDialog } from './components/ExportDialog';
+import { PreferencesDialog } from './components/PreferencesDialog';
 import { FindingsPanel } from './components/FindingsPanel';
 import { ScoreStrip, sliceScore } from './components/ScoreStrip';
 import { StudyBrowser } from './components/StudyBrowser';
@@ -89,7 +91,8 @@ export function App() {
   const [explained, setExplained] = useState<(ExplainResult & { forSlice: number; forSeries: string }) | null>(null);
   const seriesMax = useRef(new Map<string, number>());
   const [viewed, setViewed] = useState<Set<number>>(new Set());
-  const [dialog, setDialog] = useState<'help' | 'model' | 'tags' | 'export' | null>(null);
+  const [dialog, setDialog] = useState<'help' | 'model' | 'tags' | 'export' | 'prefs' | null>(null);
+  const [prefs, setPrefs] = useState<Preferences>({});
   const [cine, setCine] = useState(false);
   const [plane, setPlane] = useState<Plane>('axial');
   const [mprIndex, setMprIndex] = useState(256);
@@ -118,9 +121,18 @@ export function App() {
         setError(e instanceof ApiError && e.code.startsWith('BRIDGE') ? t('app.engineUnreachable') : (e as Error).message);
       }
       try {
+        const pr = await api.call('settings.get', {});
+        setPrefs(pr);
+        if (pr.camMethod && pr.camMethod !== 'scorecam') setMethod(pr.camMethod);
+      } catch {
+        // preferences are optional
+      }
+      try {
         const m = await api.call('model.get', {});
         setModel(m);
         if (m.defaultLayer) setLayer(m.defaultLayer);
+        const wanted = (await api.call('settings.get', {}).catch(() => ({}) as Preferences)).camLayer;
+        if (wanted && m.camLayers?.includes(wanted)) setLayer(wanted);
         if (m.provider) setProvider(m.provider);
       } catch (e) {
         setModel({ available: false, reason: (e as Error).message });
@@ -485,6 +497,7 @@ export function App() {
         </label>
         <button onClick={() => setDialog('export')} disabled={!analysis} data-testid="export-button">{t('export.button')}</button>
         <button onClick={() => setDialog('tags')} disabled={!seriesId} data-testid="tags-button">{t('tags.button')}</button>
+        <button onClick={() => setDialog('prefs')} data-testid="preferences-button">{t('prefs.button')}</button>
         <button onClick={() => setDialog('model')} disabled={!model?.card}>{t('ai.modelCard')}</button>
         <button onClick={() => setDialog('help')} aria-label={t('app.help')}>?</button>
       </header>
@@ -643,7 +656,19 @@ export function App() {
           <button onClick={() => setDialog(null)} autoFocus>{t('help.close')}</button>
         </div>
       ) : null}
-      {dialog === 'export' && seriesId ? <ExportDialog api={api} seriesId={seriesId} onClose={() => setDialog(null)} /> : null}
+      {dialog === 'export' && seriesId ? <ExportDialog api={api} seriesId={seriesId} deidentifyByDefault={prefs.deidentifyByDefault === true} onClose={() => setDialog(null)} /> : null}
+      {dialog === 'prefs' ? (
+        <PreferencesDialog
+          api={api}
+          layers={model?.camLayers ?? []}
+          onSaved={(pr) => {
+            setPrefs(pr);
+            if (pr.camMethod && pr.camMethod !== 'scorecam') setMethod(pr.camMethod);
+            if (pr.camLayer && model?.camLayers?.includes(pr.camLayer)) setLayer(pr.camLayer);
+          }}
+          onClose={() => setDialog(null)}
+        />
+      ) : null}
       {dialog === 'tags' && seriesId ? <TagBrowser api={api} seriesId={seriesId} slice={index} onClose={() => setDialog(null)} /> : null}
       {dialog === 'model' && model ? (
         <div className="dialog" role="dialog" aria-modal="true" aria-label={t('ai.modelCard')}>

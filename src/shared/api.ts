@@ -11,6 +11,8 @@ import type { AnalysisProgress, SeriesAnalysis, ProviderReport, ModelIdentity } 
 import { PROVIDER_NAMES } from './analysis';
 import type { StudySummary, SeriesSummary, TagEntry, WindowInfo } from './dicom';
 import type { ErrorCode } from './errors';
+import { preferencesSchema } from './settings';
+import type { Preferences } from './settings';
 
 const id = z.string().min(1).max(256);
 export const CAM_METHOD_NAMES = ['gradcam', 'gradcampp', 'hirescam', 'layercam', 'cam', 'scorecam'] as const;
@@ -34,6 +36,8 @@ export const schemas = {
     .strict(),
   'review.get': z.object({ seriesId: id }).strict(),
   'instance.tags': z.object({ seriesId: id, slice: z.number().int().min(0).max(1_000_000) }).strict(),
+  'settings.get': z.object({}).strict(),
+  'settings.set': preferencesSchema,
   'report.export': z
     .object({
       seriesId: id,
@@ -129,6 +133,8 @@ export interface Results {
   'review.get': { reviews: Review[] };
   'instance.tags': { sopInstanceUid: string; tags: TagEntry[] };
   'report.export': ExportResult;
+  'settings.get': Preferences;
+  'settings.set': Preferences;
 }
 
 /** What an export wrote: a new folder under the app's export folder (never the study folder). */

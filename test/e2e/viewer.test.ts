@@ -363,6 +363,16 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.waitForFunction(() => /Slice \d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
   });
 
+  it('keeps preferences (default CAM method) across a reload', { timeout: 30_000 }, async () => {
+    await page.click('[data-testid=preferences-button]');
+    await page.selectOption('[data-testid=prefs-method]', 'hirescam');
+    await page.click('[data-testid=prefs-save]');
+    await page.waitForSelector('text=Saved.');
+    await page.keyboard.press('Escape');
+    await page.reload();
+    await page.waitForFunction(() => (document.querySelector('select:has(option[value=hirescam])') as HTMLSelectElement | null)?.value === 'hirescam');
+  });
+
   it('switches the whole UI to Japanese', { timeout: 30_000 }, async () => {
     await page.selectOption('[data-testid=language]', 'ja');
     assert.equal(await page.locator('[data-testid=analyze]').innerText(), '解析');

@@ -24,6 +24,8 @@ const handlers: Handlers = {
   'review.get': (s, p) => s.getReviews(p),
   'instance.tags': (s, p) => s.tags(p),
   'report.export': (s, p) => s.exportReport(p),
+  'settings.get': (s) => s.getPreferences(),
+  'settings.set': (s, p) => s.setPreferences(p),
 };
 
 export async function dispatch(session: Session, method: string, params: unknown): Promise<Reply<Method>> {

@@ -19,6 +19,8 @@ import * as path from 'node:path';
 import type { ProviderName, SeriesAnalysis } from '../../shared/analysis';
 import type { Events, EventName, ExplainResult, ExportResult, ModelInfo, OpenResult, Params, Review, SeriesInfo } from '../../shared/api';
 import type { StudySummary, TagEntry } from '../../shared/dicom';
+import { settingsSchema } from '../../shared/settings';
+import type { Preferences, Settings } from '../../shared/settings';
 import { scanPaths } from '../dicom/scan';
 import type { AssembledSeries, AssembledStudy } from '../dicom/series';
 import { ResightError, toErrorInfo } from '../errors';
@@ -346,6 +348,35 @@ export class Session {
       warnings: summary.warnings,
       deidentified: summary.deidentified,
     };
+  }
+
+  /** The user's preferences (settings.json in the app data folder; in memory without one). */
+  getPreferences(): Preferences {
+    const { recent: _r, window: _w, ...prefs } = this.readSettings();
+    return prefs;
+  }
+
+  /** Change preferences (only the given ones); returns them all. Provider, threads, model and export folder apply at the next start. */
+  setPreferences(p: Params<'settings.set'>): Preferences {
+    const next = settingsSchema.parse({ ...this.readSettings(), ...p });
+    if (this.opts.dataDir) {
+      fs.mkdirSync(this.opts.dataDir, { recursive: true, mode: 0o700 });
+      writeFileAtomic(path.join(this.opts.dataDir, 'settings.json'), JSON.stringify(next, null, 2) + '\n');
+    } else this.memorySettings = next;
+    return this.getPreferences();
+  }
+
+  private memorySettings: Settings | null = null;
+
+  private readSettings(): Settings {
+    if (!this.opts.dataDir) return this.memorySettings ?? settingsSchema.parse({});
+    const file = path.join(this.opts.dataDir, 'settings.json');
+    try {
+      const r = settingsSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+      return r.success ? r.data : settingsSchema.parse({});
+    } catch {
+      return settingsSchema.parse({});
+    }
   }
 
   /** The tag browser: every element of slice `slice`'s instance. */

@@ -12,10 +12,10 @@ import type { MessageKey } from '../i18n/messages';
 
 type Format = (typeof EXPORT_FORMATS)[number];
 
-export function ExportDialog(p: { api: ResightApi; seriesId: string; onClose(): void }) {
+export function ExportDialog(p: { api: ResightApi; seriesId: string; deidentifyByDefault?: boolean; onClose(): void }) {
   const { t, num } = useI18n();
   const [formats, setFormats] = useState<Set<Format>>(new Set(['pdf', 'sr', 'sc']));
-  const [deid, setDeid] = useState(false);
+  const [deid, setDeid] = useState(p.deidentifyByDefault === true);
   const [shift, setShift] = useState('');
   const [paper, setPaper] = useState<'a4' | 'letter'>('a4');
   const [reviewer, setReviewer] = useState(localStorage.getItem('resight.reviewer') ?? '');

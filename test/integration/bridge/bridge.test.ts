@@ -176,6 +176,16 @@ describe('the contract over the bridge', () => {
     assert.ok(again.deidentified);
   });
 
+  it('keeps preferences in the app data folder', async () => {
+    assert.deepEqual(await client.call('settings.get', {}), {});
+    const p = await client.call('settings.set', { camMethod: 'hirescam', deidentifyByDefault: true });
+    assert.equal(p.camMethod, 'hirescam');
+    assert.equal((await client.call('settings.get', {})).deidentifyByDefault, true);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dataDir, 'settings.json'), 'utf8')).camMethod, 'hirescam');
+    const bad = await client.raw('settings.set', { camMethod: 'magic' });
+    assert.equal(!bad.ok && bad.error.code, 'VALIDATION');
+  });
+
   it('lists the tags of a slice\'s instance for the tag browser (text decoded, pixel data summarised)', async () => {
     const { sopInstanceUid, tags } = await client.call('instance.tags', { seriesId, slice: 0 });
     const info = await client.call('series.get', { seriesId });

@@ -4,17 +4,22 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { RotatingLog } from '../../../src/main/log';
-import { loadSettings, modelCardIn, saveSettings } from '../../../src/main/settings';
+import { loadSettings, modelCardIn, saveSettings, updateSettings } from '../../../src/main/settings';
 import { tempDir } from '../../helpers/tmp';
 
 describe('settings', () => {
   it('defaults when missing, round-trips, and ignores an invalid file with a reason', (t) => {
     const dir = tempDir(t, 'settings');
     const d = loadSettings(dir);
-    assert.equal(d.settings.camMethod, 'gradcam');
-    assert.equal(d.settings.deidentifyByDefault, false);
+    assert.equal(d.settings.camMethod, undefined);
+    assert.deepEqual(d.settings.recent, []);
     saveSettings(dir, { ...d.settings, provider: 'cpu', threads: 2, recent: ['/a'] });
     assert.equal(loadSettings(dir).settings.provider, 'cpu');
+    // the shell's window state merges into what the viewer saved meanwhile
+    fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ camMethod: 'hirescam' }));
+    updateSettings(dir, { window: { width: 1000 } });
+    assert.equal(loadSettings(dir).settings.camMethod, 'hirescam');
+    assert.equal(loadSettings(dir).settings.window.width, 1000);
     fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ provider: 'tpu' }));
     const bad = loadSettings(dir);
     assert.equal(bad.settings.provider, undefined);

@@ -1,0 +1,77 @@
+/** Preferences (saved by the engine in the app data folder): defaults for the heatmap and exports, engine settings. */
+import { useEffect, useState } from 'react';
+import { PROVIDER_NAMES } from '../../shared/analysis';
+import { CAM_METHOD_NAMES } from '../../shared/api';
+import type { ResightApi } from '../../shared/api';
+import type { Preferences } from '../../shared/settings';
+import { useI18n } from '../i18n/i18n';
+
+export function PreferencesDialog(p: { api: ResightApi; layers: string[]; onSaved(prefs: Preferences): void; onClose(): void }) {
+  const { t } = useI18n();
+  const [prefs, setPrefs] = useState<Preferences | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+  useEffect(() => {
+    p.api.call('settings.get', {}).then(setPrefs, (e: Error) => setError(e.message));
+  }, [p.api]);
+  const set = (patch: Preferences) => setPrefs((x) => ({ ...(x ?? {}), ...patch }));
+  const save = async () => {
+    if (!prefs) return;
+    setError(null);
+    try {
+      const r = await p.api.call('settings.set', prefs);
+      setSaved(true);
+      p.onSaved(r);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  const opt = <T extends string>(v: string): T | undefined => (v === '' ? undefined : (v as T));
+  return (
+    <div className="dialog" role="dialog" aria-modal="true" aria-label={t('prefs.title')}>
+      <h2>{t('prefs.title')}</h2>
+      {!prefs && !error ? <p className="muted">{t('app.loading')}</p> : null}
+      {prefs ? (
+        <>
+          <fieldset>
+            <legend>{t('prefs.viewer')}</legend>
+            <label className="row">{t('ai.method')}
+              <select value={prefs.camMethod ?? ''} onChange={(e) => set({ camMethod: opt(e.target.value) })} data-testid="prefs-method">
+                <option value="">gradcam ({t('prefs.default')})</option>
+                {CAM_METHOD_NAMES.filter((m) => m !== 'scorecam').map((m) => <option key={m} value={m}>{m}</option>)}
+              </select>
+            </label>
+            <label className="row">{t('ai.layer')}
+              <select value={prefs.camLayer ?? ''} onChange={(e) => set({ camLayer: opt(e.target.value) })}>
+                <option value="">{t('prefs.default')}</option>
+                {p.layers.map((l) => <option key={l} value={l}>{l}</option>)}
+              </select>
+            </label>
+            <label className="row"><input type="checkbox" checked={prefs.deidentifyByDefault === true} onChange={(e) => set({ deidentifyByDefault: e.target.checked })} /> {t('prefs.deidentifyDefault')}</label>
+          </fieldset>
+          <fieldset>
+            <legend>{t('prefs.engine')}</legend>
+            <label className="row">{t('prefs.provider')}
+              <select value={prefs.provider ?? ''} onChange={(e) => set({ provider: opt(e.target.value) })}>
+                <option value="">{t('prefs.auto')}</option>
+                {PROVIDER_NAMES.map((x) => <option key={x} value={x}>{x}</option>)}
+              </select>
+            </label>
+            <label className="row">{t('prefs.threads')}
+              <input inputMode="numeric" value={prefs.threads ?? ''} placeholder={t('prefs.auto')} onChange={(e) => set({ threads: /^\d+$/.test(e.target.value) ? Number(e.target.value) : undefined })} />
+            </label>
+            <label className="row">{t('prefs.modelFolder')}<input value={prefs.modelFolder ?? ''} onChange={(e) => set({ modelFolder: e.target.value || undefined })} /></label>
+            <label className="row">{t('prefs.exportFolder')}<input value={prefs.exportFolder ?? ''} onChange={(e) => set({ exportFolder: e.target.value || undefined })} /></label>
+            <p className="muted">{t('prefs.restart')}</p>
+          </fieldset>
+        </>
+      ) : null}
+      {error ? <p className="error" role="alert">{error}</p> : null}
+      {saved ? <p role="status">{t('prefs.saved')}</p> : null}
+      <div className="row">
+        <button className="primary" onClick={save} disabled={!prefs} data-testid="prefs-save">{t('findings.save')}</button>
+        <button onClick={p.onClose}>{t('help.close')}</button>
+      </div>
+    </div>
+  );
+}

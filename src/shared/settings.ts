@@ -1,0 +1,35 @@
+/**
+ * User settings (settings.json in the app data folder): the viewer edits them through the
+ * contract (settings.get / settings.set), the desktop shell reads them at start.
+ */
+import { z } from 'zod';
+import { PROVIDER_NAMES } from './analysis';
+
+const CAM_METHODS = ['gradcam', 'gradcampp', 'hirescam', 'layercam', 'cam', 'scorecam'] as const;
+
+/** What the Preferences dialog may change (all optional in a settings.set call). */
+export const preferencesSchema = z
+  .object({
+    /** Preferred execution provider (applies at the next start of the engine). */
+    provider: z.enum(PROVIDER_NAMES).optional(),
+    threads: z.number().int().min(1).max(256).optional(),
+    camMethod: z.enum(CAM_METHODS).optional(),
+    camLayer: z.string().max(256).optional(),
+    /** A folder with your own model (.onnx) and its card (.card.json); next start. */
+    modelFolder: z.string().max(4096).optional(),
+    /** Where exports go; next start. */
+    exportFolder: z.string().max(4096).optional(),
+    deidentifyByDefault: z.boolean().optional(),
+  })
+  .strict();
+
+export type Preferences = z.infer<typeof preferencesSchema>;
+
+export const settingsSchema = preferencesSchema
+  .extend({
+    recent: z.array(z.string().max(4096)).max(10).default([]),
+    window: z.object({ x: z.number().int(), y: z.number().int(), width: z.number().int().min(400), height: z.number().int().min(300), maximized: z.boolean() }).partial().default({}),
+  })
+  .strict();
+
+export type Settings = z.infer<typeof settingsSchema>;
