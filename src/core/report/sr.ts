@@ -9,6 +9,7 @@
  * classes of a bring-your-own model) use the private scheme 99RESIGHT; because of those, the
  * document does not declare TID 1500 in Content Template Sequence.
  */
+import { createHash } from 'node:crypto';
 import type { Finding } from '../../shared/analysis';
 import type { ReportContext } from './context';
 import { reviewedFindings } from './context';
@@ -65,7 +66,12 @@ const ENGLISH: Code = { value: 'en-US', scheme: 'RFC5646', meaning: 'English (Un
 const CT_PROCEDURE: Code = { value: '77477000', scheme: 'SCT', meaning: 'Computed Tomography' };
 const NO_UNITS: Code = { value: '1', scheme: 'UCUM', meaning: 'no units' };
 
-const classCode = (cls: string): Code => RS(cls.toUpperCase().replace(/[^A-Z0-9_]/g, '_').slice(0, 16), cls.replace(/_/g, ' '));
+/** A class as a 99RESIGHT code: its name when it fits SH (16 characters, A-Z0-9_), else a prefix plus a hash, so distinct classes never share a code. */
+export function classCode(cls: string): Code {
+  const plain = cls.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+  const value = plain === cls.toUpperCase() && plain.length <= 16 ? plain : `${plain.slice(0, 9)}_${createHash('sha256').update(cls).digest('hex').slice(0, 6).toUpperCase()}`;
+  return RS(value, cls.replace(/_/g, ' '));
+}
 
 type Item = NaturalDataset;
 const container = (rel: string | null, name: Code, children: Item[]): Item => ({

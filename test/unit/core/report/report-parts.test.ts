@@ -8,7 +8,7 @@ import { encodePng } from '../../../../src/core/report/png';
 import { compositeSlice, formatScale, renderKeyImage, scaleBarMm } from '../../../../src/core/report/render';
 import { directionLetters } from '../../../../src/shared/orientation';
 import { csvField } from '../../../../src/core/report/tabular';
-import { toPersonName } from '../../../../src/core/report/sr';
+import { classCode, toPersonName } from '../../../../src/core/report/sr';
 import { colormapLut } from '../../../../src/shared/colormap';
 
 describe('de-identification', () => {
@@ -103,5 +103,11 @@ describe('identifiers and text', () => {
     assert.equal(csvField('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`, 'formulas are shown, not run');
     assert.equal(toPersonName('Dr Test'), 'Dr Test^');
     assert.equal(toPersonName('Sato^Hanako'), 'Sato^Hanako');
+    assert.equal(classCode('lung_nodule').value, 'LUNG_NODULE');
+    const a = classCode('ground_glass_opacity_solid').value;
+    const b = classCode('ground_glass_opacity_mixed').value;
+    assert.notEqual(a, b, 'long names keep distinct codes');
+    assert.ok(a.length <= 16 && b.length <= 16);
+    assert.notEqual(classCode('肺結節').value, classCode('肝病変').value, 'non-ASCII names too');
   });
 });
