@@ -17,7 +17,7 @@ import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { EVENT_NAMES } from '../shared/api';
 import { dispatch } from '../core/session/dispatch';
-import { resolveResource } from '../core/session/resources';
+import { resolveResource, sessionSources } from '../core/session/resources';
 import { Session } from '../core/session/session';
 import type { SessionOptions } from '../core/session/session';
 
@@ -57,6 +57,7 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
     exportUrl: (folder, name) => `/exports/${encodeURIComponent(folder)}/${name.split('/').map(encodeURIComponent).join('/')}?token=${token}`,
   });
   if (opts.grant?.length) session.grant(opts.grant);
+  const sources = sessionSources(session, opts.staticDir);
 
   const tokenOk = (given: string | null | undefined) => {
     if (!given) return false;
@@ -87,7 +88,7 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
       if (!tokenOk(queryToken ?? (req.headers['x-resight-token'] as string | undefined) ?? cookieToken)) return send(401, 'missing or wrong token');
       if (queryToken) res.setHeader('set-cookie', `resight_token=${token}; HttpOnly; SameSite=Strict; Path=/`);
       if (req.method !== 'GET') return send(405, 'method not allowed');
-      const r = await resolveResource(session, opts.staticDir, url.pathname);
+      const r = await resolveResource(sources, url.pathname);
       return send(r.status, r.body, r.headers);
     })().catch(fail);
   });

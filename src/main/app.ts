@@ -15,13 +15,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as ElectronNs from 'electron';
 import type { BrowserWindow as BrowserWindowT, MenuItemConstructorOptions } from 'electron';
+import { inside } from '../core/session/resources';
 import { exportRootOf } from '../core/session/session';
 import { EngineHost } from './engine-host';
 import type { EngineChannel } from './engine-host';
 import type { ChildMessage } from './engine-protocol';
 import { CALL_CHANNEL, createCallHandler, createDropHandler, DROP_CHANNEL, forwardEvents } from './ipc';
 import { RotatingLog } from './log';
-import { handleAppRequest, splitResolver } from './protocol';
+import { handleAppRequest, resolverOf } from './protocol';
 import { APP_ORIGIN, APP_SCHEME, secureWebPreferences } from './security';
 import { loadSettings, modelCardIn, updateSettings } from './settings';
 import type { Settings } from './settings';
@@ -75,7 +76,8 @@ export async function startApp(electron: ElectronModule, paths: AppPaths, argv: 
   });
   const exportRoot = exportRootOf(engineOptions);
 
-  protocol.handle(APP_SCHEME, (req) => handleAppRequest(splitResolver((id, i) => engine.slice(id, i), exportRoot, paths.renderer), req.url, req.method));
+  const resolve = resolverOf({ slice: (id, i) => engine.slice(id, i), exportRoot, staticDir: paths.renderer });
+  protocol.handle(APP_SCHEME, (req) => handleAppRequest(resolve, req.url, req.method));
   // No permission (camera, notifications, geolocation, ...) is ever granted to the renderer.
   electronSession.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
   electronSession.defaultSession.setPermissionCheckHandler(() => false);
@@ -120,11 +122,8 @@ export async function startApp(electron: ElectronModule, paths: AppPaths, argv: 
     // only ReSight's own export folders (<time>-<id>) and the file types it writes
     try {
       const m = new RegExp(`^${APP_ORIGIN}/exports/(\\d{8}-\\d{6}-[0-9a-f]{8})/([^?#]+\\.(?:pdf|dcm|csv|json))$`).exec(url);
-      if (m) {
-        const root = fs.realpathSync(exportRoot);
-        const file = path.resolve(root, m[1], ...decodeURIComponent(m[2]).split('/'));
-        if (fs.existsSync(file) && fs.realpathSync(file).startsWith(root + path.sep)) void shell.openPath(file);
-      }
+      const file = m ? inside(exportRoot, m[1], ...decodeURIComponent(m[2]).split('/')) : null;
+      if (file) void shell.openPath(file);
     } catch {
       // a malformed URL opens nothing
     }

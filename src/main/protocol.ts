@@ -4,34 +4,16 @@
  * response carries the CSP.
  */
 import type { Resource } from '../core/session/resources';
-import { exportResource, resolveResource, safeDecode, staticResource } from '../core/session/resources';
-import type { Session } from '../core/session/session';
+import type { ResourceSources } from '../core/session/resources';
+import { resolveResource } from '../core/session/resources';
 import { APP_HOST, CSP } from './security';
 
 /** Where a viewer path is answered from. */
 export type Resolver = (pathname: string) => Promise<Resource>;
 
-/** All routes from an in-process Session (tests, and the bridge-like setup). */
-export function sessionResolver(session: Session, staticDir: string | undefined): Resolver {
-  return (pathname) => resolveResource(session, staticDir, pathname);
-}
-
-/** Routes when the Session lives in the engine process: slices from it, files from disk here. */
-export function splitResolver(slice: (seriesId: string, index: number) => Promise<Resource>, exportRoot: string, staticDir: string | undefined): Resolver {
-  return async (pathname) => {
-    const bad: Resource = { status: 400, body: 'bad request', headers: { 'content-type': 'text/plain; charset=utf-8' } };
-    const m = /^\/series\/([^/]+)\/slice\/(\d+)$/.exec(pathname);
-    if (m) {
-      const id = safeDecode(m[1]);
-      return id === null ? bad : slice(id, Number(m[2]));
-    }
-    const ex = /^\/exports\/([^/]+)\/(.+)$/.exec(pathname);
-    if (ex) {
-      const [folder, name] = [safeDecode(ex[1]), safeDecode(ex[2])];
-      return folder === null || name === null ? bad : exportResource(exportRoot, folder, name);
-    }
-    return staticResource(staticDir, pathname);
-  };
+/** The routes of core/session/resources.ts over these sources. */
+export function resolverOf(sources: ResourceSources): Resolver {
+  return (pathname) => resolveResource(sources, pathname);
 }
 
 export async function handleAppRequest(resolve: Resolver, requestUrl: string, method = 'GET'): Promise<Response> {

@@ -28,7 +28,7 @@ export function safeDecode(s: string): string | null {
 }
 
 /** A file strictly inside `root` (no `..`, no absolute escape, no symlink leading out), or null. */
-function inside(root: string, ...parts: string[]): string | null {
+export function inside(root: string, ...parts: string[]): string | null {
   const r = path.resolve(root);
   const file = path.resolve(r, ...parts);
   if (!file.startsWith(r + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return null;
@@ -93,17 +93,30 @@ export function staticResource(dir: string | undefined, pathname: string): Resou
   return { status: 200, body: fs.readFileSync(file), headers: { 'content-type': STATIC_TYPES[path.extname(file)] ?? 'application/octet-stream' } };
 }
 
+/** Where the viewer's routes are answered from. */
+export interface ResourceSources {
+  /** Slice i of a series (in-process: sliceResource on a Session; Electron: the engine process). */
+  slice(seriesId: string, index: number): Promise<Resource>;
+  exportRoot: string;
+  staticDir: string | undefined;
+}
+
+/** A Session's own routes (the bridge; the shell's tests). */
+export function sessionSources(session: Session, staticDir: string | undefined): ResourceSources {
+  return { slice: (id, i) => sliceResource(session, id, i), exportRoot: session.exportRoot, staticDir };
+}
+
 /** Route a viewer path: /series/<id>/slice/<i>, /exports/<folder>/<file>, else a static file. */
-export async function resolveResource(session: Session, staticDir: string | undefined, pathname: string): Promise<Resource> {
+export async function resolveResource(sources: ResourceSources, pathname: string): Promise<Resource> {
   const m = /^\/series\/([^/]+)\/slice\/(\d+)$/.exec(pathname);
   if (m) {
     const id = safeDecode(m[1]);
-    return id === null ? text(400, 'bad request') : sliceResource(session, id, Number(m[2]));
+    return id === null ? text(400, 'bad request') : sources.slice(id, Number(m[2]));
   }
   const ex = /^\/exports\/([^/]+)\/(.+)$/.exec(pathname);
   if (ex) {
     const [folder, name] = [safeDecode(ex[1]), safeDecode(ex[2])];
-    return folder === null || name === null ? text(400, 'bad request') : exportResource(session.exportRoot, folder, name);
+    return folder === null || name === null ? text(400, 'bad request') : exportResource(sources.exportRoot, folder, name);
   }
-  return staticResource(staticDir, pathname);
+  return staticResource(sources.staticDir, pathname);
 }

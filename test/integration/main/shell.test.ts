@@ -19,7 +19,8 @@ import type { Bridge } from '../../../src/bridge/server';
 import { Session } from '../../../src/core/session/session';
 import { registerScheme, startApp } from '../../../src/main/app';
 import { CALL_CHANNEL, createCallHandler, DROP_CHANNEL } from '../../../src/main/ipc';
-import { handleAppRequest, sessionResolver } from '../../../src/main/protocol';
+import { handleAppRequest, resolverOf } from '../../../src/main/protocol';
+import { sessionSources } from '../../../src/core/session/resources';
 import type { Method, Reply } from '../../../src/shared/api';
 import { REPO_ROOT } from '../../helpers/corpus';
 
@@ -262,11 +263,11 @@ describe('both transports answer the contract alike (conformance)', () => {
     assert.deepEqual({ ...a.value, at: '' }, { ...b.value, at: '' });
 
     // a 512x512 slice through the protocol handler, the Electron path minus Electron
-    for (let i = 0; i < 45; i++) await (await handleAppRequest(sessionResolver(ipcSession, undefined), `app://resight/series/${encodeURIComponent(seriesId)}/slice/${i}`)).arrayBuffer();
+    for (let i = 0; i < 45; i++) await (await handleAppRequest(resolverOf(sessionSources(ipcSession, undefined)), `app://resight/series/${encodeURIComponent(seriesId)}/slice/${i}`)).arrayBuffer();
     const times: number[] = [];
     for (let i = 0; i < 60; i++) {
       const t0 = performance.now();
-      const r = await handleAppRequest(sessionResolver(ipcSession, undefined), `app://resight/series/${encodeURIComponent(seriesId)}/slice/${i % 45}`);
+      const r = await handleAppRequest(resolverOf(sessionSources(ipcSession, undefined)), `app://resight/series/${encodeURIComponent(seriesId)}/slice/${i % 45}`);
       await r.arrayBuffer();
       times.push(performance.now() - t0);
     }
