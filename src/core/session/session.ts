@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import type { ProviderName, SeriesAnalysis } from '../../shared/analysis';
 import type { Events, EventName, ExplainResult, ExportResult, ModelInfo, OpenResult, Params, Review, SeriesInfo } from '../../shared/api';
 import type { StudySummary, TagEntry } from '../../shared/dicom';
+import { isAddedFinding, reviewerFindings } from '../../shared/review';
 import { settingsSchema } from '../../shared/settings';
 import type { Preferences, Settings } from '../../shared/settings';
 import { scanPaths } from '../dicom/scan';
@@ -305,15 +306,9 @@ export class Session {
     if (!analysis) throw new ResightError('VALIDATION', 'run the analysis of this series before exporting it');
     const model = await this.model();
     const reviews = [...this.reviewsOf(s.id).values()];
-    const added: AddedFinding[] = reviews
-      .filter((r) => r.findingId.startsWith('added:') && r.decision !== 'rejected')
-      .map((r) => {
-        const [, cls, slice] = r.findingId.split(':');
-        const i = Number(slice);
-        return { id: r.findingId, class: cls ?? '', sliceStart: i, sliceEnd: i, ...(r.comment ? { comment: r.comment } : {}) };
-      });
+    const added: AddedFinding[] = reviewerFindings(reviews).map((f) => ({ id: f.id, class: f.class, sliceStart: f.slice, sliceEnd: f.slice, ...(f.comment ? { comment: f.comment } : {}) }));
     const ctx = await buildReportContext(s, analysis, model, model.provider, {
-      reviews: reviews.filter((r) => !r.findingId.startsWith('added:')),
+      reviews: reviews.filter((r) => !isAddedFinding(r.findingId)),
       added,
       ...(p.reviewer ? { reviewer: p.reviewer } : {}),
       cam: { ...(p.method ? { method: p.method } : {}), ...(p.layer ? { layer: p.layer } : {}) },

@@ -7,26 +7,10 @@ import { useState } from 'react';
 import type { Finding, SeriesAnalysis } from '../../shared/analysis';
 import type { Review } from '../../shared/api';
 import type { DECISIONS } from '../../shared/api';
+import { addedFindingId, reviewerFindings } from '../../shared/review';
 import { useI18n } from '../i18n/i18n';
 
 type Decision = (typeof DECISIONS)[number];
-
-export interface AddedFinding {
-  id: string;
-  class: string;
-  slice: number;
-  comment: string;
-}
-
-/** Reviewer-added findings, decoded from their reviews (`added:<class>:<slice>`). */
-export function addedFindings(reviews: Review[]): AddedFinding[] {
-  return reviews
-    .filter((r) => r.findingId.startsWith('added:') && r.decision !== 'rejected')
-    .map((r) => {
-      const [, cls, slice] = r.findingId.split(':');
-      return { id: r.findingId, class: cls, slice: Number(slice), comment: r.comment ?? '' };
-    });
-}
 
 function FindingRow(p: { f: Finding; review: Review | undefined; onDecide(d: Decision, comment?: string): void; onGo(i: number): void }) {
   const { t, num } = useI18n();
@@ -71,7 +55,7 @@ export function FindingsPanel(p: {
   const [signed, setSigned] = useState<string | null>(null);
   const a = p.analysis;
   const byId = new Map(p.reviews.map((r) => [r.findingId, r]));
-  const added = addedFindings(p.reviews);
+  const added = reviewerFindings(p.reviews);
   const signOff = () => {
     const flagged = new Set<number>();
     for (const f of a?.findings ?? []) for (let i = f.sliceStart; i <= f.sliceEnd; i++) flagged.add(i);
@@ -106,7 +90,7 @@ export function FindingsPanel(p: {
             {p.classes.map((c) => <option key={c} value={c}>{c.replace(/_/g, ' ')}</option>)}
           </select>
         </label>
-        <button disabled={!addClass} onClick={() => p.onDecide(`added:${addClass}:${p.index}`, 'accepted')}>{t('findings.add')}</button>
+        <button disabled={!addClass} onClick={() => p.onDecide(addedFindingId(addClass, p.index), 'accepted')}>{t('findings.add')}</button>
       </div>
       {pending ? <p className="muted">{t('signoff.pending', { n: pending })}</p> : null}
       <button className="primary" onClick={signOff} data-testid="signoff">{t('signoff.button')}</button>

@@ -156,7 +156,11 @@ describe('the contract over the bridge', () => {
   });
 
   it('exports the reviewed analysis into a new folder under the app\'s export folder and serves it', async () => {
+    await client.call('review.set', { seriesId, findingId: 'added:liver_lesion:3', decision: 'accepted', comment: 'missed' });
     const r = await client.call('report.export', { seriesId, formats: ['pdf', 'sr', 'json'], reviewer: 'Dr. Test' });
+    const json = JSON.parse(fs.readFileSync(path.join(dataDir, 'exports', r.folder, 'analysis.json'), 'utf8')) as { series: { addedFindings: unknown[]; reviews: { findingId: string }[] }[] };
+    assert.deepEqual(json.series[0].addedFindings, [{ id: 'added:liver_lesion:3', class: 'liver_lesion', sliceStart: 3, sliceEnd: 3, comment: 'missed' }], 'reviewer-added findings are exported as findings, not as reviews');
+    assert.ok(!json.series[0].reviews.some((x) => x.findingId.startsWith('added:')));
     assert.deepEqual(r.files.map((f) => f.name).sort(), ['analysis.json', 'report-sr.dcm', 'report.pdf']);
     const dir = path.join(dataDir, 'exports', r.folder);
     for (const f of r.files) assert.equal(fs.statSync(path.join(dir, f.name)).size, f.bytes);
