@@ -10,6 +10,7 @@ import { CAM_METHOD_NAMES } from '../shared/api';
 import { COLORMAPS, DEFAULT_OVERLAY } from '../shared/colormap';
 import type { ColormapName } from '../shared/colormap';
 import type { StudySummary } from '../shared/dicom';
+import { personNameText } from '../shared/dicom-text';
 import type { Preferences } from '../shared/settings';
 import { CT_PRESETS } from '../shared/presets';
 import type { SliceData } from './api/client';
@@ -120,19 +121,15 @@ export function App() {
       } catch (e) {
         setError(e instanceof ApiError && e.code.startsWith('BRIDGE') ? t('app.engineUnreachable') : (e as Error).message);
       }
-      try {
-        const pr = await api.call('settings.get', {});
-        setPrefs(pr);
-        if (pr.camMethod && pr.camMethod !== 'scorecam') setMethod(pr.camMethod);
-      } catch {
-        // preferences are optional
-      }
+      // preferences are optional: without them, the model card's defaults
+      const pr = await api.call('settings.get', {}).catch(() => ({}) as Preferences);
+      setPrefs(pr);
+      if (pr.camMethod && pr.camMethod !== 'scorecam') setMethod(pr.camMethod);
       try {
         const m = await api.call('model.get', {});
         setModel(m);
         if (m.defaultLayer) setLayer(m.defaultLayer);
-        const wanted = (await api.call('settings.get', {}).catch(() => ({}) as Preferences)).camLayer;
-        if (wanted && m.camLayers?.includes(wanted)) setLayer(wanted);
+        if (pr.camLayer && m.camLayers?.includes(pr.camLayer)) setLayer(pr.camLayer);
         if (m.provider) setProvider(m.provider);
       } catch (e) {
         setModel({ available: false, reason: (e as Error).message });
@@ -452,7 +449,7 @@ export function App() {
   const series = study?.series.find((s) => s.id === seriesId);
   const pos = info?.slices[index]?.position;
   const corners = {
-    tl: study ? [study.patient.name.split('=')[0].replace(/\^/g, ' '), study.patient.id, study.description ?? ''] : [],
+    tl: study ? [personNameText(study.patient.name), study.patient.id, study.description ?? ''] : [],
     tr: series ? [`${series.modality} ${series.description}`, study?.date ? `${study.date.slice(0, 4)}-${study.date.slice(4, 6)}-${study.date.slice(6, 8)}` : ''] : [],
     bl: count
       ? plane === 'axial'

@@ -14,6 +14,7 @@ import type { PDFFont, PDFPage } from 'pdf-lib';
 import { PDFDocument, PageSizes, StandardFonts, rgb } from 'pdf-lib';
 import type { ReportContext } from './context';
 import { reviewedFindings } from './context';
+import { personNameText } from '../../shared/dicom-text';
 import { encodePng } from './png';
 import { formatScale, renderKeyImage, scaleBarMm } from './render';
 import { APP_NAME, APP_VERSION } from './dicom-modules';
@@ -58,7 +59,7 @@ const RED = rgb(0.75, 0.05, 0.05);
 const RULE = rgb(0.75, 0.75, 0.75);
 
 const fmtDate = (da?: string) => (da && /^\d{8}$/.test(da) ? `${da.slice(0, 4)}-${da.slice(4, 6)}-${da.slice(6, 8)}` : da || '-');
-const fmtPn = (pn: string) => pn.split('=')[0].replace(/\^+/g, ' ').trim() || pn || '-';
+const fmtPn = (pn: string) => personNameText(pn) || pn || '-';
 
 export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Promise<PdfResult> {
   const warnings: string[] = [];

@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import type { ResightApi, UnusedFile } from '../../shared/api';
 import type { StudySummary } from '../../shared/dicom';
+import { personNameText } from '../../shared/dicom-text';
 import { useI18n } from '../i18n/i18n';
 import { Thumbnail } from './Thumbnail';
 
@@ -19,7 +20,7 @@ export function StudyBrowser(p: { api: ResightApi; studies: StudySummary[]; unus
       {!p.studies.length ? <p className="muted">{t('browser.empty')}</p> : null}
       {[...byPatient.entries()].map(([k, studies]) => (
         <div key={k} className="patient">
-          <div className="patient-name">{studies[0].patient.name.split('=')[0].replace(/\^/g, ' ')} <span className="muted">{studies[0].patient.id}</span></div>
+          <div className="patient-name">{personNameText(studies[0].patient.name)} <span className="muted">{studies[0].patient.id}</span></div>
           {studies.map((st) => (
             <div key={st.studyInstanceUid} className="study">
               <div className="study-desc">{[st.date ? `${st.date.slice(0, 4)}-${st.date.slice(4, 6)}-${st.date.slice(6, 8)}` : '', st.description ?? ''].filter(Boolean).join(' · ')}</div>
