@@ -91,7 +91,10 @@ export function App() {
   const [scaleMode, setScaleMode] = useState<'slice' | 'model'>('slice');
   const [explained, setExplained] = useState<(ExplainResult & { forSlice: number; forSeries: string }) | null>(null);
   const seriesMax = useRef(new Map<string, number>());
-  const [viewed, setViewed] = useState<Set<number>>(new Set());
+  // the slices looked at, with the series they belong to (so a switch never files one series'
+  // slices under another); every series' list is kept in viewedBySeries and persisted
+  const [viewedState, setViewedState] = useState<{ series: string | null; slices: Set<number> }>({ series: null, slices: new Set() });
+  const viewedBySeries = useRef<Record<string, number[]>>(saved.current.viewed ?? {});
   const [dialog, setDialog] = useState<'help' | 'model' | 'tags' | 'export' | 'prefs' | null>(null);
   const [prefs, setPrefs] = useState<Preferences>({});
   const [cine, setCine] = useState(false);
@@ -100,6 +103,7 @@ export function App() {
   const [loaded, setLoaded] = useState(0);
 
   const count = info?.slices.length ?? 0;
+  const viewed = useMemo(() => (viewedState.series === seriesId ? viewedState.slices : new Set<number>()), [viewedState, seriesId]);
   const indexRef = useRef(index);
   indexRef.current = index;
   const seriesRef = useRef(seriesId);
@@ -200,7 +204,7 @@ export function App() {
         setIndex(start);
         const w = si.windows[0] ?? (si.series.modality === 'CT' ? { center: 40, width: 400 } : { center: 128, width: 256 });
         setView(restored.view ?? { zoom: 0, panX: 0, panY: 0, center: w.center, width: w.width, invert: false });
-        setViewed(new Set(saved.current.viewed?.[seriesId] ?? []));
+        setViewedState({ series: seriesId, slices: new Set(viewedBySeries.current[seriesId] ?? []) });
         const [a, r] = await Promise.all([api.call('analysis.get', { seriesId }), api.call('review.get', { seriesId })]);
         if (stop) return;
         setAnalysis(a.analysis);
@@ -262,7 +266,7 @@ export function App() {
         })
         .catch(() => undefined);
     // a slice counts as viewed once shown for 150 ms
-    const timer = setTimeout(() => setViewed((v) => (v.has(index) ? v : new Set(v).add(index))), 150);
+    const timer = setTimeout(() => setViewedState((v) => (v.series !== seriesId || v.slices.has(index) ? v : { series: v.series, slices: new Set(v.slices).add(index) })), 150);
     return () => {
       clearTimeout(timer);
       ctrl.abort();
@@ -297,10 +301,10 @@ export function App() {
 
   // persist what survives a reload
   useEffect(() => {
-    const prev = loadPersisted();
-    const v: Persisted = { ...prev, seriesId: seriesId ?? undefined, index, view, heatOn, colormap, opacity, threshold, bindings, viewed: { ...(prev.viewed ?? {}), ...(seriesId ? { [seriesId]: [...viewed] } : {}) } };
+    if (viewedState.series) viewedBySeries.current[viewedState.series] = [...viewedState.slices];
+    const v: Persisted = { seriesId: seriesId ?? undefined, index, view, heatOn, colormap, opacity, threshold, bindings, viewed: viewedBySeries.current };
     localStorage.setItem(STATE_KEY, JSON.stringify(v));
-  }, [seriesId, index, view, heatOn, colormap, opacity, threshold, bindings, viewed]);
+  }, [seriesId, index, view, heatOn, colormap, opacity, threshold, bindings, viewedState]);
 
   // ---------------------------------------------------------------- heatmap
   const classForSlice = useCallback(
