@@ -129,11 +129,6 @@ export class EngineHost {
     return () => this.listeners.delete(listener);
   }
 
-  /** For tests and "crash" diagnostics: kill the engine process as a crash would. */
-  crashForTest(): void {
-    this.channel.kill();
-  }
-
   dispose(): void {
     this.disposed = true;
     this.channel.kill();

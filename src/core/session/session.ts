@@ -20,6 +20,7 @@ import type { ProviderName, SeriesAnalysis } from '../../shared/analysis';
 import type { Events, EventName, ExplainResult, ExportResult, ModelInfo, OpenResult, Params, Review, SeriesInfo } from '../../shared/api';
 import type { StudySummary, TagEntry } from '../../shared/dicom';
 import { isAddedFinding, reviewerFindings } from '../../shared/review';
+import { loadSettings, updateSettings } from '../settings/file';
 import { settingsSchema } from '../../shared/settings';
 import type { Preferences, Settings } from '../../shared/settings';
 import { scanPaths } from '../dicom/scan';
@@ -353,25 +354,15 @@ export class Session {
 
   /** Change preferences (only the given ones); returns them all. Provider, threads, model and export folder apply at the next start. */
   setPreferences(p: Params<'settings.set'>): Preferences {
-    const next = settingsSchema.parse({ ...this.readSettings(), ...p });
-    if (this.opts.dataDir) {
-      fs.mkdirSync(this.opts.dataDir, { recursive: true, mode: 0o700 });
-      writeFileAtomic(path.join(this.opts.dataDir, 'settings.json'), JSON.stringify(next, null, 2) + '\n');
-    } else this.memorySettings = next;
+    if (this.opts.dataDir) updateSettings(this.opts.dataDir, p);
+    else this.memorySettings = settingsSchema.parse({ ...this.readSettings(), ...p });
     return this.getPreferences();
   }
 
   private memorySettings: Settings | null = null;
 
   private readSettings(): Settings {
-    if (!this.opts.dataDir) return this.memorySettings ?? settingsSchema.parse({});
-    const file = path.join(this.opts.dataDir, 'settings.json');
-    try {
-      const r = settingsSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
-      return r.success ? r.data : settingsSchema.parse({});
-    } catch {
-      return settingsSchema.parse({});
-    }
+    return this.opts.dataDir ? loadSettings(this.opts.dataDir).settings : (this.memorySettings ?? settingsSchema.parse({}));
   }
 
   /** The tag browser: every element of slice `slice`'s instance. */

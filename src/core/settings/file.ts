@@ -1,0 +1,35 @@
+/**
+ * settings.json in the app data folder, validated with zod (src/shared/settings.ts): read by the
+ * engine (the viewer's Preferences, through the contract) and by the desktop shell (window state,
+ * recent studies). A missing or invalid file gives the defaults, and says why.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from '../io/atomic';
+import { settingsSchema } from '../../shared/settings';
+import type { Settings } from '../../shared/settings';
+
+/** Apply `patch` to the settings on disk (re-read first: the viewer may have changed them). */
+export function updateSettings(dir: string, patch: Partial<Settings>): Settings {
+  const next = { ...loadSettings(dir).settings, ...patch };
+  saveSettings(dir, next);
+  return next;
+}
+
+/** Settings from `dir/settings.json`; a missing or invalid file gives the defaults (and says why). */
+export function loadSettings(dir: string): { settings: Settings; problem?: string } {
+  const file = path.join(dir, 'settings.json');
+  if (!fs.existsSync(file)) return { settings: settingsSchema.parse({}) };
+  try {
+    const r = settingsSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+    if (r.success) return { settings: r.data };
+    return { settings: settingsSchema.parse({}), problem: `settings.json ignored: ${r.error.issues[0]?.message ?? 'invalid'}` };
+  } catch (err) {
+    return { settings: settingsSchema.parse({}), problem: `settings.json ignored: ${(err as Error).message}` };
+  }
+}
+
+export function saveSettings(dir: string, s: Settings): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileAtomic(path.join(dir, 'settings.json'), JSON.stringify(settingsSchema.parse(s), null, 2) + '\n');
+}
