@@ -5,18 +5,17 @@
  * model input the same way and then resized back to rows x columns. A layer pixel (x, y) covers
  * slice pixels centred at ((x + 0.5) * columns / w - 0.5, (y + 0.5) * rows / h - 0.5).
  */
-import { resizeSlice } from '../inference/preprocess';
+import { mapToSliceSize, resizeBilinear } from '../../shared/resample';
 import type { CamMap } from './cam';
 
 /** Bilinear resize (half-pixel centres) of a small map. */
 export function resizeMap(map: Float32Array, h: number, w: number, outH: number, outW: number): Float32Array {
-  return resizeSlice({ values: map, rows: h, columns: w }, outH, outW, 0);
+  return resizeBilinear(map, h, w, outH, outW);
 }
 
 /** The map at the slice's rows x columns: via the model input size, as the preprocessing went. */
 export function mapToSlice(cam: CamMap, inputSize: [number, number], rows: number, columns: number): Float32Array {
-  const atInput = resizeMap(cam.map, cam.height, cam.width, inputSize[0], inputSize[1]);
-  return resizeMap(atInput, inputSize[0], inputSize[1], rows, columns);
+  return mapToSliceSize(cam.map, cam.height, cam.width, inputSize, rows, columns);
 }
 
 /** Scale to 0..1 by the maximum (all zeros stays zeros). */

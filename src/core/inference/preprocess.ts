@@ -12,6 +12,7 @@
  * `preprocessInto` fuses the four steps in one pass over the output (no intermediate images):
  * on a small ResNet the preprocessing would otherwise cost as much as the network itself.
  */
+import { bilinearAxis, resizeBilinear } from '../../shared/resample';
 import type { ModelCard } from './card';
 
 export interface SliceValues {
@@ -50,24 +51,6 @@ type Channel = PreprocessSpec['channels'][number];
 /** Floats of one preprocessed slice (C x H x W). */
 export const inputLength = (spec: PreprocessSpec): number => spec.channels.length * spec.size[0] * spec.size[1];
 
-/** Source index pairs and weights for one axis of a half-pixel-centre bilinear resize. */
-export function bilinearAxis(inLen: number, outLen: number): { i0: Int32Array; i1: Int32Array; t: Float64Array } {
-  const i0 = new Int32Array(outLen);
-  const i1 = new Int32Array(outLen);
-  const t = new Float64Array(outLen);
-  const scale = inLen / outLen;
-  for (let d = 0; d < outLen; d++) {
-    let src = (d + 0.5) * scale - 0.5;
-    if (src < 0) src = 0;
-    else if (src > inLen - 1) src = inLen - 1;
-    const a = Math.floor(src);
-    i0[d] = a;
-    i1[d] = Math.min(a + 1, inLen - 1);
-    t[d] = src - a;
-  }
-  return { i0, i1, t };
-}
-
 const axisCache = new Map<string, ReturnType<typeof bilinearAxis>>();
 function cachedAxis(inLen: number, outLen: number): ReturnType<typeof bilinearAxis> {
   const key = `${inLen}>${outLen}`;
@@ -88,24 +71,12 @@ export function resizeSlice(slice: SliceValues, outRows: number, outCols: number
   const { values, rows, columns, paddingRange } = slice;
   const lo = paddingRange ? paddingRange[0] : Infinity;
   const hi = paddingRange ? paddingRange[1] : -Infinity;
-  const clean = (v: number) => (Number.isFinite(v) && !(v >= lo && v <= hi) ? v : fill);
-  const rx = cachedAxis(columns, outCols);
-  const ry = cachedAxis(rows, outRows);
-  // Pass 1: every source row resampled along x.
-  const horizontal = new Float64Array(rows * outCols);
-  for (let r = 0; r < rows; r++) {
-    for (let x = 0; x < outCols; x++) {
-      const t = rx.t[x];
-      horizontal[r * outCols + x] = (1 - t) * clean(values[r * columns + rx.i0[x]]) + t * clean(values[r * columns + rx.i1[x]]);
-    }
+  const clean = new Float64Array(rows * columns);
+  for (let i = 0; i < clean.length; i++) {
+    const v = values[i];
+    clean[i] = Number.isFinite(v) && !(v >= lo && v <= hi) ? v : fill;
   }
-  // Pass 2: along y.
-  const out = new Float32Array(outRows * outCols);
-  for (let y = 0; y < outRows; y++) {
-    const t = ry.t[y];
-    for (let x = 0; x < outCols; x++) out[y * outCols + x] = (1 - t) * horizontal[ry.i0[y] * outCols + x] + t * horizontal[ry.i1[y] * outCols + x];
-  }
-  return out;
+  return resizeBilinear(clean, rows, columns, outRows, outCols);
 }
 
 /** Write the model input (CHW float32) for one slice into `out` at float offset `offset`. */

@@ -3,34 +3,13 @@
  * CPU, drawn at the image's size and scaled by the canvas transform. Slower, same picture.
  */
 import { compositeRgb } from '../../shared/composite';
+import { mapToSliceSize } from '../../shared/resample';
 import type { SliceData } from '../api/client';
 import type { HeatState, SliceRenderer, ViewState } from './types';
 
-/** Bilinear resize with half-pixel centres (core/inference/preprocess.ts's resizeSlice formula). */
-export function resizeBilinear(src: Float32Array, sh: number, sw: number, oh: number, ow: number): Float32Array {
-  const out = new Float32Array(oh * ow);
-  for (let y = 0; y < oh; y++) {
-    const sy = Math.min(Math.max(((y + 0.5) * sh) / oh - 0.5, 0), sh - 1);
-    const y0 = Math.floor(sy);
-    const y1 = Math.min(y0 + 1, sh - 1);
-    const ty = sy - y0;
-    for (let x = 0; x < ow; x++) {
-      const sx = Math.min(Math.max(((x + 0.5) * sw) / ow - 0.5, 0), sw - 1);
-      const x0 = Math.floor(sx);
-      const x1 = Math.min(x0 + 1, sw - 1);
-      const tx = sx - x0;
-      const a = src[y0 * sw + x0] * (1 - tx) + src[y0 * sw + x1] * tx;
-      const b = src[y1 * sw + x0] * (1 - tx) + src[y1 * sw + x1] * tx;
-      out[y * ow + x] = a * (1 - ty) + b * ty;
-    }
-  }
-  return out;
-}
-
 /** The heatmap at the slice's size, 0..1 (the CPU version of the shader's path). */
 export function heatToSlice(h: HeatState, rows: number, columns: number): Float32Array {
-  const atInput = resizeBilinear(h.cam, h.camH, h.camW, h.inputH, h.inputW);
-  const atSlice = resizeBilinear(atInput, h.inputH, h.inputW, rows, columns);
+  const atSlice = mapToSliceSize(h.cam, h.camH, h.camW, [h.inputH, h.inputW], rows, columns);
   const k = h.scale > 0 ? 1 / h.scale : 1;
   for (let i = 0; i < atSlice.length; i++) atSlice[i] *= k;
   return atSlice;

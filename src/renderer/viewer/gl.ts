@@ -8,7 +8,7 @@
  */
 import { colormapLut } from '../../shared/colormap';
 import type { SliceData } from '../api/client';
-import { resizeBilinear } from './canvas2d';
+import { resizeBilinear } from '../../shared/resample';
 import type { HeatState, SliceRenderer, ViewState } from './types';
 
 const VS = `#version 300 es

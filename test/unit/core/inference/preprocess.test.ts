@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadModelCard } from '../../../../src/core/inference/card';
 import type { PreprocessSpec, SliceValues } from '../../../../src/core/inference/preprocess';
-import { bilinearAxis, inputLength, preprocessInto, preprocessSlice, preprocessSpec, resizeSlice } from '../../../../src/core/inference/preprocess';
+import { inputLength, preprocessInto, preprocessSlice, preprocessSpec, resizeSlice } from '../../../../src/core/inference/preprocess';
 import { REPO_ROOT } from '../../../helpers/corpus';
 
 const DIR = path.join(REPO_ROOT, 'test', 'fixtures', 'golden', 'preprocess');
@@ -53,13 +53,6 @@ describe('bilinear resize with half-pixel centres', () => {
     assert.deepEqual(Array.from(resizeSlice({ values: v, rows: 4, columns: 4 }, 2, 2, -1024)), [5, 9, 21, 25]);
     const up = resizeSlice({ values: Float32Array.from([0, 4]), rows: 1, columns: 2 }, 1, 4, -1024);
     assert.deepEqual(Array.from(up), [0, 1, 3, 4]);
-  });
-
-  it('clamps at the borders like torch (align_corners=False)', () => {
-    const ax = bilinearAxis(3, 5);
-    assert.equal(ax.i0[0], 0);
-    assert.equal(ax.t[0], 0);
-    assert.equal(ax.i1[4], 2);
   });
 
   it('replaces padding and non-finite values with the fill before resizing', () => {
