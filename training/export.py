@@ -190,8 +190,10 @@ def stage_shapes(model) -> Dict[str, List]:
 def build_card(*, name: str, version: str, onnx_path: Path, model, arch: dict, classes: Sequence[str],
                size: int, thresholds: Dict[str, float], threshold_method: str, training: dict,
                metrics: Optional[dict], n_params: int, modalities=("CT",), intended_use: Optional[str] = None,
-               description: Optional[str] = None) -> dict:
+               description: Optional[str] = None, default_layer: str = "layer4") -> dict:
     from training.model import arch_description
+    if default_layer not in STAGES:
+        raise ValueError(f"default CAM layer {default_layer!r} is not one of {list(STAGES)}")
     shapes = stage_shapes(model)
     return {
         "schema": "resight.model-card/1",
@@ -233,7 +235,7 @@ def build_card(*, name: str, version: str, onnx_path: Path, model, arch: dict, c
             "thresholdMethod": threshold_method,
         },
         "cam": {
-            "defaultLayer": "layer4",
+            "defaultLayer": default_layer,
             "layers": list(STAGES),
             "layerShapes": shapes,
             "score": "logit of the chosen class (pre-sigmoid)",
@@ -260,7 +262,7 @@ def write_json(path, obj) -> None:
 
 
 def export_checkpoint(checkpoint, out_dir, name: str = DEFAULT_NAME, version: Optional[str] = None,
-                      keep_metrics: bool = True) -> dict:
+                      keep_metrics: bool = True, default_layer: Optional[str] = None) -> dict:
     import onnx
     import torch
     from training.model import load_checkpoint
@@ -285,7 +287,8 @@ def export_checkpoint(checkpoint, out_dir, name: str = DEFAULT_NAME, version: Op
                       training=ck.get("training", {}), metrics=metrics,
                       n_params=sum(p.numel() for p in net.parameters()),
                       modalities=ck.get("modalities", ["CT"]), intended_use=ck.get("intended_use"),
-                      description=ck.get("description"))
+                      description=ck.get("description"),
+                      default_layer=default_layer or (old or {}).get("cam", {}).get("defaultLayer") or "layer4")
     write_json(card_path, card)
     # sanity: the ONNX graph reproduces PyTorch on a random input
     from training import onnx_ref
@@ -307,8 +310,11 @@ def main(argv=None):
     ap.add_argument("--out-dir", default=str(REPO / "resources/models"))
     ap.add_argument("--name", default=DEFAULT_NAME)
     ap.add_argument("--version", default=None)
+    ap.add_argument("--default-layer", default=None, choices=list(STAGES),
+                    help="the card's cam.defaultLayer, the heatmap the viewer and reports show first (default: "
+                         "the existing card's, else layer4); choose it by `resight bench --suite localization`")
     args = ap.parse_args(argv)
-    export_checkpoint(args.checkpoint, args.out_dir, args.name, args.version)
+    export_checkpoint(args.checkpoint, args.out_dir, args.name, args.version, default_layer=args.default_layer)
 
 
 if __name__ == "__main__":

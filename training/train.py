@@ -1,6 +1,6 @@
 """Train the default ReSight CT lesion classifier on synthetic phantoms (CPU, wall-clock budget).
 
-    /usr/bin/python3 -m training.train --minutes 40
+    /usr/bin/python3 -m training.train --minutes 50
 
 Everything (data generation + training + final validation) stays inside ``--minutes``; the
 data phase is capped by ``--data-minutes`` (volumes already in training/.cache are reused, so a
@@ -96,7 +96,7 @@ def seed_range(split: str, n: int) -> str:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--minutes", type=float, default=40.0, help="total wall-clock budget incl. data generation")
+    ap.add_argument("--minutes", type=float, default=50.0, help="total wall-clock budget incl. data generation")
     ap.add_argument("--data-minutes", type=float, default=10.0, help="cap on generating new training volumes")
     ap.add_argument("--train-volumes", type=int, default=320)
     ap.add_argument("--val-volumes", type=int, default=24)
@@ -112,6 +112,15 @@ def main(argv=None):
                     "experimental, see training/README.md; needs --counterfactual, whose lesion/twin pairs give the "
                     "lesion maps)")
     ap.add_argument("--cam-pos-weight", type=float, default=10.0, help="BCE weight of lesion cells in the CAM loss")
+    ap.add_argument("--pair-recipe", action=argparse.BooleanOptionalAction, default=True,
+                    help="lesion/twin pair training (training/pairs.py): paired rows with identical augmentation, "
+                         "rank loss, dense auxiliary loss, crop phase; needs --counterfactual (default: on, "
+                         "model 2.0.0; --no-pair-recipe trains as before)")
+    ap.add_argument("--pairs", type=int, default=8, help="--pair-recipe: lesion/twin pairs per batch")
+    ap.add_argument("--crop", type=int, default=128, help="--pair-recipe: crop size of the crop phase")
+    ap.add_argument("--crop-fraction", type=float, default=0.6, help="--pair-recipe: share of the run on crops")
+    ap.add_argument("--rank-loss", type=float, default=1.0, help="--pair-recipe: weight of the rank loss")
+    ap.add_argument("--dense-loss", type=float, default=1.0, help="--pair-recipe: weight of the dense aux loss")
     ap.add_argument("--widths", default="16,32,64,128")
     ap.add_argument("--layers", default="2,2,2,2")
     ap.add_argument("--dropout", type=float, default=0.2)
@@ -198,6 +207,20 @@ def main(argv=None):
             f"slices in {time.time() - t_maps:.0f}s")
     elif args.cam_loss > 0:
         log("CAM loss off: no lesion/twin pairs in the training data (--no-counterfactual)")
+    use_pairs = bool(args.pair_recipe and train.twin.any())
+    if use_pairs:
+        from training import pairs as PR
+        t_maps = time.time()
+        pair_index = PR.PairIndex(train)
+        aux_heads = PR.make_aux_heads(arch["widths"], len(CLASSES))
+        opt.add_param_group({"params": list(aux_heads.parameters()), "weight_decay": args.weight_decay})
+        pair_rng = np.random.default_rng(args.seed + 17)
+        rank_ema = dense_ema = None
+        log(f"pair recipe: {len(pair_index)} lesion/twin pairs, {len(pair_index.free)} lesion-free rows, "
+            f"{args.pairs} pairs per batch, {args.crop}px crops for the first {args.crop_fraction:.0%} "
+            f"({time.time() - t_maps:.0f}s)")
+    elif args.pair_recipe:
+        log("pair recipe off: no lesion/twin pairs in the training data (--no-counterfactual)")
     n = len(train)
     perm, pos = torch.randperm(n, generator=gen), 0
     step, epoch, seen = 0, 0, 0
@@ -248,9 +271,21 @@ def main(argv=None):
             perm, pos, epoch = torch.randperm(n, generator=gen), 0, epoch + 1
         idx = perm[pos:pos + args.batch]
         pos += args.batch
-        hu = torch.from_numpy(train.hu[idx.numpy()].astype(np.float32)).unsqueeze(1)
-        y = labels_t[idx]
-        if use_cam:
+        if use_pairs:
+            crop = args.crop if p < args.crop_fraction else 0
+            hu_np, y_np, maps_np, npair = PR.sample_batch(train, pair_index, pair_rng, args.batch, args.pairs, crop)
+            x, maps = PR.augment_pairs(torch.from_numpy(hu_np), torch.from_numpy(maps_np), npair, gen)
+            y = torch.from_numpy(y_np)
+            logits, feats = model.forward_with_features(x)
+            cls_loss = F.binary_cross_entropy_with_logits(logits, y)
+            rank_l, dense_l = PR.pair_losses(logits, feats, aux_heads, y, maps, npair)
+            loss = cls_loss + args.rank_loss * rank_l + args.dense_loss * dense_l
+            rank_ema = float(rank_l) if rank_ema is None else 0.98 * rank_ema + 0.02 * float(rank_l)
+            dense_ema = float(dense_l) if dense_ema is None else 0.98 * dense_ema + 0.02 * float(dense_l)
+            idx = y  # for the sample count
+        elif use_cam:
+            hu = torch.from_numpy(train.hu[idx.numpy()].astype(np.float32)).unsqueeze(1)
+            y = labels_t[idx]
             maps = torch.from_numpy(train_maps[idx.numpy()].astype(np.float32)).unsqueeze(1)
             x, maps = D.augment_batch(hu, gen, maps=maps)
             logits, feats = model.forward_with_features(x)
@@ -258,6 +293,8 @@ def main(argv=None):
             cam_l = cam_loss(model, feats["layer4"], maps, y, has_map_t[idx], cam_bias, args.cam_pos_weight)
             loss = cls_loss + args.cam_loss * cam_l
         else:
+            hu = torch.from_numpy(train.hu[idx.numpy()].astype(np.float32)).unsqueeze(1)
+            y = labels_t[idx]
             x = D.augment_batch(hu, gen)
             loss = F.binary_cross_entropy_with_logits(model(x), y)
         opt.zero_grad(set_to_none=True)
@@ -272,6 +309,8 @@ def main(argv=None):
         if step % 50 == 0:
             el = time.time() - t_train0
             log(f"step {step} epoch {epoch} loss {loss_ema:.4f}" + (f" (cam {cam_ema:.4f})" if use_cam else "") +
+                (f" (rank {rank_ema:.4f} dense {dense_ema:.4f}{' crop' if p < args.crop_fraction else ''})"
+                 if use_pairs else "") +
                 f" lr {args.lr * f:.2e} "
                 f"{seen / el:.1f} samples/s")
         if time.time() >= next_eval:
@@ -310,6 +349,11 @@ def main(argv=None):
                      (f"train/val: every positive slice (at most {args.max_pos} per volume, random subset) plus as many "
                       f"negative slices (at least {args.min_neg}), i.e. about half positive; test: all slices")),
         "counterfactualNegatives": bool(args.counterfactual),
+        **({"pairRecipe": {"pairsPerBatch": args.pairs, "cropPhase": {"size": args.crop, "fraction": args.crop_fraction},
+                           "rankLoss": args.rank_loss, "denseLoss": args.dense_loss,
+                           "description": ("each batch: lesion slices and their lesion-free twins with identical "
+                                           "augmentation, plus random rows; the first part of the run on crops "
+                                           "around lesions (training/pairs.py)")}} if use_pairs else {}),
         "augmentation": dict(D.AUGMENT, order="geometry (rotation/scale/translation/flip) -> blur -> HU scale/offset "
                                               "-> noise -> window jitter -> windowing"),
         "optimizer": {"name": "AdamW", "lr": args.lr, "weightDecay": args.weight_decay, "batch": args.batch,
@@ -319,7 +363,11 @@ def main(argv=None):
                           f" + {args.cam_loss} x CAM localisation loss (per layer4 cell, BCE of fc.weight . A4 + "
                           f"offset towards the lesion footprint from the lesion/twin difference, lesion cells "
                           f"weighted {args.cam_pos_weight}; training only, the exported graph is the plain ResNet)"
-                          if use_cam else "")),
+                          if use_cam else "") + (
+                          f" + {args.rank_loss} x rank loss softplus(-4 (logit_lesion - logit_twin)) over lesion/twin "
+                          f"pairs + {args.dense_loss} x dense loss (1x1 conv heads on layer2 and layer3 predicting the "
+                          f"lesion footprint per class, BCE, lesion cells weighted 5; training only, not exported)"
+                          if use_pairs else "")),
                       "dropoutBeforeFc": args.dropout},
         "steps": step, "epochs": round(seen / max(n, 1), 2), "samplesSeen": seen, "bestStep": best["step"],
         "wallMinutes": round(wall, 1), "device": f"CPU, {args.threads} threads, torch {torch.__version__}",

@@ -281,7 +281,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     const sc = decodePart10(fs.readFileSync(path.join(dir, 'key-images', 'ReSight-SC-001.dcm')));
     const cols = sc.Columns as number;
     const report = new Uint8Array((sc.PixelData as ArrayBuffer[])[0]);
-    // the viewer in the report's state: key slice, the class's window, Grad-CAM@layer4 for that class, 1:1
+    // the viewer in the report's state: key slice, the class's window, Grad-CAM at the card's default layer for that class, 1:1
     await goToSlice(f.keySlice);
     await page.selectOption('[data-testid=heat-class]', f.class);
     await page.locator('[data-testid=viewport-canvas]').focus();

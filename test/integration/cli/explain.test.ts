@@ -58,7 +58,7 @@ describe('resight explain', () => {
     assert.equal(r.status, 0, r.stderr);
     const meta = JSON.parse(r.stdout) as { method: string; layer: string; class: string; logits: number[]; classIndex: number };
     assert.equal(meta.method, 'gradcam');
-    assert.equal(meta.layer, 'layer4');
+    assert.equal(meta.layer, loadModelCard(path.join(REPO_ROOT, 'resources', 'models', 'resight-ct-lesion.card.json')).card.cam.defaultLayer);
     assert.equal(meta.classIndex, meta.logits.indexOf(Math.max(...meta.logits)));
   });
 

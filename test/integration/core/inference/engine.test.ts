@@ -166,7 +166,7 @@ describe('analyzing a series', () => {
       assert.equal(hit.keySopInstanceUid, reference.slices[hit.keySlice].sopInstanceUid);
     }
     for (const f of reference.findings) {
-      assert.equal(f.centroidSource, 'gradcam@layer4');
+      assert.equal(f.centroidSource, `gradcam@${(JSON.parse(fs.readFileSync(DEFAULT_CARD, 'utf8')) as { cam: { defaultLayer: string } }).cam.defaultLayer}`);
       const [x, y] = f.centroid ?? [NaN, NaN];
       assert.ok(x >= 0 && x < demo.columns && y >= 0 && y < demo.rows, `${f.id} centroid (${x}, ${y}) inside the slice`);
     }
