@@ -55,7 +55,7 @@ class PairIndex:
         return len(self.pos)
 
 
-def _crop_origin(rng: np.random.Generator, centre: int, size: int, full: int, step: int) -> int:
+def _crop_origin(centre: int, size: int, full: int, step: int) -> int:
     o = int(np.clip(centre - size // 2, 0, full - size))
     return (o // step) * step  # on the lesion-map grid, so the map crops exactly
 
@@ -77,8 +77,8 @@ def sample_batch(data: "D.SliceSet", index: PairIndex, rng: np.random.Generator,
         if crop:
             cy, cx = index.cells[k][rng.integers(len(index.cells[k]))] * ms + ms // 2
             j = int(crop * jitter_frac)
-            origins.append((_crop_origin(rng, cy + rng.integers(-j, j + 1), crop, full, ms),
-                            _crop_origin(rng, cx + rng.integers(-j, j + 1), crop, full, ms)))
+            origins.append((_crop_origin(cy + rng.integers(-j, j + 1), crop, full, ms),
+                            _crop_origin(cx + rng.integers(-j, j + 1), crop, full, ms)))
     m = batch - 2 * n
     if crop:
         rest = index.free[rng.integers(0, len(index.free), m)]

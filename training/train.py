@@ -139,6 +139,8 @@ def main(argv=None):
     ap.add_argument("--out", default=str(REPO / "training/checkpoints/resight-ct-lesion.pt"))
     ap.add_argument("--run-dir", default=None)
     args = ap.parse_args(argv)
+    if args.cam_loss > 0 and args.pair_recipe:
+        ap.error("--cam-loss is an experiment on the image-level recipe: add --no-pair-recipe")
 
     t_start = time.time()
     deadline = t_start + args.minutes * 60.0
@@ -282,26 +284,24 @@ def main(argv=None):
             loss = cls_loss + args.rank_loss * rank_l + args.dense_loss * dense_l
             rank_ema = float(rank_l) if rank_ema is None else 0.98 * rank_ema + 0.02 * float(rank_l)
             dense_ema = float(dense_l) if dense_ema is None else 0.98 * dense_ema + 0.02 * float(dense_l)
-            idx = y  # for the sample count
-        elif use_cam:
-            hu = torch.from_numpy(train.hu[idx.numpy()].astype(np.float32)).unsqueeze(1)
-            y = labels_t[idx]
-            maps = torch.from_numpy(train_maps[idx.numpy()].astype(np.float32)).unsqueeze(1)
-            x, maps = D.augment_batch(hu, gen, maps=maps)
-            logits, feats = model.forward_with_features(x)
-            cls_loss = F.binary_cross_entropy_with_logits(logits, y)
-            cam_l = cam_loss(model, feats["layer4"], maps, y, has_map_t[idx], cam_bias, args.cam_pos_weight)
-            loss = cls_loss + args.cam_loss * cam_l
         else:
             hu = torch.from_numpy(train.hu[idx.numpy()].astype(np.float32)).unsqueeze(1)
             y = labels_t[idx]
-            x = D.augment_batch(hu, gen)
-            loss = F.binary_cross_entropy_with_logits(model(x), y)
+            if use_cam:
+                maps = torch.from_numpy(train_maps[idx.numpy()].astype(np.float32)).unsqueeze(1)
+                x, maps = D.augment_batch(hu, gen, maps=maps)
+                logits, feats = model.forward_with_features(x)
+                cls_loss = F.binary_cross_entropy_with_logits(logits, y)
+                cam_l = cam_loss(model, feats["layer4"], maps, y, has_map_t[idx], cam_bias, args.cam_pos_weight)
+                loss = cls_loss + args.cam_loss * cam_l
+            else:
+                x = D.augment_batch(hu, gen)
+                loss = F.binary_cross_entropy_with_logits(model(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         step += 1
-        seen += len(idx)
+        seen += len(y)
         lv = float(loss)
         if use_cam:
             cam_ema = float(cam_l) if cam_ema is None else 0.98 * cam_ema + 0.02 * float(cam_l)

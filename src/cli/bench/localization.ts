@@ -134,6 +134,7 @@ export async function runLocalizationBench(opts: { set?: string; python?: string
     type Acc = { hits: number; energy: number; deletion: number; n: number };
     const acc = new Map<string, Acc>();
     const bound = new Map<string, { hits: number; n: number }>();
+    const peaks = new Map<string, Int32Array>(); // per layer: the same for every slice
     const add = (key: string, hit: boolean, energy: number, del: number) => {
       const a = acc.get(key) ?? { hits: 0, energy: 0, deletion: 0, n: 0 };
       a.hits += hit ? 1 : 0;
@@ -179,7 +180,9 @@ export async function runLocalizationBench(opts: { set?: string; python?: string
           const ex = await explainer.explainInput(model, input, { layer, method, class: ci });
           if (method === methods[0]) {
             const b = bound.get(layer) ?? { hits: 0, n: 0 };
-            b.hits += peakPixels(ex.cam.height, ex.cam.width, h, w).some((i) => md[i] === 1) ? 1 : 0;
+            let at = peaks.get(layer);
+            if (!at) peaks.set(layer, (at = peakPixels(ex.cam.height, ex.cam.width, h, w)));
+            b.hits += at.some((i) => md[i] === 1) ? 1 : 0;
             b.n++;
             bound.set(layer, b);
           }

@@ -165,8 +165,9 @@ describe('analyzing a series', () => {
       assert.ok(hit.keySlice >= hit.sliceStart && hit.keySlice <= hit.sliceEnd);
       assert.equal(hit.keySopInstanceUid, reference.slices[hit.keySlice].sopInstanceUid);
     }
+    const { defaultLayer } = (JSON.parse(fs.readFileSync(DEFAULT_CARD, 'utf8')) as { cam: { defaultLayer: string } }).cam;
     for (const f of reference.findings) {
-      assert.equal(f.centroidSource, `gradcam@${(JSON.parse(fs.readFileSync(DEFAULT_CARD, 'utf8')) as { cam: { defaultLayer: string } }).cam.defaultLayer}`);
+      assert.equal(f.centroidSource, `gradcam@${defaultLayer}`);
       const [x, y] = f.centroid ?? [NaN, NaN];
       assert.ok(x >= 0 && x < demo.columns && y >= 0 && y < demo.rows, `${f.id} centroid (${x}, ${y}) inside the slice`);
     }
