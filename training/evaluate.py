@@ -8,6 +8,10 @@ slice of each volume is scored (natural prevalence, as the viewer scores a serie
 
 * per class: slice-level ROC AUC (with a 95% bootstrap CI over volumes), sensitivity and
   specificity at the card's operating threshold;
+* per class, to show where the errors are: the mean ROC AUC inside each scan (a gap to the pooled
+  AUC is scan-to-scan calibration: one scan's slices all scoring high or low), and the AUC with
+  positives restricted to slices where the lesion's cross-section (sphere chord from its
+  diameter, centre slice and slice spacing) is at least 5, 8 and 12 mm;
 * per class and lesion size bin (lung nodules < 8 mm separately): lesion-level sensitivity
   (a lesion counts as found when any slice it covers scores >= threshold) and key-slice
   sensitivity (the lesion's key slice -- its largest cross-section, phantom ``key_slice`` --
@@ -51,6 +55,30 @@ def size_bin_rows(cls, lesions, bins):
                      "lesionSensitivity": (float(np.mean([l["found"] for l in sel])) if sel else None),
                      "keySliceSensitivity": (float(np.mean([l["found_key"] for l in sel])) if sel else None)})
     return rows
+
+
+XSEC_MM = (5.0, 8.0, 12.0)
+
+
+def cross_sections(test, classes) -> np.ndarray:
+    """[M, C]: per slice and class, the largest cross-section (mm) of a lesion of that class on the
+    slice, from each lesion's diameter and centre slice (``zc``) and the volume's slice spacing;
+    approximate for lobulated or spiculated lesions, 0 where none."""
+    out = np.zeros((len(test), len(classes)))
+    for info in test.volumes:
+        sel = np.flatnonzero(test.seed == info["seed"])
+        zmap = {int(z): int(k) for z, k in zip(test.z[sel], sel)}
+        dz = float(info["spacing"][0])
+        for les in info["lesions"]:
+            if les["class"] not in classes:
+                continue
+            ci = classes.index(les["class"])
+            zc = les.get("zc", (les["z0"] + les["z1"]) / 2)
+            for z in range(les["z0"], les["z1"] + 1):
+                if z in zmap:
+                    k = zmap[z]
+                    out[k, ci] = max(out[k, ci], M.sphere_chord_mm(les["diameter_mm"], (z - zc) * dz))
+    return out
 
 
 def bootstrap_auc_ci(y, s, vol_index, n_boot=200, seed=0):
@@ -113,6 +141,21 @@ def evaluate(card_path: Path, checkpoint: Path, test_volumes: int, workers: int,
     for i, c in enumerate(classes):
         per_class[c]["rocAuc95ci"] = bootstrap_auc_ci(test.labels[:, i], probs[:, i], vol_index)
 
+    xsec = cross_sections(test, classes)
+    for i, c in enumerate(classes):
+        wv, nv = M.within_group_auc(test.labels[:, i], probs[:, i], vol_index)
+        per_class[c]["withinScanRocAuc"] = {"mean": wv, "scans": nv}
+        rows = []
+        for lo in XSEC_MM:
+            keep = (test.labels[:, i] == 0) | (xsec[:, i] >= lo)
+            rows.append({"minCrossSectionMm": lo, "positives": int(test.labels[keep, i].sum()),
+                         "rocAuc": M.roc_auc(test.labels[keep, i], probs[keep, i])})
+        per_class[c]["rocAucByCrossSection"] = rows
+        neg = [float(probs[(vol_index == v) & (test.labels[:, i] == 0), i].mean())
+               for v in np.unique(vol_index) if ((vol_index == v) & (test.labels[:, i] == 0)).any()]
+        per_class[c]["meanNegativeScorePerScan"] = {"min": float(np.min(neg)), "median": float(np.median(neg)),
+                                                    "max": float(np.max(neg))}
+
     # lesion-level sensitivity by size
     lesions = []
     for info in test.volumes:
@@ -170,6 +213,20 @@ def markdown_report(card: dict, m: dict) -> str:
         cis = f" ({ci[0]:.3f}-{ci[1]:.3f})" if ci else ""
         L.append(f"| {c} | {_fmt(v['rocAuc'], 4)}{cis} | {_fmt(v['threshold'])} | {_fmt(v['sensitivity'])} | "
                  f"{_fmt(v['specificity'])} | {v['positives']} / {v['negatives']} |")
+    L += ["", "Where the errors are: the mean ROC AUC inside each scan (the pooled AUC also counts "
+          "scan-to-scan calibration), the spread over scans of the mean score of negative slices, and "
+          "the AUC with positives restricted to slices where the lesion's cross-section is at least "
+          + ", ".join(f"{x:g}" for x in XSEC_MM) + " mm:", "",
+          "| class | within-scan ROC AUC (scans) | mean negative score per scan (min / median / max) | "
+          + " | ".join(f"AUC, cross-section >= {x:g} mm (positives)" for x in XSEC_MM) + " |",
+          "| --- | --- | --- | " + " | ".join("---" for _ in XSEC_MM) + " |"]
+    for c, v in m["perClass"].items():
+        w, ns = v.get("withinScanRocAuc"), v.get("meanNegativeScorePerScan")
+        if not w or not ns:
+            continue
+        L.append(f"| {c} | {_fmt(w['mean'])} ({w['scans']}) | {_fmt(ns['min'])} / {_fmt(ns['median'])} / "
+                 f"{_fmt(ns['max'])} | " + " | ".join(f"{_fmt(r['rocAuc'])} ({r['positives']})"
+                                                    for r in v["rocAucByCrossSection"]) + " |")
     L += ["", "Lesion-level sensitivity at the operating threshold (a lesion is found when any slice it covers "
           "scores at or above it; key slice: its largest cross-section):", "",
           "| class | size | lesions | lesion sensitivity | key-slice sensitivity |", "| --- | --- | --- | --- | --- |"]

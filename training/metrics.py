@@ -57,3 +57,20 @@ def per_class_summary(labels: np.ndarray, probs: np.ndarray, classes, thresholds
                   "sensitivity": sens, "specificity": spec,
                   "positives": int(labels[:, i].sum()), "negatives": int((1 - labels[:, i]).sum())}
     return out
+
+
+def within_group_auc(y: np.ndarray, s: np.ndarray, groups: np.ndarray) -> Tuple[float, int]:
+    """Mean ROC AUC inside each group (e.g. each scan) that holds both labels, and how many such
+    groups there are. Unlike the pooled AUC it ignores a score offset shared by a whole group, so
+    the gap between the two says how much of the pooled error is scan-to-scan calibration."""
+    y = np.asarray(y).astype(bool)
+    aucs = [roc_auc(y[m], s[m]) for g in np.unique(groups) for m in [np.asarray(groups) == g]
+            if y[m].any() and not y[m].all()]
+    return (float(np.mean(aucs)) if aucs else float("nan")), len(aucs)
+
+
+def sphere_chord_mm(diameter_mm: float, dz_mm: float) -> float:
+    """Diameter of a sphere's cross-section at distance dz_mm from its centre plane (0 beyond it):
+    the size a lesion shows on a slice, for lesions modelled as (roughly) spherical."""
+    r = diameter_mm / 2.0
+    return float(2.0 * np.sqrt(max(r * r - dz_mm * dz_mm, 0.0)))

@@ -122,12 +122,19 @@ def arch_description(arch: dict) -> str:
 
 
 def save_checkpoint(path, model: NarrowResNet, classes: List[str], extra: dict | None = None):
-    torch.save({"arch": model.arch, "classes": list(classes), "state_dict": model.state_dict(),
-                **(extra or {})}, path)
+    # CPU tensors whatever device trained it, so the checkpoint loads anywhere
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    torch.save({"arch": model.arch, "classes": list(classes), "state_dict": state, **(extra or {})}, path)
+
+
+def load_checkpoint_dict(path, map_location="cpu") -> dict:
+    """torch.load of our own checkpoints. ``weights_only=False`` because they carry the training
+    description (plain dicts/lists/numbers); torch >= 2.6 defaults to True, 1.13 to False."""
+    return torch.load(path, map_location=map_location, weights_only=False)
 
 
 def load_checkpoint(path, map_location="cpu"):
-    ck = torch.load(path, map_location=map_location)
+    ck = load_checkpoint_dict(path, map_location)
     model = build_model(ck["arch"])
     model.load_state_dict(ck["state_dict"])
     model.eval()

@@ -136,7 +136,7 @@ def pair_losses(logits, feats: Dict[str, "object"], heads, labels, maps, n: int,
     else:
         rank = logits.sum() * 0.0
     dense = logits.sum() * 0.0
-    pw = torch.tensor(pos_weight)
+    pw = torch.tensor(pos_weight, device=logits.device)
     for name, head in heads.items():
         f = feats[name]
         cover = F.adaptive_avg_pool2d(maps, f.shape[-2:]) > 0.1          # [B,1,h,w]

@@ -34,7 +34,7 @@ import torch.nn.functional as F  # noqa: E402
 from training import dataset as D  # noqa: E402
 from training import metrics as M  # noqa: E402
 from training import preprocess as P  # noqa: E402
-from training.model import CLASSES, build_model, save_checkpoint  # noqa: E402
+from training.model import CLASSES, build_model, load_checkpoint_dict, save_checkpoint  # noqa: E402
 
 VERSION = "1.0.0"             # model 1: ordinary negatives only
 VERSION_COUNTERFACTUAL = "2.0.0"  # model 2: counterfactual (lesion-free twin) negatives
@@ -57,10 +57,11 @@ def seed_everything(seed: int) -> torch.Generator:
 @torch.no_grad()
 def predict(model, hu_f16: np.ndarray, batch: int = 64) -> np.ndarray:
     model.eval()
+    dev = next(model.parameters()).device
     out = []
     for i in range(0, len(hu_f16), batch):
-        x = D.windowed(hu_f16[i:i + batch])
-        out.append(torch.sigmoid(model(x)).numpy())
+        x = D.windowed(hu_f16[i:i + batch]).to(dev)
+        out.append(torch.sigmoid(model(x)).cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, len(CLASSES)), np.float32)
 
 
@@ -136,12 +137,17 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2, help="processes generating phantom volumes")
+    ap.add_argument("--device", default="cpu", help="torch device for training: cpu (default) or cuda "
+                    "(scripts/device-train.sh); augmentation runs there too")
     ap.add_argument("--out", default=str(REPO / "training/checkpoints/resight-ct-lesion.pt"))
     ap.add_argument("--run-dir", default=None)
     args = ap.parse_args(argv)
     if args.cam_loss > 0 and args.pair_recipe:
         ap.error("--cam-loss is an experiment on the image-level recipe: add --no-pair-recipe")
 
+    if torch.device(args.device).type == "cuda" and not torch.cuda.is_available():
+        # asked before any data work (is_available() does not initialise CUDA, so forking is still safe)
+        ap.error(f"--device {args.device}: this PyTorch sees no CUDA device (torch {torch.__version__})")
     t_start = time.time()
     deadline = t_start + args.minutes * 60.0
     torch.set_num_threads(args.threads)
@@ -175,15 +181,28 @@ def main(argv=None):
     log(f"phantom generation: mean {np.mean(gen_s):.1f}s/volume")
 
     # ---------------------------------------------------------------- model
+    # the device is touched only now: the phantom workers above are forked, and a process must
+    # not fork after initialising CUDA
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        aug_gen = torch.Generator(device=device)
+        aug_gen.manual_seed(args.seed + 1)
+        device_desc = f"CUDA {torch.cuda.get_device_name(device)}, torch {torch.__version__}"
+    else:
+        aug_gen = gen  # CPU: one generator, as the runs of models 1.x/2.x drew it
+        device_desc = f"CPU, {args.threads} threads, torch {torch.__version__}"
+    log(f"device {device_desc}")
     arch = {"block": "basic", "layers": [int(v) for v in args.layers.split(",")],
             "widths": [int(v) for v in args.widths.split(",")], "num_classes": len(CLASSES), "dropout": args.dropout}
     model = build_model(arch)
     if args.init:
-        init_ck = torch.load(args.init, map_location="cpu")
+        init_ck = load_checkpoint_dict(args.init)
         if init_ck["arch"]["widths"] != arch["widths"] or init_ck["arch"]["layers"] != arch["layers"]:
             raise SystemExit(f"--init {args.init}: architecture {init_ck['arch']} differs from {arch}")
         model.load_state_dict(init_ck["state_dict"])
         log(f"initialised from {args.init} (its steps: {init_ck.get('training', {}).get('steps')})")
+    model.to(device)
     n_params = sum(p.numel() for p in model.parameters())
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
     no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
@@ -195,15 +214,15 @@ def main(argv=None):
     t_train0 = time.time()
     train_budget = max(deadline - t_train0 - reserve, 10.0)
     log(f"training budget {train_budget / 60:.1f} min")
-    labels_t = torch.from_numpy(train.labels.astype(np.float32))
+    labels_t = torch.from_numpy(train.labels.astype(np.float32)).to(device)
     use_cam = args.cam_loss > 0 and bool(train.twin.any())
     if use_cam:
         t_maps = time.time()
         train_maps = train.lesion_maps()
-        has_map_t = torch.from_numpy(train.has_map)
+        has_map_t = torch.from_numpy(train.has_map).to(device)
         # an extra per-class offset for the local map, trained with it, never exported: the exported
         # network is the plain ResNet (the local map is fc applied at each layer4 position)
-        cam_bias = torch.nn.Parameter(torch.full((len(CLASSES),), -4.0))
+        cam_bias = torch.nn.Parameter(torch.full((len(CLASSES),), -4.0, device=device))
         opt.add_param_group({"params": [cam_bias], "weight_decay": 0.0})
         log(f"CAM loss weight {args.cam_loss}: lesion maps for {int(train.has_map.sum())} of {len(train)} "
             f"slices in {time.time() - t_maps:.0f}s")
@@ -214,7 +233,7 @@ def main(argv=None):
         from training import pairs as PR
         t_maps = time.time()
         pair_index = PR.PairIndex(train)
-        aux_heads = PR.make_aux_heads(arch["widths"], len(CLASSES))
+        aux_heads = PR.make_aux_heads(arch["widths"], len(CLASSES)).to(device)
         opt.add_param_group({"params": list(aux_heads.parameters()), "weight_decay": args.weight_decay})
         pair_rng = np.random.default_rng(args.seed + 17)
         rank_ema = dense_ema = None
@@ -276,8 +295,9 @@ def main(argv=None):
         if use_pairs:
             crop = args.crop if p < args.crop_fraction else 0
             hu_np, y_np, maps_np, npair = PR.sample_batch(train, pair_index, pair_rng, args.batch, args.pairs, crop)
-            x, maps = PR.augment_pairs(torch.from_numpy(hu_np), torch.from_numpy(maps_np), npair, gen)
-            y = torch.from_numpy(y_np)
+            x, maps = PR.augment_pairs(torch.from_numpy(hu_np).to(device), torch.from_numpy(maps_np).to(device),
+                                       npair, aug_gen)
+            y = torch.from_numpy(y_np).to(device)
             logits, feats = model.forward_with_features(x)
             cls_loss = F.binary_cross_entropy_with_logits(logits, y)
             rank_l, dense_l = PR.pair_losses(logits, feats, aux_heads, y, maps, npair)
@@ -285,17 +305,18 @@ def main(argv=None):
             rank_ema = float(rank_l) if rank_ema is None else 0.98 * rank_ema + 0.02 * float(rank_l)
             dense_ema = float(dense_l) if dense_ema is None else 0.98 * dense_ema + 0.02 * float(dense_l)
         else:
-            hu = torch.from_numpy(train.hu[idx.numpy()].astype(np.float32)).unsqueeze(1)
-            y = labels_t[idx]
+            hu = torch.from_numpy(train.hu[idx.numpy()].astype(np.float32)).unsqueeze(1).to(device)
+            y = labels_t[idx.to(device)]
             if use_cam:
-                maps = torch.from_numpy(train_maps[idx.numpy()].astype(np.float32)).unsqueeze(1)
-                x, maps = D.augment_batch(hu, gen, maps=maps)
+                maps = torch.from_numpy(train_maps[idx.numpy()].astype(np.float32)).unsqueeze(1).to(device)
+                x, maps = D.augment_batch(hu, aug_gen, maps=maps)
                 logits, feats = model.forward_with_features(x)
                 cls_loss = F.binary_cross_entropy_with_logits(logits, y)
-                cam_l = cam_loss(model, feats["layer4"], maps, y, has_map_t[idx], cam_bias, args.cam_pos_weight)
+                cam_l = cam_loss(model, feats["layer4"], maps, y, has_map_t[idx.to(device)], cam_bias,
+                                 args.cam_pos_weight)
                 loss = cls_loss + args.cam_loss * cam_l
             else:
-                x = D.augment_batch(hu, gen)
+                x = D.augment_batch(hu, aug_gen)
                 loss = F.binary_cross_entropy_with_logits(model(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -370,7 +391,7 @@ def main(argv=None):
                           if use_pairs else "")),
                       "dropoutBeforeFc": args.dropout},
         "steps": step, "epochs": round(seen / max(n, 1), 2), "samplesSeen": seen, "bestStep": best["step"],
-        "wallMinutes": round(wall, 1), "device": f"CPU, {args.threads} threads, torch {torch.__version__}",
+        "wallMinutes": round(wall, 1), "device": device_desc,
         "seed": args.seed,
         "initialisedFrom": (None if not args.init else {
             "checkpoint": str(args.init), "steps": init_ck.get("training", {}).get("steps"),
