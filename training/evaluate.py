@@ -60,14 +60,19 @@ def size_bin_rows(cls, lesions, bins):
 XSEC_MM = (5.0, 8.0, 12.0)
 
 
+def rows_by_z(test, info) -> dict:
+    """Slice index z -> row of ``test`` for one volume (``info``, an entry of ``test.volumes``)."""
+    sel = np.flatnonzero(test.seed == info["seed"])
+    return {int(z): int(k) for z, k in zip(test.z[sel], sel)}
+
+
 def cross_sections(test, classes) -> np.ndarray:
     """[M, C]: per slice and class, the largest cross-section (mm) of a lesion of that class on the
     slice, from each lesion's diameter and centre slice (``zc``) and the volume's slice spacing;
     approximate for lobulated or spiculated lesions, 0 where none."""
     out = np.zeros((len(test), len(classes)))
     for info in test.volumes:
-        sel = np.flatnonzero(test.seed == info["seed"])
-        zmap = {int(z): int(k) for z, k in zip(test.z[sel], sel)}
+        zmap = rows_by_z(test, info)
         dz = float(info["spacing"][0])
         for les in info["lesions"]:
             if les["class"] not in classes:
@@ -151,16 +156,18 @@ def evaluate(card_path: Path, checkpoint: Path, test_volumes: int, workers: int,
             rows.append({"minCrossSectionMm": lo, "positives": int(test.labels[keep, i].sum()),
                          "rocAuc": M.roc_auc(test.labels[keep, i], probs[keep, i])})
         per_class[c]["rocAucByCrossSection"] = rows
-        neg = [float(probs[(vol_index == v) & (test.labels[:, i] == 0), i].mean())
-               for v in np.unique(vol_index) if ((vol_index == v) & (test.labels[:, i] == 0)).any()]
+        neg = []
+        for v in np.unique(vol_index):
+            m = (vol_index == v) & (test.labels[:, i] == 0)
+            if m.any():
+                neg.append(float(probs[m, i].mean()))
         per_class[c]["meanNegativeScorePerScan"] = {"min": float(np.min(neg)), "median": float(np.median(neg)),
                                                     "max": float(np.max(neg))}
 
     # lesion-level sensitivity by size
     lesions = []
     for info in test.volumes:
-        sel = np.flatnonzero(test.seed == info["seed"])
-        zmap = {int(z): int(k) for z, k in zip(test.z[sel], sel)}
+        zmap = rows_by_z(test, info)
         for les in info["lesions"]:
             ci = classes.index(les["class"]) if les["class"] in classes else None
             if ci is None:

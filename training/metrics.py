@@ -63,9 +63,12 @@ def within_group_auc(y: np.ndarray, s: np.ndarray, groups: np.ndarray) -> Tuple[
     """Mean ROC AUC inside each group (e.g. each scan) that holds both labels, and how many such
     groups there are. Unlike the pooled AUC it ignores a score offset shared by a whole group, so
     the gap between the two says how much of the pooled error is scan-to-scan calibration."""
-    y = np.asarray(y).astype(bool)
-    aucs = [roc_auc(y[m], s[m]) for g in np.unique(groups) for m in [np.asarray(groups) == g]
-            if y[m].any() and not y[m].all()]
+    y, s, groups = np.asarray(y).astype(bool), np.asarray(s), np.asarray(groups)
+    aucs = []
+    for g in np.unique(groups):
+        m = groups == g
+        if y[m].any() and not y[m].all():
+            aucs.append(roc_auc(y[m], s[m]))
     return (float(np.mean(aucs)) if aucs else float("nan")), len(aucs)
 
 
