@@ -208,6 +208,7 @@ def build_card(*, name: str, version: str, onnx_path: Path, model, arch: dict, c
             "layers": list(arch["layers"]),
             "widths": list(arch["widths"]),
             "dropoutBeforeFc": arch.get("dropout", 0.0),
+            **({"dilatedStages": list(arch["dilated"])} if arch.get("dilated") else {}),
             "parameters": int(n_params),
             "description": arch_description(arch),
             "batchNorm": ("kept as inference-mode BatchNormalization nodes" if "BatchNormalization" in op_types(model)

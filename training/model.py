@@ -30,11 +30,18 @@ class NarrowResNet(ResNet):
 
     def __init__(self, block: str = "basic", layers: Sequence[int] = DEFAULT_LAYERS,
                  widths: Sequence[int] = DEFAULT_WIDTHS, num_classes: int = 2,
-                 dropout: float = 0.0, zero_init_residual: bool = True):
+                 dropout: float = 0.0, zero_init_residual: bool = True,
+                 dilated: Sequence[str] = ()):
         nn.Module.__init__(self)
         blk = _BLOCKS[block]
+        asked = list(dilated)
+        dilated = [s for s in STAGES if s in set(asked)]
+        if any(s not in STAGES[1:] for s in asked) or (dilated and dilated != list(STAGES[-len(dilated):])):
+            raise ValueError(f"dilated stages must be a tail of layer2..layer4, got {asked}")
         self.arch = {"block": block, "layers": list(layers), "widths": list(widths),
                      "num_classes": num_classes, "dropout": dropout}
+        if dilated:
+            self.arch["dilated"] = dilated
         self._norm_layer = nn.BatchNorm2d
         self.inplanes = widths[0]
         self.dilation = 1
@@ -48,6 +55,10 @@ class NarrowResNet(ResNet):
         self.layer2 = self._make_layer(blk, widths[1], layers[1], stride=2)
         self.layer3 = self._make_layer(blk, widths[2], layers[2], stride=2)
         self.layer4 = self._make_layer(blk, widths[3], layers[3], stride=2)
+        d = 1
+        for name in dilated:
+            dilate_stage(getattr(self, name), d, 2 * d)
+            d *= 2
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.dropout = nn.Dropout(p=dropout) if dropout > 0 else nn.Identity()
         self.fc = nn.Linear(widths[3] * blk.expansion, num_classes)
@@ -94,6 +105,35 @@ class NarrowResNet(ResNet):
         return self.fc(x)
 
 
+def _set_conv(conv: nn.Conv2d, stride: int, dilation: int) -> None:
+    conv.stride = (stride, stride)
+    conv.dilation = (dilation, dilation)
+    k = conv.kernel_size[0]
+    conv.padding = (dilation * (k - 1) // 2,) * 2
+
+
+def dilate_stage(stage: nn.Sequential, before: int, after: int) -> None:
+    """Replace a stage's stride 2 by dilation (the "a trous" trick, torchvision's
+    ``replace_stride_with_dilation``, which torchvision's BasicBlock refuses).
+
+    Done by editing the convolutions' stride/dilation/padding in place, so the parameters and
+    the state-dict keys are those of the strided network: the dilated stage computes the strided
+    stage's output at every position instead of every other one (exactly, at the even
+    positions), so trained weights carry over unchanged and the stage's map is 2x finer per axis.
+    Why: Grad-CAM's resolution is the CAM layer's grid (see training/README.md)."""
+    for i, block in enumerate(stage):
+        first = i == 0
+        if isinstance(block, BasicBlock):
+            # the stride-2 conv keeps the dilation of the grid it reads; the convs after it
+            # read the (now dense) downsampled grid, so they are dilated by the new factor
+            _set_conv(block.conv1, 1, before if first else after)
+            _set_conv(block.conv2, 1, after)
+        else:
+            _set_conv(block.conv2, 1, before if first else after)
+        if block.downsample is not None:
+            block.downsample[0].stride = (1, 1)
+
+
 class WithProbabilities(nn.Module):
     """Export wrapper: returns (logits, sigmoid(logits))."""
 
@@ -111,14 +151,16 @@ def build_model(arch: dict | None = None) -> NarrowResNet:
     return NarrowResNet(block=arch.get("block", "basic"), layers=arch.get("layers", DEFAULT_LAYERS),
                         widths=arch.get("widths", DEFAULT_WIDTHS),
                         num_classes=arch.get("num_classes", len(CLASSES)),
-                        dropout=arch.get("dropout", 0.0))
+                        dropout=arch.get("dropout", 0.0), dilated=arch.get("dilated", ()))
 
 
 def arch_description(arch: dict) -> str:
     blk = "BasicBlock" if arch.get("block", "basic") == "basic" else "Bottleneck"
     return (f"torchvision-style ResNet ({blk}, layers {list(arch['layers'])}, stage widths "
             f"{list(arch['widths'])}): conv7x7/2 + BN + ReLU + maxpool3x3/2, layer1..layer4, "
-            f"global average pool, dropout {arch.get('dropout', 0.0)}, fc -> {arch['num_classes']} logits")
+            + (f"stride 2 of {', '.join(arch['dilated'])} replaced by dilation (output stride "
+               f"{32 // 2 ** len(arch['dilated'])}), " if arch.get("dilated") else "")
+            + f"global average pool, dropout {arch.get('dropout', 0.0)}, fc -> {arch['num_classes']} logits")
 
 
 def save_checkpoint(path, model: NarrowResNet, classes: List[str], extra: dict | None = None):

@@ -109,9 +109,9 @@ def main(argv=None):
                          "lesion-free twin (make_volume_pair) as a negative (default: on)")
     ap.add_argument("--cf-neg", type=int, default=4, help="with --counterfactual: ordinary negative slices per "
                     "volume (the twins supply the other negatives)")
-    ap.add_argument("--cam-loss", type=float, default=0.0, help="weight of the CAM localisation loss (default 0: off; "
-                    "experimental, see training/README.md; needs --counterfactual, whose lesion/twin pairs give the "
-                    "lesion maps)")
+    ap.add_argument("--cam-loss", type=float, default=0.0, help="weight of the CAM localisation loss on layer4 "
+                    "(default 0: off; model 2.3.0 used 1.0 with --dilated layer3,layer4; see training/README.md; "
+                    "needs --counterfactual, whose lesion/twin pairs give the lesion maps)")
     ap.add_argument("--cam-pos-weight", type=float, default=10.0, help="BCE weight of lesion cells in the CAM loss")
     ap.add_argument("--pair-recipe", action=argparse.BooleanOptionalAction, default=True,
                     help="lesion/twin pair training (training/pairs.py): paired rows with identical augmentation, "
@@ -125,6 +125,9 @@ def main(argv=None):
     ap.add_argument("--widths", default="16,32,64,128")
     ap.add_argument("--layers", default="2,2,2,2")
     ap.add_argument("--dropout", type=float, default=0.2)
+    ap.add_argument("--dilated", default="", help="stages whose stride 2 becomes dilation (comma list, a tail of "
+                    "layer2,layer3,layer4, e.g. layer3,layer4): their maps are 2x finer per axis for the "
+                    "heatmaps; the parameters are unchanged, so --init takes undilated weights (model 2.3.0)")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--weight-decay", type=float, default=0.02)
@@ -142,8 +145,6 @@ def main(argv=None):
     ap.add_argument("--out", default=str(REPO / "training/checkpoints/resight-ct-lesion.pt"))
     ap.add_argument("--run-dir", default=None)
     args = ap.parse_args(argv)
-    if args.cam_loss > 0 and args.pair_recipe:
-        ap.error("--cam-loss is an experiment on the image-level recipe: add --no-pair-recipe")
 
     if torch.device(args.device).type == "cuda" and not torch.cuda.is_available():
         # asked before any data work (is_available() does not initialise CUDA, so forking is still safe)
@@ -195,7 +196,10 @@ def main(argv=None):
     log(f"device {device_desc}")
     arch = {"block": "basic", "layers": [int(v) for v in args.layers.split(",")],
             "widths": [int(v) for v in args.widths.split(",")], "num_classes": len(CLASSES), "dropout": args.dropout}
+    if args.dilated:
+        arch["dilated"] = [v.strip() for v in args.dilated.split(",") if v.strip()]
     model = build_model(arch)
+    arch = model.arch  # normalised (stage order)
     if args.init:
         init_ck = load_checkpoint_dict(args.init)
         if init_ck["arch"]["widths"] != arch["widths"] or init_ck["arch"]["layers"] != arch["layers"]:
@@ -218,7 +222,7 @@ def main(argv=None):
     use_cam = args.cam_loss > 0 and bool(train.twin.any())
     if use_cam:
         t_maps = time.time()
-        train_maps = train.lesion_maps()
+        train_maps = train.lesion_maps()  # (the pair recipe's batches carry their own crops of these)
         has_map_t = torch.from_numpy(train.has_map).to(device)
         # an extra per-class offset for the local map, trained with it, never exported: the exported
         # network is the plain ResNet (the local map is fc applied at each layer4 position)
@@ -302,6 +306,10 @@ def main(argv=None):
             cls_loss = F.binary_cross_entropy_with_logits(logits, y)
             rank_l, dense_l = PR.pair_losses(logits, feats, aux_heads, y, maps, npair)
             loss = cls_loss + args.rank_loss * rank_l + args.dense_loss * dense_l
+            if use_cam:  # every row of a pair-recipe batch has its map (twins and free rows: empty)
+                cam_l = cam_loss(model, feats["layer4"], maps, y, torch.ones(len(y), dtype=torch.bool, device=device),
+                                 cam_bias, args.cam_pos_weight)
+                loss = loss + args.cam_loss * cam_l
             rank_ema = float(rank_l) if rank_ema is None else 0.98 * rank_ema + 0.02 * float(rank_l)
             dense_ema = float(dense_l) if dense_ema is None else 0.98 * dense_ema + 0.02 * float(dense_l)
         else:
@@ -338,6 +346,9 @@ def main(argv=None):
             validate("periodic")
             next_eval = time.time() + args.eval_every * 60.0
     validate("final")
+    # the last weights too (the checkpoint below is the best by validation AUC): a run that trades
+    # AUC for something validation does not see (the heatmaps of --cam-loss) can be compared
+    save_checkpoint(run_dir / "last.pt", model, CLASSES, {"step": step})
 
     # ---------------------------------------------------------------- best model, thresholds
     model.load_state_dict(best["state"])

@@ -129,6 +129,41 @@ class TestModel(unittest.TestCase):
         with torch.no_grad():
             self.assertEqual(tuple(net(torch.zeros(1, 3, 64, 64)).shape), (1, 3))
 
+    def test_dilated_stages_compute_the_strided_network_densely(self):
+        """The "a trous" identity the dilated default model rests on: same parameters (so
+        undilated weights load unchanged), maps 2x finer per dilated stage, and at the positions
+        the strided network computes, the same values."""
+        import torch
+        from training.model import build_model
+        torch.manual_seed(0)
+        x = torch.randn(2, 3, 96, 96)
+        for block, layers in (("basic", [2, 2, 2, 2]), ("bottleneck", [3, 4, 6, 3])):
+            base = build_model({"block": block, "layers": layers, "widths": [8, 16, 16, 24]}).eval()
+            for m in base.modules():  # BN with non-trivial statistics, so the check is not about zeros
+                if isinstance(m, torch.nn.BatchNorm2d):
+                    m.running_mean.uniform_(-0.2, 0.2), m.running_var.uniform_(0.5, 1.5)
+                    m.weight.data.uniform_(0.5, 1.5)
+            for dilated, step in ((["layer4"], {"layer4": 2}), (["layer3", "layer4"], {"layer3": 2, "layer4": 4}),
+                                  (["layer2", "layer3", "layer4"], {"layer2": 2, "layer3": 4, "layer4": 8})):
+                with self.subTest(block=block, dilated=dilated):
+                    net = build_model({**base.arch, "dilated": dilated}).eval()
+                    self.assertEqual(net.arch["dilated"], dilated)
+                    net.load_state_dict(base.state_dict())  # strict: identical keys and shapes
+                    with torch.no_grad():
+                        _, f0 = base.forward_with_features(x)
+                        _, f1 = net.forward_with_features(x)
+                    for name, s in step.items():
+                        self.assertEqual(f1[name].shape[-1], f0[name].shape[-1] * s, name)
+                        dense = f1[name][..., ::s, ::s]
+                        scale = float(f0[name].abs().max())
+                        torch.testing.assert_close(dense, f0[name], atol=1e-5 * scale, rtol=1e-4)
+
+    def test_dilated_must_be_a_tail_of_the_stages(self):
+        from training.model import build_model
+        for bad in (["layer1"], ["layer3"], ["layer2", "layer4"], ["layer5"]):
+            with self.assertRaises(ValueError, msg=bad):
+                build_model({"dilated": bad})
+
     def test_augment_shapes(self):
         import torch
         from training.dataset import augment_batch
@@ -187,6 +222,24 @@ class TestExport(unittest.TestCase):
             np.testing.assert_allclose(out["logits"], logits.numpy(), atol=1e-4)
             np.testing.assert_allclose(out["probabilities"], torch.sigmoid(logits).numpy(), atol=1e-5)
             np.testing.assert_allclose(out["layer4"], feats["layer4"].numpy(), atol=1e-4)
+
+    def test_export_dilated(self):
+        """A dilated model exports with dilations on its Conv nodes and runs in the reference."""
+        import torch
+        from training import onnx_ref
+        from training.export import to_onnx
+        from training.model import build_model
+        net = build_model({"widths": [8, 16, 32, 64], "dilated": ["layer3", "layer4"]}).eval()
+        m = to_onnx(net, 64, ["a", "b"])
+        dil = {tuple(a.ints) for n in m.graph.node if n.op_type == "Conv" for a in n.attribute if a.name == "dilations"}
+        self.assertIn((4, 4), dil)
+        x = np.random.default_rng(1).uniform(-1, 1, (1, 3, 64, 64)).astype(np.float32)
+        out = onnx_ref.run(m, {"input": x}, ["logits", "layer3", "layer4"])
+        with torch.no_grad():
+            logits, feats = net.forward_with_features(torch.from_numpy(x))
+        self.assertEqual(out["layer4"].shape[-1], 8)  # 64 / 8, not 64 / 32
+        np.testing.assert_allclose(out["logits"], logits.numpy(), atol=1e-4)
+        np.testing.assert_allclose(out["layer3"], feats["layer3"].numpy(), atol=1e-4)
 
     def test_export_checkpoint_card(self):
         from training.export import ALLOWED_OPS, export_checkpoint, sha256_file

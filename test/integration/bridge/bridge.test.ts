@@ -19,6 +19,7 @@ import type { Events, Method, Params, Reply, Results } from '../../../src/shared
 import { METHODS } from '../../../src/shared/api';
 import { CLI_MAIN, ensureCliBuilt } from '../../helpers/cli';
 import { corpusPath, REPO_ROOT } from '../../helpers/corpus';
+import { defaultLayerGrid } from '../../helpers/model';
 import { loopbackFetch } from '../../helpers/http';
 import { listTree, withTempDir } from '../../helpers/tmp';
 
@@ -135,8 +136,9 @@ describe('the contract over the bridge', () => {
     assert.deepEqual(got.analysis?.findings, done.analysis.findings);
     assert.equal(got.running, null);
     const ex = await client.call('explain.slice', { seriesId, slice: 32, class: 'lung_nodule', layer: 'layer3' });
-    assert.deepEqual(ex.camShape, [16, 16]);
-    assert.equal(ex.cam.length, 256);
+    const grid = defaultLayerGrid('layer3');
+    assert.deepEqual(ex.camShape, grid);
+    assert.equal(ex.cam.length, grid[0] * grid[1]);
     assert.deepEqual(await client.call('analysis.cancel', { jobId }), { cancelled: false });
   });
 

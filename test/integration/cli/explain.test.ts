@@ -12,6 +12,7 @@ import { loadModelCard } from '../../../src/core/inference/card';
 import { preprocessSlice } from '../../../src/core/inference/preprocess';
 import { ensureCliBuilt, runCli, stackTraceLines } from '../../helpers/cli';
 import { corpusPath, REPO_ROOT } from '../../helpers/corpus';
+import { defaultLayerGrid } from '../../helpers/model';
 import { listTree, tempDir } from '../../helpers/tmp';
 
 const SLICE = path.join(REPO_ROOT, 'resources', 'demo', 'CT0033.dcm');
@@ -35,7 +36,8 @@ describe('resight explain', () => {
     assert.equal(meta.class, 'lung_nodule');
     assert.equal(meta.classIndex, 0);
     assert.equal(typeof meta.score, 'number');
-    assert.deepEqual(meta.camShape, [16, 16]);
+    const grid = defaultLayerGrid('layer3');
+    assert.deepEqual(meta.camShape, grid);
     assert.deepEqual(meta.inputShape, [1, 3, 256, 256]);
     assert.equal(meta.provider, 'cpu');
     assert.ok((meta.ms as number) > 0);
@@ -44,7 +46,7 @@ describe('resight explain', () => {
     const { decoded, values } = await loadFrame(SLICE);
     assert.deepEqual(readF32(path.join(out, 'input.f32')), preprocessSlice({ values, rows: decoded.rows, columns: decoded.columns }, card));
     const cam = readF32(path.join(out, 'cam.f32'));
-    assert.equal(cam.length, 16 * 16);
+    assert.equal(cam.length, grid[0] * grid[1]);
     assert.ok(cam.every((v) => v >= 0));
     const heat = readF32(path.join(out, 'heatmap.f32'));
     assert.equal(heat.length, 512 * 512);

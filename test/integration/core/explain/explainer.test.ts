@@ -18,6 +18,7 @@ import { argmax, hotSpot, layerToSlice } from '../../../../src/core/explain/geom
 import { decodeModel, floatsOf } from '../../../../src/core/explain/onnx';
 import { InferenceEngine } from '../../../../src/core/inference/engine';
 import { REPO_ROOT } from '../../../helpers/corpus';
+import { defaultLayerGrid } from '../../../helpers/model';
 import { floatTensor, makeNode, tinyModel } from '../../../helpers/onnx';
 import { tempDir } from '../../../helpers/tmp';
 
@@ -121,7 +122,7 @@ describe('CAM methods on the default model', () => {
     const maps: Partial<Record<CamMethod, Float32Array>> = {};
     for (const method of ['gradcam', 'gradcampp', 'hirescam', 'layercam', 'cam', 'scorecam'] as CamMethod[]) {
       const e = await explainer.explainInput(model, x, { layer: 'layer3', class: 'lung_nodule', method });
-      assert.deepEqual(e.camShape, [16, 16]);
+      assert.deepEqual(e.camShape, defaultLayerGrid('layer3'));
       assert.ok(e.cam.map.every((v) => Number.isFinite(v) && v >= 0), method);
       maps[method] = e.cam.map;
     }
