@@ -110,7 +110,7 @@ def main(argv=None):
     ap.add_argument("--cf-neg", type=int, default=4, help="with --counterfactual: ordinary negative slices per "
                     "volume (the twins supply the other negatives)")
     ap.add_argument("--cam-loss", type=float, default=0.0, help="weight of the CAM localisation loss on layer4 "
-                    "(default 0: off; model 2.3.0 used 1.0 with --dilated layer3,layer4; see training/README.md; "
+                    "(default 0: off; an experiment, not in a shipped model: training/README.md; "
                     "needs --counterfactual, whose lesion/twin pairs give the lesion maps)")
     ap.add_argument("--cam-pos-weight", type=float, default=10.0, help="BCE weight of lesion cells in the CAM loss")
     ap.add_argument("--pair-recipe", action=argparse.BooleanOptionalAction, default=True,
@@ -127,7 +127,7 @@ def main(argv=None):
     ap.add_argument("--dropout", type=float, default=0.2)
     ap.add_argument("--dilated", default="", help="stages whose stride 2 becomes dilation (comma list, a tail of "
                     "layer2,layer3,layer4, e.g. layer3,layer4): their maps are 2x finer per axis for the "
-                    "heatmaps; the parameters are unchanged, so --init takes undilated weights (model 2.3.0)")
+                    "heatmaps; the parameters are unchanged, so --init takes undilated weights (training.dilate does this to a trained checkpoint: model 2.3.0)")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--weight-decay", type=float, default=0.02)
