@@ -20,7 +20,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,9 +27,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from training import dataset as D  # noqa: E402
-from training import metrics as M  # noqa: E402
 from training.model import CLASSES, build_model, load_checkpoint_dict, save_checkpoint  # noqa: E402
-from training.train import predict  # noqa: E402
+from training.train import predict, thresholds_and_validation  # noqa: E402
 
 
 def main(argv=None):
@@ -52,20 +50,8 @@ def main(argv=None):
     model.eval()
 
     val = D.SliceSet(D.ensure_split("val", args.val_volumes, counterfactual=True))
-    probs = predict(model, val.hu)
-    thresholds = {c: M.youden_threshold(val.labels[:, i], probs[:, i])[0] for i, c in enumerate(CLASSES)}
-    aucs = [M.roc_auc(val.labels[:, i], probs[:, i]) for i in range(len(CLASSES))]
-    ordinary = val.twin == 0
-    training = dict(src["training"])
-    training["validation"] = {
-        "meanRocAuc": float(np.nanmean(aucs)),
-        "perClass": M.per_class_summary(val.labels, probs, CLASSES, thresholds),
-        "population": "ordinary slices and lesion-free twins",
-        "rocAucWithoutTwins": {c: float(M.roc_auc(val.labels[ordinary, i], probs[ordinary, i]))
-                               for i, c in enumerate(CLASSES)},
-        "rocAucLesionVsTwin": {c: float(D.pair_auc(probs, val.labels, val.twin, val.src_labels, i))
-                               for i, c in enumerate(CLASSES)},
-    }
+    thresholds, validation = thresholds_and_validation(val, predict(model, val.hu))
+    training = {**src["training"], "validation": validation}
     training["dilatedFrom"] = {
         "version": args.source_version or src.get("version"), "stages": model.arch["dilated"],
         "what": ("the weights of the version named here, unchanged; the stride 2 of these stages replaced by "
@@ -78,7 +64,7 @@ def main(argv=None):
     out = Path(args.out or args.checkpoint)
     save_checkpoint(out, model, CLASSES, extra)
     print(f"{args.checkpoint} ({args.source_version or src.get('version')}) -> {out} ({args.version}), dilated {model.arch['dilated']}: "
-          f"val AUC " + " ".join(f"{c}={a:.4f}" for c, a in zip(CLASSES, aucs)) +
+          f"val AUC " + " ".join(f"{c}={v['rocAuc']:.4f}" for c, v in validation["perClass"].items()) +
           f"; thresholds " + " ".join(f"{c}={t:.4f}" for c, t in thresholds.items()))
 
 

@@ -45,6 +45,25 @@ def _finite(x):
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
 
 
+def thresholds_and_validation(val, probs: np.ndarray):
+    """(operating thresholds, validation record) of the weights being saved, from their scores on
+    the validation slices: Youden's J per class, the per-class summary at those thresholds, and with
+    lesion-free twins the AUC without them and lesion vs its own twin. Shared by train.py (its best
+    checkpoint) and dilate.py (a dilated checkpoint), so both cards say the same things."""
+    thresholds = {c: M.youden_threshold(val.labels[:, i], probs[:, i])[0] for i, c in enumerate(CLASSES)}
+    record = {"meanRocAuc": float(np.nanmean([M.roc_auc(val.labels[:, i], probs[:, i]) for i in range(len(CLASSES))])),
+              "perClass": M.per_class_summary(val.labels, probs, CLASSES, thresholds)}
+    if val.twin.any():
+        ordinary = val.twin == 0
+        record.update({
+            "population": "ordinary slices and lesion-free twins",
+            "rocAucWithoutTwins": {c: _finite(M.roc_auc(val.labels[ordinary, i], probs[ordinary, i]))
+                                   for i, c in enumerate(CLASSES)},
+            "rocAucLesionVsTwin": {c: _finite(D.pair_auc(probs, val.labels, val.twin, val.src_labels, i))
+                                   for i, c in enumerate(CLASSES)}})
+    return thresholds, record
+
+
 def seed_everything(seed: int) -> torch.Generator:
     random.seed(seed)
     np.random.seed(seed)
@@ -353,11 +372,7 @@ def main(argv=None):
     # ---------------------------------------------------------------- best model, thresholds
     model.load_state_dict(best["state"])
     model.eval()
-    probs = best["probs"]
-    thresholds, youden = {}, {}
-    for i, c in enumerate(CLASSES):
-        thresholds[c], youden[c] = M.youden_threshold(val.labels[:, i], probs[:, i])
-    val_summary = M.per_class_summary(val.labels, probs, CLASSES, thresholds)
+    thresholds, validation = thresholds_and_validation(val, best["probs"])
     wall = (time.time() - t_start) / 60.0
     training = {
         "data": ("Synthetic CT phantoms from training/phantom (make_volume(seed)): 512x512 axial slices with "
@@ -407,14 +422,7 @@ def main(argv=None):
         "initialisedFrom": (None if not args.init else {
             "checkpoint": str(args.init), "steps": init_ck.get("training", {}).get("steps"),
             "wallMinutes": init_ck.get("training", {}).get("wallMinutes")}),
-        "validation": {"meanRocAuc": best["auc"], "perClass": val_summary,
-                       **({"population": "ordinary slices and lesion-free twins",
-                           "rocAucWithoutTwins": {c: _finite(M.roc_auc(val.labels[val_ordinary, i],
-                                                                       probs[val_ordinary, i]))
-                                                  for i, c in enumerate(CLASSES)},
-                           "rocAucLesionVsTwin": {c: _finite(D.pair_auc(probs, val.labels, val.twin, val.src_labels, i))
-                                                  for i, c in enumerate(CLASSES)}}
-                          if val.twin.any() else {})},
+        "validation": validation,
         "command": "/usr/bin/python3 -m training.train " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
     }
     out = Path(args.out)
@@ -426,7 +434,7 @@ def main(argv=None):
     (run_dir / "history.json").write_text(json.dumps({"history": history, "training": training}, indent=2))
     log(f"best step {best['step']} val mean AUC {best['auc']:.4f}; thresholds {thresholds}")
     log(f"val at thresholds: " + "; ".join(f"{c}: sens {v['sensitivity']:.3f} spec {v['specificity']:.3f}"
-                                           for c, v in val_summary.items()))
+                                           for c, v in validation["perClass"].items()))
     log(f"wrote {out}; wall {wall:.1f} min")
 
 
