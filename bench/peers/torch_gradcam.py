@@ -7,8 +7,8 @@ Per rep, over the N slices of --input one slice at a time (batch 1: a viewer exp
                        gradient of logit[--class-index] (pre-sigmoid) w.r.t. that stage output,
                        w_k = mean_ij grad, map = ReLU(sum_k w_k A_k), summed over slices.
 The Grad-CAM definition is training/golden.py's grad_cam() (CAM_DEFINITION): raw map at the layer's
-resolution, no normalisation or upsampling. The last rep's maps of slice 0 are returned so the caller
-can check agreement. Eager float32, eval mode: no jit/compile.
+resolution, no normalisation or upsampling. The last rep's maps of every slice ([N, h, w]) are returned
+so the caller can check agreement. Eager float32, eval mode: no jit/compile.
 Prints one JSON object on stdout (see main()); on failure {"error": ...} and exit 1.
 Run with Debian's interpreter from the repo root:
   /usr/bin/python3 bench/peers/torch_gradcam.py [--checkpoint CK | --torchvision resnet18 --state-dict F] \
@@ -139,12 +139,11 @@ def main() -> None:
         forward.append(time.perf_counter() - t0)
         for name in layers:
             t0 = time.perf_counter()
-            for i, s in enumerate(slices):
-                cam = grad_cam(net, stages[name], s, args.class_index, torch)
-                if i == 0:
-                    first = cam  # keep a reference only; conversion happens outside the timing
+            cams = []
+            for s in slices:
+                cams.append(grad_cam(net, stages[name], s, args.class_index, torch))  # references only
             gradcam[name].append(time.perf_counter() - t0)
-            maps[name] = first
+            maps[name] = torch.stack(cams)  # converted outside the timing
 
     out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "slices": n, "reps": args.reps,
            "classIndex": args.class_index, "layers": layers,

@@ -109,3 +109,12 @@ export function gradientCam(method: GradientCamMethod, t: LayerTensors): CamMap 
   }
   return { map: relu(signed), signed, height: t.height, width: t.width };
 }
+
+/**
+ * The map from a Grad-CAM computed in the gradient graph (before its ReLU, h * w): Grad-CAM
+ * itself with `scale` 1, CAM with `scale` h * w (CAM's weights are h * w times Grad-CAM's).
+ */
+export function camFromGradCam(signedGradCam: Float32Array, height: number, width: number, scale = 1): CamMap {
+  const signed = scale === 1 ? Float32Array.from(signedGradCam) : Float32Array.from(signedGradCam, (v) => v * scale);
+  return { map: relu(signed), signed, height, width };
+}

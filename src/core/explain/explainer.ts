@@ -13,7 +13,7 @@ import type { SliceValues } from '../inference/preprocess';
 import { inputLength, preprocessInto } from '../inference/preprocess';
 import { createSession } from '../inference/providers';
 import type { CamMap, CamMethod, LayerTensors } from './cam';
-import { gradientCam } from './cam';
+import { camFromGradCam, gradientCam } from './cam';
 import type { GradientGraph } from './gradient';
 import { buildActivationGraph, buildGradientGraph, SEED_INPUT } from './gradient';
 import { mapToSlice, normalize } from './geometry';
@@ -122,24 +122,37 @@ export class Explainer {
     let classIndex = typeof opts.class === 'number' ? opts.class : typeof opts.class === 'string' ? classes.indexOf(opts.class) : -1;
     if (opts.class !== undefined && (classIndex < 0 || classIndex >= classes.length)) throw new ResightError('USAGE', `unknown class '${opts.class}' (the model has ${classes.join(', ')})`);
     const seed = new Float32Array(classes.length);
-    let out: InferenceSession.OnnxValueMapType;
     if (classIndex < 0) {
-      out = await session.run(feed(seed));
-      const s = out[scoreTensor].data as Float32Array;
+      // The scores alone: the model's own (forward-only) session is the cheaper run.
+      const first = await model.session.run({ [card.input.tensor]: new ort.Tensor('float32', input, dims) }, [scoreTensor]);
+      const s = first[scoreTensor].data as Float32Array;
       classIndex = s.indexOf(Math.max(...s));
     }
     seed[classIndex] = 1;
-    out = await session.run(feed(seed));
+    // Grad-CAM and CAM come out of the graph itself, so the run hands back h*w values instead of
+    // A and dA (C*h*w each; on a GPU provider that copy is most of the cost); the other methods
+    // need A and dA.
+    const inGraph = graph && (method === 'gradcam' || method === 'cam') ? graph.gradcam[layer] : undefined;
+    const out = inGraph ? await session.run(feed(seed), [...new Set([card.outputs.tensor, scoreTensor, inGraph])]) : await session.run(feed(seed));
     const logits = Array.from(out[card.outputs.tensor].data as Float32Array);
     const scoreValue = (out[scoreTensor].data as Float32Array)[classIndex];
-    const aT = out[layer];
-    const [, channels, lh, lw] = aT.dims as number[];
-    const a = aT.data as Float32Array;
-    const tensors: LayerTensors = { a, g: graph ? (out[graph.gradients[layer]].data as Float32Array) : new Float32Array(a.length), channels, height: lh, width: lw };
-    const cam =
-      method === 'scorecam'
-        ? await scoreCam(model, input, tensors, classIndex, { signal: opts.signal, batchSize: opts.batchSize ?? 16 })
-        : gradientCam(method, tensors);
+    let cam: CamMap;
+    let lh: number;
+    let lw: number;
+    if (inGraph && graph) {
+      [, , lh, lw] = graph.layerShapes[layer];
+      cam = camFromGradCam(out[inGraph].data as Float32Array, lh, lw, method === 'cam' ? lh * lw : 1);
+    } else {
+      const aT = out[layer];
+      let channels: number;
+      [, channels, lh, lw] = aT.dims as number[];
+      const a = aT.data as Float32Array;
+      const tensors: LayerTensors = { a, g: graph ? (out[graph.gradients[layer]].data as Float32Array) : new Float32Array(a.length), channels, height: lh, width: lw };
+      cam =
+        method === 'scorecam'
+          ? await scoreCam(model, input, tensors, classIndex, { signal: opts.signal, batchSize: opts.batchSize ?? 16 })
+          : gradientCam(method, tensors);
+    }
     return {
       method,
       layer,

@@ -2,8 +2,8 @@
  * The gradient graph: the model's own ONNX graph plus, built here in TypeScript, the reverse-
  * mode derivative of a class score with respect to chosen activation tensors (the CAM layers).
  * One run of it on any ORT provider yields the score, the activations A and dScore/dA for every
- * requested layer: Grad-CAM at the cost of about one forward and one partial backward pass, with
- * no autograd framework at run time.
+ * requested layer, and each layer's Grad-CAM computed in the graph: Grad-CAM at the cost of about
+ * one forward and one partial backward pass, with no autograd framework at run time.
  *
  * The score is seeded through an extra graph input, `resight_seed` (the score's shape, usually
  * [N, classes]): the gradient
@@ -20,6 +20,7 @@ import { inferShapes, windowParams } from './shapes';
 
 export const SEED_INPUT = 'resight_seed';
 export const gradName = (layer: string): string => `resight_grad_${layer}`;
+export const gradcamName = (layer: string): string => `resight_gradcam_${layer}`;
 
 export interface GradientGraphOptions {
   inputName: string;
@@ -29,6 +30,13 @@ export interface GradientGraphOptions {
   scoreTensor: string;
   /** Activation tensors to differentiate with respect to. */
   layers: string[];
+  /**
+   * How a stride-1 Conv's input gradient is emitted (see `vjp` for Conv): 'auto' (default) as a
+   * Conv with the flipped, transposed kernel where the weights are an initializer, which ORT runs
+   * with its fast (NCHWc) convolution kernels; 'convtranspose' always as ConvTranspose. Both are
+   * the same linear map; strided convolutions always use ConvTranspose.
+   */
+  convGradient?: 'auto' | 'convtranspose';
 }
 
 export interface GradientGraph {
@@ -36,6 +44,11 @@ export interface GradientGraph {
   scoreTensor: string;
   /** Per layer: the activation output name (the layer itself) and its gradient output. */
   gradients: Record<string, string>;
+  /**
+   * Per layer: Grad-CAM before its ReLU, [N, h, w] = sum_k mean_ij(dA_k) A_k, computed in the
+   * graph on the session's provider, so a Grad-CAM fetches h*w values instead of A and dA.
+   */
+  gradcam: Record<string, string>;
   layerShapes: Record<string, Shape>;
   /** Operators that were differentiated (for diagnostics). */
   opsDifferentiated: string[];
@@ -82,6 +95,29 @@ class Builder {
   }
 }
 
+/**
+ * The kernel of a stride-1 Conv's adjoint: W [M, C/g, k...] becomes W' [C, M/g, k...] with
+ * W'[g*C/g + c, o, a...] = W[g*M/g + o, c, (k-1-a)...]: per group, in and out channels swapped
+ * and every spatial axis reversed.
+ */
+export function flippedKernel(w: Float32Array, dims: Shape, group: number): Float32Array {
+  const [m, cg, ...k] = dims;
+  const mg = m / group;
+  const area = k.reduce((a, d) => a * d, 1);
+  const out = new Float32Array(w.length);
+  for (let g = 0; g < group; g++) {
+    for (let o = 0; o < mg; o++) {
+      for (let c = 0; c < cg; c++) {
+        const src = ((g * mg + o) * cg + c) * area;
+        const dst = ((g * cg + c) * mg + o) * area;
+        // Reversing every spatial axis of a row-major block is reversing the block.
+        for (let a = 0; a < area; a++) out[dst + a] = w[src + area - 1 - a];
+      }
+    }
+  }
+  return out;
+}
+
 const sameShape = (a: Shape, b: Shape) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 export function buildGradientGraph(modelBytes: Uint8Array, opts: GradientGraphOptions, where?: string): GradientGraph {
@@ -113,7 +149,9 @@ export function buildGradientGraph(modelBytes: Uint8Array, opts: GradientGraphOp
   for (let k = nodes.length - 1; k >= 0; k--) {
     const node = nodes[k];
     if (!node.output.some((o) => needed.has(o))) continue;
-    if (!node.output.some((o) => reach.has(o))) continue;
+    // Only a node that reads a layer or something downstream of one passes a gradient on: the
+    // node that produces a layer (its ReLU, say) is not differentiated.
+    if (!node.input.some((i) => reach.has(i))) continue;
     onPath.push(node);
     for (const i of node.input) if (reach.has(i)) needed.add(i);
   }
@@ -204,7 +242,18 @@ export function buildGradientGraph(modelBytes: Uint8Array, opts: GradientGraphOp
         const n = xs.length - 2;
         const outPad = xs.slice(2).map((h, i) => h - ((ys[2 + i] - 1) * p.strides[i] + p.dilations[i] * (p.kernel[i] - 1) + 1 - p.pads[i] - p.pads[i + n]));
         if (outPad.some((o, i) => o < 0 || o >= Math.max(p.strides[i], p.dilations[i]))) fail(`Conv ${node.name}: no ConvTranspose reproduces its input size (output_padding ${outPad.join(',')})`);
-        add(ins[0], b.op('ConvTranspose', [dY, ins[1]], { group: attrInt(node, 'group', 1), strides: p.strides, dilations: p.dilations, pads: p.pads, kernel_shape: p.kernel, output_padding: outPad }));
+        const group = attrInt(node, 'group', 1);
+        const weights = inits.get(ins[1]);
+        // Stride 1 (every conv of a dilated stage): the same map is a Conv of dY with the kernel
+        // flipped in space and transposed per group, pads d*(k-1) - pad. ORT runs Conv with its
+        // NCHWc kernels and ConvTranspose with a slower col2im path, and on a dilated layer4 this
+        // backward pass is most of a Grad-CAM's cost.
+        const flipPads = p.pads.map((pad, i) => p.dilations[i % n] * (p.kernel[i % n] - 1) - pad);
+        if ((opts.convGradient ?? 'auto') === 'auto' && weights && p.strides.every((s) => s === 1) && flipPads.every((q) => q >= 0)) {
+          add(ins[0], b.op('Conv', [dY, b.constF(flippedKernel(floatsOf(weights), ws, group), [ws[1] * group, ws[0] / group, ...ws.slice(2)])], { group, dilations: p.dilations, pads: flipPads, kernel_shape: p.kernel }));
+          break;
+        }
+        add(ins[0], b.op('ConvTranspose', [dY, ins[1]], { group, strides: p.strides, dilations: p.dilations, pads: p.pads, kernel_shape: p.kernel, output_padding: outPad }));
         break;
       }
       case 'MaxPool': {
@@ -224,7 +273,8 @@ export function buildGradientGraph(modelBytes: Uint8Array, opts: GradientGraphOp
       case 'GlobalAveragePool': {
         const xs = shapeOf(ins[0]);
         const area = xs.slice(2).reduce((p, d) => p * d, 1);
-        add(ins[0], b.op('Mul', [b.op('Expand', [dY, b.op('Shape', [ins[0]])]), b.constF([1 / area], [])]));
+        // Scale the [N, C, 1, 1] gradient before expanding it to every position.
+        add(ins[0], b.op('Expand', [b.op('Mul', [dY, b.constF([1 / area], [])]), b.op('Shape', [ins[0]])]));
         break;
       }
       case 'ReduceMean': {
@@ -233,7 +283,7 @@ export function buildGradientGraph(modelBytes: Uint8Array, opts: GradientGraphOp
         const axes = (attrInts(node, 'axes') ?? (axesInit ? intsOf(axesInit) : xs.map((_, i) => i))).map((a) => (a < 0 ? a + xs.length : a));
         const count = axes.reduce((p, a) => p * xs[a], 1);
         const kept = attrInt(node, 'keepdims', 1) === 1 ? dY : b.unsqueeze(dY, [...axes].sort((a, c) => a - c));
-        add(ins[0], b.op('Mul', [b.op('Expand', [kept, b.op('Shape', [ins[0]])]), b.constF([1 / count], [])]));
+        add(ins[0], b.op('Expand', [b.op('Mul', [kept, b.constF([1 / count], [])]), b.op('Shape', [ins[0]])]));
         break;
       }
       case 'Flatten':
@@ -265,6 +315,7 @@ export function buildGradientGraph(modelBytes: Uint8Array, opts: GradientGraphOp
   }
 
   const gradients: Record<string, string> = {};
+  const gradcam: Record<string, string> = {};
   const layerShapes: Record<string, Shape> = {};
   const outputs = new Set(g.output.map((o) => o.name));
   for (const layer of opts.layers) {
@@ -276,11 +327,20 @@ export function buildGradientGraph(modelBytes: Uint8Array, opts: GradientGraphOp
     if (!outputs.has(layer)) g.output.push(floatValueInfo(layer));
     gradients[layer] = out;
     layerShapes[layer] = shapeOf(layer);
+    if (shapeOf(layer).length === 4) {
+      const spatial = [2, 3];
+      const alpha = opset >= 18 ? b.op('ReduceMean', [dA as string, b.constI(spatial)], { keepdims: 1 }) : b.op('ReduceMean', [dA as string], { axes: spatial, keepdims: 1 });
+      const cam = gradcamName(layer);
+      const summed = opset >= 13 ? b.op('ReduceSum', [b.op('Mul', [layer, alpha]), b.constI([1])], { keepdims: 0 }) : b.op('ReduceSum', [b.op('Mul', [layer, alpha])], { axes: [1], keepdims: 0 });
+      b.nodes.push(makeNode('Identity', [summed], [cam], `${cam}_node`));
+      g.output.push(floatValueInfo(cam));
+      gradcam[layer] = cam;
+    }
   }
   nodes.push(...b.nodes);
   g.initializer.push(...b.inits);
   g.input.push(floatValueInfo(SEED_INPUT, ['N', ...shapeOf(opts.scoreTensor).slice(1)]));
-  return { bytes: encodeModel(model), scoreTensor: opts.scoreTensor, gradients, layerShapes, opsDifferentiated: [...ops].sort() };
+  return { bytes: encodeModel(model), scoreTensor: opts.scoreTensor, gradients, gradcam, layerShapes, opsDifferentiated: [...ops].sort() };
 }
 
 

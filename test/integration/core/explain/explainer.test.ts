@@ -12,7 +12,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ResightError } from '../../../../src/core/errors';
+import * as ort from 'onnxruntime-node';
 import type { CamMethod } from '../../../../src/core/explain/cam';
+import { gradientCam } from '../../../../src/core/explain/cam';
+import { buildGradientGraph, SEED_INPUT } from '../../../../src/core/explain/gradient';
 import { Explainer } from '../../../../src/core/explain/explainer';
 import { argmax, hotSpot, layerToSlice } from '../../../../src/core/explain/geometry';
 import { decodeModel, floatsOf } from '../../../../src/core/explain/onnx';
@@ -138,6 +141,34 @@ describe('CAM methods on the default model', () => {
     const ctl = new AbortController();
     ctl.abort();
     await assert.rejects(explainer.explainInput(model, x, { method: 'scorecam', signal: ctl.signal }), (e: ResightError) => e.code === 'CANCELLED');
+  });
+
+  it("the graph's own Grad-CAM output equals sum_k mean(dA_k) A_k computed from its A and dA outputs", async () => {
+    const model = await engine.model(card, { force: 'cpu' });
+    const [h, w] = model.spec.size;
+    const dims = [1, model.spec.channels.length, h, w];
+    for (const layer of ['layer3', 'layer4']) {
+      const graph = buildGradientGraph(model.onnxBytes, { inputName: model.card.input.tensor, inputShape: dims, scoreTensor: model.card.outputs.tensor, layers: [layer] });
+      const session = await ort.InferenceSession.create(graph.bytes, { executionProviders: ['cpu'] });
+      try {
+        for (const cls of [0, 1]) {
+          const seed = new Float32Array(2);
+          seed[cls] = 1;
+          const out = await session.run({ [model.card.input.tensor]: new ort.Tensor('float32', x, dims), [SEED_INPUT]: new ort.Tensor('float32', seed, [1, 2]) });
+          const [, channels, lh, lw] = out[layer].dims as number[];
+          const fromTensors = gradientCam('gradcam', { a: out[layer].data as Float32Array, g: out[graph.gradients[layer]].data as Float32Array, channels, height: lh, width: lw });
+          const inGraph = out[graph.gradcam[layer]].data as Float32Array;
+          assert.equal(inGraph.length, lh * lw);
+          assert.ok(fromTensors.signed.some((v) => v !== 0));
+          assert.ok(relL2(inGraph, fromTensors.signed) <= 1e-5, `${layer} class ${cls}: rel L2 ${relL2(inGraph, fromTensors.signed)}`);
+          // and the explainer's Grad-CAM is that map after the ReLU
+          const e = await explainer.explainInput(model, x, { layer, class: cls });
+          assert.ok(relL2(e.cam.map, fromTensors.map) <= 1e-5);
+        }
+      } finally {
+        await session.release();
+      }
+    }
   });
 
   it('refuses a layer that is not in the card', async () => {

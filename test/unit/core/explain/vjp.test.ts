@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { buildGradientGraph, gradName, SEED_INPUT } from '../../../../src/core/explain/gradient';
 import type { onnx as OnnxNs } from '../../../../src/core/explain/onnx';
+import { decodeModel } from '../../../../src/core/explain/onnx';
 import { floatTensor, makeNode, randomValues, tinyModel } from '../../../helpers/onnx';
 
 type Dims = number[];
@@ -46,7 +47,7 @@ async function run(bytes: Uint8Array, feeds: Record<string, { data: Float32Array
   }
 }
 
-async function checkAdjoint(c: OpCase, seed: number): Promise<void> {
+async function checkAdjoint(c: OpCase, seed: number, convGradient: 'auto' | 'convtranspose' = 'auto'): Promise<string[]> {
   const forward = tinyModel({ nodes: [c.node], inputs: [{ name: 'x', shape: c.x }], outputs: ['y', ...(c.extraOutputs ?? []).map((name) => ({ name, int64: true as const }))], initializers: c.initializers ?? [] });
   // The model as exported (e.g. MaxPool without its Indices output): the builder adds what it needs.
   const plainNode = makeNode(c.node.opType, c.node.input, [c.node.output[0]], c.node.name, {});
@@ -58,7 +59,7 @@ async function checkAdjoint(c: OpCase, seed: number): Promise<void> {
   const yDims = fx.y.dims as number[];
   const u = randomValues(size(yDims), seed + 2);
   // J^T u from the gradient graph (layer = the input x, score = y, seed = u).
-  const gg = buildGradientGraph(plain, { inputName: 'x', inputShape: c.x, scoreTensor: 'y', layers: ['x'] });
+  const gg = buildGradientGraph(plain, { inputName: 'x', inputShape: c.x, scoreTensor: 'y', layers: ['x'], convGradient });
   const back = await run(gg.bytes, { x: { data: x, dims: c.x }, [SEED_INPUT]: { data: u, dims: yDims } }, [gradName('x')]);
   const jtu = back[gradName('x')].data as Float32Array;
   assert.equal(jtu.length, x.length, 'gradient has the input shape');
@@ -76,6 +77,8 @@ async function checkAdjoint(c: OpCase, seed: number): Promise<void> {
   const rhs = dot(v, jtu);
   const scale = Math.max(1, Math.abs(lhs), Math.abs(rhs));
   assert.ok(Math.abs(lhs - rhs) <= 1e-5 * scale, `<Jv,u> = ${lhs}, <v,J^T u> = ${rhs}`);
+  // The operators the backward pass was built from (after the forward node).
+  return (decodeModel(gg.bytes).graph?.node ?? []).slice(1).map((n) => n.opType ?? '');
 }
 
 const w = (name: string, dims: Dims, seed: number) => floatTensor(name, dims, randomValues(size(dims), seed));
@@ -99,6 +102,11 @@ const cases: OpCase[] = [
   conv('Conv depthwise (4 groups), stride 2', [1, 4, 7, 7], [4, 1, 3, 3], { group: 4, strides: [2, 2], pads: [1, 1, 1, 1] }),
   conv('Conv asymmetric pads and kernel', [1, 2, 7, 6], [3, 2, 3, 2], { pads: [0, 1, 2, 0], strides: [2, 1] }),
   conv('Conv auto_pad SAME_UPPER, stride 2', [1, 2, 7, 8], [3, 2, 3, 3], { auto_pad: 'SAME_UPPER', strides: [2, 2] }),
+  conv('Conv 1x1, stride 1', [1, 5, 4, 6], [3, 5, 1, 1], {}),
+  conv('Conv 3x3, stride 1, no pads (valid)', [1, 3, 7, 6], [2, 3, 3, 3], {}),
+  conv('Conv 3x3, dilation 2, grouped (2 groups), asymmetric pads', [1, 4, 9, 8], [6, 2, 3, 3], { group: 2, dilations: [2, 2], pads: [1, 2, 3, 0] }),
+  conv('Conv 3x3, stride 1, pads 3 (more than the kernel reach)', [1, 2, 5, 5], [3, 2, 3, 3], { pads: [3, 3, 3, 3] }),
+  conv('Conv auto_pad SAME_LOWER, even kernel, stride 1', [1, 2, 8, 7], [2, 2, 3, 2], { auto_pad: 'SAME_LOWER' }),
   {
     name: 'BatchNormalization (inference)',
     x: [2, 3, 4, 4],
@@ -177,5 +185,35 @@ describe('vector-Jacobian products satisfy the adjoint identity <Jv, u> = <v, J^
     it(c.name, async () => {
       await checkAdjoint(c, 100 + 10 * k);
     });
+  });
+});
+
+describe("Conv's input gradient", () => {
+  const convs = cases.filter((c) => c.node.opType === 'Conv');
+  const strideOne = (c: OpCase) => (c.node.attribute.find((a) => a.name === 'strides')?.ints ?? []).every((s) => Number(s) === 1);
+  const reach = (c: OpCase) => {
+    // pads within d*(k-1) on every side (auto_pad SAME never exceeds it)
+    const pads = (c.node.attribute.find((a) => a.name === 'pads')?.ints ?? []).map(Number);
+    const dil = (c.node.attribute.find((a) => a.name === 'dilations')?.ints ?? [1, 1]).map(Number);
+    const k = c.initializers?.[0].dims?.slice(2).map(Number) ?? [];
+    return pads.every((p, i) => p <= dil[i % 2] * (k[i % 2] - 1));
+  };
+
+  it('is ConvTranspose with output_padding for every case, stride 1 included (convGradient: convtranspose)', async () => {
+    for (const [k, c] of convs.entries()) {
+      const ops = await checkAdjoint(c, 500 + 10 * k, 'convtranspose');
+      assert.ok(ops.includes('ConvTranspose') && !ops.includes('Conv'), `${c.name}: ${ops.join(', ')}`);
+    }
+  });
+
+  it('is a Conv with the flipped, transposed kernel at stride 1 and ConvTranspose when strided (default)', async () => {
+    const seen = { conv: 0, transpose: 0 };
+    for (const [k, c] of convs.entries()) {
+      const ops = await checkAdjoint(c, 700 + 10 * k);
+      const flipped = strideOne(c) && reach(c);
+      assert.ok(flipped ? ops.includes('Conv') && !ops.includes('ConvTranspose') : ops.includes('ConvTranspose') && !ops.includes('Conv'), `${c.name}: ${ops.join(', ')}`);
+      seen[flipped ? 'conv' : 'transpose']++;
+    }
+    assert.ok(seen.conv >= 5 && seen.transpose >= 6, JSON.stringify(seen));
   });
 });
