@@ -109,6 +109,35 @@ def cam_loss(model, a4, maps, y, has_map, cam_bias, pos_weight: float):
     return (F.binary_cross_entropy_with_logits(local, target, reduction="none") * w).sum() / denom
 
 
+def gradcam_point_loss(logits, a, maps, y, n: int, beta: float = 8.0, thresh: float = 0.25):
+    """Pointing loss on Grad-CAM at the layer whose activations are ``a`` (an experiment): for each
+    lesion row of a pair-recipe batch (rows 0..n-1) and one of its positive classes c, Grad-CAM is
+    computed as the viewer computes it, alpha_k = mean_ij dlogit_c/dA_k (autograd with
+    create_graph, so the loss trains the gradients too), map = sum_k alpha_k A_k; the loss is the
+    cross-entropy of a spatial softmax of the map (scaled to beta / max|map|) against the cells
+    the lesion footprint touches: -log P(the peak lies on the lesion). Needs frozen batch-norm
+    statistics (--freeze-bn) so each row's gradient is its own."""
+    import torch
+    import torch.nn.functional as F
+    pos = y[:n] > 0.5
+    rows = pos.any(1).nonzero()[:, 0]
+    if len(rows) == 0:
+        return logits.sum() * 0.0
+    # one positive class per row, at random where there are two
+    cls = torch.argmax(pos[rows].float() + 0.5 * torch.rand(len(rows), pos.shape[1], device=y.device), 1)
+    (g,) = torch.autograd.grad(logits[rows, cls].sum(), a, create_graph=True)
+    alpha = g[rows].mean((2, 3))
+    cam = (alpha[:, :, None, None] * a[rows]).sum(1)
+    target = F.adaptive_max_pool2d(maps[rows], cam.shape[-2:])[:, 0] > thresh
+    keep = target.flatten(1).any(1)
+    if not bool(keep.any()):
+        return logits.sum() * 0.0
+    s = cam[keep].flatten(1)
+    s = beta * s / (s.abs().amax(1, keepdim=True).detach() + 1e-6)
+    t = target[keep].flatten(1)
+    return (torch.logsumexp(s, 1) - torch.logsumexp(s.masked_fill(~t, float("-inf")), 1)).mean()
+
+
 def seed_range(split: str, n: int) -> str:
     s = D.split_seeds(split, max(n, 1))
     return f"{s[0]}..{s[-1]}" if n else "none"
@@ -131,6 +160,11 @@ def main(argv=None):
     ap.add_argument("--cam-loss", type=float, default=0.0, help="weight of the CAM localisation loss on layer4 "
                     "(default 0: off; an experiment, not in a shipped model: training/README.md; "
                     "needs --counterfactual, whose lesion/twin pairs give the lesion maps)")
+    ap.add_argument("--gradcam-loss", type=float, default=0.0, help="weight of a pointing loss on Grad-CAM at "
+                    "--gradcam-layer (pair recipe; an experiment, not in a shipped model: training/README.md)")
+    ap.add_argument("--gradcam-layer", default="layer3")
+    ap.add_argument("--freeze-bn", action="store_true", help="keep batch-norm statistics fixed (eval mode) "
+                    "while training the weights (needed by --gradcam-loss)")
     ap.add_argument("--cam-pos-weight", type=float, default=10.0, help="BCE weight of lesion cells in the CAM loss")
     ap.add_argument("--pair-recipe", action=argparse.BooleanOptionalAction, default=True,
                     help="lesion/twin pair training (training/pairs.py): paired rows with identical augmentation, "
@@ -276,6 +310,22 @@ def main(argv=None):
 
     val_ordinary = val.twin == 0
 
+    def train_mode():
+        model.train()
+        if args.freeze_bn:
+            for m_ in model.modules():
+                if isinstance(m_, torch.nn.modules.batchnorm._BatchNorm):
+                    m_.eval()
+
+    use_gradcam = args.gradcam_loss > 0 and use_pairs
+    if args.gradcam_loss > 0:
+        if not use_pairs:
+            raise SystemExit("--gradcam-loss needs the pair recipe (its batches carry the lesion maps)")
+        if not args.freeze_bn:
+            raise SystemExit("--gradcam-loss needs --freeze-bn (per-row gradients)")
+        log(f"Grad-CAM pointing loss at {args.gradcam_layer}, weight {args.gradcam_loss}")
+    gradcam_ema = None
+
     def validate(tag: str):
         probs = predict(model, val.hu)
         aucs = [M.roc_auc(val.labels[:, i], probs[:, i]) for i in range(len(CLASSES))]
@@ -298,11 +348,11 @@ def main(argv=None):
             mark = " *best*"
         log(f"[val] {tag} step {step} epoch {epoch}: AUC " +
             " ".join(f"{c}={a:.4f}" for c, a in zip(CLASSES, aucs)) + f" mean={mean_auc:.4f}{mark}{extra}")
-        model.train()
+        train_mode()
 
     if args.init:
         validate("initial (--init weights)")  # so a continued run never ends worse than it started
-    model.train()
+    train_mode()
     while True:
         now = time.time()
         p = (step / args.steps) if args.steps else (now - t_train0) / train_budget
@@ -329,6 +379,10 @@ def main(argv=None):
                 cam_l = cam_loss(model, feats["layer4"], maps, y, torch.ones(len(y), dtype=torch.bool, device=device),
                                  cam_bias, args.cam_pos_weight)
                 loss = loss + args.cam_loss * cam_l
+            if use_gradcam:
+                gc_l = gradcam_point_loss(logits, feats[args.gradcam_layer], maps, y, npair)
+                loss = loss + args.gradcam_loss * gc_l
+                gradcam_ema = float(gc_l) if gradcam_ema is None else 0.98 * gradcam_ema + 0.02 * float(gc_l)
             rank_ema = float(rank_l) if rank_ema is None else 0.98 * rank_ema + 0.02 * float(rank_l)
             dense_ema = float(dense_l) if dense_ema is None else 0.98 * dense_ema + 0.02 * float(dense_l)
         else:
@@ -357,6 +411,7 @@ def main(argv=None):
         if step % 50 == 0:
             el = time.time() - t_train0
             log(f"step {step} epoch {epoch} loss {loss_ema:.4f}" + (f" (cam {cam_ema:.4f})" if use_cam else "") +
+                (f" (gradcam {gradcam_ema:.4f})" if use_gradcam else "") +
                 (f" (rank {rank_ema:.4f} dense {dense_ema:.4f}{' crop' if p < args.crop_fraction else ''})"
                  if use_pairs else "") +
                 f" lr {args.lr * f:.2e} "
@@ -414,13 +469,16 @@ def main(argv=None):
                           f" + {args.rank_loss} x rank loss softplus(-4 (logit_lesion - logit_twin)) over lesion/twin "
                           f"pairs + {args.dense_loss} x dense loss (1x1 conv heads on layer2 and layer3 predicting the "
                           f"lesion footprint per class, BCE, lesion cells weighted 5; training only, not exported)"
-                          if use_pairs else "")),
+                          if use_pairs else "") + (
+                          f" + {args.gradcam_loss} x Grad-CAM pointing loss at {args.gradcam_layer} (spatial "
+                          f"softmax of the map against the lesion footprint; batch-norm statistics frozen)"
+                          if use_gradcam else "")),
                       "dropoutBeforeFc": args.dropout},
         "steps": step, "epochs": round(seen / max(n, 1), 2), "samplesSeen": seen, "bestStep": best["step"],
         "wallMinutes": round(wall, 1), "device": device_desc,
         "seed": args.seed,
         "initialisedFrom": (None if not args.init else {
-            "checkpoint": str(args.init), "steps": init_ck.get("training", {}).get("steps"),
+            "checkpoint": str(args.init), "version": init_ck.get("version"), "steps": init_ck.get("training", {}).get("steps"),
             "wallMinutes": init_ck.get("training", {}).get("wallMinutes")}),
         "validation": validation,
         "command": "/usr/bin/python3 -m training.train " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
