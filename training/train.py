@@ -161,7 +161,7 @@ def main(argv=None):
                     "(default 0: off; an experiment, not in a shipped model: training/README.md; "
                     "needs --counterfactual, whose lesion/twin pairs give the lesion maps)")
     ap.add_argument("--gradcam-loss", type=float, default=0.0, help="weight of a pointing loss on Grad-CAM at "
-                    "--gradcam-layer (pair recipe; an experiment, not in a shipped model: training/README.md)")
+                    "--gradcam-layer (pair recipe, needs --freeze-bn; model 2.4.0 used 0.5: training/README.md)")
     ap.add_argument("--gradcam-layer", default="layer3")
     ap.add_argument("--freeze-bn", action="store_true", help="keep batch-norm statistics fixed (eval mode) "
                     "while training the weights (needed by --gradcam-loss)")
@@ -317,8 +317,8 @@ def main(argv=None):
                 if isinstance(m_, torch.nn.modules.batchnorm._BatchNorm):
                     m_.eval()
 
-    use_gradcam = args.gradcam_loss > 0 and use_pairs
-    if args.gradcam_loss > 0:
+    use_gradcam = args.gradcam_loss > 0
+    if use_gradcam:
         if not use_pairs:
             raise SystemExit("--gradcam-loss needs the pair recipe (its batches carry the lesion maps)")
         if not args.freeze_bn:

@@ -115,6 +115,6 @@ export function gradientCam(method: GradientCamMethod, t: LayerTensors): CamMap 
  * itself with `scale` 1, CAM with `scale` h * w (CAM's weights are h * w times Grad-CAM's).
  */
 export function camFromGradCam(signedGradCam: Float32Array, height: number, width: number, scale = 1): CamMap {
-  const signed = scale === 1 ? Float32Array.from(signedGradCam) : Float32Array.from(signedGradCam, (v) => v * scale);
+  const signed = scale === 1 ? signedGradCam : Float32Array.from(signedGradCam, (v) => v * scale);
   return { map: relu(signed), signed, height, width };
 }

@@ -85,9 +85,10 @@ class Builder {
     return name;
   }
 
-  /** ReduceSum over `axes` keeping dims, in the form this opset wants. */
-  reduceSum(x: string, axes: number[]): string {
-    return this.opset >= 13 ? this.op('ReduceSum', [x, this.constI(axes)], { keepdims: 1 }) : this.op('ReduceSum', [x], { axes, keepdims: 1 });
+  /** ReduceSum or ReduceMean over `axes`, in the form this opset wants (axes an input from opset 13 / 18). */
+  reduce(op: 'ReduceSum' | 'ReduceMean', x: string, axes: number[], keepdims = 1): string {
+    const axesAsInput = this.opset >= (op === 'ReduceSum' ? 13 : 18);
+    return axesAsInput ? this.op(op, [x, this.constI(axes)], { keepdims }) : this.op(op, [x], { axes, keepdims });
   }
 
   unsqueeze(x: string, axes: number[]): string {
@@ -177,7 +178,7 @@ export function buildGradientGraph(modelBytes: Uint8Array, opts: GradientGraphOp
     if (sameShape(xs, y)) return dY;
     const lead = y.length - xs.length;
     const axes = y.map((d, i) => i).filter((i) => i < lead || (xs[i - lead] === 1 && y[i] !== 1));
-    const reduced = axes.length ? b.reduceSum(dY, axes) : dY;
+    const reduced = axes.length ? b.reduce('ReduceSum', dY, axes) : dY;
     return b.op('Reshape', [reduced, b.op('Shape', [x])]);
   };
   const ops = new Set<string>();
@@ -205,7 +206,7 @@ export function buildGradientGraph(modelBytes: Uint8Array, opts: GradientGraphOp
         break;
       case 'Softmax': {
         const axis = attrInt(node, 'axis', opset >= 13 ? -1 : 1);
-        const dot = b.reduceSum(b.op('Mul', [dY, y]), [axis < 0 ? axis + ys.length : axis]);
+        const dot = b.reduce('ReduceSum', b.op('Mul', [dY, y]), [axis < 0 ? axis + ys.length : axis]);
         add(ins[0], b.op('Mul', [y, b.op('Sub', [dY, dot])]));
         break;
       }
@@ -327,11 +328,10 @@ export function buildGradientGraph(modelBytes: Uint8Array, opts: GradientGraphOp
     if (!outputs.has(layer)) g.output.push(floatValueInfo(layer));
     gradients[layer] = out;
     layerShapes[layer] = shapeOf(layer);
-    if (shapeOf(layer).length === 4) {
-      const spatial = [2, 3];
-      const alpha = opset >= 18 ? b.op('ReduceMean', [dA as string, b.constI(spatial)], { keepdims: 1 }) : b.op('ReduceMean', [dA as string], { axes: spatial, keepdims: 1 });
+    if (layerShapes[layer].length === 4) {
+      const alpha = b.reduce('ReduceMean', dA as string, [2, 3]);
       const cam = gradcamName(layer);
-      const summed = opset >= 13 ? b.op('ReduceSum', [b.op('Mul', [layer, alpha]), b.constI([1])], { keepdims: 0 }) : b.op('ReduceSum', [b.op('Mul', [layer, alpha])], { axes: [1], keepdims: 0 });
+      const summed = b.reduce('ReduceSum', b.op('Mul', [layer, alpha]), [1], 0);
       b.nodes.push(makeNode('Identity', [summed], [cam], `${cam}_node`));
       g.output.push(floatValueInfo(cam));
       gradcam[layer] = cam;
