@@ -11,14 +11,13 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-try:
+from training.tests.needs import HAS_TORCH, needs_torch  # noqa: E402
+
+if HAS_TORCH:
     import torch
-    HAVE_TORCH = True
-except Exception:  # pragma: no cover
-    HAVE_TORCH = False
 
 
-@unittest.skipUnless(HAVE_TORCH, "needs PyTorch (apt-get install python3-torch)")
+@needs_torch
 class WeightEmaSpec(unittest.TestCase):
     def setUp(self):
         torch.manual_seed(0)

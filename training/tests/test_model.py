@@ -9,7 +9,6 @@ are skipped with a message saying which.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import sys
 import tempfile
@@ -24,13 +23,8 @@ if str(REPO) not in sys.path:
 
 from training import preprocess as P  # noqa: E402
 
-HAS_TORCH = importlib.util.find_spec("torch") is not None and importlib.util.find_spec("torchvision") is not None
-HAS_ONNX = importlib.util.find_spec("onnx") is not None
-HAS_SCIPY = importlib.util.find_spec("scipy") is not None
-HAS_PYDICOM = importlib.util.find_spec("pydicom") is not None
-NEED_TORCH = "PyTorch/torchvision not installed (apt-get install python3-torch python3-torchvision)"
-NEED_ONNX = "onnx not installed (apt-get install python3-onnx)"
-NEED_SCIPY = "scipy not installed (apt-get install python3-scipy)"
+from training.tests.needs import (HAS_ONNX, HAS_PYDICOM, HAS_SCIPY, HAS_TORCH, NEED_ONNX,  # noqa: E402,F401
+                                  NEED_SCIPY, NEED_TORCH)
 
 
 def _slow_reference(hu, out_h, out_w):

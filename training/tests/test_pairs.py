@@ -13,16 +13,12 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-try:
-    import torch  # noqa: F401
-    HAVE_TORCH = True
-except Exception:  # pragma: no cover
-    HAVE_TORCH = False
+from training.tests.needs import needs_torch  # noqa: E402
 
 from training.tests.test_counterfactual import SEED, small_spec  # noqa: E402
 
 
-@unittest.skipUnless(HAVE_TORCH, "needs PyTorch (apt-get install python3-torch)")
+@needs_torch
 class PairRecipe(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
