@@ -18,10 +18,12 @@ import type { CamMethod } from '../../core/explain/cam';
 import { Explainer } from '../../core/explain/explainer';
 import { resizeMap } from '../../core/explain/geometry';
 import { VolumeCache } from '../../core/imaging/volume';
+import { loadModelCard } from '../../core/inference/card';
 import { defaultModelCard } from '../../core/inference/default-model';
 import { InferenceEngine } from '../../core/inference/engine';
 import type { LoadedModel } from '../../core/inference/model';
 import { inputLength, preprocessInto } from '../../core/inference/preprocess';
+import { UsageError } from '../io';
 import { f2, machineLine, repoFile } from './common';
 
 interface SetEntry {
@@ -109,7 +111,13 @@ function peakPixels(lh: number, lw: number, h: number, w: number): Int32Array {
 
 const rankDesc = (heat: Float32Array) => Int32Array.from(heat.keys()).sort((a, b) => heat[b] - heat[a]);
 
-export async function runLocalizationBench(opts: { set?: string; python?: string; methods?: CamMethod[]; card?: string }): Promise<string> {
+export async function runLocalizationBench(opts: { set?: string; python?: string; methods?: CamMethod[]; layers?: string[]; card?: string }): Promise<string> {
+  const card = opts.card ?? defaultModelCard();
+  if (!card) throw new Error('default model not found');
+  // before the (minutes-long) set generation: a layer the card does not list is a usage error
+  const cardLayers = loadModelCard(card).card.cam.layers;
+  const unknown = (opts.layers ?? []).filter((l) => !cardLayers.includes(l));
+  if (unknown.length) throw new UsageError(`--layers: ${unknown.join(', ')} not among the model card's CAM layers (${cardLayers.join(', ')})`);
   let dir = opts.set;
   let made: string | undefined;
   if (!dir) {
@@ -122,15 +130,13 @@ export async function runLocalizationBench(opts: { set?: string; python?: string
   }
   try {
     const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { entries: SetEntry[]; seeds?: unknown };
-    const card = opts.card ?? defaultModelCard();
-    if (!card) throw new Error('default model not found');
     const engine = new InferenceEngine({ volumes: new VolumeCache({ pool: null }) });
     const model = await engine.model(card, { force: 'cpu' });
     const explainer = new Explainer();
     const [h, w] = model.spec.size;
     const per = inputLength(model.spec);
     const methods: CamMethod[] = opts.methods ?? ['gradcam', 'gradcampp', 'hirescam', 'layercam', 'scorecam'];
-    const layers = model.card.cam.layers;
+    const layers = opts.layers ?? model.card.cam.layers;
     type Acc = { hits: number; energy: number; deletion: number; n: number };
     const acc = new Map<string, Acc>();
     const bound = new Map<string, { hits: number; n: number }>();

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { CAM_METHODS, type CamMethod } from '../../core/explain/cam';
 import { defaultModelCard } from '../../core/inference/default-model';
 import { loadModelCard } from '../../core/inference/card';
 import { repoFile } from '../bench/common';
@@ -10,13 +11,15 @@ import { UsageError, writeFileAtomic } from '../io';
 
 export const BENCH_HELP = `resight bench [--suite ingest|inference|explain|scaling|report|localization|soak|all] [--slices N] [--reps N]
               [--batch N] [--threads N] [--model <card.json>] [--set <localization set dir>] [--out <file.md>]
+              [--methods gradcam,layercam,...] [--layers layer3,...]
   Benchmarks with the peer a user would otherwise pick, side by side (Markdown tables):
   pydicom and dcmtk for ingest, PyTorch on the same weights for inference and Grad-CAM.
   'report' times an export of the demo study step by step (DICOM encoding against pydicom).
   'all' runs ingest, inference, explain, scaling and report plus the machine's physical bounds and
   writes the report to bench/results/latest.md in a source checkout (or --out).
   'localization' scores the heatmaps against lesion masks on a held-out phantom set (pointing
-  game, energy inside the mask, deletion AUC). 'soak' (npm run soak) opens, views, analyzes
+  game, energy inside the mask, deletion AUC); --methods and --layers limit it to some of the CAM
+  methods (${CAM_METHODS.join(', ')}) and some of the model card's CAM layers. 'soak' (npm run soak) opens, views, analyzes
   and closes a 1,000-slice series five times and fails unless memory comes back and no file
   handle is left open.`;
 
@@ -48,7 +51,7 @@ async function machineSection(threads: number): Promise<string> {
 export async function runBench(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { suite: { type: 'string' }, slices: { type: 'string' }, reps: { type: 'string' }, batch: { type: 'string' }, threads: { type: 'string' }, model: { type: 'string' }, set: { type: 'string' }, out: { type: 'string' } },
+    options: { suite: { type: 'string' }, slices: { type: 'string' }, reps: { type: 'string' }, batch: { type: 'string' }, threads: { type: 'string' }, model: { type: 'string' }, set: { type: 'string' }, out: { type: 'string' }, methods: { type: 'string' }, layers: { type: 'string' } },
   });
   const suite = values.suite ?? 'all';
   if (!SUITES.includes(suite)) throw new UsageError(`unknown suite '${suite}' (one of ${SUITES.join(', ')})`);
@@ -59,6 +62,13 @@ export async function runBench(argv: string[]): Promise<number> {
     if (v !== undefined && !/^[1-9]\d*$/.test(v)) throw new UsageError(`--${name} must be a positive integer`);
     return v === undefined ? undefined : Number(v);
   };
+  const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
+  const methods = list(values.methods);
+  const bad = methods?.filter((m) => !(CAM_METHODS as readonly string[]).includes(m)) ?? [];
+  if (bad.length || methods?.length === 0) throw new UsageError(`--methods takes a comma-separated list of ${CAM_METHODS.join(', ')} (got '${values.methods}')`);
+  const layers = list(values.layers);
+  if (layers?.length === 0) throw new UsageError('--layers takes a comma-separated list of the model card\'s CAM layers');
+  if ((methods || layers) && suite !== 'localization') throw new UsageError('--methods and --layers apply to --suite localization only');
   const batch = int('batch', values.batch);
   const threads = int('threads', values.threads) ?? (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
   const parts: string[] = [];
@@ -96,7 +106,14 @@ export async function runBench(argv: string[]): Promise<number> {
   }
   if (suite === 'localization') {
     const { runLocalizationBench } = await import('../bench/localization.js');
-    emit(await runLocalizationBench({ ...(values.set ? { set: values.set } : {}), ...(values.model ? { card: path.resolve(values.model) } : {}) }));
+    emit(
+      await runLocalizationBench({
+        ...(values.set ? { set: values.set } : {}),
+        ...(values.model ? { card: path.resolve(values.model) } : {}),
+        ...(methods ? { methods: methods as CamMethod[] } : {}),
+        ...(layers ? { layers } : {}),
+      }),
+    );
   }
   // The full report goes to bench/results/latest.md in a source checkout (or where --out says).
   const out = values.out ?? (all ? (repoFile('bench/results') ? path.join(repoFile('bench/results') as string, 'latest.md') : undefined) : undefined);

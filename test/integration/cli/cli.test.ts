@@ -375,6 +375,10 @@ describe('resight CLI contract', () => {
       ['info without a path', () => ['info']],
       ['--out naming a folder', (d) => ['decode', file(), '--out', d]],
       ['--out in a folder that does not exist', (d) => ['decode', file(), '--out', path.join(d, 'no-such-folder', 'x.f32')]],
+      ['bench --methods naming no CAM method', (d) => ['bench', '--suite', 'localization', '--methods', 'gradcam,bogus', '--set', d]],
+      ['bench --methods= (empty)', (d) => ['bench', '--suite', 'localization', '--methods=', '--set', d]],
+      ['bench --layers naming a layer the card lacks', (d) => ['bench', '--suite', 'localization', '--layers', 'layer9', '--set', d]],
+      ['bench --methods with another suite', () => ['bench', '--suite', 'explain', '--methods', 'gradcam']],
     ];
     // Each case runs twice (plain, --json); all of them side by side, checked one by one.
     const results = new Map<string, { dirs: string[]; runs: Promise<[CliResult, CliResult]> }>();
