@@ -164,6 +164,14 @@ def evaluate(card_path: Path, checkpoint: Path, test_volumes: int, workers: int,
         per_class[c]["meanNegativeScorePerScan"] = {"min": float(np.min(neg)), "median": float(np.median(neg)),
                                                     "max": float(np.max(neg))}
 
+    # held-out sensitivity / specificity at each named operating point of the card
+    points = []
+    for op in card["outputs"].get("operatingPoints", []):
+        points.append({"id": op["id"], "label": op["label"], "perClass": {
+            c: dict(zip(("threshold", "sensitivity", "specificity"),
+                        (op["thresholds"][c], *M.sens_spec(test.labels[:, i], probs[:, i], op["thresholds"][c]))))
+            for i, c in enumerate(classes)}})
+
     # lesion-level sensitivity by size
     lesions = []
     for info in test.volumes:
@@ -194,6 +202,7 @@ def evaluate(card_path: Path, checkpoint: Path, test_volumes: int, workers: int,
         "level": "slice (ROC AUC, sensitivity, specificity); lesion (size bins)",
         "thresholdSource": card["outputs"].get("thresholdMethod"),
         "perClass": per_class,
+        **({"operatingPoints": points} if points else {}),
         "command": command,
         "onnxSha256": sha,
         "onnxVsCheckpointMaxAbsDiff": err,
@@ -220,6 +229,14 @@ def markdown_report(card: dict, m: dict) -> str:
         cis = f" ({ci[0]:.3f}-{ci[1]:.3f})" if ci else ""
         L.append(f"| {c} | {_fmt(v['rocAuc'], 4)}{cis} | {_fmt(v['threshold'])} | {_fmt(v['sensitivity'])} | "
                  f"{_fmt(v['specificity'])} | {v['positives']} / {v['negatives']} |")
+    if m.get("operatingPoints"):
+        L += ["", "At each operating point the card offers (chosen on validation; the viewer's Preferences pick one):", "",
+              "| operating point | " + " | ".join(f"{c}: threshold, sensitivity / specificity" for c in m["perClass"]) + " |",
+              "| --- | " + " | ".join("---" for _ in m["perClass"]) + " |"]
+        for op in m["operatingPoints"]:
+            L.append(f"| {op['label']} (`{op['id']}`) | " + " | ".join(
+                f"{_fmt(v['threshold'])}, {_fmt(v['sensitivity'])} / {_fmt(v['specificity'])}"
+                for v in op["perClass"].values()) + " |")
     L += ["", "Where the errors are: the mean ROC AUC inside each scan (the pooled AUC also counts "
           "scan-to-scan calibration), the spread over scans of the mean score of negative slices, and "
           "the AUC with positives restricted to slices where the lesion's cross-section is at least "

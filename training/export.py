@@ -190,7 +190,8 @@ def stage_shapes(model) -> Dict[str, List]:
 def build_card(*, name: str, version: str, onnx_path: Path, model, arch: dict, classes: Sequence[str],
                size: int, thresholds: Dict[str, float], threshold_method: str, training: dict,
                metrics: Optional[dict], n_params: int, modalities=("CT",), intended_use: Optional[str] = None,
-               description: Optional[str] = None, default_layer: str = "layer4") -> dict:
+               description: Optional[str] = None, default_layer: str = "layer4",
+               operating_points: Sequence[dict] = ()) -> dict:
     from training.model import arch_description
     if default_layer not in STAGES:
         raise ValueError(f"default CAM layer {default_layer!r} is not one of {list(STAGES)}")
@@ -234,6 +235,7 @@ def build_card(*, name: str, version: str, onnx_path: Path, model, arch: dict, c
             "multiLabel": True,
             "thresholds": {c: float(thresholds[c]) for c in classes},
             "thresholdMethod": threshold_method,
+            **({"operatingPoints": list(operating_points)} if operating_points else {}),
         },
         "cam": {
             "defaultLayer": default_layer,
@@ -282,9 +284,15 @@ def export_checkpoint(checkpoint, out_dir, name: str = DEFAULT_NAME, version: Op
     if keep_metrics and old and old.get("onnx", {}).get("sha256") == sha and "status" not in old.get("metrics", {}):
         metrics = old["metrics"]
     thr = ck.get("thresholds") or {c: 0.5 for c in classes}
+    # named alternatives to the default thresholds (training.operating_points / train.py), offered
+    # by the viewer's Preferences; the default point must be the card's own thresholds
+    points = ck.get("training", {}).get("validation", {}).get("operatingPoints") or []
+    if points and any(abs(points[0]["thresholds"][c] - thr[c]) > 1e-12 for c in classes):
+        raise SystemExit("the checkpoint's first operating point is not its thresholds: run training.operating_points again")
     card = build_card(name=name, version=version or ck.get("version", "1.0.0"), onnx_path=onnx_path, model=model,
                       arch=ck["arch"], classes=classes, size=size, thresholds=thr,
                       threshold_method=ck.get("threshold_method", "fixed 0.5 (no validation set)"),
+                      operating_points=points,
                       training=ck.get("training", {}), metrics=metrics,
                       n_params=sum(p.numel() for p in net.parameters()),
                       modalities=ck.get("modalities", ["CT"]), intended_use=ck.get("intended_use"),

@@ -1,6 +1,7 @@
 """Metric helpers shared by train.py, evaluate.py and finetune.py (numpy only)."""
 from __future__ import annotations
 
+import math
 from typing import Dict, Tuple
 
 import numpy as np
@@ -47,6 +48,61 @@ def youden_threshold(y: np.ndarray, s: np.ndarray) -> Tuple[float, float]:
     uniq = ss[last]
     t = uniq[k] if k + 1 >= len(uniq) else 0.5 * (uniq[k] + uniq[k + 1])
     return float(t), float(j[k])
+
+
+def threshold_for_specificity(y: np.ndarray, s: np.ndarray, target: float) -> float:
+    """The lowest threshold t (positive iff s >= t) whose specificity is >= ``target``: just above
+    the ceil(target * negatives)-th lowest negative score (half-way to the next distinct score)."""
+    y = np.asarray(y).astype(bool)
+    neg = np.sort(np.asarray(s, dtype=np.float64)[~y])
+    if not len(neg):
+        return 0.5
+    k = int(math.ceil(target * len(neg) - 1e-9))
+    if k <= 0:
+        return float(neg[0])
+    lo = neg[k - 1]
+    above = np.asarray(s, dtype=np.float64)[np.asarray(s, dtype=np.float64) > lo]
+    return float(0.5 * (lo + above.min())) if len(above) else float(np.nextafter(lo, np.inf))
+
+
+def threshold_for_sensitivity(y: np.ndarray, s: np.ndarray, target: float) -> float:
+    """The highest threshold t (positive iff s >= t) whose sensitivity is >= ``target``: half-way
+    between the ceil(target * positives)-th highest positive score and the next lower score."""
+    y = np.asarray(y).astype(bool)
+    sc = np.asarray(s, dtype=np.float64)
+    pos = np.sort(sc[y])[::-1]
+    if not len(pos):
+        return 0.5
+    k = max(int(math.ceil(target * len(pos) - 1e-9)), 1)
+    hi = pos[k - 1]
+    below = sc[sc < hi]
+    return float(0.5 * (hi + below.max())) if len(below) else float(hi)
+
+
+# The operating points a card offers besides its default (Youden's J), chosen on validation:
+# (id, label, kind, target). A site that wants fewer flags per study picks the specificity point;
+# one that screens, the sensitivity point.
+OPERATING_POINTS = (
+    ("specificity-90", "High specificity (>= 0.90 on validation)", "specificity", 0.90),
+    ("sensitivity-95", "High sensitivity (>= 0.95 on validation)", "sensitivity", 0.95),
+)
+
+
+def operating_points(labels: np.ndarray, probs: np.ndarray, classes, youden: Dict[str, float]) -> list:
+    """The card's ``outputs.operatingPoints``: "balanced" (the Youden thresholds, the default)
+    plus OPERATING_POINTS, each with its thresholds and the validation sensitivity/specificity."""
+    out = []
+    for pid, label, kind, target in (("balanced", "Balanced (Youden's J on validation)", None, None),) + OPERATING_POINTS:
+        thr = {}
+        for i, c in enumerate(classes):
+            y, sc = labels[:, i], probs[:, i]
+            thr[c] = (float(youden[c]) if kind is None else
+                      threshold_for_specificity(y, sc, target) if kind == "specificity" else
+                      threshold_for_sensitivity(y, sc, target))
+        val = {c: dict(zip(("sensitivity", "specificity"), sens_spec(labels[:, i], probs[:, i], thr[c])))
+               for i, c in enumerate(classes)}
+        out.append({"id": pid, "label": label, "thresholds": thr, "validation": val})
+    return out
 
 
 def per_class_summary(labels: np.ndarray, probs: np.ndarray, classes, thresholds: Dict[str, float]) -> dict:

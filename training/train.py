@@ -51,7 +51,8 @@ def thresholds_and_validation(val, probs: np.ndarray):
     lesion-free twins the AUC without them and lesion vs its own twin. Shared by train.py (its best
     checkpoint) and dilate.py (a dilated checkpoint), so both cards say the same things."""
     thresholds = {c: M.youden_threshold(val.labels[:, i], probs[:, i])[0] for i, c in enumerate(CLASSES)}
-    record = {"meanRocAuc": float(np.nanmean([M.roc_auc(val.labels[:, i], probs[:, i]) for i in range(len(CLASSES))])),
+    record = {"operatingPoints": M.operating_points(val.labels, probs, CLASSES, thresholds),
+              "meanRocAuc": float(np.nanmean([M.roc_auc(val.labels[:, i], probs[:, i]) for i in range(len(CLASSES))])),
               "perClass": M.per_class_summary(val.labels, probs, CLASSES, thresholds)}
     if val.twin.any():
         ordinary = val.twin == 0

@@ -637,7 +637,7 @@ export function App() {
               {heat ? <div className="colorbar" aria-hidden="true"><span>0</span><span className={`bar ${colormap}`} /><span>{num(heat.scale, 3)}</span></div> : null}
             </fieldset>
           </section>
-          <FindingsPanel analysis={analysis} reviews={reviews} classes={model?.classes ?? []} index={index} viewed={viewed} onDecide={decide} onGo={go} />
+          <FindingsPanel analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} index={index} viewed={viewed} onDecide={decide} onGo={go} />
         </aside>
       </main>
       {dialog === 'help' ? (
@@ -662,8 +662,11 @@ export function App() {
         <PreferencesDialog
           api={api}
           layers={model?.camLayers ?? []}
+          operatingPoints={model?.operatingPoints}
           onSaved={(pr) => {
             setPrefs(pr);
+            // the thresholds in use follow the operating point: the score strip and the next analysis
+            api.call('model.get', {}).then(setModel, () => undefined);
             if (pr.camMethod && pr.camMethod !== 'scorecam') setMethod(pr.camMethod);
             if (pr.camLayer && model?.camLayers?.includes(pr.camLayer)) setLayer(pr.camLayer);
           }}
@@ -680,6 +683,7 @@ export function App() {
           <h3>{t('model.disclaimer')}</h3>
           <p>{model.disclaimer}</p>
           <h3>{t('model.classes')}</h3>
+          {model.operatingPoint ? <p data-testid="operating-point">{t('model.operatingPoint', { label: model.operatingPoint.label })}{model.operatingPoint.fallback ? ` (${model.operatingPoint.fallback})` : ''}</p> : null}
           <ul>{(model.classes ?? []).map((c) => <li key={c}>{c}: {num(model.thresholds?.[c] ?? 0, 3)}</li>)}</ul>
           <h3>{t('model.sha')}</h3>
           <code className="wrap">{model.model?.sha256}</code>

@@ -74,6 +74,10 @@ export interface SeriesAnalysis {
   outsideIntendedModality?: boolean;
   slices: SliceResult[];
   findings: Finding[];
+  /** The per-class thresholds the findings were drawn at (the operating point in use). */
+  thresholds?: Record<string, number>;
+  /** Its id (core/inference/operating-point.ts), when the analysis was run through a session. */
+  operatingPoint?: string;
   /** Served from the on-disk result cache. */
   cached: boolean;
 }

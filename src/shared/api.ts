@@ -84,7 +84,12 @@ export interface ModelInfo {
   reason?: string;
   model?: ModelIdentity;
   classes?: string[];
+  /** The thresholds in use: those of `operatingPoint`. */
   thresholds?: Record<string, number>;
+  /** The operating point in use (Preferences), and why it is not the one asked for, if so. */
+  operatingPoint?: { id: string; label: string; fallback?: string };
+  /** Every operating point the card offers, the card's default first. */
+  operatingPoints?: { id: string; label: string; thresholds: Record<string, number> }[];
   modalities?: string[];
   camLayers?: string[];
   defaultLayer?: string;

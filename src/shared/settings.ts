@@ -15,6 +15,8 @@ export const preferencesSchema = z
     threads: z.number().int().min(1).max(256).optional(),
     camMethod: z.enum(CAM_METHODS).optional(),
     camLayer: z.string().max(256).optional(),
+    /** Which of the model card's operating points draws findings (its id); next analysis. */
+    operatingPoint: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/).optional(),
     /** A folder with your own model (.onnx) and its card (.card.json); next start. */
     modelFolder: z.string().max(4096).optional(),
     /** Where exports go; next start. */

@@ -183,8 +183,12 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
   it('the heatmap changes the pixels at the finding\'s hot spot and not far from it', { timeout: 60_000 }, async () => {
     const findings = await page.evaluate(() => Array.from(document.querySelectorAll('[data-testid=finding]')).map((e) => e.getAttribute('data-finding-id')));
     assert.ok(findings.length);
-    // the first finding's key slice: click its title (goes to the key slice)
-    await page.locator('[data-testid=finding] button.link').first().click();
+    // the strongest finding's key slice (a weak single-slice finding may be listed first, and its
+    // map need not have one clear hot spot): click its title (goes to the key slice)
+    const scores = await page.evaluate(() => Array.from(document.querySelectorAll('[data-testid=finding]')).map((e) => Number(e.getAttribute('data-score'))));
+    assert.ok(scores.every((v) => Number.isFinite(v)), `scores ${scores.join(', ')}`);
+    const strongest = scores.indexOf(Math.max(...scores));
+    await page.locator('[data-testid=finding] button.link').nth(strongest).click();
     await page.keyboard.press('f');
     // only the strongest part of the map, so "far" is well defined
     await page.locator('input[type=range]').nth(1).fill('0.6');
@@ -371,6 +375,31 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.keyboard.press('Escape');
     await page.reload();
     await page.waitForFunction(() => (document.querySelector('select:has(option[value=hirescam])') as HTMLSelectElement | null)?.value === 'hirescam');
+  });
+
+  it('a stricter operating point from Preferences re-draws the findings at its thresholds', { timeout: 120_000 }, async () => {
+    const before = await page.locator('[data-testid=finding]').count();
+    await page.click('[data-testid=preferences-button]');
+    const options = await page.locator('[data-testid=prefs-operating-point] option').allInnerTexts();
+    assert.ok(options.length >= 2 && options.some((o) => /High specificity/.test(o)), options.join(' | '));
+    await page.selectOption('[data-testid=prefs-operating-point]', 'specificity-90');
+    await page.click('[data-testid=prefs-save]');
+    await page.waitForSelector('text=Saved.');
+    await page.keyboard.press('Escape');
+    await page.click('[data-testid=analyze]');
+    await page.waitForSelector('[data-testid=findings-operating-point][data-operating-point=specificity-90]', { timeout: 110_000 });
+    const after = await page.locator('[data-testid=finding]').count();
+    assert.ok(after <= before, `${after} findings at high specificity, ${before} at the default point`);
+    await page.click('text=Model card');
+    assert.match(await page.locator('[data-testid=operating-point]').innerText(), /High specificity/);
+    await page.keyboard.press('Escape');
+    await shot('11-operating-point');
+    // back to the default for what follows
+    await page.click('[data-testid=preferences-button]');
+    await page.selectOption('[data-testid=prefs-operating-point]', '');
+    await page.click('[data-testid=prefs-save]');
+    await page.waitForSelector('text=Saved.');
+    await page.keyboard.press('Escape');
   });
 
   it('switches the whole UI to Japanese', { timeout: 30_000 }, async () => {

@@ -7,6 +7,7 @@ import { ResightError } from '../../core/errors';
 import { ResultCache } from '../../core/inference/cache';
 import { defaultModelCard } from '../../core/inference/default-model';
 import { InferenceEngine } from '../../core/inference/engine';
+import { resolveOperatingPoint } from '../../core/inference/operating-point';
 import { isProviderName } from '../../core/inference/providers';
 import { CAM_METHODS } from '../../core/explain/cam';
 import type { CamMethod } from '../../core/explain/cam';
@@ -24,9 +25,12 @@ export const ANALYZE_HELP = `resight analyze <path...> [--model <card.json>] [--
                 [--threads N] [--batch N] [--no-cache] [--insist-modality]
                 [--report <out.pdf>] [--sr <out.dcm>] [--sc-dir <dir>] [--csv <out.csv>]
                 [--deidentify [--date-shift DAYS]] [--reviews <reviews.json>] [--reviewer NAME]
-                [--paper a4|letter] [--cam-method M] [--cam-layer L] [--overwrite] [--allow-source-folder]
+                [--paper a4|letter] [--cam-method M] [--cam-layer L] [--operating-point ID] [--overwrite]
+                [--allow-source-folder]
   Score every slice of every series with the model (default: the bundled CT lesion model),
   list study-level findings (runs of slices above the class threshold) and the timing.
+  --operating-point picks one of the model card's named operating points (outputs.operatingPoints,
+  e.g. specificity-90) instead of its default thresholds.
   --provider forces an execution provider (falls back to cpu, saying why); --no-cache
   bypasses the result cache (RESIGHT_CACHE_DIR, else the OS cache folder).
   Exports (each scored series; the 2nd series gets out-2.pdf, ...): --report PDF with key images,
@@ -44,6 +48,8 @@ function summary(result: AnalysisResult, errors: FileError[]): string {
   const r = result.providerReport;
   lines.push(`Model ${result.model.name} ${result.model.version} (sha256 ${result.model.sha256.slice(0, 12)}...) on ${r.used}, ${r.threads} thread(s)${result.notForClinicalUse ? ' - not for clinical use' : ''}`);
   for (const f of r.fallbacks) lines.push(`  provider ${f.provider} not used: ${f.reason}`);
+  const point = result.series.find((s) => s.operatingPoint)?.operatingPoint;
+  if (point) lines.push(`Operating point ${point}: ${Object.entries(result.thresholds).map(([c, v]) => `${c} >= ${v.toFixed(3)}`).join(', ')}`);
   for (const s of result.series) {
     if (!s.scored) {
       lines.push(`Series ${s.seriesInstanceUid} (${s.modality}): not scored: ${s.skipped?.message ?? ''}`);
@@ -122,6 +128,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
       paper: { type: 'string' },
       'cam-method': { type: 'string' },
       'cam-layer': { type: 'string' },
+      'operating-point': { type: 'string' },
       overwrite: { type: 'boolean' },
       'allow-source-folder': { type: 'boolean' },
     },
@@ -156,9 +163,13 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const engine = new InferenceEngine();
   try {
     const model = await engine.model(path.resolve(cardPath), { force: values.provider as (typeof PROVIDER_NAMES)[number] | undefined, threads });
+    const op = resolveOperatingPoint(model.card, values['operating-point']);
+    if (op.fallback) throw new UsageError(`--operating-point: ${op.fallback.replace(/; using .*$/, '')}`);
     const progress = progressBar('analyzing');
     const result = await engine.analyze(model, series, {
       cache: values['no-cache'] ? null : new ResultCache(),
+      thresholds: op.thresholds,
+      operatingPoint: op.id,
       insistModality: values['insist-modality'] === true,
       ...(batchSize ? { batchSize } : {}),
       onProgress: (p) => progress.update(p.done, p.total, `${p.slicesPerSecond.toFixed(0)} slices/s${p.etaSeconds !== null ? `, ${p.etaSeconds.toFixed(1)} s left` : ''}`),

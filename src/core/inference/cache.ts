@@ -3,7 +3,8 @@
  * Keyed by what determines the result and nothing else: the model's sha256, the series UID and
  * the exact instances/frames in volume order (a re-sent series with an extra slice is a new
  * key), plus a format version. Not keyed by provider: GPU and CPU agree to ~1e-3 and a result
- * must not change because the user switched provider.
+ * must not change because the user switched provider. Not keyed by the operating point either:
+ * the slice scores are the result, and another point's findings are re-drawn from them.
  *
  * The cache lives in the app's own data folder (never the study folder). An entry is written
  * atomically and only for a complete analysis: a cancelled or failed run leaves nothing.

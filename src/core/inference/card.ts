@@ -36,6 +36,21 @@ export const modelCardSchema = z
         probabilities: z.string().optional(),
         classes: z.array(z.string().min(1)).min(1),
         thresholds: z.record(z.string(), z.number().min(0).max(1)),
+        /**
+         * Named alternatives to `thresholds` (the default point), e.g. a high-specificity point
+         * for fewer flags per study; the user picks one in Preferences (core/inference/operating-point.ts).
+         */
+        operatingPoints: z
+          .array(
+            z
+              .object({
+                id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
+                label: z.string().min(1).max(200),
+                thresholds: z.record(z.string(), z.number().min(0).max(1)),
+              })
+              .passthrough(),
+          )
+          .optional(),
       })
       .passthrough(),
     cam: z.object({ defaultLayer: z.string(), layers: z.array(z.string()).min(1) }).passthrough(),
@@ -55,6 +70,14 @@ export const modelCardSchema = z
     }
     for (const c of card.outputs.classes) {
       if (!(c in card.outputs.thresholds)) ctx.addIssue({ code: 'custom', message: `no operating threshold for class '${c}'` });
+    }
+    const ids = new Set<string>();
+    for (const op of card.outputs.operatingPoints ?? []) {
+      if (ids.has(op.id)) ctx.addIssue({ code: 'custom', message: `operating point '${op.id}' is listed twice` });
+      ids.add(op.id);
+      for (const c of card.outputs.classes) {
+        if (!(c in op.thresholds)) ctx.addIssue({ code: 'custom', message: `operating point '${op.id}' has no threshold for class '${c}'` });
+      }
     }
     if (!card.cam.layers.includes(card.cam.defaultLayer)) ctx.addIssue({ code: 'custom', message: `cam.defaultLayer '${card.cam.defaultLayer}' is not in cam.layers` });
   });

@@ -20,6 +20,7 @@ import * as ort from 'onnxruntime-node';
 import type { ResultCache } from './cache';
 import { cacheKey } from './cache';
 import { findingsFrom } from './findings';
+import { thresholdsEqual } from './operating-point';
 import type { LoadedModel } from './model';
 import { loadModel } from './model';
 import { inputLength, preprocessInto } from './preprocess';
@@ -41,6 +42,14 @@ export interface AnalyzeOptions {
    * finding's key slice; the centroid is the hot spot's centre in slice pixels.
    */
   localize?: boolean;
+  /**
+   * Per-class thresholds for the findings (an operating point, core/inference/operating-point.ts);
+   * default the card's `outputs.thresholds`. A cached analysis drawn at other thresholds keeps
+   * its slice scores and gets its findings re-drawn (no re-scoring).
+   */
+  thresholds?: Readonly<Record<string, number>>;
+  /** The operating point's id, recorded in the analysis. */
+  operatingPoint?: string;
 }
 
 interface SeriesTiming {
@@ -124,7 +133,7 @@ export class InferenceEngine {
       provider: model.provider.used,
       providerReport: model.provider,
       classes: [...card.outputs.classes],
-      thresholds: { ...card.outputs.thresholds },
+      thresholds: { ...(opts.thresholds ?? card.outputs.thresholds) },
       series: results,
       timing: {
         totalMs,
@@ -158,10 +167,17 @@ export class InferenceEngine {
     if (refusal) return { analysis: { ...base, scored: false, skipped: toErrorInfo(refusal), slices: [], findings: [], cached: false }, timing };
     const outside = !model.card.modalities.includes(series.modality);
     const key = cacheKey(model.identity.sha256, series, outside);
+    const thresholds = { ...(opts.thresholds ?? model.card.outputs.thresholds) };
+    const point = opts.operatingPoint !== undefined ? { operatingPoint: opts.operatingPoint } : {};
     const hit = opts.cache?.get(key);
     if (hit) {
       opts.onProgress?.({ seriesId: series.id, done: series.slices, total: series.slices, slicesPerSecond: 0, etaSeconds: 0 });
-      return { analysis: { ...hit, cached: true }, timing };
+      if (thresholdsEqual(hit.thresholds, thresholds, model.card.outputs.classes)) return { analysis: { ...hit, ...point, cached: true }, timing };
+      // same scores, another operating point: only the findings (and their hot spots) change
+      const redrawn: SeriesAnalysis = { ...hit, findings: findingsFrom(hit.slices, model.card.outputs.classes, thresholds), thresholds, ...point, cached: true };
+      if (opts.localize !== false && redrawn.findings.length) await this.localize(model, series, redrawn.findings, opts.signal);
+      opts.cache?.put(key, { ...redrawn, cached: false });
+      return { analysis: redrawn, timing };
     }
     const { probs, failures } = await this.score(model, series, opts, timing);
     const slices: SliceResult[] = series.ordered.map((ref, i) => {
@@ -175,7 +191,9 @@ export class InferenceEngine {
       scored: true,
       ...(outside ? { outsideIntendedModality: true } : {}),
       slices,
-      findings: findingsFrom(slices, model.card.outputs.classes, model.card.outputs.thresholds),
+      findings: findingsFrom(slices, model.card.outputs.classes, thresholds),
+      thresholds,
+      ...point,
       cached: false,
     };
     if (opts.localize !== false && analysis.findings.length) await this.localize(model, series, analysis.findings, opts.signal);

@@ -88,7 +88,9 @@ export async function buildReportContext(
     model: {
       ...model.identity,
       classes: [...card.outputs.classes],
-      thresholds: { ...card.outputs.thresholds },
+      // the thresholds its findings were drawn at (the operating point in use), else the card's
+      thresholds: { ...(analysis.thresholds ?? card.outputs.thresholds) },
+      ...(analysis.operatingPoint ? { operatingPoint: analysis.operatingPoint } : {}),
       intendedUse: card.intendedUse ?? '',
       disclaimer: typeof card.disclaimer === 'string' ? card.disclaimer : card.notForClinicalUse !== false ? 'Not for clinical use.' : '',
       notForClinicalUse: card.notForClinicalUse !== false,

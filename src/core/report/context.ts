@@ -42,6 +42,8 @@ export interface ReportSeries {
 export interface ReportModel extends ModelIdentity {
   classes: string[];
   thresholds: Record<string, number>;
+  /** The operating point those thresholds belong to (its id in the model card), when known. */
+  operatingPoint?: string;
   intendedUse: string;
   disclaimer: string;
   notForClinicalUse: boolean;

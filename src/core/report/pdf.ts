@@ -247,6 +247,7 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
     ],
     summaryRows,
   );
+  if (ctx.model.operatingPoint) await paragraph(`Operating point: ${ctx.model.operatingPoint} (model card ${ctx.model.name} ${ctx.model.version}).`, 8, regular, GREY);
   const failed = ctx.analysis.slices.filter((x) => x.probabilities === null).length;
   if (failed) await paragraph(`${failed} slice(s) could not be decoded and were not scored.`, 8.5, regular, RED);
 

@@ -33,6 +33,8 @@ import { ResultCache } from '../inference/cache';
 import { defaultModelCard } from '../inference/default-model';
 import { InferenceEngine } from '../inference/engine';
 import type { LoadedModel } from '../inference/model';
+import { operatingPoints, resolveOperatingPoint } from '../inference/operating-point';
+import type { ResolvedOperatingPoint } from '../inference/operating-point';
 import { writeFileAtomic } from '../io/atomic';
 
 export interface SessionOptions {
@@ -181,11 +183,14 @@ export class Session {
     try {
       const m = await this.model();
       const c = m.card;
+      const op = this.operatingPoint(m);
       return {
         available: true,
         model: m.identity,
         classes: [...c.outputs.classes],
-        thresholds: { ...c.outputs.thresholds },
+        thresholds: { ...op.thresholds },
+        operatingPoint: { id: op.id, label: op.label, ...(op.fallback ? { fallback: op.fallback } : {}) },
+        operatingPoints: operatingPoints(c),
         modalities: [...c.modalities],
         camLayers: [...c.cam.layers],
         defaultLayer: c.cam.defaultLayer,
@@ -200,6 +205,11 @@ export class Session {
     }
   }
 
+  /** The operating point Preferences ask for, resolved against the loaded model's card. */
+  private operatingPoint(m: LoadedModel): ResolvedOperatingPoint {
+    return resolveOperatingPoint(m.card, this.readSettings().operatingPoint);
+  }
+
   startAnalysis(p: Params<'analysis.start'>): { jobId: string } {
     const s = this.seriesOf(p.seriesId);
     const jobId = randomUUID();
@@ -209,8 +219,11 @@ export class Session {
       try {
         const model = await this.model();
         const cache = p.noCache || this.opts.cacheDir === null ? null : new ResultCache(this.opts.cacheDir ?? undefined);
+        const op = this.operatingPoint(model);
         const r = await this.engine.analyze(model, [s], {
           cache,
+          thresholds: op.thresholds,
+          operatingPoint: op.id,
           insistModality: p.insistModality === true,
           signal: abort.signal,
           onProgress: (pr) => this.emit('analysis.progress', { ...pr, jobId }),

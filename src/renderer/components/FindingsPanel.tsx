@@ -5,7 +5,7 @@
  */
 import { useState } from 'react';
 import type { Finding, SeriesAnalysis } from '../../shared/analysis';
-import type { Review } from '../../shared/api';
+import type { ModelInfo, Review } from '../../shared/api';
 import type { DECISIONS } from '../../shared/api';
 import { addedFindingId, reviewerFindings } from '../../shared/review';
 import { useI18n } from '../i18n/i18n';
@@ -18,7 +18,7 @@ function FindingRow(p: { f: Finding; review: Review | undefined; onDecide(d: Dec
   const [comment, setComment] = useState(p.review?.comment ?? '');
   const d = p.review?.decision ?? 'pending';
   return (
-    <li className={`finding ${d}`} data-testid="finding" data-finding-id={p.f.id}>
+    <li className={`finding ${d}`} data-testid="finding" data-finding-id={p.f.id} data-score={p.f.score}>
       <button className="link" onClick={() => p.onGo(p.f.keySlice)} title={t('findings.goto')}>
         <strong>{p.f.class.replace(/_/g, ' ')}</strong> · {t('findings.slices', { a: p.f.sliceStart + 1, b: p.f.sliceEnd + 1 })} · {t('findings.score', { p: num(p.f.score, 3) })}
       </button>
@@ -45,6 +45,8 @@ export function FindingsPanel(p: {
   analysis: SeriesAnalysis | null;
   reviews: Review[];
   classes: string[];
+  /** The card's operating points: with more than one, the panel says at which the findings were drawn. */
+  operatingPoints?: ModelInfo['operatingPoints'];
   index: number;
   viewed: Set<number>;
   onDecide(findingId: string, d: Decision, comment?: string): void;
@@ -68,6 +70,11 @@ export function FindingsPanel(p: {
     <section className="panel findings" aria-label={t('findings.title')}>
       <h2>{t('findings.title')}</h2>
       {!a ? <p className="muted">{t('findings.notRun')}</p> : !a.findings.length ? <p className="muted">{t('findings.none')}</p> : null}
+      {a?.operatingPoint && (p.operatingPoints?.length ?? 0) > 1 ? (
+        <p className="muted" data-testid="findings-operating-point" data-operating-point={a.operatingPoint}>
+          {t('model.operatingPoint', { label: p.operatingPoints?.find((op) => op.id === a.operatingPoint)?.label ?? a.operatingPoint })}
+        </p>
+      ) : null}
       <ul>
         {(a?.findings ?? []).map((f) => (
           <FindingRow key={f.id} f={f} review={byId.get(f.id)} onDecide={(d, c) => p.onDecide(f.id, d, c)} onGo={p.onGo} />

@@ -2,12 +2,13 @@
 import { useEffect, useState } from 'react';
 import { PROVIDER_NAMES } from '../../shared/analysis';
 import { CAM_METHOD_NAMES } from '../../shared/api';
-import type { ResightApi } from '../../shared/api';
+import type { ModelInfo, ResightApi } from '../../shared/api';
 import type { Preferences } from '../../shared/settings';
 import { useI18n } from '../i18n/i18n';
 
-export function PreferencesDialog(p: { api: ResightApi; layers: string[]; onSaved(prefs: Preferences): void; onClose(): void }) {
-  const { t } = useI18n();
+export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operatingPoints?: ModelInfo['operatingPoints']; onSaved(prefs: Preferences): void; onClose(): void }) {
+  const { t, num } = useI18n();
+  const points = p.operatingPoints ?? [];
   const [prefs, setPrefs] = useState<Preferences | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
@@ -47,6 +48,17 @@ export function PreferencesDialog(p: { api: ResightApi; layers: string[]; onSave
                 {p.layers.map((l) => <option key={l} value={l}>{l}</option>)}
               </select>
             </label>
+            {points.length > 1 ? (
+              <label className="row">{t('prefs.operatingPoint')}
+                <select value={prefs.operatingPoint ?? ''} onChange={(e) => set({ operatingPoint: opt(e.target.value) })} data-testid="prefs-operating-point">
+                  {points.map((op, i) => (
+                    <option key={op.id} value={i === 0 ? '' : op.id}>
+                      {op.label} ({Object.entries(op.thresholds).map(([c, v]) => `${c.replace(/_/g, ' ')} ${num(v, 3)}`).join(', ')}){i === 0 ? ` · ${t('prefs.default')}` : ''}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            ) : null}
             <label className="row"><input type="checkbox" checked={prefs.deidentifyByDefault === true} onChange={(e) => set({ deidentifyByDefault: e.target.checked })} /> {t('prefs.deidentifyDefault')}</label>
           </fieldset>
           <fieldset>

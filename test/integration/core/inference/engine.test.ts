@@ -215,6 +215,33 @@ describe('analyzing a series', () => {
     assert.equal(uncached.series[0].cached, false);
   });
 
+  it('draws findings at the operating point asked for; a cached series gets them re-drawn from its scores, not re-scored', async (t) => {
+    const cache = new ResultCache(tempDir(t, 'cache'));
+    const first = await engine.analyze(model, [demo], { cache });
+    const classes = model.card.outputs.classes;
+    assert.deepEqual(first.series[0].thresholds, model.card.outputs.thresholds, 'default: the card thresholds, recorded');
+    // a stricter point: every class's threshold just above the weakest finding's score, so that finding goes
+    const weakest = first.series[0].findings.reduce((a, b) => (b.score < a.score ? b : a));
+    const strict = Object.fromEntries(classes.map((c) => [c, c === weakest.class ? Math.min(0.999, weakest.score + 1e-4) : model.card.outputs.thresholds[c]]));
+    const second = await engine.analyze(model, [demo], { cache, thresholds: strict, operatingPoint: 'strict' });
+    const s2 = second.series[0];
+    assert.equal(s2.cached, true);
+    assert.equal(second.timing.slicesScored, 0, 'no slice scored again');
+    assert.deepEqual(probsOf(s2), probsOf(first.series[0]));
+    assert.deepEqual(s2.thresholds, strict);
+    assert.equal(s2.operatingPoint, 'strict');
+    assert.deepEqual(second.thresholds, strict);
+    assert.ok(!s2.findings.some((f) => f.id === weakest.id), `${weakest.id} (score ${weakest.score}) is gone at the stricter point`);
+    assert.ok(s2.findings.every((f) => f.score >= strict[f.class] && f.threshold === strict[f.class]));
+    for (const f of s2.findings) assert.ok(f.centroid, `${f.id} localized`);
+    // the same point again is served as it is; back at the default, the first findings come back
+    const third = await engine.analyze(model, [demo], { cache, thresholds: strict, operatingPoint: 'strict' });
+    assert.deepEqual(third.series[0].findings, s2.findings);
+    const back = await engine.analyze(model, [demo], { cache });
+    assert.deepEqual(back.series[0].findings, first.series[0].findings);
+    assert.equal(cache.entries().length, 1, 'one entry per series and model, whatever the point');
+  });
+
   it('cancelled mid-series: rejects with CANCELLED and caches nothing', async (t) => {
     const cache = new ResultCache(tempDir(t, 'cache'));
     const ctl = new AbortController();

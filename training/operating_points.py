@@ -1,0 +1,59 @@
+"""Add the named operating points to a trained checkpoint (for checkpoints saved before train.py
+chose them itself): the default model's card then offers them to the viewer.
+
+    /usr/bin/python3 -m training.operating_points --checkpoint training/checkpoints/resight-ct-lesion.pt
+
+The points are chosen on the validation slices, as train.py chooses its default thresholds
+(metrics.operating_points): "balanced" is the checkpoint's own Youden thresholds, unchanged;
+"specificity-90" the lowest thresholds with validation specificity >= 0.90; "sensitivity-95"
+the highest with validation sensitivity >= 0.95. The validation population includes the
+lesion-free twins, harder negatives than a scan's ordinary slices, so the held-out specificity
+at a point is usually above its validation figure; evaluate.py reports the held-out figures.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from training import dataset as D  # noqa: E402
+from training import metrics as M  # noqa: E402
+from training.model import CLASSES, load_checkpoint, load_checkpoint_dict, save_checkpoint  # noqa: E402
+from training.train import predict  # noqa: E402
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", default=str(REPO / "training/checkpoints/resight-ct-lesion.pt"))
+    ap.add_argument("--val-volumes", type=int, default=24)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", default=None, help="default: overwrite --checkpoint")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    src = load_checkpoint_dict(args.checkpoint)
+    if not src.get("thresholds"):
+        raise SystemExit(f"{args.checkpoint} has no operating thresholds (a last.pt?): choose them first")
+    net, _ = load_checkpoint(args.checkpoint)
+    val = D.SliceSet(D.ensure_split("val", args.val_volumes, counterfactual=True))
+    probs = predict(net, val.hu)
+    points = M.operating_points(val.labels, probs, CLASSES, src["thresholds"])
+    training = dict(src.get("training", {}))
+    training["validation"] = {**training.get("validation", {}), "operatingPoints": points}
+    extra = {k: v for k, v in src.items() if k not in ("arch", "classes", "state_dict")}
+    extra["training"] = training
+    out = Path(args.out or args.checkpoint)
+    save_checkpoint(out, net, CLASSES, extra)
+    for p in points:
+        print(f"{p['id']:15s} " + "  ".join(f"{c} >= {p['thresholds'][c]:.4f} (val sens {v['sensitivity']:.3f} "
+                                           f"spec {v['specificity']:.3f})" for c, v in p["validation"].items()))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
