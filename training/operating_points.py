@@ -6,9 +6,10 @@ chose them itself): the default model's card then offers them to the viewer.
 The points are chosen on the validation slices, as train.py chooses its default thresholds
 (metrics.operating_points): "balanced" is the checkpoint's own Youden thresholds, unchanged;
 "specificity-90" the lowest thresholds with validation specificity >= 0.90; "sensitivity-95"
-the highest with validation sensitivity >= 0.95. The validation population includes the
-lesion-free twins, harder negatives than a scan's ordinary slices, so the held-out specificity
-at a point is usually above its validation figure; evaluate.py reports the held-out figures.
+the highest with validation sensitivity >= 0.95. The validation population (lesion slices, their
+lesion-free twins, a few ordinary slices) is not a scan's, so the held-out figures at a point
+differ from the validation ones (2.4.0's nodule specificity at specificity-90: 0.83 held out);
+evaluate.py reports them.
 """
 from __future__ import annotations
 
