@@ -21,7 +21,7 @@ def roc_auc(y: np.ndarray, s: np.ndarray) -> float:
 
 def sens_spec(y: np.ndarray, s: np.ndarray, t: float) -> Tuple[float, float]:
     y = np.asarray(y).astype(bool)
-    pred = np.asarray(s) >= t
+    pred = np.asarray(s, dtype=np.float64) >= t  # in float64, as the viewer compares (NumPy 1.x would cast t to float32)
     sens = float((pred & y).sum() / max(y.sum(), 1)) if y.any() else float("nan")
     spec = float((~pred & ~y).sum() / max((~y).sum(), 1)) if (~y).any() else float("nan")
     return sens, spec

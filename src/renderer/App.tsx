@@ -109,7 +109,8 @@ export function App() {
   const seriesRef = useRef(seriesId);
   seriesRef.current = seriesId;
 
-  const thresholds = model?.thresholds ?? {};
+  // the thresholds the shown findings were drawn at; the preference's only before an analysis
+  const thresholds = analysis?.thresholds ?? model?.thresholds ?? {};
 
   // ---------------------------------------------------------------- start: studies and model
   useEffect(() => {

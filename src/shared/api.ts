@@ -11,7 +11,7 @@ import type { AnalysisProgress, SeriesAnalysis, ProviderReport, ModelIdentity } 
 import { PROVIDER_NAMES } from './analysis';
 import type { StudySummary, SeriesSummary, TagEntry, WindowInfo } from './dicom';
 import type { ErrorCode } from './errors';
-import { preferencesSchema } from './settings';
+import { preferencesPatchSchema } from './settings';
 import type { Preferences } from './settings';
 
 const id = z.string().min(1).max(256);
@@ -37,7 +37,7 @@ export const schemas = {
   'review.get': z.object({ seriesId: id }).strict(),
   'instance.tags': z.object({ seriesId: id, slice: z.number().int().min(0).max(1_000_000) }).strict(),
   'settings.get': z.object({}).strict(),
-  'settings.set': preferencesSchema,
+  'settings.set': preferencesPatchSchema,
   'report.export': z
     .object({
       seriesId: id,

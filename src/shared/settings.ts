@@ -27,6 +27,17 @@ export const preferencesSchema = z
 
 export type Preferences = z.infer<typeof preferencesSchema>;
 
+const nullable = <T extends z.ZodRawShape>(shape: T) =>
+  Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, (v as z.ZodType).nullable()])) as unknown as { [K in keyof T]: z.ZodNullable<T[K]> };
+
+/**
+ * settings.set's parameter: any of the preferences, and `null` puts one back to its default
+ * (JSON, which the browser bridge speaks, has no `undefined`: a key left out stays as it is).
+ */
+export const preferencesPatchSchema = z.object(nullable(preferencesSchema.shape)).strict();
+
+export type PreferencesPatch = z.infer<typeof preferencesPatchSchema>;
+
 export const settingsSchema = preferencesSchema
   .extend({
     recent: z.array(z.string().max(4096)).max(10).default([]),

@@ -74,6 +74,7 @@ export const modelCardSchema = z
     const ids = new Set<string>();
     for (const op of card.outputs.operatingPoints ?? []) {
       if (ids.has(op.id)) ctx.addIssue({ code: 'custom', message: `operating point '${op.id}' is listed twice` });
+      if (op.id === 'default') ctx.addIssue({ code: 'custom', message: "operating point id 'default' is reserved (it names the card's own thresholds)" });
       ids.add(op.id);
       for (const c of card.outputs.classes) {
         if (!(c in op.thresholds)) ctx.addIssue({ code: 'custom', message: `operating point '${op.id}' has no threshold for class '${c}'` });

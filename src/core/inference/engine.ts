@@ -169,9 +169,11 @@ export class InferenceEngine {
     const key = cacheKey(model.identity.sha256, series, outside);
     const thresholds = { ...(opts.thresholds ?? model.card.outputs.thresholds) };
     const point = opts.operatingPoint !== undefined ? { operatingPoint: opts.operatingPoint } : {};
-    const hit = opts.cache?.get(key);
-    if (hit) {
+    const cachedEntry = opts.cache?.get(key);
+    if (cachedEntry) {
       opts.onProgress?.({ seriesId: series.id, done: series.slices, total: series.slices, slicesPerSecond: 0, etaSeconds: 0 });
+      // the entry records the point it was last drawn at: this call's point (or none) replaces it
+      const { operatingPoint: _stale, ...hit } = cachedEntry;
       if (thresholdsEqual(hit.thresholds, thresholds, model.card.outputs.classes)) return { analysis: { ...hit, ...point, cached: true }, timing };
       // same scores, another operating point: only the findings (and their hot spots) change
       const redrawn: SeriesAnalysis = { ...hit, findings: findingsFrom(hit.slices, model.card.outputs.classes, thresholds), thresholds, ...point, cached: true };

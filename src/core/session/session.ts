@@ -20,7 +20,7 @@ import type { ProviderName, SeriesAnalysis } from '../../shared/analysis';
 import type { Events, EventName, ExplainResult, ExportResult, ModelInfo, OpenResult, Params, Review, SeriesInfo } from '../../shared/api';
 import type { StudySummary, TagEntry } from '../../shared/dicom';
 import { isAddedFinding, reviewerFindings } from '../../shared/review';
-import { loadSettings, updateSettings } from '../settings/file';
+import { applySettingsPatch, loadSettings, updateSettings } from '../settings/file';
 import { settingsSchema } from '../../shared/settings';
 import type { Preferences, Settings } from '../../shared/settings';
 import { scanPaths } from '../dicom/scan';
@@ -365,10 +365,10 @@ export class Session {
     return prefs;
   }
 
-  /** Change preferences (only the given ones); returns them all. Provider, threads, model and export folder apply at the next start. */
+  /** Change preferences (only the given ones; null: back to the default); returns them all. Provider, threads, model and export folder apply at the next start. */
   setPreferences(p: Params<'settings.set'>): Preferences {
     if (this.opts.dataDir) updateSettings(this.opts.dataDir, p);
-    else this.memorySettings = settingsSchema.parse({ ...this.readSettings(), ...p });
+    else this.memorySettings = applySettingsPatch(this.readSettings(), p);
     return this.getPreferences();
   }
 

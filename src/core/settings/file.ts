@@ -7,11 +7,21 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../io/atomic';
 import { settingsSchema } from '../../shared/settings';
-import type { Settings } from '../../shared/settings';
+import type { PreferencesPatch, Settings } from '../../shared/settings';
+
+/** `settings` with `patch` applied: a value replaces, `null` removes (back to the default), `undefined` keeps. */
+export function applySettingsPatch(settings: Settings, patch: Partial<Settings> | PreferencesPatch): Settings {
+  const next: Record<string, unknown> = { ...settings };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete next[k];
+    else if (v !== undefined) next[k] = v;
+  }
+  return settingsSchema.parse(next);
+}
 
 /** Apply `patch` to the settings on disk (re-read first: the viewer may have changed them). */
-export function updateSettings(dir: string, patch: Partial<Settings>): Settings {
-  const next = { ...loadSettings(dir).settings, ...patch };
+export function updateSettings(dir: string, patch: Partial<Settings> | PreferencesPatch): Settings {
+  const next = applySettingsPatch(loadSettings(dir).settings, patch);
   saveSettings(dir, next);
   return next;
 }

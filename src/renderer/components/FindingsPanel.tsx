@@ -7,7 +7,7 @@ import { useState } from 'react';
 import type { Finding, SeriesAnalysis } from '../../shared/analysis';
 import type { ModelInfo, Review } from '../../shared/api';
 import type { DECISIONS } from '../../shared/api';
-import { addedFindingId, reviewerFindings } from '../../shared/review';
+import { addedFindingId, isAddedFinding, reviewerFindings } from '../../shared/review';
 import { useI18n } from '../i18n/i18n';
 
 type Decision = (typeof DECISIONS)[number];
@@ -18,7 +18,7 @@ function FindingRow(p: { f: Finding; review: Review | undefined; onDecide(d: Dec
   const [comment, setComment] = useState(p.review?.comment ?? '');
   const d = p.review?.decision ?? 'pending';
   return (
-    <li className={`finding ${d}`} data-testid="finding" data-finding-id={p.f.id} data-score={p.f.score}>
+    <li className={`finding ${d}`} data-testid="finding" data-finding-id={p.f.id} data-score={p.f.score} data-threshold={p.f.threshold}>
       <button className="link" onClick={() => p.onGo(p.f.keySlice)} title={t('findings.goto')}>
         <strong>{p.f.class.replace(/_/g, ' ')}</strong> · {t('findings.slices', { a: p.f.sliceStart + 1, b: p.f.sliceEnd + 1 })} · {t('findings.score', { p: num(p.f.score, 3) })}
       </button>
@@ -65,6 +65,9 @@ export function FindingsPanel(p: {
     if (unviewed.length && !window.confirm(t('signoff.unviewed', { n: unviewed.length, list: unviewed.slice(0, 12).map((i) => i + 1).join(', ') + (unviewed.length > 12 ? '…' : '') }))) return;
     setSigned(date(new Date()));
   };
+  // decisions on findings this analysis does not have (drawn at another operating point): kept, and said
+  const shownIds = new Set((a?.findings ?? []).map((f) => f.id));
+  const orphaned = a ? p.reviews.filter((r) => !isAddedFinding(r.findingId) && !shownIds.has(r.findingId)).length : 0;
   const pending = (a?.findings ?? []).filter((f) => (byId.get(f.id)?.decision ?? 'pending') === 'pending').length;
   return (
     <section className="panel findings" aria-label={t('findings.title')}>
@@ -75,6 +78,7 @@ export function FindingsPanel(p: {
           {t('model.operatingPoint', { label: p.operatingPoints?.find((op) => op.id === a.operatingPoint)?.label ?? a.operatingPoint })}
         </p>
       ) : null}
+      {orphaned ? <p className="warning" role="status" data-testid="orphaned-decisions">{t('findings.orphaned', { n: orphaned })}</p> : null}
       <ul>
         {(a?.findings ?? []).map((f) => (
           <FindingRow key={f.id} f={f} review={byId.get(f.id)} onDecide={(d, c) => p.onDecide(f.id, d, c)} onGo={p.onGo} />

@@ -3,19 +3,20 @@ import { useEffect, useState } from 'react';
 import { PROVIDER_NAMES } from '../../shared/analysis';
 import { CAM_METHOD_NAMES } from '../../shared/api';
 import type { ModelInfo, ResightApi } from '../../shared/api';
-import type { Preferences } from '../../shared/settings';
+import type { Preferences, PreferencesPatch } from '../../shared/settings';
 import { useI18n } from '../i18n/i18n';
 
 export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operatingPoints?: ModelInfo['operatingPoints']; onSaved(prefs: Preferences): void; onClose(): void }) {
   const { t, num } = useI18n();
   const points = p.operatingPoints ?? [];
-  const [prefs, setPrefs] = useState<Preferences | null>(null);
+  // what is sent: null puts a preference back to its default (the browser bridge drops undefined)
+  const [prefs, setPrefs] = useState<PreferencesPatch | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
   useEffect(() => {
     p.api.call('settings.get', {}).then(setPrefs, (e: Error) => setError(e.message));
   }, [p.api]);
-  const set = (patch: Preferences) => setPrefs((x) => ({ ...(x ?? {}), ...patch }));
+  const set = (patch: PreferencesPatch) => setPrefs((x) => ({ ...(x ?? {}), ...patch }));
   const save = async () => {
     if (!prefs) return;
     setError(null);
@@ -27,7 +28,7 @@ export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operat
       setError((e as Error).message);
     }
   };
-  const opt = <T extends string>(v: string): T | undefined => (v === '' ? undefined : (v as T));
+  const opt = <T extends string>(v: string): T | null => (v === '' ? null : (v as T));
   return (
     <div className="dialog" role="dialog" aria-modal="true" aria-label={t('prefs.title')}>
       <h2>{t('prefs.title')}</h2>
@@ -37,7 +38,7 @@ export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operat
           <fieldset>
             <legend>{t('prefs.viewer')}</legend>
             <label className="row">{t('ai.method')}
-              <select value={prefs.camMethod ?? ''} onChange={(e) => set({ camMethod: opt(e.target.value) })} data-testid="prefs-method">
+              <select value={prefs.camMethod ?? ''} onChange={(e) => set({ camMethod: opt<NonNullable<Preferences['camMethod']>>(e.target.value) })} data-testid="prefs-method">
                 <option value="">gradcam ({t('prefs.default')})</option>
                 {CAM_METHOD_NAMES.filter((m) => m !== 'scorecam').map((m) => <option key={m} value={m}>{m}</option>)}
               </select>
@@ -64,16 +65,16 @@ export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operat
           <fieldset>
             <legend>{t('prefs.engine')}</legend>
             <label className="row">{t('prefs.provider')}
-              <select value={prefs.provider ?? ''} onChange={(e) => set({ provider: opt(e.target.value) })}>
+              <select value={prefs.provider ?? ''} onChange={(e) => set({ provider: opt<NonNullable<Preferences['provider']>>(e.target.value) })}>
                 <option value="">{t('prefs.auto')}</option>
                 {PROVIDER_NAMES.map((x) => <option key={x} value={x}>{x}</option>)}
               </select>
             </label>
             <label className="row">{t('prefs.threads')}
-              <input inputMode="numeric" value={prefs.threads ?? ''} placeholder={t('prefs.auto')} onChange={(e) => set({ threads: /^\d+$/.test(e.target.value) ? Number(e.target.value) : undefined })} />
+              <input inputMode="numeric" value={prefs.threads ?? ''} placeholder={t('prefs.auto')} onChange={(e) => set({ threads: /^\d+$/.test(e.target.value) ? Number(e.target.value) : null })} />
             </label>
-            <label className="row">{t('prefs.modelFolder')}<input value={prefs.modelFolder ?? ''} onChange={(e) => set({ modelFolder: e.target.value || undefined })} /></label>
-            <label className="row">{t('prefs.exportFolder')}<input value={prefs.exportFolder ?? ''} onChange={(e) => set({ exportFolder: e.target.value || undefined })} /></label>
+            <label className="row">{t('prefs.modelFolder')}<input value={prefs.modelFolder ?? ''} onChange={(e) => set({ modelFolder: e.target.value || null })} /></label>
+            <label className="row">{t('prefs.exportFolder')}<input value={prefs.exportFolder ?? ''} onChange={(e) => set({ exportFolder: e.target.value || null })} /></label>
             <p className="muted">{t('prefs.restart')}</p>
           </fieldset>
         </>

@@ -182,7 +182,7 @@ describe('the contract over the bridge', () => {
     assert.ok(again.deidentified);
   });
 
-  it('keeps preferences in the app data folder', async () => {
+  it('keeps preferences in the app data folder; null resets one', async () => {
     assert.deepEqual(await client.call('settings.get', {}), {});
     const p = await client.call('settings.set', { camMethod: 'hirescam', deidentifyByDefault: true });
     assert.equal(p.camMethod, 'hirescam');
@@ -190,6 +190,11 @@ describe('the contract over the bridge', () => {
     assert.equal(JSON.parse(fs.readFileSync(path.join(dataDir, 'settings.json'), 'utf8')).camMethod, 'hirescam');
     const bad = await client.raw('settings.set', { camMethod: 'magic' });
     assert.equal(!bad.ok && bad.error.code, 'VALIDATION');
+    // null puts one back to its default (JSON over the bridge cannot carry undefined); others stay
+    const back = await client.call('settings.set', { camMethod: null });
+    assert.equal(back.camMethod, undefined);
+    assert.equal(back.deidentifyByDefault, true);
+    assert.equal('camMethod' in JSON.parse(fs.readFileSync(path.join(dataDir, 'settings.json'), 'utf8')), false);
   });
 
   it('lists the tags of a slice\'s instance for the tag browser (text decoded, pixel data summarised)', async () => {

@@ -235,10 +235,14 @@ describe('analyzing a series', () => {
     assert.ok(s2.findings.every((f) => f.score >= strict[f.class] && f.threshold === strict[f.class]));
     for (const f of s2.findings) assert.ok(f.centroid, `${f.id} localized`);
     // the same point again is served as it is; back at the default, the first findings come back
+    const stored = () => (JSON.parse(fs.readFileSync(path.join(cache.dir, cache.entries()[0]), 'utf8')) as { analysis: SeriesAnalysis }).analysis;
+    assert.deepEqual(stored().thresholds, strict, 'the re-drawn findings are what the cache holds now');
     const third = await engine.analyze(model, [demo], { cache, thresholds: strict, operatingPoint: 'strict' });
     assert.deepEqual(third.series[0].findings, s2.findings);
     const back = await engine.analyze(model, [demo], { cache });
     assert.deepEqual(back.series[0].findings, first.series[0].findings);
+    assert.equal(back.series[0].operatingPoint, undefined, 'no stale point from the cache entry');
+    assert.deepEqual(stored().thresholds, model.card.outputs.thresholds);
     assert.equal(cache.entries().length, 1, 'one entry per series and model, whatever the point');
   });
 

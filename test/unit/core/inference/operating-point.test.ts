@@ -47,7 +47,7 @@ describe('operating points', () => {
     assert.match(r.fallback ?? '', /'sensitivity-95' is not in .*balanced, specificity-90.*using 'balanced'/);
   });
 
-  it('the card schema refuses a point without a threshold for every class, a repeated id, or a bad id', () => {
+  it('the card schema refuses a point without a threshold for every class, a repeated, reserved or malformed id', () => {
     const bad = (ops: unknown[]) => modelCardSchema.safeParse({ ...shipped, outputs: { ...shipped.outputs, classes: ['a', 'b'], thresholds: { a: 0.3, b: 0.4 }, operatingPoints: ops } });
     const missing = bad([{ id: 'x', label: 'X', thresholds: { a: 0.5 } }]);
     assert.equal(missing.success, false);
@@ -55,6 +55,7 @@ describe('operating points', () => {
     const twice = bad([strict, strict]);
     assert.match(JSON.stringify(twice.error?.issues), /listed twice/);
     assert.equal(bad([{ ...strict, id: 'Has Spaces' }]).success, false);
+    assert.match(JSON.stringify(bad([{ ...strict, id: 'default' }]).error?.issues), /reserved/);
     assert.equal(bad([{ ...strict, thresholds: { a: 1.5, b: 0.5 } }]).success, false);
   });
 
