@@ -638,7 +638,7 @@ export function App() {
               {heat ? <div className="colorbar" aria-hidden="true"><span>0</span><span className={`bar ${colormap}`} /><span>{num(heat.scale, 3)}</span></div> : null}
             </fieldset>
           </section>
-          <FindingsPanel analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} index={index} viewed={viewed} onDecide={decide} onGo={go} />
+          <FindingsPanel analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} viewed={viewed} onDecide={decide} onGo={go} />
         </aside>
       </main>
       {dialog === 'help' ? (

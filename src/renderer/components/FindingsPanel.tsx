@@ -47,6 +47,8 @@ export function FindingsPanel(p: {
   classes: string[];
   /** The card's operating points: with more than one, the panel says at which the findings were drawn. */
   operatingPoints?: ModelInfo['operatingPoints'];
+  /** Why the operating point in Preferences is not the one in use (the loaded model lacks it). */
+  operatingPointFallback?: string;
   index: number;
   viewed: Set<number>;
   onDecide(findingId: string, d: Decision, comment?: string): void;
@@ -78,6 +80,7 @@ export function FindingsPanel(p: {
           {t('model.operatingPoint', { label: p.operatingPoints?.find((op) => op.id === a.operatingPoint)?.label ?? a.operatingPoint })}
         </p>
       ) : null}
+      {p.operatingPointFallback ? <p className="warning" role="status" data-testid="operating-point-fallback">{p.operatingPointFallback}</p> : null}
       {orphaned ? <p className="warning" role="status" data-testid="orphaned-decisions">{t('findings.orphaned', { n: orphaned })}</p> : null}
       <ul>
         {(a?.findings ?? []).map((f) => (

@@ -195,6 +195,19 @@ describe('the contract over the bridge', () => {
     assert.equal(back.camMethod, undefined);
     assert.equal(back.deidentifyByDefault, true);
     assert.equal('camMethod' in JSON.parse(fs.readFileSync(path.join(dataDir, 'settings.json'), 'utf8')), false);
+    // the operating point: the model describes the one in use; one the card lacks falls back, saying why
+    const points = (await client.call('model.get', {})).operatingPoints ?? [];
+    assert.deepEqual(points.map((p) => p.id), ['balanced', 'specificity-90', 'sensitivity-95']);
+    await client.call('settings.set', { operatingPoint: 'specificity-90' });
+    const strict = await client.call('model.get', {});
+    assert.equal(strict.operatingPoint?.id, 'specificity-90');
+    assert.deepEqual(strict.thresholds, points[1].thresholds);
+    await client.call('settings.set', { operatingPoint: 'no-such-point' });
+    const missing = await client.call('model.get', {});
+    assert.equal(missing.operatingPoint?.id, 'balanced');
+    assert.match(missing.operatingPoint?.fallback ?? '', /'no-such-point' is not in/);
+    assert.deepEqual(missing.thresholds, points[0].thresholds);
+    await client.call('settings.set', { operatingPoint: null });
   });
 
   it('lists the tags of a slice\'s instance for the tag browser (text decoded, pixel data summarised)', async () => {
