@@ -27,7 +27,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from training import dataset as D  # noqa: E402
-from training.model import CLASSES, build_model, load_checkpoint_dict, save_checkpoint  # noqa: E402
+from training.model import CLASSES, build_model, checkpoint_extra, load_checkpoint_dict, save_checkpoint  # noqa: E402
 from training.train import predict, thresholds_and_validation  # noqa: E402
 
 
@@ -59,7 +59,7 @@ def main(argv=None):
         "command": "/usr/bin/python3 -m training.dilate " + " ".join(argv if argv is not None else sys.argv[1:]),
         "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    extra = {k: v for k, v in src.items() if k not in ("arch", "classes", "state_dict")}
+    extra = checkpoint_extra(src)
     extra.update(version=args.version, thresholds=thresholds, training=training)
     out = Path(args.out or args.checkpoint)
     save_checkpoint(out, model, CLASSES, extra)

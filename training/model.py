@@ -169,6 +169,12 @@ def save_checkpoint(path, model: NarrowResNet, classes: List[str], extra: dict |
     torch.save({"arch": model.arch, "classes": list(classes), "state_dict": state, **(extra or {})}, path)
 
 
+def checkpoint_extra(ck: dict) -> dict:
+    """Everything a checkpoint carries besides its weights and shape (version, thresholds, training
+    record, ...): what a tool that rewrites a checkpoint passes on to ``save_checkpoint``."""
+    return {k: v for k, v in ck.items() if k not in ("arch", "classes", "state_dict")}
+
+
 def load_checkpoint_dict(path, map_location="cpu") -> dict:
     """torch.load of our own checkpoints. ``weights_only=False`` because they carry the training
     description (plain dicts/lists/numbers); torch >= 2.6 defaults to True, 1.13 to False."""

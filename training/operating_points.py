@@ -25,7 +25,7 @@ if str(REPO) not in sys.path:
 
 from training import dataset as D  # noqa: E402
 from training import metrics as M  # noqa: E402
-from training.model import CLASSES, load_checkpoint, load_checkpoint_dict, save_checkpoint  # noqa: E402
+from training.model import CLASSES, checkpoint_extra, load_checkpoint, save_checkpoint  # noqa: E402
 from training.train import predict  # noqa: E402
 
 
@@ -37,17 +37,15 @@ def main(argv=None):
     ap.add_argument("--out", default=None, help="default: overwrite --checkpoint")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    src = load_checkpoint_dict(args.checkpoint)
+    net, src = load_checkpoint(args.checkpoint)
     if not src.get("thresholds"):
         raise SystemExit(f"{args.checkpoint} has no operating thresholds (a last.pt?): choose them first")
-    net, _ = load_checkpoint(args.checkpoint)
     val = D.SliceSet(D.ensure_split("val", args.val_volumes, counterfactual=True))
     probs = predict(net, val.hu)
     points = M.operating_points(val.labels, probs, CLASSES, src["thresholds"])
     training = dict(src.get("training", {}))
     training["validation"] = {**training.get("validation", {}), "operatingPoints": points}
-    extra = {k: v for k, v in src.items() if k not in ("arch", "classes", "state_dict")}
-    extra["training"] = training
+    extra = {**checkpoint_extra(src), "training": training}
     out = Path(args.out or args.checkpoint)
     save_checkpoint(out, net, CLASSES, extra)
     for p in points:

@@ -666,7 +666,7 @@ export function App() {
           operatingPoints={model?.operatingPoints}
           onSaved={(pr) => {
             setPrefs(pr);
-            // the thresholds in use follow the operating point: the score strip and the next analysis
+            // model.get names the operating point now in use (model card dialog, fallback notice)
             api.call('model.get', {}).then(setModel, () => undefined);
             if (pr.camMethod && pr.camMethod !== 'scorecam') setMethod(pr.camMethod);
             if (pr.camLayer && model?.camLayers?.includes(pr.camLayer)) setLayer(pr.camLayer);

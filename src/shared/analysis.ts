@@ -62,6 +62,16 @@ export interface Finding {
   centroidSource?: string;
 }
 
+/** A named set of per-class thresholds from a model card (`outputs.operatingPoints`). */
+export interface OperatingPoint {
+  id: string;
+  label: string;
+  thresholds: Record<string, number>;
+}
+
+/** What an operating point id may be (the card's and the preference's). */
+export const OPERATING_POINT_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
 export interface SeriesAnalysis {
   seriesInstanceUid: string;
   /** Viewer key of the stack (the UID, suffixed `#n` when a series was split). */

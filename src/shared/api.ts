@@ -7,7 +7,7 @@
  * responses of `sliceUrl` (app:// in Electron, HTTP in the bridge).
  */
 import { z } from 'zod';
-import type { AnalysisProgress, SeriesAnalysis, ProviderReport, ModelIdentity } from './analysis';
+import type { AnalysisProgress, SeriesAnalysis, OperatingPoint, ProviderReport, ModelIdentity } from './analysis';
 import { PROVIDER_NAMES } from './analysis';
 import type { StudySummary, SeriesSummary, TagEntry, WindowInfo } from './dicom';
 import type { ErrorCode } from './errors';
@@ -89,7 +89,7 @@ export interface ModelInfo {
   /** The operating point in use (Preferences), and why it is not the one asked for, if so. */
   operatingPoint?: { id: string; label: string; fallback?: string };
   /** Every operating point the card offers, the card's default first. */
-  operatingPoints?: { id: string; label: string; thresholds: Record<string, number> }[];
+  operatingPoints?: OperatingPoint[];
   modalities?: string[];
   camLayers?: string[];
   defaultLayer?: string;

@@ -3,7 +3,7 @@
  * contract (settings.get / settings.set), the desktop shell reads them at start.
  */
 import { z } from 'zod';
-import { PROVIDER_NAMES } from './analysis';
+import { OPERATING_POINT_ID, PROVIDER_NAMES } from './analysis';
 
 const CAM_METHODS = ['gradcam', 'gradcampp', 'hirescam', 'layercam', 'cam', 'scorecam'] as const;
 
@@ -16,7 +16,7 @@ export const preferencesSchema = z
     camMethod: z.enum(CAM_METHODS).optional(),
     camLayer: z.string().max(256).optional(),
     /** Which of the model card's operating points draws findings (its id); next analysis. */
-    operatingPoint: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/).optional(),
+    operatingPoint: z.string().regex(OPERATING_POINT_ID).optional(),
     /** A folder with your own model (.onnx) and its card (.card.json); next start. */
     modelFolder: z.string().max(4096).optional(),
     /** Where exports go; next start. */

@@ -44,6 +44,13 @@ class OperatingPoints(unittest.TestCase):
                 self.assertLess(M.sens_spec(self.y, self.s, up)[0], target)
             self.assertFalse(np.any(self.s == t), "the threshold does not sit on a validation score")
 
+    def test_sens_spec_compares_in_float64_as_the_viewer_does(self):
+        s = np.array([0.3, 0.1], np.float32)
+        y = np.array([1, 0])
+        above = float(np.nextafter(np.float64(s[0]), np.inf))  # rounds back to s[0] in float32
+        self.assertEqual(M.sens_spec(y, s, above), (0.0, 1.0))
+        self.assertEqual(M.sens_spec(y, s, float(s[0])), (1.0, 1.0))
+
     def test_points_list_balanced_first_with_validation_figures(self):
         labels = np.stack([self.y, 1 - self.y], 1)
         probs = np.stack([self.s, 1 - self.s], 1)

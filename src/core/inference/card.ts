@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { OPERATING_POINT_ID } from '../../shared/analysis';
 import { ResightError } from '../errors';
 
 const windowSchema = z.object({ level: z.number(), width: z.number().positive() });
@@ -44,7 +45,7 @@ export const modelCardSchema = z
           .array(
             z
               .object({
-                id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
+                id: z.string().regex(OPERATING_POINT_ID),
                 label: z.string().min(1).max(200),
                 thresholds: z.record(z.string(), z.number().min(0).max(1)),
               })

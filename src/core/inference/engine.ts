@@ -170,24 +170,23 @@ export class InferenceEngine {
     const thresholds = { ...(opts.thresholds ?? model.card.outputs.thresholds) };
     const point = opts.operatingPoint !== undefined ? { operatingPoint: opts.operatingPoint } : {};
     const cachedEntry = opts.cache?.get(key);
+    let slices: SliceResult[];
     if (cachedEntry) {
       opts.onProgress?.({ seriesId: series.id, done: series.slices, total: series.slices, slicesPerSecond: 0, etaSeconds: 0 });
       // the entry records the point it was last drawn at: this call's point (or none) replaces it
       const { operatingPoint: _stale, ...hit } = cachedEntry;
       if (thresholdsEqual(hit.thresholds, thresholds, model.card.outputs.classes)) return { analysis: { ...hit, ...point, cached: true }, timing };
-      // same scores, another operating point: only the findings (and their hot spots) change
-      const redrawn: SeriesAnalysis = { ...hit, findings: findingsFrom(hit.slices, model.card.outputs.classes, thresholds), thresholds, ...point, cached: true };
-      if (opts.localize !== false && redrawn.findings.length) await this.localize(model, series, redrawn.findings, opts.signal);
-      opts.cache?.put(key, { ...redrawn, cached: false });
-      return { analysis: redrawn, timing };
+      // same scores, another operating point: only the findings (and their hot spots) are drawn again
+      slices = hit.slices;
+    } else {
+      const { probs, failures } = await this.score(model, series, opts, timing);
+      slices = series.ordered.map((ref, i) => {
+        const r: SliceResult = { index: i, sopInstanceUid: ref.sopInstanceUid, frame: ref.frame, probabilities: probs[i] ?? null };
+        const failure = failures.get(i);
+        if (failure) r.error = failure;
+        return r;
+      });
     }
-    const { probs, failures } = await this.score(model, series, opts, timing);
-    const slices: SliceResult[] = series.ordered.map((ref, i) => {
-      const r: SliceResult = { index: i, sopInstanceUid: ref.sopInstanceUid, frame: ref.frame, probabilities: probs[i] ?? null };
-      const failure = failures.get(i);
-      if (failure) r.error = failure;
-      return r;
-    });
     const analysis: SeriesAnalysis = {
       ...base,
       scored: true,
@@ -200,7 +199,7 @@ export class InferenceEngine {
     };
     if (opts.localize !== false && analysis.findings.length) await this.localize(model, series, analysis.findings, opts.signal);
     opts.cache?.put(key, analysis);
-    return { analysis, timing };
+    return { analysis: { ...analysis, cached: cachedEntry !== undefined }, timing };
   }
 
   /**

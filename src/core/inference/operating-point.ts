@@ -5,13 +5,8 @@
  * validation, for fewer false flags per study). A site picks one in Preferences; a point the
  * loaded model does not have falls back to the default, and says so.
  */
+import type { OperatingPoint } from '../../shared/analysis';
 import type { ModelCard } from './card';
-
-export interface OperatingPoint {
-  id: string;
-  label: string;
-  thresholds: Record<string, number>;
-}
 
 export interface ResolvedOperatingPoint extends OperatingPoint {
   /** Set when the requested point was not found and the default was used instead: why. */
