@@ -164,7 +164,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   try {
     const model = await engine.model(path.resolve(cardPath), { force: values.provider as (typeof PROVIDER_NAMES)[number] | undefined, threads });
     const op = resolveOperatingPoint(model.card, values['operating-point']);
-    if (op.fallback) throw new UsageError(`--operating-point: ${op.fallback.replace(/; using .*$/, '')}`);
+    if (op.notFound) throw new UsageError(`--operating-point: ${op.notFound}`);
     const progress = progressBar('analyzing');
     const result = await engine.analyze(model, series, {
       cache: values['no-cache'] ? null : new ResultCache(),

@@ -9,8 +9,10 @@ import type { OperatingPoint } from '../../shared/analysis';
 import type { ModelCard } from './card';
 
 export interface ResolvedOperatingPoint extends OperatingPoint {
-  /** Set when the requested point was not found and the default was used instead: why. */
+  /** Set when the requested point was not found and the default was used instead: why, and what was used. */
   fallback?: string;
+  /** With `fallback`: only why (the requested id is not in the card, and which ids it has), for callers that refuse instead of falling back. */
+  notFound?: string;
 }
 
 const sameThresholds = (a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>, classes: readonly string[]) =>
@@ -33,7 +35,8 @@ export function resolveOperatingPoint(card: ModelCard, id?: string): ResolvedOpe
   if (id === undefined) return all[0];
   const hit = all.find((op) => op.id === id);
   if (hit) return hit;
-  return { ...all[0], fallback: `operating point '${id}' is not in ${card.name} ${card.version}'s card (it has ${all.map((op) => op.id).join(', ')}); using '${all[0].id}'` };
+  const notFound = `operating point '${id}' is not in ${card.name} ${card.version}'s card (it has ${all.map((op) => op.id).join(', ')})`;
+  return { ...all[0], notFound, fallback: `${notFound}; using '${all[0].id}'` };
 }
 
 /** True when an analysis made at `used` thresholds can be reused for `wanted` ones. */

@@ -86,7 +86,8 @@ describe('resight analyze', () => {
     assert.equal(runCli(['analyze', 'resources/demo', '--report', path.join(env.RESIGHT_CACHE_DIR, 'r.pdf'), '--date-shift', '3'], { env }).status, 2, '--date-shift needs --deidentify');
     const point = runCli(['analyze', 'resources/demo', '--operating-point', 'no-such-point'], { env });
     assert.equal(point.status, 2, point.stderr);
-    assert.match(point.stderr, /operating point 'no-such-point' is not in resight-ct-lesion/);
+    assert.match(point.stderr, /operating point 'no-such-point' is not in resight-ct-lesion .*\(it has balanced, /);
+    assert.doesNotMatch(point.stderr, /using '/, 'the CLI refuses; it does not fall back');
     const intoStudy = runCli(['analyze', 'resources/demo', '--report', path.join(DEMO, 'r.pdf'), '--json', '-'], { env });
     assert.equal(intoStudy.status, 1);
     assert.equal(JSON.parse(intoStudy.stderr).error.code, 'EXPORT_TARGET_FORBIDDEN');

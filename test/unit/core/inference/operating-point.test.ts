@@ -45,6 +45,8 @@ describe('operating points', () => {
     assert.equal(r.id, 'balanced');
     assert.deepEqual(r.thresholds, balanced.thresholds);
     assert.match(r.fallback ?? '', /'sensitivity-95' is not in .*balanced, specificity-90.*using 'balanced'/);
+    assert.match(r.notFound ?? '', /'sensitivity-95' is not in .*\(it has balanced, specificity-90\)$/, 'the reason alone, for a caller that refuses');
+    assert.equal(resolveOperatingPoint(card({ operatingPoints: [balanced, strict] }), 'balanced').notFound, undefined);
   });
 
   it('the card schema refuses a point without a threshold for every class, a repeated, reserved or malformed id', () => {
