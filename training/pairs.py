@@ -22,7 +22,7 @@ global average pooling sees what it sees in use. The exported network is the pla
 """
 from __future__ import annotations
 
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -61,10 +61,11 @@ def _crop_origin(centre: int, size: int, full: int, step: int) -> int:
 
 
 def sample_batch(data: "D.SliceSet", index: PairIndex, rng: np.random.Generator, batch: int, pairs: int,
-                 crop: int = 0, jitter_frac: float = 0.3):
+                 crop: int = 0, jitter_frac: float = 0.3, hard: Optional[np.ndarray] = None, hard_rows: int = 0):
     """(hu [B,1,S,S] float32, labels [B,C], maps [B,1,s,s] in 0..1, n_pairs). Rows 0..n-1 are lesion
     slices, n..2n-1 their twins (same crop), the rest random rows (``crop``: random crops of
-    lesion-free rows). ``crop`` 0: whole slices."""
+    lesion-free rows), of which the last ``hard_rows`` are drawn from ``hard`` (float16 HU
+    [K,S,S], lesion-free slices: training.hard_negatives). ``crop`` 0: whole slices."""
     full = data.hu.shape[-1]
     maps_all = data.lesion_maps()
     ms = index.map_scale
@@ -79,7 +80,8 @@ def sample_batch(data: "D.SliceSet", index: PairIndex, rng: np.random.Generator,
             j = int(crop * jitter_frac)
             origins.append((_crop_origin(cy + rng.integers(-j, j + 1), crop, full, ms),
                             _crop_origin(cx + rng.integers(-j, j + 1), crop, full, ms)))
-    m = batch - 2 * n
+    h = min(hard_rows, batch - 2 * n) if hard is not None and len(hard) else 0
+    m = batch - 2 * n - h
     if crop:
         rest = index.free[rng.integers(0, len(index.free), m)]
         rest_origins = [(int(rng.integers(0, (full - crop) // ms + 1)) * ms,
@@ -93,6 +95,13 @@ def sample_batch(data: "D.SliceSet", index: PairIndex, rng: np.random.Generator,
     hu = data.hu[rows].astype(np.float32)
     maps = maps_all[rows].astype(np.float32)
     labels = data.labels[rows].astype(np.float32)
+    if h:
+        hu = np.concatenate([hu, hard[rng.integers(0, len(hard), h)].astype(np.float32)])
+        maps = np.concatenate([maps, np.zeros((h,) + maps.shape[1:], np.float32)])
+        labels = np.concatenate([labels, np.zeros((h, labels.shape[1]), np.float32)])
+        if crop:
+            origins = origins + [(int(rng.integers(0, (full - crop) // ms + 1)) * ms,
+                                  int(rng.integers(0, (full - crop) // ms + 1)) * ms) for _ in range(h)]
     if crop:
         hu = np.stack([hu[r, y:y + crop, x:x + crop] for r, (y, x) in enumerate(origins)])
         c = crop // ms

@@ -187,6 +187,13 @@ def main(argv=None):
                          "lesion-free twin (make_volume_pair) as a negative (default: on)")
     ap.add_argument("--cf-neg", type=int, default=4, help="with --counterfactual: ordinary negative slices per "
                     "volume (the twins supply the other negatives)")
+    ap.add_argument("--val-all-slices", action="store_true",
+                    help="validate on every slice of the validation volumes (natural prevalence, as evaluate.py "
+                         "measures the test volumes) instead of the sampled slices and twins; checkpoint "
+                         "selection and the operating thresholds then see the population the app sees")
+    ap.add_argument("--hard-negatives", default=None, help="folder of mined hard negatives "
+                    "(training.hard_negatives); with --hard-rows, that many of them in every pair-recipe batch")
+    ap.add_argument("--hard-rows", type=int, default=0)
     ap.add_argument("--cam-loss", type=float, default=0.0, help="weight of the CAM localisation loss on layer4 "
                     "(default 0: off; an experiment, not in a shipped model: training/README.md; "
                     "needs --counterfactual, whose lesion/twin pairs give the lesion maps)")
@@ -257,7 +264,7 @@ def main(argv=None):
     # ---------------------------------------------------------------- data
     kw = dict(workers=args.workers, max_pos=args.max_pos, min_neg=args.min_neg,
               counterfactual=args.counterfactual, cf_neg=args.cf_neg, log=log)
-    val_paths = D.ensure_split("val", args.val_volumes, **kw)
+    val_paths = D.ensure_split("val", args.val_volumes, all_slices=args.val_all_slices, **kw)
     train_paths = D.ensure_split("train", args.train_volumes, deadline=t_start + args.data_minutes * 60.0, **kw)
     train, val = D.SliceSet(train_paths), D.SliceSet(val_paths)
     log(f"train {train.describe()}")
@@ -332,6 +339,18 @@ def main(argv=None):
             f"({time.time() - t_maps:.0f}s)")
     elif args.pair_recipe:
         log("pair recipe off: no lesion/twin pairs in the training data (--no-counterfactual)")
+    hard_hu = None
+    if args.hard_negatives and args.hard_rows > 0:
+        if not use_pairs:
+            raise SystemExit("--hard-negatives needs the pair recipe (its batches carry them)")
+        from training import hard_negatives as HN
+        hard_hu, hard_probs, hard_seeds = HN.load(Path(args.hard_negatives))
+        train_seeds = {int(v["seed"]) for v in train.volumes}
+        if not set(np.unique(hard_seeds).tolist()) <= set(range(0, D.SEED_BASE["val"])):
+            raise SystemExit("--hard-negatives: shards from outside the training seed range")
+        log(f"hard negatives: {len(hard_hu)} slices from {len(np.unique(hard_seeds))} training volumes "
+            f"({len(set(hard_seeds.tolist()) & train_seeds)} of them in this run's training set), "
+            f"{args.hard_rows} per batch; mining model's max-class probability median {np.median(hard_probs.max(1)):.3f}")
     n = len(train)
     perm, pos = torch.randperm(n, generator=gen), 0
     step, epoch, seen = 0, 0, 0
@@ -408,7 +427,8 @@ def main(argv=None):
         pos += args.batch
         if use_pairs:
             crop = args.crop if p < args.crop_fraction else 0
-            hu_np, y_np, maps_np, npair = PR.sample_batch(train, pair_index, pair_rng, args.batch, args.pairs, crop)
+            hu_np, y_np, maps_np, npair = PR.sample_batch(train, pair_index, pair_rng, args.batch, args.pairs, crop,
+                                                          hard=hard_hu, hard_rows=args.hard_rows)
             x, maps = PR.augment_pairs(torch.from_numpy(hu_np).to(device), torch.from_numpy(maps_np).to(device),
                                        npair, aug_gen)
             y = torch.from_numpy(y_np).to(device)
@@ -485,7 +505,9 @@ def main(argv=None):
         "splits": {
             "train": {"seeds": seed_range("train", len(train.volumes)), **train.describe()},
             "val": {"seeds": seed_range("val", len(val.volumes)), **val.describe(),
-                    "use": "checkpoint selection (mean ROC AUC) and operating thresholds"},
+                    "use": "checkpoint selection (mean ROC AUC) and operating thresholds",
+                    **({"population": "every slice of each volume (natural prevalence, no twins)"}
+                       if args.val_all_slices else {})},
             "test": {"seeds": "2000000 onwards (evaluate.py --test-volumes)",
                      "use": "held-out metrics only; never used in training or selection"},
         },
@@ -497,6 +519,11 @@ def main(argv=None):
                      (f"train/val: every positive slice (at most {args.max_pos} per volume, random subset) plus as many "
                       f"negative slices (at least {args.min_neg}), i.e. about half positive; test: all slices")),
         "counterfactualNegatives": bool(args.counterfactual),
+        **({"hardNegatives": {"rowsPerBatch": args.hard_rows, "slices": int(len(hard_hu)),
+                              "source": str(args.hard_negatives),
+                              "description": ("lesion-free slices of training volumes (not within 2 slices of a "
+                                              "lesion) that the initial model scored highest "
+                                              "(training.hard_negatives)")}} if hard_hu is not None else {}),
         **({"pairRecipe": {"pairsPerBatch": args.pairs, "cropPhase": {"size": args.crop, "fraction": args.crop_fraction},
                            "rankLoss": args.rank_loss, "denseLoss": args.dense_loss,
                            "description": ("each batch: lesion slices and their lesion-free twins with identical "

@@ -83,6 +83,23 @@ class PairRecipe(unittest.TestCase):
     def test_crop_batch(self):
         self._check_batch(64)
 
+    def test_hard_negative_rows(self):
+        """--hard-rows: the last rows of a batch come from the mined slices, negative, with empty maps."""
+        from training import pairs as PR
+        d = self.data
+        idx = PR.PairIndex(d)
+        hard = np.full((3,) + d.hu.shape[1:], 777.0, np.float16)  # a value no phantom slice has everywhere
+        for crop in (0, 64):
+            hu, y, maps, n = PR.sample_batch(d, idx, np.random.default_rng(1), batch=12, pairs=4, crop=crop,
+                                             hard=hard, hard_rows=3)
+            size = crop or d.hu.shape[-1]
+            self.assertEqual(hu.shape, (12, 1, size, size))
+            self.assertTrue((hu[-3:] == 777.0).all(), "the last rows are the hard negatives")
+            self.assertFalse((hu[:-3] == 777.0).all((1, 2, 3)).any(), "and no other row is")
+            self.assertFalse(y[-3:].any())
+            self.assertFalse(maps[-3:].any())
+            self.assertTrue(y[:n].any(1).all(), "the pairs are unchanged")
+
     def test_losses(self):
         import torch
         from training import pairs as PR
