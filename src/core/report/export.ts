@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ResightError } from '../errors';
+import { isAddedFinding } from '../../shared/review';
 import { writeFileAtomic } from '../io/atomic';
 import type { ReportContext } from './context';
 import { deidentifyContext, mayHaveBurnedInText } from './context';
@@ -187,6 +188,18 @@ export function assertTargets(paths: readonly string[], options: Pick<ExportOpti
   }
 }
 
+/**
+ * The series' decisions split by whether this analysis lists their finding. Findings and their ids
+ * depend on the operating point (docs/viewer.md), so a reviewer may have decided on findings
+ * drawn at another point; those decisions are kept, but apart, so a reader of `reviews` never
+ * meets an id that `findings` lacks. Reviewer-added findings (`added:...`) always count as listed.
+ */
+export function splitReviews(ctx: ReportContext): { listed: ReportContext['reviews']; unlisted: ReportContext['reviews'] } {
+  const ids = new Set(ctx.analysis.findings.map((f) => f.id));
+  const listed = ctx.reviews.filter((r) => ids.has(r.findingId) || isAddedFinding(r.findingId));
+  return { listed, unlisted: ctx.reviews.filter((r) => !listed.includes(r)) };
+}
+
 /** The analyze JSON schema for the exported series (with reviews; no file paths). */
 export function exportJson(ctxs: readonly ReportContext[], extra: Record<string, unknown>): Record<string, unknown> {
   const c0 = ctxs[0];
@@ -198,7 +211,10 @@ export function exportJson(ctxs: readonly ReportContext[], extra: Record<string,
     thresholds: c0.model.thresholds,
     notForClinicalUse: c0.model.notForClinicalUse,
     ...extra,
-    series: ctxs.map((c) => ({ ...c.analysis, reviews: c.reviews, addedFindings: c.added })),
+    series: ctxs.map((c) => {
+      const { listed, unlisted } = splitReviews(c);
+      return { ...c.analysis, reviews: listed, ...(unlisted.length ? { reviewsOfUnlistedFindings: unlisted } : {}), addedFindings: c.added };
+    }),
     ...(c0.deidentified ? { deidentified: c0.deidentified } : {}),
     exportedAt: c0.createdAt.toISOString(),
   };

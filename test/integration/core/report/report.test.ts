@@ -23,7 +23,7 @@ import { buildReportContext } from '../../../../src/core/report/build';
 import type { ReportContext } from '../../../../src/core/report/context';
 import { decodePart10 } from '../../../../src/core/report/dicom-write';
 import type { NaturalDataset } from '../../../../src/core/report/dicom-write';
-import { writeExports } from '../../../../src/core/report/export';
+import { exportJson, writeExports } from '../../../../src/core/report/export';
 import { structuredReport } from '../../../../src/core/report/sr';
 import { exportResource } from '../../../../src/core/session/resources';
 import { findUnicodeFont } from '../../../../src/core/report/pdf';
@@ -224,6 +224,20 @@ describe('exports of the demo study', () => {
     assert.match(csv[0], /^series_instance_uid,slice_index,sop_instance_uid,frame,p_lung_nodule,p_liver_lesion,error$/);
     const fcsv = fs.readFileSync(path.join(dir, 'slices-findings.csv'), 'utf8');
     assert.ok(fcsv.includes('"agree, follow up in 3 months"'), 'quoted per RFC 4180');
+  });
+
+  it('JSON keeps decisions on findings this analysis does not list apart from the reviews of its findings', () => {
+    // e.g. decided at another operating point, where the findings (and their ids) differ
+    const elsewhere = { findingId: 'lung_nodule:40-44', decision: 'accepted' as const, at: '2026-11-28T09:00:00Z' };
+    const added = { findingId: 'added:lung_nodule:3', decision: 'accepted' as const, at: '2026-11-28T09:30:00Z' };
+    assert.ok(!ctx.analysis.findings.some((f) => f.id === elsewhere.findingId));
+    const j = exportJson([{ ...ctx, reviews: [...ctx.reviews, elsewhere, added] }], {}) as { series: { findings: { id: string }[]; reviews: { findingId: string }[]; reviewsOfUnlistedFindings?: { findingId: string }[] }[] };
+    const s = j.series[0];
+    assert.deepEqual(s.reviews.map((r) => r.findingId), [...ctx.reviews.map((r) => r.findingId), added.findingId]);
+    assert.deepEqual(s.reviewsOfUnlistedFindings?.map((r) => r.findingId), [elsewhere.findingId]);
+    const listed = new Set(s.findings.map((f) => f.id));
+    assert.ok(s.reviews.every((r) => listed.has(r.findingId) || r.findingId.startsWith('added:')));
+    assert.ok(!('reviewsOfUnlistedFindings' in (exportJson([ctx], {}) as { series: object[] }).series[0]), 'absent when there are none');
   });
 });
 
