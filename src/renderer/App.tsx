@@ -27,6 +27,7 @@ import { LANGUAGES } from './i18n/messages';
 import type { Language } from './i18n/messages';
 import { fitZoom } from './viewer/geometry';
 import { reformat } from './viewer/mpr';
+import { autoWindow, storedOrConventionalWindow } from './viewer/window';
 import type { Plane } from './viewer/mpr';
 import type { HeatState, ViewState } from './viewer/types';
 import type { Bindings, Measurement, Tool } from './viewer/Viewport';
@@ -48,6 +49,15 @@ interface Persisted {
   viewed?: Record<string, number[]>;
   bindings?: Bindings;
 }
+/** Keys typed here are text, not viewer shortcuts (a checkbox or a slider keeps the shortcuts working). */
+const TEXT_INPUTS = new Set(['text', 'search', 'email', 'url', 'tel', 'password', 'number', 'date', 'time', 'datetime-local', 'month', 'week']);
+export function typingTarget(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  if (!el || typeof el.tagName !== 'string') return false;
+  if (el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable) return true;
+  return el.tagName === 'INPUT' && TEXT_INPUTS.has(((el as HTMLInputElement).type || 'text').toLowerCase());
+}
+
 const loadPersisted = (): Persisted => {
   try {
     return JSON.parse(localStorage.getItem(STATE_KEY) ?? '{}') as Persisted;
@@ -101,6 +111,12 @@ export function App() {
   const [plane, setPlane] = useState<Plane>('axial');
   const [mprIndex, setMprIndex] = useState(256);
   const [loaded, setLoaded] = useState(0);
+  const autoWindowPending = useRef(false);
+  // slices of this series that could not be loaded, with why: shown in the viewport in place of
+  // the image (never the previous slice's image under the new slice number), and counted as
+  // settled so a reformat does not wait for them for ever
+  const [sliceErrors, setSliceErrors] = useState<ReadonlyMap<number, string>>(new Map());
+  const failed = useRef(new Map<number, string>());
 
   const count = info?.slices.length ?? 0;
   const viewed = useMemo(() => (viewedState.series === seriesId ? viewedState.slices : new Set<number>()), [viewedState, seriesId]);
@@ -158,7 +174,8 @@ export function App() {
       }),
       api.on('analysis.failed', (d) => {
         if (d.seriesId !== seriesRef.current) return;
-        setAiError(t('ai.failed', { message: d.error.message }));
+        // the user's own cancel is not a failure
+        if (d.error.code !== 'CANCELLED') setAiError(t('ai.failed', { message: d.error.message }));
         setJob(null);
         setProgress(null);
       }),
@@ -192,9 +209,19 @@ export function App() {
     if (!seriesId) return;
     let stop = false;
     cache.current = new Map();
+    failed.current = new Map();
+    setSliceErrors(new Map());
+    setLoaded(0);
     setSlice(null);
     setExplained(null);
     setMeasurements([]);
+    // nothing of the previous series may stay on screen or take decisions while this one loads
+    setInfo(null);
+    setAnalysis(null);
+    setReviews([]);
+    setJob(null);
+    setProgress(null);
+    setAiError(null);
     (async () => {
       try {
         const si = await api.call('series.get', { seriesId });
@@ -203,8 +230,10 @@ export function App() {
         const restored = saved.current.seriesId === seriesId ? saved.current : {};
         const start = Math.min(si.slices.length - 1, Math.max(0, restored.index ?? Math.floor(si.slices.length / 2)));
         setIndex(start);
-        const w = si.windows[0] ?? (si.series.modality === 'CT' ? { center: 40, width: 400 } : { center: 128, width: 256 });
-        setView(restored.view ?? { zoom: 0, panX: 0, panY: 0, center: w.center, width: w.width, invert: false });
+        const w = storedOrConventionalWindow(si.windows, si.series.modality);
+        // no stored window and not CT: the first slice shown sets it from its own range
+        autoWindowPending.current = !w && !restored.view;
+        setView(restored.view ?? { zoom: 0, panX: 0, panY: 0, center: w?.center ?? 128, width: w?.width ?? 256, invert: false });
         setViewedState({ series: seriesId, slices: new Set(viewedBySeries.current[seriesId] ?? []) });
         const [a, r] = await Promise.all([api.call('analysis.get', { seriesId }), api.call('review.get', { seriesId })]);
         if (stop) return;
@@ -241,10 +270,11 @@ export function App() {
           // the series may have changed while the slice was on its way: never mix series
           if (ctrl.signal.aborted || cache.current !== map) return;
           map.set(i, s);
-          setLoaded(map.size);
+          setLoaded(map.size + failed.current.size);
           if (i === indexRef.current) setSlice(s);
         } catch (e) {
-          if (!ctrl.signal.aborted && i === indexRef.current) setError((e as Error).message);
+          if (ctrl.signal.aborted || cache.current !== map) return;
+          sliceFailed(i, (e as Error).message);
         }
       }
     };
@@ -253,19 +283,31 @@ export function App() {
     // only when the series changes; scrolling reuses the cache
   }, [seriesId, info]);
 
+  const sliceFailed = (i: number, message: string) => {
+    if (failed.current.has(i)) return;
+    failed.current.set(i, message);
+    setSliceErrors(new Map(failed.current));
+    setLoaded(cache.current.size + failed.current.size);
+  };
   useEffect(() => {
     const map = cache.current;
     const ctrl = new AbortController();
     const s = map.get(index);
     if (s) setSlice(s);
-    else if (seriesId && info)
-      void loadSlice(api, seriesId, index, ctrl.signal)
-        .then((x) => {
-          if (ctrl.signal.aborted || cache.current !== map) return;
-          map.set(index, x);
-          if (indexRef.current === index) setSlice(x);
-        })
-        .catch(() => undefined);
+    else {
+      // not loaded (yet, or it failed): an empty viewport, not the last slice under this number
+      setSlice(null);
+      if (seriesId && info && !failed.current.has(index))
+        void loadSlice(api, seriesId, index, ctrl.signal)
+          .then((x) => {
+            if (ctrl.signal.aborted || cache.current !== map) return;
+            map.set(index, x);
+            if (indexRef.current === index) setSlice(x);
+          })
+          .catch((e: Error) => {
+            if (!ctrl.signal.aborted && cache.current === map) sliceFailed(index, e.message);
+          });
+    }
     // a slice counts as viewed once shown for 150 ms
     const timer = setTimeout(() => setViewedState((v) => (v.series !== seriesId || v.slices.has(index) ? v : { series: v.series, slices: new Set(v.slices).add(index) })), 150);
     return () => {
@@ -294,6 +336,13 @@ export function App() {
       if (performance.getEntriesByName('resight:select').length) performance.measure('resight:select-to-first-image', 'resight:select', 'resight:first-image');
     });
   }, [slice, seriesId]);
+
+  useEffect(() => {
+    if (!slice || !autoWindowPending.current) return;
+    autoWindowPending.current = false;
+    const w = autoWindow(slice.values);
+    setView((v) => ({ ...v, center: w.center, width: w.width }));
+  }, [slice]);
 
   // fit on first image
   useEffect(() => {
@@ -331,7 +380,8 @@ export function App() {
         .call('explain.slice', { seriesId, slice: index, method, ...(layer ? { layer } : {}), ...(cls ? { class: cls } : {}) })
         .then((e) => {
           if (stop) return;
-          const k = `${e.class}|${e.layer}|${e.method}`;
+          // the "model units (series)" scale is per series: another series' maps never set it
+          const k = `${seriesId}|${e.class}|${e.layer}|${e.method}`;
           seriesMax.current.set(k, Math.max(seriesMax.current.get(k) ?? 0, e.max));
           setExplained({ ...e, forSlice: index, forSeries: seriesId });
         })
@@ -349,7 +399,7 @@ export function App() {
     const inputSize = (model?.card as { input?: { shape?: unknown[] } } | undefined)?.input?.shape;
     const ih = typeof inputSize?.[2] === 'number' ? inputSize[2] : 256;
     const iw = typeof inputSize?.[3] === 'number' ? inputSize[3] : 256;
-    const k = `${explained.class}|${explained.layer}|${explained.method}`;
+    const k = `${explained.forSeries}|${explained.class}|${explained.layer}|${explained.method}`;
     return {
       cam: Float32Array.from(explained.cam),
       camH: explained.camShape[0],
@@ -363,6 +413,7 @@ export function App() {
 
   // ---------------------------------------------------------------- actions
   const axialGo = useCallback((i: number) => setIndex(Math.min(Math.max(0, count - 1), Math.max(0, i))), [count]);
+  // scrolling in the current plane
   const go = useCallback(
     (i: number) => {
       if (plane === 'axial') axialGo(i);
@@ -370,12 +421,21 @@ export function App() {
     },
     [plane, axialGo, mpr],
   );
+  // jumps to an axial slice (findings, next/previous positive): back to the axial plane first,
+  // as the score strip does, since a coronal or sagittal index is not a slice number
+  const goSlice = useCallback(
+    (i: number) => {
+      setPlane('axial');
+      axialGo(i);
+    },
+    [axialGo],
+  );
   const current = plane === 'axial' ? index : mprIndex;
   const total = plane === 'axial' ? count : (mpr?.count ?? 0);
   const positives = useMemo(() => Array.from({ length: count }, (_, i) => i).filter((i) => sliceScore(analysis, thresholds, i) >= 1), [analysis, thresholds, count]);
   const nextPositive = (dir: 1 | -1) => {
     const list = dir > 0 ? positives.filter((i) => i > index) : positives.filter((i) => i < index).reverse();
-    if (list.length) go(list[0]);
+    if (list.length) goSlice(list[0]);
   };
   const preset = (id: string) => {
     const pr = CT_PRESETS.find((x) => x.id === id);
@@ -383,14 +443,26 @@ export function App() {
   };
   const fit = () => shownSlice && setView((v) => ({ ...v, zoom: fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows), panX: 0, panY: 0 }));
   const reset = () => {
-    const w = info?.windows[0] ?? { center: 40, width: 400 };
-    setView({ zoom: slice ? fitZoom(vpSize.w, vpSize.h, slice.columns, slice.rows) : 1, panX: 0, panY: 0, center: w.center, width: w.width, invert: false });
+    const w = storedOrConventionalWindow(info?.windows ?? [], info?.series.modality ?? '') ?? (slice ? autoWindow(slice.values) : { center: 128, width: 256 });
+    setView({ zoom: shownSlice ? fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows) : 1, panX: 0, panY: 0, center: w.center, width: w.width, invert: false });
   };
   const analyze = async () => {
     if (!seriesId) return;
     setAiError(null);
     try {
       const { jobId } = await api.call('analysis.start', { seriesId });
+      setJob(jobId);
+      setProgress({ done: 0, total: count, rate: 0, eta: null });
+    } catch (e) {
+      setAiError((e as Error).message);
+    }
+  };
+  // a series the model refused (e.g. another modality): the reviewer may insist, and is told what it was trained on
+  const insist = async () => {
+    if (!seriesId) return;
+    setAiError(null);
+    try {
+      const { jobId } = await api.call('analysis.start', { seriesId, insistModality: true });
       setJob(jobId);
       setProgress({ done: 0, total: count, rate: 0, eta: null });
     } catch (e) {
@@ -404,8 +476,13 @@ export function App() {
   };
   const decide = async (findingId: string, decision: Review['decision'], comment?: string) => {
     if (!seriesId) return;
-    const r = await api.call('review.set', { seriesId, findingId, decision, ...(comment ? { comment } : {}) });
-    setReviews((rs) => [...rs.filter((x) => x.findingId !== findingId), r]);
+    try {
+      const r = await api.call('review.set', { seriesId, findingId, decision, ...(comment ? { comment } : {}) });
+      if (seriesRef.current === seriesId) setReviews((rs) => [...rs.filter((x) => x.findingId !== findingId), r]);
+    } catch (e) {
+      // a decision that was not saved must not look saved
+      setAiError(t('findings.saveFailed', { message: (e as Error).message }));
+    }
   };
 
   // cine
@@ -419,10 +496,11 @@ export function App() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape') return setDialog(null);
-      const el = e.target as HTMLElement;
-      if (el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT')) return;
+      // Ctrl/Cmd/Alt combinations are the browser's and the OS's (copy, print, back, ...)
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      if (typingTarget(e.target)) return;
       if (dialog) return;
-      const key = e.key;
+      const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
       const handled = (() => {
         if (key === 'ArrowDown' || key === 'ArrowRight') go(current + 1);
         else if (key === 'ArrowUp' || key === 'ArrowLeft') go(current - 1);
@@ -439,7 +517,10 @@ export function App() {
         else if (key === 'p') nextPositive(-1);
         else if (key === 'c') setCine((x) => !x);
         else if (key === '?') setDialog('help');
-        else if (key === 't') setDialog('tags');
+        else if (key === 't') {
+          if (!seriesId) return false;
+          setDialog('tags');
+        }
         else return false;
         return true;
       })();
@@ -564,6 +645,8 @@ export function App() {
                 pixelSpacing={plane === 'axial' ? info?.series.pixelSpacing : mpr?.pixelSpacing}
                 orientation={plane === 'axial' ? info?.series.geometry.orientation : mpr?.orientation}
                 corners={corners}
+                error={plane === 'axial' ? sliceErrors.get(index) : undefined}
+                hounsfield={info?.series.modality === 'CT'}
                 onRendererKind={setRenderer}
                 onSize={(w, h) => setVpSize({ w, h })}
               />
@@ -638,7 +721,7 @@ export function App() {
               {heat ? <div className="colorbar" aria-hidden="true"><span>0</span><span className={`bar ${colormap}`} /><span>{num(heat.scale, 3)}</span></div> : null}
             </fieldset>
           </section>
-          <FindingsPanel analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} viewed={viewed} onDecide={decide} onGo={go} />
+          <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} viewed={viewed} onDecide={decide} onGo={goSlice} onInsist={insist} />
         </aside>
       </main>
       {dialog === 'help' ? (

@@ -12,12 +12,13 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { CLI_MAIN, ensureCliBuilt } from '../helpers/cli';
-import { REPO_ROOT } from '../helpers/corpus';
+import { CORPUS_DIR, REPO_ROOT } from '../helpers/corpus';
 import { tempDir } from '../helpers/tmp';
 import { decodePart10 } from '../../src/core/report/dicom-write';
 
@@ -107,26 +108,30 @@ async function goToSlice(target: number): Promise<void> {
   await page.waitForTimeout(300);
 }
 
+/** `resight serve <root>` with the given cache and data folders, and Chromium on its page. */
+async function startViewer(root: string, dataDir: string, cache: string): Promise<void> {
+  server = spawn(process.execPath, [CLI_MAIN, 'serve', root, '--port', '0'], { cwd: REPO_ROOT, env: { ...process.env, RESIGHT_CACHE_DIR: cache, RESIGHT_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    server.stdout?.on('data', (d) => {
+      out += d;
+      const m = /ReSight listening on (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    server.on('exit', (code) => reject(new Error(`resight serve exited with ${code}`)));
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'] });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1, locale: 'en-US' });
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+}
+
 describe('viewer (e2e, headless Chromium)', { skip }, () => {
   before(
     async () => {
       await ensureCliBuilt();
       ensureRendererBuilt();
-      const cache = tempDir({ after }, 'e2e-cache');
       data = tempDir({ after }, 'e2e-data');
-      server = spawn(process.execPath, [CLI_MAIN, 'serve', 'resources/demo', '--port', '0'], { cwd: REPO_ROOT, env: { ...process.env, RESIGHT_CACHE_DIR: cache, RESIGHT_DATA_DIR: data }, stdio: ['ignore', 'pipe', 'pipe'] });
-      url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        server.stdout?.on('data', (d) => {
-          out += d;
-          const m = /ReSight listening on (\S+)/.exec(out);
-          if (m) resolve(m[1]);
-        });
-        server.on('exit', (code) => reject(new Error(`resight serve exited with ${code}`)));
-      });
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'] });
-      page = await browser.newPage({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1, locale: 'en-US' });
-      page.on('pageerror', (e) => console.error('page error:', e.message));
+      await startViewer('resources/demo', data, tempDir({ after }, 'e2e-cache'));
     },
     { timeout: 180_000 },
   );
@@ -432,5 +437,98 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     assert.match(await page.locator('[data-testid=corner-bl]').innerText(), /スライス \d+ \/ 45/);
     await shot('10-japanese');
     await page.selectOption('[data-testid=language]', 'en');
+  });
+});
+
+/**
+ * What the reviewer sees when things are not as they should be: a slice whose file is cut short
+ * (its header scans, its pixels do not decode) in an otherwise good study, and an MR series the CT
+ * model refuses. The study still opens, the broken slice says why instead of showing its
+ * neighbour's image, the score strip does not paint it as a low score, and "not analysed" is never
+ * shown as "no findings".
+ */
+describe('viewer with a broken slice and a series the model refuses (e2e)', { skip }, () => {
+  const BROKEN = 10; // CT0011.dcm, slice 11 of 45
+  // made here, not in the hook: a cleanup registered from inside a hook runs when the hook ends
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'resight-e2e-broken-'));
+  before(
+    async () => {
+      fs.cpSync(path.join(REPO_ROOT, 'resources', 'demo'), path.join(root, 'study', 'demo'), { recursive: true });
+      const victim = path.join(root, 'study', 'demo', 'CT0011.dcm');
+      fs.truncateSync(victim, fs.statSync(victim).size - 3000);
+      fs.mkdirSync(path.join(root, 'study', 'mr'));
+      fs.copyFileSync(path.join(CORPUS_DIR, 'pydicom_MR_small.dcm'), path.join(root, 'study', 'mr', 'MR_small.dcm'));
+      await startViewer(path.join(root, 'study'), path.join(root, 'data'), path.join(root, 'cache'));
+    },
+    { timeout: 180_000 },
+  );
+  after(async () => {
+    await browser?.close();
+    server?.kill();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  const selectSeries = async (modality: string) => {
+    await page.locator('[data-testid=series-item]', { hasText: modality }).first().click();
+    await page.waitForFunction((m) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes('/') && document.querySelector('.corner.tr')?.textContent?.startsWith(m), modality);
+  };
+
+  it('the broken slice says which and why, on an empty viewport, and the next slice shows again', { timeout: 90_000 }, async () => {
+    await page.goto(url);
+    await page.waitForSelector('[data-testid=series-item]');
+    await selectSeries('CT');
+    await goToSlice(BROKEN - 1);
+    await page.keyboard.press('ArrowDown');
+    const err = page.locator('[data-testid=slice-error]');
+    await err.waitFor({ timeout: 30_000 });
+    assert.match(await err.innerText(), new RegExp(`Slice ${BROKEN + 1} could not be shown: CT0011\\.dcm: .+ \\[[A-Z_]+\\]`), 'which slice, which file, what, and the error code');
+    await page.waitForTimeout(300);
+    const box = (await page.locator('[data-testid=viewport-canvas]').boundingBox()) as { width: number; height: number };
+    const centre = await regionMean(box.width / 2 - 60, box.height / 2 - 60, 120, 120);
+    assert.ok(centre.every((v) => v < 5), `an empty (black) viewport, not the previous slice: ${centre.join(', ')}`);
+    await shot('11-broken-slice');
+    await page.keyboard.press('ArrowDown');
+    await page.waitForFunction((n) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${n} / 45`), BROKEN + 2);
+    await err.waitFor({ state: 'detached' });
+    await page.waitForTimeout(300);
+    const next = await regionMean(box.width / 2 - 60, box.height / 2 - 60, 120, 120);
+    assert.ok(next.some((v) => v > 20), `the next slice shows: ${next.join(', ')}`);
+  });
+
+  it('the analysis scores the other slices and the strip marks the broken one as not scored', { timeout: 120_000 }, async () => {
+    await page.click('[data-testid=analyze]');
+    await page.waitForFunction(() => !document.querySelector('[data-testid=progress]') && (document.querySelectorAll('[data-testid=finding]').length > 0 || document.body.textContent?.includes('No findings')), undefined, { timeout: 100_000 });
+    const unscored = await page.locator('[data-testid=score-strip] rect[data-unscored]').evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('y'))));
+    assert.deepEqual(unscored, [BROKEN]);
+    assert.ok((await page.locator('[data-testid=finding]').count()) > 0, 'the demo\'s lesions are still found');
+  });
+
+  it('shortcuts keep working after a checkbox is clicked, and leave Ctrl combinations alone', { timeout: 30_000 }, async () => {
+    const before = await sliceNumber();
+    await page.click('[data-testid=heatmap-toggle]');
+    await page.click('[data-testid=heatmap-toggle]');
+    await page.keyboard.press('ArrowDown');
+    await page.waitForFunction((n) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${n} / 45`), before + 1);
+    await page.keyboard.press('Control+End');
+    await page.waitForTimeout(200);
+    assert.equal(await sliceNumber(), before + 1, 'Ctrl+End is not End');
+    await page.keyboard.press('Shift+End');
+    await page.waitForFunction(() => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes('45 / 45'));
+  });
+
+  it('a series the model refuses says "not analysed" and why, and the reviewer can insist', { timeout: 90_000 }, async () => {
+    await selectSeries('MR');
+    assert.equal(await page.locator('[data-testid=finding]').count(), 0, 'nothing of the CT series stays');
+    assert.equal(await page.locator('[data-testid=slice-error]').count(), 0);
+    await page.click('[data-testid=analyze]');
+    const skipped = page.locator('[data-testid=findings-skipped]');
+    await skipped.waitFor({ timeout: 60_000 });
+    assert.match(await skipped.innerText(), /Not analysed: .*CT.*MR/);
+    assert.doesNotMatch(await page.locator('.findings').innerText(), /No findings/);
+    assert.match(await page.locator('[data-testid=corner-br]').innerText(), /W 1,?600 L 600/, 'the series\' stored window');
+    await shot('12-refused-series');
+    await page.click('[data-testid=insist]');
+    await skipped.waitFor({ state: 'detached', timeout: 60_000 });
+    assert.equal(await page.locator('.findings [role=alert]').count(), 0);
   });
 });

@@ -58,7 +58,9 @@ export async function sliceResource(session: Session, seriesId: string, index: n
     };
   } catch (err) {
     const e = toErrorInfo(err);
-    return { status: e.code === 'SERIES_NOT_FOUND' || e.code === 'FRAME_OUT_OF_RANGE' ? 404 : 422, body: JSON.stringify({ error: { code: e.code, message: e.message } }), headers: { 'content-type': 'application/json' } };
+    // the file's name (not its folders) so the viewer can say which file is broken
+    const file = e.path ? { file: path.basename(e.path) } : {};
+    return { status: e.code === 'SERIES_NOT_FOUND' || e.code === 'FRAME_OUT_OF_RANGE' ? 404 : 422, body: JSON.stringify({ error: { code: e.code, message: e.message, ...file } }), headers: { 'content-type': 'application/json' } };
   }
 }
 

@@ -106,8 +106,10 @@ export async function loadSlice(api: ResightApi, seriesId: string, index: number
   // eslint-disable-next-line no-restricted-syntax -- same-origin only: the local bridge / the app:// protocol, never the network
   const res = await fetch(api.sliceUrl(seriesId, index), { cache: 'no-store', ...(signal ? { signal } : {}) });
   if (!res.ok) {
-    const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
-    throw new ApiError(body?.error?.code ?? 'SLICE_FAILED', body?.error?.message ?? `slice ${index}: HTTP ${res.status}`);
+    const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string; file?: string } } | null;
+    const e = body?.error;
+    // "CT0011.dcm: the file is cut short ... [FILE_TRUNCATED]": which file, what is wrong, the code to look up
+    throw new ApiError(e?.code ?? 'SLICE_FAILED', e ? `${e.file ? `${e.file}: ` : ''}${e.message} [${e.code}]` : `slice ${index}: HTTP ${res.status}`);
   }
   const rows = Number(res.headers.get('x-resight-rows'));
   const columns = Number(res.headers.get('x-resight-columns'));

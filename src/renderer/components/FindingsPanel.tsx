@@ -53,6 +53,8 @@ export function FindingsPanel(p: {
   viewed: Set<number>;
   onDecide(findingId: string, d: Decision, comment?: string): void;
   onGo(i: number): void;
+  /** Run the model on a series it refused (another modality): the reviewer's explicit choice. */
+  onInsist?(): void;
 }) {
   const { t, date } = useI18n();
   const [addClass, setAddClass] = useState('');
@@ -74,7 +76,17 @@ export function FindingsPanel(p: {
   return (
     <section className="panel findings" aria-label={t('findings.title')}>
       <h2>{t('findings.title')}</h2>
-      {!a ? <p className="muted">{t('findings.notRun')}</p> : !a.findings.length ? <p className="muted">{t('findings.none')}</p> : null}
+      {!a ? (
+        <p className="muted">{t('findings.notRun')}</p>
+      ) : !a.scored ? (
+        // not run is not negative: say why, and let the reviewer insist where the refusal allows it
+        <div className="warning" role="status" data-testid="findings-skipped">
+          <p>{t('findings.skipped', { reason: a.skipped?.message ?? '' })}</p>
+          {a.skipped?.code === 'MODALITY_MISMATCH' && p.onInsist ? <button onClick={p.onInsist} data-testid="insist">{t('findings.insist')}</button> : null}
+        </div>
+      ) : !a.findings.length ? (
+        <p className="muted">{t('findings.none')}</p>
+      ) : null}
       {a?.operatingPoint && (p.operatingPoints?.length ?? 0) > 1 ? (
         <p className="muted" data-testid="findings-operating-point" data-operating-point={a.operatingPoint}>
           {t('model.operatingPoint', { label: p.operatingPoints?.find((op) => op.id === a.operatingPoint)?.label ?? a.operatingPoint })}

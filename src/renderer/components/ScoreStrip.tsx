@@ -24,10 +24,18 @@ export function ScoreStrip(p: { count: number; index: number; analysis: SeriesAn
         p.onIndex(Math.min(n - 1, Math.max(0, Math.floor(((e.clientY - r.top) / r.height) * n))));
       }}>
       <svg width="100%" height="100%" viewBox={`0 0 20 ${n}`} preserveAspectRatio="none">
+        <defs>
+          <pattern id="unscored" width="4" height="4" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+            <rect width="4" height="4" fill="#333" />
+            <rect width="2" height="4" fill="#777" />
+          </pattern>
+        </defs>
         {Array.from({ length: p.count }, (_, i) => {
+          // a slice the model did not score (decode error, or the series was not analysed) is not a low score
+          const unscored = p.analysis !== null && !p.analysis.slices[i]?.probabilities;
           const s = sliceScore(p.analysis, p.thresholds, i);
-          const fill = !p.analysis ? '#222' : s >= 1 ? `rgb(${Math.round(200 + Math.min(55, (s - 1) * 80))},60,40)` : `rgb(${Math.round(40 + s * 120)},${Math.round(40 + s * 60)},40)`;
-          return <rect key={i} x={6} y={i} width={14} height={1} fill={fill} />;
+          const fill = !p.analysis ? '#222' : unscored ? 'url(#unscored)' : s >= 1 ? `rgb(${Math.round(200 + Math.min(55, (s - 1) * 80))},60,40)` : `rgb(${Math.round(40 + s * 120)},${Math.round(40 + s * 60)},40)`;
+          return <rect key={i} x={6} y={i} width={14} height={1} fill={fill} data-unscored={unscored || undefined} />;
         })}
         {[...p.viewed].map((i) => <rect key={`v${i}`} x={0} y={i} width={4} height={1} fill="#5fb3ff" />)}
         <rect x={5} y={p.index} width={15} height={1} fill="none" stroke="#fff" strokeWidth={0.3} vectorEffect="non-scaling-stroke" />

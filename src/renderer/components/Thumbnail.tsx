@@ -3,6 +3,7 @@ import { useEffect, useRef } from 'react';
 import type { ResightApi } from '../../shared/api';
 import { compositeRgb } from '../../shared/composite';
 import { loadSlice } from '../api/client';
+import { autoWindow, storedOrConventionalWindow } from '../viewer/window';
 
 const SIZE = 48;
 
@@ -13,7 +14,7 @@ export function Thumbnail(p: { api: ResightApi; seriesId: string; slices: number
     (async () => {
       const info = await p.api.call('series.get', { seriesId: p.seriesId });
       const s = await loadSlice(p.api, p.seriesId, Math.floor(p.slices / 2), ctrl.signal);
-      const w = info.windows[0] ?? (p.modality === 'CT' ? { center: 40, width: 400 } : autoWindow(s.values));
+      const w = storedOrConventionalWindow(info.windows, p.modality) ?? autoWindow(s.values);
       // nearest-neighbour downsample to SIZE x SIZE, then the shared windowing
       const small = new Float32Array(SIZE * SIZE);
       for (let y = 0; y < SIZE; y++) for (let x = 0; x < SIZE; x++) small[y * SIZE + x] = s.values[Math.floor(((y + 0.5) * s.rows) / SIZE) * s.columns + Math.floor(((x + 0.5) * s.columns) / SIZE)];
@@ -30,14 +31,4 @@ export function Thumbnail(p: { api: ResightApi; seriesId: string; slices: number
     return () => ctrl.abort();
   }, [p.api, p.seriesId, p.slices, p.modality]);
   return <canvas ref={ref} width={SIZE} height={SIZE} className="thumb" aria-hidden="true" />;
-}
-
-function autoWindow(v: Float32Array): { center: number; width: number } {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const x of v) {
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
-  }
-  return { center: (lo + hi) / 2, width: Math.max(1, hi - lo) };
 }

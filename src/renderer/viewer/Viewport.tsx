@@ -37,6 +37,10 @@ export interface ViewportProps {
   corners: { tl: string[]; tr: string[]; bl: string[]; br: string[] };
   onRendererKind?(kind: SliceRenderer['kind']): void;
   onSize?(w: number, h: number): void;
+  /** Why the slice at `index` could not be shown (shown over the empty viewport). */
+  error?: string | undefined;
+  /** The pixel values are Hounsfield units (CT): the probe says "HU"; otherwise a bare modality value. */
+  hounsfield?: boolean;
 }
 
 const BUTTONS: (keyof Bindings)[] = ['left', 'middle', 'right'];
@@ -211,9 +215,10 @@ export function Viewport(p: ViewportProps) {
       <div className="corner tr">{p.corners.tr.map((l, i) => <div key={i}>{l}</div>)}</div>
       <div className="corner bl" data-testid="corner-bl">
         {p.corners.bl.map((l, i) => <div key={i}>{l}</div>)}
-        {probe ? <div data-testid="probe">{`(${probe.x}, ${probe.y}) ${t('viewer.hu', { v: num(probe.v, 0) })}`}</div> : null}
+        {probe ? <div data-testid="probe">{`(${probe.x}, ${probe.y}) ${p.hounsfield ? t('viewer.hu', { v: num(probe.v, 0) }) : num(probe.v, 0)}`}</div> : null}
       </div>
       <div className="corner br" data-testid="corner-br">{p.corners.br.map((l, i) => <div key={i}>{l}</div>)}</div>
+      {p.error ? <div className="slice-error" role="alert" data-testid="slice-error">{t('viewer.sliceError', { i: p.index + 1, message: p.error })}</div> : null}
     </div>
   );
 }
