@@ -168,10 +168,13 @@ export async function decodeFrame(parsed: ParsedDicom, h: InstanceHeader, frame:
   let photometric = h.photometric;
 
   if (ts.codec === 'native') {
-    const layout = { rows, columns, samplesPerPixel: spp, bitsAllocated, frames: h.frames };
+    // native YBR_FULL_422 stores two luminance samples and one Cb/Cr pair per two pixels
+    // (Y1 Y2 Cb Cr, PS3.3 C.7.6.3.1.2): 2 samples per pixel in the file, not 3
+    const stored422 = spp === 3 && photometric === 'YBR_FULL_422';
+    const layout = { rows, columns, samplesPerPixel: stored422 ? 2 : spp, bitsAllocated, frames: h.frames };
     const { bytes, bitOffset } = nativeFrame(parsed, layout, frame);
     if (bitsAllocated === 1) {
-      data = unpackBits(bytes, bitOffset, pixels * spp);
+      data = unpackBits(bytes, bitOffset, pixels * layout.samplesPerPixel);
     } else {
       let raw = bytes;
       const width = bitsAllocated / 8;

@@ -1,5 +1,5 @@
 /**
- * Reading DICOM files from disk: header-only (a prefix of the file, grown on demand) and whole.
+ * Reading DICOM files from disk: header-only (a prefix of the file, grown 8x at a time) and whole.
  * Files are opened read-only and never written; every failure becomes a ResightError naming
  * the file.
  */
@@ -8,8 +8,13 @@ import { ResightError } from '../errors';
 import type { ParsedDicom } from './parse';
 import { NeedMoreBytes, parseDicomBytes } from './parse';
 
-/** Most headers fit here; larger ones (big private blocks, functional groups) trigger a full read. */
+/**
+ * Most headers fit in the first read; larger ones (big private blocks such as Siemens' CSA
+ * headers, enhanced multi-frame functional groups) get a read 8x larger, and so on, before the
+ * whole file: a 40 KB header in a 500 KB MR slice (or in a 2 GB multi-frame) must not read it all.
+ */
 const HEADER_PREFIX_BYTES = 16 * 1024;
+const HEADER_PREFIX_GROWTH = 8;
 
 /**
  * A reusable read buffer. Allocating a fresh multi-hundred-KB Buffer per file costs page faults
@@ -72,8 +77,8 @@ export function readDicomHeader(path: string, scratch?: ScratchBuffer): ParsedDi
   try {
     const size = fs.fstatSync(fd).size;
     if (size === 0) throw new ResightError('FILE_EMPTY', 'file is empty (0 bytes)', { path });
-    if (size > HEADER_PREFIX_BYTES) {
-      const prefix = readPrefix(fd, HEADER_PREFIX_BYTES, scratch);
+    for (let length = HEADER_PREFIX_BYTES; length < size; length *= HEADER_PREFIX_GROWTH) {
+      const prefix = readPrefix(fd, length, scratch);
       try {
         return { ...parseDicomBytes(prefix, path, { untilPixelData: true, partial: true }), fileSize: size };
       } catch (err) {

@@ -70,7 +70,10 @@ export function listFiles(paths: readonly string[]): { files: string[]; errors: 
 
 /**
  * Resolve a DICOMDIR's ReferencedFileIDs to paths. Components are matched case-insensitively,
- * because media written on one OS are routinely read on another.
+ * because media written on one OS are routinely read on another. A reference may only point
+ * inside the DICOMDIR's own folder: PS3.10 file IDs are plain components, so `.`/`..` or an
+ * absolute component (a crafted disc pulling in files from elsewhere on the disk, outside what
+ * the user chose to open) makes the reference ignored.
  */
 export function dicomdirReferences(dicomdirPath: string): string[] {
   const parsed = readDicomFile(dicomdirPath);
@@ -81,6 +84,7 @@ export function dicomdirReferences(dicomdirPath: string): string[] {
     const id = item.dataSet?.string('x00041500');
     if (!id) continue;
     const parts = id.split('\\').map((s) => s.trim()).filter(Boolean);
+    if (parts.some((p) => p === '.' || p === '..' || /[/:]/.test(p) || nodePath.isAbsolute(p))) continue;
     let cur = base;
     for (const part of parts) {
       const direct = nodePath.join(cur, part);
@@ -96,6 +100,7 @@ export function dicomdirReferences(dicomdirPath: string): string[] {
       }
       cur = nodePath.join(cur, match ?? part);
     }
+    if (!nodePath.resolve(cur).startsWith(nodePath.resolve(base) + nodePath.sep)) continue;
     out.push(cur);
   }
   return out;

@@ -18,12 +18,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ProviderName, SeriesAnalysis } from '../../shared/analysis';
 import type { Events, EventName, ExplainResult, ExportResult, ModelInfo, OpenResult, Params, Review, SeriesInfo } from '../../shared/api';
-import type { StudySummary, TagEntry } from '../../shared/dicom';
+import type { FileError, StudySummary, TagEntry } from '../../shared/dicom';
 import { isAddedFinding, reviewerFindings } from '../../shared/review';
 import { applySettingsPatch, loadSettings, updateSettings } from '../settings/file';
 import { settingsSchema } from '../../shared/settings';
 import type { Preferences, Settings } from '../../shared/settings';
 import { scanPaths } from '../dicom/scan';
+import { assembleStudies } from '../dicom/series';
 import type { AssembledSeries, AssembledStudy } from '../dicom/series';
 import { ResightError, toErrorInfo } from '../errors';
 import { Explainer } from '../explain/explainer';
@@ -114,15 +115,46 @@ export class Session {
     const denied = paths.filter((p) => !this.isGranted(p));
     if (denied.length) throw new ResightError('ACCESS_DENIED', `not opened: ${denied.length} path(s) outside the folders you chose (open them with the dialog or drag and drop)`);
     const result = await scanPaths(paths, { onProgress: (p) => this.emit('scan.progress', { done: p.done, total: p.total, errors: p.errors }) });
-    for (const st of result.studies) {
-      this.studies.set(st.studyInstanceUid, st);
-      for (const s of st.series) this.series.set(s.id, s);
-    }
+    const errors = [...result.errors];
+    for (const st of result.studies) this.addStudy(st, errors);
     return {
-      studies: result.studies.map(summary),
-      unused: result.errors.map((e) => ({ file: this.display(e.path), code: e.code, message: e.message })),
+      // as the session now holds them (a study opened before includes what it had)
+      studies: result.studies.map((st) => summary(this.studies.get(st.studyInstanceUid) ?? st)),
+      unused: errors.map((e) => ({ file: this.display(e.path), code: e.code, message: e.message })),
       filesScanned: result.filesScanned,
     };
+  }
+
+  /**
+   * Add a scanned study. A study that is already open (a second folder of the same exam: other
+   * series, or the rest of a series) is re-assembled from all its files, so nothing opened earlier
+   * disappears; opening the same files again changes nothing. Series whose slices changed lose
+   * their decoded volumes and analysis (their slice numbers may have moved); decisions stay.
+   */
+  private addStudy(st: AssembledStudy, errors: FileError[]): void {
+    const old = this.studies.get(st.studyInstanceUid);
+    if (!old) {
+      this.studies.set(st.studyInstanceUid, st);
+      for (const s of st.series) this.series.set(s.id, s);
+      return;
+    }
+    const had = old.series.flatMap((s) => s.headers);
+    const known = new Set(had.map((h) => h.path));
+    const fresh = st.series.flatMap((s) => s.headers).filter((h) => !known.has(h.path));
+    if (!fresh.length) return;
+    const merged = assembleStudies([...had, ...fresh], errors).find((x) => x.studyInstanceUid === st.studyInstanceUid);
+    if (!merged) return;
+    const slicesOf = (s: AssembledSeries) => s.ordered.map((r) => `${r.path}#${r.frame}`).join('|');
+    for (const s of old.series) {
+      this.series.delete(s.id);
+      const now = merged.series.find((x) => x.id === s.id);
+      if (!now || slicesOf(now) !== slicesOf(s)) {
+        this.engine.volumes.drop(s.id);
+        this.analyses.delete(s.id);
+      }
+    }
+    this.studies.set(merged.studyInstanceUid, merged);
+    for (const s of merged.series) this.series.set(s.id, s);
   }
 
   list(): { studies: StudySummary[] } {

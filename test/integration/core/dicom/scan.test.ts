@@ -13,11 +13,12 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import type { ScanProgress } from '../../../../src/shared/dicom';
 import { MEDIA_STORAGE_DIRECTORY_SOP_CLASS, scanPaths } from '../../../../src/core/dicom/scan';
-import { readDicomHeader } from '../../../../src/core/dicom/read';
+import { readDicomFile, readDicomHeader } from '../../../../src/core/dicom/read';
 import type { SimpleElement } from '../../../../src/core/dicom/write-simple';
 import { writePart10 } from '../../../../src/core/dicom/write-simple';
 import type { SyntheticSeriesOptions, WrittenSeries } from '../../../../src/core/synthetic/ct-series';
 import { CT_IMAGE_STORAGE, writeSyntheticSeries } from '../../../../src/core/synthetic/ct-series';
+import { corpusPath } from '../../../helpers/corpus';
 import { listTree, tempDir } from '../../../helpers/tmp';
 import { WorkerPool } from '../../../../src/core/workers/pool';
 
@@ -228,6 +229,16 @@ describe('scanning: headers only, nothing written', () => {
     assert.equal(parsed.dataSet.uint16('x00280010'), 512, 'the header is complete');
   });
 
+  it('a header larger than the first read (Siemens CSA private block) grows the read, not the whole file', () => {
+    const file = corpusPath('pydicom_MR-SIEMENS-DICOM-WithOverlays.dcm');
+    const size = fs.statSync(file).size;
+    const parsed = readDicomHeader(file);
+    assert.equal(parsed.headerOnly, true);
+    assert.ok(parsed.bytes.length < size / 2, `read ${parsed.bytes.length} of ${size} bytes`);
+    assert.ok(parsed.bytes.length > 16 * 1024, 'precondition: the header does not fit the first 16 KiB');
+    assert.equal(parsed.dataSet.uint16('x00280010'), readDicomFile(file).dataSet.uint16('x00280010'), 'the header is complete');
+  });
+
   it('a slice whose Pixel Data is cut short (header intact) still scans: pixel data is not read', async (t) => {
     const w = write(t, { slices: 3, rows: 512, columns: 512, seed: 9 });
     const whole = fs.readFileSync(w.files[1]);
@@ -312,6 +323,29 @@ describe('scanning: DICOMDIR (made by DCMTK dcmmkdir)', () => {
     const s = result.studies[0].series[0];
     assert.equal(s.seriesInstanceUid, medium.written.seriesInstanceUid);
     assert.deepEqual(s.ordered.map((o) => o.path), medium.images, 'the referenced files, in spatial order');
+  });
+
+  it('a reference that leaves the DICOMDIR\'s folder (..) is ignored: a disc cannot pull in files from elsewhere', async (t) => {
+    const written = write(t, { slices: 2, seed: 15 });
+    const top = tempDir(t, 'escape');
+    const disc = path.join(top, 'disc');
+    fs.mkdirSync(path.join(disc, 'SER00001'), { recursive: true });
+    written.files.forEach((f, i) => fs.copyFileSync(f, path.join(disc, 'SER00001', `IM00000${i + 1}`)));
+    fs.mkdirSync(path.join(top, 'OUTSID'));
+    const outside = path.join(top, 'OUTSID', 'IM000001');
+    writeSyntheticSeries(path.join(top, 'other'), { ...SMALL, slices: 1, seed: 78 }).files.forEach((f) => fs.copyFileSync(f, outside));
+    dcmtk('dcmmkdir', ['--recurse', '+I', 'SER00001'], disc);
+    // point the first image record at ..\OUTSID\IM000001 (same length, so the DICOMDIR stays well formed)
+    const dicomdir = path.join(disc, 'DICOMDIR');
+    const bytes = fs.readFileSync(dicomdir);
+    const at = bytes.indexOf('SER00001\\IM000001', 0, 'latin1');
+    assert.ok(at > 0, 'precondition: the record is there');
+    bytes.write('..\\OUTSID\\IM000001', at, 'latin1');
+    fs.writeFileSync(dicomdir, bytes);
+    const result = await scanPaths([dicomdir]);
+    const paths = result.studies.flatMap((st) => st.series.flatMap((se) => se.ordered.map((o) => o.path)));
+    assert.deepEqual(paths, [path.join(disc, 'SER00001', 'IM000002')], 'the image inside is opened, the one outside is not');
+    assert.equal(result.filesScanned, 2, 'the DICOMDIR and one image');
   });
 
   it('file IDs are matched case-insensitively (a medium copied onto a case-sensitive disk in lower case)', async (t) => {

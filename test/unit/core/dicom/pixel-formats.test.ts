@@ -1,7 +1,7 @@
 /**
  * The pixel pipeline on formats the corpus does not cover, built as real Part 10 files:
  * 1-bit packed frames, signed 8-bit, 32-bit with rescale, BitsStored/HighBit masking and sign
- * extension, planar RGB, YBR_FULL, PALETTE COLOR and the Modality LUT Sequence.
+ * extension, planar RGB, YBR_FULL, native YBR_FULL_422, PALETTE COLOR and the Modality LUT Sequence.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -114,6 +114,19 @@ describe('color', () => {
     assert.deepEqual(Array.from(values.slice(0, 3)), [128, 128, 128]);
     const [r, g, b] = Array.from(values.slice(3));
     assert.ok(r >= 253 && g <= 2 && b <= 2, `red came out as ${r},${g},${b}`);
+  });
+
+  it('native YBR_FULL_422 (Y1 Y2 Cb Cr per pixel pair, 2 bytes a pixel) is upsampled and converted to RGB', async () => {
+    // two pixel pairs: grey/grey, then red-ish luminances sharing red's chroma (Cb 85, Cr 255)
+    const ybr = Uint8Array.from([128, 128, 128, 128, 76, 76, 85, 255]);
+    const { values, decoded } = await loadFrame(write({ rows: 1, columns: 4, bitsAllocated: 8, samplesPerPixel: 3, photometric: 'YBR_FULL_422' }, ybr), 0);
+    assert.equal(decoded.photometric, 'RGB');
+    assert.equal(values.length, 4 * 3);
+    assert.deepEqual(Array.from(values.slice(0, 6)), [128, 128, 128, 128, 128, 128]);
+    for (const px of [values.slice(6, 9), values.slice(9, 12)]) {
+      const [r, g, b] = Array.from(px);
+      assert.ok(r >= 253 && g <= 2 && b <= 2, `red came out as ${r},${g},${b}`);
+    }
   });
 
   it('PALETTE COLOR indices are looked up in the 16-bit red/green/blue LUTs (scaled to 8 bits)', async () => {

@@ -1,0 +1,57 @@
+/**
+ * Opening studies in a session: a second folder of the same exam adds to it (other series, the
+ * rest of a series) instead of replacing what was opened first; the same folder twice changes
+ * nothing; a copy of an instance already open is reported once, not shown twice.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { Session } from '../../../../src/core/session/session';
+import { REPO_ROOT } from '../../../helpers/corpus';
+import { tempDir } from '../../../helpers/tmp';
+
+const DEMO = path.join(REPO_ROOT, 'resources', 'demo');
+const name = (i: number) => `CT${String(i).padStart(4, '0')}.dcm`;
+
+describe('Session.open', () => {
+  it('a second folder of the same study adds its slices; the same folder again changes nothing', async (t) => {
+    const root = tempDir(t, 'open-merge');
+    for (const [dir, from, to] of [['a', 1, 20], ['b', 21, 45]] as const) {
+      fs.mkdirSync(path.join(root, dir));
+      for (let i = from; i <= to; i++) fs.copyFileSync(path.join(DEMO, name(i)), path.join(root, dir, name(i)));
+    }
+    fs.mkdirSync(path.join(root, 'copy'));
+    fs.copyFileSync(path.join(DEMO, name(7)), path.join(root, 'copy', name(7)));
+    const session = new Session({ cacheDir: null, sliceUrl: (id) => `/s/${id}/{i}` });
+    t.after(() => session.dispose());
+    session.grant([root]);
+
+    const first = await session.open({ paths: [path.join(root, 'a')] });
+    assert.equal(first.studies.length, 1);
+    const seriesId = first.studies[0].series[0].id;
+    assert.equal(session.getSeries({ seriesId }).slices.length, 20);
+    const early = await session.slice(seriesId, 5);
+
+    const second = await session.open({ paths: [path.join(root, 'b')] });
+    assert.equal(second.studies[0].series[0].slices, 45, 'the answer describes the study as the session now holds it');
+    const listed = session.list().studies;
+    assert.equal(listed.length, 1, 'one study, not two and not the second folder alone');
+    assert.equal(listed[0].series.length, 1);
+    const info = session.getSeries({ seriesId });
+    assert.equal(info.slices.length, 45);
+    const z = info.slices.map((s) => s.position?.[2] ?? NaN);
+    assert.ok(z.every((v, i) => i === 0 || v > z[i - 1]), 'one stack in spatial order across both folders');
+    assert.deepEqual(await session.slice(seriesId, 5), early, 'slice 5 (first folder) still reads the same');
+    const late = await session.slice(seriesId, 40);
+    assert.equal(late.rows, 512);
+
+    const again = await session.open({ paths: [path.join(root, 'a')] });
+    assert.deepEqual(again.unused, []);
+    assert.equal(session.getSeries({ seriesId }).slices.length, 45, 'the same folder twice changes nothing');
+
+    const copy = await session.open({ paths: [path.join(root, 'copy')] });
+    assert.deepEqual(copy.unused.map((u) => [u.file, u.code]), [[`${path.basename(root)}/copy/${name(7)}`, 'DUPLICATE_INSTANCE']]);
+    assert.equal(session.getSeries({ seriesId }).slices.length, 45, 'a copy of an open instance is not a 46th slice');
+  });
+});
