@@ -15,6 +15,7 @@ import { cross } from '../dicom/series';
 import type { OpenedFile } from '../dicom/frame';
 import { openDicomFile } from '../dicom/frame';
 import { ScratchBuffer } from '../dicom/read';
+import { lookupTransferSyntax } from '../dicom/transfer-syntax';
 import type { WorkerPool } from '../workers/pool';
 import { sharedWorkerPool } from '../workers/pool';
 import { modalityValuesInto, rescaleFor } from './modality';
@@ -314,6 +315,11 @@ function fingerprint(series: AssembledSeries): string {
   return fp;
 }
 
+/** Some slice of the series has encapsulated (compressed) pixel data, i.e. needs an image codec. */
+function needsCodec(series: AssembledSeries): boolean {
+  return series.transferSyntaxes.some((uid) => lookupTransferSyntax(uid)?.encapsulated === true);
+}
+
 export class VolumeCache {
   private readonly volumes = new Map<string, Volume>();
   private readonly sources = new WeakMap<Volume, string>();
@@ -371,8 +377,15 @@ export class VolumeCache {
     }
     const v = this.volumeFor(series);
     if (!v.loaded[i]) {
-      await loadSlices(series, v, [i]);
-      this.evict(series.id); // a Float32 promotion may have grown it
+      // A compressed slice (JPEG 2000 at ~350 ms, JPEG-LS, ...) is decoded by a worker: the
+      // viewer's slice requests arrive on the Electron main process, which must not stall (and
+      // must not run a codec on untrusted bytes). Native slices cost a few ms and stay in-thread,
+      // where a worker round trip would cost more than the decode.
+      if (this.pool && needsCodec(series)) await this.loadIndices(series, [i], undefined, undefined, true);
+      else {
+        await loadSlices(series, v, [i]);
+        this.evict(series.id); // a Float32 promotion may have grown it
+      }
     }
     const failure = v.failures.get(i);
     if (failure) throw new ResightError(failure.code, failure.message, failure.path ? { path: failure.path } : {});

@@ -16,6 +16,7 @@ import { WorkerPool } from '../../../../src/core/workers/pool';
 import { VolumeCache } from '../../../../src/core/imaging/volume';
 import { ResightError } from '../../../../src/core/errors';
 import { writeSyntheticSeries } from '../../../../src/core/synthetic/ct-series';
+import { corpusPath } from '../../../helpers/corpus';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'resight-volume-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -67,6 +68,8 @@ describe('VolumeCache', () => {
   before(async () => {
     writeSyntheticSeries(ctDir, { slices: 24, rows: 64, columns: 64, seed: 3, shuffleNames: true });
     writeWideSeries(wideDir);
+    fs.mkdirSync(path.join(tmp, 'rle'));
+    fs.copyFileSync(corpusPath('pydicom_MR_small_RLE.dcm'), path.join(tmp, 'rle', 'MR_small_RLE.dcm'));
     ct = await seriesIn(ctDir);
     pool = new WorkerPool(2);
   });
@@ -115,6 +118,24 @@ describe('VolumeCache', () => {
     assert.equal(v.loaded.reduce((n, x) => n + x, 0), 1);
     assert.equal(v.loaded[5], 1);
     await assert.rejects(cache.slice(ct, ct.slices), /FRAME_OUT_OF_RANGE|slice/);
+  });
+
+  it('a compressed slice asked for alone is decoded by a worker; a native one in-thread', async () => {
+    const decodes: string[] = [];
+    const counting = Object.create(pool) as WorkerPool;
+    counting.decode = (job) => {
+      decodes.push(job.path);
+      return pool.decode(job);
+    };
+    const rle = await seriesIn(path.join(tmp, 'rle'));
+    const cache = new VolumeCache({ pool: counting });
+    const got = await cache.slice(rle, 0);
+    assert.ok(decodes.length >= 1, 'the RLE slice went to the pool');
+    const want = await loadFrame(path.join(tmp, 'rle', 'MR_small_RLE.dcm'), 0);
+    assert.deepEqual(Array.from(got), Array.from(want.values), 'and decodes the same as in-thread');
+    decodes.length = 0;
+    await cache.slice(ct, 3);
+    assert.deepEqual(decodes, [], 'a native slice does not');
   });
 
   it('evicts least-recently-used volumes beyond the byte budget', async () => {
