@@ -3,7 +3,7 @@
  * progress, heatmap overlay, score strip, findings and review), dialogs. Talks only to the
  * contract (src/shared/api.ts) through getApi(): Electron's preload or the browser bridge.
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { ProviderReport, SeriesAnalysis } from '../shared/analysis';
 import type { ExplainResult, ModelInfo, Review, SeriesInfo, UnusedFile } from '../shared/api';
 import { CAM_METHOD_NAMES } from '../shared/api';
@@ -205,9 +205,10 @@ export function App() {
   };
 
   // ---------------------------------------------------------------- series selection
-  useEffect(() => {
+  // nothing of the previous series may stay on screen or take decisions while this one loads: a
+  // layout effect, so no frame is painted with the new series' name over the old one's findings
+  useLayoutEffect(() => {
     if (!seriesId) return;
-    let stop = false;
     cache.current = new Map();
     failed.current = new Map();
     setSliceErrors(new Map());
@@ -215,13 +216,16 @@ export function App() {
     setSlice(null);
     setExplained(null);
     setMeasurements([]);
-    // nothing of the previous series may stay on screen or take decisions while this one loads
     setInfo(null);
     setAnalysis(null);
     setReviews([]);
     setJob(null);
     setProgress(null);
     setAiError(null);
+  }, [seriesId]);
+  useEffect(() => {
+    if (!seriesId) return;
+    let stop = false;
     (async () => {
       try {
         const si = await api.call('series.get', { seriesId });
@@ -233,7 +237,7 @@ export function App() {
         const w = storedOrConventionalWindow(si.windows, si.series.modality);
         // no stored window and not CT: the first slice shown sets it from its own range
         autoWindowPending.current = !w && !restored.view;
-        setView(restored.view ?? { zoom: 0, panX: 0, panY: 0, center: w?.center ?? 128, width: w?.width ?? 256, invert: false });
+        setView(restored.view ?? { zoom: 0, panX: 0, panY: 0, center: w?.center ?? 128, width: w?.width ?? 256, invert: si.series.photometric === 'MONOCHROME1' });
         setViewedState({ series: seriesId, slices: new Set(viewedBySeries.current[seriesId] ?? []) });
         const [a, r] = await Promise.all([api.call('analysis.get', { seriesId }), api.call('review.get', { seriesId })]);
         if (stop) return;
@@ -444,7 +448,7 @@ export function App() {
   const fit = () => shownSlice && setView((v) => ({ ...v, zoom: fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows), panX: 0, panY: 0 }));
   const reset = () => {
     const w = storedOrConventionalWindow(info?.windows ?? [], info?.series.modality ?? '') ?? (slice ? autoWindow(slice.values) : { center: 128, width: 256 });
-    setView({ zoom: shownSlice ? fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows) : 1, panX: 0, panY: 0, center: w.center, width: w.width, invert: false });
+    setView({ zoom: shownSlice ? fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows) : 1, panX: 0, panY: 0, center: w.center, width: w.width, invert: info?.series.photometric === 'MONOCHROME1' });
   };
   const analyze = async () => {
     if (!seriesId) return;

@@ -132,6 +132,11 @@ export interface SeriesSummary {
   sliceSpacing?: number;
   transferSyntaxes: string[];
   lossy: boolean;
+  /**
+   * The first instance's PhotometricInterpretation. MONOCHROME1 (CR, DX, mammography) means the
+   * lowest value is white: viewers and key images start inverted. Pixel values are never inverted.
+   */
+  photometric?: string;
   instances: SeriesInstanceRef[];
   geometry: SeriesGeometry;
   /** Why this stack was split from its siblings (localizer, other orientation, size). */

@@ -458,6 +458,8 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
       fs.truncateSync(victim, fs.statSync(victim).size - 3000);
       fs.mkdirSync(path.join(root, 'study', 'mr'));
       fs.copyFileSync(path.join(CORPUS_DIR, 'pydicom_MR_small.dcm'), path.join(root, 'study', 'mr', 'MR_small.dcm'));
+      fs.mkdirSync(path.join(root, 'study', 'cr'));
+      fs.copyFileSync(path.join(CORPUS_DIR, 'pydicom_RG3_J2KI.dcm'), path.join(root, 'study', 'cr', 'RG3_J2KI.dcm'));
       await startViewer(path.join(root, 'study'), path.join(root, 'data'), path.join(root, 'cache'));
     },
     { timeout: 180_000 },
@@ -530,5 +532,13 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     await page.click('[data-testid=insist]');
     await skipped.waitFor({ state: 'detached', timeout: 60_000 });
     assert.equal(await page.locator('.findings [role=alert]').count(), 0);
+  });
+
+  it('a MONOCHROME1 radiograph opens inverted (lowest value white), an MR does not', { timeout: 60_000 }, async () => {
+    const invert = page.locator('button[aria-pressed]', { hasText: 'Invert' });
+    assert.equal(await invert.getAttribute('aria-pressed'), 'false', 'the MR (MONOCHROME2) is not inverted');
+    await selectSeries('CR');
+    await page.waitForFunction(() => [...document.querySelectorAll('button[aria-pressed=true]')].some((b) => b.textContent === 'Invert'), undefined, { timeout: 30_000 });
+    await shot('13-monochrome1');
   });
 });

@@ -282,6 +282,7 @@ function buildSeries(studyUid: string, seriesUid: string, index: number, members
     slices: ordered.length,
     transferSyntaxes: tsList,
     lossy: headers.some((h) => h.lossyImageCompression || lookupTransferSyntax(h.transferSyntaxUid)?.lossy === true),
+    photometric: h0.photometric,
     instances: headers.map((h) => ({ path: h.path, sopInstanceUid: h.sopInstanceUid, frames: h.frames })),
     geometry,
     warnings,

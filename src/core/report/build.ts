@@ -67,6 +67,7 @@ export async function buildReportContext(
         columns: decoded.columns,
         values,
         window: windowForClass(f.class, header.windows[0]),
+        ...(header.photometric === 'MONOCHROME1' ? { invert: true } : {}),
         heat: heat.values,
         heatMax: heat.max,
         marker: f.centroid,

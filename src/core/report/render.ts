@@ -16,6 +16,8 @@ export interface KeyImageInput {
   /** Modality values (HU for CT), row-major. */
   values: Float32Array;
   window: { center: number; width: number };
+  /** Show the lowest value white (MONOCHROME1), as the viewer does. */
+  invert?: boolean;
   /** Heatmap 0..1 at rows x columns (Explainer.heatmap), or null to show the slice alone. */
   heat: Float32Array | null;
   /** The map's maximum in model units (the colour bar's top label). */
@@ -38,7 +40,7 @@ export interface RgbImage {
 
 /** The slice in its window with the heatmap composited (no annotations): the shared reference (src/shared/composite.ts). */
 export function compositeSlice(input: KeyImageInput): RgbImage {
-  const rgb = compositeRgb({ rows: input.rows, columns: input.columns, values: input.values, window: input.window, heat: input.heat, ...(input.overlay ? { overlay: input.overlay } : {}) });
+  const rgb = compositeRgb({ rows: input.rows, columns: input.columns, values: input.values, window: input.window, heat: input.heat, ...(input.invert ? { invert: true } : {}), ...(input.overlay ? { overlay: input.overlay } : {}) });
   return { width: input.columns, height: input.rows, rgb };
 }
 

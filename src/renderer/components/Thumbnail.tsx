@@ -18,7 +18,7 @@ export function Thumbnail(p: { api: ResightApi; seriesId: string; slices: number
       // nearest-neighbour downsample to SIZE x SIZE, then the shared windowing
       const small = new Float32Array(SIZE * SIZE);
       for (let y = 0; y < SIZE; y++) for (let x = 0; x < SIZE; x++) small[y * SIZE + x] = s.values[Math.floor(((y + 0.5) * s.rows) / SIZE) * s.columns + Math.floor(((x + 0.5) * s.columns) / SIZE)];
-      const rgb = compositeRgb({ rows: SIZE, columns: SIZE, values: small, window: w, heat: null });
+      const rgb = compositeRgb({ rows: SIZE, columns: SIZE, values: small, window: w, heat: null, invert: info.series.photometric === 'MONOCHROME1' });
       const img = new ImageData(SIZE, SIZE);
       for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
         img.data[j] = rgb[i];

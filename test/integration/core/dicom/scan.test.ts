@@ -229,6 +229,13 @@ describe('scanning: headers only, nothing written', () => {
     assert.equal(parsed.dataSet.uint16('x00280010'), 512, 'the header is complete');
   });
 
+  it('a series says its photometric interpretation, so MONOCHROME1 (CR) can be shown lowest-white', async () => {
+    const cr = (await scanPaths([corpusPath('pydicom_RG3_J2KI.dcm')])).studies[0].series[0];
+    assert.equal(cr.photometric, 'MONOCHROME1');
+    const mr = (await scanPaths([corpusPath('pydicom_MR_small.dcm')])).studies[0].series[0];
+    assert.equal(mr.photometric, 'MONOCHROME2');
+  });
+
   it('a header larger than the first read (Siemens CSA private block) grows the read, not the whole file', () => {
     const file = corpusPath('pydicom_MR-SIEMENS-DICOM-WithOverlays.dcm');
     const size = fs.statSync(file).size;

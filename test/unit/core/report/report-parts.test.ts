@@ -78,6 +78,14 @@ describe('key images', () => {
     assert.ok(annotated.rgb.some((v) => v === 255), 'annotations are drawn');
   });
 
+  it('a MONOCHROME1 key image is shown inverted (lowest value white), as the viewer shows it', () => {
+    const values = new Float32Array([-1000, 3000]);
+    const plain = compositeSlice({ rows: 1, columns: 2, values, window: { center: 40, width: 400 }, heat: null });
+    const inverted = compositeSlice({ rows: 1, columns: 2, values, window: { center: 40, width: 400 }, heat: null, invert: true });
+    assert.deepEqual([...plain.rgb], [0, 0, 0, 255, 255, 255]);
+    assert.deepEqual([...inverted.rgb], [255, 255, 255, 0, 0, 0]);
+  });
+
   it('encodes a valid PNG whose pixels are the image', () => {
     const rgb = new Uint8Array([255, 0, 0, 0, 255, 0, 0, 0, 255, 9, 9, 9]);
     const png = Buffer.from(encodePng({ width: 2, height: 2, rgb }));
