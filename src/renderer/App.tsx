@@ -695,7 +695,7 @@ export function App() {
               <label className="row"><input type="checkbox" checked={heatOn} onChange={(e) => setHeatOn(e.target.checked)} disabled={!modelOk} data-testid="heatmap-toggle" /> {t('ai.heatmapToggle')}</label>
               <label className="row">{t('ai.class')}
                 <select value={heatClass} onChange={(e) => setHeatClass(e.target.value)} data-testid="heat-class">
-                  <option value="">auto</option>
+                  <option value="">{t('ai.classAuto')}</option>
                   {(model?.classes ?? []).map((c) => <option key={c} value={c}>{c.replace(/_/g, ' ')}</option>)}
                 </select>
               </label>
@@ -734,10 +734,10 @@ export function App() {
           <table>
             <tbody>
               {[
-                ['↑ ↓ / wheel', 'slice -1 / +1'], ['PageUp / PageDown', '±10'], ['Home / End', 'first / last'],
+                [`↑ ↓ ← → / ${t('help.wheel')}`, t('help.sliceStep')], ['PageUp / PageDown', '±10'], ['Home / End', t('help.firstLast')],
                 ['1–6', CT_PRESETS.map((p) => `${p.key} ${t(`preset.${p.id}` as MessageKey)}`).join(', ')],
                 ['H', t('ai.heatmapToggle')], ['N / P', `${t('ai.nextPositive')} / ${t('ai.prevPositive')}`],
-                ['I', t('tools.invert')], ['T', t('tags.title')], ['R', t('tools.reset')], ['F', t('tools.fit')], ['C', t('tools.cine')],
+                ['I', t('tools.invert')], ['T', t('tags.title')], ['R', t('tools.reset')], ['F', t('tools.fit')], ['C', t('tools.cine')], ['?', t('help.title')], ['Esc', t('help.close')],
                 [`${t('tools.left')}`, t(TOOL_KEY[bindings.left])], [`${t('tools.middle')}`, t(TOOL_KEY[bindings.middle])], [`${t('tools.right')}`, t(TOOL_KEY[bindings.right])],
               ].map(([k, v]) => <tr key={k}><th>{k}</th><td>{v}</td></tr>)}
             </tbody>

@@ -538,7 +538,7 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     const invert = page.locator('button[aria-pressed]', { hasText: 'Invert' });
     assert.equal(await invert.getAttribute('aria-pressed'), 'false', 'the MR (MONOCHROME2) is not inverted');
     await selectSeries('CR');
-    await page.waitForFunction(() => [...document.querySelectorAll('button[aria-pressed=true]')].some((b) => b.textContent === 'Invert'), undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('button[aria-pressed=true]')).some((b) => b.textContent === 'Invert'), undefined, { timeout: 30_000 });
     await shot('13-monochrome1');
   });
 });
