@@ -90,15 +90,19 @@ OPERATING_POINTS = (
 
 def operating_points(labels: np.ndarray, probs: np.ndarray, classes, youden: Dict[str, float]) -> list:
     """The card's ``outputs.operatingPoints``: "balanced" (the Youden thresholds, the default)
-    plus OPERATING_POINTS, each with its thresholds and the validation sensitivity/specificity."""
+    plus OPERATING_POINTS, each with its thresholds and the validation sensitivity/specificity.
+    A point is never on the wrong side of "balanced" for a class: where the balanced threshold
+    already meets the high-specificity (high-sensitivity) target, that point keeps it instead of
+    going below (above) it, so "High sensitivity" is never less sensitive than the default."""
     out = []
     for pid, label, kind, target in (("balanced", "Balanced (Youden's J on validation)", None, None),) + OPERATING_POINTS:
         thr = {}
         for i, c in enumerate(classes):
             y, sc = labels[:, i], probs[:, i]
-            thr[c] = (float(youden[c]) if kind is None else
-                      threshold_for_specificity(y, sc, target) if kind == "specificity" else
-                      threshold_for_sensitivity(y, sc, target))
+            b = float(youden[c])
+            thr[c] = (b if kind is None else
+                      max(threshold_for_specificity(y, sc, target), b) if kind == "specificity" else
+                      min(threshold_for_sensitivity(y, sc, target), b))
         val = {c: dict(zip(("sensitivity", "specificity"), sens_spec(labels[:, i], probs[:, i], thr[c])))
                for i, c in enumerate(classes)}
         out.append({"id": pid, "label": label, "thresholds": thr, "validation": val})

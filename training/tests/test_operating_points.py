@@ -68,6 +68,21 @@ class OperatingPoints(unittest.TestCase):
         self.assertGreater(pts[1]["thresholds"]["a"], pts[0]["thresholds"]["a"])
         self.assertLess(pts[2]["thresholds"]["a"], pts[0]["thresholds"]["a"])
 
+    def test_a_point_never_crosses_the_default(self):
+        """If the balanced threshold already reaches a point's target, the point keeps it: the
+        "high sensitivity" point of a class must not be less sensitive than the default."""
+        y = np.array([0] * 20 + [1] * 20)
+        s = np.concatenate([np.linspace(0.0, 0.3, 20), np.linspace(0.5, 1.0, 20)])
+        labels, probs = y[:, None], s[:, None]
+        low = {"a": 0.1}  # a default below the sensitivity point's own choice
+        pts = {p["id"]: p for p in M.operating_points(labels, probs, ["a"], low)}
+        self.assertGreater(M.threshold_for_sensitivity(y, s, 0.95), 0.1, "precondition")
+        self.assertEqual(pts["sensitivity-95"]["thresholds"]["a"], 0.1)
+        high = {"a": 0.9}  # a default above the specificity point's own choice
+        pts = {p["id"]: p for p in M.operating_points(labels, probs, ["a"], high)}
+        self.assertLess(M.threshold_for_specificity(y, s, 0.90), 0.9, "precondition")
+        self.assertEqual(pts["specificity-90"]["thresholds"]["a"], 0.9)
+
 
 if __name__ == "__main__":
     unittest.main()
