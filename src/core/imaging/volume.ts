@@ -244,11 +244,12 @@ export async function loadSlicesParallel(
       while (!overflowed && inFlight < maxInFlight && queue.length) {
         const job = queue.shift() as (typeof queue)[number];
         inFlight++;
+        const sent = volume.data.buffer;
         pool
           .decode({
             path: job.path,
             items: job.items,
-            buffer: volume.data.buffer as SharedArrayBuffer,
+            buffer: sent as SharedArrayBuffer,
             storage: volume.kind,
             rows: volume.geometry.rows,
             columns: volume.geometry.columns,
@@ -257,7 +258,15 @@ export async function loadSlicesParallel(
           .then(
             (reply) => {
               const again: { frame: number; slice: number }[] = [];
+              // Another load of this volume (the viewer asks for several slices at once) promoted
+              // it to Float32 while this job ran: its samples went into the old buffer, so they
+              // are decoded again into the new one rather than marked loaded as zeros.
+              const stale: { frame: number; slice: number }[] = [];
               for (const r of reply.results) {
+                if (r.ok && volume.data.buffer !== sent) {
+                  stale.push(job.items.find((it) => it.slice === r.slice) as { frame: number; slice: number });
+                  continue;
+                }
                 if (r.ok) {
                   volume.loaded[r.slice] = 1;
                   volume.failures.delete(r.slice);
@@ -271,6 +280,7 @@ export async function loadSlicesParallel(
                 onSlice?.(r.slice);
               }
               if (again.length) retry.push({ path: job.path, items: again });
+              if (stale.length) queue.push({ path: job.path, items: stale });
             },
             (err: Error) => {
               for (const it of job.items) {

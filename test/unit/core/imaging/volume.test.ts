@@ -59,6 +59,68 @@ function writeWideSeries(dir: string): void {
   }
 }
 
+/** PackBits of one byte plane as literal runs (PS3.5 G.3.1), padded to even length. */
+function packBits(plane: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < plane.length; i += 128) {
+    const run = plane.subarray(i, Math.min(plane.length, i + 128));
+    out.push(run.length - 1, ...run);
+  }
+  if (out.length % 2) out.push(0);
+  return out;
+}
+
+/** `n` unsigned 16-bit RLE Lossless slices (32x32); slice `wide` holds values up to 60000. */
+function writeRleSeries(dir: string, n: number, wide: number): void {
+  fs.mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < n; i++) {
+    const px = new Uint16Array(32 * 32).map((_, k) => (i === wide ? (k * 59 + 1) % 60001 : (k * 7 + i * 13) % 3000));
+    const hi = packBits(Uint8Array.from(px, (v) => v >> 8));
+    const lo = packBits(Uint8Array.from(px, (v) => v & 0xff));
+    const header = new Uint32Array(16);
+    header[0] = 2;
+    header[1] = 64;
+    header[2] = 64 + hi.length;
+    const frame = new Uint8Array(64 + hi.length + lo.length);
+    frame.set(new Uint8Array(header.buffer), 0);
+    frame.set(hi, 64);
+    frame.set(lo, 64 + hi.length);
+    const sop = `1.2.826.0.1.3680043.10.1453.98.${i + 1}`;
+    const head = writePart10(
+      [
+        { tag: 0x00080016, vr: 'UI', value: '1.2.840.10008.5.1.4.1.1.4' },
+        { tag: 0x00080018, vr: 'UI', value: sop },
+        { tag: 0x00080060, vr: 'CS', value: 'MR' },
+        { tag: 0x0020000d, vr: 'UI', value: '1.2.826.0.1.3680043.10.1453.98' },
+        { tag: 0x0020000e, vr: 'UI', value: '1.2.826.0.1.3680043.10.1453.98.0' },
+        { tag: 0x00200013, vr: 'IS', value: String(i + 1) },
+        { tag: 0x00200032, vr: 'DS', value: `0\\0\\${i * 3}` },
+        { tag: 0x00200037, vr: 'DS', value: '1\\0\\0\\0\\1\\0' },
+        { tag: 0x00280002, vr: 'US', value: 1 },
+        { tag: 0x00280004, vr: 'CS', value: 'MONOCHROME2' },
+        { tag: 0x00280010, vr: 'US', value: 32 },
+        { tag: 0x00280011, vr: 'US', value: 32 },
+        { tag: 0x00280100, vr: 'US', value: 16 },
+        { tag: 0x00280101, vr: 'US', value: 16 },
+        { tag: 0x00280102, vr: 'US', value: 15 },
+        { tag: 0x00280103, vr: 'US', value: 0 },
+      ],
+      { sopClassUid: '1.2.840.10008.5.1.4.1.1.4', sopInstanceUid: sop, transferSyntaxUid: '1.2.840.10008.1.2.5' },
+    );
+    // encapsulated Pixel Data (undefined length): an empty offset table, one fragment, the delimiter
+    const el = (group: number, element: number, len: number) => {
+      const b = new DataView(new ArrayBuffer(8));
+      b.setUint16(0, group, true);
+      b.setUint16(2, element, true);
+      b.setUint32(4, len, true);
+      return new Uint8Array(b.buffer);
+    };
+    const pixelTag = Uint8Array.from([0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x42, 0, 0, 0xff, 0xff, 0xff, 0xff]);
+    const parts = [head, pixelTag, el(0xfffe, 0xe000, 0), el(0xfffe, 0xe000, frame.length), frame, el(0xfffe, 0xe0dd, 0)];
+    fs.writeFileSync(path.join(dir, `rle${i}.dcm`), Buffer.concat(parts));
+  }
+}
+
 describe('VolumeCache', () => {
   const ctDir = path.join(tmp, 'ct');
   const wideDir = path.join(tmp, 'wide');
@@ -136,6 +198,21 @@ describe('VolumeCache', () => {
     decodes.length = 0;
     await cache.slice(ct, 3);
     assert.deepEqual(decodes, [], 'a native slice does not');
+  });
+
+  it('slices asked for at once keep their values when one of them promotes a compressed volume to Float32', async () => {
+    // RLE, unsigned 16-bit, one slice with values above Int16: its decode promotes the volume
+    // while the workers are still writing the others into the Int16 buffer
+    const dir = path.join(tmp, 'rle-wide');
+    writeRleSeries(dir, 12, 7);
+    const series = await seriesIn(dir);
+    const cache = new VolumeCache({ pool });
+    const got = await Promise.all(Array.from({ length: series.slices }, (_, i) => cache.slice(series, i)));
+    assert.equal(cache.volumeFor(series).kind, 'float32', 'precondition: the volume was promoted');
+    for (let i = 0; i < series.slices; i++) {
+      const want = await loadFrame(series.ordered[i].path, 0);
+      assert.deepEqual(Array.from(got[i]), Array.from(want.values), `slice ${i}`);
+    }
   });
 
   it('evicts least-recently-used volumes beyond the byte budget', async () => {
