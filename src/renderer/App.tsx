@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { ProviderReport, SeriesAnalysis } from '../shared/analysis';
-import type { ExplainResult, ModelInfo, Review, SeriesInfo, UnusedFile } from '../shared/api';
+import type { ExplainResult, ModelInfo, OpenResult, Review, SeriesInfo, UnusedFile } from '../shared/api';
 import { CAM_METHOD_NAMES } from '../shared/api';
 import { COLORMAPS, DEFAULT_OVERLAY } from '../shared/colormap';
 import type { ColormapName } from '../shared/colormap';
@@ -112,6 +112,15 @@ export function App() {
   const [mprIndex, setMprIndex] = useState(256);
   const [loaded, setLoaded] = useState(0);
   const autoWindowPending = useRef(false);
+  // bumped when the shown series is re-assembled by the engine (more of its files were opened):
+  // same id, other slices, so everything of it is fetched again
+  const [seriesEpoch, setSeriesEpoch] = useState(0);
+  const afterOpen = (r: OpenResult) => {
+    const ids = r.studies.flatMap((st) => st.series.map((x) => x.id));
+    const current = seriesRef.current;
+    if (current && ids.includes(current)) setSeriesEpoch((e) => e + 1);
+    else if (ids[0]) setSeriesId(ids[0]);
+  };
   // slices of this series that could not be loaded, with why: shown in the viewport in place of
   // the image (never the previous slice's image under the new slice number), and counted as
   // settled so a reformat does not wait for them for ever
@@ -170,6 +179,9 @@ export function App() {
       api.on('engine.restarted', (d) => {
         setJob(null);
         setProgress(null);
+        // slices that failed while the engine was down are asked for again
+        failed.current = new Map();
+        setSliceErrors(new Map());
         setAiError(t('app.engineRestarted', { reason: d.reason }));
       }),
       api.on('analysis.failed', (d) => {
@@ -195,8 +207,7 @@ export function App() {
       setUnused(r.unused);
       const list = await api.call('studies.list', {});
       setStudies(list.studies);
-      const first = r.studies[0]?.series[0]?.id;
-      if (first) setSeriesId(first);
+      afterOpen(r);
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -222,7 +233,7 @@ export function App() {
     setJob(null);
     setProgress(null);
     setAiError(null);
-  }, [seriesId]);
+  }, [seriesId, seriesEpoch]);
   useEffect(() => {
     if (!seriesId) return;
     let stop = false;
@@ -251,7 +262,7 @@ export function App() {
     return () => {
       stop = true;
     };
-  }, [seriesId]);
+  }, [seriesId, seriesEpoch]);
 
   // progressive loading: the shown slice first, then outwards from it
   useEffect(() => {
@@ -326,7 +337,9 @@ export function App() {
     const ps = info.series.pixelSpacing ?? [1, 1];
     const spacing = info.series.geometry.sliceSpacing ?? info.series.sliceSpacing ?? ps[0];
     const iop = info.series.geometry.orientation ?? [1, 0, 0, 0, 1, 0];
-    return reformat(plane, Array.from({ length: count }, (_, k) => cache.current.get(k)), mprIndex, ps, spacing, iop);
+    // a slice that could not be loaded is a blank (zero) slice in the reformat, not a reformat that never comes
+    const blank = { rows: info.series.rows, columns: info.series.columns, values: new Float32Array(info.series.rows * info.series.columns) };
+    return reformat(plane, Array.from({ length: count }, (_, k) => cache.current.get(k) ?? (failed.current.has(k) ? blank : undefined)), mprIndex, ps, spacing, iop);
   }, [plane, info, loaded, count, mprIndex]);
   const shownSlice = plane === 'axial' ? slice : (mpr?.slice ?? null);
 
@@ -503,6 +516,9 @@ export function App() {
       // Ctrl/Cmd/Alt combinations are the browser's and the OS's (copy, print, back, ...)
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       if (typingTarget(e.target)) return;
+      // a slider or radio group keeps its own arrow / Page / Home / End keys
+      const control = e.target as HTMLInputElement | null;
+      if (control?.tagName === 'INPUT' && (control.type === 'range' || control.type === 'radio') && /^(Arrow|Page|Home|End)/.test(e.key)) return;
       if (dialog) return;
       const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
       const handled = (() => {
@@ -562,8 +578,7 @@ export function App() {
       const r = await api.openDropped(files);
       setUnused(r.unused);
       setStudies((await api.call('studies.list', {})).studies);
-      const first = r.studies[0]?.series[0]?.id;
-      if (first) setSeriesId(first);
+      afterOpen(r);
     } catch (err) {
       setError((err as Error).message);
     }
@@ -725,7 +740,7 @@ export function App() {
               {heat ? <div className="colorbar" aria-hidden="true"><span>0</span><span className={`bar ${colormap}`} /><span>{num(heat.scale, 3)}</span></div> : null}
             </fieldset>
           </section>
-          <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} viewed={viewed} onDecide={decide} onGo={goSlice} onInsist={insist} />
+          <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} viewed={viewed} onDecide={decide} onGo={goSlice} onInsist={insist} busy={job !== null} />
         </aside>
       </main>
       {dialog === 'help' ? (

@@ -505,6 +505,14 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     assert.ok((await page.locator('[data-testid=finding]').count()) > 0, 'the demo\'s lesions are still found');
   });
 
+  it('the coronal reformat still comes, with the broken slice blank in it', { timeout: 60_000 }, async () => {
+    await page.click('button:text-is("Coronal")');
+    await page.waitForFunction(() => /Coronal \d+ \/ \d+/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? '') && !/loading/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), undefined, { timeout: 45_000 });
+    await shot('14-coronal-with-broken-slice');
+    await page.click('button:text-is("Axial")');
+    await page.waitForFunction(() => /Slice \d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+  });
+
   it('shortcuts keep working after a checkbox is clicked, and leave Ctrl combinations alone', { timeout: 30_000 }, async () => {
     const before = await sliceNumber();
     await page.click('[data-testid=heatmap-toggle]');

@@ -100,7 +100,10 @@ export function dicomdirReferences(dicomdirPath: string): string[] {
       }
       cur = nodePath.join(cur, match ?? part);
     }
-    if (!nodePath.resolve(cur).startsWith(nodePath.resolve(base) + nodePath.sep)) continue;
+    // relative, not a prefix test: a DICOMDIR at a drive or share root (D:\DICOMDIR) has a base
+    // that already ends in a separator
+    const rel = nodePath.relative(nodePath.resolve(base), nodePath.resolve(cur));
+    if (!rel || rel === '..' || rel.startsWith('..' + nodePath.sep) || nodePath.isAbsolute(rel)) continue;
     out.push(cur);
   }
   return out;

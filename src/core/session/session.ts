@@ -151,6 +151,8 @@ export class Session {
       if (!now || slicesOf(now) !== slicesOf(s)) {
         this.engine.volumes.drop(s.id);
         this.analyses.delete(s.id);
+        // an analysis running on the old slice order would store findings at the wrong slices
+        for (const job of this.jobs.values()) if (job.seriesId === s.id) job.abort.abort();
       }
     }
     this.studies.set(merged.studyInstanceUid, merged);
@@ -261,6 +263,8 @@ export class Session {
           onProgress: (pr) => this.emit('analysis.progress', { ...pr, jobId }),
         });
         const analysis = r.series[0];
+        // the series was replaced meanwhile (re-assembled with another folder's slices): not its result
+        if (this.series.get(s.id) !== s) throw new ResightError('CANCELLED', 'the series changed while it was analysed (more of its files were opened)');
         this.analyses.set(s.id, analysis);
         this.emit('analysis.done', { jobId, seriesId: s.id, analysis, provider: r.providerReport });
       } catch (err) {

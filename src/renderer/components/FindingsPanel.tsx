@@ -55,6 +55,8 @@ export function FindingsPanel(p: {
   onGo(i: number): void;
   /** Run the model on a series it refused (another modality): the reviewer's explicit choice. */
   onInsist?(): void;
+  /** An analysis is running (no second "Analyse anyway"). */
+  busy?: boolean;
 }) {
   const { t, date } = useI18n();
   const [addClass, setAddClass] = useState('');
@@ -82,7 +84,7 @@ export function FindingsPanel(p: {
         // not run is not negative: say why, and let the reviewer insist where the refusal allows it
         <div className="warning" role="status" data-testid="findings-skipped">
           <p>{t('findings.skipped', { reason: a.skipped?.message ?? '' })}</p>
-          {a.skipped?.code === 'MODALITY_MISMATCH' && p.onInsist ? <button onClick={p.onInsist} data-testid="insist">{t('findings.insist')}</button> : null}
+          {a.skipped?.code === 'MODALITY_MISMATCH' && p.onInsist && !p.busy ? <button onClick={p.onInsist} data-testid="insist">{t('findings.insist')}</button> : null}
         </div>
       ) : !a.findings.length ? (
         <p className="muted">{t('findings.none')}</p>

@@ -54,4 +54,28 @@ describe('Session.open', () => {
     assert.deepEqual(copy.unused.map((u) => [u.file, u.code]), [[`${path.basename(root)}/copy/${name(7)}`, 'DUPLICATE_INSTANCE']]);
     assert.equal(session.getSeries({ seriesId }).slices.length, 45, 'a copy of an open instance is not a 46th slice');
   });
+
+  it('an analysis running when more of its series is opened never stores findings at the old slice numbers', { timeout: 120_000 }, async (t) => {
+    const root = tempDir(t, 'open-job');
+    for (const [dir, from, to] of [['a', 1, 20], ['b', 21, 45]] as const) {
+      fs.mkdirSync(path.join(root, dir));
+      for (let i = from; i <= to; i++) fs.copyFileSync(path.join(DEMO, name(i)), path.join(root, dir, name(i)));
+    }
+    const session = new Session({ cacheDir: null, sliceUrl: (id) => `/s/${id}/{i}` });
+    t.after(() => session.dispose());
+    session.grant([root]);
+    const events: { event: string; payload: unknown }[] = [];
+    session.onEvent((event, payload) => events.push({ event, payload }));
+    const seriesId = (await session.open({ paths: [path.join(root, 'a')] })).studies[0].series[0].id;
+    const { jobId } = session.startAnalysis({ seriesId });
+    await session.open({ paths: [path.join(root, 'b')] });
+    // the job ends either way: cancelled by the merge, or finished before it (and then dropped by it)
+    const deadline = Date.now() + 100_000;
+    while (!events.some((e) => (e.event === 'analysis.done' || e.event === 'analysis.failed') && (e.payload as { jobId: string }).jobId === jobId)) {
+      assert.ok(Date.now() < deadline, 'the analysis ends');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const stored = session.getAnalysis({ seriesId }).analysis;
+    assert.ok(stored === null || stored.slices.length === 45, `no 20-slice analysis of the old series is kept (got ${stored?.slices.length})`);
+  });
 });
