@@ -10,7 +10,7 @@ export type Plane = 'axial' | 'coronal' | 'sagittal';
 
 export interface Reformat {
   slice: SliceData;
-  /** Square pixels (mm): the axial column spacing. */
+  /** Square pixels (mm): the axial spacing along the reformat's horizontal axis (columns for coronal, rows for sagittal). */
   pixelSpacing: [number, number];
   /** Row and column direction cosines of the reformatted image (LPS). */
   orientation: number[];
@@ -32,7 +32,9 @@ export function reformat(plane: Exclude<Plane, 'axial'>, slices: (SliceData | un
   const width = plane === 'coronal' ? columns : rows;
   const count = plane === 'coronal' ? rows : columns;
   const i = Math.min(count - 1, Math.max(0, index));
-  const ps = pixelSpacing[1];
+  // the horizontal axis runs along the axial columns (coronal: spacing between columns) or rows
+  // (sagittal: spacing between rows); the vertical is resampled to the same, so pixels are square
+  const ps = plane === 'coronal' ? pixelSpacing[1] : pixelSpacing[0];
   const outRows = Math.max(2, Math.round(((n - 1) * sliceSpacing) / ps) + 1);
   const values = new Float32Array(outRows * width);
   for (let y = 0; y < outRows; y++) {
