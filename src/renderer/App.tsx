@@ -553,13 +553,14 @@ export function App() {
   // ---------------------------------------------------------------- render
   const study = studies.find((st) => st.series.some((s) => s.id === seriesId));
   const series = study?.series.find((s) => s.id === seriesId);
-  const pos = info?.slices[index]?.position;
+  // along the slice normal (z for an axial series, x for a sagittal one), as scanners label "slice location"
+  const loc = info?.slices[index]?.location ?? info?.slices[index]?.position?.[2];
   const corners = {
     tl: study ? [personNameText(study.patient.name), study.patient.id, study.description ?? ''] : [],
     tr: series ? [`${series.modality} ${series.description}`, study?.date ? `${study.date.slice(0, 4)}-${study.date.slice(4, 6)}-${study.date.slice(6, 8)}` : ''] : [],
     bl: count
       ? plane === 'axial'
-        ? [t('viewer.slice', { i: index + 1, n: count }), ...(pos ? [t('viewer.position', { z: num(pos[2], 1) })] : [])]
+        ? [t('viewer.slice', { i: index + 1, n: count }), ...(loc !== undefined ? [t('viewer.position', { z: num(loc, 1) })] : [])]
         : [`${t(`plane.${plane}` as MessageKey)} ${mprIndex + 1} / ${mpr?.count ?? '…'}`, ...(mpr ? [] : [t('viewer.mprLoading', { n: loaded, total: count })])]
       : [],
     br: count ? [t('viewer.wl', { w: num(view.width, 0), l: num(view.center, 0) }), t('viewer.zoom', { z: num(view.zoom * 100, 0) })] : [],

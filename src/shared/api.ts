@@ -72,7 +72,8 @@ export interface OpenResult {
 export interface SeriesInfo {
   series: SeriesSummary;
   /** Per slice in volume order. */
-  slices: { sopInstanceUid: string; frame: number; position?: [number, number, number]; instanceNumber?: number }[];
+  /** `location`: signed distance along the slice normal (mm), the "Pos" a viewer shows for any acquisition plane. */
+  slices: { sopInstanceUid: string; frame: number; position?: [number, number, number]; location?: number; instanceNumber?: number }[];
   windows: WindowInfo[];
   /** Where slice i's binary values are served (replace `{i}`). */
   sliceUrl: string;

@@ -105,6 +105,8 @@ describe('the contract over the bridge', () => {
     seriesId = opened.studies[0].series[0].id;
     const info = await client.call('series.get', { seriesId });
     assert.equal(info.slices.length, 45);
+    // an axial series' distance along the slice normal is its z
+    assert.ok(Math.abs((info.slices[10].location ?? NaN) - (info.slices[10].position?.[2] ?? NaN)) < 1e-6, 'each slice carries its location along the normal');
     assert.ok(info.windows.length >= 1);
     const res = await loopbackFetch(`http://127.0.0.1:${bridge.port}${info.sliceUrl.replace('{i}', '32')}`);
     assert.equal(res.status, 200);
