@@ -58,6 +58,11 @@ export function typingTarget(target: EventTarget | null): boolean {
   return el.tagName === 'INPUT' && TEXT_INPUTS.has(((el as HTMLInputElement).type || 'text').toLowerCase());
 }
 
+/** What Tab can reach inside `box`, in document order. */
+function focusables(box: HTMLElement): HTMLElement[] {
+  return Array.from(box.querySelectorAll<HTMLElement>('button, [href], input, select, textarea, [tabindex]:not([tabindex="-1"])')).filter((el) => !(el as HTMLButtonElement).disabled);
+}
+
 const loadPersisted = (): Persisted => {
   try {
     return JSON.parse(localStorage.getItem(STATE_KEY) ?? '{}') as Persisted;
@@ -501,6 +506,44 @@ export function App() {
       setAiError(t('findings.saveFailed', { message: (e as Error).message }));
     }
   };
+
+  // modal dialogs: focus moves in, Tab stays in, and closing gives focus back to where it was
+  // (the last element focused outside any dialog: a dialog's autofocus has moved focus by the time an effect runs)
+  const returnFocus = useRef<HTMLElement | null>(null);
+  useEffect(() => {
+    const onFocus = (e: FocusEvent) => {
+      if (e.target instanceof HTMLElement && !e.target.closest('[role=dialog]')) returnFocus.current = e.target;
+    };
+    window.addEventListener('focusin', onFocus);
+    return () => window.removeEventListener('focusin', onFocus);
+  }, []);
+  const dialogWasOpen = useRef(false);
+  useEffect(() => {
+    if (!dialog) {
+      if (dialogWasOpen.current && returnFocus.current?.isConnected) returnFocus.current.focus();
+      dialogWasOpen.current = false;
+      return;
+    }
+    dialogWasOpen.current = true;
+    const box = document.querySelector<HTMLElement>('[role=dialog]');
+    if (box && !box.contains(document.activeElement)) focusables(box)[0]?.focus();
+    const onTab = (e: KeyboardEvent) => {
+      if (e.key !== 'Tab') return;
+      const b = document.querySelector<HTMLElement>('[role=dialog]');
+      const f = b ? focusables(b) : [];
+      if (!b || !f.length) return;
+      const inside = b.contains(document.activeElement);
+      if (e.shiftKey && (!inside || document.activeElement === f[0])) {
+        e.preventDefault();
+        f[f.length - 1].focus();
+      } else if (!e.shiftKey && (!inside || document.activeElement === f[f.length - 1])) {
+        e.preventDefault();
+        f[0].focus();
+      }
+    };
+    window.addEventListener('keydown', onTab);
+    return () => window.removeEventListener('keydown', onTab);
+  }, [dialog]);
 
   // cine
   useEffect(() => {

@@ -542,6 +542,19 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     assert.equal(await page.locator('.findings [role=alert]').count(), 0);
   });
 
+  it('a dialog keeps Tab inside and gives focus back when it closes', { timeout: 30_000 }, async () => {
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('?');
+    await page.waitForSelector('[role=dialog]');
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press(i % 3 === 2 ? 'Shift+Tab' : 'Tab');
+      assert.ok(await page.evaluate(() => document.querySelector('[role=dialog]')?.contains(document.activeElement) === true), `focus stays in the dialog (Tab ${i + 1})`);
+    }
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[role=dialog]', { state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'viewport-canvas', 'focus is back on the image');
+  });
+
   it('a MONOCHROME1 radiograph opens inverted (lowest value white), an MR does not', { timeout: 60_000 }, async () => {
     const invert = page.locator('button[aria-pressed]', { hasText: 'Invert' });
     assert.equal(await invert.getAttribute('aria-pressed'), 'false', 'the MR (MONOCHROME2) is not inverted');
