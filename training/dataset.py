@@ -40,7 +40,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -246,6 +246,45 @@ def _build_shard_job(args):
     return build_shard(seed, Path(path), all_slices, max_pos, min_neg, counterfactual, cf_neg)
 
 
+def run_volume_jobs(fn, jobs: Sequence, workers: int, deadline: Optional[float] = None,
+                    on_done: Optional[Callable[[int], None]] = None) -> int:
+    """Run ``fn(job)`` for each job, in ``workers`` forked processes (in-process for 1), at most
+    2 per worker queued, submitting none after ``deadline`` (time.time()); ``on_done(n)`` after
+    each finished job. Returns how many finished. Phantom volumes (ensure_split) and hard-negative
+    mining (training.hard_negatives) both render one volume per job this way."""
+    done = 0
+    if workers <= 1:
+        for j in jobs:
+            if deadline and time.time() > deadline:
+                break
+            fn(j)
+            done += 1
+            if on_done:
+                on_done(done)
+        return done
+    import multiprocessing as mp
+    with mp.get_context("fork").Pool(workers) as pool:
+        pending = []
+        it = iter(jobs)
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < 2 * workers and not (deadline and time.time() > deadline):
+                j = next(it, None)
+                if j is None:
+                    exhausted = True
+                    break
+                pending.append(pool.apply_async(fn, (j,)))
+            if not pending:
+                break
+            pending.pop(0).get()
+            done += 1
+            if on_done:
+                on_done(done)
+            if deadline and time.time() > deadline:
+                exhausted = True
+    return done
+
+
 def ensure_split(split: str, n_volumes: int, *, workers: int = 2, max_pos: int = 24, min_neg: int = 8,
                  counterfactual: bool = False, cf_neg: int = 4, all_slices: Optional[bool] = None,
                  deadline: Optional[float] = None, cache_root: Path = CACHE_ROOT, log=print) -> List[Path]:
@@ -268,36 +307,11 @@ def ensure_split(split: str, n_volumes: int, *, workers: int = 2, max_pos: int =
         log(f"[data] {split}: generating {len(todo)} of {len(seeds)} volumes with {workers} worker(s) -> {d}")
         t0 = time.time()
         jobs = [(s, str(paths[s]), all_slices, max_pos, min_neg, counterfactual, cf_neg) for s in todo]
-        done = 0
-        if workers <= 1:
-            for j in jobs:
-                if deadline and time.time() > deadline:
-                    break
-                _build_shard_job(j)
-                done += 1
-        else:
-            import multiprocessing as mp
-            ctx = mp.get_context("fork")
-            with ctx.Pool(workers) as pool:
-                pending = []
-                it = iter(jobs)
-                exhausted = False
-                while True:
-                    while not exhausted and len(pending) < 2 * workers and not (deadline and time.time() > deadline):
-                        j = next(it, None)
-                        if j is None:
-                            exhausted = True
-                            break
-                        pending.append(pool.apply_async(_build_shard_job, (j,)))
-                    if not pending:
-                        break
-                    pending[0].get()
-                    pending.pop(0)
-                    done += 1
-                    if done % 20 == 0:
-                        log(f"[data] {split}: {done}/{len(todo)} volumes, {time.time() - t0:.0f}s")
-                    if deadline and time.time() > deadline:
-                        exhausted = True
+
+        def progress(done: int) -> None:
+            if done % 20 == 0:
+                log(f"[data] {split}: {done}/{len(todo)} volumes, {time.time() - t0:.0f}s")
+        done = run_volume_jobs(_build_shard_job, jobs, workers, deadline, progress)
         log(f"[data] {split}: generated {done} volumes in {time.time() - t0:.0f}s")
     return [paths[s] for s in seeds if paths[s].exists()]
 

@@ -117,24 +117,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     t0 = time.time()
     deadline = t0 + args.minutes * 60
     print(f"[hardneg] {len(todo)} of {len(seeds)} volumes to mine -> {out}", flush=True)
-    import multiprocessing as mp
     jobs = [(s, args.checkpoint, args.per_volume, args.margin, out / f"{s}.npz", args.stride) for s in todo]
-    done = 0
-    with mp.get_context("fork").Pool(args.workers) as pool:
-        pending = []
-        it = iter(jobs)
-        while True:
-            while len(pending) < 2 * args.workers and time.time() < deadline:
-                j = next(it, None)
-                if j is None:
-                    break
-                pending.append(pool.apply_async(_job, (j,)))
-            if not pending:
-                break
-            pending.pop(0).get()
-            done += 1
-            if done % 20 == 0:
-                print(f"[hardneg] {done}/{len(todo)} volumes, {time.time() - t0:.0f}s", flush=True)
+
+    def progress(done: int) -> None:
+        if done % 20 == 0:
+            print(f"[hardneg] {done}/{len(todo)} volumes, {time.time() - t0:.0f}s", flush=True)
+    done = D.run_volume_jobs(_job, jobs, args.workers, deadline, progress)
     hu, probs, _ = load(out)
     top = probs.max(1)
     print(f"[hardneg] mined {done} volumes in {time.time() - t0:.0f}s; {len(hu)} hard negatives, max-class "
