@@ -468,29 +468,20 @@ export function App() {
     const w = storedOrConventionalWindow(info?.windows ?? [], info?.series.modality ?? '') ?? (slice ? autoWindow(slice.values) : { center: 128, width: 256 });
     setView({ zoom: shownSlice ? fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows) : 1, panX: 0, panY: 0, center: w.center, width: w.width, invert: info?.series.photometric === 'MONOCHROME1' });
   };
-  const analyze = async () => {
+  const startAnalysis = async (insistModality: boolean) => {
     if (!seriesId) return;
     setAiError(null);
     try {
-      const { jobId } = await api.call('analysis.start', { seriesId });
+      const { jobId } = await api.call('analysis.start', { seriesId, ...(insistModality ? { insistModality: true } : {}) });
       setJob(jobId);
       setProgress({ done: 0, total: count, rate: 0, eta: null });
     } catch (e) {
       setAiError((e as Error).message);
     }
   };
+  const analyze = () => startAnalysis(false);
   // a series the model refused (e.g. another modality): the reviewer may insist, and is told what it was trained on
-  const insist = async () => {
-    if (!seriesId) return;
-    setAiError(null);
-    try {
-      const { jobId } = await api.call('analysis.start', { seriesId, insistModality: true });
-      setJob(jobId);
-      setProgress({ done: 0, total: count, rate: 0, eta: null });
-    } catch (e) {
-      setAiError((e as Error).message);
-    }
-  };
+  const insist = () => startAnalysis(true);
   const cancel = async () => {
     if (job) await api.call('analysis.cancel', { jobId: job }).catch(() => undefined);
     setJob(null);

@@ -14,13 +14,18 @@ import { tempDir } from '../../../helpers/tmp';
 const DEMO = path.join(REPO_ROOT, 'resources', 'demo');
 const name = (i: number) => `CT${String(i).padStart(4, '0')}.dcm`;
 
+/** The demo series split over two folders of `root`: slices 1-20 in a/, 21-45 in b/. */
+function splitDemo(root: string): string {
+  for (const [dir, from, to] of [['a', 1, 20], ['b', 21, 45]] as const) {
+    fs.mkdirSync(path.join(root, dir));
+    for (let i = from; i <= to; i++) fs.copyFileSync(path.join(DEMO, name(i)), path.join(root, dir, name(i)));
+  }
+  return root;
+}
+
 describe('Session.open', () => {
   it('a second folder of the same study adds its slices; the same folder again changes nothing', async (t) => {
-    const root = tempDir(t, 'open-merge');
-    for (const [dir, from, to] of [['a', 1, 20], ['b', 21, 45]] as const) {
-      fs.mkdirSync(path.join(root, dir));
-      for (let i = from; i <= to; i++) fs.copyFileSync(path.join(DEMO, name(i)), path.join(root, dir, name(i)));
-    }
+    const root = splitDemo(tempDir(t, 'open-merge'));
     fs.mkdirSync(path.join(root, 'copy'));
     fs.copyFileSync(path.join(DEMO, name(7)), path.join(root, 'copy', name(7)));
     const session = new Session({ cacheDir: null, sliceUrl: (id) => `/s/${id}/{i}` });
@@ -56,11 +61,7 @@ describe('Session.open', () => {
   });
 
   it('an analysis running when more of its series is opened never stores findings at the old slice numbers', { timeout: 120_000 }, async (t) => {
-    const root = tempDir(t, 'open-job');
-    for (const [dir, from, to] of [['a', 1, 20], ['b', 21, 45]] as const) {
-      fs.mkdirSync(path.join(root, dir));
-      for (let i = from; i <= to; i++) fs.copyFileSync(path.join(DEMO, name(i)), path.join(root, dir, name(i)));
-    }
+    const root = splitDemo(tempDir(t, 'open-job'));
     const session = new Session({ cacheDir: null, sliceUrl: (id) => `/s/${id}/{i}` });
     t.after(() => session.dispose());
     session.grant([root]);

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { scanPaths } from '../../../../src/core/dicom/scan';
 import type { AssembledSeries } from '../../../../src/core/dicom/series';
 import { loadFrame } from '../../../../src/core/dicom/frame';
+import type { SimpleElement } from '../../../../src/core/dicom/write-simple';
 import { writePart10 } from '../../../../src/core/dicom/write-simple';
 import { WorkerPool } from '../../../../src/core/workers/pool';
 import { VolumeCache } from '../../../../src/core/imaging/volume';
@@ -27,34 +28,39 @@ async function seriesIn(dir: string): Promise<AssembledSeries> {
   return r.studies[0].series[0];
 }
 
+/** The header of MR-like slice i (32x32, unsigned 16-bit, 3 mm apart) of series `uidRoot`. */
+function mrSlice(uidRoot: string, i: number): { sop: string; elements: SimpleElement[] } {
+  const sop = `${uidRoot}.${i + 1}`;
+  return {
+    sop,
+    elements: [
+      { tag: 0x00080016, vr: 'UI', value: '1.2.840.10008.5.1.4.1.1.4' },
+      { tag: 0x00080018, vr: 'UI', value: sop },
+      { tag: 0x00080060, vr: 'CS', value: 'MR' },
+      { tag: 0x0020000d, vr: 'UI', value: uidRoot },
+      { tag: 0x0020000e, vr: 'UI', value: `${uidRoot}.0` },
+      { tag: 0x00200013, vr: 'IS', value: String(i + 1) },
+      { tag: 0x00200032, vr: 'DS', value: `0\\0\\${i * 3}` },
+      { tag: 0x00200037, vr: 'DS', value: '1\\0\\0\\0\\1\\0' },
+      { tag: 0x00280002, vr: 'US', value: 1 },
+      { tag: 0x00280004, vr: 'CS', value: 'MONOCHROME2' },
+      { tag: 0x00280010, vr: 'US', value: 32 },
+      { tag: 0x00280011, vr: 'US', value: 32 },
+      { tag: 0x00280100, vr: 'US', value: 16 },
+      { tag: 0x00280101, vr: 'US', value: 16 },
+      { tag: 0x00280102, vr: 'US', value: 15 },
+      { tag: 0x00280103, vr: 'US', value: 0 },
+    ],
+  };
+}
+
 /** 20 unsigned 16-bit MR-like slices whose values exceed Int16 (up to 60000). */
 function writeWideSeries(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
   for (let i = 0; i < 20; i++) {
     const px = new Uint16Array(32 * 32).map((_, k) => (k * 61 + i * 977) % 60001);
-    const sop = `1.2.826.0.1.3680043.10.1453.99.${i + 1}`;
-    const bytes = writePart10(
-      [
-        { tag: 0x00080016, vr: 'UI', value: '1.2.840.10008.5.1.4.1.1.4' },
-        { tag: 0x00080018, vr: 'UI', value: sop },
-        { tag: 0x00080060, vr: 'CS', value: 'MR' },
-        { tag: 0x0020000d, vr: 'UI', value: '1.2.826.0.1.3680043.10.1453.99' },
-        { tag: 0x0020000e, vr: 'UI', value: '1.2.826.0.1.3680043.10.1453.99.0' },
-        { tag: 0x00200013, vr: 'IS', value: String(i + 1) },
-        { tag: 0x00200032, vr: 'DS', value: `0\\0\\${i * 3}` },
-        { tag: 0x00200037, vr: 'DS', value: '1\\0\\0\\0\\1\\0' },
-        { tag: 0x00280002, vr: 'US', value: 1 },
-        { tag: 0x00280004, vr: 'CS', value: 'MONOCHROME2' },
-        { tag: 0x00280010, vr: 'US', value: 32 },
-        { tag: 0x00280011, vr: 'US', value: 32 },
-        { tag: 0x00280100, vr: 'US', value: 16 },
-        { tag: 0x00280101, vr: 'US', value: 16 },
-        { tag: 0x00280102, vr: 'US', value: 15 },
-        { tag: 0x00280103, vr: 'US', value: 0 },
-        { tag: 0x7fe00010, vr: 'OW', value: px },
-      ],
-      { sopClassUid: '1.2.840.10008.5.1.4.1.1.4', sopInstanceUid: sop },
-    );
+    const { sop, elements } = mrSlice('1.2.826.0.1.3680043.10.1453.99', i);
+    const bytes = writePart10([...elements, { tag: 0x7fe00010, vr: 'OW', value: px }], { sopClassUid: '1.2.840.10008.5.1.4.1.1.4', sopInstanceUid: sop });
     fs.writeFileSync(path.join(dir, `mr${i}.dcm`), bytes);
   }
 }
@@ -85,28 +91,8 @@ function writeRleSeries(dir: string, n: number, wide: number): void {
     frame.set(new Uint8Array(header.buffer), 0);
     frame.set(hi, 64);
     frame.set(lo, 64 + hi.length);
-    const sop = `1.2.826.0.1.3680043.10.1453.98.${i + 1}`;
-    const head = writePart10(
-      [
-        { tag: 0x00080016, vr: 'UI', value: '1.2.840.10008.5.1.4.1.1.4' },
-        { tag: 0x00080018, vr: 'UI', value: sop },
-        { tag: 0x00080060, vr: 'CS', value: 'MR' },
-        { tag: 0x0020000d, vr: 'UI', value: '1.2.826.0.1.3680043.10.1453.98' },
-        { tag: 0x0020000e, vr: 'UI', value: '1.2.826.0.1.3680043.10.1453.98.0' },
-        { tag: 0x00200013, vr: 'IS', value: String(i + 1) },
-        { tag: 0x00200032, vr: 'DS', value: `0\\0\\${i * 3}` },
-        { tag: 0x00200037, vr: 'DS', value: '1\\0\\0\\0\\1\\0' },
-        { tag: 0x00280002, vr: 'US', value: 1 },
-        { tag: 0x00280004, vr: 'CS', value: 'MONOCHROME2' },
-        { tag: 0x00280010, vr: 'US', value: 32 },
-        { tag: 0x00280011, vr: 'US', value: 32 },
-        { tag: 0x00280100, vr: 'US', value: 16 },
-        { tag: 0x00280101, vr: 'US', value: 16 },
-        { tag: 0x00280102, vr: 'US', value: 15 },
-        { tag: 0x00280103, vr: 'US', value: 0 },
-      ],
-      { sopClassUid: '1.2.840.10008.5.1.4.1.1.4', sopInstanceUid: sop, transferSyntaxUid: '1.2.840.10008.1.2.5' },
-    );
+    const { sop, elements } = mrSlice('1.2.826.0.1.3680043.10.1453.98', i);
+    const head = writePart10(elements, { sopClassUid: '1.2.840.10008.5.1.4.1.1.4', sopInstanceUid: sop, transferSyntaxUid: '1.2.840.10008.1.2.5' });
     // encapsulated Pixel Data (undefined length): an empty offset table, one fragment, the delimiter
     const el = (group: number, element: number, len: number) => {
       const b = new DataView(new ArrayBuffer(8));
