@@ -15,7 +15,8 @@ import { buildReportContext } from '../../core/report/build';
 import { assertTargets, writeExports } from '../../core/report/export';
 import type { PaperSize } from '../../core/report/pdf';
 import { DECISIONS } from '../../shared/api';
-import type { Review } from '../../shared/api';
+import { placeReviews, plainReview } from '../../core/session/review-anchor';
+import type { StoredReview } from '../../core/session/review-anchor';
 import type { AnalysisResult } from '../../shared/analysis';
 import { PROVIDER_NAMES } from '../../shared/analysis';
 import type { FileError } from '../../shared/dicom';
@@ -37,7 +38,7 @@ export const ANALYZE_HELP = `resight analyze <path...> [--model <card.json>] [--
   --sr DICOM Comprehensive SR, --sc-dir DICOM Secondary Captures (heatmap burned in), --csv per-slice
   and per-finding CSV. --deidentify applies the DICOM PS3.15 Basic Profile to every output (the JSON
   too); --date-shift keeps dates, shifted. --reviews: decisions as saved by the viewer ([{findingId,
-  decision, comment?, reviewer?, at}]). Existing files are never replaced without --overwrite, and
+  decision, comment?, reviewer?, at, anchor?}]; a decision with an anchor applies where its instances are). Existing files are never replaced without --overwrite, and
   nothing is written inside the source folders unless --allow-source-folder.`;
 
 /** The analysis plus the files the scan could not use (the contract's JSON). */
@@ -79,10 +80,10 @@ const positiveInt = (name: string, v: string | undefined): number | undefined =>
 };
 
 const reviewsSchema = z.array(
-  z.object({ findingId: z.string().min(1), decision: z.enum(DECISIONS), comment: z.string().optional(), reviewer: z.string().optional(), at: z.string() }).strict(),
+  z.object({ findingId: z.string().min(1), decision: z.enum(DECISIONS), comment: z.string().optional(), reviewer: z.string().optional(), at: z.string(), anchor: z.array(z.string()).optional() }).strict(),
 );
 
-function readReviews(file: string): Review[] {
+function readReviews(file: string): StoredReview[] {
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -91,7 +92,7 @@ function readReviews(file: string): Review[] {
   }
   const r = reviewsSchema.safeParse(raw);
   if (!r.success) throw new ResightError('VALIDATION', `not a list of reviews: ${r.error.issues[0]?.message ?? ''} at ${r.error.issues[0]?.path.join('.') ?? ''}`, { path: file });
-  return r.data.map((x) => ({ findingId: x.findingId, decision: x.decision, at: x.at, ...(x.comment !== undefined ? { comment: x.comment } : {}), ...(x.reviewer !== undefined ? { reviewer: x.reviewer } : {}) }));
+  return r.data.map((x) => ({ findingId: x.findingId, decision: x.decision, at: x.at, ...(x.comment !== undefined ? { comment: x.comment } : {}), ...(x.reviewer !== undefined ? { reviewer: x.reviewer } : {}), ...(x.anchor ? { anchor: x.anchor } : {}) }));
 }
 
 /** The folders a study was read from (a file's folder, or the folder itself). */
@@ -196,7 +197,8 @@ export async function runAnalyze(argv: string[]): Promise<number> {
         if (!s) continue;
         contexts.push(
           await buildReportContext(s, a, model, result.providerReport, {
-            reviews: reviews.filter((r) => a.findings.some((f) => f.id === r.findingId)),
+            // a decision saved with its instances applies to this series only where they are (review-anchor.ts)
+            reviews: [...placeReviews(reviews, s.ordered).active.values()].map(plainReview).filter((r) => a.findings.some((f) => f.id === r.findingId)),
             ...(values.reviewer ? { reviewer: values.reviewer } : {}),
             cam: { ...(values['cam-method'] ? { method: values['cam-method'] as CamMethod } : {}), ...(values['cam-layer'] ? { layer: values['cam-layer'] } : {}) },
           }),

@@ -37,6 +37,8 @@ import type { LoadedModel } from '../inference/model';
 import { operatingPoints, resolveOperatingPoint } from '../inference/operating-point';
 import type { ResolvedOperatingPoint } from '../inference/operating-point';
 import { writeFileAtomic } from '../io/atomic';
+import { anchorReview, placeReviews, plainReview, storedReviews } from './review-anchor';
+import type { StoredReview } from './review-anchor';
 
 export interface SessionOptions {
   /** The model card to use (default: the bundled model). */
@@ -76,7 +78,8 @@ export class Session {
   private readonly explainer = new Explainer();
   private readonly analyses = new Map<string, SeriesAnalysis>();
   private readonly jobs = new Map<string, { seriesId: string; abort: AbortController }>();
-  private readonly reviews = new Map<string, Map<string, Review>>();
+  /** Per series: the decisions placed on its stack now, and those whose slices are not open. */
+  private readonly reviews = new Map<string, { active: Map<string, StoredReview>; aside: StoredReview[] }>();
   private readonly listeners = new Set<Emit>();
   private modelPromise: Promise<LoadedModel> | undefined;
 
@@ -151,6 +154,9 @@ export class Session {
       if (!now || slicesOf(now) !== slicesOf(s)) {
         this.engine.volumes.drop(s.id);
         this.analyses.delete(s.id);
+        // decisions follow their instances to the new slice numbers (review-anchor.ts)
+        const held = this.reviews.get(s.id);
+        if (held && now) this.reviews.set(s.id, placeReviews([...held.active.values(), ...held.aside], now.ordered));
         // an analysis running on the old slice order would store findings at the wrong slices
         for (const job of this.jobs.values()) if (job.seriesId === s.id) job.abort.abort();
       }
@@ -312,31 +318,38 @@ export class Session {
     return path.join(this.opts.dataDir, 'reviews', `${createHash('sha256').update(uid).digest('hex').slice(0, 32)}.json`);
   }
 
-  private reviewsOf(seriesId: string): Map<string, Review> {
-    let m = this.reviews.get(seriesId);
-    if (!m) {
-      m = new Map();
+  private reviewsOf(seriesId: string): { active: Map<string, StoredReview>; aside: StoredReview[] } {
+    let held = this.reviews.get(seriesId);
+    if (!held) {
+      let stored: StoredReview[] = [];
       const file = this.reviewFile(seriesId);
       if (file && fs.existsSync(file)) {
         try {
-          for (const r of JSON.parse(fs.readFileSync(file, 'utf8')) as Review[]) m.set(r.findingId, r);
+          stored = storedReviews(JSON.parse(fs.readFileSync(file, 'utf8')));
         } catch {
           // A damaged file starts the review afresh rather than blocking the viewer.
         }
       }
-      this.reviews.set(seriesId, m);
+      held = placeReviews(stored, this.seriesOf(seriesId).ordered);
+      this.reviews.set(seriesId, held);
     }
-    return m;
+    return held;
+  }
+
+  /** The decisions on the series as it is open now (wire form). */
+  private activeReviews(seriesId: string): Review[] {
+    return [...this.reviewsOf(seriesId).active.values()].map(plainReview);
   }
 
   setReview(p: Params<'review.set'>): Review {
-    const m = this.reviewsOf(p.seriesId);
+    const held = this.reviewsOf(p.seriesId);
     const r: Review = { findingId: p.findingId, decision: p.decision, at: new Date().toISOString(), ...(p.comment !== undefined ? { comment: p.comment } : {}), ...(p.reviewer !== undefined ? { reviewer: p.reviewer } : {}) };
-    m.set(p.findingId, r);
+    held.active.set(p.findingId, anchorReview(r, this.seriesOf(p.seriesId).ordered));
     const file = this.reviewFile(p.seriesId);
     if (file) {
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      writeFileAtomic(file, JSON.stringify([...m.values()], null, 2));
+      // the set-aside decisions stay in the file: they return when their slices are open again
+      writeFileAtomic(file, JSON.stringify([...held.active.values(), ...held.aside], null, 2));
     }
     return r;
   }
@@ -355,7 +368,7 @@ export class Session {
     const analysis = this.analyses.get(s.id);
     if (!analysis) throw new ResightError('VALIDATION', 'run the analysis of this series before exporting it');
     const model = await this.model();
-    const reviews = [...this.reviewsOf(s.id).values()];
+    const reviews = this.activeReviews(s.id);
     const added: AddedFinding[] = reviewerFindings(reviews).map((f) => ({ id: f.id, class: f.class, sliceStart: f.slice, sliceEnd: f.slice, ...(f.comment ? { comment: f.comment } : {}) }));
     const ctx = await buildReportContext(s, analysis, model, model.provider, {
       reviews: reviews.filter((r) => !isAddedFinding(r.findingId)),
@@ -423,7 +436,7 @@ export class Session {
   }
 
   getReviews({ seriesId }: Params<'review.get'>): { reviews: Review[] } {
-    return { reviews: [...this.reviewsOf(seriesId).values()] };
+    return { reviews: this.activeReviews(seriesId) };
   }
 
   async dispose(): Promise<void> {

@@ -67,6 +67,36 @@ describe('resight analyze', () => {
     assert.equal(fs.readdirSync(env.RESIGHT_CACHE_DIR).length, 1);
   });
 
+  it('--reviews applies decisions saved by the viewer where their instances are, and no other', (t) => {
+    const dir = tempDir(t, 'analyze-reviews');
+    const env = { RESIGHT_CACHE_DIR: path.join(dir, 'cache') };
+    const a = runCli(['analyze', 'resources/demo', '--json', '-'], { env, timeoutMs: 120_000 });
+    assert.equal(a.status, 0, a.stderr);
+    const s = (JSON.parse(a.stdout) as AnalyzeJson).series[0];
+    const nodule = s.findings.find((f) => f.class === 'lung_nodule' && f.sliceEnd >= 30);
+    const liver = s.findings.find((f) => f.class === 'liver_lesion' && f.sliceStart <= 14);
+    assert.ok(nodule && liver, 'the demo has a nodule and a liver finding');
+    const key = (i: number) => `${s.slices[i]?.sopInstanceUid}#${s.slices[i]?.frame}`;
+    const at = '2026-11-29T10:00:00.000Z';
+    const reviews = [
+      // as the viewer saves it: the finding's first and last instances
+      { findingId: nodule.id, decision: 'accepted', at, comment: 'solid lobulated', anchor: [key(nodule.sliceStart), key(nodule.sliceEnd)] },
+      // saved when other instances had these numbers (another part of the series was open)
+      { findingId: liver.id, decision: 'rejected', at, anchor: [key(0), key(1)] },
+    ];
+    const file = path.join(dir, 'reviews.json');
+    fs.writeFileSync(file, JSON.stringify(reviews));
+    const csv = path.join(dir, 'slices.csv');
+    const r = runCli(['analyze', 'resources/demo', '--reviews', file, '--csv', csv], { env, timeoutMs: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const rows = fs.readFileSync(path.join(dir, 'slices-findings.csv'), 'utf8').trim().split(/\r?\n/).map((l) => l.split(','));
+    const head = rows[0] ?? [];
+    const row = (id: string) => rows.find((x) => x[head.indexOf('finding_id')] === id) ?? [];
+    assert.equal(row(nodule.id)[head.indexOf('decision')], 'accepted');
+    assert.equal(row(nodule.id)[head.indexOf('comment')], 'solid lobulated');
+    assert.equal(row(liver.id)[head.indexOf('decision')], 'pending', 'a decision made on other instances is not applied to this finding');
+  });
+
   it('a forced provider the platform lacks falls back to the CPU and the result says why', (t) => {
     const absent = process.platform === 'darwin' ? 'dml' : 'coreml';
     const r = runCli(['analyze', 'resources/demo', '--json', '-', '--provider', absent, '--no-cache'], { env: { RESIGHT_CACHE_DIR: tempDir(t, 'cache') }, timeoutMs: 120_000 });

@@ -60,6 +60,34 @@ describe('Session.open', () => {
     assert.equal(session.getSeries({ seriesId }).slices.length, 45, 'a copy of an open instance is not a 46th slice');
   });
 
+  it('decisions follow their slices when the rest of the series is opened, and wait aside while their slices are not open', async (t) => {
+    const root = splitDemo(tempDir(t, 'open-reviews'));
+    const dataDir = tempDir(t, 'open-reviews-data');
+    const make = () => {
+      const s = new Session({ cacheDir: null, dataDir, sliceUrl: (id) => `/s/${id}/{i}` });
+      t.after(() => s.dispose());
+      s.grant([root]);
+      return s;
+    };
+    const session = make();
+    // the upper folder first: the nodule (demo files 31-34) is at slices 10-13 of its 25
+    const seriesId = (await session.open({ paths: [path.join(root, 'b')] })).studies[0].series[0].id;
+    session.setReview({ seriesId, findingId: 'lung_nodule:10-13', decision: 'accepted' });
+    session.setReview({ seriesId, findingId: 'added:liver_lesion:2', decision: 'accepted', comment: 'segment VIII' });
+    await session.open({ paths: [path.join(root, 'a')] });
+    const ids = (s: Session) => s.getReviews({ seriesId }).reviews.map((r) => r.findingId).sort();
+    assert.deepEqual(ids(session), ['added:liver_lesion:22', 'lung_nodule:30-33'], 'twenty slices came in below: the decisions moved with theirs');
+    assert.equal(session.getReviews({ seriesId }).reviews.find((r) => r.findingId === 'added:liver_lesion:22')?.comment, 'segment VIII');
+
+    // a later session that opens only the lower folder: slices 10-13 are other instances now
+    const lower = make();
+    await lower.open({ paths: [path.join(root, 'a')] });
+    assert.deepEqual(ids(lower), [], 'no decision lands on the slices that now have its numbers');
+    lower.setReview({ seriesId, findingId: 'liver_lesion:8-13', decision: 'rejected' });
+    await lower.open({ paths: [path.join(root, 'b')] });
+    assert.deepEqual(ids(lower), ['added:liver_lesion:22', 'liver_lesion:8-13', 'lung_nodule:30-33'], 'deciding meanwhile did not lose the set-aside ones');
+  });
+
   it('an analysis running when more of its series is opened never stores findings at the old slice numbers', { timeout: 120_000 }, async (t) => {
     const root = splitDemo(tempDir(t, 'open-job'));
     const session = new Session({ cacheDir: null, sliceUrl: (id) => `/s/${id}/{i}` });

@@ -1,0 +1,54 @@
+/**
+ * Decisions follow the instances they were made on, not the slice numbers: when slices are
+ * inserted before a finding its decision moves with it; when its instances are not open it is set
+ * aside instead of landing on whatever has its old numbers.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Review } from '../../../../src/shared/api';
+import { anchorReview, parseReviewId, placeReviews, plainReview, storedReviews } from '../../../../src/core/session/review-anchor';
+
+const stack = (uids: string[]) => uids.map((u) => ({ sopInstanceUid: u, frame: 0 }));
+const review = (findingId: string, at = '2026-11-29T10:00:00.000Z'): Review => ({ findingId, decision: 'accepted', at });
+
+describe('review anchors', () => {
+  it('reads the slice numbers of finding ids and reviewer-added ids, and nothing else', () => {
+    assert.deepEqual(parseReviewId('lung_nodule:31-34')?.slices, [31, 34]);
+    assert.equal(parseReviewId('lung_nodule:31-34')?.make([1, 2]), 'lung_nodule:1-2');
+    assert.deepEqual(parseReviewId('added:liver_lesion:12')?.slices, [12]);
+    assert.equal(parseReviewId('added:liver_lesion:12')?.make([40]), 'added:liver_lesion:40');
+    assert.equal(parseReviewId('note'), null);
+  });
+
+  it('a decision made on slices 1-2 follows them when two slices are inserted before', () => {
+    const before = stack(['a', 'b', 'c', 'd']);
+    const stored = [anchorReview(review('lung_nodule:1-2'), before), anchorReview(review('added:liver_lesion:3'), before)];
+    assert.deepEqual(stored[0]?.anchor, ['b#0', 'c#0']);
+    const { active, aside } = placeReviews(stored, stack(['y', 'z', 'a', 'b', 'c', 'd']));
+    assert.deepEqual([...active.keys()], ['lung_nodule:3-4', 'added:liver_lesion:5']);
+    assert.deepEqual(aside, []);
+    assert.deepEqual(plainReview(active.get('lung_nodule:3-4') as Review), review('lung_nodule:3-4'), 'the wire form has no anchor');
+  });
+
+  it('a decision whose instances are not open is set aside, not attached to the slices that now have its numbers', () => {
+    const stored = [anchorReview(review('lung_nodule:1-2'), stack(['a', 'b', 'c']))];
+    const partial = placeReviews(stored, stack(['x', 'y', 'z', 'c']));
+    assert.equal(partial.active.size, 0);
+    assert.equal(partial.aside.length, 1);
+    const again = placeReviews(partial.aside, stack(['a', 'b', 'c']));
+    assert.deepEqual([...again.active.keys()], ['lung_nodule:1-2'], 'back once its slices are open');
+  });
+
+  it('a decision stored without an anchor is taken at its numbers; the later of two on one id wins', () => {
+    const s = stack(['a', 'b', 'c']);
+    const { active } = placeReviews([{ ...review('lung_nodule:0-1', '2026-11-29T11:00:00.000Z'), decision: 'rejected' }, anchorReview(review('lung_nodule:0-1'), s)], s);
+    assert.equal(active.get('lung_nodule:0-1')?.decision, 'rejected');
+    assert.deepEqual(active.get('lung_nodule:0-1')?.anchor, ['a#0', 'b#0']);
+  });
+
+  it('a review file with entries that are not decisions keeps only the decisions', () => {
+    assert.deepEqual(storedReviews({ not: 'a list' }), []);
+    const ok = review('lung_nodule:0-1');
+    assert.deepEqual(storedReviews([ok, null, 3, { findingId: 'x', decision: 'maybe', at: 'now' }, { ...ok, anchor: [1] }]), [ok]);
+  });
+});
