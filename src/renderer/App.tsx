@@ -17,7 +17,7 @@ import type { SliceData } from './api/client';
 import { ApiError, getApi, loadSlice } from './api/client';
 import { ExportDialog } from './components/ExportDialog';
 import { PreferencesDialog } from './components/PreferencesDialog';
-import { FindingsPanel } from './components/FindingsPanel';
+import { FindingsPanel, findingAt } from './components/FindingsPanel';
 import { ScoreStrip, sliceScore } from './components/ScoreStrip';
 import { StudyBrowser } from './components/StudyBrowser';
 import { TagBrowser } from './components/TagBrowser';
@@ -570,6 +570,12 @@ export function App() {
         else if (key === 'n') nextPositive(1);
         else if (key === 'p') nextPositive(-1);
         else if (key === 'c') setCine((x) => !x);
+        else if (key === 'a' || key === 'x') {
+          // the finding highlighted in the panel: the first that covers the axial slice on screen
+          const f = findingAt(analysis?.findings ?? [], index);
+          if (!f) return false;
+          void decide(f.id, key === 'a' ? 'accepted' : 'rejected', reviews.find((r) => r.findingId === f.id)?.comment);
+        }
         else if (key === '?') setDialog('help');
         else if (key === 't') {
           if (!seriesId) return false;
@@ -786,7 +792,7 @@ export function App() {
               {[
                 [`↑ ↓ ← → / ${t('help.wheel')}`, t('help.sliceStep')], ['PageUp / PageDown', '±10'], ['Home / End', t('help.firstLast')],
                 ['1–6', CT_PRESETS.map((p) => `${p.key} ${t(`preset.${p.id}` as MessageKey)}`).join(', ')],
-                ['H', t('ai.heatmapToggle')], ['N / P', `${t('ai.nextPositive')} / ${t('ai.prevPositive')}`],
+                ['H', t('ai.heatmapToggle')], ['A / X', t('help.decideHere')], ['N / P', `${t('ai.nextPositive')} / ${t('ai.prevPositive')}`],
                 ['I', t('tools.invert')], ['T', t('tags.title')], ['R', t('tools.reset')], ['F', t('tools.fit')], ['C', t('tools.cine')], ['?', t('help.title')], ['Esc', t('help.close')],
                 [`${t('tools.left')}`, t(TOOL_KEY[bindings.left])], [`${t('tools.middle')}`, t(TOOL_KEY[bindings.middle])], [`${t('tools.right')}`, t(TOOL_KEY[bindings.right])],
               ].map(([k, v]) => <tr key={k}><th>{k}</th><td>{v}</td></tr>)}

@@ -247,6 +247,20 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await shot('05-review');
   });
 
+  it('A and X decide the finding on the slice on screen, which the panel highlights', { timeout: 60_000 }, async () => {
+    const first = page.locator('[data-testid=finding]').nth(0);
+    await first.locator('button.link').click(); // to its key slice
+    await page.waitForSelector('[data-testid=finding][aria-current=true]');
+    assert.equal(await page.locator('[data-testid=finding][aria-current=true]').count(), 1, 'one finding is the one the keys act on');
+    assert.equal(await page.locator('[data-testid=finding][aria-current=true]').getAttribute('data-finding-id'), await first.getAttribute('data-finding-id'));
+    await page.locator('canvas').first().click();
+    await page.keyboard.press('x');
+    await page.waitForFunction(() => document.querySelector('[data-testid=finding]')?.classList.contains('rejected'));
+    await page.keyboard.press('a');
+    await page.waitForFunction(() => document.querySelector('[data-testid=finding]')?.classList.contains('accepted'));
+    assert.match(await first.locator('[data-testid=decision]').innerText(), /Accepted/);
+  });
+
   it('measures a known distance within 2 %', { timeout: 60_000 }, async () => {
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('f');

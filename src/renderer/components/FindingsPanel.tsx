@@ -12,13 +12,18 @@ import { useI18n } from '../i18n/i18n';
 
 type Decision = (typeof DECISIONS)[number];
 
-function FindingRow(p: { f: Finding; review: Review | undefined; onDecide(d: Decision, comment?: string): void; onGo(i: number): void }) {
+/** The finding the A / X keys decide: the first listed that covers slice `index`. */
+export function findingAt(findings: readonly Finding[], index: number): Finding | undefined {
+  return findings.find((f) => index >= f.sliceStart && index <= f.sliceEnd);
+}
+
+function FindingRow(p: { f: Finding; review: Review | undefined; here: boolean; onDecide(d: Decision, comment?: string): void; onGo(i: number): void }) {
   const { t, num } = useI18n();
   const [editing, setEditing] = useState(false);
   const [comment, setComment] = useState(p.review?.comment ?? '');
   const d = p.review?.decision ?? 'pending';
   return (
-    <li className={`finding ${d}`} data-testid="finding" data-finding-id={p.f.id} data-score={p.f.score} data-threshold={p.f.threshold}>
+    <li className={`finding ${d}${p.here ? ' here' : ''}`} aria-current={p.here ? 'true' : undefined} data-testid="finding" data-finding-id={p.f.id} data-score={p.f.score} data-threshold={p.f.threshold}>
       <button className="link" onClick={() => p.onGo(p.f.keySlice)} title={t('findings.goto')}>
         <strong>{p.f.class.replace(/_/g, ' ')}</strong> · {t('findings.slices', { a: p.f.sliceStart + 1, b: p.f.sliceEnd + 1 })} · {t('findings.score', { p: num(p.f.score, 3) })}
       </button>
@@ -74,6 +79,7 @@ export function FindingsPanel(p: {
   // decisions on findings this analysis does not have (drawn at another operating point): kept, and said
   const shownIds = new Set((a?.findings ?? []).map((f) => f.id));
   const orphaned = a ? p.reviews.filter((r) => !isAddedFinding(r.findingId) && !shownIds.has(r.findingId)).length : 0;
+  const here = findingAt(a?.findings ?? [], p.index)?.id;
   const pending = (a?.findings ?? []).filter((f) => (byId.get(f.id)?.decision ?? 'pending') === 'pending').length;
   return (
     <section className="panel findings" aria-label={t('findings.title')}>
@@ -98,7 +104,7 @@ export function FindingsPanel(p: {
       {orphaned ? <p className="warning" role="status" data-testid="orphaned-decisions">{t('findings.orphaned', { n: orphaned })}</p> : null}
       <ul>
         {(a?.findings ?? []).map((f) => (
-          <FindingRow key={f.id} f={f} review={byId.get(f.id)} onDecide={(d, c) => p.onDecide(f.id, d, c)} onGo={p.onGo} />
+          <FindingRow key={f.id} f={f} review={byId.get(f.id)} here={f.id === here} onDecide={(d, c) => p.onDecide(f.id, d, c)} onGo={p.onGo} />
         ))}
         {added.map((f) => (
           <li key={f.id} className="finding accepted" data-testid="added-finding">
