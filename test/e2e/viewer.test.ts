@@ -445,6 +445,26 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     assert.equal(await page.locator('[data-testid=orphaned-decisions]').count(), 0);
   });
 
+  it('a lost GPU context says so and the image comes back when the context is restored', { timeout: 30_000 }, async () => {
+    const box = (await page.locator('[data-testid=viewport-canvas]').boundingBox()) as { width: number; height: number };
+    const region = [box.width / 2 - 40, box.height / 2 - 40, 80, 80] as const;
+    const before = await regionMean(...region);
+    assert.ok(before[0] + before[1] + before[2] > 30, 'the body is on screen to begin with');
+    const lost = await page.evaluate(() => {
+      const c = document.querySelector('[data-testid=viewport-canvas]') as HTMLCanvasElement;
+      const ext = c.getContext('webgl2')?.getExtension('WEBGL_lose_context');
+      (window as unknown as { loseExt?: WEBGL_lose_context | null }).loseExt = ext;
+      ext?.loseContext();
+      return Boolean(ext);
+    });
+    assert.ok(lost, 'the viewport renders with WebGL2 here, which can be made to lose its context');
+    await page.waitForSelector('[data-testid=gpu-lost]');
+    await page.evaluate(() => (window as unknown as { loseExt: WEBGL_lose_context }).loseExt.restoreContext());
+    await page.waitForSelector('[data-testid=gpu-lost]', { state: 'detached' });
+    const after = await regionMean(...region);
+    for (let k = 0; k < 3; k++) assert.ok(Math.abs(after[k] - before[k]) < 1, `channel ${k}: ${after[k]} after the restore, ${before[k]} before`);
+  });
+
   it('switches the whole UI to Japanese', { timeout: 30_000 }, async () => {
     await page.selectOption('[data-testid=language]', 'ja');
     assert.equal(await page.locator('[data-testid=analyze]').innerText(), '解析');

@@ -53,6 +53,7 @@ export function Viewport(p: ViewportProps) {
   const [size, setSize] = useState({ w: 0, h: 0 });
   const [probe, setProbe] = useState<{ x: number; y: number; v: number } | null>(null);
   const [drawing, setDrawing] = useState<Measurement | null>(null);
+  const [gpuLost, setGpuLost] = useState(false);
   const drag = useRef<{ tool: Tool; x: number; y: number; view: ViewState; start: [number, number] } | null>(null);
   const props = useRef(p);
   props.current = p;
@@ -63,7 +64,7 @@ export function Viewport(p: ViewportProps) {
     if (!c) return;
     let r: SliceRenderer;
     try {
-      r = new GlSliceRenderer(c);
+      r = new GlSliceRenderer(c, (ok) => setGpuLost(!ok));
     } catch {
       r = new Canvas2dSliceRenderer(c);
     }
@@ -218,6 +219,7 @@ export function Viewport(p: ViewportProps) {
         {probe ? <div data-testid="probe">{`(${probe.x}, ${probe.y}) ${p.hounsfield ? t('viewer.hu', { v: num(probe.v, 0) }) : num(probe.v, 0)}`}</div> : null}
       </div>
       <div className="corner br" data-testid="corner-br">{p.corners.br.map((l, i) => <div key={i}>{l}</div>)}</div>
+      {gpuLost ? <div className="slice-error" role="status" data-testid="gpu-lost">{t('viewer.contextLost')}</div> : null}
       {p.error ? <div className="slice-error" role="alert" data-testid="slice-error">{t('viewer.sliceError', { i: p.index + 1, message: p.error })}</div> : null}
     </div>
   );

@@ -78,82 +78,122 @@ function compile(gl: WebGL2RenderingContext, type: number, src: string): WebGLSh
   return s;
 }
 
+/** The GL objects one context holds; made again when a lost context is restored. */
+interface GlResources {
+  prog: WebGLProgram;
+  imgTex: WebGLTexture;
+  camTex: WebGLTexture;
+  lutTex: WebGLTexture;
+  loc: Record<string, WebGLUniformLocation | null>;
+}
+
+function createResources(gl: WebGL2RenderingContext): GlResources {
+  const prog = gl.createProgram() as WebGLProgram;
+  gl.attachShader(prog, compile(gl, gl.VERTEX_SHADER, VS));
+  gl.attachShader(prog, compile(gl, gl.FRAGMENT_SHADER, FS));
+  gl.linkProgram(prog);
+  if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) throw new Error(`program: ${gl.getProgramInfoLog(prog) ?? ''}`);
+  gl.useProgram(prog);
+  const buf = gl.createBuffer();
+  gl.bindBuffer(gl.ARRAY_BUFFER, buf);
+  gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 1, -1, -1, 1, 1, 1]), gl.STATIC_DRAW);
+  const a = gl.getAttribLocation(prog, 'a_pos');
+  gl.enableVertexAttribArray(a);
+  gl.vertexAttribPointer(a, 2, gl.FLOAT, false, 0, 0);
+  const loc: Record<string, WebGLUniformLocation | null> = {};
+  for (const n of ['u_img', 'u_imgSize', 'u_canvas', 'u_zoom', 'u_pan', 'u_center', 'u_width', 'u_invert', 'u_heatOn', 'u_cam', 'u_camSize', 'u_inputSize', 'u_heatScale', 'u_lut', 'u_opacity', 'u_threshold']) loc[n] = gl.getUniformLocation(prog, n);
+  const tex = (unit: number) => {
+    const t = gl.createTexture() as WebGLTexture;
+    gl.activeTexture(gl.TEXTURE0 + unit);
+    gl.bindTexture(gl.TEXTURE_2D, t);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+    return t;
+  };
+  const res = { prog, imgTex: tex(0), camTex: tex(1), lutTex: tex(2), loc };
+  gl.uniform1i(loc.u_img, 0);
+  gl.uniform1i(loc.u_cam, 1);
+  gl.uniform1i(loc.u_lut, 2);
+  gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
+  return res;
+}
+
+/**
+ * The context can be lost (a GPU reset, a driver update, the OS reclaiming the GPU on sleep or
+ * on a laptop's GPU switch): everything it held is gone and the canvas stays black. The renderer
+ * keeps what it was showing, asks the browser to restore the context (preventDefault on the loss),
+ * and on restore makes its GL objects again, uploads the slice and heatmap and draws the last view.
+ */
 export class GlSliceRenderer implements SliceRenderer {
   readonly kind = 'webgl2' as const;
   private readonly gl: WebGL2RenderingContext;
-  private readonly prog: WebGLProgram;
-  private readonly imgTex: WebGLTexture;
-  private readonly camTex: WebGLTexture;
-  private readonly lutTex: WebGLTexture;
-  private readonly loc: Record<string, WebGLUniformLocation | null> = {};
+  private res: GlResources | null;
   private slice: SliceData | null = null;
   private heat: HeatState | null = null;
   private lutName = '';
+  private lastView: ViewState | null = null;
+  private readonly onLost = (e: Event) => {
+    e.preventDefault(); // without it the browser never restores the context
+    this.res = null;
+    this.onContextChange?.(false);
+  };
+  private readonly onRestored = () => {
+    this.res = createResources(this.gl);
+    this.lutName = '';
+    this.setSlice(this.slice);
+    this.setHeat(this.heat);
+    if (this.lastView) this.render(this.lastView);
+    this.onContextChange?.(true);
+  };
 
   /** Throws when WebGL2 is unavailable (the caller falls back to Canvas2D). */
-  constructor(private readonly canvas: HTMLCanvasElement) {
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    /** Told when the GPU context is lost (false) and back (true). */
+    private readonly onContextChange?: (ok: boolean) => void,
+  ) {
     // preserveDrawingBuffer: the pixels stay readable (screenshots, the e2e tests' pixel checks)
     const gl = canvas.getContext('webgl2', { preserveDrawingBuffer: true, antialias: false, premultipliedAlpha: false });
     if (!gl) throw new Error('WebGL2 unavailable');
     this.gl = gl;
-    const prog = gl.createProgram() as WebGLProgram;
-    gl.attachShader(prog, compile(gl, gl.VERTEX_SHADER, VS));
-    gl.attachShader(prog, compile(gl, gl.FRAGMENT_SHADER, FS));
-    gl.linkProgram(prog);
-    if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) throw new Error(`program: ${gl.getProgramInfoLog(prog) ?? ''}`);
-    this.prog = prog;
-    gl.useProgram(prog);
-    const buf = gl.createBuffer();
-    gl.bindBuffer(gl.ARRAY_BUFFER, buf);
-    gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 1, -1, -1, 1, 1, 1]), gl.STATIC_DRAW);
-    const a = gl.getAttribLocation(prog, 'a_pos');
-    gl.enableVertexAttribArray(a);
-    gl.vertexAttribPointer(a, 2, gl.FLOAT, false, 0, 0);
-    for (const n of ['u_img', 'u_imgSize', 'u_canvas', 'u_zoom', 'u_pan', 'u_center', 'u_width', 'u_invert', 'u_heatOn', 'u_cam', 'u_camSize', 'u_inputSize', 'u_heatScale', 'u_lut', 'u_opacity', 'u_threshold']) this.loc[n] = gl.getUniformLocation(prog, n);
-    const tex = (unit: number) => {
-      const t = gl.createTexture() as WebGLTexture;
-      gl.activeTexture(gl.TEXTURE0 + unit);
-      gl.bindTexture(gl.TEXTURE_2D, t);
-      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
-      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
-      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
-      gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
-      return t;
-    };
-    this.imgTex = tex(0);
-    this.camTex = tex(1);
-    this.lutTex = tex(2);
-    gl.uniform1i(this.loc.u_img, 0);
-    gl.uniform1i(this.loc.u_cam, 1);
-    gl.uniform1i(this.loc.u_lut, 2);
-    gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
+    this.res = createResources(gl);
+    canvas.addEventListener('webglcontextlost', this.onLost);
+    canvas.addEventListener('webglcontextrestored', this.onRestored);
   }
 
   setSlice(s: SliceData | null): void {
     this.slice = s;
-    if (!s) return;
+    const res = this.res;
+    if (!s || !res) return;
     const gl = this.gl;
     gl.activeTexture(gl.TEXTURE0);
-    gl.bindTexture(gl.TEXTURE_2D, this.imgTex);
+    gl.bindTexture(gl.TEXTURE_2D, res.imgTex);
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.R32F, s.columns, s.rows, 0, gl.RED, gl.FLOAT, s.values);
   }
 
   setHeat(h: HeatState | null): void {
     this.heat = h;
-    if (!h) return;
+    const res = this.res;
+    if (!h || !res) return;
     const gl = this.gl;
     gl.activeTexture(gl.TEXTURE1);
-    gl.bindTexture(gl.TEXTURE_2D, this.camTex);
+    gl.bindTexture(gl.TEXTURE_2D, res.camTex);
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.R32F, h.inputW, h.inputH, 0, gl.RED, gl.FLOAT, resizeBilinear(h.cam, h.camH, h.camW, h.inputH, h.inputW));
     if (this.lutName !== h.style.colormap) {
       this.lutName = h.style.colormap;
       gl.activeTexture(gl.TEXTURE2);
-      gl.bindTexture(gl.TEXTURE_2D, this.lutTex);
+      gl.bindTexture(gl.TEXTURE_2D, res.lutTex);
       gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGB8, 256, 1, 0, gl.RGB, gl.UNSIGNED_BYTE, colormapLut(h.style.colormap));
     }
   }
 
   render(view: ViewState): void {
+    this.lastView = view;
+    const res = this.res;
+    if (!res) return;
+    const { loc, prog } = res;
     const gl = this.gl;
     const c = this.canvas;
     gl.viewport(0, 0, c.width, c.height);
@@ -161,32 +201,36 @@ export class GlSliceRenderer implements SliceRenderer {
     gl.clear(gl.COLOR_BUFFER_BIT);
     const s = this.slice;
     if (!s) return;
-    gl.useProgram(this.prog);
+    gl.useProgram(prog);
     const dpr = c.width / Math.max(1, c.clientWidth);
-    gl.uniform2f(this.loc.u_imgSize, s.columns, s.rows);
-    gl.uniform2f(this.loc.u_canvas, c.width, c.height);
-    gl.uniform1f(this.loc.u_zoom, view.zoom * dpr);
-    gl.uniform2f(this.loc.u_pan, view.panX * dpr, view.panY * dpr);
-    gl.uniform1f(this.loc.u_center, view.center);
-    gl.uniform1f(this.loc.u_width, view.width);
-    gl.uniform1i(this.loc.u_invert, view.invert ? 1 : 0);
+    gl.uniform2f(loc.u_imgSize, s.columns, s.rows);
+    gl.uniform2f(loc.u_canvas, c.width, c.height);
+    gl.uniform1f(loc.u_zoom, view.zoom * dpr);
+    gl.uniform2f(loc.u_pan, view.panX * dpr, view.panY * dpr);
+    gl.uniform1f(loc.u_center, view.center);
+    gl.uniform1f(loc.u_width, view.width);
+    gl.uniform1i(loc.u_invert, view.invert ? 1 : 0);
     const h = this.heat;
-    gl.uniform1i(this.loc.u_heatOn, h ? 1 : 0);
+    gl.uniform1i(loc.u_heatOn, h ? 1 : 0);
     if (h) {
-      gl.uniform2f(this.loc.u_camSize, h.inputW, h.inputH);
-      gl.uniform2f(this.loc.u_inputSize, h.inputW, h.inputH);
-      gl.uniform1f(this.loc.u_heatScale, h.scale > 0 ? h.scale : 1);
-      gl.uniform1f(this.loc.u_opacity, h.style.opacity);
-      gl.uniform1f(this.loc.u_threshold, h.style.threshold);
+      gl.uniform2f(loc.u_camSize, h.inputW, h.inputH);
+      gl.uniform2f(loc.u_inputSize, h.inputW, h.inputH);
+      gl.uniform1f(loc.u_heatScale, h.scale > 0 ? h.scale : 1);
+      gl.uniform1f(loc.u_opacity, h.style.opacity);
+      gl.uniform1f(loc.u_threshold, h.style.threshold);
     }
     gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
   }
 
   dispose(): void {
+    this.canvas.removeEventListener('webglcontextlost', this.onLost);
+    this.canvas.removeEventListener('webglcontextrestored', this.onRestored);
+    const res = this.res;
+    if (!res) return;
     const gl = this.gl;
-    gl.deleteTexture(this.imgTex);
-    gl.deleteTexture(this.camTex);
-    gl.deleteTexture(this.lutTex);
-    gl.deleteProgram(this.prog);
+    gl.deleteTexture(res.imgTex);
+    gl.deleteTexture(res.camTex);
+    gl.deleteTexture(res.lutTex);
+    gl.deleteProgram(res.prog);
   }
 }
