@@ -119,6 +119,40 @@ function splitStacks(cands: Candidate[]): { members: Candidate[]; reason?: strin
   return stacks.map((s) => (s.reason ? { members: s.members, reason: s.reason } : { members: s.members }));
 }
 
+/** Positions closer than this along the normal are one position (mm). */
+const SAME_POSITION_MM = 1e-3;
+
+/**
+ * A stack whose every position holds the same number k >= 2 of images (multi-echo, diffusion
+ * b-values, perfusion or cardiac phases, a series written twice) is k stacks of one image per
+ * position: as one stack, scrolling would alternate between echoes or b-values. At each position
+ * the images are taken in (AcquisitionNumber, InstanceNumber, frame, path) order, and the j-th
+ * goes to part j, which is how scanners number them (all of b0, then all of b1000). A stack where
+ * only some positions repeat is left whole (and warned about by `spacingReport`).
+ */
+function splitRepeats(members: Candidate[]): Candidate[][] {
+  const normal = sliceNormal(members[0]?.orientation);
+  if (!normal || members.length < 4 || !members.every((m) => m.position)) return [members];
+  const loc = (m: Candidate) => dot(m.position as Vec3, normal);
+  const sorted = [...members].sort((a, b) => loc(a) - loc(b));
+  const groups: Candidate[][] = [];
+  for (const m of sorted) {
+    const g = groups[groups.length - 1];
+    if (g && Math.abs(loc(m) - loc(g[0] as Candidate)) <= SAME_POSITION_MM) g.push(m);
+    else groups.push([m]);
+  }
+  const k = groups[0]?.length ?? 1;
+  if (k < 2 || groups.length < 2 || groups.some((g) => g.length !== k)) return [members];
+  const order = (a: Candidate, b: Candidate) =>
+    (a.header.acquisitionNumber ?? 0) - (b.header.acquisitionNumber ?? 0) ||
+    (a.header.instanceNumber ?? 0) - (b.header.instanceNumber ?? 0) ||
+    a.frame - b.frame ||
+    a.header.path.localeCompare(b.header.path);
+  const parts: Candidate[][] = Array.from({ length: k }, () => []);
+  for (const g of groups) g.sort(order).forEach((m, j) => parts[j]?.push(m));
+  return parts;
+}
+
 function orderStack(members: Candidate[], warnings: string[]): { ordered: Candidate[]; geometry: SeriesGeometry; locations?: number[] } {
   const orientation = members[0].orientation;
   const normal = sliceNormal(orientation);
@@ -241,10 +275,14 @@ export function assembleStudies(headers: readonly InstanceHeader[], unused?: Fil
     }
     const series: AssembledSeries[] = [];
     for (const [seriesUid, members] of bySeries) {
-      const stacks = splitStacks(members.flatMap(candidates));
+      const stacks = splitStacks(members.flatMap(candidates)).flatMap((stack) => {
+        if (stack.reason) return [stack];
+        const parts = splitRepeats(stack.members);
+        return parts.length === 1 ? [stack] : parts.map((m, j) => ({ members: m, reason: `part ${j + 1} of ${parts.length}: every slice position repeats ${parts.length} times (echoes, b-values or phases)` }));
+      });
       stacks.forEach((stack, idx) => series.push(buildSeries(studyUid, seriesUid, idx, stack.members, stack.reason)));
     }
-    series.sort((a, b) => (a.number ?? 1e9) - (b.number ?? 1e9) || a.id.localeCompare(b.id));
+    series.sort((a, b) => (a.number ?? 1e9) - (b.number ?? 1e9) || a.id.localeCompare(b.id, 'en', { numeric: true }));
     const first = list[0];
     const study: AssembledStudy = { studyInstanceUid: studyUid, patient: { ...first.patient }, series };
     if (first.study.date) study.date = first.study.date;

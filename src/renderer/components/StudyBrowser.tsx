@@ -33,6 +33,8 @@ export function StudyBrowser(p: { api: ResightApi; studies: StudySummary[]; unus
                         <span className="modality">{s.modality}</span> {s.description || t('browser.series', { n: s.number ?? '' })}
                         <br />
                         <span className="muted">{t('browser.slices', { n: s.slices })}</span>
+                        {/* one series shown as several stacks (a localizer, echoes or b-values): say which this is */}
+                        {s.splitReason ? <><br /><span className="muted split" data-testid="split-reason" title={s.splitReason}>{s.splitReason.split(':')[0]}</span></> : null}
                       </span>
                     </button>
                   </li>

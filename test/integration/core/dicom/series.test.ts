@@ -200,7 +200,7 @@ describe('series assembly: irregular stacks are reported, not hidden', () => {
     );
   });
 
-  it('duplicate positions (the series written twice with other SOP UIDs): all kept, warned about', async (t) => {
+  it('every position twice (echoes, b-values, a series written twice): two stacks of one image per position', async (t) => {
     const root = tempDir(t, 'dupes');
     const a = writeSyntheticSeries(path.join(root, 'a'), { ...SMALL, slices: 5, seed: 21 });
     const b = writeSyntheticSeries(path.join(root, 'b'), {
@@ -210,19 +210,31 @@ describe('series assembly: irregular stacks are reported, not hidden', () => {
       seriesInstanceUid: a.seriesInstanceUid,
       studyInstanceUid: a.studyInstanceUid,
     });
+    const study = await scanStudy([root]);
+    assert.deepEqual(study.series.map((s) => s.id), [a.seriesInstanceUid, `${a.seriesInstanceUid}#2`]);
+    // same InstanceNumbers in both copies: at each position the first by path goes to part 1
+    study.series.forEach((s, j) => {
+      assert.equal(s.slices, 5);
+      assert.deepEqual(s.ordered.map((o) => o.path), (j === 0 ? a : b).files);
+      s.ordered.forEach((o, i) => assertVecClose(o.position, a.positions[i], 1e-4, `part ${j + 1} slice ${i}`));
+      assert.match(s.splitReason ?? '', new RegExp(`part ${j + 1} of 2`));
+      assert.equal(s.geometry.uniform, true, 'each part is an ordinary stack');
+      assertClose(s.sliceSpacing, 2.5, 1e-6, 'spacing of a part');
+      assert.ok(!s.warnings.some((m) => /duplicate/i.test(m)), JSON.stringify(s.warnings));
+    });
+  });
+
+  it('a position written twice among single ones: one stack, both kept, warned about', async (t) => {
+    const root = tempDir(t, 'dupe-one');
+    const a = writeSyntheticSeries(path.join(root, 'a'), { ...SMALL, slices: 5, seed: 23 });
+    writeSyntheticSeries(path.join(root, 'b'), { ...SMALL, slices: 5, seed: 24, omit: [0, 1, 2, 3], seriesInstanceUid: a.seriesInstanceUid, studyInstanceUid: a.studyInstanceUid });
     const s = await scanOneSeries(root);
-    assert.equal(s.slices, 10, 'both copies are kept (other SOP Instance UIDs)');
-    assert.equal(new Set(s.ordered.map((o) => o.sopInstanceUid)).size, 10);
-    s.ordered.forEach((o, i) => assertVecClose(o.position, a.positions[i >> 1], 1e-4, `pair ${i >> 1}`));
-    assert.deepEqual(
-      s.ordered.map((o) => o.path).sort(),
-      [...a.files, ...b.files].sort(),
-    );
+    assert.equal(s.slices, 6);
     assert.equal(s.geometry.uniform, false);
-    assertClose(s.sliceSpacing, 2.5, 1e-6, 'sliceSpacing ignores the zero steps');
+    assertClose(s.sliceSpacing, 2.5, 1e-6, 'sliceSpacing ignores the zero step');
     const dup = s.warnings.find((m) => /duplicate/i.test(m));
     assert.ok(dup, `a duplicate-position warning, got ${JSON.stringify(s.warnings)}`);
-    assert.match(dup, /\b5 duplicate/);
+    assert.match(dup, /\b1 duplicate/);
     assert.ok(!s.warnings.some((m) => /gap/i.test(m)), 'duplicates are not gaps');
   });
 });
