@@ -73,6 +73,8 @@ export interface InstanceHeader {
   perFrame?: FrameInfo[];
   /** SpecificCharacterSet terms, as read. */
   charset: string[];
+  /** The file ends inside its (defined-length) pixel data: the image cannot be decoded whole. */
+  pixelDataTruncated?: boolean;
   warnings: string[];
 }
 

@@ -10,6 +10,8 @@ import * as nodePath from 'node:path';
 import type { FileError, InstanceHeader, ScanProgress, ScanResult } from '../../shared/dicom';
 import { ResightError, toErrorInfo } from '../errors';
 import { instanceHeader } from './header';
+import { pixelDataElement } from './parse';
+import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from './transfer-syntax';
 import { readDicomFile, readDicomHeader, ScratchBuffer } from './read';
 import type { AssembledStudy } from './series';
 import { assembleStudies } from './series';
@@ -125,6 +127,13 @@ export function scanFile(path: string, scratch?: ScratchBuffer): InstanceHeader 
     }
     if (!header.rows || !header.columns || !header.bitsAllocated) {
       return { path, code: 'PARSE_FAILED', message: 'image attributes missing (Rows/Columns/BitsAllocated)' };
+    }
+    // The header read stops at PixelData, so a file cut inside its pixels still scans; say so now
+    // (a complete copy of the same instance elsewhere is then preferred: series.ts)
+    const el = pixelDataElement(parsed.dataSet);
+    if (el && !el.hadUndefinedLength && el.length !== 0xffffffff && header.transferSyntaxUid !== DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN && el.dataOffset + el.length > parsed.fileSize) {
+      header.pixelDataTruncated = true;
+      header.warnings.push(`${nodePath.basename(path)}: the file ends inside its pixel data (${Math.max(0, parsed.fileSize - el.dataOffset)} of ${el.length} bytes)`);
     }
     if (!header.seriesInstanceUid || !header.studyInstanceUid) {
       header.warnings.push('missing Study/Series Instance UID: grouped under a placeholder');

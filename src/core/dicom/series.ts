@@ -253,23 +253,30 @@ export function assembleStudies(headers: readonly InstanceHeader[], unused?: Fil
   const out: AssembledStudy[] = [];
   for (const [studyUid, list] of studies) {
     const bySeries = new Map<string, InstanceHeader[]>();
-    const seenSop = new Map<string, string>();
+    const seenSop = new Map<string, { header: InstanceHeader; list: InstanceHeader[] }>();
     for (const h of list) {
       const key = h.seriesInstanceUid || `unknown-series:${h.series.number ?? ''}:${h.series.modality}`;
       let s = bySeries.get(key);
       if (!s) bySeries.set(key, (s = []));
-      // The same SOP Instance seen twice (a copy in another folder) is one instance.
+      // The same SOP Instance seen twice (a copy in another folder) is one instance: the first
+      // read, unless that copy is cut short inside its pixels and this one is not
       if (h.sopInstanceUid) {
         const first = seenSop.get(h.sopInstanceUid);
         if (first !== undefined) {
+          if (first.header.pixelDataTruncated && !h.pixelDataTruncated) {
+            first.list[first.list.indexOf(first.header)] = h;
+            unused?.push({ path: first.header.path, code: 'DUPLICATE_INSTANCE', message: `same SOP Instance UID as ${h.path}, a complete copy used instead of this one (its pixel data is cut short)` });
+            seenSop.set(h.sopInstanceUid, { header: h, list: first.list });
+            continue;
+          }
           unused?.push({
             path: h.path,
             code: 'DUPLICATE_INSTANCE',
-            message: `same SOP Instance UID as ${first} (one image, counted once)`,
+            message: `same SOP Instance UID as ${first.header.path} (one image, counted once)`,
           });
           continue;
         }
-        seenSop.set(h.sopInstanceUid, h.path);
+        seenSop.set(h.sopInstanceUid, { header: h, list: s });
       }
       s.push(h);
     }

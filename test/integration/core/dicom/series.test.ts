@@ -275,4 +275,28 @@ describe('series assembly: one SOP Instance is one slice', () => {
     assert.equal(s.geometry.uniform, true);
     assert.deepEqual(s.warnings, [], 'no duplicate-position warning for copies of one instance');
   });
+
+  it('of two copies of an instance, the one cut short inside its pixels gives way to the complete one', async (t) => {
+    const root = tempDir(t, 'copies-cut');
+    // 'a-partial' sorts before 'b-complete', so the cut copy is read first
+    const w = writeSyntheticSeries(path.join(root, 'a-partial'), { ...SMALL, slices: 4, seed: 42 });
+    fs.cpSync(w.dir, path.join(root, 'b-complete'), { recursive: true });
+    const cut = w.files[2] as string;
+    fs.truncateSync(cut, fs.statSync(cut).size - 100);
+    const result = await scanPaths([root]);
+    const s = result.studies[0]?.series[0] as AssembledSeries;
+    assert.equal(s.slices, 4);
+    const used = s.ordered.map((o) => path.relative(root, o.path));
+    assert.deepEqual(used, [0, 1, 2, 3].map((i) => path.join(i === 2 ? 'b-complete' : 'a-partial', path.basename(w.files[i] as string))));
+    const passed = result.errors.find((e) => e.path === cut);
+    assert.equal(passed?.code, 'DUPLICATE_INSTANCE');
+    assert.match(passed?.message ?? '', /complete copy used instead.*cut short/);
+    assert.deepEqual(s.warnings, [], 'the cut copy is not in the series, nor its warning');
+
+    // alone, the cut file stays in its series (one broken slice does not close the study) and says why
+    const alone = await scanPaths([path.join(root, 'a-partial')]);
+    const one = alone.studies[0]?.series[0] as AssembledSeries;
+    assert.equal(one.slices, 4);
+    assert.ok(one.warnings.some((m) => m.includes(path.basename(cut)) && /ends inside its pixel data/.test(m)), JSON.stringify(one.warnings));
+  });
 });
