@@ -35,8 +35,8 @@ import { Viewport } from './viewer/Viewport';
 
 const api = getApi();
 const STATE_KEY = 'resight.viewer';
-const TOOLS: Tool[] = ['wl', 'pan', 'zoom', 'length', 'probe'];
-const TOOL_KEY: Record<Tool, MessageKey> = { wl: 'tools.wl', pan: 'tools.pan', zoom: 'tools.zoom', length: 'tools.length', probe: 'tools.probe' };
+const TOOLS: Tool[] = ['wl', 'pan', 'zoom', 'scroll', 'length', 'probe'];
+const TOOL_KEY: Record<Tool, MessageKey> = { wl: 'tools.wl', pan: 'tools.pan', zoom: 'tools.zoom', length: 'tools.length', probe: 'tools.probe', scroll: 'tools.scroll' };
 
 interface Persisted {
   seriesId?: string;
@@ -595,12 +595,13 @@ export function App() {
   const series = study?.series.find((s) => s.id === seriesId);
   // along the slice normal (z for an axial series, x for a sagittal one), as scanners label "slice location"
   const loc = info?.slices[index]?.location ?? info?.slices[index]?.position?.[2];
+  const thk = info?.slices[index]?.thickness;
   const corners = {
     tl: study ? [personNameText(study.patient.name), study.patient.id, study.description ?? ''] : [],
     tr: series ? [`${series.modality} ${series.description}`, study?.date ? `${study.date.slice(0, 4)}-${study.date.slice(4, 6)}-${study.date.slice(6, 8)}` : ''] : [],
     bl: count
       ? plane === 'axial'
-        ? [t('viewer.slice', { i: index + 1, n: count }), ...(loc !== undefined ? [t('viewer.position', { z: num(loc, 1) })] : [])]
+        ? [t('viewer.slice', { i: index + 1, n: count }), [loc !== undefined ? t('viewer.position', { z: num(loc, 1) }) : '', thk !== undefined ? t('viewer.thickness', { t: num(thk, 2) }) : ''].filter(Boolean).join('  ')].filter(Boolean)
         : [`${t(`plane.${plane}` as MessageKey)} ${mprIndex + 1} / ${mpr?.count ?? '…'}`, ...(mpr ? [] : [t('viewer.mprLoading', { n: loaded, total: count })])]
       : [],
     br: count ? [t('viewer.wl', { w: num(view.width, 0), l: num(view.center, 0) }), t('viewer.zoom', { z: num(view.zoom * 100, 0) })] : [],

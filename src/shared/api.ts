@@ -73,7 +73,7 @@ export interface SeriesInfo {
   series: SeriesSummary;
   /** Per slice in volume order. */
   /** `location`: signed distance along the slice normal (mm), the "Pos" a viewer shows for any acquisition plane. */
-  slices: { sopInstanceUid: string; frame: number; position?: [number, number, number]; location?: number; instanceNumber?: number }[];
+  slices: { sopInstanceUid: string; frame: number; position?: [number, number, number]; location?: number; instanceNumber?: number; thickness?: number }[];
   windows: WindowInfo[];
   /** Where slice i's binary values are served (replace `{i}`). */
   sliceUrl: string;

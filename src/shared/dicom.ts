@@ -103,6 +103,8 @@ export interface SliceRef {
   /** Signed distance along the slice normal, mm. */
   location?: number;
   instanceNumber?: number;
+  /** SliceThickness (mm) of this slice (per frame for enhanced multi-frame objects). */
+  thickness?: number;
 }
 
 export type SortMethod = 'position' | 'instanceNumber' | 'file';

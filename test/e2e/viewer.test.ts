@@ -149,6 +149,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     const mid = await regionMean(0, 0, 1, 1);
     assert.ok(mid.every((v) => v >= 0), 'the canvas is readable');
     assert.match(await page.locator('[data-testid=corner-tl]').innerText(), /DEMO PHANTOM/);
+    assert.match(await page.locator('[data-testid=corner-bl]').innerText(), /Pos -?[\d.,]+ mm\s+Thk 5\.00 mm/, 'position and slice thickness, as OHIF shows them');
     await shot('01-open');
   });
 
@@ -277,6 +278,23 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     const mm = Number(/([\d.,]+)\s*mm/.exec(label)?.[1].replace(/,/g, ''));
     assert.ok(Math.abs(mm - 156.25) / 156.25 < 0.02, `measured ${label}, expected 156.25 mm`);
     await shot('06-measure');
+    await page.click('[data-testid=tool-wl]');
+  });
+
+  it('the scroll tool pages through slices as the mouse is dragged, down for the next', { timeout: 30_000 }, async () => {
+    await page.click('[data-testid=tool-scroll]');
+    const start = await sliceNumber();
+    const box = (await page.locator('[data-testid=viewport-canvas]').boundingBox()) as { x: number; y: number; width: number; height: number };
+    await page.mouse.move(box.x + box.width / 2, box.y + 100);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + 160, { steps: 6 }); // 60 px: 10 slices
+    await page.mouse.up();
+    assert.equal(await sliceNumber(), Math.min(45, start + 10));
+    await page.mouse.move(box.x + box.width / 2, box.y + 160);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + 100, { steps: 6 });
+    await page.mouse.up();
+    assert.equal(await sliceNumber(), start, 'and back up');
     await page.click('[data-testid=tool-wl]');
   });
 
@@ -417,6 +435,8 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     // the default point's findings (the reload above cleared the panel; the scores come from the cache)
     await page.click('[data-testid=analyze]');
     await page.waitForSelector('[data-testid=findings-operating-point][data-operating-point=balanced]', { timeout: 110_000 });
+    // the decisions made above are shown (they come with review.get, which may land after the findings)
+    await page.waitForSelector('[data-testid=finding].accepted, [data-testid=finding].rejected', { timeout: 10_000 });
     const before = await rows();
     assert.ok(before.some((f) => f.decided), 'the decisions made above are shown');
     await page.click('[data-testid=preferences-button]');

@@ -313,6 +313,8 @@ function buildSeries(studyUid: string, seriesUid: string, index: number, members
     if (c.position) ref.position = c.position;
     if (locations) ref.location = locations[i];
     if (c.header.instanceNumber !== undefined) ref.instanceNumber = c.header.instanceNumber;
+    const thickness = c.header.perFrame?.[c.frame]?.sliceThickness ?? c.header.sliceThickness;
+    if (thickness !== undefined && thickness > 0) ref.thickness = thickness;
     return ref;
   });
   for (const h of headers) for (const w of h.warnings) if (!warnings.includes(w)) warnings.push(w);

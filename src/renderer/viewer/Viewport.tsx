@@ -12,7 +12,10 @@ import { distanceMm, directionLetters, imageToScreen, niceMm, screenToImage } fr
 import { GlSliceRenderer } from './gl';
 import type { HeatState, SliceRenderer, ViewState } from './types';
 
-export type Tool = 'wl' | 'pan' | 'zoom' | 'length' | 'probe';
+export type Tool = 'wl' | 'pan' | 'zoom' | 'length' | 'probe' | 'scroll';
+
+/** Stack scroll (OHIF's StackScroll, Weasis' Sequence): one slice per this many pixels dragged. */
+const SCROLL_PX = 6;
 export type Bindings = { left: Tool; middle: Tool; right: Tool };
 
 export interface Measurement {
@@ -54,7 +57,7 @@ export function Viewport(p: ViewportProps) {
   const [probe, setProbe] = useState<{ x: number; y: number; v: number } | null>(null);
   const [drawing, setDrawing] = useState<Measurement | null>(null);
   const [gpuLost, setGpuLost] = useState(false);
-  const drag = useRef<{ tool: Tool; x: number; y: number; view: ViewState; start: [number, number] } | null>(null);
+  const drag = useRef<{ tool: Tool; x: number; y: number; view: ViewState; start: [number, number]; index: number } | null>(null);
   const props = useRef(p);
   props.current = p;
 
@@ -117,7 +120,7 @@ export function Viewport(p: ViewportProps) {
     (e.target as Element).setPointerCapture(e.pointerId);
     const tool = p.bindings[key];
     const start = imgPoint(e) ?? [0, 0];
-    drag.current = { tool, x: e.clientX, y: e.clientY, view: p.view, start };
+    drag.current = { tool, x: e.clientX, y: e.clientY, view: p.view, start, index: p.index };
     if (tool === 'length') setDrawing({ slice: p.index, a: start, b: start });
   };
 
@@ -142,6 +145,10 @@ export function Viewport(p: ViewportProps) {
       p.onView({ ...v, panX: v.panX + dx, panY: v.panY + dy });
     } else if (d.tool === 'zoom') {
       p.onView({ ...v, zoom: Math.min(40, Math.max(0.05, v.zoom * Math.exp(-dy * 0.01))) });
+    } else if (d.tool === 'scroll') {
+      // dragging down goes to the next slice, as the wheel does
+      const i = Math.min(p.count - 1, Math.max(0, d.index + Math.round(dy / SCROLL_PX)));
+      if (i !== p.index) p.onIndex(i);
     } else if (d.tool === 'length' && ip) {
       setDrawing({ slice: p.index, a: d.start, b: ip });
     }
