@@ -257,9 +257,11 @@ export function App() {
         setViewedState({ series: seriesId, slices: new Set(viewedBySeries.current[seriesId] ?? []) });
         const [a, r] = await Promise.all([api.call('analysis.get', { seriesId }), api.call('review.get', { seriesId })]);
         if (stop) return;
-        setAnalysis(a.analysis);
-        setJob(a.running);
-        setReviews(r.reviews);
+        // the reviewer may have started an analysis or decided something while these were on
+        // their way: what happened meanwhile wins over the older answers
+        setAnalysis((cur) => cur ?? a.analysis);
+        setJob((cur) => cur ?? a.running);
+        setReviews((cur) => [...r.reviews.filter((x) => !cur.some((c) => c.findingId === x.findingId)), ...cur]);
       } catch (e) {
         setError((e as Error).message);
       }
