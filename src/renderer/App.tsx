@@ -35,8 +35,8 @@ import { Viewport } from './viewer/Viewport';
 
 const api = getApi();
 const STATE_KEY = 'resight.viewer';
-const TOOLS: Tool[] = ['wl', 'pan', 'zoom', 'scroll', 'length', 'probe'];
-const TOOL_KEY: Record<Tool, MessageKey> = { wl: 'tools.wl', pan: 'tools.pan', zoom: 'tools.zoom', length: 'tools.length', probe: 'tools.probe', scroll: 'tools.scroll' };
+const TOOLS: Tool[] = ['wl', 'pan', 'zoom', 'scroll', 'length', 'ellipse', 'probe'];
+const TOOL_KEY: Record<Tool, MessageKey> = { wl: 'tools.wl', pan: 'tools.pan', zoom: 'tools.zoom', length: 'tools.length', probe: 'tools.probe', scroll: 'tools.scroll', ellipse: 'tools.ellipse' };
 
 interface Persisted {
   seriesId?: string;

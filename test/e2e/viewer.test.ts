@@ -281,6 +281,38 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.click('[data-testid=tool-wl]');
   });
 
+  it('an ellipse ROI in the liver lesion reads its density (liver HU + the lesion\'s delta), and air reads air', { timeout: 60_000 }, async () => {
+    const liver = truth.lesions.find((l) => l.class === 'liver_lesion') as { keySlice: { index: number }; centroid: [number, number]; liverHu: number; deltaHu: number };
+    await goToSlice(liver.keySlice.index);
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('f');
+    await page.click('[data-testid=tool-ellipse]');
+    const draw = async (x0: number, y0: number, x1: number, y1: number) => {
+      const a = await imageToCanvas(x0, y0);
+      const b = await imageToCanvas(x1, y1);
+      await page.mouse.move(a.box.x + a.x, a.box.y + a.y);
+      await page.mouse.down();
+      await page.mouse.move(b.box.x + b.x, b.box.y + b.y, { steps: 6 });
+      await page.mouse.up();
+      const label = page.locator('[data-testid=roi-label]').last();
+      return { mean: Number(await label.getAttribute('data-mean')), area: Number(await label.getAttribute('data-area')), n: Number(await label.getAttribute('data-n')), text: await label.textContent() };
+    };
+    // a 20 px disc well inside the 28 mm (36 px) lesion
+    const [cx, cy] = liver.centroid;
+    const lesion = await draw(cx - 10, cy - 10, cx + 10, cy + 10);
+    const expected = liver.liverHu + liver.deltaHu;
+    assert.ok(Math.abs(lesion.mean - expected) < 12, `lesion ROI mean ${lesion.mean} HU, the lesion was made at ${expected} HU (${lesion.text})`);
+    assert.match(lesion.text ?? '', /HU/);
+    const px = 0.78125 * 0.78125;
+    assert.ok(Math.abs(lesion.area - lesion.n * px) / lesion.area < 0.1, `area ${lesion.area} mm² against ${lesion.n} pixels of ${px} mm²`);
+    assert.ok(Math.abs(lesion.area - Math.PI * 100 * px) / lesion.area < 0.1, `about a 10 px radius: ${lesion.area} mm²`);
+    const air = await draw(12, 12, 60, 50);
+    assert.ok(air.mean < -950, `air ROI mean ${air.mean} HU`);
+    await shot('06b-roi');
+    await page.click('text=Clear measurements');
+    await page.click('[data-testid=tool-wl]');
+  });
+
   it('the scroll tool pages through slices as the mouse is dragged, down for the next', { timeout: 30_000 }, async () => {
     await page.click('[data-testid=tool-scroll]');
     const start = await sliceNumber();

@@ -10,9 +10,10 @@ import { useI18n } from '../i18n/i18n';
 import { Canvas2dSliceRenderer } from './canvas2d';
 import { distanceMm, directionLetters, imageToScreen, niceMm, screenToImage } from './geometry';
 import { GlSliceRenderer } from './gl';
+import { ellipseStats } from './roi';
 import type { HeatState, SliceRenderer, ViewState } from './types';
 
-export type Tool = 'wl' | 'pan' | 'zoom' | 'length' | 'probe' | 'scroll';
+export type Tool = 'wl' | 'pan' | 'zoom' | 'length' | 'ellipse' | 'probe' | 'scroll';
 
 /** Stack scroll (OHIF's StackScroll, Weasis' Sequence): one slice per this many pixels dragged. */
 const SCROLL_PX = 6;
@@ -22,6 +23,8 @@ export interface Measurement {
   slice: number;
   a: [number, number];
   b: [number, number];
+  /** A length from a to b (the default), or an ellipse ROI in the box from a to b. */
+  kind?: 'length' | 'ellipse';
 }
 
 export interface ViewportProps {
@@ -121,7 +124,7 @@ export function Viewport(p: ViewportProps) {
     const tool = p.bindings[key];
     const start = imgPoint(e) ?? [0, 0];
     drag.current = { tool, x: e.clientX, y: e.clientY, view: p.view, start, index: p.index };
-    if (tool === 'length') setDrawing({ slice: p.index, a: start, b: start });
+    if (tool === 'length' || tool === 'ellipse') setDrawing({ slice: p.index, a: start, b: start, kind: tool });
   };
 
   const onPointerMove = (e: React.PointerEvent) => {
@@ -149,15 +152,19 @@ export function Viewport(p: ViewportProps) {
       // dragging down goes to the next slice, as the wheel does
       const i = Math.min(p.count - 1, Math.max(0, d.index + Math.round(dy / SCROLL_PX)));
       if (i !== p.index) p.onIndex(i);
-    } else if (d.tool === 'length' && ip) {
-      setDrawing({ slice: p.index, a: d.start, b: ip });
+    } else if ((d.tool === 'length' || d.tool === 'ellipse') && ip) {
+      setDrawing({ slice: p.index, a: d.start, b: ip, kind: d.tool });
     }
   };
 
   const onPointerUp = () => {
     const d = drag.current;
     drag.current = null;
-    if (d?.tool === 'length' && drawing && Math.hypot(drawing.b[0] - drawing.a[0], drawing.b[1] - drawing.a[1]) > 1) p.onMeasure(drawing);
+    if ((d?.tool === 'length' || d?.tool === 'ellipse') && drawing) {
+      const w = Math.abs(drawing.b[0] - drawing.a[0]);
+      const h = Math.abs(drawing.b[1] - drawing.a[1]);
+      if (drawing.kind === 'ellipse' ? w > 1 && h > 1 : Math.hypot(w, h) > 1) p.onMeasure(drawing);
+    }
     setDrawing(null);
   };
 
@@ -192,6 +199,22 @@ export function Viewport(p: ViewportProps) {
         {lines.map((m, i) => {
           const [x1, y1] = toScreen(m.a);
           const [x2, y2] = toScreen(m.b);
+          if (m.kind === 'ellipse') {
+            const st = s ? ellipseStats(s.values, s.rows, s.columns, m.a, m.b, ps) : null;
+            const unit = p.hounsfield ? ' HU' : '';
+            return (
+              <g key={i} className="measure">
+                <ellipse cx={(x1 + x2) / 2} cy={(y1 + y2) / 2} rx={Math.abs(x2 - x1) / 2} ry={Math.abs(y2 - y1) / 2} />
+                {st ? (
+                  <text x={Math.max(x1, x2) + 6} y={Math.min(y1, y2)} data-testid="roi-label" data-mean={st.mean} data-sd={st.sd} data-area={st.area} data-n={st.n}>
+                    <tspan x={Math.max(x1, x2) + 6} dy="0">{`${t('roi.mean')} ${num(st.mean, 1)}${unit} ± ${num(st.sd, 1)}`}</tspan>
+                    <tspan x={Math.max(x1, x2) + 6} dy="1.2em">{`${t('roi.range')} ${num(st.min, 0)} … ${num(st.max, 0)}${unit}`}</tspan>
+                    <tspan x={Math.max(x1, x2) + 6} dy="1.2em">{`${t('roi.area')} ${num(st.area, st.areaUnit === 'mm2' ? 1 : 0)} ${st.areaUnit === 'mm2' ? 'mm²' : 'px²'}`}</tspan>
+                  </text>
+                ) : null}
+              </g>
+            );
+          }
           const mm = ps ? distanceMm(m.a, m.b, ps) : Math.hypot(m.b[0] - m.a[0], m.b[1] - m.a[1]);
           return (
             <g key={i} className="measure">
