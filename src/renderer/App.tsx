@@ -566,7 +566,9 @@ export function App() {
         else if (key === 'End') go(total - 1);
         else if (CT_PRESETS.some((p) => p.key === key)) preset(CT_PRESETS.find((p) => p.key === key)?.id ?? '');
         else if (key === 'i') setView((v) => ({ ...v, invert: !v.invert }));
-        else if (key === 'r') reset();
+        else if (key === 'r' || key === ' ') reset(); // Space: OHIF's reset
+        else if (key === '+' || key === '=') setView((v) => ({ ...v, zoom: Math.min(40, v.zoom * 1.25) }));
+        else if (key === '-') setView((v) => ({ ...v, zoom: Math.max(0.05, v.zoom / 1.25) }));
         else if (key === 'f') fit();
         else if (key === 'h') setHeatOn((x) => !x);
         else if (key === 'n') nextPositive(1);
@@ -796,7 +798,7 @@ export function App() {
                 [`↑ ↓ ← → / ${t('help.wheel')}`, t('help.sliceStep')], ['PageUp / PageDown', '±10'], ['Home / End', t('help.firstLast')],
                 ['1–6', CT_PRESETS.map((p) => `${p.key} ${t(`preset.${p.id}` as MessageKey)}`).join(', ')],
                 ['H', t('ai.heatmapToggle')], ['A / X', t('help.decideHere')], ['N / P', `${t('ai.nextPositive')} / ${t('ai.prevPositive')}`],
-                ['I', t('tools.invert')], ['T', t('tags.title')], ['R', t('tools.reset')], ['F', t('tools.fit')], ['C', t('tools.cine')], ['?', t('help.title')], ['Esc', t('help.close')],
+                ['I', t('tools.invert')], ['T', t('tags.title')], ['R / Space', t('tools.reset')], ['+ / −', t('tools.zoom')], ['F', t('tools.fit')], ['C', t('tools.cine')], ['?', t('help.title')], ['Esc', t('help.close')],
                 [`${t('tools.left')}`, t(TOOL_KEY[bindings.left])], [`${t('tools.middle')}`, t(TOOL_KEY[bindings.middle])], [`${t('tools.right')}`, t(TOOL_KEY[bindings.right])],
               ].map(([k, v]) => <tr key={k}><th>{k}</th><td>{v}</td></tr>)}
             </tbody>

@@ -25,7 +25,7 @@ import { decodePart10 } from '../../src/core/report/dicom-write';
 const CHROMIUM = process.env.RESIGHT_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = process.env.RESIGHT_TEST_ARTIFACTS ?? path.join(REPO_ROOT, 'test-results', 'e2e');
 const RENDERER_OUT = path.join(REPO_ROOT, 'app', 'dist', 'renderer', 'index.html');
-const truth = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'resources', 'demo', 'ground-truth.json'), 'utf8')) as { lesions: { class: string; keySlice: { index: number } }[] };
+const truth = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'resources', 'demo', 'ground-truth.json'), 'utf8')) as { lesions: { class: string; keySlice: { index: number }; centroid: [number, number]; liverHu?: number; deltaHu?: number }[] };
 const skip = !fs.existsSync(CHROMIUM) && `Chromium not installed at ${CHROMIUM} (apt-get install chromium)`;
 
 function newest(p: string): number {
@@ -282,7 +282,8 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
   });
 
   it('an ellipse ROI in the liver lesion reads its density (liver HU + the lesion\'s delta), and air reads air', { timeout: 60_000 }, async () => {
-    const liver = truth.lesions.find((l) => l.class === 'liver_lesion') as { keySlice: { index: number }; centroid: [number, number]; liverHu: number; deltaHu: number };
+    const liver = truth.lesions.find((l) => l.class === 'liver_lesion');
+    assert.ok(liver?.liverHu !== undefined && liver.deltaHu !== undefined);
     await goToSlice(liver.keySlice.index);
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('f');
@@ -610,6 +611,16 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     assert.equal(await sliceNumber(), before + 1, 'Ctrl+End is not End');
     await page.keyboard.press('Shift+End');
     await page.waitForFunction(() => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes('45 / 45'));
+    // OHIF's zoom and reset keys
+    const zoom = async () => Number(/Zoom\s+([\d.,]+)%/.exec(await page.locator('[data-testid=corner-br]').innerText())?.[1]?.replace(/,/g, ''));
+    const fitted = await zoom();
+    await page.keyboard.press('+');
+    await page.keyboard.press('+');
+    assert.ok(Math.abs((await zoom()) - fitted * 1.5625) <= 1, `two + are 1.25² x: ${fitted} -> ${await zoom()}`);
+    await page.keyboard.press('-');
+    assert.ok(Math.abs((await zoom()) - fitted * 1.25) <= 1);
+    await page.keyboard.press(' ');
+    assert.equal(await zoom(), fitted, 'Space resets to the fitted view');
   });
 
   it('a series the model refuses says "not analysed" and why, and the reviewer can insist', { timeout: 90_000 }, async () => {
