@@ -11,6 +11,7 @@ import { COLORMAPS, DEFAULT_OVERLAY } from '../shared/colormap';
 import type { ColormapName } from '../shared/colormap';
 import type { StudySummary } from '../shared/dicom';
 import { personNameText } from '../shared/dicom-text';
+import { instanceKey, parseReviewId } from '../shared/review';
 import type { Preferences } from '../shared/settings';
 import { CT_PRESETS } from '../shared/presets';
 import type { SliceData } from './api/client';
@@ -138,6 +139,11 @@ export function App() {
   indexRef.current = index;
   const seriesRef = useRef(seriesId);
   seriesRef.current = seriesId;
+  const epochRef = useRef(seriesEpoch);
+  epochRef.current = seriesEpoch;
+  // counts jobs that ended (done, failed, cancelled, engine restart): a job reported running by an
+  // answer that was on its way while one ended may be that one, and is not brought back
+  const jobsEnded = useRef(0);
 
   // the thresholds the shown findings were drawn at; the preference's only before an analysis
   const thresholds = analysis?.thresholds ?? model?.thresholds ?? {};
@@ -178,10 +184,12 @@ export function App() {
         setProvider(d.provider);
         if (d.seriesId !== seriesRef.current) return;
         setAnalysis(d.analysis);
+        jobsEnded.current++;
         setJob(null);
         setProgress(null);
       }),
       api.on('engine.restarted', (d) => {
+        jobsEnded.current++;
         setJob(null);
         setProgress(null);
         // slices that failed while the engine was down are asked for again
@@ -193,6 +201,7 @@ export function App() {
         if (d.seriesId !== seriesRef.current) return;
         // the user's own cancel is not a failure
         if (d.error.code !== 'CANCELLED') setAiError(t('ai.failed', { message: d.error.message }));
+        jobsEnded.current++;
         setJob(null);
         setProgress(null);
       }),
@@ -255,12 +264,13 @@ export function App() {
         autoWindowPending.current = !w && !restored.view;
         setView(restored.view ?? { zoom: 0, panX: 0, panY: 0, center: w?.center ?? 128, width: w?.width ?? 256, invert: si.series.photometric === 'MONOCHROME1' });
         setViewedState({ series: seriesId, slices: new Set(viewedBySeries.current[seriesId] ?? []) });
+        const ended = jobsEnded.current;
         const [a, r] = await Promise.all([api.call('analysis.get', { seriesId }), api.call('review.get', { seriesId })]);
         if (stop) return;
         // the reviewer may have started an analysis or decided something while these were on
         // their way: what happened meanwhile wins over the older answers
         setAnalysis((cur) => cur ?? a.analysis);
-        setJob((cur) => cur ?? a.running);
+        if (jobsEnded.current === ended) setJob((cur) => cur ?? a.running);
         setReviews((cur) => [...r.reviews.filter((x) => !cur.some((c) => c.findingId === x.findingId)), ...cur]);
       } catch (e) {
         setError((e as Error).message);
@@ -486,17 +496,25 @@ export function App() {
   const insist = () => startAnalysis(true);
   const cancel = async () => {
     if (job) await api.call('analysis.cancel', { jobId: job }).catch(() => undefined);
+    jobsEnded.current++;
     setJob(null);
     setProgress(null);
   };
   const decide = async (findingId: string, decision: Review['decision'], comment?: string) => {
     if (!seriesId) return;
+    // the instances this id's slice numbers name on screen: the engine refuses the decision if
+    // the stack changed meanwhile (more files opened) rather than put it on other slices
+    const refs = parseReviewId(findingId)?.slices.map((i) => info?.slices[i]);
+    const instances = refs && refs.every((x) => x) ? refs.map((x) => instanceKey(x as { sopInstanceUid: string; frame: number })) : undefined;
+    const epoch = seriesEpoch;
     try {
-      const r = await api.call('review.set', { seriesId, findingId, decision, ...(comment ? { comment } : {}) });
-      if (seriesRef.current === seriesId) setReviews((rs) => [...rs.filter((x) => x.findingId !== findingId), r]);
+      const r = await api.call('review.set', { seriesId, findingId, decision, ...(comment ? { comment } : {}), ...(instances ? { instances } : {}) });
+      if (seriesRef.current === seriesId && epochRef.current === epoch) setReviews((rs) => [...rs.filter((x) => x.findingId !== findingId), r]);
     } catch (e) {
       // a decision that was not saved must not look saved
       setAiError(t('findings.saveFailed', { message: (e as Error).message }));
+      // the stack changed under the viewer: fetch it as it is now (the numbers on screen are old)
+      if (e instanceof ApiError && e.code === 'INCONSISTENT_SERIES' && seriesRef.current === seriesId) setSeriesEpoch((x) => x + 1);
     }
   };
 
@@ -576,8 +594,10 @@ export function App() {
         else if (key === 'c') setCine((x) => !x);
         else if (key === 'a' || key === 'x') {
           // the finding highlighted in the panel: the first that covers the axial slice on screen
-          const f = findingAt(analysis?.findings ?? [], index);
+          // (none in a coronal or sagittal view, where no axial slice is on screen)
+          const f = plane === 'axial' ? findingAt(analysis?.findings ?? [], index) : undefined;
           if (!f) return false;
+          if (e.repeat) return true; // a held key decides once
           void decide(f.id, key === 'a' ? 'accepted' : 'rejected', reviews.find((r) => r.findingId === f.id)?.comment);
         }
         else if (key === '?') setDialog('help');
@@ -786,7 +806,7 @@ export function App() {
               {heat ? <div className="colorbar" aria-hidden="true"><span>0</span><span className={`bar ${colormap}`} /><span>{num(heat.scale, 3)}</span></div> : null}
             </fieldset>
           </section>
-          <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} viewed={viewed} onDecide={decide} onGo={goSlice} onInsist={insist} busy={job !== null} />
+          <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} axial={plane === 'axial'} viewed={viewed} onDecide={decide} onGo={goSlice} onInsist={insist} busy={job !== null} />
         </aside>
       </main>
       {dialog === 'help' ? (

@@ -32,7 +32,15 @@ export const schemas = {
     .object({ seriesId: id, slice: z.number().int().min(0).max(1_000_000), method: z.enum(CAM_METHOD_NAMES).optional(), layer: z.string().min(1).max(256).optional(), class: z.string().min(1).max(256).optional() })
     .strict(),
   'review.set': z
-    .object({ seriesId: id, findingId: id, decision: z.enum(DECISIONS), comment: z.string().max(4000).optional(), reviewer: z.string().max(256).optional() })
+    .object({
+      seriesId: id,
+      findingId: id,
+      decision: z.enum(DECISIONS),
+      comment: z.string().max(4000).optional(),
+      reviewer: z.string().max(256).optional(),
+      /** The instances (`<SOPInstanceUID>#<frame>`) the id's slice numbers named on screen; refused if the stack has changed since. */
+      instances: z.array(z.string().max(200)).max(2).optional(),
+    })
     .strict(),
   'review.get': z.object({ seriesId: id }).strict(),
   'instance.tags': z.object({ seriesId: id, slice: z.number().int().min(0).max(1_000_000) }).strict(),

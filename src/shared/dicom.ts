@@ -45,6 +45,8 @@ export interface InstanceHeader {
   series: { number?: number; description?: string; modality: string; bodyPart?: string };
   instanceNumber?: number;
   acquisitionNumber?: number;
+  /** EchoNumbers, TemporalPositionIdentifier, TriggerTime (ms), DiffusionBValue: which acquisition at a position. */
+  phase?: { echoNumber?: number; temporalPosition?: number; triggerTime?: number; bValue?: number };
   imageType: string[];
   hasPixelData: boolean;
   rows: number;
@@ -121,6 +123,9 @@ export interface SeriesGeometry {
   uniform: boolean;
 }
 
+/** Why a series shows as several stacks: this stack is a localizer, has another image size or orientation, or is part `part` of `parts` repeated acquisitions (echoes, b-values, phases). */
+export type SeriesSplit = { kind: 'localizer' | 'size' | 'orientation' } | { kind: 'repeat'; part: number; parts: number };
+
 export interface SeriesSummary {
   /** Unique key: the SeriesInstanceUID, suffixed with `#n` when a series was split into stacks. */
   id: string;
@@ -143,8 +148,10 @@ export interface SeriesSummary {
   photometric?: string;
   instances: SeriesInstanceRef[];
   geometry: SeriesGeometry;
-  /** Why this stack was split from its siblings (localizer, other orientation, size). */
+  /** Why this stack was split from its siblings (localizer, other orientation, size, repeated positions), in words. */
   splitReason?: string;
+  /** The same, as data (the viewer words it in the user's language). */
+  split?: SeriesSplit;
   warnings: string[];
 }
 

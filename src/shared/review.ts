@@ -31,3 +31,30 @@ export function reviewerFindings(reviews: readonly Review[]): ReviewerFinding[] 
       return { id: r.findingId, class: cls ?? '', slice: Number(slice), ...(r.comment ? { comment: r.comment } : {}) };
     });
 }
+
+/** A slice's instance as decisions name it: `<SOPInstanceUID>#<frame>`. */
+export const instanceKey = (ref: { sopInstanceUid: string; frame: number }): string => `${ref.sopInstanceUid}#${ref.frame}`;
+
+export interface ParsedReviewId {
+  /** What the id says apart from its slice numbers (`lung_nodule`, `added:liver_lesion`). */
+  kind: string;
+  /** The slice numbers in the id (a finding's first and last, an added finding's one). */
+  slices: number[];
+  /** The id with other slice numbers (a range is written low-high). */
+  make: (slices: number[]) => string;
+}
+
+/** The slice numbers inside a finding or reviewer-added id, or null for an id that names none. */
+export function parseReviewId(id: string): ParsedReviewId | null {
+  const added = /^added:(.+):(\d+)$/.exec(id);
+  if (added) {
+    const cls = added[1] as string;
+    return { kind: `${PREFIX}${cls}`, slices: [Number(added[2])], make: ([s]) => addedFindingId(cls, s ?? 0) };
+  }
+  const finding = /^(.+):(\d+)-(\d+)$/.exec(id);
+  if (finding) {
+    const cls = finding[1] as string;
+    return { kind: cls, slices: [Number(finding[2]), Number(finding[3])], make: (sl) => `${cls}:${Math.min(...sl)}-${Math.max(...sl)}` };
+  }
+  return null;
+}

@@ -473,6 +473,8 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     const before = await rows();
     assert.ok(before.some((f) => f.decided), 'the decisions made above are shown');
     await page.click('[data-testid=preferences-button]');
+    // the dialog lists the model's points once it has them (allInnerTexts does not wait)
+    await page.locator('[data-testid=prefs-operating-point] option', { hasText: 'High specificity' }).first().waitFor({ state: 'attached', timeout: 10_000 });
     const options = await page.locator('[data-testid=prefs-operating-point] option').allInnerTexts();
     assert.ok(options.length >= 2 && options.some((o) => /High specificity/.test(o)), options.join(' | '));
     await page.keyboard.press('Escape');

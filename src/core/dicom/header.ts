@@ -41,6 +41,10 @@ export const TAG = {
   StudyID: 'x00200010',
   SeriesNumber: 'x00200011',
   AcquisitionNumber: 'x00200012',
+  EchoNumbers: 'x00180086',
+  TemporalPositionIdentifier: 'x00200100',
+  TriggerTime: 'x00181060',
+  DiffusionBValue: 'x00189087',
   InstanceNumber: 'x00200013',
   ImagePositionPatient: 'x00200032',
   ImageOrientationPatient: 'x00200037',
@@ -277,6 +281,14 @@ export function instanceHeader(parsed: ParsedDicom, path: string): InstanceHeade
   opt('burnedInAnnotation', str(ds, TAG.BurnedInAnnotation));
   opt('instanceNumber', num(ds, TAG.InstanceNumber));
   opt('acquisitionNumber', num(ds, TAG.AcquisitionNumber));
+  // what tells repeated acquisitions at one position apart (series.ts splitRepeats)
+  const bValueEl = ds.elements[TAG.DiffusionBValue];
+  const phase: NonNullable<InstanceHeader['phase']> = {};
+  setIf(phase, 'echoNumber', num(ds, TAG.EchoNumbers));
+  setIf(phase, 'temporalPosition', num(ds, TAG.TemporalPositionIdentifier));
+  setIf(phase, 'triggerTime', num(ds, TAG.TriggerTime));
+  setIf(phase, 'bValue', bValueEl && bValueEl.length >= 8 ? ds.double(TAG.DiffusionBValue) : undefined);
+  if (Object.keys(phase).length) header.phase = phase;
   opt('pixelSpacing', spacing(numbers(ds, TAG.PixelSpacing)) ?? first?.pixelSpacing);
   opt('sliceThickness', num(ds, TAG.SliceThickness) ?? first?.sliceThickness);
   opt('spacingBetweenSlices', num(ds, TAG.SpacingBetweenSlices));

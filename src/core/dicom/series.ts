@@ -8,6 +8,7 @@
  * orientation, another size) are split into their own stack rather than silently mixed in.
  */
 import type {
+  SeriesSplit,
   FileError,
   InstanceHeader,
   SeriesGeometry,
@@ -87,8 +88,10 @@ function candidates(h: InstanceHeader): Candidate[] {
 const isLocalizer = (h: InstanceHeader) => h.imageType.some((t) => t.toUpperCase() === 'LOCALIZER');
 
 /** Split one series' frames into stacks that can each form a volume. */
-function splitStacks(cands: Candidate[]): { members: Candidate[]; reason?: string }[] {
-  const stacks: { key: string; members: Candidate[]; orientation?: number[]; reason?: string }[] = [];
+type Stack = { members: Candidate[]; reason?: string; split?: SeriesSplit };
+
+function splitStacks(cands: Candidate[]): Stack[] {
+  const stacks: { key: string; members: Candidate[]; orientation?: number[]; reason?: string; split?: SeriesSplit }[] = [];
   for (const c of cands) {
     const h = c.header;
     const loc = isLocalizer(h);
@@ -98,7 +101,7 @@ function splitStacks(cands: Candidate[]): { members: Candidate[]; reason?: strin
         s.key === `${size}|${loc}` && sameOrientation(s.orientation, c.orientation),
     );
     if (!stack) {
-      stack = { key: `${size}|${loc}`, members: [], reason: loc ? 'localizer' : undefined };
+      stack = { key: `${size}|${loc}`, members: [], ...(loc ? { reason: 'localizer', split: { kind: 'localizer' as const } } : {}) };
       if (c.orientation) stack.orientation = c.orientation;
       stacks.push(stack);
     }
@@ -111,12 +114,11 @@ function splitStacks(cands: Candidate[]): { members: Candidate[]; reason?: strin
     if (s.reason) continue;
     const h = s.members[0].header;
     const mh = main.members[0].header;
-    s.reason =
-      h.rows !== mh.rows || h.columns !== mh.columns || h.samplesPerPixel !== mh.samplesPerPixel
-        ? `different image size (${h.columns}x${h.rows})`
-        : 'different orientation';
+    const size = h.rows !== mh.rows || h.columns !== mh.columns || h.samplesPerPixel !== mh.samplesPerPixel;
+    s.reason = size ? `different image size (${h.columns}x${h.rows})` : 'different orientation';
+    s.split = { kind: size ? 'size' : 'orientation' };
   }
-  return stacks.map((s) => (s.reason ? { members: s.members, reason: s.reason } : { members: s.members }));
+  return stacks.map((s) => (s.reason && s.split ? { members: s.members, reason: s.reason, split: s.split } : { members: s.members }));
 }
 
 /** Positions closer than this along the normal are one position (mm). */
@@ -126,9 +128,11 @@ const SAME_POSITION_MM = 1e-3;
  * A stack whose every position holds the same number k >= 2 of images (multi-echo, diffusion
  * b-values, perfusion or cardiac phases, a series written twice) is k stacks of one image per
  * position: as one stack, scrolling would alternate between echoes or b-values. At each position
- * the images are taken in (AcquisitionNumber, InstanceNumber, frame, path) order, and the j-th
- * goes to part j, which is how scanners number them (all of b0, then all of b1000). A stack where
- * only some positions repeat is left whole (and warned about by `spacingReport`).
+ * the images are sorted by what tells acquisitions apart (AcquisitionNumber, EchoNumbers,
+ * TemporalPositionIdentifier, DiffusionBValue, TriggerTime), then InstanceNumber, frame and path
+ * (numeric), and the j-th goes to part j. Where the images say which echo, phase or b-value they
+ * are, each part must hold one of them at every position; if not (or only some positions repeat)
+ * the stack is left whole, and `spacingReport` warns about the repeated positions.
  */
 function splitRepeats(members: Candidate[]): Candidate[][] {
   const normal = sliceNormal(members[0]?.orientation);
@@ -143,13 +147,30 @@ function splitRepeats(members: Candidate[]): Candidate[][] {
   }
   const k = groups[0]?.length ?? 1;
   if (k < 2 || groups.length < 2 || groups.some((g) => g.length !== k)) return [members];
+  const phaseOf = (m: Candidate) => {
+    const p = m.header.phase;
+    return [m.header.acquisitionNumber, p?.echoNumber, p?.temporalPosition, p?.bValue, p?.triggerTime];
+  };
+  const cmp = (x: (number | undefined)[], y: (number | undefined)[]) => {
+    for (let i = 0; i < x.length; i++) {
+      const d = (x[i] ?? 0) - (y[i] ?? 0);
+      if (d) return d;
+    }
+    return 0;
+  };
   const order = (a: Candidate, b: Candidate) =>
-    (a.header.acquisitionNumber ?? 0) - (b.header.acquisitionNumber ?? 0) ||
+    cmp(phaseOf(a), phaseOf(b)) ||
     (a.header.instanceNumber ?? 0) - (b.header.instanceNumber ?? 0) ||
     a.frame - b.frame ||
-    a.header.path.localeCompare(b.header.path);
+    a.header.path.localeCompare(b.header.path, 'en', { numeric: true });
   const parts: Candidate[][] = Array.from({ length: k }, () => []);
   for (const g of groups) g.sort(order).forEach((m, j) => parts[j]?.push(m));
+  // one echo / phase / b-value per part (trigger times drift slice to slice, so they only sort)
+  const identity = (m: Candidate) => {
+    const p = m.header.phase;
+    return `${p?.echoNumber ?? ''}|${p?.temporalPosition ?? ''}|${p?.bValue ?? ''}`;
+  };
+  if (parts.some((part) => new Set(part.map(identity)).size > 1)) return [members];
   return parts;
 }
 
@@ -285,9 +306,11 @@ export function assembleStudies(headers: readonly InstanceHeader[], unused?: Fil
       const stacks = splitStacks(members.flatMap(candidates)).flatMap((stack) => {
         if (stack.reason) return [stack];
         const parts = splitRepeats(stack.members);
-        return parts.length === 1 ? [stack] : parts.map((m, j) => ({ members: m, reason: `part ${j + 1} of ${parts.length}: every slice position repeats ${parts.length} times (echoes, b-values or phases)` }));
+        return parts.length === 1
+          ? [stack]
+          : parts.map((m, j): Stack => ({ members: m, reason: `part ${j + 1} of ${parts.length}: every slice position repeats ${parts.length} times (echoes, b-values or phases)`, split: { kind: 'repeat', part: j + 1, parts: parts.length } }));
       });
-      stacks.forEach((stack, idx) => series.push(buildSeries(studyUid, seriesUid, idx, stack.members, stack.reason)));
+      stacks.forEach((stack, idx) => series.push(buildSeries(studyUid, seriesUid, idx, stack)));
     }
     series.sort((a, b) => (a.number ?? 1e9) - (b.number ?? 1e9) || a.id.localeCompare(b.id, 'en', { numeric: true }));
     const first = list[0];
@@ -301,7 +324,7 @@ export function assembleStudies(headers: readonly InstanceHeader[], unused?: Fil
   return out;
 }
 
-function buildSeries(studyUid: string, seriesUid: string, index: number, members: Candidate[], reason?: string): AssembledSeries {
+function buildSeries(studyUid: string, seriesUid: string, index: number, { members, reason, split }: Stack): AssembledSeries {
   const warnings: string[] = [];
   const { ordered, geometry, locations } = orderStack(members, warnings);
   const headers: InstanceHeader[] = [];
@@ -341,5 +364,6 @@ function buildSeries(studyUid: string, seriesUid: string, index: number, members
   if (ps) s.pixelSpacing = ps;
   if (geometry.sliceSpacing !== undefined) s.sliceSpacing = geometry.sliceSpacing;
   if (reason) s.splitReason = reason;
+  if (split) s.split = split;
   return s;
 }

@@ -6,11 +6,12 @@
  *
  * So each stored decision also names the instances its numbers pointed at (SOP Instance UID and
  * frame: its anchor), and its id is derived again from them against the stack as it is now. A
- * decision whose instances are not all open is set aside: kept in the file, not shown, and back
- * once its files are open again. Nothing here touches the disk; the session does.
+ * decision whose instances are not in the stack is not shown there (it stays stored, and comes
+ * back once its files are open again). Nothing here touches the disk; the session does.
  */
 import { DECISIONS } from '../../shared/api';
 import type { Review } from '../../shared/api';
+import { instanceKey, parseReviewId } from '../../shared/review';
 
 /** A decision as the session stores it. */
 export interface StoredReview extends Review {
@@ -23,72 +24,54 @@ export interface InstanceRef {
   frame: number;
 }
 
-export const instanceKey = (ref: InstanceRef): string => `${ref.sopInstanceUid}#${ref.frame}`;
-
-interface ParsedId {
-  /** Rebuild the id with other slice numbers. */
-  make: (slices: number[]) => string;
-  slices: number[];
+/** The anchor of `findingId`'s slice numbers in `ordered`, or undefined if it names no slice there. */
+export function anchorOf(findingId: string, ordered: readonly InstanceRef[]): string[] | undefined {
+  const parsed = parseReviewId(findingId);
+  if (!parsed) return undefined;
+  const refs = parsed.slices.map((i) => ordered[i]);
+  if (refs.some((x) => x === undefined)) return undefined;
+  return refs.map((x) => instanceKey(x as InstanceRef));
 }
 
-/** The slice numbers inside a review id, or null for an id that names none. */
-export function parseReviewId(id: string): ParsedId | null {
-  const added = /^added:(.+):(\d+)$/.exec(id);
-  if (added) {
-    const cls = added[1] as string;
-    return { slices: [Number(added[2])], make: ([s]) => `added:${cls}:${s}` };
-  }
-  const finding = /^(.+):(\d+)-(\d+)$/.exec(id);
-  if (finding) {
-    const cls = finding[1] as string;
-    return { slices: [Number(finding[2]), Number(finding[3])], make: ([a, b]) => `${cls}:${a}-${b}` };
-  }
-  return null;
-}
-
-/** `r` with the anchor of its slice numbers in `ordered` (unchanged if its id names no slice there). */
+/** `r` with the anchor of its slice numbers in `ordered` (without one if its id names no slice there). */
 export function anchorReview(r: Review, ordered: readonly InstanceRef[]): StoredReview {
   const { anchor: _old, ...plain } = r as StoredReview;
-  const parsed = parseReviewId(r.findingId);
-  if (!parsed) return plain;
-  const refs = parsed.slices.map((i) => ordered[i]);
-  if (refs.some((x) => x === undefined)) return plain;
-  return { ...plain, anchor: refs.map((x) => instanceKey(x as InstanceRef)) };
+  const anchor = anchorOf(r.findingId, ordered);
+  return anchor ? { ...plain, anchor } : plain;
 }
 
 /**
- * Place stored decisions on the stack `ordered`: each anchored one gets the id its instances have
- * now, or goes aside when one of them is not in the stack. A decision stored without an anchor
- * (before anchors existed) is taken at its numbers and anchored there. Where two land on the same
- * id the later decision wins, as it did when it was made.
+ * What makes two stored decisions one: the same kind of id on the same instances (anchored), or
+ * the same id (stored before anchors existed). Deciding again replaces the decision with this key.
  */
-export function placeReviews(stored: readonly StoredReview[], ordered: readonly InstanceRef[]): { active: Map<string, StoredReview>; aside: StoredReview[] } {
+export function reviewKey(r: StoredReview): string {
+  const parsed = parseReviewId(r.findingId);
+  return r.anchor && parsed ? `${parsed.kind}@${r.anchor.join(',')}` : `id:${r.findingId}`;
+}
+
+/**
+ * The decisions that apply to the stack `ordered`, by their id there: an anchored one where all
+ * its instances are in the stack (with the numbers they have now), one without an anchor (stored
+ * before anchors existed) at its numbers when `legacy` allows (only the stack it was made on can
+ * take it: the series' main stack). Where two land on the same id the later decision wins.
+ */
+export function placeReviews(stored: readonly StoredReview[], ordered: readonly InstanceRef[], legacy = true): Map<string, StoredReview> {
   const at = new Map<string, number>();
   ordered.forEach((ref, i) => at.set(instanceKey(ref), i));
   const active = new Map<string, StoredReview>();
-  const aside: StoredReview[] = [];
   const byTime = [...stored].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   for (const r of byTime) {
     const parsed = parseReviewId(r.findingId);
-    if (!parsed) {
-      active.set(r.findingId, r);
-      continue;
-    }
-    if (!r.anchor) {
-      const anchored = anchorReview(r, ordered);
-      if (anchored.anchor) active.set(r.findingId, anchored);
-      else aside.push(r);
+    if (!parsed || !r.anchor) {
+      if (legacy && (!parsed || parsed.slices.every((i) => i < ordered.length))) active.set(r.findingId, r);
       continue;
     }
     const slices = r.anchor.map((k) => at.get(k));
-    if (slices.length !== parsed.slices.length || slices.some((i) => i === undefined)) {
-      aside.push(r);
-      continue;
-    }
+    if (slices.length !== parsed.slices.length || slices.some((i) => i === undefined)) continue;
     const id = parsed.make(slices as number[]);
     active.set(id, { ...r, findingId: id });
   }
-  return { active, aside };
+  return active;
 }
 
 /** The decisions in a parsed review file; entries that are not decisions are dropped. */

@@ -37,7 +37,7 @@ import type { LoadedModel } from '../inference/model';
 import { operatingPoints, resolveOperatingPoint } from '../inference/operating-point';
 import type { ResolvedOperatingPoint } from '../inference/operating-point';
 import { writeFileAtomic } from '../io/atomic';
-import { anchorReview, placeReviews, plainReview, storedReviews } from './review-anchor';
+import { anchorOf, anchorReview, placeReviews, plainReview, reviewKey, storedReviews } from './review-anchor';
 import type { StoredReview } from './review-anchor';
 
 export interface SessionOptions {
@@ -78,8 +78,11 @@ export class Session {
   private readonly explainer = new Explainer();
   private readonly analyses = new Map<string, SeriesAnalysis>();
   private readonly jobs = new Map<string, { seriesId: string; abort: AbortController }>();
-  /** Per series: the decisions placed on its stack now, and those whose slices are not open. */
-  private readonly reviews = new Map<string, { active: Map<string, StoredReview>; aside: StoredReview[] }>();
+  /**
+   * Per SeriesInstanceUID (one review file): every stored decision on the series. The stacks of a
+   * split series share it; each shows the decisions whose instances it holds (review-anchor.ts).
+   */
+  private readonly reviews = new Map<string, StoredReview[]>();
   private readonly listeners = new Set<Emit>();
   private modelPromise: Promise<LoadedModel> | undefined;
 
@@ -154,9 +157,6 @@ export class Session {
       if (!now || slicesOf(now) !== slicesOf(s)) {
         this.engine.volumes.drop(s.id);
         this.analyses.delete(s.id);
-        // decisions follow their instances to the new slice numbers (review-anchor.ts)
-        const held = this.reviews.get(s.id);
-        if (held && now) this.reviews.set(s.id, placeReviews([...held.active.values(), ...held.aside], now.ordered));
         // an analysis running on the old slice order would store findings at the wrong slices
         for (const job of this.jobs.values()) if (job.seriesId === s.id) job.abort.abort();
       }
@@ -177,7 +177,7 @@ export class Session {
       this.series.delete(s.id);
       this.engine.volumes.drop(s.id);
       this.analyses.delete(s.id);
-      this.reviews.delete(s.id);
+      this.reviews.delete(s.seriesInstanceUid);
       for (const job of this.jobs.values()) if (job.seriesId === s.id) job.abort.abort();
     }
     this.studies.delete(studyInstanceUid);
@@ -318,38 +318,57 @@ export class Session {
     return path.join(this.opts.dataDir, 'reviews', `${createHash('sha256').update(uid).digest('hex').slice(0, 32)}.json`);
   }
 
-  private reviewsOf(seriesId: string): { active: Map<string, StoredReview>; aside: StoredReview[] } {
-    let held = this.reviews.get(seriesId);
-    if (!held) {
-      let stored: StoredReview[] = [];
+  /** Every stored decision on the series `seriesId` belongs to (all its stacks). */
+  private storedReviewsOf(seriesId: string): StoredReview[] {
+    const uid = this.seriesOf(seriesId).seriesInstanceUid;
+    let list = this.reviews.get(uid);
+    if (!list) {
+      list = [];
       const file = this.reviewFile(seriesId);
       if (file && fs.existsSync(file)) {
         try {
-          stored = storedReviews(JSON.parse(fs.readFileSync(file, 'utf8')));
+          list = storedReviews(JSON.parse(fs.readFileSync(file, 'utf8')));
         } catch {
           // A damaged file starts the review afresh rather than blocking the viewer.
         }
       }
-      held = placeReviews(stored, this.seriesOf(seriesId).ordered);
-      this.reviews.set(seriesId, held);
+      this.reviews.set(uid, list);
     }
-    return held;
+    return list;
   }
 
-  /** The decisions on the series as it is open now (wire form). */
+  /**
+   * The decisions on the stack as it is open now, by their id there: they follow their instances
+   * when slices come and go. A decision stored without instances (before they were kept) applies
+   * at its numbers, on the series' main stack only.
+   */
   private activeReviews(seriesId: string): Review[] {
-    return [...this.reviewsOf(seriesId).active.values()].map(plainReview);
+    const s = this.seriesOf(seriesId);
+    return [...placeReviews(this.storedReviewsOf(seriesId), s.ordered, s.id === s.seriesInstanceUid).values()].map(plainReview);
   }
 
   setReview(p: Params<'review.set'>): Review {
-    const held = this.reviewsOf(p.seriesId);
+    const s = this.seriesOf(p.seriesId);
+    // the viewer says which instances it decided on: if the stack changed meanwhile (more files
+    // opened), the id's numbers may name other slices now, and the decision must not land there
+    if (p.instances && (anchorOf(p.findingId, s.ordered) ?? []).join('|') !== p.instances.join('|')) {
+      throw new ResightError('INCONSISTENT_SERIES', 'the slices of this series changed while you decided (more files were opened): decide again on the series as it is now');
+    }
     const r: Review = { findingId: p.findingId, decision: p.decision, at: new Date().toISOString(), ...(p.comment !== undefined ? { comment: p.comment } : {}), ...(p.reviewer !== undefined ? { reviewer: p.reviewer } : {}) };
-    held.active.set(p.findingId, anchorReview(r, this.seriesOf(p.seriesId).ordered));
+    const stored = anchorReview(r, s.ordered);
+    const list = this.storedReviewsOf(p.seriesId);
+    // deciding again replaces the decision on the same finding (same instances, or, stored
+    // before instances were kept, the same id on this main stack)
+    const key = reviewKey(stored);
+    const main = s.id === s.seriesInstanceUid;
+    const kept = list.filter((x) => reviewKey(x) !== key && !(main && !x.anchor && x.findingId === p.findingId));
+    kept.push(stored);
+    this.reviews.set(s.seriesInstanceUid, kept);
     const file = this.reviewFile(p.seriesId);
     if (file) {
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      // the set-aside decisions stay in the file: they return when their slices are open again
-      writeFileAtomic(file, JSON.stringify([...held.active.values(), ...held.aside], null, 2));
+      // every decision on the series, including those on slices not open now: they return with their files
+      writeFileAtomic(file, JSON.stringify(kept, null, 2));
     }
     return r;
   }

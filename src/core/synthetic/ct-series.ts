@@ -36,6 +36,10 @@ export interface SyntheticSeriesOptions {
   seriesInstanceUid?: string;
   studyInstanceUid?: string;
   patientName?: string;
+  /** EchoNumbers (0018,0086) of every slice (a multi-echo series is several such series under one UID). */
+  echoNumber?: number;
+  /** File names `<namePrefix><n>.dcm`, n = 1.. without padding (names that sort IMG1, IMG11, IMG2). */
+  namePrefix?: string;
 }
 
 export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
@@ -141,7 +145,7 @@ export function writeSyntheticSeries(dir: string, o: SyntheticSeriesOptions): Wr
   const files: string[] = [];
   const positions: number[][] = [];
   const order = Array.from({ length: o.slices }, (_, i) => i);
-  const names = order.map((i) => (o.shuffleNames ? `${Math.floor(random() * 1e9).toString(36)}_${i}.dcm` : `slice_${String(i + 1).padStart(4, '0')}.dcm`));
+  const names = order.map((i) => (o.shuffleNames ? `${Math.floor(random() * 1e9).toString(36)}_${i}.dcm` : o.namePrefix !== undefined ? `${o.namePrefix}${i + 1}.dcm` : `slice_${String(i + 1).padStart(4, '0')}.dcm`));
   const base = [-(columns * ps) / 2, -(rows * ps) / 2, -100];
   const common = (sopUid: string, instance: number): SimpleElement[] => [
     { tag: 0x00080005, vr: 'CS', value: 'ISO_IR 192' },
@@ -187,6 +191,7 @@ export function writeSyntheticSeries(dir: string, o: SyntheticSeriesOptions): Wr
     const sopUid = `${UID_ROOT}.4.${seed}.${o.slices}.${i + 1}`;
     const els = common(sopUid, i + 1);
     els.push({ tag: 0x00080008, vr: 'CS', value: 'ORIGINAL\\PRIMARY\\AXIAL' });
+    if (o.echoNumber !== undefined) els.push({ tag: 0x00180086, vr: 'IS', value: String(o.echoNumber) });
     els.push({ tag: 0x00280010, vr: 'US', value: rows }, { tag: 0x00280011, vr: 'US', value: columns });
     els.push({ tag: 0x00280030, vr: 'DS', value: `${fmt(ps)}\\${fmt(ps)}` });
     if (!o.noPosition) {

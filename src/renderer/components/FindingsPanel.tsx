@@ -55,6 +55,8 @@ export function FindingsPanel(p: {
   /** Why the operating point in Preferences is not the one in use (the loaded model lacks it). */
   operatingPointFallback?: string;
   index: number;
+  /** The axial plane is on screen (the keys and the highlight follow `index` only then). */
+  axial?: boolean;
   viewed: Set<number>;
   onDecide(findingId: string, d: Decision, comment?: string): void;
   onGo(i: number): void;
@@ -79,7 +81,8 @@ export function FindingsPanel(p: {
   // decisions on findings this analysis does not have (drawn at another operating point): kept, and said
   const shownIds = new Set((a?.findings ?? []).map((f) => f.id));
   const orphaned = a ? p.reviews.filter((r) => !isAddedFinding(r.findingId) && !shownIds.has(r.findingId)).length : 0;
-  const here = findingAt(a?.findings ?? [], p.index)?.id;
+  // the finding the A / X keys decide; none while a coronal or sagittal view is on screen
+  const here = p.axial === false ? undefined : findingAt(a?.findings ?? [], p.index)?.id;
   const pending = (a?.findings ?? []).filter((f) => (byId.get(f.id)?.decision ?? 'pending') === 'pending').length;
   return (
     <section className="panel findings" aria-label={t('findings.title')}>
@@ -124,7 +127,7 @@ export function FindingsPanel(p: {
             {p.classes.map((c) => <option key={c} value={c}>{c.replace(/_/g, ' ')}</option>)}
           </select>
         </label>
-        <button disabled={!addClass} onClick={() => p.onDecide(addedFindingId(addClass, p.index), 'accepted')}>{t('findings.add')}</button>
+        <button disabled={!addClass || p.axial === false} onClick={() => p.onDecide(addedFindingId(addClass, p.index), 'accepted')}>{t('findings.add')}</button>
       </div>
       {pending ? <p className="muted">{t('signoff.pending', { n: pending })}</p> : null}
       <button className="primary" onClick={signOff} data-testid="signoff">{t('signoff.button')}</button>

@@ -34,7 +34,7 @@ export function StudyBrowser(p: { api: ResightApi; studies: StudySummary[]; unus
                         <br />
                         <span className="muted">{t('browser.slices', { n: s.slices })}</span>
                         {/* one series shown as several stacks (a localizer, echoes or b-values): say which this is */}
-                        {s.splitReason ? <><br /><span className="muted split" data-testid="split-reason" title={s.splitReason}>{s.splitReason.split(':')[0]}</span></> : null}
+                        {s.split ? <><br /><span className="muted split" data-testid="split-reason" title={s.splitReason}>{s.split.kind === 'repeat' ? t('browser.splitRepeat', { j: s.split.part, k: s.split.parts }) : t(`browser.split.${s.split.kind}`)}</span></> : null}
                       </span>
                     </button>
                   </li>

@@ -140,7 +140,14 @@ export class GlSliceRenderer implements SliceRenderer {
     this.onContextChange?.(false);
   };
   private readonly onRestored = () => {
-    this.res = createResources(this.gl);
+    try {
+      this.res = createResources(this.gl);
+    } catch {
+      // lost again while restoring, or the driver refuses the shaders now: the next restore retries,
+      // and until then the viewport keeps saying it is lost
+      this.res = null;
+      return;
+    }
     this.lutName = '';
     this.setSlice(this.slice);
     this.setHeat(this.heat);

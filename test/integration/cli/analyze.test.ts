@@ -75,14 +75,19 @@ describe('resight analyze', () => {
     const s = (JSON.parse(a.stdout) as AnalyzeJson).series[0];
     const nodule = s.findings.find((f) => f.class === 'lung_nodule' && f.sliceEnd >= 30);
     const liver = s.findings.find((f) => f.class === 'liver_lesion' && f.sliceStart <= 14);
-    assert.ok(nodule && liver, 'the demo has a nodule and a liver finding');
+    const other = s.findings.find((f) => f !== nodule && f !== liver);
+    assert.ok(nodule && liver && other, 'the demo has a nodule, a liver finding and another');
+    const last = s.slices.length - 1;
+    assert.ok(liver.sliceEnd < last - 1, 'the liver finding is not on the last two slices');
     const key = (i: number) => `${s.slices[i]?.sopInstanceUid}#${s.slices[i]?.frame}`;
     const at = '2026-11-29T10:00:00.000Z';
     const reviews = [
       // as the viewer saves it: the finding's first and last instances
       { findingId: nodule.id, decision: 'accepted', at, comment: 'solid lobulated', anchor: [key(nodule.sliceStart), key(nodule.sliceEnd)] },
       // saved when other instances had these numbers (another part of the series was open)
-      { findingId: liver.id, decision: 'rejected', at, anchor: [key(0), key(1)] },
+      { findingId: liver.id, decision: 'rejected', at, anchor: [key(last - 1), key(last)] },
+      // saved before decisions named their instances: applies at its numbers
+      { findingId: other.id, decision: 'rejected', at, comment: 'vessel' },
     ];
     const file = path.join(dir, 'reviews.json');
     fs.writeFileSync(file, JSON.stringify(reviews));
@@ -95,6 +100,8 @@ describe('resight analyze', () => {
     assert.equal(row(nodule.id)[head.indexOf('decision')], 'accepted');
     assert.equal(row(nodule.id)[head.indexOf('comment')], 'solid lobulated');
     assert.equal(row(liver.id)[head.indexOf('decision')], 'pending', 'a decision made on other instances is not applied to this finding');
+    assert.equal(row(other.id)[head.indexOf('decision')], 'rejected');
+    assert.equal(row(other.id)[head.indexOf('comment')], 'vessel');
   });
 
   it('a forced provider the platform lacks falls back to the CPU and the result says why', (t) => {

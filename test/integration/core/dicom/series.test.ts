@@ -224,6 +224,16 @@ describe('series assembly: irregular stacks are reported, not hidden', () => {
     });
   });
 
+  it('two echoes in one folder, InstanceNumber restarting, names that sort IMG1, IMG11, IMG2: one echo per stack', async (t) => {
+    const root = tempDir(t, 'echoes');
+    const e1 = writeSyntheticSeries(root, { ...SMALL, slices: 5, seed: 25, echoNumber: 1, namePrefix: 'IMG' });
+    const e2 = writeSyntheticSeries(root, { ...SMALL, slices: 5, seed: 26, echoNumber: 2, namePrefix: 'IMG1', seriesInstanceUid: e1.seriesInstanceUid, studyInstanceUid: e1.studyInstanceUid });
+    const study = await scanStudy([root]);
+    assert.equal(study.series.length, 2);
+    assert.deepEqual(study.series[0]?.ordered.map((o) => path.basename(o.path)), ['IMG1.dcm', 'IMG2.dcm', 'IMG3.dcm', 'IMG4.dcm', 'IMG5.dcm'], 'echo 1 at every position');
+    assert.deepEqual(study.series[1]?.ordered.map((o) => o.path), e2.files, 'echo 2 at every position');
+  });
+
   it('a position written twice among single ones: one stack, both kept, warned about', async (t) => {
     const root = tempDir(t, 'dupe-one');
     const a = writeSyntheticSeries(path.join(root, 'a'), { ...SMALL, slices: 5, seed: 23 });

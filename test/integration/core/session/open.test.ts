@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { createHash } from 'node:crypto';
 import { Session } from '../../../../src/core/session/session';
+import { writeSyntheticSeries } from '../../../../src/core/synthetic/ct-series';
 import { REPO_ROOT } from '../../../helpers/corpus';
 import { tempDir } from '../../../helpers/tmp';
 
@@ -86,6 +88,56 @@ describe('Session.open', () => {
     lower.setReview({ seriesId, findingId: 'liver_lesion:8-13', decision: 'rejected' });
     await lower.open({ paths: [path.join(root, 'b')] });
     assert.deepEqual(ids(lower), ['added:liver_lesion:22', 'liver_lesion:8-13', 'lung_nodule:30-33'], 'deciding meanwhile did not lose the set-aside ones');
+  });
+
+  it('the stacks of a split series keep their own decisions in its one review file; old decisions stay as they were stored', async (t) => {
+    const root = tempDir(t, 'open-split-reviews');
+    const dataDir = tempDir(t, 'open-split-reviews-data');
+    const a = writeSyntheticSeries(path.join(root, 'a'), { slices: 5, rows: 64, columns: 64, seed: 51 });
+    writeSyntheticSeries(path.join(root, 'b'), { slices: 5, rows: 64, columns: 64, seed: 52, seriesInstanceUid: a.seriesInstanceUid, studyInstanceUid: a.studyInstanceUid });
+    const uid = a.seriesInstanceUid;
+    const file = path.join(dataDir, 'reviews', `${createHash('sha256').update(uid).digest('hex').slice(0, 32)}.json`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // a decision saved before decisions named their instances
+    fs.writeFileSync(file, JSON.stringify([{ findingId: 'liver_lesion:0-0', decision: 'rejected', at: '2026-11-01T00:00:00.000Z' }]));
+    const make = async () => {
+      const s = new Session({ cacheDir: null, dataDir, sliceUrl: (id) => `/s/${id}/{i}` });
+      t.after(() => s.dispose());
+      s.grant([root]);
+      const ids = (await s.open({ paths: [root] })).studies[0].series.map((x) => x.id);
+      assert.deepEqual(ids, [uid, `${uid}#2`], 'every position twice: two stacks');
+      return s;
+    };
+    const ids = (s: Session, seriesId: string) => s.getReviews({ seriesId }).reviews.map((r) => r.findingId).sort();
+    const session = await make();
+    assert.deepEqual(ids(session, uid), ['liver_lesion:0-0'], 'the old decision applies at its numbers on the main stack');
+    assert.deepEqual(ids(session, `${uid}#2`), [], 'and not on the other');
+    session.setReview({ seriesId: uid, findingId: 'lung_nodule:1-2', decision: 'accepted' });
+    session.setReview({ seriesId: `${uid}#2`, findingId: 'lung_nodule:3-4', decision: 'rejected' });
+    session.setReview({ seriesId: `${uid}#2`, findingId: 'lung_nodule:3-4', decision: 'accepted' });
+
+    const later = await make();
+    assert.deepEqual(ids(later, uid), ['liver_lesion:0-0', 'lung_nodule:1-2']);
+    assert.deepEqual(ids(later, `${uid}#2`), ['lung_nodule:3-4']);
+    assert.equal(later.getReviews({ seriesId: `${uid}#2` }).reviews[0]?.decision, 'accepted', 'deciding again replaced the decision');
+    const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { findingId: string; anchor?: string[] }[];
+    assert.equal(stored.length, 3);
+    assert.equal(stored.find((r) => r.findingId === 'liver_lesion:0-0')?.anchor, undefined, 'the old decision is not pinned to the stack that happened to be open');
+  });
+
+  it('a decision sent with the instances the viewer showed is refused when the stack changed meanwhile', async (t) => {
+    const root = splitDemo(tempDir(t, 'open-stale'));
+    const session = new Session({ cacheDir: null, sliceUrl: (id) => `/s/${id}/{i}` });
+    t.after(() => session.dispose());
+    session.grant([root]);
+    const seriesId = (await session.open({ paths: [path.join(root, 'b')] })).studies[0].series[0].id;
+    const shown = session.getSeries({ seriesId }).slices;
+    const instances = [10, 13].map((i) => `${shown[i]?.sopInstanceUid}#${shown[i]?.frame}`);
+    session.setReview({ seriesId, findingId: 'lung_nodule:10-13', decision: 'accepted', instances });
+    await session.open({ paths: [path.join(root, 'a')] });
+    // the viewer still shows the old numbers: slices 10-13 are other instances now
+    assert.throws(() => session.setReview({ seriesId, findingId: 'lung_nodule:10-13', decision: 'rejected', instances }), (e: Error & { code?: string }) => e.code === 'INCONSISTENT_SERIES');
+    assert.deepEqual(session.getReviews({ seriesId }).reviews.map((r) => [r.findingId, r.decision]), [['lung_nodule:30-33', 'accepted']]);
   });
 
   it('an analysis running when more of its series is opened never stores findings at the old slice numbers', { timeout: 120_000 }, async (t) => {
