@@ -826,7 +826,14 @@ export function App() {
           <button onClick={() => setDialog(null)} autoFocus>{t('help.close')}</button>
         </div>
       ) : null}
-      {dialog === 'export' && seriesId ? <ExportDialog api={api} seriesId={seriesId} deidentifyByDefault={prefs.deidentifyByDefault === true} onClose={() => setDialog(null)} /> : null}
+      {dialog === 'export' && seriesId ? <ExportDialog
+          api={api}
+          seriesId={seriesId}
+          deidentifyByDefault={prefs.deidentifyByDefault === true}
+          // measurements drawn on a coronal or sagittal reformat have no slice of the series to report
+          measurements={plane === 'axial' ? measurements.map((m) => ({ kind: m.kind ?? 'length', slice: m.slice, a: m.a, b: m.b })) : []}
+          onClose={() => setDialog(null)}
+        /> : null}
       {dialog === 'prefs' ? (
         <PreferencesDialog
           api={api}

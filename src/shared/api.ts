@@ -56,6 +56,20 @@ export const schemas = {
       reviewer: z.string().max(256).optional(),
       method: z.enum(CAM_METHOD_NAMES).optional(),
       layer: z.string().min(1).max(256).optional(),
+      /** Lengths and ellipse ROIs the reviewer drew (axial slices, image coordinates): measured again by the engine and reported. */
+      measurements: z
+        .array(
+          z
+            .object({
+              kind: z.enum(['length', 'ellipse']),
+              slice: z.number().int().min(0),
+              a: z.tuple([z.number().finite(), z.number().finite()]),
+              b: z.tuple([z.number().finite(), z.number().finite()]),
+            })
+            .strict(),
+        )
+        .max(500)
+        .optional(),
     })
     .strict(),
 } as const;

@@ -45,6 +45,7 @@ function ensureRendererBuilt(): void {
 let server: ChildProcess;
 let data = '';
 let exportFolder = '';
+let roiMean = NaN;
 let url = '';
 let browser: Browser;
 let page: Page;
@@ -310,7 +311,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     const air = await draw(12, 12, 60, 50);
     assert.ok(air.mean < -950, `air ROI mean ${air.mean} HU`);
     await shot('06b-roi');
-    await page.click('text=Clear measurements');
+    roiMean = lesion.mean; // the export below reports these measurements again
     await page.click('[data-testid=tool-wl]');
   });
 
@@ -333,6 +334,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
 
   it('exports the report from the viewer and previews it', { timeout: 90_000 }, async () => {
     await page.click('[data-testid=export-button]');
+    assert.match(await page.locator('[data-testid=export-measurements]').innerText(), /^3 measurement/, 'the length and the two ROIs drawn above');
     await page.check('[data-testid=export-json]');
     await page.click('[data-testid=export-run]');
     await page.waitForSelector('[data-testid=export-result]', { timeout: 80_000 });
@@ -350,7 +352,12 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
 
   it('the report\'s key image matches the viewer\'s rendering of the same slice', { timeout: 60_000 }, async (t) => {
     const dir = path.join(data, 'exports', exportFolder);
-    const analysis = JSON.parse(fs.readFileSync(path.join(dir, 'analysis.json'), 'utf8')) as { series: { findings: { class: string; keySlice: number; centroid: [number, number] }[] }[] };
+    const analysis = JSON.parse(fs.readFileSync(path.join(dir, 'analysis.json'), 'utf8')) as { series: { findings: { class: string; keySlice: number; centroid: [number, number] }[]; measurements?: { kind: string; length?: { value: number }; stats?: { mean: number } }[] }[] };
+    // the measurements drawn in the viewer, measured again by the engine from the file: the same numbers
+    const ms = analysis.series[0].measurements ?? [];
+    assert.deepEqual(ms.map((m) => m.kind), ['length', 'ellipse', 'ellipse']);
+    assert.ok(Math.abs((ms[0]?.length?.value ?? 0) - 156.25) / 156.25 < 0.02, `length ${ms[0]?.length?.value} mm`);
+    assert.ok(Math.abs((ms[1]?.stats?.mean ?? NaN) - roiMean) < 1e-6, `the lesion ROI: ${ms[1]?.stats?.mean} HU in the report, ${roiMean} HU in the viewer`);
     const f = analysis.series[0].findings[0];
     const sc = decodePart10(fs.readFileSync(path.join(dir, 'key-images', 'ReSight-SC-001.dcm')));
     const cols = sc.Columns as number;

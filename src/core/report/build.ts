@@ -12,9 +12,11 @@ import type { LoadedModel } from '../inference/model';
 import { ResightError } from '../errors';
 import type { ProviderReport, SeriesAnalysis } from '../../shared/analysis';
 import type { Review } from '../../shared/api';
-import type { AddedFinding, KeyImage, ReportContext } from './context';
+import type { AddedFinding, KeyImage, ReportContext, ReportMeasurement } from './context';
 import type { KeyImageInput } from './render';
 import type { OverlayStyle } from '../../shared/colormap';
+import { ellipseStats, lengthOf } from '../../shared/roi';
+import type { DrawnMeasurement } from '../../shared/roi';
 
 export interface BuildOptions {
   reviews?: Review[];
@@ -25,6 +27,8 @@ export interface BuildOptions {
   createdAt?: Date;
   /** Reuse an explainer (its gradient graphs are cached per model and layer). */
   explainer?: Explainer;
+  /** The reviewer's lengths and ellipse ROIs: measured here again from the source pixels. */
+  measurements?: readonly DrawnMeasurement[];
 }
 
 /** The display window a reader would use for the class (lung nodules in the lung window, ...). */
@@ -82,6 +86,21 @@ export async function buildReportContext(
   } finally {
     if (!opts.explainer) await explainer.release();
   }
+  // measurements are taken again from the files, never from numbers the viewer sends
+  const measurements: ReportMeasurement[] = [];
+  for (const [i, m] of (opts.measurements ?? []).entries()) {
+    const ref = series.ordered[m.slice];
+    if (!ref) throw new ResightError('FRAME_OUT_OF_RANGE', `measurement ${i + 1} is on slice ${m.slice}; the series has ${series.ordered.length}`);
+    const { header, decoded, values } = await loadFrame(ref.path, ref.frame);
+    const ps = header.perFrame?.[ref.frame]?.pixelSpacing ?? header.pixelSpacing;
+    const out: ReportMeasurement = { id: `M${i + 1}`, kind: m.kind, sliceIndex: m.slice, sopInstanceUid: ref.sopInstanceUid, sopClassUid: header.sopClassUid, frame: ref.frame, a: [...m.a], b: [...m.b], valueUnit: series.modality === 'CT' ? 'HU' : '' };
+    if (m.kind === 'length') out.length = lengthOf(m.a, m.b, ps);
+    else if (decoded.samplesPerPixel === 1) {
+      const st = ellipseStats(values, decoded.rows, decoded.columns, m.a, m.b, ps);
+      if (st) out.stats = st;
+    }
+    measurements.push(out);
+  }
   const ctx: ReportContext = {
     patient: { ...h.patient },
     study: { studyInstanceUid: h.studyInstanceUid, ...h.study },
@@ -101,6 +120,7 @@ export async function buildReportContext(
     reviews: opts.reviews ?? [],
     added: opts.added ?? [],
     keyImages,
+    measurements,
     createdAt: opts.createdAt ?? new Date(),
     cam: { method, layer },
   };

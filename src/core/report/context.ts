@@ -8,6 +8,7 @@ import type { Finding, ModelIdentity, ProviderReport, SeriesAnalysis } from '../
 import type { Review } from '../../shared/api';
 import type { Deidentifier } from './deidentify';
 import type { KeyImageInput } from './render';
+import type { RoiStats } from '../../shared/roi';
 
 export interface ReportPatient {
   name: string;
@@ -60,6 +61,26 @@ export interface AddedFinding {
   centroid?: [number, number] | null;
 }
 
+/** A length or ellipse ROI the reviewer drew, measured by the engine on the slice's modality values. */
+export interface ReportMeasurement {
+  /** `M1`, `M2`, ... in the order drawn. */
+  id: string;
+  kind: 'length' | 'ellipse';
+  sliceIndex: number;
+  sopInstanceUid: string;
+  sopClassUid: string;
+  frame: number;
+  /** Image coordinates (pixel edges: (0,0) is the top-left corner of the top-left pixel). */
+  a: [number, number];
+  b: [number, number];
+  /** Length: mm with PixelSpacing, else pixels. */
+  length?: { value: number; unit: 'mm' | 'px' };
+  /** Ellipse ROI: statistics of the pixels whose centres are inside (shared/roi.ts). */
+  stats?: RoiStats;
+  /** The values' unit: 'HU' for CT, '' otherwise. */
+  valueUnit: 'HU' | '';
+}
+
 /** One key image: the finding's key slice with its heatmap. */
 export interface KeyImage {
   findingId: string;
@@ -94,6 +115,8 @@ export interface ReportContext {
   reviews: Review[];
   added: AddedFinding[];
   keyImages: KeyImage[];
+  /** The reviewer's measurements (none: an empty list). */
+  measurements: ReportMeasurement[];
   /** Who signs the report (free text; withheld when de-identified). */
   reviewer?: string;
   createdAt: Date;
@@ -159,6 +182,7 @@ export function deidentifyContext(ctx: ReportContext, d: Deidentifier): ReportCo
       return copy;
     }),
     keyImages: ctx.keyImages.map((k) => ({ ...k, sopInstanceUid: d.uid(k.sopInstanceUid) })),
+    measurements: ctx.measurements.map((m) => ({ ...m, sopInstanceUid: d.uid(m.sopInstanceUid) })),
     // every date the outputs carry (content, series, instance creation, contribution, the PDF's
     // "Created") derives from createdAt: shifted or a dummy, like the study's dates
     createdAt: d.moment(ctx.createdAt),

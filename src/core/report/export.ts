@@ -213,7 +213,7 @@ export function exportJson(ctxs: readonly ReportContext[], extra: Record<string,
     ...extra,
     series: ctxs.map((c) => {
       const { listed, unlisted } = splitReviews(c);
-      return { ...c.analysis, reviews: listed, ...(unlisted.length ? { reviewsOfUnlistedFindings: unlisted } : {}), addedFindings: c.added };
+      return { ...c.analysis, reviews: listed, ...(unlisted.length ? { reviewsOfUnlistedFindings: unlisted } : {}), addedFindings: c.added, ...(c.measurements.length ? { measurements: c.measurements } : {}) };
     }),
     ...(c0.deidentified ? { deidentified: c0.deidentified } : {}),
     exportedAt: c0.createdAt.toISOString(),

@@ -281,6 +281,30 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   const pending = findings.filter((f) => !f.review).length;
   if (pending) await paragraph(`${pending} finding(s) were not reviewed.`, 8.5, regular, RED);
 
+  // ------------------------------------------------------------------ reviewer's measurements
+  if (ctx.measurements.length) {
+    await heading('Measurements');
+    const u = (m: (typeof ctx.measurements)[number]) => (m.valueUnit ? ` ${m.valueUnit}` : '');
+    await table(
+      [
+        { title: 'Id', w: 30 },
+        { title: 'Slice', w: 40 },
+        { title: 'Kind', w: 62 },
+        { title: 'Value', w: W - 2 * M - 132 },
+      ],
+      ctx.measurements.map((m) => [
+        m.id,
+        String(m.sliceIndex + 1),
+        m.kind === 'length' ? 'Length' : 'Ellipse ROI',
+        m.length
+          ? `${m.length.value.toFixed(1)} ${m.length.unit}`
+          : m.stats
+            ? `mean ${m.stats.mean.toFixed(1)}${u(m)} (SD ${m.stats.sd.toFixed(1)}), range ${m.stats.min.toFixed(0)} to ${m.stats.max.toFixed(0)}${u(m)}, area ${m.stats.area.toFixed(1)} ${m.stats.areaUnit === 'mm2' ? 'mm²' : 'px²'}, ${m.stats.n} pixels`
+            : 'not measurable (no pixels inside, or a colour image)',
+      ]),
+    );
+  }
+
   // ------------------------------------------------------------------ model and sign-off
   await heading('Model and method');
   const fb = ctx.provider.fallbacks.map((f) => `${f.provider}: ${f.reason}`).join('; ');

@@ -52,6 +52,25 @@ const C = {
   origin: RS('ORIGIN', 'Finding origin'),
   modelSha: RS('MODELSHA', 'Model SHA-256'),
   disclaimer: RS('DISCLAIMER', 'Intended use and disclaimer'),
+  // the reviewer's measurements (TID 1410 planar ROI, TID 1419 ROI measurements)
+  length: { value: '410668003', scheme: 'SCT', meaning: 'Length' } as Code,
+  area: { value: '42798000', scheme: 'SCT', meaning: 'Area' } as Code,
+  attenuation: DCM('112031', 'Attenuation Coefficient'),
+  pixelValue: RS('PIXVAL', 'Pixel value'),
+  derivation: DCM('121401', 'Derivation'),
+};
+const DERIVATIONS = {
+  mean: { value: '373098007', scheme: 'SCT', meaning: 'Mean' } as Code,
+  sd: { value: '386136009', scheme: 'SCT', meaning: 'Standard Deviation' } as Code,
+  min: { value: '255605001', scheme: 'SCT', meaning: 'Minimum' } as Code,
+  max: { value: '56851009', scheme: 'SCT', meaning: 'Maximum' } as Code,
+};
+const UNITS = {
+  mm: { value: 'mm', scheme: 'UCUM', meaning: 'millimeter' } as Code,
+  mm2: { value: 'mm2', scheme: 'UCUM', meaning: 'square millimeter' } as Code,
+  hu: { value: "[hnsf'U]", scheme: 'UCUM', meaning: 'Hounsfield unit' } as Code,
+  px: { value: '{pixels}', scheme: 'UCUM', meaning: 'pixels' } as Code,
+  px2: { value: '{pixels}2', scheme: 'UCUM', meaning: 'square pixels' } as Code,
 };
 
 const DECISIONS: Record<string, Code> = {
@@ -170,6 +189,41 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
   );
   for (const a of ctx.added) {
     groups.push(group(a.id, a.class, FROM_REVIEWER, a.sliceStart, a.sliceEnd, Math.round((a.sliceStart + a.sliceEnd) / 2), a.centroid, null, DECISIONS.accepted, a.comment));
+  }
+  // the reviewer's measurements: the drawn region on its slice and the values the engine measured
+  for (const m of ctx.measurements) {
+    const on = imageRef('SELECTED FROM', null, m.sliceIndex);
+    if (!on) continue;
+    const [x0, y0] = m.a;
+    const [x1, y1] = m.b;
+    let graphic: { GraphicType: string; GraphicData: number[] };
+    if (m.kind === 'length') graphic = { GraphicType: 'POLYLINE', GraphicData: [x0, y0, x1, y1] };
+    else {
+      // ELLIPSE: the major axis' end points, then the minor axis' (PS3.3 C.18.6.1.2)
+      const cx = (x0 + x1) / 2;
+      const cy = (y0 + y1) / 2;
+      const rx = Math.abs(x1 - x0) / 2;
+      const ry = Math.abs(y1 - y0) / 2;
+      const horizontal = [cx - rx, cy, cx + rx, cy];
+      const vertical = [cx, cy - ry, cx, cy + ry];
+      graphic = { GraphicType: 'ELLIPSE', GraphicData: rx >= ry ? [...horizontal, ...vertical] : [...vertical, ...horizontal] };
+    }
+    const children: Item[] = [
+      text('HAS OBS CONTEXT', C.trackingId, m.id),
+      uidref('HAS OBS CONTEXT', C.trackingUid, derivedUid('resight-measurement', exportId, ctx.series.seriesInstanceUid, m.id)),
+      code('CONTAINS', C.origin, FROM_REVIEWER),
+      { RelationshipType: 'CONTAINS', ValueType: 'SCOORD', ConceptNameCodeSequence: [codeItem(C.imageRegion)], ...graphic, ContentSequence: [on] },
+    ];
+    if (m.length) children.push(num('CONTAINS', C.length, m.length.value, m.length.unit === 'mm' ? UNITS.mm : UNITS.px));
+    if (m.stats) {
+      const quantity = m.valueUnit === 'HU' ? C.attenuation : C.pixelValue;
+      const units = m.valueUnit === 'HU' ? UNITS.hu : NO_UNITS;
+      for (const [k, v] of [['mean', m.stats.mean], ['sd', m.stats.sd], ['min', m.stats.min], ['max', m.stats.max]] as const) {
+        children.push({ ...num('CONTAINS', quantity, v, units), ContentSequence: [code('HAS CONCEPT MOD', C.derivation, DERIVATIONS[k])] });
+      }
+      children.push(num('CONTAINS', C.area, m.stats.area, m.stats.areaUnit === 'mm2' ? UNITS.mm2 : UNITS.px2));
+    }
+    groups.push(container('CONTAINS', C.group, children));
   }
 
   const observer: Item[] = [

@@ -395,6 +395,7 @@ export class Session {
       ...(p.reviewer ? { reviewer: p.reviewer } : {}),
       cam: { ...(p.method ? { method: p.method } : {}), ...(p.layer ? { layer: p.layer } : {}) },
       explainer: this.explainer,
+      ...(p.measurements ? { measurements: p.measurements } : {}),
     });
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
     const folder = `${stamp}-${randomUUID().slice(0, 8)}`;

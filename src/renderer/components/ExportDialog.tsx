@@ -9,10 +9,18 @@ import type { ExportResult, ResightApi } from '../../shared/api';
 import { EXPORT_FORMATS } from '../../shared/api';
 import { useI18n } from '../i18n/i18n';
 import type { MessageKey } from '../i18n/messages';
+import type { DrawnMeasurement } from '../../shared/roi';
 
 type Format = (typeof EXPORT_FORMATS)[number];
 
-export function ExportDialog(p: { api: ResightApi; seriesId: string; deidentifyByDefault?: boolean; onClose(): void }) {
+export function ExportDialog(p: {
+  api: ResightApi;
+  seriesId: string;
+  deidentifyByDefault?: boolean;
+  /** The lengths and ROIs drawn on axial slices of this series: measured again by the engine and reported. */
+  measurements?: DrawnMeasurement[];
+  onClose(): void;
+}) {
   const { t, num } = useI18n();
   const [formats, setFormats] = useState<Set<Format>>(new Set(['pdf', 'sr', 'sc']));
   const [deid, setDeid] = useState(p.deidentifyByDefault === true);
@@ -39,6 +47,7 @@ export function ExportDialog(p: { api: ResightApi; seriesId: string; deidentifyB
         ...(deid ? { deidentify: true } : {}),
         ...(deid && shiftDays !== undefined && Number.isInteger(shiftDays) ? { dateShiftDays: shiftDays } : {}),
         ...(reviewer.trim() ? { reviewer: reviewer.trim() } : {}),
+        ...(p.measurements?.length ? { measurements: p.measurements } : {}),
       });
       setResult(r);
     } catch (e) {
@@ -70,6 +79,7 @@ export function ExportDialog(p: { api: ResightApi; seriesId: string; deidentifyB
           <option value="letter">Letter</option>
         </select>
       </label>
+      {p.measurements?.length ? <p className="muted" data-testid="export-measurements">{t('export.measurements', { n: p.measurements.length })}</p> : null}
       <label className="row">{t('export.reviewer')}<input value={reviewer} onChange={(e) => setReviewer(e.target.value)} placeholder="Sato^Hanako" /></label>
       <div className="row">
         <button className="primary" onClick={run} disabled={busy || !formats.size} data-testid="export-run">{t('export.run')}</button>

@@ -10,7 +10,7 @@ import { useI18n } from '../i18n/i18n';
 import { Canvas2dSliceRenderer } from './canvas2d';
 import { distanceMm, directionLetters, imageToScreen, niceMm, screenToImage } from './geometry';
 import { GlSliceRenderer } from './gl';
-import { ellipseStats } from './roi';
+import { ellipseStats } from '../../shared/roi';
 import type { HeatState, SliceRenderer, ViewState } from './types';
 
 export type Tool = 'wl' | 'pan' | 'zoom' | 'length' | 'ellipse' | 'probe' | 'scroll';

@@ -60,6 +60,12 @@ before(
         { findingId: a.findings[1].id, decision: 'rejected', comment: 'vessel seen end-on', at: '2026-11-28T10:01:00Z' },
       ],
       added: [{ id: 'added:1', class: 'lung_nodule', sliceStart: 3, sliceEnd: 4, comment: 'missed by the model', centroid: [100, 200] }],
+      // the reviewer's measurements on the liver lesion's key slice (ground-truth.json: centre
+      // (160, 234) px, 28 mm, made at 102.1 - 45 HU; pixels 0.78125 mm)
+      measurements: [
+        { kind: 'ellipse', slice: 11, a: [150, 224], b: [170, 244] },
+        { kind: 'length', slice: 11, a: [156, 300], b: [356, 300] },
+      ],
       createdAt: new Date('2026-11-28T10:02:03Z'),
     });
     // a Japanese patient: the name must survive into SR, SC and PDF
@@ -112,6 +118,38 @@ describe('exports of the demo study', () => {
     }
   });
 
+  it('measurements the reviewer drew are measured again from the file and reported in the JSON, SR and PDF', (t) => {
+    const [roi, len] = ctx.measurements;
+    assert.ok(roi?.stats && len?.length);
+    assert.equal(roi.sopInstanceUid, series.ordered[11]?.sopInstanceUid);
+    assert.ok(Math.abs(roi.stats.mean - 57.1) < 12, `ROI mean ${roi.stats.mean} HU in the lesion made at 57.1 HU`);
+    assert.ok(Math.abs(roi.stats.area - Math.PI * 100 * 0.78125 ** 2) < 1e-6, 'pi r² in mm²');
+    assert.ok(Math.abs(len.length.value - 156.25) < 1e-9 && len.length.unit === 'mm', '200 pixels of 0.78125 mm');
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'out.json'), 'utf8')) as { series: { measurements?: { id: string; stats?: { mean: number } }[] }[] };
+    assert.deepEqual(json.series[0]?.measurements?.map((m) => m.id), ['M1', 'M2']);
+    assert.equal(json.series[0]?.measurements?.[0]?.stats?.mean, roi.stats.mean);
+    // the SR: an ellipse and a polyline on slice 11, the mean in HU and the length in mm
+    const sr = decodePart10(fs.readFileSync(path.join(dir, 'sr.dcm')));
+    const items: NaturalDataset[] = [];
+    const walk = (xs: NaturalDataset[] | undefined) => (xs ?? []).forEach((x) => (items.push(x), walk(x.ContentSequence as NaturalDataset[] | undefined)));
+    walk(sr.ContentSequence as NaturalDataset[]);
+    const meaning = (x: NaturalDataset) => ((x.ConceptNameCodeSequence as NaturalDataset[] | undefined)?.[0]?.CodeMeaning as string | undefined) ?? '';
+    const value = (x: NaturalDataset) => Number((x.MeasuredValueSequence as NaturalDataset[])[0]?.NumericValue);
+    assert.deepEqual(items.filter((x) => x.ValueType === 'SCOORD' && x.GraphicType !== 'POINT').map((x) => x.GraphicType), ['ELLIPSE', 'POLYLINE']);
+    const ellipse = items.find((x) => x.GraphicType === 'ELLIPSE') as NaturalDataset;
+    assert.deepEqual(ellipse.GraphicData, [150, 234, 170, 234, 160, 224, 160, 244], 'major axis, then minor (a circle: either)');
+    const mean = items.find((x) => meaning(x) === 'Attenuation Coefficient' && JSON.stringify(x.ContentSequence).includes('373098007')) as NaturalDataset;
+    assert.ok(Math.abs(value(mean) - roi.stats.mean) < 1e-3);
+    assert.equal(((mean.MeasuredValueSequence as NaturalDataset[])[0]?.MeasurementUnitsCodeSequence as NaturalDataset[])[0]?.CodeValue, "[hnsf'U]");
+    assert.equal(value(items.find((x) => meaning(x) === 'Length') as NaturalDataset), 156.25);
+    if (has('pdftotext')) {
+      const text = spawnSync('pdftotext', ['-layout', path.join(dir, 'report.pdf'), '-'], { encoding: 'utf8' }).stdout;
+      assert.match(text, /Measurements/);
+      assert.match(text, /M2\s+12\s+Length\s+156\.3 mm/);
+      assert.match(text, new RegExp(`M1\\s+12\\s+Ellipse ROI\\s+mean ${roi.stats.mean.toFixed(1).replace('.', '\\.')} HU`));
+    } else t.diagnostic('pdftotext not installed: PDF text not checked');
+  });
+
   it('the SR reads back with the findings, decisions, slice references and the algorithm', () => {
     const bytes = fs.readFileSync(path.join(dir, 'sr.dcm'));
     const h = instanceHeader(parseDicomBytes(bytes, 'sr.dcm'), 'sr.dcm');
@@ -129,7 +167,7 @@ describe('exports of the demo study', () => {
     };
     const all = walk(seqOf(ds, 'ContentSequence'));
     const groups = walk([ds]).filter((i) => seqOf(i, 'ConceptNameCodeSequence')[0]?.CodeValue === '125007');
-    assert.equal(groups.length, ctx.analysis.findings.length + 1, 'a measurement group per finding plus the added one');
+    assert.equal(groups.length, ctx.analysis.findings.length + 1 + ctx.measurements.length, 'a measurement group per finding, the added one and each measurement');
     const textOf = (g: NaturalDataset, code: string) => seqOf(g, 'ContentSequence').find((c) => seqOf(c, 'ConceptNameCodeSequence')[0]?.CodeValue === code);
     for (const f of ctx.analysis.findings) {
       const g = groups.find((x) => textOf(x, '112039')?.TextValue === f.id);

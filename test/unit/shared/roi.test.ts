@@ -1,7 +1,7 @@
 /** The ellipse ROI counts the pixels whose centres are inside, and reports their values' statistics. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ellipseStats } from '../../../../src/renderer/viewer/roi';
+import { ellipseStats } from '../../../src/shared/roi';
 
 describe('ellipse ROI statistics', () => {
   it('a disc of 40 HU on -1000 HU air reads 40 HU with no spread, and its analytic area in mm²', () => {

@@ -58,3 +58,19 @@ export function ellipseStats(
   const area = Math.PI * rx * ry * (spacing ? spacing[0] * spacing[1] : 1);
   return { n, mean, sd: Math.sqrt(Math.max(0, sum2 / n - mean * mean)), min, max, area, areaUnit: spacing ? 'mm2' : 'px2' };
 }
+
+/** Length from `a` to `b` (image coordinates): mm with PixelSpacing [row, column], else pixels. */
+export function lengthOf(a: readonly [number, number], b: readonly [number, number], spacing?: readonly [number, number]): { value: number; unit: 'mm' | 'px' } {
+  return spacing
+    ? { value: Math.hypot((b[0] - a[0]) * spacing[1], (b[1] - a[1]) * spacing[0]), unit: 'mm' }
+    : { value: Math.hypot(b[0] - a[0], b[1] - a[1]), unit: 'px' };
+}
+
+/** A measurement the reviewer drew on a slice (image coordinates, pixel edges). */
+export interface DrawnMeasurement {
+  kind: 'length' | 'ellipse';
+  /** Slice index in the series (axial stack order). */
+  slice: number;
+  a: [number, number];
+  b: [number, number];
+}
