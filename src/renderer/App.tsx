@@ -622,7 +622,7 @@ export function App() {
   const thk = info?.slices[index]?.thickness;
   const corners = {
     tl: study ? [personNameText(study.patient.name), study.patient.id, study.description ?? ''] : [],
-    tr: series ? [`${series.modality} ${series.description}`, study?.date ? `${study.date.slice(0, 4)}-${study.date.slice(4, 6)}-${study.date.slice(6, 8)}` : ''] : [],
+    tr: series ? [`${series.modality} ${series.description}`, study?.date ? `${study.date.slice(0, 4)}-${study.date.slice(4, 6)}-${study.date.slice(6, 8)}` : '', ...(series.lossy ? [t('viewer.lossy')] : [])] : [],
     bl: count
       ? plane === 'axial'
         ? [t('viewer.slice', { i: index + 1, n: count }), [loc !== undefined ? t('viewer.position', { z: num(loc, 1) }) : '', thk !== undefined ? t('viewer.thickness', { t: num(thk, 2) }) : ''].filter(Boolean).join('  ')].filter(Boolean)

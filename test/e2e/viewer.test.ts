@@ -574,6 +574,9 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
   it('the broken slice says which and why, on an empty viewport, and the next slice shows again', { timeout: 90_000 }, async () => {
     await page.goto(url);
     await page.waitForSelector('[data-testid=series-item]');
+    // the browser flags the series before anyone scrolls to the slice: the cut file is named
+    const ct = page.locator('[data-testid=series-item]', { hasText: 'CT' }).first();
+    assert.match((await ct.locator('[data-testid=series-warnings]').getAttribute('title')) ?? '', /CT0011\.dcm: the file ends inside its pixel data/);
     await selectSeries('CT');
     await goToSlice(BROKEN - 1);
     await page.keyboard.press('ArrowDown');
@@ -666,6 +669,10 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     assert.equal(await invert.getAttribute('aria-pressed'), 'false', 'the MR (MONOCHROME2) is not inverted');
     await selectSeries('CR');
     await page.waitForFunction(() => Array.from(document.querySelectorAll('button[aria-pressed=true]')).some((b) => b.textContent === 'Invert'), undefined, { timeout: 30_000 });
+    // irreversible JPEG 2000: said in the browser and on the image, as reading rooms require
+    assert.equal(await page.locator('[data-testid=series-item]', { hasText: 'CR' }).locator('[data-testid=series-lossy]').count(), 1);
+    assert.match(await page.locator('.corner.tr').innerText(), /LOSSY COMPRESSED/);
+    assert.equal(await page.locator('[data-testid=series-item]', { hasText: 'MR' }).locator('[data-testid=series-lossy]').count(), 0);
     await shot('13-monochrome1');
   });
 });

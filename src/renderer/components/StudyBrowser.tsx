@@ -33,6 +33,13 @@ export function StudyBrowser(p: { api: ResightApi; studies: StudySummary[]; unus
                         <span className="modality">{s.modality}</span> {s.description || t('browser.series', { n: s.number ?? '' })}
                         <br />
                         <span className="muted">{t('browser.slices', { n: s.slices })}</span>
+                        {/* what a reader must know before trusting distances and pixels (OHIF flags such display sets too) */}
+                        {s.lossy ? <span className="badge lossy" data-testid="series-lossy" title={t('browser.lossyTitle')}>{t('browser.lossy')}</span> : null}
+                        {s.warnings.length ? (
+                          <span className="badge warn" data-testid="series-warnings" title={s.warnings.join('\n')} aria-label={t('browser.warnings', { n: s.warnings.length }) + ': ' + s.warnings.join('; ')}>
+                            ⚠ {s.warnings.length}
+                          </span>
+                        ) : null}
                         {/* one series shown as several stacks (a localizer, echoes or b-values): say which this is */}
                         {s.split ? <><br /><span className="muted split" data-testid="split-reason" title={s.splitReason}>{s.split.kind === 'repeat' ? t('browser.splitRepeat', { j: s.split.part, k: s.split.parts }) : t(`browser.split.${s.split.kind}`)}</span></> : null}
                       </span>
