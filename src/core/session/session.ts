@@ -400,6 +400,10 @@ export class Session {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
     const folder = `${stamp}-${randomUUID().slice(0, 8)}`;
     const dir = path.join(this.exportRoot, folder);
+    // reports carry patient data: the app's own export folders are the user's alone (as the
+    // review files are); a folder the user picks for the CLI keeps the system's defaults
+    fs.mkdirSync(this.exportRoot, { recursive: true, mode: 0o700 });
+    fs.mkdirSync(dir, { mode: 0o700 });
     const want = new Set(p.formats);
     const summary = await writeExports(
       [ctx],

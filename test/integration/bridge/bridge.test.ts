@@ -168,6 +168,9 @@ describe('the contract over the bridge', () => {
     assert.deepEqual(r.files.map((f) => f.name).sort(), ['analysis.json', 'report-sr.dcm', 'report.pdf']);
     const dir = path.join(dataDir, 'exports', r.folder);
     for (const f of r.files) assert.equal(fs.statSync(path.join(dir, f.name)).size, f.bytes);
+    if (process.platform !== 'win32') {
+      for (const d of [path.join(dataDir, 'exports'), dir]) assert.equal(fs.statSync(d).mode & 0o077, 0, `${path.basename(d)}: the user's alone (patient data)`);
+    }
     assert.ok(client.events.some((e) => e.event === 'export.progress'), 'progress events');
     const pdf = r.files.find((f) => f.kind === 'pdf');
     assert.ok(pdf);
