@@ -19,6 +19,8 @@ import { ApiError, getApi, loadSlice } from './api/client';
 import { ExportDialog } from './components/ExportDialog';
 import { PreferencesDialog } from './components/PreferencesDialog';
 import { FindingsPanel, findingAt } from './components/FindingsPanel';
+import { MeasurementsPanel } from './components/MeasurementsPanel';
+import { ellipseStats, lengthOf } from '../shared/roi';
 import { ScoreStrip, sliceScore } from './components/ScoreStrip';
 import { StudyBrowser } from './components/StudyBrowser';
 import { TagBrowser } from './components/TagBrowser';
@@ -726,7 +728,12 @@ export function App() {
                 heat={plane === 'axial' ? heat : null}
                 bindings={bindings}
                 measurements={measurements}
-                onMeasure={(m) => setMeasurements((ms) => [...ms, m])}
+                onMeasure={(m) => {
+                  const ps = plane === 'axial' ? info?.series.pixelSpacing : mpr?.pixelSpacing;
+                  const s = shownSlice;
+                  const stats = m.kind === 'ellipse' && s ? ellipseStats(s.values, s.rows, s.columns, m.a, m.b, ps) : null;
+                  setMeasurements((ms) => [...ms, { ...m, ...(m.kind === 'ellipse' ? (stats ? { stats } : {}) : { length: lengthOf(m.a, m.b, ps) }) }]);
+                }}
                 pixelSpacing={plane === 'axial' ? info?.series.pixelSpacing : mpr?.pixelSpacing}
                 orientation={plane === 'axial' ? info?.series.geometry.orientation : mpr?.orientation}
                 corners={corners}
@@ -807,6 +814,7 @@ export function App() {
             </fieldset>
           </section>
           <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} axial={plane === 'axial'} viewed={viewed} onDecide={decide} onGo={goSlice} onInsist={insist} busy={job !== null} />
+          <MeasurementsPanel measurements={measurements} hounsfield={info?.series.modality === 'CT'} onGo={go} onDelete={(i) => setMeasurements((ms) => ms.filter((_, j) => j !== i))} />
         </aside>
       </main>
       {dialog === 'help' ? (

@@ -312,6 +312,11 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     assert.ok(air.mean < -950, `air ROI mean ${air.mean} HU`);
     await shot('06b-roi');
     roiMean = lesion.mean; // the export below reports these measurements again
+    // the measurements panel lists them with the ids the report will give them
+    const listed = await page.locator('[data-testid=measurement]').allInnerTexts();
+    assert.equal(listed.length, 3, listed.join(' | '));
+    assert.match(listed[0] ?? '', /^M1 · slice \d+ · Length: 15\d\.\d mm/);
+    assert.match(listed[1] ?? '', new RegExp(`^M2 · slice ${liver.keySlice.index + 1} · Ellipse ROI: Mean ${lesion.mean.toFixed(1)} HU`));
     await page.click('[data-testid=tool-wl]');
   });
 
@@ -347,6 +352,19 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     assert.equal(res.headers()['content-type'], 'application/pdf');
     await shot('07-export');
     exportFolder = /export folder (\S+)/.exec(await page.locator('[data-testid=export-result] p').first().innerText())?.[1] ?? '';
+    await page.keyboard.press('Escape');
+  });
+
+  it('a measurement can be deleted from the panel, and its row takes the viewer to its slice', { timeout: 30_000 }, async () => {
+    await page.locator('[data-testid=measurement-delete]').nth(2).click();
+    assert.equal(await page.locator('[data-testid=measurement]').count(), 2);
+    const first = await page.locator('[data-testid=measurement]').first().innerText();
+    const slice = Number(/slice (\d+)/.exec(first)?.[1]);
+    await goToSlice(slice === 1 ? 5 : 0);
+    await page.locator('[data-testid=measurement] button.link').first().click();
+    await page.waitForFunction((n) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${n} / 45`), slice);
+    await page.click('[data-testid=export-button]');
+    assert.match(await page.locator('[data-testid=export-measurements]').innerText(), /^2 measurement/);
     await page.keyboard.press('Escape');
   });
 

@@ -11,6 +11,7 @@ import { Canvas2dSliceRenderer } from './canvas2d';
 import { distanceMm, directionLetters, imageToScreen, niceMm, screenToImage } from './geometry';
 import { GlSliceRenderer } from './gl';
 import { ellipseStats } from '../../shared/roi';
+import type { RoiStats } from '../../shared/roi';
 import type { HeatState, SliceRenderer, ViewState } from './types';
 
 export type Tool = 'wl' | 'pan' | 'zoom' | 'length' | 'ellipse' | 'probe' | 'scroll';
@@ -25,6 +26,9 @@ export interface Measurement {
   b: [number, number];
   /** A length from a to b (the default), or an ellipse ROI in the box from a to b. */
   kind?: 'length' | 'ellipse';
+  /** Measured when drawn (for the measurements panel; the report measures again from the file). */
+  length?: { value: number; unit: 'mm' | 'px' };
+  stats?: RoiStats;
 }
 
 export interface ViewportProps {

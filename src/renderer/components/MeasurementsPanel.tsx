@@ -1,0 +1,36 @@
+/**
+ * The reviewer's measurements on this series (OHIF's measurement panel): each length and ellipse
+ * ROI with its value, a button to go to its slice and one to delete it. The ids (M1, M2, ...) are
+ * the ones the report gives them, in the order drawn.
+ */
+import type { Measurement } from '../viewer/Viewport';
+import { useI18n } from '../i18n/i18n';
+
+export function MeasurementsPanel(p: { measurements: Measurement[]; hounsfield: boolean; onGo(slice: number): void; onDelete(index: number): void }) {
+  const { t, num } = useI18n();
+  const unit = p.hounsfield ? ' HU' : '';
+  const valueOf = (m: Measurement): string => {
+    if (m.kind === 'ellipse') {
+      const s = m.stats;
+      if (!s) return '—';
+      return `${t('roi.mean')} ${num(s.mean, 1)}${unit} ± ${num(s.sd, 1)} · ${t('roi.area')} ${num(s.area, 1)} ${s.areaUnit === 'mm2' ? 'mm²' : 'px²'}`;
+    }
+    return m.length ? `${num(m.length.value, 1)} ${m.length.unit}` : '—';
+  };
+  return (
+    <section className="panel measurements" aria-label={t('measure.title')}>
+      <h2>{t('measure.title')}</h2>
+      {!p.measurements.length ? <p className="muted">{t('measure.none')}</p> : null}
+      <ul>
+        {p.measurements.map((m, i) => (
+          <li key={i} className="row" data-testid="measurement">
+            <button className="link grow" onClick={() => p.onGo(m.slice)} title={t('findings.goto')}>
+              <strong>M{i + 1}</strong> · {t('measure.slice', { i: m.slice + 1 })} · {m.kind === 'ellipse' ? t('tools.ellipse') : t('tools.length')}: <span data-testid="measurement-value">{valueOf(m)}</span>
+            </button>
+            <button onClick={() => p.onDelete(i)} aria-label={t('measure.delete', { id: `M${i + 1}` })} data-testid="measurement-delete">×</button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
