@@ -60,6 +60,13 @@ export function typingTarget(target: EventTarget | null): boolean {
   if (el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable) return true;
   return el.tagName === 'INPUT' && TEXT_INPUTS.has(((el as HTMLInputElement).type || 'text').toLowerCase());
 }
+/** Space presses this element (a button, a checkbox, a disclosure), so it is not the viewer's reset. */
+export function spacePresses(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  if (!el || typeof el.tagName !== 'string') return false;
+  if (el.tagName === 'BUTTON' || el.tagName === 'SUMMARY' || el.getAttribute('role') === 'button') return true;
+  return el.tagName === 'INPUT' && ['checkbox', 'radio', 'button', 'submit', 'reset'].includes(((el as HTMLInputElement).type || '').toLowerCase());
+}
 
 /** What Tab can reach inside `box`, in document order. */
 function focusables(box: HTMLElement): HTMLElement[] {
@@ -586,7 +593,7 @@ export function App() {
         else if (key === 'End') go(total - 1);
         else if (CT_PRESETS.some((p) => p.key === key)) preset(CT_PRESETS.find((p) => p.key === key)?.id ?? '');
         else if (key === 'i') setView((v) => ({ ...v, invert: !v.invert }));
-        else if (key === 'r' || key === ' ') reset(); // Space: OHIF's reset
+        else if (key === 'r' || (key === ' ' && !spacePresses(e.target))) reset(); // Space: OHIF's reset
         else if (key === '+' || key === '=') setView((v) => ({ ...v, zoom: Math.min(40, v.zoom * 1.25) }));
         else if (key === '-') setView((v) => ({ ...v, zoom: Math.max(0.05, v.zoom / 1.25) }));
         else if (key === 'f') fit();
@@ -840,6 +847,7 @@ export function App() {
           deidentifyByDefault={prefs.deidentifyByDefault === true}
           // measurements drawn on a coronal or sagittal reformat have no slice of the series to report
           measurements={plane === 'axial' ? measurements.map((m) => ({ kind: m.kind ?? 'length', slice: m.slice, a: m.a, b: m.b })) : []}
+          reformatMeasurements={plane === 'axial' ? 0 : measurements.length}
           onClose={() => setDialog(null)}
         /> : null}
       {dialog === 'prefs' ? (

@@ -63,8 +63,9 @@ export const schemas = {
             .object({
               kind: z.enum(['length', 'ellipse']),
               slice: z.number().int().min(0),
-              a: z.tuple([z.number().finite(), z.number().finite()]),
-              b: z.tuple([z.number().finite(), z.number().finite()]),
+              // image coordinates: within any image's reach (SR stores them as 32-bit floats)
+              a: z.tuple([z.number().min(-1e5).max(1e5), z.number().min(-1e5).max(1e5)]),
+              b: z.tuple([z.number().min(-1e5).max(1e5), z.number().min(-1e5).max(1e5)]),
             })
             .strict(),
         )

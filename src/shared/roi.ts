@@ -74,3 +74,10 @@ export interface DrawnMeasurement {
   a: [number, number];
   b: [number, number];
 }
+
+/** Colour pixels (RGB interleaved) as one value each, Rec. 601 luminance: what the viewer shows and measures. */
+export function rgbLuminance(rgb: ArrayLike<number>, pixels: number): Float32Array {
+  const out = new Float32Array(pixels);
+  for (let i = 0; i < pixels; i++) out[i] = 0.299 * (rgb[i * 3] as number) + 0.587 * (rgb[i * 3 + 1] as number) + 0.114 * (rgb[i * 3 + 2] as number);
+  return out;
+}

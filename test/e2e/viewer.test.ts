@@ -649,8 +649,18 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     assert.ok(Math.abs((await zoom()) - fitted * 1.5625) <= 1, `two + are 1.25² x: ${fitted} -> ${await zoom()}`);
     await page.keyboard.press('-');
     assert.ok(Math.abs((await zoom()) - fitted * 1.25) <= 1);
+    await page.locator('[data-testid=viewport-canvas]').focus(); // the checkbox clicked above would take the Space
     await page.keyboard.press(' ');
     assert.equal(await zoom(), fitted, 'Space resets to the fitted view');
+    // but Space on a focused checkbox or button presses it, as the keyboard user expects
+    await page.keyboard.press('+');
+    const box = page.locator('[data-testid=heatmap-toggle]');
+    const was = await box.isChecked();
+    await box.focus();
+    await page.keyboard.press(' ');
+    assert.equal(await box.isChecked(), !was, 'Space toggled the checkbox');
+    assert.ok(Math.abs((await zoom()) - fitted * 1.25) <= 1, 'and did not reset the view');
+    await page.keyboard.press(' ');
   });
 
   it('a series the model refuses says "not analysed" and why, and the reviewer can insist', { timeout: 90_000 }, async () => {

@@ -9,13 +9,13 @@ import type { CamMethod } from '../explain/cam';
 import { Explainer } from '../explain/explainer';
 import { paddingRangeOf } from '../imaging/voi';
 import type { LoadedModel } from '../inference/model';
-import { ResightError } from '../errors';
+import { ResightError, toErrorInfo } from '../errors';
 import type { ProviderReport, SeriesAnalysis } from '../../shared/analysis';
 import type { Review } from '../../shared/api';
 import type { AddedFinding, KeyImage, ReportContext, ReportMeasurement } from './context';
 import type { KeyImageInput } from './render';
 import type { OverlayStyle } from '../../shared/colormap';
-import { ellipseStats, lengthOf } from '../../shared/roi';
+import { ellipseStats, lengthOf, rgbLuminance } from '../../shared/roi';
 import type { DrawnMeasurement } from '../../shared/roi';
 
 export interface BuildOptions {
@@ -51,6 +51,13 @@ export async function buildReportContext(
   const card = model.card;
   const method = opts.cam?.method ?? 'gradcam';
   const layer = opts.cam?.layer ?? card.cam?.defaultLayer ?? 'layer4';
+  // a measurement request that names no slice, or draws nothing, is refused before any work
+  for (const [i, m] of (opts.measurements ?? []).entries()) {
+    if (!series.ordered[m.slice]) throw new ResightError('FRAME_OUT_OF_RANGE', `measurement ${i + 1} is on slice ${m.slice}; the series has ${series.ordered.length}`);
+    const w = Math.abs(m.b[0] - m.a[0]);
+    const hgt = Math.abs(m.b[1] - m.a[1]);
+    if (m.kind === 'ellipse' ? w < 1e-3 || hgt < 1e-3 : Math.hypot(w, hgt) < 1e-3) throw new ResightError('VALIDATION', `measurement ${i + 1} (${m.kind}) has no extent`);
+  }
   const explainer = opts.explainer ?? new Explainer();
   const keyImages: KeyImage[] = [];
   try {
@@ -86,18 +93,33 @@ export async function buildReportContext(
   } finally {
     if (!opts.explainer) await explainer.release();
   }
-  // measurements are taken again from the files, never from numbers the viewer sends
+  // measurements are taken again from the files, never from numbers the viewer sends; a length
+  // needs the header only, an ROI its slice (decoded once however many ROIs it holds)
   const measurements: ReportMeasurement[] = [];
+  const frames = new Map<string, ReturnType<typeof loadFrame>>();
   for (const [i, m] of (opts.measurements ?? []).entries()) {
-    const ref = series.ordered[m.slice];
-    if (!ref) throw new ResightError('FRAME_OUT_OF_RANGE', `measurement ${i + 1} is on slice ${m.slice}; the series has ${series.ordered.length}`);
-    const { header, decoded, values } = await loadFrame(ref.path, ref.frame);
-    const ps = header.perFrame?.[ref.frame]?.pixelSpacing ?? header.pixelSpacing;
-    const out: ReportMeasurement = { id: `M${i + 1}`, kind: m.kind, sliceIndex: m.slice, sopInstanceUid: ref.sopInstanceUid, sopClassUid: header.sopClassUid, frame: ref.frame, a: [...m.a], b: [...m.b], valueUnit: series.modality === 'CT' ? 'HU' : '' };
+    const ref = series.ordered[m.slice] as (typeof series.ordered)[number];
+    const header = series.headers.find((x) => x.path === ref.path);
+    const ps = header?.perFrame?.[ref.frame]?.pixelSpacing ?? header?.pixelSpacing;
+    const out: ReportMeasurement = { id: `M${i + 1}`, kind: m.kind, sliceIndex: m.slice, sopInstanceUid: ref.sopInstanceUid, sopClassUid: header?.sopClassUid ?? h.sopClassUid, frame: ref.frame, a: [...m.a], b: [...m.b], valueUnit: series.modality === 'CT' ? 'HU' : '' };
     if (m.kind === 'length') out.length = lengthOf(m.a, m.b, ps);
-    else if (decoded.samplesPerPixel === 1) {
-      const st = ellipseStats(values, decoded.rows, decoded.columns, m.a, m.b, ps);
-      if (st) out.stats = st;
+    else {
+      const key = `${ref.path}#${ref.frame}`;
+      let frame = frames.get(key);
+      if (!frame) frames.set(key, (frame = loadFrame(ref.path, ref.frame)));
+      try {
+        const { decoded, values } = await frame;
+        const color = decoded.samplesPerPixel === 3;
+        const plane = color ? rgbLuminance(values, decoded.rows * decoded.columns) : values;
+        if (color) out.luminance = true;
+        const st = ellipseStats(plane, decoded.rows, decoded.columns, m.a, m.b, ps);
+        if (st) out.stats = st;
+        else out.unmeasurable = 'no pixel centre inside the ellipse';
+      } catch (err) {
+        // one slice that does not decode leaves its ROI unmeasured, not the whole report unwritten
+        const info = toErrorInfo(err, ref.path);
+        out.unmeasurable = `${info.message} [${info.code}]`;
+      }
     }
     measurements.push(out);
   }

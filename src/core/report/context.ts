@@ -79,6 +79,10 @@ export interface ReportMeasurement {
   stats?: RoiStats;
   /** The values' unit: 'HU' for CT, '' otherwise. */
   valueUnit: 'HU' | '';
+  /** A colour image: the statistics are of its luminance (Rec. 601), as the viewer shows it. */
+  luminance?: boolean;
+  /** Why the ROI could not be measured (the slice does not decode), with the error code. */
+  unmeasurable?: string;
 }
 
 /** One key image: the finding's key slice with its heatmap. */
@@ -182,7 +186,7 @@ export function deidentifyContext(ctx: ReportContext, d: Deidentifier): ReportCo
       return copy;
     }),
     keyImages: ctx.keyImages.map((k) => ({ ...k, sopInstanceUid: d.uid(k.sopInstanceUid) })),
-    measurements: ctx.measurements.map((m) => ({ ...m, sopInstanceUid: d.uid(m.sopInstanceUid) })),
+    measurements: ctx.measurements.map((m) => ({ ...m, sopInstanceUid: d.uid(m.sopInstanceUid), ...(m.unmeasurable ? { unmeasurable: d.redact(m.unmeasurable) } : {}) })),
     // every date the outputs carry (content, series, instance creation, contribution, the PDF's
     // "Created") derives from createdAt: shifted or a dummy, like the study's dates
     createdAt: d.moment(ctx.createdAt),

@@ -130,7 +130,8 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
     }
   };
   const heading = async (s: string) => {
-    ensure(30);
+    // room for the heading, a table's column titles and its first row: a heading never ends a page
+    ensure(52);
     y -= 6;
     await text(s, M, 11, bold);
     y -= 5;
@@ -156,18 +157,25 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   };
   const table = async (cols: { title: string; w: number }[], rows: string[][]) => {
     ensure(28);
+    const titles = async () => {
+      let tx = M;
+      for (const c of cols) {
+        await text(c.title, tx, 8, bold, GREY);
+        tx += c.w;
+      }
+      y -= 4;
+      page.drawLine({ start: { x: M, y }, end: { x: W - M, y }, thickness: 0.4, color: RULE });
+      y -= 10;
+    };
+    await titles();
     let x = M;
-    for (const c of cols) {
-      await text(c.title, x, 8, bold, GREY);
-      x += c.w;
-    }
-    y -= 4;
-    page.drawLine({ start: { x: M, y }, end: { x: W - M, y }, thickness: 0.4, color: RULE });
-    y -= 10;
     for (const r of rows) {
       const cells = await Promise.all(r.map((v, i) => wrap(v, cols[i].w - 6, 8.5, regular)));
       const h = Math.max(...cells.map((c) => c.length)) * 10.5;
+      // a table that runs onto a new page repeats its column titles there
+      const before = page;
       ensure(h + 2);
+      if (page !== before) await titles();
       const top = y;
       x = M;
       for (let i = 0; i < cols.length; i++) {
@@ -299,8 +307,8 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
         m.length
           ? `${m.length.value.toFixed(1)} ${m.length.unit}`
           : m.stats
-            ? `mean ${m.stats.mean.toFixed(1)}${u(m)} (SD ${m.stats.sd.toFixed(1)}), range ${m.stats.min.toFixed(0)} to ${m.stats.max.toFixed(0)}${u(m)}, area ${m.stats.area.toFixed(1)} ${m.stats.areaUnit === 'mm2' ? 'mm²' : 'px²'}, ${m.stats.n} pixels`
-            : 'not measurable (no pixels inside, or a colour image)',
+            ? `${m.luminance ? 'luminance ' : ''}mean ${m.stats.mean.toFixed(1)}${u(m)} (SD ${m.stats.sd.toFixed(1)}), range ${m.stats.min.toFixed(0)} to ${m.stats.max.toFixed(0)}${u(m)}, area ${m.stats.area.toFixed(1)} ${m.stats.areaUnit === 'mm2' ? 'mm²' : 'px²'}, ${m.stats.n} pixels`
+            : `not measured: ${m.unmeasurable ?? 'no pixel inside'}`,
       ]),
     );
   }

@@ -57,6 +57,7 @@ const C = {
   area: { value: '42798000', scheme: 'SCT', meaning: 'Area' } as Code,
   attenuation: DCM('112031', 'Attenuation Coefficient'),
   pixelValue: RS('PIXVAL', 'Pixel value'),
+  luminance: RS('LUMA', 'Luminance (Rec. 601) of a colour image'),
   derivation: DCM('121401', 'Derivation'),
 };
 const DERIVATIONS = {
@@ -70,7 +71,8 @@ const UNITS = {
   mm2: { value: 'mm2', scheme: 'UCUM', meaning: 'square millimeter' } as Code,
   hu: { value: "[hnsf'U]", scheme: 'UCUM', meaning: 'Hounsfield unit' } as Code,
   px: { value: '{pixels}', scheme: 'UCUM', meaning: 'pixels' } as Code,
-  px2: { value: '{pixels}2', scheme: 'UCUM', meaning: 'square pixels' } as Code,
+  // a UCUM annotation takes no exponent: the square goes inside it
+  px2: { value: '{pixels^2}', scheme: 'UCUM', meaning: 'square pixels' } as Code,
 };
 
 const DECISIONS: Record<string, Code> = {
@@ -127,10 +129,10 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
   const seriesInstanceUid = derivedUid('resight-sr-series', exportId, ctx.series.seriesInstanceUid);
   const slices = ctx.analysis.slices;
   const sopClassOf = (sop: string) => ctx.keyImages.find((k) => k.sopInstanceUid === sop)?.sopClassUid ?? ctx.series.sopClassUid ?? ctx.keyImages[0]?.sopClassUid ?? '1.2.840.10008.5.1.4.1.1.2';
-  const imageRef = (rel: string, name: Code | null, sliceIndex: number): Item | null => {
+  const imageRef = (rel: string, name: Code | null, sliceIndex: number, sopClassUid?: string): Item | null => {
     const s = slices[sliceIndex];
     if (!s) return null;
-    const ref: NaturalDataset = { ReferencedSOPClassUID: sopClassOf(s.sopInstanceUid), ReferencedSOPInstanceUID: s.sopInstanceUid };
+    const ref: NaturalDataset = { ReferencedSOPClassUID: sopClassUid || sopClassOf(s.sopInstanceUid), ReferencedSOPInstanceUID: s.sopInstanceUid };
     if (s.frame > 0 || ctx.series.multiFrameSops?.includes(s.sopInstanceUid)) ref.ReferencedFrameNumber = String(s.frame + 1);
     return { RelationshipType: rel, ValueType: 'IMAGE', ...(name ? { ConceptNameCodeSequence: [codeItem(name)] } : {}), ReferencedSOPSequence: [ref] };
   };
@@ -190,15 +192,23 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
   for (const a of ctx.added) {
     groups.push(group(a.id, a.class, FROM_REVIEWER, a.sliceStart, a.sliceEnd, Math.round((a.sliceStart + a.sliceEnd) / 2), a.centroid, null, DECISIONS.accepted, a.comment));
   }
-  // the reviewer's measurements: the drawn region on its slice and the values the engine measured
+  // the reviewer's measurements: a length as TID 300 has it (NUM Length INFERRED FROM its POLYLINE,
+  // which is SELECTED FROM the slice), an ellipse ROI as TID 1410 (the Image Region ELLIPSE, then
+  // the values measured in it)
   for (const m of ctx.measurements) {
-    const on = imageRef('SELECTED FROM', null, m.sliceIndex);
-    if (!on) continue;
+    const on = () => imageRef('SELECTED FROM', null, m.sliceIndex, m.sopClassUid);
+    if (!on()) continue;
     const [x0, y0] = m.a;
     const [x1, y1] = m.b;
-    let graphic: { GraphicType: string; GraphicData: number[] };
-    if (m.kind === 'length') graphic = { GraphicType: 'POLYLINE', GraphicData: [x0, y0, x1, y1] };
-    else {
+    const children: Item[] = [
+      text('HAS OBS CONTEXT', C.trackingId, m.id),
+      uidref('HAS OBS CONTEXT', C.trackingUid, derivedUid('resight-measurement', exportId, ctx.series.seriesInstanceUid, m.id)),
+      code('CONTAINS', C.origin, FROM_REVIEWER),
+    ];
+    if (m.kind === 'length' && m.length) {
+      const line: Item = { RelationshipType: 'INFERRED FROM', ValueType: 'SCOORD', GraphicType: 'POLYLINE', GraphicData: [x0, y0, x1, y1], ContentSequence: [on() as Item] };
+      children.push({ ...num('CONTAINS', C.length, m.length.value, m.length.unit === 'mm' ? UNITS.mm : UNITS.px), ContentSequence: [line] });
+    } else if (m.kind === 'ellipse') {
       // ELLIPSE: the major axis' end points, then the minor axis' (PS3.3 C.18.6.1.2)
       const cx = (x0 + x1) / 2;
       const cy = (y0 + y1) / 2;
@@ -206,22 +216,15 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
       const ry = Math.abs(y1 - y0) / 2;
       const horizontal = [cx - rx, cy, cx + rx, cy];
       const vertical = [cx, cy - ry, cx, cy + ry];
-      graphic = { GraphicType: 'ELLIPSE', GraphicData: rx >= ry ? [...horizontal, ...vertical] : [...vertical, ...horizontal] };
-    }
-    const children: Item[] = [
-      text('HAS OBS CONTEXT', C.trackingId, m.id),
-      uidref('HAS OBS CONTEXT', C.trackingUid, derivedUid('resight-measurement', exportId, ctx.series.seriesInstanceUid, m.id)),
-      code('CONTAINS', C.origin, FROM_REVIEWER),
-      { RelationshipType: 'CONTAINS', ValueType: 'SCOORD', ConceptNameCodeSequence: [codeItem(C.imageRegion)], ...graphic, ContentSequence: [on] },
-    ];
-    if (m.length) children.push(num('CONTAINS', C.length, m.length.value, m.length.unit === 'mm' ? UNITS.mm : UNITS.px));
-    if (m.stats) {
-      const quantity = m.valueUnit === 'HU' ? C.attenuation : C.pixelValue;
-      const units = m.valueUnit === 'HU' ? UNITS.hu : NO_UNITS;
-      for (const [k, v] of [['mean', m.stats.mean], ['sd', m.stats.sd], ['min', m.stats.min], ['max', m.stats.max]] as const) {
-        children.push({ ...num('CONTAINS', quantity, v, units), ContentSequence: [code('HAS CONCEPT MOD', C.derivation, DERIVATIONS[k])] });
-      }
-      children.push(num('CONTAINS', C.area, m.stats.area, m.stats.areaUnit === 'mm2' ? UNITS.mm2 : UNITS.px2));
+      children.push({ RelationshipType: 'CONTAINS', ValueType: 'SCOORD', ConceptNameCodeSequence: [codeItem(C.imageRegion)], GraphicType: 'ELLIPSE', GraphicData: rx >= ry ? [...horizontal, ...vertical] : [...vertical, ...horizontal], ContentSequence: [on() as Item] });
+      if (m.stats) {
+        const quantity = m.valueUnit === 'HU' ? C.attenuation : m.luminance ? C.luminance : C.pixelValue;
+        const units = m.valueUnit === 'HU' ? UNITS.hu : NO_UNITS;
+        for (const [k, v] of [['mean', m.stats.mean], ['sd', m.stats.sd], ['min', m.stats.min], ['max', m.stats.max]] as const) {
+          children.push({ ...num('CONTAINS', quantity, v, units), ContentSequence: [code('HAS CONCEPT MOD', C.derivation, DERIVATIONS[k])] });
+        }
+        children.push(num('CONTAINS', C.area, m.stats.area, m.stats.areaUnit === 'mm2' ? UNITS.mm2 : UNITS.px2));
+      } else if (m.unmeasurable) children.push(text('CONTAINS', C.comment, `not measured: ${m.unmeasurable}`));
     }
     groups.push(container('CONTAINS', C.group, children));
   }

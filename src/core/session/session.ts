@@ -373,6 +373,28 @@ export class Session {
     return r;
   }
 
+  /**
+   * Reports carry patient data: the app's own export folder (under its data folder, or the
+   * temporary folder without one) is the user's alone, as the review files are; made 0700, made
+   * so again if an earlier version left it open, and refused if it is not this user's folder (a
+   * link or another account's folder planted in the shared temporary folder). A folder the user
+   * chose (exportDir) keeps the modes the user gave it.
+   */
+  private ensureExportRoot(): void {
+    const root = this.exportRoot;
+    if (this.opts.exportDir !== undefined) {
+      fs.mkdirSync(root, { recursive: true });
+      return;
+    }
+    fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+    if (process.platform === 'win32') return;
+    const st = fs.lstatSync(root);
+    if (!st.isDirectory() || (typeof process.getuid === 'function' && st.uid !== process.getuid())) {
+      throw new ResightError('EXPORT_TARGET_FORBIDDEN', 'the export folder is not a folder of this user (a link, or another account\'s): choose an export folder in Preferences');
+    }
+    if ((st.mode & 0o077) !== 0) fs.chmodSync(root, 0o700);
+  }
+
   /** The export folder (created on first use). */
   get exportRoot(): string {
     return exportRootOf(this.opts);
@@ -400,10 +422,8 @@ export class Session {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
     const folder = `${stamp}-${randomUUID().slice(0, 8)}`;
     const dir = path.join(this.exportRoot, folder);
-    // reports carry patient data: the app's own export folders are the user's alone (as the
-    // review files are); a folder the user picks for the CLI keeps the system's defaults
-    fs.mkdirSync(this.exportRoot, { recursive: true, mode: 0o700 });
-    fs.mkdirSync(dir, { mode: 0o700 });
+    this.ensureExportRoot();
+    fs.mkdirSync(dir, this.opts.exportDir === undefined ? { mode: 0o700 } : {});
     const want = new Set(p.formats);
     const summary = await writeExports(
       [ctx],

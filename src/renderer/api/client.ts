@@ -3,6 +3,7 @@
  * preload provides it, otherwise a client for the browser bridge (`resight serve`): calls and
  * events over one WebSocket, slices over HTTP, both with the per-launch token from the URL.
  */
+import { rgbLuminance } from '../../shared/roi';
 import type { EventName, Events, Method, Params, Reply, ResightApi, Results } from '../../shared/api';
 
 export class ApiError extends Error {
@@ -119,9 +120,7 @@ export async function loadSlice(api: ResightApi, seriesId: string, index: number
   if (samples === 3 && raw.length === rows * columns * 3) {
     // colour images (ultrasound, secondary captures) are shown as their luminance (Rec. 601):
     // the viewer's pipeline windows one value per pixel
-    const values = new Float32Array(rows * columns);
-    for (let i = 0; i < values.length; i++) values[i] = 0.299 * raw[i * 3] + 0.587 * raw[i * 3 + 1] + 0.114 * raw[i * 3 + 2];
-    return { rows, columns, values };
+    return { rows, columns, values: rgbLuminance(raw, rows * columns) };
   }
   return { rows, columns, values: raw };
 }

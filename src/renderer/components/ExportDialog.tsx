@@ -19,6 +19,8 @@ export function ExportDialog(p: {
   deidentifyByDefault?: boolean;
   /** The lengths and ROIs drawn on axial slices of this series: measured again by the engine and reported. */
   measurements?: DrawnMeasurement[];
+  /** Measurements drawn on a coronal or sagittal reformat: not reported (no slice of the series holds them). */
+  reformatMeasurements?: number;
   onClose(): void;
 }) {
   const { t, num } = useI18n();
@@ -80,6 +82,7 @@ export function ExportDialog(p: {
         </select>
       </label>
       {p.measurements?.length ? <p className="muted" data-testid="export-measurements">{t('export.measurements', { n: p.measurements.length })}</p> : null}
+      {p.reformatMeasurements ? <p className="warning" role="status" data-testid="export-reformat-measurements">{t('export.reformatMeasurements', { n: p.reformatMeasurements })}</p> : null}
       <label className="row">{t('export.reviewer')}<input value={reviewer} onChange={(e) => setReviewer(e.target.value)} placeholder="Sato^Hanako" /></label>
       <div className="row">
         <button className="primary" onClick={run} disabled={busy || !formats.size} data-testid="export-run">{t('export.run')}</button>

@@ -161,6 +161,9 @@ describe('the contract over the bridge', () => {
 
   it('exports the reviewed analysis into a new folder under the app\'s export folder and serves it', async () => {
     await client.call('review.set', { seriesId, findingId: 'added:liver_lesion:3', decision: 'accepted', comment: 'missed' });
+    // an export folder an earlier version left readable by others is closed again
+    if (!fs.existsSync(path.join(dataDir, 'exports'))) fs.mkdirSync(path.join(dataDir, 'exports'), { mode: 0o755 });
+    fs.chmodSync(path.join(dataDir, 'exports'), 0o755);
     const r = await client.call('report.export', { seriesId, formats: ['pdf', 'sr', 'json'], reviewer: 'Dr. Test' });
     const json = JSON.parse(fs.readFileSync(path.join(dataDir, 'exports', r.folder, 'analysis.json'), 'utf8')) as { series: { addedFindings: unknown[]; reviews: { findingId: string }[] }[] };
     assert.deepEqual(json.series[0].addedFindings, [{ id: 'added:liver_lesion:3', class: 'liver_lesion', sliceStart: 3, sliceEnd: 3, comment: 'missed' }], 'reviewer-added findings are exported as findings, not as reviews');

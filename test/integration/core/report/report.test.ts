@@ -65,6 +65,7 @@ before(
       measurements: [
         { kind: 'ellipse', slice: 11, a: [150, 224], b: [170, 244] },
         { kind: 'length', slice: 11, a: [156, 300], b: [356, 300] },
+        { kind: 'ellipse', slice: 11, a: [60, 40], b: [70, 70] }, // taller than wide: the major axis is vertical
       ],
       createdAt: new Date('2026-11-28T10:02:03Z'),
     });
@@ -126,7 +127,7 @@ describe('exports of the demo study', () => {
     assert.ok(Math.abs(roi.stats.area - Math.PI * 100 * 0.78125 ** 2) < 1e-6, 'pi r² in mm²');
     assert.ok(Math.abs(len.length.value - 156.25) < 1e-9 && len.length.unit === 'mm', '200 pixels of 0.78125 mm');
     const json = JSON.parse(fs.readFileSync(path.join(dir, 'out.json'), 'utf8')) as { series: { measurements?: { id: string; stats?: { mean: number } }[] }[] };
-    assert.deepEqual(json.series[0]?.measurements?.map((m) => m.id), ['M1', 'M2']);
+    assert.deepEqual(json.series[0]?.measurements?.map((m) => m.id), ['M1', 'M2', 'M3']);
     assert.equal(json.series[0]?.measurements?.[0]?.stats?.mean, roi.stats.mean);
     // the SR: an ellipse and a polyline on slice 11, the mean in HU and the length in mm
     const sr = decodePart10(fs.readFileSync(path.join(dir, 'sr.dcm')));
@@ -135,9 +136,15 @@ describe('exports of the demo study', () => {
     walk(sr.ContentSequence as NaturalDataset[]);
     const meaning = (x: NaturalDataset) => ((x.ConceptNameCodeSequence as NaturalDataset[] | undefined)?.[0]?.CodeMeaning as string | undefined) ?? '';
     const value = (x: NaturalDataset) => Number((x.MeasuredValueSequence as NaturalDataset[])[0]?.NumericValue);
-    assert.deepEqual(items.filter((x) => x.ValueType === 'SCOORD' && x.GraphicType !== 'POINT').map((x) => x.GraphicType), ['ELLIPSE', 'POLYLINE']);
-    const ellipse = items.find((x) => x.GraphicType === 'ELLIPSE') as NaturalDataset;
-    assert.deepEqual(ellipse.GraphicData, [150, 234, 170, 234, 160, 224, 160, 244], 'major axis, then minor (a circle: either)');
+    assert.deepEqual(items.filter((x) => x.ValueType === 'SCOORD' && x.GraphicType !== 'POINT').map((x) => x.GraphicType), ['ELLIPSE', 'POLYLINE', 'ELLIPSE']);
+    const ellipses = items.filter((x) => x.GraphicType === 'ELLIPSE');
+    assert.deepEqual(ellipses[0]?.GraphicData, [150, 234, 170, 234, 160, 224, 160, 244], 'major axis, then minor (a circle: either)');
+    assert.deepEqual(ellipses[1]?.GraphicData, [65, 40, 65, 70, 60, 55, 70, 55], 'taller than wide: the vertical axis first');
+    // the length as TID 300 has it: NUM Length INFERRED FROM its POLYLINE, SELECTED FROM the slice
+    const lengthNum = items.find((x) => meaning(x) === 'Length') as NaturalDataset;
+    const line = (lengthNum.ContentSequence as NaturalDataset[])[0] as NaturalDataset;
+    assert.deepEqual([line.RelationshipType, line.GraphicType, line.GraphicData], ['INFERRED FROM', 'POLYLINE', [156, 300, 356, 300]]);
+    assert.equal(((line.ContentSequence as NaturalDataset[])[0]?.ReferencedSOPSequence as NaturalDataset[])[0]?.ReferencedSOPInstanceUID, series.ordered[11]?.sopInstanceUid);
     const mean = items.find((x) => meaning(x) === 'Attenuation Coefficient' && JSON.stringify(x.ContentSequence).includes('373098007')) as NaturalDataset;
     assert.ok(Math.abs(value(mean) - roi.stats.mean) < 1e-3);
     assert.equal(((mean.MeasuredValueSequence as NaturalDataset[])[0]?.MeasurementUnitsCodeSequence as NaturalDataset[])[0]?.CodeValue, "[hnsf'U]");
@@ -324,6 +331,33 @@ describe('burned-in annotation', () => {
     assert.ok(s.warnings.some((w) => w.includes(ctx.keyImages[0].findingId) && /burned-in/.test(w)), s.warnings.join('\n'));
     const plain = await writeExports([risky], { scDir: path.join(dir, 'sc-identified') });
     assert.equal(plain.files.length, ctx.keyImages.length, 'identified exports keep them (the pixels are the source\'s own)');
+  });
+});
+
+describe('measurements in a report', () => {
+  it('a measurement on a slice the series lacks, or with no extent, is refused with a typed error before any work', async () => {
+    const a = result.series[0];
+    for (const [m, code] of [
+      [{ kind: 'length', slice: 45, a: [0, 0], b: [10, 0] }, 'FRAME_OUT_OF_RANGE'],
+      [{ kind: 'ellipse', slice: 3, a: [10, 10], b: [30, 10] }, 'VALIDATION'],
+      [{ kind: 'length', slice: 3, a: [10, 10], b: [10, 10] }, 'VALIDATION'],
+    ] as const) {
+      await assert.rejects(buildReportContext(series, a, model, result.providerReport, { measurements: [{ ...m, a: [...m.a], b: [...m.b] }] }), (e: ResightError) => e.code === code, JSON.stringify(m));
+    }
+  });
+
+  it('an ROI on a slice that does not decode is reported as not measured, and the other measurements still are', async (t) => {
+    const dir = tempDir(t, 'report-unmeasurable');
+    for (const f of fs.readdirSync(DEMO)) fs.copyFileSync(path.join(DEMO, f), path.join(dir, f));
+    const cut = path.join(dir, 'CT0012.dcm');
+    fs.truncateSync(cut, fs.statSync(cut).size - 1000);
+    const s = (await scanPaths([dir])).studies[0].series[0];
+    const ctx2 = await buildReportContext(s, result.series[0], model, result.providerReport, {
+      measurements: [{ kind: 'ellipse', slice: 11, a: [150, 224], b: [170, 244] }, { kind: 'length', slice: 11, a: [156, 300], b: [356, 300] }],
+    });
+    assert.equal(ctx2.measurements[0]?.stats, undefined);
+    assert.match(ctx2.measurements[0]?.unmeasurable ?? '', /\[(FILE_TRUNCATED|PIXEL_DATA_TRUNCATED)\]/);
+    assert.equal(ctx2.measurements[1]?.length?.value, 156.25, 'a length needs only the header');
   });
 });
 
