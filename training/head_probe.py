@@ -33,28 +33,33 @@ from training.metrics import roc_auc  # noqa: E402
 POOLINGS = ("gap", "gmp", "local-max")
 
 
-def pooled_features(net, hu_f16: np.ndarray, batch: int = 32) -> np.ndarray:
-    """[M, 3*C] float32: for each slice, layer4 pooled by global average, global max and the max of
-    a 3x3 local average (in that order)."""
+def pooled_features(net, hu_f16: np.ndarray, batch: int = 32, layer: str = "layer4") -> np.ndarray:
+    """[M, 3*C] float32: for each slice, ``layer`` pooled by global average, global max and the max
+    of a 3x3 local average (in that order)."""
     import torch
     import torch.nn.functional as F
     out = []
     with torch.no_grad():
         for i in range(0, len(hu_f16), batch):
-            a4 = net.features(D.windowed(hu_f16[i:i + batch]))["layer4"]
+            a4 = net.features(D.windowed(hu_f16[i:i + batch]))[layer]
             out.append(torch.cat([a4.mean(dim=(2, 3)), torch.amax(a4, dim=(2, 3)),
                                   torch.amax(F.avg_pool2d(a4, 3, 1, 1), dim=(2, 3))], 1).numpy())
-    width = 3 * net.fc.in_features
-    return np.concatenate(out) if out else np.zeros((0, width), np.float32)
+    return np.concatenate(out) if out else np.zeros((0, 3 * _channels(net, layer)), np.float32)
 
 
-def features_of(net, shards: Sequence[Path], log=print) -> Tuple[np.ndarray, np.ndarray]:
+def _channels(net, layer: str) -> int:
+    """Output channels of a stage (its last block's last batch norm: bn3 in a Bottleneck, bn2 in a BasicBlock)."""
+    block = getattr(net, layer)[-1]
+    return (getattr(block, "bn3", None) or block.bn2).num_features
+
+
+def features_of(net, shards: Sequence[Path], log=print, layer: str = "layer4") -> Tuple[np.ndarray, np.ndarray]:
     """Features and labels of every slice of the shards (one shard in memory at a time)."""
     feats, labels = [], []
     t0 = time.time()
     for k, p in enumerate(shards):
         with np.load(p) as f:
-            feats.append(pooled_features(net, f["hu"]))
+            feats.append(pooled_features(net, f["hu"], layer=layer))
             labels.append(f["labels"])
         if k % 40 == 0:
             log(f"[probe] {p.parent.name}: {k}/{len(shards)} shards, {time.time() - t0:.0f}s")
@@ -114,18 +119,23 @@ def main(argv=None) -> None:
     ap.add_argument("--val-volumes", type=int, default=24)
     ap.add_argument("--test-volumes", type=int, default=40)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--layer", default="layer4", help="the stage whose output is pooled (layer1..layer4); "
+                    "the shipped head's row compares only at layer4")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     net, ck = load_checkpoint(args.checkpoint)
-    train = features_of(net, D.ensure_split("train", args.train_volumes, counterfactual=True))
-    val = features_of(net, D.ensure_split("val", args.val_volumes, all_slices=True))
-    test = features_of(net, D.ensure_split("test", args.test_volumes))
+    layer = args.layer
+    train = features_of(net, D.ensure_split("train", args.train_volumes, counterfactual=True), layer=layer)
+    val = features_of(net, D.ensure_split("val", args.val_volumes, all_slices=True), layer=layer)
+    test = features_of(net, D.ensure_split("test", args.test_volumes), layer=layer)
+    width = train[0].shape[1] // 3
     shipped = lambda f: f[:, :net.fc.in_features] @ net.fc.weight.detach().numpy().T + net.fc.bias.detach().numpy()  # noqa: E731
-    print(f"checkpoint {args.checkpoint} ({ck.get('version', '?')}); classes {ck.get('classes')}")
+    print(f"checkpoint {args.checkpoint} ({ck.get('version', '?')}); classes {ck.get('classes')}; {layer} pooled")
     print(f"{'head':22s} {'val AUC':>16s} {'test AUC':>16s}")
-    print(f"{'shipped fc (gap)':22s} {' / '.join(f'{a:.3f}' for a in aucs(val[1], shipped(val[0]))):>16s} "
-          f"{' / '.join(f'{a:.3f}' for a in aucs(test[1], shipped(test[0]))):>16s}")
-    for name, r in probe(train, val, test, net.fc.in_features).items():
+    if layer == "layer4":
+        print(f"{'shipped fc (gap)':22s} {' / '.join(f'{a:.3f}' for a in aucs(val[1], shipped(val[0]))):>16s} "
+              f"{' / '.join(f'{a:.3f}' for a in aucs(test[1], shipped(test[0]))):>16s}")
+    for name, r in probe(train, val, test, width).items():
         print(f"{'refit ' + name + ' (l2 ' + str(r['l2']) + ')':22s} {' / '.join(f'{a:.3f}' for a in r['val']):>16s} "
               f"{' / '.join(f'{a:.3f}' for a in r['test']):>16s}")
 
