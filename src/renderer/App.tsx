@@ -241,6 +241,7 @@ export function App() {
   // ---------------------------------------------------------------- series selection
   // nothing of the previous series may stay on screen or take decisions while this one loads: a
   // layout effect, so no frame is painted with the new series' name over the old one's findings
+  const measuredSeries = useRef<string | null>(null);
   useLayoutEffect(() => {
     if (!seriesId) return;
     cache.current = new Map();
@@ -249,7 +250,10 @@ export function App() {
     setLoaded(0);
     setSlice(null);
     setExplained(null);
-    setMeasurements([]);
+    // another series: its measurements go; the same series re-assembled (more of its files opened):
+    // they stay, and are moved to their instances' new slice numbers when the series arrives
+    if (measuredSeries.current !== seriesId) setMeasurements([]);
+    measuredSeries.current = seriesId;
     setInfo(null);
     setAnalysis(null);
     setReviews([]);
@@ -265,6 +269,11 @@ export function App() {
         const si = await api.call('series.get', { seriesId });
         if (stop) return;
         setInfo(si);
+        const at = new Map(si.slices.map((x, i) => [instanceKey(x), i]));
+        setMeasurements((ms) => ms.flatMap((m) => {
+          const i = m.instance !== undefined ? at.get(m.instance) : undefined;
+          return i === undefined ? [] : [{ ...m, slice: i }];
+        }));
         const restored = saved.current.seriesId === seriesId ? saved.current : {};
         const start = Math.min(si.slices.length - 1, Math.max(0, restored.index ?? Math.floor(si.slices.length / 2)));
         setIndex(start);
@@ -739,7 +748,9 @@ export function App() {
                   const ps = plane === 'axial' ? info?.series.pixelSpacing : mpr?.pixelSpacing;
                   const s = shownSlice;
                   const stats = m.kind === 'ellipse' && s ? ellipseStats(s.values, s.rows, s.columns, m.a, m.b, ps) : null;
-                  setMeasurements((ms) => [...ms, { ...m, ...(m.kind === 'ellipse' ? (stats ? { stats } : {}) : { length: lengthOf(m.a, m.b, ps) }) }]);
+                  // an axial measurement names its instance, so it follows it when slice numbers move
+                  const ref = plane === 'axial' ? info?.slices[m.slice] : undefined;
+                  setMeasurements((ms) => [...ms, { ...m, ...(ref ? { instance: instanceKey(ref) } : {}), ...(m.kind === 'ellipse' ? (stats ? { stats } : {}) : { length: lengthOf(m.a, m.b, ps) }) }]);
                 }}
                 pixelSpacing={plane === 'axial' ? info?.series.pixelSpacing : mpr?.pixelSpacing}
                 orientation={plane === 'axial' ? info?.series.geometry.orientation : mpr?.orientation}

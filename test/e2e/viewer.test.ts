@@ -704,3 +704,65 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     await shot('13-monochrome1');
   });
 });
+
+/**
+ * Opening the rest of a series while reviewing it: the slices already open get new numbers (the
+ * lower half of the scan comes in below them), and what the reviewer made on them (a measurement,
+ * a finding they added) moves with its instances instead of staying at the old numbers.
+ */
+describe('opening the rest of a series keeps the reviewer\'s work on its instances (e2e)', { skip }, () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'resight-e2e-merge-'));
+  const name = (i: number) => `CT${String(i).padStart(4, '0')}.dcm`;
+  const demo = path.join(REPO_ROOT, 'resources', 'demo');
+  before(
+    async () => {
+      fs.mkdirSync(path.join(root, 'study', 'upper'), { recursive: true });
+      for (let i = 21; i <= 45; i++) fs.copyFileSync(path.join(demo, name(i)), path.join(root, 'study', 'upper', name(i)));
+      await startViewer(path.join(root, 'study'), path.join(root, 'data'), path.join(root, 'cache'));
+    },
+    { timeout: 180_000 },
+  );
+  after(async () => {
+    await browser?.close();
+    server?.kill();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('a measurement and an added finding on slice 12 of 25 are on slice 32 of 45 once the lower 20 slices are opened', { timeout: 90_000 }, async () => {
+    const at = (n: number, of: number) => page.waitForFunction(([i, k]) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${i} / ${k}`), [n, of] as const);
+    await page.goto(url);
+    await page.locator('[data-testid=series-item]').first().click();
+    await at(13, 25); // opens at the middle slice
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('Home');
+    for (let i = 0; i < 11; i++) await page.keyboard.press('ArrowDown');
+    await at(12, 25);
+    await page.waitForTimeout(300);
+    await page.click('[data-testid=tool-length]');
+    const a = await imageToCanvas(156, 300);
+    const b = await imageToCanvas(356, 300);
+    await page.mouse.move(a.box.x + a.x, a.box.y + a.y);
+    await page.mouse.down();
+    await page.mouse.move(b.box.x + b.x, b.box.y + b.y, { steps: 6 });
+    await page.mouse.up();
+    await page.click('[data-testid=tool-wl]');
+    await page.locator('section.findings select').selectOption('lung_nodule');
+    await page.locator('section.findings button', { hasText: 'Add finding' }).click();
+    await page.waitForSelector('[data-testid=added-finding]');
+    assert.match(await page.locator('[data-testid=measurement]').first().innerText(), /^M1 · slice 12 ·/);
+    assert.match(await page.locator('[data-testid=added-finding]').innerText(), /slices 12–12/);
+
+    // the lower half of the scan arrives in another folder of the same study
+    fs.mkdirSync(path.join(root, 'study', 'lower'));
+    for (let i = 1; i <= 20; i++) fs.copyFileSync(path.join(demo, name(i)), path.join(root, 'study', 'lower', name(i)));
+    await page.fill('form.open input', path.join(root, 'study', 'lower'));
+    await page.click('form.open button[type=submit]');
+    await page.waitForFunction(() => /\d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    await page.waitForFunction(() => /slice 32/.test(document.querySelector('[data-testid=measurement]')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /slices 32–32/.test(document.querySelector('[data-testid=added-finding]')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    // and the measurement is drawn on that slice, where its instance now is
+    await page.locator('[data-testid=measurement] button.link').first().click();
+    await at(32, 45);
+    assert.equal(await page.locator('[data-testid=measure-label]').count(), 1);
+  });
+});

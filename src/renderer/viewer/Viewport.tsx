@@ -29,6 +29,8 @@ export interface Measurement {
   /** Measured when drawn (for the measurements panel; the report measures again from the file). */
   length?: { value: number; unit: 'mm' | 'px' };
   stats?: RoiStats;
+  /** The axial slice's instance (`<SOPInstanceUID>#<frame>`): where the measurement moves when slice numbers change. */
+  instance?: string;
 }
 
 export interface ViewportProps {
