@@ -96,6 +96,16 @@ async function imageToCanvas(ix: number, iy: number, columns = 512, rows = 512):
   return { x: (ix - columns / 2) * zoom + box.width / 2, y: (iy - rows / 2) * zoom + box.height / 2, zoom, box };
 }
 
+/** Drag the mouse from image pixel (x0, y0) to (x1, y1) on the fitted viewport (the tool bound to the left button acts). */
+async function dragImage(x0: number, y0: number, x1: number, y1: number, steps = 6): Promise<void> {
+  const a = await imageToCanvas(x0, y0);
+  const b = await imageToCanvas(x1, y1);
+  await page.mouse.move(a.box.x + a.x, a.box.y + a.y);
+  await page.mouse.down();
+  await page.mouse.move(b.box.x + b.x, b.box.y + b.y, { steps });
+  await page.mouse.up();
+}
+
 async function sliceNumber(): Promise<number> {
   const text = await page.locator('[data-testid=corner-bl]').innerText();
   return Number(/(\d+)\s*\/\s*45/.exec(text)?.[1] ?? NaN);
@@ -107,6 +117,29 @@ async function goToSlice(target: number): Promise<void> {
   for (let i = 0; i < target; i++) await page.keyboard.press('ArrowDown');
   await page.waitForFunction((n) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${n} / 45`), target + 1);
   await page.waitForTimeout(300);
+}
+
+/**
+ * For a describe: a temporary root whose `study` folder `fill` populates, the viewer started on it
+ * before the tests and everything removed after. The root is made here, not in a hook (a cleanup
+ * registered inside a hook runs when the hook ends).
+ */
+function viewerOnTempStudy(prefix: string, fill: (study: string) => void): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  before(
+    async () => {
+      fs.mkdirSync(path.join(root, 'study'));
+      fill(path.join(root, 'study'));
+      await startViewer(path.join(root, 'study'), path.join(root, 'data'), path.join(root, 'cache'));
+    },
+    { timeout: 180_000 },
+  );
+  after(async () => {
+    await browser?.close();
+    server?.kill();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+  return root;
 }
 
 /** `resight serve <root>` with the given cache and data folders, and Chromium on its page. */
@@ -269,12 +302,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.click('[data-testid=tool-length]');
     await page.waitForTimeout(200);
     // 200 image pixels along a row: 200 x 0.78125 mm = 156.25 mm
-    const a = await imageToCanvas(156, 300);
-    const b = await imageToCanvas(356, 300);
-    await page.mouse.move(a.box.x + a.x, a.box.y + a.y);
-    await page.mouse.down();
-    await page.mouse.move(b.box.x + b.x, b.box.y + b.y, { steps: 8 });
-    await page.mouse.up();
+    await dragImage(156, 300, 356, 300, 8);
     const label = (await page.locator('[data-testid=measure-label]').last().textContent()) ?? '';
     const mm = Number(/([\d.,]+)\s*mm/.exec(label)?.[1].replace(/,/g, ''));
     assert.ok(Math.abs(mm - 156.25) / 156.25 < 0.02, `measured ${label}, expected 156.25 mm`);
@@ -290,12 +318,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.keyboard.press('f');
     await page.click('[data-testid=tool-ellipse]');
     const draw = async (x0: number, y0: number, x1: number, y1: number) => {
-      const a = await imageToCanvas(x0, y0);
-      const b = await imageToCanvas(x1, y1);
-      await page.mouse.move(a.box.x + a.x, a.box.y + a.y);
-      await page.mouse.down();
-      await page.mouse.move(b.box.x + b.x, b.box.y + b.y, { steps: 6 });
-      await page.mouse.up();
+      await dragImage(x0, y0, x1, y1);
       const label = page.locator('[data-testid=roi-label]').last();
       return { mean: Number(await label.getAttribute('data-mean')), area: Number(await label.getAttribute('data-area')), n: Number(await label.getAttribute('data-n')), text: await label.textContent() };
     };
@@ -563,25 +586,14 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
  */
 describe('viewer with a broken slice and a series the model refuses (e2e)', { skip }, () => {
   const BROKEN = 10; // CT0011.dcm, slice 11 of 45
-  // made here, not in the hook: a cleanup registered from inside a hook runs when the hook ends
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'resight-e2e-broken-'));
-  before(
-    async () => {
-      fs.cpSync(path.join(REPO_ROOT, 'resources', 'demo'), path.join(root, 'study', 'demo'), { recursive: true });
-      const victim = path.join(root, 'study', 'demo', 'CT0011.dcm');
-      fs.truncateSync(victim, fs.statSync(victim).size - 3000);
-      fs.mkdirSync(path.join(root, 'study', 'mr'));
-      fs.copyFileSync(path.join(CORPUS_DIR, 'pydicom_MR_small.dcm'), path.join(root, 'study', 'mr', 'MR_small.dcm'));
-      fs.mkdirSync(path.join(root, 'study', 'cr'));
-      fs.copyFileSync(path.join(CORPUS_DIR, 'pydicom_RG3_J2KI.dcm'), path.join(root, 'study', 'cr', 'RG3_J2KI.dcm'));
-      await startViewer(path.join(root, 'study'), path.join(root, 'data'), path.join(root, 'cache'));
-    },
-    { timeout: 180_000 },
-  );
-  after(async () => {
-    await browser?.close();
-    server?.kill();
-    fs.rmSync(root, { recursive: true, force: true });
+  viewerOnTempStudy('resight-e2e-broken-', (study) => {
+    fs.cpSync(path.join(REPO_ROOT, 'resources', 'demo'), path.join(study, 'demo'), { recursive: true });
+    const victim = path.join(study, 'demo', 'CT0011.dcm');
+    fs.truncateSync(victim, fs.statSync(victim).size - 3000);
+    fs.mkdirSync(path.join(study, 'mr'));
+    fs.copyFileSync(path.join(CORPUS_DIR, 'pydicom_MR_small.dcm'), path.join(study, 'mr', 'MR_small.dcm'));
+    fs.mkdirSync(path.join(study, 'cr'));
+    fs.copyFileSync(path.join(CORPUS_DIR, 'pydicom_RG3_J2KI.dcm'), path.join(study, 'cr', 'RG3_J2KI.dcm'));
   });
 
   const selectSeries = async (modality: string) => {
@@ -711,21 +723,11 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
  * a finding they added) moves with its instances instead of staying at the old numbers.
  */
 describe('opening the rest of a series keeps the reviewer\'s work on its instances (e2e)', { skip }, () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'resight-e2e-merge-'));
   const name = (i: number) => `CT${String(i).padStart(4, '0')}.dcm`;
   const demo = path.join(REPO_ROOT, 'resources', 'demo');
-  before(
-    async () => {
-      fs.mkdirSync(path.join(root, 'study', 'upper'), { recursive: true });
-      for (let i = 21; i <= 45; i++) fs.copyFileSync(path.join(demo, name(i)), path.join(root, 'study', 'upper', name(i)));
-      await startViewer(path.join(root, 'study'), path.join(root, 'data'), path.join(root, 'cache'));
-    },
-    { timeout: 180_000 },
-  );
-  after(async () => {
-    await browser?.close();
-    server?.kill();
-    fs.rmSync(root, { recursive: true, force: true });
+  const root = viewerOnTempStudy('resight-e2e-merge-', (study) => {
+    fs.mkdirSync(path.join(study, 'upper'));
+    for (let i = 21; i <= 45; i++) fs.copyFileSync(path.join(demo, name(i)), path.join(study, 'upper', name(i)));
   });
 
   it('a measurement and an added finding on slice 12 of 25 are on slice 32 of 45 once the lower 20 slices are opened', { timeout: 90_000 }, async () => {
@@ -739,12 +741,7 @@ describe('opening the rest of a series keeps the reviewer\'s work on its instanc
     await at(12, 25);
     await page.waitForTimeout(300);
     await page.click('[data-testid=tool-length]');
-    const a = await imageToCanvas(156, 300);
-    const b = await imageToCanvas(356, 300);
-    await page.mouse.move(a.box.x + a.x, a.box.y + a.y);
-    await page.mouse.down();
-    await page.mouse.move(b.box.x + b.x, b.box.y + b.y, { steps: 6 });
-    await page.mouse.up();
+    await dragImage(156, 300, 356, 300);
     await page.click('[data-testid=tool-wl]');
     await page.locator('section.findings select').selectOption('lung_nodule');
     await page.locator('section.findings button', { hasText: 'Add finding' }).click();
