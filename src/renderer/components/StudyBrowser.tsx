@@ -4,6 +4,7 @@ import type { ResightApi, UnusedFile } from '../../shared/api';
 import type { StudySummary } from '../../shared/dicom';
 import { personNameText } from '../../shared/dicom-text';
 import { useI18n } from '../i18n/i18n';
+import { sayWarning } from '../i18n/warnings';
 import { Thumbnail } from './Thumbnail';
 
 export function StudyBrowser(p: { api: ResightApi; studies: StudySummary[]; unused: UnusedFile[]; selected: string | null; onSelect(seriesId: string): void }) {
@@ -36,7 +37,7 @@ export function StudyBrowser(p: { api: ResightApi; studies: StudySummary[]; unus
                         {/* what a reader must know before trusting distances and pixels (OHIF flags such display sets too) */}
                         {s.lossy ? <span className="badge lossy" data-testid="series-lossy" title={t('browser.lossyTitle')}>{t('browser.lossy')}</span> : null}
                         {s.warnings.length ? (
-                          <span className="badge warn" data-testid="series-warnings" title={s.warnings.join('\n')} aria-label={t('browser.warnings', { n: s.warnings.length }) + ': ' + s.warnings.join('; ')}>
+                          <span className="badge warn" data-testid="series-warnings" title={s.warnings.map((w) => sayWarning(w, t)).join('\n')} aria-label={t('browser.warnings', { n: s.warnings.length }) + ': ' + s.warnings.map((w) => sayWarning(w, t)).join('; ')}>
                             ⚠ {s.warnings.length}
                           </span>
                         ) : null}
