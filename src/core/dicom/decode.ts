@@ -234,12 +234,12 @@ export async function decodeFrame(parsed: ParsedDicom, h: InstanceHeader, frame:
     photometric = 'RGB';
   } else if (spp === 3) {
     if (photometric === 'YBR_FULL_422' && ts.codec === 'native') {
-      data = ybr422ToRgb(data as Uint8Array, rows, columns);
+      data = ybr422ToRgb(data as Uint8Array | Uint16Array, rows, columns, h.bitsStored);
       photometric = 'RGB';
     } else {
       if (planar) data = planarToInterleaved(data, pixels);
       if (photometric === 'YBR_FULL' || photometric === 'YBR_FULL_422') {
-        data = ybrToRgb(data as Uint8Array);
+        data = ybrToRgb(data, h.bitsStored);
         photometric = 'RGB';
       }
     }

@@ -17,37 +17,41 @@ export function planarToInterleaved(data: StoredArray, pixels: number): StoredAr
   return out;
 }
 
-const clamp8 = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
-
-/** YBR_FULL (8-bit, interleaved) -> RGB, in a new array. */
-export function ybrToRgb(data: StoredArray): Uint8Array {
-  const out = new Uint8Array(data.length);
+/**
+ * YBR_FULL (interleaved) -> RGB, in a new array of the same sample width: the chroma offset is
+ * half the stored range (128 at 8 bits, 32768 at 16), so 16-bit colour is not clipped at 255.
+ */
+export function ybrToRgb(data: StoredArray, bits = 8): Uint8Array | Uint16Array {
+  const max = 2 ** bits - 1;
+  const mid = 2 ** (bits - 1);
+  const out = bits <= 8 ? new Uint8Array(data.length) : new Uint16Array(data.length);
+  const clamp = (v: number) => (v < 0 ? 0 : v > max ? max : Math.round(v));
   for (let i = 0; i + 2 < data.length; i += 3) {
-    const y = data[i];
-    const cb = data[i + 1] - 128;
-    const cr = data[i + 2] - 128;
-    out[i] = clamp8(y + 1.402 * cr);
-    out[i + 1] = clamp8(y - 0.344136 * cb - 0.714136 * cr);
-    out[i + 2] = clamp8(y + 1.772 * cb);
+    const y = data[i] as number;
+    const cb = (data[i + 1] as number) - mid;
+    const cr = (data[i + 2] as number) - mid;
+    out[i] = clamp(y + 1.402 * cr);
+    out[i + 1] = clamp(y - 0.344136 * cb - 0.714136 * cr);
+    out[i + 2] = clamp(y + 1.772 * cb);
   }
   return out;
 }
 
-/** Native YBR_FULL_422: Y1 Y2 Cb Cr per pixel pair -> RGB. */
-export function ybr422ToRgb(data: Uint8Array, rows: number, columns: number): Uint8Array {
+/** Native YBR_FULL_422: Y1 Y2 Cb Cr per pixel pair (samples of `bits` bits) -> RGB. */
+export function ybr422ToRgb(data: Uint8Array | Uint16Array, rows: number, columns: number, bits = 8): Uint8Array | Uint16Array {
   const pixels = rows * columns;
-  const full = new Uint8Array(pixels * 3);
+  const full = bits <= 8 ? new Uint8Array(pixels * 3) : new Uint16Array(pixels * 3);
   for (let p = 0, i = 0; p < pixels && i + 3 < data.length; p += 2, i += 4) {
-    full[3 * p] = data[i];
-    full[3 * p + 1] = data[i + 2];
-    full[3 * p + 2] = data[i + 3];
+    full[3 * p] = data[i] as number;
+    full[3 * p + 1] = data[i + 2] as number;
+    full[3 * p + 2] = data[i + 3] as number;
     if (p + 1 < pixels) {
-      full[3 * p + 3] = data[i + 1];
-      full[3 * p + 4] = data[i + 2];
-      full[3 * p + 5] = data[i + 3];
+      full[3 * p + 3] = data[i + 1] as number;
+      full[3 * p + 4] = data[i + 2] as number;
+      full[3 * p + 5] = data[i + 3] as number;
     }
   }
-  return ybrToRgb(full);
+  return ybrToRgb(full, bits);
 }
 
 interface Lut {
