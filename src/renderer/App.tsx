@@ -51,6 +51,8 @@ interface Persisted {
   threshold?: number;
   viewed?: Record<string, number[]>;
   bindings?: Bindings;
+  /** Per series, the axial measurements (each names its instance, so it is put back where it was drawn). */
+  measurements?: Record<string, Measurement[]>;
 }
 /** Keys typed here are text, not viewer shortcuts (a checkbox or a slider keeps the shortcuts working). */
 const TEXT_INPUTS = new Set(['text', 'search', 'email', 'url', 'tel', 'password', 'number', 'date', 'time', 'datetime-local', 'month', 'week']);
@@ -120,6 +122,7 @@ export function App() {
   // slices under another); every series' list is kept in viewedBySeries and persisted
   const [viewedState, setViewedState] = useState<{ series: string | null; slices: Set<number> }>({ series: null, slices: new Set() });
   const viewedBySeries = useRef<Record<string, number[]>>(saved.current.viewed ?? {});
+  const measuredBySeries = useRef<Record<string, Measurement[]>>(saved.current.measurements ?? {});
   const [dialog, setDialog] = useState<'help' | 'model' | 'tags' | 'export' | 'prefs' | null>(null);
   const [prefs, setPrefs] = useState<Preferences>({});
   const [cine, setCine] = useState(false);
@@ -242,6 +245,14 @@ export function App() {
   // nothing of the previous series may stay on screen or take decisions while this one loads: a
   // layout effect, so no frame is painted with the new series' name over the old one's findings
   const measuredSeries = useRef<string | null>(null);
+  /** The stored axial measurements of a series, at their instances' slice numbers now. */
+  const restoredMeasurements = (id: string): Measurement[] => {
+    const at = new Map((info?.slices ?? []).map((x, i) => [instanceKey(x), i]));
+    return (measuredBySeries.current[id] ?? []).flatMap((m) => {
+      const i = m.instance !== undefined ? at.get(m.instance) : undefined;
+      return i === undefined ? [] : [{ ...m, slice: i }];
+    });
+  };
   useLayoutEffect(() => {
     if (!seriesId) return;
     cache.current = new Map();
@@ -270,7 +281,8 @@ export function App() {
         if (stop) return;
         setInfo(si);
         const at = new Map(si.slices.map((x, i) => [instanceKey(x), i]));
-        setMeasurements((ms) => ms.flatMap((m) => {
+        // those of this series kept from before (a re-assembly, or a reload: the stored axial ones)
+        setMeasurements((ms) => (ms.length ? ms : (measuredBySeries.current[seriesId] ?? [])).flatMap((m) => {
           const i = m.instance !== undefined ? at.get(m.instance) : undefined;
           return i === undefined ? [] : [{ ...m, slice: i }];
         }));
@@ -404,9 +416,11 @@ export function App() {
   // persist what survives a reload
   useEffect(() => {
     if (viewedState.series) viewedBySeries.current[viewedState.series] = [...viewedState.slices];
-    const v: Persisted = { seriesId: seriesId ?? undefined, index, view, heatOn, colormap, opacity, threshold, bindings, viewed: viewedBySeries.current };
+    // axial measurements only, once the series has arrived (before, the list is not this series' yet)
+    if (seriesId && plane === 'axial' && info) measuredBySeries.current[seriesId] = measurements.filter((m) => m.instance !== undefined);
+    const v: Persisted = { seriesId: seriesId ?? undefined, index, view, heatOn, colormap, opacity, threshold, bindings, viewed: viewedBySeries.current, measurements: measuredBySeries.current };
     localStorage.setItem(STATE_KEY, JSON.stringify(v));
-  }, [seriesId, index, view, heatOn, colormap, opacity, threshold, bindings, viewedState]);
+  }, [seriesId, index, view, heatOn, colormap, opacity, threshold, bindings, viewedState, measurements, plane, info]);
 
   // ---------------------------------------------------------------- heatmap
   const classForSlice = useCallback(
@@ -711,7 +725,7 @@ export function App() {
             ))}
             <span className="sep" />
             {(['axial', 'coronal', 'sagittal'] as const).map((p) => (
-              <button key={p} aria-pressed={plane === p} onClick={() => { setPlane(p); setMeasurements([]); setView((v) => ({ ...v, zoom: 0 })); if (p !== 'axial' && slice) setMprIndex(Math.floor((p === 'coronal' ? slice.rows : slice.columns) / 2)); }} data-testid={`plane-${p}`}>{t(`plane.${p}` as MessageKey)}</button>
+              <button key={p} aria-pressed={plane === p} onClick={() => { setPlane(p); setMeasurements(p === 'axial' && seriesId ? restoredMeasurements(seriesId) : []); setView((v) => ({ ...v, zoom: 0 })); if (p !== 'axial' && slice) setMprIndex(Math.floor((p === 'coronal' ? slice.rows : slice.columns) / 2)); }} data-testid={`plane-${p}`}>{t(`plane.${p}` as MessageKey)}</button>
             ))}
             <span className="sep" />
             <button onClick={fit}>{t('tools.fit')}</button>

@@ -493,6 +493,9 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.keyboard.press('Escape');
     await page.reload();
     await page.waitForFunction(() => (document.querySelector('select:has(option[value=hirescam])') as HTMLSelectElement | null)?.value === 'hirescam');
+    // the two measurements left above survive the reload too, on their slices
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=measurement]').length === 2, undefined, { timeout: 10_000 });
+    assert.match(await page.locator('[data-testid=measurement]').nth(1).innerText(), /^M2 · slice 12 · Ellipse ROI/);
   });
 
   it('a stricter operating point from Preferences re-draws the findings at its thresholds', { timeout: 120_000 }, async () => {
