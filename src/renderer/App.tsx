@@ -99,7 +99,12 @@ export function App() {
   const [view, setView] = useState<ViewState>({ zoom: 1, panX: 0, panY: 0, center: 40, width: 400, invert: false });
   const [vpSize, setVpSize] = useState({ w: 0, h: 0 });
   const [bindings, setBindings] = useState<Bindings>(saved.current.bindings ?? { left: 'wl', middle: 'pan', right: 'zoom' });
-  const [measurements, setMeasurements] = useState<Measurement[]>([]);
+  // Axial measurements, per series: the one store (persisted). Each names its slice's instance and
+  // is shown at that instance's slice number now, so it follows a re-assembly and survives a reload,
+  // a series switch and a trip to the reformats. Measurements on a coronal/sagittal reformat live
+  // apart and go when the plane or the series changes.
+  const [axialMeasured, setAxialMeasured] = useState<Record<string, Measurement[]>>(saved.current.measurements ?? {});
+  const [mprMeasured, setMprMeasured] = useState<Measurement[]>([]);
   const [renderer, setRenderer] = useState<string>('');
   const [model, setModel] = useState<ModelInfo | null>(null);
   const [analysis, setAnalysis] = useState<SeriesAnalysis | null>(null);
@@ -122,7 +127,6 @@ export function App() {
   // slices under another); every series' list is kept in viewedBySeries and persisted
   const [viewedState, setViewedState] = useState<{ series: string | null; slices: Set<number> }>({ series: null, slices: new Set() });
   const viewedBySeries = useRef<Record<string, number[]>>(saved.current.viewed ?? {});
-  const measuredBySeries = useRef<Record<string, Measurement[]>>(saved.current.measurements ?? {});
   const [dialog, setDialog] = useState<'help' | 'model' | 'tags' | 'export' | 'prefs' | null>(null);
   const [prefs, setPrefs] = useState<Preferences>({});
   const [cine, setCine] = useState(false);
@@ -244,15 +248,6 @@ export function App() {
   // ---------------------------------------------------------------- series selection
   // nothing of the previous series may stay on screen or take decisions while this one loads: a
   // layout effect, so no frame is painted with the new series' name over the old one's findings
-  const measuredSeries = useRef<string | null>(null);
-  /** The stored axial measurements of a series, at their instances' slice numbers now. */
-  const restoredMeasurements = (id: string): Measurement[] => {
-    const at = new Map((info?.slices ?? []).map((x, i) => [instanceKey(x), i]));
-    return (measuredBySeries.current[id] ?? []).flatMap((m) => {
-      const i = m.instance !== undefined ? at.get(m.instance) : undefined;
-      return i === undefined ? [] : [{ ...m, slice: i }];
-    });
-  };
   useLayoutEffect(() => {
     if (!seriesId) return;
     cache.current = new Map();
@@ -261,10 +256,7 @@ export function App() {
     setLoaded(0);
     setSlice(null);
     setExplained(null);
-    // another series: its measurements go; the same series re-assembled (more of its files opened):
-    // they stay, and are moved to their instances' new slice numbers when the series arrives
-    if (measuredSeries.current !== seriesId) setMeasurements([]);
-    measuredSeries.current = seriesId;
+    setMprMeasured([]);
     setInfo(null);
     setAnalysis(null);
     setReviews([]);
@@ -280,12 +272,6 @@ export function App() {
         const si = await api.call('series.get', { seriesId });
         if (stop) return;
         setInfo(si);
-        const at = new Map(si.slices.map((x, i) => [instanceKey(x), i]));
-        // those of this series kept from before (a re-assembly, or a reload: the stored axial ones)
-        setMeasurements((ms) => (ms.length ? ms : (measuredBySeries.current[seriesId] ?? [])).flatMap((m) => {
-          const i = m.instance !== undefined ? at.get(m.instance) : undefined;
-          return i === undefined ? [] : [{ ...m, slice: i }];
-        }));
         const restored = saved.current.seriesId === seriesId ? saved.current : {};
         const start = Math.min(si.slices.length - 1, Math.max(0, restored.index ?? Math.floor(si.slices.length / 2)));
         setIndex(start);
@@ -389,6 +375,16 @@ export function App() {
     return reformat(plane, Array.from({ length: count }, (_, k) => cache.current.get(k) ?? (failed.current.has(k) ? blank : undefined)), mprIndex, ps, spacing, iop);
   }, [plane, info, loaded, count, mprIndex]);
   const shownSlice = plane === 'axial' ? slice : (mpr?.slice ?? null);
+  /** What the viewport and panel show: the reformat's own, or this series' axial ones at their instances' slice numbers now. */
+  const measurements = useMemo((): Measurement[] => {
+    if (plane !== 'axial') return mprMeasured;
+    if (!seriesId || !info || info.series.id !== seriesId) return [];
+    const at = new Map(info.slices.map((x, i) => [instanceKey(x), i]));
+    return (axialMeasured[seriesId] ?? []).flatMap((m) => {
+      const i = m.instance !== undefined ? at.get(m.instance) : undefined;
+      return i === undefined ? [] : [{ ...m, slice: i }];
+    });
+  }, [plane, mprMeasured, axialMeasured, seriesId, info]);
 
   // performance marks (the viewer benchmark reads them): selection -> first image on screen
   const firstShown = useRef<string | null>(null);
@@ -416,11 +412,15 @@ export function App() {
   // persist what survives a reload
   useEffect(() => {
     if (viewedState.series) viewedBySeries.current[viewedState.series] = [...viewedState.slices];
-    // axial measurements only, once the series has arrived (before, the list is not this series' yet)
-    if (seriesId && plane === 'axial' && info) measuredBySeries.current[seriesId] = measurements.filter((m) => m.instance !== undefined);
-    const v: Persisted = { seriesId: seriesId ?? undefined, index, view, heatOn, colormap, opacity, threshold, bindings, viewed: viewedBySeries.current, measurements: measuredBySeries.current };
-    localStorage.setItem(STATE_KEY, JSON.stringify(v));
-  }, [seriesId, index, view, heatOn, colormap, opacity, threshold, bindings, viewedState, measurements, plane, info]);
+    // series without measurements are left out, so the map only grows with measured series
+    const kept = Object.fromEntries(Object.entries(axialMeasured).filter(([, ms]) => ms.length));
+    const v: Persisted = { seriesId: seriesId ?? undefined, index, view, heatOn, colormap, opacity, threshold, bindings, viewed: viewedBySeries.current, measurements: kept };
+    try {
+      localStorage.setItem(STATE_KEY, JSON.stringify(v));
+    } catch {
+      // storage full or refused: the viewer goes on; only what survives a reload is lost
+    }
+  }, [seriesId, index, view, heatOn, colormap, opacity, threshold, bindings, viewedState, axialMeasured]);
 
   // ---------------------------------------------------------------- heatmap
   const classForSlice = useCallback(
@@ -725,7 +725,7 @@ export function App() {
             ))}
             <span className="sep" />
             {(['axial', 'coronal', 'sagittal'] as const).map((p) => (
-              <button key={p} aria-pressed={plane === p} onClick={() => { setPlane(p); setMeasurements(p === 'axial' && seriesId ? restoredMeasurements(seriesId) : []); setView((v) => ({ ...v, zoom: 0 })); if (p !== 'axial' && slice) setMprIndex(Math.floor((p === 'coronal' ? slice.rows : slice.columns) / 2)); }} data-testid={`plane-${p}`}>{t(`plane.${p}` as MessageKey)}</button>
+              <button key={p} aria-pressed={plane === p} onClick={() => { setPlane(p); setMprMeasured([]); setView((v) => ({ ...v, zoom: 0 })); if (p !== 'axial' && slice) setMprIndex(Math.floor((p === 'coronal' ? slice.rows : slice.columns) / 2)); }} data-testid={`plane-${p}`}>{t(`plane.${p}` as MessageKey)}</button>
             ))}
             <span className="sep" />
             <button onClick={fit}>{t('tools.fit')}</button>
@@ -733,7 +733,7 @@ export function App() {
             <button onClick={reset}>{t('tools.reset')}</button>
             <button aria-pressed={view.invert} onClick={() => setView((v) => ({ ...v, invert: !v.invert }))}>{t('tools.invert')}</button>
             <button aria-pressed={cine} onClick={() => setCine(!cine)}>{t('tools.cine')}</button>
-            <button onClick={() => setMeasurements([])}>{t('tools.clearMeasurements')}</button>
+            <button onClick={() => (plane === 'axial' ? seriesId && setAxialMeasured((all) => ({ ...all, [seriesId]: [] })) : setMprMeasured([]))}>{t('tools.clearMeasurements')}</button>
             <details className="bindings">
               <summary>{t('tools.bindings')}</summary>
               {(['left', 'middle', 'right'] as const).map((b) => (
@@ -764,7 +764,9 @@ export function App() {
                   const stats = m.kind === 'ellipse' && s ? ellipseStats(s.values, s.rows, s.columns, m.a, m.b, ps) : null;
                   // an axial measurement names its instance, so it follows it when slice numbers move
                   const ref = plane === 'axial' ? info?.slices[m.slice] : undefined;
-                  setMeasurements((ms) => [...ms, { ...m, ...(ref ? { instance: instanceKey(ref) } : {}), ...(m.kind === 'ellipse' ? (stats ? { stats } : {}) : { length: lengthOf(m.a, m.b, ps) }) }]);
+                  const made: Measurement = { ...m, ...(ref ? { instance: instanceKey(ref) } : {}), ...(m.kind === 'ellipse' ? (stats ? { stats } : {}) : { length: lengthOf(m.a, m.b, ps) }) };
+                  if (ref && seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: [...(all[seriesId] ?? []), made] }));
+                  else setMprMeasured((ms) => [...ms, made]);
                 }}
                 pixelSpacing={plane === 'axial' ? info?.series.pixelSpacing : mpr?.pixelSpacing}
                 orientation={plane === 'axial' ? info?.series.geometry.orientation : mpr?.orientation}
@@ -846,7 +848,11 @@ export function App() {
             </fieldset>
           </section>
           <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} axial={plane === 'axial'} viewed={viewed} onDecide={decide} onGo={goSlice} onInsist={insist} busy={job !== null} />
-          <MeasurementsPanel measurements={measurements} hounsfield={info?.series.modality === 'CT'} onGo={go} onDelete={(i) => setMeasurements((ms) => ms.filter((_, j) => j !== i))} />
+          <MeasurementsPanel measurements={measurements} hounsfield={info?.series.modality === 'CT'} onGo={go} onDelete={(i) => {
+            const gone = measurements[i];
+            if (plane !== 'axial') setMprMeasured((ms) => ms.filter((_, j) => j !== i));
+            else if (gone && seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: (all[seriesId] ?? []).filter((m) => m.instance !== gone.instance || m.a !== gone.a || m.b !== gone.b) }));
+          }} />
         </aside>
       </main>
       {dialog === 'help' ? (
@@ -872,7 +878,7 @@ export function App() {
           deidentifyByDefault={prefs.deidentifyByDefault === true}
           // measurements drawn on a coronal or sagittal reformat have no slice of the series to report
           measurements={plane === 'axial' ? measurements.map((m) => ({ kind: m.kind ?? 'length', slice: m.slice, a: m.a, b: m.b })) : []}
-          reformatMeasurements={plane === 'axial' ? 0 : measurements.length}
+          reformatMeasurements={plane === 'axial' ? 0 : mprMeasured.length}
           onClose={() => setDialog(null)}
         /> : null}
       {dialog === 'prefs' ? (

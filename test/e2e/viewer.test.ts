@@ -718,6 +718,26 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     assert.equal(await page.locator('[data-testid=series-item]', { hasText: 'MR' }).locator('[data-testid=series-lossy]').count(), 0);
     await shot('13-monochrome1');
   });
+
+  it('an axial measurement stays with its series across series switches and a trip to the coronal view', { timeout: 60_000 }, async () => {
+    const count = () => page.locator('[data-testid=measurement]').count();
+    await selectSeries('CT');
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('f');
+    await page.click('[data-testid=tool-length]');
+    await dragImage(156, 300, 356, 300);
+    await page.click('[data-testid=tool-wl]');
+    assert.equal(await count(), 1);
+    await selectSeries('MR');
+    assert.equal(await count(), 0, 'the MR has none');
+    await selectSeries('CT');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=measurement]').length === 1, undefined, { timeout: 10_000 });
+    await page.click('[data-testid=plane-coronal]');
+    assert.equal(await count(), 0, 'axial measurements are not drawn on a reformat');
+    // back to axial by a finding (not the plane button)
+    await page.locator('[data-testid=finding] button.link').first().click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=measurement]').length === 1, undefined, { timeout: 10_000 });
+  });
 });
 
 /**

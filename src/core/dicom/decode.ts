@@ -226,6 +226,10 @@ export async function decodeFrame(parsed: ParsedDicom, h: InstanceHeader, frame:
     data = maskStoredBits(data, width, stored, highBit, signed);
   }
 
+  // the width the colour samples really have now (a codec may hand back 8-bit samples for a
+  // 16-bit header; BitsStored may be missing or larger than the allocation): YBR's chroma offset
+  // is half of it
+  const sampleBits = Math.min(16, Math.max(1, Math.min(h.bitsStored || data.BYTES_PER_ELEMENT * 8, data.BYTES_PER_ELEMENT * 8)));
   const sourcePhotometric = h.photometric;
   let outSpp = spp;
   if (photometric === 'PALETTE COLOR') {
@@ -234,12 +238,12 @@ export async function decodeFrame(parsed: ParsedDicom, h: InstanceHeader, frame:
     photometric = 'RGB';
   } else if (spp === 3) {
     if (photometric === 'YBR_FULL_422' && ts.codec === 'native') {
-      data = ybr422ToRgb(data as Uint8Array | Uint16Array, rows, columns, h.bitsStored);
+      data = ybr422ToRgb(data as Uint8Array | Uint16Array, rows, columns, sampleBits);
       photometric = 'RGB';
     } else {
       if (planar) data = planarToInterleaved(data, pixels);
       if (photometric === 'YBR_FULL' || photometric === 'YBR_FULL_422') {
-        data = ybrToRgb(data, h.bitsStored);
+        data = ybrToRgb(data, sampleBits);
         photometric = 'RGB';
       }
     }
