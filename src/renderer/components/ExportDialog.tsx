@@ -10,6 +10,7 @@ import { EXPORT_FORMATS } from '../../shared/api';
 import { useI18n } from '../i18n/i18n';
 import type { MessageKey } from '../i18n/messages';
 import type { DrawnMeasurement } from '../../shared/roi';
+import { sayWarning } from '../i18n/warnings';
 
 type Format = (typeof EXPORT_FORMATS)[number];
 
@@ -103,7 +104,7 @@ export function ExportDialog(p: {
               <li key={f.name}><a href={f.url} target="_blank" rel="noreferrer">{f.name}</a> <span className="muted">{num(f.bytes / 1024, 0)} KiB</span></li>
             ))}
           </ul>
-          {result.warnings.map((w) => <p key={w} className="muted">{w}</p>)}
+          {result.warnings.map((w) => <p key={w} className="muted">{sayWarning(w, t)}</p>)}
           {pdf ? <iframe className="pdf-preview" title={t('export.preview')} src={pdf.url} data-testid="export-preview" /> : null}
         </div>
       ) : null}

@@ -33,9 +33,15 @@ const RULES: { re: RegExp; say: (m: RegExpExecArray, t: T) => string }[] = [
   { re: /^missing Study\/Series Instance UID/, say: (_m, t) => t('warn.noUid') },
   { re: /^lossy transfer syntax$/, say: (_m, t) => t('warn.lossy') },
   { re: /^no preamble\/DICM prefix/, say: (_m, t) => t('warn.raw') },
+  // export warnings (report/export.ts, report/pdf.ts)
+  {
+    re: /^key image of (.+) left out of the de-identified export: its source image may carry burned-in patient text \(BurnedInAnnotation (.+), modality (.+)\)$/,
+    say: (m, t) => t('warn.keyImageLeftOut', { finding: m[1] ?? '', burnedIn: m[2] ?? '', modality: m[3] ?? '' }),
+  },
+  { re: /^no Unicode font found/, say: (_m, t) => t('warn.noFont') },
 ];
 
-/** A series warning in the user's language (as written when it is not one this table knows). */
+/** A series or export warning in the user's language (as written when it is not one this table knows). */
 export function sayWarning(w: string, t: T): string {
   for (const r of RULES) {
     const m = r.re.exec(w);

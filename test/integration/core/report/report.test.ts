@@ -28,6 +28,7 @@ import { structuredReport } from '../../../../src/core/report/sr';
 import { exportResource } from '../../../../src/core/session/resources';
 import { findUnicodeFont } from '../../../../src/core/report/pdf';
 import { renderKeyImage } from '../../../../src/core/report/render';
+import { sayWarning } from '../../../../src/renderer/i18n/warnings';
 import type { AnalysisResult } from '../../../../src/shared/analysis';
 import { REPO_ROOT } from '../../../helpers/corpus';
 import { listTree, tempDir } from '../../../helpers/tmp';
@@ -329,6 +330,9 @@ describe('burned-in annotation', () => {
     const s = await writeExports([risky], { scDir: path.join(dir, 'sc') }, { deidentify: true });
     assert.equal(fs.readdirSync(path.join(dir, 'sc')).length, ctx.keyImages.length - 1);
     assert.ok(s.warnings.some((w) => w.includes(ctx.keyImages[0].findingId) && /burned-in/.test(w)), s.warnings.join('\n'));
+    // the viewer words it in the user's language (renderer/i18n/warnings.ts knows this wording)
+    const probe = (key: string) => key;
+    assert.ok(s.warnings.some((w) => sayWarning(w, probe as never) === 'warn.keyImageLeftOut'), 'the viewer recognises the warning');
     const plain = await writeExports([risky], { scDir: path.join(dir, 'sc-identified') });
     assert.equal(plain.files.length, ctx.keyImages.length, 'identified exports keep them (the pixels are the source\'s own)');
   });
