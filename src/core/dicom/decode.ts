@@ -218,18 +218,18 @@ export async function decodeFrame(parsed: ParsedDicom, h: InstanceHeader, frame:
   // The stored samples are in memory by now; their modality values (float32) are next.
   checkFrameSize(rows, columns, spp);
 
+  // the width the samples really have in memory (a codec may hand back 8-bit samples for a 16-bit
+  // header; BitsStored may be missing or larger than the allocation), and the bits stored in it
+  const width = data.BYTES_PER_ELEMENT * 8;
+  const stored = Math.min(h.bitsStored || width, width);
   if (!isFloat && bitsAllocated > 1) {
-    const width = data.BYTES_PER_ELEMENT * 8;
-    const stored = Math.min(h.bitsStored || width, width);
     // Codecs hand back low-aligned samples; only native data can carry a HighBit offset.
     const highBit = ts.codec === 'native' && h.highBit >= stored - 1 && h.highBit < width ? h.highBit : stored - 1;
     data = maskStoredBits(data, width, stored, highBit, signed);
   }
 
-  // the width the colour samples really have now (a codec may hand back 8-bit samples for a
-  // 16-bit header; BitsStored may be missing or larger than the allocation): YBR's chroma offset
-  // is half of it
-  const sampleBits = Math.min(16, Math.max(1, Math.min(h.bitsStored || data.BYTES_PER_ELEMENT * 8, data.BYTES_PER_ELEMENT * 8)));
+  // YBR's chroma offset is half the stored range
+  const sampleBits = Math.min(16, Math.max(1, stored));
   const sourcePhotometric = h.photometric;
   let outSpp = spp;
   if (photometric === 'PALETTE COLOR') {

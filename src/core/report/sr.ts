@@ -196,8 +196,8 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
   // which is SELECTED FROM the slice), an ellipse ROI as TID 1410 (the Image Region ELLIPSE, then
   // the values measured in it)
   for (const m of ctx.measurements) {
-    const on = () => imageRef('SELECTED FROM', null, m.sliceIndex, m.sopClassUid);
-    if (!on()) continue;
+    const on = imageRef('SELECTED FROM', null, m.sliceIndex, m.sopClassUid);
+    if (!on) continue;
     const [x0, y0] = m.a;
     const [x1, y1] = m.b;
     const children: Item[] = [
@@ -206,7 +206,7 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
       code('CONTAINS', C.origin, FROM_REVIEWER),
     ];
     if (m.kind === 'length' && m.length) {
-      const line: Item = { RelationshipType: 'INFERRED FROM', ValueType: 'SCOORD', GraphicType: 'POLYLINE', GraphicData: [x0, y0, x1, y1], ContentSequence: [on() as Item] };
+      const line: Item = { RelationshipType: 'INFERRED FROM', ValueType: 'SCOORD', GraphicType: 'POLYLINE', GraphicData: [x0, y0, x1, y1], ContentSequence: [on] };
       children.push({ ...num('CONTAINS', C.length, m.length.value, m.length.unit === 'mm' ? UNITS.mm : UNITS.px), ContentSequence: [line] });
     } else if (m.kind === 'ellipse') {
       // ELLIPSE: the major axis' end points, then the minor axis' (PS3.3 C.18.6.1.2)
@@ -216,7 +216,7 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
       const ry = Math.abs(y1 - y0) / 2;
       const horizontal = [cx - rx, cy, cx + rx, cy];
       const vertical = [cx, cy - ry, cx, cy + ry];
-      children.push({ RelationshipType: 'CONTAINS', ValueType: 'SCOORD', ConceptNameCodeSequence: [codeItem(C.imageRegion)], GraphicType: 'ELLIPSE', GraphicData: rx >= ry ? [...horizontal, ...vertical] : [...vertical, ...horizontal], ContentSequence: [on() as Item] });
+      children.push({ RelationshipType: 'CONTAINS', ValueType: 'SCOORD', ConceptNameCodeSequence: [codeItem(C.imageRegion)], GraphicType: 'ELLIPSE', GraphicData: rx >= ry ? [...horizontal, ...vertical] : [...vertical, ...horizontal], ContentSequence: [on] });
       if (m.stats) {
         const quantity = m.valueUnit === 'HU' ? C.attenuation : m.luminance ? C.luminance : C.pixelValue;
         const units = m.valueUnit === 'HU' ? UNITS.hu : NO_UNITS;

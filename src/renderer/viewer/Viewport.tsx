@@ -206,7 +206,8 @@ export function Viewport(p: ViewportProps) {
           const [x1, y1] = toScreen(m.a);
           const [x2, y2] = toScreen(m.b);
           if (m.kind === 'ellipse') {
-            const st = s ? ellipseStats(s.values, s.rows, s.columns, m.a, m.b, ps) : null;
+            // a drawn ROI carries the statistics taken when it was made; only the one being drawn is measured per frame
+            const st = m.stats ?? (s ? ellipseStats(s.values, s.rows, s.columns, m.a, m.b, ps) : null);
             const unit = p.hounsfield ? ' HU' : '';
             return (
               <g key={i} className="measure">
