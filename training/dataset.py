@@ -287,20 +287,22 @@ def run_volume_jobs(fn, jobs: Sequence, workers: int, deadline: Optional[float] 
 
 def ensure_split(split: str, n_volumes: int, *, workers: int = 2, max_pos: int = 24, min_neg: int = 8,
                  counterfactual: bool = False, cf_neg: int = 4, all_slices: Optional[bool] = None,
-                 deadline: Optional[float] = None, cache_root: Path = CACHE_ROOT, log=print) -> List[Path]:
+                 deadline: Optional[float] = None, cache_root: Path = CACHE_ROOT, log=print,
+                 offset: int = 0) -> List[Path]:
     """Generate (or reuse) the shards of ``split``; returns the shard paths that exist, in seed
     order. Stops submitting new volumes after ``deadline`` (time.time()), if given.
     ``counterfactual`` (lesion-free twins, see the module doc) applies to train/val only; the
     test split always holds every slice of the volumes as they are. ``all_slices=True`` makes a
     train/val split do the same (``<split>-all`` in the cache: natural prevalence, no twins),
-    e.g. for ``train.py --val-all-slices``."""
+    e.g. for ``train.py --val-all-slices``. ``offset``: skip the split's first seeds (fresh volumes
+    for a continuation, ``train.py --train-offset``)."""
     natural = split == "test" or bool(all_slices)
     counterfactual = bool(counterfactual and not natural)
     sub = split if split == "test" or not natural else f"{split}-all"
     all_slices = natural
     d = Path(cache_root) / cache_key(max_pos, min_neg, counterfactual, cf_neg) / sub
     d.mkdir(parents=True, exist_ok=True)
-    seeds = split_seeds(split, n_volumes)
+    seeds = split_seeds(split, n_volumes, offset)
     paths = {s: d / f"{s}.npz" for s in seeds}
     todo = [s for s in seeds if not paths[s].exists()]
     if todo:

@@ -168,8 +168,8 @@ def gradcam_point_loss(logits, a, maps, y, n: int, beta: float = 8.0, thresh: fl
     return (torch.logsumexp(s, 1) - torch.logsumexp(s.masked_fill(~t, float("-inf")), 1)).mean()
 
 
-def seed_range(split: str, n: int) -> str:
-    s = D.split_seeds(split, max(n, 1))
+def seed_range(split: str, n: int, offset: int = 0) -> str:
+    s = D.split_seeds(split, max(n, 1), offset)
     return f"{s[0]}..{s[-1]}" if n else "none"
 
 
@@ -178,6 +178,8 @@ def main(argv=None):
     ap.add_argument("--minutes", type=float, default=50.0, help="total wall-clock budget incl. data generation")
     ap.add_argument("--data-minutes", type=float, default=10.0, help="cap on generating new training volumes")
     ap.add_argument("--train-volumes", type=int, default=320)
+    ap.add_argument("--train-offset", type=int, default=0, help="first training seed (offset into the train "
+                    "range): a continuation on volumes the initial weights never saw")
     ap.add_argument("--val-volumes", type=int, default=24)
     ap.add_argument("--max-pos", type=int, default=24, help="positive slices kept per volume (train/val)")
     ap.add_argument("--min-neg", type=int, default=8, help="minimum negative slices per volume (train/val; "
@@ -265,7 +267,8 @@ def main(argv=None):
     kw = dict(workers=args.workers, max_pos=args.max_pos, min_neg=args.min_neg,
               counterfactual=args.counterfactual, cf_neg=args.cf_neg, log=log)
     val_paths = D.ensure_split("val", args.val_volumes, all_slices=args.val_all_slices, **kw)
-    train_paths = D.ensure_split("train", args.train_volumes, deadline=t_start + args.data_minutes * 60.0, **kw)
+    train_paths = D.ensure_split("train", args.train_volumes, deadline=t_start + args.data_minutes * 60.0,
+                                 offset=args.train_offset, **kw)
     train, val = D.SliceSet(train_paths), D.SliceSet(val_paths)
     log(f"train {train.describe()}")
     log(f"val   {val.describe()}")
@@ -298,6 +301,7 @@ def main(argv=None):
         if init_ck["arch"]["widths"] != arch["widths"] or init_ck["arch"]["layers"] != arch["layers"]:
             raise SystemExit(f"--init {args.init}: architecture {init_ck['arch']} differs from {arch}")
         model.load_state_dict(init_ck["state_dict"])
+        init_version = init_ck.get("version", "unknown")
         log(f"initialised from {args.init} (its steps: {init_ck.get('training', {}).get('steps')})")
     model.to(device)
     n_params = sum(p.numel() for p in model.parameters())
@@ -503,7 +507,9 @@ def main(argv=None):
                       "version": getattr(D.phantom_module(), "GENERATOR_VERSION", None),
                       "sourceFingerprint": D.phantom_fingerprint()},
         "splits": {
-            "train": {"seeds": seed_range("train", len(train.volumes)), **train.describe()},
+            "train": {"seeds": seed_range("train", len(train.volumes), args.train_offset), **train.describe(),
+                      **({"initialWeights": f"model {init_version} (trained on its own seeds; see its card)"}
+                         if args.init else {})},
             "val": {"seeds": seed_range("val", len(val.volumes)), **val.describe(),
                     "use": "checkpoint selection (mean ROC AUC) and operating thresholds",
                     **({"population": "every slice of each volume (natural prevalence, no twins)"}
