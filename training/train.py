@@ -301,7 +301,6 @@ def main(argv=None):
         if init_ck["arch"]["widths"] != arch["widths"] or init_ck["arch"]["layers"] != arch["layers"]:
             raise SystemExit(f"--init {args.init}: architecture {init_ck['arch']} differs from {arch}")
         model.load_state_dict(init_ck["state_dict"])
-        init_version = init_ck.get("version", "unknown")
         log(f"initialised from {args.init} (its steps: {init_ck.get('training', {}).get('steps')})")
     model.to(device)
     n_params = sum(p.numel() for p in model.parameters())
@@ -508,7 +507,7 @@ def main(argv=None):
                       "sourceFingerprint": D.phantom_fingerprint()},
         "splits": {
             "train": {"seeds": seed_range("train", len(train.volumes), args.train_offset), **train.describe(),
-                      **({"initialWeights": f"model {init_version} (trained on its own seeds; see its card)"}
+                      **({"initialWeights": f"model {init_ck.get('version', 'unknown')} (trained on its own seeds; see its card)"}
                          if args.init else {})},
             "val": {"seeds": seed_range("val", len(val.volumes)), **val.describe(),
                     "use": "checkpoint selection (mean ROC AUC) and operating thresholds",

@@ -11,7 +11,7 @@ import { COLORMAPS, DEFAULT_OVERLAY } from '../shared/colormap';
 import type { ColormapName } from '../shared/colormap';
 import type { StudySummary } from '../shared/dicom';
 import { personNameText } from '../shared/dicom-text';
-import { instanceKey, parseReviewId } from '../shared/review';
+import { anchorOf, instanceKey } from '../shared/review';
 import type { Preferences } from '../shared/settings';
 import { CT_PRESETS } from '../shared/presets';
 import type { SliceData } from './api/client';
@@ -160,6 +160,12 @@ export function App() {
   // counts jobs that ended (done, failed, cancelled, engine restart): a job reported running by an
   // answer that was on its way while one ended may be that one, and is not brought back
   const jobsEnded = useRef(0);
+  /** A job ended: counted (above) and its progress cleared. */
+  const endJob = () => {
+    jobsEnded.current++;
+    setJob(null);
+    setProgress(null);
+  };
 
   // the thresholds the shown findings were drawn at; the preference's only before an analysis
   const thresholds = analysis?.thresholds ?? model?.thresholds ?? {};
@@ -200,14 +206,10 @@ export function App() {
         setProvider(d.provider);
         if (d.seriesId !== seriesRef.current) return;
         setAnalysis(d.analysis);
-        jobsEnded.current++;
-        setJob(null);
-        setProgress(null);
+        endJob();
       }),
       api.on('engine.restarted', (d) => {
-        jobsEnded.current++;
-        setJob(null);
-        setProgress(null);
+        endJob();
         // slices that failed while the engine was down are asked for again
         failed.current = new Map();
         setSliceErrors(new Map());
@@ -217,9 +219,7 @@ export function App() {
         if (d.seriesId !== seriesRef.current) return;
         // the user's own cancel is not a failure
         if (d.error.code !== 'CANCELLED') setAiError(t('ai.failed', { message: d.error.message }));
-        jobsEnded.current++;
-        setJob(null);
-        setProgress(null);
+        endJob();
       }),
     ];
     return () => offs.forEach((off) => off());
@@ -528,16 +528,13 @@ export function App() {
   const insist = () => startAnalysis(true);
   const cancel = async () => {
     if (job) await api.call('analysis.cancel', { jobId: job }).catch(() => undefined);
-    jobsEnded.current++;
-    setJob(null);
-    setProgress(null);
+    endJob();
   };
   const decide = async (findingId: string, decision: Review['decision'], comment?: string) => {
     if (!seriesId) return;
     // the instances this id's slice numbers name on screen: the engine refuses the decision if
     // the stack changed meanwhile (more files opened) rather than put it on other slices
-    const refs = parseReviewId(findingId)?.slices.map((i) => info?.slices[i]);
-    const instances = refs && refs.every((x) => x) ? refs.map((x) => instanceKey(x as { sopInstanceUid: string; frame: number })) : undefined;
+    const instances = info ? anchorOf(findingId, info.slices) : undefined;
     const epoch = seriesEpoch;
     try {
       const r = await api.call('review.set', { seriesId, findingId, decision, ...(comment ? { comment } : {}), ...(instances ? { instances } : {}) });

@@ -32,8 +32,14 @@ export function reviewerFindings(reviews: readonly Review[]): ReviewerFinding[] 
     });
 }
 
+/** A slice's instance: the SOP instance and the frame in it. */
+export interface InstanceRef {
+  sopInstanceUid: string;
+  frame: number;
+}
+
 /** A slice's instance as decisions name it: `<SOPInstanceUID>#<frame>`. */
-export const instanceKey = (ref: { sopInstanceUid: string; frame: number }): string => `${ref.sopInstanceUid}#${ref.frame}`;
+export const instanceKey = (ref: InstanceRef): string => `${ref.sopInstanceUid}#${ref.frame}`;
 
 export interface ParsedReviewId {
   /** What the id says apart from its slice numbers (`lung_nodule`, `added:liver_lesion`). */
@@ -57,4 +63,13 @@ export function parseReviewId(id: string): ParsedReviewId | null {
     return { kind: cls, slices: [Number(finding[2]), Number(finding[3])], make: (sl) => `${cls}:${Math.min(...sl)}-${Math.max(...sl)}` };
   }
   return null;
+}
+
+/** The anchor of `findingId`'s slice numbers in `ordered` (their instance keys), or undefined if it names no slice there. */
+export function anchorOf(findingId: string, ordered: readonly InstanceRef[]): string[] | undefined {
+  const parsed = parseReviewId(findingId);
+  if (!parsed) return undefined;
+  const refs = parsed.slices.map((i) => ordered[i]);
+  if (refs.some((x) => x === undefined)) return undefined;
+  return refs.map((x) => instanceKey(x as InstanceRef));
 }

@@ -58,13 +58,21 @@ export async function buildReportContext(
     const hgt = Math.abs(m.b[1] - m.a[1]);
     if (m.kind === 'ellipse' ? w < 1e-3 || hgt < 1e-3 : Math.hypot(w, hgt) < 1e-3) throw new ResightError('VALIDATION', `measurement ${i + 1} (${m.kind}) has no extent`);
   }
+  // each slice is read and decoded once, whether a key image, ROIs or both are on it
+  const frames = new Map<string, ReturnType<typeof loadFrame>>();
+  const load = (ref: { path: string; frame: number }): ReturnType<typeof loadFrame> => {
+    const key = `${ref.path}#${ref.frame}`;
+    let frame = frames.get(key);
+    if (!frame) frames.set(key, (frame = loadFrame(ref.path, ref.frame)));
+    return frame;
+  };
   const explainer = opts.explainer ?? new Explainer();
   const keyImages: KeyImage[] = [];
   try {
     for (const f of analysis.findings) {
       const ref = series.ordered[f.keySlice];
       if (!ref) continue;
-      const { header, decoded, values } = await loadFrame(ref.path, ref.frame);
+      const { header, decoded, values } = await load(ref);
       if (decoded.samplesPerPixel !== 1) continue;
       const e = await explainer.explainSlice(
         model,
@@ -94,9 +102,8 @@ export async function buildReportContext(
     if (!opts.explainer) await explainer.release();
   }
   // measurements are taken again from the files, never from numbers the viewer sends; a length
-  // needs the header only, an ROI its slice (decoded once however many ROIs it holds)
+  // needs the header only, an ROI its slice
   const measurements: ReportMeasurement[] = [];
-  const frames = new Map<string, ReturnType<typeof loadFrame>>();
   for (const [i, m] of (opts.measurements ?? []).entries()) {
     const ref = series.ordered[m.slice] as (typeof series.ordered)[number];
     const header = series.headers.find((x) => x.path === ref.path);
@@ -104,11 +111,8 @@ export async function buildReportContext(
     const out: ReportMeasurement = { id: `M${i + 1}`, kind: m.kind, sliceIndex: m.slice, sopInstanceUid: ref.sopInstanceUid, sopClassUid: header?.sopClassUid ?? h.sopClassUid, frame: ref.frame, a: [...m.a], b: [...m.b], valueUnit: series.modality === 'CT' ? 'HU' : '' };
     if (m.kind === 'length') out.length = lengthOf(m.a, m.b, ps);
     else {
-      const key = `${ref.path}#${ref.frame}`;
-      let frame = frames.get(key);
-      if (!frame) frames.set(key, (frame = loadFrame(ref.path, ref.frame)));
       try {
-        const { decoded, values } = await frame;
+        const { decoded, values } = await load(ref);
         const color = decoded.samplesPerPixel === 3;
         const plane = color ? rgbLuminance(values, decoded.rows * decoded.columns) : values;
         if (color) out.luminance = true;

@@ -11,26 +11,13 @@
  */
 import { DECISIONS } from '../../shared/api';
 import type { Review } from '../../shared/api';
-import { instanceKey, parseReviewId } from '../../shared/review';
+import { anchorOf, instanceKey, parseReviewId } from '../../shared/review';
+import type { InstanceRef } from '../../shared/review';
 
 /** A decision as the session stores it. */
 export interface StoredReview extends Review {
   /** The instances the id's slice numbers named when the decision was made (`sop#frame`). */
   anchor?: string[];
-}
-
-export interface InstanceRef {
-  sopInstanceUid: string;
-  frame: number;
-}
-
-/** The anchor of `findingId`'s slice numbers in `ordered`, or undefined if it names no slice there. */
-export function anchorOf(findingId: string, ordered: readonly InstanceRef[]): string[] | undefined {
-  const parsed = parseReviewId(findingId);
-  if (!parsed) return undefined;
-  const refs = parsed.slices.map((i) => ordered[i]);
-  if (refs.some((x) => x === undefined)) return undefined;
-  return refs.map((x) => instanceKey(x as InstanceRef));
 }
 
 /** `r` with the anchor of its slice numbers in `ordered` (without one if its id names no slice there). */

@@ -37,7 +37,7 @@ import type { LoadedModel } from '../inference/model';
 import { operatingPoints, resolveOperatingPoint } from '../inference/operating-point';
 import type { ResolvedOperatingPoint } from '../inference/operating-point';
 import { writeFileAtomic } from '../io/atomic';
-import { anchorOf, anchorReview, placeReviews, plainReview, reviewKey, storedReviews } from './review-anchor';
+import { anchorReview, placeReviews, plainReview, reviewKey, storedReviews } from './review-anchor';
 import type { StoredReview } from './review-anchor';
 
 export interface SessionOptions {
@@ -349,13 +349,13 @@ export class Session {
 
   setReview(p: Params<'review.set'>): Review {
     const s = this.seriesOf(p.seriesId);
-    // the viewer says which instances it decided on: if the stack changed meanwhile (more files
-    // opened), the id's numbers may name other slices now, and the decision must not land there
-    if (p.instances && (anchorOf(p.findingId, s.ordered) ?? []).join('|') !== p.instances.join('|')) {
-      throw new ResightError('INCONSISTENT_SERIES', 'the slices of this series changed while you decided (more files were opened): decide again on the series as it is now');
-    }
     const r: Review = { findingId: p.findingId, decision: p.decision, at: new Date().toISOString(), ...(p.comment !== undefined ? { comment: p.comment } : {}), ...(p.reviewer !== undefined ? { reviewer: p.reviewer } : {}) };
     const stored = anchorReview(r, s.ordered);
+    // the viewer says which instances it decided on: if the stack changed meanwhile (more files
+    // opened), the id's numbers may name other slices now, and the decision must not land there
+    if (p.instances && (stored.anchor ?? []).join('|') !== p.instances.join('|')) {
+      throw new ResightError('INCONSISTENT_SERIES', 'the slices of this series changed while you decided (more files were opened): decide again on the series as it is now');
+    }
     const list = this.storedReviewsOf(p.seriesId);
     // deciding again replaces the decision on the same finding (same instances, or, stored
     // before instances were kept, the same id on this main stack)

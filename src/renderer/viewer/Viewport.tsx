@@ -8,9 +8,9 @@ import { useEffect, useRef, useState } from 'react';
 import type { SliceData } from '../api/client';
 import { useI18n } from '../i18n/i18n';
 import { Canvas2dSliceRenderer } from './canvas2d';
-import { distanceMm, directionLetters, imageToScreen, niceMm, screenToImage } from './geometry';
+import { directionLetters, imageToScreen, niceMm, screenToImage } from './geometry';
 import { GlSliceRenderer } from './gl';
-import { ellipseStats } from '../../shared/roi';
+import { ellipseStats, lengthOf } from '../../shared/roi';
 import type { RoiStats } from '../../shared/roi';
 import type { HeatState, SliceRenderer, ViewState } from './types';
 
@@ -222,14 +222,14 @@ export function Viewport(p: ViewportProps) {
               </g>
             );
           }
-          const mm = ps ? distanceMm(m.a, m.b, ps) : Math.hypot(m.b[0] - m.a[0], m.b[1] - m.a[1]);
+          const len = lengthOf(m.a, m.b, ps);
           return (
             <g key={i} className="measure">
               <line x1={x1} y1={y1} x2={x2} y2={y2} />
               <circle cx={x1} cy={y1} r={3} />
               <circle cx={x2} cy={y2} r={3} />
               <text x={x2 + 6} y={y2 - 6} data-testid="measure-label">
-                {ps ? `${num(mm, 1)} mm` : `${num(mm, 1)} px`}
+                {`${num(len.value, 1)} ${len.unit}`}
               </text>
             </g>
           );

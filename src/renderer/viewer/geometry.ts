@@ -26,8 +26,3 @@ export function niceMm(maxMm: number): number {
   for (const s of steps) if (s <= maxMm) best = s;
   return best;
 }
-
-/** Distance in mm between two image points, from PixelSpacing [row, column] mm. */
-export function distanceMm(a: [number, number], b: [number, number], spacing: [number, number]): number {
-  return Math.hypot((b[0] - a[0]) * spacing[1], (b[1] - a[1]) * spacing[0]);
-}
