@@ -200,7 +200,7 @@ def finetune(args) -> dict:
             logits = torch.cat([net(val_x[i:i + 64]) for i in range(0, len(va), 64)])
         loss = float(F.binary_cross_entropy_with_logits(logits, y_t[va]))
         probs = torch.sigmoid(logits).numpy()
-        aucs = [M.roc_auc(y[va, i], probs[:, i]) for i in range(len(classes))]
+        aucs = M.per_class_auc(y[va], probs)
         score = float(np.mean(aucs)) if not any(math.isnan(a) for a in aucs) else -loss
         return score, loss, aucs, probs
 

@@ -19,7 +19,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, Sequence, Tuple
 
 import numpy as np
 
@@ -28,9 +28,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from training import dataset as D  # noqa: E402
-from training.metrics import roc_auc  # noqa: E402
-
-POOLINGS = ("gap", "gmp", "local-max")
+from training.metrics import per_class_auc as aucs  # noqa: E402
 
 
 def pooled_features(net, hu_f16: np.ndarray, batch: int = 32, layer: str = "layer4") -> np.ndarray:
@@ -86,9 +84,6 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, iters: int = 400) -> C
     wd, bd = w.detach().numpy(), b.detach().numpy()
     return lambda z: ((z - mu) / sd) @ wd.T + bd
 
-
-def aucs(y: np.ndarray, s: np.ndarray) -> List[float]:
-    return [roc_auc(y[:, c], s[:, c]) for c in range(y.shape[1])]
 
 
 def probe(train: Tuple[np.ndarray, np.ndarray], val: Tuple[np.ndarray, np.ndarray], test: Tuple[np.ndarray, np.ndarray],

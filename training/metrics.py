@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Dict, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 from scipy.stats import rankdata
@@ -17,6 +17,11 @@ def roc_auc(y: np.ndarray, s: np.ndarray) -> float:
         return float("nan")
     r = rankdata(s)
     return float((r[y].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
+
+
+def per_class_auc(labels: np.ndarray, probs: np.ndarray) -> List[float]:
+    """ROC AUC of each column of multi-label ``labels`` [N, C] against ``probs`` [N, C]."""
+    return [roc_auc(labels[:, i], probs[:, i]) for i in range(labels.shape[1])]
 
 
 def sens_spec(y: np.ndarray, s: np.ndarray, t: float) -> Tuple[float, float]:

@@ -52,7 +52,7 @@ def thresholds_and_validation(val, probs: np.ndarray):
     checkpoint) and dilate.py (a dilated checkpoint), so both cards say the same things."""
     thresholds = {c: M.youden_threshold(val.labels[:, i], probs[:, i])[0] for i, c in enumerate(CLASSES)}
     record = {"operatingPoints": M.operating_points(val.labels, probs, CLASSES, thresholds),
-              "meanRocAuc": float(np.nanmean([M.roc_auc(val.labels[:, i], probs[:, i]) for i in range(len(CLASSES))])),
+              "meanRocAuc": float(np.nanmean(M.per_class_auc(val.labels, probs))),
               "perClass": M.per_class_summary(val.labels, probs, CLASSES, thresholds)}
     if val.twin.any():
         ordinary = val.twin == 0
@@ -388,14 +388,14 @@ def main(argv=None):
     def validate(tag: str):
         live = ema.swap(model) if (ema is not None and step > 0) else None
         probs = predict(model, val.hu)
-        aucs = [M.roc_auc(val.labels[:, i], probs[:, i]) for i in range(len(CLASSES))]
+        aucs = M.per_class_auc(val.labels, probs)
         mean_auc = float(np.nanmean(aucs))
         entry = {"step": step, "epoch": epoch, "minutes": (time.time() - t_start) / 60,
                  "val_auc": dict(zip(CLASSES, aucs)), "loss_ema": loss_ema}
         extra = ""
         if val.twin.any():
             # without the twins (the v1 validation population) and lesion vs its own twin only
-            ord_aucs = [M.roc_auc(val.labels[val_ordinary, i], probs[val_ordinary, i]) for i in range(len(CLASSES))]
+            ord_aucs = M.per_class_auc(val.labels[val_ordinary], probs[val_ordinary])
             pair_aucs = [D.pair_auc(probs, val.labels, val.twin, val.src_labels, i) for i in range(len(CLASSES))]
             entry.update(val_auc_without_twins=dict(zip(CLASSES, ord_aucs)),
                          val_auc_lesion_vs_twin=dict(zip(CLASSES, pair_aucs)))

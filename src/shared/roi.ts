@@ -18,6 +18,11 @@ export interface RoiStats {
   areaUnit: 'mm2' | 'px2';
 }
 
+/** The ellipse drawn in the box from `a` to `b`: its centre and its radii along x and y. */
+export function ellipseOf(a: readonly [number, number], b: readonly [number, number]): { cx: number; cy: number; rx: number; ry: number } {
+  return { cx: (a[0] + b[0]) / 2, cy: (a[1] + b[1]) / 2, rx: Math.abs(b[0] - a[0]) / 2, ry: Math.abs(b[1] - a[1]) / 2 };
+}
+
 export function ellipseStats(
   values: ArrayLike<number>,
   rows: number,
@@ -26,10 +31,7 @@ export function ellipseStats(
   b: readonly [number, number],
   spacing?: readonly [number, number],
 ): RoiStats | null {
-  const cx = (a[0] + b[0]) / 2;
-  const cy = (a[1] + b[1]) / 2;
-  const rx = Math.abs(b[0] - a[0]) / 2;
-  const ry = Math.abs(b[1] - a[1]) / 2;
+  const { cx, cy, rx, ry } = ellipseOf(a, b);
   if (rx <= 0 || ry <= 0) return null;
   const x0 = Math.max(0, Math.floor(cx - rx));
   const x1 = Math.min(columns - 1, Math.ceil(cx + rx));

@@ -15,7 +15,7 @@ import { buildReportContext } from '../../core/report/build';
 import { assertTargets, writeExports } from '../../core/report/export';
 import type { PaperSize } from '../../core/report/pdf';
 import { DECISIONS } from '../../shared/api';
-import { placeReviews, plainReview } from '../../core/session/review-anchor';
+import { reviewsOnStack } from '../../core/session/review-anchor';
 import type { StoredReview } from '../../core/session/review-anchor';
 import type { AnalysisResult } from '../../shared/analysis';
 import { PROVIDER_NAMES } from '../../shared/analysis';
@@ -198,7 +198,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
         contexts.push(
           await buildReportContext(s, a, model, result.providerReport, {
             // a decision saved with its instances applies to this series only where they are (review-anchor.ts)
-            reviews: [...placeReviews(reviews, s.ordered, s.id === s.seriesInstanceUid).values()].map(plainReview).filter((r) => a.findings.some((f) => f.id === r.findingId)),
+            reviews: reviewsOnStack(reviews, s).filter((r) => a.findings.some((f) => f.id === r.findingId)),
             ...(values.reviewer ? { reviewer: values.reviewer } : {}),
             cam: { ...(values['cam-method'] ? { method: values['cam-method'] as CamMethod } : {}), ...(values['cam-layer'] ? { layer: values['cam-layer'] } : {}) },
           }),

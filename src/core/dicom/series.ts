@@ -137,7 +137,8 @@ const SAME_POSITION_MM = 1e-3;
 function splitRepeats(members: Candidate[]): Candidate[][] {
   const normal = sliceNormal(members[0]?.orientation);
   if (!normal || members.length < 4 || !members.every((m) => m.position)) return [members];
-  const loc = (m: Candidate) => dot(m.position as Vec3, normal);
+  const locs = new Map(members.map((m) => [m, dot(m.position as Vec3, normal)]));
+  const loc = (m: Candidate) => locs.get(m) as number;
   const sorted = [...members].sort((a, b) => loc(a) - loc(b));
   const groups: Candidate[][] = [];
   for (const m of sorted) {
@@ -147,10 +148,14 @@ function splitRepeats(members: Candidate[]): Candidate[][] {
   }
   const k = groups[0]?.length ?? 1;
   if (k < 2 || groups.length < 2 || groups.some((g) => g.length !== k)) return [members];
-  const phaseOf = (m: Candidate) => {
-    const p = m.header.phase;
-    return [m.header.acquisitionNumber, p?.echoNumber, p?.temporalPosition, p?.bValue, p?.triggerTime];
-  };
+  // the sort keys, read once per image rather than once per comparison
+  const phases = new Map(
+    members.map((m) => {
+      const p = m.header.phase;
+      return [m, [m.header.acquisitionNumber, p?.echoNumber, p?.temporalPosition, p?.bValue, p?.triggerTime]];
+    }),
+  );
+  const phaseOf = (m: Candidate) => phases.get(m) as (number | undefined)[];
   const cmp = (x: (number | undefined)[], y: (number | undefined)[]) => {
     for (let i = 0; i < x.length; i++) {
       const d = (x[i] ?? 0) - (y[i] ?? 0);
@@ -322,6 +327,15 @@ export function assembleStudies(headers: readonly InstanceHeader[], unused?: Fil
   }
   out.sort((a, b) => a.patient.name.localeCompare(b.patient.name) || (a.date ?? '').localeCompare(b.date ?? ''));
   return out;
+}
+
+/**
+ * The series' main stack (its largest non-localizer stack) has the Series Instance UID as its id;
+ * stacks split off it get `<uid>#2`, `#3`... Decisions stored before they kept their instances
+ * were made on the main stack, so only it may take them (review-anchor.ts).
+ */
+export function isMainStack(s: Pick<AssembledSeries, 'id' | 'seriesInstanceUid'>): boolean {
+  return s.id === s.seriesInstanceUid;
 }
 
 function buildSeries(studyUid: string, seriesUid: string, index: number, { members, reason, split }: Stack): AssembledSeries {

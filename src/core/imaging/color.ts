@@ -18,13 +18,13 @@ export function planarToInterleaved(data: StoredArray, pixels: number): StoredAr
 }
 
 /**
- * YBR_FULL (interleaved) -> RGB, in a new array of the same sample width: the chroma offset is
- * half the stored range (128 at 8 bits, 32768 at 16), so 16-bit colour is not clipped at 255.
+ * YBR_FULL (interleaved) -> RGB, in a new array of the same sample width (or in `out`, which may
+ * be `data` itself: each pixel is read before it is written): the chroma offset is half the stored
+ * range (128 at 8 bits, 32768 at 16), so 16-bit colour is not clipped at 255.
  */
-export function ybrToRgb(data: StoredArray, bits = 8): Uint8Array | Uint16Array {
+export function ybrToRgb(data: StoredArray, bits = 8, out: Uint8Array | Uint16Array = bits <= 8 ? new Uint8Array(data.length) : new Uint16Array(data.length)): Uint8Array | Uint16Array {
   const max = 2 ** bits - 1;
   const mid = 2 ** (bits - 1);
-  const out = bits <= 8 ? new Uint8Array(data.length) : new Uint16Array(data.length);
   const clamp = (v: number) => (v < 0 ? 0 : v > max ? max : Math.round(v));
   for (let i = 0; i + 2 < data.length; i += 3) {
     const y = data[i] as number;
@@ -51,7 +51,7 @@ export function ybr422ToRgb(data: Uint8Array | Uint16Array, rows: number, column
       full[3 * p + 5] = data[i + 3] as number;
     }
   }
-  return ybrToRgb(full, bits);
+  return ybrToRgb(full, bits, full);
 }
 
 interface Lut {

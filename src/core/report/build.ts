@@ -104,6 +104,7 @@ export async function buildReportContext(
   // measurements are taken again from the files, never from numbers the viewer sends; a length
   // needs the header only, an ROI its slice
   const measurements: ReportMeasurement[] = [];
+  const luma = new WeakMap<object, Float32Array>();
   for (const [i, m] of (opts.measurements ?? []).entries()) {
     const ref = series.ordered[m.slice] as (typeof series.ordered)[number];
     const header = series.headers.find((x) => x.path === ref.path);
@@ -114,7 +115,13 @@ export async function buildReportContext(
       try {
         const { decoded, values } = await load(ref);
         const color = decoded.samplesPerPixel === 3;
-        const plane = color ? rgbLuminance(values, decoded.rows * decoded.columns) : values;
+        let plane: ArrayLike<number> = values;
+        if (color) {
+          // one luminance plane per colour slice, however many ROIs are drawn on it
+          const y = luma.get(values) ?? rgbLuminance(values, decoded.rows * decoded.columns);
+          luma.set(values, y);
+          plane = y;
+        }
         if (color) out.luminance = true;
         const st = ellipseStats(plane, decoded.rows, decoded.columns, m.a, m.b, ps);
         if (st) out.stats = st;

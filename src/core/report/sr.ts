@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Finding } from '../../shared/analysis';
+import { ellipseOf } from '../../shared/roi';
 import type { ReportContext } from './context';
 import { reviewedFindings } from './context';
 import type { Code, NaturalDataset } from './dicom-write';
@@ -128,11 +129,18 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
   const sopInstanceUid = derivedUid('resight-sr', exportId, ctx.series.seriesInstanceUid);
   const seriesInstanceUid = derivedUid('resight-sr-series', exportId, ctx.series.seriesInstanceUid);
   const slices = ctx.analysis.slices;
-  const sopClassOf = (sop: string) => ctx.keyImages.find((k) => k.sopInstanceUid === sop)?.sopClassUid ?? ctx.series.sopClassUid ?? ctx.keyImages[0]?.sopClassUid ?? '1.2.840.10008.5.1.4.1.1.2';
-  const imageRef = (rel: string, name: Code | null, sliceIndex: number, sopClassUid?: string): Item | null => {
+  // the instances whose headers the report read (key images, measured slices) say their class; any
+  // other slice is taken to share the series' class
+  const sopClassOf = (sop: string) =>
+    ctx.keyImages.find((k) => k.sopInstanceUid === sop)?.sopClassUid ??
+    ctx.measurements.find((m) => m.sopInstanceUid === sop)?.sopClassUid ??
+    ctx.series.sopClassUid ??
+    ctx.keyImages[0]?.sopClassUid ??
+    '1.2.840.10008.5.1.4.1.1.2';
+  const imageRef = (rel: string, name: Code | null, sliceIndex: number): Item | null => {
     const s = slices[sliceIndex];
     if (!s) return null;
-    const ref: NaturalDataset = { ReferencedSOPClassUID: sopClassUid || sopClassOf(s.sopInstanceUid), ReferencedSOPInstanceUID: s.sopInstanceUid };
+    const ref: NaturalDataset = { ReferencedSOPClassUID: sopClassOf(s.sopInstanceUid), ReferencedSOPInstanceUID: s.sopInstanceUid };
     if (s.frame > 0 || ctx.series.multiFrameSops?.includes(s.sopInstanceUid)) ref.ReferencedFrameNumber = String(s.frame + 1);
     return { RelationshipType: rel, ValueType: 'IMAGE', ...(name ? { ConceptNameCodeSequence: [codeItem(name)] } : {}), ReferencedSOPSequence: [ref] };
   };
@@ -196,7 +204,7 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
   // which is SELECTED FROM the slice), an ellipse ROI as TID 1410 (the Image Region ELLIPSE, then
   // the values measured in it)
   for (const m of ctx.measurements) {
-    const on = imageRef('SELECTED FROM', null, m.sliceIndex, m.sopClassUid);
+    const on = imageRef('SELECTED FROM', null, m.sliceIndex);
     if (!on) continue;
     const [x0, y0] = m.a;
     const [x1, y1] = m.b;
@@ -210,10 +218,7 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
       children.push({ ...num('CONTAINS', C.length, m.length.value, m.length.unit === 'mm' ? UNITS.mm : UNITS.px), ContentSequence: [line] });
     } else if (m.kind === 'ellipse') {
       // ELLIPSE: the major axis' end points, then the minor axis' (PS3.3 C.18.6.1.2)
-      const cx = (x0 + x1) / 2;
-      const cy = (y0 + y1) / 2;
-      const rx = Math.abs(x1 - x0) / 2;
-      const ry = Math.abs(y1 - y0) / 2;
+      const { cx, cy, rx, ry } = ellipseOf(m.a, m.b);
       const horizontal = [cx - rx, cy, cx + rx, cy];
       const vertical = [cx, cy - ry, cx, cy + ry];
       children.push({ RelationshipType: 'CONTAINS', ValueType: 'SCOORD', ConceptNameCodeSequence: [codeItem(C.imageRegion)], GraphicType: 'ELLIPSE', GraphicData: rx >= ry ? [...horizontal, ...vertical] : [...vertical, ...horizontal], ContentSequence: [on] });

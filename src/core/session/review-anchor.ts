@@ -13,6 +13,8 @@ import { DECISIONS } from '../../shared/api';
 import type { Review } from '../../shared/api';
 import { anchorOf, instanceKey, parseReviewId } from '../../shared/review';
 import type { InstanceRef } from '../../shared/review';
+import type { AssembledSeries } from '../dicom/series';
+import { isMainStack } from '../dicom/series';
 
 /** A decision as the session stores it. */
 export interface StoredReview extends Review {
@@ -59,6 +61,11 @@ export function placeReviews(stored: readonly StoredReview[], ordered: readonly 
     active.set(id, { ...r, findingId: id });
   }
   return active;
+}
+
+/** `placeReviews` on a stack of a series, as the wire form: legacy decisions only on the series' main stack. */
+export function reviewsOnStack(stored: readonly StoredReview[], s: Pick<AssembledSeries, 'id' | 'seriesInstanceUid' | 'ordered'>): Review[] {
+  return [...placeReviews(stored, s.ordered, isMainStack(s)).values()].map(plainReview);
 }
 
 /** The decisions in a parsed review file; entries that are not decisions are dropped. */

@@ -24,7 +24,7 @@ import { applySettingsPatch, loadSettings, updateSettings } from '../settings/fi
 import { settingsSchema } from '../../shared/settings';
 import type { Preferences, Settings } from '../../shared/settings';
 import { scanPaths } from '../dicom/scan';
-import { assembleStudies } from '../dicom/series';
+import { assembleStudies, isMainStack } from '../dicom/series';
 import type { AssembledSeries, AssembledStudy } from '../dicom/series';
 import { ResightError, toErrorInfo } from '../errors';
 import { Explainer } from '../explain/explainer';
@@ -37,7 +37,7 @@ import type { LoadedModel } from '../inference/model';
 import { operatingPoints, resolveOperatingPoint } from '../inference/operating-point';
 import type { ResolvedOperatingPoint } from '../inference/operating-point';
 import { writeFileAtomic } from '../io/atomic';
-import { anchorReview, placeReviews, plainReview, reviewKey, storedReviews } from './review-anchor';
+import { anchorReview, reviewKey, reviewsOnStack, storedReviews } from './review-anchor';
 import type { StoredReview } from './review-anchor';
 
 export interface SessionOptions {
@@ -344,7 +344,7 @@ export class Session {
    */
   private activeReviews(seriesId: string): Review[] {
     const s = this.seriesOf(seriesId);
-    return [...placeReviews(this.storedReviewsOf(seriesId), s.ordered, s.id === s.seriesInstanceUid).values()].map(plainReview);
+    return reviewsOnStack(this.storedReviewsOf(seriesId), s);
   }
 
   setReview(p: Params<'review.set'>): Review {
@@ -360,7 +360,7 @@ export class Session {
     // deciding again replaces the decision on the same finding (same instances, or, stored
     // before instances were kept, the same id on this main stack)
     const key = reviewKey(stored);
-    const main = s.id === s.seriesInstanceUid;
+    const main = isMainStack(s);
     const kept = list.filter((x) => reviewKey(x) !== key && !(main && !x.anchor && x.findingId === p.findingId));
     kept.push(stored);
     this.reviews.set(s.seriesInstanceUid, kept);

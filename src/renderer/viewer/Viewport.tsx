@@ -10,7 +10,7 @@ import { useI18n } from '../i18n/i18n';
 import { Canvas2dSliceRenderer } from './canvas2d';
 import { directionLetters, imageToScreen, niceMm, screenToImage } from './geometry';
 import { GlSliceRenderer } from './gl';
-import { ellipseStats, lengthOf } from '../../shared/roi';
+import { ellipseOf, ellipseStats, lengthOf } from '../../shared/roi';
 import type { RoiStats } from '../../shared/roi';
 import type { HeatState, SliceRenderer, ViewState } from './types';
 
@@ -211,7 +211,7 @@ export function Viewport(p: ViewportProps) {
             const unit = p.hounsfield ? ' HU' : '';
             return (
               <g key={i} className="measure">
-                <ellipse cx={(x1 + x2) / 2} cy={(y1 + y2) / 2} rx={Math.abs(x2 - x1) / 2} ry={Math.abs(y2 - y1) / 2} />
+                <ellipse {...ellipseOf([x1, y1], [x2, y2])} />
                 {st ? (
                   <text x={Math.max(x1, x2) + 6} y={Math.min(y1, y2)} data-testid="roi-label" data-mean={st.mean} data-sd={st.sd} data-area={st.area} data-n={st.n}>
                     <tspan x={Math.max(x1, x2) + 6} dy="0">{`${t('roi.mean')} ${num(st.mean, 1)}${unit} ± ${num(st.sd, 1)}`}</tspan>

@@ -31,6 +31,7 @@ import { renderKeyImage } from '../../../../src/core/report/render';
 import { sayWarning } from '../../../../src/renderer/i18n/warnings';
 import type { AnalysisResult } from '../../../../src/shared/analysis';
 import { REPO_ROOT } from '../../../helpers/corpus';
+import { writeImageFile } from '../../../helpers/image-file';
 import { listTree, tempDir } from '../../../helpers/tmp';
 
 const DEMO = path.join(REPO_ROOT, 'resources', 'demo');
@@ -362,6 +363,27 @@ describe('measurements in a report', () => {
     assert.equal(ctx2.measurements[0]?.stats, undefined);
     assert.match(ctx2.measurements[0]?.unmeasurable ?? '', /\[(FILE_TRUNCATED|PIXEL_DATA_TRUNCATED)\]/);
     assert.equal(ctx2.measurements[1]?.length?.value, 156.25, 'a length needs only the header');
+  });
+  it('ROIs on a colour slice measure its luminance, as the viewer shows it', async (t) => {
+    // one 4x4 RGB slice: the left half pure red, the right half pure blue
+    const dir = tempDir(t, 'report-colour');
+    const rgb = new Uint8Array(4 * 4 * 3);
+    for (let p = 0; p < 16; p++) rgb[p * 3 + ((p % 4) < 2 ? 0 : 2)] = 200;
+    writeImageFile(dir, { rows: 4, columns: 4, bitsAllocated: 8, samplesPerPixel: 3, photometric: 'RGB' }, rgb);
+    const s = (await scanPaths([dir])).studies[0].series[0];
+    const analysis = { seriesInstanceUid: s.seriesInstanceUid, seriesId: s.id, modality: 'OT', scored: false, slices: [], findings: [], cached: false };
+    const c = await buildReportContext(s, analysis, model, result.providerReport, {
+      measurements: [
+        { kind: 'ellipse', slice: 0, a: [0, 0], b: [2, 4] },
+        { kind: 'ellipse', slice: 0, a: [2, 0], b: [4, 4] },
+      ],
+    });
+    const [red, blue] = c.measurements;
+    assert.equal(red?.luminance, true);
+    assert.equal(blue?.luminance, true);
+    assert.ok(Math.abs((red?.stats?.mean ?? NaN) - 0.299 * 200) < 1e-3, `red: ${red?.stats?.mean}`);
+    assert.ok(Math.abs((blue?.stats?.mean ?? NaN) - 0.114 * 200) < 1e-3, `blue: ${blue?.stats?.mean}`);
+    assert.equal(red?.stats?.sd, 0);
   });
 });
 

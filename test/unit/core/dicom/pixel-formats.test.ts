@@ -10,38 +10,13 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadFrame } from '../../../../src/core/dicom/frame';
 import type { SimpleElement } from '../../../../src/core/dicom/write-simple';
-import { encodeElement, writePart10 } from '../../../../src/core/dicom/write-simple';
+import { encodeElement } from '../../../../src/core/dicom/write-simple';
+import { writeImageFile } from '../../../helpers/image-file';
+import type { ImageAttrs } from '../../../helpers/image-file';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'resight-pixfmt-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-const SOP_CLASS = '1.2.840.10008.5.1.4.1.1.7'; // Secondary Capture
-let n = 0;
-
-function write(attrs: { rows: number; columns: number; bitsAllocated: number; bitsStored?: number; highBit?: number; pixelRepresentation?: number; samplesPerPixel?: number; photometric?: string; planar?: number; frames?: number }, pixels: Uint8Array, extra: SimpleElement[] = []): string {
-  const sop = `1.2.826.0.1.3680043.10.1453.77.${++n}`;
-  const els: SimpleElement[] = [
-    { tag: 0x00080016, vr: 'UI', value: SOP_CLASS },
-    { tag: 0x00080018, vr: 'UI', value: sop },
-    { tag: 0x00080060, vr: 'CS', value: 'OT' },
-    { tag: 0x0020000d, vr: 'UI', value: '1.2.826.0.1.3680043.10.1453.77' },
-    { tag: 0x0020000e, vr: 'UI', value: '1.2.826.0.1.3680043.10.1453.77.0' },
-    { tag: 0x00280002, vr: 'US', value: attrs.samplesPerPixel ?? 1 },
-    { tag: 0x00280004, vr: 'CS', value: attrs.photometric ?? 'MONOCHROME2' },
-    { tag: 0x00280010, vr: 'US', value: attrs.rows },
-    { tag: 0x00280011, vr: 'US', value: attrs.columns },
-    { tag: 0x00280100, vr: 'US', value: attrs.bitsAllocated },
-    { tag: 0x00280101, vr: 'US', value: attrs.bitsStored ?? attrs.bitsAllocated },
-    { tag: 0x00280102, vr: 'US', value: attrs.highBit ?? (attrs.bitsStored ?? attrs.bitsAllocated) - 1 },
-    { tag: 0x00280103, vr: 'US', value: attrs.pixelRepresentation ?? 0 },
-    { tag: 0x7fe00010, vr: attrs.bitsAllocated > 8 ? 'OW' : 'OB', value: pixels },
-    ...extra,
-  ];
-  if ((attrs.samplesPerPixel ?? 1) > 1) els.push({ tag: 0x00280006, vr: 'US', value: attrs.planar ?? 0 });
-  if (attrs.frames) els.push({ tag: 0x00280008, vr: 'IS', value: String(attrs.frames) });
-  const file = path.join(tmp, `f${n}.dcm`);
-  fs.writeFileSync(file, writePart10(els, { sopClassUid: SOP_CLASS, sopInstanceUid: sop }));
-  return file;
-}
+const write = (attrs: ImageAttrs, pixels: Uint8Array, extra: SimpleElement[] = []) => writeImageFile(tmp, attrs, pixels, extra);
 
 const bytesOf = (a: Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
