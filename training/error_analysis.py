@@ -1,0 +1,179 @@
+"""Where a checkpoint's held-out ROC AUC goes: which lesion slices it ranks low and which
+lesion-free slices it ranks high.
+
+Scores every slice of the held-out test volumes (the population ``evaluate.py`` measures), then
+renders each volume once more for what the slice cache does not keep (each lesion's kind, shape,
+juxtaposition and margin; the tissue map) and reports, per class:
+
+* the AUC when lesion-free slices near a lesion (within 1, 2, 5 slices) are left out: how much
+  of the loss is the blurred trace a lesion leaves on its neighbours;
+* per group of lesion slices (kind, shape, juxta, margin, diameter, slice thickness, distance
+  from the lesion's first or last slice): the group's AUC against every lesion-free slice;
+* per bin of the host organ's share of the slice (lung for nodules, liver for liver lesions):
+  the lesion-free slices' mean and 90th-percentile score and their share of the mis-ordered
+  (lesion-free above lesion) pairs.
+
+    /usr/bin/python3 -m training.error_analysis [--checkpoint training/checkpoints/resight-ct-lesion.pt]
+
+About 4 minutes on a 2-core CPU with the test cache in place (evaluate.py makes it).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Dict, Iterable, List, Sequence, Tuple
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from training import dataset as D  # noqa: E402
+from training import metrics as M  # noqa: E402
+
+NEAR_SLICES = (1, 2, 5)
+HOST_BINS = (0.0, 0.005, 0.03, 0.06, 0.1, 0.15, 1.01)
+
+
+def auc_against(neg: np.ndarray, pos: np.ndarray) -> float:
+    """ROC AUC of the positives ``pos`` against the negatives ``neg`` (ties count half)."""
+    if not len(neg) or not len(pos):
+        return float("nan")
+    n = np.sort(np.asarray(neg, np.float64))
+    p = np.asarray(pos, np.float64)
+    below = np.searchsorted(n, p, side="left")
+    ties = np.searchsorted(n, p, side="right") - below
+    return float(np.mean((below + 0.5 * ties) / len(n)))
+
+
+def misordered(neg: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Per negative: how many positives score below it (ties count half). Their sum over all
+    negatives is (1 - AUC) * |pos| * |neg|."""
+    p = np.sort(np.asarray(pos, np.float64))
+    n = np.asarray(neg, np.float64)
+    below = np.searchsorted(p, n, side="left")
+    ties = np.searchsorted(p, n, side="right") - below
+    return below + 0.5 * ties
+
+
+def distance_to_positive(y: np.ndarray, z: np.ndarray, vol: np.ndarray) -> np.ndarray:
+    """Per slice: slices to the nearest positive slice of the same volume (a large number where
+    the volume has none)."""
+    out = np.full(len(y), 10 ** 6)
+    for v in np.unique(vol):
+        m = np.flatnonzero(vol == v)
+        pos = z[m][y[m] == 1]
+        if len(pos):
+            out[m] = np.abs(z[m][:, None] - pos[None, :]).min(1)
+    return out
+
+
+def grouped(rows: Iterable[dict], key, neg: np.ndarray) -> List[Tuple[str, int, float]]:
+    """(group, n, AUC of the group's positive slices against ``neg``) for each value of ``key``."""
+    g: Dict[str, list] = defaultdict(list)
+    for r in rows:
+        g[str(key(r))].append(r["score"])
+    return [(k, len(v), auc_against(neg, np.array(v))) for k, v in sorted(g.items())]
+
+
+def _diameter_bin(d: float, edges: Sequence[float]) -> str:
+    lo = max([e for e in edges if e <= d], default=0.0)
+    hi = min([e for e in edges if e > d], default=None)
+    return f"{lo:g}-{hi:g} mm" if hi is not None else f">= {lo:g} mm"
+
+
+def analyse(checkpoint: Path, test_volumes: int, workers: int, log=print) -> dict:
+    import torch
+    from training.model import load_checkpoint
+    from training.phantom.generator import make_volume
+    from training.phantom.tissues import T
+    from training.train import predict
+    torch.set_num_threads(2)
+    test = D.SliceSet(D.ensure_split("test", test_volumes, workers=workers))
+    net, ck = load_checkpoint(checkpoint)
+    classes = list(ck["classes"])
+    probs = predict(net, test.hu)
+    log(f"scored {len(test)} slices of {test_volumes} test volumes")
+    hosts = {"lung_nodule": (T.LUNG,), "liver_lesion": (T.LIVER, T.LIVER_VESSEL)}
+    host_frac = {c: np.zeros(len(test)) for c in classes}
+    rows: Dict[str, list] = {c: [] for c in classes}
+    for v in np.unique(test.seed):
+        vol = make_volume(int(v))
+        m = np.flatnonzero(test.seed == v)
+        zmap = {int(z): int(k) for z, k in zip(test.z[m], m)}
+        for c in classes:
+            frac = np.isin(vol.tissue, hosts.get(c, ())).reshape(vol.tissue.shape[0], -1).mean(1)
+            for z, k in zmap.items():
+                host_frac[c][k] = frac[z]
+        for les in vol.lesions:
+            c = les["class"]
+            if c not in classes:
+                continue
+            ci = classes.index(c)
+            z0, z1 = les["slices"]
+            for z in range(z0, z1 + 1):
+                k = zmap.get(z)
+                if k is None or test.labels[k, ci] == 0:
+                    continue
+                rows[c].append({**{f: les.get(f) for f in ("kind", "shape", "juxta", "margin")},
+                                "diameter": les["diameter_mm"], "thickness": float(vol.spacing[0]),
+                                "edge": min(z - z0, z1 - z), "score": float(probs[k, ci])})
+    out = {}
+    for ci, c in enumerate(classes):
+        y, s = test.labels[:, ci], probs[:, ci]
+        neg, pos = s[y == 0], s[y == 1]
+        dist = distance_to_positive(y, test.z, test.seed)
+        near = {d: M.roc_auc(y[(y == 1) | (dist > d)], s[(y == 1) | (dist > d)]) for d in NEAR_SLICES}
+        edges = D.SIZE_BINS.get(c, [0.0])
+        groups = {
+            "kind": grouped(rows[c], lambda r: r["kind"], neg),
+            "shape": grouped(rows[c], lambda r: r["shape"], neg),
+            "juxta": grouped(rows[c], lambda r: r["juxta"] or "none", neg),
+            "margin": grouped(rows[c], lambda r: r["margin"], neg),
+            "diameter": grouped(rows[c], lambda r: _diameter_bin(r["diameter"], edges), neg),
+            "slice thickness": grouped(rows[c], lambda r: "<= 2.5 mm" if r["thickness"] <= 2.5 else "> 2.5 mm", neg),
+            "slices from the lesion's end": grouped(rows[c], lambda r: min(r["edge"], 3) if r["edge"] < 3 else ">= 3", neg),
+        }
+        mis = misordered(neg, pos)
+        hf = host_frac[c][y == 0]
+        host = []
+        for lo, hi in zip(HOST_BINS[:-1], HOST_BINS[1:]):
+            b = (hf >= lo) & (hf < hi)
+            if b.any():
+                host.append({"hostFraction": [lo, min(hi, 1.0)], "slices": int(b.sum()), "meanScore": float(neg[b].mean()),
+                             "p90Score": float(np.percentile(neg[b], 90)), "misorderedShare": float(mis[b].sum() / mis.sum())})
+        out[c] = {"rocAuc": M.roc_auc(y, s), "withoutNearNegatives": near, "groups": groups, "negativesByHost": host}
+    return out
+
+
+def report(res: dict) -> str:
+    lines = []
+    for c, r in res.items():
+        lines.append(f"## {c}: ROC AUC {r['rocAuc']:.3f}")
+        lines.append("lesion-free slices within d slices of a lesion left out: "
+                     + ", ".join(f"d={d}: {a:.3f}" for d, a in r["withoutNearNegatives"].items()))
+        lines.append("lesion slices by group (n, AUC of the group against every lesion-free slice):")
+        for name, rows in r["groups"].items():
+            lines.append(f"  {name}: " + "; ".join(f"{k} {n} {a:.3f}" for k, n, a in rows))
+        lines.append("lesion-free slices by the host organ's share of the slice (n, mean, p90, share of mis-ordered pairs):")
+        for h in r["negativesByHost"]:
+            lo, hi = h["hostFraction"]
+            lines.append(f"  {lo:g}-{hi:g}: {h['slices']}, {h['meanScore']:.3f}, {h['p90Score']:.3f}, {h['misorderedShare']:.3f}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", default=str(REPO / "training/checkpoints/resight-ct-lesion.pt"))
+    ap.add_argument("--test-volumes", type=int, default=40)
+    ap.add_argument("--workers", type=int, default=2)
+    a = ap.parse_args(argv)
+    print(report(analyse(Path(a.checkpoint), a.test_volumes, a.workers)))
+
+
+if __name__ == "__main__":
+    main()
