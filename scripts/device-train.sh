@@ -10,8 +10,8 @@
 #
 # Writes $OUT/resight-ct-lesion.pt (CPU tensors) and $OUT/run/{train.log,history.json}.
 # Needs PyTorch with CUDA, numpy and scipy (the device image has them); no network, no pydicom.
-# A 20-second CUDA smoke run on the stand-in phantom goes first, so a device bug costs seconds,
-# not the phantom generation.
+# A 20-second CUDA smoke run on the stand-in phantom, with the same recipe, goes first, so a device
+# bug costs seconds, not the phantom generation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT_DIR=${OUT:-/tmp/device-train}
@@ -23,15 +23,18 @@ nproc
 (nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "nvidia-smi: not available")
 "$PY" -c 'import sys, torch, numpy, scipy; print("python", sys.version.split()[0], "torch", torch.__version__, "numpy", numpy.__version__, "scipy", scipy.__version__, "cuda", torch.cuda.is_available())'
 workers=$(( $(nproc) > 2 ? $(nproc) - 1 : 1 ))
+# the shipped model's architecture (layer3 and layer4 dilated, since 2.3.0), with checkpoints and
+# thresholds chosen on every slice of the validation volumes, as 2.4.1's were
+RECIPE="--dilated layer3,layer4 --val-all-slices"
 
 echo "== smoke (stand-in phantom, cuda)"
 RESIGHT_PHANTOM_STANDIN=1 "$PY" -m training.train --device cuda --minutes 0.4 --data-minutes 0.15 \
-  --train-volumes 6 --val-volumes 2 --eval-every 0.2 --workers "$workers" --threads 4 \
+  --train-volumes 6 --val-volumes 2 --eval-every 0.2 --workers "$workers" --threads 4 $RECIPE \
   --out /tmp/device-train-smoke/ck.pt --run-dir /tmp/device-train-smoke/run | tail -4
 
 echo "== train"
 "$PY" -m training.train --device cuda --workers "$workers" --threads 4 \
   --minutes "${MINUTES:-9}" --data-minutes "${DATA_MINUTES:-3.5}" \
-  --train-volumes 640 --batch 256 --pairs 64 --lr 3e-3 --eval-every 1 \
+  --train-volumes 640 --batch 256 --pairs 64 --lr 3e-3 --eval-every 1 $RECIPE \
   --out "$OUT_DIR/resight-ct-lesion.pt" --run-dir "$OUT_DIR/run" "$@"
 ls -la "$OUT_DIR"
