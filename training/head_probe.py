@@ -85,7 +85,6 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, iters: int = 400) -> C
     return lambda z: ((z - mu) / sd) @ wd.T + bd
 
 
-
 def probe(train: Tuple[np.ndarray, np.ndarray], val: Tuple[np.ndarray, np.ndarray], test: Tuple[np.ndarray, np.ndarray],
           width: int, l2s: Sequence[float] = (1e-4, 1e-3, 1e-2)) -> Dict[str, dict]:
     """For each pooling (and average + max together): the L2 with the best mean validation AUC, and
