@@ -10,9 +10,10 @@ juxtaposition and margin; the tissue map) and reports, per class:
 * per group of lesion slices (kind, shape, juxta, margin, diameter, slice thickness, distance
   from the lesion's first or last positive slice): the group's AUC against every lesion-free
   slice. Each positive slice is one row, for the lesion that covers most of it;
-* per bin of the host organ's share of the slice (lung for nodules, liver for liver lesions):
-  the lesion-free slices' mean and 90th-percentile score and their share of the mis-ordered
-  (lesion-free above lesion) pairs.
+* per bin of the host organ's share of the slice (lung for nodules, liver for liver lesions),
+  and per bin of the slice's position along the organ's extent (0 its lowest slice, 1 its
+  highest): the lesion-free slices' mean and 90th-percentile score and their share of the
+  mis-ordered (lesion-free above lesion) pairs.
 
     /usr/bin/python3 -m training.error_analysis [--checkpoint training/checkpoints/resight-ct-lesion.pt]
 
@@ -37,6 +38,7 @@ from training import metrics as M  # noqa: E402
 
 NEAR_SLICES = (1, 2, 5)
 HOST_BINS = (0.0, 0.005, 0.03, 0.06, 0.1, 0.15, 1.01)
+POSITION_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.01)
 
 
 def auc_against(neg: np.ndarray, pos: np.ndarray) -> float:
@@ -80,6 +82,19 @@ def grouped(rows: Iterable[dict], key, neg: np.ndarray) -> List[Tuple[str, int, 
     return [(k, len(v), auc_against(neg, np.array(v))) for k, v in sorted(g.items())]
 
 
+def binned(values: np.ndarray, edges: Sequence[float], neg: np.ndarray, mis: np.ndarray) -> List[dict]:
+    """The negatives ``neg`` (with their mis-ordered pair counts ``mis``) in bins of ``values``
+    (left-closed; NaN in no bin): per bin the count, mean and 90th-percentile score and the bin's
+    share of all mis-ordered pairs."""
+    out = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        b = (values >= lo) & (values < hi)
+        if b.any():
+            out.append({"bin": [lo, min(hi, 1.0)], "slices": int(b.sum()), "meanScore": float(neg[b].mean()),
+                        "p90Score": float(np.percentile(neg[b], 90)), "misorderedShare": float(mis[b].sum() / mis.sum())})
+    return out
+
+
 def _diameter_bin(d: float, edges: Sequence[float]) -> str:
     lo = max([e for e in edges if e <= d], default=0.0)
     hi = min([e for e in edges if e > d], default=None)
@@ -101,6 +116,7 @@ def analyse(checkpoint: Path, test_volumes: int, workers: int, log=print) -> dic
     log(f"scored {len(test)} slices of {test_volumes} test volumes")
     hosts = {"lung_nodule": (T.LUNG,), "liver_lesion": (T.LIVER, T.LIVER_VESSEL)}
     host_frac = {c: np.zeros(len(test)) for c in classes}
+    host_pos = {c: np.full(len(test), np.nan) for c in classes}
     rows: Dict[str, list] = {c: [] for c in classes}
     for v in np.unique(test.seed):
         vol = phantom.make_volume(int(v))
@@ -108,8 +124,12 @@ def analyse(checkpoint: Path, test_volumes: int, workers: int, log=print) -> dic
         zmap = {int(z): int(k) for z, k in zip(test.z[m], m)}
         for c in classes:
             frac = np.isin(vol.tissue, hosts.get(c, ())).reshape(vol.tissue.shape[0], -1).mean(1)
+            present = np.flatnonzero(frac > 0)
             for z, k in zmap.items():
                 host_frac[c][k] = frac[z]
+                # where the slice is along the organ's extent: 0 its lowest slice (feet-wards), 1 its highest
+                if frac[z] > 0 and present[-1] > present[0]:
+                    host_pos[c][k] = (z - present[0]) / (present[-1] - present[0])
         # each lesion's own footprint (mm^2) on every slice, and its own positive extent
         px = float(vol.spacing[1] * vol.spacing[2])
         areas = []
@@ -148,14 +168,9 @@ def analyse(checkpoint: Path, test_volumes: int, workers: int, log=print) -> dic
             "slices from the lesion's end": grouped(rows[c], lambda r: min(r["edge"], 3) if r["edge"] < 3 else ">= 3", neg),
         }
         mis = misordered(neg, pos)
-        hf = host_frac[c][y == 0]
-        host = []
-        for lo, hi in zip(HOST_BINS[:-1], HOST_BINS[1:]):
-            b = (hf >= lo) & (hf < hi)
-            if b.any():
-                host.append({"hostFraction": [lo, min(hi, 1.0)], "slices": int(b.sum()), "meanScore": float(neg[b].mean()),
-                             "p90Score": float(np.percentile(neg[b], 90)), "misorderedShare": float(mis[b].sum() / mis.sum())})
-        out[c] = {"rocAuc": M.roc_auc(y, s), "withoutNearNegatives": near, "groups": groups, "negativesByHost": host}
+        out[c] = {"rocAuc": M.roc_auc(y, s), "withoutNearNegatives": near, "groups": groups,
+                  "negativesByHost": binned(host_frac[c][y == 0], HOST_BINS, neg, mis),
+                  "negativesByPosition": binned(host_pos[c][y == 0], POSITION_BINS, neg, mis)}
     return out
 
 
@@ -168,10 +183,12 @@ def report(res: dict) -> str:
         lines.append("lesion slices by group (n, AUC of the group against every lesion-free slice):")
         for name, rows in r["groups"].items():
             lines.append(f"  {name}: " + "; ".join(f"{k} {n} {a:.3f}" for k, n, a in rows))
-        lines.append("lesion-free slices by the host organ's share of the slice (n, mean, p90, share of mis-ordered pairs):")
-        for h in r["negativesByHost"]:
-            lo, hi = h["hostFraction"]
-            lines.append(f"  {lo:g}-{hi:g}: {h['slices']}, {h['meanScore']:.3f}, {h['p90Score']:.3f}, {h['misorderedShare']:.3f}")
+        for key, what in (("negativesByHost", "the host organ's share of the slice"),
+                          ("negativesByPosition", "position along the host organ's extent (0 lowest, 1 highest)")):
+            lines.append(f"lesion-free slices by {what} (n, mean, p90, share of mis-ordered pairs):")
+            for h in r[key]:
+                lo, hi = h["bin"]
+                lines.append(f"  {lo:g}-{hi:g}: {h['slices']}, {h['meanScore']:.3f}, {h['p90Score']:.3f}, {h['misorderedShare']:.3f}")
         lines.append("")
     return "\n".join(lines)
 

@@ -14,7 +14,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from training import metrics as M  # noqa: E402
-from training.error_analysis import auc_against, distance_to_positive, grouped, misordered  # noqa: E402
+from training.error_analysis import auc_against, binned, distance_to_positive, grouped, misordered  # noqa: E402
 
 
 class ErrorAnalysis(unittest.TestCase):
@@ -47,6 +47,18 @@ class ErrorAnalysis(unittest.TestCase):
         neg = np.linspace(0, 1, 101)
         rows = [{"kind": "a", "score": 2.0}, {"kind": "a", "score": 2.0}, {"kind": "b", "score": -1.0}]
         self.assertEqual(grouped(rows, lambda r: r["kind"], neg), [("a", 2, 1.0), ("b", 1, 0.0)])
+
+    def test_bins_split_the_misordered_pairs_and_skip_slices_outside_every_bin(self):
+        neg = np.array([0.1, 0.9, 0.2, 0.8, 0.5])
+        pos = np.array([0.3, 0.6])
+        where = np.array([0.1, 0.1, 0.7, 0.7, np.nan])     # the last one: the organ is not on the slice
+        mis = misordered(neg, pos)
+        rows = binned(where, (0.0, 0.5, 1.01), neg, mis)
+        self.assertEqual([r["slices"] for r in rows], [2, 2])
+        # 5 mis-ordered pairs: 2 in each bin, 1 on the slice without the organ
+        self.assertAlmostEqual(rows[0]["misorderedShare"], 0.4)
+        self.assertAlmostEqual(rows[1]["misorderedShare"], 0.4)
+        self.assertEqual(rows[1]["bin"], [0.5, 1.0])
 
 
 if __name__ == "__main__":
