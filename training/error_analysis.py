@@ -35,6 +35,7 @@ if str(REPO) not in sys.path:
 
 from training import dataset as D  # noqa: E402
 from training import metrics as M  # noqa: E402
+from training.evaluate import rows_by_z  # noqa: E402
 
 NEAR_SLICES = (1, 2, 5)
 HOST_BINS = (0.0, 0.005, 0.03, 0.06, 0.1, 0.15, 1.01)
@@ -42,14 +43,9 @@ POSITION_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.01)
 
 
 def auc_against(neg: np.ndarray, pos: np.ndarray) -> float:
-    """ROC AUC of the positives ``pos`` against the negatives ``neg`` (ties count half)."""
-    if not len(neg) or not len(pos):
-        return float("nan")
-    n = np.sort(np.asarray(neg, np.float64))
-    p = np.asarray(pos, np.float64)
-    below = np.searchsorted(n, p, side="left")
-    ties = np.searchsorted(n, p, side="right") - below
-    return float(np.mean((below + 0.5 * ties) / len(n)))
+    """ROC AUC of the positives ``pos`` against the negatives ``neg`` (ties count half; NaN if
+    either is empty)."""
+    return M.roc_auc(np.r_[np.zeros(len(neg)), np.ones(len(pos))], np.r_[neg, pos])
 
 
 def misordered(neg: np.ndarray, pos: np.ndarray) -> np.ndarray:
@@ -118,10 +114,9 @@ def analyse(checkpoint: Path, test_volumes: int, workers: int, log=print) -> dic
     host_frac = {c: np.zeros(len(test)) for c in classes}
     host_pos = {c: np.full(len(test), np.nan) for c in classes}
     rows: Dict[str, list] = {c: [] for c in classes}
-    for v in np.unique(test.seed):
-        vol = phantom.make_volume(int(v))
-        m = np.flatnonzero(test.seed == v)
-        zmap = {int(z): int(k) for z, k in zip(test.z[m], m)}
+    for info in test.volumes:
+        vol = phantom.make_volume(int(info["seed"]))
+        zmap = rows_by_z(test, info)
         for c in classes:
             frac = np.isin(vol.tissue, hosts.get(c, ())).reshape(vol.tissue.shape[0], -1).mean(1)
             present = np.flatnonzero(frac > 0)

@@ -206,15 +206,13 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
   for (const m of ctx.measurements) {
     const on = imageRef('SELECTED FROM', null, m.sliceIndex);
     if (!on) continue;
-    const [x0, y0] = m.a;
-    const [x1, y1] = m.b;
     const children: Item[] = [
       text('HAS OBS CONTEXT', C.trackingId, m.id),
       uidref('HAS OBS CONTEXT', C.trackingUid, derivedUid('resight-measurement', exportId, ctx.series.seriesInstanceUid, m.id)),
       code('CONTAINS', C.origin, FROM_REVIEWER),
     ];
     if (m.kind === 'length' && m.length) {
-      const line: Item = { RelationshipType: 'INFERRED FROM', ValueType: 'SCOORD', GraphicType: 'POLYLINE', GraphicData: [x0, y0, x1, y1], ContentSequence: [on] };
+      const line: Item = { RelationshipType: 'INFERRED FROM', ValueType: 'SCOORD', GraphicType: 'POLYLINE', GraphicData: [...m.a, ...m.b], ContentSequence: [on] };
       children.push({ ...num('CONTAINS', C.length, m.length.value, m.length.unit === 'mm' ? UNITS.mm : UNITS.px), ContentSequence: [line] });
     } else if (m.kind === 'ellipse') {
       // ELLIPSE: the major axis' end points, then the minor axis' (PS3.3 C.18.6.1.2)
