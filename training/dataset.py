@@ -318,7 +318,7 @@ def ensure_split(split: str, n_volumes: int, *, workers: int = 2, max_pos: int =
     return [paths[s] for s in seeds if paths[s].exists()]
 
 
-MAP_SIZE = 64        # lesion maps for the CAM loss: 64x64 cells at the 256 input (4x4 px each)
+MAP_SIZE = P.INPUT_SIZE // 4  # lesion maps for the CAM loss: 4x4-px cells (64x64 at the 256 input)
 MAP_MIN_HU = 8.0     # |lesion - twin| above this is lesion (float16 rounding + FFT residue < 1 HU)
 
 

@@ -269,7 +269,7 @@ def export_checkpoint(checkpoint, out_dir, name: str = DEFAULT_NAME, version: Op
     import onnx
     import torch
     from training.model import load_checkpoint
-    net, ck = load_checkpoint(checkpoint)
+    net, ck = load_checkpoint(checkpoint, check_input_size=False)
     classes = ck["classes"]
     size = ck.get("input_size", P.INPUT_SIZE)
     out_dir = Path(out_dir)

@@ -178,7 +178,7 @@ def finetune(args) -> dict:
     np.random.seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     classes, items = read_csv(Path(args.csv), Path(args.data_dir) if args.data_dir else None)
-    net, ck = load_checkpoint(args.base)
+    net, ck = load_checkpoint(args.base, check_input_size=False)
     base_classes = list(ck["classes"])
     size = int(ck.get("input_size", P.INPUT_SIZE))
     copied = adapt_head(net, base_classes, classes, args.dropout)

@@ -35,11 +35,15 @@ tests check that they agree.
 from __future__ import annotations
 
 import math
+import os
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
-INPUT_SIZE = 256
+# The model's input side. 256 for every shipped model so far; RESIGHT_INPUT_SIZE overrides it for a
+# whole process (an experiment at a finer input: the dataset cache key, the checkpoint and the card
+# record the size, so nothing trained at one size is read at another).
+INPUT_SIZE = int(os.environ.get("RESIGHT_INPUT_SIZE", "256"))
 PAD_HU = -1024.0
 # (name, level, width) in HU, channel order.
 WINDOWS: Tuple[Tuple[str, float, float], ...] = (

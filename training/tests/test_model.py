@@ -182,6 +182,35 @@ def _tiny_checkpoint(path, size=64, classes=("lung_nodule", "liver_lesion")):
     return net
 
 
+class TestInputSize(unittest.TestCase):
+    def test_environment_sets_the_input_size_for_the_whole_pipeline(self):
+        import os
+        import subprocess
+        code = ("from training import preprocess as P, dataset as D; "
+                "print(P.INPUT_SIZE, D.MAP_SIZE, P.card_input_section()['shape'][2:], "
+                "P.preprocess_slice(__import__('numpy').zeros((300, 200))).shape, D.cache_key(24, 8))")
+        env = {**os.environ, "RESIGHT_INPUT_SIZE": "96"}
+        out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+                             check=True).stdout.split()
+        self.assertEqual(out[:6], ["96", "24", "[96,", "96]", "(3,", "96,"])
+        self.assertTrue(out[-1].endswith("_s96_p24_n8"), out[-1])  # its own dataset cache
+
+    @unittest.skipUnless(HAS_TORCH, NEED_TORCH)
+    def test_a_checkpoint_is_only_read_at_its_own_input_size(self):
+        from training.model import load_checkpoint
+        other = 64 if P.INPUT_SIZE != 64 else 96
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "ck.pt"
+            _tiny_checkpoint(path, size=other)
+            with self.assertRaises(SystemExit) as e:
+                load_checkpoint(path)
+            self.assertIn(f"RESIGHT_INPUT_SIZE={other}", str(e.exception))
+            net, ck = load_checkpoint(path, check_input_size=False)  # export and finetune read the size themselves
+            self.assertEqual(ck["input_size"], other)
+            _tiny_checkpoint(path, size=P.INPUT_SIZE)
+            load_checkpoint(path)
+
+
 @unittest.skipUnless(HAS_TORCH, NEED_TORCH)
 @unittest.skipUnless(HAS_ONNX, NEED_ONNX)
 @unittest.skipUnless(HAS_SCIPY, NEED_SCIPY)

@@ -38,11 +38,11 @@ describe('resight explain', () => {
     assert.equal(typeof meta.score, 'number');
     const grid = defaultLayerGrid('layer3');
     assert.deepEqual(meta.camShape, grid);
-    assert.deepEqual(meta.inputShape, [1, 3, 256, 256]);
+    const { card } = loadModelCard(path.join(REPO_ROOT, 'resources', 'models', 'resight-ct-lesion.card.json'));
+    assert.deepEqual(meta.inputShape, [1, ...card.input.shape.slice(1)]);
     assert.equal(meta.provider, 'cpu');
     assert.ok((meta.ms as number) > 0);
     // input.f32 is exactly what preprocessing gives for this slice.
-    const { card } = loadModelCard(path.join(REPO_ROOT, 'resources', 'models', 'resight-ct-lesion.card.json'));
     const { decoded, values } = await loadFrame(SLICE);
     assert.deepEqual(readF32(path.join(out, 'input.f32')), preprocessSlice({ values, rows: decoded.rows, columns: decoded.columns }, card));
     const cam = readF32(path.join(out, 'cam.f32'));
