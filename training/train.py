@@ -214,6 +214,10 @@ def main(argv=None):
     ap.add_argument("--crop-fraction", type=float, default=0.6, help="--pair-recipe: share of the run on crops")
     ap.add_argument("--rank-loss", type=float, default=1.0, help="--pair-recipe: weight of the rank loss")
     ap.add_argument("--dense-loss", type=float, default=1.0, help="--pair-recipe: weight of the dense aux loss")
+    ap.add_argument("--aux-warmup", type=int, default=300, help="--pair-recipe with --init from a checkpoint "
+                    "without the dense loss's heads (every model up to 2.4.1): train only those new heads, on "
+                    "the frozen network's features, for this many steps first, so their random start does not "
+                    "push gradients through layer2/layer3 of trained weights (0: off)")
     ap.add_argument("--widths", default="16,32,64,128")
     ap.add_argument("--layers", default="2,2,2,2")
     ap.add_argument("--dropout", type=float, default=0.2)
@@ -334,6 +338,13 @@ def main(argv=None):
         t_maps = time.time()
         pair_index = PR.PairIndex(train)
         aux_heads = PR.make_aux_heads(arch["widths"], len(CLASSES)).to(device)
+        aux_warmup = 0
+        if args.init and "aux_state_dict" in init_ck:
+            aux_heads.load_state_dict(init_ck["aux_state_dict"])  # the heads trained with these weights
+            log("dense-loss heads restored from --init")
+        elif args.init:
+            aux_warmup = args.aux_warmup
+            log(f"dense-loss heads new (--init has none): {aux_warmup} warm-up steps on the frozen network first")
         opt.add_param_group({"params": list(aux_heads.parameters()), "weight_decay": args.weight_decay})
         pair_rng = np.random.default_rng(args.seed + 17)
         rank_ema = dense_ema = None
@@ -357,7 +368,7 @@ def main(argv=None):
     n = len(train)
     perm, pos = torch.randperm(n, generator=gen), 0
     step, epoch, seen = 0, 0, 0
-    best = {"auc": -1.0, "state": None, "step": 0, "probs": None}
+    best = {"auc": -1.0, "state": None, "step": 0, "probs": None, "aux": None}
     history = []
     next_eval = t_train0 + args.eval_every * 60.0
     loss_ema = None
@@ -404,7 +415,8 @@ def main(argv=None):
         history.append(entry)
         mark = ""
         if mean_auc > best["auc"]:
-            best.update(auc=mean_auc, state=copy.deepcopy(model.state_dict()), step=step, probs=probs)
+            best.update(auc=mean_auc, state=copy.deepcopy(model.state_dict()), step=step, probs=probs,
+                        aux=copy.deepcopy(aux_heads.state_dict()) if use_pairs else None)
             mark = " *best*"
         if live is not None:
             model.load_state_dict(live)
@@ -416,6 +428,21 @@ def main(argv=None):
     if args.init:
         validate("initial (--init weights)")  # so a continued run never ends worse than it started
     train_mode()
+    if use_pairs and aux_warmup:
+        # new heads learn on the unchanged network first (pairs.warm_up_aux_heads says why)
+        t_w = time.time()
+
+        def draw():
+            hu_np, y_np, maps_np, npair = PR.sample_batch(train, pair_index, pair_rng, args.batch, args.pairs,
+                                                          args.crop if args.crop_fraction > 0 else 0)
+            x, maps = PR.augment_pairs(torch.from_numpy(hu_np).to(device), torch.from_numpy(maps_np).to(device),
+                                       npair, aug_gen)
+            return x, torch.from_numpy(y_np).to(device), maps, npair
+
+        dense_l = PR.warm_up_aux_heads(model, aux_heads, opt, draw, aux_warmup, args.lr)
+        train_mode()
+        log(f"dense-loss heads warmed up: {aux_warmup} steps, dense loss {float(dense_l):.4f} "
+            f"({time.time() - t_w:.0f}s)")
     while True:
         now = time.time()
         p = (step / args.steps) if args.steps else (now - t_train0) / train_budget
@@ -568,7 +595,9 @@ def main(argv=None):
     save_checkpoint(out, model, CLASSES, {
         "version": args.version or (VERSION_COUNTERFACTUAL if args.counterfactual else VERSION), "input_size": P.INPUT_SIZE, "thresholds": thresholds,
         "threshold_method": "Youden's J (max sensitivity + specificity - 1) per class on the validation slices",
-        "training": training, "history": history})
+        "training": training, "history": history,
+        # training-only: the dense loss's heads at the kept step, so a continuation (--init) resumes them
+        **({"aux_state_dict": {k: v.cpu() for k, v in best["aux"].items()}} if best.get("aux") else {})})
     (run_dir / "history.json").write_text(json.dumps({"history": history, "training": training}, indent=2))
     log(f"best step {best['step']} val mean AUC {best['auc']:.4f}; thresholds {thresholds}")
     log(f"val at thresholds: " + "; ".join(f"{c}: sens {v['sensitivity']:.3f} spec {v['specificity']:.3f}"

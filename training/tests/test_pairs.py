@@ -120,6 +120,29 @@ class PairRecipe(unittest.TestCase):
         self.assertAlmostEqual(float(r1), float(r2), places=5)
         self.assertLess(float(r1), float(torch.nn.functional.softplus(torch.tensor(0.0))))
 
+    def test_head_warm_up_leaves_the_network_exactly_as_it_was(self):
+        import copy
+        import torch
+        from training import pairs as PR
+        from training.model import build_model
+        torch.manual_seed(1)
+        x, y, m, n = self._check_batch(64)
+        model = build_model({"widths": [8, 8, 8, 8], "num_classes": 2})
+        heads = PR.make_aux_heads([8, 8, 8, 8], 2)
+        opt = torch.optim.AdamW([{"params": list(model.parameters())}, {"params": list(heads.parameters())}], lr=1e-2)
+        with torch.no_grad():
+            _, f = model.eval().forward_with_features(x)
+            first = float(PR.pair_losses(torch.zeros(len(y), 2), f, heads, y, m, n)[1])
+        model.train()  # as a continuation is when the warm-up starts: it must not update batch-norm either
+        before = copy.deepcopy(model.state_dict())
+        heads_before = copy.deepcopy(heads.state_dict())
+        last = PR.warm_up_aux_heads(model, heads, opt, lambda: (x, y, m, n), 40, 1e-2)
+        for k, v in model.state_dict().items():
+            self.assertTrue(torch.equal(v, before[k]), k)
+        self.assertTrue(all(len(opt.state[p]) == 0 for p in model.parameters()), "no optimiser state for the network")
+        self.assertFalse(torch.equal(heads.state_dict()["layer2.weight"], heads_before["layer2.weight"]))
+        self.assertLess(last, first)
+
 
 if __name__ == "__main__":
     unittest.main()
