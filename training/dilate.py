@@ -27,7 +27,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from training import dataset as D  # noqa: E402
-from training.model import CLASSES, build_model, checkpoint_extra, load_checkpoint_dict, save_checkpoint  # noqa: E402
+from training.model import (CLASSES, build_model, checkpoint_extra, load_checkpoint_dict,  # noqa: E402
+                            require_input_size, save_checkpoint)
 from training.train import predict, thresholds_and_validation  # noqa: E402
 
 
@@ -44,6 +45,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     src = load_checkpoint_dict(args.checkpoint)
+    require_input_size(src, args.checkpoint)  # it re-chooses the thresholds on validation slices
     arch = {**src["arch"], "dilated": [s.strip() for s in args.dilated.split(",") if s.strip()]}
     model = build_model(arch)
     model.load_state_dict(src["state_dict"])  # strict: dilation adds no parameters

@@ -181,6 +181,15 @@ def load_checkpoint_dict(path, map_location="cpu") -> dict:
     return torch.load(path, map_location=map_location, weights_only=False)
 
 
+def require_input_size(ck: dict, path) -> None:
+    """SystemExit unless checkpoint ``ck`` was trained at this process's input size."""
+    from training import preprocess as P
+    size = int(ck.get("input_size", 256))
+    if size != P.INPUT_SIZE:
+        raise SystemExit(f"{path}: trained at a {size}x{size} input, but this process preprocesses at "
+                         f"{P.INPUT_SIZE}x{P.INPUT_SIZE}; run it with RESIGHT_INPUT_SIZE={size}")
+
+
 def load_checkpoint(path, map_location="cpu", check_input_size: bool = True):
     """(model in eval mode, checkpoint dict). ``check_input_size``: refuse a checkpoint trained at
     another input size than this process preprocesses at (``preprocess.INPUT_SIZE``, set by
@@ -189,11 +198,7 @@ def load_checkpoint(path, map_location="cpu", check_input_size: bool = True):
     themselves (export, finetune) pass False."""
     ck = load_checkpoint_dict(path, map_location)
     if check_input_size:
-        from training import preprocess as P
-        size = int(ck.get("input_size", 256))
-        if size != P.INPUT_SIZE:
-            raise SystemExit(f"{path}: trained at a {size}x{size} input, but this process preprocesses at "
-                             f"{P.INPUT_SIZE}x{P.INPUT_SIZE}; run it with RESIGHT_INPUT_SIZE={size}")
+        require_input_size(ck, path)
     model = build_model(ck["arch"])
     model.load_state_dict(ck["state_dict"])
     model.eval()

@@ -359,6 +359,9 @@ def main(argv=None):
             raise SystemExit("--hard-negatives needs the pair recipe (its batches carry them)")
         from training import hard_negatives as HN
         hard_hu, hard_probs, hard_seeds = HN.load(Path(args.hard_negatives))
+        if tuple(hard_hu.shape[1:]) != (P.INPUT_SIZE, P.INPUT_SIZE):
+            raise SystemExit(f"--hard-negatives {args.hard_negatives}: slices of {hard_hu.shape[1:]}, this run's "
+                             f"input is {P.INPUT_SIZE}x{P.INPUT_SIZE} (RESIGHT_INPUT_SIZE)")
         train_seeds = {int(v["seed"]) for v in train.volumes}
         if not set(np.unique(hard_seeds).tolist()) <= set(range(0, D.SEED_BASE["val"])):
             raise SystemExit("--hard-negatives: shards from outside the training seed range")
@@ -441,6 +444,12 @@ def main(argv=None):
 
         dense_l = PR.warm_up_aux_heads(model, aux_heads, opt, draw, aux_warmup, args.lr)
         train_mode()
+        if best["step"] == 0:  # the initial weights, validated above, go with the warmed heads
+            best["aux"] = copy.deepcopy(aux_heads.state_dict())
+        # the network's own schedule (its learning-rate ramp) starts now, not before the warm-up
+        t_train0 = time.time()
+        train_budget = max(deadline - t_train0 - reserve, 10.0)
+        next_eval = t_train0 + args.eval_every * 60.0
         log(f"dense-loss heads warmed up: {aux_warmup} steps, dense loss {float(dense_l):.4f} "
             f"({time.time() - t_w:.0f}s)")
     while True:
@@ -603,6 +612,7 @@ def main(argv=None):
     log(f"val at thresholds: " + "; ".join(f"{c}: sens {v['sensitivity']:.3f} spec {v['specificity']:.3f}"
                                            for c, v in validation["perClass"].items()))
     log(f"wrote {out}; wall {wall:.1f} min")
+    logf.close()
 
 
 if __name__ == "__main__":
