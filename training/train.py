@@ -428,21 +428,22 @@ def main(argv=None):
             " ".join(f"{c}={a:.4f}" for c, a in zip(CLASSES, aucs)) + f" mean={mean_auc:.4f}{mark}{extra}")
         train_mode()
 
+    def pair_batch(crop: int, hard_rows: int):
+        """(augmented input, labels, maps, n_pairs) of one pair-recipe batch, on the device."""
+        hu_np, y_np, maps_np, npair = PR.sample_batch(train, pair_index, pair_rng, args.batch, args.pairs, crop,
+                                                      hard=hard_hu, hard_rows=hard_rows)
+        x, maps = PR.augment_pairs(torch.from_numpy(hu_np).to(device), torch.from_numpy(maps_np).to(device),
+                                   npair, aug_gen)
+        return x, torch.from_numpy(y_np).to(device), maps, npair
+
     if args.init:
         validate("initial (--init weights)")  # so a continued run never ends worse than it started
     train_mode()
     if use_pairs and aux_warmup:
         # new heads learn on the unchanged network first (pairs.warm_up_aux_heads says why)
         t_w = time.time()
-
-        def draw():
-            hu_np, y_np, maps_np, npair = PR.sample_batch(train, pair_index, pair_rng, args.batch, args.pairs,
-                                                          args.crop if args.crop_fraction > 0 else 0)
-            x, maps = PR.augment_pairs(torch.from_numpy(hu_np).to(device), torch.from_numpy(maps_np).to(device),
-                                       npair, aug_gen)
-            return x, torch.from_numpy(y_np).to(device), maps, npair
-
-        dense_l = PR.warm_up_aux_heads(model, aux_heads, opt, draw, aux_warmup, args.lr)
+        warm_crop = args.crop if args.crop_fraction > 0 else 0
+        dense_l = PR.warm_up_aux_heads(model, aux_heads, opt, lambda: pair_batch(warm_crop, 0), aux_warmup, args.lr)
         train_mode()
         if best["step"] == 0:  # the initial weights, validated above, go with the warmed heads
             best["aux"] = copy.deepcopy(aux_heads.state_dict())
@@ -450,7 +451,7 @@ def main(argv=None):
         t_train0 = time.time()
         train_budget = max(deadline - t_train0 - reserve, 10.0)
         next_eval = t_train0 + args.eval_every * 60.0
-        log(f"dense-loss heads warmed up: {aux_warmup} steps, dense loss {float(dense_l):.4f} "
+        log(f"dense-loss heads warmed up: {aux_warmup} steps, dense loss {dense_l:.4f} "
             f"({time.time() - t_w:.0f}s)")
     while True:
         now = time.time()
@@ -466,11 +467,7 @@ def main(argv=None):
         pos += args.batch
         if use_pairs:
             crop = args.crop if p < args.crop_fraction else 0
-            hu_np, y_np, maps_np, npair = PR.sample_batch(train, pair_index, pair_rng, args.batch, args.pairs, crop,
-                                                          hard=hard_hu, hard_rows=args.hard_rows)
-            x, maps = PR.augment_pairs(torch.from_numpy(hu_np).to(device), torch.from_numpy(maps_np).to(device),
-                                       npair, aug_gen)
-            y = torch.from_numpy(y_np).to(device)
+            x, y, maps, npair = pair_batch(crop, args.hard_rows)
             logits, feats = model.forward_with_features(x)
             cls_loss = F.binary_cross_entropy_with_logits(logits, y)
             rank_l, dense_l = PR.pair_losses(logits, feats, aux_heads, y, maps, npair)
@@ -606,7 +603,7 @@ def main(argv=None):
         "threshold_method": "Youden's J (max sensitivity + specificity - 1) per class on the validation slices",
         "training": training, "history": history,
         # training-only: the dense loss's heads at the kept step, so a continuation (--init) resumes them
-        **({"aux_state_dict": {k: v.cpu() for k, v in best["aux"].items()}} if best.get("aux") else {})})
+        **({"aux_state_dict": {k: v.cpu() for k, v in best["aux"].items()}} if best["aux"] else {})})
     (run_dir / "history.json").write_text(json.dumps({"history": history, "training": training}, indent=2))
     log(f"best step {best['step']} val mean AUC {best['auc']:.4f}; thresholds {thresholds}")
     log(f"val at thresholds: " + "; ".join(f"{c}: sens {v['sensitivity']:.3f} spec {v['specificity']:.3f}"
