@@ -7,7 +7,8 @@
 #   bash scripts/device-train.sh [extra training.train arguments]
 #   env: OUT (output folder, default /tmp/device-train), MINUTES (whole run, default 9),
 #        DATA_MINUTES (phantom generation cap, default 3.5), PYTHON (default python3),
-#        RESIGHT_INPUT_SIZE (input side, default 256; training/README.md "a 384 x 384 input")
+#        RESIGHT_INPUT_SIZE (input side, default 256; training/README.md "a 384 x 384 input"),
+#        AMP (bf16 or off, default bf16)
 #
 # Writes $OUT/resight-ct-lesion.pt (CPU tensors) and $OUT/run/{train.log,history.json}.
 # Needs PyTorch with CUDA, numpy and scipy (the device image has them); no network, no pydicom.
@@ -26,8 +27,10 @@ nproc
 workers=$(( $(nproc) > 2 ? $(nproc) - 1 : 1 ))
 # the shipped model's architecture (layer3 and layer4 dilated, since 2.3.0), with checkpoints and
 # thresholds chosen on every slice of the validation volumes, as 2.4.1's were; 48 of them, not the
-# CPU default 24, whose selection noise is as large as the gains being chosen between
-RECIPE="--dilated layer3,layer4 --val-all-slices"
+# CPU default 24, whose selection noise is as large as the gains being chosen between. bf16
+# autocast and channels-last (--amp bf16) are what Hopper's tensor cores run fastest; the smoke run
+# uses them too, so a mixed-precision problem shows there. AMP=off trains in float32.
+RECIPE="--dilated layer3,layer4 --val-all-slices --amp ${AMP:-bf16}"
 
 echo "== smoke (stand-in phantom, cuda)"
 RESIGHT_PHANTOM_STANDIN=1 "$PY" -m training.train --device cuda --minutes 0.4 --data-minutes 0.15 \

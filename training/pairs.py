@@ -150,11 +150,11 @@ def pair_losses(logits, feats: Dict[str, "object"], heads, labels, maps, n: int,
         f = feats[name]
         cover = F.adaptive_avg_pool2d(maps, f.shape[-2:]) > 0.1          # [B,1,h,w]
         target = (cover & (labels[:, :, None, None] > 0.5)).float()       # [B,C,h,w]
-        dense = dense + F.binary_cross_entropy_with_logits(head(f), target, pos_weight=pw)
+        dense = dense + F.binary_cross_entropy_with_logits(head(f).float(), target, pos_weight=pw)
     return rank, dense / max(len(heads), 1)
 
 
-def warm_up_aux_heads(model, heads, opt, draw, steps: int, lr: float) -> float:
+def warm_up_aux_heads(model, heads, opt, draw, steps: int, lr: float, autocast=None) -> float:
     """Train only the dense loss's ``heads`` for ``steps`` steps on the network's features, the network
     in eval mode and outside autograd, so its weights, batch-norm statistics and optimiser state stay
     exactly as they were; ``opt`` holds both (AdamW skips parameters without a gradient). ``draw()``
@@ -162,17 +162,21 @@ def warm_up_aux_heads(model, heads, opt, draw, steps: int, lr: float) -> float:
     Why: a continuation (``train.py --init``) from a checkpoint without these heads (every model up to
     2.4.1) used to start them random, and their large, arbitrary gradients went through layer2 and
     layer3 of the trained network while the dense loss fell from ~0.7 to ~0.05. Returns the last
-    dense loss. The caller puts the network back in training mode."""
+    dense loss. ``autocast()`` (optional) gives the training steps' mixed-precision context. The caller
+    puts the network back in training mode."""
+    import contextlib
     import torch
+    autocast = autocast or contextlib.nullcontext
     model.eval()
     last = float("nan")
     for k in range(steps):
         for g in opt.param_groups:
             g["lr"] = lr * min(1.0, (k + 1) / max(steps * 0.1, 1.0))
         x, y, maps, n = draw()
-        with torch.no_grad():
-            logits, feats = model.forward_with_features(x)
-        _, dense = pair_losses(logits, feats, heads, y, maps, n)
+        with autocast():
+            with torch.no_grad():
+                logits, feats = model.forward_with_features(x)
+            _, dense = pair_losses(logits.float(), feats, heads, y, maps, n)
         opt.zero_grad(set_to_none=True)
         dense.backward()
         opt.step()

@@ -12,6 +12,7 @@ which export.py copies into the model card. Run logs go to training/.cache/runs/
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import math
@@ -157,7 +158,7 @@ def gradcam_point_loss(logits, a, maps, y, n: int, beta: float = 8.0, thresh: fl
     cls = torch.argmax(pos[rows].float() + 0.5 * torch.rand(len(rows), pos.shape[1], device=y.device), 1)
     (g,) = torch.autograd.grad(logits[rows, cls].sum(), a, create_graph=True)
     alpha = g[rows].mean((2, 3))
-    cam = (alpha[:, :, None, None] * a[rows]).sum(1)
+    cam = (alpha[:, :, None, None] * a[rows]).sum(1).float()  # the softmax in float32 under --amp
     target = F.adaptive_max_pool2d(maps[rows], cam.shape[-2:])[:, 0] > thresh
     keep = target.flatten(1).any(1)
     if not bool(keep.any()):
@@ -239,6 +240,14 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2, help="processes generating phantom volumes")
+    ap.add_argument("--amp", choices=("off", "bf16"), default="off",
+                    help="mixed precision for the training steps: bf16 runs convolutions and matrix products in "
+                         "bfloat16 under torch.autocast (weights, optimiser and batch-norm statistics stay float32; "
+                         "validation and every exported or evaluated score stay float32). About 2x the samples/s "
+                         "on a CPU with AVX512-BF16 or AMX, and on CUDA GPUs since Ampere")
+    ap.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                    help="NHWC memory format for the network and its input batches (the layout oneDNN and cuDNN "
+                         "run fastest); default: on with --amp bf16")
     ap.add_argument("--device", default="cpu", help="torch device for training: cpu (default) or cuda "
                     "(scripts/device-train.sh); augmentation runs there too")
     ap.add_argument("--out", default=str(REPO / "training/checkpoints/resight-ct-lesion.pt"))
@@ -307,6 +316,21 @@ def main(argv=None):
         model.load_state_dict(init_ck["state_dict"])
         log(f"initialised from {args.init} (its steps: {init_ck.get('training', {}).get('steps')})")
     model.to(device)
+    channels_last = args.amp != "off" if args.channels_last is None else args.channels_last
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    amp_dtype = torch.bfloat16 if args.amp == "bf16" else None
+    if amp_dtype is not None:
+        log(f"mixed precision: {args.amp} autocast for the training steps (float32 weights, optimiser, validation)")
+
+    def autocast():
+        # without --amp a no-op context: the float32 path the earlier models were trained by
+        if amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=device.type, dtype=amp_dtype)
+
+    def to_layout(x):
+        return x.contiguous(memory_format=torch.channels_last) if channels_last else x
     n_params = sum(p.numel() for p in model.parameters())
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
     no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
@@ -434,7 +458,7 @@ def main(argv=None):
                                                       hard=hard_hu, hard_rows=hard_rows)
         x, maps = PR.augment_pairs(torch.from_numpy(hu_np).to(device), torch.from_numpy(maps_np).to(device),
                                    npair, aug_gen)
-        return x, torch.from_numpy(y_np).to(device), maps, npair
+        return to_layout(x), torch.from_numpy(y_np).to(device), maps, npair
 
     if args.init:
         validate("initial (--init weights)")  # so a continued run never ends worse than it started
@@ -443,7 +467,8 @@ def main(argv=None):
         # new heads learn on the unchanged network first (pairs.warm_up_aux_heads says why)
         t_w = time.time()
         warm_crop = args.crop if args.crop_fraction > 0 else 0
-        dense_l = PR.warm_up_aux_heads(model, aux_heads, opt, lambda: pair_batch(warm_crop, 0), aux_warmup, args.lr)
+        dense_l = PR.warm_up_aux_heads(model, aux_heads, opt, lambda: pair_batch(warm_crop, 0), aux_warmup, args.lr,
+                                       autocast=autocast)
         train_mode()
         if best["step"] == 0:  # the initial weights, validated above, go with the warmed heads
             best["aux"] = copy.deepcopy(aux_heads.state_dict())
@@ -468,17 +493,20 @@ def main(argv=None):
         if use_pairs:
             crop = args.crop if p < args.crop_fraction else 0
             x, y, maps, npair = pair_batch(crop, args.hard_rows)
-            logits, feats = model.forward_with_features(x)
-            cls_loss = F.binary_cross_entropy_with_logits(logits, y)
-            rank_l, dense_l = PR.pair_losses(logits, feats, aux_heads, y, maps, npair)
-            loss = cls_loss + args.rank_loss * rank_l + args.dense_loss * dense_l
-            if use_cam:  # every row of a pair-recipe batch has its map (twins and free rows: empty)
-                cam_l = cam_loss(model, feats["layer4"], maps, y, torch.ones(len(y), dtype=torch.bool, device=device),
-                                 cam_bias, args.cam_pos_weight)
-                loss = loss + args.cam_loss * cam_l
+            with autocast():
+                logits, feats = model.forward_with_features(x)
+                logits = logits.float()  # the losses in float32 (a no-op without --amp)
+                cls_loss = F.binary_cross_entropy_with_logits(logits, y)
+                rank_l, dense_l = PR.pair_losses(logits, feats, aux_heads, y, maps, npair)
+                loss = cls_loss + args.rank_loss * rank_l + args.dense_loss * dense_l
+                if use_cam:  # every row of a pair-recipe batch has its map (twins and free rows: empty)
+                    cam_l = cam_loss(model, feats["layer4"], maps, y,
+                                     torch.ones(len(y), dtype=torch.bool, device=device), cam_bias, args.cam_pos_weight)
+                    loss = loss + args.cam_loss * cam_l
+                if use_gradcam:
+                    gc_l = gradcam_point_loss(logits, feats[args.gradcam_layer], maps, y, npair)
+                    loss = loss + args.gradcam_loss * gc_l
             if use_gradcam:
-                gc_l = gradcam_point_loss(logits, feats[args.gradcam_layer], maps, y, npair)
-                loss = loss + args.gradcam_loss * gc_l
                 gradcam_ema = float(gc_l) if gradcam_ema is None else 0.98 * gradcam_ema + 0.02 * float(gc_l)
             rank_ema = float(rank_l) if rank_ema is None else 0.98 * rank_ema + 0.02 * float(rank_l)
             dense_ema = float(dense_l) if dense_ema is None else 0.98 * dense_ema + 0.02 * float(dense_l)
@@ -488,14 +516,16 @@ def main(argv=None):
             if use_cam:
                 maps = torch.from_numpy(train_maps[idx.numpy()].astype(np.float32)).unsqueeze(1).to(device)
                 x, maps = D.augment_batch(hu, aug_gen, maps=maps)
-                logits, feats = model.forward_with_features(x)
-                cls_loss = F.binary_cross_entropy_with_logits(logits, y)
-                cam_l = cam_loss(model, feats["layer4"], maps, y, has_map_t[idx.to(device)], cam_bias,
-                                 args.cam_pos_weight)
-                loss = cls_loss + args.cam_loss * cam_l
+                with autocast():
+                    logits, feats = model.forward_with_features(to_layout(x))
+                    cls_loss = F.binary_cross_entropy_with_logits(logits.float(), y)
+                    cam_l = cam_loss(model, feats["layer4"], maps, y, has_map_t[idx.to(device)], cam_bias,
+                                     args.cam_pos_weight)
+                    loss = cls_loss + args.cam_loss * cam_l
             else:
                 x = D.augment_batch(hu, aug_gen)
-                loss = F.binary_cross_entropy_with_logits(model(x), y)
+                with autocast():
+                    loss = F.binary_cross_entropy_with_logits(model(to_layout(x)).float(), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -589,6 +619,9 @@ def main(argv=None):
                                         "moving average of the weights"}} if ema is not None else {})},
         "steps": step, "epochs": round(seen / max(n, 1), 2), "samplesSeen": seen, "bestStep": best["step"],
         "wallMinutes": round(wall, 1), "device": device_desc,
+        **({"mixedPrecision": f"{args.amp} autocast in the training steps (float32 weights, optimiser state, "
+                              f"batch-norm statistics and validation)"} if amp_dtype is not None else {}),
+        **({"memoryFormat": "channels_last"} if channels_last else {}),
         "seed": args.seed,
         "initialisedFrom": (None if not args.init else {
             "checkpoint": str(args.init), "version": init_ck.get("version"), "steps": init_ck.get("training", {}).get("steps"),
