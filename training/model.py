@@ -87,8 +87,12 @@ class NarrowResNet(ResNet):
     def forward_with_features(self, x: torch.Tensor):
         """(logits, {"layer1": A1, ..., "layer4": A4}) -- the stage outputs, for Grad-CAM."""
         feats = self.features(x)
-        h = torch.flatten(self.avgpool(feats["layer4"]), 1)
-        return self.fc(self.dropout(h)), feats
+        a4 = feats["layer4"]
+        # pooling and fc in float32 even under mixed precision (train.py --amp): bfloat16 keeps about
+        # 3 significant digits, too few for the rank loss's small lesion-vs-twin logit differences
+        with torch.autocast(device_type=a4.device.type, enabled=False):
+            h = torch.flatten(self.avgpool(a4.float()), 1)
+            return self.fc(self.dropout(h)), feats
 
     def _forward_impl(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv1(x)
@@ -165,7 +169,8 @@ def arch_description(arch: dict) -> str:
 
 def save_checkpoint(path, model: NarrowResNet, classes: List[str], extra: dict | None = None):
     # CPU tensors whatever device trained it, so the checkpoint loads anywhere
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    # and contiguous (a channels-last run, train.py --amp, holds its weights in NHWC strides)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     torch.save({"arch": model.arch, "classes": list(classes), "state_dict": state, **(extra or {})}, path)
 
 

@@ -158,7 +158,7 @@ def gradcam_point_loss(logits, a, maps, y, n: int, beta: float = 8.0, thresh: fl
     cls = torch.argmax(pos[rows].float() + 0.5 * torch.rand(len(rows), pos.shape[1], device=y.device), 1)
     (g,) = torch.autograd.grad(logits[rows, cls].sum(), a, create_graph=True)
     alpha = g[rows].mean((2, 3))
-    cam = (alpha[:, :, None, None] * a[rows]).sum(1).float()  # the softmax in float32 under --amp
+    cam = (alpha.float()[:, :, None, None] * a[rows].float()).sum(1)  # float32 under --amp too
     target = F.adaptive_max_pool2d(maps[rows], cam.shape[-2:])[:, 0] > thresh
     keep = target.flatten(1).any(1)
     if not bool(keep.any()):

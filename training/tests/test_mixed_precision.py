@@ -44,11 +44,12 @@ class MixedPrecisionSpec(unittest.TestCase):
         from training import dataset as D
         from training import pairs as PR
         from training import train as T
-        seen = {"layer2": [], "gradcam": [], "val_dtype": []}
+        seen = {"layer2": [], "nhwc": [], "gradcam": [], "val_dtype": []}
         pair_losses, point_loss, predict = PR.pair_losses, T.gradcam_point_loss, T.predict
 
         def losses_spy(logits, feats, *a, **k):
             seen["layer2"].append(feats["layer2"].dtype)
+            seen["nhwc"].append(feats["layer2"].is_contiguous(memory_format=torch.channels_last))
             return pair_losses(logits, feats, *a, **k)
 
         def point_spy(*a, **k):
@@ -74,12 +75,16 @@ class MixedPrecisionSpec(unittest.TestCase):
     def test_bf16_runs_the_network_in_bfloat16_and_saves_float32(self):
         import torch
         from training.model import build_model
-        ck, seen = self._run(["--amp", "bf16", "--dilated", "layer3,layer4", "--gradcam-loss", "0.5", "--freeze-bn"])
+        ck, seen = self._run(["--amp", "bf16", "--dilated", "layer3,layer4", "--gradcam-loss", "0.5", "--freeze-bn",
+                              "--cam-loss", "1.0"])
         self.assertEqual(set(seen["layer2"]), {torch.bfloat16})
+        self.assertEqual(set(seen["nhwc"]), {True})
         self.assertTrue(seen["gradcam"] and all(math.isfinite(v) for v in seen["gradcam"]))
+        self.assertTrue(any(v != 0.0 for v in seen["gradcam"]))  # the loss ran on lesion rows, not its 0 fallback
         self.assertEqual(seen["val_dtype"], [False] * len(seen["val_dtype"]))  # validation in float32
         floats = {k: v.dtype for k, v in ck["state_dict"].items() if v.is_floating_point()}
         self.assertEqual(set(floats.values()), {torch.float32})
+        self.assertTrue(all(v.is_contiguous() for v in ck["state_dict"].values()))
         self.assertIn("bf16", ck["training"]["mixedPrecision"])
         self.assertEqual(ck["training"]["memoryFormat"], "channels_last")
         model = build_model(ck["arch"])
@@ -93,8 +98,27 @@ class MixedPrecisionSpec(unittest.TestCase):
         import torch
         ck, seen = self._run([])
         self.assertEqual(set(seen["layer2"]), {torch.float32})
+        self.assertEqual(set(seen["nhwc"]), {False})
         self.assertNotIn("mixedPrecision", ck["training"])
         self.assertNotIn("memoryFormat", ck["training"])
+
+    def test_the_head_runs_in_float32_under_autocast(self):
+        """The rank loss compares lesion and twin logits that differ by a few hundredths; bfloat16's
+        step at a logit of 4 is 0.03, so the pooling and fc stay float32 under autocast."""
+        import torch
+        import torch.nn.functional as F
+        from training.model import build_model
+        torch.manual_seed(0)
+        net = build_model({"widths": [8, 8, 8, 8], "num_classes": 2}).eval()
+        x = torch.randn(2, 3, 64, 64)
+        with torch.no_grad():
+            with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+                logits, feats = net.forward_with_features(x)
+            # the head adds no rounding of its own: float32 pooling and fc on the same bfloat16 features
+            want = F.linear(torch.flatten(net.avgpool(feats["layer4"].float()), 1), net.fc.weight, net.fc.bias)
+        self.assertEqual(feats["layer4"].dtype, torch.bfloat16)
+        self.assertEqual(logits.dtype, torch.float32)
+        self.assertTrue(torch.allclose(logits, want, atol=1e-6), (logits, want))
 
 
 if __name__ == "__main__":
