@@ -524,8 +524,9 @@ def main(argv=None):
                     loss = cls_loss + args.cam_loss * cam_l
             else:
                 x = D.augment_batch(hu, aug_gen)
-                with autocast():
-                    loss = F.binary_cross_entropy_with_logits(model(to_layout(x)).float(), y)
+                with autocast():  # forward_with_features: its pooling and fc stay float32 under --amp
+                    logits, _ = model.forward_with_features(to_layout(x))
+                    loss = F.binary_cross_entropy_with_logits(logits, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
