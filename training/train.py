@@ -241,9 +241,9 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2, help="processes generating phantom volumes")
     ap.add_argument("--amp", choices=("off", "bf16"), default="off",
-                    help="mixed precision for the training steps: bf16 runs convolutions and matrix products in "
-                         "bfloat16 under torch.autocast (weights, optimiser and batch-norm statistics stay float32; "
-                         "validation and every exported or evaluated score stay float32). About 2x the samples/s "
+                    help="mixed precision for the training steps: bf16 runs the convolutions in bfloat16 under "
+                         "torch.autocast (global pooling, fc and the losses stay float32, as do weights, optimiser, "
+                         "batch-norm statistics, validation and every exported or evaluated score). About 2x the samples/s "
                          "on a CPU with AVX512-BF16 or AMX, and on CUDA GPUs since Ampere")
     ap.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
                     help="NHWC memory format for the network and its input batches (the layout oneDNN and cuDNN "
