@@ -176,7 +176,7 @@ def warm_up_aux_heads(model, heads, opt, draw, steps: int, lr: float, autocast=N
         with autocast():
             with torch.no_grad():
                 logits, feats = model.forward_with_features(x)
-            _, dense = pair_losses(logits.float(), feats, heads, y, maps, n)
+            _, dense = pair_losses(logits, feats, heads, y, maps, n)
         opt.zero_grad(set_to_none=True)
         dense.backward()
         opt.step()

@@ -494,8 +494,7 @@ def main(argv=None):
             crop = args.crop if p < args.crop_fraction else 0
             x, y, maps, npair = pair_batch(crop, args.hard_rows)
             with autocast():
-                logits, feats = model.forward_with_features(x)
-                logits = logits.float()  # the losses in float32 (a no-op without --amp)
+                logits, feats = model.forward_with_features(x)  # float32 logits: its head leaves autocast
                 cls_loss = F.binary_cross_entropy_with_logits(logits, y)
                 rank_l, dense_l = PR.pair_losses(logits, feats, aux_heads, y, maps, npair)
                 loss = cls_loss + args.rank_loss * rank_l + args.dense_loss * dense_l
@@ -518,7 +517,7 @@ def main(argv=None):
                 x, maps = D.augment_batch(hu, aug_gen, maps=maps)
                 with autocast():
                     logits, feats = model.forward_with_features(to_layout(x))
-                    cls_loss = F.binary_cross_entropy_with_logits(logits.float(), y)
+                    cls_loss = F.binary_cross_entropy_with_logits(logits, y)
                     cam_l = cam_loss(model, feats["layer4"], maps, y, has_map_t[idx.to(device)], cam_bias,
                                      args.cam_pos_weight)
                     loss = cls_loss + args.cam_loss * cam_l

@@ -44,7 +44,7 @@ class MixedPrecisionSpec(unittest.TestCase):
         from training import dataset as D
         from training import pairs as PR
         from training import train as T
-        seen = {"layer2": [], "nhwc": [], "gradcam": [], "val_dtype": []}
+        seen = {"layer2": [], "nhwc": [], "gradcam": [], "val_autocast": []}
         pair_losses, point_loss, predict = PR.pair_losses, T.gradcam_point_loss, T.predict
 
         def losses_spy(logits, feats, *a, **k):
@@ -58,7 +58,7 @@ class MixedPrecisionSpec(unittest.TestCase):
             return out
 
         def predict_spy(model, hu, *a, **k):
-            seen["val_dtype"].append(torch.is_autocast_cpu_enabled())
+            seen["val_autocast"].append(torch.is_autocast_cpu_enabled())
             return predict(model, hu, *a, **k)
 
         with tempfile.TemporaryDirectory() as d, mock.patch.dict(os.environ, {"RESIGHT_PHANTOM_STANDIN": "1"}):
@@ -81,7 +81,7 @@ class MixedPrecisionSpec(unittest.TestCase):
         self.assertEqual(set(seen["nhwc"]), {True})
         self.assertTrue(seen["gradcam"] and all(math.isfinite(v) for v in seen["gradcam"]))
         self.assertTrue(any(v != 0.0 for v in seen["gradcam"]))  # the loss ran on lesion rows, not its 0 fallback
-        self.assertEqual(seen["val_dtype"], [False] * len(seen["val_dtype"]))  # validation in float32
+        self.assertEqual(seen["val_autocast"], [False] * len(seen["val_autocast"]))  # validation in float32
         floats = {k: v.dtype for k, v in ck["state_dict"].items() if v.is_floating_point()}
         self.assertEqual(set(floats.values()), {torch.float32})
         self.assertTrue(all(v.is_contiguous() for v in ck["state_dict"].values()))
