@@ -11,8 +11,8 @@ import { resolveOperatingPoint } from '../../core/inference/operating-point';
 import { isProviderName } from '../../core/inference/providers';
 import { CAM_METHODS } from '../../core/explain/cam';
 import type { CamMethod } from '../../core/explain/cam';
-import { buildReportContext } from '../../core/report/build';
-import { assertTargets, writeExports } from '../../core/report/export';
+import { buildReportContext, reviewsAndAdded } from '../../core/report/build';
+import { assertTargets, findingsCsvPath, reviewFields, writeExports, writeTarget } from '../../core/report/export';
 import type { PaperSize } from '../../core/report/pdf';
 import { DECISIONS } from '../../shared/api';
 import { reviewsOnStack } from '../../core/session/review-anchor';
@@ -20,7 +20,7 @@ import type { StoredReview } from '../../core/session/review-anchor';
 import type { AnalysisResult } from '../../shared/analysis';
 import { PROVIDER_NAMES } from '../../shared/analysis';
 import type { FileError } from '../../shared/dicom';
-import { progressBar, UsageError, writeFileAtomic } from '../io';
+import { progressBar, UsageError } from '../io';
 
 export const ANALYZE_HELP = `resight analyze <path...> [--model <card.json>] [--json <out.json>|-] [--provider ${PROVIDER_NAMES.join('|')}]
                 [--threads N] [--batch N] [--no-cache] [--insist-modality]
@@ -106,9 +106,23 @@ function sourceDirs(paths: readonly string[]): string[] {
   });
 }
 
+/** `--date-shift -30` as `--date-shift=-30`: parseArgs takes a value that starts with '-' for an option only in the second form. */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const next = argv[i + 1];
+    if (a === '--date-shift' && next !== undefined && /^-\d+$/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 export async function runAnalyze(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: argv,
+    args: joinNegativeValues(argv),
     allowPositionals: true,
     options: {
       model: { type: 'string' },
@@ -141,13 +155,21 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   if (values['date-shift'] !== undefined && !values.deidentify) throw new UsageError('--date-shift needs --deidentify');
   if (values['date-shift'] !== undefined && Number(values['date-shift']) === 0) throw new UsageError('--date-shift 0 would keep the real dates: give a non-zero number of days, or leave it out to remove dates');
   if (values['cam-method'] !== undefined && !CAM_METHODS.includes(values['cam-method'] as CamMethod)) throw new UsageError(`--cam-method must be one of ${CAM_METHODS.join(', ')}`);
-  const exporting = Boolean(values.report || values.sr || values['sc-dir'] || values.csv || (values.deidentify && values.json));
+  // a JSON with decisions (--reviews) or de-identified is an export too: it needs the report context
+  const exporting = Boolean(values.report || values.sr || values['sc-dir'] || values.csv || ((values.deidentify || values.reviews) && values.json && values.json !== '-'));
   if (values.deidentify && !exporting) throw new UsageError('--deidentify applies to exports: add --report, --sr, --sc-dir, --csv or --json');
   if (values.deidentify && values.json === '-') throw new UsageError('--deidentify writes files: give --json a file name');
   const reviews = values.reviews ? readReviews(values.reviews) : [];
   // fail before the work, not after it: existing outputs need --overwrite, source folders stay untouched
   assertTargets(
-    [values.json === '-' ? undefined : values.json, values.report, values.sr, values.csv, values['sc-dir'] ? path.join(values['sc-dir'], 'x.dcm') : undefined].filter((t): t is string => t !== undefined),
+    [
+      values.json === '-' ? undefined : values.json,
+      values.report,
+      values.sr,
+      values.csv,
+      values.csv ? findingsCsvPath(values.csv) : undefined,
+      values['sc-dir'] ? path.join(values['sc-dir'], 'ReSight-SC-001.dcm') : undefined,
+    ].filter((t): t is string => t !== undefined),
     { overwrite: values.overwrite === true, sourceDirs: sourceDirs(positionals), allowSourceFolder: values['allow-source-folder'] === true },
   );
   const threads = positiveInt('threads', values.threads);
@@ -180,7 +202,11 @@ export async function runAnalyze(argv: string[]): Promise<number> {
     const scored = result.series.filter((s) => s.scored);
     if (values.json === '-') process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     else {
-      if (values.json && !values.deidentify) writeFileAtomic(values.json, JSON.stringify(out, null, 2) + '\n');
+      // with exports, the JSON is one of them: written with the others, after every target is checked
+      if (values.json && !exporting) {
+        writeTarget(values.json, JSON.stringify(out, null, 2) + '\n', values.overwrite === true);
+        process.stdout.write(`wrote JSON ${values.json}\n`);
+      }
       process.stdout.write(summary(result, scan.errors) + '\n');
     }
     if (!scored.length) {
@@ -195,10 +221,12 @@ export async function runAnalyze(argv: string[]): Promise<number> {
         ebar.update(i, scored.length + 1, 'key images');
         const s = bySeries.get(a.seriesId);
         if (!s) continue;
+        // a decision saved with its instances applies to this series only where they are (review-anchor.ts)
+        const decided = reviewsAndAdded(reviewsOnStack(reviews, s));
         contexts.push(
           await buildReportContext(s, a, model, result.providerReport, {
-            // a decision saved with its instances applies to this series only where they are (review-anchor.ts)
-            reviews: reviewsOnStack(reviews, s).filter((r) => a.findings.some((f) => f.id === r.findingId)),
+            reviews: decided.reviews.filter((r) => a.findings.some((f) => f.id === r.findingId)),
+            added: decided.added,
             ...(values.reviewer ? { reviewer: values.reviewer } : {}),
             cam: { ...(values['cam-method'] ? { method: values['cam-method'] as CamMethod } : {}), ...(values['cam-layer'] ? { layer: values['cam-layer'] } : {}) },
           }),
@@ -211,7 +239,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
           ...(values.sr ? { sr: values.sr } : {}),
           ...(values['sc-dir'] ? { scDir: values['sc-dir'] } : {}),
           ...(values.csv ? { csv: values.csv } : {}),
-          ...(values.deidentify && values.json ? { json: values.json } : {}),
+          ...(values.json && values.json !== '-' ? { json: values.json } : {}),
         },
         {
           overwrite: values.overwrite === true,
@@ -220,6 +248,15 @@ export async function runAnalyze(argv: string[]): Promise<number> {
           ...(values.paper ? { paper: values.paper as PaperSize } : {}),
           ...(values.deidentify ? { deidentify: values['date-shift'] !== undefined ? { dateShiftDays: Number(values['date-shift']) } : true } : {}),
           json: { timing: result.timing, scanErrors: scan.errors.length },
+          // not de-identified: the full analyze output (every series, the files not used), each
+          // exported series with its decisions
+          jsonDocument: (ctxs) => ({
+            ...out,
+            series: out.series.map((x) => {
+              const c = ctxs.find((k) => k.analysis.seriesId === x.seriesId);
+              return c ? { ...x, ...reviewFields(c) } : x;
+            }),
+          }),
           onProgress: (p) => ebar.update(p.done, p.total, p.step),
         },
       );

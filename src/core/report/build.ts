@@ -4,14 +4,16 @@
  * slices, decoded again from the files and explained with the same method/layer as the viewer.
  */
 import type { AssembledSeries } from '../dicom/series';
+import type { InstanceHeader } from '../../shared/dicom';
 import { loadFrame } from '../dicom/frame';
 import type { CamMethod } from '../explain/cam';
 import { Explainer } from '../explain/explainer';
-import { paddingRangeOf } from '../imaging/voi';
+import { initialWindow, paddingRangeOf } from '../imaging/voi';
 import type { LoadedModel } from '../inference/model';
 import { ResightError, toErrorInfo } from '../errors';
 import type { ProviderReport, SeriesAnalysis } from '../../shared/analysis';
 import type { Review } from '../../shared/api';
+import { isAddedFinding, reviewerFindings } from '../../shared/review';
 import type { AddedFinding, KeyImage, ReportContext, ReportMeasurement } from './context';
 import type { KeyImageInput } from './render';
 import type { OverlayStyle } from '../../shared/colormap';
@@ -37,6 +39,26 @@ export function windowForClass(cls: string, fallback: { center: number; width: n
   if (/liver|hepat/i.test(cls)) return { center: 90, width: 150 };
   if (/bone|fracture/i.test(cls)) return { center: 480, width: 2500 };
   return fallback ?? { center: 40, width: 400 };
+}
+
+/**
+ * Decisions as the viewer saves them, split the way a report takes them: decisions on the model's
+ * findings, and the findings the reviewer added (`added:<class>:<slice>` reviews; withdrawn ones,
+ * decision rejected, left out).
+ */
+export function reviewsAndAdded(reviews: readonly Review[]): { reviews: Review[]; added: AddedFinding[] } {
+  return {
+    reviews: reviews.filter((r) => !isAddedFinding(r.findingId)),
+    added: reviewerFindings(reviews).map((f) => ({ id: f.id, class: f.class, sliceStart: f.slice, sliceEnd: f.slice, ...(f.comment ? { comment: f.comment } : {}) })),
+  };
+}
+
+/** A key image's window: the class window for CT (those are in HU); any other modality opens as
+ * the viewer opens it (the file's first window, else automatic), since its values are not HU. */
+function keyImageWindow(modality: string, cls: string, header: InstanceHeader, values: ArrayLike<number>): { center: number; width: number } {
+  if (modality === 'CT') return windowForClass(cls, header.windows[0]);
+  const w = initialWindow(header, values, paddingRangeOf(header));
+  return { center: w.center, width: w.width };
 }
 
 export async function buildReportContext(
@@ -85,7 +107,7 @@ export async function buildReportContext(
         rows: decoded.rows,
         columns: decoded.columns,
         values,
-        window: windowForClass(f.class, header.windows[0]),
+        window: keyImageWindow(series.modality, f.class, header, values),
         ...(header.photometric === 'MONOCHROME1' ? { invert: true } : {}),
         heat: heat.values,
         heatMax: heat.max,

@@ -147,7 +147,8 @@ const setOpt = <T extends object, K extends keyof T>(o: T, k: K, v: T[K] | undef
 /** The same context with identifying data removed or replaced (deidentify.ts has the table). */
 export function deidentifyContext(ctx: ReportContext, d: Deidentifier): ReportContext {
   d.notePersonName(ctx.patient.name, ctx.study.referringPhysician, ctx.reviewer, ...ctx.reviews.map((r) => r.reviewer), ...ctx.added.map((a) => a.reviewer));
-  d.noteIdentifying(ctx.patient.id, ctx.patient.birthDate, ctx.study.accessionNumber, ctx.study.id, ctx.study.institution, ctx.study.date);
+  d.noteIdentifying(ctx.patient.id, ctx.study.accessionNumber, ctx.study.id, ctx.study.institution);
+  d.noteDate(ctx.patient.birthDate, ctx.study.date);
   const patient: ReportPatient = { name: d.patientName(ctx.patient.name), id: d.patientId(ctx.patient.id) };
   const study: ReportStudy = { studyInstanceUid: d.uid(ctx.study.studyInstanceUid) };
   setOpt(study, 'date', d.date(ctx.study.date));

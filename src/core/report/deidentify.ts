@@ -110,10 +110,16 @@ export class Deidentifier {
     return new Date(d.getTime() + this.dateShiftDays * 86_400_000);
   }
 
+  /** Remember DICOM dates (DA, YYYYMMDD) to redact from free text, as DA and as people type
+   * them: 1961-03-17, 17.03.1961, 3/17/1961, 1961年3月17日, ... */
+  noteDate(...das: (string | undefined)[]): void {
+    for (const da of das) if (da) this.noteIdentifying(da, ...dateSpellings(da));
+  }
+
   /** A DICOM DA (YYYYMMDD) shifted by the option's days, or '' (emptied) without it. */
   date(original: string | undefined): string {
     if (!original) return '';
-    this.noteIdentifying(original);
+    this.noteDate(original);
     if (this.dateShiftDays === undefined) return '';
     const m = /^(\d{4})(\d{2})(\d{2})/.exec(original);
     if (!m) return '';
@@ -145,4 +151,27 @@ export class Deidentifier {
     // LO: at most 64 characters
     return `PS3.15 Basic Profile (ReSight)${this.dateShiftDays === undefined ? '' : `, dates ${this.dateShiftDays > 0 ? '+' : ''}${this.dateShiftDays} d`}`;
   }
+}
+
+/** The ways a person writes the DICOM date `da` (YYYYMMDD) in free text. */
+export function dateSpellings(da: string): string[] {
+  const m = /^(\d{4})(\d{2})(\d{2})$/.exec(da.trim());
+  if (!m) return [];
+  const [, y, mo, d] = m as unknown as [string, string, string, string];
+  const mn = String(Number(mo));
+  const dn = String(Number(d));
+  const out = new Set<string>();
+  for (const sep of ['-', '/', '.']) {
+    out.add(`${y}${sep}${mo}${sep}${d}`);
+    out.add(`${y}${sep}${mn}${sep}${dn}`);
+    for (const [a, b] of [
+      [d, mo],
+      [dn, mn],
+      [mo, d],
+      [mn, dn],
+    ]) out.add(`${a}${sep}${b}${sep}${y}`);
+  }
+  out.add(`${y}年${mn}月${dn}日`);
+  out.add(`${y}年${mo}月${d}日`);
+  return [...out];
 }

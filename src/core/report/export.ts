@@ -41,6 +41,9 @@ export interface ExportOptions {
   deidentify?: boolean | DeidentifyOptions;
   /** Extra JSON fields (e.g. the analysis timing) merged into the JSON output. */
   json?: Record<string, unknown>;
+  /** The JSON document to write instead of `exportJson(contexts, json)` (the CLI's full analyze
+   * output with the reviews merged in); not used when de-identifying. */
+  jsonDocument?: (contexts: readonly ReportContext[]) => unknown;
   onProgress?: (p: { step: string; done: number; total: number }) => void;
 }
 
@@ -61,6 +64,11 @@ export function nthPath(p: string, i: number): string {
   if (i === 0) return p;
   const ext = path.extname(p);
   return `${p.slice(0, p.length - ext.length)}-${i + 1}${ext}`;
+}
+
+/** The per-finding CSV beside a per-slice one: `out.csv` -> `out-findings.csv`. */
+export function findingsCsvPath(csv: string): string {
+  return csv.replace(/(\.csv)?$/i, '-findings.csv');
 }
 
 function realDir(p: string): string {
@@ -134,12 +142,12 @@ export async function writeExports(contexts: readonly ReportContext[], targets: 
     plan.push({
       kind: 'json',
       path: targets.json,
-      produce: async () => JSON.stringify(exportJson(ctxs, options.json ?? {}), null, 2) + '\n',
+      produce: async () => JSON.stringify(options.jsonDocument && !deid ? options.jsonDocument(ctxs) : exportJson(ctxs, options.json ?? {}), null, 2) + '\n',
     });
   }
   if (targets.csv) {
     plan.push({ kind: 'csv', path: targets.csv, produce: async () => slicesCsv(ctxs) });
-    plan.push({ kind: 'csv', path: nthPath(targets.csv, 0).replace(/(\.csv)?$/i, '-findings.csv'), produce: async () => findingsCsv(ctxs) });
+    plan.push({ kind: 'csv', path: findingsCsvPath(targets.csv), produce: async () => findingsCsv(ctxs) });
   }
 
   // Check every target before writing any.
@@ -152,18 +160,33 @@ export async function writeExports(contexts: readonly ReportContext[], targets: 
   for (const [n, p] of plan.entries()) {
     options.onProgress?.({ step: `${p.kind} ${path.basename(p.path)}`, done: n, total: plan.length });
     const data = await p.produce();
-    fs.mkdirSync(path.dirname(path.resolve(p.path)), { recursive: true });
-    try {
-      writeFileAtomic(p.path, data, { overwrite: options.overwrite === true });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') throw new ResightError('EXPORT_EXISTS', 'the file appeared while exporting (pass --overwrite to replace it)', { path: p.path });
-      throw new ResightError('EXPORT_FAILED', `cannot write: ${(err as Error).message}`, { path: p.path, cause: err });
-    }
+    writeTarget(p.path, data, options.overwrite === true);
     files.push({ kind: p.kind, path: p.path, bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength });
   }
   options.onProgress?.({ step: 'done', done: plan.length, total: plan.length });
   return { files, warnings: [...new Set(warnings)], deidentified: deid !== null };
+}
+
+/**
+ * Write one export file atomically, creating its folder; every failure is a typed error naming
+ * the file (a file where a folder should be, no permission, a full disk, ...).
+ */
+export function writeTarget(target: string, data: Uint8Array | string, overwrite: boolean): void {
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
+    writeFileAtomic(target, data, { overwrite });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && fs.existsSync(target)) throw new ResightError('EXPORT_EXISTS', 'the file appeared while exporting (pass --overwrite to replace it)', { path: target });
+    throw new ResightError('EXPORT_FAILED', `cannot write: ${(err as Error).message}`, { path: target, cause: err });
+  }
+}
+
+/** The deepest existing folder on the way to `target`'s folder, or a typed error when a file stands where a folder must be. */
+function assertFolderPath(target: string): void {
+  let dir = path.dirname(path.resolve(target));
+  while (!fs.existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  if (!fs.statSync(dir).isDirectory()) throw new ResightError('EXPORT_FAILED', `${dir} is a file, not a folder`, { path: target });
 }
 
 /**
@@ -181,6 +204,7 @@ export function assertTargets(paths: readonly string[], options: Pick<ExportOpti
       const src = sources.find((s) => inside(abs, s));
       if (src) throw new ResightError('EXPORT_TARGET_FORBIDDEN', `refusing to write into the source study folder ${src} (choose another folder, or allow it explicitly)`, { path: p });
     }
+    assertFolderPath(p);
     if (fs.existsSync(p)) {
       if (fs.statSync(p).isDirectory()) throw new ResightError('EXPORT_FAILED', 'the target is a folder', { path: p });
       if (!options.overwrite) throw new ResightError('EXPORT_EXISTS', 'the file exists (pass --overwrite to replace it)', { path: p });
@@ -200,6 +224,12 @@ export function splitReviews(ctx: ReportContext): { listed: ReportContext['revie
   return { listed, unlisted: ctx.reviews.filter((r) => !listed.includes(r)) };
 }
 
+/** What a series' JSON entry carries beyond its analysis: the decisions, the reviewer's findings and measurements. */
+export function reviewFields(ctx: ReportContext): Record<string, unknown> {
+  const { listed, unlisted } = splitReviews(ctx);
+  return { reviews: listed, ...(unlisted.length ? { reviewsOfUnlistedFindings: unlisted } : {}), addedFindings: ctx.added, ...(ctx.measurements.length ? { measurements: ctx.measurements } : {}) };
+}
+
 /** The analyze JSON schema for the exported series (with reviews; no file paths). */
 export function exportJson(ctxs: readonly ReportContext[], extra: Record<string, unknown>): Record<string, unknown> {
   const c0 = ctxs[0];
@@ -211,10 +241,7 @@ export function exportJson(ctxs: readonly ReportContext[], extra: Record<string,
     thresholds: c0.model.thresholds,
     notForClinicalUse: c0.model.notForClinicalUse,
     ...extra,
-    series: ctxs.map((c) => {
-      const { listed, unlisted } = splitReviews(c);
-      return { ...c.analysis, reviews: listed, ...(unlisted.length ? { reviewsOfUnlistedFindings: unlisted } : {}), addedFindings: c.added, ...(c.measurements.length ? { measurements: c.measurements } : {}) };
-    }),
+    series: ctxs.map((c) => ({ ...c.analysis, ...reviewFields(c) })),
     ...(c0.deidentified ? { deidentified: c0.deidentified } : {}),
     exportedAt: c0.createdAt.toISOString(),
   };

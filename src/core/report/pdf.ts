@@ -9,7 +9,6 @@
  * without one those characters print as '?' and the result lists a warning.
  */
 import * as fs from 'node:fs';
-import fontkit from '@pdf-lib/fontkit';
 import type { PDFFont, PDFPage } from 'pdf-lib';
 import { PDFDocument, PageSizes, StandardFonts, rgb } from 'pdf-lib';
 import type { ReportContext } from './context';
@@ -18,6 +17,7 @@ import { personNameText } from '../../shared/dicom-text';
 import { encodePng } from './png';
 import { formatScale, renderKeyImage, scaleBarMm } from './render';
 import { APP_NAME, APP_VERSION } from './dicom-modules';
+import { fontkit } from './fontkit';
 
 export type PaperSize = 'a4' | 'letter';
 
@@ -69,18 +69,36 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   const bold = await doc.embedFont(StandardFonts.HelveticaBold);
   const mono = await doc.embedFont(StandardFonts.Courier);
   let unicode: PDFFont | null = null;
+  let unicodeChars: Set<number> | null = null;
   let unicodeTried = false;
-  const fontFor = async (s: string, base: PDFFont): Promise<PDFFont> => {
-    if (winAnsi(s)) return base;
-    if (!unicodeTried) {
-      unicodeTried = true;
-      const p = findUnicodeFont(opts.unicodeFontPath);
-      if (p) unicode = await doc.embedFont(fs.readFileSync(p), { subset: true });
-      else warnings.push('no Unicode font found (set RESIGHT_PDF_FONT to a TrueType font with the needed glyphs): characters outside Latin-1 are printed as ?');
-    }
-    return unicode ?? base;
+  const loadUnicode = async () => {
+    if (unicodeTried) return;
+    unicodeTried = true;
+    const p = findUnicodeFont(opts.unicodeFontPath);
+    if (p) {
+      unicode = await doc.embedFont(fs.readFileSync(p), { subset: true });
+      unicodeChars = new Set(unicode.getCharacterSet());
+    } else warnings.push('no Unicode font found (set RESIGHT_PDF_FONT to a TrueType font with the needed glyphs): characters outside Latin-1 are printed as ?');
   };
-  const printable = (s: string, f: PDFFont, base: PDFFont) => (f === base && !winAnsi(s) ? s.replace(/[^\x20-\x7e\u00a0-\u00ff]/g, '?') : s);
+  /** `s` as runs of one font each: WinAnsi text in `base` (Helvetica/Courier: the report's own
+   * look), the rest in the Unicode font, so a Japanese name next to Latin text keeps both (CJK
+   * fallback fonts such as Droid Sans Fallback have no Latin glyphs). A character no font has
+   * becomes '?'. */
+  const runsOf = async (s: string, base: PDFFont): Promise<{ s: string; f: PDFFont }[]> => {
+    if (winAnsi(s)) return [{ s, f: base }];
+    await loadUnicode();
+    const runs: { s: string; f: PDFFont }[] = [];
+    for (const ch of s) {
+      const cp = ch.codePointAt(0) ?? 0x3f;
+      const latin = winAnsi(ch);
+      const f = latin || !unicode || !unicodeChars?.has(cp) ? base : unicode;
+      const c = latin || f === unicode ? ch : '?';
+      const last = runs[runs.length - 1];
+      if (last && last.f === f) last.s += c;
+      else runs.push({ s: c, f });
+    }
+    return runs;
+  };
 
   const [W, H] = opts.paper === 'letter' ? PageSizes.Letter : PageSizes.A4;
   const M = 42;
@@ -95,24 +113,37 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   };
 
   const text = async (s: string, x: number, size = 9, base: PDFFont = regular, color = BLACK) => {
-    const f = await fontFor(s, base);
-    page.drawText(printable(s, f, base), { x, y, size, font: f, color });
+    let xx = x;
+    for (const r of await runsOf(s, base)) {
+      page.drawText(r.s, { x: xx, y, size, font: r.f, color });
+      xx += r.f.widthOfTextAtSize(r.s, size);
+    }
   };
   const widthOf = async (s: string, size: number, base: PDFFont) => {
-    const f = await fontFor(s, base);
-    return f.widthOfTextAtSize(printable(s, f, base), size);
+    let w = 0;
+    for (const r of await runsOf(s, base)) w += r.f.widthOfTextAtSize(r.s, size);
+    return w;
   };
-  /** Word-wrap `s` into lines no wider than `width`. */
+  /** Word-wrap `s` into lines no wider than `width`. A word wider than a line (a UID, a path,
+   * Japanese text, which has no spaces) is broken between characters rather than run off the page. */
   const wrap = async (s: string, width: number, size: number, base: PDFFont): Promise<string[]> => {
     const out: string[] = [];
     for (const para of s.split('\n')) {
       let line = '';
       for (const word of para.split(/\s+/).filter(Boolean)) {
         const next = line ? `${line} ${word}` : word;
-        if ((await widthOf(next, size, base)) <= width || !line) line = next;
-        else {
-          out.push(line);
-          line = word;
+        if ((await widthOf(next, size, base)) <= width) {
+          line = next;
+          continue;
+        }
+        if (line) out.push(line);
+        line = '';
+        for (const ch of word) {
+          if (line && (await widthOf(line + ch, size, base)) > width) {
+            out.push(line);
+            line = '';
+          }
+          line += ch;
         }
       }
       out.push(line);

@@ -85,7 +85,16 @@ const DECISIONS: Record<string, Code> = {
 const FROM_MODEL = RS('MODEL', 'Detected by the AI model');
 const FROM_REVIEWER = RS('REVIEWER', 'Added by the reviewer');
 const ENGLISH: Code = { value: 'en-US', scheme: 'RFC5646', meaning: 'English (United States)' };
-const CT_PROCEDURE: Code = { value: '77477000', scheme: 'SCT', meaning: 'Computed Tomography' };
+/** Procedure reported (TID 1500, extensible CID 100), by the series' modality: the imaging
+ * procedure's SNOMED code for CT and MR, else the modality's own code (CID 29). */
+const PROCEDURES: Record<string, Code> = {
+  CT: { value: '77477000', scheme: 'SCT', meaning: 'Computed Tomography' },
+  MR: { value: '113091000', scheme: 'SCT', meaning: 'Magnetic Resonance Imaging' },
+};
+const MODALITY_NAMES: Record<string, string> = { CR: 'Computed Radiography', DX: 'Digital Radiography', MG: 'Mammography', US: 'Ultrasound', NM: 'Nuclear Medicine', PT: 'Positron emission tomography', XA: 'X-Ray Angiography', RF: 'Radio Fluoroscopy', OT: 'Other' };
+export function procedureCode(modality: string): Code {
+  return PROCEDURES[modality] ?? (MODALITY_NAMES[modality] ? DCM(modality, MODALITY_NAMES[modality]) : DCM('OT', 'Other'));
+}
 const NO_UNITS: Code = { value: '1', scheme: 'UCUM', meaning: 'no units' };
 
 /** A class as a 99RESIGHT code: its name when it fits SH (16 characters, A-Z0-9_), else a prefix plus a hash, so distinct classes never share a code. */
@@ -247,14 +256,18 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
   const content = container(null, C.report, [
     code('HAS CONCEPT MOD', C.language, ENGLISH),
     ...observer,
-    code('HAS CONCEPT MOD', C.procedure, CT_PROCEDURE),
+    code('HAS CONCEPT MOD', C.procedure, procedureCode(ctx.series.modality)),
     ...(library.length ? [container('CONTAINS', C.imageLibrary, library)] : []),
-    container('CONTAINS', C.measurements, groups),
+    // a container must not be empty (PS3.3 C.17.3.2.1): "nothing found" is said in words
+    ...(groups.length ? [container('CONTAINS', C.measurements, groups)] : [text('CONTAINS', C.comment, 'No finding: the model flagged no slice above the operating thresholds and the reviewer added none.')]),
     text('CONTAINS', C.disclaimer, `${ctx.model.intendedUse} ${ctx.model.disclaimer}`.trim()),
   ]);
 
-  // every instance the document references, for Current Requested Procedure Evidence
+  // Current Requested Procedure Evidence: every instance the analysis read (the model scored them
+  // all, so they are the evidence even where no finding references them), and any other the
+  // content references
   const referenced = new Map<string, string>();
+  for (const sl of slices) referenced.set(sl.sopInstanceUid, sopClassOf(sl.sopInstanceUid));
   const walk = (items: Item[]) => {
     for (const it of items) {
       const refs = it.ReferencedSOPSequence as NaturalDataset[] | undefined;

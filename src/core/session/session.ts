@@ -9,8 +9,7 @@
  * kept in the app's data folder when one is given.
  */
 import { listTags } from '../dicom/tags';
-import { buildReportContext } from '../report/build';
-import type { AddedFinding } from '../report/context';
+import { buildReportContext, reviewsAndAdded } from '../report/build';
 import { writeExports } from '../report/export';
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -19,7 +18,6 @@ import * as path from 'node:path';
 import type { ProviderName, SeriesAnalysis } from '../../shared/analysis';
 import type { Events, EventName, ExplainResult, ExportResult, ModelInfo, OpenResult, Params, Review, SeriesInfo } from '../../shared/api';
 import type { FileError, StudySummary, TagEntry } from '../../shared/dicom';
-import { isAddedFinding, reviewerFindings } from '../../shared/review';
 import { applySettingsPatch, loadSettings, updateSettings } from '../settings/file';
 import { settingsSchema } from '../../shared/settings';
 import type { Preferences, Settings } from '../../shared/settings';
@@ -409,10 +407,9 @@ export class Session {
     const analysis = this.analyses.get(s.id);
     if (!analysis) throw new ResightError('VALIDATION', 'run the analysis of this series before exporting it');
     const model = await this.model();
-    const reviews = this.activeReviews(s.id);
-    const added: AddedFinding[] = reviewerFindings(reviews).map((f) => ({ id: f.id, class: f.class, sliceStart: f.slice, sliceEnd: f.slice, ...(f.comment ? { comment: f.comment } : {}) }));
+    const { reviews, added } = reviewsAndAdded(this.activeReviews(s.id));
     const ctx = await buildReportContext(s, analysis, model, model.provider, {
-      reviews: reviews.filter((r) => !isAddedFinding(r.findingId)),
+      reviews,
       added,
       ...(p.reviewer ? { reviewer: p.reviewer } : {}),
       cam: { ...(p.method ? { method: p.method } : {}), ...(p.layer ? { layer: p.layer } : {}) },

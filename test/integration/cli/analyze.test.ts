@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { before, describe, it } from 'node:test';
 import type { AnalyzeJson } from '../../../src/cli/commands/analyze';
 import { ensureCliBuilt, runCli, stackTraceLines } from '../../helpers/cli';
@@ -141,5 +142,90 @@ describe('resight analyze', () => {
     const bad = runCli(['analyze', 'resources/demo', '--model', path.join(dir, 'resight-ct-lesion.card.json'), '--json', '-'], { env });
     assert.equal(bad.status, 1);
     assert.equal(JSON.parse(bad.stderr).error.code, 'MODEL_HASH_MISMATCH');
+  });
+});
+
+describe('resight analyze: exports from the command line', () => {
+  const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+
+  it('a finding the reviewer added (--reviews, as the viewer saves it) is in the CSV, the JSON and the SR, de-identified or not', (t) => {
+    const dir = tempDir(t, 'added');
+    const env = { RESIGHT_CACHE_DIR: path.join(dir, 'cache') };
+    const file = path.join(dir, 'reviews.json');
+    const at = '2026-11-29T10:00:00.000Z';
+    fs.writeFileSync(file, JSON.stringify([{ findingId: 'added:lung_nodule:20', decision: 'accepted', comment: 'missed nodule, 6 mm', at }]));
+    for (const deid of [false, true]) {
+      const out = path.join(dir, deid ? 'deid' : 'plain');
+      const args = ['analyze', 'resources/demo', '--reviews', file, '--json', path.join(out, 'a.json'), '--csv', path.join(out, 's.csv'), '--sr', path.join(out, 'sr.dcm')];
+      const r = runCli(deid ? [...args, '--deidentify'] : args, { env, timeoutMs: 120_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const csv = fs.readFileSync(path.join(out, 's-findings.csv'), 'utf8');
+      assert.match(csv, /added:lung_nodule:20,reviewer,lung_nodule,,,20,20,.*missed nodule, 6 mm/, 'the CSV lists it');
+      const j = JSON.parse(fs.readFileSync(path.join(out, 'a.json'), 'utf8')) as { series: { addedFindings?: { id: string }[]; reviews?: unknown[] }[] };
+      assert.deepEqual(j.series[0]?.addedFindings?.map((a) => a.id), ['added:lung_nodule:20'], `the JSON lists it (${deid ? 'de-identified' : 'plain'})`);
+      assert.ok(Array.isArray(j.series[0]?.reviews));
+      assert.ok(fs.readFileSync(path.join(out, 'sr.dcm')).includes('added:lung_nodule:20'), 'the SR has a measurement group for it');
+    }
+  });
+
+  it('--json into a folder that does not exist creates it; a file where a folder must be is a typed error, before any work', (t) => {
+    const dir = tempDir(t, 'json-dirs');
+    const env = { RESIGHT_CACHE_DIR: path.join(dir, 'cache') };
+    const plain = runCli(['analyze', 'resources/demo', '--json', path.join(dir, 'new', 'deeper', 'a.json')], { env, timeoutMs: 120_000 });
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.ok(fs.existsSync(path.join(dir, 'new', 'deeper', 'a.json')));
+    const blocker = path.join(dir, 'file');
+    fs.writeFileSync(blocker, 'x');
+    for (const args of [
+      ['--json', path.join(blocker, 'a.json')],
+      ['--sc-dir', blocker],
+      ['--report', path.join(blocker, 'r.pdf'), '--json', path.join(dir, 'b.json')],
+    ]) {
+      const r = runCli(['analyze', 'resources/demo', ...args], { env, timeoutMs: 120_000 });
+      assert.equal(r.status, 1, `${args.join(' ')}: ${r.stdout}`);
+      assert.deepEqual(stackTraceLines(r.stderr), []);
+      // a JSON error with --json, a line of text without
+      assert.match(r.stderr, /is a file, not a folder.*EXPORT_FAILED|"code":"EXPORT_FAILED","message":"[^"]* is a file, not a folder"/, r.stderr);
+      assert.doesNotMatch(r.stdout, /Timing:/, `${args.join(' ')}: refused before the analysis`);
+    }
+    assert.ok(!fs.existsSync(path.join(dir, 'b.json')), 'nothing of a refused export set is written');
+  });
+
+  it('a derived file that exists (out-findings.csv) refuses the whole export set: the JSON is not written either', (t) => {
+    const dir = tempDir(t, 'derived');
+    const env = { RESIGHT_CACHE_DIR: path.join(dir, 'cache') };
+    fs.writeFileSync(path.join(dir, 'r-findings.csv'), 'precious');
+    const r = runCli(['analyze', 'resources/demo', '--json', path.join(dir, 'a.json'), '--csv', path.join(dir, 'r.csv')], { env, timeoutMs: 120_000 });
+    assert.equal(r.status, 1);
+    assert.equal(JSON.parse(r.stderr).error.code, 'EXPORT_EXISTS');
+    assert.deepEqual(listTree(dir), ['r-findings.csv']);
+    assert.equal(fs.readFileSync(path.join(dir, 'r-findings.csv'), 'utf8'), 'precious');
+  });
+
+  it('--date-shift takes a negative number of days as a separate argument', (t) => {
+    const dir = tempDir(t, 'shift');
+    const env = { RESIGHT_CACHE_DIR: path.join(dir, 'cache') };
+    const r = runCli(['analyze', 'resources/demo', '--deidentify', '--date-shift', '-30', '--json', path.join(dir, 'a.json')], { env, timeoutMs: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(fs.readFileSync(path.join(dir, 'a.json'), 'utf8')) as { deidentified?: { dateShiftDays?: number } };
+    assert.equal(j.deidentified?.dateShiftDays, -30);
+  });
+
+  it('the SR of a series without findings says so and passes dciodvfy', { skip: !has('dciodvfy') && 'dciodvfy (dicom3tools) not installed' }, (t) => {
+    const dir = tempDir(t, 'no-findings');
+    const env = { RESIGHT_CACHE_DIR: path.join(dir, 'cache') };
+    const study = path.join(dir, 'study');
+    fs.mkdirSync(study);
+    // the demo's five lowest slices: below its lesions
+    const files = fs.readdirSync(DEMO).filter((f) => f.endsWith('.dcm')).sort().slice(0, 5);
+    for (const f of files) fs.copyFileSync(path.join(DEMO, f), path.join(study, f));
+    const sr = path.join(dir, 'sr.dcm');
+    const r = runCli(['analyze', study, '--sr', sr, '--json', path.join(dir, 'a.json')], { env, timeoutMs: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(fs.readFileSync(path.join(dir, 'a.json'), 'utf8')) as AnalyzeJson).series[0]?.findings.length, 0, 'no findings on these slices');
+    const v = spawnSync('dciodvfy', [sr], { encoding: 'utf8' });
+    const errors = `${v.stdout}\n${v.stderr}`.split('\n').filter((l) => /^Error/.test(l));
+    assert.deepEqual(errors, []);
+    assert.ok(fs.readFileSync(sr).includes('No finding'));
   });
 });

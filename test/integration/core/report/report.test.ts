@@ -242,6 +242,27 @@ describe('exports of the demo study', () => {
     assert.equal(fs.readdirSync(out).length, pages.length, 'pdftoppm renders every page');
   });
 
+  it('the PDF draws the Japanese name, not only carries it as text (the embedded font subset is intact)', { skip: (!has('pdftotext') || !has('pdftoppm') || !findUnicodeFont()) && 'poppler-utils or a Unicode font missing' }, (t) => {
+    const pdf = path.join(dir, 'report.pdf');
+    const inked = inkInWord(pdf, '山田', tempDir(t, 'ink'));
+    assert.ok(inked > 20, `dark pixels inside the name's box: ${inked}`);
+  });
+
+  it('a word wider than its column (a UID in a comment, Japanese without spaces) is broken, not run off the page', { skip: !has('pdftotext') && 'poppler-utils not installed' }, async (t) => {
+    const long = `1.2.826.0.1.3680043.8.498.${'7'.repeat(120)}`;
+    const jp = '右肺上葉に八ミリの充実性結節を認める経過観察を推奨する'.repeat(4);
+    const c: ReportContext = { ...ctx, reviews: ctx.reviews.map((r, i) => (i === 0 ? { ...r, comment: `see ${long} and ${jp} follow-up` } : r)) };
+    const out = tempDir(t, 'wrap');
+    await writeExports([c], { pdf: path.join(out, 'r.pdf') });
+    const page = pdfWords(path.join(out, 'r.pdf'), 1);
+    assert.ok(page.words.length > 50);
+    const right = Math.max(...page.words.map((w) => w.xMax));
+    assert.ok(right <= page.width - 40, `every word ends inside the right margin (rightmost at ${right.toFixed(1)} of ${page.width})`);
+    const text = spawnSync('pdftotext', [path.join(out, 'r.pdf'), '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, '');
+    assert.ok(text.includes(long), 'the UID is all there, over several lines');
+    if (findUnicodeFont()) assert.ok(text.includes(jp), 'the Japanese comment is all there');
+  });
+
   it('the PDF\'s key images are the shared renderer\'s pixels (the viewer\'s overlay colours)', { skip: !has('pdfimages') && 'poppler-utils not installed' }, (t) => {
     const out = tempDir(t, 'images');
     // without -png, pdfimages writes PPM (P6): a text header, then the raw RGB samples
@@ -428,3 +449,33 @@ describe('export targets', () => {
     assert.equal(exportResource(root, 'x', 'real.pdf').status, 200);
   });
 });
+
+/** The words of one PDF page with their boxes (pdftotext -bbox; points, origin top left). */
+function pdfWords(pdf: string, pageNo: number): { width: number; height: number; words: { text: string; xMin: number; yMin: number; xMax: number; yMax: number }[] } {
+  const html = spawnSync('pdftotext', ['-bbox', '-f', String(pageNo), '-l', String(pageNo), pdf, '-'], { encoding: 'utf8' }).stdout;
+  const pg = /<page width="([\d.]+)" height="([\d.]+)">/.exec(html);
+  assert.ok(pg, 'pdftotext -bbox gives the page');
+  const words = [...html.matchAll(/<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<\/word>/g)].map((m) => ({ text: m[5] as string, xMin: Number(m[1]), yMin: Number(m[2]), xMax: Number(m[3]), yMax: Number(m[4]) }));
+  return { width: Number(pg[1]), height: Number(pg[2]), words };
+}
+
+/** How many dark pixels page 1 has inside the box of the first word containing `needle`, rendered at 72 dpi (1 px = 1 pt). */
+function inkInWord(pdf: string, needle: string, out: string): number {
+  const w = pdfWords(pdf, 1).words.find((x) => x.text.includes(needle));
+  assert.ok(w, `pdftotext finds ${needle} on page 1`);
+  const r = spawnSync('pdftoppm', ['-gray', '-r', '72', '-f', '1', '-l', '1', pdf, path.join(out, 'p')]);
+  assert.equal(r.status, 0);
+  const file = fs.readdirSync(out).find((f) => f.endsWith('.pgm'));
+  assert.ok(file, 'pdftoppm -gray writes a PGM');
+  // binary PGM (P5): "P5 <w> <h> <max>" then one byte per pixel
+  const buf = fs.readFileSync(path.join(out, file));
+  const head = /^P5\s+(\d+)\s+(\d+)\s+(\d+)\s/.exec(buf.subarray(0, 64).toString('latin1'));
+  assert.ok(head);
+  const [width, height] = [Number(head[1]), Number(head[2])];
+  const pixels = buf.subarray(head[0].length);
+  let dark = 0;
+  for (let y = Math.floor(w.yMin); y < Math.min(height, Math.ceil(w.yMax)); y++) {
+    for (let x = Math.floor(w.xMin); x < Math.min(width, Math.ceil(w.xMax)); x++) if ((pixels[y * width + x] ?? 255) < 128) dark++;
+  }
+  return dark;
+}

@@ -8,7 +8,7 @@ import { encodePng } from '../../../../src/core/report/png';
 import { compositeSlice, formatScale, renderKeyImage, scaleBarMm } from '../../../../src/core/report/render';
 import { directionLetters } from '../../../../src/shared/orientation';
 import { csvField } from '../../../../src/core/report/tabular';
-import { classCode, toPersonName } from '../../../../src/core/report/sr';
+import { classCode, procedureCode, toPersonName } from '../../../../src/core/report/sr';
 import { colormapLut } from '../../../../src/shared/colormap';
 
 describe('de-identification', () => {
@@ -40,6 +40,17 @@ describe('de-identification', () => {
     d.patientId('12');
     d.noteIdentifying('St Mary Hospital');
     assert.equal(d.redact('grew to 12 mm, seen at St Mary Hospital; first seen at st'), 'grew to 12 mm, seen at [redacted]; first seen at st', 'short numeric IDs and parts of institutions are not redacted');
+  });
+
+  it('redacts a date from free text however it was typed, not only as DICOM writes it', () => {
+    const d = new Deidentifier();
+    d.noteDate('19610317');
+    assert.equal(d.date('20190704'), '');
+    assert.equal(
+      d.redact('born 19610317 / 1961-03-17 / 17.03.1961 / 3/17/1961 / 1961年3月17日; scanned 2019-07-04 and 04/07/2019; 12 mm'),
+      'born [redacted] / [redacted] / [redacted] / [redacted] / [redacted]; scanned [redacted] and [redacted]; 12 mm',
+    );
+    assert.equal(d.redact('2019-07-041 and 11961-03-17'), '2019-07-041 and 11961-03-17', 'not inside longer numbers');
   });
 
   it('refuses a date shift of 0 days (it would keep the real dates) and keeps the method text within LO', () => {
@@ -117,5 +128,12 @@ describe('identifiers and text', () => {
     assert.notEqual(a, b, 'long names keep distinct codes');
     assert.ok(a.length <= 16 && b.length <= 16);
     assert.notEqual(classCode('肺結節').value, classCode('肝病変').value, 'non-ASCII names too');
+  });
+
+  it('the SR names the procedure by the series\' modality, never CT for an MR', () => {
+    assert.deepEqual(procedureCode('CT'), { value: '77477000', scheme: 'SCT', meaning: 'Computed Tomography' });
+    assert.deepEqual(procedureCode('MR'), { value: '113091000', scheme: 'SCT', meaning: 'Magnetic Resonance Imaging' });
+    assert.deepEqual(procedureCode('US'), { value: 'US', scheme: 'DCM', meaning: 'Ultrasound' });
+    assert.deepEqual(procedureCode('XYZ'), { value: 'OT', scheme: 'DCM', meaning: 'Other' });
   });
 });
