@@ -8,6 +8,7 @@
  * system (RESIGHT_PDF_FONT first, then common CJK TrueType fonts) and embeds the subset it uses;
  * without one those characters print as '?' and the result lists a warning.
  */
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { PDFFont, PDFPage } from 'pdf-lib';
 import { PDFDocument, PageSizes, StandardFonts, rgb } from 'pdf-lib';
@@ -76,7 +77,11 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
     unicodeTried = true;
     const p = findUnicodeFont(opts.unicodeFontPath);
     if (p) {
-      unicode = await doc.embedFont(fs.readFileSync(p), { subset: true });
+      const bytes = fs.readFileSync(p);
+      // a subset's name carries a six-letter tag (PDF 32000-1, 9.6.4), so readers and archive
+      // validators know the font is not complete
+      const tag = Array.from(randomBytes(6), (b) => String.fromCharCode(65 + (b % 26))).join('');
+      unicode = await doc.embedFont(bytes, { subset: true, customName: `${tag}+${fontkit.create(bytes).postscriptName || 'Unicode'}` });
       unicodeChars = new Set(unicode.getCharacterSet());
     } else warnings.push('no Unicode font found (set RESIGHT_PDF_FONT to a TrueType font with the needed glyphs): characters outside Latin-1 are printed as ?');
   };

@@ -246,6 +246,10 @@ describe('exports of the demo study', () => {
     const pdf = path.join(dir, 'report.pdf');
     const inked = inkInWord(pdf, '山田', tempDir(t, 'ink'));
     assert.ok(inked > 20, `dark pixels inside the name's box: ${inked}`);
+    if (has('pdffonts')) {
+      const fonts = spawnSync('pdffonts', [pdf], { encoding: 'utf8' }).stdout;
+      assert.match(fonts, /^[A-Z]{6}\+\S+\s+CID TrueType\s+Identity-H\s+yes\s+yes\s+yes/m, `the Unicode font is an embedded, tagged subset with a ToUnicode map:\n${fonts}`);
+    }
   });
 
   it('a word wider than its column (a UID in a comment, Japanese without spaces) is broken, not run off the page', { skip: !has('pdftotext') && 'poppler-utils not installed' }, async (t) => {
