@@ -122,8 +122,17 @@ export async function decodeJpeg8(encoded: Uint8Array): Promise<CodecOutput> {
   return runWasm(await wasmDecoder('libjpegturbo', 'JPEGDecoder'), encoded);
 }
 
-/** Precision (bits) of a JPEG stream from its SOFn marker, or undefined if none is found. */
-export function jpegPrecision(encoded: Uint8Array): number | undefined {
+export interface JpegFrameHeader {
+  /** Sample precision, bits. */
+  precision: number;
+  /** Number of lines; 0 means it is defined later by a DNL marker. */
+  height: number;
+  width: number;
+  components: number;
+}
+
+/** The frame header (SOFn marker) of a JPEG stream, or undefined if none is found. */
+export function jpegFrameHeader(encoded: Uint8Array): JpegFrameHeader | undefined {
   let i = 2;
   while (i + 4 < encoded.length) {
     if (encoded[i] !== 0xff) {
@@ -135,9 +144,15 @@ export function jpegPrecision(encoded: Uint8Array): number | undefined {
       i++;
       continue;
     }
-    // SOF0..SOF15 except DHT (C4), JPG (C8), DAC (CC)
+    // SOF0..SOF15 except DHT (C4), JPG (C8), DAC (CC): FFCn Lf P Y X Nf
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      return encoded[i + 4];
+      if (i + 9 >= encoded.length) return undefined;
+      return {
+        precision: encoded[i + 4],
+        height: (encoded[i + 5] << 8) | encoded[i + 6],
+        width: (encoded[i + 7] << 8) | encoded[i + 8],
+        components: encoded[i + 9],
+      };
     }
     if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
       i += 2;
@@ -147,6 +162,11 @@ export function jpegPrecision(encoded: Uint8Array): number | undefined {
     i += 2 + len;
   }
   return undefined;
+}
+
+/** Precision (bits) of a JPEG stream from its SOFn marker, or undefined if none is found. */
+export function jpegPrecision(encoded: Uint8Array): number | undefined {
+  return jpegFrameHeader(encoded)?.precision;
 }
 
 interface DcmjsContext {
@@ -204,7 +224,9 @@ export async function decodeJpeg12(encoded: Uint8Array, width: number, height: n
     throw err;
   }
   const bytes = new Uint8Array(out.getDecodedBuffer());
-  return { bytes, width: out.getWidth() ?? width, height: out.getHeight() ?? height, bitsPerSample: 16, components: 1, signed: false };
+  // The context echoes the size it was given (the header's): report the stream's own, from SOF.
+  const sof = jpegFrameHeader(encoded);
+  return { bytes, width: sof?.width ?? width, height: sof?.height || height, bitsPerSample: 16, components: 1, signed: false };
 }
 
 interface LosslessDecoder {

@@ -5,7 +5,7 @@
  */
 import type { InstanceHeader } from '../../shared/dicom';
 import { ResightError } from '../errors';
-import type { CodecOutput } from './codecs';
+import type { CodecOutput, JpegFrameHeader } from './codecs';
 import {
   codecError,
   decodeHtj2k,
@@ -14,10 +14,10 @@ import {
   decodeJpeg8,
   decodeJpegLossless,
   decodeJpegLs,
-  jpegPrecision,
+  jpegFrameHeader,
 } from './codecs';
 import type { ParsedDicom } from './parse';
-import { encapsulatedFrame, nativeFrame, requirePixelData } from './pixel-data';
+import { encapsulatedFrame, nativeFrame, nativeLayout, requirePixelData } from './pixel-data';
 import { decodeRle } from './rle';
 import { lookupTransferSyntax, transferSyntaxName } from './transfer-syntax';
 import { applyPalette, ybrToRgb, ybr422ToRgb, planarToInterleaved } from '../imaging/color';
@@ -110,6 +110,22 @@ function unpackBits(bytes: Uint8Array, bitOffset: number, count: number): Uint8A
   return out;
 }
 
+/**
+ * The JPEG decoders for lossless (process 14) and 12-bit streams decode into a buffer sized from
+ * the DICOM header and do not report the stream's own size, so a header that disagrees with the
+ * stream (512x512 stream, header 1024x256: same sample count) decodes into a scrambled image.
+ * Check the SOF marker's size against the header first, for every JPEG process alike.
+ */
+function checkJpegSize(encoded: Uint8Array, h: InstanceHeader, tsName: string): JpegFrameHeader {
+  const sof = jpegFrameHeader(encoded);
+  if (sof === undefined) throw new Error('no JPEG frame header (SOF) found');
+  // height 0: the lines are given by a DNL marker after the first scan (the codec checks it)
+  if (sof.width !== h.columns || (sof.height !== 0 && sof.height !== h.rows)) {
+    throw new ResightError('CODEC_FAILED', `${tsName} codestream is ${sof.width}x${sof.height}, the header says ${h.columns}x${h.rows}`);
+  }
+  return sof;
+}
+
 async function runCodec(encoded: Uint8Array, h: InstanceHeader, tsName: string, codec: string): Promise<CodecOutput | Uint8Array> {
   switch (codec) {
     case 'jpeg-ls':
@@ -120,11 +136,11 @@ async function runCodec(encoded: Uint8Array, h: InstanceHeader, tsName: string, 
       return decodeHtj2k(encoded);
     case 'jpeg-baseline':
     case 'jpeg-extended': {
-      const precision = jpegPrecision(encoded);
-      if (precision === undefined) throw new Error('no JPEG frame header (SOF) found');
+      const { precision } = checkJpegSize(encoded, h, tsName);
       return precision <= 8 ? decodeJpeg8(encoded) : decodeJpeg12(encoded, h.columns, h.rows, h.bitsStored, h.pixelRepresentation === 1);
     }
     case 'jpeg-lossless':
+      checkJpegSize(encoded, h, tsName);
       return decodeJpegLossless(encoded, h.bitsAllocated <= 8 ? 1 : 2);
     default:
       throw new ResightError('UNSUPPORTED_TRANSFER_SYNTAX', `no decoder for ${tsName}`);
@@ -168,10 +184,8 @@ export async function decodeFrame(parsed: ParsedDicom, h: InstanceHeader, frame:
   let photometric = h.photometric;
 
   if (ts.codec === 'native') {
-    // native YBR_FULL_422 stores two luminance samples and one Cb/Cr pair per two pixels
-    // (Y1 Y2 Cb Cr, PS3.3 C.7.6.3.1.2): 2 samples per pixel in the file, not 3
-    const stored422 = spp === 3 && photometric === 'YBR_FULL_422';
-    const layout = { rows, columns, samplesPerPixel: stored422 ? 2 : spp, bitsAllocated, frames: h.frames };
+    // native YBR_FULL_422 holds 2 samples per pixel in the file, not 3 (nativeLayout)
+    const layout = nativeLayout(h);
     const { bytes, bitOffset } = nativeFrame(parsed, layout, frame);
     if (bitsAllocated === 1) {
       data = unpackBits(bytes, bitOffset, pixels * layout.samplesPerPixel);

@@ -16,6 +16,7 @@ import {
   EXPLICIT_VR_BIG_ENDIAN,
   EXPLICIT_VR_LITTLE_ENDIAN,
   IMPLICIT_VR_LITTLE_ENDIAN,
+  lookupTransferSyntax,
 } from './transfer-syntax';
 
 export const PIXEL_DATA_TAG = 'x7fe00010';
@@ -39,6 +40,8 @@ export interface ParseOptions {
   untilPixelData?: boolean;
   /** The buffer is a prefix of a longer file (header-only reads): overruns mean "read more". */
   partial?: boolean;
+  /** Refuse a deflated data set that inflates to more bytes than this (default MAX_INFLATED_BYTES). */
+  maxInflatedBytes?: number;
 }
 
 /** Thrown when a partial (prefix) buffer ends before the header does; callers read more. */
@@ -105,19 +108,42 @@ function checkBounds(dataSet: DataSet, size: number, partial: boolean, skipTag?:
   }
 }
 
-function inflater(bytes: Uint8Array, position: number): Uint8Array {
-  let inflated: Buffer;
+/**
+ * The most a deflated data set may inflate to. A deflate stream expands up to ~1000:1, so a
+ * 1.5 MB file can hold 1.5 GB of zeros: a headers-only scan would inflate all of it (twice that
+ * in memory while zlib joins its chunks), in every worker at once. Deflate is used for reports
+ * and small images; an object beyond this is refused as a likely decompression bomb.
+ */
+export const MAX_INFLATED_BYTES = 256 * 1024 * 1024;
+
+/**
+ * `bytes[0, position)` (preamble and File Meta) followed by the inflated rest, in one allocation:
+ * the File Meta is fed to zlib as stored (uncompressed) deflate blocks in front of the stream,
+ * so zlib's output already is the whole buffer and the inflated data set is not copied again.
+ * A stored block ends on a byte boundary, which is where the file's own stream starts.
+ */
+function inflater(bytes: Uint8Array, position: number, maxBytes: number): Uint8Array {
+  const blocks = Math.max(1, Math.ceil(position / 0xffff));
+  const input = new Uint8Array(position + blocks * 5 + (bytes.length - position));
+  let at = 0;
+  for (let start = 0, k = 0; k < blocks; k++, start += 0xffff) {
+    const len = Math.min(0xffff, position - start);
+    // BFINAL 0, BTYPE 00 (stored), padded to the byte; LEN and its one's complement NLEN
+    input.set([0, len & 0xff, len >> 8, ~len & 0xff, (~len >> 8) & 0xff], at);
+    input.set(bytes.subarray(start, start + len), at + 5);
+    at += 5 + len;
+  }
+  input.set(bytes.subarray(position), at);
   try {
-    inflated = zlib.inflateRawSync(bytes.subarray(position));
+    return zlib.inflateRawSync(input, { maxOutputLength: position + maxBytes });
   } catch (err) {
+    if ((err as NodeJS.ErrnoException)?.code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new ResightError('PARSE_FAILED', `deflated data set inflates to more than ${maxBytes} bytes: refused (a decompression bomb?)`);
+    }
     // Z_BUF_ERROR: the deflate stream stops before its final block, i.e. the file was cut short.
     const cut = (err as NodeJS.ErrnoException)?.code === 'Z_BUF_ERROR';
     throw new ResightError(cut ? 'FILE_TRUNCATED' : 'PARSE_FAILED', `deflated data set could not be inflated: ${describeThrown(err)}`);
   }
-  const out = new Uint8Array(position + inflated.length);
-  out.set(bytes.subarray(0, position), 0);
-  out.set(inflated, position);
-  return out;
 }
 
 type DataSetConstructor = new (parser: dicomParser.ByteArrayParser, byteArray: Uint8Array, elements: Record<string, Element>) => DataSet;
@@ -128,8 +154,8 @@ type DataSetConstructor = new (parser: dicomParser.ByteArrayParser, byteArray: U
  * file whose preamble is not all zeros (TIFF/DICOM dual files, vendor signatures) fails with a
  * bogus "buffer overrun". Same steps as dicom-parser's parseDicom, starting after the meta.
  */
-function parseDeflated(bytes: Uint8Array, meta: DataSet & { position: number }, untilTag: string | undefined): DataSet {
-  const full = inflater(bytes, meta.position);
+function parseDeflated(bytes: Uint8Array, meta: DataSet & { position: number }, untilTag: string | undefined, maxInflatedBytes: number): DataSet {
+  const full = inflater(bytes, meta.position, maxInflatedBytes);
   const stream = new dicomParser.ByteStream(dicomParser.littleEndianByteArrayParser, full, meta.position);
   const DataSetClass = (dicomParser as unknown as { DataSet: DataSetConstructor }).DataSet;
   const dataSet = new DataSetClass(stream.byteArrayParser, full, {});
@@ -163,6 +189,22 @@ function endsInFileMeta(bytes: Uint8Array): boolean {
 const TRUNCATION_MESSAGE = /overread|overrun|beyond|end of|eof|past end|cannot be greater than or equal to 'byteArray' length|maxP ?osition/i;
 
 /**
+ * A FILE_TRUNCATED message that says where, instead of dicom-parser's internal text ("buffer
+ * overrun"): the last element it read before running out of bytes (it throws the partial data
+ * set along with the exception).
+ */
+function truncationMessage(err: unknown, size: number): string {
+  const partial = err && typeof err === 'object' && 'dataSet' in err ? (err as { dataSet?: DataSet }).dataSet : undefined;
+  let last: Element | undefined;
+  for (const tag in partial?.elements ?? {}) {
+    const el = partial?.elements[tag];
+    if (el && tag > 'x0002ffff' && (!last || el.dataOffset > last.dataOffset)) last = el;
+  }
+  const where = last ? `the last element read is ${tagLabel(last.tag)} at offset ${last.dataOffset}` : 'no element of it could be read';
+  return `the data set is cut short at ${size} bytes: ${where}`;
+}
+
+/**
  * Parse bytes into a DataSet. `path` is only used to name the file in errors.
  * Throws ResightError (NOT_DICOM, FILE_TRUNCATED, PARSE_FAILED) or NeedMoreBytes for partial reads.
  */
@@ -183,12 +225,14 @@ export function parseDicomBytes(bytes: Uint8Array, path: string, options: ParseO
   if (rawTs) parseOpts.TransferSyntaxUID = rawTs;
 
   let dataSet: DataSet;
+  let metaTs: string | undefined;
   try {
     const meta = part10 ? (dicomParser.readPart10Header(bytes) as DataSet & { position: number }) : undefined;
-    if (meta && (meta.string('x00020010') ?? '').replace(/\0/g, '').trim() === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) {
+    metaTs = meta ? (meta.string('x00020010') ?? '').replace(/\0/g, '').trim() || undefined : undefined;
+    if (metaTs === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN && meta) {
       // A prefix of a deflated stream cannot be inflated on its own: read the whole file.
       if (options.partial) throw new NeedMoreBytes();
-      dataSet = parseDeflated(bytes, meta, options.untilPixelData ? PIXEL_DATA_TAG : undefined);
+      dataSet = parseDeflated(bytes, meta, options.untilPixelData ? PIXEL_DATA_TAG : undefined, options.maxInflatedBytes ?? MAX_INFLATED_BYTES);
     } else {
       dataSet = dicomParser.parseDicom(bytes, parseOpts);
     }
@@ -204,7 +248,13 @@ export function parseDicomBytes(bytes: Uint8Array, path: string, options: ParseO
       throw new ResightError('PARSE_FAILED', 'File Meta Information has no Transfer Syntax UID (0002,0010)', { path });
     }
     const truncated = TRUNCATION_MESSAGE.test(msg);
-    throw new ResightError(truncated ? 'FILE_TRUNCATED' : 'PARSE_FAILED', msg, { path, cause: err });
+    if (metaTs && !lookupTransferSyntax(metaTs)) {
+      // dicom-parser reads an unknown syntax as Explicit VR Little Endian; when that fails the
+      // syntax is the problem (a big-endian or private encoding), not the file's length
+      throw new ResightError('UNSUPPORTED_TRANSFER_SYNTAX', `unknown Transfer Syntax UID ${metaTs}: the data set cannot be read (as Explicit VR Little Endian: ${truncated ? 'elements run past the end' : msg})`, { path, cause: err });
+    }
+    if (truncated) throw new ResightError('FILE_TRUNCATED', truncationMessage(err, bytes.length), { path, cause: err });
+    throw new ResightError('PARSE_FAILED', msg, { path, cause: err });
   }
   const ts = (rawTs ?? dataSet.string('x00020010') ?? '').replace(/\0/g, '').trim();
   const isDeflated = ts === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN;

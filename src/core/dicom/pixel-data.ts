@@ -7,6 +7,7 @@
  * without relying on the BOT (or on Extended Offset Tables) at all.
  */
 import type { Element, Fragment } from 'dicom-parser';
+import type { InstanceHeader } from '../../shared/dicom';
 import { ResightError } from '../errors';
 import { concatBytes } from '../io/bytes';
 import type { ParsedDicom } from './parse';
@@ -23,6 +24,71 @@ export interface PixelLayout {
 /** Bytes (or bits, for 1-bit data) one native frame occupies. */
 export function nativeFrameBits(l: PixelLayout): number {
   return l.rows * l.columns * l.samplesPerPixel * l.bitsAllocated;
+}
+
+/**
+ * How native frames are laid out for a header. Native YBR_FULL_422 stores two luminance samples
+ * and one Cb/Cr pair per two pixels (Y1 Y2 Cb Cr, PS3.3 C.7.6.3.1.2): 2 samples per pixel in
+ * the file, not 3.
+ */
+export function nativeLayout(h: Pick<InstanceHeader, 'rows' | 'columns' | 'samplesPerPixel' | 'photometric' | 'bitsAllocated' | 'frames'>): PixelLayout {
+  const stored422 = h.samplesPerPixel === 3 && h.photometric === 'YBR_FULL_422';
+  return { rows: h.rows, columns: h.columns, samplesPerPixel: stored422 ? 2 : h.samplesPerPixel, bitsAllocated: h.bitsAllocated, frames: h.frames };
+}
+
+/** Reads up to `length` bytes at `offset` (fewer at the end of the data). */
+export type ByteReader = (offset: number, length: number) => Uint8Array;
+
+export interface EncapsulatedExtent {
+  /** Fragments after the Basic Offset Table item (counted up to the walk's limit). */
+  fragments: number;
+  /**
+   * `complete`: the Sequence Delimitation Item was reached. `cut`: the data ends first (inside an
+   * item header or a fragment). `damaged`: an item tag that is neither. `limit`: too many to count.
+   */
+  end: 'complete' | 'cut' | 'damaged' | 'limit';
+}
+
+const u32le = (b: Uint8Array, o: number) => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16)) + b[o + 3] * 0x1000000;
+
+/**
+ * Walk encapsulated Pixel Data's items (Basic Offset Table, fragments, delimiter) from `start`,
+ * reading only the 8-byte item headers. Used by header-only reads, which stop before the
+ * fragments: a frame never shares a fragment with another (PS3.5 A.4), so the fragment count
+ * bounds NumberOfFrames, and a missing delimiter means the file was cut short.
+ */
+export function walkEncapsulated(read: ByteReader, start: number, maxFragments: number): EncapsulatedExtent {
+  let pos = start;
+  let fragments = -1; // the first item is the Basic Offset Table
+  for (;;) {
+    const h = read(pos, 8);
+    if (h.length < 8) return { fragments: Math.max(0, fragments), end: 'cut' };
+    const isItemGroup = h[0] === 0xfe && h[1] === 0xff;
+    if (isItemGroup && h[2] === 0xdd && h[3] === 0xe0) return { fragments: Math.max(0, fragments), end: 'complete' };
+    if (!isItemGroup || h[2] !== 0x00 || h[3] !== 0xe0) return { fragments: Math.max(0, fragments), end: 'damaged' };
+    const length = u32le(h, 4);
+    pos += 8 + length;
+    fragments++;
+    if (fragments >= maxFragments) return { fragments, end: 'limit' };
+    // the fragment runs past the end: counted (its frame exists, cut), and the walk ends there
+    if (length > 0 && read(pos - 1, 1).length < 1) return { fragments: Math.max(0, fragments), end: 'cut' };
+  }
+}
+
+/**
+ * How many frames the Pixel Data can hold, judged at scan time without reading it: native data
+ * by its element length, encapsulated data by its fragment count (one frame needs at least one
+ * fragment). Undefined when it cannot be told (undefined-length native data, no frame size).
+ */
+export function framesThatFit(h: InstanceHeader, el: Element, encapsulated: EncapsulatedExtent | undefined): number | undefined {
+  if (el.hadUndefinedLength || el.length === 0xffffffff) {
+    if (!encapsulated || encapsulated.end === 'limit') return undefined;
+    // after a stray tag the decoder (dicom-parser) takes what follows as one last fragment
+    return encapsulated.end === 'damaged' ? encapsulated.fragments + 1 : encapsulated.fragments;
+  }
+  const bits = nativeFrameBits(nativeLayout(h));
+  if (!(bits > 0)) return undefined;
+  return Math.floor((el.length * 8) / bits);
 }
 
 export function requirePixelData(parsed: ParsedDicom): Element {

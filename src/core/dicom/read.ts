@@ -6,7 +6,10 @@
 import * as fs from 'node:fs';
 import { ResightError } from '../errors';
 import type { ParsedDicom } from './parse';
-import { NeedMoreBytes, parseDicomBytes } from './parse';
+import { NeedMoreBytes, parseDicomBytes, pixelDataElement } from './parse';
+import type { ByteReader, EncapsulatedExtent } from './pixel-data';
+import { walkEncapsulated } from './pixel-data';
+import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from './transfer-syntax';
 
 /**
  * Most headers fit in the first read; larger ones (big private blocks such as Siemens' CSA
@@ -35,6 +38,43 @@ function fsError(err: unknown, path: string): ResightError {
   return new ResightError('FILE_UNREADABLE', why, { path, cause: err });
 }
 
+/** What a path that is not a regular file is, in words (for FILE_UNREADABLE messages). */
+export function fileKind(st: fs.Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+/**
+ * Open a regular file read-only; anything else is FILE_UNREADABLE. O_NONBLOCK because opening a
+ * FIFO for reading blocks until some writer opens it, i.e. forever: a FIFO named like a DICOM
+ * file (or referenced by a DICOMDIR) would hang the scan. The check is on the opened descriptor
+ * (fstat), so the path cannot be swapped between check and read. O_NONBLOCK does not change
+ * reads of regular files; Windows has no such flag (and no FIFOs in the file system).
+ */
+function openRegularFile(path: string): { fd: number; size: number } {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    throw fsError(err, path);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) {
+      throw new ResightError('FILE_UNREADABLE', st.isDirectory() ? 'is a directory' : `not a regular file (${fileKind(st)})`, { path });
+    }
+    return { fd, size: st.size };
+  } catch (err) {
+    fs.closeSync(fd);
+    if (err instanceof ResightError) throw err;
+    throw fsError(err, path);
+  }
+}
+
 function readPrefix(fd: number, length: number, scratch?: ScratchBuffer): Uint8Array {
   // Plain Uint8Arrays throughout: Buffer#slice does not copy, which surprises typed-array code.
   const buf = scratch ? scratch.take(length) : new Uint8Array(length);
@@ -50,16 +90,67 @@ function readPrefix(fd: number, length: number, scratch?: ScratchBuffer): Uint8A
 /** Read and parse a whole file (into `scratch` when given: the result dies with the next read). */
 export function readDicomFile(path: string, scratch?: ScratchBuffer): ParsedDicom {
   let bytes: Uint8Array;
-  let fd: number | undefined;
+  const { fd, size } = openRegularFile(path);
   try {
-    fd = fs.openSync(path, 'r');
-    bytes = readPrefix(fd, fs.fstatSync(fd).size, scratch);
+    bytes = readPrefix(fd, size, scratch);
   } catch (err) {
     throw fsError(err, path);
   } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+    fs.closeSync(fd);
   }
   return parseDicomBytes(bytes, path);
+}
+
+export interface HeaderRead extends ParsedDicom {
+  fileSize: number;
+  /**
+   * Encapsulated Pixel Data: its item headers, walked without reading the fragments (how many
+   * fragments, and whether the Sequence Delimitation Item is there or the file ends first).
+   */
+  encapsulated?: EncapsulatedExtent;
+}
+
+/** Fragments counted at most (each costs at most one small read); beyond any real object. */
+const MAX_WALKED_FRAGMENTS = 1 << 20;
+/** The walk's read window: one page-sized read per large fragment, or per run of small ones. */
+const WALK_WINDOW_BYTES = 4096;
+/** Shared by every walk in this thread: a walk runs synchronously inside one readDicomHeader. */
+let walkWindow: Uint8Array | undefined;
+
+/**
+ * Reads for the fragment walk: from the bytes already in memory when they cover the range, else
+ * from the file through a small window.
+ */
+function fileReader(fd: number, size: number, inMemory: Uint8Array): ByteReader {
+  let windowStart = 0;
+  let windowLength = 0;
+  return (offset, length) => {
+    if (offset + length <= inMemory.length) return inMemory.subarray(offset, offset + length);
+    if (offset >= size) return new Uint8Array(0);
+    walkWindow ??= new Uint8Array(WALK_WINDOW_BYTES);
+    const window = walkWindow;
+    if (windowLength === 0 || offset < windowStart || offset + length > windowStart + windowLength) {
+      windowStart = offset;
+      windowLength = 0;
+      while (windowLength < window.length) {
+        const n = fs.readSync(fd, window, windowLength, window.length - windowLength, offset + windowLength);
+        if (n === 0) break;
+        windowLength += n;
+      }
+    }
+    const at = offset - windowStart;
+    return window.subarray(at, Math.min(at + length, windowLength));
+  };
+}
+
+/** Walk the item headers of encapsulated Pixel Data, if the header read found such an element. */
+function encapsulatedExtent(parsed: ParsedDicom, fd: number, size: number): EncapsulatedExtent | undefined {
+  const el = pixelDataElement(parsed.dataSet);
+  if (!el || !el.hadUndefinedLength) return undefined;
+  // A deflated data set was inflated whole: its offsets are into the inflated bytes, not the file.
+  const read: ByteReader =
+    parsed.transferSyntaxUid === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN ? (o, l) => parsed.bytes.subarray(o, o + l) : fileReader(fd, size, parsed.bytes);
+  return walkEncapsulated(read, el.dataOffset, MAX_WALKED_FRAGMENTS);
 }
 
 /**
@@ -67,28 +158,31 @@ export function readDicomFile(path: string, scratch?: ScratchBuffer): ParsedDico
  * the whole file when the header is longer than the first read or the prefix cannot be parsed
  * on its own (deflated data sets, no Pixel Data at all).
  */
-export function readDicomHeader(path: string, scratch?: ScratchBuffer): ParsedDicom & { fileSize: number } {
-  let fd: number;
+export function readDicomHeader(path: string, scratch?: ScratchBuffer): HeaderRead {
+  const { fd, size } = openRegularFile(path);
   try {
-    fd = fs.openSync(path, 'r');
-  } catch (err) {
-    throw fsError(err, path);
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
     if (size === 0) throw new ResightError('FILE_EMPTY', 'file is empty (0 bytes)', { path });
+    const done = (parsed: ParsedDicom): HeaderRead => {
+      const out: HeaderRead = { ...parsed, fileSize: size };
+      const extent = encapsulatedExtent(parsed, fd, size);
+      if (extent) out.encapsulated = extent;
+      return out;
+    };
     for (let length = HEADER_PREFIX_BYTES; length < size; length *= HEADER_PREFIX_GROWTH) {
       const prefix = readPrefix(fd, length, scratch);
+      let parsed: ParsedDicom;
       try {
-        return { ...parseDicomBytes(prefix, path, { untilPixelData: true, partial: true }), fileSize: size };
+        parsed = parseDicomBytes(prefix, path, { untilPixelData: true, partial: true });
       } catch (err) {
         // NOT_DICOM is decided by the first bytes alone; anything else may be the prefix's fault.
         if (err instanceof ResightError && err.code === 'NOT_DICOM') throw err;
         if (!(err instanceof NeedMoreBytes) && !(err instanceof ResightError)) throw err;
+        continue;
       }
+      return done(parsed);
     }
     const whole = readPrefix(fd, size, scratch);
-    return { ...parseDicomBytes(whole, path, { untilPixelData: true }), fileSize: size };
+    return done(parseDicomBytes(whole, path, { untilPixelData: true }));
   } catch (err) {
     if (err instanceof ResightError || err instanceof NeedMoreBytes) throw err;
     throw fsError(err, path);

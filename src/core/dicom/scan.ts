@@ -11,8 +11,9 @@ import type { FileError, InstanceHeader, ScanProgress, ScanResult } from '../../
 import { ResightError, toErrorInfo } from '../errors';
 import { instanceHeader } from './header';
 import { pixelDataElement } from './parse';
+import { framesThatFit } from './pixel-data';
 import { DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN } from './transfer-syntax';
-import { readDicomFile, readDicomHeader, ScratchBuffer } from './read';
+import { fileKind, readDicomFile, readDicomHeader, ScratchBuffer } from './read';
 import type { AssembledStudy } from './series';
 import { assembleStudies } from './series';
 import type { WorkerPool } from '../workers/pool';
@@ -34,11 +35,35 @@ export interface ScanOutput extends ScanResult {
   headers: InstanceHeader[];
 }
 
-/** Expand paths into files (folders recursively, sorted for a stable order). */
-export function listFiles(paths: readonly string[]): { files: string[]; errors: FileError[] } {
+/**
+ * The path with every symlink resolved; for a path that does not exist (yet), its deepest
+ * existing folder resolved and the rest appended, so it still compares with resolved paths.
+ */
+export function realPath(p: string): string {
+  const abs = nodePath.resolve(p);
+  try {
+    return fs.realpathSync.native(abs);
+  } catch {
+    const parent = nodePath.dirname(abs);
+    return parent === abs ? abs : nodePath.join(realPath(parent), nodePath.basename(abs));
+  }
+}
+
+/** Folders are followed at most this deep (a guard for pathological trees, not for loops). */
+const MAX_FOLDER_DEPTH = 32;
+
+/**
+ * Expand paths into files (folders recursively, sorted for a stable order). Symlinks are
+ * followed, but each folder is read and each file listed once, compared by real path: a link
+ * back to a parent folder (`ln -s . loop`) would otherwise list the tree again at every level
+ * (2^depth times with two such links). `realPaths` holds the real paths of the files listed and
+ * of the non-regular ones reported (FIFOs, devices), so a DICOMDIR does not queue them again.
+ */
+export function listFiles(paths: readonly string[]): { files: string[]; errors: FileError[]; realPaths: Set<string> } {
   const files: string[] = [];
   const errors: FileError[] = [];
-  const seen = new Set<string>();
+  const realPaths = new Set<string>();
+  const seenDirs = new Set<string>();
   const visit = (p: string, depth: number) => {
     let st: fs.Stats;
     try {
@@ -49,7 +74,10 @@ export function listFiles(paths: readonly string[]): { files: string[]; errors: 
       return;
     }
     if (st.isDirectory()) {
-      if (depth > 32) return;
+      if (depth > MAX_FOLDER_DEPTH) return;
+      const real = realPath(p);
+      if (seenDirs.has(real)) return;
+      seenDirs.add(real);
       let entries: string[];
       try {
         entries = fs.readdirSync(p).sort();
@@ -59,15 +87,22 @@ export function listFiles(paths: readonly string[]): { files: string[]; errors: 
       }
       for (const name of entries) visit(nodePath.join(p, name), depth + 1);
     } else if (st.isFile()) {
-      const abs = nodePath.resolve(p);
-      if (!seen.has(abs)) {
-        seen.add(abs);
+      const real = realPath(p);
+      if (!realPaths.has(real)) {
+        realPaths.add(real);
         files.push(p);
+      }
+    } else {
+      // FIFOs, sockets, devices: reading one would block or never end; say why it is skipped
+      const real = realPath(p);
+      if (!realPaths.has(real)) {
+        realPaths.add(real);
+        errors.push({ path: p, code: 'FILE_UNREADABLE', message: `not a regular file (${fileKind(st)})` });
       }
     }
   };
   for (const p of paths) visit(p, 0);
-  return { files, errors };
+  return { files, errors, realPaths };
 }
 
 /**
@@ -75,12 +110,14 @@ export function listFiles(paths: readonly string[]): { files: string[]; errors: 
  * because media written on one OS are routinely read on another. A reference may only point
  * inside the DICOMDIR's own folder: PS3.10 file IDs are plain components, so `.`/`..` or an
  * absolute component (a crafted disc pulling in files from elsewhere on the disk, outside what
- * the user chose to open) makes the reference ignored.
+ * the user chose to open) makes the reference ignored, and so does one that resolves outside the
+ * folder through a symlink (compared by real path).
  */
 export function dicomdirReferences(dicomdirPath: string): string[] {
   const parsed = readDicomFile(dicomdirPath);
   const seq = parsed.dataSet.elements['x00041220'];
   const base = nodePath.dirname(dicomdirPath);
+  const realBase = realPath(base);
   const out: string[] = [];
   for (const item of seq?.items ?? []) {
     const id = item.dataSet?.string('x00041500');
@@ -104,7 +141,7 @@ export function dicomdirReferences(dicomdirPath: string): string[] {
     }
     // relative, not a prefix test: a DICOMDIR at a drive or share root (D:\DICOMDIR) has a base
     // that already ends in a separator
-    const rel = nodePath.relative(nodePath.resolve(base), nodePath.resolve(cur));
+    const rel = nodePath.relative(realBase, realPath(cur));
     if (!rel || rel === '..' || rel.startsWith('..' + nodePath.sep) || nodePath.isAbsolute(rel)) continue;
     out.push(cur);
   }
@@ -112,6 +149,27 @@ export function dicomdirReferences(dicomdirPath: string): string[] {
 }
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Image storage SOP Classes (PS3.4 B.5) common enough to matter: an object of one of these
+ * without Pixel Data is an image cut short, not a non-image object. Objects of other classes
+ * count as images when they carry the Image Pixel attributes (Rows, Columns, BitsAllocated).
+ */
+const IMAGE_STORAGE_SOP_CLASSES = new Set(
+  [
+    '1', '1.1', '1.1.1', '1.2', '1.2.1', '1.3', '1.3.1', // CR, DX, MG, IO
+    '2', '2.1', '2.2', // CT, enhanced CT, legacy converted
+    '3.1', '6.1', '6.2', // US multi-frame, US, enhanced US volume
+    '4', '4.1', '4.3', '4.4', // MR, enhanced MR, MR color, legacy converted
+    '7', '7.1', '7.2', '7.3', '7.4', // secondary capture
+    '12.1', '12.1.1', '12.2', '12.2.1', '13.1.1', '13.1.2', '13.1.3', // XA, RF, 3D X-ray, tomosynthesis
+    '20', '128', '128.1', '130', // NM, PET, legacy converted PET, enhanced PET
+    '481.1', // RT Image
+    '77.1.1', '77.1.2', '77.1.4', '77.1.5.1', '77.1.5.2', // VL endoscopic, microscopic, photographic, ophthalmic
+  ].map((s) => `1.2.840.10008.5.1.4.1.1.${s}`),
+);
+
+const isImageObject = (h: InstanceHeader) => IMAGE_STORAGE_SOP_CLASSES.has(h.sopClassUid) || (h.rows > 0 && h.columns > 0 && h.bitsAllocated > 0);
 
 /** Read one file's header, classifying it. Returns a header or the reason it is not used. */
 export function scanFile(path: string, scratch?: ScratchBuffer): InstanceHeader | FileError {
@@ -122,18 +180,37 @@ export function scanFile(path: string, scratch?: ScratchBuffer): InstanceHeader 
     if (header.sopClassUid === MEDIA_STORAGE_DIRECTORY_SOP_CLASS) {
       return { path, code: 'DICOMDIR', message: 'DICOMDIR index (its referenced files are scanned)' };
     }
-    if (!header.hasPixelData) {
+    const el = pixelDataElement(parsed.dataSet);
+    if (!el) {
+      // The data set ended on an element boundary before Pixel Data: for an image, a cut file.
+      if (isImageObject(header)) {
+        return { path, code: 'FILE_TRUNCATED', message: `an image (SOP Class ${header.sopClassUid || 'unknown'}) with no Pixel Data: the file ends before its pixels (${parsed.fileSize} bytes)` };
+      }
       return { path, code: 'NO_PIXEL_DATA', message: `no image in this object (SOP Class ${header.sopClassUid || 'unknown'})` };
     }
     if (!header.rows || !header.columns || !header.bitsAllocated) {
       return { path, code: 'PARSE_FAILED', message: 'image attributes missing (Rows/Columns/BitsAllocated)' };
     }
+    const name = nodePath.basename(path);
+    // Series assembly makes one slice per frame: NumberOfFrames is trusted only as far as the
+    // Pixel Data can hold frames (200 tiny files claiming 99999 frames each must not become
+    // 20 million slices). The decoder still reports the missing frames as it finds them.
+    const fit = framesThatFit(header, el, parsed.encapsulated);
+    if (fit !== undefined && Math.max(1, fit) < header.frames) {
+      const kept = Math.max(1, fit);
+      header.warnings.push(`${name}: NumberOfFrames is ${header.frames}, but its Pixel Data holds ${fit} frame(s): ${kept} used`);
+      header.frames = kept;
+      if (header.perFrame) header.perFrame = header.perFrame.slice(0, kept);
+    }
     // The header read stops at PixelData, so a file cut inside its pixels still scans; say so now
     // (a complete copy of the same instance elsewhere is then preferred: series.ts)
-    const el = pixelDataElement(parsed.dataSet);
-    if (el && !el.hadUndefinedLength && el.length !== 0xffffffff && header.transferSyntaxUid !== DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN && el.dataOffset + el.length > parsed.fileSize) {
+    const available = parsed.transferSyntaxUid === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN ? parsed.bytes.length : parsed.fileSize;
+    if (parsed.encapsulated?.end === 'cut') {
       header.pixelDataTruncated = true;
-      header.warnings.push(`${nodePath.basename(path)}: the file ends inside its pixel data (${Math.max(0, parsed.fileSize - el.dataOffset)} of ${el.length} bytes)`);
+      header.warnings.push(`${name}: the file ends inside its pixel data (${parsed.encapsulated.fragments} fragment(s), no end of the encapsulated data)`);
+    } else if (!el.hadUndefinedLength && el.length !== 0xffffffff && el.dataOffset + el.length > available) {
+      header.pixelDataTruncated = true;
+      header.warnings.push(`${name}: the file ends inside its pixel data (${Math.max(0, available - el.dataOffset)} of ${el.length} bytes)`);
     }
     if (!header.seriesInstanceUid || !header.studyInstanceUid) {
       header.warnings.push('missing Study/Series Instance UID: grouped under a placeholder');
@@ -158,9 +235,9 @@ function followDicomdir(entry: FileError, queue: string[], queued: Set<string>):
   try {
     const refs = dicomdirReferences(entry.path);
     for (const ref of refs) {
-      const abs = nodePath.resolve(ref);
-      if (!queued.has(abs)) {
-        queued.add(abs);
+      const real = realPath(ref);
+      if (!queued.has(real)) {
+        queued.add(real);
         queue.push(ref);
       }
     }
@@ -181,9 +258,9 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
     if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
   };
   checkAborted();
-  const { files, errors } = listFiles(paths);
+  const { files, errors, realPaths } = listFiles(paths);
   const queue = [...files];
-  const queued = new Set(files.map((f) => nodePath.resolve(f)));
+  const queued = realPaths;
   const results: (InstanceHeader | FileError)[] = [];
   const interval = options.progressIntervalMs ?? 50;
   let lastEmit = 0;

@@ -265,6 +265,21 @@ function spacingReport(ordered: Candidate[], locations: number[], normal: Vec3, 
 }
 
 /**
+ * What tells two headers with one SOP Instance UID apart, as far as headers can (pixels are not
+ * read): a copy of one image differs in none of these, a writer that reused UIDs in most.
+ */
+function imageDifferences(a: InstanceHeader, b: InstanceHeader): string[] {
+  const out: string[] = [];
+  const pos = (h: InstanceHeader) => (h.imagePositionPatient ? `[${h.imagePositionPatient.map(fmt).join(', ')}]` : 'none');
+  if (pos(a) !== pos(b)) out.push(`position ${pos(a)} vs ${pos(b)}`);
+  if (a.rows !== b.rows || a.columns !== b.columns) out.push(`size ${a.columns}x${a.rows} vs ${b.columns}x${b.rows}`);
+  if (a.frames !== b.frames) out.push(`${a.frames} vs ${b.frames} frame(s)`);
+  if (a.instanceNumber !== b.instanceNumber) out.push(`InstanceNumber ${a.instanceNumber ?? 'none'} vs ${b.instanceNumber ?? 'none'}`);
+  if (a.seriesInstanceUid !== b.seriesInstanceUid) out.push('another series');
+  return out;
+}
+
+/**
  * Group headers into studies and series (stacks), ordered for display. Files that repeat an
  * already-seen SOP Instance are reported in `unused` (when given) instead of silently dropped.
  */
@@ -295,10 +310,13 @@ export function assembleStudies(headers: readonly InstanceHeader[], unused?: Fil
             seenSop.set(h.sopInstanceUid, { header: h, list: first.list });
             continue;
           }
+          const differs = imageDifferences(first.header, h);
           unused?.push({
             path: h.path,
             code: 'DUPLICATE_INSTANCE',
-            message: `same SOP Instance UID as ${first.header.path} (one image, counted once)`,
+            message: differs.length
+              ? `same SOP Instance UID as ${first.header.path}, but not the same image (${differs.join('; ')}): the UID was reused, only the first file is used`
+              : `same SOP Instance UID as ${first.header.path} (one image, counted once)`,
           });
           continue;
         }

@@ -30,6 +30,8 @@ const RULES: { re: RegExp; say: (m: RegExpExecArray, t: T) => string }[] = [
   { re: /^ImagePositionPatient\/ImageOrientationPatient missing: slices ordered by InstanceNumber/, say: (_m, t) => t('warn.byInstance') },
   { re: /^no position or InstanceNumber: slices kept in file order/, say: (_m, t) => t('warn.byFile') },
   { re: /^(.+): the file ends inside its pixel data \((\d+) of (\d+) bytes\)$/, say: (m, t) => t('warn.truncated', { file: m[1] ?? '', got: m[2] ?? '', want: m[3] ?? '' }) },
+  { re: /^(.+): the file ends inside its pixel data \((\d+) fragment\(s\), no end of the encapsulated data\)$/, say: (m, t) => t('warn.truncatedFragments', { file: m[1] ?? '', n: m[2] ?? '' }) },
+  { re: /^(.+): NumberOfFrames is (\d+), but its Pixel Data holds (\d+) frame\(s\): (\d+) used$/, say: (m, t) => t('warn.framesClamped', { file: m[1] ?? '', declared: m[2] ?? '', fit: m[3] ?? '', kept: m[4] ?? '' }) },
   { re: /^missing Study\/Series Instance UID/, say: (_m, t) => t('warn.noUid') },
   { re: /^lossy transfer syntax$/, say: (_m, t) => t('warn.lossy') },
   { re: /^no preamble\/DICM prefix/, say: (_m, t) => t('warn.raw') },

@@ -12,13 +12,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import type { ScanProgress } from '../../../../src/shared/dicom';
-import { MEDIA_STORAGE_DIRECTORY_SOP_CLASS, scanPaths } from '../../../../src/core/dicom/scan';
+import { MEDIA_STORAGE_DIRECTORY_SOP_CLASS, scanFile, scanPaths } from '../../../../src/core/dicom/scan';
+import { parseDicomBytes, pixelDataElement } from '../../../../src/core/dicom/parse';
 import { readDicomFile, readDicomHeader } from '../../../../src/core/dicom/read';
 import type { SimpleElement } from '../../../../src/core/dicom/write-simple';
 import { writePart10 } from '../../../../src/core/dicom/write-simple';
 import type { SyntheticSeriesOptions, WrittenSeries } from '../../../../src/core/synthetic/ct-series';
 import { CT_IMAGE_STORAGE, writeSyntheticSeries } from '../../../../src/core/synthetic/ct-series';
+import { ResightError } from '../../../../src/core/errors';
 import { corpusPath } from '../../../helpers/corpus';
+import { elementOffset, withNumberOfFrames } from '../../../helpers/dicom-bytes';
 import { listTree, tempDir } from '../../../helpers/tmp';
 import { WorkerPool } from '../../../../src/core/workers/pool';
 
@@ -72,14 +75,6 @@ function writeNamedImage(file: string, opts: { sop: string; charset?: string; na
   if (opts.charset) els.push({ tag: 0x00080005, vr: 'CS', value: opts.charset });
   if (opts.description) els.push({ tag: 0x00081030, vr: 'LO', value: opts.description });
   fs.writeFileSync(file, writePart10(els, { sopClassUid: CT_IMAGE_STORAGE, sopInstanceUid: opts.sop }));
-}
-
-/** Offset of the first occurrence of an explicit-VR element header (tag + VR) in a file. */
-function elementOffset(bytes: Uint8Array, group: number, element: number, vr: string): number {
-  const needle = Buffer.from([group & 0xff, group >> 8, element & 0xff, element >> 8, vr.charCodeAt(0), vr.charCodeAt(1)]);
-  const at = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(needle);
-  assert.ok(at > 0, `element (${group.toString(16)},${element.toString(16)}) ${vr} not found`);
-  return at;
 }
 
 describe('scanning: files that cannot be used are listed with a reason, and never stop the scan', () => {
@@ -355,6 +350,18 @@ describe('scanning: DICOMDIR (made by DCMTK dcmmkdir)', () => {
     assert.equal(result.filesScanned, 2, 'the DICOMDIR and one image');
   });
 
+  it('a reference that leaves the DICOMDIR\'s folder through a symlink is ignored too (real paths are compared)', async (t) => {
+    const medium = makeMedium(t, 2);
+    const outside = write(t, { slices: 1, seed: 79 }).files[0];
+    // IM000001 on the disc becomes a link to an image elsewhere on the disk
+    fs.rmSync(medium.images[0]);
+    fs.symlinkSync(outside, medium.images[0]);
+    const result = await scanPaths([medium.dicomdir]);
+    const paths = result.studies.flatMap((st) => st.series.flatMap((se) => se.ordered.map((o) => o.path)));
+    assert.deepEqual(paths, [medium.images[1]], 'the image inside is opened, the linked one outside is not');
+    assert.equal(result.filesScanned, 2, 'the DICOMDIR and one image');
+  });
+
   it('file IDs are matched case-insensitively (a medium copied onto a case-sensitive disk in lower case)', async (t) => {
     const medium = makeMedium(t, 3);
     const lower = path.join(medium.root, 'ser00001');
@@ -373,6 +380,123 @@ describe('scanning: DICOMDIR (made by DCMTK dcmmkdir)', () => {
     assert.deepEqual(result.errors.map((e) => e.path), [medium.dicomdir], 'only the DICOMDIR is not an image');
     assert.equal(result.studies[0].series[0].slices, 4);
     assert.deepEqual(fingerprint(medium.root), before);
+  });
+});
+
+/**
+ * Make a FIFO. Its write end stays open (O_RDWR, Linux) until the test ends: opening it for
+ * reading then returns at once, so a reader that does not refuse FIFOs fails the test (it sees
+ * an empty file) instead of hanging the whole run.
+ */
+function fifo(t: Cleanup, file: string): void {
+  const mk = spawnSync('mkfifo', [file]);
+  assert.equal(mk.status, 0, `mkfifo failed: ${mk.stderr}`);
+  const fd = fs.openSync(file, 'r+');
+  t.after(() => fs.closeSync(fd));
+}
+
+const noFifos = process.platform === 'win32' ? 'no FIFOs in the Windows file system' : false;
+
+describe('scanning: links, FIFOs and headers that promise more than the file holds', () => {
+  it('a symlink back to the folder (a loop) and a link to a file: each folder read once, each file scanned once', async (t) => {
+    const dir = tempDir(t, 'loop');
+    const w = write(t, { slices: 3, seed: 31 }, path.join(dir, 'series'));
+    // one loop: before real paths were compared it listed the tree 33 times (a second loop made
+    // that 2^32 times, a hang, so the test has one)
+    fs.symlinkSync('.', path.join(dir, 'series', 'again'));
+    fs.symlinkSync(path.basename(w.files[0]), path.join(dir, 'series', 'alias.dcm'));
+    const result = await scanPaths([dir], { pool: null });
+    assert.deepEqual(result.errors, [], 'no DUPLICATE_INSTANCE: no file is read twice');
+    assert.equal(result.filesScanned, 3);
+    const real = (f: string) => fs.realpathSync(f);
+    assert.deepEqual(result.studies[0].series[0].instances.map((i) => real(i.path)).sort(), w.files.map(real).sort());
+  });
+
+  it('a FIFO given directly, in a folder, or referenced by a DICOMDIR: FILE_UNREADABLE naming it, never a hang', { skip: noFifos }, async (t) => {
+    const medium = tempDir(t, 'fifo');
+    const w = write(t, { slices: 1, seed: 32 });
+    fs.mkdirSync(path.join(medium, 'SER00001'));
+    fs.copyFileSync(w.files[0], path.join(medium, 'SER00001', 'IM000001'));
+    dcmtk('dcmmkdir', ['--recurse', '+I', 'SER00001'], medium);
+    // the image becomes a FIFO of the same name: the DICOMDIR now references a FIFO
+    const pipe = path.join(medium, 'SER00001', 'IM000001');
+    fs.rmSync(pipe);
+    fifo(t, pipe);
+    const refusal = { path: pipe, code: 'FILE_UNREADABLE', message: 'not a regular file (a FIFO (named pipe))' };
+    assert.deepEqual((await scanPaths([pipe])).errors, [refusal], 'given directly');
+    assert.deepEqual((await scanPaths([path.join(medium, 'SER00001')])).errors, [refusal], 'in a folder');
+    const viaIndex = await scanPaths([path.join(medium, 'DICOMDIR')]);
+    assert.deepEqual(viaIndex.errors.map((e) => [e.path, e.code]), [[path.join(medium, 'DICOMDIR'), 'DICOMDIR'], [pipe, 'FILE_UNREADABLE']], 'through the DICOMDIR');
+    for (const read of [readDicomHeader, readDicomFile]) {
+      assert.throws(() => read(pipe), (err: unknown) => err instanceof ResightError && err.code === 'FILE_UNREADABLE' && err.path === pipe && /FIFO/.test(err.message), read.name);
+    }
+  });
+
+  it('NumberOfFrames 99999 on one frame of native or RLE pixel data: one frame used, and a warning says so', (t) => {
+    const dir = tempDir(t, 'frames');
+    for (const src of ['pydicom_MR_small.dcm', 'pydicom_MR_small_RLE.dcm']) {
+      const file = path.join(dir, src);
+      fs.writeFileSync(file, withNumberOfFrames(corpusPath(src), '99999'));
+      const h = scanFile(file);
+      assert.ok(!('code' in h), `${src}: ${JSON.stringify(h)}`);
+      assert.equal(h.frames, 1, src);
+      assert.ok(h.warnings.some((m) => /NumberOfFrames is 99999, but its Pixel Data holds 1 frame/.test(m)), `${src}: ${JSON.stringify(h.warnings)}`);
+    }
+    // control: a real multi-frame object keeps its frames
+    const emri = scanFile(corpusPath('pydicom_emri_small.dcm'));
+    assert.ok(!('code' in emri) && emri.frames === 10 && !emri.warnings.some((m) => /NumberOfFrames/.test(m)));
+  });
+
+  it('20 files claiming 99999 frames each make 20 slices, not 2 million', async (t) => {
+    const dir = tempDir(t, 'frames');
+    const template = withNumberOfFrames(corpusPath('pydicom_MR_small.dcm'), '99999');
+    const sop = '1.3.6.1.4.1.5962.1.1.4.1.1.20040826185059.5457';
+    for (let i = 0; i < 20; i++) {
+      const copy = Buffer.from(template);
+      // a SOP Instance UID of its own (same length), in the File Meta and the data set
+      const uid = sop.slice(0, -4) + String(i).padStart(4, '0');
+      for (let at = copy.indexOf(sop, 0, 'latin1'); at >= 0; at = copy.indexOf(sop, at + 1, 'latin1')) copy.write(uid, at, 'latin1');
+      fs.writeFileSync(path.join(dir, `f${i}.dcm`), copy);
+    }
+    const started = Date.now();
+    const result = await scanPaths([dir], { pool: null });
+    assert.deepEqual(result.errors, []);
+    assert.equal(result.studies[0].series.reduce((n, s) => n + s.slices, 0), 20);
+    assert.ok(Date.now() - started < 2000, `${Date.now() - started} ms`);
+  });
+
+  it('a compressed copy cut short next to a complete one: the complete one is used', async (t) => {
+    const dir = tempDir(t, 'cut-copy');
+    const whole = fs.readFileSync(corpusPath('pydicom_MR_small_RLE.dcm'));
+    fs.writeFileSync(path.join(dir, 'a.dcm'), whole.subarray(0, 5000)); // read first, cut inside its fragment
+    fs.writeFileSync(path.join(dir, 'b.dcm'), whole);
+    const result = await scanPaths([dir], { pool: null });
+    assert.deepEqual(result.studies[0].series[0].instances.map((i) => path.basename(i.path)), ['b.dcm']);
+    assert.deepEqual(result.errors.map((e) => [path.basename(e.path), e.code]), [['a.dcm', 'DUPLICATE_INSTANCE']]);
+    // alone, the cut file still scans, marked as cut; so does one cut right after its last fragment
+    const fragments = pixelDataElement(parseDicomBytes(whole, 'whole').dataSet)?.fragments ?? [];
+    const last = fragments[fragments.length - 1];
+    assert.ok(last, 'precondition: encapsulated');
+    for (const cut of [5000, last.position + last.length]) {
+      const file = path.join(dir, `cut${cut}.dcm`);
+      fs.writeFileSync(file, whole.subarray(0, cut));
+      const h = scanFile(file);
+      assert.ok(!('code' in h) && h.pixelDataTruncated === true, `cut at ${cut}: ${JSON.stringify(h)}`);
+      assert.ok(h.warnings.some((m) => /ends inside its pixel data/.test(m)));
+    }
+    const complete = scanFile(path.join(dir, 'b.dcm'));
+    assert.ok(!('code' in complete) && !complete.pixelDataTruncated);
+  });
+
+  it('an image cut right before its Pixel Data element is FILE_TRUNCATED, not "no pixel data"', async (t) => {
+    const dir = tempDir(t, 'cut-before-pixels');
+    const whole = fs.readFileSync(corpusPath('pydicom_CT_small.dcm'));
+    const file = path.join(dir, 'ct.dcm');
+    fs.writeFileSync(file, whole.subarray(0, elementOffset(whole, 0x7fe0, 0x0010, 'OW')));
+    const r = scanFile(file);
+    assert.ok('code' in r, JSON.stringify(r));
+    assert.equal(r.code, 'FILE_TRUNCATED');
+    assert.match(r.message, /no Pixel Data: the file ends before its pixels/);
   });
 });
 

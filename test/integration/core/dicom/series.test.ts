@@ -286,6 +286,20 @@ describe('series assembly: one SOP Instance is one slice', () => {
     assert.deepEqual(s.warnings, [], 'no duplicate-position warning for copies of one instance');
   });
 
+  it('two different slices under one SOP Instance UID (a writer reusing UIDs): the message says they differ, not "one image"', async (t) => {
+    const w = write(t, { slices: 3, seed: 43 });
+    const [first, second] = [w.files[0] as string, w.files[1] as string];
+    const uidOf = (file: string) => /1\.[0-9.]+\.4\.43\.3\.[0-9]/.exec(fs.readFileSync(file, 'latin1'))?.[0];
+    const [uid1, uid2] = [uidOf(first), uidOf(second)];
+    assert.ok(uid1 && uid2 && uid1.length === uid2.length, `precondition: SOP UIDs of one length (${uid1}, ${uid2})`);
+    fs.writeFileSync(second, fs.readFileSync(second, 'latin1').split(uid2).join(uid1), 'latin1');
+    const result = await scanPaths([w.dir], { pool: null });
+    assert.deepEqual(result.errors.map((e) => [e.path, e.code]), [[second, 'DUPLICATE_INSTANCE']]);
+    const message = result.errors[0]?.message ?? '';
+    assert.match(message, /but not the same image \(position \[.*\] vs \[.*\]; InstanceNumber 1 vs 2\)/);
+    assert.doesNotMatch(message, /counted once/);
+  });
+
   it('of two copies of an instance, the one cut short inside its pixels gives way to the complete one', async (t) => {
     const root = tempDir(t, 'copies-cut');
     // 'a-partial' sorts before 'b-complete', so the cut copy is read first

@@ -12,6 +12,8 @@ import { writeSyntheticSeries } from '../../../../src/core/synthetic/ct-series';
 import type { SyntheticSeriesOptions } from '../../../../src/core/synthetic/ct-series';
 import { sayWarning } from '../../../../src/renderer/i18n/warnings';
 import { en, ja } from '../../../../src/renderer/i18n/messages';
+import { corpusPath } from '../../../helpers/corpus';
+import { withNumberOfFrames } from '../../../helpers/dicom-bytes';
 import { tempDir } from '../../../helpers/tmp';
 
 /** A translator that shows which key was used and with what. */
@@ -47,6 +49,23 @@ describe('series warnings in the user\'s language', () => {
           fs.truncateSync(f, fs.statSync(f).size - 50);
         },
         /^warn\.truncated\{"file":"slice_0002\.dcm","got":"\d+","want":"2048"\}$/,
+      ],
+      [
+        'cut compressed file',
+        (d) => {
+          fs.mkdirSync(d);
+          const whole = fs.readFileSync(corpusPath('pydicom_MR_small_RLE.dcm'));
+          fs.writeFileSync(path.join(d, 'cut.dcm'), whole.subarray(0, whole.length - 200));
+        },
+        /^warn\.truncatedFragments\{"file":"cut\.dcm","n":"1"\}$/,
+      ],
+      [
+        'more frames declared than held',
+        (d) => {
+          fs.mkdirSync(d);
+          fs.writeFileSync(path.join(d, 'mf.dcm'), withNumberOfFrames(corpusPath('pydicom_MR_small.dcm'), '12'));
+        },
+        /^warn\.framesClamped\{"file":"mf\.dcm","declared":"12","fit":"1","kept":"1"\}$/,
       ],
     ];
     for (const [name, write, want] of cases) {
