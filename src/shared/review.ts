@@ -1,7 +1,10 @@
 /**
  * Findings the reviewer added (what the model missed) travel as reviews with the id
  * `added:<class>:<slice>` (decision accepted; rejected = withdrawn): the viewer writes and lists
- * them, the engine exports them. This is the one place that knows the encoding.
+ * them, the engine exports them. The reviewer's sign-off of the series travels the same way, as
+ * the review `signoff` (decision accepted; pending = withdrawn), so it is saved, comes back after
+ * a reload and reaches the report like any decision. This is the one place that knows the
+ * encoding.
  */
 import type { Review } from './api';
 
@@ -13,6 +16,30 @@ export function addedFindingId(cls: string, slice: number): string {
 
 export function isAddedFinding(findingId: string): boolean {
   return findingId.startsWith(PREFIX);
+}
+
+export const SIGN_OFF_ID = 'signoff';
+
+/** A review that is not a decision on one finding (a sign-off), which finding lists leave out. */
+export function isSignOff(findingId: string): boolean {
+  return findingId === SIGN_OFF_ID;
+}
+
+export interface SignOff {
+  /** ISO time of the sign-off. */
+  at: string;
+  reviewer?: string;
+  /** False when a decision was changed after it: the series needs signing off again. */
+  current: boolean;
+}
+
+/** The series' sign-off among `reviews`, or undefined when it was never signed off (or withdrawn). */
+export function signOffOf(reviews: readonly Review[]): SignOff | undefined {
+  const r = reviews.find((x) => isSignOff(x.findingId));
+  if (!r || r.decision !== 'accepted') return undefined;
+  const when = Date.parse(r.at);
+  const current = !reviews.some((x) => !isSignOff(x.findingId) && Date.parse(x.at) > when);
+  return { at: r.at, ...(r.reviewer ? { reviewer: r.reviewer } : {}), current };
 }
 
 export interface ReviewerFinding {

@@ -227,6 +227,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
           await buildReportContext(s, a, model, result.providerReport, {
             reviews: decided.reviews.filter((r) => a.findings.some((f) => f.id === r.findingId)),
             added: decided.added,
+            ...(decided.signOff ? { signOff: decided.signOff } : {}),
             ...(values.reviewer ? { reviewer: values.reviewer } : {}),
             cam: { ...(values['cam-method'] ? { method: values['cam-method'] as CamMethod } : {}), ...(values['cam-layer'] ? { layer: values['cam-layer'] } : {}) },
           }),

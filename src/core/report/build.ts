@@ -13,7 +13,8 @@ import type { LoadedModel } from '../inference/model';
 import { ResightError, toErrorInfo } from '../errors';
 import type { ProviderReport, SeriesAnalysis } from '../../shared/analysis';
 import type { Review } from '../../shared/api';
-import { isAddedFinding, reviewerFindings } from '../../shared/review';
+import { isAddedFinding, isSignOff, reviewerFindings, signOffOf } from '../../shared/review';
+import type { SignOff } from '../../shared/review';
 import type { AddedFinding, KeyImage, ReportContext, ReportMeasurement } from './context';
 import type { KeyImageInput } from './render';
 import type { OverlayStyle } from '../../shared/colormap';
@@ -23,6 +24,7 @@ import type { DrawnMeasurement } from '../../shared/roi';
 export interface BuildOptions {
   reviews?: Review[];
   added?: AddedFinding[];
+  signOff?: SignOff;
   reviewer?: string;
   cam?: { method?: CamMethod; layer?: string };
   overlay?: OverlayStyle;
@@ -43,13 +45,15 @@ export function windowForClass(cls: string, fallback: { center: number; width: n
 
 /**
  * Decisions as the viewer saves them, split the way a report takes them: decisions on the model's
- * findings, and the findings the reviewer added (`added:<class>:<slice>` reviews; withdrawn ones,
- * decision rejected, left out).
+ * findings, the findings the reviewer added (`added:<class>:<slice>` reviews; withdrawn ones,
+ * decision rejected, left out) and the sign-off.
  */
-export function reviewsAndAdded(reviews: readonly Review[]): { reviews: Review[]; added: AddedFinding[] } {
+export function reviewsAndAdded(reviews: readonly Review[]): { reviews: Review[]; added: AddedFinding[]; signOff?: SignOff } {
+  const signOff = signOffOf(reviews);
   return {
-    reviews: reviews.filter((r) => !isAddedFinding(r.findingId)),
+    reviews: reviews.filter((r) => !isAddedFinding(r.findingId) && !isSignOff(r.findingId)),
     added: reviewerFindings(reviews).map((f) => ({ id: f.id, class: f.class, sliceStart: f.slice, sliceEnd: f.slice, ...(f.comment ? { comment: f.comment } : {}) })),
+    ...(signOff ? { signOff } : {}),
   };
 }
 
@@ -174,6 +178,7 @@ export async function buildReportContext(
     analysis,
     reviews: opts.reviews ?? [],
     added: opts.added ?? [],
+    ...(opts.signOff ? { signOff: opts.signOff } : {}),
     keyImages,
     measurements,
     createdAt: opts.createdAt ?? new Date(),

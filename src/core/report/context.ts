@@ -4,6 +4,7 @@
  * per finding. Every writer (PDF, SR, SC, JSON/CSV) reads only this, so de-identification is one
  * transformation of it (deidentifyContext) before any writer runs.
  */
+import type { SignOff } from '../../shared/review';
 import type { Finding, ModelIdentity, ProviderReport, SeriesAnalysis } from '../../shared/analysis';
 import type { Review } from '../../shared/api';
 import type { Deidentifier } from './deidentify';
@@ -118,6 +119,8 @@ export interface ReportContext {
   analysis: SeriesAnalysis;
   reviews: Review[];
   added: AddedFinding[];
+  /** The reviewer's sign-off in the viewer (shared/review.ts), if the series was signed off. */
+  signOff?: SignOff;
   keyImages: KeyImage[];
   /** The reviewer's measurements (none: an empty list). */
   measurements: ReportMeasurement[];
@@ -146,7 +149,7 @@ const setOpt = <T extends object, K extends keyof T>(o: T, k: K, v: T[K] | undef
 
 /** The same context with identifying data removed or replaced (deidentify.ts has the table). */
 export function deidentifyContext(ctx: ReportContext, d: Deidentifier): ReportContext {
-  d.notePersonName(ctx.patient.name, ctx.study.referringPhysician, ctx.reviewer, ...ctx.reviews.map((r) => r.reviewer), ...ctx.added.map((a) => a.reviewer));
+  d.notePersonName(ctx.patient.name, ctx.study.referringPhysician, ctx.reviewer, ctx.signOff?.reviewer, ...ctx.reviews.map((r) => r.reviewer), ...ctx.added.map((a) => a.reviewer));
   d.noteIdentifying(ctx.patient.id, ctx.study.accessionNumber, ctx.study.id, ctx.study.institution);
   d.noteDate(ctx.patient.birthDate, ctx.study.date);
   const patient: ReportPatient = { name: d.patientName(ctx.patient.name), id: d.patientId(ctx.patient.id) };
@@ -186,6 +189,7 @@ export function deidentifyContext(ctx: ReportContext, d: Deidentifier): ReportCo
       if (a.comment) copy.comment = d.redact(a.comment);
       return copy;
     }),
+    ...(ctx.signOff ? { signOff: { at: d.moment(new Date(ctx.signOff.at)).toISOString(), current: ctx.signOff.current } } : {}),
     keyImages: ctx.keyImages.map((k) => ({ ...k, sopInstanceUid: d.uid(k.sopInstanceUid) })),
     measurements: ctx.measurements.map((m) => ({ ...m, sopInstanceUid: d.uid(m.sopInstanceUid), ...(m.unmeasurable ? { unmeasurable: d.redact(m.unmeasurable) } : {}) })),
     // every date the outputs carry (content, series, instance creation, contribution, the PDF's

@@ -364,7 +364,10 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   await text(ctx.model.sha256, M + 80, 7.5, mono);
   y -= 14;
   await heading('Sign-off');
-  y = (await fields([['Reviewer', ctx.reviewer ? fmtPn(ctx.reviewer) : ctx.deidentified ? '(withheld in a de-identified export)' : '(not given)'], ['Created', ctx.createdAt.toISOString().replace('T', ' ').slice(0, 19) + ' UTC']], M, 80, W - 2 * M)) - 2;
+  const utc = (iso: string) => `${iso.replace('T', ' ').slice(0, 19)} UTC`;
+  const so = ctx.signOff;
+  const signedText = !so ? 'not signed off in the viewer' : so.current ? `signed off in the viewer at ${utc(so.at)}` : `signed off in the viewer at ${utc(so.at)}, but decisions changed after it: not signed off as they stand`;
+  y = (await fields([['Reviewer', ctx.reviewer ? fmtPn(ctx.reviewer) : ctx.deidentified ? '(withheld in a de-identified export)' : '(not given)'], ['Review', signedText], ['Created', utc(ctx.createdAt.toISOString())]], M, 80, W - 2 * M)) - 2;
 
   // ------------------------------------------------------------------ key images
   const findingById = new Map(ctx.analysis.findings.map((f) => [f.id, f]));

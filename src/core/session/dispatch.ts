@@ -41,6 +41,6 @@ export async function dispatch(session: Session, method: string, params: unknown
     return { ok: true, value } as Reply<Method>;
   } catch (err) {
     const e = toErrorInfo(err);
-    return { ok: false, error: { code: e.code, message: e.message } };
+    return { ok: false, error: { code: e.code, message: session.displayText(e.message) } };
   }
 }

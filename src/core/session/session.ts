@@ -115,16 +115,36 @@ export class Session {
     return path.basename(abs);
   }
 
+  /**
+   * A message as the UI may show it: the engine names files by absolute path in some messages
+   * ("same SOP Instance UID as /data/...", a cut file), and replies never carry one (the renderer
+   * is the less trusted side). Paths under a granted root read as `display` writes them.
+   */
+  displayText(text: string): string {
+    let out = text;
+    // longest roots first, so a root inside another is shown relative to itself
+    for (const root of [...this.roots].sort((a, b) => b.length - a.length)) {
+      if (path.dirname(root) === root) continue; // a file system root: nothing shorter to show
+      // the root as a whole path component (not the start of a longer name)
+      const re = new RegExp(`${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=$|[\\/\\s:,;)'"])`, 'g');
+      out = out.replace(re, path.basename(root));
+    }
+    return out;
+  }
+
   async open({ paths }: Params<'studies.open'>): Promise<OpenResult> {
     const denied = paths.filter((p) => !this.isGranted(p));
-    if (denied.length) throw new ResightError('ACCESS_DENIED', `not opened: ${denied.length} path(s) outside the folders you chose (open them with the dialog or drag and drop)`);
+    // browser mode has no open dialog: the folders are the ones given to 'resight serve'
+    if (denied.length) throw new ResightError('ACCESS_DENIED', `not opened: ${denied.length} path(s) outside the folders this session may read (the desktop app: open them with File > Open or drag and drop; browser mode: give them to 'resight serve')`);
+    const missing = paths.filter((p) => !fs.existsSync(p));
+    if (missing.length === paths.length) throw new ResightError('FILE_UNREADABLE', `not found: ${missing.map((p) => this.display(p)).join(', ')}`);
     const result = await scanPaths(paths, { onProgress: (p) => this.emit('scan.progress', { done: p.done, total: p.total, errors: p.errors }) });
     const errors = [...result.errors];
     for (const st of result.studies) this.addStudy(st, errors);
     return {
       // as the session now holds them (a study opened before includes what it had)
       studies: result.studies.map((st) => summary(this.studies.get(st.studyInstanceUid) ?? st)),
-      unused: errors.map((e) => ({ file: this.display(e.path), code: e.code, message: e.message })),
+      unused: errors.map((e) => ({ file: this.display(e.path), code: e.code, message: this.displayText(e.message) })),
       filesScanned: result.filesScanned,
     };
   }
@@ -407,10 +427,11 @@ export class Session {
     const analysis = this.analyses.get(s.id);
     if (!analysis) throw new ResightError('VALIDATION', 'run the analysis of this series before exporting it');
     const model = await this.model();
-    const { reviews, added } = reviewsAndAdded(this.activeReviews(s.id));
+    const { reviews, added, signOff } = reviewsAndAdded(this.activeReviews(s.id));
     const ctx = await buildReportContext(s, analysis, model, model.provider, {
       reviews,
       added,
+      ...(signOff ? { signOff } : {}),
       ...(p.reviewer ? { reviewer: p.reviewer } : {}),
       cam: { ...(p.method ? { method: p.method } : {}), ...(p.layer ? { layer: p.layer } : {}) },
       explainer: this.explainer,

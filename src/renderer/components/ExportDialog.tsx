@@ -36,19 +36,24 @@ export function ExportDialog(p: {
   const [error, setError] = useState<string | null>(null);
   useEffect(() => p.api.on('export.progress', (e) => e.seriesId === p.seriesId && setProgress(e)), [p.api, p.seriesId]);
 
+  // a shift is a non-zero whole number of days; anything else is refused here, not dropped (an
+  // export "with shifted dates" that silently removed them would mislead whoever reads it)
+  const shiftText = shift.trim();
+  const shiftValid = shiftText === '' || (/^[+-]?\d{1,6}$/.test(shiftText) && Number(shiftText) !== 0);
   const run = async () => {
+    if (deid && !shiftValid) return;
     setBusy(true);
     setError(null);
     setResult(null);
     localStorage.setItem('resight.reviewer', reviewer);
     try {
-      const shiftDays = shift.trim() === '' ? undefined : Number(shift);
+      const shiftDays = shiftText === '' ? undefined : Number(shiftText);
       const r = await p.api.call('report.export', {
         seriesId: p.seriesId,
         formats: [...formats],
         paper,
         ...(deid ? { deidentify: true } : {}),
-        ...(deid && shiftDays !== undefined && Number.isInteger(shiftDays) ? { dateShiftDays: shiftDays } : {}),
+        ...(deid && shiftDays !== undefined ? { dateShiftDays: shiftDays } : {}),
         ...(reviewer.trim() ? { reviewer: reviewer.trim() } : {}),
         ...(p.measurements?.length ? { measurements: p.measurements } : {}),
       });
@@ -75,7 +80,13 @@ export function ExportDialog(p: {
         ))}
       </fieldset>
       <label className="row"><input type="checkbox" checked={deid} onChange={(e) => setDeid(e.target.checked)} data-testid="export-deidentify" /> {t('export.deidentify')}</label>
-      {deid ? <label className="row">{t('export.dateShift')}<input value={shift} onChange={(e) => setShift(e.target.value)} inputMode="numeric" placeholder="-30" /></label> : null}
+      {deid ? (
+        <label className="row">
+          {t('export.dateShift')}
+          <input value={shift} onChange={(e) => setShift(e.target.value)} inputMode="numeric" placeholder="-30" data-testid="export-date-shift" aria-invalid={!shiftValid} aria-describedby={shiftValid ? undefined : 'export-date-shift-error'} />
+        </label>
+      ) : null}
+      {deid && !shiftValid ? <p className="error" id="export-date-shift-error" role="alert" data-testid="export-date-shift-error">{t('export.dateShiftInvalid', { value: shiftText })}</p> : null}
       <label className="row">{t('export.paper')}
         <select value={paper} onChange={(e) => setPaper(e.target.value as 'a4' | 'letter')}>
           <option value="a4">A4</option>
@@ -86,7 +97,7 @@ export function ExportDialog(p: {
       {p.reformatMeasurements ? <p className="warning" role="status" data-testid="export-reformat-measurements">{t('export.reformatMeasurements', { n: p.reformatMeasurements })}</p> : null}
       <label className="row">{t('export.reviewer')}<input value={reviewer} onChange={(e) => setReviewer(e.target.value)} placeholder="Sato^Hanako" /></label>
       <div className="row">
-        <button className="primary" onClick={run} disabled={busy || !formats.size} data-testid="export-run">{t('export.run')}</button>
+        <button className="primary" onClick={run} disabled={busy || !formats.size || (deid && !shiftValid)} data-testid="export-run">{t('export.run')}</button>
         <button onClick={p.onClose}>{t('help.close')}</button>
       </div>
       {busy ? (

@@ -7,7 +7,7 @@ import { useState } from 'react';
 import type { Finding, SeriesAnalysis } from '../../shared/analysis';
 import type { ModelInfo, Review } from '../../shared/api';
 import type { DECISIONS } from '../../shared/api';
-import { addedFindingId, isAddedFinding, reviewerFindings } from '../../shared/review';
+import { addedFindingId, isAddedFinding, isSignOff, reviewerFindings, SIGN_OFF_ID, signOffOf } from '../../shared/review';
 import { useI18n } from '../i18n/i18n';
 
 type Decision = (typeof DECISIONS)[number];
@@ -67,20 +67,23 @@ export function FindingsPanel(p: {
 }) {
   const { t, date } = useI18n();
   const [addClass, setAddClass] = useState('');
-  const [signed, setSigned] = useState<string | null>(null);
   const a = p.analysis;
+  // saved with the decisions (shared/review.ts): it survives a reload and reaches the report
+  const signOff = signOffOf(p.reviews);
   const byId = new Map(p.reviews.map((r) => [r.findingId, r]));
   const added = reviewerFindings(p.reviews);
-  const signOff = () => {
+  const signOffNow = () => {
     const flagged = new Set<number>();
     for (const f of a?.findings ?? []) for (let i = f.sliceStart; i <= f.sliceEnd; i++) flagged.add(i);
     const unviewed = [...flagged].filter((i) => !p.viewed.has(i)).sort((x, y) => x - y);
     if (unviewed.length && !window.confirm(t('signoff.unviewed', { n: unviewed.length, list: unviewed.slice(0, 12).map((i) => i + 1).join(', ') + (unviewed.length > 12 ? '…' : '') }))) return;
-    setSigned(date(new Date()));
+    p.onDecide(SIGN_OFF_ID, 'accepted');
   };
   // decisions on findings this analysis does not have (drawn at another operating point): kept, and said
   const shownIds = new Set((a?.findings ?? []).map((f) => f.id));
-  const orphaned = a ? p.reviews.filter((r) => !isAddedFinding(r.findingId) && !shownIds.has(r.findingId)).length : 0;
+  const orphaned = a ? p.reviews.filter((r) => !isAddedFinding(r.findingId) && !isSignOff(r.findingId) && !shownIds.has(r.findingId)).length : 0;
+  // in slice order, as N / P and the score strip go (the engine lists them by class)
+  const listed = [...(a?.findings ?? [])].sort((x, y) => x.sliceStart - y.sliceStart || x.sliceEnd - y.sliceEnd || x.class.localeCompare(y.class));
   // the finding the A / X keys decide; none while a coronal or sagittal view is on screen
   const here = p.axial === false ? undefined : findingAt(a?.findings ?? [], p.index)?.id;
   const pending = (a?.findings ?? []).filter((f) => (byId.get(f.id)?.decision ?? 'pending') === 'pending').length;
@@ -106,7 +109,7 @@ export function FindingsPanel(p: {
       {p.operatingPointFallback ? <p className="warning" role="status" data-testid="operating-point-fallback">{p.operatingPointFallback}</p> : null}
       {orphaned ? <p className="warning" role="status" data-testid="orphaned-decisions">{t('findings.orphaned', { n: orphaned })}</p> : null}
       <ul>
-        {(a?.findings ?? []).map((f) => (
+        {listed.map((f) => (
           <FindingRow key={f.id} f={f} review={byId.get(f.id)} here={f.id === here} onDecide={(d, c) => p.onDecide(f.id, d, c)} onGo={p.onGo} />
         ))}
         {added.map((f) => (
@@ -130,8 +133,13 @@ export function FindingsPanel(p: {
         <button disabled={!addClass || p.axial === false} onClick={() => p.onDecide(addedFindingId(addClass, p.index), 'accepted')}>{t('findings.add')}</button>
       </div>
       {pending ? <p className="muted">{t('signoff.pending', { n: pending })}</p> : null}
-      <button className="primary" onClick={signOff} data-testid="signoff">{t('signoff.button')}</button>
-      {signed ? <p role="status">{t('signoff.done', { time: signed })}</p> : null}
+      {/* nothing to sign off before the model has read the series */}
+      <button className="primary" onClick={signOffNow} disabled={!a?.scored} data-testid="signoff">{t('signoff.button')}</button>
+      {signOff ? (
+        <p role="status" className={signOff.current ? undefined : 'warning'} data-testid="signoff-status" data-current={signOff.current}>
+          {t(signOff.current ? 'signoff.done' : 'signoff.stale', { time: date(new Date(signOff.at)) })}
+        </p>
+      ) : null}
     </section>
   );
 }

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { createHash } from 'node:crypto';
+import { dispatch } from '../../../../src/core/session/dispatch';
 import { Session } from '../../../../src/core/session/session';
 import { writeSyntheticSeries } from '../../../../src/core/synthetic/ct-series';
 import { REPO_ROOT } from '../../../helpers/corpus';
@@ -159,4 +160,33 @@ describe('Session.open', () => {
     const stored = session.getAnalysis({ seriesId }).analysis;
     assert.ok(stored === null || stored.slices.length === 45, `no 20-slice analysis of the old series is kept (got ${stored?.slices.length})`);
   });
+
+  it('replies name files as the UI may show them: never an absolute path, also inside messages', async (t) => {
+    const root = tempDir(t, 'open-paths');
+    const study = path.join(root, 'study');
+    fs.mkdirSync(path.join(study, 'copy'), { recursive: true });
+    fs.copyFileSync(path.join(DEMO, name(7)), path.join(study, name(7)));
+    fs.copyFileSync(path.join(DEMO, name(7)), path.join(study, 'copy', name(7)));
+    const session = new Session({ cacheDir: null, sliceUrl: (id) => `/s/${id}/{i}` });
+    t.after(() => session.dispose());
+    session.grant([study]);
+    const r = await session.open({ paths: [study] });
+    const dup = r.unused.find((u) => u.code === 'DUPLICATE_INSTANCE');
+    assert.ok(dup, JSON.stringify(r.unused));
+    assert.ok(!dup.message.includes(root), `no absolute path in ${dup.message}`);
+    assert.match(dup.message, /study[\\/](copy[\\/])?CT0007\.dcm/, 'the other copy is named from the granted folder');
+    assert.ok(!JSON.stringify(r).includes(root));
+  });
+
+  it('a path that does not exist is an error naming it; one outside the granted folders says how to grant it', async (t) => {
+    const root = tempDir(t, 'open-missing');
+    const session = new Session({ cacheDir: null, sliceUrl: (id) => `/s/${id}/{i}` });
+    t.after(() => session.dispose());
+    session.grant([root]);
+    await assert.rejects(session.open({ paths: [path.join(root, 'nonexist')] }), (e: Error & { code?: string }) => e.code === 'FILE_UNREADABLE' && /not found: .*nonexist/.test(e.message));
+    const reply = await dispatch(session, 'studies.open', { paths: [path.join(root, 'nonexist')] });
+    assert.ok(!reply.ok && !reply.error.message.includes(root), 'the reply names it without the absolute path');
+    await assert.rejects(session.open({ paths: [path.join(DEMO, name(1))] }), (e: Error & { code?: string }) => e.code === 'ACCESS_DENIED' && /resight serve/.test(e.message) && /File > Open/.test(e.message));
+  });
 });
+
