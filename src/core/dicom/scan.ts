@@ -64,10 +64,16 @@ export function listFiles(paths: readonly string[]): { files: string[]; errors: 
   const errors: FileError[] = [];
   const realPaths = new Set<string>();
   const seenDirs = new Set<string>();
-  const visit = (p: string, depth: number) => {
+  // `realDir`: the real path of the folder `p` was listed from (undefined for the paths given).
+  // An entry that is not a symlink has the real path realDir/name: only links cost a realpath
+  // call (one per file made the scan of a 300-file series about 5 % slower).
+  const visit = (p: string, depth: number, realDir?: string) => {
     let st: fs.Stats;
+    let real: string;
     try {
-      st = fs.statSync(p);
+      const lst = realDir === undefined ? undefined : fs.lstatSync(p);
+      st = lst && !lst.isSymbolicLink() ? lst : fs.statSync(p);
+      real = lst && !lst.isSymbolicLink() && realDir !== undefined ? nodePath.join(realDir, nodePath.basename(p)) : realPath(p);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       errors.push({ path: p, code: 'FILE_UNREADABLE', message: e.code === 'ENOENT' ? 'file not found' : e.message });
@@ -75,7 +81,6 @@ export function listFiles(paths: readonly string[]): { files: string[]; errors: 
     }
     if (st.isDirectory()) {
       if (depth > MAX_FOLDER_DEPTH) return;
-      const real = realPath(p);
       if (seenDirs.has(real)) return;
       seenDirs.add(real);
       let entries: string[];
@@ -85,20 +90,16 @@ export function listFiles(paths: readonly string[]): { files: string[]; errors: 
         errors.push({ path: p, code: 'FILE_UNREADABLE', message: (err as Error).message });
         return;
       }
-      for (const name of entries) visit(nodePath.join(p, name), depth + 1);
+      for (const name of entries) visit(nodePath.join(p, name), depth + 1, real);
     } else if (st.isFile()) {
-      const real = realPath(p);
       if (!realPaths.has(real)) {
         realPaths.add(real);
         files.push(p);
       }
-    } else {
+    } else if (!realPaths.has(real)) {
       // FIFOs, sockets, devices: reading one would block or never end; say why it is skipped
-      const real = realPath(p);
-      if (!realPaths.has(real)) {
-        realPaths.add(real);
-        errors.push({ path: p, code: 'FILE_UNREADABLE', message: `not a regular file (${fileKind(st)})` });
-      }
+      realPaths.add(real);
+      errors.push({ path: p, code: 'FILE_UNREADABLE', message: `not a regular file (${fileKind(st)})` });
     }
   };
   for (const p of paths) visit(p, 0);
