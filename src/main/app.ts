@@ -20,7 +20,8 @@ import { exportRootOf } from '../core/session/session';
 import { EngineHost } from './engine-host';
 import type { EngineChannel } from './engine-host';
 import type { ChildMessage } from './engine-protocol';
-import { CALL_CHANNEL, createCallHandler, createDropHandler, DROP_CHANNEL, forwardEvents } from './ipc';
+import { CALL_CHANNEL, createCallHandler, createDropHandler, DROP_CHANNEL, forwardEvents, guardFolderSettings } from './ipc';
+import type { ConfirmFolder } from './ipc';
 import { RotatingLog } from './log';
 import { handleAppRequest, resolverOf } from './protocol';
 import { APP_ORIGIN, APP_SCHEME, secureWebPreferences } from './security';
@@ -81,7 +82,17 @@ export async function startApp(electron: ElectronModule, paths: AppPaths, argv: 
   // No permission (camera, notifications, geolocation, ...) is ever granted to the renderer.
   electronSession.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
   electronSession.defaultSession.setPermissionCheckHandler(() => false);
-  ipcMain.handle(CALL_CHANNEL, createCallHandler((m, p) => engine.call(m, p)));
+  // the window the confirmation belongs to (made below; calls arrive only once it exists)
+  const mainWindow: { current?: BrowserWindowT } = {};
+  const confirmFolder: ConfirmFolder = async (setting, folder) => {
+    const what = setting === 'modelFolder' ? 'load models from' : 'write and serve exports from';
+    const options = { type: 'question' as const, buttons: ['Use this folder', 'Cancel'], defaultId: 1, cancelId: 1, title: 'ReSight', message: `Let ReSight ${what} this folder from its next start?`, detail: folder };
+    const r = mainWindow.current ? await dialog.showMessageBox(mainWindow.current, options) : await dialog.showMessageBox(options);
+    const ok = r.response === 0;
+    log.write('info', `${setting} change ${ok ? 'confirmed' : 'declined'} in the main process dialog`);
+    return ok;
+  };
+  ipcMain.handle(CALL_CHANNEL, createCallHandler(guardFolderSettings((m, p) => engine.call(m, p), confirmFolder)));
   ipcMain.handle(
     DROP_CHANNEL,
     createDropHandler(async (dropped) => {
@@ -110,6 +121,7 @@ export async function startApp(electron: ElectronModule, paths: AppPaths, argv: 
       disableBlinkFeatures: 'Auxclick',
     },
   });
+  mainWindow.current = win;
   if (w.maximized) win.maximize();
   const wc = win.webContents;
   wc.on('will-navigate', (e, url) => {

@@ -18,7 +18,7 @@ export interface InvokeEventLike {
   senderFrame?: { url: string; parent?: unknown } | null;
 }
 
-type Caller = (method: string, params: unknown) => Promise<Reply<Method>>;
+export type Caller = (method: string, params: unknown) => Promise<Reply<Method>>;
 
 /** What the main process registers with ipcMain.handle(CALL_CHANNEL, ...). */
 export function createCallHandler(target: Session | Caller): (event: InvokeEventLike, method: unknown, params: unknown) => Promise<Reply<Method>> {
@@ -27,6 +27,32 @@ export function createCallHandler(target: Session | Caller): (event: InvokeEvent
     const frame = event.senderFrame;
     if (!frame || frame.parent || !isTrustedSenderUrl(frame.url)) return { ok: false, error: { code: 'ACCESS_DENIED', message: 'calls are accepted from the ReSight window only' } };
     if (typeof method !== 'string') return { ok: false, error: { code: 'VALIDATION', message: 'a call needs a method' } };
+    return call(method, params);
+  };
+}
+
+/**
+ * Settings the shell acts on at its next start with privileges the renderer lacks: a folder to
+ * load a model from, a folder whose files the app:// scheme serves. The renderer may propose
+ * them (Preferences), but a compromised renderer must not set them unseen, so the main process
+ * asks the user in its own dialog first.
+ */
+export const FOLDER_SETTINGS = ['modelFolder', 'exportFolder'] as const;
+
+export type ConfirmFolder = (setting: (typeof FOLDER_SETTINGS)[number], folder: string) => Promise<boolean>;
+
+/** `call`, with settings.set changes of FOLDER_SETTINGS passed on only once `confirm` agrees. */
+export function guardFolderSettings(call: Caller, confirm: ConfirmFolder): Caller {
+  return async (method, params) => {
+    if (method === 'settings.set' && params !== null && typeof params === 'object') {
+      for (const k of FOLDER_SETTINGS) {
+        const v = (params as Record<string, unknown>)[k];
+        // null or '' resets to the default folder: nothing new is trusted
+        if (typeof v === 'string' && v !== '' && !(await confirm(k, v))) {
+          return { ok: false, error: { code: 'ACCESS_DENIED', message: `${k} not changed: the folder was not confirmed` } };
+        }
+      }
+    }
     return call(method, params);
   };
 }

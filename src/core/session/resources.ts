@@ -64,8 +64,28 @@ export async function sliceResource(session: Session, seriesId: string, index: n
   }
 }
 
-/** An exported file, never outside the export folder `root`; PDFs may be framed by the viewer. */
+/** The names an export made by the viewer (Session.exportReport) gives its folder and files. */
+export const EXPORT_NAMES = { pdf: 'report.pdf', sr: 'report-sr.dcm', scDir: 'key-images', json: 'analysis.json', csv: 'slices.csv' } as const;
+
+/** `<UTC yyyymmdd-hhmmss>-<8 hex>`: an export folder's name. */
+export function exportFolderName(now: Date, id: string): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${id.slice(0, 8)}`;
+}
+
+const EXPORT_FOLDER = /^\d{8}-\d{6}-[0-9a-f]{8}$/;
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const EXPORT_FILE = new RegExp(
+  `^(${[EXPORT_NAMES.pdf, EXPORT_NAMES.sr, EXPORT_NAMES.json, EXPORT_NAMES.csv, EXPORT_NAMES.csv.replace(/\.csv$/, '-findings.csv')].map(escape).join('|')}|${escape(EXPORT_NAMES.scDir)}/ReSight-SC-(\\d+-)?\\d{3}\\.dcm)$`,
+);
+
+/**
+ * An exported file, never outside the export folder `root`; PDFs may be framed by the viewer.
+ * Only what an export writes is served (a folder named as exports are, a file named as they
+ * are): the export folder is a setting, and were it ever pointed at a folder with other files
+ * (a home folder), they still would not be readable through this route.
+ */
 export function exportResource(root: string, folder: string, name: string): Resource {
+  if (!EXPORT_FOLDER.test(folder) || !EXPORT_FILE.test(name)) return text(404, 'not found');
   const file = inside(root, folder, name);
   if (!file) return text(404, 'not found');
   const ext = path.extname(file).toLowerCase();

@@ -10,6 +10,7 @@
  */
 import { listTags } from '../dicom/tags';
 import { buildReportContext, reviewsAndAdded } from '../report/build';
+import { EXPORT_NAMES, exportFolderName } from './resources';
 import { writeExports } from '../report/export';
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -437,8 +438,7 @@ export class Session {
       explainer: this.explainer,
       ...(p.measurements ? { measurements: p.measurements } : {}),
     });
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-    const folder = `${stamp}-${randomUUID().slice(0, 8)}`;
+    const folder = exportFolderName(new Date(), randomUUID().replace(/-/g, ''));
     const dir = path.join(this.exportRoot, folder);
     this.ensureExportRoot();
     fs.mkdirSync(dir, this.opts.exportDir === undefined ? { mode: 0o700 } : {});
@@ -446,11 +446,11 @@ export class Session {
     const summary = await writeExports(
       [ctx],
       {
-        ...(want.has('pdf') ? { pdf: path.join(dir, 'report.pdf') } : {}),
-        ...(want.has('sr') ? { sr: path.join(dir, 'report-sr.dcm') } : {}),
-        ...(want.has('sc') ? { scDir: path.join(dir, 'key-images') } : {}),
-        ...(want.has('json') ? { json: path.join(dir, 'analysis.json') } : {}),
-        ...(want.has('csv') ? { csv: path.join(dir, 'slices.csv') } : {}),
+        ...(want.has('pdf') ? { pdf: path.join(dir, EXPORT_NAMES.pdf) } : {}),
+        ...(want.has('sr') ? { sr: path.join(dir, EXPORT_NAMES.sr) } : {}),
+        ...(want.has('sc') ? { scDir: path.join(dir, EXPORT_NAMES.scDir) } : {}),
+        ...(want.has('json') ? { json: path.join(dir, EXPORT_NAMES.json) } : {}),
+        ...(want.has('csv') ? { csv: path.join(dir, EXPORT_NAMES.csv) } : {}),
       },
       {
         sourceDirs: [...new Set(s.ordered.map((r) => path.dirname(r.path)))],

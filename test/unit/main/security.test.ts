@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CSP, isTrustedSenderUrl, secureWebPreferences } from '../../../src/main/security';
 import { scrub } from '../../../src/main/log';
+import { guardFolderSettings } from '../../../src/main/ipc';
 
 describe('window and CSP', () => {
   it('BrowserWindow: context isolation, sandbox, no Node, web security on', () => {
@@ -38,4 +39,30 @@ describe('window and CSP', () => {
     assert.equal(scrub('series 1.2.840.113619.2.55.3 done'), 'series <uid> done');
     assert.equal(scrub('C:\\Users\\x\\study\\a.dcm'), '<path>');
   });
+
+  it('a folder setting from the renderer (model, exports) takes effect only once the user confirms it in the main process', async () => {
+    const passed: unknown[] = [];
+    const asked: string[] = [];
+    const call = async (method: string, params: unknown) => {
+      passed.push([method, params]);
+      return { ok: true as const, value: {} } as never;
+    };
+    let answer = false;
+    const guarded = guardFolderSettings(call, async (setting, folder) => {
+      asked.push(`${setting}=${folder}`);
+      return answer;
+    });
+    const denied = await guarded('settings.set', { exportFolder: '/home/someone', camMethod: 'hirescam' });
+    assert.equal(denied.ok, false);
+    assert.equal(!denied.ok && denied.error.code, 'ACCESS_DENIED');
+    assert.deepEqual(passed, [], 'nothing of the call reaches the engine');
+    answer = true;
+    assert.equal((await guarded('settings.set', { modelFolder: '/models/mine' })).ok, true);
+    assert.deepEqual(asked, ['exportFolder=/home/someone', 'modelFolder=/models/mine']);
+    await guarded('settings.set', { exportFolder: null, camMethod: 'gradcam' });
+    await guarded('studies.list', {});
+    assert.equal(asked.length, 2, 'a reset to the default folder and other calls ask nothing');
+    assert.equal(passed.length, 3);
+  });
 });
+

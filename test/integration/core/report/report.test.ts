@@ -446,11 +446,20 @@ describe('export targets', () => {
     assert.deepEqual(listTree(dir), ['r.pdf']);
     // serving exports: a symlink inside the export folder does not lead out of it
     const root = tempDir(t, 'export-root');
-    fs.mkdirSync(path.join(root, 'x'));
-    fs.symlinkSync(pdf, path.join(root, 'x', 'link.pdf'));
-    fs.copyFileSync(pdf, path.join(root, 'x', 'real.pdf'));
-    assert.equal(exportResource(root, 'x', 'link.pdf').status, 404);
-    assert.equal(exportResource(root, 'x', 'real.pdf').status, 200);
+    const folder = '20261129-101010-0123abcd';
+    fs.mkdirSync(path.join(root, folder, 'key-images'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'other'));
+    fs.symlinkSync(pdf, path.join(root, folder, 'report-sr.dcm'));
+    fs.copyFileSync(pdf, path.join(root, folder, 'report.pdf'));
+    assert.equal(exportResource(root, folder, 'report-sr.dcm').status, 404);
+    assert.equal(exportResource(root, folder, 'report.pdf').status, 200);
+    // only what an export writes: were the export folder ever set to a home folder, its other files stay unreadable
+    for (const [f, n] of [[folder, 'key-images/ReSight-SC-001.dcm'], [folder, 'key-images/ReSight-SC-2-013.dcm'], [folder, 'slices-findings.csv']] as const) fs.copyFileSync(pdf, path.join(root, f, n));
+    for (const n of ['key-images/ReSight-SC-001.dcm', 'key-images/ReSight-SC-2-013.dcm', 'slices-findings.csv']) assert.equal(exportResource(root, folder, n).status, 200, n);
+    fs.copyFileSync(pdf, path.join(root, folder, 'id_rsa'));
+    fs.copyFileSync(pdf, path.join(root, 'other', 'report.pdf'));
+    assert.equal(exportResource(root, folder, 'id_rsa').status, 404, 'a file no export writes');
+    assert.equal(exportResource(root, 'other', 'report.pdf').status, 404, 'a folder not named as exports are');
   });
 });
 
