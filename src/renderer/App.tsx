@@ -137,6 +137,9 @@ export function App() {
   // bumped when the shown series is re-assembled by the engine (more of its files were opened):
   // same id, other slices, so everything of it is fetched again
   const [seriesEpoch, setSeriesEpoch] = useState(0);
+  // the series whose saved slice and view are on screen (null: there is none to show); until
+  // then nothing is saved, or a reload while the series loads would find defaults saved over them
+  const [restored, setRestored] = useState<string | null | undefined>(undefined);
   const afterOpen = (r: OpenResult) => {
     const ids = r.studies.flatMap((st) => st.series.map((x) => x.id));
     const current = seriesRef.current;
@@ -181,6 +184,7 @@ export function App() {
         const exists = list.studies.some((st) => st.series.some((s) => s.id === want));
         if (exists && want) setSeriesId(want);
         else if (first) setSeriesId(first);
+        else setRestored(null);
       } catch (e) {
         setError(e instanceof ApiError && e.code.startsWith('BRIDGE') ? t('app.engineUnreachable') : (e as Error).message);
       }
@@ -280,6 +284,7 @@ export function App() {
         autoWindowPending.current = !w && !restored.view;
         setView(restored.view ?? { zoom: 0, panX: 0, panY: 0, center: w?.center ?? 128, width: w?.width ?? 256, invert: si.series.photometric === 'MONOCHROME1' });
         setViewedState({ series: seriesId, slices: new Set(viewedBySeries.current[seriesId] ?? []) });
+        setRestored(seriesId);
         const ended = jobsEnded.current;
         const [a, r] = await Promise.all([api.call('analysis.get', { seriesId }), api.call('review.get', { seriesId })]);
         if (stop) return;
@@ -299,7 +304,9 @@ export function App() {
 
   // progressive loading: the shown slice first, then outwards from it
   useEffect(() => {
-    if (!seriesId || !info) return;
+    // the previous series' info (and index) until this one's series.get answers: its slice
+    // numbers mean nothing here (a 1-slice series has no slice 30)
+    if (!seriesId || !info || info.series.id !== seriesId) return;
     const ctrl = new AbortController();
     const map = cache.current;
     const n = info.slices.length;
@@ -345,7 +352,7 @@ export function App() {
     else {
       // not loaded (yet, or it failed): an empty viewport, not the last slice under this number
       setSlice(null);
-      if (seriesId && info && !failed.current.has(index))
+      if (seriesId && info && info.series.id === seriesId && !failed.current.has(index))
         void loadSlice(api, seriesId, index, ctrl.signal)
           .then((x) => {
             if (ctrl.signal.aborted || cache.current !== map) return;
@@ -409,8 +416,9 @@ export function App() {
     if (shownSlice && view.zoom === 0 && vpSize.w > 0) setView((v) => ({ ...v, zoom: fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows) }));
   }, [shownSlice, view.zoom, vpSize]);
 
-  // persist what survives a reload
+  // persist what survives a reload (once the shown series' saved view is back: see `restored`)
   useEffect(() => {
+    if (restored !== seriesId) return;
     if (viewedState.series) viewedBySeries.current[viewedState.series] = [...viewedState.slices];
     // series without measurements are left out, so the map only grows with measured series
     const kept = Object.fromEntries(Object.entries(axialMeasured).filter(([, ms]) => ms.length));
@@ -420,7 +428,7 @@ export function App() {
     } catch {
       // storage full or refused: the viewer goes on; only what survives a reload is lost
     }
-  }, [seriesId, index, view, heatOn, colormap, opacity, threshold, bindings, viewedState, axialMeasured]);
+  }, [restored, seriesId, index, view, heatOn, colormap, opacity, threshold, bindings, viewedState, axialMeasured]);
 
   // ---------------------------------------------------------------- heatmap
   const classForSlice = useCallback(
@@ -487,14 +495,20 @@ export function App() {
     },
     [plane, axialGo, mpr],
   );
-  // jumps to an axial slice (findings, next/previous positive): back to the axial plane first,
-  // as the score strip does, since a coronal or sagittal index is not a slice number
+  /** Another plane, fitted (zoom and pan of one plane mean nothing on another); a reformat's measurements go. */
+  const showPlane = useCallback((p: Plane) => {
+    setPlane(p);
+    setMprMeasured([]);
+    setView((v) => ({ ...v, zoom: 0, panX: 0, panY: 0 }));
+  }, []);
+  // jumps to an axial slice (findings, next/previous positive, the score strip): back to the axial
+  // plane first, since a coronal or sagittal index is not a slice number, fitted as the Axial button does
   const goSlice = useCallback(
     (i: number) => {
-      setPlane('axial');
+      if (plane !== 'axial') showPlane('axial');
       axialGo(i);
     },
-    [axialGo],
+    [plane, axialGo, showPlane],
   );
   const current = plane === 'axial' ? index : mprIndex;
   const total = plane === 'axial' ? count : (mpr?.count ?? 0);
@@ -585,12 +599,16 @@ export function App() {
     return () => window.removeEventListener('keydown', onTab);
   }, [dialog]);
 
-  // cine
+  // cine: the plane on screen plays (a reformat steps through its own positions, not the axial
+  // stack under it); a reformat still loading starts once it is there
+  const mprCount = mpr?.count ?? 0;
   useEffect(() => {
-    if (!cine || !count) return;
-    const id = setInterval(() => setIndex((i) => (i + 1) % count), 1000 / 12);
+    const n = plane === 'axial' ? count : mprCount;
+    if (!cine || !n) return;
+    const step = (i: number) => (i + 1) % n;
+    const id = setInterval(() => (plane === 'axial' ? setIndex(step) : setMprIndex(step)), 1000 / 12);
     return () => clearInterval(id);
-  }, [cine, count]);
+  }, [cine, count, plane, mprCount]);
 
   // keyboard (OHIF/Weasis habits)
   useEffect(() => {
@@ -722,7 +740,7 @@ export function App() {
             ))}
             <span className="sep" />
             {(['axial', 'coronal', 'sagittal'] as const).map((p) => (
-              <button key={p} aria-pressed={plane === p} onClick={() => { setPlane(p); setMprMeasured([]); setView((v) => ({ ...v, zoom: 0 })); if (p !== 'axial' && slice) setMprIndex(Math.floor((p === 'coronal' ? slice.rows : slice.columns) / 2)); }} data-testid={`plane-${p}`}>{t(`plane.${p}` as MessageKey)}</button>
+              <button key={p} aria-pressed={plane === p} onClick={() => { showPlane(p); if (p !== 'axial' && slice) setMprIndex(Math.floor((p === 'coronal' ? slice.rows : slice.columns) / 2)); }} data-testid={`plane-${p}`}>{t(`plane.${p}` as MessageKey)}</button>
             ))}
             <span className="sep" />
             <button onClick={fit}>{t('tools.fit')}</button>
@@ -776,7 +794,7 @@ export function App() {
             ) : (
               <p className="muted">{t('viewer.noSeries')}</p>
             )}
-            <ScoreStrip count={count} index={index} analysis={analysis} thresholds={thresholds} viewed={viewed} onIndex={(i) => { setPlane('axial'); axialGo(i); }} />
+            <ScoreStrip count={count} index={index} analysis={analysis} thresholds={thresholds} viewed={viewed} onIndex={goSlice} />
           </div>
         </section>
         <aside className="side">

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Request } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { CLI_MAIN, ensureCliBuilt } from '../helpers/cli';
 import { CORPUS_DIR, REPO_ROOT } from '../helpers/corpus';
@@ -119,6 +119,32 @@ async function goToSlice(target: number): Promise<void> {
   await page.waitForTimeout(300);
 }
 
+type Box = { x: number; y: number; width: number; height: number };
+
+async function canvasBox(): Promise<Box> {
+  return (await page.locator('[data-testid=viewport-canvas]').boundingBox()) as Box;
+}
+
+/** The zoom the bottom-right corner shows, in %. */
+async function zoomPercent(): Promise<number> {
+  return Number(/Zoom\s+([\d.,]+)%/.exec(await page.locator('[data-testid=corner-br]').innerText())?.[1]?.replace(/,/g, ''));
+}
+
+/** Whether two boxes share any area (touching edges do not count). */
+function overlaps(a: Box, b: Box): boolean {
+  return a.x < b.x + b.width - 0.5 && b.x < a.x + a.width - 0.5 && a.y < b.y + b.height - 0.5 && b.y < a.y + a.height - 0.5;
+}
+
+/** Whether `inner` lies inside `outer` (half a pixel of rounding allowed). */
+function within(inner: Box, outer: Box): boolean {
+  return inner.x >= outer.x - 0.5 && inner.y >= outer.y - 0.5 && inner.x + inner.width <= outer.x + outer.width + 0.5 && inner.y + inner.height <= outer.y + outer.height + 0.5;
+}
+
+/** The document's scroll extent against the window: a desktop app's page never scrolls. */
+function pageExtent(): Promise<{ scrollH: number; scrollW: number; h: number; w: number; y: number }> {
+  return page.evaluate(() => ({ scrollH: document.scrollingElement?.scrollHeight ?? 0, scrollW: document.scrollingElement?.scrollWidth ?? 0, h: innerHeight, w: innerWidth, y: scrollY }));
+}
+
 /**
  * For a describe: a temporary root whose `study` folder `fill` populates, the viewer started on it
  * before the tests and everything removed after. The root is made here, not in a hook (a cleanup
@@ -185,6 +211,71 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     assert.match(await page.locator('[data-testid=corner-tl]').innerText(), /DEMO PHANTOM/);
     assert.match(await page.locator('[data-testid=corner-bl]').innerText(), /Pos -?[\d.,]+ mm\s+Thk 5\.00 mm/, 'position and slice thickness, as OHIF shows them');
     await shot('01-open');
+  });
+
+  it('fills the window exactly, also at 1024x700, and the wheel over the image changes slices without scrolling the page', { timeout: 30_000 }, async () => {
+    let d = await pageExtent();
+    assert.ok(d.scrollH <= d.h && d.scrollW <= d.w, `1400x900: the page is ${d.scrollW}x${d.scrollH}`);
+    await page.setViewportSize({ width: 1024, height: 700 });
+    try {
+      await page.waitForTimeout(300);
+      d = await pageExtent();
+      assert.ok(d.scrollH <= d.h && d.scrollW <= d.w, `1024x700: the page is ${d.scrollW}x${d.scrollH}`);
+      const start = await sliceNumber();
+      const box = await canvasBox();
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.mouse.wheel(0, 100);
+      await page.waitForFunction((n) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${n} / 45`), Math.min(45, start + 1));
+      await page.waitForTimeout(300);
+      assert.equal((await pageExtent()).y, 0, 'one wheel notch moved one slice and did not scroll the page');
+      assert.equal((await page.locator('header').boundingBox())?.y, 0, 'the header stays in view');
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 900 });
+    }
+  });
+
+  it('the corner overlays and orientation letters do not run into each other in a 1024x700 window', { timeout: 30_000 }, async () => {
+    await page.setViewportSize({ width: 1024, height: 700 });
+    try {
+      await page.waitForTimeout(300);
+      const vp = (await page.locator('.viewport').boundingBox()) as Box;
+      const corner = async (sel: string) => (await page.locator(sel).boundingBox()) as Box;
+      const [tl, tr, bl, br] = [await corner('[data-testid=corner-tl]'), await corner('.corner.tr'), await corner('[data-testid=corner-bl]'), await corner('[data-testid=corner-br]')];
+      const top = (await page.locator('.overlay .orient text').nth(2).boundingBox()) as Box;
+      const bottom = (await page.locator('.overlay .orient text').nth(3).boundingBox()) as Box;
+      await shot('01b-narrow');
+      assert.ok(!overlaps(tl, tr), `patient and series text overlap: ${JSON.stringify({ tl, tr })}`);
+      assert.ok(!overlaps(bl, br), `slice and window text overlap: ${JSON.stringify({ bl, br })}`);
+      for (const [name, b] of Object.entries({ tl, tr })) assert.ok(!overlaps(b, top), `the top orientation letter sits on the ${name} corner`);
+      for (const [name, b] of Object.entries({ bl, br })) assert.ok(!overlaps(b, bottom), `the bottom orientation letter sits on the ${name} corner`);
+      for (const [name, b] of Object.entries({ tl, tr, bl, br })) assert.ok(within(b, vp), `the ${name} corner stays inside the viewport`);
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 900 });
+      await page.locator('[data-testid=viewport-canvas]').focus();
+      await page.keyboard.press('f');
+    }
+  });
+
+  it('the pixel probe readout goes when the pointer leaves the image', { timeout: 30_000 }, async () => {
+    const box = await canvasBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.locator('[data-testid=probe]').waitFor({ timeout: 5_000 });
+    await page.mouse.move(box.x + box.width + 150, box.y + box.height / 2); // over the AI panel
+    await page.locator('[data-testid=probe]').waitFor({ state: 'detached', timeout: 5_000 });
+  });
+
+  it('the image tabbed to shows its focus ring inside its edges (the viewport clips anything outside)', { timeout: 30_000 }, async () => {
+    await page.locator('.bindings summary').focus();
+    await page.keyboard.press('Tab');
+    const ring = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      const cs = getComputedStyle(el);
+      return { id: el.getAttribute('data-testid'), visible: el.matches(':focus-visible'), style: cs.outlineStyle, width: parseFloat(cs.outlineWidth), offset: parseFloat(cs.outlineOffset) };
+    });
+    assert.equal(ring.id, 'viewport-canvas');
+    assert.ok(ring.visible, 'focus by Tab is focus-visible');
+    assert.equal(ring.style, 'solid');
+    assert.ok(ring.width >= 2 && ring.offset + ring.width <= 0, `the ring (${ring.width} px at offset ${ring.offset} px) is drawn inside the canvas, which fills the clipping viewport`);
   });
 
   it('scrolls to a lesion slice and window/level changes the pixels', { timeout: 60_000 }, async () => {
@@ -485,6 +576,53 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.waitForFunction(() => /Slice \d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
   });
 
+  it('cine plays the plane on screen: the coronal reformat, not the hidden axial stack', { timeout: 30_000 }, async () => {
+    const axial = await sliceNumber();
+    const coronal = async () => Number(/Coronal (\d+) \//.exec(await page.locator('[data-testid=corner-bl]').innerText())?.[1]);
+    await page.click('[data-testid=plane-coronal]');
+    await page.waitForFunction(() => /Coronal \d+ \/ 512/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    const before = await coronal();
+    await page.keyboard.press('c');
+    await page.waitForTimeout(1000);
+    await page.keyboard.press('c');
+    assert.notEqual(await coronal(), before, 'the coronal image moved on');
+    await page.click('[data-testid=plane-axial]');
+    await page.waitForFunction(() => /Slice \d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    assert.equal(await sliceNumber(), axial, 'the axial slice stayed where it was');
+  });
+
+  it('back to axial by the score strip, N or a finding fits the axial image, as the Axial button does', { timeout: 60_000 }, async () => {
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('Home');
+    await page.keyboard.press('f');
+    const fitted = await zoomPercent();
+    const zoomedCoronal = async () => {
+      await page.click('[data-testid=plane-coronal]');
+      await page.waitForFunction(() => /Coronal \d+ \/ 512/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+      await page.locator('[data-testid=viewport-canvas]').focus();
+      await page.keyboard.press('+');
+      await page.keyboard.press('+');
+    };
+    // the axial view on screen, its zoom settled (a refit passes through zoom 0 for a frame)
+    const axial = async () => {
+      await page.waitForFunction(() => /Slice \d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+      await page.waitForFunction(() => !/Zoom 0%/.test(document.querySelector('[data-testid=corner-br]')?.textContent ?? ''));
+    };
+    const strip = (await page.locator('[data-testid=score-strip]').boundingBox()) as Box;
+    await zoomedCoronal();
+    await page.mouse.click(strip.x + strip.width / 2, strip.y + strip.height * 0.2);
+    await axial();
+    assert.equal(await zoomPercent(), fitted, 'the score strip');
+    await zoomedCoronal();
+    await page.keyboard.press('n');
+    await axial();
+    assert.equal(await zoomPercent(), fitted, 'N');
+    await zoomedCoronal();
+    await page.locator('[data-testid=finding] button.link').first().click();
+    await axial();
+    assert.equal(await zoomPercent(), fitted, 'a finding');
+  });
+
   it('keeps preferences (default CAM method) across a reload', { timeout: 30_000 }, async () => {
     await page.click('[data-testid=preferences-button]');
     await page.selectOption('[data-testid=prefs-method]', 'hirescam');
@@ -496,6 +634,65 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     // the two measurements left above survive the reload too, on their slices
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=measurement]').length === 2, undefined, { timeout: 10_000 });
     assert.match(await page.locator('[data-testid=measurement]').nth(1).innerText(), /^M2 · slice 12 · Ellipse ROI/);
+  });
+
+  it('a reload saves nothing before it has restored the saved slice and view (a quick second reload loses neither)', { timeout: 60_000 }, async () => {
+    await goToSlice(30);
+    await page.keyboard.press('+');
+    await page.waitForTimeout(300);
+    const saved = JSON.parse(await page.evaluate(() => localStorage.getItem('resight.viewer') ?? '{}')) as { seriesId?: string; index?: number; view?: unknown };
+    assert.equal(saved.index, 30);
+    // every write of the viewer's state from the reloaded page's first moment is recorded (this
+    // page keeps the recorder for its later loads: it only watches)
+    await page.addInitScript(`(() => {
+      const writes = [];
+      window.viewerWrites = writes;
+      const set = Storage.prototype.setItem;
+      Storage.prototype.setItem = function (k, v) { if (k === 'resight.viewer') writes.push(v); return set.call(this, k, v); };
+    })()`);
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes('31 / 45'));
+    await page.waitForTimeout(500);
+    const writes = (JSON.parse((await page.evaluate('JSON.stringify(window.viewerWrites)')) as string) as string[]).map((w) => JSON.parse(w) as typeof saved);
+    assert.ok(writes.length > 0, 'the restored state is saved');
+    for (const w of writes) assert.deepEqual({ seriesId: w.seriesId, index: w.index, view: w.view }, { seriesId: saved.seriesId, index: saved.index, view: saved.view }, 'no write of defaults before the saved view is back');
+  });
+
+  it('the Preferences dialog lays out inside itself at 1024x700, in English and in Japanese', { timeout: 60_000 }, async () => {
+    await page.setViewportSize({ width: 1024, height: 700 });
+    try {
+      for (const lang of ['en', 'ja']) {
+        await page.selectOption('[data-testid=language]', lang);
+        await page.click('[data-testid=preferences-button]');
+        await page.locator('[data-testid=prefs-operating-point] option').nth(1).waitFor({ state: 'attached', timeout: 10_000 });
+        // (a string: tsx's keepNames would wrap named inner functions in a helper the page lacks)
+        const layout = (await page.evaluate(`(() => {
+          const d = document.querySelector('[role=dialog]');
+          const box = d.getBoundingClientRect();
+          const outside = [...d.querySelectorAll('select, input, button, legend, fieldset')]
+            .map((e) => ({ e, r: e.getBoundingClientRect() }))
+            .filter(({ r }) => r.left < box.left - 0.5 || r.right > box.right + 0.5)
+            .map(({ e }) => e.outerHTML.slice(0, 80));
+          // a label's own text, in lines: one character per line is the failure
+          const tall = [...d.querySelectorAll('label')].flatMap((l) => [...l.childNodes].filter((n) => n.nodeType === 3 && n.textContent.trim()).map((n) => {
+            const range = document.createRange();
+            range.selectNodeContents(n);
+            return { text: n.textContent.trim(), lines: new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size };
+          })).filter((x) => x.lines > 2);
+          return { overflow: d.scrollWidth - d.clientWidth, inWindow: box.left >= 0 && box.right <= innerWidth, outside, tall };
+        })()`)) as { overflow: number; inWindow: boolean; outside: string[]; tall: { text: string; lines: number }[] };
+        await shot(`11b-preferences-${lang}`);
+        assert.ok(layout.inWindow, `${lang}: the dialog is inside the window`);
+        assert.ok(layout.overflow <= 0, `${lang}: no sideways scrolling in the dialog (${layout.overflow} px more)`);
+        assert.deepEqual(layout.outside, [], `${lang}: controls outside the dialog`);
+        assert.deepEqual(layout.tall, [], `${lang}: labels wrapped into a column`);
+        await page.keyboard.press('Escape');
+      }
+    } finally {
+      if (await page.locator('[role=dialog]').count()) await page.keyboard.press('Escape');
+      await page.selectOption('[data-testid=language]', 'en');
+      await page.setViewportSize({ width: 1400, height: 900 });
+    }
   });
 
   it('a stricter operating point from Preferences re-draws the findings at its thresholds', { timeout: 120_000 }, async () => {
@@ -549,6 +746,28 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.waitForSelector('[data-testid=findings-operating-point][data-operating-point=balanced]', { timeout: 110_000 });
     assert.deepEqual(await rows(), before);
     assert.equal(await page.locator('[data-testid=orphaned-decisions]').count(), 0);
+  });
+
+  it('measurement labels near the right and bottom edges are drawn where they can be read, inside the image area', { timeout: 30_000 }, async () => {
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('f');
+    const box = await canvasBox();
+    const listed = await page.locator('[data-testid=measurement]').count();
+    await page.click('[data-testid=tool-length]');
+    await page.mouse.move(box.x + box.width - 160, box.y + 140);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width - 12, box.y + 90, { steps: 6 });
+    await page.mouse.up();
+    await page.click('[data-testid=tool-ellipse]');
+    await dragImage(440, 488, 506, 510); // the image's bottom-right corner (air)
+    await page.click('[data-testid=tool-wl]');
+    await shot('11c-edge-labels');
+    const length = (await page.locator('[data-testid=measure-label]').last().boundingBox()) as Box;
+    const roi = (await page.locator('[data-testid=roi-label]').last().boundingBox()) as Box;
+    assert.ok(within(length, box), `the length label ${JSON.stringify(length)} is inside the viewport ${JSON.stringify(box)}`);
+    assert.ok(within(roi, box), `the ROI label ${JSON.stringify(roi)} is inside the viewport ${JSON.stringify(box)}`);
+    for (let i = 0; i < 2; i++) await page.locator('[data-testid=measurement-delete]').last().click();
+    assert.equal(await page.locator('[data-testid=measurement]').count(), listed);
   });
 
   it('a lost GPU context says so and the image comes back when the context is restored', { timeout: 30_000 }, async () => {
@@ -737,6 +956,33 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     // back to axial by a finding (not the plane button)
     await page.locator('[data-testid=finding] button.link').first().click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=measurement]').length === 1, undefined, { timeout: 10_000 });
+  });
+
+  it('a series switch asks only for the new series\' own slices, the page names its icon, and one slice is "1 slice"', { timeout: 60_000 }, async () => {
+    await page.reload();
+    await selectSeries('CT');
+    await goToSlice(30);
+    const ct = (JSON.parse(await page.evaluate(() => localStorage.getItem('resight.viewer') ?? '{}')) as { seriesId?: string }).seriesId;
+    assert.ok(ct);
+    // every slice asked of another series from here on: the MR has one, slice 0 (a request for
+    // the CT's slice number there would be answered 404 FRAME_OUT_OF_RANGE, if it got that far)
+    const asked: string[] = [];
+    const onRequest = (r: Request) => {
+      const m = /\/series\/([^/]+)\/slice\/(\d+)/.exec(new URL(r.url()).pathname);
+      if (m && decodeURIComponent(m[1]) !== ct) asked.push(m[2]);
+    };
+    page.on('request', onRequest);
+    try {
+      await selectSeries('MR');
+      await page.waitForTimeout(1000);
+    } finally {
+      page.off('request', onRequest);
+    }
+    assert.ok(asked.every((i) => i === '0'), `slices asked of the MR: ${asked.join(', ')}`);
+    // the page's icon is inline: without one the browser asks the bridge for /favicon.ico (404)
+    assert.match((await page.locator('link[rel~=icon]').getAttribute('href')) ?? '', /^data:/);
+    const mr = await page.locator('[data-testid=series-item]', { hasText: 'MR' }).first().innerText();
+    assert.match(mr, /\b1 slice\b(?!s)/, mr);
   });
 });
 

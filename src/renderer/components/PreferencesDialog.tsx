@@ -29,8 +29,11 @@ export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operat
     }
   };
   const opt = <T extends string>(v: string): T | null => (v === '' ? null : (v as T));
+  const thresholdsOf = (op: (typeof points)[number]) => Object.entries(op.thresholds).map(([c, v]) => `${c.replace(/_/g, ' ')} ${num(v, 3)}`).join(', ');
+  // the point chosen (none saved: the first, the model's default)
+  const chosen = points.find((op) => op.id === prefs?.operatingPoint) ?? points[0];
   return (
-    <div className="dialog" role="dialog" aria-modal="true" aria-label={t('prefs.title')}>
+    <div className="dialog prefs" role="dialog" aria-modal="true" aria-label={t('prefs.title')}>
       <h2>{t('prefs.title')}</h2>
       {!prefs && !error ? <p className="muted">{t('app.loading')}</p> : null}
       {prefs ? (
@@ -50,17 +53,22 @@ export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operat
               </select>
             </label>
             {points.length > 1 ? (
-              <label className="row">{t('prefs.operatingPoint')}
-                <select value={prefs.operatingPoint ?? ''} onChange={(e) => set({ operatingPoint: opt(e.target.value) })} data-testid="prefs-operating-point">
-                  {points.map((op, i) => (
-                    <option key={op.id} value={i === 0 ? '' : op.id}>
-                      {op.label} ({Object.entries(op.thresholds).map(([c, v]) => `${c.replace(/_/g, ' ')} ${num(v, 3)}`).join(', ')}){i === 0 ? ` · ${t('prefs.default')}` : ''}
-                    </option>
-                  ))}
-                </select>
-              </label>
+              <>
+                {/* label above a full-width select: both are long */}
+                <label className="row stack">{t('prefs.operatingPoint')}
+                  <select value={prefs.operatingPoint ?? ''} onChange={(e) => set({ operatingPoint: opt(e.target.value) })} data-testid="prefs-operating-point">
+                    {points.map((op, i) => (
+                      <option key={op.id} value={i === 0 ? '' : op.id}>
+                        {op.label} ({thresholdsOf(op)}){i === 0 ? ` · ${t('prefs.default')}` : ''}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+                {/* the closed select cuts a long option: its thresholds in full */}
+                {chosen ? <p className="muted detail" data-testid="prefs-operating-point-detail">{thresholdsOf(chosen)}</p> : null}
+              </>
             ) : null}
-            <label className="row"><input type="checkbox" checked={prefs.deidentifyByDefault === true} onChange={(e) => set({ deidentifyByDefault: e.target.checked })} /> {t('prefs.deidentifyDefault')}</label>
+            <label className="row check"><input type="checkbox" checked={prefs.deidentifyByDefault === true} onChange={(e) => set({ deidentifyByDefault: e.target.checked })} /> {t('prefs.deidentifyDefault')}</label>
           </fieldset>
           <fieldset>
             <legend>{t('prefs.engine')}</legend>

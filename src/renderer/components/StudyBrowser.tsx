@@ -33,7 +33,7 @@ export function StudyBrowser(p: { api: ResightApi; studies: StudySummary[]; unus
                       <span>
                         <span className="modality">{s.modality}</span> {s.description || t('browser.series', { n: s.number ?? '' })}
                         <br />
-                        <span className="muted">{t('browser.slices', { n: s.slices })}</span>
+                        <span className="muted">{t(s.slices === 1 ? 'browser.sliceOne' : 'browser.slices', { n: s.slices })}</span>
                         {/* what a reader must know before trusting distances and pixels (OHIF flags such display sets too) */}
                         {s.lossy ? <span className="badge lossy" data-testid="series-lossy" title={t('browser.lossyTitle')}>{t('browser.lossy')}</span> : null}
                         {s.warnings.length ? (

@@ -8,7 +8,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { SliceData } from '../api/client';
 import { useI18n } from '../i18n/i18n';
 import { Canvas2dSliceRenderer } from './canvas2d';
-import { directionLetters, imageToScreen, niceMm, screenToImage } from './geometry';
+import { directionLetters, imageToScreen, labelPlacement, niceMm, screenToImage } from './geometry';
 import { GlSliceRenderer } from './gl';
 import { ellipseOf, ellipseStats, lengthOf } from '../../shared/roi';
 import type { RoiStats } from '../../shared/roi';
@@ -56,6 +56,10 @@ export interface ViewportProps {
 }
 
 const BUTTONS: (keyof Bindings)[] = ['left', 'middle', 'right'];
+/** Measurement labels: the overlay's font size (styles.css), its line advance (1.2em) and about how far the first baseline is below the top. */
+const LABEL_FONT_PX = 13;
+const LABEL_LINE_PX = LABEL_FONT_PX * 1.2;
+const LABEL_ASCENT_PX = LABEL_FONT_PX;
 
 export function Viewport(p: ViewportProps) {
   const { t, num } = useI18n();
@@ -66,6 +70,7 @@ export function Viewport(p: ViewportProps) {
   const [probe, setProbe] = useState<{ x: number; y: number; v: number } | null>(null);
   const [drawing, setDrawing] = useState<Measurement | null>(null);
   const [gpuLost, setGpuLost] = useState(false);
+  const measureCtx = useRef<CanvasRenderingContext2D | null>(null);
   const drag = useRef<{ tool: Tool; x: number; y: number; view: ViewState; start: [number, number]; index: number } | null>(null);
   const props = useRef(p);
   props.current = p;
@@ -102,6 +107,23 @@ export function Viewport(p: ViewportProps) {
     });
     ro.observe(el);
     return () => ro.disconnect();
+  }, []);
+
+  // the wheel over the image pages through slices and nothing else: a native listener, since
+  // React's onWheel is passive and cannot keep the page (or a scrolling parent) from scrolling too
+  useEffect(() => {
+    const el = wrap.current;
+    if (!el) return;
+    const onWheel = (e: WheelEvent) => {
+      // Ctrl+wheel (and a trackpad pinch, which arrives as one) is the browser's zoom, as Ctrl keys are the browser's
+      if (e.ctrlKey) return;
+      e.preventDefault();
+      const q = props.current;
+      const step = e.deltaY > 0 ? 1 : e.deltaY < 0 ? -1 : 0;
+      if (q.count && step) q.onIndex(Math.min(q.count - 1, Math.max(0, q.index + step)));
+    };
+    el.addEventListener('wheel', onWheel, { passive: false });
+    return () => el.removeEventListener('wheel', onWheel);
   }, []);
 
   useEffect(() => {
@@ -174,10 +196,20 @@ export function Viewport(p: ViewportProps) {
     setDrawing(null);
   };
 
-  const onWheel = (e: React.WheelEvent) => {
-    if (!p.count) return;
-    const step = e.deltaY > 0 ? 1 : e.deltaY < 0 ? -1 : 0;
-    if (step) p.onIndex(Math.min(p.count - 1, Math.max(0, p.index + step)));
+  // labels are placed from their measured width, so one near an edge is drawn on the other side of its point
+  const textWidth = (text: string): number => {
+    if (!measureCtx.current) {
+      const ctx = document.createElement('canvas').getContext('2d');
+      if (ctx && wrap.current) ctx.font = `${LABEL_FONT_PX}px ${getComputedStyle(wrap.current).fontFamily}`;
+      measureCtx.current = ctx;
+    }
+    // the black halo (stroke) adds a little on each side; without a context, an average glyph width
+    return (measureCtx.current?.measureText(text).width ?? text.length * LABEL_FONT_PX * 0.6) + 3;
+  };
+  /** Where a label of these lines goes: beside the span left..right (a point, or an ellipse's box), first baseline at `baseline` if it can. */
+  const place = (lines: string[], left: number, right: number, baseline: number) => {
+    const box = labelPlacement(left, right, baseline - LABEL_ASCENT_PX, Math.max(0, ...lines.map(textWidth)), lines.length * LABEL_LINE_PX, size.w, size.h);
+    return { x: box.x, y: box.top + LABEL_ASCENT_PX, anchor: box.anchor };
   };
 
   const s = p.slice;
@@ -189,7 +221,7 @@ export function Viewport(p: ViewportProps) {
   const barPx = ps ? (barMm / ps[1]) * p.view.zoom : 0;
 
   return (
-    <div className="viewport" ref={wrap} onWheel={onWheel} onContextMenu={(e) => e.preventDefault()}>
+    <div className="viewport" ref={wrap} onContextMenu={(e) => e.preventDefault()}>
       <canvas
         ref={canvas}
         data-testid="viewport-canvas"
@@ -200,6 +232,8 @@ export function Viewport(p: ViewportProps) {
         onPointerMove={onPointerMove}
         onPointerUp={onPointerUp}
         onPointerCancel={onPointerUp}
+        // the readout is of the pixel under the pointer: none once the pointer is elsewhere
+        onPointerLeave={() => setProbe(null)}
       />
       <svg className="overlay" width={size.w} height={size.h} aria-hidden="true">
         {lines.map((m, i) => {
@@ -209,27 +243,30 @@ export function Viewport(p: ViewportProps) {
             // a drawn ROI carries the statistics taken when it was made; only the one being drawn is measured per frame
             const st = m.stats ?? (s ? ellipseStats(s.values, s.rows, s.columns, m.a, m.b, ps) : null);
             const unit = p.hounsfield ? ' HU' : '';
+            const rows = st ? [`${t('roi.mean')} ${num(st.mean, 1)}${unit} ± ${num(st.sd, 1)}`, `${t('roi.range')} ${num(st.min, 0)} … ${num(st.max, 0)}${unit}`, `${t('roi.area')} ${num(st.area, st.areaUnit === 'mm2' ? 1 : 0)} ${st.areaUnit === 'mm2' ? 'mm²' : 'px²'}`] : [];
+            // beside the ellipse: right of it, or left of it where the right side has no room
+            const at = place(rows, Math.min(x1, x2), Math.max(x1, x2), Math.min(y1, y2));
             return (
               <g key={i} className="measure">
                 <ellipse {...ellipseOf([x1, y1], [x2, y2])} />
                 {st ? (
-                  <text x={Math.max(x1, x2) + 6} y={Math.min(y1, y2)} data-testid="roi-label" data-mean={st.mean} data-sd={st.sd} data-area={st.area} data-n={st.n}>
-                    <tspan x={Math.max(x1, x2) + 6} dy="0">{`${t('roi.mean')} ${num(st.mean, 1)}${unit} ± ${num(st.sd, 1)}`}</tspan>
-                    <tspan x={Math.max(x1, x2) + 6} dy="1.2em">{`${t('roi.range')} ${num(st.min, 0)} … ${num(st.max, 0)}${unit}`}</tspan>
-                    <tspan x={Math.max(x1, x2) + 6} dy="1.2em">{`${t('roi.area')} ${num(st.area, st.areaUnit === 'mm2' ? 1 : 0)} ${st.areaUnit === 'mm2' ? 'mm²' : 'px²'}`}</tspan>
+                  <text x={at.x} y={at.y} textAnchor={at.anchor} data-testid="roi-label" data-mean={st.mean} data-sd={st.sd} data-area={st.area} data-n={st.n}>
+                    {rows.map((r, k) => <tspan key={k} x={at.x} dy={k ? `${LABEL_LINE_PX}px` : '0'}>{r}</tspan>)}
                   </text>
                 ) : null}
               </g>
             );
           }
           const len = lengthOf(m.a, m.b, ps);
+          const text = `${num(len.value, 1)} ${len.unit}`;
+          const at = place([text], x2, x2, y2 - 6);
           return (
             <g key={i} className="measure">
               <line x1={x1} y1={y1} x2={x2} y2={y2} />
               <circle cx={x1} cy={y1} r={3} />
               <circle cx={x2} cy={y2} r={3} />
-              <text x={x2 + 6} y={y2 - 6} data-testid="measure-label">
-                {`${num(len.value, 1)} ${len.unit}`}
+              <text x={at.x} y={at.y} textAnchor={at.anchor} data-testid="measure-label">
+                {text}
               </text>
             </g>
           );

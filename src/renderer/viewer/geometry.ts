@@ -19,6 +19,19 @@ export function fitZoom(canvasW: number, canvasH: number, columns: number, rows:
 }
 
 
+/**
+ * Where a label w x h goes beside the span left..right (a point, or an ellipse's box) of a
+ * viewport vw x vh, `top` being where its top would be: right of the span when it fits there,
+ * else left of it (drawn right-aligned), else as far right as it fits; moved up or down only as
+ * much as keeps it inside. `x` is the text's anchor: its left edge ('start') or right ('end').
+ */
+export function labelPlacement(left: number, right: number, top: number, w: number, h: number, vw: number, vh: number, gap = 6, margin = 4): { x: number; top: number; anchor: 'start' | 'end' } {
+  const y = Math.max(margin, Math.min(top, vh - margin - h));
+  if (right + gap + w <= vw - margin) return { x: right + gap, top: y, anchor: 'start' };
+  if (left - gap - w >= margin) return { x: left - gap, top: y, anchor: 'end' };
+  return { x: Math.max(margin, vw - margin - w), top: y, anchor: 'start' };
+}
+
 /** A round length (mm) for a scale bar at most `maxMm` long. */
 export function niceMm(maxMm: number): number {
   const steps = [1, 2, 5, 10, 20, 50, 100, 200, 500];
