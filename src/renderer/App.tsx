@@ -179,6 +179,8 @@ export function App() {
       try {
         const list = await api.call('studies.list', {});
         setStudies(list.studies);
+        // what the open before this page (command line, the shell's first open) could not use
+        setUnused(list.unused);
         const first = list.studies[0]?.series[0]?.id;
         const want = saved.current.seriesId;
         const exists = list.studies.some((st) => st.series.some((s) => s.id === want));

@@ -150,7 +150,8 @@ export interface Review {
 
 export interface Results {
   'studies.open': OpenResult;
-  'studies.list': { studies: StudySummary[] };
+  /** `unused`: the files the last open could not use (a viewer starting after it lists them). */
+  'studies.list': { studies: StudySummary[]; unused: UnusedFile[] };
   'studies.close': { closed: boolean };
   'series.get': SeriesInfo;
   'model.get': ModelInfo;

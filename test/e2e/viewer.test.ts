@@ -210,6 +210,13 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     assert.ok(mid.every((v) => v >= 0), 'the canvas is readable');
     assert.match(await page.locator('[data-testid=corner-tl]').innerText(), /DEMO PHANTOM/);
     assert.match(await page.locator('[data-testid=corner-bl]').innerText(), /Pos -?[\d.,]+ mm\s+Thk 5\.00 mm/, 'position and slice thickness, as OHIF shows them');
+    // the study was opened by the command line before the page: what it could not use is listed
+    const unused = page.locator('.unused button');
+    await unused.waitFor();
+    assert.match(await unused.innerText(), /^1 file/);
+    await unused.click();
+    assert.match(await page.locator('.unused li').first().innerText(), /ground-truth\.json: NOT_DICOM/);
+    await unused.click();
     await shot('01-open');
   });
 
@@ -387,6 +394,24 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     assert.match(await first.locator('[data-testid=decision]').innerText(), /Accepted/);
   });
 
+  it('the sign-off is saved: back after a reload, and stale once a decision changes after it', { timeout: 60_000 }, async () => {
+    // positive slices not yet viewed: the panel asks first, and the reviewer signs off anyway
+    const accept = (d: { accept(): Promise<void> }) => void d.accept();
+    page.on('dialog', accept);
+    try {
+      await page.click('[data-testid=signoff]');
+      await page.waitForSelector('[data-testid=signoff-status][data-current=true]');
+    } finally {
+      page.off('dialog', accept);
+    }
+    await page.reload();
+    await page.waitForSelector('[data-testid=signoff-status][data-current=true]');
+    assert.match(await page.locator('[data-testid=signoff-status]').innerText(), /^Signed off at /);
+    await page.locator('[data-testid=finding]').nth(1).locator('[data-testid=accept]').click();
+    await page.waitForSelector('[data-testid=signoff-status][data-current=false]');
+    assert.match(await page.locator('[data-testid=signoff-status]').innerText(), /sign off again/);
+  });
+
   it('measures a known distance within 2 %', { timeout: 60_000 }, async () => {
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('f');
@@ -449,6 +474,18 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.mouse.up();
     assert.equal(await sliceNumber(), start, 'and back up');
     await page.click('[data-testid=tool-wl]');
+  });
+
+  it('a date shift that is not a non-zero whole number of days is refused in the export dialog, not dropped', { timeout: 30_000 }, async () => {
+    await page.click('[data-testid=export-button]');
+    await page.check('[data-testid=export-deidentify]');
+    await page.fill('[data-testid=export-date-shift]', 'thirty');
+    await page.waitForSelector('[data-testid=export-date-shift-error]');
+    assert.ok(await page.locator('[data-testid=export-run]').isDisabled());
+    await page.fill('[data-testid=export-date-shift]', '-30');
+    assert.equal(await page.locator('[data-testid=export-date-shift-error]').count(), 0);
+    assert.ok(await page.locator('[data-testid=export-run]').isEnabled());
+    await page.keyboard.press('Escape');
   });
 
   it('exports the report from the viewer and previews it', { timeout: 90_000 }, async () => {

@@ -142,10 +142,11 @@ export class Session {
     const result = await scanPaths(paths, { onProgress: (p) => this.emit('scan.progress', { done: p.done, total: p.total, errors: p.errors }) });
     const errors = [...result.errors];
     for (const st of result.studies) this.addStudy(st, errors);
+    this.lastUnused = errors.map((e) => ({ file: this.display(e.path), code: e.code, message: this.displayText(e.message) }));
     return {
       // as the session now holds them (a study opened before includes what it had)
       studies: result.studies.map((st) => summary(this.studies.get(st.studyInstanceUid) ?? st)),
-      unused: errors.map((e) => ({ file: this.display(e.path), code: e.code, message: this.displayText(e.message) })),
+      unused: this.lastUnused,
       filesScanned: result.filesScanned,
     };
   }
@@ -184,8 +185,12 @@ export class Session {
     for (const s of merged.series) this.series.set(s.id, s);
   }
 
-  list(): { studies: StudySummary[] } {
-    return { studies: [...this.studies.values()].map(summary) };
+  /** The files the last open could not use: a viewer that starts after its study was opened (the
+   * command line, the desktop shell's first open) lists them as if it had opened it itself. */
+  private lastUnused: OpenResult['unused'] = [];
+
+  list(): { studies: StudySummary[]; unused: OpenResult['unused'] } {
+    return { studies: [...this.studies.values()].map(summary), unused: this.lastUnused };
   }
 
   async close({ studyInstanceUid }: Params<'studies.close'>): Promise<{ closed: boolean }> {

@@ -178,6 +178,19 @@ describe('Session.open', () => {
     assert.ok(!JSON.stringify(r).includes(root));
   });
 
+  it('the files the last open could not use are listed again for a viewer that starts after it', async (t) => {
+    const root = tempDir(t, 'open-unused');
+    fs.copyFileSync(path.join(DEMO, name(1)), path.join(root, name(1)));
+    fs.writeFileSync(path.join(root, 'notes.txt'), 'not DICOM');
+    const session = new Session({ cacheDir: null, sliceUrl: (id) => `/s/${id}/{i}` });
+    t.after(() => session.dispose());
+    session.grant([root]);
+    assert.deepEqual(session.list().unused, []);
+    const r = await session.open({ paths: [root] });
+    assert.deepEqual(session.list().unused, r.unused);
+    assert.deepEqual(r.unused.map((u) => [u.file, u.code]), [[`${path.basename(root)}/notes.txt`, 'NOT_DICOM']]);
+  });
+
   it('a path that does not exist is an error naming it; one outside the granted folders says how to grant it', async (t) => {
     const root = tempDir(t, 'open-missing');
     const session = new Session({ cacheDir: null, sliceUrl: (id) => `/s/${id}/{i}` });
