@@ -96,7 +96,10 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', origin);
-    if (url.pathname !== '/ws' || !originOk(req.headers.origin) || !tokenOk(url.searchParams.get('token'))) {
+    // The token in the query (what the viewer uses) or the x-resight-token header (scripts and
+    // tests that keep it out of URLs), as for HTTP requests; no cookie here.
+    const headerToken = req.headers['x-resight-token'];
+    if (url.pathname !== '/ws' || !originOk(req.headers.origin) || !tokenOk(url.searchParams.get('token') ?? (typeof headerToken === 'string' ? headerToken : undefined))) {
       socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       socket.destroy();
       return;

@@ -13,9 +13,10 @@ import type { StudySummary, SeriesSummary, TagEntry, WindowInfo } from './dicom'
 import type { ErrorCode } from './errors';
 import { preferencesPatchSchema } from './settings';
 import type { Preferences } from './settings';
+import { CAM_METHOD_NAMES } from './cam';
 
 const id = z.string().min(1).max(256);
-export const CAM_METHOD_NAMES = ['gradcam', 'gradcampp', 'hirescam', 'layercam', 'cam', 'scorecam'] as const;
+export { CAM_METHOD_NAMES } from './cam';
 export const DECISIONS = ['pending', 'accepted', 'rejected', 'edited'] as const;
 export const EXPORT_FORMATS = ['pdf', 'sr', 'sc', 'json', 'csv'] as const;
 

@@ -4,8 +4,9 @@
  */
 import { z } from 'zod';
 import { OPERATING_POINT_ID, PROVIDER_NAMES } from './analysis';
+import { CAM_METHOD_NAMES } from './cam';
 
-const CAM_METHODS = ['gradcam', 'gradcampp', 'hirescam', 'layercam', 'cam', 'scorecam'] as const;
+
 
 /** What the Preferences dialog may change (all optional in a settings.set call). */
 export const preferencesSchema = z
@@ -13,7 +14,7 @@ export const preferencesSchema = z
     /** Preferred execution provider (applies at the next start of the engine). */
     provider: z.enum(PROVIDER_NAMES).optional(),
     threads: z.number().int().min(1).max(256).optional(),
-    camMethod: z.enum(CAM_METHODS).optional(),
+    camMethod: z.enum(CAM_METHOD_NAMES).optional(),
     camLayer: z.string().max(256).optional(),
     /** Which of the model card's operating points draws findings (its id); next analysis. */
     operatingPoint: z.string().regex(OPERATING_POINT_ID).optional(),

@@ -56,9 +56,12 @@ function summary(result: AnalysisResult, errors: FileError[]): string {
       lines.push(`Series ${s.seriesInstanceUid} (${s.modality}): not scored: ${s.skipped?.message ?? ''}`);
       continue;
     }
-    const failed = s.slices.filter((x) => x.probabilities === null).length;
-    lines.push(`Series ${s.seriesInstanceUid} (${s.modality}, ${s.slices.length} slices${failed ? `, ${failed} not decodable` : ''})${s.cached ? ' [cached]' : ''}${s.outsideIntendedModality ? ' [outside the model\'s intended modality]' : ''}`);
-    if (!s.findings.length) lines.push('  no findings above the operating thresholds');
+    const failed = s.slices.filter((x) => x.probabilities === null);
+    lines.push(`Series ${s.seriesInstanceUid} (${s.modality}, ${s.slices.length} slices${failed.length ? `, ${failed.length} not scored` : ''})${s.cached ? ' [cached]' : ''}${s.outsideIntendedModality ? ' [outside the model\'s intended modality]' : ''}`);
+    // not scored is not negative: a series none of whose slices could be scored has no result
+    const why = failed.find((x) => x.error)?.error;
+    if (failed.length && failed.length === s.slices.length) lines.push(`  no slice was scored${why ? `: ${why.code}: ${why.message}` : ''}`);
+    else if (!s.findings.length) lines.push(`  no findings above the operating thresholds${failed.length ? ` on the ${s.slices.length - failed.length} scored slices` : ''}`);
     for (const f of s.findings) {
       lines.push(`  ${f.class}: slices ${f.sliceStart}-${f.sliceEnd}, key slice ${f.keySlice}, score ${f.score.toFixed(3)} (threshold ${f.threshold.toFixed(3)})`);
     }

@@ -60,11 +60,18 @@ export async function runExplain(argv: string[]): Promise<number> {
   try {
     const model = await engine.model(path.resolve(cardPath), { force: values.provider as ProviderName | undefined });
     if (!model.card.modalities.includes(header.series.modality)) process.stderr.write(`resight: warning: ${model.card.name} is meant for ${model.card.modalities.join('/')}; this image is ${header.series.modality || 'of unknown modality'}\n`);
-    const e = await explainer.explainSlice(
-      model,
-      { values: px, rows: decoded.rows, columns: decoded.columns, paddingRange: paddingRangeOf(header) },
-      { method, score, ...(values.layer ? { layer: values.layer } : {}), ...(values.class ? { class: values.class } : {}) },
-    );
+    const e = await explainer
+      .explainSlice(
+        model,
+        { values: px, rows: decoded.rows, columns: decoded.columns, paddingRange: paddingRangeOf(header) },
+        { method, score, ...(values.layer ? { layer: values.layer } : {}), ...(values.class ? { class: values.class } : {}) },
+      )
+      .catch((err: unknown) => {
+        // The engine says USAGE for a --layer, --class or --score the model does not have: an
+        // argument error like any other, so it exits 2 as --method does.
+        if (err instanceof ResightError && err.code === 'USAGE') throw new UsageError(err.detail);
+        throw err;
+      });
     const heat = Explainer.heatmap(e, decoded.rows, decoded.columns);
     fs.mkdirSync(outDir, { recursive: true });
     const meta = {

@@ -14,7 +14,10 @@
  *              mean(map) + bias_c = the logit
  * Score-CAM (forward-only) lives in scorecam.ts.
  */
-export const CAM_METHODS = ['gradcam', 'gradcampp', 'hirescam', 'layercam', 'cam', 'scorecam'] as const;
+import { CAM_METHOD_NAMES } from '../../shared/cam';
+
+/** The methods by name (shared/cam.ts holds the one list the contract and the settings use too). */
+export const CAM_METHODS = CAM_METHOD_NAMES;
 export type CamMethod = (typeof CAM_METHODS)[number];
 export type GradientCamMethod = Exclude<CamMethod, 'scorecam'>;
 

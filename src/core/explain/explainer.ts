@@ -73,7 +73,13 @@ export class Explainer {
         const scoreTensor = score === 'probability' ? card.outputs.probabilities : card.outputs.tensor;
         if (!scoreTensor) throw new ResightError('USAGE', `${card.name} has no probabilities output to explain`);
         const [h, w] = model.spec.size;
-        const graph = forwardOnly ? null : buildGradientGraph(model.onnxBytes, { inputName: card.input.tensor, inputShape: [1, model.spec.channels.length, h, w], scoreTensor, layers: [layer] }, model.cardPath);
+        // Shapes are inferred at the batch size the graph will run with (a fixed one, or 1).
+        const batch = model.fixedBatch ?? 1;
+        const graph = forwardOnly ? null : buildGradientGraph(model.onnxBytes, { inputName: card.input.tensor, inputShape: [batch, model.spec.channels.length, h, w], scoreTensor, layers: [layer] }, model.cardPath);
+        // A map is a per-channel weighting of h x w activations: a layer of another rank (the
+        // logits, a flattened feature vector) has no map and would come out empty.
+        const shape = graph?.layerShapes[layer];
+        if (shape && shape.length !== 4) throw new ResightError('EXPLAIN_UNSUPPORTED', `layer '${layer}' has shape [${shape.join(', ')}]: CAM methods need an NCHW (rank-4) activation`, { path: model.cardPath });
         const bytes = graph ? graph.bytes : buildActivationGraph(model.onnxBytes, [layer], model.cardPath);
         const { session } = await createSession(bytes, { force: model.provider.used, threads: model.provider.threads });
         return { graph, scoreTensor, session };
@@ -103,6 +109,16 @@ export class Explainer {
     const [h, w] = model.spec.size;
     const c = model.spec.channels.length;
     const dims: [number, number, number, number] = [1, c, h, w];
+    // A graph with a fixed batch size N accepts only N slices: the slice is repeated to fill the
+    // batch and row 0 is read. Inference treats batch rows independently (BatchNormalization in
+    // inference form, per-sample convolutions), so row 0 is exactly the slice's own result, and
+    // the seed below is one-hot in row 0 only, so dScore/dA is row 0's score's exact gradient
+    // (the other rows' gradients are zero and never read).
+    const batch = model.fixedBatch ?? 1;
+    const per = c * h * w;
+    const batchInput = batch === 1 ? input : new Float32Array(batch * per);
+    if (batch > 1) for (let j = 0; j < batch; j++) batchInput.set(input.subarray(0, per), j * per);
+    const runDims: [number, number, number, number] = [batch, c, h, w];
     // Score-CAM needs no gradients: it falls back to the forward-only graph when the model has
     // an operator without a gradient rule between the layer and the output.
     let gs: GraphSession;
@@ -114,18 +130,26 @@ export class Explainer {
     }
     const { graph, session, scoreTensor } = gs;
     const feed = (seed: Float32Array) => ({
-      [card.input.tensor]: new ort.Tensor('float32', input, dims),
-      ...(graph ? { [SEED_INPUT]: new ort.Tensor('float32', seed, [1, classes.length]) } : {}),
+      [card.input.tensor]: new ort.Tensor('float32', batchInput, runDims),
+      ...(graph ? { [SEED_INPUT]: new ort.Tensor('float32', seed, [batch, classes.length]) } : {}),
     });
+    // Non-finite scores would make every class the "top" one (indexOf(NaN) is -1) and every map
+    // zero: a broken model must say so, not explain nothing.
+    const finite = (values: ArrayLike<number>, what: string) => {
+      for (let i = 0; i < values.length; i++) {
+        if (!Number.isFinite(values[i])) throw new ResightError('INFERENCE_FAILED', `the model's ${what} is not finite (${Array.from(values).slice(0, 8).join(', ')}): nothing to explain`, { path: model.cardPath });
+      }
+    };
 
     // The class: asked for, or the highest-scoring one (needs the scores first).
     let classIndex = typeof opts.class === 'number' ? opts.class : typeof opts.class === 'string' ? classes.indexOf(opts.class) : -1;
     if (opts.class !== undefined && (classIndex < 0 || classIndex >= classes.length)) throw new ResightError('USAGE', `unknown class '${opts.class}' (the model has ${classes.join(', ')})`);
-    const seed = new Float32Array(classes.length);
+    const seed = new Float32Array(batch * classes.length);
     if (classIndex < 0) {
       // The scores alone: the model's own (forward-only) session is the cheaper run.
-      const first = await model.session.run({ [card.input.tensor]: new ort.Tensor('float32', input, dims) }, [scoreTensor]);
-      const s = first[scoreTensor].data as Float32Array;
+      const first = await model.session.run({ [card.input.tensor]: new ort.Tensor('float32', batchInput, runDims) }, [scoreTensor]);
+      const s = (first[scoreTensor].data as Float32Array).subarray(0, classes.length);
+      finite(s, `output '${scoreTensor}'`);
       classIndex = s.indexOf(Math.max(...s));
     }
     seed[classIndex] = 1;
@@ -134,25 +158,33 @@ export class Explainer {
     // need A and dA.
     const inGraph = graph && (method === 'gradcam' || method === 'cam') ? graph.gradcam[layer] : undefined;
     const out = inGraph ? await session.run(feed(seed), [...new Set([card.outputs.tensor, scoreTensor, inGraph])]) : await session.run(feed(seed));
-    const logits = Array.from(out[card.outputs.tensor].data as Float32Array);
+    const logits = Array.from((out[card.outputs.tensor].data as Float32Array).subarray(0, classes.length));
+    finite(logits, `output '${card.outputs.tensor}'`);
     const scoreValue = (out[scoreTensor].data as Float32Array)[classIndex];
+    finite([scoreValue], `output '${scoreTensor}'`);
     let cam: CamMap;
     let lh: number;
     let lw: number;
     if (inGraph && graph) {
       [, , lh, lw] = graph.layerShapes[layer];
-      cam = camFromGradCam(out[inGraph].data as Float32Array, lh, lw, method === 'cam' ? lh * lw : 1);
+      cam = camFromGradCam((out[inGraph].data as Float32Array).subarray(0, lh * lw), lh, lw, method === 'cam' ? lh * lw : 1);
     } else {
       const aT = out[layer];
+      // The gradient graph refuses such a layer; the forward-only one (Score-CAM) learns its
+      // rank only now. A map needs an NCHW activation: anything else would give an empty map.
+      if (aT.dims.length !== 4) throw new ResightError('EXPLAIN_UNSUPPORTED', `layer '${layer}' has shape [${aT.dims.join(', ')}]: CAM methods need an NCHW (rank-4) activation`, { path: model.cardPath });
       let channels: number;
       [, channels, lh, lw] = aT.dims as number[];
-      const a = aT.data as Float32Array;
-      const tensors: LayerTensors = { a, g: graph ? (out[graph.gradients[layer]].data as Float32Array) : new Float32Array(a.length), channels, height: lh, width: lw };
+      // Row 0 of the batch (see above).
+      const size = channels * lh * lw;
+      const a = (aT.data as Float32Array).subarray(0, size);
+      const tensors: LayerTensors = { a, g: graph ? (out[graph.gradients[layer]].data as Float32Array).subarray(0, size) : new Float32Array(size), channels, height: lh, width: lw };
       cam =
         method === 'scorecam'
           ? await scoreCam(model, input, tensors, classIndex, { signal: opts.signal, batchSize: opts.batchSize ?? 16 })
           : gradientCam(method, tensors);
     }
+    finite(cam.signed, `class-activation map at '${layer}'`);
     return {
       method,
       layer,

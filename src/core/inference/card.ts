@@ -10,6 +10,9 @@ import { z } from 'zod';
 import { OPERATING_POINT_ID } from '../../shared/analysis';
 import { ResightError } from '../errors';
 
+/** Names that are properties of every JavaScript object: never usable as class names (keys). */
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
 const windowSchema = z.object({ level: z.number(), width: z.number().positive() });
 
 export const modelCardSchema = z
@@ -69,8 +72,16 @@ export const modelCardSchema = z
     if (card.input.channels.length !== card.input.shape[1]) {
       ctx.addIssue({ code: 'custom', message: `input.channels has ${card.input.channels.length} entries, input.shape[1] is ${card.input.shape[1]}` });
     }
+    // Class names become object keys (probabilities, thresholds) and finding ids: a repeated
+    // name would lose a class's probabilities and give two findings one id, and a name such as
+    // __proto__ does not survive as a key at all. Own-property checks, because `in` also sees
+    // inherited keys (a class called toString would seem to have a threshold).
+    const seen = new Set<string>();
     for (const c of card.outputs.classes) {
-      if (!(c in card.outputs.thresholds)) ctx.addIssue({ code: 'custom', message: `no operating threshold for class '${c}'` });
+      if (seen.has(c)) ctx.addIssue({ code: 'custom', message: `class '${c}' is listed twice in outputs.classes` });
+      seen.add(c);
+      if (RESERVED_NAMES.has(c)) ctx.addIssue({ code: 'custom', message: `class name '${c}' is reserved (it is a JavaScript object property); rename the class` });
+      else if (!Object.hasOwn(card.outputs.thresholds, c)) ctx.addIssue({ code: 'custom', message: `no operating threshold for class '${c}'` });
     }
     const ids = new Set<string>();
     for (const op of card.outputs.operatingPoints ?? []) {
@@ -78,7 +89,7 @@ export const modelCardSchema = z
       if (op.id === 'default') ctx.addIssue({ code: 'custom', message: "operating point id 'default' is reserved (it names the card's own thresholds)" });
       ids.add(op.id);
       for (const c of card.outputs.classes) {
-        if (!(c in op.thresholds)) ctx.addIssue({ code: 'custom', message: `operating point '${op.id}' has no threshold for class '${c}'` });
+        if (!RESERVED_NAMES.has(c) && !Object.hasOwn(op.thresholds, c)) ctx.addIssue({ code: 'custom', message: `operating point '${op.id}' has no threshold for class '${c}'` });
       }
     }
     if (!card.cam.layers.includes(card.cam.defaultLayer)) ctx.addIssue({ code: 'custom', message: `cam.defaultLayer '${card.cam.defaultLayer}' is not in cam.layers` });
@@ -98,11 +109,63 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** A model card is a few kilobytes (the default one ~20 KB). */
+export const MAX_CARD_BYTES = 1024 * 1024;
+/**
+ * ONNX files above this are refused before they are read. A single protobuf is limited to 2 GiB
+ * and the largest ResNet-family classifiers in float32 are ~0.5 GB (Wide ResNet-101); a model
+ * folder holding more is a mistake, and reading it whole to hash it would stall the app.
+ */
+export const MAX_ONNX_BYTES = 1024 * 1024 * 1024;
+
+const human = (n: number) => (n >= 1024 ** 3 ? `${+(n / 1024 ** 3).toFixed(2)} GiB` : `${+(n / 1024 ** 2).toFixed(2)} MiB`);
+
+/**
+ * Read a whole regular file of at most `limit` bytes. A FIFO or device in the model folder must
+ * not hang the app (a plain read of a FIFO blocks until a writer comes), so the file is opened
+ * non-blocking and checked with fstat on the opened descriptor (no swap between check and read)
+ * before a byte is read; the size cap is checked there too, and exactly that many bytes are read.
+ */
+export function readRegularFile(file: string, limit: number, what: string, where: string): Buffer {
+  const fail = (msg: string): never => {
+    throw new ResightError('MODEL_INVALID', `${what} ${msg}`, { path: where });
+  };
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer. Not defined on Windows,
+    // where named pipes do not live in the file system.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    return fail(`is not readable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) fail(`is not a regular file (${st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a named pipe' : 'a device or socket'})`);
+    if (st.size > limit) fail(`is ${st.size} bytes, over the limit of ${human(limit)}`);
+    const buf = Buffer.alloc(st.size);
+    let off = 0;
+    while (off < buf.length) {
+      const n = fs.readSync(fd, buf, off, buf.length - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    // A file truncated while being read is not the file that was hashed; the hash check catches
+    // a changed one.
+    return off === buf.length ? buf : buf.subarray(0, off);
+  } catch (err) {
+    if (err instanceof ResightError) throw err;
+    return fail(`is not readable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Read and validate a card and its ONNX file; refuses a model whose bytes do not match. */
 export function loadModelCard(cardPath: string): LoadedCard {
+  const text = readRegularFile(cardPath, MAX_CARD_BYTES, 'model card', cardPath).toString('utf8');
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(cardPath, 'utf8'));
+    raw = JSON.parse(text);
   } catch (err) {
     throw new ResightError('MODEL_INVALID', `model card is not readable JSON: ${(err as Error).message}`, { path: cardPath });
   }
@@ -114,12 +177,7 @@ export function loadModelCard(cardPath: string): LoadedCard {
   const card = parsed.data;
   // The ONNX file sits beside its card; a card cannot point elsewhere on disk.
   const onnxPath = path.join(path.dirname(cardPath), path.basename(card.onnx.file));
-  let onnxBytes: Uint8Array;
-  try {
-    onnxBytes = fs.readFileSync(onnxPath);
-  } catch (err) {
-    throw new ResightError('MODEL_INVALID', `model file ${card.onnx.file} is not readable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { path: cardPath });
-  }
+  const onnxBytes: Uint8Array = readRegularFile(onnxPath, MAX_ONNX_BYTES, `model file ${card.onnx.file}`, cardPath);
   const actual = sha256Hex(onnxBytes);
   if (actual !== card.onnx.sha256) {
     throw new ResightError('MODEL_HASH_MISMATCH', `${card.onnx.file} has sha256 ${actual}, the card says ${card.onnx.sha256}: refusing the model`, { path: onnxPath });

@@ -265,12 +265,22 @@ export class InferenceEngine {
         }
         timing.inferenceMs += now() - t;
         const p = this.probabilities(model, out, ready.count);
+        const nc = classes.length;
+        const logits = out[model.card.outputs.tensor].data as Float32Array;
         for (const { index, slot } of ready.scored) {
+          // A NaN probability is below every threshold: unchecked, a broken model (or a numeric
+          // overflow) would read as "no lesion". Such a slice is not scored, and says why.
+          const row = p.subarray(slot * nc, (slot + 1) * nc);
+          const logitRow = logits.subarray(slot * nc, (slot + 1) * nc);
+          if (!row.every(Number.isFinite) || !logitRow.every(Number.isFinite)) {
+            failures.set(index, { code: 'INFERENCE_FAILED', message: `the model's output for this slice is not finite (logits ${Array.from(logitRow).join(', ')}; probabilities ${Array.from(row).join(', ')}): not scored` });
+            continue;
+          }
           const rec: Record<string, number> = {};
-          classes.forEach((cls, ci) => (rec[cls] = p[slot * classes.length + ci]));
+          classes.forEach((cls, ci) => (rec[cls] = row[ci]));
           probs[index] = rec;
+          timing.slicesScored++;
         }
-        timing.slicesScored += ready.scored.length;
       }
       done += batches[k].length;
       const rate = done / ((now() - started) / 1000);

@@ -4,9 +4,13 @@
  * input size, class count). A card that does not describe its graph refuses the model: scoring
  * with a misread input layout would give confident nonsense.
  */
+import * as path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ModelIdentity, ProviderReport } from '../../shared/analysis';
 import { ResightError } from '../errors';
+import type { Model } from '../explain/onnx';
+import { onnx } from '../explain/onnx';
+import { inferShapes } from '../explain/shapes';
 import type { ModelCard } from './card';
 import { loadModelCard } from './card';
 import type { PreprocessSpec } from './preprocess';
@@ -38,6 +42,78 @@ function shapeOf(meta: readonly InferenceSession.ValueMetadata[], name: string):
 }
 
 const fmt = (s: readonly Dim[]) => `[${s.join(', ')}]`;
+
+/** Decode the ONNX file; a file that is not an ONNX model is refused naming it. */
+export function decodeOnnx(bytes: Uint8Array, onnxPath: string): Model {
+  const file = path.basename(onnxPath);
+  let model: Model;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (err) {
+    throw new ResightError('MODEL_INVALID', `${file} is not an ONNX model (${(err as Error).message})`, { path: onnxPath });
+  }
+  // Protobuf decoding is lenient: arbitrary bytes can decode to a message with no graph.
+  if (!model.graph || !model.graph.node?.length) throw new ResightError('MODEL_INVALID', `${file} is not an ONNX model (no graph in it)`, { path: onnxPath });
+  return model;
+}
+
+const elemTypeName = (t: number | null | undefined) => (t === null || t === undefined ? 'untyped' : (onnx.TensorProto.DataType[t] ?? `type ${t}`).toLowerCase());
+
+/** The rank the graph declares for a tensor (value_info, inputs, outputs), if it declares one. */
+function declaredRank(g: onnx.IGraphProto, name: string): number | undefined {
+  for (const list of [g.valueInfo, g.output, g.input]) {
+    const shape = list?.find((v) => v.name === name)?.type?.tensorType?.shape;
+    if (shape?.dim) return shape.dim.length;
+  }
+  return undefined;
+}
+
+/**
+ * What the card promises about the graph that the session's metadata cannot show: one float32
+ * image input, a logits tensor that is not already a probability, and CAM layers that exist and
+ * are NCHW. Checked on the decoded ONNX before a session is created, so a model that would fail
+ * at its first run (or give wrong numbers) is refused at load with the reason.
+ */
+export function checkOnnx(card: ModelCard, model: Model, where: string): void {
+  const bad = (msg: string): never => {
+    throw new ResightError('MODEL_INVALID', `the card does not match the ONNX graph: ${msg}`, { path: where });
+  };
+  const g = model.graph as onnx.GraphProto;
+  // IR < 4 lists initializers among the graph inputs too; those are weights, not feeds.
+  const inits = new Set(g.initializer.map((t) => t.name));
+  const feeds = g.input.filter((i) => !inits.has(i.name));
+  const inTensor = card.input.tensor;
+  const input = feeds.find((i) => i.name === inTensor);
+  if (!input) bad(`no input tensor '${inTensor}' (the graph has ${feeds.map((i) => i.name).join(', ') || 'no inputs'})`);
+  if (feeds.length !== 1) bad(`the graph has ${feeds.length} inputs (${feeds.map((i) => i.name).join(', ')}); ReSight feeds one image tensor, '${inTensor}', and nothing else`);
+  const elem = input?.type?.tensorType?.elemType;
+  if (elem !== onnx.TensorProto.DataType.FLOAT) bad(`input '${inTensor}' is ${elemTypeName(elem)}; ReSight feeds float32 (export the model with a float32 input)`);
+
+  // Grad-CAM differentiates the logit, and the probabilities are computed here from it: an
+  // output that already went through a Sigmoid/Softmax would get a second one and be explained
+  // as if it were a logit. (Identity nodes in between change nothing.)
+  const producer = new Map<string, onnx.NodeProto>();
+  // Decoded messages are class instances with every repeated field present.
+  for (const node of g.node as onnx.NodeProto[]) for (const o of node.output) if (o) producer.set(o, node);
+  let node = producer.get(card.outputs.tensor);
+  while (node?.opType === 'Identity' && node.input[0]) node = producer.get(node.input[0]);
+  if (node && (node.opType === 'Sigmoid' || node.opType === 'Softmax')) {
+    bad(`outputs.tensor '${card.outputs.tensor}' is produced by a ${node.opType} node, so it is already a probability; export the logits (the pre-activation tensor${node.input[0] ? `, '${node.input[0]}' here` : ''}) as outputs.tensor and name this one in outputs.probabilities: the card's activation is applied to outputs.tensor, and Grad-CAM is defined on the logit`);
+  }
+
+  // CAM layers: tensors of the graph, and NCHW where their shape can be known here.
+  let inferred: Map<string, number[]> | undefined;
+  try {
+    inferred = inferShapes(model, inTensor, [1, card.input.shape[1], card.input.shape[2], card.input.shape[3]]);
+  } catch {
+    inferred = undefined; // an operator the static inference does not know: fall back to declared shapes
+  }
+  for (const layer of card.cam.layers) {
+    if (!producer.has(layer) && layer !== inTensor) bad(`cam.layers names '${layer}', which is not a tensor of the graph`);
+    const rank = inferred?.get(layer)?.length ?? declaredRank(g, layer);
+    if (rank !== undefined && rank !== 4) bad(`cam layer '${layer}' has rank ${rank}; CAM layers must be NCHW activations (rank 4)`);
+  }
+}
 
 /** Compare the card to the graph; returns the fixed batch size (or null). */
 export function checkGraph(card: ModelCard, session: InferenceSession, where: string): { fixedBatch: number | null; probabilitiesOutput: string | null } {
@@ -74,6 +150,7 @@ export function checkGraph(card: ModelCard, session: InferenceSession, where: st
 export async function loadModel(cardPath: string, opts: SessionOptions = {}): Promise<LoadedModel> {
   const t0 = performance.now();
   const loaded = loadModelCard(cardPath);
+  checkOnnx(loaded.card, decodeOnnx(loaded.onnxBytes, loaded.onnxPath), loaded.onnxPath);
   const { session, report } = await createSession(loaded.onnxBytes, { modelPath: loaded.onnxPath, ...opts });
   try {
     const { fixedBatch, probabilitiesOutput } = checkGraph(loaded.card, session, loaded.onnxPath);

@@ -60,10 +60,29 @@ export function conciseReason(err: unknown, provider?: ProviderName): string {
  * same failure as a fallback reason, so its own log is kept to fatal errors unless asked for.
  * Must happen before the first session (ORT reads it when it creates its environment).
  */
-function quietOrtLog(): void {
+const ORT_LOG_LEVELS = ['verbose', 'info', 'warning', 'error', 'fatal'] as const;
+type OrtLogLevel = (typeof ORT_LOG_LEVELS)[number];
+
+/** RESIGHT_ORT_LOG (verbose|info|warning|error), default fatal. */
+export function ortLogLevel(): OrtLogLevel {
   const level = process.env.RESIGHT_ORT_LOG;
-  ort.env.logLevel = level === 'verbose' || level === 'info' || level === 'warning' || level === 'error' ? level : 'fatal';
+  return (ORT_LOG_LEVELS as readonly string[]).includes(level ?? '') ? (level as OrtLogLevel) : 'fatal';
 }
+
+/** The same level as a session's logSeverityLevel (0 verbose .. 4 fatal). */
+export function ortLogSeverity(): 0 | 1 | 2 | 3 | 4 {
+  return ORT_LOG_LEVELS.indexOf(ortLogLevel()) as 0 | 1 | 2 | 3 | 4;
+}
+
+function quietOrtLog(): void {
+  ort.env.logLevel = ortLogLevel();
+}
+
+/**
+ * ORT's words for a model it cannot load (not a provider that cannot run it): bytes that are not
+ * ONNX, an operator or graph it rejects. When even the CPU says this, the model is at fault.
+ */
+const MODEL_LOAD_FAILURE = /protobuf parsing failed|invalid model|failed to load model|load model .* failed|no op registered|could not find an implementation/i;
 
 export interface CreatedSession {
   session: InferenceSession;
@@ -160,8 +179,9 @@ export async function createSession(model: Uint8Array, opts: SessionOptions = {}
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
         // Failed GPU attempts are reported by us with their reason; ORT's own error log lines
-        // would only repeat them on stderr.
-        logSeverityLevel: provider === 'cpu' ? 2 : 4,
+        // would only repeat them on stderr, and its warnings (e.g. MergeShapeInfo on a loosely
+        // declared output) are noise to a user: fatal only unless RESIGHT_ORT_LOG asks for more.
+        logSeverityLevel: ortLogSeverity(),
         // ORT's pool threads busy-wait after each run by default. This process holds several
         // sessions (the model, its gradient graphs) next to the decode workers, and spinning
         // threads of an idle session steal the cores the busy one needs: measured on 2 cores,
@@ -170,7 +190,15 @@ export async function createSession(model: Uint8Array, opts: SessionOptions = {}
       });
       return { session, report: { used: provider, requested, fallbacks, threads } };
     } catch (err) {
-      fallbacks.push({ provider, reason: conciseReason(err, provider) });
+      const reason = conciseReason(err, provider);
+      // The CPU provider is in every build and needs no hardware: when it cannot load the model
+      // either, the file is what is wrong, and the user must hear that (naming it), not that no
+      // provider is available.
+      if (provider === 'cpu' && MODEL_LOAD_FAILURE.test(reason)) {
+        const file = opts.modelPath ? path.basename(opts.modelPath) : 'the model';
+        throw new ResightError('MODEL_INVALID', `ONNX Runtime cannot load ${file}: ${reason}`, opts.modelPath ? { path: opts.modelPath } : {});
+      }
+      fallbacks.push({ provider, reason });
     }
   }
   const why = fallbacks.map((f) => `${f.provider}: ${f.reason}`).join('; ');

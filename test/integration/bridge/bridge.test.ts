@@ -267,7 +267,17 @@ describe('the contract over the bridge', () => {
 describe('bridge security', () => {
   it('refuses a WebSocket without the token or from another origin', async () => {
     await assert.rejects(Client.open(`ws://127.0.0.1:${bridge.port}/ws`), /403/);
+    await assert.rejects(Client.open(`ws://127.0.0.1:${bridge.port}/ws`, { 'x-resight-token': `${bridge.token.slice(1)}x` }), /403/);
     await assert.rejects(Client.open(`ws://127.0.0.1:${bridge.port}/ws?token=${bridge.token}`, { origin: 'http://evil.example' }), /403/);
+  });
+
+  it('accepts the token in the x-resight-token header on the WebSocket upgrade, as docs/contract.md says', async () => {
+    const c = await Client.open(`ws://127.0.0.1:${bridge.port}/ws`, { 'x-resight-token': bridge.token });
+    try {
+      assert.ok(Array.isArray((await c.call('studies.list', {})).studies));
+    } finally {
+      c.ws.close();
+    }
   });
 
   it('refuses HTTP without the token or from another origin; listens on loopback only', async () => {

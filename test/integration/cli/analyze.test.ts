@@ -12,6 +12,7 @@ import { before, describe, it } from 'node:test';
 import type { AnalyzeJson } from '../../../src/cli/commands/analyze';
 import { ensureCliBuilt, runCli, stackTraceLines } from '../../helpers/cli';
 import { REPO_ROOT } from '../../helpers/corpus';
+import { scaleTensor, variant } from '../../helpers/model-variant';
 import { listTree, tempDir } from '../../helpers/tmp';
 
 const DEMO = path.join(REPO_ROOT, 'resources', 'demo');
@@ -188,6 +189,20 @@ describe('resight analyze: exports from the command line', () => {
       assert.equal(j.series[0]?.signOff?.current, c.current, c.name);
       assert.ok(!j.series[0]?.reviews.some((x) => x.findingId === 'signoff'), 'the sign-off is not listed as a decision on a finding');
     }
+  });
+
+  it('a model whose output is not finite leaves every slice unscored, and the summary says so, not "no findings"', (t) => {
+    const dir = tempDir(t, 'nan-model');
+    const env = { RESIGHT_CACHE_DIR: path.join(dir, 'cache') };
+    const card = variant(dir, { graph: scaleTensor('logits', NaN) });
+    const study = path.join(dir, 'study');
+    fs.mkdirSync(study);
+    for (const f of ['CT0032.dcm', 'CT0033.dcm']) fs.copyFileSync(path.join(DEMO, f), path.join(study, f));
+    const r = runCli(['analyze', study, '--model', card, '--provider', 'cpu'], { env, timeoutMs: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /2 slices, 2 not scored/);
+    assert.match(r.stdout, /no slice was scored: INFERENCE_FAILED: .*not finite/);
+    assert.doesNotMatch(r.stdout, /no findings above/);
   });
 
   it('--json into a folder that does not exist creates it; a file where a folder must be is a typed error, before any work', (t) => {

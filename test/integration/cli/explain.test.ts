@@ -69,8 +69,13 @@ describe('resight explain', () => {
     for (const args of [['explain', SLICE], ['explain', SLICE, '--out-dir', out, '--method', 'magic'], ['explain', '--out-dir', out]]) {
       assert.equal(runCli(args).status, 2, args.join(' '));
     }
-    const bad = runCli(['explain', SLICE, '--out-dir', out, '--layer', 'fc', '--json']);
-    assert.notEqual(bad.status, 0);
+    // a layer or class the model does not have is an argument error like an unknown method
+    for (const [flag, value] of [['--layer', 'fc'], ['--class', 'nosuch'], ['--method', 'nosuch']]) {
+      const bad = runCli(['explain', SLICE, '--out-dir', out, flag, value, '--json'], { timeoutMs: 120_000 });
+      assert.equal(bad.status, 2, `${flag} ${value}: ${bad.stderr}`);
+      assert.equal((JSON.parse(bad.stderr) as { error: { code: string } }).error.code, 'USAGE');
+      assert.deepEqual(stackTraceLines(bad.stderr), []);
+    }
     const notDicom = runCli(['explain', path.join(REPO_ROOT, 'README.md'), '--out-dir', out, '--json']);
     assert.equal(notDicom.status, 1);
     assert.equal(JSON.parse(notDicom.stderr).error.code, 'NOT_DICOM');

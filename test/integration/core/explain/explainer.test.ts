@@ -24,6 +24,7 @@ import { REPO_ROOT } from '../../../helpers/corpus';
 import { defaultLayerGrid } from '../../../helpers/model';
 import { floatTensor, makeNode, tinyModel } from '../../../helpers/onnx';
 import { tempDir } from '../../../helpers/tmp';
+import { pearson, relL2 } from '../../../helpers/compare';
 
 const GOLDEN = path.join(REPO_ROOT, 'test', 'fixtures', 'golden');
 const engine = new InferenceEngine();
@@ -37,35 +38,6 @@ const readF32 = (f: string) => {
   const b = fs.readFileSync(f);
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 };
-
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i] / n;
-    mb += b[i] / n;
-  }
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) ** 2;
-    sbb += (b[i] - mb) ** 2;
-  }
-  return saa === 0 && sbb === 0 ? 1 : sab / Math.sqrt(saa * sbb);
-}
-
-function relL2(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num += (got[i] - want[i]) ** 2;
-    den += want[i] ** 2;
-  }
-  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-}
 
 interface GoldenMeta {
   card: string;

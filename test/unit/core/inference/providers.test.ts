@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { conciseReason, DEFAULT_PREFERENCE, providerOrder } from '../../../../src/core/inference/providers';
+import type { ResightError } from '../../../../src/core/errors';
+import { conciseReason, createSession, DEFAULT_PREFERENCE, ortLogSeverity, providerOrder } from '../../../../src/core/inference/providers';
+import { makeNode, tinyModel } from '../../../helpers/onnx';
 
 describe('provider order', () => {
   it('defaults to cuda, dml, coreml, webgpu, cpu', () => {
@@ -35,5 +37,38 @@ describe('fallback reasons', () => {
   });
   it('an unknown failure is its first line', () => {
     assert.equal(conciseReason(new Error('something odd\nmore detail'), 'dml'), 'something odd');
+  });
+});
+
+describe('a model the CPU provider cannot load', () => {
+  it('is MODEL_INVALID naming the file, not PROVIDER_UNAVAILABLE', async () => {
+    const unknownOp = tinyModel({ nodes: [makeNode('Frobnicate', ['x'], ['y'], 'n')], inputs: [{ name: 'x', shape: [2] }], outputs: ['y'] });
+    for (const bytes of [unknownOp, new TextEncoder().encode('hello, I am not a model\n')]) {
+      await assert.rejects(createSession(bytes, { force: 'cpu', modelPath: '/models/broken.onnx' }), (e: ResightError) => {
+        assert.equal(e.code, 'MODEL_INVALID', e.message);
+        assert.equal(e.path, '/models/broken.onnx');
+        assert.match(e.detail, /^ONNX Runtime cannot load broken\.onnx: /);
+        return true;
+      });
+    }
+  });
+});
+
+describe("ORT's log level", () => {
+  it('fatal by default (as docs/inference.md says); RESIGHT_ORT_LOG raises it', () => {
+    const saved = process.env.RESIGHT_ORT_LOG;
+    try {
+      delete process.env.RESIGHT_ORT_LOG;
+      assert.equal(ortLogSeverity(), 4);
+      process.env.RESIGHT_ORT_LOG = 'bogus';
+      assert.equal(ortLogSeverity(), 4);
+      process.env.RESIGHT_ORT_LOG = 'warning';
+      assert.equal(ortLogSeverity(), 2);
+      process.env.RESIGHT_ORT_LOG = 'verbose';
+      assert.equal(ortLogSeverity(), 0);
+    } finally {
+      if (saved === undefined) delete process.env.RESIGHT_ORT_LOG;
+      else process.env.RESIGHT_ORT_LOG = saved;
+    }
   });
 });

@@ -1,0 +1,7 @@
+/**
+ * The CAM methods, by name: the one list the contract, the settings and the explain engine
+ * (core/explain/cam.ts) share, so adding a method is one edit here plus its implementation.
+ */
+export const CAM_METHOD_NAMES = ['gradcam', 'gradcampp', 'hirescam', 'layercam', 'cam', 'scorecam'] as const;
+
+export type CamMethodName = (typeof CAM_METHOD_NAMES)[number];
