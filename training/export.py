@@ -260,7 +260,10 @@ def build_card(*, name: str, version: str, onnx_path: Path, model, arch: dict, c
 def write_json(path, obj) -> None:
     path = Path(path)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2) + "\n")
+    # allow_nan=False: NaN/Infinity are not JSON, and the app refuses a card holding them, so raise
+    # (ValueError) before anything is written rather than leave a card that cannot be loaded
+    text = json.dumps(obj, indent=2, allow_nan=False) + "\n"
+    tmp.write_text(text)
     os.replace(tmp, path)
 
 
