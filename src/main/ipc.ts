@@ -41,16 +41,25 @@ export const FOLDER_SETTINGS = ['modelFolder', 'exportFolder'] as const;
 
 export type ConfirmFolder = (setting: (typeof FOLDER_SETTINGS)[number], folder: string) => Promise<boolean>;
 
-/** `call`, with settings.set changes of FOLDER_SETTINGS passed on only once `confirm` agrees. */
+/**
+ * `call`, with settings.set changes of FOLDER_SETTINGS passed on only once `confirm` agrees. A
+ * folder that is what the settings already hold asks nothing (the Preferences dialog sends every
+ * preference back on each save).
+ */
 export function guardFolderSettings(call: Caller, confirm: ConfirmFolder): Caller {
   return async (method, params) => {
     if (method === 'settings.set' && params !== null && typeof params === 'object') {
+      let current: Record<string, unknown> | undefined;
       for (const k of FOLDER_SETTINGS) {
         const v = (params as Record<string, unknown>)[k];
         // null or '' resets to the default folder: nothing new is trusted
-        if (typeof v === 'string' && v !== '' && !(await confirm(k, v))) {
-          return { ok: false, error: { code: 'ACCESS_DENIED', message: `${k} not changed: the folder was not confirmed` } };
+        if (typeof v !== 'string' || v === '') continue;
+        if (current === undefined) {
+          const got = await call('settings.get', {});
+          current = got.ok ? (got.value as Record<string, unknown>) : {};
         }
+        if (current[k] === v) continue;
+        if (!(await confirm(k, v))) return { ok: false, error: { code: 'ACCESS_DENIED', message: `${k} not changed: the folder was not confirmed` } };
       }
     }
     return call(method, params);

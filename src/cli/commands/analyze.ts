@@ -213,6 +213,12 @@ export async function runAnalyze(argv: string[]): Promise<number> {
       process.stdout.write(summary(result, scan.errors) + '\n');
     }
     if (!scored.length) {
+      // nothing to export, but the JSON says why each series was not scored (as without exports);
+      // a de-identified one would need an analysed series to build from, so none is written
+      if (exporting && values.json && values.json !== '-' && !values.deidentify) {
+        writeTarget(values.json, JSON.stringify(out, null, 2) + '\n', values.overwrite === true);
+        process.stdout.write(`wrote JSON ${values.json}\n`);
+      }
       const why = result.series[0]?.skipped;
       throw new ResightError(why?.code ?? 'SERIES_NOT_FOUND', `no series was scored: ${why?.message ?? ''}`);
     }

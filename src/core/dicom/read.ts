@@ -143,14 +143,39 @@ function fileReader(fd: number, size: number, inMemory: Uint8Array): ByteReader 
   };
 }
 
-/** Walk the item headers of encapsulated Pixel Data, if the header read found such an element. */
+/** The Sequence Delimitation Item (FFFE,E0DD) with its zero length, as it ends encapsulated Pixel Data. */
+const SEQUENCE_DELIMITER = Uint8Array.of(0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0);
+
+/** Whether the last `WALK_WINDOW_BYTES` of the file hold the Sequence Delimitation Item. */
+function tailHasDelimiter(fd: number, size: number, from: number): boolean {
+  const start = Math.max(from, size - WALK_WINDOW_BYTES);
+  if (size - start < SEQUENCE_DELIMITER.length) return false;
+  const tail = Buffer.alloc(size - start);
+  let got = 0;
+  while (got < tail.length) {
+    const n = fs.readSync(fd, tail, got, tail.length - got, start + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return tail.subarray(0, got).indexOf(SEQUENCE_DELIMITER) >= 0;
+}
+
+/**
+ * Walk the item headers of encapsulated Pixel Data, if the header read found such an element;
+ * undefined when there is nothing to find out. The walk costs a read per fragment larger than
+ * its window (20,000 reads for a 20,000-frame file), so it is skipped when it cannot change the
+ * answer: the declared frames could fit in the bytes there are (at least an 8-byte item header
+ * each) and the file ends with the delimiter (not cut). A lying NumberOfFrames that could fit
+ * is then found by the decoder, frame by frame, as before.
+ */
 function encapsulatedExtent(parsed: ParsedDicom, fd: number, size: number): EncapsulatedExtent | undefined {
   const el = pixelDataElement(parsed.dataSet);
   if (!el || !el.hadUndefinedLength) return undefined;
   // A deflated data set was inflated whole: its offsets are into the inflated bytes, not the file.
-  const read: ByteReader =
-    parsed.transferSyntaxUid === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN ? (o, l) => parsed.bytes.subarray(o, o + l) : fileReader(fd, size, parsed.bytes);
-  return walkEncapsulated(read, el.dataOffset, MAX_WALKED_FRAGMENTS);
+  if (parsed.transferSyntaxUid === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) return walkEncapsulated((o, l) => parsed.bytes.subarray(o, o + l), el.dataOffset, MAX_WALKED_FRAGMENTS);
+  const frames = Math.max(1, Number.parseInt(parsed.dataSet.string('x00280008') ?? '1', 10) || 1);
+  if (frames * 8 <= size - el.dataOffset && tailHasDelimiter(fd, size, el.dataOffset)) return undefined;
+  return walkEncapsulated(fileReader(fd, size, parsed.bytes), el.dataOffset, MAX_WALKED_FRAGMENTS);
 }
 
 /**

@@ -122,7 +122,7 @@ export class Session {
    * is the less trusted side). Paths under a granted root read as `display` writes them.
    */
   displayText(text: string): string {
-    let out = text;
+    let out = text.split(this.exportRoot).join('the export folder');
     // longest roots first, so a root inside another is shown relative to itself
     for (const root of [...this.roots].sort((a, b) => b.length - a.length)) {
       if (path.dirname(root) === root) continue; // a file system root: nothing shorter to show
@@ -205,6 +205,8 @@ export class Session {
       for (const job of this.jobs.values()) if (job.seriesId === s.id) job.abort.abort();
     }
     this.studies.delete(studyInstanceUid);
+    // the unused files of the last open may be this study's: a viewer loading now must not list them
+    this.lastUnused = [];
     await this.engine.volumes.workerPool?.trim();
     return { closed: true };
   }
@@ -445,8 +447,14 @@ export class Session {
     });
     const folder = exportFolderName(new Date(), randomUUID().replace(/-/g, ''));
     const dir = path.join(this.exportRoot, folder);
-    this.ensureExportRoot();
-    fs.mkdirSync(dir, this.opts.exportDir === undefined ? { mode: 0o700 } : {});
+    try {
+      this.ensureExportRoot();
+      fs.mkdirSync(dir, this.opts.exportDir === undefined ? { mode: 0o700 } : {});
+    } catch (err) {
+      if (err instanceof ResightError) throw err;
+      // the reply must not name the folder (an absolute path): the log and the settings do
+      throw new ResightError('EXPORT_FAILED', `cannot create the export folder (${(err as NodeJS.ErrnoException).code ?? 'error'}): choose another export folder in Preferences`, { cause: err });
+    }
     const want = new Set(p.formats);
     const summary = await writeExports(
       [ctx],

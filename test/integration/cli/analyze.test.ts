@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { before, describe, it } from 'node:test';
 import type { AnalyzeJson } from '../../../src/cli/commands/analyze';
 import { ensureCliBuilt, runCli, stackTraceLines } from '../../helpers/cli';
-import { REPO_ROOT } from '../../helpers/corpus';
+import { corpusPath, REPO_ROOT } from '../../helpers/corpus';
 import { scaleTensor, variant } from '../../helpers/model-variant';
 import { listTree, tempDir } from '../../helpers/tmp';
 
@@ -203,6 +203,19 @@ describe('resight analyze: exports from the command line', () => {
     assert.match(r.stdout, /2 slices, 2 not scored/);
     assert.match(r.stdout, /no slice was scored: INFERENCE_FAILED: .*not finite/);
     assert.doesNotMatch(r.stdout, /no findings above/);
+  });
+
+  it('with exports asked for and no series scored (another modality), the JSON still says why', (t) => {
+    const dir = tempDir(t, 'unscored');
+    const env = { RESIGHT_CACHE_DIR: path.join(dir, 'cache') };
+    const mr = path.join(dir, 'mr');
+    fs.mkdirSync(mr);
+    fs.copyFileSync(corpusPath('pydicom_MR_small.dcm'), path.join(mr, 'MR_small.dcm'));
+    const r = runCli(['analyze', mr, '--json', path.join(dir, 'a.json'), '--report', path.join(dir, 'r.pdf')], { env, timeoutMs: 120_000 });
+    assert.equal(r.status, 1);
+    const j = JSON.parse(fs.readFileSync(path.join(dir, 'a.json'), 'utf8')) as AnalyzeJson;
+    assert.equal(j.series[0]?.skipped?.code, 'MODALITY_MISMATCH');
+    assert.ok(!fs.existsSync(path.join(dir, 'r.pdf')));
   });
 
   it('--json into a folder that does not exist creates it; a file where a folder must be is a typed error, before any work', (t) => {

@@ -43,7 +43,9 @@ describe('window and CSP', () => {
   it('a folder setting from the renderer (model, exports) takes effect only once the user confirms it in the main process', async () => {
     const passed: unknown[] = [];
     const asked: string[] = [];
+    const stored: Record<string, unknown> = { modelFolder: '/models/approved' };
     const call = async (method: string, params: unknown) => {
+      if (method === 'settings.get') return { ok: true as const, value: stored } as never;
       passed.push([method, params]);
       return { ok: true as const, value: {} } as never;
     };
@@ -61,8 +63,10 @@ describe('window and CSP', () => {
     assert.deepEqual(asked, ['exportFolder=/home/someone', 'modelFolder=/models/mine']);
     await guarded('settings.set', { exportFolder: null, camMethod: 'gradcam' });
     await guarded('studies.list', {});
-    assert.equal(asked.length, 2, 'a reset to the default folder and other calls ask nothing');
-    assert.equal(passed.length, 3);
+    answer = false;
+    assert.equal((await guarded('settings.set', { modelFolder: '/models/approved', camMethod: 'layercam' })).ok, true, 'the folder already set, sent back with another change');
+    assert.equal(asked.length, 2, 'a reset to the default folder, a folder already set and other calls ask nothing');
+    assert.equal(passed.length, 4);
   });
 });
 

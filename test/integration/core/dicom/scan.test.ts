@@ -432,6 +432,15 @@ describe('scanning: links, FIFOs and headers that promise more than the file hol
     }
   });
 
+  it('an intact compressed multi-frame file is not walked fragment by fragment (a read each); a cut one is', (t) => {
+    // the walk costs a read per fragment bigger than its window: 20,000 for a 20,000-frame cine
+    const whole = fs.readFileSync(corpusPath('pydicom_emri_small_RLE.dcm'));
+    assert.equal(readDicomHeader(corpusPath('pydicom_emri_small_RLE.dcm')).encapsulated, undefined, 'frames fit and the delimiter ends the file: nothing to walk');
+    const cut = path.join(tempDir(t, 'walk'), 'cut.dcm');
+    fs.writeFileSync(cut, whole.subarray(0, whole.length - 100));
+    assert.equal(readDicomHeader(cut).encapsulated?.end, 'cut');
+  });
+
   it('NumberOfFrames 99999 on one frame of native or RLE pixel data: one frame used, and a warning says so', (t) => {
     const dir = tempDir(t, 'frames');
     for (const src of ['pydicom_MR_small.dcm', 'pydicom_MR_small_RLE.dcm']) {

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { createHash } from 'node:crypto';
 import { dispatch } from '../../../../src/core/session/dispatch';
 import { Session } from '../../../../src/core/session/session';
+import { SIGN_OFF_ID } from '../../../../src/shared/review';
 import { writeSyntheticSeries } from '../../../../src/core/synthetic/ct-series';
 import { REPO_ROOT } from '../../../helpers/corpus';
 import { tempDir } from '../../../helpers/tmp';
@@ -189,6 +190,38 @@ describe('Session.open', () => {
     const r = await session.open({ paths: [root] });
     assert.deepEqual(session.list().unused, r.unused);
     assert.deepEqual(r.unused.map((u) => [u.file, u.code]), [[`${path.basename(root)}/notes.txt`, 'NOT_DICOM']]);
+    await session.close({ studyInstanceUid: r.studies[0].studyInstanceUid });
+    assert.deepEqual(session.list().unused, [], 'closed with its study');
+  });
+
+  it('the sign-off belongs to the stack it was given on, and lapses when that stack changes', async (t) => {
+    const root = tempDir(t, 'signoff-split');
+    const dataDir = tempDir(t, 'signoff-split-data');
+    // two stacks of one series (other positions and size: split by assembly)
+    const a = writeSyntheticSeries(path.join(root, 'a'), { slices: 5, rows: 64, columns: 64, seed: 51 });
+    writeSyntheticSeries(path.join(root, 'b'), { slices: 5, rows: 48, columns: 48, seed: 52, seriesInstanceUid: a.seriesInstanceUid, studyInstanceUid: a.studyInstanceUid });
+    const make = async (paths: string[]) => {
+      const s = new Session({ cacheDir: null, dataDir, sliceUrl: (id) => `/s/${id}/{i}` });
+      t.after(() => s.dispose());
+      s.grant([root]);
+      const r = await s.open({ paths });
+      return { s, ids: r.studies[0].series.map((x) => x.id) };
+    };
+    // the stacks told apart by their image size (which one is the series' main stack is assembly's choice)
+    const stackOf = (x: { s: Session; ids: string[] }, rows: number) => x.ids.find((id) => x.s.getSeries({ seriesId: id }).series.rows === rows) as string;
+    const first = await make([root]);
+    assert.equal(first.ids.length, 2, 'two stacks');
+    first.s.setReview({ seriesId: stackOf(first, 64), findingId: SIGN_OFF_ID, decision: 'accepted', reviewer: 'A' });
+    first.s.setReview({ seriesId: stackOf(first, 48), findingId: SIGN_OFF_ID, decision: 'accepted', reviewer: 'B' });
+    const signer = (x: { s: Session; ids: string[] }, rows: number) => x.s.getReviews({ seriesId: stackOf(x, rows) }).reviews.filter((r) => r.findingId === SIGN_OFF_ID).map((r) => r.reviewer);
+    const later = await make([root]);
+    assert.deepEqual(signer(later, 64), ['A']);
+    assert.deepEqual(signer(later, 48), ['B'], 'each stack keeps its own');
+    // opened again with a file of the first stack gone: that stack is not what was signed off
+    fs.rmSync(a.files[a.files.length - 1] as string);
+    const fewer = await make([root]);
+    assert.deepEqual(signer(fewer, 64), [], 'a stack with other slices needs signing off again');
+    assert.deepEqual(signer(fewer, 48), ['B']);
   });
 
   it('a path that does not exist is an error naming it; one outside the granted folders says how to grant it', async (t) => {
