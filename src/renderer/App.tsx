@@ -519,9 +519,17 @@ export function App() {
     const list = dir > 0 ? positives.filter((i) => i > index) : positives.filter((i) => i < index).reverse();
     if (list.length) goSlice(list[0]);
   };
+  // Window presets: the CT presets are in HU, so only a CT gets them; any other series gets the
+  // windows its files store (what Weasis and OHIF offer there), keys 1-6 alike
+  const huPresets = info?.series.modality === 'CT';
+  const storedWindows = huPresets ? [] : (info?.windows ?? []).slice(0, 6);
   const preset = (id: string) => {
     const pr = CT_PRESETS.find((x) => x.id === id);
-    if (pr) setView((v) => ({ ...v, center: pr.center, width: pr.width }));
+    if (pr && huPresets) setView((v) => ({ ...v, center: pr.center, width: pr.width }));
+  };
+  const storedWindow = (i: number) => {
+    const w = storedWindows[i];
+    if (w) setView((v) => ({ ...v, center: w.center, width: w.width }));
   };
   const fit = () => shownSlice && setView((v) => ({ ...v, zoom: fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows), panX: 0, panY: 0 }));
   const reset = () => {
@@ -631,7 +639,8 @@ export function App() {
         else if (key === 'PageUp') go(current - 10);
         else if (key === 'Home') go(0);
         else if (key === 'End') go(total - 1);
-        else if (CT_PRESETS.some((p) => p.key === key)) preset(CT_PRESETS.find((p) => p.key === key)?.id ?? '');
+        else if (/^[1-6]$/.test(key) && huPresets) preset(CT_PRESETS.find((p) => p.key === key)?.id ?? '');
+        else if (/^[1-6]$/.test(key)) storedWindow(Number(key) - 1);
         else if (key === 'i') setView((v) => ({ ...v, invert: !v.invert }));
         else if (key === 'r' || (key === ' ' && !spacePresses(e.target))) reset(); // Space: OHIF's reset
         else if (key === '+' || key === '=') setView((v) => ({ ...v, zoom: Math.min(40, v.zoom * 1.25) }));
@@ -677,7 +686,8 @@ export function App() {
         ? [t('viewer.slice', { i: index + 1, n: count }), [loc !== undefined ? t('viewer.position', { z: num(loc, 1) }) : '', thk !== undefined ? t('viewer.thickness', { t: num(thk, 2) }) : ''].filter(Boolean).join('  ')].filter(Boolean)
         : [`${t(`plane.${plane}` as MessageKey)} ${mprIndex + 1} / ${mpr?.count ?? '…'}`, ...(mpr ? [] : [t('viewer.mprLoading', { n: loaded, total: count })])]
       : [],
-    br: count ? [t('viewer.wl', { w: num(view.width, 0), l: num(view.center, 0) }), t('viewer.zoom', { z: num(view.zoom * 100, 0) })] : [],
+    // zoom 0 means "fit once a slice is there": nothing to say until then (a slice that failed)
+    br: count ? [t('viewer.wl', { w: num(view.width, 0), l: num(view.center, 0) }), ...(view.zoom > 0 ? [t('viewer.zoom', { z: num(view.zoom * 100, 0) })] : [])] : [],
   };
   const modelOk = model?.available === true;
 
@@ -737,9 +747,15 @@ export function App() {
               <button key={tool} aria-pressed={bindings.left === tool} onClick={() => setBindings((b) => ({ ...b, left: tool }))} data-testid={`tool-${tool}`}>{t(TOOL_KEY[tool])}</button>
             ))}
             <span className="sep" />
-            {CT_PRESETS.map((p) => (
-              <button key={p.id} onClick={() => preset(p.id)} title={`${p.key}: W ${p.width} L ${p.center}`} data-testid={`preset-${p.id}`}>{t(`preset.${p.id}` as MessageKey)}</button>
-            ))}
+            {huPresets
+              ? CT_PRESETS.map((p) => (
+                  <button key={p.id} onClick={() => preset(p.id)} title={`${p.key}: W ${p.width} L ${p.center}`} data-testid={`preset-${p.id}`}>{t(`preset.${p.id}` as MessageKey)}</button>
+                ))
+              : storedWindows.map((w, i) => (
+                  <button key={i} onClick={() => storedWindow(i)} title={`${i + 1}: W ${w.width} L ${w.center}`} data-testid={`stored-window-${i + 1}`}>
+                    {w.explanation || t('viewer.wl', { w: num(w.width, 0), l: num(w.center, 0) })}
+                  </button>
+                ))}
             <span className="sep" />
             {(['axial', 'coronal', 'sagittal'] as const).map((p) => (
               <button key={p} aria-pressed={plane === p} onClick={() => { showPlane(p); if (p !== 'axial' && slice) setMprIndex(Math.floor((p === 'coronal' ? slice.rows : slice.columns) / 2)); }} data-testid={`plane-${p}`}>{t(`plane.${p}` as MessageKey)}</button>
@@ -879,7 +895,7 @@ export function App() {
             <tbody>
               {[
                 [`↑ ↓ ← → / ${t('help.wheel')}`, t('help.sliceStep')], ['PageUp / PageDown', '±10'], ['Home / End', t('help.firstLast')],
-                ['1–6', CT_PRESETS.map((p) => `${p.key} ${t(`preset.${p.id}` as MessageKey)}`).join(', ')],
+                ['1–6', huPresets ? CT_PRESETS.map((p) => `${p.key} ${t(`preset.${p.id}` as MessageKey)}`).join(', ') : t('help.storedWindows')],
                 ['H', t('ai.heatmapToggle')], ['A / X', t('help.decideHere')], ['N / P', `${t('ai.nextPositive')} / ${t('ai.prevPositive')}`],
                 ['I', t('tools.invert')], ['T', t('tags.title')], ['R / Space', t('tools.reset')], ['+ / −', t('tools.zoom')], ['F', t('tools.fit')], ['C', t('tools.cine')], ['?', t('help.title')], ['Esc', t('help.close')],
                 [`${t('tools.left')}`, t(TOOL_KEY[bindings.left])], [`${t('tools.middle')}`, t(TOOL_KEY[bindings.middle])], [`${t('tools.right')}`, t(TOOL_KEY[bindings.right])],

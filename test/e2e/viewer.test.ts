@@ -640,10 +640,10 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
       await page.keyboard.press('+');
       await page.keyboard.press('+');
     };
-    // the axial view on screen, its zoom settled (a refit passes through zoom 0 for a frame)
+    // the axial view on screen, its zoom settled (a refit passes through zoom 0, shown as no zoom, for a frame)
     const axial = async () => {
       await page.waitForFunction(() => /Slice \d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
-      await page.waitForFunction(() => !/Zoom 0%/.test(document.querySelector('[data-testid=corner-br]')?.textContent ?? ''));
+      await page.waitForFunction(() => /Zoom [1-9]/.test(document.querySelector('[data-testid=corner-br]')?.textContent ?? ''));
     };
     const strip = (await page.locator('[data-testid=score-strip]').boundingBox()) as Box;
     await zoomedCoronal();
@@ -973,6 +973,23 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     assert.match(await page.locator('.corner.tr').innerText(), /LOSSY COMPRESSED/);
     assert.equal(await page.locator('[data-testid=series-item]', { hasText: 'MR' }).locator('[data-testid=series-lossy]').count(), 0);
     await shot('13-monochrome1');
+  });
+
+  it('window presets follow the modality: the HU presets on CT only, the files\' own windows elsewhere', { timeout: 60_000 }, async () => {
+    await selectSeries('CR');
+    assert.equal(await page.locator('[data-testid=preset-lung]').count(), 0, 'no HU presets on a radiograph');
+    assert.equal(await page.locator('[data-testid=stored-window-1]').count(), 1, 'its stored window is offered');
+    await page.waitForFunction(() => /W 1,024 L 550/.test(document.querySelector('[data-testid=corner-br]')?.textContent ?? ''));
+    // key 1 on the radiograph: its stored window stays (the lung preset, W 1500 L -600, blacked it out)
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('1');
+    await page.waitForTimeout(300);
+    assert.match(await page.locator('[data-testid=corner-br]').innerText(), /W 1,024 L 550/);
+    await selectSeries('CT');
+    assert.equal(await page.locator('[data-testid=preset-lung]').count(), 1, 'the CT keeps its HU presets');
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('1');
+    await page.waitForFunction(() => /W 1,500 L -600/.test(document.querySelector('[data-testid=corner-br]')?.textContent ?? ''));
   });
 
   it('an axial measurement stays with its series across series switches and a trip to the coronal view', { timeout: 60_000 }, async () => {
