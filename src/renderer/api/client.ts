@@ -98,8 +98,12 @@ export function getApi(): ResightApi {
 export interface SliceData {
   rows: number;
   columns: number;
-  /** Modality values as float32 (uploaded as an R32F texture). */
-  values: Float32Array;
+  /**
+   * Modality values: int16 as the engine sends most CT and MR (kept so: the viewer holds every
+   * loaded slice, and float32 would double that: 1 MiB against 0.5 MiB per 512x512 slice), else
+   * float32. The GPU gets float32 either way (gl.ts).
+   */
+  values: Float32Array | Int16Array;
 }
 
 /** Slice i's modality values: from the bridge's HTTP endpoint or Electron's app protocol (same-origin only). */
@@ -115,12 +119,12 @@ export async function loadSlice(api: ResightApi, seriesId: string, index: number
   const rows = Number(res.headers.get('x-resight-rows'));
   const columns = Number(res.headers.get('x-resight-columns'));
   const buf = await res.arrayBuffer();
-  const raw = res.headers.get('x-resight-dtype') === 'int16' ? Float32Array.from(new Int16Array(buf)) : new Float32Array(buf);
+  const int16 = res.headers.get('x-resight-dtype') === 'int16';
   const samples = Number(res.headers.get('x-resight-samples') ?? '1');
-  if (samples === 3 && raw.length === rows * columns * 3) {
+  if (samples === 3 && buf.byteLength === rows * columns * 3 * (int16 ? 2 : 4)) {
     // colour images (ultrasound, secondary captures) are shown as their luminance (Rec. 601):
     // the viewer's pipeline windows one value per pixel
-    return { rows, columns, values: rgbLuminance(raw, rows * columns) };
+    return { rows, columns, values: rgbLuminance(int16 ? Float32Array.from(new Int16Array(buf)) : new Float32Array(buf), rows * columns) };
   }
-  return { rows, columns, values: raw };
+  return { rows, columns, values: int16 ? new Int16Array(buf) : new Float32Array(buf) };
 }

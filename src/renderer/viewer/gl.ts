@@ -177,7 +177,9 @@ export class GlSliceRenderer implements SliceRenderer {
     const gl = this.gl;
     gl.activeTexture(gl.TEXTURE0);
     gl.bindTexture(gl.TEXTURE_2D, res.imgTex);
-    gl.texImage2D(gl.TEXTURE_2D, 0, gl.R32F, s.columns, s.rows, 0, gl.RED, gl.FLOAT, s.values);
+    // R32F from float32 (int16 slices converted here, per upload, not kept twice)
+    const values = s.values instanceof Float32Array ? s.values : Float32Array.from(s.values);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.R32F, s.columns, s.rows, 0, gl.RED, gl.FLOAT, values);
   }
 
   setHeat(h: HeatState | null): void {
