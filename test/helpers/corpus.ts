@@ -73,6 +73,8 @@ export interface FileReference {
   lossy: boolean;
   decoder: string | null;
   frameStats: FrameReference[];
+  /** For a file the reference decoders refused: what its intact parts decode to, made by hand. */
+  salvage?: { method: string; frameStats: Pick<FrameReference, 'min' | 'max' | 'mean' | 'sha256'>[]; identicalToReferenceOf?: string[] };
 }
 
 export function readReference(): Record<string, FileReference> {

@@ -165,15 +165,15 @@ export function encapsulatedFrame(parsed: ParsedDicom, frames: number, frame: nu
   if (!el.encapsulatedPixelData && !el.fragments) {
     throw new ResightError('PARSE_FAILED', 'transfer syntax is encapsulated but Pixel Data is not (defined length, no fragments)');
   }
-  // dicom-parser only warns when the fragments run into the end of the file: a file cut short.
-  if ((parsed.dataSet.warnings ?? []).some((w) => /x7fe00010 missing sequence delimiter/.test(String(w)))) {
-    throw new ResightError(
-      'PIXEL_DATA_TRUNCATED',
-      'encapsulated Pixel Data ends without its Sequence Delimitation Item: the file was cut short',
-    );
-  }
+  // dicom-parser only warns when the fragments run into the end of the file: a file cut short,
+  // or one that lost no more than its Sequence Delimitation Item. A frame is decoded when all its
+  // fragments are there, whole; one the end of the file cuts into is refused on its own.
+  const unterminated = (parsed.dataSet.warnings ?? []).some((w) => /x7fe00010 missing sequence delimiter/.test(String(w)));
   const groups = frameFragments(parsed, el, frames, rle);
   const fragments = el.fragments ?? [];
+  if (unterminated && groups[frame].some((i) => !fragments[i] || fragments[i].position + fragments[i].length > parsed.bytes.length)) {
+    throw new ResightError('PIXEL_DATA_TRUNCATED', `encapsulated Pixel Data ends without its Sequence Delimitation Item and frame ${frame + 1} is cut: the file was cut short`);
+  }
   const parts = groups[frame].map((i) => fragmentBytes(parsed, fragments[i]));
   // One fragment: its bytes as they are, no copy.
   return parts.length === 1 ? parts[0] : concatBytes(parts);
