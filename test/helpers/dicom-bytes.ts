@@ -31,3 +31,10 @@ export function withNumberOfFrames(file: string, frames: string): Buffer {
   const rows = elementOffset(bytes, 0x0028, 0x0010, 'US');
   return Buffer.concat([bytes.subarray(0, rows), shortElement(0x0028, 0x0008, 'IS', frames), bytes.subarray(rows)]);
 }
+
+/** `bytes` with the value of a short explicit-VR element (e.g. NumberOfFrames, IS) replaced, its length fixed. */
+export function withShortValue(bytes: Uint8Array, group: number, element: number, vr: string, value: string): Buffer {
+  const at = elementOffset(bytes, group, element, vr);
+  const old = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readUInt16LE(at + 6);
+  return Buffer.concat([bytes.subarray(0, at), shortElement(group, element, vr, value), bytes.subarray(at + 8 + old)]);
+}

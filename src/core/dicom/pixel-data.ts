@@ -127,8 +127,18 @@ function startsCodestream(b: Uint8Array): boolean {
   return b.length >= 12 && b[4] === 0x6a && b[5] === 0x50 && b[6] === 0x20 && b[7] === 0x20;
 }
 
-/** Group fragment indices into frames. */
-export function frameFragments(parsed: ParsedDicom, el: Element, frames: number, rle: boolean): number[][] {
+/** Whether a frame's last fragment ends its codestream: EOI / EOC (FF D9), maybe one pad byte after. */
+function endsCodestream(b: Uint8Array): boolean {
+  let n = b.length;
+  if (n && b[n - 1] === 0) n--;
+  return n >= 2 && b[n - 2] === 0xff && b[n - 1] === 0xd9;
+}
+
+/**
+ * Group fragment indices into frames. `partial`: the data lost its end (no sequence delimiter),
+ * so fewer frames than declared are returned as they are, not refused as a whole.
+ */
+export function frameFragments(parsed: ParsedDicom, el: Element, frames: number, rle: boolean, partial = false): number[][] {
   const fragments = el.fragments ?? [];
   if (!fragments.length) throw new ResightError('PIXEL_DATA_TRUNCATED', 'encapsulated pixel data has no fragments');
   const bot = el.basicOffsetTable ?? [];
@@ -143,7 +153,7 @@ export function frameFragments(parsed: ParsedDicom, el: Element, frames: number,
   }
   if (frames === 1) return [fragments.map((_, i) => i)];
   if (fragments.length === frames || rle) {
-    if (fragments.length < frames) {
+    if (fragments.length < frames && !partial) {
       throw new ResightError('PIXEL_DATA_TRUNCATED', `encapsulated pixel data has ${fragments.length} fragments for ${frames} frames`);
     }
     return fragments.slice(0, frames).map((_, i) => [i]);
@@ -153,7 +163,7 @@ export function frameFragments(parsed: ParsedDicom, el: Element, frames: number,
     if (!groups.length || startsCodestream(fragmentBytes(parsed, f))) groups.push([idx]);
     else groups[groups.length - 1].push(idx);
   });
-  if (groups.length < frames) {
+  if (groups.length < frames && !partial) {
     throw new ResightError('PIXEL_DATA_TRUNCATED', `found ${groups.length} codestreams in ${fragments.length} fragments, expected ${frames} frames`);
   }
   return groups.slice(0, frames);
@@ -169,12 +179,19 @@ export function encapsulatedFrame(parsed: ParsedDicom, frames: number, frame: nu
   // or one that lost no more than its Sequence Delimitation Item. A frame is decoded when all its
   // fragments are there, whole; one the end of the file cuts into is refused on its own.
   const unterminated = (parsed.dataSet.warnings ?? []).some((w) => /x7fe00010 missing sequence delimiter/.test(String(w)));
-  const groups = frameFragments(parsed, el, frames, rle);
+  const groups = frameFragments(parsed, el, frames, rle, unterminated);
   const fragments = el.fragments ?? [];
-  if (unterminated && groups[frame].some((i) => !fragments[i] || fragments[i].position + fragments[i].length > parsed.bytes.length)) {
-    throw new ResightError('PIXEL_DATA_TRUNCATED', `encapsulated Pixel Data ends without its Sequence Delimitation Item and frame ${frame + 1} is cut: the file was cut short`);
+  const group = groups[frame];
+  if (unterminated) {
+    const cut = (why: string) => new ResightError('PIXEL_DATA_TRUNCATED', `encapsulated Pixel Data ends without its Sequence Delimitation Item: the file was cut short, and frame ${frame + 1} ${why}`);
+    if (!group) throw cut('is not in it');
+    if (group.some((i) => !fragments[i] || fragments[i].position + fragments[i].length > parsed.bytes.length)) throw cut('is cut');
+    // the frame with the last fragment may have lost fragments after it (a cut between two): it
+    // is whole only if its codestream ends there (RLE has no end marker to tell)
+    if (group.includes(fragments.length - 1) && (rle || !endsCodestream(fragmentBytes(parsed, fragments[fragments.length - 1])))) throw cut('may have lost its end');
   }
-  const parts = groups[frame].map((i) => fragmentBytes(parsed, fragments[i]));
+  if (!group) throw new ResightError('PIXEL_DATA_TRUNCATED', `frame ${frame + 1} is not in the encapsulated Pixel Data`);
+  const parts = group.map((i) => fragmentBytes(parsed, fragments[i]));
   // One fragment: its bytes as they are, no copy.
   return parts.length === 1 ? parts[0] : concatBytes(parts);
 }

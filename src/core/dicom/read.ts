@@ -161,12 +161,36 @@ function tailHasDelimiter(fd: number, size: number, from: number): boolean {
 }
 
 /**
+ * Whether the Basic Offset Table vouches for `frames` frames: one offset per frame, increasing,
+ * the last one inside the file (PS3.5 A.4: offsets from the first fragment's item tag).
+ */
+function offsetTableFits(read: ByteReader, start: number, frames: number, size: number): boolean {
+  const h = read(start, 8);
+  if (h.length < 8 || h[0] !== 0xfe || h[1] !== 0xff || h[2] !== 0x00 || h[3] !== 0xe0) return false;
+  const length = (h[4] | (h[5] << 8) | (h[6] << 16)) + h[7] * 0x1000000;
+  if (length !== frames * 4) return false;
+  const firstFragment = start + 8 + length;
+  let prev = -1;
+  for (let i = 0; i < frames; i += 1024) {
+    const n = Math.min(1024, frames - i);
+    const chunk = read(start + 8 + i * 4, n * 4);
+    if (chunk.length < n * 4) return false;
+    for (let k = 0; k < n; k++) {
+      const v = (chunk[k * 4] | (chunk[k * 4 + 1] << 8) | (chunk[k * 4 + 2] << 16)) + chunk[k * 4 + 3] * 0x1000000;
+      if (v <= prev && !(i === 0 && k === 0)) return false;
+      prev = v;
+    }
+  }
+  return firstFragment + prev + 8 <= size;
+}
+
+/**
  * Walk the item headers of encapsulated Pixel Data, if the header read found such an element;
  * undefined when there is nothing to find out. The walk costs a read per fragment larger than
- * its window (20,000 reads for a 20,000-frame file), so it is skipped when it cannot change the
- * answer: the declared frames could fit in the bytes there are (at least an 8-byte item header
- * each) and the file ends with the delimiter (not cut). A lying NumberOfFrames that could fit
- * is then found by the decoder, frame by frame, as before.
+ * its window (20,000 reads for a 20,000-frame cine), so it is skipped when it cannot change the
+ * answer: the Basic Offset Table has one entry per declared frame, inside the file (NumberOfFrames
+ * is not a lie the table would have to repeat), and the file ends with the delimiter (not cut).
+ * Without a table, the fragments are counted: NumberOfFrames is trusted no further than they go.
  */
 function encapsulatedExtent(parsed: ParsedDicom, fd: number, size: number): EncapsulatedExtent | undefined {
   const el = pixelDataElement(parsed.dataSet);
@@ -174,8 +198,9 @@ function encapsulatedExtent(parsed: ParsedDicom, fd: number, size: number): Enca
   // A deflated data set was inflated whole: its offsets are into the inflated bytes, not the file.
   if (parsed.transferSyntaxUid === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) return walkEncapsulated((o, l) => parsed.bytes.subarray(o, o + l), el.dataOffset, MAX_WALKED_FRAGMENTS);
   const frames = Math.max(1, Number.parseInt(parsed.dataSet.string('x00280008') ?? '1', 10) || 1);
-  if (frames * 8 <= size - el.dataOffset && tailHasDelimiter(fd, size, el.dataOffset)) return undefined;
-  return walkEncapsulated(fileReader(fd, size, parsed.bytes), el.dataOffset, MAX_WALKED_FRAGMENTS);
+  const read = fileReader(fd, size, parsed.bytes);
+  if (frames > 1 && offsetTableFits(read, el.dataOffset, frames, size) && tailHasDelimiter(fd, size, el.dataOffset)) return undefined;
+  return walkEncapsulated(read, el.dataOffset, MAX_WALKED_FRAGMENTS);
 }
 
 /**

@@ -45,3 +45,35 @@ describe('decoding: the codestream must have the size the header says', () => {
     });
   }
 });
+
+describe('decoding: encapsulated data that lost its end (no sequence delimiter)', () => {
+  /** A corpus file cut just before the item of its last fragment: every fragment left is whole. */
+  function withoutLastFragment(file: string): Buffer {
+    const bytes = fs.readFileSync(corpusPath(file));
+    const px = parseDicomBytes(bytes, file).dataSet.elements['x7fe00010'];
+    const last = px.fragments?.[px.fragments.length - 1];
+    assert.ok(last, 'fragments');
+    return bytes.subarray(0, last.position - 8);
+  }
+  const truncated = (err: unknown) => err instanceof ResightError && err.code === 'PIXEL_DATA_TRUNCATED';
+
+  it('one fragment per frame: the frames before the cut decode as in the complete file, the lost one is refused', async (t) => {
+    const out = path.join(tempDir(t, 'cut'), 'emri.dcm');
+    fs.writeFileSync(out, withoutLastFragment('pydicom_emri_small_jpeg_2k_lossless.dcm'));
+    for (const f of [0, 8]) {
+      const got = await loadFrame(out, f);
+      const want = await loadFrame(corpusPath('pydicom_emri_small_jpeg_2k_lossless.dcm'), f);
+      assert.deepEqual(Array.from(got.values), Array.from(want.values), `frame ${f}`);
+    }
+    await assert.rejects(loadFrame(out, 9), truncated);
+  });
+
+  it('several fragments per frame, no offset table: a frame that lost its last fragments is refused, not decoded from part of its data', async (t) => {
+    const out = path.join(tempDir(t, 'cut'), 'ct0012.dcm');
+    fs.writeFileSync(out, withoutLastFragment('dicomparser_CT0012_frag_nobot_jpeg_lossless_57.dcm'));
+    const first = await loadFrame(out, 0);
+    const want = await loadFrame(corpusPath('dicomparser_CT0012_frag_nobot_jpeg_lossless_57.dcm'), 0);
+    assert.deepEqual(Array.from(first.values), Array.from(want.values), 'frame 0 is whole');
+    await assert.rejects(loadFrame(out, 1), truncated);
+  });
+});

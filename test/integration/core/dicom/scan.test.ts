@@ -21,7 +21,7 @@ import type { SyntheticSeriesOptions, WrittenSeries } from '../../../../src/core
 import { CT_IMAGE_STORAGE, writeSyntheticSeries } from '../../../../src/core/synthetic/ct-series';
 import { ResightError } from '../../../../src/core/errors';
 import { corpusPath } from '../../../helpers/corpus';
-import { elementOffset, withNumberOfFrames } from '../../../helpers/dicom-bytes';
+import { elementOffset, withNumberOfFrames, withShortValue } from '../../../helpers/dicom-bytes';
 import { listTree, tempDir } from '../../../helpers/tmp';
 import { WorkerPool } from '../../../../src/core/workers/pool';
 
@@ -439,6 +439,18 @@ describe('scanning: links, FIFOs and headers that promise more than the file hol
     const cut = path.join(tempDir(t, 'walk'), 'cut.dcm');
     fs.writeFileSync(cut, whole.subarray(0, whole.length - 100));
     assert.equal(readDicomHeader(cut).encapsulated?.end, 'cut');
+  });
+
+  it('NumberOfFrames 4000 on 10 compressed frames is cut to 10, with or without a Basic Offset Table', (t) => {
+    const dir = tempDir(t, 'lying-frames');
+    for (const src of ['pydicom_emri_small_jpeg_2k_lossless.dcm', 'pydicom_emri_small_RLE.dcm']) {
+      const file = path.join(dir, src);
+      fs.writeFileSync(file, withShortValue(fs.readFileSync(corpusPath(src)), 0x0028, 0x0008, 'IS', '4000'));
+      const h = scanFile(file);
+      assert.ok(!('code' in h), JSON.stringify(h));
+      assert.equal(h.frames, 10, src);
+      assert.ok(h.warnings.some((m) => /NumberOfFrames is 4000, but its Pixel Data holds 10 frame/.test(m)), `${src}: ${JSON.stringify(h.warnings)}`);
+    }
   });
 
   it('NumberOfFrames 99999 on one frame of native or RLE pixel data: one frame used, and a warning says so', (t) => {
