@@ -639,8 +639,10 @@ export function App() {
         else if (key === 'PageUp') go(current - 10);
         else if (key === 'Home') go(0);
         else if (key === 'End') go(total - 1);
-        else if (/^[1-6]$/.test(key) && huPresets) preset(CT_PRESETS.find((p) => p.key === key)?.id ?? '');
-        else if (/^[1-6]$/.test(key)) storedWindow(Number(key) - 1);
+        else if (/^[1-6]$/.test(key)) {
+          if (huPresets) preset(CT_PRESETS.find((p) => p.key === key)?.id ?? '');
+          else storedWindow(Number(key) - 1);
+        }
         else if (key === 'i') setView((v) => ({ ...v, invert: !v.invert }));
         else if (key === 'r' || (key === ' ' && !spacePresses(e.target))) reset(); // Space: OHIF's reset
         else if (key === '+' || key === '=') setView((v) => ({ ...v, zoom: Math.min(40, v.zoom * 1.25) }));

@@ -202,23 +202,21 @@ export async function runAnalyze(argv: string[]): Promise<number> {
     });
     progress.end();
     const out: AnalyzeJson = { ...result, errors: scan.errors };
+    const writePlainJson = (file: string) => {
+      writeTarget(file, JSON.stringify(out, null, 2) + '\n', values.overwrite === true);
+      process.stdout.write(`wrote JSON ${file}\n`);
+    };
     const scored = result.series.filter((s) => s.scored);
     if (values.json === '-') process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     else {
       // with exports, the JSON is one of them: written with the others, after every target is checked
-      if (values.json && !exporting) {
-        writeTarget(values.json, JSON.stringify(out, null, 2) + '\n', values.overwrite === true);
-        process.stdout.write(`wrote JSON ${values.json}\n`);
-      }
+      if (values.json && !exporting) writePlainJson(values.json);
       process.stdout.write(summary(result, scan.errors) + '\n');
     }
     if (!scored.length) {
       // nothing to export, but the JSON says why each series was not scored (as without exports);
       // a de-identified one would need an analysed series to build from, so none is written
-      if (exporting && values.json && values.json !== '-' && !values.deidentify) {
-        writeTarget(values.json, JSON.stringify(out, null, 2) + '\n', values.overwrite === true);
-        process.stdout.write(`wrote JSON ${values.json}\n`);
-      }
+      if (exporting && values.json && values.json !== '-' && !values.deidentify) writePlainJson(values.json);
       const why = result.series[0]?.skipped;
       throw new ResightError(why?.code ?? 'SERIES_NOT_FOUND', `no series was scored: ${why?.message ?? ''}`);
     }

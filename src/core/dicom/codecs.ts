@@ -164,11 +164,6 @@ export function jpegFrameHeader(encoded: Uint8Array): JpegFrameHeader | undefine
   return undefined;
 }
 
-/** Precision (bits) of a JPEG stream from its SOFn marker, or undefined if none is found. */
-export function jpegPrecision(encoded: Uint8Array): number | undefined {
-  return jpegFrameHeader(encoded)?.precision;
-}
-
 interface DcmjsContext {
   getDecodedBuffer(): Uint8Array;
   getWidth(): number | undefined;
@@ -224,9 +219,9 @@ export async function decodeJpeg12(encoded: Uint8Array, width: number, height: n
     throw err;
   }
   const bytes = new Uint8Array(out.getDecodedBuffer());
-  // The context echoes the size it was given (the header's): report the stream's own, from SOF.
-  const sof = jpegFrameHeader(encoded);
-  return { bytes, width: sof?.width ?? width, height: sof?.height || height, bitsPerSample: 16, components: 1, signed: false };
+  // The context echoes the size it was given: the header's, which decode.ts checked against the
+  // stream's SOF before calling (checkJpegSize).
+  return { bytes, width: out.getWidth() ?? width, height: out.getHeight() ?? height, bitsPerSample: 16, components: 1, signed: false };
 }
 
 interface LosslessDecoder {

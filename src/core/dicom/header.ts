@@ -200,6 +200,11 @@ function functionalGroups(ds: DataSet, frames: number): FrameInfo[] | undefined 
   return out;
 }
 
+/** NumberOfFrames as the header declares it (at least 1), before any check against the data. */
+export function declaredFramesOf(ds: DataSet): number {
+  return Math.max(1, Math.trunc(num(ds, TAG.NumberOfFrames) ?? 1));
+}
+
 /** Build the InstanceHeader for a parsed file (header-only or full parse). */
 export function instanceHeader(parsed: ParsedDicom, path: string): InstanceHeader {
   const ds = parsed.dataSet;
@@ -209,7 +214,7 @@ export function instanceHeader(parsed: ParsedDicom, path: string): InstanceHeade
   const pixelRepresentation = us(ds, TAG.PixelRepresentation) ?? 0;
   const bitsAllocated = us(ds, TAG.BitsAllocated) ?? 0;
   const bitsStored = us(ds, TAG.BitsStored) ?? bitsAllocated;
-  const declaredFrames = Math.max(1, Math.trunc(num(ds, TAG.NumberOfFrames) ?? 1));
+  const declaredFrames = declaredFramesOf(ds);
   if (declaredFrames > MAX_FRAMES) {
     // Per-frame bookkeeping is O(frames): refuse absurd counts before allocating for them.
     throw new ResightError('UNSUPPORTED_PIXEL_FORMAT', `NumberOfFrames ${declaredFrames} is implausible (more than ${MAX_FRAMES})`, { path });

@@ -11,6 +11,7 @@ import * as zlib from 'node:zlib';
 import * as dicomParser from 'dicom-parser';
 import type { DataSet, Element } from 'dicom-parser';
 import { ResightError } from '../errors';
+import { readU32LE } from '../io/bytes';
 import {
   DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
   EXPLICIT_VR_BIG_ENDIAN,
@@ -181,7 +182,7 @@ function endsInFileMeta(bytes: Uint8Array): boolean {
   if (bytes.length < 144) return true; // not even the group length element
   const isGroupLength = bytes[132] === 0x02 && bytes[133] === 0x00 && bytes[134] === 0x00 && bytes[135] === 0x00 && bytes[136] === 0x55 && bytes[137] === 0x4c;
   if (!isGroupLength) return false;
-  const metaEnd = 144 + (bytes[140] | (bytes[141] << 8) | (bytes[142] << 16)) + bytes[143] * 0x1000000;
+  const metaEnd = 144 + readU32LE(bytes, 140);
   return metaEnd >= bytes.length;
 }
 

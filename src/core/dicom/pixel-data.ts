@@ -9,7 +9,7 @@
 import type { Element, Fragment } from 'dicom-parser';
 import type { InstanceHeader } from '../../shared/dicom';
 import { ResightError } from '../errors';
-import { concatBytes } from '../io/bytes';
+import { concatBytes, readU32LE } from '../io/bytes';
 import type { ParsedDicom } from './parse';
 import { pixelDataElement } from './parse';
 
@@ -49,8 +49,6 @@ export interface EncapsulatedExtent {
   end: 'complete' | 'cut' | 'damaged' | 'limit';
 }
 
-const u32le = (b: Uint8Array, o: number) => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16)) + b[o + 3] * 0x1000000;
-
 /**
  * Walk encapsulated Pixel Data's items (Basic Offset Table, fragments, delimiter) from `start`,
  * reading only the 8-byte item headers. Used by header-only reads, which stop before the
@@ -66,7 +64,7 @@ export function walkEncapsulated(read: ByteReader, start: number, maxFragments: 
     const isItemGroup = h[0] === 0xfe && h[1] === 0xff;
     if (isItemGroup && h[2] === 0xdd && h[3] === 0xe0) return { fragments: Math.max(0, fragments), end: 'complete' };
     if (!isItemGroup || h[2] !== 0x00 || h[3] !== 0xe0) return { fragments: Math.max(0, fragments), end: 'damaged' };
-    const length = u32le(h, 4);
+    const length = readU32LE(h, 4);
     pos += 8 + length;
     fragments++;
     if (fragments >= maxFragments) return { fragments, end: 'limit' };

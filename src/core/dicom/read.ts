@@ -5,6 +5,9 @@
  */
 import * as fs from 'node:fs';
 import { ResightError } from '../errors';
+import { readU32LE } from '../io/bytes';
+import { fileKind, NotRegularFile, openRegularFile, readFully } from '../io/files';
+import { declaredFramesOf } from './header';
 import type { ParsedDicom } from './parse';
 import { NeedMoreBytes, parseDicomBytes, pixelDataElement } from './parse';
 import type { ByteReader, EncapsulatedExtent } from './pixel-data';
@@ -38,39 +41,12 @@ function fsError(err: unknown, path: string): ResightError {
   return new ResightError('FILE_UNREADABLE', why, { path, cause: err });
 }
 
-/** What a path that is not a regular file is, in words (for FILE_UNREADABLE messages). */
-export function fileKind(st: fs.Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  return 'not a regular file';
-}
-
-/**
- * Open a regular file read-only; anything else is FILE_UNREADABLE. O_NONBLOCK because opening a
- * FIFO for reading blocks until some writer opens it, i.e. forever: a FIFO named like a DICOM
- * file (or referenced by a DICOMDIR) would hang the scan. The check is on the opened descriptor
- * (fstat), so the path cannot be swapped between check and read. O_NONBLOCK does not change
- * reads of regular files; Windows has no such flag (and no FIFOs in the file system).
- */
-function openRegularFile(path: string): { fd: number; size: number } {
-  let fd: number;
+/** A regular file opened (io/files.ts); anything else, or a file that cannot be opened, is FILE_UNREADABLE. */
+function openFile(path: string): { fd: number; size: number } {
   try {
-    fd = fs.openSync(path, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+    return openRegularFile(path);
   } catch (err) {
-    throw fsError(err, path);
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) {
-      throw new ResightError('FILE_UNREADABLE', st.isDirectory() ? 'is a directory' : `not a regular file (${fileKind(st)})`, { path });
-    }
-    return { fd, size: st.size };
-  } catch (err) {
-    fs.closeSync(fd);
-    if (err instanceof ResightError) throw err;
+    if (err instanceof NotRegularFile) throw new ResightError('FILE_UNREADABLE', err.stats.isDirectory() ? 'is a directory' : `not a regular file (${fileKind(err.stats)})`, { path });
     throw fsError(err, path);
   }
 }
@@ -78,19 +54,13 @@ function openRegularFile(path: string): { fd: number; size: number } {
 function readPrefix(fd: number, length: number, scratch?: ScratchBuffer): Uint8Array {
   // Plain Uint8Arrays throughout: Buffer#slice does not copy, which surprises typed-array code.
   const buf = scratch ? scratch.take(length) : new Uint8Array(length);
-  let off = 0;
-  while (off < length) {
-    const n = fs.readSync(fd, buf, off, length - off, off);
-    if (n === 0) break;
-    off += n;
-  }
-  return buf.subarray(0, off);
+  return buf.subarray(0, readFully(fd, buf, 0));
 }
 
 /** Read and parse a whole file (into `scratch` when given: the result dies with the next read). */
 export function readDicomFile(path: string, scratch?: ScratchBuffer): ParsedDicom {
   let bytes: Uint8Array;
-  const { fd, size } = openRegularFile(path);
+  const { fd, size } = openFile(path);
   try {
     bytes = readPrefix(fd, size, scratch);
   } catch (err) {
@@ -131,12 +101,7 @@ function fileReader(fd: number, size: number, inMemory: Uint8Array): ByteReader 
     const window = walkWindow;
     if (windowLength === 0 || offset < windowStart || offset + length > windowStart + windowLength) {
       windowStart = offset;
-      windowLength = 0;
-      while (windowLength < window.length) {
-        const n = fs.readSync(fd, window, windowLength, window.length - windowLength, offset + windowLength);
-        if (n === 0) break;
-        windowLength += n;
-      }
+      windowLength = readFully(fd, window, offset);
     }
     const at = offset - windowStart;
     return window.subarray(at, Math.min(at + length, windowLength));
@@ -146,18 +111,10 @@ function fileReader(fd: number, size: number, inMemory: Uint8Array): ByteReader 
 /** The Sequence Delimitation Item (FFFE,E0DD) with its zero length, as it ends encapsulated Pixel Data. */
 const SEQUENCE_DELIMITER = Uint8Array.of(0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0);
 
-/** Whether the last `WALK_WINDOW_BYTES` of the file hold the Sequence Delimitation Item. */
-function tailHasDelimiter(fd: number, size: number, from: number): boolean {
+/** Whether the last `WALK_WINDOW_BYTES` of the file (one read through the walk's window) hold the Sequence Delimitation Item. */
+function tailHasDelimiter(read: ByteReader, size: number, from: number): boolean {
   const start = Math.max(from, size - WALK_WINDOW_BYTES);
-  if (size - start < SEQUENCE_DELIMITER.length) return false;
-  const tail = Buffer.alloc(size - start);
-  let got = 0;
-  while (got < tail.length) {
-    const n = fs.readSync(fd, tail, got, tail.length - got, start + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return tail.subarray(0, got).indexOf(SEQUENCE_DELIMITER) >= 0;
+  return Buffer.from(read(start, size - start)).indexOf(SEQUENCE_DELIMITER) >= 0;
 }
 
 /**
@@ -167,7 +124,7 @@ function tailHasDelimiter(fd: number, size: number, from: number): boolean {
 function offsetTableFits(read: ByteReader, start: number, frames: number, size: number): boolean {
   const h = read(start, 8);
   if (h.length < 8 || h[0] !== 0xfe || h[1] !== 0xff || h[2] !== 0x00 || h[3] !== 0xe0) return false;
-  const length = (h[4] | (h[5] << 8) | (h[6] << 16)) + h[7] * 0x1000000;
+  const length = readU32LE(h, 4);
   if (length !== frames * 4) return false;
   const firstFragment = start + 8 + length;
   let prev = -1;
@@ -176,7 +133,7 @@ function offsetTableFits(read: ByteReader, start: number, frames: number, size: 
     const chunk = read(start + 8 + i * 4, n * 4);
     if (chunk.length < n * 4) return false;
     for (let k = 0; k < n; k++) {
-      const v = (chunk[k * 4] | (chunk[k * 4 + 1] << 8) | (chunk[k * 4 + 2] << 16)) + chunk[k * 4 + 3] * 0x1000000;
+      const v = readU32LE(chunk, k * 4);
       if (v <= prev && !(i === 0 && k === 0)) return false;
       prev = v;
     }
@@ -197,9 +154,9 @@ function encapsulatedExtent(parsed: ParsedDicom, fd: number, size: number): Enca
   if (!el || !el.hadUndefinedLength) return undefined;
   // A deflated data set was inflated whole: its offsets are into the inflated bytes, not the file.
   if (parsed.transferSyntaxUid === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) return walkEncapsulated((o, l) => parsed.bytes.subarray(o, o + l), el.dataOffset, MAX_WALKED_FRAGMENTS);
-  const frames = Math.max(1, Number.parseInt(parsed.dataSet.string('x00280008') ?? '1', 10) || 1);
+  const frames = declaredFramesOf(parsed.dataSet);
   const read = fileReader(fd, size, parsed.bytes);
-  if (frames > 1 && offsetTableFits(read, el.dataOffset, frames, size) && tailHasDelimiter(fd, size, el.dataOffset)) return undefined;
+  if (frames > 1 && offsetTableFits(read, el.dataOffset, frames, size) && tailHasDelimiter(read, size, el.dataOffset)) return undefined;
   return walkEncapsulated(read, el.dataOffset, MAX_WALKED_FRAGMENTS);
 }
 
@@ -209,7 +166,7 @@ function encapsulatedExtent(parsed: ParsedDicom, fd: number, size: number): Enca
  * on its own (deflated data sets, no Pixel Data at all).
  */
 export function readDicomHeader(path: string, scratch?: ScratchBuffer): HeaderRead {
-  const { fd, size } = openRegularFile(path);
+  const { fd, size } = openFile(path);
   try {
     if (size === 0) throw new ResightError('FILE_EMPTY', 'file is empty (0 bytes)', { path });
     const done = (parsed: ParsedDicom): HeaderRead => {

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { OPERATING_POINT_ID } from '../../shared/analysis';
 import { ResightError } from '../errors';
+import { NotRegularFile, openRegularFile, readFully } from '../io/files';
 
 /** Names that are properties of every JavaScript object: never usable as class names (keys). */
 const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
@@ -122,39 +123,33 @@ const human = (n: number) => (n >= 1024 ** 3 ? `${+(n / 1024 ** 3).toFixed(2)} G
 
 /**
  * Read a whole regular file of at most `limit` bytes. A FIFO or device in the model folder must
- * not hang the app (a plain read of a FIFO blocks until a writer comes), so the file is opened
- * non-blocking and checked with fstat on the opened descriptor (no swap between check and read)
- * before a byte is read; the size cap is checked there too, and exactly that many bytes are read.
+ * not hang the app, so the file is opened as io/files.ts opens user files (non-blocking, fstat on
+ * the descriptor) and the size cap is checked from fstat before a byte is read.
  */
 export function readRegularFile(file: string, limit: number, what: string, where: string): Buffer {
   const fail = (msg: string): never => {
     throw new ResightError('MODEL_INVALID', `${what} ${msg}`, { path: where });
   };
-  let fd: number;
+  const unreadable = (err: unknown) => fail(`is not readable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  let opened: { fd: number; size: number };
   try {
-    // O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer. Not defined on Windows,
-    // where named pipes do not live in the file system.
-    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+    opened = openRegularFile(file);
   } catch (err) {
-    return fail(`is not readable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    if (!(err instanceof NotRegularFile)) return unreadable(err);
+    const st = err.stats;
+    return fail(`is not a regular file (${st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a named pipe' : 'a device or socket'})`);
   }
+  const { fd, size } = opened;
   try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) fail(`is not a regular file (${st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a named pipe' : 'a device or socket'})`);
-    if (st.size > limit) fail(`is ${st.size} bytes, over the limit of ${human(limit)}`);
-    const buf = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < buf.length) {
-      const n = fs.readSync(fd, buf, off, buf.length - off, off);
-      if (n === 0) break;
-      off += n;
-    }
+    if (size > limit) fail(`is ${size} bytes, over the limit of ${human(limit)}`);
+    const buf = Buffer.alloc(size);
     // A file truncated while being read is not the file that was hashed; the hash check catches
     // a changed one.
-    return off === buf.length ? buf : buf.subarray(0, off);
+    const got = readFully(fd, buf, 0);
+    return got === buf.length ? buf : buf.subarray(0, got);
   } catch (err) {
     if (err instanceof ResightError) throw err;
-    return fail(`is not readable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    return unreadable(err);
   } finally {
     fs.closeSync(fd);
   }

@@ -11,3 +11,8 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/** The unsigned 32-bit little-endian integer at `offset` (exact above 2^31, unlike `<< 24`). */
+export function readU32LE(b: Uint8Array, offset: number): number {
+  return (b[offset] | (b[offset + 1] << 8) | (b[offset + 2] << 16)) + b[offset + 3] * 0x1000000;
+}

@@ -79,15 +79,18 @@ function realDir(p: string): string {
   }
 }
 
-/** The folder of `target` as it will be after creation, resolved through symlinks where it exists. */
-function resolvedParent(target: string): string {
+/**
+ * The deepest folder on the way to `target` that exists (`dir`: a file there means the target
+ * cannot be written) and the names below it still to be made (`rest`).
+ */
+function existingAncestor(target: string): { dir: string; rest: string[] } {
   let dir = path.dirname(path.resolve(target));
   const rest: string[] = [];
   while (!fs.existsSync(dir) && path.dirname(dir) !== dir) {
     rest.unshift(path.basename(dir));
     dir = path.dirname(dir);
   }
-  return path.join(realDir(dir), ...rest);
+  return { dir, rest };
 }
 
 const inside = (child: string, parent: string) => {
@@ -182,13 +185,6 @@ export function writeTarget(target: string, data: Uint8Array | string, overwrite
   }
 }
 
-/** The deepest existing folder on the way to `target`'s folder, or a typed error when a file stands where a folder must be. */
-function assertFolderPath(target: string): void {
-  let dir = path.dirname(path.resolve(target));
-  while (!fs.existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  if (!fs.statSync(dir).isDirectory()) throw new ResightError('EXPORT_FAILED', `${dir} is a file, not a folder`, { path: target });
-}
-
 /**
  * Refuse targets that must not be written: two outputs to one file, a file inside a source
  * study folder (unless allowed), an existing file (unless `overwrite`), a folder.
@@ -197,14 +193,16 @@ export function assertTargets(paths: readonly string[], options: Pick<ExportOpti
   const sources = (options.sourceDirs ?? []).map(realDir);
   const seen = new Set<string>();
   for (const p of paths) {
-    const abs = path.join(resolvedParent(p), path.basename(p));
+    // the target's folder as it will be after creation, resolved through symlinks where it exists
+    const { dir, rest } = existingAncestor(p);
+    const abs = path.join(realDir(dir), ...rest, path.basename(p));
     if (seen.has(abs)) throw new ResightError('USAGE', 'two outputs would be written to the same file', { path: p });
     seen.add(abs);
     if (!options.allowSourceFolder) {
       const src = sources.find((s) => inside(abs, s));
       if (src) throw new ResightError('EXPORT_TARGET_FORBIDDEN', `refusing to write into the source study folder ${src} (choose another folder, or allow it explicitly)`, { path: p });
     }
-    assertFolderPath(p);
+    if (!fs.statSync(dir).isDirectory()) throw new ResightError('EXPORT_FAILED', `${dir} is a file, not a folder`, { path: p });
     if (fs.existsSync(p)) {
       if (fs.statSync(p).isDirectory()) throw new ResightError('EXPORT_FAILED', 'the target is a folder', { path: p });
       if (!options.overwrite) throw new ResightError('EXPORT_EXISTS', 'the file exists (pass --overwrite to replace it)', { path: p });

@@ -445,7 +445,7 @@ export class Session {
       explainer: this.explainer,
       ...(p.measurements ? { measurements: p.measurements } : {}),
     });
-    const folder = exportFolderName(new Date(), randomUUID().replace(/-/g, ''));
+    const folder = exportFolderName(new Date(), randomUUID());
     const dir = path.join(this.exportRoot, folder);
     try {
       this.ensureExportRoot();
