@@ -60,6 +60,8 @@ export interface Finding {
   centroid: [number, number] | null;
   /** How the centroid was found, e.g. `gradcam@layer4`. */
   centroidSource?: string;
+  /** Why `centroid` is null when the model was asked for a map and could not give one. */
+  centroidError?: ErrorInfo;
 }
 
 /** A named set of per-class thresholds from a model card (`outputs.operatingPoints`). */

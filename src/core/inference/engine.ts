@@ -309,8 +309,12 @@ export class InferenceEngine {
           f.centroidSource = `${e.method}@${e.layer}`;
         }
       } catch (err) {
-        // A model the explain engine cannot differentiate still gets its findings, unlocated.
-        if ((err as ResightError).code !== 'EXPLAIN_UNSUPPORTED') throw err;
+        // A model the explain engine cannot differentiate, or whose map is not finite on this
+        // slice (a finite score can still come with an overflowing gradient), still gets its
+        // findings: the scores stand, only this one is unlocated, and says why.
+        const code = (err as ResightError).code;
+        if (code !== 'EXPLAIN_UNSUPPORTED' && code !== 'INFERENCE_FAILED') throw err;
+        f.centroidError = { code, message: (err as ResightError).message };
       }
     }
   }

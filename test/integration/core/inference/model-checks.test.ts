@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { scanPaths } from '../../../../src/core/dicom/scan';
 import type { AssembledSeries } from '../../../../src/core/dicom/series';
-import type { ResightError } from '../../../../src/core/errors';
+import { ResightError } from '../../../../src/core/errors';
 import type { CamMethod } from '../../../../src/core/explain/cam';
 import { Explainer } from '../../../../src/core/explain/explainer';
 import { decodeModel, encodeModel, makeNode, onnx } from '../../../../src/core/explain/onnx';
@@ -102,6 +102,31 @@ describe('non-finite model output', () => {
     const m = await engine.model(variant(tempDir(t, 'inf'), { graph: scaleTensor('logits', Infinity) }), { force: 'cpu' });
     const s = (await engine.analyze(m, [demo], { localize: false })).series[0];
     assert.ok(s.slices.every((sl) => sl.probabilities === null && sl.error?.code === 'INFERENCE_FAILED'));
+  });
+
+  it('a map that is not finite on a finding\'s key slice leaves that finding unlocated, with the reason, and the analysis stands', async (t) => {
+    // every slice over threshold, so each class has a finding to locate
+    const m = await engine.model(variant(tempDir(t, 'loc'), { card: (c) => ((c as unknown as { outputs: { thresholds: Record<string, number> } }).outputs.thresholds = { lung_nodule: 0, liver_lesion: 0 }) }), { force: 'cpu' });
+    // A finite score whose gradient overflows (float16 weights on a GPU provider do this) is
+    // what explain refuses with INFERENCE_FAILED: stand that refusal in for the key slice's map.
+    const real = engine.explainer.explainInput.bind(engine.explainer);
+    t.after(() => (engine.explainer.explainInput = real));
+    engine.explainer.explainInput = async () => {
+      throw new ResightError('INFERENCE_FAILED', "the model's class-activation map at 'layer4' is not finite (NaN): nothing to explain");
+    };
+    const s = (await engine.analyze(m, [demo])).series[0];
+    assert.ok(s.findings.length >= 2, 'findings for both classes');
+    assert.ok(s.slices.every((sl) => sl.probabilities !== null), 'every slice scored');
+    for (const f of s.findings) {
+      assert.equal(f.centroid, null);
+      assert.equal(f.centroidError?.code, 'INFERENCE_FAILED');
+      assert.match(f.centroidError?.message ?? '', /not finite/);
+    }
+    // anything else is still a failure of the analysis, not a finding without a place
+    engine.explainer.explainInput = async () => {
+      throw new ResightError('INTERNAL', 'a bug');
+    };
+    await assert.rejects(engine.analyze(m, [demo]), rejectsWith('INTERNAL', /a bug/));
   });
 
   it('explain: INFERENCE_FAILED, not class -1 with an empty map', async (t) => {
