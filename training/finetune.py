@@ -6,8 +6,9 @@
 CSV (header row required; UTF-8, with or without Excel's BOM; ',' or ';' delimited): ``path``
 (relative to --data-dir, which it may not leave, or absolute), optional ``frame`` (0-based frame
 of a multi-frame object; default 0), optional ``group`` (slices of one group -- e.g. one patient
-or series -- stay on the same side of the validation split; default: the file's folder; only if
-everything is in one folder, each file, with a warning), and one column per class holding
+or series -- stay on the same side of the validation split; default: the DICOM PatientID, else
+the file's folder; only if that leaves a single group, each folder, then each file, with a
+warning), and one column per class holding
 exactly 0 or 1 (``0.0``/``1.0`` too), e.g.::
 
     path,frame,lung_nodule,liver_lesion,cyst
@@ -301,13 +302,28 @@ def read_csv(csv_path: Path, data_dir: Optional[Path], classes: Optional[List[st
 
 
 def check_files(items, csv_name: str) -> None:
-    """Header check of every file (see ``check_file``) before any pixel data is loaded."""
+    """Header check of every file (see ``check_file``) before any pixel data is loaded; notes each
+    DICOM file's PatientID (``item["patient"]``) for the validation split."""
     problems = []
     for it in items:
         why = check_file(Path(it["path"]), it["frame"])
         if why:
             problems.append(f"{csv_name} row {it['row']}: {it['rel']}: {why}")
+        else:
+            it["patient"] = patient_id(Path(it["path"]))
     _die(problems)
+
+
+def patient_id(path: Path) -> Optional[str]:
+    """The file's PatientID (0010,0020), None for .npy files and DICOM without one."""
+    if path.suffix.lower() == ".npy":
+        return None
+    import pydicom
+    try:
+        ds = pydicom.dcmread(str(path), stop_before_pixels=True, specific_tags=["PatientID"])
+    except Exception:  # check_file has read this header already; a reader hiccup only loses the key
+        return None
+    return str(ds.get("PatientID", "") or "").strip() or None
 
 
 def load_items(items, size: int, csv_name: str = "CSV") -> Tuple[np.ndarray, np.ndarray]:
@@ -331,10 +347,18 @@ def load_items(items, size: int, csv_name: str = "CSV") -> Tuple[np.ndarray, np.
 
 def group_keys(items) -> Tuple[List[str], str]:
     """(validation-split group of each item, how they were made). The CSV's 'group', else the
-    file's folder; only when that leaves a single group, each file is its own group (then slices
-    of one patient can be on both sides of the split: a loud warning says so)."""
-    keys = [it["group"] or str(Path(it["path"]).parent) for it in items]
-    how = "CSV 'group' column, else the file's folder"
+    DICOM PatientID (one patient's scans in several folders -- two studies, two series -- stay on
+    one side; several patients in one folder are told apart), else the file's folder. Only when
+    that leaves a single group (an anonymiser that blanks or repeats the PatientID), the folders
+    alone; then each file is its own group (then slices of one patient can be on both sides of the
+    split: a loud warning says so)."""
+    folder = lambda it: "folder " + str(Path(it["path"]).parent)
+    keys = [("group " + it["group"]) if it["group"] else ("patient " + it["patient"]) if it.get("patient")
+            else folder(it) for it in items]
+    how = "CSV 'group' column, else the DICOM PatientID, else the file's folder"
+    if len(set(keys)) < 2:
+        keys = [("group " + it["group"]) if it["group"] else folder(it) for it in items]
+        how = "CSV 'group' column, else the file's folder (the PatientIDs name a single patient)"
     if len(set(keys)) < 2:
         keys = [str(it["path"]) for it in items]
         how = "one group per file (all rows share one group/folder)"

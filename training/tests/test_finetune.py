@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import math
+import shutil
 import sys
 import tempfile
 import unittest
@@ -39,7 +40,7 @@ def needs_all(cls):
     return cls
 
 
-def write_dicom(path: Path, hu: np.ndarray, modality="CT", rescale=True, samples=1):
+def write_dicom(path: Path, hu: np.ndarray, modality="CT", rescale=True, samples=1, patient=None):
     import pydicom  # noqa: F401
     from pydicom.dataset import FileDataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
@@ -50,6 +51,8 @@ def write_dicom(path: Path, hu: np.ndarray, modality="CT", rescale=True, samples
     ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
     ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
     ds.Modality = modality
+    if patient is not None:
+        ds.PatientID = patient
     ds.Rows, ds.Columns = hu.shape
     ds.SamplesPerPixel = samples
     ds.PhotometricInterpretation = "MONOCHROME2" if samples == 1 else "RGB"
@@ -66,9 +69,10 @@ def write_dicom(path: Path, hu: np.ndarray, modality="CT", rescale=True, samples
     ds.save_as(str(path), write_like_original=False)
 
 
-def make_data(root: Path, folders=4, per_folder=3, label=None):
+def make_data(root: Path, folders=4, per_folder=3, label=None, patient=None):
     """``folders`` patient folders of ``per_folder`` CT slices; returns the CSV rows (path, y1, y2):
-    by default lung_nodule = slice 0 of each folder, liver_lesion = slice 1."""
+    by default lung_nodule = slice 0 of each folder, liver_lesion = slice 1. ``patient(f, k)``:
+    the PatientID written into slice k of folder f (default: none)."""
     rng = np.random.default_rng(0)
     rows = []
     for f in range(folders):
@@ -79,7 +83,7 @@ def make_data(root: Path, folders=4, per_folder=3, label=None):
             y = label(f, k) if label else (int(k == 0), int(k == 1))
             if y[0]:
                 hu[10:16, 10:16] = 400
-            write_dicom(root / rel, hu)
+            write_dicom(root / rel, hu, patient=patient(f, k) if patient else None)
             rows.append((rel, *y))
     return rows
 
@@ -271,13 +275,49 @@ class TestSplitAndCard(_Base):
             self.assertEqual(folder(tr) & folder(va), set())
             self.assertTrue(len(tr) and len(va))
 
+    def test_split_keeps_patients_whole_across_folders_and_apart_within_one(self):
+        from training.finetune import check_files, group_keys, read_csv, split_groups
+        # folders 0 and 1 are two studies of patient A; folders 2..4 are patients B, C, D
+        rows = make_data(self.data, folders=5, per_folder=4, patient=lambda f, k: "A" if f < 2 else "BCD"[f - 2])
+        _, items = read_csv(write_csv(self.d / "labels.csv", rows), self.data)
+        check_files(items, "labels.csv")
+        keys, how = group_keys(items)
+        self.assertIn("PatientID", how)
+        self.assertEqual(len(set(keys)), 4)
+        for seed in range(8):
+            tr, va = split_groups(items, 0.25, seed)
+            folder = lambda idx: {items[i]["path"].parent.name for i in idx}
+            self.assertEqual(folder(tr) & folder(va), set())
+            self.assertEqual("pat0" in folder(tr), "pat1" in folder(tr), (folder(tr), folder(va)))
+        # two patients in one folder: told apart by their PatientID, not one group per file
+        shutil.rmtree(self.data)
+        self.data.mkdir()
+        rows = make_data(self.data, folders=1, per_folder=6, patient=lambda f, k: f"P{k % 2}")
+        _, items = read_csv(write_csv(self.d / "labels.csv", rows), self.data)
+        check_files(items, "labels.csv")
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            keys, how = group_keys(items)
+        self.assertEqual(len(set(keys)), 2)
+        self.assertNotIn("WARNING", err.getvalue())
+
+    def test_one_patient_id_for_everything_falls_back_to_folders(self):
+        from training.finetune import check_files, group_keys, read_csv
+        rows = make_data(self.data, folders=3, per_folder=2, patient=lambda f, k: "ANONYMOUS")
+        _, items = read_csv(write_csv(self.d / "labels.csv", rows), self.data)
+        check_files(items, "labels.csv")
+        keys, how = group_keys(items)
+        self.assertEqual(len(set(keys)), 3)
+        self.assertIn("folder", how)
+        self.assertIn("single patient", how)
+
     def test_card_fields(self):
         rows = make_data(self.data)
         card = self.run_ft(write_csv(self.d / "labels.csv", rows))
         text = (self.d / "out" / "m.card.json").read_text()
         json.loads(text, parse_constant=lambda c: self.fail(f"{c} in the card"))
         val = card["training"]["splits"]["val"]
-        self.assertEqual(val["grouping"], "CSV 'group' column, else the file's folder")
+        self.assertEqual(val["grouping"], "CSV 'group' column, else the DICOM PatientID, else the file's folder")
         self.assertEqual(card["modalities"], ["CT"])
         self.assertEqual(card["cam"]["defaultLayer"], "layer4")  # no base card: export's default
 
