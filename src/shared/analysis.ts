@@ -9,9 +9,19 @@ import type { ErrorInfo } from './errors';
 export const PROVIDER_NAMES = ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
+/**
+ * Why a provider is not used, as a kind the UI can say in the user's language (the reason's text
+ * is ONNX Runtime's or the probe's, in English): not in this onnxruntime-node build for the
+ * platform; its libraries not installed (CUDA, cuDNN); no usable device or driver; it did not
+ * start in time; anything else.
+ */
+export const FALLBACK_KINDS = ['not-built', 'no-libraries', 'no-device', 'timeout', 'failed'] as const;
+export type FallbackKind = (typeof FALLBACK_KINDS)[number];
+
 /** A provider that was tried (or skipped) before the one in use, and why it is not used. */
 export interface ProviderFallback {
   provider: ProviderName;
+  kind: FallbackKind;
   reason: string;
 }
 

@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import * as ort from 'onnxruntime-node';
-import type { ProviderFallback, ProviderName, ProviderReport } from '../../shared/analysis';
+import type { FallbackKind, ProviderFallback, ProviderName, ProviderReport } from '../../shared/analysis';
 import { PROVIDER_NAMES } from '../../shared/analysis';
 import { ResightError } from '../errors';
 
@@ -41,18 +41,29 @@ export function defaultThreads(): number {
 }
 
 /** Known failures, said the way an IT admin can act on them (the raw message follows). */
-const EXPLAIN: { provider: ProviderName; pattern: RegExp; text: string }[] = [
-  { provider: 'cuda', pattern: /load shared library|libcudart|libcublas|libcudnn|providers_shared/i, text: 'CUDA libraries not found (needs an NVIDIA GPU, CUDA 12 and cuDNN 9, and onnxruntime-node installed with its CUDA binaries)' },
-  { provider: 'cuda', pattern: /no CUDA-capable device|cudaErrorNoDevice|CUDA driver/i, text: 'no usable NVIDIA GPU or driver' },
-  { provider: 'webgpu', pattern: /adapter/i, text: 'no WebGPU adapter (no GPU, or no Vulkan/Metal/Direct3D 12 driver for it)' },
+const EXPLAIN: { provider: ProviderName; pattern: RegExp; kind: FallbackKind; text: string }[] = [
+  { provider: 'cuda', pattern: /load shared library|libcudart|libcublas|libcudnn|providers_shared/i, kind: 'no-libraries', text: 'CUDA libraries not found (needs an NVIDIA GPU, CUDA 12 and cuDNN 9, and onnxruntime-node installed with its CUDA binaries)' },
+  { provider: 'cuda', pattern: /no CUDA-capable device|cudaErrorNoDevice|CUDA driver/i, kind: 'no-device', text: 'no usable NVIDIA GPU or driver' },
+  { provider: 'webgpu', pattern: /adapter/i, kind: 'no-device', text: 'no WebGPU adapter (no GPU, or no Vulkan/Metal/Direct3D 12 driver for it)' },
 ];
 
-/** First line of an ORT error, without its source-file prefix: what a user can read. */
-export function conciseReason(err: unknown, provider?: ProviderName): string {
+/** Why a provider is passed over: its kind (for the UI's words) and the text (the log's). */
+export interface ProviderSkip {
+  kind: FallbackKind;
+  reason: string;
+}
+
+/** An ORT error as a skip: the first line, without its source-file prefix (what a user can read), after a known failure's explanation. */
+export function explainFailure(err: unknown, provider?: ProviderName): ProviderSkip {
   const msg = String((err as Error)?.message ?? err).trim();
   const first = (msg.split('\n').find((l) => l.trim()) ?? msg).replace(/^\/?\S+\.(cc|cpp|h):\d+\s+\S+.*?\s(?=[A-Z][a-z])/, '').slice(0, 240);
   const known = EXPLAIN.find((e) => e.provider === provider && e.pattern.test(msg));
-  return known ? `${known.text} [${first}]` : first;
+  return known ? { kind: known.kind, reason: `${known.text} [${first}]` } : { kind: 'failed', reason: first };
+}
+
+/** The text of `explainFailure`. */
+export function conciseReason(err: unknown, provider?: ProviderName): string {
+  return explainFailure(err, provider).reason;
 }
 
 /**
@@ -91,9 +102,9 @@ export interface CreatedSession {
 
 /**
  * Checks a GPU provider before this process touches it; resolves to null when it may be tried
- * here, else to the reason it is skipped.
+ * here, else to why it is skipped (a bare string is a skip of kind 'failed').
  */
-export type ProviderProbe = (provider: ProviderName, modelPath: string | undefined) => Promise<string | null>;
+export type ProviderProbe = (provider: ProviderName, modelPath: string | undefined) => Promise<ProviderSkip | string | null>;
 
 export interface SessionOptions {
   force?: ProviderName | undefined;
@@ -101,12 +112,12 @@ export interface SessionOptions {
   threads?: number | undefined;
   /** The ONNX file (lets the probe open it in a child process). */
   modelPath?: string | undefined;
-  /** Default: `defaultProbe`. The Electron shell passes one that uses a utility process. */
+  /** Default: `defaultProbe` (tests pass their own). */
   probe?: ProviderProbe | undefined;
 }
 
 const PROBE_TIMEOUT_MS = 20_000;
-const probes = new Map<string, Promise<string | null>>();
+const probes = new Map<string, Promise<ProviderSkip | null>>();
 
 /**
  * WebGPU is first created in a child process: Dawn prints adapter diagnostics straight to the
@@ -115,11 +126,13 @@ const probes = new Map<string, Promise<string | null>>();
  * onnxruntime-node was installed without its CUDA provider library. Results are kept per
  * process and model: the hardware does not change while the app runs.
  */
-export const defaultProbe: ProviderProbe = (provider, modelPath) => {
+export const defaultProbe = (provider: ProviderName, modelPath: string | undefined): Promise<ProviderSkip | null> => {
   if (provider === 'cuda') {
     const dir = path.join(path.dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
     const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
-    return Promise.resolve(fs.existsSync(path.join(dir, lib)) ? null : 'CUDA provider library not installed (onnxruntime-node was installed without its CUDA binaries; needs an NVIDIA GPU, CUDA 12 and cuDNN 9)');
+    return Promise.resolve(
+      fs.existsSync(path.join(dir, lib)) ? null : { kind: 'no-libraries', reason: 'CUDA provider library not installed (onnxruntime-node was installed without its CUDA binaries; needs an NVIDIA GPU, CUDA 12 and cuDNN 9)' },
+    );
   }
   if (provider !== 'webgpu' || !modelPath) return Promise.resolve(null);
   const key = `${provider}\n${modelPath}`;
@@ -128,7 +141,7 @@ export const defaultProbe: ProviderProbe = (provider, modelPath) => {
   return p;
 };
 
-function probeInChild(provider: ProviderName, modelPath: string): Promise<string | null> {
+function probeInChild(provider: ProviderName, modelPath: string): Promise<ProviderSkip | null> {
   const script = `const ort = require(${JSON.stringify(require.resolve('onnxruntime-node'))}); ort.env.logLevel = 'fatal';
 ort.InferenceSession.create(${JSON.stringify(modelPath)}, { executionProviders: [${JSON.stringify(BACKEND_NAME[provider])}] })
   .then(() => process.exit(0), (e) => { process.stdout.write(String(e && e.message || e)); process.exit(1); });`;
@@ -138,16 +151,16 @@ ort.InferenceSession.create(${JSON.stringify(modelPath)}, { executionProviders: 
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      resolve(`${provider} did not initialise within ${PROBE_TIMEOUT_MS / 1000} s`);
+      resolve({ kind: 'timeout', reason: `${provider} did not initialise within ${PROBE_TIMEOUT_MS / 1000} s` });
     }, PROBE_TIMEOUT_MS);
     child.on('error', (err) => {
       clearTimeout(timer);
-      resolve(`could not check ${provider} in a child process: ${err.message}`);
+      resolve({ kind: 'failed', reason: `could not check ${provider} in a child process: ${err.message}` });
     });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve(null);
-      else resolve(out ? conciseReason(new Error(out), provider) : `${provider} initialisation ${signal ? `crashed (${signal})` : `failed (exit ${code})`}`);
+      else resolve(out ? explainFailure(new Error(out), provider) : { kind: 'failed', reason: `${provider} initialisation ${signal ? `crashed (${signal})` : `failed (exit ${code})`}` });
     });
   });
 }
@@ -161,13 +174,13 @@ export async function createSession(model: Uint8Array, opts: SessionOptions = {}
   const fallbacks: ProviderFallback[] = [];
   for (const provider of requested) {
     if (!listed.has(BACKEND_NAME[provider])) {
-      fallbacks.push({ provider, reason: `not available in onnxruntime-node on ${process.platform}/${process.arch}` });
+      fallbacks.push({ provider, kind: 'not-built', reason: `not available in onnxruntime-node on ${process.platform}/${process.arch}` });
       continue;
     }
     if (provider !== 'cpu') {
       const skip = await (opts.probe ?? defaultProbe)(provider, opts.modelPath);
       if (skip) {
-        fallbacks.push({ provider, reason: skip });
+        fallbacks.push({ provider, ...(typeof skip === 'string' ? { kind: 'failed' as const, reason: skip } : skip) });
         continue;
       }
     }
@@ -190,7 +203,7 @@ export async function createSession(model: Uint8Array, opts: SessionOptions = {}
       });
       return { session, report: { used: provider, requested, fallbacks, threads } };
     } catch (err) {
-      const reason = conciseReason(err, provider);
+      const { kind, reason } = explainFailure(err, provider);
       // The CPU provider is in every build and needs no hardware: when it cannot load the model
       // either, the file is what is wrong, and the user must hear that (naming it), not that no
       // provider is available.
@@ -198,7 +211,7 @@ export async function createSession(model: Uint8Array, opts: SessionOptions = {}
         const file = opts.modelPath ? path.basename(opts.modelPath) : 'the model';
         throw new ResightError('MODEL_INVALID', `ONNX Runtime cannot load ${file}: ${reason}`, opts.modelPath ? { path: opts.modelPath } : {});
       }
-      fallbacks.push({ provider, reason });
+      fallbacks.push({ provider, kind, reason });
     }
   }
   const why = fallbacks.map((f) => `${f.provider}: ${f.reason}`).join('; ');

@@ -20,6 +20,7 @@ import { defaultProbe } from '../../../../src/core/inference/providers';
 import { VolumeCache } from '../../../../src/core/imaging/volume';
 import { WorkerPool } from '../../../../src/core/workers/pool';
 import type { ProviderName, SeriesAnalysis } from '../../../../src/shared/analysis';
+import { FALLBACK_KINDS } from '../../../../src/shared/analysis';
 import { corpusPath, REPO_ROOT } from '../../../helpers/corpus';
 import { tempDir } from '../../../helpers/tmp';
 
@@ -109,6 +110,7 @@ describe('loading a model', () => {
       assert.equal(m.provider.fallbacks.length, 1);
       assert.equal(m.provider.fallbacks[0].provider, absent);
       assert.match(m.provider.fallbacks[0].reason, /not available in onnxruntime-node on/);
+      assert.equal(m.provider.fallbacks[0].kind, 'not-built');
     } finally {
       await m.session.release();
     }
@@ -128,7 +130,7 @@ describe('probing GPU providers', () => {
     try {
       assert.deepEqual(asked, ['webgpu']);
       assert.equal(m.provider.used, 'cpu');
-      assert.deepEqual(m.provider.fallbacks, [{ provider: 'webgpu', reason: 'no GPU in this test' }]);
+      assert.deepEqual(m.provider.fallbacks, [{ provider: 'webgpu', kind: 'failed', reason: 'no GPU in this test' }]);
     } finally {
       await m.session.release();
     }
@@ -139,7 +141,7 @@ describe('probing GPU providers', () => {
     const first = defaultProbe('webgpu', onnx);
     assert.equal(defaultProbe('webgpu', onnx), first, 'cached');
     const answer = await first;
-    assert.ok(answer === null || (typeof answer === 'string' && answer.length > 0), String(answer));
+    assert.ok(answer === null || (FALLBACK_KINDS.includes(answer.kind) && answer.reason.length > 0), JSON.stringify(answer));
   });
 });
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ResightError } from '../../../../src/core/errors';
-import { conciseReason, createSession, DEFAULT_PREFERENCE, ortLogSeverity, providerOrder } from '../../../../src/core/inference/providers';
+import { conciseReason, createSession, explainFailure, DEFAULT_PREFERENCE, ortLogSeverity, providerOrder } from '../../../../src/core/inference/providers';
 import { makeNode, tinyModel } from '../../../helpers/onnx';
 
 describe('provider order', () => {
@@ -37,6 +37,12 @@ describe('fallback reasons', () => {
   });
   it('an unknown failure is its first line', () => {
     assert.equal(conciseReason(new Error('something odd\nmore detail'), 'dml'), 'something odd');
+  });
+  it('each has a kind the UI says in the user\'s language', () => {
+    assert.equal(explainFailure(new Error('Failed to load shared library libcudnn.so.9'), 'cuda').kind, 'no-libraries');
+    assert.equal(explainFailure(new Error('CUDA failure 100: no CUDA-capable device is detected'), 'cuda').kind, 'no-device');
+    assert.equal(explainFailure(new Error('Failed to get a WebGPU adapter: No supported adapters'), 'webgpu').kind, 'no-device');
+    assert.equal(explainFailure(new Error('something odd'), 'dml').kind, 'failed');
   });
 });
 
