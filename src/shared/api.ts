@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import type { AnalysisProgress, SeriesAnalysis, OperatingPoint, ProviderReport, ModelIdentity } from './analysis';
 import { PROVIDER_NAMES } from './analysis';
-import type { StudySummary, SeriesSummary, TagEntry, WindowInfo } from './dicom';
+import type { OverlayPlane, StudySummary, SeriesSummary, TagEntry, WindowInfo } from './dicom';
 import type { ErrorCode } from './errors';
 import { preferencesPatchSchema } from './settings';
 import type { Preferences } from './settings';
@@ -45,6 +45,7 @@ export const schemas = {
     .strict(),
   'review.get': z.object({ seriesId: id }).strict(),
   'instance.tags': z.object({ seriesId: id, slice: z.number().int().min(0).max(1_000_000) }).strict(),
+  'slice.overlays': z.object({ seriesId: id, slice: z.number().int().min(0).max(1_000_000) }).strict(),
   'settings.get': z.object({}).strict(),
   'settings.set': preferencesPatchSchema,
   'report.export': z
@@ -163,6 +164,8 @@ export interface Results {
   'review.set': Review;
   'review.get': { reviews: Review[] };
   'instance.tags': { sopInstanceUid: string; tags: TagEntry[] };
+  /** The overlay planes of a slice's frame; `skipped`: planes the file has that are not shown, and why. */
+  'slice.overlays': { overlays: OverlayPlane[]; skipped: { group: number; reason: string }[] };
   'report.export': ExportResult;
   'settings.get': Preferences;
   'settings.set': Preferences;

@@ -181,3 +181,23 @@ export interface TagEntry {
   value: string;
   depth: number;
 }
+
+/**
+ * One overlay plane (PS3.3 C.9.2) of one frame: a one-bit bitmap drawn over the image,
+ * independent of the window.
+ */
+export interface OverlayPlane {
+  /** Its group, 0x6000..0x601E. */
+  group: number;
+  rows: number;
+  columns: number;
+  /** Where the overlay's first pixel lies in the image, 0-based [row, column] (DICOM's Overlay Origin is 1-based); may be negative. */
+  origin: [number, number];
+  /** G: graphics; R: a region of interest. */
+  type: 'G' | 'R';
+  description?: string;
+  subtype?: string;
+  label?: string;
+  /** rows x columns bits, row-major, the first pixel in the lowest bit of the first byte; base64. */
+  bits: string;
+}

@@ -38,3 +38,39 @@ export function withShortValue(bytes: Uint8Array, group: number, element: number
   const old = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readUInt16LE(at + 6);
   return Buffer.concat([bytes.subarray(0, at), shortElement(group, element, vr, value), bytes.subarray(at + 8 + old)]);
 }
+
+/** One explicit-VR element (long form for OB/OW/UN/UT, else short), little- or big-endian, value padded to even length. */
+export function explicitElement(group: number, element: number, vr: string, value: Uint8Array, littleEndian = true): Buffer {
+  const v = Buffer.alloc(value.length + (value.length % 2), vr === 'OB' || vr === 'OW' ? 0 : 0x20);
+  Buffer.from(value.buffer, value.byteOffset, value.byteLength).copy(v);
+  const long = ['OB', 'OW', 'UN', 'UT', 'OF', 'SQ'].includes(vr);
+  const head = Buffer.alloc(long ? 12 : 8);
+  const u16 = (n: number, at: number) => (littleEndian ? head.writeUInt16LE(n, at) : head.writeUInt16BE(n, at));
+  u16(group, 0);
+  u16(element, 2);
+  head.write(vr, 4, 'latin1');
+  if (long && littleEndian) head.writeUInt32LE(v.length, 8);
+  else if (long) head.writeUInt32BE(v.length, 8);
+  else u16(v.length, 6);
+  return Buffer.concat([head, v]);
+}
+
+/** A 16-bit value (US or SS) in the given byte order. */
+export function u16Bytes(values: number[], littleEndian = true): Uint8Array {
+  const b = Buffer.alloc(values.length * 2);
+  values.forEach((n, i) => (littleEndian ? b.writeUInt16LE(n & 0xffff, i * 2) : b.writeUInt16BE(n & 0xffff, i * 2)));
+  return b;
+}
+
+/** `bytes` (an explicit-VR file) with `elements` inserted just before Pixel Data (7FE0,0010). */
+export function withElementsBeforePixelData(bytes: Uint8Array, elements: Uint8Array[], littleEndian = true): Buffer {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const tag = littleEndian ? Buffer.from([0xe0, 0x7f, 0x10, 0x00]) : Buffer.from([0x7f, 0xe0, 0x00, 0x10]);
+  let at = -1;
+  for (let i = buf.indexOf(tag); i >= 0; i = buf.indexOf(tag, i + 1)) {
+    const vr = buf.toString('latin1', i + 4, i + 6);
+    if (vr === 'OW' || vr === 'OB') at = i;
+  }
+  assert.ok(at > 0, 'Pixel Data not found');
+  return Buffer.concat([buf.subarray(0, at), ...elements, buf.subarray(at)]);
+}

@@ -23,6 +23,7 @@ const handlers: Handlers = {
   'review.set': (s, p) => s.setReview(p),
   'review.get': (s, p) => s.getReviews(p),
   'instance.tags': (s, p) => s.tags(p),
+  'slice.overlays': (s, p) => s.overlays(p),
   'report.export': (s, p) => s.exportReport(p),
   'settings.get': (s) => s.getPreferences(),
   'settings.set': (s, p) => s.setPreferences(p),

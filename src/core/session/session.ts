@@ -9,6 +9,7 @@
  * kept in the app's data folder when one is given.
  */
 import { listTags } from '../dicom/tags';
+import { readOverlays } from '../dicom/overlays';
 import { buildReportContext, reviewsAndAdded } from '../report/build';
 import { EXPORT_NAMES, exportFolderName } from './resources';
 import { writeExports } from '../report/export';
@@ -17,7 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ProviderName, SeriesAnalysis } from '../../shared/analysis';
-import type { Events, EventName, ExplainResult, ExportResult, ModelInfo, OpenResult, Params, Review, SeriesInfo } from '../../shared/api';
+import type { Events, EventName, ExplainResult, ExportResult, ModelInfo, OpenResult, Params, Results, Review, SeriesInfo } from '../../shared/api';
 import type { FileError, StudySummary, TagEntry } from '../../shared/dicom';
 import { applySettingsPatch, loadSettings, updateSettings } from '../settings/file';
 import { settingsSchema } from '../../shared/settings';
@@ -508,6 +509,14 @@ export class Session {
     const ref = s.ordered[slice];
     if (!ref) throw new ResightError('FRAME_OUT_OF_RANGE', `slice ${slice} is outside 0..${s.ordered.length - 1}`);
     return { sopInstanceUid: ref.sopInstanceUid, tags: listTags(ref.path) };
+  }
+
+  /** The overlay planes (60xx) of slice `slice`'s frame. */
+  overlays({ seriesId, slice }: Params<'slice.overlays'>): Results['slice.overlays'] {
+    const s = this.seriesOf(seriesId);
+    const ref = s.ordered[slice];
+    if (!ref) throw new ResightError('FRAME_OUT_OF_RANGE', `slice ${slice} is outside 0..${s.ordered.length - 1}`);
+    return readOverlays(ref.path, ref.frame);
   }
 
   getReviews({ seriesId }: Params<'review.get'>): { reviews: Review[] } {

@@ -230,6 +230,11 @@ describe('the contract over the bridge', () => {
     await assert.rejects(client.call('instance.tags', { seriesId, slice: 9999 }), /FRAME_OUT_OF_RANGE|outside/);
   });
 
+  it('lists a slice\'s overlay planes (the demo CT has none)', async () => {
+    assert.deepEqual(await client.call('slice.overlays', { seriesId, slice: 3 }), { overlays: [], skipped: [] });
+    await assert.rejects(client.call('slice.overlays', { seriesId, slice: 9999 }), /FRAME_OUT_OF_RANGE/);
+  });
+
   it('refuses malformed calls with validation errors and keeps serving', async () => {
     const bad: [string, unknown, string][] = [
       ['series.get', {}, 'VALIDATION'],
@@ -241,6 +246,7 @@ describe('the contract over the bridge', () => {
       ['studies.list', { extra: true }, 'VALIDATION'],
       ['analysis.start', { seriesId, provider: 'tpu' }, 'VALIDATION'],
       ['instance.tags', { seriesId, slice: -1 }, 'VALIDATION'],
+      ['slice.overlays', { seriesId, slice: 0.5 }, 'VALIDATION'],
       ['report.export', { seriesId, formats: [] }, 'VALIDATION'],
       ['report.export', { seriesId, formats: ['docx'] }, 'VALIDATION'],
       ['no.such.method', {}, 'UNKNOWN_METHOD'],

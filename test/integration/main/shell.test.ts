@@ -247,6 +247,7 @@ describe('both transports answer the contract alike (conformance)', () => {
     const more: [string, unknown][] = [
       ['series.get', { seriesId }],
       ['instance.tags', { seriesId, slice: 3 }],
+      ['slice.overlays', { seriesId, slice: 3 }],
       ['review.get', { seriesId }],
       ['analysis.get', { seriesId }],
       ['series.get', { seriesId: 'nope' }],
