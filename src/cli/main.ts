@@ -18,28 +18,39 @@ ${[INFO_HELP, DECODE_HELP, ANALYZE_HELP, EXPLAIN_HELP, SERVE_HELP, BENCH_HELP].m
 
 Exit codes: 0 success, 1 input error (JSON on stderr with --json), 2 usage error.`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  info: runInfo,
-  decode: runDecode,
-  bench: runBench,
-  analyze: runAnalyze,
-  explain: runExplain,
-  serve: runServe,
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  info: { run: runInfo, help: INFO_HELP },
+  decode: { run: runDecode, help: DECODE_HELP },
+  bench: { run: runBench, help: BENCH_HELP },
+  analyze: { run: runAnalyze, help: ANALYZE_HELP },
+  explain: { run: runExplain, help: EXPLAIN_HELP },
+  serve: { run: runServe, help: SERVE_HELP },
 };
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const json = rest.includes('--json') || argv.includes('--json');
-  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    process.stdout.write(HELP + '\n');
-    return cmd ? EXIT_OK : EXIT_USAGE;
+  if (!cmd) {
+    // nothing asked: a usage error, said where errors go
+    process.stderr.write(HELP + '\n');
+    return EXIT_USAGE;
   }
-  const run = COMMANDS[cmd];
+  if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    const topic = cmd === 'help' && rest[0] ? COMMANDS[rest[0]] : undefined;
+    process.stdout.write((topic ? topic.help : HELP) + '\n');
+    return EXIT_OK;
+  }
+  const command = Object.prototype.hasOwnProperty.call(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
   try {
-    if (!run) {
+    if (!command) {
       throw new UsageError(`unknown command '${cmd}'`);
     }
-    return await run(rest);
+    // `resight info --help`: that command's usage, before its own option parsing refuses the flag
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(command.help + '\n');
+      return EXIT_OK;
+    }
+    return await command.run(rest);
   } catch (err) {
     // parseArgs throws TypeErrors with codes for unknown/invalid options: those are usage errors.
     const code = (err as { code?: string })?.code;

@@ -26,7 +26,7 @@ export const ANALYZE_HELP = `resight analyze <path...> [--model <card.json>] [--
                 [--threads N] [--batch N] [--no-cache] [--insist-modality]
                 [--report <out.pdf>] [--sr <out.dcm>] [--sc-dir <dir>] [--csv <out.csv>]
                 [--deidentify [--date-shift DAYS]] [--reviews <reviews.json>] [--reviewer NAME]
-                [--paper a4|letter] [--cam-method M] [--cam-layer L] [--operating-point ID] [--overwrite]
+                [--paper a4|letter] [--cam-method M] [--cam-layer L] [--operating-point ID] [--no-clobber]
                 [--allow-source-folder]
   Score every slice of every series with the model (default: the bundled CT lesion model),
   list study-level findings (runs of slices above the class threshold) and the timing.
@@ -38,8 +38,9 @@ export const ANALYZE_HELP = `resight analyze <path...> [--model <card.json>] [--
   --sr DICOM Comprehensive SR, --sc-dir DICOM Secondary Captures (heatmap burned in), --csv per-slice
   and per-finding CSV. --deidentify applies the DICOM PS3.15 Basic Profile to every output (the JSON
   too); --date-shift keeps dates, shifted. --reviews: decisions as saved by the viewer ([{findingId,
-  decision, comment?, reviewer?, at, anchor?}]; a decision with an anchor applies where its instances are). Existing files are never replaced without --overwrite, and
-  nothing is written inside the source folders unless --allow-source-folder.`;
+  decision, comment?, reviewer?, at, anchor?}]; a decision with an anchor applies where its instances are).
+  An output file that exists is replaced (atomically: a failed run leaves the old one whole) unless
+  --no-clobber; nothing is written inside the source folders unless --allow-source-folder.`;
 
 /** The analysis plus the files the scan could not use (the contract's JSON). */
 export type AnalyzeJson = AnalysisResult & { errors: FileError[] };
@@ -147,11 +148,17 @@ export async function runAnalyze(argv: string[]): Promise<number> {
       'cam-method': { type: 'string' },
       'cam-layer': { type: 'string' },
       'operating-point': { type: 'string' },
+      // replacing is the default (as for any command's output file); kept so older scripts run
       overwrite: { type: 'boolean' },
+      'no-clobber': { type: 'boolean' },
       'allow-source-folder': { type: 'boolean' },
     },
   });
   if (!positionals.length) throw new UsageError('analyze needs at least one path');
+  if (values.overwrite && values['no-clobber']) throw new UsageError('--overwrite and --no-clobber contradict each other');
+  const overwrite = values['no-clobber'] !== true;
+  // a mistyped study path is the error to report, before anything about the outputs
+  for (const p of positionals) if (!fs.existsSync(p)) throw new ResightError('FILE_UNREADABLE', 'not found', { path: p });
   if (values.provider !== undefined && !isProviderName(values.provider)) throw new UsageError(`--provider must be one of ${PROVIDER_NAMES.join(', ')}, got '${values.provider}'`);
   if (values.paper !== undefined && values.paper !== 'a4' && values.paper !== 'letter') throw new UsageError(`--paper must be a4 or letter, got '${values.paper}'`);
   if (values['date-shift'] !== undefined && !/^-?\d+$/.test(values['date-shift'])) throw new UsageError(`--date-shift must be a whole number of days, got '${values['date-shift']}'`);
@@ -163,7 +170,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   if (values.deidentify && !exporting) throw new UsageError('--deidentify applies to exports: add --report, --sr, --sc-dir, --csv or --json');
   if (values.deidentify && values.json === '-') throw new UsageError('--deidentify writes files: give --json a file name');
   const reviews = values.reviews ? readReviews(values.reviews) : [];
-  // fail before the work, not after it: existing outputs need --overwrite, source folders stay untouched
+  // fail before the work, not after it: --no-clobber keeps existing outputs, source folders stay untouched
   assertTargets(
     [
       values.json === '-' ? undefined : values.json,
@@ -173,7 +180,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
       values.csv ? findingsCsvPath(values.csv) : undefined,
       values['sc-dir'] ? path.join(values['sc-dir'], 'ReSight-SC-001.dcm') : undefined,
     ].filter((t): t is string => t !== undefined),
-    { overwrite: values.overwrite === true, sourceDirs: sourceDirs(positionals), allowSourceFolder: values['allow-source-folder'] === true },
+    { overwrite, sourceDirs: sourceDirs(positionals), allowSourceFolder: values['allow-source-folder'] === true },
   );
   const threads = positiveInt('threads', values.threads);
   const batchSize = positiveInt('batch', values.batch);
@@ -203,7 +210,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
     progress.end();
     const out: AnalyzeJson = { ...result, errors: scan.errors };
     const writePlainJson = (file: string) => {
-      writeTarget(file, JSON.stringify(out, null, 2) + '\n', values.overwrite === true);
+      writeTarget(file, JSON.stringify(out, null, 2) + '\n', overwrite);
       process.stdout.write(`wrote JSON ${file}\n`);
     };
     const scored = result.series.filter((s) => s.scored);
@@ -250,7 +257,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
           ...(values.json && values.json !== '-' ? { json: values.json } : {}),
         },
         {
-          overwrite: values.overwrite === true,
+          overwrite,
           sourceDirs: sourceDirs(positionals),
           allowSourceFolder: values['allow-source-folder'] === true,
           ...(values.paper ? { paper: values.paper as PaperSize } : {}),

@@ -2,19 +2,28 @@ import { parseArgs } from 'node:util';
 import { scanPaths } from '../../core/dicom/scan';
 import type { AssembledStudy } from '../../core/dicom/series';
 import { transferSyntaxName } from '../../core/dicom/transfer-syntax';
-import type { FileError, StudySummary } from '../../shared/dicom';
-import { progressBar, UsageError } from '../io';
+import { ResightError } from '../../core/errors';
+import type { FileError, SeriesSummary, StudySummary } from '../../shared/dicom';
+import { progressBar, reportError, UsageError } from '../io';
 
 export const INFO_HELP = `resight info <path...> [--json]
   Scan files, folders (recursively) and DICOMDIRs, reading headers only, and list
   Patient > Study > Series with geometry, plus every file that was not used and why.`;
 
-/** The wire form of a scan: core-only fields (ordered slices, headers) stripped. */
-export function infoJson(studies: AssembledStudy[], errors: FileError[]): { studies: StudySummary[]; errors: FileError[] } {
+/** A series as `info --json` prints it: the contract's spacing fields always there, null when unknown. */
+export type InfoSeries = Omit<SeriesSummary, 'pixelSpacing' | 'sliceSpacing'> & { pixelSpacing: [number, number] | null; sliceSpacing: number | null };
+export type InfoJson = { studies: (Omit<StudySummary, 'series'> & { series: InfoSeries[] })[]; errors: FileError[] };
+
+/**
+ * The wire form of a scan: core-only fields (ordered slices, headers) stripped; pixelSpacing and
+ * sliceSpacing null where unknown (a CR without PixelSpacing, a single slice), so a reader can
+ * count on every field the contract lists.
+ */
+export function infoJson(studies: AssembledStudy[], errors: FileError[]): InfoJson {
   return {
     studies: studies.map((st) => ({
       ...st,
-      series: st.series.map(({ ordered: _o, headers: _h, ...s }) => s),
+      series: st.series.map(({ ordered: _o, headers: _h, ...s }) => ({ ...s, pixelSpacing: s.pixelSpacing ?? null, sliceSpacing: s.sliceSpacing ?? null })),
     })),
     errors,
   };
@@ -27,9 +36,13 @@ export async function runInfo(argv: string[]): Promise<number> {
   const result = await scanPaths(positionals, { onProgress: (p) => bar.update(p.done, p.total, p.errors ? `(${p.errors} not used)` : '') });
   bar.end();
   const out = infoJson(result.studies, result.errors);
+  // Nothing usable at all is an input error (exit 1), after the listing that says why file by file.
+  const nothing = result.studies.length === 0;
+  const failed = () =>
+    reportError(new ResightError(result.errors[0]?.code ?? 'NOT_DICOM', `no DICOM image found in ${positionals.join(', ')}${result.errors.length ? ` (${result.errors.length} file(s) not used)` : ''}`), values.json === true);
   if (values.json) {
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-    return 0;
+    return nothing ? failed() : 0;
   }
   const lines: string[] = [];
   for (const st of result.studies) {
@@ -47,6 +60,6 @@ export async function runInfo(argv: string[]): Promise<number> {
     lines.push(`Not used (${result.errors.length}):`);
     for (const e of result.errors) lines.push(`  ${e.path}: ${e.message} [${e.code}]`);
   }
-  process.stdout.write(lines.join('\n') + '\n');
-  return 0;
+  if (lines.length) process.stdout.write(lines.join('\n') + '\n');
+  return nothing ? failed() : 0;
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBridge } from '../../bridge/server';
 import { defaultDataDir } from '../../core/inference/cache';
+import { ResightError } from '../../core/errors';
 import { UsageError } from '../io';
 
 export const SERVE_HELP = `resight serve [path...] [--port P] [--model <card.json>]
@@ -18,8 +19,15 @@ export async function runServe(argv: string[]): Promise<number> {
   // The built viewer, when this checkout has one (app/dist/renderer).
   const staticDir = [path.resolve(__dirname, '..', '..', 'renderer')].find((d) => fs.existsSync(path.join(d, 'index.html')));
   // review decisions persist in the app data folder (RESIGHT_DATA_DIR overrides), never in the study
+  // a mistyped path ends the command (exit 1) before a server runs that nobody will be told of
+  for (const p of positionals) if (!fs.existsSync(p)) throw new ResightError('FILE_UNREADABLE', 'not found', { path: p });
   const bridge = await startBridge({ port, grant: positionals, staticDir, dataDir: defaultDataDir(), ...(values.model ? { modelCard: path.resolve(values.model) } : {}) });
-  if (positionals.length) await bridge.session.open({ paths: positionals });
+  try {
+    if (positionals.length) await bridge.session.open({ paths: positionals });
+  } catch (err) {
+    await bridge.close();
+    throw err;
+  }
   process.stdout.write(`ReSight listening on ${bridge.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

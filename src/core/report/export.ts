@@ -180,7 +180,7 @@ export function writeTarget(target: string, data: Uint8Array | string, overwrite
     writeFileAtomic(target, data, { overwrite });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' && fs.existsSync(target)) throw new ResightError('EXPORT_EXISTS', 'the file appeared while exporting (pass --overwrite to replace it)', { path: target });
+    if (code === 'EEXIST' && fs.existsSync(target)) throw new ResightError('EXPORT_EXISTS', 'the file appeared while exporting (and existing files are kept)', { path: target });
     throw new ResightError('EXPORT_FAILED', `cannot write: ${(err as Error).message}`, { path: target, cause: err });
   }
 }
@@ -205,7 +205,7 @@ export function assertTargets(paths: readonly string[], options: Pick<ExportOpti
     if (!fs.statSync(dir).isDirectory()) throw new ResightError('EXPORT_FAILED', `${dir} is a file, not a folder`, { path: p });
     if (fs.existsSync(p)) {
       if (fs.statSync(p).isDirectory()) throw new ResightError('EXPORT_FAILED', 'the target is a folder', { path: p });
-      if (!options.overwrite) throw new ResightError('EXPORT_EXISTS', 'the file exists (pass --overwrite to replace it)', { path: p });
+      if (!options.overwrite) throw new ResightError('EXPORT_EXISTS', 'the file exists (and existing files are kept: leave out --no-clobber to replace it)', { path: p });
     }
   }
 }

@@ -17,7 +17,7 @@ import { scanPaths } from '../../../src/core/dicom/scan';
 import { VolumeCache } from '../../../src/core/imaging/volume';
 import type { Events, Method, Params, Reply, Results } from '../../../src/shared/api';
 import { METHODS } from '../../../src/shared/api';
-import { CLI_MAIN, ensureCliBuilt } from '../../helpers/cli';
+import { CLI_MAIN, ensureCliBuilt, runCliAsync } from '../../helpers/cli';
 import { corpusPath, REPO_ROOT } from '../../helpers/corpus';
 import { defaultLayerGrid } from '../../helpers/model';
 import { loopbackFetch } from '../../helpers/http';
@@ -319,6 +319,16 @@ describe('resight serve', () => {
       } finally {
         child.kill('SIGTERM');
       }
+    });
+  });
+
+  it('a path that does not exist ends it with exit 1 and the reason, never a server nobody is told of', async () => {
+    await withTempDir(async (dir) => {
+      const r = await runCliAsync(['serve', DEMO, path.join(dir, 'no-such-study'), '--port', '0'], { timeoutMs: 30_000 });
+      assert.equal(r.signal, null, 'it exits by itself');
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /no-such-study: not found \[FILE_UNREADABLE\]/);
     });
   });
 });

@@ -241,11 +241,34 @@ describe('resight analyze: exports from the command line', () => {
     assert.ok(!fs.existsSync(path.join(dir, 'b.json')), 'nothing of a refused export set is written');
   });
 
-  it('a derived file that exists (out-findings.csv) refuses the whole export set: the JSON is not written either', (t) => {
+  it('an output file that exists is replaced, as by any command; --no-clobber keeps it', (t) => {
+    const dir = tempDir(t, 'replace');
+    const env = { RESIGHT_CACHE_DIR: path.join(dir, 'cache') };
+    // as `out=$(mktemp)` leaves it: an empty file
+    fs.writeFileSync(path.join(dir, 'a.json'), '');
+    const r = runCli(['analyze', 'resources/demo', '--json', path.join(dir, 'a.json')], { env, timeoutMs: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(fs.readFileSync(path.join(dir, 'a.json'), 'utf8')) as AnalyzeJson).series.length, 1);
+    fs.writeFileSync(path.join(dir, 'a.json'), 'precious');
+    const kept = runCli(['analyze', 'resources/demo', '--json', path.join(dir, 'a.json'), '--no-clobber'], { env, timeoutMs: 120_000 });
+    assert.equal(kept.status, 1);
+    assert.deepEqual((JSON.parse(kept.stderr) as { error: { code: string; path: string } }).error, { code: 'EXPORT_EXISTS', message: 'the file exists (and existing files are kept: leave out --no-clobber to replace it)', path: path.join(dir, 'a.json') });
+    assert.equal(fs.readFileSync(path.join(dir, 'a.json'), 'utf8'), 'precious');
+  });
+
+  it('a study path that does not exist is the error, whatever the outputs', (t) => {
+    const dir = tempDir(t, 'missing');
+    const r = runCli(['analyze', '/no-such-study', '--json', path.join(dir, 'a.json'), '--report', path.join(dir, 'a.pdf')], { timeoutMs: 60_000 });
+    assert.equal(r.status, 1);
+    assert.deepEqual((JSON.parse(r.stderr) as { error: unknown }).error, { code: 'FILE_UNREADABLE', message: 'not found', path: '/no-such-study' });
+    assert.deepEqual(fs.readdirSync(dir), []);
+  });
+
+  it('with --no-clobber, a derived file that exists (out-findings.csv) refuses the whole export set: the JSON is not written either', (t) => {
     const dir = tempDir(t, 'derived');
     const env = { RESIGHT_CACHE_DIR: path.join(dir, 'cache') };
     fs.writeFileSync(path.join(dir, 'r-findings.csv'), 'precious');
-    const r = runCli(['analyze', 'resources/demo', '--json', path.join(dir, 'a.json'), '--csv', path.join(dir, 'r.csv')], { env, timeoutMs: 120_000 });
+    const r = runCli(['analyze', 'resources/demo', '--json', path.join(dir, 'a.json'), '--csv', path.join(dir, 'r.csv'), '--no-clobber'], { env, timeoutMs: 120_000 });
     assert.equal(r.status, 1);
     assert.equal(JSON.parse(r.stderr).error.code, 'EXPORT_EXISTS');
     assert.deepEqual(listTree(dir), ['r-findings.csv']);

@@ -119,8 +119,8 @@ interface InfoJson {
       rows: number;
       columns: number;
       slices: number;
-      pixelSpacing?: [number, number];
-      sliceSpacing?: number;
+      pixelSpacing: [number, number] | null;
+      sliceSpacing: number | null;
       transferSyntaxes: string[];
       instances: { path: string; sopInstanceUid: string; frames: number }[];
     }[];
@@ -149,8 +149,9 @@ function infoContractProblems(doc: InfoJson): string[] {
       if (typeof s.description !== 'string') p.push(`${at}: description is ${typeof s.description}`);
       if (!isPosInt(s.rows) || !isPosInt(s.columns)) p.push(`${at}: rows/columns ${s.rows}x${s.columns}`);
       if (!isPosInt(s.slices)) p.push(`${at}: slices ${s.slices}`);
-      if (s.pixelSpacing !== undefined && !(Array.isArray(s.pixelSpacing) && s.pixelSpacing.length === 2 && s.pixelSpacing.every(isPosNum))) p.push(`${at}: pixelSpacing ${JSON.stringify(s.pixelSpacing)}`);
-      if (s.sliceSpacing !== undefined && !isPosNum(s.sliceSpacing)) p.push(`${at}: sliceSpacing ${s.sliceSpacing}`);
+      // every field the contract lists is there: null where it is not known
+      if (s.pixelSpacing !== null && !(Array.isArray(s.pixelSpacing) && s.pixelSpacing.length === 2 && s.pixelSpacing.every(isPosNum))) p.push(`${at}: pixelSpacing ${JSON.stringify(s.pixelSpacing)}`);
+      if (s.sliceSpacing !== null && !isPosNum(s.sliceSpacing)) p.push(`${at}: sliceSpacing ${s.sliceSpacing}`);
       if (!Array.isArray(s.transferSyntaxes) || !s.transferSyntaxes.length || !s.transferSyntaxes.every((t) => UID.test(t))) p.push(`${at}: transferSyntaxes ${JSON.stringify(s.transferSyntaxes)}`);
       if (!Array.isArray(s.instances) || !s.instances.length) p.push(`${at}: no instances`);
       let frames = 0;
@@ -230,7 +231,7 @@ describe('resight CLI contract', () => {
       assert.equal(s.modality, 'CT');
       assert.equal(s.rows, 512);
       assert.equal(s.columns, 512);
-      assert.ok(s.sliceSpacing !== undefined && Math.abs(s.sliceSpacing - 1) < 1e-3, `sliceSpacing ${s.sliceSpacing}`);
+      assert.ok(s.sliceSpacing !== null && Math.abs(s.sliceSpacing - 1) < 1e-3, `sliceSpacing ${s.sliceSpacing}`);
       assert.ok(s.pixelSpacing && Math.abs(s.pixelSpacing[0] - 0.810547) < 1e-6 && Math.abs(s.pixelSpacing[1] - 0.810547) < 1e-6, `pixelSpacing ${JSON.stringify(s.pixelSpacing)}`);
       assert.deepEqual(s.transferSyntaxes, ['1.2.840.10008.1.2']);
       const study = doc.studies.find((st) => st.series.includes(s))!;
@@ -278,11 +279,12 @@ describe('resight CLI contract', () => {
       assert.deepEqual(missing, []);
     });
 
-    it('a path that does not exist is listed in errors as FILE_UNREADABLE', () => {
+    it('a path that does not exist is listed in errors as FILE_UNREADABLE, and nothing usable is exit 1', () => {
       const missing = path.join(tmp, 'no-such-folder');
       const res = runCli(['info', missing, '--json']);
       assertNoStack(res);
-      assert.ok(res.status === 0 || res.status === 1, `exit ${res.status}`);
+      assert.equal(res.status, 1, res.stderr);
+      assert.equal((JSON.parse(res.stderr) as { error: { code: string } }).error.code, 'FILE_UNREADABLE');
       const d = JSON.parse(res.stdout) as InfoJson;
       assert.deepEqual(d.studies, []);
       assert.deepEqual(
@@ -412,6 +414,20 @@ describe('resight CLI contract', () => {
     const r = runCli(['--help']);
     assert.equal(r.status, 0);
     for (const cmd of ['info', 'decode']) assert.ok(r.stdout.includes(`resight ${cmd}`), cmd);
+  });
+
+  it('each command\'s --help (or -h, or `help <command>`) prints its usage and exits 0; no arguments is a usage error on stderr', () => {
+    for (const cmd of ['info', 'decode', 'analyze', 'explain', 'serve', 'bench']) {
+      for (const args of [[cmd, '--help'], [cmd, '-h'], ['help', cmd], [cmd, 'some/path', '--help']]) {
+        const r = runCli(args);
+        assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+        assert.ok(r.stdout.startsWith(`resight ${cmd}`), `${args.join(' ')}: ${r.stdout.slice(0, 80)}`);
+      }
+    }
+    const none = runCli([]);
+    assert.equal(none.status, 2);
+    assert.equal(none.stdout, '');
+    assert.match(none.stderr, /Usage:/);
   });
 
   // npm ci links node_modules/.bin/resight at install time, before any build: the bin must be a
