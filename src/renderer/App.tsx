@@ -30,7 +30,8 @@ import { LANGUAGES } from './i18n/messages';
 import type { Language } from './i18n/messages';
 import { fitZoom } from './viewer/geometry';
 import { reformat } from './viewer/mpr';
-import { autoWindow, storedOrConventionalWindow } from './viewer/window';
+import { isColourPhotometric, sliceWindow, storedOrConventionalWindow } from './viewer/window';
+import { scalarValues } from './viewer/slice';
 import type { Plane } from './viewer/mpr';
 import type { HeatState, ViewState } from './viewer/types';
 import type { Bindings, Measurement, Tool } from './viewer/Viewport';
@@ -281,8 +282,9 @@ export function App() {
         const restored = saved.current.seriesId === seriesId ? saved.current : {};
         const start = Math.min(si.slices.length - 1, Math.max(0, restored.index ?? Math.floor(si.slices.length / 2)));
         setIndex(start);
-        const w = storedOrConventionalWindow(si.windows, si.series.modality);
-        // no stored window and not CT: the first slice shown sets it from its own range
+        const w = storedOrConventionalWindow(si.windows, si.series.modality, isColourPhotometric(si.series.photometric));
+        // no stored window and not a grey CT: the first slice shown sets it (its own range; a
+        // colour image's full range). Until then 128/256, which is already a colour image's identity
         autoWindowPending.current = !w && !restored.view;
         setView(restored.view ?? { zoom: 0, panX: 0, panY: 0, center: w?.center ?? 128, width: w?.width ?? 256, invert: si.series.photometric === 'MONOCHROME1' });
         setViewedState({ series: seriesId, slices: new Set(viewedBySeries.current[seriesId] ?? []) });
@@ -380,7 +382,7 @@ export function App() {
     const spacing = info.series.geometry.sliceSpacing ?? info.series.sliceSpacing ?? ps[0];
     const iop = info.series.geometry.orientation ?? [1, 0, 0, 0, 1, 0];
     // a slice that could not be loaded is a blank (zero) slice in the reformat, not a reformat that never comes
-    const blank = { rows: info.series.rows, columns: info.series.columns, values: new Float32Array(info.series.rows * info.series.columns) };
+    const blank = { rows: info.series.rows, columns: info.series.columns, samples: 1 as const, values: new Float32Array(info.series.rows * info.series.columns) };
     return reformat(plane, Array.from({ length: count }, (_, k) => cache.current.get(k) ?? (failed.current.has(k) ? blank : undefined)), mprIndex, ps, spacing, iop);
   }, [plane, info, loaded, count, mprIndex]);
   const shownSlice = plane === 'axial' ? slice : (mpr?.slice ?? null);
@@ -409,7 +411,7 @@ export function App() {
   useEffect(() => {
     if (!slice || !autoWindowPending.current) return;
     autoWindowPending.current = false;
-    const w = autoWindow(slice.values);
+    const w = sliceWindow(slice);
     setView((v) => ({ ...v, center: w.center, width: w.width }));
   }, [slice]);
 
@@ -519,9 +521,14 @@ export function App() {
     const list = dir > 0 ? positives.filter((i) => i > index) : positives.filter((i) => i < index).reverse();
     if (list.length) goSlice(list[0]);
   };
+  // a colour series (RGB, YBR, palette: ultrasound, photographs, secondary captures) holds display
+  // values, not modality values, even when its files say CT (a vendor's rendering)
+  const colourSeries = slice?.samples === 3 || isColourPhotometric(info?.series.photometric);
+  // HU: a grey CT's values are, so its probe, ROIs and presets speak HU
+  const hounsfield = info?.series.modality === 'CT' && !colourSeries;
   // Window presets: the CT presets are in HU, so only a CT gets them; any other series gets the
   // windows its files store (what Weasis and OHIF offer there), keys 1-6 alike
-  const huPresets = info?.series.modality === 'CT';
+  const huPresets = hounsfield;
   const storedWindows = huPresets ? [] : (info?.windows ?? []).slice(0, 6);
   const preset = (id: string) => {
     const pr = CT_PRESETS.find((x) => x.id === id);
@@ -533,7 +540,7 @@ export function App() {
   };
   const fit = () => shownSlice && setView((v) => ({ ...v, zoom: fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows), panX: 0, panY: 0 }));
   const reset = () => {
-    const w = storedOrConventionalWindow(info?.windows ?? [], info?.series.modality ?? '') ?? (slice ? autoWindow(slice.values) : { center: 128, width: 256 });
+    const w = storedOrConventionalWindow(info?.windows ?? [], info?.series.modality ?? '', colourSeries) ?? (slice ? sliceWindow(slice) : { center: 128, width: 256 });
     setView({ zoom: shownSlice ? fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows) : 1, panX: 0, panY: 0, center: w.center, width: w.width, invert: info?.series.photometric === 'MONOCHROME1' });
   };
   const startAnalysis = async (insistModality: boolean) => {
@@ -796,10 +803,11 @@ export function App() {
                 onMeasure={(m) => {
                   const ps = plane === 'axial' ? info?.series.pixelSpacing : mpr?.pixelSpacing;
                   const s = shownSlice;
-                  const stats = m.kind === 'ellipse' && s ? ellipseStats(s.values, s.rows, s.columns, m.a, m.b, ps) : null;
+                  // a colour slice is measured on its luminance, as the report measures it
+                  const stats = m.kind === 'ellipse' && s ? ellipseStats(scalarValues(s), s.rows, s.columns, m.a, m.b, ps) : null;
                   // an axial measurement names its instance, so it follows it when slice numbers move
                   const ref = plane === 'axial' ? info?.slices[m.slice] : undefined;
-                  const made: Measurement = { ...m, ...(ref ? { instance: instanceKey(ref) } : {}), ...(m.kind === 'ellipse' ? (stats ? { stats } : {}) : { length: lengthOf(m.a, m.b, ps) }) };
+                  const made: Measurement = { ...m, ...(ref ? { instance: instanceKey(ref) } : {}), ...(m.kind === 'ellipse' ? { ...(stats ? { stats } : {}), ...(s?.samples === 3 ? { luminance: true } : {}) } : { length: lengthOf(m.a, m.b, ps) }) };
                   if (ref && seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: [...(all[seriesId] ?? []), made] }));
                   else setMprMeasured((ms) => [...ms, made]);
                 }}
@@ -807,7 +815,7 @@ export function App() {
                 orientation={plane === 'axial' ? info?.series.geometry.orientation : mpr?.orientation}
                 corners={corners}
                 error={plane === 'axial' ? sliceErrors.get(index) : undefined}
-                hounsfield={info?.series.modality === 'CT'}
+                hounsfield={hounsfield}
                 onRendererKind={setRenderer}
                 onSize={(w, h) => setVpSize({ w, h })}
               />
@@ -883,7 +891,7 @@ export function App() {
             </fieldset>
           </section>
           <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} axial={plane === 'axial'} viewed={viewed} onDecide={decide} onGo={goSlice} onInsist={insist} busy={job !== null} />
-          <MeasurementsPanel measurements={measurements} hounsfield={info?.series.modality === 'CT'} onGo={go} onDelete={(i) => {
+          <MeasurementsPanel measurements={measurements} hounsfield={hounsfield} onGo={go} onDelete={(i) => {
             const gone = measurements[i];
             if (plane !== 'axial') setMprMeasured((ms) => ms.filter((_, j) => j !== i));
             else if (gone && seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: (all[seriesId] ?? []).filter((m) => m.instance !== gone.instance || m.a !== gone.a || m.b !== gone.b) }));

@@ -77,7 +77,7 @@ export interface DrawnMeasurement {
   b: [number, number];
 }
 
-/** Colour pixels (RGB interleaved) as one value each, Rec. 601 luminance: what the viewer shows and measures. */
+/** Colour pixels (RGB interleaved) as one value each, Rec. 601 luminance: what ROI statistics measure on a colour image (the viewer shows the colour). */
 export function rgbLuminance(rgb: ArrayLike<number>, pixels: number): Float32Array {
   const out = new Float32Array(pixels);
   for (let i = 0; i < pixels; i++) out[i] = 0.299 * (rgb[i * 3] as number) + 0.587 * (rgb[i * 3 + 1] as number) + 0.114 * (rgb[i * 3 + 2] as number);

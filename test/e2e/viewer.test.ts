@@ -19,6 +19,7 @@ import type { Browser, Page, Request } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { CLI_MAIN, ensureCliBuilt } from '../helpers/cli';
 import { CORPUS_DIR, REPO_ROOT } from '../helpers/corpus';
+import { writeImageFile } from '../helpers/image-file';
 import { tempDir } from '../helpers/tmp';
 import { decodePart10 } from '../../src/core/report/dicom-write';
 
@@ -120,6 +121,7 @@ async function goToSlice(target: number): Promise<void> {
 }
 
 type Box = { x: number; y: number; width: number; height: number };
+type Rgb = [number, number, number];
 
 async function canvasBox(): Promise<Box> {
   return (await page.locator('[data-testid=viewport-canvas]').boundingBox()) as Box;
@@ -1037,6 +1039,191 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     assert.match((await page.locator('link[rel~=icon]').getAttribute('href')) ?? '', /^data:/);
     const mr = await page.locator('[data-testid=series-item]', { hasText: 'MR' }).first().innerText();
     assert.match(mr, /\b1 slice\b(?!s)/, mr);
+  });
+});
+
+/**
+ * Colour images in colour: ReSight's own key images (RGB Secondary Captures with the heatmap and
+ * colour bar burnt in, written by `resight analyze --sc-dir` as a radiologist would re-open them)
+ * and an RGB series of flat colour patches. Each opens at the identity window and reads on the
+ * canvas as its file stores it: red as red, pure blue as blue (as luminance under an auto window
+ * it was black), in WebGL2, in the Canvas 2D fallback, in its thumbnail and in a coronal reformat;
+ * the probe gives R G B; ROI statistics are of the luminance and say so.
+ */
+describe('colour images show in colour (e2e)', { skip }, () => {
+  const N = 96; // the patch images' rows and columns
+  const RED: Rgb = [255, 0, 0];
+  const GREEN: Rgb = [0, 255, 0];
+  const BLUE: Rgb = [0, 0, 255];
+  const ORANGE: Rgb = [230, 120, 30];
+  /** Quadrants: red top left, green top right, blue bottom left, orange bottom right. */
+  const patchAt = (x: number, y: number): Rgb => (y < N / 2 ? (x < N / 2 ? RED : GREEN) : x < N / 2 ? BLUE : ORANGE);
+  let keyImage: { rows: number; columns: number; rgb: Uint8Array } | null = null;
+
+  before(
+    async () => {
+      await ensureCliBuilt();
+      ensureRendererBuilt();
+    },
+    { timeout: 180_000 },
+  );
+  viewerOnTempStudy('resight-e2e-colour-', (study) => {
+    // ReSight's own key images of the demo, as the CLI exports them
+    const work = path.dirname(study);
+    const scDir = path.join(study, 'key-images');
+    const r = spawnSync(process.execPath, [CLI_MAIN, 'analyze', path.join(REPO_ROOT, 'resources', 'demo'), '--sc-dir', scDir], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, RESIGHT_CACHE_DIR: path.join(work, 'sc-cache'), RESIGHT_DATA_DIR: path.join(work, 'sc-data') } });
+    assert.equal(r.status, 0, `resight analyze --sc-dir: ${r.stderr}`);
+    // the first key image (InstanceNumber 1, slice 1 of its series), its pixels as the file holds them
+    for (const name of fs.readdirSync(scDir)) {
+      const ds = decodePart10(fs.readFileSync(path.join(scDir, name)));
+      assert.equal(ds.PhotometricInterpretation, 'RGB');
+      if (Number(ds.InstanceNumber) === 1) keyImage = { rows: Number(ds.Rows), columns: Number(ds.Columns), rgb: new Uint8Array((ds.PixelData as ArrayBuffer[])[0] as ArrayBuffer) };
+    }
+    // three slices of flat colour patches, 2 mm apart
+    const dir = path.join(study, 'patches');
+    fs.mkdirSync(dir);
+    const pixels = new Uint8Array(N * N * 3);
+    for (let y = 0; y < N; y++) for (let x = 0; x < N; x++) pixels.set(patchAt(x, y), (y * N + x) * 3);
+    for (let k = 0; k < 3; k++) {
+      writeImageFile(dir, { rows: N, columns: N, bitsAllocated: 8, samplesPerPixel: 3, photometric: 'RGB' }, pixels, [
+        { tag: 0x0008103e, vr: 'LO', value: 'COLOUR PATCHES' },
+        { tag: 0x00200013, vr: 'IS', value: String(k + 1) },
+        { tag: 0x00200032, vr: 'DS', value: ['0', '0', String(2 * k)] },
+        { tag: 0x00200037, vr: 'DS', value: ['1', '0', '0', '0', '1', '0'] },
+        { tag: 0x00280030, vr: 'DS', value: ['1', '1'] },
+      ]);
+    }
+  });
+
+  const selectSeries = async (text: string, slices: number) => {
+    await page.locator('[data-testid=series-item]', { hasText: text }).first().click();
+    await page.waitForFunction((n) => new RegExp(`Slice \\d+ / ${n}`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), slices);
+    await page.waitForTimeout(500);
+  };
+  /** The canvas colour at the centre of image pixel (x, y) of an image of `columns` x `rows`, fitted: 3x3 canvas pixels. */
+  const colourAt = async (x: number, y: number, columns: number, rows: number): Promise<Rgb> => {
+    const p = await imageToCanvas(x + 0.5, y + 0.5, columns, rows);
+    return regionMean(p.x - 1, p.y - 1, 3, 3);
+  };
+  const near = (got: Rgb, want: Rgb, tol: number, what: string) => assert.ok(got.every((v, k) => Math.abs(v - want[k]) <= tol), `${what}: ${got.map((v) => v.toFixed(0)).join(', ')}, not ${want.join(', ')}`);
+  const patchesReadAsStored = async (what: string) => {
+    for (const [x, y] of [[24, 24], [72, 24], [24, 72], [72, 72]] as const) near(await colourAt(x, y, N, N), patchAt(x, y), 3, `${what}, patch at (${x}, ${y})`);
+  };
+
+  it('ReSight\'s own key image (RGB Secondary Capture) opens in colour at the identity window: its burnt-in colours read as in the file', { timeout: 90_000 }, async () => {
+    await page.goto(url);
+    await page.waitForSelector('[data-testid=series-item]');
+    await selectSeries('key images', 4);
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('Home');
+    await page.waitForFunction(() => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes('1 / 4'));
+    await page.waitForTimeout(300);
+    assert.match(await page.locator('[data-testid=corner-br]').innerText(), /W 256 L 128/, 'the identity window');
+    const img = keyImage;
+    assert.ok(img, 'key image 1 was written');
+    // the most saturated flat 6x6 blocks of red and of blue in the file (the heatmap's hot spot, the colour bar)
+    const flatBlock = (score: (c: Rgb) => number) => {
+      let best = { x: 0, y: 0, mean: [0, 0, 0] as Rgb, score: -Infinity };
+      for (let y = 0; y + 6 <= img.rows; y += 2) {
+        for (let x = 0; x + 6 <= img.columns; x += 2) {
+          const lo = [255, 255, 255];
+          const hi = [0, 0, 0];
+          const sum = [0, 0, 0];
+          for (let dy = 0; dy < 6; dy++) for (let dx = 0; dx < 6; dx++) for (let c = 0; c < 3; c++) {
+            const v = img.rgb[((y + dy) * img.columns + x + dx) * 3 + c];
+            lo[c] = Math.min(lo[c], v);
+            hi[c] = Math.max(hi[c], v);
+            sum[c] += v;
+          }
+          if (hi.some((h, c) => h - lo[c] > 24)) continue;
+          const mean = sum.map((s) => s / 36) as Rgb;
+          if (score(mean) > best.score) best = { x, y, mean, score: score(mean) };
+        }
+      }
+      return best;
+    };
+    const red = flatBlock(([r, g, b]) => r - Math.max(g, b));
+    const blue = flatBlock(([r, g, b]) => b - Math.max(r, g));
+    assert.ok(red.score > 100 && blue.score > 100, `the key image has saturated red and blue: ${red.score}, ${blue.score}`);
+    await shot('15-colour-key-image');
+    for (const [name, block] of [['red', red], ['blue', blue]] as const) {
+      const got = await colourAt(block.x + 2.5, block.y + 2.5, img.columns, img.rows);
+      near(got, block.mean, 20, `the key image's ${name} at (${block.x + 3}, ${block.y + 3})`);
+    }
+  });
+
+  it('an RGB series opens at the identity window: red reads red and pure blue blue (not black); the probe gives R G B; I inverts each channel; the thumbnail is in colour', { timeout: 60_000 }, async () => {
+    await selectSeries('COLOUR PATCHES', 3);
+    assert.match(await page.locator('[data-testid=corner-br]').innerText(), /W 256 L 128/);
+    await patchesReadAsStored('WebGL2');
+    await shot('16-colour-patches');
+    const p = await imageToCanvas(24.5, 24.5, N, N);
+    await page.mouse.move(p.box.x + p.x, p.box.y + p.y);
+    await page.locator('[data-testid=probe]').waitFor({ timeout: 5_000 });
+    assert.match(await page.locator('[data-testid=probe]').innerText(), /\(24, 24\) R 255 G 0 B 0/);
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('i');
+    await page.waitForTimeout(300);
+    near(await colourAt(24, 24, N, N), [0, 255, 255], 3, 'inverted red');
+    near(await colourAt(24, 72, N, N), [255, 255, 0], 3, 'inverted blue');
+    await page.keyboard.press('i');
+    // the series thumbnail (48 x 48, the same quadrants)
+    const thumb = await page.locator('[data-testid=series-item]', { hasText: 'COLOUR PATCHES' }).locator('canvas.thumb').evaluate((c: HTMLCanvasElement) =>
+      [[12, 12], [36, 12], [12, 36], [36, 36]].map(([x, y]) => Array.from((c.getContext('2d') as CanvasRenderingContext2D).getImageData(x, y, 1, 1).data.slice(0, 3))),
+    );
+    assert.deepEqual(thumb, [RED, GREEN, BLUE, ORANGE], 'the thumbnail in colour');
+  });
+
+  it('the coronal reformat of a colour series is in colour', { timeout: 30_000 }, async () => {
+    await page.click('[data-testid=plane-coronal]');
+    // at row 48 of 96, the lower half: blue then orange; 3 slices 2 mm apart at 1 mm pixels are 5 rows
+    await page.waitForFunction(() => /Coronal 49 \/ 96/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? '') && !/loading/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    await page.waitForTimeout(300);
+    await shot('17-colour-coronal');
+    near(await colourAt(24, 2, N, 5), BLUE, 3, 'coronal, left');
+    near(await colourAt(72, 2, N, 5), ORANGE, 3, 'coronal, right');
+    await page.click('[data-testid=plane-axial]');
+    await page.waitForFunction(() => /Slice \d+ \/ 3/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+  });
+
+  it('an ellipse ROI on colour measures its luminance and says so', { timeout: 30_000 }, async () => {
+    await page.click('[data-testid=tool-ellipse]');
+    const a = await imageToCanvas(10, 10, N, N);
+    const b = await imageToCanvas(38, 38, N, N);
+    await page.mouse.move(a.box.x + a.x, a.box.y + a.y);
+    await page.mouse.down();
+    await page.mouse.move(b.box.x + b.x, b.box.y + b.y, { steps: 6 });
+    await page.mouse.up();
+    await page.click('[data-testid=tool-wl]');
+    const label = page.locator('[data-testid=roi-label]');
+    await label.waitFor();
+    assert.ok(Math.abs(Number(await label.getAttribute('data-mean')) - 0.299 * 255) < 0.01, 'Rec. 601 luminance of pure red');
+    assert.match((await label.textContent()) ?? '', /Mean luminance 76\.2/);
+    assert.match(await page.locator('[data-testid=measurement-value]').first().innerText(), /Mean luminance 76\.2/);
+    await page.locator('[data-testid=measurement-delete]').first().click();
+  });
+
+  it('without WebGL2 (the Canvas 2D fallback) the colour series is in colour too', { timeout: 60_000 }, async () => {
+    const gl = page;
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1, locale: 'en-US' });
+    try {
+      // a machine without WebGL2: the viewer falls back to Canvas 2D
+      await page.addInitScript(() => {
+        const get = HTMLCanvasElement.prototype.getContext;
+        HTMLCanvasElement.prototype.getContext = function (this: HTMLCanvasElement, id: string, ...rest: unknown[]) {
+          return id === 'webgl2' ? null : (get as (this: HTMLCanvasElement, id: string, ...r: unknown[]) => RenderingContext | null).call(this, id, ...rest);
+        } as typeof get;
+      });
+      await page.goto(url);
+      await page.waitForSelector('[data-testid=series-item]');
+      await page.getByText('WebGL2 unavailable').waitFor();
+      await selectSeries('COLOUR PATCHES', 3);
+      await patchesReadAsStored('Canvas 2D');
+      await shot('18-colour-canvas2d');
+    } finally {
+      await page.close();
+      page = gl;
+    }
   });
 });
 

@@ -3,7 +3,6 @@
  * preload provides it, otherwise a client for the browser bridge (`resight serve`): calls and
  * events over one WebSocket, slices over HTTP, both with the per-launch token from the URL.
  */
-import { rgbLuminance } from '../../shared/roi';
 import type { EventName, Events, Method, Params, Reply, ResightApi, Results } from '../../shared/api';
 
 export class ApiError extends Error {
@@ -95,9 +94,11 @@ export function getApi(): ResightApi {
   return window.resight ?? bridgeClient();
 }
 
-export interface SliceData {
+/** A grey slice: one modality value per pixel. */
+export interface GreySlice {
   rows: number;
   columns: number;
+  samples: 1;
   /**
    * Modality values: int16 as the engine sends most CT and MR (kept so: the viewer holds every
    * loaded slice, and float32 would double that: 1 MiB against 0.5 MiB per 512x512 slice), else
@@ -106,7 +107,35 @@ export interface SliceData {
   values: Float32Array | Int16Array;
 }
 
-/** Slice i's modality values: from the bridge's HTTP endpoint or Electron's app protocol (same-origin only). */
+/**
+ * A colour slice (RGB ultrasound, photographs, Secondary Captures such as ReSight's own key
+ * images), shown in colour. Its samples live in `rgb`, not `values`, so code written for one value
+ * per pixel does not compile against it by accident; measurements take its luminance
+ * (viewer/slice.ts scalarValues), as the report's ROI statistics do.
+ */
+export interface ColourSlice {
+  rows: number;
+  columns: number;
+  samples: 3;
+  /**
+   * R G B interleaved, row-major. 8-bit colour (nearly all of it) as bytes: 0.75 MiB per 512x512
+   * slice where the engine's float32 would take 3 MiB; deeper colour as float32.
+   */
+  rgb: Uint8Array | Float32Array;
+}
+
+export type SliceData = GreySlice | ColourSlice;
+
+/** Colour samples as bytes when every one is a whole number in 0..255 (8-bit colour), else as float32. */
+export function compactRgb(v: Float32Array | Int16Array): Uint8Array | Float32Array {
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (!(x >= 0 && x <= 255 && Number.isInteger(x))) return v instanceof Float32Array ? v : Float32Array.from(v);
+  }
+  return Uint8Array.from(v);
+}
+
+/** Slice i's modality values (or colour samples): from the bridge's HTTP endpoint or Electron's app protocol (same-origin only). */
 export async function loadSlice(api: ResightApi, seriesId: string, index: number, signal?: AbortSignal): Promise<SliceData> {
   // eslint-disable-next-line no-restricted-syntax -- same-origin only: the local bridge / the app:// protocol, never the network
   const res = await fetch(api.sliceUrl(seriesId, index), { cache: 'no-store', ...(signal ? { signal } : {}) });
@@ -121,10 +150,7 @@ export async function loadSlice(api: ResightApi, seriesId: string, index: number
   const buf = await res.arrayBuffer();
   const int16 = res.headers.get('x-resight-dtype') === 'int16';
   const samples = Number(res.headers.get('x-resight-samples') ?? '1');
-  if (samples === 3 && buf.byteLength === rows * columns * 3 * (int16 ? 2 : 4)) {
-    // colour images (ultrasound, secondary captures) are shown as their luminance (Rec. 601):
-    // the viewer's pipeline windows one value per pixel
-    return { rows, columns, values: rgbLuminance(int16 ? Float32Array.from(new Int16Array(buf)) : new Float32Array(buf), rows * columns) };
-  }
-  return { rows, columns, values: int16 ? new Int16Array(buf) : new Float32Array(buf) };
+  const values = int16 ? new Int16Array(buf) : new Float32Array(buf);
+  if (samples === 3 && values.length === rows * columns * 3) return { rows, columns, samples: 3, rgb: compactRgb(values) };
+  return { rows, columns, samples: 1, values };
 }

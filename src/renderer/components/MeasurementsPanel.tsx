@@ -13,7 +13,7 @@ export function MeasurementsPanel(p: { measurements: Measurement[]; hounsfield: 
     if (m.kind === 'ellipse') {
       const s = m.stats;
       if (!s) return '—';
-      return `${t('roi.mean')} ${num(s.mean, 1)}${unit} ± ${num(s.sd, 1)} · ${t('roi.area')} ${num(s.area, 1)} ${s.areaUnit === 'mm2' ? 'mm²' : 'px²'}`;
+      return `${t(m.luminance ? 'roi.meanLuminance' : 'roi.mean')} ${num(s.mean, 1)}${unit} ± ${num(s.sd, 1)} · ${t('roi.area')} ${num(s.area, 1)} ${s.areaUnit === 'mm2' ? 'mm²' : 'px²'}`;
     }
     return m.length ? `${num(m.length.value, 1)} ${m.length.unit}` : '—';
   };

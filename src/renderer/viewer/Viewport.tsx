@@ -11,6 +11,7 @@ import { Canvas2dSliceRenderer } from './canvas2d';
 import { directionLetters, imageToScreen, labelPlacement, niceMm, screenToImage } from './geometry';
 import { GlSliceRenderer } from './gl';
 import { ellipseOf, ellipseStats, lengthOf } from '../../shared/roi';
+import { pixelAt, scalarValues } from './slice';
 import type { RoiStats } from '../../shared/roi';
 import type { HeatState, SliceRenderer, ViewState } from './types';
 
@@ -29,6 +30,8 @@ export interface Measurement {
   /** Measured when drawn (for the measurements panel; the report measures again from the file). */
   length?: { value: number; unit: 'mm' | 'px' };
   stats?: RoiStats;
+  /** The statistics are of a colour slice's luminance (Rec. 601), as the report gives them. */
+  luminance?: boolean;
   /** The axial slice's instance (`<SOPInstanceUID>#<frame>`): where the measurement moves when slice numbers change. */
   instance?: string;
 }
@@ -67,7 +70,7 @@ export function Viewport(p: ViewportProps) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const renderer = useRef<SliceRenderer | null>(null);
   const [size, setSize] = useState({ w: 0, h: 0 });
-  const [probe, setProbe] = useState<{ x: number; y: number; v: number } | null>(null);
+  const [probe, setProbe] = useState<{ x: number; y: number; v: ReturnType<typeof pixelAt> } | null>(null);
   const [drawing, setDrawing] = useState<Measurement | null>(null);
   const [gpuLost, setGpuLost] = useState(false);
   const measureCtx = useRef<CanvasRenderingContext2D | null>(null);
@@ -161,7 +164,7 @@ export function Viewport(p: ViewportProps) {
     if (s && ip) {
       const x = Math.floor(ip[0]);
       const y = Math.floor(ip[1]);
-      setProbe(x >= 0 && y >= 0 && x < s.columns && y < s.rows ? { x, y, v: s.values[y * s.columns + x] } : null);
+      setProbe(x >= 0 && y >= 0 && x < s.columns && y < s.rows ? { x, y, v: pixelAt(s, x, y) } : null);
     }
     const d = drag.current;
     if (!d) return;
@@ -212,6 +215,10 @@ export function Viewport(p: ViewportProps) {
     return { x: box.x, y: box.top + LABEL_ASCENT_PX, anchor: box.anchor };
   };
 
+  /** A colour pixel's R G B; a grey one's value, in HU on CT. */
+  const probeText = (v: ReturnType<typeof pixelAt>): string =>
+    typeof v !== 'number' ? t('viewer.rgb', { r: num(v[0], 0), g: num(v[1], 0), b: num(v[2], 0) }) : p.hounsfield ? t('viewer.hu', { v: num(v, 0) }) : num(v, 0);
+
   const s = p.slice;
   const toScreen = (pt: [number, number]) => (s ? imageToScreen(pt[0], pt[1], size.w, size.h, s.columns, s.rows, p.view) : [0, 0]);
   const lines = [...p.measurements.filter((m) => m.slice === p.index), ...(drawing ? [drawing] : [])];
@@ -241,9 +248,11 @@ export function Viewport(p: ViewportProps) {
           const [x2, y2] = toScreen(m.b);
           if (m.kind === 'ellipse') {
             // a drawn ROI carries the statistics taken when it was made; only the one being drawn is measured per frame
-            const st = m.stats ?? (s ? ellipseStats(s.values, s.rows, s.columns, m.a, m.b, ps) : null);
+            const st = m.stats ?? (s ? ellipseStats(scalarValues(s), s.rows, s.columns, m.a, m.b, ps) : null);
             const unit = p.hounsfield ? ' HU' : '';
-            const rows = st ? [`${t('roi.mean')} ${num(st.mean, 1)}${unit} ± ${num(st.sd, 1)}`, `${t('roi.range')} ${num(st.min, 0)} … ${num(st.max, 0)}${unit}`, `${t('roi.area')} ${num(st.area, st.areaUnit === 'mm2' ? 1 : 0)} ${st.areaUnit === 'mm2' ? 'mm²' : 'px²'}`] : [];
+            // on a colour slice the numbers are its luminance, and say so
+            const luma = m.luminance ?? (!m.stats && s?.samples === 3);
+            const rows = st ? [`${t(luma ? 'roi.meanLuminance' : 'roi.mean')} ${num(st.mean, 1)}${unit} ± ${num(st.sd, 1)}`, `${t('roi.range')} ${num(st.min, 0)} … ${num(st.max, 0)}${unit}`, `${t('roi.area')} ${num(st.area, st.areaUnit === 'mm2' ? 1 : 0)} ${st.areaUnit === 'mm2' ? 'mm²' : 'px²'}`] : [];
             // beside the ellipse: right of it, or left of it where the right side has no room
             const at = place(rows, Math.min(x1, x2), Math.max(x1, x2), Math.min(y1, y2));
             return (
@@ -290,7 +299,7 @@ export function Viewport(p: ViewportProps) {
       <div className="corner tr">{p.corners.tr.map((l, i) => <div key={i}>{l}</div>)}</div>
       <div className="corner bl" data-testid="corner-bl">
         {p.corners.bl.map((l, i) => <div key={i}>{l}</div>)}
-        {probe ? <div data-testid="probe">{`(${probe.x}, ${probe.y}) ${p.hounsfield ? t('viewer.hu', { v: num(probe.v, 0) }) : num(probe.v, 0)}`}</div> : null}
+        {probe ? <div data-testid="probe">{`(${probe.x}, ${probe.y}) ${probeText(probe.v)}`}</div> : null}
       </div>
       <div className="corner br" data-testid="corner-br">{p.corners.br.map((l, i) => <div key={i}>{l}</div>)}</div>
       {gpuLost ? <div className="slice-error" role="status" data-testid="gpu-lost">{t('viewer.contextLost')}</div> : null}

@@ -1,6 +1,7 @@
 /**
  * Canvas 2D fallback when WebGL2 is missing: the same composite (src/shared/composite.ts) on the
- * CPU, drawn at the image's size and scaled by the canvas transform. Slower, same picture.
+ * CPU, drawn at the image's size and scaled by the canvas transform. Slower, same picture (a
+ * colour slice in colour, windowed per channel, as the shader does).
  */
 import { compositeRgb } from '../../shared/composite';
 import { mapToSliceSize } from '../../shared/resample';
@@ -43,7 +44,8 @@ export class Canvas2dSliceRenderer implements SliceRenderer {
     const s = this.slice;
     if (!s) return;
     if (this.heat && !this.heatPx) this.heatPx = heatToSlice(this.heat, s.rows, s.columns);
-    const rgb = compositeRgb({ rows: s.rows, columns: s.columns, values: s.values, window: view, heat: this.heat ? this.heatPx : null, invert: view.invert, ...(this.heat ? { overlay: this.heat.style } : {}) });
+    const pixels = s.samples === 3 ? { values: s.rgb, samples: 3 as const } : { values: s.values };
+    const rgb = compositeRgb({ rows: s.rows, columns: s.columns, ...pixels, window: view, heat: this.heat ? this.heatPx : null, invert: view.invert, ...(this.heat ? { overlay: this.heat.style } : {}) });
     const data = new ImageData(s.columns, s.rows);
     for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
       data.data[j] = rgb[i];

@@ -1,7 +1,8 @@
 /**
- * WebGL2 slice renderer: the slice's modality values as an R32F texture, window/level and the
- * heatmap composited in the fragment shader (the formula of src/shared/composite.ts), so
- * scrolling, windowing and overlay changes cost one draw call. The heatmap follows
+ * WebGL2 slice renderer: the slice's modality values as an R32F texture (a colour slice's samples
+ * as an RGB8 or RGB32F texture), window/level and the heatmap composited in the fragment shader
+ * (the formula of src/shared/composite.ts, per channel for colour), so scrolling, windowing and
+ * overlay changes cost one draw call. The heatmap follows
  * core/explain/geometry.ts exactly: the small CAM is resized bilinearly (half-pixel centres) to
  * the model input once on the CPU when it arrives (64 k values), and the shader resizes that
  * bilinearly to the slice's rows x columns per fragment (4 fetches, not 16).
@@ -19,6 +20,8 @@ const FS = `#version 300 es
 precision highp float;
 precision highp sampler2D;
 uniform sampler2D u_img;
+uniform bool u_colour;       // u_img holds R G B samples, else one value in .r
+uniform float u_texScale;    // texel to sample value: 255 for an RGB8 (normalised) texture, else 1
 uniform vec2 u_imgSize;      // columns, rows
 uniform vec2 u_canvas;       // drawing-buffer pixels
 uniform float u_zoom;        // buffer pixels per image pixel
@@ -36,7 +39,11 @@ uniform float u_opacity;
 uniform float u_threshold;
 out vec4 outColor;
 
-float img(ivec2 p) { return texelFetch(u_img, clamp(p, ivec2(0), ivec2(u_imgSize) - 1), 0).r; }
+// a grey value in all three channels, so the one windowing below serves grey and colour alike
+vec3 img(ivec2 p) {
+  vec4 t = texelFetch(u_img, clamp(p, ivec2(0), ivec2(u_imgSize) - 1), 0);
+  return u_colour ? t.rgb * u_texScale : vec3(t.r);
+}
 float cam(ivec2 p) { return texelFetch(u_cam, clamp(p, ivec2(0), ivec2(u_camSize) - 1), 0).r; }
 
 // half-pixel-centre resize source coordinate: dst index -> src position, clamped
@@ -55,11 +62,10 @@ void main() {
   if (q.x < 0.0 || q.y < 0.0 || q.x >= u_imgSize.x || q.y >= u_imgSize.y) { outColor = vec4(0.0, 0.0, 0.0, 1.0); return; }
   vec2 c = q - 0.5;                                                      // pixel-centre coordinates
   vec2 f = floor(c); vec2 t = c - f; ivec2 i = ivec2(f);
-  float v = mix(mix(img(i), img(i + ivec2(1, 0)), t.x), mix(img(i + ivec2(0, 1)), img(i + ivec2(1, 1)), t.x), t.y);
+  vec3 v = mix(mix(img(i), img(i + ivec2(1, 0)), t.x), mix(img(i + ivec2(0, 1)), img(i + ivec2(1, 1)), t.x), t.y);
   float w = max(u_width, 1.0);
-  float g = clamp((v - (u_center - 0.5)) / (w - 1.0) + 0.5, 0.0, 1.0);
-  if (u_invert) g = 1.0 - g;
-  vec3 rgb = vec3(g);
+  vec3 rgb = clamp((v - (u_center - 0.5)) / (w - 1.0) + 0.5, 0.0, 1.0);
+  if (u_invert) rgb = 1.0 - rgb;
   if (u_heatOn) {
     float h = heatAt(clamp(c, vec2(0.0), u_imgSize - 1.0)) / u_heatScale;
     if (h >= u_threshold && h > 0.0) {
@@ -101,7 +107,7 @@ function createResources(gl: WebGL2RenderingContext): GlResources {
   gl.enableVertexAttribArray(a);
   gl.vertexAttribPointer(a, 2, gl.FLOAT, false, 0, 0);
   const loc: Record<string, WebGLUniformLocation | null> = {};
-  for (const n of ['u_img', 'u_imgSize', 'u_canvas', 'u_zoom', 'u_pan', 'u_center', 'u_width', 'u_invert', 'u_heatOn', 'u_cam', 'u_camSize', 'u_inputSize', 'u_heatScale', 'u_lut', 'u_opacity', 'u_threshold']) loc[n] = gl.getUniformLocation(prog, n);
+  for (const n of ['u_img', 'u_colour', 'u_texScale', 'u_imgSize', 'u_canvas', 'u_zoom', 'u_pan', 'u_center', 'u_width', 'u_invert', 'u_heatOn', 'u_cam', 'u_camSize', 'u_inputSize', 'u_heatScale', 'u_lut', 'u_opacity', 'u_threshold']) loc[n] = gl.getUniformLocation(prog, n);
   const tex = (unit: number) => {
     const t = gl.createTexture() as WebGLTexture;
     gl.activeTexture(gl.TEXTURE0 + unit);
@@ -177,6 +183,12 @@ export class GlSliceRenderer implements SliceRenderer {
     const gl = this.gl;
     gl.activeTexture(gl.TEXTURE0);
     gl.bindTexture(gl.TEXTURE_2D, res.imgTex);
+    if (s.samples === 3) {
+      // 8-bit colour as it is kept (RGB8, read back as v/255 and scaled up in the shader), deeper colour as float
+      if (s.rgb instanceof Uint8Array) gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGB8, s.columns, s.rows, 0, gl.RGB, gl.UNSIGNED_BYTE, s.rgb);
+      else gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGB32F, s.columns, s.rows, 0, gl.RGB, gl.FLOAT, s.rgb);
+      return;
+    }
     // R32F from float32 (int16 slices converted here, per upload, not kept twice)
     const values = s.values instanceof Float32Array ? s.values : Float32Array.from(s.values);
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.R32F, s.columns, s.rows, 0, gl.RED, gl.FLOAT, values);
@@ -212,6 +224,8 @@ export class GlSliceRenderer implements SliceRenderer {
     if (!s) return;
     gl.useProgram(prog);
     const dpr = c.width / Math.max(1, c.clientWidth);
+    gl.uniform1i(loc.u_colour, s.samples === 3 ? 1 : 0);
+    gl.uniform1f(loc.u_texScale, s.samples === 3 && s.rgb instanceof Uint8Array ? 255 : 1);
     gl.uniform2f(loc.u_imgSize, s.columns, s.rows);
     gl.uniform2f(loc.u_canvas, c.width, c.height);
     gl.uniform1f(loc.u_zoom, view.zoom * dpr);
