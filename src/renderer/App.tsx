@@ -845,7 +845,15 @@ export function App() {
                 {provider.fallbacks.length ? (
                   <details>
                     <summary>{provider.fallbacks.length} ×</summary>
-                    <ul>{provider.fallbacks.map((f) => <li key={f.provider}>{t('ai.fallback', { provider: f.provider, reason: f.reason })}</li>)}</ul>
+                    {/* the kind in the user's language; ONNX Runtime's own words (English) under it, for the IT admin */}
+                    <ul>
+                      {provider.fallbacks.map((f) => (
+                        <li key={f.provider} data-testid="fallback" data-kind={f.kind}>
+                          {f.kind ? t(`ai.fallbackKind.${f.kind}`, { provider: f.provider }) : t('ai.fallback', { provider: f.provider, reason: f.reason })}
+                          {f.kind ? <div className="fallback-detail" lang="en">{f.reason}</div> : null}
+                        </li>
+                      ))}
+                    </ul>
                   </details>
                 ) : null}
               </div>

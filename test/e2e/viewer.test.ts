@@ -833,6 +833,17 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.selectOption('[data-testid=language]', 'ja');
     assert.equal(await page.locator('[data-testid=analyze]').innerText(), '解析');
     assert.match(await page.locator('[data-testid=corner-bl]').innerText(), /スライス \d+ \/ 45/);
+    // why a GPU provider is not used: said in Japanese, ONNX Runtime's English kept beside it
+    // (this machine has no CUDA libraries: an offline install skips them)
+    const fallbacks = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('[data-testid=fallback]')).map((e) => ({ kind: e.getAttribute('data-kind'), text: e.firstChild?.textContent ?? '', detail: e.querySelector('.fallback-detail')?.textContent ?? '' })),
+    );
+    assert.ok(fallbacks.length >= 1, 'the providers passed over are listed');
+    for (const f of fallbacks) {
+      assert.ok(['not-built', 'no-libraries', 'no-device', 'timeout', 'failed'].includes(f.kind ?? ''), JSON.stringify(f));
+      assert.match(f.text, /^\S+ は未使用：\S/, JSON.stringify(f));
+      assert.ok(f.detail.length > 0, 'the technical reason stays');
+    }
     await shot('10-japanese');
     await page.selectOption('[data-testid=language]', 'en');
   });
