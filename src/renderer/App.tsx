@@ -9,7 +9,7 @@ import type { ExplainResult, ModelInfo, OpenResult, Review, SeriesInfo, UnusedFi
 import { CAM_METHOD_NAMES } from '../shared/api';
 import { COLORMAPS, DEFAULT_OVERLAY } from '../shared/colormap';
 import type { ColormapName } from '../shared/colormap';
-import type { StudySummary } from '../shared/dicom';
+import type { OverlayPlane, StudySummary } from '../shared/dicom';
 import { personNameText } from '../shared/dicom-text';
 import { anchorOf, instanceKey } from '../shared/review';
 import type { Preferences } from '../shared/settings';
@@ -131,6 +131,10 @@ export function App() {
   const [dialog, setDialog] = useState<'help' | 'model' | 'tags' | 'export' | 'prefs' | null>(null);
   const [prefs, setPrefs] = useState<Preferences>({});
   const [cine, setCine] = useState(false);
+  // DICOM overlay planes (60xx) of the axial slice on screen, shown unless the reviewer hides them (O)
+  const [showOverlays, setShowOverlays] = useState(true);
+  const [overlays, setOverlays] = useState<{ key: string; planes: OverlayPlane[] } | null>(null);
+  const overlayCache = useRef(new Map<string, OverlayPlane[]>());
   const [plane, setPlane] = useState<Plane>('axial');
   const [mprIndex, setMprIndex] = useState(256);
   const [loaded, setLoaded] = useState(0);
@@ -374,6 +378,31 @@ export function App() {
       ctrl.abort();
     };
   }, [index, seriesId, info]);
+
+  // overlay planes: asked for slice by slice, only in a series whose files have any (the scan
+  // says so), and kept, so paging back and forth asks once per slice
+  const seriesHasOverlays = info?.series.id === seriesId && info?.series.overlays === true;
+  useEffect(() => {
+    if (!seriesId || !seriesHasOverlays) return;
+    const key = `${seriesId}\n${index}`;
+    const known = overlayCache.current.get(key);
+    if (known) return setOverlays({ key, planes: known });
+    let stop = false;
+    api.call('slice.overlays', { seriesId, slice: index }).then(
+      (r) => {
+        overlayCache.current.set(key, r.overlays);
+        if (!stop) setOverlays({ key, planes: r.overlays });
+      },
+      // an overlay that cannot be read leaves the image as it is: the slice itself says if it is broken
+      () => {
+        if (!stop) setOverlays({ key, planes: [] });
+      },
+    );
+    return () => {
+      stop = true;
+    };
+  }, [seriesId, seriesHasOverlays, index]);
+  const overlaysShown = plane === 'axial' && showOverlays && seriesHasOverlays && overlays?.key === `${seriesId}\n${index}` ? overlays.planes : undefined;
 
   // ---------------------------------------------------------------- MPR (coronal / sagittal)
   const mpr = useMemo(() => {
@@ -659,6 +688,10 @@ export function App() {
         else if (key === 'n') nextPositive(1);
         else if (key === 'p') nextPositive(-1);
         else if (key === 'c') setCine((x) => !x);
+        else if (key === 'o') {
+          if (!seriesHasOverlays) return false;
+          setShowOverlays((x) => !x);
+        }
         else if (key === 'a' || key === 'x') {
           // the finding highlighted in the panel: the first that covers the axial slice on screen
           // (none in a coronal or sagittal view, where no axial slice is on screen)
@@ -775,6 +808,11 @@ export function App() {
             <button onClick={reset}>{t('tools.reset')}</button>
             <button aria-pressed={view.invert} onClick={() => setView((v) => ({ ...v, invert: !v.invert }))}>{t('tools.invert')}</button>
             <button aria-pressed={cine} onClick={() => setCine(!cine)}>{t('tools.cine')}</button>
+            {seriesHasOverlays ? (
+              <button aria-pressed={showOverlays} onClick={() => setShowOverlays(!showOverlays)} title={(overlaysShown ?? []).map((o) => o.label ?? o.description ?? '').filter(Boolean).join('; ') || undefined} data-testid="toggle-overlays">
+                {t('tools.overlays')}
+              </button>
+            ) : null}
             <button onClick={() => (plane === 'axial' ? seriesId && setAxialMeasured((all) => ({ ...all, [seriesId]: [] })) : setMprMeasured([]))}>{t('tools.clearMeasurements')}</button>
             <details className="bindings">
               <summary>{t('tools.bindings')}</summary>
@@ -816,6 +854,7 @@ export function App() {
                 corners={corners}
                 error={plane === 'axial' ? sliceErrors.get(index) : undefined}
                 hounsfield={hounsfield}
+                overlays={overlaysShown}
                 onRendererKind={setRenderer}
                 onSize={(w, h) => setVpSize({ w, h })}
               />
@@ -915,7 +954,7 @@ export function App() {
                 [`↑ ↓ ← → / ${t('help.wheel')}`, t('help.sliceStep')], ['PageUp / PageDown', '±10'], ['Home / End', t('help.firstLast')],
                 ['1–6', huPresets ? CT_PRESETS.map((p) => `${p.key} ${t(`preset.${p.id}` as MessageKey)}`).join(', ') : t('help.storedWindows')],
                 ['H', t('ai.heatmapToggle')], ['A / X', t('help.decideHere')], ['N / P', `${t('ai.nextPositive')} / ${t('ai.prevPositive')}`],
-                ['I', t('tools.invert')], ['T', t('tags.title')], ['R / Space', t('tools.reset')], ['+ / −', t('tools.zoom')], ['F', t('tools.fit')], ['C', t('tools.cine')], ['?', t('help.title')], ['Esc', t('help.close')],
+                ['I', t('tools.invert')], ['O', t('tools.overlays')], ['T', t('tags.title')], ['R / Space', t('tools.reset')], ['+ / −', t('tools.zoom')], ['F', t('tools.fit')], ['C', t('tools.cine')], ['?', t('help.title')], ['Esc', t('help.close')],
                 [`${t('tools.left')}`, t(TOOL_KEY[bindings.left])], [`${t('tools.middle')}`, t(TOOL_KEY[bindings.middle])], [`${t('tools.right')}`, t(TOOL_KEY[bindings.right])],
               ].map(([k, v]) => <tr key={k}><th>{k}</th><td>{v}</td></tr>)}
             </tbody>

@@ -77,6 +77,8 @@ export interface InstanceHeader {
   charset: string[];
   /** The file ends inside its (defined-length) pixel data: the image cannot be decoded whole. */
   pixelDataTruncated?: boolean;
+  /** The file has overlay planes (60xx): `slice.overlays` reads them. */
+  overlays?: true;
   warnings: string[];
 }
 
@@ -152,6 +154,8 @@ export interface SeriesSummary {
   splitReason?: string;
   /** The same, as data (the viewer words it in the user's language). */
   split?: SeriesSplit;
+  /** Some of its files have overlay planes (60xx): the viewer asks for them slice by slice. */
+  overlays?: true;
   warnings: string[];
 }
 

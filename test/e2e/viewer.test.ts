@@ -1284,3 +1284,75 @@ describe('opening the rest of a series keeps the reviewer\'s work on its instanc
     assert.equal(await page.locator('[data-testid=measure-label]').count(), 1);
   });
 });
+
+/**
+ * DICOM overlay planes (60xx) over the image: the corpus's Siemens MR carries one graphics plane
+ * of 484 x 484 (323 pixels set, rows 136-422, columns 46-434 as pydicom reads it). The viewer
+ * draws it exactly over the image, in its own pixels, and O (or the toolbar) hides and shows it.
+ */
+describe('overlay planes over the image (e2e)', { skip }, () => {
+  before(
+    async () => {
+      await ensureCliBuilt();
+      ensureRendererBuilt();
+    },
+    { timeout: 180_000 },
+  );
+  viewerOnTempStudy('resight-e2e-overlay-', (study) => {
+    fs.copyFileSync(path.join(CORPUS_DIR, 'pydicom_MR-SIEMENS-DICOM-WithOverlays.dcm'), path.join(study, 'siemens-mr.dcm'));
+  });
+
+  it('draws the file\'s graphics plane over the image, pixel for pixel, and O hides and shows it', { timeout: 90_000 }, async () => {
+    await page.goto(url);
+    await page.waitForSelector('[data-testid=series-item]');
+    await page.locator('[data-testid=series-item]').first().click();
+    await page.waitForSelector('[data-testid=overlay-plane]', { timeout: 20_000 });
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('f');
+    await page.waitForTimeout(300);
+    // where it is drawn: over the image's own 484 x 484 pixels (origin 1\1 = the first pixel)
+    const canvasBox = (await page.locator('[data-testid=viewport-canvas]').boundingBox()) as { x: number; y: number };
+    const planeBox = (await page.locator('[data-testid=overlay-plane]').boundingBox()) as { x: number; y: number; width: number; height: number };
+    const tl = await imageToCanvas(0, 0, 484, 484);
+    const br = await imageToCanvas(484, 484, 484, 484);
+    for (const [got, want, what] of [
+      [planeBox.x - canvasBox.x, tl.x, 'left'],
+      [planeBox.y - canvasBox.y, tl.y, 'top'],
+      [planeBox.width, br.x - tl.x, 'width'],
+      [planeBox.height, br.y - tl.y, 'height'],
+    ] as const) assert.ok(Math.abs(got - want) < 1, `${what}: ${got} on screen, ${want} expected`);
+    // what is drawn: the plane's own bits, as pydicom reads them
+    const drawn = await page.evaluate(async () => {
+      const el = document.querySelector('[data-testid=overlay-plane]') as SVGImageElement;
+      const img = new Image();
+      img.src = el.href.baseVal;
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = img.width;
+      c.height = img.height;
+      const g = c.getContext('2d') as CanvasRenderingContext2D;
+      g.drawImage(img, 0, 0);
+      const px = g.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      let [r0, r1, c0, c1] = [Infinity, -1, Infinity, -1];
+      for (let i = 0; i < c.width * c.height; i++) {
+        if (px[i * 4 + 3] === 0) continue;
+        n++;
+        const y = Math.floor(i / c.width);
+        const x = i % c.width;
+        [r0, r1, c0, c1] = [Math.min(r0, y), Math.max(r1, y), Math.min(c0, x), Math.max(c1, x)];
+      }
+      return { w: c.width, h: c.height, n, r0, r1, c0, c1 };
+    });
+    assert.deepEqual(drawn, { w: 484, h: 484, n: 323, r0: 136, r1: 422, c0: 46, c1: 434 });
+    await shot('13-overlay-plane');
+    // O hides it (and says so in the toolbar), O again shows it
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('o');
+    await page.waitForSelector('[data-testid=overlay-plane]', { state: 'detached' });
+    assert.equal(await page.locator('[data-testid=toggle-overlays]').getAttribute('aria-pressed'), 'false');
+    await page.keyboard.press('o');
+    await page.waitForSelector('[data-testid=overlay-plane]');
+    assert.equal(await page.locator('[data-testid=toggle-overlays]').getAttribute('aria-pressed'), 'true');
+  });
+});

@@ -282,6 +282,11 @@ export function instanceHeader(parsed: ParsedDicom, path: string): InstanceHeade
   setIf(header.series, 'number', num(ds, TAG.SeriesNumber));
   setIf(header.series, 'description', text(TAG.SeriesDescription));
   setIf(header.series, 'bodyPart', str(ds, TAG.BodyPartExamined));
+  // overlay planes (60xx, before Pixel Data, so a header read sees them): read only when shown
+  for (let g = 0x6000; g <= 0x601e && !header.overlays; g += 2) {
+    const hex = g.toString(16);
+    if (ds.elements[`x${hex}3000`] || ds.elements[`x${hex}0010`]) header.overlays = true;
+  }
   opt('frameOfReferenceUid', str(ds, TAG.FrameOfReferenceUID));
   opt('burnedInAnnotation', str(ds, TAG.BurnedInAnnotation));
   opt('instanceNumber', num(ds, TAG.InstanceNumber));

@@ -397,5 +397,6 @@ function buildSeries(studyUid: string, seriesUid: string, index: number, { membe
   if (geometry.sliceSpacing !== undefined) s.sliceSpacing = geometry.sliceSpacing;
   if (reason) s.splitReason = reason;
   if (split) s.split = split;
+  if (headers.some((h) => h.overlays)) s.overlays = true;
   return s;
 }

@@ -14,6 +14,8 @@ import { ellipseOf, ellipseStats, lengthOf } from '../../shared/roi';
 import { pixelAt, scalarValues } from './slice';
 import type { RoiStats } from '../../shared/roi';
 import type { HeatState, SliceRenderer, ViewState } from './types';
+import type { OverlayPlane } from '../../shared/dicom';
+import { overlayImageUrl } from './overlay-planes';
 
 export type Tool = 'wl' | 'pan' | 'zoom' | 'length' | 'ellipse' | 'probe' | 'scroll';
 
@@ -54,6 +56,8 @@ export interface ViewportProps {
   onSize?(w: number, h: number): void;
   /** Why the slice at `index` could not be shown (shown over the empty viewport). */
   error?: string | undefined;
+  /** The slice's DICOM overlay planes (60xx) to draw over it, unaffected by the window. */
+  overlays?: OverlayPlane[] | undefined;
   /** The pixel values are Hounsfield units (CT): the probe says "HU"; otherwise a bare modality value. */
   hounsfield?: boolean;
 }
@@ -243,6 +247,14 @@ export function Viewport(p: ViewportProps) {
         onPointerLeave={() => setProbe(null)}
       />
       <svg className="overlay" width={size.w} height={size.h} aria-hidden="true">
+        {s
+          ? p.overlays?.map((o) => {
+              // image edges (0..columns) of the plane's first and last pixels; its origin may lie outside the image
+              const [x1, y1] = toScreen([o.origin[1], o.origin[0]]);
+              const [x2, y2] = toScreen([o.origin[1] + o.columns, o.origin[0] + o.rows]);
+              return <image key={o.group} className="overlay-plane" href={overlayImageUrl(o)} x={x1} y={y1} width={x2 - x1} height={y2 - y1} preserveAspectRatio="none" data-testid="overlay-plane" data-group={o.group} />;
+            })
+          : null}
         {lines.map((m, i) => {
           const [x1, y1] = toScreen(m.a);
           const [x2, y2] = toScreen(m.b);
