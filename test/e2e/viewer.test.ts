@@ -156,6 +156,9 @@ function viewerOnTempStudy(prefix: string, fill: (study: string) => void): strin
   const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   before(
     async () => {
+      // each such describe can run alone (a --test-name-pattern), so it builds what it needs
+      await ensureCliBuilt();
+      ensureRendererBuilt();
       fs.mkdirSync(path.join(root, 'study'));
       fill(path.join(root, 'study'));
       await startViewer(path.join(root, 'study'), path.join(root, 'data'), path.join(root, 'cache'));
@@ -1071,13 +1074,6 @@ describe('colour images show in colour (e2e)', { skip }, () => {
   const patchAt = (x: number, y: number): Rgb => (y < N / 2 ? (x < N / 2 ? RED : GREEN) : x < N / 2 ? BLUE : ORANGE);
   let keyImage: { rows: number; columns: number; rgb: Uint8Array } | null = null;
 
-  before(
-    async () => {
-      await ensureCliBuilt();
-      ensureRendererBuilt();
-    },
-    { timeout: 180_000 },
-  );
   viewerOnTempStudy('resight-e2e-colour-', (study) => {
     // ReSight's own key images of the demo, as the CLI exports them
     const work = path.dirname(study);
@@ -1291,13 +1287,6 @@ describe('opening the rest of a series keeps the reviewer\'s work on its instanc
  * draws it exactly over the image, in its own pixels, and O (or the toolbar) hides and shows it.
  */
 describe('overlay planes over the image (e2e)', { skip }, () => {
-  before(
-    async () => {
-      await ensureCliBuilt();
-      ensureRendererBuilt();
-    },
-    { timeout: 180_000 },
-  );
   viewerOnTempStudy('resight-e2e-overlay-', (study) => {
     fs.copyFileSync(path.join(CORPUS_DIR, 'pydicom_MR-SIEMENS-DICOM-WithOverlays.dcm'), path.join(study, 'siemens-mr.dcm'));
   });
