@@ -21,6 +21,8 @@ export interface ImageAttrs {
   photometric?: string;
   planar?: number;
   frames?: number;
+  /** Modality (0008,0060); default OT. */
+  modality?: string;
 }
 
 let n = 0;
@@ -31,7 +33,7 @@ export function writeImageFile(dir: string, attrs: ImageAttrs, pixels: Uint8Arra
   const els: SimpleElement[] = [
     { tag: 0x00080016, vr: 'UI', value: SECONDARY_CAPTURE },
     { tag: 0x00080018, vr: 'UI', value: sop },
-    { tag: 0x00080060, vr: 'CS', value: 'OT' },
+    { tag: 0x00080060, vr: 'CS', value: attrs.modality ?? 'OT' },
     { tag: 0x0020000d, vr: 'UI', value: '1.2.826.0.1.3680043.10.1453.77' },
     { tag: 0x0020000e, vr: 'UI', value: '1.2.826.0.1.3680043.10.1453.77.0' },
     { tag: 0x00280002, vr: 'US', value: attrs.samplesPerPixel ?? 1 },

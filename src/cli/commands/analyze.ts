@@ -63,8 +63,9 @@ function summary(result: AnalysisResult, errors: FileError[]): string {
     const why = failed.find((x) => x.error)?.error;
     if (failed.length && failed.length === s.slices.length) lines.push(`  no slice was scored${why ? `: ${why.code}: ${why.message}` : ''}`);
     else if (!s.findings.length) lines.push(`  no findings above the operating thresholds${failed.length ? ` on the ${s.slices.length - failed.length} scored slices` : ''}`);
+    // slice numbers as the viewer and the report count them (1 = the lowest slice); the JSON keeps 0-based indices
     for (const f of s.findings) {
-      lines.push(`  ${f.class}: slices ${f.sliceStart}-${f.sliceEnd}, key slice ${f.keySlice}, score ${f.score.toFixed(3)} (threshold ${f.threshold.toFixed(3)})`);
+      lines.push(`  ${f.class}: slices ${f.sliceStart + 1}-${f.sliceEnd + 1} of ${s.slices.length}, key slice ${f.keySlice + 1}, score ${f.score.toFixed(3)} (threshold ${f.threshold.toFixed(3)})`);
     }
   }
   if (errors.length) lines.push(`${errors.length} file(s) not used (see 'resight info')`);

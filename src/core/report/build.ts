@@ -148,7 +148,12 @@ export async function buildReportContext(
           luma.set(values, y);
           plane = y;
         }
-        if (color) out.luminance = true;
+        // a colour image's values are display values, not HU, even when its Modality says CT (a
+        // vendor's rendering): its ROI is a luminance, as the viewer labels it
+        if (color) {
+          out.luminance = true;
+          out.valueUnit = '';
+        }
         const st = ellipseStats(plane, decoded.rows, decoded.columns, m.a, m.b, ps);
         if (st) out.stats = st;
         else out.unmeasurable = 'no pixel centre inside the ellipse';

@@ -78,9 +78,9 @@ export interface ReportMeasurement {
   length?: { value: number; unit: 'mm' | 'px' };
   /** Ellipse ROI: statistics of the pixels whose centres are inside (shared/roi.ts). */
   stats?: RoiStats;
-  /** The values' unit: 'HU' for CT, '' otherwise. */
+  /** The values' unit: 'HU' for a grey CT, '' otherwise (a colour CT image included). */
   valueUnit: 'HU' | '';
-  /** A colour image: the statistics are of its luminance (Rec. 601), as the viewer shows it. */
+  /** A colour image: the statistics are of its luminance (Rec. 601), as the viewer shows and labels it. */
   luminance?: boolean;
   /** Why the ROI could not be measured (the slice does not decode), with the error code. */
   unmeasurable?: string;

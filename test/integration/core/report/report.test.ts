@@ -409,6 +409,18 @@ describe('measurements in a report', () => {
     assert.ok(Math.abs((red?.stats?.mean ?? NaN) - 0.299 * 200) < 1e-3, `red: ${red?.stats?.mean}`);
     assert.ok(Math.abs((blue?.stats?.mean ?? NaN) - 0.114 * 200) < 1e-3, `blue: ${blue?.stats?.mean}`);
     assert.equal(red?.stats?.sd, 0);
+    assert.equal(red?.valueUnit, '');
+  });
+  it('a colour image whose Modality says CT (a vendor\'s rendering) is measured as luminance, not HU', async (t) => {
+    const dir = tempDir(t, 'report-colour-ct');
+    writeImageFile(dir, { rows: 4, columns: 4, bitsAllocated: 8, samplesPerPixel: 3, photometric: 'RGB', modality: 'CT' }, new Uint8Array(4 * 4 * 3).fill(100));
+    const s = (await scanPaths([dir])).studies[0].series[0];
+    assert.equal(s.modality, 'CT');
+    const analysis = { seriesInstanceUid: s.seriesInstanceUid, seriesId: s.id, modality: 'CT', scored: false, slices: [], findings: [], cached: false };
+    const c = await buildReportContext(s, analysis, model, result.providerReport, { measurements: [{ kind: 'ellipse', slice: 0, a: [0, 0], b: [4, 4] }] });
+    assert.equal(c.measurements[0]?.luminance, true);
+    assert.equal(c.measurements[0]?.valueUnit, '', 'not HU');
+    assert.ok(Math.abs((c.measurements[0]?.stats?.mean ?? NaN) - 100) < 1e-3);
   });
 });
 
