@@ -18,7 +18,7 @@ import { CAM_METHOD_NAMES } from './cam';
 const id = z.string().min(1).max(256);
 export { CAM_METHOD_NAMES } from './cam';
 export const DECISIONS = ['pending', 'accepted', 'rejected', 'edited'] as const;
-export const EXPORT_FORMATS = ['pdf', 'sr', 'sc', 'json', 'csv'] as const;
+export const EXPORT_FORMATS = ['pdf', 'epdf', 'sr', 'sc', 'json', 'csv'] as const;
 
 export const schemas = {
   'studies.open': z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000) }).strict(),

@@ -24,7 +24,7 @@ import { progressBar, UsageError } from '../io';
 
 export const ANALYZE_HELP = `resight analyze <path...> [--model <card.json>] [--json <out.json>|-] [--provider ${PROVIDER_NAMES.join('|')}]
                 [--threads N] [--batch N] [--no-cache] [--insist-modality]
-                [--report <out.pdf>] [--sr <out.dcm>] [--sc-dir <dir>] [--csv <out.csv>]
+                [--report <out.pdf>] [--pdf-dicom <out.dcm>] [--sr <out.dcm>] [--sc-dir <dir>] [--csv <out.csv>]
                 [--deidentify [--date-shift DAYS]] [--reviews <reviews.json>] [--reviewer NAME]
                 [--paper a4|letter] [--cam-method M] [--cam-layer L] [--operating-point ID] [--no-clobber]
                 [--allow-source-folder]
@@ -35,7 +35,7 @@ export const ANALYZE_HELP = `resight analyze <path...> [--model <card.json>] [--
   --provider forces an execution provider (falls back to cpu, saying why); --no-cache
   bypasses the result cache (RESIGHT_CACHE_DIR, else the OS cache folder).
   Exports (each scored series; the 2nd series gets out-2.pdf, ...): --report PDF with key images,
-  --sr DICOM Comprehensive SR, --sc-dir DICOM Secondary Captures (heatmap burned in), --csv per-slice
+  --pdf-dicom the same PDF as a DICOM Encapsulated PDF (for the PACS), --sr DICOM Comprehensive SR, --sc-dir DICOM Secondary Captures (heatmap burned in), --csv per-slice
   and per-finding CSV. --deidentify applies the DICOM PS3.15 Basic Profile to every output (the JSON
   too); --date-shift keeps dates, shifted. --reviews: decisions as saved by the viewer ([{findingId,
   decision, comment?, reviewer?, at, anchor?}]; a decision with an anchor applies where its instances are).
@@ -138,6 +138,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
       'no-cache': { type: 'boolean' },
       'insist-modality': { type: 'boolean' },
       report: { type: 'string' },
+      'pdf-dicom': { type: 'string' },
       sr: { type: 'string' },
       'sc-dir': { type: 'string' },
       deidentify: { type: 'boolean' },
@@ -167,8 +168,8 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   if (values['date-shift'] !== undefined && Number(values['date-shift']) === 0) throw new UsageError('--date-shift 0 would keep the real dates: give a non-zero number of days, or leave it out to remove dates');
   if (values['cam-method'] !== undefined && !CAM_METHODS.includes(values['cam-method'] as CamMethod)) throw new UsageError(`--cam-method must be one of ${CAM_METHODS.join(', ')}`);
   // a JSON with decisions (--reviews) or de-identified is an export too: it needs the report context
-  const exporting = Boolean(values.report || values.sr || values['sc-dir'] || values.csv || ((values.deidentify || values.reviews) && values.json && values.json !== '-'));
-  if (values.deidentify && !exporting) throw new UsageError('--deidentify applies to exports: add --report, --sr, --sc-dir, --csv or --json');
+  const exporting = Boolean(values.report || values['pdf-dicom'] || values.sr || values['sc-dir'] || values.csv || ((values.deidentify || values.reviews) && values.json && values.json !== '-'));
+  if (values.deidentify && !exporting) throw new UsageError('--deidentify applies to exports: add --report, --pdf-dicom, --sr, --sc-dir, --csv or --json');
   if (values.deidentify && values.json === '-') throw new UsageError('--deidentify writes files: give --json a file name');
   const reviews = values.reviews ? readReviews(values.reviews) : [];
   // fail before the work, not after it: --no-clobber keeps existing outputs, source folders stay untouched
@@ -176,6 +177,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
     [
       values.json === '-' ? undefined : values.json,
       values.report,
+      values['pdf-dicom'],
       values.sr,
       values.csv,
       values.csv ? findingsCsvPath(values.csv) : undefined,
@@ -252,6 +254,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
         contexts,
         {
           ...(values.report ? { pdf: values.report } : {}),
+          ...(values['pdf-dicom'] ? { pdfDicom: values['pdf-dicom'] } : {}),
           ...(values.sr ? { sr: values.sr } : {}),
           ...(values['sc-dir'] ? { scDir: values['sc-dir'] } : {}),
           ...(values.csv ? { csv: values.csv } : {}),

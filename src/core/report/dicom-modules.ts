@@ -77,3 +77,21 @@ export function sopCommon(sopClassUid: string, sopInstanceUid: string, ctx: Repo
   const { date, time } = dicomDateTime(ctx.createdAt);
   return { SOPClassUID: sopClassUid, SOPInstanceUID: sopInstanceUid, InstanceCreationDate: date, InstanceCreationTime: time };
 }
+
+/**
+ * What every object ReSight exports starts with: Patient, General Study, SOP Common, General
+ * Equipment, and a new series of its own in the source study, numbered `base` plus the source
+ * series' number modulo 100 (9000+ key images, 9100+ SR, 9200+ Encapsulated PDF: never each
+ * other's) and described as `ReSight AI <what> (<model> <version>)`.
+ */
+export function derivedObject(ctx: ReportContext, sopClassUid: string, sopInstanceUid: string, modality: string, seriesInstanceUid: string, base: 9000 | 9100 | 9200, what: string): NaturalDataset {
+  return {
+    ...patientStudyModules(ctx),
+    ...sopCommon(sopClassUid, sopInstanceUid, ctx),
+    ...equipmentModules(ctx),
+    Modality: modality,
+    SeriesInstanceUID: seriesInstanceUid,
+    SeriesNumber: base + ((ctx.series.number ?? 0) % 100),
+    SeriesDescription: `ReSight AI ${what} (${ctx.model.name} ${ctx.model.version})`,
+  };
+}

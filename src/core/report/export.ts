@@ -1,5 +1,5 @@
 /**
- * Export: the PDF report, DICOM SR, Secondary Captures, JSON and CSV of one or more analysed
+ * Export: the PDF report (also as DICOM Encapsulated PDF), DICOM SR, Secondary Captures, JSON and CSV of one or more analysed
  * series, optionally de-identified. Every target is checked before anything is written (an
  * existing file without `overwrite`, a target inside a source study folder), then each file is
  * written atomically (temp file + fsync + rename/link in the target folder), so an interrupted
@@ -17,12 +17,15 @@ import { Deidentifier } from './deidentify';
 import type { DeidentifyOptions } from './deidentify';
 import type { PaperSize } from './pdf';
 import { renderPdf } from './pdf';
+import { encapsulatedPdf } from './epdf';
 import { secondaryCaptures } from './sc';
 import { structuredReport } from './sr';
 import { findingsCsv, slicesCsv } from './tabular';
 
 export interface ExportTargets {
   pdf?: string;
+  /** The PDF report as a DICOM Encapsulated PDF object (for the PACS). */
+  pdfDicom?: string;
   sr?: string;
   /** Folder for the Secondary Capture files (created when missing). */
   scDir?: string;
@@ -48,7 +51,7 @@ export interface ExportOptions {
 }
 
 export interface ExportSummary {
-  files: { kind: 'pdf' | 'sr' | 'sc' | 'json' | 'csv'; path: string; bytes: number }[];
+  files: { kind: 'pdf' | 'epdf' | 'sr' | 'sc' | 'json' | 'csv'; path: string; bytes: number }[];
   warnings: string[];
   deidentified: boolean;
 }
@@ -117,17 +120,15 @@ export async function writeExports(contexts: readonly ReportContext[], targets: 
   const plan: Planned[] = [];
 
   ctxs.forEach((ctx, i) => {
-    if (targets.pdf) {
-      plan.push({
-        kind: 'pdf',
-        path: nthPath(targets.pdf, i),
-        produce: async () => {
-          const r = await renderPdf(ctx, { ...(options.paper ? { paper: options.paper } : {}) });
-          warnings.push(...r.warnings);
-          return r.bytes;
-        },
-      });
-    }
+    // one rendering serves the PDF file and its DICOM wrapping
+    let rendered: Promise<Uint8Array> | null = null;
+    const pdfBytes = () =>
+      (rendered ??= renderPdf(ctx, { ...(options.paper ? { paper: options.paper } : {}) }).then((r) => {
+        warnings.push(...r.warnings);
+        return r.bytes;
+      }));
+    if (targets.pdf) plan.push({ kind: 'pdf', path: nthPath(targets.pdf, i), produce: pdfBytes });
+    if (targets.pdfDicom) plan.push({ kind: 'epdf', path: nthPath(targets.pdfDicom, i), produce: async () => encapsulatedPdf(ctx, await pdfBytes(), exportId).bytes });
     if (targets.sr) plan.push({ kind: 'sr', path: nthPath(targets.sr, i), produce: async () => structuredReport(ctx, exportId).bytes });
     if (targets.scDir) {
       const scs = secondaryCaptures.bind(null, ctx, exportId);

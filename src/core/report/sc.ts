@@ -7,7 +7,7 @@
 import type { ReportContext, KeyImage } from './context';
 import type { NaturalDataset } from './dicom-write';
 import { codeItem, derivedUid, dicomDateTime, encodePart10 } from './dicom-write';
-import { equipmentModules, patientStudyModules, sopCommon } from './dicom-modules';
+import { derivedObject } from './dicom-modules';
 import { renderKeyImage } from './render';
 import { directionLetters } from '../../shared/orientation';
 
@@ -41,17 +41,11 @@ export function secondaryCaptures(ctx: ReportContext, exportId: string): ScObjec
     };
     if (k.frame > 0 || ctx.series.multiFrameSops?.includes(k.sopInstanceUid)) source.ReferencedFrameNumber = String(k.frame + 1);
     const ds: NaturalDataset = {
-      ...patientStudyModules(ctx),
-      ...sopCommon(SC_IMAGE_STORAGE, sopInstanceUid, ctx),
-      ...equipmentModules(ctx),
       // General Series (new series in the source study)
-      Modality: 'OT',
-      SeriesInstanceUID: seriesUid,
-      SeriesNumber: 9000 + ((ctx.series.number ?? 0) % 1000),
+      ...derivedObject(ctx, SC_IMAGE_STORAGE, sopInstanceUid, 'OT', seriesUid, 9000, 'key images'),
       SeriesDate: date,
       SeriesTime: time,
       Laterality: '',
-      SeriesDescription: `ReSight AI key images (${ctx.model.name} ${ctx.model.version})`,
       // SC Equipment
       ConversionType: 'WSD',
       // General Image

@@ -16,7 +16,7 @@ import type { ReportContext } from './context';
 import { reviewedFindings } from './context';
 import type { Code, NaturalDataset } from './dicom-write';
 import { codeItem, derivedUid, dicomDateTime, encodePart10 } from './dicom-write';
-import { algorithmUid, equipmentModules, patientStudyModules, RESIGHT_SCHEME, sopCommon } from './dicom-modules';
+import { algorithmUid, derivedObject, RESIGHT_SCHEME } from './dicom-modules';
 
 export const COMPREHENSIVE_SR = '1.2.840.10008.5.1.4.1.1.88.33';
 
@@ -278,17 +278,11 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
   walk([content]);
 
   const ds: NaturalDataset = {
-    ...patientStudyModules(ctx),
-    ...sopCommon(COMPREHENSIVE_SR, sopInstanceUid, ctx),
-    ...equipmentModules(ctx),
+    ...derivedObject(ctx, COMPREHENSIVE_SR, sopInstanceUid, 'SR', seriesInstanceUid, 9100, 'findings'),
     // declares the private coding scheme the content uses (PS3.3 C.12.1.1.4)
     CodingSchemeIdentificationSequence: [
       { CodingSchemeDesignator: RESIGHT_SCHEME, CodingSchemeName: 'ReSight concepts (AI output and review)', CodingSchemeResponsibleOrganization: 'ReSight' },
     ],
-    Modality: 'SR',
-    SeriesInstanceUID: seriesInstanceUid,
-    SeriesNumber: 9100 + ((ctx.series.number ?? 0) % 100),
-    SeriesDescription: `ReSight AI findings (${ctx.model.name} ${ctx.model.version})`,
     ReferencedPerformedProcedureStepSequence: [],
     InstanceNumber: 1,
     CompletionFlag: 'COMPLETE',

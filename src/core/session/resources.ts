@@ -65,7 +65,7 @@ export async function sliceResource(session: Session, seriesId: string, index: n
 }
 
 /** The names an export made by the viewer (Session.exportReport) gives its folder and files. */
-export const EXPORT_NAMES = { pdf: 'report.pdf', sr: 'report-sr.dcm', scDir: 'key-images', json: 'analysis.json', csv: 'slices.csv' } as const;
+export const EXPORT_NAMES = { pdf: 'report.pdf', epdf: 'report-pdf.dcm', sr: 'report-sr.dcm', scDir: 'key-images', json: 'analysis.json', csv: 'slices.csv' } as const;
 
 /** `<UTC yyyymmdd-hhmmss>-<8 hex>`: an export folder's name. */
 export function exportFolderName(now: Date, id: string): string {
@@ -75,7 +75,7 @@ export function exportFolderName(now: Date, id: string): string {
 const EXPORT_FOLDER = /^\d{8}-\d{6}-[0-9a-f]{8}$/;
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const EXPORT_FILE = new RegExp(
-  `^(${[EXPORT_NAMES.pdf, EXPORT_NAMES.sr, EXPORT_NAMES.json, EXPORT_NAMES.csv, EXPORT_NAMES.csv.replace(/\.csv$/, '-findings.csv')].map(escape).join('|')}|${escape(EXPORT_NAMES.scDir)}/ReSight-SC-(\\d+-)?\\d{3}\\.dcm)$`,
+  `^(${[EXPORT_NAMES.pdf, EXPORT_NAMES.epdf, EXPORT_NAMES.sr, EXPORT_NAMES.json, EXPORT_NAMES.csv, EXPORT_NAMES.csv.replace(/\.csv$/, '-findings.csv')].map(escape).join('|')}|${escape(EXPORT_NAMES.scDir)}/ReSight-SC-(\\d+-)?\\d{3}\\.dcm)$`,
 );
 
 /**

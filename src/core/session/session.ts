@@ -428,7 +428,7 @@ export class Session {
   }
 
   /**
-   * Export the series' analysis and reviews (PDF, SR, SC, JSON, CSV) into a new folder under the
+   * Export the series' analysis and reviews (PDF, Encapsulated PDF, SR, SC, JSON, CSV) into a new folder under the
    * export folder: never into a study folder, never over an existing file. Needs an analysis.
    */
   async exportReport(p: Params<'report.export'>): Promise<ExportResult> {
@@ -461,6 +461,7 @@ export class Session {
       [ctx],
       {
         ...(want.has('pdf') ? { pdf: path.join(dir, EXPORT_NAMES.pdf) } : {}),
+        ...(want.has('epdf') ? { pdfDicom: path.join(dir, EXPORT_NAMES.epdf) } : {}),
         ...(want.has('sr') ? { sr: path.join(dir, EXPORT_NAMES.sr) } : {}),
         ...(want.has('sc') ? { scDir: path.join(dir, EXPORT_NAMES.scDir) } : {}),
         ...(want.has('json') ? { json: path.join(dir, EXPORT_NAMES.json) } : {}),

@@ -164,11 +164,13 @@ describe('the contract over the bridge', () => {
     // an export folder an earlier version left readable by others is closed again
     if (!fs.existsSync(path.join(dataDir, 'exports'))) fs.mkdirSync(path.join(dataDir, 'exports'), { mode: 0o755 });
     fs.chmodSync(path.join(dataDir, 'exports'), 0o755);
-    const r = await client.call('report.export', { seriesId, formats: ['pdf', 'sr', 'json'], reviewer: 'Dr. Test' });
+    const r = await client.call('report.export', { seriesId, formats: ['pdf', 'epdf', 'sr', 'json'], reviewer: 'Dr. Test' });
     const json = JSON.parse(fs.readFileSync(path.join(dataDir, 'exports', r.folder, 'analysis.json'), 'utf8')) as { series: { addedFindings: unknown[]; reviews: { findingId: string }[] }[] };
     assert.deepEqual(json.series[0].addedFindings, [{ id: 'added:liver_lesion:3', class: 'liver_lesion', sliceStart: 3, sliceEnd: 3, comment: 'missed' }], 'reviewer-added findings are exported as findings, not as reviews');
     assert.ok(!json.series[0].reviews.some((x) => x.findingId.startsWith('added:')));
-    assert.deepEqual(r.files.map((f) => f.name).sort(), ['analysis.json', 'report-sr.dcm', 'report.pdf']);
+    assert.deepEqual(r.files.map((f) => f.name).sort(), ['analysis.json', 'report-pdf.dcm', 'report-sr.dcm', 'report.pdf']);
+    const epdf = r.files.find((f) => f.kind === 'epdf');
+    assert.equal((await loopbackFetch(`http://127.0.0.1:${bridge.port}${epdf?.url ?? ''}`)).status, 200, 'the Encapsulated PDF is served too');
     const dir = path.join(dataDir, 'exports', r.folder);
     for (const f of r.files) assert.equal(fs.statSync(path.join(dir, f.name)).size, f.bytes);
     if (process.platform !== 'win32') {

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { before, describe, it } from 'node:test';
 import type { AnalyzeJson } from '../../../src/cli/commands/analyze';
+import { decodePart10 } from '../../../src/core/report/dicom-write';
 import { ensureCliBuilt, runCli, stackTraceLines } from '../../helpers/cli';
 import { corpusPath, REPO_ROOT } from '../../helpers/corpus';
 import { scaleTensor, variant } from '../../helpers/model-variant';
@@ -254,6 +255,18 @@ describe('resight analyze: exports from the command line', () => {
     assert.equal(kept.status, 1);
     assert.deepEqual((JSON.parse(kept.stderr) as { error: { code: string; path: string } }).error, { code: 'EXPORT_EXISTS', message: 'the file exists (and existing files are kept: leave out --no-clobber to replace it)', path: path.join(dir, 'a.json') });
     assert.equal(fs.readFileSync(path.join(dir, 'a.json'), 'utf8'), 'precious');
+  });
+
+  it('--pdf-dicom writes the PDF report as a DICOM Encapsulated PDF (for the PACS)', (t) => {
+    const dir = tempDir(t, 'epdf');
+    const env = { RESIGHT_CACHE_DIR: path.join(dir, 'cache') };
+    const r = runCli(['analyze', 'resources/demo', '--pdf-dicom', path.join(dir, 'out', 'report.dcm')], { env, timeoutMs: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /wrote EPDF .*report\.dcm/);
+    const ds = decodePart10(fs.readFileSync(path.join(dir, 'out', 'report.dcm')));
+    assert.equal(ds.SOPClassUID, '1.2.840.10008.5.1.4.1.1.104.1');
+    assert.equal(Buffer.from((ds.EncapsulatedDocument as ArrayBuffer[])[0] as ArrayBuffer).subarray(0, 5).toString(), '%PDF-');
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'out')), ['report.dcm'], 'only what was asked for');
   });
 
   it('a study path that does not exist is the error, whatever the outputs', (t) => {

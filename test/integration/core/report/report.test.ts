@@ -102,12 +102,12 @@ describe('exports of the demo study', () => {
   let files: { kind: string; path: string }[];
   before(async () => {
     dir = tempDir(hookContext, 'report');
-    const s = await writeExports([ctx], { pdf: path.join(dir, 'report.pdf'), sr: path.join(dir, 'sr.dcm'), scDir: path.join(dir, 'sc'), json: path.join(dir, 'out.json'), csv: path.join(dir, 'slices.csv') }, { sourceDirs: [DEMO] });
+    const s = await writeExports([ctx], { pdf: path.join(dir, 'report.pdf'), pdfDicom: path.join(dir, 'report-pdf.dcm'), sr: path.join(dir, 'sr.dcm'), scDir: path.join(dir, 'sc'), json: path.join(dir, 'out.json'), csv: path.join(dir, 'slices.csv') }, { sourceDirs: [DEMO] });
     files = s.files;
   });
 
   it('writes every output, one SC per finding, atomically (no temp files left)', () => {
-    assert.deepEqual(listTree(dir).sort(), ['out.json', 'report.pdf', ...ctx.keyImages.map((_k, i) => `sc/ReSight-SC-00${i + 1}.dcm`), 'slices-findings.csv', 'slices.csv', 'sr.dcm'].sort());
+    assert.deepEqual(listTree(dir).sort(), ['out.json', 'report-pdf.dcm', 'report.pdf', ...ctx.keyImages.map((_k, i) => `sc/ReSight-SC-00${i + 1}.dcm`), 'slices-findings.csv', 'slices.csv', 'sr.dcm'].sort());
     assert.equal(files.filter((f) => f.kind === 'sc').length, ctx.analysis.findings.length);
   });
 
@@ -118,6 +118,30 @@ describe('exports of the demo study', () => {
       // the warnings we know and accept (docs/report.md): the private coding scheme 99RESIGHT
       // and an empty Laterality (2C, unknown for a derived image)
       for (const w of v.warnings) assert.match(w, /99RESIGHT|<Laterality>/, w);
+    }
+  });
+
+  it('the Encapsulated PDF holds the PDF report byte for byte, in the source study, and passes dciodvfy', () => {
+    const pdf = fs.readFileSync(path.join(dir, 'report.pdf'));
+    const file = path.join(dir, 'report-pdf.dcm');
+    const ds = decodePart10(fs.readFileSync(file));
+    assert.equal(ds.SOPClassUID, '1.2.840.10008.5.1.4.1.1.104.1');
+    assert.equal(ds.MIMETypeOfEncapsulatedDocument, 'application/pdf');
+    assert.equal(ds.Modality, 'DOC');
+    assert.equal(ds.StudyInstanceUID, ctx.study.studyInstanceUid, 'in the source study');
+    assert.notEqual(ds.SeriesInstanceUID, ctx.series.seriesInstanceUid, 'its own series');
+    assert.equal(pnAlphabetic(ds.PatientName), JP_NAME);
+    assert.equal(ds.BurnedInAnnotation, 'YES', 'the PDF names the patient');
+    const doc = new Uint8Array((ds.EncapsulatedDocument as ArrayBuffer[])[0] as ArrayBuffer);
+    assert.equal(Number(ds.EncapsulatedDocumentLength), pdf.byteLength);
+    assert.ok(doc.byteLength === pdf.byteLength + (pdf.byteLength % 2), 'padded to even length only');
+    assert.ok(Buffer.from(doc.subarray(0, pdf.byteLength)).equals(pdf), 'the same bytes as report.pdf');
+    // the key images the PDF shows are its source instances
+    const sources = seqOf(ds, 'SourceInstanceSequence').map((x) => x.ReferencedSOPInstanceUID);
+    assert.deepEqual(sources, [...new Set(ctx.keyImages.map((k) => k.sopInstanceUid))]);
+    if (has('dciodvfy')) {
+      const v = dciodvfy(file);
+      assert.deepEqual(v.errors, [], v.errors.join('\n'));
     }
   });
 
@@ -316,7 +340,7 @@ describe('exports of the demo study', () => {
 describe('de-identified exports', () => {
   it('contain none of the original identifiers, byte-wise, and map UIDs consistently', { timeout: 60_000 }, async (t) => {
     const dir = tempDir(t, 'deid');
-    await writeExports([ctx], { pdf: path.join(dir, 'r.pdf'), sr: path.join(dir, 'sr.dcm'), scDir: path.join(dir, 'sc'), json: path.join(dir, 'out.json'), csv: path.join(dir, 's.csv') }, { deidentify: true });
+    await writeExports([ctx], { pdf: path.join(dir, 'r.pdf'), pdfDicom: path.join(dir, 'r-pdf.dcm'), sr: path.join(dir, 'sr.dcm'), scDir: path.join(dir, 'sc'), json: path.join(dir, 'out.json'), csv: path.join(dir, 's.csv') }, { deidentify: true });
     const identifying = [
       '山田', '太郎', 'やまだ', 'RESIGHT-DEMO-0001', 'DEMO^PHANTOM', '19600102', '20200109', 'ACC-7731', 'Tokyo General', '佐藤', '花子',
       // the export's own date can reveal the scan's: it is a dummy in de-identified outputs
@@ -333,6 +357,11 @@ describe('de-identified exports', () => {
     }
     const sr = decodePart10(fs.readFileSync(path.join(dir, 'sr.dcm')));
     assert.equal(sr.PatientIdentityRemoved, 'YES');
+    const epdf = decodePart10(fs.readFileSync(path.join(dir, 'r-pdf.dcm')));
+    assert.equal(epdf.PatientIdentityRemoved, 'YES');
+    assert.equal(epdf.BurnedInAnnotation, 'NO', 'the de-identified PDF does not name the patient');
+    assert.equal(epdf.StudyInstanceUID, sr.StudyInstanceUID, 'one new study UID across the export');
+    assert.ok(Buffer.from((epdf.EncapsulatedDocument as ArrayBuffer[])[0] as ArrayBuffer).subarray(0, Number(epdf.EncapsulatedDocumentLength)).equals(fs.readFileSync(path.join(dir, 'r.pdf'))), 'the de-identified PDF, as written beside it');
     assert.equal(seqOf(sr, 'DeidentificationMethodCodeSequence')[0].CodeValue, '113100');
     const json = JSON.parse(fs.readFileSync(path.join(dir, 'out.json'), 'utf8')) as { series: { seriesInstanceUid: string; slices: { sopInstanceUid: string }[] }[] };
     const mapped = new Set(json.series[0].slices.map((s) => s.sopInstanceUid));
