@@ -179,6 +179,32 @@ function splitRepeats(members: Candidate[]): Candidate[][] {
   return parts;
 }
 
+/**
+ * SOP classes that are pictures rather than slices of a volume: Secondary Capture (ReSight's own
+ * key images among them), ultrasound, visible-light photographs, projection radiographs. They
+ * carry no ImagePositionPatient by design, so InstanceNumber order is their order, not a fallback
+ * worth a warning.
+ */
+const PLANAR_SOP_CLASSES = new Set([
+  '1.2.840.10008.5.1.4.1.1.7', // Secondary Capture
+  '1.2.840.10008.5.1.4.1.1.7.1', // Multi-frame Single Bit SC
+  '1.2.840.10008.5.1.4.1.1.7.2', // Multi-frame Grayscale Byte SC
+  '1.2.840.10008.5.1.4.1.1.7.3', // Multi-frame Grayscale Word SC
+  '1.2.840.10008.5.1.4.1.1.7.4', // Multi-frame True Color SC
+  '1.2.840.10008.5.1.4.1.1.6.1', // Ultrasound Image
+  '1.2.840.10008.5.1.4.1.1.3.1', // Ultrasound Multi-frame Image
+  '1.2.840.10008.5.1.4.1.1.77.1.1', // VL Endoscopic Image
+  '1.2.840.10008.5.1.4.1.1.77.1.2', // VL Microscopic Image
+  '1.2.840.10008.5.1.4.1.1.77.1.4', // VL Photographic Image
+  '1.2.840.10008.5.1.4.1.1.1', // Computed Radiography
+  '1.2.840.10008.5.1.4.1.1.1.1', // Digital X-Ray (presentation)
+  '1.2.840.10008.5.1.4.1.1.1.1.1', // Digital X-Ray (processing)
+  '1.2.840.10008.5.1.4.1.1.1.2', // Digital Mammography (presentation)
+  '1.2.840.10008.5.1.4.1.1.1.2.1', // Digital Mammography (processing)
+  '1.2.840.10008.5.1.4.1.1.12.1', // X-Ray Angiographic
+  '1.2.840.10008.5.1.4.1.1.12.2', // X-Ray Radiofluoroscopic
+]);
+
 function orderStack(members: Candidate[], warnings: string[]): { ordered: Candidate[]; geometry: SeriesGeometry; locations?: number[] } {
   const orientation = members[0].orientation;
   const normal = sliceNormal(orientation);
@@ -200,11 +226,14 @@ function orderStack(members: Candidate[], warnings: string[]): { ordered: Candid
   }
   const haveNumbers = members.every((m) => m.header.instanceNumber !== undefined || m.header.frames > 1);
   const sortedBy: SortMethod = haveNumbers ? 'instanceNumber' : 'file';
-  warnings.push(
-    haveNumbers
-      ? 'ImagePositionPatient/ImageOrientationPatient missing: slices ordered by InstanceNumber, spacing unknown'
-      : 'no position or InstanceNumber: slices kept in file order, spacing unknown',
-  );
+  const pictures = members.every((m) => PLANAR_SOP_CLASSES.has(m.header.sopClassUid));
+  if (!(pictures && haveNumbers)) {
+    warnings.push(
+      haveNumbers
+        ? 'ImagePositionPatient/ImageOrientationPatient missing: slices ordered by InstanceNumber, spacing unknown'
+        : 'no position or InstanceNumber: slices kept in file order, spacing unknown',
+    );
+  }
   const ordered = [...members].sort(haveNumbers ? byInstance : (a, b) => a.header.path.localeCompare(b.header.path) || a.frame - b.frame);
   const geometry: SeriesGeometry = { sortedBy, uniform: false };
   if (normal) geometry.normal = normal;

@@ -14,6 +14,7 @@ import type { AssembledSeries, AssembledStudy } from '../../../../src/core/dicom
 import type { SyntheticSeriesOptions, WrittenSeries } from '../../../../src/core/synthetic/ct-series';
 import { writeSyntheticSeries } from '../../../../src/core/synthetic/ct-series';
 import { corpusPath } from '../../../helpers/corpus';
+import { writeImageFile } from '../../../helpers/image-file';
 import { tempDir } from '../../../helpers/tmp';
 
 type Vec = readonly number[];
@@ -198,6 +199,16 @@ describe('series assembly: irregular stacks are reported, not hidden', () => {
       s.warnings.some((m) => /ImagePositionPatient/.test(m) && /InstanceNumber/.test(m)),
       `a fallback warning, got ${JSON.stringify(s.warnings)}`,
     );
+  });
+
+  it('pictures (Secondary Captures such as ReSight\'s key images) have no position by design: InstanceNumber order, no warning', async (t) => {
+    const dir = tempDir(t, 'sc-pictures');
+    // written in the reverse of their InstanceNumber order
+    for (const k of [3, 2, 1]) writeImageFile(dir, { rows: 4, columns: 4, bitsAllocated: 8, samplesPerPixel: 3, photometric: 'RGB' }, new Uint8Array(48).fill(k), [{ tag: 0x00200013, vr: 'IS', value: String(k) }]);
+    const s = await scanOneSeries(dir);
+    assert.equal(s.geometry.sortedBy, 'instanceNumber');
+    assert.deepEqual(s.ordered.map((o) => o.instanceNumber), [1, 2, 3]);
+    assert.deepEqual(s.warnings, []);
   });
 
   it('every position twice (echoes, b-values, a series written twice): two stacks of one image per position', async (t) => {
