@@ -21,6 +21,24 @@ export default tseslint.config(
     },
   },
   {
+    // Outbound connections: only src/core/pacs (C-STORE / C-ECHO to the destination the user
+    // names) may open them; the bridge listens on loopback (node:http, type imports of node:net)
+    files: ['src/**'],
+    ignores: ['src/core/pacs/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['dcmjs-dimse', 'net', 'node:net', 'tls', 'node:tls', 'https', 'node:https', 'dgram', 'node:dgram'].map((name) => ({
+            name,
+            message: 'No network connections outside src/core/pacs: patient data leaves only for a destination the user names.',
+            allowTypeImports: true,
+          })),
+        },
+      ],
+    },
+  },
+  {
     files: ['src/renderer/**', 'src/shared/**'],
     languageOptions: { globals: { ...globals.browser } },
   },

@@ -9,12 +9,13 @@ import { BENCH_HELP, runBench } from './commands/bench';
 import { ANALYZE_HELP, runAnalyze } from './commands/analyze';
 import { EXPLAIN_HELP, runExplain } from './commands/explain';
 import { runServe, SERVE_HELP } from './commands/serve';
+import { ECHO_HELP, runEcho } from './commands/echo';
 import { EXIT_OK, EXIT_USAGE, reportError, UsageError } from './io';
 
 const HELP = `ReSight — DICOM viewer with an AI second reader (not for clinical use)
 
 Usage:
-${[INFO_HELP, DECODE_HELP, ANALYZE_HELP, EXPLAIN_HELP, SERVE_HELP, BENCH_HELP].map((h) => '  ' + h.replace(/\n/g, '\n  ')).join('\n\n')}
+${[INFO_HELP, DECODE_HELP, ANALYZE_HELP, EXPLAIN_HELP, SERVE_HELP, BENCH_HELP, ECHO_HELP].map((h) => '  ' + h.replace(/\n/g, '\n  ')).join('\n\n')}
 
 Exit codes: 0 success, 1 input error (JSON on stderr with --json), 2 usage error.`;
 
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   analyze: { run: runAnalyze, help: ANALYZE_HELP },
   explain: { run: runExplain, help: EXPLAIN_HELP },
   serve: { run: runServe, help: SERVE_HELP },
+  echo: { run: runEcho, help: ECHO_HELP },
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -36,6 +36,9 @@ export const ERROR_CODES = [
   'EXPORT_EXISTS',
   'EXPORT_TARGET_FORBIDDEN',
   'EXPORT_FAILED',
+  // sending to a PACS (DICOM C-STORE)
+  'PACS_UNREACHABLE',
+  'PACS_REJECTED',
   // generic
   'USAGE',
   // the contract (IPC / bridge)

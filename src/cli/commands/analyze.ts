@@ -20,6 +20,8 @@ import type { StoredReview } from '../../core/session/review-anchor';
 import type { AnalysisResult } from '../../shared/analysis';
 import { PROVIDER_NAMES } from '../../shared/analysis';
 import type { FileError } from '../../shared/dicom';
+import { describeDestination, parseDestination, storeFiles } from '../../core/pacs/store';
+import type { PacsDestination } from '../../core/pacs/store';
 import { progressBar, UsageError } from '../io';
 
 export const ANALYZE_HELP = `resight analyze <path...> [--model <card.json>] [--json <out.json>|-] [--provider ${PROVIDER_NAMES.join('|')}]
@@ -27,7 +29,7 @@ export const ANALYZE_HELP = `resight analyze <path...> [--model <card.json>] [--
                 [--report <out.pdf>] [--pdf-dicom <out.dcm>] [--sr <out.dcm>] [--sc-dir <dir>] [--csv <out.csv>]
                 [--deidentify [--date-shift DAYS]] [--reviews <reviews.json>] [--reviewer NAME]
                 [--paper a4|letter] [--cam-method M] [--cam-layer L] [--operating-point ID] [--no-clobber]
-                [--allow-source-folder]
+                [--allow-source-folder] [--send AET@host:port [--calling-ae AET]]
   Score every slice of every series with the model (default: the bundled CT lesion model),
   list study-level findings (runs of slices above the class threshold) and the timing.
   --operating-point picks one of the model card's named operating points (outputs.operatingPoints,
@@ -40,7 +42,9 @@ export const ANALYZE_HELP = `resight analyze <path...> [--model <card.json>] [--
   too); --date-shift keeps dates, shifted. --reviews: decisions as saved by the viewer ([{findingId,
   decision, comment?, reviewer?, at, anchor?}]; a decision with an anchor applies where its instances are).
   An output file that exists is replaced (atomically: a failed run leaves the old one whole) unless
-  --no-clobber; nothing is written inside the source folders unless --allow-source-folder.`;
+  --no-clobber; nothing is written inside the source folders unless --allow-source-folder.
+  --send stores the DICOM exports (--sr, --sc-dir, --pdf-dicom) in a PACS by C-STORE once written
+  (calling AE --calling-ae, default RESIGHT); the only network connection ReSight makes.`;
 
 /** The analysis plus the files the scan could not use (the contract's JSON). */
 export type AnalyzeJson = AnalysisResult & { errors: FileError[] };
@@ -76,6 +80,22 @@ function summary(result: AnalysisResult, errors: FileError[]): string {
       `decode ${ms(t.decodeMs)}, preprocess ${ms(t.preprocessMs)} (worker threads, overlapping), inference ${ms(t.inferenceMs)}`,
   );
   return lines.join('\n');
+}
+
+/** C-STORE the DICOM files an export wrote; every object's outcome on stdout, a typed error when any was not stored. */
+async function sendExports(files: readonly { kind: string; path: string }[], pacs: PacsDestination): Promise<void> {
+  const dicom = files.filter((f) => f.kind === 'sr' || f.kind === 'sc' || f.kind === 'epdf');
+  const bar = progressBar('sending');
+  const outcomes = await storeFiles(
+    dicom.map((f) => f.path),
+    pacs,
+    { onProgress: (done, total) => bar.update(done, total) },
+  );
+  bar.end();
+  const where = describeDestination(pacs);
+  for (const o of outcomes) process.stdout.write(o.ok ? `sent ${o.file} to ${where}${o.status ? ` (warning 0x${o.status.toString(16)})` : ''}\n` : `NOT stored: ${o.file}: ${o.reason ?? ''}\n`);
+  const failed = outcomes.filter((o) => !o.ok);
+  if (failed.length) throw new ResightError('PACS_REJECTED', `${failed.length} of ${outcomes.length} object(s) not stored by ${where} (the files are written): ${failed[0]?.reason ?? ''}`);
 }
 
 const positiveInt = (name: string, v: string | undefined): number | undefined => {
@@ -154,6 +174,8 @@ export async function runAnalyze(argv: string[]): Promise<number> {
       overwrite: { type: 'boolean' },
       'no-clobber': { type: 'boolean' },
       'allow-source-folder': { type: 'boolean' },
+      send: { type: 'string' },
+      'calling-ae': { type: 'string' },
     },
   });
   if (!positionals.length) throw new UsageError('analyze needs at least one path');
@@ -171,6 +193,14 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const exporting = Boolean(values.report || values['pdf-dicom'] || values.sr || values['sc-dir'] || values.csv || ((values.deidentify || values.reviews) && values.json && values.json !== '-'));
   if (values.deidentify && !exporting) throw new UsageError('--deidentify applies to exports: add --report, --pdf-dicom, --sr, --sc-dir, --csv or --json');
   if (values.deidentify && values.json === '-') throw new UsageError('--deidentify writes files: give --json a file name');
+  if (values['calling-ae'] !== undefined && values.send === undefined) throw new UsageError('--calling-ae goes with --send');
+  if (values.send !== undefined && !(values.sr || values['sc-dir'] || values['pdf-dicom'])) throw new UsageError('--send stores DICOM exports: add --sr, --sc-dir or --pdf-dicom');
+  let pacs: PacsDestination | undefined;
+  try {
+    pacs = values.send !== undefined ? parseDestination(values.send, values['calling-ae']) : undefined;
+  } catch (e) {
+    throw new UsageError(`--send: ${(e as Error).message}`);
+  }
   const reviews = values.reviews ? readReviews(values.reviews) : [];
   // fail before the work, not after it: --no-clobber keeps existing outputs, source folders stay untouched
   assertTargets(
@@ -282,6 +312,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
       ebar.end();
       for (const f of summaryOut.files) process.stdout.write(`wrote ${f.kind.toUpperCase()} ${f.path} (${(f.bytes / 1024).toFixed(0)} KiB)${summaryOut.deidentified ? ' [de-identified]' : ''}\n`);
       for (const w of summaryOut.warnings) process.stderr.write(`resight: warning: ${w}\n`);
+      if (pacs) await sendExports(summaryOut.files, pacs);
     }
     return 0;
   } finally {

@@ -308,3 +308,18 @@ describe('layering rule: the real tree', () => {
     assert.deepEqual(problems, []);
   });
 });
+
+describe('network rule: outbound connections only from src/core/pacs', () => {
+  const restricted = async (file: string, code: string) =>
+    (await eslint.lintText(code, { filePath: path.join(REPO_ROOT, 'src', file) }))[0].messages.filter((m) => m.ruleId === '@typescript-eslint/no-restricted-imports');
+  for (const mod of ['node:net', 'node:tls', 'node:https', 'dcmjs-dimse']) {
+    it(`${mod}: refused in core, cli, bridge and main; allowed in core/pacs`, async () => {
+      const code = `import * as m from '${mod}';\nexport const x = m;`;
+      for (const where of ['core/inference/x.ts', 'cli/x.ts', 'bridge/x.ts', 'main/x.ts']) assert.equal((await restricted(where, code)).length, 1, `${mod} in src/${where}`);
+      assert.deepEqual(await restricted('core/pacs/x.ts', code), []);
+    });
+  }
+  it('a type import (the bridge\'s AddressInfo) is not a connection', async () => {
+    assert.deepEqual(await restricted('bridge/x.ts', "import type { AddressInfo } from 'node:net';\nexport type A = AddressInfo;"), []);
+  });
+});

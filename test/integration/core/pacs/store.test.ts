@@ -1,0 +1,114 @@
+/**
+ * Sending to a PACS, against an independent peer: DCMTK's storescp (Debian dcmtk) as the PACS.
+ * C-ECHO answers; C-STORE delivers every object whole (the received files hold the same SOP
+ * instances); a PACS that refuses the association is PACS_REJECTED and a closed port
+ * PACS_UNREACHABLE, each naming the destination, both in seconds, never a hang. The command
+ * line sends what analyze exported, and `resight echo` checks a destination.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { readDicomHeader } from '../../../../src/core/dicom/read';
+import type { ResightError } from '../../../../src/core/errors';
+import { echo, parseDestination, storeFiles } from '../../../../src/core/pacs/store';
+import { ensureCliBuilt, runCliAsync } from '../../../helpers/cli';
+import { corpusPath } from '../../../helpers/corpus';
+import { tempDir } from '../../../helpers/tmp';
+
+const hasStorescp = spawnSync('sh', ['-c', 'command -v storescp']).status === 0;
+const skip = !hasStorescp && 'storescp (Debian dcmtk) not installed: bash scripts/setup.sh installs it';
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+
+/** storescp as the PACS (AE title TESTPACS) on a free port, writing what it receives into `dir`; stopped after the test. */
+async function startPacs(t: { after: (fn: () => void) => void }, dir: string, extra: string[] = []): Promise<number> {
+  const port = await freePort();
+  const child: ChildProcess = spawn('storescp', ['-aet', 'TESTPACS', '-od', dir, ...extra, String(port)], { stdio: 'ignore' });
+  t.after(() => child.kill('SIGKILL'));
+  // ready once it accepts a connection
+  for (const t0 = Date.now(); Date.now() - t0 < 10_000; ) {
+    const up = await new Promise<boolean>((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => (c.destroy(), resolve(true)));
+      c.once('error', () => resolve(false));
+    });
+    if (up) return port;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('storescp did not start');
+}
+
+const received = (dir: string) => fs.readdirSync(dir).map((f) => readDicomHeader(path.join(dir, f)).dataSet.string('x00080018'));
+
+describe('destinations', () => {
+  it('AET@host:port, with IPv6 in brackets; anything else is a USAGE error saying the form', () => {
+    assert.deepEqual(parseDestination('PACS@10.0.0.5:104'), { calledAeTitle: 'PACS', host: '10.0.0.5', port: 104, callingAeTitle: 'RESIGHT' });
+    assert.deepEqual(parseDestination('ORTHANC@[::1]:4242', 'WS01'), { calledAeTitle: 'ORTHANC', host: '::1', port: 4242, callingAeTitle: 'WS01' });
+    for (const bad of ['PACS@host', 'host:104', 'PACS@host:0', 'PACS@host:70000', 'A_TITLE_LONGER_THAN_16@h:104', 'BACK\\SLASH@h:104', '   @h:104']) {
+      assert.throws(() => parseDestination(bad), (e: ResightError) => e.code === 'USAGE', bad);
+    }
+    assert.throws(() => parseDestination('PACS@h:104', 'NO\\GOOD'), (e: ResightError) => e.code === 'USAGE');
+  });
+});
+
+describe('a PACS (DCMTK storescp)', { skip }, () => {
+  it('answers C-ECHO, and stores every object whole over one association', async (t) => {
+    const dir = tempDir(t, 'pacs');
+    const port = await startPacs(t, dir);
+    const dest = parseDestination(`TESTPACS@127.0.0.1:${port}`);
+    assert.ok((await echo(dest)) >= 0);
+    const files = ['pydicom_CT_small.dcm', 'pydicom_MR_small.dcm', 'cswado_CTImage_explicitBE.dcm'].map(corpusPath);
+    const sent: number[] = [];
+    const outcomes = await storeFiles(files, dest, { onProgress: (done) => sent.push(done) });
+    assert.deepEqual(sent, [1, 2, 3]);
+    assert.deepEqual(outcomes.map((o) => [o.ok, o.status]), files.map(() => [true, 0]));
+    const uids = files.map((f) => readDicomHeader(f).dataSet.string('x00080018'));
+    assert.deepEqual(outcomes.map((o) => o.sopInstanceUid), uids);
+    assert.deepEqual(received(dir).sort(), [...uids].sort(), 'the PACS holds the same instances');
+  });
+
+  it('a PACS that refuses the association is PACS_REJECTED, naming it', async (t) => {
+    const port = await startPacs(t, tempDir(t, 'pacs'), ['--refuse']);
+    const t0 = Date.now();
+    await assert.rejects(echo(parseDestination(`TESTPACS@127.0.0.1:${port}`)), (e: ResightError) => e.code === 'PACS_REJECTED' && e.message.includes(`TESTPACS@127.0.0.1:${port}`) && /AE titles/.test(e.message));
+    assert.ok(Date.now() - t0 < 10_000);
+  });
+
+  it('a port where nothing listens is PACS_UNREACHABLE at once', async () => {
+    const port = await freePort();
+    await assert.rejects(storeFiles([corpusPath('pydicom_CT_small.dcm')], parseDestination(`X@127.0.0.1:${port}`)), (e: ResightError) => e.code === 'PACS_UNREACHABLE' && e.message.includes(`X@127.0.0.1:${port}`) && /ECONNREFUSED/.test(e.message));
+  });
+
+  describe('from the command line', () => {
+    before(ensureCliBuilt, { timeout: 180_000 });
+    it('analyze --send stores the DICOM exports once written; resight echo checks the destination', { timeout: 120_000 }, async (t) => {
+      const pacs = tempDir(t, 'pacs');
+      const port = await startPacs(t, pacs);
+      const out = tempDir(t, 'out');
+      const e = await runCliAsync(['echo', `TESTPACS@127.0.0.1:${port}`, '--calling-ae', 'WS01', '--json']);
+      assert.equal(e.status, 0, e.stderr);
+      assert.equal((JSON.parse(e.stdout) as { destination: string }).destination, `TESTPACS@127.0.0.1:${port}`);
+      const r = await runCliAsync(['analyze', 'resources/demo', '--sr', path.join(out, 'sr.dcm'), '--pdf-dicom', path.join(out, 'pdf.dcm'), '--report', path.join(out, 'r.pdf'), '--send', `TESTPACS@127.0.0.1:${port}`], { timeoutMs: 110_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.match(/^sent /gm)?.length, 2, r.stdout);
+      const written = ['sr.dcm', 'pdf.dcm'].map((f) => readDicomHeader(path.join(out, f)).dataSet.string('x00080018'));
+      assert.deepEqual(received(pacs).sort(), written.sort(), 'the SR and the Encapsulated PDF, not the PDF file');
+      const usage = await runCliAsync(['analyze', 'resources/demo', '--report', path.join(out, 'r2.pdf'), '--send', `TESTPACS@127.0.0.1:${port}`]);
+      assert.equal(usage.status, 2, 'nothing DICOM to send');
+      const refused = await runCliAsync(['echo', `TESTPACS@127.0.0.1:${await freePort()}`]);
+      assert.equal(refused.status, 1);
+      assert.match(refused.stderr, /PACS_UNREACHABLE/);
+    });
+  });
+});
