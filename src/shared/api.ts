@@ -47,6 +47,7 @@ export const schemas = {
   'instance.tags': z.object({ seriesId: id, slice: z.number().int().min(0).max(1_000_000) }).strict(),
   'slice.overlays': z.object({ seriesId: id, slice: z.number().int().min(0).max(1_000_000) }).strict(),
   'settings.get': z.object({}).strict(),
+  'pacs.get': z.object({}).strict(),
   'settings.set': preferencesPatchSchema,
   'report.export': z
     .object({
@@ -56,6 +57,8 @@ export const schemas = {
       dateShiftDays: z.number().int().min(-36500).max(36500).refine((d) => d !== 0, 'a date shift of 0 days would keep the real dates').optional(),
       paper: z.enum(['a4', 'letter']).optional(),
       reviewer: z.string().max(256).optional(),
+      /** Then C-STORE the DICOM files written (SR, SC, Encapsulated PDF) to the configured PACS (`pacs.get`). */
+      send: z.boolean().optional(),
       method: z.enum(CAM_METHOD_NAMES).optional(),
       layer: z.string().min(1).max(256).optional(),
       /** Lengths and ellipse ROIs the reviewer drew (axial slices, image coordinates): measured again by the engine and reported. */
@@ -169,6 +172,16 @@ export interface Results {
   'report.export': ExportResult;
   'settings.get': Preferences;
   'settings.set': Preferences;
+  'pacs.get': PacsInfo;
+}
+
+/** The PACS the viewer's exports may be sent to, as its installer configured it (null: none). */
+export interface PacsInfo {
+  /** `AET@host:port`. */
+  destination: string | null;
+  callingAeTitle?: string;
+  /** Why the configured destination cannot be used (it does not parse). */
+  problem?: string;
 }
 
 /** What an export wrote: a new folder under the app's export folder (never the study folder). */
@@ -178,6 +191,16 @@ export interface ExportResult {
   files: { kind: (typeof EXPORT_FORMATS)[number]; name: string; bytes: number; url: string }[];
   warnings: string[];
   deidentified: boolean;
+  /** With `send`: what the PACS stored (the files are written either way). */
+  sent?: {
+    destination: string;
+    stored: number;
+    total: number;
+    /** Objects the PACS did not store, and why. */
+    failures: { name: string; reason: string }[];
+    /** The association failed as a whole (PACS_UNREACHABLE, PACS_REJECTED): nothing was stored. */
+    error?: { code: ErrorCode; message: string };
+  };
 }
 
 /** Events pushed to the renderer. */

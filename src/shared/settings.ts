@@ -41,6 +41,12 @@ export type PreferencesPatch = z.infer<typeof preferencesPatchSchema>;
 
 export const settingsSchema = preferencesSchema
   .extend({
+    /**
+     * Where the viewer's exports may be sent (DICOM C-STORE): set by whoever installs ReSight, in
+     * settings.json or with `resight serve --pacs`, never by the page (it is no preference: a
+     * settings.set call cannot carry it, so a compromised page cannot point it elsewhere).
+     */
+    pacs: z.object({ destination: z.string().max(300), callingAeTitle: z.string().max(64).optional() }).strict().optional(),
     recent: z.array(z.string().max(4096)).max(10).default([]),
     window: z.object({ x: z.number().int(), y: z.number().int(), width: z.number().int().min(400), height: z.number().int().min(300), maximized: z.boolean() }).partial().default({}),
   })

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -152,7 +153,7 @@ function pageExtent(): Promise<{ scrollH: number; scrollW: number; h: number; w:
  * before the tests and everything removed after. The root is made here, not in a hook (a cleanup
  * registered inside a hook runs when the hook ends).
  */
-function viewerOnTempStudy(prefix: string, fill: (study: string) => void): string {
+function viewerOnTempStudy(prefix: string, fill: (study: string) => void, serveArgs?: () => Promise<string[]>): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   before(
     async () => {
@@ -161,7 +162,7 @@ function viewerOnTempStudy(prefix: string, fill: (study: string) => void): strin
       ensureRendererBuilt();
       fs.mkdirSync(path.join(root, 'study'));
       fill(path.join(root, 'study'));
-      await startViewer(path.join(root, 'study'), path.join(root, 'data'), path.join(root, 'cache'));
+      await startViewer(path.join(root, 'study'), path.join(root, 'data'), path.join(root, 'cache'), (await serveArgs?.()) ?? []);
     },
     { timeout: 180_000 },
   );
@@ -174,8 +175,8 @@ function viewerOnTempStudy(prefix: string, fill: (study: string) => void): strin
 }
 
 /** `resight serve <root>` with the given cache and data folders, and Chromium on its page. */
-async function startViewer(root: string, dataDir: string, cache: string): Promise<void> {
-  server = spawn(process.execPath, [CLI_MAIN, 'serve', root, '--port', '0'], { cwd: REPO_ROOT, env: { ...process.env, RESIGHT_CACHE_DIR: cache, RESIGHT_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startViewer(root: string, dataDir: string, cache: string, extra: string[] = []): Promise<void> {
+  server = spawn(process.execPath, [CLI_MAIN, 'serve', root, '--port', '0', ...extra], { cwd: REPO_ROOT, env: { ...process.env, RESIGHT_CACHE_DIR: cache, RESIGHT_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
   url = await new Promise<string>((resolve, reject) => {
     let out = '';
     server.stdout?.on('data', (d) => {
@@ -1349,5 +1350,54 @@ describe('overlay planes over the image (e2e)', { skip }, () => {
     await page.keyboard.press('o');
     await page.waitForSelector('[data-testid=overlay-plane]');
     assert.equal(await page.locator('[data-testid=toggle-overlays]').getAttribute('aria-pressed'), 'true');
+  });
+});
+
+/**
+ * Sending to a PACS from the export dialog: `resight serve --pacs` names DCMTK's storescp as the
+ * PACS; the dialog offers to send, and the PACS receives the export's DICOM files.
+ */
+const hasStorescp = spawnSync('sh', ['-c', 'command -v storescp']).status === 0;
+describe('sending an export to the PACS the installer configured (e2e)', { skip: skip || (!hasStorescp && 'storescp (dcmtk) not installed') }, () => {
+  let pacsDir = '';
+  let pacs: ReturnType<typeof spawn> | null = null;
+  after(() => {
+    pacs?.kill('SIGKILL');
+    if (pacsDir) fs.rmSync(pacsDir, { recursive: true, force: true });
+  });
+  viewerOnTempStudy(
+    'resight-e2e-pacs-',
+    (study) => fs.cpSync(path.join(REPO_ROOT, 'resources', 'demo'), path.join(study, 'demo'), { recursive: true }),
+    async () => {
+      pacsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'resight-e2e-pacs-in-'));
+      // a free port: listen on 0, note it, close
+      const port = await new Promise<number>((resolve) => {
+        const srv = http.createServer().listen(0, '127.0.0.1', () => {
+          const p = (srv.address() as { port: number }).port;
+          srv.close(() => resolve(p));
+        });
+      });
+      pacs = spawn('storescp', ['-aet', 'TESTPACS', '-od', pacsDir, String(port)], { stdio: 'ignore' });
+      return ['--pacs', `TESTPACS@127.0.0.1:${port}`];
+    },
+  );
+
+  it('the dialog offers the configured PACS, sends the DICOM files, and says how many it stored', { timeout: 120_000 }, async () => {
+    await page.goto(url);
+    await page.waitForSelector('[data-testid=series-item]');
+    await page.locator('[data-testid=series-item]').first().click();
+    await page.click('[data-testid=analyze]');
+    await page.waitForSelector('[data-testid=finding]', { timeout: 110_000 });
+    await page.click('[data-testid=export-button]');
+    const offer = page.locator('[data-testid=export-send]');
+    await offer.waitFor();
+    assert.match(await page.locator('label', { has: offer }).innerText(), /TESTPACS@127\.0\.0\.1:\d+/);
+    await offer.check();
+    await page.click('[data-testid=export-run]');
+    const sent = page.locator('[data-testid=export-sent]');
+    await sent.waitFor({ timeout: 90_000 });
+    const m = /stored (\d+) of (\d+) DICOM files/.exec(await sent.innerText());
+    assert.ok(m && m[1] === m[2] && Number(m[1]) >= 2, await sent.innerText());
+    assert.equal(fs.readdirSync(pacsDir).length, Number(m?.[1]), 'the PACS holds them');
   });
 });

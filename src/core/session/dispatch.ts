@@ -27,6 +27,7 @@ const handlers: Handlers = {
   'report.export': (s, p) => s.exportReport(p),
   'settings.get': (s) => s.getPreferences(),
   'settings.set': (s, p) => s.setPreferences(p),
+  'pacs.get': (s) => s.pacsInfo(),
 };
 
 export async function dispatch(session: Session, method: string, params: unknown): Promise<Reply<Method>> {

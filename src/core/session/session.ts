@@ -18,7 +18,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ProviderName, SeriesAnalysis } from '../../shared/analysis';
-import type { Events, EventName, ExplainResult, ExportResult, ModelInfo, OpenResult, Params, Results, Review, SeriesInfo } from '../../shared/api';
+import type { Events, EventName, ExplainResult, ExportResult, ModelInfo, OpenResult, PacsInfo, Params, Results, Review, SeriesInfo } from '../../shared/api';
+import { describeDestination, parseDestination, storeFiles } from '../pacs/store';
 import type { FileError, StudySummary, TagEntry } from '../../shared/dicom';
 import { applySettingsPatch, loadSettings, updateSettings } from '../settings/file';
 import { settingsSchema } from '../../shared/settings';
@@ -56,6 +57,8 @@ export interface SessionOptions {
   exportDir?: string | undefined;
   /** How the transport serves an exported file (folder and file name relative to exportDir). */
   exportUrl?: ((folder: string, name: string) => string) | undefined;
+  /** Where exports may be sent (`resight serve --pacs`); default: settings.json's `pacs`. */
+  pacs?: { destination: string; callingAeTitle?: string | undefined } | undefined;
 }
 
 type Emit = <E extends EventName>(event: E, payload: Events[E]) => void;
@@ -435,6 +438,9 @@ export class Session {
     const s = this.seriesOf(p.seriesId);
     const analysis = this.analyses.get(s.id);
     if (!analysis) throw new ResightError('VALIDATION', 'run the analysis of this series before exporting it');
+    const pacs = p.send ? this.pacsInfo() : null;
+    if (pacs && !pacs.destination) throw new ResightError('VALIDATION', pacs.problem ?? 'no PACS is configured to send to (settings.json "pacs", or resight serve --pacs)');
+    if (p.send && !p.formats.some((f) => f === 'sr' || f === 'sc' || f === 'epdf')) throw new ResightError('VALIDATION', 'sending to the PACS needs a DICOM format: SR, Secondary Captures or Encapsulated PDF');
     const model = await this.model();
     const { reviews, added, signOff } = reviewsAndAdded(this.activeReviews(s.id));
     const ctx = await buildReportContext(s, analysis, model, model.provider, {
@@ -474,7 +480,7 @@ export class Session {
         onProgress: (pr) => this.emit('export.progress', { seriesId: s.id, step: pr.step, done: pr.done, total: pr.total }),
       },
     );
-    return {
+    const result: ExportResult = {
       folder,
       files: summary.files.map((f) => {
         const name = path.relative(dir, f.path).split(path.sep).join('/');
@@ -483,11 +489,31 @@ export class Session {
       warnings: summary.warnings,
       deidentified: summary.deidentified,
     };
+    if (pacs?.destination) result.sent = await this.send(s.id, dir, summary.files, pacs);
+    return result;
+  }
+
+  /** C-STORE an export's DICOM files to the configured PACS; what it stored, never a thrown error (the export itself succeeded). */
+  private async send(seriesId: string, dir: string, files: readonly { kind: string; path: string }[], pacs: PacsInfo): Promise<NonNullable<ExportResult['sent']>> {
+    const dest = parseDestination(pacs.destination as string, pacs.callingAeTitle);
+    const dicom = files.filter((f) => f.kind === 'sr' || f.kind === 'sc' || f.kind === 'epdf').map((f) => f.path);
+    const name = (f: string) => path.relative(dir, f).split(path.sep).join('/');
+    const sent: NonNullable<ExportResult['sent']> = { destination: describeDestination(dest), stored: 0, total: dicom.length, failures: [] };
+    try {
+      const outcomes = await storeFiles(dicom, dest, { onProgress: (done, total) => this.emit('export.progress', { seriesId, step: `send ${sent.destination}`, done, total }) });
+      sent.stored = outcomes.filter((o) => o.ok).length;
+      sent.failures = outcomes.filter((o) => !o.ok).map((o) => ({ name: name(o.file), reason: o.reason ?? '' }));
+    } catch (err) {
+      const e = toErrorInfo(err);
+      sent.error = { code: e.code, message: this.displayText(e.message) };
+    }
+    return sent;
   }
 
   /** The user's preferences (settings.json in the app data folder; in memory without one). */
   getPreferences(): Preferences {
-    const { recent: _r, window: _w, ...prefs } = this.readSettings();
+    // the PACS is the installer's, not a preference: settings.get does not show it (pacs.get does)
+    const { recent: _r, window: _w, pacs: _p, ...prefs } = this.readSettings();
     return prefs;
   }
 
@@ -510,6 +536,18 @@ export class Session {
     const ref = s.ordered[slice];
     if (!ref) throw new ResightError('FRAME_OUT_OF_RANGE', `slice ${slice} is outside 0..${s.ordered.length - 1}`);
     return { sopInstanceUid: ref.sopInstanceUid, tags: listTags(ref.path) };
+  }
+
+  /** The configured PACS: the command line's, else settings.json's (never the page's). */
+  pacsInfo(): PacsInfo {
+    const cfg = this.opts.pacs ?? this.readSettings().pacs;
+    if (!cfg) return { destination: null };
+    try {
+      const d = parseDestination(cfg.destination, cfg.callingAeTitle);
+      return { destination: describeDestination(d), ...(d.callingAeTitle ? { callingAeTitle: d.callingAeTitle } : {}) };
+    } catch (e) {
+      return { destination: null, problem: `the configured PACS '${cfg.destination}' cannot be used: ${(e as Error).message}` };
+    }
   }
 
   /** The overlay planes (60xx) of slice `slice`'s frame. */

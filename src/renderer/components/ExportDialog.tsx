@@ -1,11 +1,12 @@
 /**
- * Export: the report (PDF with key images), DICOM SR, Secondary Captures, JSON and CSV of the
- * shown series' analysis and review, optionally de-identified, written by the engine into a new
- * folder of the app's export folder (never the study folder). Progress while it runs; then the
- * files and a preview of the PDF.
+ * Export: the report (PDF with key images, also as DICOM Encapsulated PDF), DICOM SR, Secondary
+ * Captures, JSON and CSV of the shown series' analysis and review, optionally de-identified,
+ * written by the engine into a new folder of the app's export folder (never the study folder),
+ * and, when the installer configured a PACS, its DICOM files sent there. Progress while it runs;
+ * then the files, what the PACS stored and a preview of the PDF.
  */
 import { useEffect, useState } from 'react';
-import type { ExportResult, ResightApi } from '../../shared/api';
+import type { ExportResult, PacsInfo, ResightApi } from '../../shared/api';
 import { EXPORT_FORMATS } from '../../shared/api';
 import { useI18n } from '../i18n/i18n';
 import type { MessageKey } from '../i18n/messages';
@@ -35,6 +36,20 @@ export function ExportDialog(p: {
   const [result, setResult] = useState<ExportResult | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => p.api.on('export.progress', (e) => e.seriesId === p.seriesId && setProgress(e)), [p.api, p.seriesId]);
+  // the PACS the installer configured (none: no send option); the page can only use it, not set it
+  const [pacs, setPacs] = useState<PacsInfo | null>(null);
+  const [send, setSend] = useState(false);
+  useEffect(() => {
+    let stop = false;
+    p.api.call('pacs.get', {}).then(
+      (r) => !stop && setPacs(r),
+      () => !stop && setPacs(null),
+    );
+    return () => {
+      stop = true;
+    };
+  }, [p.api]);
+  const dicomChosen = formats.has('sr') || formats.has('sc') || formats.has('epdf');
 
   // a shift is a non-zero whole number of days; anything else is refused here, not dropped (an
   // export "with shifted dates" that silently removed them would mislead whoever reads it)
@@ -56,6 +71,7 @@ export function ExportDialog(p: {
         ...(deid && shiftDays !== undefined ? { dateShiftDays: shiftDays } : {}),
         ...(reviewer.trim() ? { reviewer: reviewer.trim() } : {}),
         ...(p.measurements?.length ? { measurements: p.measurements } : {}),
+        ...(send && pacs?.destination && dicomChosen ? { send: true } : {}),
       });
       setResult(r);
     } catch (e) {
@@ -96,6 +112,14 @@ export function ExportDialog(p: {
       {p.measurements?.length ? <p className="muted" data-testid="export-measurements">{t('export.measurements', { n: p.measurements.length })}</p> : null}
       {p.reformatMeasurements ? <p className="warning" role="status" data-testid="export-reformat-measurements">{t('export.reformatMeasurements', { n: p.reformatMeasurements })}</p> : null}
       <label className="row">{t('export.reviewer')}<input value={reviewer} onChange={(e) => setReviewer(e.target.value)} placeholder="Sato^Hanako" /></label>
+      {pacs?.destination ? (
+        <label className="row" title={dicomChosen ? undefined : t('export.sendNeedsDicom')}>
+          <input type="checkbox" checked={send && dicomChosen} disabled={!dicomChosen} onChange={(e) => setSend(e.target.checked)} data-testid="export-send" />
+          {t('export.send', { destination: pacs.destination })}
+        </label>
+      ) : pacs?.problem ? (
+        <p className="muted" data-testid="export-send-problem">{pacs.problem}</p>
+      ) : null}
       <div className="row">
         <button className="primary" onClick={run} disabled={busy || !formats.size || (deid && !shiftValid)} data-testid="export-run">{t('export.run')}</button>
         <button onClick={p.onClose}>{t('help.close')}</button>
@@ -116,6 +140,14 @@ export function ExportDialog(p: {
             ))}
           </ul>
           {result.warnings.map((w) => <p key={w} className="muted">{sayWarning(w, t)}</p>)}
+          {result.sent ? (
+            <p className={result.sent.error || result.sent.failures.length ? 'error' : ''} role="status" data-testid="export-sent">
+              {result.sent.error
+                ? t('export.sendFailed', { destination: result.sent.destination, message: result.sent.error.message })
+                : t('export.sent', { stored: result.sent.stored, total: result.sent.total, destination: result.sent.destination })}
+              {result.sent.failures.map((f) => <span key={f.name} className="muted"><br />{`${f.name}: ${f.reason}`}</span>)}
+            </p>
+          ) : null}
           {pdf ? <iframe className="pdf-preview" title={t('export.preview')} src={pdf.url} data-testid="export-preview" /> : null}
         </div>
       ) : null}

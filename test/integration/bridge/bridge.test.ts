@@ -232,6 +232,12 @@ describe('the contract over the bridge', () => {
     await assert.rejects(client.call('instance.tags', { seriesId, slice: 9999 }), /FRAME_OUT_OF_RANGE|outside/);
   });
 
+  it('no PACS is configured: pacs.get says so, and an export cannot be sent', async () => {
+    assert.deepEqual(await client.call('pacs.get', {}), { destination: null });
+    const r = await client.raw('report.export', { seriesId, formats: ['sr'], send: true });
+    assert.equal(!r.ok && r.error.code, 'VALIDATION');
+  });
+
   it('lists a slice\'s overlay planes (the demo CT has none)', async () => {
     assert.deepEqual(await client.call('slice.overlays', { seriesId, slice: 3 }), { overlays: [], skipped: [] });
     await assert.rejects(client.call('slice.overlays', { seriesId, slice: 9999 }), /FRAME_OUT_OF_RANGE/);

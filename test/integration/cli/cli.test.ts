@@ -381,6 +381,10 @@ describe('resight CLI contract', () => {
       ['bench --methods= (empty)', (d) => ['bench', '--suite', 'localization', '--methods=', '--set', d]],
       ['bench --layers naming a layer the card lacks', (d) => ['bench', '--suite', 'localization', '--layers', 'layer9', '--set', d]],
       ['bench --methods with another suite', () => ['bench', '--suite', 'explain', '--methods', 'gradcam']],
+      ['serve --pacs that is no destination', () => ['serve', '--pacs', 'nonsense', '--port', '0']],
+      ['serve --calling-ae without --pacs', () => ['serve', '--calling-ae', 'WS01', '--port', '0']],
+      ['echo without a destination', () => ['echo']],
+      ['analyze --send that is no destination', (d) => ['analyze', 'resources/demo', '--sr', path.join(d, 'x', 'sr.dcm'), '--send', 'PACS@host']],
     ];
     // Each case runs twice (plain, --json); all of them side by side, checked one by one.
     const results = new Map<string, { dirs: string[]; runs: Promise<[CliResult, CliResult]> }>();

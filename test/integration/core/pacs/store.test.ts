@@ -15,8 +15,11 @@ import { before, describe, it } from 'node:test';
 import { readDicomHeader } from '../../../../src/core/dicom/read';
 import type { ResightError } from '../../../../src/core/errors';
 import { echo, parseDestination, storeFiles } from '../../../../src/core/pacs/store';
+import { dispatch } from '../../../../src/core/session/dispatch';
+import type { SessionOptions } from '../../../../src/core/session/session';
 import { ensureCliBuilt, runCliAsync } from '../../../helpers/cli';
 import { corpusPath } from '../../../helpers/corpus';
+import { analysedDemo } from '../../../helpers/session';
 import { tempDir } from '../../../helpers/tmp';
 
 const hasStorescp = spawnSync('sh', ['-c', 'command -v storescp']).status === 0;
@@ -88,6 +91,44 @@ describe('a PACS (DCMTK storescp)', { skip }, () => {
   it('a port where nothing listens is PACS_UNREACHABLE at once', async () => {
     const port = await freePort();
     await assert.rejects(storeFiles([corpusPath('pydicom_CT_small.dcm')], parseDestination(`X@127.0.0.1:${port}`)), (e: ResightError) => e.code === 'PACS_UNREACHABLE' && e.message.includes(`X@127.0.0.1:${port}`) && /ECONNREFUSED/.test(e.message));
+  });
+
+  describe('from the viewer (the contract: pacs.get, report.export with send)', () => {
+    const analysed = (t: { after: (fn: () => void | Promise<void>) => void }, opts: Partial<SessionOptions>) => analysedDemo(t, { exportDir: tempDir(t, 'exports'), ...opts });
+
+    it('the installer\'s PACS (settings.json) receives the export\'s DICOM files; the page cannot change it', { timeout: 120_000 }, async (t) => {
+      const pacsDir = tempDir(t, 'pacs');
+      const port = await startPacs(t, pacsDir);
+      const dataDir = tempDir(t, 'data');
+      fs.writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify({ pacs: { destination: `TESTPACS@127.0.0.1:${port}`, callingAeTitle: 'WS01' } }));
+      const { s, seriesId } = await analysed(t, { dataDir });
+      assert.deepEqual(await dispatch(s, 'pacs.get', {}), { ok: true, value: { destination: `TESTPACS@127.0.0.1:${port}`, callingAeTitle: 'WS01' } });
+      const progress: string[] = [];
+      s.onEvent((e, p) => e === 'export.progress' && progress.push((p as { step: string }).step));
+      const r = await s.exportReport({ seriesId, formats: ['pdf', 'epdf', 'sr', 'sc'], send: true });
+      const dicom = r.files.filter((f) => f.kind !== 'pdf');
+      assert.deepEqual(r.sent, { destination: `TESTPACS@127.0.0.1:${port}`, stored: dicom.length, total: dicom.length, failures: [] });
+      assert.equal(received(pacsDir).length, dicom.length, 'every DICOM file, and not the PDF file');
+      assert.ok(progress.some((x) => x.startsWith('send ')), 'progress while sending');
+      // a page that tries to point the PACS elsewhere is refused by the contract; settings.get does not show it
+      const set = await dispatch(s, 'settings.set', { pacs: { destination: 'EVIL@203.0.113.9:104' } } as never);
+      assert.equal(!set.ok && set.error.code, 'VALIDATION');
+      assert.equal('pacs' in ((await dispatch(s, 'settings.get', {})) as { value: object }).value, false);
+    });
+
+    it('a PACS that refuses: the files are written, and the reply says what failed (not a failed export)', { timeout: 120_000 }, async (t) => {
+      const port = await startPacs(t, tempDir(t, 'pacs'), ['--refuse']);
+      const { s, seriesId } = await analysed(t, { pacs: { destination: `TESTPACS@127.0.0.1:${port}` } });
+      const r = await s.exportReport({ seriesId, formats: ['sr'], send: true });
+      assert.equal(r.files.length, 1);
+      assert.equal(r.sent?.stored, 0);
+      assert.equal(r.sent?.error?.code, 'PACS_REJECTED');
+      // no DICOM format chosen, or no PACS configured: refused before any work
+      await assert.rejects(s.exportReport({ seriesId, formats: ['pdf'], send: true }), (e: ResightError) => e.code === 'VALIDATION' && /DICOM format/.test(e.message));
+      const { s: plain, seriesId: sid } = await analysed(t, {});
+      assert.deepEqual(plain.pacsInfo(), { destination: null });
+      await assert.rejects(plain.exportReport({ seriesId: sid, formats: ['sr'], send: true }), (e: ResightError) => e.code === 'VALIDATION' && /no PACS is configured/.test(e.message));
+    });
   });
 
   describe('from the command line', () => {

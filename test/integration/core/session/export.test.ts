@@ -4,24 +4,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { dispatch } from '../../../../src/core/session/dispatch';
-import { Session } from '../../../../src/core/session/session';
-import { REPO_ROOT } from '../../../helpers/corpus';
+import { analysedDemo } from '../../../helpers/session';
 import { tempDir } from '../../../helpers/tmp';
-
-const DEMO = path.join(REPO_ROOT, 'resources', 'demo');
 
 describe('Session.exportReport', () => {
   it('an export folder that cannot be made is EXPORT_FAILED, and the reply does not name it', { timeout: 120_000 }, async (t) => {
     const root = tempDir(t, 'export-blocked');
     fs.writeFileSync(path.join(root, 'afile'), 'x');
     const exportDir = path.join(root, 'afile', 'exports');
-    const s = new Session({ cacheDir: null, exportDir, sliceUrl: (id) => `/s/${id}/{i}` });
-    t.after(() => s.dispose());
-    s.grant([DEMO]);
-    const seriesId = (await s.open({ paths: [DEMO] })).studies[0].series[0].id;
-    const ended = new Promise<string>((resolve) => s.onEvent((e) => (e === 'analysis.done' || e === 'analysis.failed') && resolve(e)));
-    s.startAnalysis({ seriesId });
-    assert.equal(await ended, 'analysis.done');
+    const { s, seriesId } = await analysedDemo(t, { exportDir });
     const reply = await dispatch(s, 'report.export', { seriesId, formats: ['json'] });
     assert.ok(!reply.ok);
     assert.equal(reply.error.code, 'EXPORT_FAILED', reply.error.message);
