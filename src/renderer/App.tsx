@@ -39,8 +39,8 @@ import { Viewport } from './viewer/Viewport';
 
 const api = getApi();
 const STATE_KEY = 'resight.viewer';
-const TOOLS: Tool[] = ['wl', 'pan', 'zoom', 'scroll', 'length', 'ellipse', 'probe'];
-const TOOL_KEY: Record<Tool, MessageKey> = { wl: 'tools.wl', pan: 'tools.pan', zoom: 'tools.zoom', length: 'tools.length', probe: 'tools.probe', scroll: 'tools.scroll', ellipse: 'tools.ellipse' };
+const TOOLS: Tool[] = ['wl', 'pan', 'zoom', 'scroll', 'length', 'bidirectional', 'ellipse', 'probe'];
+const TOOL_KEY: Record<Tool, MessageKey> = { wl: 'tools.wl', pan: 'tools.pan', zoom: 'tools.zoom', length: 'tools.length', bidirectional: 'tools.bidirectional', probe: 'tools.probe', scroll: 'tools.scroll', ellipse: 'tools.ellipse' };
 
 interface Persisted {
   seriesId?: string;
@@ -845,7 +845,7 @@ export function App() {
                   const stats = m.kind === 'ellipse' && s ? ellipseStats(scalarValues(s), s.rows, s.columns, m.a, m.b, ps) : null;
                   // an axial measurement names its instance, so it follows it when slice numbers move
                   const ref = plane === 'axial' ? info?.slices[m.slice] : undefined;
-                  const made: Measurement = { ...m, ...(ref ? { instance: instanceKey(ref) } : {}), ...(m.kind === 'ellipse' ? { ...(stats ? { stats } : {}), ...(s?.samples === 3 ? { luminance: true } : {}) } : { length: lengthOf(m.a, m.b, ps) }) };
+                  const made: Measurement = { ...m, ...(ref ? { instance: instanceKey(ref) } : {}), ...(m.kind === 'ellipse' ? { ...(stats ? { stats } : {}), ...(s?.samples === 3 ? { luminance: true } : {}) } : { length: lengthOf(m.a, m.b, ps), ...(m.c && m.d ? { shortAxis: lengthOf(m.c, m.d, ps) } : {}) }) };
                   if (ref && seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: [...(all[seriesId] ?? []), made] }));
                   else setMprMeasured((ms) => [...ms, made]);
                 }}
@@ -967,7 +967,7 @@ export function App() {
           seriesId={seriesId}
           deidentifyByDefault={prefs.deidentifyByDefault === true}
           // measurements drawn on a coronal or sagittal reformat have no slice of the series to report
-          measurements={plane === 'axial' ? measurements.map((m) => ({ kind: m.kind ?? 'length', slice: m.slice, a: m.a, b: m.b })) : []}
+          measurements={plane === 'axial' ? measurements.map((m) => ({ kind: m.kind ?? 'length', slice: m.slice, a: m.a, b: m.b, ...(m.c && m.d ? { c: m.c, d: m.d } : {}) })) : []}
           reformatMeasurements={plane === 'axial' ? 0 : mprMeasured.length}
           onClose={() => setDialog(null)}
         /> : null}

@@ -16,6 +16,7 @@ import type { Preferences } from './settings';
 import { CAM_METHOD_NAMES } from './cam';
 
 const id = z.string().min(1).max(256);
+const point = z.tuple([z.number().min(-1e5).max(1e5), z.number().min(-1e5).max(1e5)]);
 export { CAM_METHOD_NAMES } from './cam';
 export const DECISIONS = ['pending', 'accepted', 'rejected', 'edited'] as const;
 export const EXPORT_FORMATS = ['pdf', 'epdf', 'sr', 'sc', 'json', 'csv'] as const;
@@ -66,13 +67,17 @@ export const schemas = {
         .array(
           z
             .object({
-              kind: z.enum(['length', 'ellipse']),
+              kind: z.enum(['length', 'ellipse', 'bidirectional']),
               slice: z.number().int().min(0),
               // image coordinates: within any image's reach (SR stores them as 32-bit floats)
-              a: z.tuple([z.number().min(-1e5).max(1e5), z.number().min(-1e5).max(1e5)]),
-              b: z.tuple([z.number().min(-1e5).max(1e5), z.number().min(-1e5).max(1e5)]),
+              a: point,
+              b: point,
+              // a bidirectional measurement's short axis
+              c: point.optional(),
+              d: point.optional(),
             })
-            .strict(),
+            .strict()
+            .refine((m) => (m.kind === 'bidirectional') === (m.c !== undefined && m.d !== undefined), 'a bidirectional measurement has c and d (its short axis), and only it'),
         )
         .max(500)
         .optional(),

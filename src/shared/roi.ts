@@ -68,13 +68,53 @@ export function lengthOf(a: readonly [number, number], b: readonly [number, numb
     : { value: Math.hypot(b[0] - a[0], b[1] - a[1]), unit: 'px' };
 }
 
+/**
+ * The short axis of a bidirectional measurement (RECIST's longest diameter and the longest one
+ * perpendicular to it): the reviewer's drag p0 -> p1 across the lesion, made perpendicular to the
+ * long axis a-b in patient space (pixels scaled by `spacing`, so it is perpendicular in mm on
+ * non-square pixels too) and moved along it to cross it where the drag's middle projects (within
+ * the long axis). Null when the drag has no extent across the long axis.
+ */
+export function shortAxisOf(
+  a: readonly [number, number],
+  b: readonly [number, number],
+  p0: readonly [number, number],
+  p1: readonly [number, number],
+  spacing: readonly [number, number] = [1, 1],
+): { c: [number, number]; d: [number, number] } | null {
+  const sx = spacing[1];
+  const sy = spacing[0];
+  const mm = (p: readonly [number, number]) => [p[0] * sx, p[1] * sy] as const;
+  const [ax, ay] = mm(a);
+  const [bx, by] = mm(b);
+  const len = Math.hypot(bx - ax, by - ay);
+  if (len < 1e-9) return null;
+  const ux = (bx - ax) / len;
+  const uy = (by - ay) / len;
+  const nx = -uy;
+  const ny = ux;
+  const [q0x, q0y] = mm(p0);
+  const [q1x, q1y] = mm(p1);
+  const t = Math.min(len, Math.max(0, ((q0x + q1x) / 2 - ax) * ux + ((q0y + q1y) / 2 - ay) * uy));
+  const xx = ax + ux * t;
+  const xy = ay + uy * t;
+  const s0 = (q0x - xx) * nx + (q0y - xy) * ny;
+  const s1 = (q1x - xx) * nx + (q1y - xy) * ny;
+  if (Math.abs(s1 - s0) < 1e-9) return null;
+  const px = (s: number): [number, number] => [(xx + nx * s) / sx, (xy + ny * s) / sy];
+  return { c: px(s0), d: px(s1) };
+}
+
 /** A measurement the reviewer drew on a slice (image coordinates, pixel edges). */
 export interface DrawnMeasurement {
-  kind: 'length' | 'ellipse';
+  /** bidirectional: the long axis a-b and the short axis c-d (shortAxisOf). */
+  kind: 'length' | 'ellipse' | 'bidirectional';
   /** Slice index in the series (axial stack order). */
   slice: number;
   a: [number, number];
   b: [number, number];
+  c?: [number, number];
+  d?: [number, number];
 }
 
 /** Colour pixels (RGB interleaved) as one value each, Rec. 601 luminance: what ROI statistics measure on a colour image (the viewer shows the colour). */

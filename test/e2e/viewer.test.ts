@@ -839,6 +839,35 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     for (let k = 0; k < 3; k++) assert.ok(Math.abs(after[k] - before[k]) < 1, `channel ${k}: ${after[k]} after the restore, ${before[k]} before`);
   });
 
+  it('a bidirectional measurement: the long axis, then a drag across it snapped perpendicular; both lengths in the label and the panel', { timeout: 60_000 }, async () => {
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('f');
+    await page.click('[data-testid=tool-bidirectional]');
+    const before = await page.locator('[data-testid=measurement]').count();
+    // the long axis: 200 px along a row (156.25 mm); then the hint asks for the short axis
+    await dragImage(156, 300, 356, 300, 8);
+    await page.waitForSelector('[data-testid=bidirectional-hint]');
+    assert.equal(await page.locator('[data-testid=measurement]').count(), before, 'not a measurement yet');
+    // a slanted drag across it: only its extent across the long axis counts (100 px = 78.125 mm)
+    await dragImage(240, 250, 270, 350, 8);
+    await page.waitForSelector('[data-testid=bidirectional-hint]', { state: 'detached' });
+    const label = page.locator('[data-testid=bidirectional-label]').last();
+    const long = Number(await label.getAttribute('data-long'));
+    const short = Number(await label.getAttribute('data-short'));
+    assert.ok(Math.abs(long - 156.25) / 156.25 < 0.02, `long axis ${long}`);
+    assert.ok(Math.abs(short - 78.125) / 78.125 < 0.02, `short axis ${short}`);
+    assert.equal(await page.locator('[data-testid=measurement]').count(), before + 1);
+    assert.match(await page.locator('[data-testid=measurement]').last().innerText(), /Bidirectional: 15\d\.\d × 7\d\.\d mm/);
+    await shot('14-bidirectional');
+    // Escape between the two drags drops the long axis
+    await dragImage(100, 100, 200, 100, 6);
+    await page.waitForSelector('[data-testid=bidirectional-hint]');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid=bidirectional-hint]', { state: 'detached' });
+    assert.equal(await page.locator('[data-testid=measurement]').count(), before + 1);
+    await page.click('[data-testid=tool-wl]');
+  });
+
   it('switches the whole UI to Japanese', { timeout: 30_000 }, async () => {
     await page.selectOption('[data-testid=language]', 'ja');
     assert.equal(await page.locator('[data-testid=analyze]').innerText(), '解析');

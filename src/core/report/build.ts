@@ -82,7 +82,8 @@ export async function buildReportContext(
     if (!series.ordered[m.slice]) throw new ResightError('FRAME_OUT_OF_RANGE', `measurement ${i + 1} is on slice ${m.slice}; the series has ${series.ordered.length}`);
     const w = Math.abs(m.b[0] - m.a[0]);
     const hgt = Math.abs(m.b[1] - m.a[1]);
-    if (m.kind === 'ellipse' ? w < 1e-3 || hgt < 1e-3 : Math.hypot(w, hgt) < 1e-3) throw new ResightError('VALIDATION', `measurement ${i + 1} (${m.kind}) has no extent`);
+    const shortless = m.kind === 'bidirectional' && (!m.c || !m.d || Math.hypot(m.d[0] - m.c[0], m.d[1] - m.c[1]) < 1e-3);
+    if ((m.kind === 'ellipse' ? w < 1e-3 || hgt < 1e-3 : Math.hypot(w, hgt) < 1e-3) || shortless) throw new ResightError('VALIDATION', `measurement ${i + 1} (${m.kind}) has no extent`);
   }
   // each slice is read and decoded once, whether a key image, ROIs or both are on it
   const frames = new Map<string, ReturnType<typeof loadFrame>>();
@@ -137,7 +138,12 @@ export async function buildReportContext(
     const ps = header?.perFrame?.[ref.frame]?.pixelSpacing ?? header?.pixelSpacing;
     const out: ReportMeasurement = { id: `M${i + 1}`, kind: m.kind, sliceIndex: m.slice, sopInstanceUid: ref.sopInstanceUid, sopClassUid: header?.sopClassUid ?? h.sopClassUid, frame: ref.frame, a: [...m.a], b: [...m.b], valueUnit: series.modality === 'CT' ? 'HU' : '' };
     if (m.kind === 'length') out.length = lengthOf(m.a, m.b, ps);
-    else {
+    else if (m.kind === 'bidirectional' && m.c && m.d) {
+      out.c = [...m.c];
+      out.d = [...m.d];
+      out.length = lengthOf(m.a, m.b, ps);
+      out.shortAxis = lengthOf(m.c, m.d, ps);
+    } else {
       try {
         const { decoded, values } = await load(ref);
         const color = decoded.samplesPerPixel === 3;

@@ -66,7 +66,7 @@ export interface AddedFinding {
 export interface ReportMeasurement {
   /** `M1`, `M2`, ... in the order drawn. */
   id: string;
-  kind: 'length' | 'ellipse';
+  kind: 'length' | 'ellipse' | 'bidirectional';
   sliceIndex: number;
   sopInstanceUid: string;
   sopClassUid: string;
@@ -74,8 +74,13 @@ export interface ReportMeasurement {
   /** Image coordinates (pixel edges: (0,0) is the top-left corner of the top-left pixel). */
   a: [number, number];
   b: [number, number];
-  /** Length: mm with PixelSpacing, else pixels. */
+  /** A bidirectional measurement's short axis (its long axis is a-b). */
+  c?: [number, number];
+  d?: [number, number];
+  /** Length (a bidirectional measurement's long axis): mm with PixelSpacing, else pixels. */
   length?: { value: number; unit: 'mm' | 'px' };
+  /** A bidirectional measurement's short axis, in the same unit. */
+  shortAxis?: { value: number; unit: 'mm' | 'px' };
   /** Ellipse ROI: statistics of the pixels whose centres are inside (shared/roi.ts). */
   stats?: RoiStats;
   /** The values' unit: 'HU' for a grey CT, '' otherwise (a colour CT image included). */

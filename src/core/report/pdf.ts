@@ -339,8 +339,10 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
       ctx.measurements.map((m) => [
         m.id,
         String(m.sliceIndex + 1),
-        m.kind === 'length' ? 'Length' : 'Ellipse ROI',
-        m.length
+        m.kind === 'length' ? 'Length' : m.kind === 'bidirectional' ? 'Bidirectional' : 'Ellipse ROI',
+        m.length && m.shortAxis
+          ? `long axis ${m.length.value.toFixed(1)} ${m.length.unit} × short axis ${m.shortAxis.value.toFixed(1)} ${m.shortAxis.unit}`
+          : m.length
           ? `${m.length.value.toFixed(1)} ${m.length.unit}`
           : m.stats
             ? `${m.luminance ? 'luminance ' : ''}mean ${m.stats.mean.toFixed(1)}${u(m)} (SD ${m.stats.sd.toFixed(1)}), range ${m.stats.min.toFixed(0)} to ${m.stats.max.toFixed(0)}${u(m)}, area ${m.stats.area.toFixed(1)} ${m.stats.areaUnit === 'mm2' ? 'mm²' : 'px²'}, ${m.stats.n} pixels`

@@ -55,6 +55,9 @@ const C = {
   disclaimer: RS('DISCLAIMER', 'Intended use and disclaimer'),
   // the reviewer's measurements (TID 1410 planar ROI, TID 1419 ROI measurements)
   length: { value: '410668003', scheme: 'SCT', meaning: 'Length' } as Code,
+  // a bidirectional measurement (RECIST): the longest diameter and the longest perpendicular to it
+  longAxis: { value: '103339001', scheme: 'SCT', meaning: 'Long Axis' } as Code,
+  shortAxis: { value: '103340004', scheme: 'SCT', meaning: 'Short Axis' } as Code,
   area: { value: '42798000', scheme: 'SCT', meaning: 'Area' } as Code,
   attenuation: DCM('112031', 'Attenuation Coefficient'),
   pixelValue: RS('PIXVAL', 'Pixel value'),
@@ -210,7 +213,8 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
     groups.push(group(a.id, a.class, FROM_REVIEWER, a.sliceStart, a.sliceEnd, Math.round((a.sliceStart + a.sliceEnd) / 2), a.centroid, null, DECISIONS.accepted, a.comment));
   }
   // the reviewer's measurements: a length as TID 300 has it (NUM Length INFERRED FROM its POLYLINE,
-  // which is SELECTED FROM the slice), an ellipse ROI as TID 1410 (the Image Region ELLIPSE, then
+  // which is SELECTED FROM the slice), a bidirectional one as two such NUMs (Long Axis, Short
+  // Axis), an ellipse ROI as TID 1410 (the Image Region ELLIPSE, then
   // the values measured in it)
   for (const m of ctx.measurements) {
     const on = imageRef('SELECTED FROM', null, m.sliceIndex);
@@ -220,9 +224,15 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
       uidref('HAS OBS CONTEXT', C.trackingUid, derivedUid('resight-measurement', exportId, ctx.series.seriesInstanceUid, m.id)),
       code('CONTAINS', C.origin, FROM_REVIEWER),
     ];
+    // a length, or each axis of a bidirectional measurement: NUM INFERRED FROM its POLYLINE
+    const axis = (name: Code, value: { value: number; unit: 'mm' | 'px' }, p: readonly number[], q: readonly number[]): Item => ({
+      ...num('CONTAINS', name, value.value, value.unit === 'mm' ? UNITS.mm : UNITS.px),
+      ContentSequence: [{ RelationshipType: 'INFERRED FROM', ValueType: 'SCOORD', GraphicType: 'POLYLINE', GraphicData: [...p, ...q], ContentSequence: [on] }],
+    });
     if (m.kind === 'length' && m.length) {
-      const line: Item = { RelationshipType: 'INFERRED FROM', ValueType: 'SCOORD', GraphicType: 'POLYLINE', GraphicData: [...m.a, ...m.b], ContentSequence: [on] };
-      children.push({ ...num('CONTAINS', C.length, m.length.value, m.length.unit === 'mm' ? UNITS.mm : UNITS.px), ContentSequence: [line] });
+      children.push(axis(C.length, m.length, m.a, m.b));
+    } else if (m.kind === 'bidirectional' && m.length && m.shortAxis && m.c && m.d) {
+      children.push(axis(C.longAxis, m.length, m.a, m.b), axis(C.shortAxis, m.shortAxis, m.c, m.d));
     } else if (m.kind === 'ellipse') {
       // ELLIPSE: the major axis' end points, then the minor axis' (PS3.3 C.18.6.1.2)
       const { cx, cy, rx, ry } = ellipseOf(m.a, m.b);

@@ -15,6 +15,7 @@ export function MeasurementsPanel(p: { measurements: Measurement[]; hounsfield: 
       if (!s) return '—';
       return `${t(m.luminance ? 'roi.meanLuminance' : 'roi.mean')} ${num(s.mean, 1)}${unit} ± ${num(s.sd, 1)} · ${t('roi.area')} ${num(s.area, 1)} ${s.areaUnit === 'mm2' ? 'mm²' : 'px²'}`;
     }
+    if (m.kind === 'bidirectional') return m.length && m.shortAxis ? `${num(m.length.value, 1)} × ${num(m.shortAxis.value, 1)} ${m.length.unit}` : '—';
     return m.length ? `${num(m.length.value, 1)} ${m.length.unit}` : '—';
   };
   return (
@@ -25,7 +26,7 @@ export function MeasurementsPanel(p: { measurements: Measurement[]; hounsfield: 
         {p.measurements.map((m, i) => (
           <li key={i} className="row" data-testid="measurement">
             <button className="link grow" onClick={() => p.onGo(m.slice)} title={t('findings.goto')}>
-              <strong>M{i + 1}</strong> · {t('measure.slice', { i: m.slice + 1 })} · {m.kind === 'ellipse' ? t('tools.ellipse') : t('tools.length')}: <span data-testid="measurement-value">{valueOf(m)}</span>
+              <strong>M{i + 1}</strong> · {t('measure.slice', { i: m.slice + 1 })} · {t(m.kind === 'ellipse' ? 'tools.ellipse' : m.kind === 'bidirectional' ? 'tools.bidirectional' : 'tools.length')}: <span data-testid="measurement-value">{valueOf(m)}</span>
             </button>
             <button onClick={() => p.onDelete(i)} aria-label={t('measure.delete', { id: `M${i + 1}` })} data-testid="measurement-delete">×</button>
           </li>

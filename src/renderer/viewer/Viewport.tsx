@@ -10,14 +10,14 @@ import { useI18n } from '../i18n/i18n';
 import { Canvas2dSliceRenderer } from './canvas2d';
 import { directionLetters, imageToScreen, labelPlacement, niceMm, screenToImage } from './geometry';
 import { GlSliceRenderer } from './gl';
-import { ellipseOf, ellipseStats, lengthOf } from '../../shared/roi';
+import { ellipseOf, ellipseStats, lengthOf, shortAxisOf } from '../../shared/roi';
 import { pixelAt, scalarValues } from './slice';
 import type { RoiStats } from '../../shared/roi';
 import type { HeatState, SliceRenderer, ViewState } from './types';
 import type { OverlayPlane } from '../../shared/dicom';
 import { overlayImageUrl } from './overlay-planes';
 
-export type Tool = 'wl' | 'pan' | 'zoom' | 'length' | 'ellipse' | 'probe' | 'scroll';
+export type Tool = 'wl' | 'pan' | 'zoom' | 'length' | 'ellipse' | 'bidirectional' | 'probe' | 'scroll';
 
 /** Stack scroll (OHIF's StackScroll, Weasis' Sequence): one slice per this many pixels dragged. */
 const SCROLL_PX = 6;
@@ -27,10 +27,14 @@ export interface Measurement {
   slice: number;
   a: [number, number];
   b: [number, number];
-  /** A length from a to b (the default), or an ellipse ROI in the box from a to b. */
-  kind?: 'length' | 'ellipse';
+  /** A length from a to b (the default), an ellipse ROI in the box from a to b, or a bidirectional measurement: long axis a-b, short axis c-d. */
+  kind?: 'length' | 'ellipse' | 'bidirectional';
+  c?: [number, number];
+  d?: [number, number];
   /** Measured when drawn (for the measurements panel; the report measures again from the file). */
   length?: { value: number; unit: 'mm' | 'px' };
+  /** A bidirectional measurement's short axis. */
+  shortAxis?: { value: number; unit: 'mm' | 'px' };
   stats?: RoiStats;
   /** The statistics are of a colour slice's luminance (Rec. 601), as the report gives them. */
   luminance?: boolean;
@@ -76,6 +80,8 @@ export function Viewport(p: ViewportProps) {
   const [size, setSize] = useState({ w: 0, h: 0 });
   const [probe, setProbe] = useState<{ x: number; y: number; v: ReturnType<typeof pixelAt> } | null>(null);
   const [drawing, setDrawing] = useState<Measurement | null>(null);
+  // a bidirectional measurement between its two drags: the long axis drawn, the short axis next
+  const [longAxis, setLongAxis] = useState<Measurement | null>(null);
   const [gpuLost, setGpuLost] = useState(false);
   const measureCtx = useRef<CanvasRenderingContext2D | null>(null);
   const drag = useRef<{ tool: Tool; x: number; y: number; view: ViewState; start: [number, number]; index: number } | null>(null);
@@ -160,7 +166,22 @@ export function Viewport(p: ViewportProps) {
     const start = imgPoint(e) ?? [0, 0];
     drag.current = { tool, x: e.clientX, y: e.clientY, view: p.view, start, index: p.index };
     if (tool === 'length' || tool === 'ellipse') setDrawing({ slice: p.index, a: start, b: start, kind: tool });
+    // bidirectional: the first drag is the long axis (drawn as a length), the second the short one
+    else if (tool === 'bidirectional') setDrawing(longAxis ? { ...longAxis } : { slice: p.index, a: start, b: start, kind: 'length' });
   };
+  /** The short axis of the pending long axis for a drag from p0 to p1 (perpendicular in mm, crossing it). */
+  const withShortAxis = (l: Measurement, p0: [number, number], p1: [number, number]): Measurement => {
+    const ax = shortAxisOf(l.a, l.b, p0, p1, props.current.pixelSpacing);
+    return ax ? { ...l, kind: 'bidirectional', c: ax.c, d: ax.d } : { ...l };
+  };
+  // a pending long axis belongs to its slice: another slice, or Escape, drops it
+  useEffect(() => setLongAxis(null), [p.index]);
+  useEffect(() => {
+    if (!longAxis) return;
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setLongAxis(null);
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [longAxis]);
 
   const onPointerMove = (e: React.PointerEvent) => {
     const s = p.slice;
@@ -189,6 +210,8 @@ export function Viewport(p: ViewportProps) {
       if (i !== p.index) p.onIndex(i);
     } else if ((d.tool === 'length' || d.tool === 'ellipse') && ip) {
       setDrawing({ slice: p.index, a: d.start, b: ip, kind: d.tool });
+    } else if (d.tool === 'bidirectional' && ip) {
+      setDrawing(longAxis ? withShortAxis(longAxis, d.start, ip) : { slice: p.index, a: d.start, b: ip, kind: 'length' });
     }
   };
 
@@ -199,6 +222,13 @@ export function Viewport(p: ViewportProps) {
       const w = Math.abs(drawing.b[0] - drawing.a[0]);
       const h = Math.abs(drawing.b[1] - drawing.a[1]);
       if (drawing.kind === 'ellipse' ? w > 1 && h > 1 : Math.hypot(w, h) > 1) p.onMeasure(drawing);
+    } else if (d?.tool === 'bidirectional' && drawing) {
+      if (!longAxis) {
+        if (Math.hypot(drawing.b[0] - drawing.a[0], drawing.b[1] - drawing.a[1]) > 1) setLongAxis(drawing);
+      } else if (drawing.kind === 'bidirectional' && drawing.c && drawing.d && Math.hypot(drawing.d[0] - drawing.c[0], drawing.d[1] - drawing.c[1]) > 1) {
+        setLongAxis(null);
+        p.onMeasure(drawing);
+      }
     }
     setDrawing(null);
   };
@@ -225,7 +255,7 @@ export function Viewport(p: ViewportProps) {
 
   const s = p.slice;
   const toScreen = (pt: [number, number]) => (s ? imageToScreen(pt[0], pt[1], size.w, size.h, s.columns, s.rows, p.view) : [0, 0]);
-  const lines = [...p.measurements.filter((m) => m.slice === p.index), ...(drawing ? [drawing] : [])];
+  const lines = [...p.measurements.filter((m) => m.slice === p.index), ...(drawing ? [drawing] : longAxis ? [longAxis] : [])];
   const iop = p.orientation;
   const ps = p.pixelSpacing;
   const barMm = ps ? niceMm((size.w * 0.25) / p.view.zoom * ps[1]) : 0;
@@ -278,6 +308,22 @@ export function Viewport(p: ViewportProps) {
               </g>
             );
           }
+          if (m.kind === 'bidirectional' && m.c && m.d) {
+            const [x3, y3] = toScreen(m.c);
+            const [x4, y4] = toScreen(m.d);
+            const long = lengthOf(m.a, m.b, ps);
+            const short = lengthOf(m.c, m.d, ps);
+            const label = `${num(long.value, 1)} × ${num(short.value, 1)} ${long.unit}`;
+            const at = place([label], Math.max(x1, x2), Math.max(x1, x2), Math.min(y1, y2) - 6);
+            return (
+              <g key={i} className="measure">
+                <line x1={x1} y1={y1} x2={x2} y2={y2} />
+                <line x1={x3} y1={y3} x2={x4} y2={y4} />
+                {[[x1, y1], [x2, y2], [x3, y3], [x4, y4]].map(([x, y], k) => <circle key={k} cx={x} cy={y} r={3} />)}
+                <text x={at.x} y={at.y} textAnchor={at.anchor} data-testid="bidirectional-label" data-long={long.value} data-short={short.value}>{label}</text>
+              </g>
+            );
+          }
           const len = lengthOf(m.a, m.b, ps);
           const text = `${num(len.value, 1)} ${len.unit}`;
           const at = place([text], x2, x2, y2 - 6);
@@ -314,6 +360,7 @@ export function Viewport(p: ViewportProps) {
         {probe ? <div data-testid="probe">{`(${probe.x}, ${probe.y}) ${probeText(probe.v)}`}</div> : null}
       </div>
       <div className="corner br" data-testid="corner-br">{p.corners.br.map((l, i) => <div key={i}>{l}</div>)}</div>
+      {longAxis && !drawing ? <div className="measure-hint" role="status" data-testid="bidirectional-hint">{t('measure.shortAxisHint')}</div> : null}
       {gpuLost ? <div className="slice-error" role="status" data-testid="gpu-lost">{t('viewer.contextLost')}</div> : null}
       {p.error ? <div className="slice-error" role="alert" data-testid="slice-error">{t('viewer.sliceError', { i: p.index + 1, message: p.error })}</div> : null}
     </div>

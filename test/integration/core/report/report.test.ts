@@ -405,6 +405,39 @@ describe('measurements in a report', () => {
     }
   });
 
+  it('a bidirectional measurement (long and short axis, RECIST) is measured again, coded in the SR as Long Axis and Short Axis, and printed', async (t) => {
+    const a = result.series[0];
+    // 200 px along the row and 100 px down the column, pixels 0.78125 mm
+    const c = await buildReportContext(series, a, model, result.providerReport, {
+      measurements: [{ kind: 'bidirectional', slice: 11, a: [156, 300], b: [356, 300], c: [256, 250], d: [256, 350] }],
+    });
+    const m = c.measurements[0];
+    assert.deepEqual([m?.kind, m?.length, m?.shortAxis], ['bidirectional', { value: 156.25, unit: 'mm' }, { value: 78.125, unit: 'mm' }]);
+    await assert.rejects(
+      buildReportContext(series, a, model, result.providerReport, { measurements: [{ kind: 'bidirectional', slice: 11, a: [156, 300], b: [356, 300], c: [256, 250], d: [256, 250] }] }),
+      (e: ResightError) => e.code === 'VALIDATION',
+      'a short axis without extent',
+    );
+    const dir = tempDir(t, 'bidi');
+    await writeExports([c], { sr: path.join(dir, 'sr.dcm'), pdf: path.join(dir, 'r.pdf') });
+    const sr = decodePart10(fs.readFileSync(path.join(dir, 'sr.dcm')));
+    const nums: { code: string; value: number; line: number[] }[] = [];
+    const walk = (items: NaturalDataset[]) => {
+      for (const it of items) {
+        const name = seqOf(it, 'ConceptNameCodeSequence')[0]?.CodeValue as string | undefined;
+        if (it.ValueType === 'NUM' && (name === '103339001' || name === '103340004')) {
+          const line = seqOf(it, 'ContentSequence').find((x) => x.GraphicType === 'POLYLINE');
+          nums.push({ code: name, value: Number(seqOf(it, 'MeasuredValueSequence')[0]?.NumericValue), line: (line?.GraphicData as number[]) ?? [] });
+        }
+        walk(seqOf(it, 'ContentSequence'));
+      }
+    };
+    walk(seqOf(sr, 'ContentSequence'));
+    assert.deepEqual(nums.map((n) => [n.code, n.value, n.line]), [['103339001', 156.25, [156, 300, 356, 300]], ['103340004', 78.125, [256, 250, 256, 350]]]);
+    if (has('dciodvfy')) assert.deepEqual(dciodvfy(path.join(dir, 'sr.dcm')).errors, []);
+    if (has('pdftotext')) assert.match(spawnSync('pdftotext', [path.join(dir, 'r.pdf'), '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' '), /Bidirectional long axis 156\.3 mm × short axis 78\.1 mm/);
+  });
+
   it('an ROI on a slice that does not decode is reported as not measured, and the other measurements still are', async (t) => {
     const dir = tempDir(t, 'report-unmeasurable');
     for (const f of fs.readdirSync(DEMO)) fs.copyFileSync(path.join(DEMO, f), path.join(dir, f));
