@@ -9,12 +9,13 @@ import { loadModelCard } from '../../core/inference/card';
 import { repoFile } from '../bench/common';
 import { UsageError, writeFileAtomic } from '../io';
 
-export const BENCH_HELP = `resight bench [--suite ingest|inference|explain|scaling|report|localization|soak|all] [--slices N] [--reps N]
+export const BENCH_HELP = `resight bench [--suite ingest|inference|explain|scaling|report|pacs|localization|soak|all] [--slices N] [--reps N]
               [--batch N] [--threads N] [--model <card.json>] [--set <localization set dir>] [--out <file.md>]
               [--methods gradcam,layercam,...] [--layers layer3,...]
   Benchmarks with the peer a user would otherwise pick, side by side (Markdown tables):
   pydicom and dcmtk for ingest, PyTorch on the same weights for inference and Grad-CAM.
   'report' times an export of the demo study step by step (DICOM encoding against pydicom).
+  'pacs' sends the demo study to DCMTK's storescp by ReSight's C-STORE and by DCMTK's storescu.
   'all' runs ingest, inference, explain, scaling and report plus the machine's physical bounds and
   writes the report to bench/results/latest.md in a source checkout (or --out).
   'localization' scores the heatmaps against lesion masks on a held-out phantom set (pointing
@@ -23,7 +24,7 @@ export const BENCH_HELP = `resight bench [--suite ingest|inference|explain|scali
   and closes a 1,000-slice series five times and fails unless memory comes back and no file
   handle is left open.`;
 
-const SUITES = ['ingest', 'inference', 'explain', 'scaling', 'report', 'localization', 'soak', 'all'];
+const SUITES = ['ingest', 'inference', 'explain', 'scaling', 'report', 'pacs', 'localization', 'soak', 'all'];
 
 async function machineSection(threads: number): Promise<string> {
   const { memcpyGBps, gemmGflops, modelFlops } = await import('../bench/bounds.js');
@@ -97,6 +98,10 @@ export async function runBench(argv: string[]): Promise<number> {
   if (suite === 'report' || all) {
     const { runReportBench } = await import('../bench/report.js');
     emit(await runReportBench({ reps: Math.min(reps, 5) }));
+  }
+  if (suite === 'pacs' || all) {
+    const { runPacsBench } = await import('../bench/pacs.js');
+    emit(await runPacsBench({ reps: Math.min(reps, 5) }));
   }
   if (suite === 'soak') {
     const { runSoak } = await import('../bench/soak.js');
