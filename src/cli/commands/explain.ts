@@ -59,6 +59,8 @@ export async function runExplain(argv: string[]): Promise<number> {
   const explainer = new Explainer();
   try {
     const model = await engine.model(path.resolve(cardPath), { force: values.provider as ProviderName | undefined });
+    // a provider asked for and not used says why (stderr: stdout stays the result), as analyze does
+    if (values.provider) for (const f of model.provider.fallbacks) process.stderr.write(`resight: provider ${f.provider} not used: ${f.reason}\n`);
     if (!model.card.modalities.includes(header.series.modality)) process.stderr.write(`resight: warning: ${model.card.name} is meant for ${model.card.modalities.join('/')}; this image is ${header.series.modality || 'of unknown modality'}\n`);
     const e = await explainer
       .explainSlice(

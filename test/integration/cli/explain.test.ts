@@ -24,6 +24,16 @@ const readF32 = (f: string) => {
 before(ensureCliBuilt, { timeout: 180_000 });
 
 describe('resight explain', () => {
+  it('a provider asked for and not used says why on stderr; stdout stays the JSON result', async (t) => {
+    const out = path.join(tempDir(t, 'explain-cuda'), 'out');
+    const r = runCli(['explain', SLICE, '--provider', 'cuda', '--out-dir', out, '--json'], { timeoutMs: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const meta = JSON.parse(r.stdout) as { provider: string };
+    if (meta.provider === 'cuda') return t.skip('this machine runs CUDA');
+    assert.equal(meta.provider, 'cpu');
+    assert.match(r.stderr, /^resight: provider cuda not used: \S/m);
+  });
+
   it('writes input.f32, cam.f32, heatmap.f32 and meta.json as the contract says', async (t) => {
     const out = path.join(tempDir(t, 'explain'), 'out');
     const r = runCli(['explain', SLICE, '--class', 'lung_nodule', '--layer', 'layer3', '--method', 'gradcampp', '--provider', 'cpu', '--out-dir', out, '--json'], { timeoutMs: 120_000 });
