@@ -382,15 +382,23 @@ export function App() {
   // overlay planes: asked for slice by slice, only in a series whose files have any (the scan
   // says so), and kept, so paging back and forth asks once per slice
   const seriesHasOverlays = info?.series.id === seriesId && info?.series.overlays === true;
+  // keyed by the series' epoch too: reopened with more files, its slice numbers mean other slices
+  const overlayKey = `${seriesId}\n${seriesEpoch}\n${index}`;
   useEffect(() => {
     if (!seriesId || !seriesHasOverlays) return;
-    const key = `${seriesId}\n${index}`;
-    const known = overlayCache.current.get(key);
+    const key = overlayKey;
+    const cache = overlayCache.current;
+    const known = cache.get(key);
     if (known) return setOverlays({ key, planes: known });
     let stop = false;
     api.call('slice.overlays', { seriesId, slice: index }).then(
       (r) => {
-        overlayCache.current.set(key, r.overlays);
+        cache.set(key, r.overlays);
+        // the last 64 slices' planes: paging back and forth asks once, a long series stays small
+        for (const old of cache.keys()) {
+          if (cache.size <= 64) break;
+          cache.delete(old);
+        }
         if (!stop) setOverlays({ key, planes: r.overlays });
       },
       // an overlay that cannot be read leaves the image as it is: the slice itself says if it is broken
@@ -401,8 +409,8 @@ export function App() {
     return () => {
       stop = true;
     };
-  }, [seriesId, seriesHasOverlays, index]);
-  const overlaysShown = plane === 'axial' && showOverlays && seriesHasOverlays && overlays?.key === `${seriesId}\n${index}` ? overlays.planes : undefined;
+  }, [seriesId, seriesHasOverlays, index, overlayKey]);
+  const overlaysShown = plane === 'axial' && showOverlays && seriesHasOverlays && overlays?.key === overlayKey ? overlays.planes : undefined;
 
   // ---------------------------------------------------------------- MPR (coronal / sagittal)
   const mpr = useMemo(() => {

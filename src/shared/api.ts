@@ -203,7 +203,7 @@ export interface ExportResult {
     total: number;
     /** Objects the PACS did not store, and why. */
     failures: { name: string; reason: string }[];
-    /** The association failed as a whole (PACS_UNREACHABLE, PACS_REJECTED): nothing was stored. */
+    /** The association failed (PACS_UNREACHABLE, PACS_REJECTED: refused, aborted, timed out, cut): `stored` counts what it stored before. */
     error?: { code: ErrorCode; message: string };
   };
 }

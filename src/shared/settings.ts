@@ -46,10 +46,15 @@ export const settingsSchema = preferencesSchema
      * settings.json or with `resight serve --pacs`, never by the page (it is no preference: a
      * settings.set call cannot carry it, so a compromised page cannot point it elsewhere).
      */
-    pacs: z.object({ destination: z.string().max(300), callingAeTitle: z.string().max(64).optional() }).strict().optional(),
+    // kept as written: a mistake in it must not make the whole file invalid (and then be lost
+    // with it at the next save); `pacsSettingSchema` checks it where it is used (pacs.get)
+    pacs: z.unknown().optional(),
     recent: z.array(z.string().max(4096)).max(10).default([]),
     window: z.object({ x: z.number().int(), y: z.number().int(), width: z.number().int().min(400), height: z.number().int().min(300), maximized: z.boolean() }).partial().default({}),
   })
   .strict();
 
 export type Settings = z.infer<typeof settingsSchema>;
+
+/** settings.json's `pacs`, as the installer writes it. */
+export const pacsSettingSchema = z.object({ destination: z.string().max(300), callingAeTitle: z.string().max(64).optional() }).strict();

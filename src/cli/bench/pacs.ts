@@ -60,7 +60,7 @@ export async function runPacsBench(opts: { reps: number }): Promise<string> {
       let t0 = performance.now();
       const out = await storeFiles(files, dest);
       const a = performance.now() - t0;
-      if (out.some((o) => !o.ok) || fs.readdirSync(inbox).length !== files.length) throw new Error('ReSight: not every file was stored');
+      if (out.error || out.outcomes.some((o) => !o.ok) || fs.readdirSync(inbox).length !== files.length) throw new Error('ReSight: not every file was stored');
       empty();
       t0 = performance.now();
       const peer = await new Promise<number | null>((resolve) => spawn('storescu', ['-aec', 'BENCH', '-aet', 'RESIGHT', '127.0.0.1', String(port), ...files], { stdio: 'ignore' }).on('exit', resolve));

@@ -82,19 +82,23 @@ function summary(result: AnalysisResult, errors: FileError[]): string {
   return lines.join('\n');
 }
 
-/** C-STORE the DICOM files an export wrote; every object's outcome on stdout, a typed error when any was not stored. */
-async function sendExports(files: readonly { kind: string; path: string }[], pacs: PacsDestination): Promise<void> {
+/**
+ * C-STORE the DICOM files an export wrote; every object's outcome on `out` (stderr when stdout
+ * carries the JSON), a typed error when any was not stored (the association's own when it failed).
+ */
+async function sendExports(files: readonly { kind: string; path: string }[], pacs: PacsDestination, out: NodeJS.WritableStream): Promise<void> {
   const dicom = files.filter((f) => f.kind === 'sr' || f.kind === 'sc' || f.kind === 'epdf');
   const bar = progressBar('sending');
-  const outcomes = await storeFiles(
+  const { outcomes, error } = await storeFiles(
     dicom.map((f) => f.path),
     pacs,
     { onProgress: (done, total) => bar.update(done, total) },
   );
   bar.end();
   const where = describeDestination(pacs);
-  for (const o of outcomes) process.stdout.write(o.ok ? `sent ${o.file} to ${where}${o.status ? ` (warning 0x${o.status.toString(16)})` : ''}\n` : `NOT stored: ${o.file}: ${o.reason ?? ''}\n`);
+  for (const o of outcomes) out.write(o.ok ? `sent ${o.file} to ${where}${o.status ? ` (warning 0x${o.status.toString(16)})` : ''}\n` : `NOT stored: ${o.file}: ${o.reason ?? ''}\n`);
   const failed = outcomes.filter((o) => !o.ok);
+  if (error) throw new ResightError(error.code, `${error.message} (${outcomes.length - failed.length} of ${outcomes.length} object(s) stored before; the files are written)`);
   if (failed.length) throw new ResightError('PACS_REJECTED', `${failed.length} of ${outcomes.length} object(s) not stored by ${where} (the files are written): ${failed[0]?.reason ?? ''}`);
 }
 
@@ -310,9 +314,11 @@ export async function runAnalyze(argv: string[]): Promise<number> {
         },
       );
       ebar.end();
-      for (const f of summaryOut.files) process.stdout.write(`wrote ${f.kind.toUpperCase()} ${f.path} (${(f.bytes / 1024).toFixed(0)} KiB)${summaryOut.deidentified ? ' [de-identified]' : ''}\n`);
+      // with --json -, stdout is the JSON document alone: what was written and sent goes to stderr
+      const say = values.json === '-' ? process.stderr : process.stdout;
+      for (const f of summaryOut.files) say.write(`wrote ${f.kind.toUpperCase()} ${f.path} (${(f.bytes / 1024).toFixed(0)} KiB)${summaryOut.deidentified ? ' [de-identified]' : ''}\n`);
       for (const w of summaryOut.warnings) process.stderr.write(`resight: warning: ${w}\n`);
-      if (pacs) await sendExports(summaryOut.files, pacs);
+      if (pacs) await sendExports(summaryOut.files, pacs, say);
     }
     return 0;
   } finally {

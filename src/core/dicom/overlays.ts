@@ -24,6 +24,8 @@ export interface FrameOverlays {
 
 /** A plane's bits are at most this many (a 4096 x 4096 overlay): a lying Rows x Columns never allocates more. */
 const MAX_OVERLAY_BITS = 4096 * 4096;
+/** All planes of one frame together (two full-size mammography overlays; 4 MiB packed): what one reply may carry. */
+const MAX_FRAME_BITS = 2 * 4096 * 4096;
 
 const tag = (group: number, element: number) => `x${group.toString(16).padStart(4, '0')}${element.toString(16).padStart(4, '0')}`;
 
@@ -38,6 +40,7 @@ export function readOverlays(path: string, frame: number): FrameOverlays {
 export function overlaysOf(ds: DataSet, bytes: Uint8Array, frame: number, littleEndian: boolean): FrameOverlays {
   const charsets = parseSpecificCharacterSet(ds.string('x00080005'));
   const out: FrameOverlays = { overlays: [], skipped: [] };
+  let total = 0;
   for (let group = 0x6000; group <= 0x601e; group += 2) {
     const rows = u16(ds, tag(group, 0x0010));
     const columns = u16(ds, tag(group, 0x0011));
@@ -60,6 +63,10 @@ export function overlaysOf(ds: DataSet, bytes: Uint8Array, frame: number, little
     const perFrame = rows * columns;
     if (perFrame > MAX_OVERLAY_BITS) {
       skip(`${rows} x ${columns} is larger than any image ReSight shows`);
+      continue;
+    }
+    if (total + perFrame > MAX_FRAME_BITS) {
+      skip(`the frame's overlay planes before it already hold ${total} pixels: not shown (at most ${MAX_FRAME_BITS} in all)`);
       continue;
     }
     // Multi-frame overlays apply to frames origin .. origin + n - 1 (1-based), their bits one
@@ -88,6 +95,7 @@ export function overlaysOf(ds: DataSet, bytes: Uint8Array, frame: number, little
     const description = textOf(ds, tag(group, 0x0022), charsets);
     const subtype = ds.string(tag(group, 0x0045))?.trim() || undefined;
     const label = textOf(ds, tag(group, 0x1500), charsets);
+    total += perFrame;
     out.overlays.push({
       group,
       rows,

@@ -38,8 +38,10 @@ export function hotSpot(cam: CamMap): [number, number] | null {
   const { map, width: w, height: h } = cam;
   let peak = -1;
   let max = 0;
+  // a non-finite value is no evidence of where: it is passed over (the explainer refuses maps
+  // that hold one; this keeps the finding's location a number or null all the same)
   map.forEach((v, i) => {
-    if (v > max) {
+    if (v > max && Number.isFinite(v)) {
       max = v;
       peak = i;
     }
@@ -61,13 +63,14 @@ export function hotSpot(cam: CamMap): [number, number] | null {
     for (const [nx, ny] of [[x - 1, y], [x + 1, y], [x, y - 1], [x, y + 1]]) {
       if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
       const j = ny * w + nx;
-      if (!seen[j] && map[j] >= max / 2) {
+      if (!seen[j] && map[j] >= max / 2 && Number.isFinite(map[j])) {
         seen[j] = 1;
         stack.push(j);
       }
     }
   }
-  return [sx / sw, sy / sw];
+  const at: [number, number] = [sx / sw, sy / sw];
+  return Number.isFinite(at[0]) && Number.isFinite(at[1]) ? at : null;
 }
 
 /** Index of the maximum of a map (first one on ties). */

@@ -59,43 +59,62 @@ export interface StoreOutcome {
 }
 
 export interface PacsOptions {
-  /** Connection and association limit (default 10 s), and per-response limit (default 60 s). */
+  /** Time to connect and to have the association answered (default 10 s). */
   connectTimeoutMs?: number;
+  /** Time the PACS may stay silent once associated, e.g. while it stores an object (default 60 s). */
   responseTimeoutMs?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
 type Response = responses.Response;
+/** What the library keeps of a connection: its socket (to close it on failure) and its events (abort). */
+type Network = { socket?: { destroy(): void }; on?(event: 'abort', cb: (a: { source?: number; reason?: number }) => void): void };
 
-/** Run requests over one association: resolves once it closes, rejects on refusal or network failure. */
-function run(dest: PacsDestination, reqs: requests.Request[], opts: PacsOptions): Promise<void> {
+/**
+ * Run requests over one association. Resolves once the association ends: with nothing when it
+ * closed normally, with the typed error when it was refused, aborted, timed out or cut. It never
+ * rejects, and never leaves a socket open behind it (a silent PACS must not keep the process alive).
+ */
+function run(dest: PacsDestination, reqs: requests.Request[], opts: PacsOptions): Promise<ResightError | undefined> {
   const client = new Client();
   for (const r of reqs) client.addRequest(r);
   const where = describeDestination(dest);
-  return new Promise<void>((resolve, reject) => {
+  const connectMs = opts.connectTimeoutMs ?? 10_000;
+  const responseMs = opts.responseTimeoutMs ?? 60_000;
+  const network = () => (client as unknown as { network?: Network }).network;
+  return new Promise((resolve) => {
     let settled = false;
     const finish = (err?: ResightError) => {
       if (settled) return;
       settled = true;
-      if (err) reject(err);
-      else resolve();
+      clearTimeout(connectTimer);
+      // on failure the library leaves its socket open (it only resets its state): close it here
+      if (err) network()?.socket?.destroy();
+      resolve(err);
     };
+    const connectTimer = setTimeout(() => finish(new ResightError('PACS_UNREACHABLE', `${where}: no connection within ${connectMs / 1000} s`)), connectMs);
     client.on('associationRejected', (r: { result?: number; source?: number; reason?: number }) => {
       finish(new ResightError('PACS_REJECTED', `${where} refused the association (result ${r?.result ?? '?'}, source ${r?.source ?? '?'}, reason ${r?.reason ?? '?'}): check the AE titles the PACS knows (ours: ${dest.callingAeTitle ?? DEFAULT_CALLING_AE})`));
     });
     client.on('networkError', (e: Error) => {
       finish(new ResightError('PACS_UNREACHABLE', `${where}: ${(e?.message ?? String(e)).replace(/^\s*->\s*/, '')}`));
     });
+    client.on('connected', () => clearTimeout(connectTimer));
     client.on('closed', () => finish());
     try {
       client.send(dest.host, dest.port, dest.callingAeTitle ?? DEFAULT_CALLING_AE, dest.calledAeTitle, {
-        connectTimeout: opts.connectTimeoutMs ?? 10_000,
-        associationTimeout: opts.connectTimeoutMs ?? 10_000,
-        pduTimeout: opts.responseTimeoutMs ?? 60_000,
+        // the library's connectTimeout is the socket's idle limit for the whole association, so
+        // it is the response limit; the connection itself is timed below
+        connectTimeout: responseMs,
+        associationTimeout: connectMs,
+        pduTimeout: responseMs,
       });
     } catch (e) {
       finish(new ResightError('PACS_UNREACHABLE', `${where}: ${(e as Error).message}`));
+      return;
     }
+    // an A-ABORT from the PACS: the library hears it but does not pass it on
+    network()?.on?.('abort', (a) => finish(new ResightError('PACS_REJECTED', `${where} aborted the association (source ${a?.source ?? '?'}, reason ${a?.reason ?? '?'})`)));
   });
 }
 
@@ -105,30 +124,43 @@ export async function echo(dest: PacsDestination, opts: PacsOptions = {}): Promi
   const req = new requests.CEchoRequest();
   let status: number | undefined;
   req.on('response', (r: Response) => (status = r.getStatus()));
-  await run(dest, [req], opts);
+  const err = await run(dest, [req], opts);
+  if (err) throw err;
   if (status !== constants.Status.Success) throw new ResightError('PACS_REJECTED', `${describeDestination(dest)} did not confirm C-ECHO (status ${status === undefined ? 'none' : `0x${status.toString(16)}`})`);
   return performance.now() - t0;
 }
 
-/** C-STORE each file over one association; every file's outcome, in order. */
-export async function storeFiles(files: readonly string[], dest: PacsDestination, opts: PacsOptions = {}): Promise<StoreOutcome[]> {
+/**
+ * C-STORE each file over one association: every file's outcome, in order, and the association's
+ * error when it failed (the objects stored before it still count as stored).
+ */
+export async function storeFiles(files: readonly string[], dest: PacsDestination, opts: PacsOptions = {}): Promise<{ outcomes: StoreOutcome[]; error?: ResightError }> {
   const outcomes: StoreOutcome[] = files.map((file) => ({ file, ok: false }));
   let done = 0;
-  const reqs = files.map((file, i) => {
-    const req = new requests.CStoreRequest(file);
-    outcomes[i] = { file, sopInstanceUid: req.getAffectedSopInstanceUid(), ok: false };
-    req.on('response', (r: Response) => {
-      const status = r.getStatus();
-      // 0x0000 success; 0xB000, 0xB006, 0xB007: stored with a warning (coercion, elements discarded)
-      const ok = status === constants.Status.Success || (status >= 0xb000 && status <= 0xbfff);
-      const comment = r.getErrorComment?.() ?? '';
-      outcomes[i] = { file, sopInstanceUid: req.getAffectedSopInstanceUid(), status, ok, ...(ok ? {} : { reason: comment ? `${comment} (status 0x${status.toString(16)})` : `status 0x${status.toString(16)}` }) };
-      opts.onProgress?.(++done, files.length);
+  let reqs: requests.CStoreRequest[];
+  try {
+    reqs = files.map((file, i) => {
+      const req = new requests.CStoreRequest(file);
+      outcomes[i] = { file, sopInstanceUid: req.getAffectedSopInstanceUid(), ok: false };
+      req.on('response', (r: Response) => {
+        const status = r.getStatus();
+        // 0x0000 success; 0xB000, 0xB006, 0xB007: stored with a warning (coercion, elements discarded)
+        const ok = status === constants.Status.Success || (status >= 0xb000 && status <= 0xbfff);
+        const comment = r.getErrorComment?.() ?? '';
+        outcomes[i] = { file, sopInstanceUid: req.getAffectedSopInstanceUid(), status, ok, ...(ok ? {} : { reason: comment ? `${comment} (status 0x${status.toString(16)})` : `status 0x${status.toString(16)}` }) };
+        opts.onProgress?.(++done, files.length);
+      });
+      return req;
     });
-    return req;
-  });
-  if (!reqs.length) return [];
-  await run(dest, reqs, opts);
-  for (const o of outcomes) if (o.status === undefined && !o.reason) o.reason = 'no response from the PACS (the association ended first; it may not accept this SOP class)';
-  return outcomes;
+  } catch (e) {
+    // a file that cannot be read as DICOM: nothing is sent
+    return { outcomes, error: new ResightError('EXPORT_FAILED', `cannot read a file to send: ${(e as Error).message}`) };
+  }
+  if (!reqs.length) return { outcomes: [] };
+  const error = await run(dest, reqs, opts);
+  for (const o of outcomes) {
+    if (o.status !== undefined || o.reason) continue;
+    o.reason = error ? `not stored: ${error.message}` : 'no response from the PACS (the association ended first; it may not accept this SOP class)';
+  }
+  return error ? { outcomes, error } : { outcomes };
 }

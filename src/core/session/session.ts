@@ -22,7 +22,7 @@ import type { Events, EventName, ExplainResult, ExportResult, ModelInfo, OpenRes
 import { describeDestination, parseDestination, storeFiles } from '../pacs/store';
 import type { FileError, StudySummary, TagEntry } from '../../shared/dicom';
 import { applySettingsPatch, loadSettings, updateSettings } from '../settings/file';
-import { settingsSchema } from '../../shared/settings';
+import { pacsSettingSchema, settingsSchema } from '../../shared/settings';
 import type { Preferences, Settings } from '../../shared/settings';
 import { scanPaths } from '../dicom/scan';
 import { assembleStudies, isMainStack } from '../dicom/series';
@@ -499,14 +499,10 @@ export class Session {
     const dicom = files.filter((f) => f.kind === 'sr' || f.kind === 'sc' || f.kind === 'epdf').map((f) => f.path);
     const name = (f: string) => path.relative(dir, f).split(path.sep).join('/');
     const sent: NonNullable<ExportResult['sent']> = { destination: describeDestination(dest), stored: 0, total: dicom.length, failures: [] };
-    try {
-      const outcomes = await storeFiles(dicom, dest, { onProgress: (done, total) => this.emit('export.progress', { seriesId, step: `send ${sent.destination}`, done, total }) });
-      sent.stored = outcomes.filter((o) => o.ok).length;
-      sent.failures = outcomes.filter((o) => !o.ok).map((o) => ({ name: name(o.file), reason: o.reason ?? '' }));
-    } catch (err) {
-      const e = toErrorInfo(err);
-      sent.error = { code: e.code, message: this.displayText(e.message) };
-    }
+    const { outcomes, error } = await storeFiles(dicom, dest, { onProgress: (done, total) => this.emit('export.progress', { seriesId, step: `send ${sent.destination}`, done, total }) });
+    sent.stored = outcomes.filter((o) => o.ok).length;
+    sent.failures = outcomes.filter((o) => !o.ok).map((o) => ({ name: name(o.file), reason: this.displayText(o.reason ?? '') }));
+    if (error) sent.error = { code: error.code, message: this.displayText(error.message) };
     return sent;
   }
 
@@ -540,8 +536,12 @@ export class Session {
 
   /** The configured PACS: the command line's, else settings.json's (never the page's). */
   pacsInfo(): PacsInfo {
-    const cfg = this.opts.pacs ?? this.readSettings().pacs;
-    if (!cfg) return { destination: null };
+    const loaded = this.opts.dataDir ? loadSettings(this.opts.dataDir) : null;
+    const raw = this.opts.pacs ?? (loaded ? loaded.settings.pacs : this.readSettings().pacs);
+    if (raw === undefined) return loaded?.problem ? { destination: null, problem: loaded.problem } : { destination: null };
+    const parsed = pacsSettingSchema.safeParse(raw);
+    if (!parsed.success) return { destination: null, problem: `settings.json "pacs" is not {"destination": "AET@host:port", "callingAeTitle"?: "AET"}: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
+    const cfg = parsed.data;
     try {
       const d = parseDestination(cfg.destination, cfg.callingAeTitle);
       return { destination: describeDestination(d), ...(d.callingAeTitle ? { callingAeTitle: d.callingAeTitle } : {}) };

@@ -19,9 +19,15 @@ export function applySettingsPatch(settings: Settings, patch: Partial<Settings> 
   return settingsSchema.parse(next);
 }
 
-/** Apply `patch` to the settings on disk (re-read first: the viewer may have changed them). */
+/**
+ * Apply `patch` to the settings on disk (re-read first: the viewer may have changed them). A file
+ * that does not parse is kept beside the new one (`settings.json.invalid`), never overwritten
+ * unseen: someone wrote it by hand, and wants to see what was wrong with it.
+ */
 export function updateSettings(dir: string, patch: Partial<Settings> | PreferencesPatch): Settings {
-  const next = applySettingsPatch(loadSettings(dir).settings, patch);
+  const loaded = loadSettings(dir);
+  const next = applySettingsPatch(loaded.settings, patch);
+  if (loaded.problem) fs.copyFileSync(path.join(dir, 'settings.json'), path.join(dir, 'settings.json.invalid'));
   saveSettings(dir, next);
   return next;
 }

@@ -142,9 +142,8 @@ export function ExportDialog(p: {
           {result.warnings.map((w) => <p key={w} className="muted">{sayWarning(w, t)}</p>)}
           {result.sent ? (
             <p className={result.sent.error || result.sent.failures.length ? 'error' : ''} role="status" data-testid="export-sent">
-              {result.sent.error
-                ? t('export.sendFailed', { destination: result.sent.destination, message: result.sent.error.message })
-                : t('export.sent', { stored: result.sent.stored, total: result.sent.total, destination: result.sent.destination })}
+              {t('export.sent', { stored: result.sent.stored, total: result.sent.total, destination: result.sent.destination })}
+              {result.sent.error ? <><br />{t('export.sendFailed', { destination: result.sent.destination, message: result.sent.error.message })}</> : null}
               {result.sent.failures.map((f) => <span key={f.name} className="muted"><br />{`${f.name}: ${f.reason}`}</span>)}
             </p>
           ) : null}

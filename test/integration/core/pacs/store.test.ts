@@ -16,7 +16,10 @@ import { readDicomHeader } from '../../../../src/core/dicom/read';
 import type { ResightError } from '../../../../src/core/errors';
 import { echo, parseDestination, storeFiles } from '../../../../src/core/pacs/store';
 import { dispatch } from '../../../../src/core/session/dispatch';
+import { Session } from '../../../../src/core/session/session';
 import type { SessionOptions } from '../../../../src/core/session/session';
+import { constants, responses, Scp, Server } from 'dcmjs-dimse';
+import type { association, requests } from 'dcmjs-dimse';
 import { ensureCliBuilt, runCliAsync } from '../../../helpers/cli';
 import { corpusPath } from '../../../helpers/corpus';
 import { analysedDemo } from '../../../helpers/session';
@@ -65,6 +68,62 @@ describe('destinations', () => {
   });
 });
 
+describe('a PACS that misbehaves', () => {
+  it('one that accepts the connection and never answers: PACS_UNREACHABLE within the limit, and the command exits', { timeout: 60_000 }, async (t) => {
+    // a peer that never answers nor closes its side (a hung PACS, a firewall that swallows): only
+    // our own close ends the connection, else the process stays alive for ever
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer({ allowHalfOpen: true }, (s) => sockets.push(s.resume())).listen(0, '127.0.0.1');
+    await new Promise((r) => silent.once('listening', r));
+    t.after(() => {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    });
+    const port = (silent.address() as net.AddressInfo).port;
+    const t0 = Date.now();
+    await assert.rejects(echo(parseDestination(`PACS@127.0.0.1:${port}`), { connectTimeoutMs: 1_000 }), (e: ResightError) => e.code === 'PACS_UNREACHABLE');
+    assert.ok(Date.now() - t0 < 5_000, `${Date.now() - t0} ms`);
+    await ensureCliBuilt();
+    const r = await runCliAsync(['echo', `PACS@127.0.0.1:${port}`], { timeoutMs: 45_000 });
+    assert.equal(r.signal, null, 'it exits by itself');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /PACS_UNREACHABLE/);
+  });
+
+  it('one that stores the first object and aborts on the second: the first counts as stored, the rest say why not', async (t) => {
+    class FlakyScp extends Scp {
+      n = 0;
+      override associationRequested(a: association.Association) {
+        for (const c of a.getPresentationContexts()) {
+          const ctx = a.getPresentationContext(c.id);
+          const ts = ctx.getTransferSyntaxUids().find((x) => x === constants.TransferSyntax.ImplicitVRLittleEndian || x === constants.TransferSyntax.ExplicitVRLittleEndian);
+          if (ts) ctx.setResult(constants.PresentationContextResult.Accept, ts);
+          else ctx.setResult(constants.PresentationContextResult.RejectTransferSyntaxesNotSupported);
+        }
+        this.sendAssociationAccept();
+      }
+      override cStoreRequest(request: requests.CStoreRequest, callback: (r: responses.CStoreResponse) => void) {
+        if (++this.n === 2) return this.sendAbort();
+        const r = responses.CStoreResponse.fromRequest(request);
+        r.setStatus(constants.Status.Success);
+        callback(r);
+      }
+      override associationReleaseRequested() {
+        this.sendAssociationReleaseResponse();
+      }
+    }
+    const port = await freePort();
+    const server = new Server(FlakyScp);
+    server.listen(port);
+    t.after(() => server.close());
+    const files = ['pydicom_CT_small.dcm', 'pydicom_MR_small.dcm', 'cswado_CTImage_explicitBE.dcm'].map(corpusPath);
+    const { outcomes, error } = await storeFiles(files, parseDestination(`FLAKY@127.0.0.1:${port}`));
+    assert.equal(error?.code, 'PACS_REJECTED', error?.message);
+    assert.deepEqual(outcomes.map((o) => o.ok), [true, false, false]);
+    for (const o of outcomes.slice(1)) assert.match(o.reason ?? '', /^not stored: .*aborted the association/);
+  });
+});
+
 describe('a PACS (DCMTK storescp)', { skip }, () => {
   it('answers C-ECHO, and stores every object whole over one association', async (t) => {
     const dir = tempDir(t, 'pacs');
@@ -73,7 +132,8 @@ describe('a PACS (DCMTK storescp)', { skip }, () => {
     assert.ok((await echo(dest)) >= 0);
     const files = ['pydicom_CT_small.dcm', 'pydicom_MR_small.dcm', 'cswado_CTImage_explicitBE.dcm'].map(corpusPath);
     const sent: number[] = [];
-    const outcomes = await storeFiles(files, dest, { onProgress: (done) => sent.push(done) });
+    const { outcomes, error } = await storeFiles(files, dest, { onProgress: (done) => sent.push(done) });
+    assert.equal(error, undefined);
     assert.deepEqual(sent, [1, 2, 3]);
     assert.deepEqual(outcomes.map((o) => [o.ok, o.status]), files.map(() => [true, 0]));
     const uids = files.map((f) => readDicomHeader(f).dataSet.string('x00080018'));
@@ -90,7 +150,41 @@ describe('a PACS (DCMTK storescp)', { skip }, () => {
 
   it('a port where nothing listens is PACS_UNREACHABLE at once', async () => {
     const port = await freePort();
-    await assert.rejects(storeFiles([corpusPath('pydicom_CT_small.dcm')], parseDestination(`X@127.0.0.1:${port}`)), (e: ResightError) => e.code === 'PACS_UNREACHABLE' && e.message.includes(`X@127.0.0.1:${port}`) && /ECONNREFUSED/.test(e.message));
+    const { outcomes, error } = await storeFiles([corpusPath('pydicom_CT_small.dcm')], parseDestination(`X@127.0.0.1:${port}`));
+    assert.equal(error?.code, 'PACS_UNREACHABLE');
+    assert.ok(error?.message.includes(`X@127.0.0.1:${port}`) && /ECONNREFUSED/.test(error.message), error?.message);
+    assert.match(outcomes[0]?.reason ?? '', /^not stored: /);
+  });
+
+  it('a PACS that aborts the association is PACS_REJECTED at once, not a timeout', async (t) => {
+    const port = await startPacs(t, tempDir(t, 'pacs'), ['--abort-after']);
+    const t0 = Date.now();
+    const { outcomes, error } = await storeFiles([corpusPath('pydicom_CT_small.dcm')], parseDestination(`TESTPACS@127.0.0.1:${port}`));
+    assert.equal(error?.code, 'PACS_REJECTED', error?.message);
+    assert.match(error?.message ?? '', /aborted the association/);
+    assert.equal(outcomes[0]?.ok, false);
+    assert.ok(Date.now() - t0 < 5_000, `${Date.now() - t0} ms`);
+  });
+
+  describe('the installer\'s settings.json', () => {
+    it('a mistake in "pacs" says what is wrong, costs no other setting, and survives the page\'s next save', async (t) => {
+      const dataDir = tempDir(t, 'data');
+      const file = path.join(dataDir, 'settings.json');
+      fs.writeFileSync(file, JSON.stringify({ deidentifyByDefault: false, pacs: { destination: 'PACS@10.0.0.5:104', calledAeTitle: 'X' } }));
+      const s = new Session({ cacheDir: null, dataDir, sliceUrl: () => '' });
+      t.after(() => s.dispose());
+      const info = s.pacsInfo();
+      assert.equal(info.destination, null);
+      assert.match(info.problem ?? '', /settings\.json "pacs"/);
+      assert.equal(s.getPreferences().deidentifyByDefault, false, 'the other settings still apply');
+      s.setPreferences({ deidentifyByDefault: true });
+      assert.deepEqual((JSON.parse(fs.readFileSync(file, 'utf8')) as { pacs: unknown }).pacs, { destination: 'PACS@10.0.0.5:104', calledAeTitle: 'X' }, 'kept as written');
+      // a file that is not JSON at all: the page's save keeps it beside the new one
+      fs.writeFileSync(file, '{ "pacs": ');
+      assert.match(s.pacsInfo().problem ?? '', /settings\.json ignored/);
+      s.setPreferences({ deidentifyByDefault: false });
+      assert.equal(fs.readFileSync(path.join(dataDir, 'settings.json.invalid'), 'utf8'), '{ "pacs": ');
+    });
   });
 
   describe('from the viewer (the contract: pacs.get, report.export with send)', () => {
@@ -145,6 +239,12 @@ describe('a PACS (DCMTK storescp)', { skip }, () => {
       assert.equal(r.stdout.match(/^sent /gm)?.length, 2, r.stdout);
       const written = ['sr.dcm', 'pdf.dcm'].map((f) => readDicomHeader(path.join(out, f)).dataSet.string('x00080018'));
       assert.deepEqual(received(pacs).sort(), written.sort(), 'the SR and the Encapsulated PDF, not the PDF file');
+      for (const f of fs.readdirSync(pacs)) fs.rmSync(path.join(pacs, f));
+      // with --json -, stdout is the JSON alone: what was written and sent goes to stderr
+      const j = await runCliAsync(['analyze', 'resources/demo', '--sr', path.join(out, 'sr2.dcm'), '--send', `TESTPACS@127.0.0.1:${port}`, '--json', '-'], { timeoutMs: 110_000 });
+      assert.equal(j.status, 0, j.stderr);
+      assert.equal((JSON.parse(j.stdout) as { series: unknown[] }).series.length, 1);
+      assert.match(j.stderr, /^sent .*sr2\.dcm/m);
       const usage = await runCliAsync(['analyze', 'resources/demo', '--report', path.join(out, 'r2.pdf'), '--send', `TESTPACS@127.0.0.1:${port}`]);
       assert.equal(usage.status, 2, 'nothing DICOM to send');
       const refused = await runCliAsync(['echo', `TESTPACS@127.0.0.1:${await freePort()}`]);

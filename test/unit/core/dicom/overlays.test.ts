@@ -114,6 +114,24 @@ describe('overlay planes', () => {
     assert.match(readOverlays(short, 1).skipped[0]?.reason ?? '', /holds 2 bytes, 4 needed/);
   });
 
+  it('a frame\'s planes together are bounded: a hostile file with many full-size planes gets the first two, the rest skipped with why', (t) => {
+    const dir = tempDir(t, 'ovl');
+    const file = path.join(dir, 'many.dcm');
+    const big = new Uint8Array((4096 * 4096) / 8);
+    const planes = [0x6000, 0x6002, 0x6004].flatMap((g) => [
+      explicitElement(g, 0x0010, 'US', u16Bytes([4096])),
+      explicitElement(g, 0x0011, 'US', u16Bytes([4096])),
+      explicitElement(g, 0x0100, 'US', u16Bytes([1])),
+      explicitElement(g, 0x3000, 'OW', big),
+    ]);
+    fs.writeFileSync(file, withElementsBeforePixelData(fs.readFileSync(corpusPath('pydicom_MR_small.dcm')), planes));
+    const r = readOverlays(file, 0);
+    assert.deepEqual(r.overlays.map((o) => o.group), [0x6000, 0x6002]);
+    assert.equal(r.skipped.length, 1);
+    assert.equal(r.skipped[0]?.group, 0x6004);
+    assert.match(r.skipped[0]?.reason ?? '', /already hold 33554432 pixels/);
+  });
+
   it('a file without overlays has none', () => {
     assert.deepEqual(readOverlays(corpusPath('pydicom_CT_small.dcm'), 0), { overlays: [], skipped: [] });
   });
