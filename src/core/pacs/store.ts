@@ -97,10 +97,15 @@ function run(dest: PacsDestination, reqs: requests.Request[], opts: PacsOptions)
       finish(new ResightError('PACS_REJECTED', `${where} refused the association (result ${r?.result ?? '?'}, source ${r?.source ?? '?'}, reason ${r?.reason ?? '?'}): check the AE titles the PACS knows (ours: ${dest.callingAeTitle ?? DEFAULT_CALLING_AE})`));
     });
     client.on('networkError', (e: Error) => {
-      finish(new ResightError('PACS_UNREACHABLE', `${where}: ${(e?.message ?? String(e)).replace(/^\s*->\s*/, '')}`));
+      // the library prefixes its own messages with "<AE> -> "
+      finish(new ResightError('PACS_UNREACHABLE', `${where}: ${(e?.message ?? String(e)).replace(/^\s*(\S+\s+)?->\s*/, '')}`));
     });
     client.on('connected', () => clearTimeout(connectTimer));
-    client.on('closed', () => finish());
+    // a normal end is A-RELEASE, then the close; a close without it is the PACS hanging up (one
+    // that drops callers it does not know does just that)
+    let released = false;
+    client.on('associationReleased', () => (released = true));
+    client.on('closed', () => finish(released ? undefined : new ResightError('PACS_UNREACHABLE', `${where} closed the connection without ending the association (check the AE titles it accepts; ours: ${dest.callingAeTitle ?? DEFAULT_CALLING_AE})`)));
     try {
       client.send(dest.host, dest.port, dest.callingAeTitle ?? DEFAULT_CALLING_AE, dest.calledAeTitle, {
         // the library's connectTimeout is the socket's idle limit for the whole association, so
@@ -154,7 +159,9 @@ export async function storeFiles(files: readonly string[], dest: PacsDestination
     });
   } catch (e) {
     // a file that cannot be read as DICOM: nothing is sent
-    return { outcomes, error: new ResightError('EXPORT_FAILED', `cannot read a file to send: ${(e as Error).message}`) };
+    const error = new ResightError('EXPORT_FAILED', `cannot read a file to send: ${(e as Error).message}`);
+    for (const o of outcomes) o.reason = `not sent: ${error.message}`;
+    return { outcomes, error };
   }
   if (!reqs.length) return { outcomes: [] };
   const error = await run(dest, reqs, opts);

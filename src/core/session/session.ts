@@ -538,7 +538,13 @@ export class Session {
   pacsInfo(): PacsInfo {
     const loaded = this.opts.dataDir ? loadSettings(this.opts.dataDir) : null;
     const raw = this.opts.pacs ?? (loaded ? loaded.settings.pacs : this.readSettings().pacs);
-    if (raw === undefined) return loaded?.problem ? { destination: null, problem: loaded.problem } : { destination: null };
+    if (raw === undefined) {
+      if (loaded?.problem) return { destination: null, problem: loaded.problem };
+      // a file that was not JSON was replaced at a save; its PACS is in the copy kept beside it
+      const invalid = this.opts.dataDir ? path.join(this.opts.dataDir, 'settings.json.invalid') : '';
+      if (invalid && fs.existsSync(invalid) && fs.readFileSync(invalid, 'utf8').includes('"pacs"')) return { destination: null, problem: 'settings.json was replaced after it failed to parse; its "pacs" is in settings.json.invalid: copy it back, as valid JSON' };
+      return { destination: null };
+    }
     const parsed = pacsSettingSchema.safeParse(raw);
     if (!parsed.success) return { destination: null, problem: `settings.json "pacs" is not {"destination": "AET@host:port", "callingAeTitle"?: "AET"}: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
     const cfg = parsed.data;

@@ -1,10 +1,11 @@
 /**
  * settings.json in the app data folder, validated with zod (src/shared/settings.ts): read by the
  * engine (the viewer's Preferences, through the contract) and by the desktop shell (window state,
- * recent studies). A missing or invalid file gives the defaults, and says why.
+ * recent studies). A missing file gives the defaults; an invalid one its valid keys (loadSettings).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { z } from 'zod';
 import { writeFileAtomic } from '../io/atomic';
 import { settingsSchema } from '../../shared/settings';
 import type { PreferencesPatch, Settings } from '../../shared/settings';
@@ -32,17 +33,32 @@ export function updateSettings(dir: string, patch: Partial<Settings> | Preferenc
   return next;
 }
 
-/** Settings from `dir/settings.json`; a missing or invalid file gives the defaults (and says why). */
+/**
+ * Settings from `dir/settings.json`. A missing file gives the defaults. An invalid one keeps every
+ * key that is valid on its own and drops the others (saying which): one mistake, often in a
+ * hand-edited entry, must not cost the rest (the installer's PACS among them). A file that is not
+ * JSON gives the defaults, and says why.
+ */
 export function loadSettings(dir: string): { settings: Settings; problem?: string } {
   const file = path.join(dir, 'settings.json');
   if (!fs.existsSync(file)) return { settings: settingsSchema.parse({}) };
+  let raw: unknown;
   try {
-    const r = settingsSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
-    if (r.success) return { settings: r.data };
-    return { settings: settingsSchema.parse({}), problem: `settings.json ignored: ${r.error.issues[0]?.message ?? 'invalid'}` };
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
     return { settings: settingsSchema.parse({}), problem: `settings.json ignored: ${(err as Error).message}` };
   }
+  const r = settingsSchema.safeParse(raw);
+  if (r.success) return { settings: r.data };
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { settings: settingsSchema.parse({}), problem: 'settings.json ignored: not a JSON object' };
+  const shape = settingsSchema.shape as Record<string, z.ZodType>;
+  const kept: Record<string, unknown> = {};
+  const dropped: string[] = [];
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    if (Object.prototype.hasOwnProperty.call(shape, k) && shape[k]?.safeParse(v).success) kept[k] = v;
+    else dropped.push(k);
+  }
+  return { settings: settingsSchema.parse(kept), problem: `settings.json: ${dropped.map((k) => `"${k}"`).join(', ')} ignored (${r.error.issues[0]?.message ?? 'invalid'})` };
 }
 
 export function saveSettings(dir: string, s: Settings): void {

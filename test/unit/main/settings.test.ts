@@ -8,7 +8,7 @@ import { loadSettings, modelCardIn, saveSettings, updateSettings } from '../../.
 import { tempDir } from '../../helpers/tmp';
 
 describe('settings', () => {
-  it('defaults when missing, round-trips, and ignores an invalid file with a reason', (t) => {
+  it('defaults when missing, round-trips, and ignores what is invalid with a reason (only that)', (t) => {
     const dir = tempDir(t, 'settings');
     const d = loadSettings(dir);
     assert.equal(d.settings.camMethod, undefined);
@@ -20,10 +20,13 @@ describe('settings', () => {
     updateSettings(dir, { window: { width: 1000 } });
     assert.equal(loadSettings(dir).settings.camMethod, 'hirescam');
     assert.equal(loadSettings(dir).settings.window.width, 1000);
-    fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ provider: 'tpu' }));
+    fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ provider: 'tpu', camMethod: 'layercam' }));
     const bad = loadSettings(dir);
     assert.equal(bad.settings.provider, undefined);
-    assert.match(bad.problem ?? '', /settings.json ignored/);
+    assert.equal(bad.settings.camMethod, 'layercam', 'the valid keys still apply');
+    assert.match(bad.problem ?? '', /settings\.json: "provider" ignored/);
+    fs.writeFileSync(path.join(dir, 'settings.json'), '{ not json');
+    assert.match(loadSettings(dir).problem ?? '', /settings\.json ignored/);
   });
 
   it('finds the card in a bring-your-own model folder', (t) => {

@@ -90,6 +90,18 @@ describe('a PACS that misbehaves', () => {
     assert.match(r.stderr, /PACS_UNREACHABLE/);
   });
 
+  it('one that hangs up at once (drops callers it does not know): PACS_UNREACHABLE, not "no response"', async (t) => {
+    const rude = net.createServer((sock) => sock.destroy()).listen(0, '127.0.0.1');
+    await new Promise((r) => rude.once('listening', r));
+    t.after(() => rude.close());
+    const dest = parseDestination(`PACS@127.0.0.1:${(rude.address() as net.AddressInfo).port}`);
+    const { outcomes, error } = await storeFiles([corpusPath('pydicom_CT_small.dcm')], dest);
+    assert.equal(error?.code, 'PACS_UNREACHABLE');
+    assert.match(error?.message ?? '', /closed the connection without ending the association/);
+    assert.match(outcomes[0]?.reason ?? '', /^not stored: /);
+    await assert.rejects(echo(dest), (e: ResightError) => e.code === 'PACS_UNREACHABLE');
+  });
+
   it('one that stores the first object and aborts on the second: the first counts as stored, the rest say why not', async (t) => {
     class FlakyScp extends Scp {
       n = 0;
@@ -179,11 +191,18 @@ describe('a PACS (DCMTK storescp)', { skip }, () => {
       assert.equal(s.getPreferences().deidentifyByDefault, false, 'the other settings still apply');
       s.setPreferences({ deidentifyByDefault: true });
       assert.deepEqual((JSON.parse(fs.readFileSync(file, 'utf8')) as { pacs: unknown }).pacs, { destination: 'PACS@10.0.0.5:104', calledAeTitle: 'X' }, 'kept as written');
-      // a file that is not JSON at all: the page's save keeps it beside the new one
-      fs.writeFileSync(file, '{ "pacs": ');
+      // another key invalid: that key alone is dropped, the PACS still works and survives a save
+      fs.writeFileSync(file, JSON.stringify({ threads: 0, deidentifyByDefault: false, pacs: { destination: 'PACS@10.0.0.5:104' } }));
+      assert.deepEqual(s.pacsInfo(), { destination: 'PACS@10.0.0.5:104', callingAeTitle: 'RESIGHT' });
+      assert.equal(s.getPreferences().deidentifyByDefault, false);
+      s.setPreferences({ camMethod: 'hirescam' });
+      assert.deepEqual((JSON.parse(fs.readFileSync(file, 'utf8')) as { pacs: unknown }).pacs, { destination: 'PACS@10.0.0.5:104' });
+      // a file that is not JSON at all: the page's save keeps it beside the new one, and pacs.get says where
+      fs.writeFileSync(file, '{ "pacs": { "destination": "PACS@10.0.0.5:104" }, }');
       assert.match(s.pacsInfo().problem ?? '', /settings\.json ignored/);
       s.setPreferences({ deidentifyByDefault: false });
-      assert.equal(fs.readFileSync(path.join(dataDir, 'settings.json.invalid'), 'utf8'), '{ "pacs": ');
+      assert.equal(fs.readFileSync(path.join(dataDir, 'settings.json.invalid'), 'utf8'), '{ "pacs": { "destination": "PACS@10.0.0.5:104" }, }');
+      assert.match(s.pacsInfo().problem ?? '', /settings\.json\.invalid/);
     });
   });
 
