@@ -42,6 +42,16 @@ const STATE_KEY = 'resight.viewer';
 const TOOLS: Tool[] = ['wl', 'pan', 'zoom', 'scroll', 'length', 'bidirectional', 'ellipse', 'probe'];
 const TOOL_KEY: Record<Tool, MessageKey> = { wl: 'tools.wl', pan: 'tools.pan', zoom: 'tools.zoom', length: 'tools.length', bidirectional: 'tools.bidirectional', probe: 'tools.probe', scroll: 'tools.scroll', ellipse: 'tools.ellipse' };
 
+/**
+ * The most slice data the viewer keeps, in bytes: 1.5 GiB (3,000 slices of 512 x 512 int16), or
+ * what localStorage 'resight.sliceBudgetMiB' says (a small machine; the tests).
+ */
+function sliceBudgetBytes(): number {
+  const mib = Number(localStorage.getItem('resight.sliceBudgetMiB'));
+  return (Number.isFinite(mib) && mib > 0 ? mib : 1536) * 1024 * 1024;
+}
+const sliceBytes = (s: SliceData) => (s.samples === 3 ? s.rgb.byteLength : s.values.byteLength);
+
 interface Persisted {
   seriesId?: string;
   index?: number;
@@ -138,6 +148,13 @@ export function App() {
   const [plane, setPlane] = useState<Plane>('axial');
   const [mprIndex, setMprIndex] = useState(256);
   const [loaded, setLoaded] = useState(0);
+  // How many slices of this series stay in memory: all while they fit the budget (a reformat
+  // needs them all), else this many nearest the shown one. Null until the first slice says how
+  // big slices are.
+  const capacity = useRef<number | null>(null);
+  const [partial, setPartial] = useState(false);
+  // where the kept window of a series too large to keep whole is centred (moves as one scrolls)
+  const [center, setCenter] = useState(0);
   const autoWindowPending = useRef(false);
   // bumped when the shown series is re-assembled by the engine (more of its files were opened):
   // same id, other slices, so everything of it is fetched again
@@ -263,6 +280,8 @@ export function App() {
     if (!seriesId) return;
     cache.current = new Map();
     failed.current = new Map();
+    capacity.current = null;
+    setPartial(false);
     setSliceErrors(new Map());
     setLoaded(0);
     setSlice(null);
@@ -318,21 +337,23 @@ export function App() {
     const ctrl = new AbortController();
     const map = cache.current;
     const n = info.slices.length;
+    const from = indexRef.current;
     const order: number[] = [];
     for (let d = 0; d < n; d++) {
-      if (index + d < n) order.push(index + d);
-      if (d && index - d >= 0) order.push(index - d);
+      if (from + d < n) order.push(from + d);
+      if (d && from - d >= 0) order.push(from - d);
     }
     let next = 0;
     const worker = async () => {
-      while (next < order.length && !ctrl.signal.aborted) {
+      // a series too large to keep whole: only the `capacity` slices nearest the centre
+      while (next < Math.min(order.length, capacity.current ?? Infinity) && !ctrl.signal.aborted) {
         const i = order[next++];
         if (cache.current.has(i)) continue;
         try {
           const s = await loadSlice(api, seriesId, i, ctrl.signal);
           // the series may have changed while the slice was on its way: never mix series
           if (ctrl.signal.aborted || cache.current !== map) return;
-          map.set(i, s);
+          keep(map, i, s, n);
           setLoaded(map.size + failed.current.size);
           if (i === indexRef.current) setSlice(s);
         } catch (e) {
@@ -343,8 +364,23 @@ export function App() {
     };
     void Promise.all([worker(), worker(), worker(), worker()]);
     return () => ctrl.abort();
-    // only when the series changes; scrolling reuses the cache
-  }, [seriesId, info]);
+    // when the series changes, or the kept window of a large one moves; scrolling reuses the cache
+  }, [seriesId, info, center]);
+
+  /** Keep slice i; past the capacity, drop the slices farthest from the one on screen. */
+  const keep = (map: Map<number, SliceData>, i: number, s: SliceData, n: number) => {
+    map.set(i, s);
+    if (capacity.current === null) {
+      const fits = Math.floor(sliceBudgetBytes() / Math.max(1, sliceBytes(s)));
+      capacity.current = fits >= n ? Infinity : Math.max(8, fits);
+      setPartial(fits < n);
+    }
+    while (map.size > capacity.current) {
+      let far = -1;
+      for (const k of map.keys()) if (far < 0 || Math.abs(k - indexRef.current) > Math.abs(far - indexRef.current)) far = k;
+      map.delete(far);
+    }
+  };
 
   const sliceFailed = (i: number, message: string) => {
     if (failed.current.has(i)) return;
@@ -364,13 +400,17 @@ export function App() {
         void loadSlice(api, seriesId, index, ctrl.signal)
           .then((x) => {
             if (ctrl.signal.aborted || cache.current !== map) return;
-            map.set(index, x);
+            keep(map, index, x, info.slices.length);
+            setLoaded(map.size + failed.current.size);
             if (indexRef.current === index) setSlice(x);
           })
           .catch((e: Error) => {
             if (!ctrl.signal.aborted && cache.current === map) sliceFailed(index, e.message);
           });
     }
+    // a large series' kept window follows the reviewer: re-centred a quarter of it away
+    const cap = capacity.current;
+    if (cap !== null && cap !== Infinity && Math.abs(index - center) > cap / 4) setCenter(index);
     // a slice counts as viewed once shown for 150 ms
     const timer = setTimeout(() => setViewedState((v) => (v.series !== seriesId || v.slices.has(index) ? v : { series: v.series, slices: new Set(v.slices).add(index) })), 150);
     return () => {
@@ -734,7 +774,7 @@ export function App() {
     bl: count
       ? plane === 'axial'
         ? [t('viewer.slice', { i: index + 1, n: count }), [loc !== undefined ? t('viewer.position', { z: num(loc, 1) }) : '', thk !== undefined ? t('viewer.thickness', { t: num(thk, 2) }) : ''].filter(Boolean).join('  ')].filter(Boolean)
-        : [`${t(`plane.${plane}` as MessageKey)} ${mprIndex + 1} / ${mpr?.count ?? '…'}`, ...(mpr ? [] : [t('viewer.mprLoading', { n: loaded, total: count })])]
+        : [`${t(`plane.${plane}` as MessageKey)} ${mprIndex + 1} / ${mpr?.count ?? '…'}`, ...(mpr ? [] : [partial ? t('viewer.mprTooLarge') : t('viewer.mprLoading', { n: loaded, total: count })])]
       : [],
     // zoom 0 means "fit once a slice is there": nothing to say until then (a slice that failed)
     br: count ? [t('viewer.wl', { w: num(view.width, 0), l: num(view.center, 0) }), ...(view.zoom > 0 ? [t('viewer.zoom', { z: num(view.zoom * 100, 0) })] : [])] : [],
@@ -808,7 +848,7 @@ export function App() {
                 ))}
             <span className="sep" />
             {(['axial', 'coronal', 'sagittal'] as const).map((p) => (
-              <button key={p} aria-pressed={plane === p} onClick={() => { showPlane(p); if (p !== 'axial' && slice) setMprIndex(Math.floor((p === 'coronal' ? slice.rows : slice.columns) / 2)); }} data-testid={`plane-${p}`}>{t(`plane.${p}` as MessageKey)}</button>
+              <button key={p} aria-pressed={plane === p} disabled={p !== 'axial' && partial} title={p !== 'axial' && partial ? t('viewer.mprTooLarge') : undefined} onClick={() => { showPlane(p); if (p !== 'axial' && slice) setMprIndex(Math.floor((p === 'coronal' ? slice.rows : slice.columns) / 2)); }} data-testid={`plane-${p}`}>{t(`plane.${p}` as MessageKey)}</button>
             ))}
             <span className="sep" />
             <button onClick={fit}>{t('tools.fit')}</button>
@@ -834,7 +874,7 @@ export function App() {
               ))}
             </details>
           </div>
-          <div className="stage">
+          <div className="stage" data-testid="stage" data-slices-in-memory={loaded - sliceErrors.size}>
             {seriesId ? (
               <Viewport
                 slice={shownSlice}

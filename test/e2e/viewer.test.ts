@@ -1430,3 +1430,38 @@ describe('sending an export to the PACS the installer configured (e2e)', { skip:
     assert.equal(fs.readdirSync(pacsDir).length, Number(m?.[1]), 'the PACS holds them');
   });
 });
+
+/**
+ * A series too large for the viewer's memory budget (here a budget of 8 MiB, localStorage
+ * 'resight.sliceBudgetMiB', against the demo's 45 slices of 0.5 MiB): only the slices nearest the
+ * one on screen are kept, any slice still shows when scrolled to, and the reformats say why they
+ * are not offered instead of loading for ever.
+ */
+describe('a series larger than the viewer\'s memory budget (e2e)', { skip }, () => {
+  viewerOnTempStudy('resight-e2e-budget-', (study) => fs.cpSync(path.join(REPO_ROOT, 'resources', 'demo'), path.join(study, 'demo'), { recursive: true }));
+
+  it('keeps only the nearest slices, shows any slice scrolled to, and offers no reformat', { timeout: 90_000 }, async () => {
+    await page.addInitScript(() => localStorage.setItem('resight.sliceBudgetMiB', '8'));
+    await page.goto(url);
+    await page.waitForSelector('[data-testid=series-item]');
+    await page.locator('[data-testid=series-item]').first().click();
+    await page.waitForFunction(() => /Slice \d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    const inMemory = () => page.locator('[data-testid=stage]').getAttribute('data-slices-in-memory').then(Number);
+    // loading settles at the capacity (8 MiB / 0.5 MiB = 16 slices), never the whole series
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=stage]')?.getAttribute('data-slices-in-memory')) >= 16);
+    await page.waitForTimeout(1_000);
+    assert.equal(await inMemory(), 16);
+    // the far end of the series: shown, and memory stays within the budget
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('End');
+    await page.waitForFunction(() => /Slice 45 \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    await page.waitForTimeout(1_500);
+    assert.equal(await page.locator('[data-testid=slice-error]').count(), 0);
+    const { x, y } = await imageToCanvas(256, 256);
+    const m = await regionMean(x - 40, y - 40, 80, 80);
+    assert.ok(m[0] > 5, `slice 45 is drawn (mean ${m.join(', ')})`);
+    assert.ok((await inMemory()) <= 16, `${await inMemory()} slices in memory`);
+    assert.ok(await page.locator('[data-testid=plane-coronal]').isDisabled(), 'no reformat of a series it cannot hold whole');
+    assert.match((await page.locator('[data-testid=plane-coronal]').getAttribute('title')) ?? '', /Too many slices/);
+  });
+});
