@@ -198,7 +198,9 @@ export class InferenceEngine {
       cached: false,
     };
     if (opts.localize !== false && analysis.findings.length) await this.localize(model, series, analysis.findings, opts.signal);
-    opts.cache?.put(key, analysis);
+    // a finding left unlocated by a failure of this run (not by the model) is not kept: the next
+    // run tries again instead of serving the gap from the cache
+    if (!analysis.findings.some((f) => f.centroidError)) opts.cache?.put(key, analysis);
     return { analysis: { ...analysis, cached: cachedEntry !== undefined }, timing };
   }
 

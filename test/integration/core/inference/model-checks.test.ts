@@ -19,6 +19,7 @@ import { Explainer } from '../../../../src/core/explain/explainer';
 import { decodeModel, encodeModel, makeNode, onnx } from '../../../../src/core/explain/onnx';
 import { VolumeCache } from '../../../../src/core/imaging/volume';
 import { loadModelCard, MAX_CARD_BYTES, MAX_ONNX_BYTES } from '../../../../src/core/inference/card';
+import { ResultCache } from '../../../../src/core/inference/cache';
 import { InferenceEngine } from '../../../../src/core/inference/engine';
 import { loadModel } from '../../../../src/core/inference/model';
 import { REPO_ROOT } from '../../../helpers/corpus';
@@ -114,8 +115,10 @@ describe('non-finite model output', () => {
     engine.explainer.explainInput = async () => {
       throw new ResightError('INFERENCE_FAILED', "the model's class-activation map at 'layer4' is not finite (NaN): nothing to explain");
     };
-    const s = (await engine.analyze(m, [demo])).series[0];
+    const cache = new ResultCache(tempDir(t, 'cache'));
+    const s = (await engine.analyze(m, [demo], { cache })).series[0];
     assert.ok(s.findings.length >= 2, 'findings for both classes');
+    assert.equal((await engine.analyze(m, [demo], { cache })).series[0].cached, false, 'an analysis with unlocated findings is not cached: the next run tries again');
     assert.ok(s.slices.every((sl) => sl.probabilities !== null), 'every slice scored');
     for (const f of s.findings) {
       assert.equal(f.centroid, null);
