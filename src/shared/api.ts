@@ -20,6 +20,10 @@ const point = z.tuple([z.number().min(-1e5).max(1e5), z.number().min(-1e5).max(1
 export { CAM_METHOD_NAMES } from './cam';
 export const DECISIONS = ['pending', 'accepted', 'rejected', 'edited'] as const;
 export const EXPORT_FORMATS = ['pdf', 'epdf', 'sr', 'sc', 'json', 'csv'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+/** The export formats that are DICOM objects: what a PACS takes (C-STORE). */
+export const DICOM_EXPORT_FORMATS: readonly ExportFormat[] = ['epdf', 'sr', 'sc'];
+export const isDicomExport = (f: string): boolean => (DICOM_EXPORT_FORMATS as readonly string[]).includes(f);
 
 export const schemas = {
   'studies.open': z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000) }).strict(),
@@ -193,7 +197,7 @@ export interface PacsInfo {
 export interface ExportResult {
   /** The export's folder name (inside the export folder the app was configured with). */
   folder: string;
-  files: { kind: (typeof EXPORT_FORMATS)[number]; name: string; bytes: number; url: string }[];
+  files: { kind: ExportFormat; name: string; bytes: number; url: string }[];
   warnings: string[];
   deidentified: boolean;
   /** With `send`: what the PACS stored (the files are written either way). */

@@ -14,7 +14,7 @@ import type { CamMethod } from '../../core/explain/cam';
 import { buildReportContext, reviewsAndAdded } from '../../core/report/build';
 import { assertTargets, findingsCsvPath, reviewFields, writeExports, writeTarget } from '../../core/report/export';
 import type { PaperSize } from '../../core/report/pdf';
-import { DECISIONS } from '../../shared/api';
+import { DECISIONS, isDicomExport } from '../../shared/api';
 import { reviewsOnStack } from '../../core/session/review-anchor';
 import type { StoredReview } from '../../core/session/review-anchor';
 import type { AnalysisResult } from '../../shared/analysis';
@@ -87,7 +87,7 @@ function summary(result: AnalysisResult, errors: FileError[]): string {
  * carries the JSON), a typed error when any was not stored (the association's own when it failed).
  */
 async function sendExports(files: readonly { kind: string; path: string }[], pacs: PacsDestination, out: NodeJS.WritableStream): Promise<void> {
-  const dicom = files.filter((f) => f.kind === 'sr' || f.kind === 'sc' || f.kind === 'epdf');
+  const dicom = files.filter((f) => isDicomExport(f.kind));
   const bar = progressBar('sending');
   const { outcomes, error } = await storeFiles(
     dicom.map((f) => f.path),

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ResightError } from '../errors';
+import type { ExportFormat } from '../../shared/api';
 import { isAddedFinding } from '../../shared/review';
 import { writeFileAtomic } from '../io/atomic';
 import type { ReportContext } from './context';
@@ -51,7 +52,7 @@ export interface ExportOptions {
 }
 
 export interface ExportSummary {
-  files: { kind: 'pdf' | 'epdf' | 'sr' | 'sc' | 'json' | 'csv'; path: string; bytes: number }[];
+  files: { kind: ExportFormat; path: string; bytes: number }[];
   warnings: string[];
   deidentified: boolean;
 }

@@ -19,6 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ProviderName, SeriesAnalysis } from '../../shared/analysis';
 import type { Events, EventName, ExplainResult, ExportResult, ModelInfo, OpenResult, PacsInfo, Params, Results, Review, SeriesInfo } from '../../shared/api';
+import { isDicomExport } from '../../shared/api';
 import { describeDestination, parseDestination, storeFiles } from '../pacs/store';
 import type { FileError, StudySummary, TagEntry } from '../../shared/dicom';
 import { applySettingsPatch, loadSettings, updateSettings } from '../settings/file';
@@ -440,7 +441,7 @@ export class Session {
     if (!analysis) throw new ResightError('VALIDATION', 'run the analysis of this series before exporting it');
     const pacs = p.send ? this.pacsInfo() : null;
     if (pacs && !pacs.destination) throw new ResightError('VALIDATION', pacs.problem ?? 'no PACS is configured to send to (settings.json "pacs", or resight serve --pacs)');
-    if (p.send && !p.formats.some((f) => f === 'sr' || f === 'sc' || f === 'epdf')) throw new ResightError('VALIDATION', 'sending to the PACS needs a DICOM format: SR, Secondary Captures or Encapsulated PDF');
+    if (p.send && !p.formats.some(isDicomExport)) throw new ResightError('VALIDATION', 'sending to the PACS needs a DICOM format: SR, Secondary Captures or Encapsulated PDF');
     const model = await this.model();
     const { reviews, added, signOff } = reviewsAndAdded(this.activeReviews(s.id));
     const ctx = await buildReportContext(s, analysis, model, model.provider, {
@@ -496,7 +497,7 @@ export class Session {
   /** C-STORE an export's DICOM files to the configured PACS; what it stored, never a thrown error (the export itself succeeded). */
   private async send(seriesId: string, dir: string, files: readonly { kind: string; path: string }[], pacs: PacsInfo): Promise<NonNullable<ExportResult['sent']>> {
     const dest = parseDestination(pacs.destination as string, pacs.callingAeTitle);
-    const dicom = files.filter((f) => f.kind === 'sr' || f.kind === 'sc' || f.kind === 'epdf').map((f) => f.path);
+    const dicom = files.filter((f) => isDicomExport(f.kind)).map((f) => f.path);
     const name = (f: string) => path.relative(dir, f).split(path.sep).join('/');
     const sent: NonNullable<ExportResult['sent']> = { destination: describeDestination(dest), stored: 0, total: dicom.length, failures: [] };
     const { outcomes, error } = await storeFiles(dicom, dest, { onProgress: (done, total) => this.emit('export.progress', { seriesId, step: `send ${sent.destination}`, done, total }) });

@@ -6,14 +6,14 @@
  * then the files, what the PACS stored and a preview of the PDF.
  */
 import { useEffect, useState } from 'react';
-import type { ExportResult, PacsInfo, ResightApi } from '../../shared/api';
-import { EXPORT_FORMATS } from '../../shared/api';
+import type { ExportFormat, ExportResult, PacsInfo, ResightApi } from '../../shared/api';
+import { EXPORT_FORMATS, isDicomExport } from '../../shared/api';
 import { useI18n } from '../i18n/i18n';
 import type { MessageKey } from '../i18n/messages';
 import type { DrawnMeasurement } from '../../shared/roi';
 import { sayWarning } from '../i18n/warnings';
 
-type Format = (typeof EXPORT_FORMATS)[number];
+type Format = ExportFormat;
 
 export function ExportDialog(p: {
   api: ResightApi;
@@ -49,7 +49,7 @@ export function ExportDialog(p: {
       stop = true;
     };
   }, [p.api]);
-  const dicomChosen = formats.has('sr') || formats.has('sc') || formats.has('epdf');
+  const dicomChosen = [...formats].some(isDicomExport);
 
   // a shift is a non-zero whole number of days; anything else is refused here, not dropped (an
   // export "with shifted dates" that silently removed them would mislead whoever reads it)
