@@ -20,16 +20,16 @@ export interface PacsDestination {
   calledAeTitle: string;
   host: string;
   port: number;
-  /** Ours (the calling AE); PACS administrators usually register it. Default RESIGHT. */
-  callingAeTitle?: string;
+  /** Ours (the calling AE); PACS administrators usually register it. RESIGHT unless given. */
+  callingAeTitle: string;
 }
 
-export const DEFAULT_CALLING_AE = 'RESIGHT';
+const DEFAULT_CALLING_AE = 'RESIGHT';
 
 /** AE titles: 1-16 characters of the default repertoire, no backslash or control characters, not only spaces (PS3.5 AE). */
 const AE = /^[\x20-\x5b\x5d-\x7e]{1,16}$/;
 
-export function isAeTitle(s: string): boolean {
+function isAeTitle(s: string): boolean {
   return AE.test(s) && s.trim().length > 0;
 }
 
@@ -94,7 +94,7 @@ function run(dest: PacsDestination, reqs: requests.Request[], opts: PacsOptions)
     };
     const connectTimer = setTimeout(() => finish(new ResightError('PACS_UNREACHABLE', `${where}: no connection within ${connectMs / 1000} s`)), connectMs);
     client.on('associationRejected', (r: { result?: number; source?: number; reason?: number }) => {
-      finish(new ResightError('PACS_REJECTED', `${where} refused the association (result ${r?.result ?? '?'}, source ${r?.source ?? '?'}, reason ${r?.reason ?? '?'}): check the AE titles the PACS knows (ours: ${dest.callingAeTitle ?? DEFAULT_CALLING_AE})`));
+      finish(new ResightError('PACS_REJECTED', `${where} refused the association (result ${r?.result ?? '?'}, source ${r?.source ?? '?'}, reason ${r?.reason ?? '?'}): check the AE titles the PACS knows (ours: ${dest.callingAeTitle})`));
     });
     client.on('networkError', (e: Error) => {
       // the library prefixes its own messages with "<AE> -> "
@@ -105,9 +105,9 @@ function run(dest: PacsDestination, reqs: requests.Request[], opts: PacsOptions)
     // that drops callers it does not know does just that)
     let released = false;
     client.on('associationReleased', () => (released = true));
-    client.on('closed', () => finish(released ? undefined : new ResightError('PACS_UNREACHABLE', `${where} closed the connection without ending the association (check the AE titles it accepts; ours: ${dest.callingAeTitle ?? DEFAULT_CALLING_AE})`)));
+    client.on('closed', () => finish(released ? undefined : new ResightError('PACS_UNREACHABLE', `${where} closed the connection without ending the association (check the AE titles it accepts; ours: ${dest.callingAeTitle})`)));
     try {
-      client.send(dest.host, dest.port, dest.callingAeTitle ?? DEFAULT_CALLING_AE, dest.calledAeTitle, {
+      client.send(dest.host, dest.port, dest.callingAeTitle, dest.calledAeTitle, {
         // the library's connectTimeout is the socket's idle limit for the whole association, so
         // it is the response limit; the connection itself is timed below
         connectTimeout: responseMs,

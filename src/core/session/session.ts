@@ -21,6 +21,7 @@ import type { ProviderName, SeriesAnalysis } from '../../shared/analysis';
 import type { Events, EventName, ExplainResult, ExportResult, ModelInfo, OpenResult, PacsInfo, Params, Results, Review, SeriesInfo } from '../../shared/api';
 import { isDicomExport } from '../../shared/api';
 import { describeDestination, parseDestination, storeFiles } from '../pacs/store';
+import type { PacsDestination } from '../pacs/store';
 import type { FileError, StudySummary, TagEntry } from '../../shared/dicom';
 import { applySettingsPatch, loadSettings, updateSettings } from '../settings/file';
 import { pacsSettingSchema, settingsSchema } from '../../shared/settings';
@@ -439,8 +440,8 @@ export class Session {
     const s = this.seriesOf(p.seriesId);
     const analysis = this.analyses.get(s.id);
     if (!analysis) throw new ResightError('VALIDATION', 'run the analysis of this series before exporting it');
-    const pacs = p.send ? this.pacsInfo() : null;
-    if (pacs && !pacs.destination) throw new ResightError('VALIDATION', pacs.problem ?? 'no PACS is configured to send to (settings.json "pacs", or resight serve --pacs)');
+    const pacs = p.send ? this.pacsConfig() : null;
+    if (pacs && !pacs.dest) throw new ResightError('VALIDATION', pacs.problem ?? 'no PACS is configured to send to (settings.json "pacs", or resight serve --pacs)');
     if (p.send && !p.formats.some(isDicomExport)) throw new ResightError('VALIDATION', 'sending to the PACS needs a DICOM format: SR, Secondary Captures or Encapsulated PDF');
     const model = await this.model();
     const { reviews, added, signOff } = reviewsAndAdded(this.activeReviews(s.id));
@@ -490,13 +491,12 @@ export class Session {
       warnings: summary.warnings,
       deidentified: summary.deidentified,
     };
-    if (pacs?.destination) result.sent = await this.send(s.id, dir, summary.files, pacs);
+    if (pacs?.dest) result.sent = await this.send(s.id, dir, summary.files, pacs.dest);
     return result;
   }
 
   /** C-STORE an export's DICOM files to the configured PACS; what it stored, never a thrown error (the export itself succeeded). */
-  private async send(seriesId: string, dir: string, files: readonly { kind: string; path: string }[], pacs: PacsInfo): Promise<NonNullable<ExportResult['sent']>> {
-    const dest = parseDestination(pacs.destination as string, pacs.callingAeTitle);
+  private async send(seriesId: string, dir: string, files: readonly { kind: string; path: string }[], dest: PacsDestination): Promise<NonNullable<ExportResult['sent']>> {
     const dicom = files.filter((f) => isDicomExport(f.kind)).map((f) => f.path);
     const name = (f: string) => path.relative(dir, f).split(path.sep).join('/');
     const sent: NonNullable<ExportResult['sent']> = { destination: describeDestination(dest), stored: 0, total: dicom.length, failures: [] };
@@ -535,25 +535,30 @@ export class Session {
     return { sopInstanceUid: ref.sopInstanceUid, tags: listTags(ref.path) };
   }
 
-  /** The configured PACS: the command line's, else settings.json's (never the page's). */
+  /** The configured PACS, as the page may see it (pacs.get). */
   pacsInfo(): PacsInfo {
+    const { dest, problem } = this.pacsConfig();
+    if (!dest) return problem ? { destination: null, problem } : { destination: null };
+    return { destination: describeDestination(dest), callingAeTitle: dest.callingAeTitle };
+  }
+
+  /** The configured PACS: the command line's, else settings.json's (never the page's); or why there is none. */
+  private pacsConfig(): { dest?: PacsDestination; problem?: string } {
     const loaded = this.opts.dataDir ? loadSettings(this.opts.dataDir) : null;
-    const raw = this.opts.pacs ?? (loaded ? loaded.settings.pacs : this.readSettings().pacs);
+    const raw = this.opts.pacs ?? (loaded?.settings ?? this.readSettings()).pacs;
     if (raw === undefined) {
-      if (loaded?.problem) return { destination: null, problem: loaded.problem };
+      if (loaded?.problem) return { problem: loaded.problem };
       // a file that was not JSON was replaced at a save; its PACS is in the copy kept beside it
       const invalid = this.opts.dataDir ? path.join(this.opts.dataDir, 'settings.json.invalid') : '';
-      if (invalid && fs.existsSync(invalid) && fs.readFileSync(invalid, 'utf8').includes('"pacs"')) return { destination: null, problem: 'settings.json was replaced after it failed to parse; its "pacs" is in settings.json.invalid: copy it back, as valid JSON' };
-      return { destination: null };
+      if (invalid && fs.existsSync(invalid) && fs.readFileSync(invalid, 'utf8').includes('"pacs"')) return { problem: 'settings.json was replaced after it failed to parse; its "pacs" is in settings.json.invalid: copy it back, as valid JSON' };
+      return {};
     }
     const parsed = pacsSettingSchema.safeParse(raw);
-    if (!parsed.success) return { destination: null, problem: `settings.json "pacs" is not {"destination": "AET@host:port", "callingAeTitle"?: "AET"}: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
-    const cfg = parsed.data;
+    if (!parsed.success) return { problem: `settings.json "pacs" is not {"destination": "AET@host:port", "callingAeTitle"?: "AET"}: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
     try {
-      const d = parseDestination(cfg.destination, cfg.callingAeTitle);
-      return { destination: describeDestination(d), ...(d.callingAeTitle ? { callingAeTitle: d.callingAeTitle } : {}) };
+      return { dest: parseDestination(parsed.data.destination, parsed.data.callingAeTitle) };
     } catch (e) {
-      return { destination: null, problem: `the configured PACS '${cfg.destination}' cannot be used: ${(e as Error).message}` };
+      return { problem: `the configured PACS '${parsed.data.destination}' cannot be used: ${(e as Error).message}` };
     }
   }
 
