@@ -2,7 +2,10 @@
  * CLI plumbing: exit codes, JSON errors, atomic writes, a TTY progress bar.
  * Exit 0 on success, 1 on input errors, 2 on usage errors; never a stack trace for bad input.
  */
+import * as fs from 'node:fs';
 import { ResightError, toErrorInfo } from '../core/errors';
+import { parseDestination } from '../core/pacs/store';
+import type { PacsDestination } from '../core/pacs/store';
 
 export class UsageError extends Error {}
 
@@ -27,6 +30,22 @@ export function reportError(err: unknown, json: boolean): number {
 }
 
 export { writeFileAtomic } from '../core/io/atomic';
+
+/** A mistyped study path is the error to report first (exit 1), before options, outputs or a server. */
+export function assertPathsExist(paths: readonly string[]): void {
+  for (const p of paths) if (!fs.existsSync(p)) throw new ResightError('FILE_UNREADABLE', 'not found', { path: p });
+}
+
+/** `--<flag> AET@host:port [--calling-ae AET]` as a destination (undefined when not given); a bad one is a usage error naming the flag. */
+export function destinationOption(flag: string, spec: string | undefined, callingAe: string | undefined): PacsDestination | undefined {
+  if (callingAe !== undefined && spec === undefined) throw new UsageError(`--calling-ae goes with --${flag}`);
+  if (spec === undefined) return undefined;
+  try {
+    return parseDestination(spec, callingAe);
+  } catch (e) {
+    throw new UsageError(`--${flag}: ${(e as Error).message}`);
+  }
+}
 
 /** A one-line progress bar on stderr, only when stderr is a terminal. */
 export function progressBar(label: string): { update(done: number, total: number, extra?: string): void; end(): void } {

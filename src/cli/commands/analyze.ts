@@ -20,9 +20,9 @@ import type { StoredReview } from '../../core/session/review-anchor';
 import type { AnalysisResult } from '../../shared/analysis';
 import { PROVIDER_NAMES } from '../../shared/analysis';
 import type { FileError } from '../../shared/dicom';
-import { describeDestination, parseDestination, storeFiles } from '../../core/pacs/store';
+import { describeDestination, storeFiles } from '../../core/pacs/store';
 import type { PacsDestination } from '../../core/pacs/store';
-import { progressBar, UsageError } from '../io';
+import { assertPathsExist, destinationOption, progressBar, UsageError } from '../io';
 
 export const ANALYZE_HELP = `resight analyze <path...> [--model <card.json>] [--json <out.json>|-] [--provider ${PROVIDER_NAMES.join('|')}]
                 [--threads N] [--batch N] [--no-cache] [--insist-modality]
@@ -185,8 +185,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   if (!positionals.length) throw new UsageError('analyze needs at least one path');
   if (values.overwrite && values['no-clobber']) throw new UsageError('--overwrite and --no-clobber contradict each other');
   const overwrite = values['no-clobber'] !== true;
-  // a mistyped study path is the error to report, before anything about the outputs
-  for (const p of positionals) if (!fs.existsSync(p)) throw new ResightError('FILE_UNREADABLE', 'not found', { path: p });
+  assertPathsExist(positionals);
   if (values.provider !== undefined && !isProviderName(values.provider)) throw new UsageError(`--provider must be one of ${PROVIDER_NAMES.join(', ')}, got '${values.provider}'`);
   if (values.paper !== undefined && values.paper !== 'a4' && values.paper !== 'letter') throw new UsageError(`--paper must be a4 or letter, got '${values.paper}'`);
   if (values['date-shift'] !== undefined && !/^-?\d+$/.test(values['date-shift'])) throw new UsageError(`--date-shift must be a whole number of days, got '${values['date-shift']}'`);
@@ -197,14 +196,8 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const exporting = Boolean(values.report || values['pdf-dicom'] || values.sr || values['sc-dir'] || values.csv || ((values.deidentify || values.reviews) && values.json && values.json !== '-'));
   if (values.deidentify && !exporting) throw new UsageError('--deidentify applies to exports: add --report, --pdf-dicom, --sr, --sc-dir, --csv or --json');
   if (values.deidentify && values.json === '-') throw new UsageError('--deidentify writes files: give --json a file name');
-  if (values['calling-ae'] !== undefined && values.send === undefined) throw new UsageError('--calling-ae goes with --send');
-  if (values.send !== undefined && !(values.sr || values['sc-dir'] || values['pdf-dicom'])) throw new UsageError('--send stores DICOM exports: add --sr, --sc-dir or --pdf-dicom');
-  let pacs: PacsDestination | undefined;
-  try {
-    pacs = values.send !== undefined ? parseDestination(values.send, values['calling-ae']) : undefined;
-  } catch (e) {
-    throw new UsageError(`--send: ${(e as Error).message}`);
-  }
+  const pacs = destinationOption('send', values.send, values['calling-ae']);
+  if (pacs && !(values.sr || values['sc-dir'] || values['pdf-dicom'])) throw new UsageError('--send stores DICOM exports: add --sr, --sc-dir or --pdf-dicom');
   const reviews = values.reviews ? readReviews(values.reviews) : [];
   // fail before the work, not after it: --no-clobber keeps existing outputs, source folders stay untouched
   assertTargets(

@@ -3,9 +3,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBridge } from '../../bridge/server';
 import { defaultDataDir } from '../../core/inference/cache';
-import { ResightError } from '../../core/errors';
-import { parseDestination } from '../../core/pacs/store';
-import { UsageError } from '../io';
+import { assertPathsExist, destinationOption, UsageError } from '../io';
 
 export const SERVE_HELP = `resight serve [path...] [--port P] [--model <card.json>] [--pacs AET@host:port [--calling-ae AET]]
   The viewer in a browser: the contract over a WebSocket and slices over HTTP, on 127.0.0.1
@@ -15,14 +13,7 @@ export const SERVE_HELP = `resight serve [path...] [--port P] [--model <card.jso
 
 export async function runServe(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { port: { type: 'string' }, model: { type: 'string' }, pacs: { type: 'string' }, 'calling-ae': { type: 'string' } } });
-  if (values['calling-ae'] !== undefined && values.pacs === undefined) throw new UsageError('--calling-ae goes with --pacs');
-  if (values.pacs !== undefined) {
-    try {
-      parseDestination(values.pacs, values['calling-ae']);
-    } catch (e) {
-      throw new UsageError(`--pacs: ${(e as Error).message}`);
-    }
-  }
+  destinationOption('pacs', values.pacs, values['calling-ae']);
   if (values.port !== undefined && !/^\d+$/.test(values.port)) throw new UsageError(`--port must be a number, got '${values.port}'`);
   const port = values.port === undefined ? 0 : Number(values.port);
   if (port > 65535) throw new UsageError('--port must be at most 65535');
@@ -30,7 +21,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const staticDir = [path.resolve(__dirname, '..', '..', 'renderer')].find((d) => fs.existsSync(path.join(d, 'index.html')));
   // review decisions persist in the app data folder (RESIGHT_DATA_DIR overrides), never in the study
   // a mistyped path ends the command (exit 1) before a server runs that nobody will be told of
-  for (const p of positionals) if (!fs.existsSync(p)) throw new ResightError('FILE_UNREADABLE', 'not found', { path: p });
+  assertPathsExist(positionals);
   const bridge = await startBridge({ port, grant: positionals, staticDir, dataDir: defaultDataDir(), ...(values.model ? { modelCard: path.resolve(values.model) } : {}), ...(values.pacs ? { pacs: { destination: values.pacs, callingAeTitle: values['calling-ae'] } } : {}) });
   try {
     if (positionals.length) await bridge.session.open({ paths: positionals });
