@@ -354,7 +354,6 @@ export function App() {
           // the series may have changed while the slice was on its way: never mix series
           if (ctrl.signal.aborted || cache.current !== map) return;
           keep(map, i, s, n);
-          setLoaded(map.size + failed.current.size);
           if (i === indexRef.current) setSlice(s);
         } catch (e) {
           if (ctrl.signal.aborted || cache.current !== map) return;
@@ -367,7 +366,7 @@ export function App() {
     // when the series changes, or the kept window of a large one moves; scrolling reuses the cache
   }, [seriesId, info, center]);
 
-  /** Keep slice i; past the capacity, drop the slices farthest from the one on screen. */
+  /** Keep slice i (and count it); past the capacity, drop the slices farthest from the one on screen. */
   const keep = (map: Map<number, SliceData>, i: number, s: SliceData, n: number) => {
     map.set(i, s);
     if (capacity.current === null) {
@@ -380,6 +379,7 @@ export function App() {
       for (const k of map.keys()) if (far < 0 || Math.abs(k - indexRef.current) > Math.abs(far - indexRef.current)) far = k;
       map.delete(far);
     }
+    setLoaded(map.size + failed.current.size);
   };
 
   const sliceFailed = (i: number, message: string) => {
@@ -401,7 +401,6 @@ export function App() {
           .then((x) => {
             if (ctrl.signal.aborted || cache.current !== map) return;
             keep(map, index, x, info.slices.length);
-            setLoaded(map.size + failed.current.size);
             if (indexRef.current === index) setSlice(x);
           })
           .catch((e: Error) => {
