@@ -27,13 +27,8 @@ export function encapsulatedPdf(ctx: ReportContext, pdf: Uint8Array, exportId: s
   // OB needs an even length: one trailing NUL, which the stated length leaves out
   const padded = new Uint8Array(pdf.byteLength + (pdf.byteLength % 2));
   padded.set(pdf);
-  const seen = new Set<string>();
-  const sources = ctx.keyImages.flatMap((k) => {
-    const key = `${k.sopInstanceUid}#${k.frame}`;
-    if (seen.has(key)) return [];
-    seen.add(key);
-    return [{ ReferencedSOPClassUID: k.sopClassUid, ReferencedSOPInstanceUID: k.sopInstanceUid }];
-  });
+  // each instance once (two key frames of one multi-frame instance are one source instance)
+  const sources = [...new Map(ctx.keyImages.map((k) => [k.sopInstanceUid, { ReferencedSOPClassUID: k.sopClassUid, ReferencedSOPInstanceUID: k.sopInstanceUid }])).values()];
   const ds: NaturalDataset = {
     // Encapsulated Document Series
     ...derivedObject(ctx, ENCAPSULATED_PDF_STORAGE, sopInstanceUid, 'DOC', seriesUid, 9200, 'report'),

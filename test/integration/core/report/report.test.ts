@@ -25,6 +25,7 @@ import { decodePart10 } from '../../../../src/core/report/dicom-write';
 import type { NaturalDataset } from '../../../../src/core/report/dicom-write';
 import { exportJson, writeExports } from '../../../../src/core/report/export';
 import { structuredReport } from '../../../../src/core/report/sr';
+import { encapsulatedPdf } from '../../../../src/core/report/epdf';
 import { exportResource } from '../../../../src/core/session/resources';
 import { findUnicodeFont } from '../../../../src/core/report/pdf';
 import { renderKeyImage } from '../../../../src/core/report/render';
@@ -139,6 +140,10 @@ describe('exports of the demo study', () => {
     // the key images the PDF shows are its source instances
     const sources = seqOf(ds, 'SourceInstanceSequence').map((x) => x.ReferencedSOPInstanceUID);
     assert.deepEqual(sources, [...new Set(ctx.keyImages.map((k) => k.sopInstanceUid))]);
+    // two key frames of one multi-frame instance: one source instance
+    const first = ctx.keyImages[0] as (typeof ctx.keyImages)[number];
+    const twoFrames = decodePart10(encapsulatedPdf({ ...ctx, keyImages: [first, { ...first, frame: 1 }] }, pdf, 'x').bytes);
+    assert.deepEqual(seqOf(twoFrames, 'SourceInstanceSequence').map((x) => x.ReferencedSOPInstanceUID), [first.sopInstanceUid]);
     if (has('dciodvfy')) {
       const v = dciodvfy(file);
       assert.deepEqual(v.errors, [], v.errors.join('\n'));
