@@ -102,9 +102,9 @@ export interface CreatedSession {
 
 /**
  * Checks a GPU provider before this process touches it; resolves to null when it may be tried
- * here, else to why it is skipped (a bare string is a skip of kind 'failed').
+ * here, else to why it is skipped.
  */
-export type ProviderProbe = (provider: ProviderName, modelPath: string | undefined) => Promise<ProviderSkip | string | null>;
+export type ProviderProbe = (provider: ProviderName, modelPath: string | undefined) => Promise<ProviderSkip | null>;
 
 export interface SessionOptions {
   force?: ProviderName | undefined;
@@ -126,7 +126,7 @@ const probes = new Map<string, Promise<ProviderSkip | null>>();
  * onnxruntime-node was installed without its CUDA provider library. Results are kept per
  * process and model: the hardware does not change while the app runs.
  */
-export const defaultProbe = (provider: ProviderName, modelPath: string | undefined): Promise<ProviderSkip | null> => {
+export const defaultProbe: ProviderProbe = (provider, modelPath) => {
   if (provider === 'cuda') {
     const dir = path.join(path.dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
     const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
@@ -180,7 +180,7 @@ export async function createSession(model: Uint8Array, opts: SessionOptions = {}
     if (provider !== 'cpu') {
       const skip = await (opts.probe ?? defaultProbe)(provider, opts.modelPath);
       if (skip) {
-        fallbacks.push({ provider, ...(typeof skip === 'string' ? { kind: 'failed' as const, reason: skip } : skip) });
+        fallbacks.push({ provider, ...skip });
         continue;
       }
     }

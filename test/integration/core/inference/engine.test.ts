@@ -124,7 +124,7 @@ describe('probing GPU providers', () => {
       preference: ['webgpu', 'cpu'],
       probe: (p) => {
         asked.push(p);
-        return Promise.resolve('no GPU in this test');
+        return Promise.resolve({ kind: 'failed' as const, reason: 'no GPU in this test' });
       },
     });
     try {
