@@ -224,8 +224,8 @@ export function Viewport(p: ViewportProps) {
       if (drawing.kind === 'ellipse' ? w > 1 && h > 1 : Math.hypot(w, h) > 1) p.onMeasure(drawing);
     } else if (d?.tool === 'bidirectional' && drawing) {
       if (!longAxis) {
-        if (Math.hypot(drawing.b[0] - drawing.a[0], drawing.b[1] - drawing.a[1]) > 1) setLongAxis(drawing);
-      } else if (drawing.kind === 'bidirectional' && drawing.c && drawing.d && Math.hypot(drawing.d[0] - drawing.c[0], drawing.d[1] - drawing.c[1]) > 1) {
+        if (lengthOf(drawing.a, drawing.b).value > 1) setLongAxis(drawing);
+      } else if (drawing.kind === 'bidirectional' && drawing.c && drawing.d && lengthOf(drawing.c, drawing.d).value > 1) {
         setLongAxis(null);
         p.onMeasure(drawing);
       }
