@@ -28,7 +28,7 @@ import { useI18n } from './i18n/i18n';
 import type { MessageKey } from './i18n/messages';
 import { LANGUAGES } from './i18n/messages';
 import type { Language } from './i18n/messages';
-import { fitZoom } from './viewer/geometry';
+import { fitZoom, flipView, rotateView } from './viewer/geometry';
 import { reformat } from './viewer/mpr';
 import { isColourPhotometric, sliceWindow, storedOrConventionalWindow } from './viewer/window';
 import { scalarValues } from './viewer/slice';
@@ -493,7 +493,7 @@ export function App() {
 
   // fit on first image
   useEffect(() => {
-    if (shownSlice && view.zoom === 0 && vpSize.w > 0) setView((v) => ({ ...v, zoom: fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows) }));
+    if (shownSlice && view.zoom === 0 && vpSize.w > 0) setView((v) => ({ ...v, zoom: fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows, v) }));
   }, [shownSlice, view.zoom, vpSize]);
 
   // persist what survives a reload (once the shown series' saved view is back: see `restored`)
@@ -575,11 +575,11 @@ export function App() {
     },
     [plane, axialGo, mpr],
   );
-  /** Another plane, fitted (zoom and pan of one plane mean nothing on another); a reformat's measurements go. */
+  /** Another plane, fitted and upright (zoom, pan and turns of one plane mean nothing on another); a reformat's measurements go. */
   const showPlane = useCallback((p: Plane) => {
     setPlane(p);
     setMprMeasured([]);
-    setView((v) => ({ ...v, zoom: 0, panX: 0, panY: 0 }));
+    setView((v) => ({ ...v, zoom: 0, panX: 0, panY: 0, rotation: 0, flipH: false }));
   }, []);
   // jumps to an axial slice (findings, next/previous positive, the score strip): back to the axial
   // plane first, since a coronal or sagittal index is not a slice number, fitted as the Axial button does
@@ -614,7 +614,16 @@ export function App() {
     const w = storedWindows[i];
     if (w) setView((v) => ({ ...v, center: w.center, width: w.width }));
   };
-  const fit = () => shownSlice && setView((v) => ({ ...v, zoom: fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows), panX: 0, panY: 0 }));
+  const fit = () => shownSlice && setView((v) => ({ ...v, zoom: fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows, v), panX: 0, panY: 0 }));
+  // a quarter turn of a non-square image changes what fits: refitted when it was fitted
+  const turn = (f: (v: ViewState) => ViewState) =>
+    setView((v) => {
+      const next = f(v);
+      if (!shownSlice) return next;
+      const { columns, rows } = shownSlice;
+      const wasFit = Math.abs(v.zoom - fitZoom(vpSize.w, vpSize.h, columns, rows, v)) < 1e-9;
+      return wasFit ? { ...next, zoom: fitZoom(vpSize.w, vpSize.h, columns, rows, next) } : next;
+    });
   const reset = () => {
     const w = storedOrConventionalWindow(info?.windows ?? [], info?.series.modality ?? '', colourSeries) ?? (slice ? sliceWindow(slice) : { center: 128, width: 256 });
     setView({ zoom: shownSlice ? fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows) : 1, panX: 0, panY: 0, center: w.center, width: w.width, invert: info?.series.photometric === 'MONOCHROME1' });
@@ -727,7 +736,11 @@ export function App() {
           else storedWindow(Number(key) - 1);
         }
         else if (key === 'i') setView((v) => ({ ...v, invert: !v.invert }));
-        else if (key === 'r' || (key === ' ' && !spacePresses(e.target))) reset(); // Space: OHIF's reset
+        else if (key === ' ' && !spacePresses(e.target)) reset(); // Space: OHIF's reset
+        // OHIF's R / L turn a quarter clockwise / anticlockwise, V flips top-bottom (H is the heatmap here)
+        else if (key === 'r') turn((v) => rotateView(v, 1));
+        else if (key === 'l') turn((v) => rotateView(v, -1));
+        else if (key === 'v') setView((v) => flipView(v, 'v'));
         else if (key === '+' || key === '=') setView((v) => ({ ...v, zoom: Math.min(40, v.zoom * 1.25) }));
         else if (key === '-') setView((v) => ({ ...v, zoom: Math.max(0.05, v.zoom / 1.25) }));
         else if (key === 'f') fit();
@@ -854,6 +867,10 @@ export function App() {
             <button onClick={() => setView((v) => ({ ...v, zoom: 1 / (window.devicePixelRatio || 1) }))}>{t('tools.oneToOne')}</button>
             <button onClick={reset}>{t('tools.reset')}</button>
             <button aria-pressed={view.invert} onClick={() => setView((v) => ({ ...v, invert: !v.invert }))}>{t('tools.invert')}</button>
+            <button onClick={() => turn((v) => rotateView(v, -1))} title={`L: ${t('tools.rotateLeft')}`} aria-label={t('tools.rotateLeft')} data-testid="rotate-left">⟲</button>
+            <button onClick={() => turn((v) => rotateView(v, 1))} title={`R: ${t('tools.rotateRight')}`} aria-label={t('tools.rotateRight')} data-testid="rotate-right">⟳</button>
+            <button onClick={() => setView((v) => flipView(v, 'h'))} title={t('tools.flipH')} aria-label={t('tools.flipH')} data-testid="flip-h">⇆</button>
+            <button onClick={() => setView((v) => flipView(v, 'v'))} title={`V: ${t('tools.flipV')}`} aria-label={t('tools.flipV')} data-testid="flip-v">⇅</button>
             <button aria-pressed={cine} onClick={() => setCine(!cine)}>{t('tools.cine')}</button>
             {seriesHasOverlays ? (
               <button aria-pressed={showOverlays} onClick={() => setShowOverlays(!showOverlays)} title={(overlaysShown ?? []).map((o) => o.label ?? o.description ?? '').filter(Boolean).join('; ') || undefined} data-testid="toggle-overlays">
@@ -1001,7 +1018,7 @@ export function App() {
                 [`↑ ↓ ← → / ${t('help.wheel')}`, t('help.sliceStep')], ['PageUp / PageDown', '±10'], ['Home / End', t('help.firstLast')],
                 ['1–6', huPresets ? CT_PRESETS.map((p) => `${p.key} ${t(`preset.${p.id}` as MessageKey)}`).join(', ') : t('help.storedWindows')],
                 ['H', t('ai.heatmapToggle')], ['A / X', t('help.decideHere')], ['N / P', `${t('ai.nextPositive')} / ${t('ai.prevPositive')}`],
-                ['I', t('tools.invert')], ['O', t('tools.overlays')], ['T', t('tags.title')], ['R / Space', t('tools.reset')], ['+ / −', t('tools.zoom')], ['F', t('tools.fit')], ['C', t('tools.cine')], ['?', t('help.title')], ['Esc', t('help.close')],
+                ['I', t('tools.invert')], ['O', t('tools.overlays')], ['T', t('tags.title')], ['Space', t('tools.reset')], ['R / L', `${t('tools.rotateRight')} / ${t('tools.rotateLeft')}`], ['V', t('tools.flipV')], ['+ / −', t('tools.zoom')], ['F', t('tools.fit')], ['C', t('tools.cine')], ['?', t('help.title')], ['Esc', t('help.close')],
                 [`${t('tools.left')}`, t(TOOL_KEY[bindings.left])], [`${t('tools.middle')}`, t(TOOL_KEY[bindings.middle])], [`${t('tools.right')}`, t(TOOL_KEY[bindings.right])],
               ].map(([k, v]) => <tr key={k}><th>{k}</th><td>{v}</td></tr>)}
             </tbody>

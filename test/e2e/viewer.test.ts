@@ -432,6 +432,72 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.click('[data-testid=tool-wl]');
   });
 
+  it('R, L and V turn and flip the image as OHIF does, with its orientation letters and measurements; Space sets it upright', { timeout: 60_000 }, async () => {
+    // the measurement of the test before is on this slice: a length from image pixel (156, 300) to (356, 300)
+    const canvas = page.locator('[data-testid=viewport-canvas]');
+    await canvas.focus();
+    await page.keyboard.press('f');
+    await page.waitForTimeout(300);
+    const box = await canvasBox();
+    const z = Math.min(box.width / 512, box.height / 512);
+    const [cx, cy] = [box.width / 2, box.height / 2];
+    // image points over the body, and where each lands upright (canvas CSS pixels)
+    const pts: [number, number][] = [];
+    for (let iy = 96; iy <= 416; iy += 32) for (let ix = 96; ix <= 416; ix += 32) pts.push([ix, iy]);
+    // each point's offset from the canvas centre, to the centre of the canvas pixel it falls in, so
+    // a turned or mirrored offset names the pixel the renderer maps there
+    const offset = ([ix, iy]: [number, number]): [number, number] => [Math.floor(cx + (ix - 256) * z) + 0.5 - cx, Math.floor(cy + (iy - 256) * z) + 0.5 - cy];
+    /** Mean RGB of the 5 x 5 canvas pixels around each point. */
+    const colours = async (at: [number, number][]) => {
+      await snapshot();
+      return page.evaluate((ps) => {
+        const snap = (window as unknown as Record<string, { w: number; px: Uint8ClampedArray }>).snap;
+        return ps.map(([x, y]) => {
+          let sum = 0;
+          for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) sum += snap.px[((Math.floor(y) + dy) * snap.w + Math.floor(x) + dx) * 4];
+          return sum / 25;
+        });
+      }, at);
+    };
+    const agree = (a: number[], b: number[]) => a.filter((v, i) => Math.abs(v - b[i]) <= 8).length / a.length;
+    const letters = async () => ({ right: await page.locator('[data-testid=orient-right]').textContent(), bottom: await page.locator('[data-testid=orient-bottom]').textContent() });
+    const lineEnds = async () => page.locator('.measure line').last().evaluate((l) => ['x1', 'y1', 'x2', 'y2'].map((k) => Number(l.getAttribute(k))));
+    const upright = await colours(pts.map((p) => [cx + offset(p)[0], cy + offset(p)[1]]));
+    assert.deepEqual(await letters(), { right: 'L', bottom: 'P' });
+
+    // R: a quarter turn clockwise, the image offset (x, y) from the centre goes to (-y, x)
+    await page.keyboard.press('r');
+    await page.waitForFunction(() => document.querySelector('[data-testid=orient-right]')?.textContent === 'A');
+    await page.waitForTimeout(200);
+    const turned = pts.map((p): [number, number] => [cx - offset(p)[1], cy + offset(p)[0]]);
+    const afterR = await colours(turned);
+    assert.ok(agree(upright, afterR) >= 0.9, `the turned image agrees with the upright one at ${agree(upright, afterR)} of the points`);
+    // and it did move: read where the points were, it mostly disagrees
+    const unmoved = await colours(pts.map((p) => [cx + offset(p)[0], cy + offset(p)[1]]));
+    assert.ok(agree(upright, unmoved) < 0.6, `the image looks unturned at ${agree(upright, unmoved)} of the points`);
+    assert.deepEqual(await letters(), { right: 'A', bottom: 'L' });
+    const [ax, ay] = [cx - (300 - 256) * z, cy + (156 - 256) * z];
+    const ends = await lineEnds();
+    assert.ok(Math.abs(ends[0] - ax) < 1 && Math.abs(ends[1] - ay) < 1, `the measurement turned with the image: starts at ${ends.slice(0, 2)}, expected ${[ax, ay]}`);
+    const label = (await page.locator('[data-testid=measure-label]').last().textContent()) ?? '';
+    assert.match(label, /^156[.,]\d mm$/);
+    await shot('19-turned');
+
+    // L turns it back; V flips it top-bottom
+    await page.keyboard.press('l');
+    await page.waitForFunction(() => document.querySelector('[data-testid=orient-right]')?.textContent === 'L');
+    await page.keyboard.press('v');
+    await page.waitForFunction(() => document.querySelector('[data-testid=orient-bottom]')?.textContent === 'A');
+    await page.waitForTimeout(200);
+    const flipped = await colours(pts.map((p): [number, number] => [cx + offset(p)[0], cy - offset(p)[1]]));
+    assert.ok(agree(upright, flipped) >= 0.9, `the flipped image agrees with the upright one at ${agree(upright, flipped)} of the points`);
+    assert.deepEqual(await letters(), { right: 'L', bottom: 'A' });
+
+    // Space (OHIF's reset) sets it upright
+    await page.keyboard.press(' ');
+    await page.waitForFunction(() => document.querySelector('[data-testid=orient-bottom]')?.textContent === 'P');
+  });
+
   it('an ellipse ROI in the liver lesion reads its density (liver HU + the lesion\'s delta), and air reads air', { timeout: 60_000 }, async () => {
     const liver = truth.lesions.find((l) => l.class === 'liver_lesion');
     assert.ok(liver?.liverHu !== undefined && liver.deltaHu !== undefined);

@@ -8,7 +8,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { SliceData } from '../api/client';
 import { useI18n } from '../i18n/i18n';
 import { Canvas2dSliceRenderer } from './canvas2d';
-import { directionLetters, imageToScreen, labelPlacement, niceMm, screenToImage } from './geometry';
+import { directionLetters, horizontalSpacing, imageToScreen, labelPlacement, niceMm, screenDirections, screenToImage, viewMatrix } from './geometry';
 import { GlSliceRenderer } from './gl';
 import { ellipseOf, ellipseStats, lengthOf, shortAxisOf } from '../../shared/roi';
 import { pixelAt, scalarValues } from './slice';
@@ -258,8 +258,19 @@ export function Viewport(p: ViewportProps) {
   const lines = [...p.measurements.filter((m) => m.slice === p.index), ...(drawing ? [drawing] : longAxis ? [longAxis] : [])];
   const iop = p.orientation;
   const ps = p.pixelSpacing;
-  const barMm = ps ? niceMm((size.w * 0.25) / p.view.zoom * ps[1]) : 0;
-  const barPx = ps ? (barMm / ps[1]) * p.view.zoom : 0;
+  // the scale bar is horizontal on screen: the spacing of the image axis lying that way
+  const hps = ps ? horizontalSpacing(ps, p.view) : 0;
+  const barMm = ps ? niceMm((size.w * 0.25) / p.view.zoom * hps) : 0;
+  const barPx = ps ? (barMm / hps) * p.view.zoom : 0;
+  // image coordinates -> screen (SVG matrix(a b c d e f): x' = a x + c y + e, y' = b x + d y + f)
+  const imageTransform = (() => {
+    if (!s) return undefined;
+    const [m00, m01, m10, m11] = viewMatrix(p.view);
+    const [e, f] = toScreen([0, 0]);
+    const z = p.view.zoom;
+    return `matrix(${z * m00} ${z * m10} ${z * m01} ${z * m11} ${e} ${f})`;
+  })();
+  const dirs = iop && iop.length === 6 ? screenDirections(iop, p.view) : null;
 
   return (
     <div className="viewport" ref={wrap} onContextMenu={(e) => e.preventDefault()}>
@@ -278,12 +289,13 @@ export function Viewport(p: ViewportProps) {
       />
       <svg className="overlay" width={size.w} height={size.h} aria-hidden="true">
         {s
-          ? p.overlays?.map((o) => {
-              // image edges (0..columns) of the plane's first and last pixels; its origin may lie outside the image
-              const [x1, y1] = toScreen([o.origin[1], o.origin[0]]);
-              const [x2, y2] = toScreen([o.origin[1] + o.columns, o.origin[0] + o.rows]);
-              return <image key={o.group} className="overlay-plane" href={overlayImageUrl(o)} x={x1} y={y1} width={x2 - x1} height={y2 - y1} preserveAspectRatio="none" data-testid="overlay-plane" data-group={o.group} />;
-            })
+          ? p.overlays?.map((o) => (
+              // drawn in image coordinates (edges 0..columns; its origin may lie outside the
+              // image) under the view's transform, so a flipped or turned view turns it too
+              <g key={o.group} transform={imageTransform}>
+                <image className="overlay-plane" href={overlayImageUrl(o)} x={o.origin[1]} y={o.origin[0]} width={o.columns} height={o.rows} preserveAspectRatio="none" data-testid="overlay-plane" data-group={o.group} />
+              </g>
+            ))
           : null}
         {lines.map((m, i) => {
           const [x1, y1] = toScreen(m.a);
@@ -338,12 +350,12 @@ export function Viewport(p: ViewportProps) {
             </g>
           );
         })}
-        {iop && iop.length === 6 && s ? (
-          <g className="orient">
-            <text x={8} y={size.h / 2}>{directionLetters(iop.slice(0, 3).map((x) => -x))}</text>
-            <text x={size.w - 8} y={size.h / 2} textAnchor="end">{directionLetters(iop.slice(0, 3))}</text>
-            <text x={size.w / 2} y={18} textAnchor="middle">{directionLetters(iop.slice(3, 6).map((x) => -x))}</text>
-            <text x={size.w / 2} y={size.h - 30} textAnchor="middle">{directionLetters(iop.slice(3, 6))}</text>
+        {dirs && s ? (
+          <g className="orient" data-testid="orientation">
+            <text x={8} y={size.h / 2} data-testid="orient-left">{directionLetters(dirs.right.map((x) => -x))}</text>
+            <text x={size.w - 8} y={size.h / 2} textAnchor="end" data-testid="orient-right">{directionLetters(dirs.right)}</text>
+            <text x={size.w / 2} y={18} textAnchor="middle" data-testid="orient-top">{directionLetters(dirs.down.map((x) => -x))}</text>
+            <text x={size.w / 2} y={size.h - 30} textAnchor="middle" data-testid="orient-bottom">{directionLetters(dirs.down)}</text>
           </g>
         ) : null}
         {ps && s ? (

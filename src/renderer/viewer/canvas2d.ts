@@ -7,6 +7,7 @@ import { compositeRgb } from '../../shared/composite';
 import { mapToSliceSize } from '../../shared/resample';
 import type { SliceData } from '../api/client';
 import type { HeatState, SliceRenderer, ViewState } from './types';
+import { viewMatrix } from './geometry';
 
 /** The heatmap at the slice's size, 0..1 (the CPU version of the shader's path). */
 export function heatToSlice(h: HeatState, rows: number, columns: number): Float32Array {
@@ -58,7 +59,12 @@ export class Canvas2dSliceRenderer implements SliceRenderer {
     this.off.getContext('2d')?.putImageData(data, 0, 0);
     const dpr = this.canvas.width / Math.max(1, this.canvas.clientWidth);
     ctx.imageSmoothingEnabled = view.zoom < 1;
-    ctx.setTransform(view.zoom * dpr, 0, 0, view.zoom * dpr, (this.canvas.width / 2 + view.panX * dpr) - (s.columns / 2) * view.zoom * dpr, (this.canvas.height / 2 + view.panY * dpr) - (s.rows / 2) * view.zoom * dpr);
+    // screen = k * M * (image - its centre) + the canvas centre + pan, M the view's flip and quarter turn
+    const k = view.zoom * dpr;
+    const [m00, m01, m10, m11] = viewMatrix(view);
+    const cx = this.canvas.width / 2 + view.panX * dpr;
+    const cy = this.canvas.height / 2 + view.panY * dpr;
+    ctx.setTransform(k * m00, k * m10, k * m01, k * m11, cx - k * (m00 * s.columns + m01 * s.rows) / 2, cy - k * (m10 * s.columns + m11 * s.rows) / 2);
     ctx.drawImage(this.off, 0, 0);
   }
 

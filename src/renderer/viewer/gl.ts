@@ -11,6 +11,7 @@ import { colormapLut } from '../../shared/colormap';
 import type { SliceData } from '../api/client';
 import { resizeBilinear } from '../../shared/resample';
 import type { HeatState, SliceRenderer, ViewState } from './types';
+import { viewMatrix } from './geometry';
 
 const VS = `#version 300 es
 in vec2 a_pos;
@@ -26,6 +27,7 @@ uniform vec2 u_imgSize;      // columns, rows
 uniform vec2 u_canvas;       // drawing-buffer pixels
 uniform float u_zoom;        // buffer pixels per image pixel
 uniform vec2 u_pan;          // buffer pixels
+uniform vec4 u_m;            // the view's flip and quarter turn: screen = M * image, M = (m00, m01, m10, m11)
 uniform float u_center;
 uniform float u_width;
 uniform bool u_invert;
@@ -58,7 +60,9 @@ float heatAt(vec2 q) {
 
 void main() {
   vec2 px = vec2(gl_FragCoord.x, u_canvas.y - gl_FragCoord.y);          // top-down buffer pixels
-  vec2 q = (px - u_canvas * 0.5 - u_pan) / u_zoom + u_imgSize * 0.5;     // image coordinates (pixel edges)
+  vec2 d = (px - u_canvas * 0.5 - u_pan) / u_zoom;
+  // image coordinates (pixel edges): M's transpose is its inverse (flips and quarter turns)
+  vec2 q = vec2(u_m.x * d.x + u_m.z * d.y, u_m.y * d.x + u_m.w * d.y) + u_imgSize * 0.5;
   if (q.x < 0.0 || q.y < 0.0 || q.x >= u_imgSize.x || q.y >= u_imgSize.y) { outColor = vec4(0.0, 0.0, 0.0, 1.0); return; }
   vec2 c = q - 0.5;                                                      // pixel-centre coordinates
   vec2 f = floor(c); vec2 t = c - f; ivec2 i = ivec2(f);
@@ -107,7 +111,7 @@ function createResources(gl: WebGL2RenderingContext): GlResources {
   gl.enableVertexAttribArray(a);
   gl.vertexAttribPointer(a, 2, gl.FLOAT, false, 0, 0);
   const loc: Record<string, WebGLUniformLocation | null> = {};
-  for (const n of ['u_img', 'u_colour', 'u_texScale', 'u_imgSize', 'u_canvas', 'u_zoom', 'u_pan', 'u_center', 'u_width', 'u_invert', 'u_heatOn', 'u_cam', 'u_camSize', 'u_inputSize', 'u_heatScale', 'u_lut', 'u_opacity', 'u_threshold']) loc[n] = gl.getUniformLocation(prog, n);
+  for (const n of ['u_img', 'u_colour', 'u_texScale', 'u_imgSize', 'u_canvas', 'u_zoom', 'u_pan', 'u_m', 'u_center', 'u_width', 'u_invert', 'u_heatOn', 'u_cam', 'u_camSize', 'u_inputSize', 'u_heatScale', 'u_lut', 'u_opacity', 'u_threshold']) loc[n] = gl.getUniformLocation(prog, n);
   const tex = (unit: number) => {
     const t = gl.createTexture() as WebGLTexture;
     gl.activeTexture(gl.TEXTURE0 + unit);
@@ -230,6 +234,7 @@ export class GlSliceRenderer implements SliceRenderer {
     gl.uniform2f(loc.u_canvas, c.width, c.height);
     gl.uniform1f(loc.u_zoom, view.zoom * dpr);
     gl.uniform2f(loc.u_pan, view.panX * dpr, view.panY * dpr);
+    gl.uniform4f(loc.u_m, ...viewMatrix(view));
     gl.uniform1f(loc.u_center, view.center);
     gl.uniform1f(loc.u_width, view.width);
     gl.uniform1i(loc.u_invert, view.invert ? 1 : 0);

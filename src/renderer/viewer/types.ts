@@ -11,6 +11,10 @@ export interface ViewState {
   center: number;
   width: number;
   invert: boolean;
+  /** Degrees clockwise on screen, a multiple of 90 (OHIF's rotate right / left); absent = 0. */
+  rotation?: number;
+  /** The image mirrored left-right before the rotation (OHIF's flip; a top-bottom flip is this plus 180°). */
+  flipH?: boolean;
 }
 
 /** The heatmap of the shown slice: the small CAM (model units), upsampled on the GPU. */
