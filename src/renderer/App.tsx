@@ -30,6 +30,7 @@ import { LANGUAGES } from './i18n/messages';
 import type { Language } from './i18n/messages';
 import { fitZoom, flipView, rotateView } from './viewer/geometry';
 import { reformat } from './viewer/mpr';
+import { SLAB_MM, SLAB_MODES, slabImage, slabRange, type SlabMode } from './viewer/slab';
 import { isColourPhotometric, sliceWindow, storedOrConventionalWindow } from './viewer/window';
 import { scalarValues } from './viewer/slice';
 import type { Plane } from './viewer/mpr';
@@ -146,6 +147,9 @@ export function App() {
   const [overlays, setOverlays] = useState<{ key: string; planes: OverlayPlane[] } | null>(null);
   const overlayCache = useRef(new Map<string, OverlayPlane[]>());
   const [plane, setPlane] = useState<Plane>('axial');
+  // a thick slab of the axial stack (MIP, MinIP, mean) instead of the single slice; off = null
+  const [slabMode, setSlabMode] = useState<SlabMode | null>(null);
+  const [slabMm, setSlabMm] = useState(10);
   const [mprIndex, setMprIndex] = useState(256);
   const [loaded, setLoaded] = useState(0);
   // How many slices of this series stay in memory: all while they fit the budget (a reformat
@@ -461,7 +465,17 @@ export function App() {
     const blank = { rows: info.series.rows, columns: info.series.columns, samples: 1 as const, values: new Float32Array(info.series.rows * info.series.columns) };
     return reformat(plane, Array.from({ length: count }, (_, k) => cache.current.get(k) ?? (failed.current.has(k) ? blank : undefined)), mprIndex, ps, spacing, iop);
   }, [plane, info, loaded, count, mprIndex]);
-  const shownSlice = plane === 'axial' ? slice : (mpr?.slice ?? null);
+  // ---------------------------------------------------------------- thick slab (axial)
+  const sliceSpacing = info?.series.geometry.sliceSpacing ?? info?.series.sliceSpacing ?? 0;
+  const slabbed = useMemo(() => {
+    // on the slice on screen, once it is there (never a slab of its neighbours alone)
+    if (plane !== 'axial' || !slabMode || !(sliceSpacing > 0) || !slice || !cache.current.has(index)) return null;
+    const [from, to] = slabRange(index, count, slabMm, sliceSpacing);
+    const made = from < to ? slabImage((k) => cache.current.get(k), from, to, slabMode) : null;
+    return made ? { ...made, mode: slabMode, from, to } : null;
+    // `loaded` and `slice`: the neighbours come in after the slice on screen
+  }, [plane, slabMode, slabMm, sliceSpacing, index, count, loaded, slice]);
+  const shownSlice = plane === 'axial' ? (slabbed?.slice ?? slice) : (mpr?.slice ?? null);
   /** What the viewport and panel show: the reformat's own, or this series' axial ones at their instances' slice numbers now. */
   const measurements = useMemo((): Measurement[] => {
     if (plane !== 'axial') return mprMeasured;
@@ -600,6 +614,8 @@ export function App() {
   // a colour series (RGB, YBR, palette: ultrasound, photographs, secondary captures) holds display
   // values, not modality values, even when its files say CT (a vendor's rendering)
   const colourSeries = slice?.samples === 3 || isColourPhotometric(info?.series.photometric);
+  // a slab needs the axial plane, grey densities and a known slice spacing
+  const slabAllowed = plane === 'axial' && !colourSeries && sliceSpacing > 0 && count > 1;
   // HU: a grey CT's values are, so its probe, ROIs and presets speak HU
   const hounsfield = info?.series.modality === 'CT' && !colourSeries;
   // Window presets: the CT presets are in HU, so only a CT gets them; any other series gets the
@@ -748,6 +764,10 @@ export function App() {
         else if (key === 'n') nextPositive(1);
         else if (key === 'p') nextPositive(-1);
         else if (key === 'c') setCine((x) => !x);
+        else if (key === 'm') {
+          if (!slabAllowed) return false;
+          setSlabMode((x) => (x ? null : 'mip'));
+        }
         else if (key === 'o') {
           if (!seriesHasOverlays) return false;
           setShowOverlays((x) => !x);
@@ -780,12 +800,22 @@ export function App() {
   // along the slice normal (z for an axial series, x for a sagittal one), as scanners label "slice location"
   const loc = info?.slices[index]?.location ?? info?.slices[index]?.position?.[2];
   const thk = info?.slices[index]?.thickness;
+  // a whole number of mm as it is (15 mm), else to a tenth (13.8 mm)
+  const slabMmText = (mm: number) => num(mm, Math.abs(mm - Math.round(mm)) < 0.05 ? 0 : 1);
   const corners = {
     tl: study ? [personNameText(study.patient.name), study.patient.id, study.description ?? ''] : [],
     tr: series ? [`${series.modality} ${series.description}`, study?.date ? `${study.date.slice(0, 4)}-${study.date.slice(4, 6)}-${study.date.slice(6, 8)}` : '', ...(series.lossy ? [t('viewer.lossy')] : [])] : [],
     bl: count
       ? plane === 'axial'
-        ? [t('viewer.slice', { i: index + 1, n: count }), [loc !== undefined ? t('viewer.position', { z: num(loc, 1) }) : '', thk !== undefined ? t('viewer.thickness', { t: num(thk, 2) }) : ''].filter(Boolean).join('  ')].filter(Boolean)
+        ? [
+            t('viewer.slice', { i: index + 1, n: count }),
+            [loc !== undefined ? t('viewer.position', { z: num(loc, 1) }) : '', thk !== undefined ? t('viewer.thickness', { t: num(thk, 2) }) : ''].filter(Boolean).join('  '),
+            // the slab's real extent: whole slices, cut at the series' ends, and how many are in yet
+            ...(slabbed
+              ? [t('viewer.slab', { mode: t(`slab.${slabbed.mode}` as MessageKey), mm: slabMmText((slabbed.to - slabbed.from + 1) * sliceSpacing), from: slabbed.from + 1, to: slabbed.to + 1 }) +
+                  (slabbed.used.length < slabbed.to - slabbed.from + 1 ? ` ${t('viewer.slabLoading', { n: slabbed.used.length, total: slabbed.to - slabbed.from + 1 })}` : '')]
+              : []),
+          ].filter(Boolean)
         : [`${t(`plane.${plane}` as MessageKey)} ${mprIndex + 1} / ${mpr?.count ?? '…'}`, ...(mpr ? [] : [partial ? t('viewer.mprTooLarge') : t('viewer.mprLoading', { n: loaded, total: count })])]
       : [],
     // zoom 0 means "fit once a slice is there": nothing to say until then (a slice that failed)
@@ -862,6 +892,16 @@ export function App() {
             {(['axial', 'coronal', 'sagittal'] as const).map((p) => (
               <button key={p} aria-pressed={plane === p} disabled={p !== 'axial' && partial} title={p !== 'axial' && partial ? t('viewer.mprTooLarge') : undefined} onClick={() => { showPlane(p); if (p !== 'axial' && slice) setMprIndex(Math.floor((p === 'coronal' ? slice.rows : slice.columns) / 2)); }} data-testid={`plane-${p}`}>{t(`plane.${p}` as MessageKey)}</button>
             ))}
+            <label className="slab" title={slabAllowed ? t('slab.hint') : t('slab.unavailable')}>
+              {t('slab.label')}
+              <select value={slabMode ?? ''} onChange={(e) => setSlabMode((e.target.value || null) as SlabMode | null)} disabled={!slabAllowed} data-testid="slab-mode">
+                <option value="">{t('slab.off')}</option>
+                {SLAB_MODES.map((m) => <option key={m} value={m}>{t(`slab.${m}` as MessageKey)}</option>)}
+              </select>
+              <select value={slabMm} onChange={(e) => setSlabMm(Number(e.target.value))} disabled={!slabAllowed || !slabMode} aria-label={t('slab.thickness')} data-testid="slab-mm">
+                {SLAB_MM.map((mm) => <option key={mm} value={mm}>{`${mm} mm`}</option>)}
+              </select>
+            </label>
             <span className="sep" />
             <button onClick={fit}>{t('tools.fit')}</button>
             <button onClick={() => setView((v) => ({ ...v, zoom: 1 / (window.devicePixelRatio || 1) }))}>{t('tools.oneToOne')}</button>
@@ -904,7 +944,8 @@ export function App() {
                 measurements={measurements}
                 onMeasure={(m) => {
                   const ps = plane === 'axial' ? info?.series.pixelSpacing : mpr?.pixelSpacing;
-                  const s = shownSlice;
+                  // the axial slice's own values under a slab: the report measures the slice
+                  const s = plane === 'axial' ? slice : shownSlice;
                   // a colour slice is measured on its luminance, as the report measures it
                   const stats = m.kind === 'ellipse' && s ? ellipseStats(scalarValues(s), s.rows, s.columns, m.a, m.b, ps) : null;
                   // an axial measurement names its instance, so it follows it when slice numbers move
@@ -919,6 +960,7 @@ export function App() {
                 error={plane === 'axial' ? sliceErrors.get(index) : undefined}
                 hounsfield={hounsfield}
                 overlays={overlaysShown}
+                measured={slabbed ? slice : undefined}
                 onRendererKind={setRenderer}
                 onSize={(w, h) => setVpSize({ w, h })}
               />
@@ -1018,7 +1060,7 @@ export function App() {
                 [`↑ ↓ ← → / ${t('help.wheel')}`, t('help.sliceStep')], ['PageUp / PageDown', '±10'], ['Home / End', t('help.firstLast')],
                 ['1–6', huPresets ? CT_PRESETS.map((p) => `${p.key} ${t(`preset.${p.id}` as MessageKey)}`).join(', ') : t('help.storedWindows')],
                 ['H', t('ai.heatmapToggle')], ['A / X', t('help.decideHere')], ['N / P', `${t('ai.nextPositive')} / ${t('ai.prevPositive')}`],
-                ['I', t('tools.invert')], ['O', t('tools.overlays')], ['T', t('tags.title')], ['Space', t('tools.reset')], ['R / L', `${t('tools.rotateRight')} / ${t('tools.rotateLeft')}`], ['V', t('tools.flipV')], ['+ / −', t('tools.zoom')], ['F', t('tools.fit')], ['C', t('tools.cine')], ['?', t('help.title')], ['Esc', t('help.close')],
+                ['I', t('tools.invert')], ['O', t('tools.overlays')], ['T', t('tags.title')], ['Space', t('tools.reset')], ['R / L', `${t('tools.rotateRight')} / ${t('tools.rotateLeft')}`], ['V', t('tools.flipV')], ['+ / −', t('tools.zoom')], ['F', t('tools.fit')], ['C', t('tools.cine')], ['M', t('slab.toggle')], ['?', t('help.title')], ['Esc', t('help.close')],
                 [`${t('tools.left')}`, t(TOOL_KEY[bindings.left])], [`${t('tools.middle')}`, t(TOOL_KEY[bindings.middle])], [`${t('tools.right')}`, t(TOOL_KEY[bindings.right])],
               ].map(([k, v]) => <tr key={k}><th>{k}</th><td>{v}</td></tr>)}
             </tbody>

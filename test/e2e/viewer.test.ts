@@ -498,6 +498,74 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.waitForFunction(() => document.querySelector('[data-testid=orient-bottom]')?.textContent === 'P');
   });
 
+  it('a thick slab shows each pixel\'s maximum (MIP) or minimum (MinIP) over the slices around this one; M toggles it; the probe reads the slice', { timeout: 60_000 }, async () => {
+    const canvas = page.locator('[data-testid=viewport-canvas]');
+    await canvas.focus();
+    const here = await sliceNumber();
+    // one image pixel per canvas pixel, so a canvas pixel is a texel, not a blend of four
+    await page.getByRole('button', { name: '1:1' }).click();
+    const box = await canvasBox();
+    const pts: [number, number][] = [];
+    for (let y = Math.floor(box.height / 2) - 200; y <= box.height / 2 + 200; y += 20) for (let x = Math.floor(box.width / 2) - 200; x <= box.width / 2 + 200; x += 20) pts.push([x, y]);
+    const grey = async () => {
+      await snapshot();
+      return page.evaluate((ps) => {
+        const snap = (window as unknown as Record<string, { w: number; px: Uint8ClampedArray }>).snap;
+        return ps.map(([x, y]) => snap.px[(y * snap.w + x) * 4]);
+      }, pts);
+    };
+    // the slices before, at and after this one (10 mm of 5 mm slices: the nearest odd count is 3)
+    const single: number[][] = [];
+    const step = async (key: string, n: number) => {
+      await canvas.focus();
+      await page.keyboard.press(key);
+      await page.waitForFunction((k) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${k} / 45`), n);
+      await page.waitForTimeout(250);
+    };
+    await step('ArrowUp', here - 1);
+    single.push(await grey());
+    await step('ArrowDown', here);
+    single.push(await grey());
+    await step('ArrowDown', here + 1);
+    single.push(await grey());
+    await step('ArrowUp', here);
+    // M: the MIP of 10 mm
+    await page.keyboard.press('m');
+    await page.waitForFunction((n) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`MIP 15 mm (slices ${n - 1}–${n + 1})`), here);
+    assert.equal(await page.locator('[data-testid=slab-mode]').inputValue(), 'mip');
+    await page.waitForTimeout(250);
+    const share = (got: number[], want: (i: number) => number) => got.filter((v, i) => Math.abs(v - want(i)) <= 2).length / got.length;
+    const mip = await grey();
+    const maxOf = (i: number) => Math.max(...single.map((s) => s[i]));
+    // the canvas is 761.25 CSS px high, so its pixels sit half a texel off and blend two rows: a
+    // blend of the maxima is never below the maximum of the blends, and mostly equal to it
+    const notBelow = (got: number[], want: (i: number) => number, sign: 1 | -1) => got.filter((v, i) => sign * (v - want(i)) >= -1).length / got.length;
+    assert.ok(notBelow(mip, maxOf, 1) >= 0.99, `MIP below the brightest of the three at ${1 - notBelow(mip, maxOf, 1)} of the points`);
+    assert.ok(share(mip, maxOf) >= 0.85, `MIP = the brightest of the three at ${share(mip, maxOf)} of the points`);
+    // it is not the slice alone: the slab is brighter somewhere
+    assert.ok(mip.some((v, i) => v > single[1][i] + 10), 'the MIP shows nothing the slice does not');
+    await shot('20-mip-slab');
+    await page.locator('[data-testid=slab-mode]').selectOption('minip');
+    await page.waitForFunction(() => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes('MinIP 15 mm'));
+    await page.waitForTimeout(250);
+    const minOf = (i: number) => Math.min(...single.map((s) => s[i]));
+    const minip = await grey();
+    assert.ok(notBelow(minip, minOf, -1) >= 0.99, `MinIP above the darkest of the three at ${1 - notBelow(minip, minOf, -1)} of the points`);
+    assert.ok(share(minip, minOf) >= 0.85, `MinIP = the darkest of the three at ${share(minip, minOf)} of the points`);
+    // the probe reads the slice's own value (as the report measures), and says so
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForSelector('[data-testid=probe]');
+    assert.match((await page.locator('[data-testid=probe]').textContent()) ?? '', /HU \(this slice, not the slab\)$/);
+    // M turns it off: the slice alone again
+    await canvas.focus();
+    await page.keyboard.press('m');
+    await page.waitForFunction(() => !document.querySelector('[data-testid=corner-bl]')?.textContent?.includes('MinIP'));
+    await page.waitForTimeout(250);
+    const back = await grey();
+    assert.ok(share(back, (i) => single[1][i]) >= 0.99, 'with the slab off the slice is shown as before');
+    await page.keyboard.press('f');
+  });
+
   it('an ellipse ROI in the liver lesion reads its density (liver HU + the lesion\'s delta), and air reads air', { timeout: 60_000 }, async () => {
     const liver = truth.lesions.find((l) => l.class === 'liver_lesion');
     assert.ok(liver?.liverHu !== undefined && liver.deltaHu !== undefined);

@@ -64,6 +64,8 @@ export interface ViewportProps {
   overlays?: OverlayPlane[] | undefined;
   /** The pixel values are Hounsfield units (CT): the probe says "HU"; otherwise a bare modality value. */
   hounsfield?: boolean;
+  /** The slice the probe and ROI statistics read, when it is not the one shown: the axial slice under a thick slab, as the report measures it. */
+  measured?: SliceData | null | undefined;
 }
 
 const BUTTONS: (keyof Bindings)[] = ['left', 'middle', 'right'];
@@ -184,7 +186,7 @@ export function Viewport(p: ViewportProps) {
   }, [longAxis]);
 
   const onPointerMove = (e: React.PointerEvent) => {
-    const s = p.slice;
+    const s = p.measured ?? p.slice;
     const ip = imgPoint(e);
     if (s && ip) {
       const x = Math.floor(ip[0]);
@@ -302,7 +304,8 @@ export function Viewport(p: ViewportProps) {
           const [x2, y2] = toScreen(m.b);
           if (m.kind === 'ellipse') {
             // a drawn ROI carries the statistics taken when it was made; only the one being drawn is measured per frame
-            const st = m.stats ?? (s ? ellipseStats(scalarValues(s), s.rows, s.columns, m.a, m.b, ps) : null);
+            const vs = p.measured ?? s;
+            const st = m.stats ?? (vs ? ellipseStats(scalarValues(vs), vs.rows, vs.columns, m.a, m.b, ps) : null);
             const unit = p.hounsfield ? ' HU' : '';
             // on a colour slice the numbers are its luminance, and say so
             const luma = m.luminance ?? (!m.stats && s?.samples === 3);
@@ -369,7 +372,7 @@ export function Viewport(p: ViewportProps) {
       <div className="corner tr">{p.corners.tr.map((l, i) => <div key={i}>{l}</div>)}</div>
       <div className="corner bl" data-testid="corner-bl">
         {p.corners.bl.map((l, i) => <div key={i}>{l}</div>)}
-        {probe ? <div data-testid="probe">{`(${probe.x}, ${probe.y}) ${probeText(probe.v)}`}</div> : null}
+        {probe ? <div data-testid="probe">{`(${probe.x}, ${probe.y}) ${probeText(probe.v)}${p.measured ? ` ${t('viewer.probeOfSlice')}` : ''}`}</div> : null}
       </div>
       <div className="corner br" data-testid="corner-br">{p.corners.br.map((l, i) => <div key={i}>{l}</div>)}</div>
       {longAxis && !drawing ? <div className="measure-hint" role="status" data-testid="bidirectional-hint">{t('measure.shortAxisHint')}</div> : null}
