@@ -33,7 +33,7 @@ import { reformat } from './viewer/mpr';
 import { SLAB_MM, SLAB_MODES, slabImage, slabRange, type SlabMode } from './viewer/slab';
 import { isColourPhotometric, sliceWindow, storedOrConventionalWindow } from './viewer/window';
 import { scalarValues } from './viewer/slice';
-import type { Plane } from './viewer/mpr';
+import { planesOf, type Anatomical, type Plane } from './viewer/mpr';
 import type { HeatState, ViewState } from './viewer/types';
 import type { Bindings, Measurement, Tool } from './viewer/Viewport';
 import { Viewport } from './viewer/Viewport';
@@ -97,6 +97,9 @@ const loadPersisted = (): Persisted => {
 
 type Progress = { done: number; total: number; rate: number; eta: number | null };
 
+/** The order of the plane buttons: as radiologists name the planes, whichever one was acquired. */
+const PLANE_ORDER: readonly (Anatomical | 'acquired')[] = ['acquired', 'axial', 'coronal', 'sagittal', 'oblique'];
+
 export function App() {
   const { t, num, lang, setLang } = useI18n();
   const saved = useRef(loadPersisted());
@@ -146,7 +149,8 @@ export function App() {
   const [showOverlays, setShowOverlays] = useState(true);
   const [overlays, setOverlays] = useState<{ key: string; planes: OverlayPlane[] } | null>(null);
   const overlayCache = useRef(new Map<string, OverlayPlane[]>());
-  const [plane, setPlane] = useState<Plane>('axial');
+  // the stack as acquired, or a reformat of it (a row or a column of every slice)
+  const [plane, setPlane] = useState<Plane>('stack');
   // a thick slab of the axial stack (MIP, MinIP, mean) instead of the single slice; off = null
   const [slabMode, setSlabMode] = useState<SlabMode | null>(null);
   const [slabMm, setSlabMm] = useState(10);
@@ -453,32 +457,38 @@ export function App() {
       stop = true;
     };
   }, [seriesId, seriesHasOverlays, index, overlayKey]);
-  const overlaysShown = plane === 'axial' && showOverlays && seriesHasOverlays && overlays?.key === overlayKey ? overlays.planes : undefined;
+  const overlaysShown = plane === 'stack' && showOverlays && seriesHasOverlays && overlays?.key === overlayKey ? overlays.planes : undefined;
 
-  // ---------------------------------------------------------------- MPR (coronal / sagittal)
+  // ---------------------------------------------------------------- MPR (reformats of the stack)
+  const sliceSpacing = info?.series.geometry.sliceSpacing ?? info?.series.sliceSpacing ?? 0;
+  const iop = info?.series.geometry.orientation?.length === 6 ? info.series.geometry.orientation : undefined;
+  // the anatomical plane of the stack and of each reformat, from the acquisition's orientation
+  const planes = useMemo(() => (iop ? planesOf(iop) : null), [iop]);
+  /** Why this series has no reformats, or null: they need two or more evenly spaced slices sorted by position, with orientation and pixel spacing, all kept in memory. */
+  const mprBlocked: MessageKey | null = partial
+    ? 'viewer.mprTooLarge'
+    : !info || count < 2 || !iop || !info.series.pixelSpacing || !(sliceSpacing > 0) || info.series.geometry.sortedBy !== 'position' || !info.series.geometry.uniform
+      ? 'viewer.mprNoGeometry'
+      : null;
   const mpr = useMemo(() => {
-    if (plane === 'axial' || !info || loaded < count) return null;
-    const ps = info.series.pixelSpacing ?? [1, 1];
-    const spacing = info.series.geometry.sliceSpacing ?? info.series.sliceSpacing ?? ps[0];
-    const iop = info.series.geometry.orientation ?? [1, 0, 0, 0, 1, 0];
+    if (plane === 'stack' || !info || loaded < count || mprBlocked || !iop || !info.series.pixelSpacing) return null;
     // a slice that could not be loaded is a blank (zero) slice in the reformat, not a reformat that never comes
     const blank = { rows: info.series.rows, columns: info.series.columns, samples: 1 as const, values: new Float32Array(info.series.rows * info.series.columns) };
-    return reformat(plane, Array.from({ length: count }, (_, k) => cache.current.get(k) ?? (failed.current.has(k) ? blank : undefined)), mprIndex, ps, spacing, iop);
-  }, [plane, info, loaded, count, mprIndex]);
-  // ---------------------------------------------------------------- thick slab (axial)
-  const sliceSpacing = info?.series.geometry.sliceSpacing ?? info?.series.sliceSpacing ?? 0;
+    return reformat(plane, Array.from({ length: count }, (_, k) => cache.current.get(k) ?? (failed.current.has(k) ? blank : undefined)), mprIndex, info.series.pixelSpacing, sliceSpacing, iop);
+  }, [plane, info, loaded, count, mprIndex, mprBlocked, iop, sliceSpacing]);
+  // ---------------------------------------------------------------- thick slab (of the stack)
   const slabbed = useMemo(() => {
     // on the slice on screen, once it is there (never a slab of its neighbours alone)
-    if (plane !== 'axial' || !slabMode || !(sliceSpacing > 0) || !slice || !cache.current.has(index)) return null;
+    if (plane !== 'stack' || !slabMode || !(sliceSpacing > 0) || !slice || !cache.current.has(index)) return null;
     const [from, to] = slabRange(index, count, slabMm, sliceSpacing);
     const made = from < to ? slabImage((k) => cache.current.get(k), from, to, slabMode) : null;
     return made ? { ...made, mode: slabMode, from, to } : null;
     // `loaded` and `slice`: the neighbours come in after the slice on screen
   }, [plane, slabMode, slabMm, sliceSpacing, index, count, loaded, slice]);
-  const shownSlice = plane === 'axial' ? (slabbed?.slice ?? slice) : (mpr?.slice ?? null);
+  const shownSlice = plane === 'stack' ? (slabbed?.slice ?? slice) : (mpr?.slice ?? null);
   /** What the viewport and panel show: the reformat's own, or this series' axial ones at their instances' slice numbers now. */
   const measurements = useMemo((): Measurement[] => {
-    if (plane !== 'axial') return mprMeasured;
+    if (plane !== 'stack') return mprMeasured;
     if (!seriesId || !info || info.series.id !== seriesId) return [];
     const at = new Map(info.slices.map((x, i) => [instanceKey(x), i]));
     return (axialMeasured[seriesId] ?? []).flatMap((m) => {
@@ -584,7 +594,7 @@ export function App() {
   // scrolling in the current plane
   const go = useCallback(
     (i: number) => {
-      if (plane === 'axial') axialGo(i);
+      if (plane === 'stack') axialGo(i);
       else setMprIndex(Math.min(Math.max(0, (mpr?.count ?? 1) - 1), Math.max(0, i)));
     },
     [plane, axialGo, mpr],
@@ -599,13 +609,13 @@ export function App() {
   // plane first, since a coronal or sagittal index is not a slice number, fitted as the Axial button does
   const goSlice = useCallback(
     (i: number) => {
-      if (plane !== 'axial') showPlane('axial');
+      if (plane !== 'stack') showPlane('stack');
       axialGo(i);
     },
     [plane, axialGo, showPlane],
   );
-  const current = plane === 'axial' ? index : mprIndex;
-  const total = plane === 'axial' ? count : (mpr?.count ?? 0);
+  const current = plane === 'stack' ? index : mprIndex;
+  const total = plane === 'stack' ? count : (mpr?.count ?? 0);
   const positives = useMemo(() => Array.from({ length: count }, (_, i) => i).filter((i) => sliceScore(analysis, thresholds, i) >= 1), [analysis, thresholds, count]);
   const nextPositive = (dir: 1 | -1) => {
     const list = dir > 0 ? positives.filter((i) => i > index) : positives.filter((i) => i < index).reverse();
@@ -615,7 +625,7 @@ export function App() {
   // values, not modality values, even when its files say CT (a vendor's rendering)
   const colourSeries = slice?.samples === 3 || isColourPhotometric(info?.series.photometric);
   // a slab needs the axial plane, grey densities and a known slice spacing
-  const slabAllowed = plane === 'axial' && !colourSeries && sliceSpacing > 0 && count > 1;
+  const slabAllowed = plane === 'stack' && !colourSeries && sliceSpacing > 0 && count > 1;
   // HU: a grey CT's values are, so its probe, ROIs and presets speak HU
   const hounsfield = info?.series.modality === 'CT' && !colourSeries;
   // Window presets: the CT presets are in HU, so only a CT gets them; any other series gets the
@@ -721,10 +731,10 @@ export function App() {
   // stack under it); a reformat still loading starts once it is there
   const mprCount = mpr?.count ?? 0;
   useEffect(() => {
-    const n = plane === 'axial' ? count : mprCount;
+    const n = plane === 'stack' ? count : mprCount;
     if (!cine || !n) return;
     const step = (i: number) => (i + 1) % n;
-    const id = setInterval(() => (plane === 'axial' ? setIndex(step) : setMprIndex(step)), 1000 / 12);
+    const id = setInterval(() => (plane === 'stack' ? setIndex(step) : setMprIndex(step)), 1000 / 12);
     return () => clearInterval(id);
   }, [cine, count, plane, mprCount]);
 
@@ -775,7 +785,7 @@ export function App() {
         else if (key === 'a' || key === 'x') {
           // the finding highlighted in the panel: the first that covers the axial slice on screen
           // (none in a coronal or sagittal view, where no axial slice is on screen)
-          const f = plane === 'axial' ? findingAt(analysis?.findings ?? [], index) : undefined;
+          const f = plane === 'stack' ? findingAt(analysis?.findings ?? [], index) : undefined;
           if (!f) return false;
           if (e.repeat) return true; // a held key decides once
           void decide(f.id, key === 'a' ? 'accepted' : 'rejected', reviews.find((r) => r.findingId === f.id)?.comment);
@@ -806,7 +816,7 @@ export function App() {
     tl: study ? [personNameText(study.patient.name), study.patient.id, study.description ?? ''] : [],
     tr: series ? [`${series.modality} ${series.description}`, study?.date ? `${study.date.slice(0, 4)}-${study.date.slice(4, 6)}-${study.date.slice(6, 8)}` : '', ...(series.lossy ? [t('viewer.lossy')] : [])] : [],
     bl: count
-      ? plane === 'axial'
+      ? plane === 'stack'
         ? [
             t('viewer.slice', { i: index + 1, n: count }),
             [loc !== undefined ? t('viewer.position', { z: num(loc, 1) }) : '', thk !== undefined ? t('viewer.thickness', { t: num(thk, 2) }) : ''].filter(Boolean).join('  '),
@@ -816,7 +826,7 @@ export function App() {
                   (slabbed.used.length < slabbed.to - slabbed.from + 1 ? ` ${t('viewer.slabLoading', { n: slabbed.used.length, total: slabbed.to - slabbed.from + 1 })}` : '')]
               : []),
           ].filter(Boolean)
-        : [`${t(`plane.${plane}` as MessageKey)} ${mprIndex + 1} / ${mpr?.count ?? '…'}`, ...(mpr ? [] : [partial ? t('viewer.mprTooLarge') : t('viewer.mprLoading', { n: loaded, total: count })])]
+        : [`${t(`plane.${planes?.[plane] ?? 'oblique'}` as MessageKey)} ${mprIndex + 1} / ${mpr?.count ?? '…'}`, ...(mpr ? [] : [partial ? t('viewer.mprTooLarge') : t('viewer.mprLoading', { n: loaded, total: count })])]
       : [],
     // zoom 0 means "fit once a slice is there": nothing to say until then (a slice that failed)
     br: count ? [t('viewer.wl', { w: num(view.width, 0), l: num(view.center, 0) }), ...(view.zoom > 0 ? [t('viewer.zoom', { z: num(view.zoom * 100, 0) })] : [])] : [],
@@ -889,9 +899,23 @@ export function App() {
                   </button>
                 ))}
             <span className="sep" />
-            {(['axial', 'coronal', 'sagittal'] as const).map((p) => (
-              <button key={p} aria-pressed={plane === p} disabled={p !== 'axial' && partial} title={p !== 'axial' && partial ? t('viewer.mprTooLarge') : undefined} onClick={() => { showPlane(p); if (p !== 'axial' && slice) setMprIndex(Math.floor((p === 'coronal' ? slice.rows : slice.columns) / 2)); }} data-testid={`plane-${p}`}>{t(`plane.${p}` as MessageKey)}</button>
-            ))}
+            {(planes ? (['stack', 'row', 'column'] as const) : (['stack'] as const))
+              // in the order radiologists name them, whichever the stack is
+              .map((v) => ({ v, name: planes ? planes[v] : ('acquired' as const) }))
+              .sort((a, b) => PLANE_ORDER.indexOf(a.name) - PLANE_ORDER.indexOf(b.name))
+              .map(({ v, name }) => (
+                <button
+                  key={v}
+                  aria-pressed={plane === v}
+                  disabled={v !== 'stack' && mprBlocked !== null}
+                  title={v === 'stack' ? t('plane.asAcquired') : mprBlocked ? t(mprBlocked) : undefined}
+                  onClick={() => { showPlane(v); if (v !== 'stack' && slice) setMprIndex(Math.floor((v === 'row' ? slice.rows : slice.columns) / 2)); }}
+                  data-testid={`plane-${name}`}
+                  data-view={v}
+                >
+                  {t(`plane.${name}` as MessageKey)}
+                </button>
+              ))}
             <label className="slab" title={slabAllowed ? t('slab.hint') : t('slab.unavailable')}>
               {t('slab.label')}
               <select value={slabMode ?? ''} onChange={(e) => setSlabMode((e.target.value || null) as SlabMode | null)} disabled={!slabAllowed} data-testid="slab-mode">
@@ -917,7 +941,7 @@ export function App() {
                 {t('tools.overlays')}
               </button>
             ) : null}
-            <button onClick={() => (plane === 'axial' ? seriesId && setAxialMeasured((all) => ({ ...all, [seriesId]: [] })) : setMprMeasured([]))}>{t('tools.clearMeasurements')}</button>
+            <button onClick={() => (plane === 'stack' ? seriesId && setAxialMeasured((all) => ({ ...all, [seriesId]: [] })) : setMprMeasured([]))}>{t('tools.clearMeasurements')}</button>
             <details className="bindings">
               <summary>{t('tools.bindings')}</summary>
               {(['left', 'middle', 'right'] as const).map((b) => (
@@ -939,25 +963,25 @@ export function App() {
                 view={view}
                 onView={setView}
                 onIndex={go}
-                heat={plane === 'axial' ? heat : null}
+                heat={plane === 'stack' ? heat : null}
                 bindings={bindings}
                 measurements={measurements}
                 onMeasure={(m) => {
-                  const ps = plane === 'axial' ? info?.series.pixelSpacing : mpr?.pixelSpacing;
+                  const ps = plane === 'stack' ? info?.series.pixelSpacing : mpr?.pixelSpacing;
                   // the axial slice's own values under a slab: the report measures the slice
-                  const s = plane === 'axial' ? slice : shownSlice;
+                  const s = plane === 'stack' ? slice : shownSlice;
                   // a colour slice is measured on its luminance, as the report measures it
                   const stats = m.kind === 'ellipse' && s ? ellipseStats(scalarValues(s), s.rows, s.columns, m.a, m.b, ps) : null;
                   // an axial measurement names its instance, so it follows it when slice numbers move
-                  const ref = plane === 'axial' ? info?.slices[m.slice] : undefined;
+                  const ref = plane === 'stack' ? info?.slices[m.slice] : undefined;
                   const made: Measurement = { ...m, ...(ref ? { instance: instanceKey(ref) } : {}), ...(m.kind === 'ellipse' ? { ...(stats ? { stats } : {}), ...(s?.samples === 3 ? { luminance: true } : {}) } : { length: lengthOf(m.a, m.b, ps), ...(m.c && m.d ? { shortAxis: lengthOf(m.c, m.d, ps) } : {}) }) };
                   if (ref && seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: [...(all[seriesId] ?? []), made] }));
                   else setMprMeasured((ms) => [...ms, made]);
                 }}
-                pixelSpacing={plane === 'axial' ? info?.series.pixelSpacing : mpr?.pixelSpacing}
-                orientation={plane === 'axial' ? info?.series.geometry.orientation : mpr?.orientation}
+                pixelSpacing={plane === 'stack' ? info?.series.pixelSpacing : mpr?.pixelSpacing}
+                orientation={plane === 'stack' ? info?.series.geometry.orientation : mpr?.orientation}
                 corners={corners}
-                error={plane === 'axial' ? sliceErrors.get(index) : undefined}
+                error={plane === 'stack' ? sliceErrors.get(index) : undefined}
                 hounsfield={hounsfield}
                 overlays={overlaysShown}
                 measured={slabbed ? slice : undefined}
@@ -1043,10 +1067,10 @@ export function App() {
               {heat ? <div className="colorbar" aria-hidden="true"><span>0</span><span className={`bar ${colormap}`} /><span>{num(heat.scale, 3)}</span></div> : null}
             </fieldset>
           </section>
-          <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} axial={plane === 'axial'} viewed={viewed} onDecide={decide} onGo={goSlice} onInsist={insist} busy={job !== null} />
+          <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} axial={plane === 'stack'} viewed={viewed} onDecide={decide} onGo={goSlice} onInsist={insist} busy={job !== null} />
           <MeasurementsPanel measurements={measurements} hounsfield={hounsfield} onGo={go} onDelete={(i) => {
             const gone = measurements[i];
-            if (plane !== 'axial') setMprMeasured((ms) => ms.filter((_, j) => j !== i));
+            if (plane !== 'stack') setMprMeasured((ms) => ms.filter((_, j) => j !== i));
             else if (gone && seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: (all[seriesId] ?? []).filter((m) => m.instance !== gone.instance || m.a !== gone.a || m.b !== gone.b) }));
           }} />
         </aside>
@@ -1073,8 +1097,8 @@ export function App() {
           seriesId={seriesId}
           deidentifyByDefault={prefs.deidentifyByDefault === true}
           // measurements drawn on a coronal or sagittal reformat have no slice of the series to report
-          measurements={plane === 'axial' ? measurements.map((m) => ({ kind: m.kind ?? 'length', slice: m.slice, a: m.a, b: m.b, ...(m.c && m.d ? { c: m.c, d: m.d } : {}) })) : []}
-          reformatMeasurements={plane === 'axial' ? 0 : mprMeasured.length}
+          measurements={plane === 'stack' ? measurements.map((m) => ({ kind: m.kind ?? 'length', slice: m.slice, a: m.a, b: m.b, ...(m.c && m.d ? { c: m.c, d: m.d } : {}) })) : []}
+          reformatMeasurements={plane === 'stack' ? 0 : mprMeasured.length}
           onClose={() => setDialog(null)}
         /> : null}
       {dialog === 'prefs' ? (

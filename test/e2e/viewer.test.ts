@@ -23,6 +23,7 @@ import { CORPUS_DIR, REPO_ROOT } from '../helpers/corpus';
 import { writeImageFile } from '../helpers/image-file';
 import { tempDir } from '../helpers/tmp';
 import { decodePart10 } from '../../src/core/report/dicom-write';
+import { writeSyntheticSeries } from '../../src/core/synthetic/ct-series';
 
 const CHROMIUM = process.env.RESIGHT_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = process.env.RESIGHT_TEST_ARTIFACTS ?? path.join(REPO_ROOT, 'test-results', 'e2e');
@@ -1152,7 +1153,13 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
   it('a MONOCHROME1 radiograph opens inverted (lowest value white), an MR does not', { timeout: 60_000 }, async () => {
     const invert = page.locator('button[aria-pressed]', { hasText: 'Invert' });
     assert.equal(await invert.getAttribute('aria-pressed'), 'false', 'the MR (MONOCHROME2) is not inverted');
+    // one slice has no reformats: the buttons say why instead of making up a plane
+    assert.equal(await page.locator('[data-testid=plane-coronal]').isDisabled(), true);
+    assert.match((await page.locator('[data-testid=plane-coronal]').getAttribute('title')) ?? '', /two or more evenly spaced slices/);
     await selectSeries('CR');
+    // a radiograph has no orientation: no planes named, no reformats offered
+    await page.waitForSelector('[data-testid=plane-acquired]');
+    assert.equal(await page.locator('[data-testid=plane-coronal], [data-testid=plane-axial], [data-testid=plane-sagittal]').count(), 0);
     await page.waitForFunction(() => Array.from(document.querySelectorAll('button[aria-pressed=true]')).some((b) => b.textContent === 'Invert'), undefined, { timeout: 30_000 });
     // irreversible JPEG 2000: said in the browser and on the image, as reading rooms require
     assert.equal(await page.locator('[data-testid=series-item]', { hasText: 'CR' }).locator('[data-testid=series-lossy]').count(), 1);
@@ -1401,6 +1408,32 @@ describe('colour images show in colour (e2e)', { skip }, () => {
       await page.close();
       page = gl;
     }
+  });
+});
+
+/** A sagittal acquisition (most MR is): its planes are named for the patient and read the usual way. */
+describe('a sagittal stack and its reformats (e2e)', { skip }, () => {
+  viewerOnTempStudy('resight-e2e-sagittal-', (study) => {
+    // rows run posterior, columns to the feet; 24 slices 3 mm apart stacked along -x (to the patient's right)
+    writeSyntheticSeries(path.join(study, 'sag'), { slices: 24, rows: 96, columns: 128, pixelSpacing: 1.5, sliceSpacing: 3, orientation: [[0, 1, 0], [0, 0, -1]] });
+  });
+
+  it('names the stack Sagittal and its reformats Axial and Coronal, each with the letters of its plane as radiologists read it', { timeout: 60_000 }, async () => {
+    await page.goto(url);
+    await page.locator('[data-testid=series-item]').first().click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes('/ 24'));
+    const buttons = page.locator('[data-view]');
+    assert.deepEqual(await buttons.allTextContents(), ['Axial', 'Coronal', 'Sagittal'], 'in the usual order, whichever was acquired');
+    assert.equal(await page.locator('[data-testid=plane-sagittal]').getAttribute('aria-pressed'), 'true', 'the stack is the sagittal one');
+    const letters = async () => Object.fromEntries(await Promise.all(['left', 'right', 'top', 'bottom'].map(async (k) => [k, await page.locator(`[data-testid=orient-${k}]`).textContent()])));
+    assert.deepEqual(await letters(), { left: 'A', right: 'P', top: 'H', bottom: 'F' });
+    await page.locator('[data-testid=plane-axial]').click();
+    await page.waitForFunction(() => /Axial \d+ \/ 96/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    assert.deepEqual(await letters(), { left: 'R', right: 'L', top: 'A', bottom: 'P' }, 'axial: anterior up, the patient\'s right on screen left');
+    await shot('21-sagittal-stack-axial-reformat');
+    await page.locator('[data-testid=plane-coronal]').click();
+    await page.waitForFunction(() => /Coronal \d+ \/ 128/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    assert.deepEqual(await letters(), { left: 'R', right: 'L', top: 'H', bottom: 'F' }, 'coronal: head up');
   });
 });
 

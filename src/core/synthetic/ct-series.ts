@@ -22,6 +22,8 @@ export interface SyntheticSeriesOptions {
   tiltDeg?: number;
   /** Fully oblique orientation (row/column cosines rotated about z and x). */
   oblique?: boolean;
+  /** Row and column direction cosines (LPS) instead of axial ones, e.g. [[0, 1, 0], [0, 0, -1]] for a sagittal stack. */
+  orientation?: [number[], number[]];
   /** Slice indices to leave out (a gap). */
   omit?: number[];
   /** Add one coronal LOCALIZER image to the series. */
@@ -131,8 +133,8 @@ export function writeSyntheticSeries(dir: string, o: SyntheticSeriesOptions): Wr
   const seriesUid = o.seriesInstanceUid ?? `${UID_ROOT}.2.${seed}.${o.slices}`;
   const frameUid = `${UID_ROOT}.3.${seed}`;
   fs.mkdirSync(dir, { recursive: true });
-  let row = [1, 0, 0];
-  let col = [0, 1, 0];
+  let row = o.orientation ? [...o.orientation[0]] : [1, 0, 0];
+  let col = o.orientation ? [...o.orientation[1]] : [0, 1, 0];
   if (o.tiltDeg) {
     row = rotX(row, o.tiltDeg);
     col = rotX(col, o.tiltDeg);
