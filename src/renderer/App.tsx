@@ -120,6 +120,8 @@ export function App() {
   // apart and go when the plane or the series changes.
   const [axialMeasured, setAxialMeasured] = useState<Record<string, Measurement[]>>(saved.current.measurements ?? {});
   const [mprMeasured, setMprMeasured] = useState<Measurement[]>([]);
+  // what "Clear measurements" took, for its Undo (one level; gone after a while, a new measurement or another series)
+  const [cleared, setCleared] = useState<{ series: string; plane: Plane; items: Measurement[] } | null>(null);
   const [renderer, setRenderer] = useState<string>('');
   const [model, setModel] = useState<ModelInfo | null>(null);
   const [analysis, setAnalysis] = useState<SeriesAnalysis | null>(null);
@@ -497,6 +499,31 @@ export function App() {
     });
   }, [plane, mprMeasured, axialMeasured, seriesId, info]);
 
+  /** Clear every measurement of the series (or of the reformat), keeping them for Undo. */
+  const clearMeasurements = () => {
+    if (!seriesId || !measurements.length) return;
+    if (plane === 'stack') {
+      setCleared({ series: seriesId, plane, items: axialMeasured[seriesId] ?? [] });
+      setAxialMeasured((all) => ({ ...all, [seriesId]: [] }));
+    } else {
+      setCleared({ series: seriesId, plane, items: mprMeasured });
+      setMprMeasured([]);
+    }
+  };
+  const undoClear = () => {
+    if (!cleared || cleared.series !== seriesId || cleared.plane !== plane) return setCleared(null);
+    if (plane === 'stack') setAxialMeasured((all) => ({ ...all, [cleared.series]: [...cleared.items, ...(all[cleared.series] ?? [])] }));
+    else setMprMeasured((ms) => [...cleared.items, ...ms]);
+    setCleared(null);
+  };
+  useEffect(() => {
+    if (!cleared) return;
+    const id = setTimeout(() => setCleared(null), 15_000);
+    return () => clearTimeout(id);
+  }, [cleared]);
+  // another series or plane, or a new measurement: the undo no longer means what it says
+  useEffect(() => setCleared(null), [seriesId, plane]);
+
   // performance marks (the viewer benchmark reads them): selection -> first image on screen
   const firstShown = useRef<string | null>(null);
   useEffect(() => {
@@ -617,9 +644,21 @@ export function App() {
   const current = plane === 'stack' ? index : mprIndex;
   const total = plane === 'stack' ? count : (mpr?.count ?? 0);
   const positives = useMemo(() => Array.from({ length: count }, (_, i) => i).filter((i) => sliceScore(analysis, thresholds, i) >= 1), [analysis, thresholds, count]);
+  /**
+   * N / P: to the next (previous) finding's key slice, skipping the rest of the finding on screen,
+   * then to positive slices no finding covers. Stepping through a 14-slice finding one slice at a
+   * time left the reviewer deciding the same finding again with the next A or X.
+   */
+  const stops = useMemo(() => {
+    const findings = analysis?.findings ?? [];
+    const covered = (i: number) => findings.some((f) => i >= f.sliceStart && i <= f.sliceEnd);
+    return [...findings.map((f) => ({ slice: f.keySlice, finding: f.id })), ...positives.filter((i) => !covered(i)).map((i) => ({ slice: i, finding: null }))].sort((a, b) => a.slice - b.slice);
+  }, [analysis, positives]);
   const nextPositive = (dir: 1 | -1) => {
-    const list = dir > 0 ? positives.filter((i) => i > index) : positives.filter((i) => i < index).reverse();
-    if (list.length) goSlice(list[0]);
+    const here = findingAt(analysis?.findings ?? [], index)?.id ?? null;
+    const ahead = dir > 0 ? stops.filter((x) => x.slice > index) : stops.filter((x) => x.slice < index).reverse();
+    const next = ahead.find((x) => x.finding === null || x.finding !== here);
+    if (next) goSlice(next.slice);
   };
   // a colour series (RGB, YBR, palette: ultrasound, photographs, secondary captures) holds display
   // values, not modality values, even when its files say CT (a vendor's rendering)
@@ -941,7 +980,7 @@ export function App() {
                 {t('tools.overlays')}
               </button>
             ) : null}
-            <button onClick={() => (plane === 'stack' ? seriesId && setAxialMeasured((all) => ({ ...all, [seriesId]: [] })) : setMprMeasured([]))}>{t('tools.clearMeasurements')}</button>
+            <button onClick={clearMeasurements} disabled={!measurements.length} data-testid="clear-measurements">{t('tools.clearMeasurements')}</button>
             <details className="bindings">
               <summary>{t('tools.bindings')}</summary>
               {(['left', 'middle', 'right'] as const).map((b) => (
@@ -967,6 +1006,7 @@ export function App() {
                 bindings={bindings}
                 measurements={measurements}
                 onMeasure={(m) => {
+                  setCleared(null);
                   const ps = plane === 'stack' ? info?.series.pixelSpacing : mpr?.pixelSpacing;
                   // the axial slice's own values under a slab: the report measures the slice
                   const s = plane === 'stack' ? slice : shownSlice;
@@ -986,11 +1026,22 @@ export function App() {
                 overlays={overlaysShown}
                 measured={slabbed ? slice : undefined}
                 onRendererKind={setRenderer}
-                onSize={(w, h) => setVpSize({ w, h })}
+                onSize={(w, h) => {
+                  const old = vpSize;
+                  setVpSize({ w, h });
+                  // a fitted image stays fitted when the window changes size; a zoom or pan the reviewer chose stays
+                  const sh = shownSlice;
+                  if (sh && old.w > 0) setView((v) => (v.zoom > 0 && !v.panX && !v.panY && Math.abs(v.zoom - fitZoom(old.w, old.h, sh.columns, sh.rows, v)) < 1e-6 ? { ...v, zoom: fitZoom(w, h, sh.columns, sh.rows, v) } : v));
+                }}
               />
             ) : (
               <p className="muted">{t('viewer.noSeries')}</p>
             )}
+            {cleared && cleared.series === seriesId && cleared.plane === plane ? (
+              <div className="toast" role="status" data-testid="cleared">
+                {cleared.items.length === 1 ? t('tools.clearedOne') : t('tools.cleared', { n: cleared.items.length })} <button onClick={undoClear} data-testid="undo-clear">{t('tools.undo')}</button>
+              </div>
+            ) : null}
             <ScoreStrip count={count} index={index} analysis={analysis} thresholds={thresholds} viewed={viewed} onIndex={goSlice} />
           </div>
         </section>
@@ -1029,8 +1080,8 @@ export function App() {
             ) : null}
             {aiError ? <p className="error" role="alert">{aiError}</p> : null}
             <div className="row">
-              <button onClick={() => nextPositive(-1)} disabled={!positives.length} aria-label={t('ai.prevPositive')}>◀ P</button>
-              <button onClick={() => nextPositive(1)} disabled={!positives.length} aria-label={t('ai.nextPositive')} data-testid="next-positive">N ▶</button>
+              <button onClick={() => nextPositive(-1)} disabled={!stops.length} aria-label={t('ai.prevPositive')}>◀ P</button>
+              <button onClick={() => nextPositive(1)} disabled={!stops.length} aria-label={t('ai.nextPositive')} data-testid="next-positive">N ▶</button>
             </div>
             <fieldset>
               <legend>{t('ai.heatmap')}</legend>
@@ -1083,7 +1134,7 @@ export function App() {
               {[
                 [`↑ ↓ ← → / ${t('help.wheel')}`, t('help.sliceStep')], ['PageUp / PageDown', '±10'], ['Home / End', t('help.firstLast')],
                 ['1–6', huPresets ? CT_PRESETS.map((p) => `${p.key} ${t(`preset.${p.id}` as MessageKey)}`).join(', ') : t('help.storedWindows')],
-                ['H', t('ai.heatmapToggle')], ['A / X', t('help.decideHere')], ['N / P', `${t('ai.nextPositive')} / ${t('ai.prevPositive')}`],
+                ['H', t('ai.heatmapToggle').replace(/\s*\(H\)$/, '')], ['A / X', t('help.decideHere')], ['N / P', `${t('ai.nextPositive')} / ${t('ai.prevPositive')}`],
                 ['I', t('tools.invert')], ['O', t('tools.overlays')], ['T', t('tags.title')], ['Space', t('tools.reset')], ['R / L', `${t('tools.rotateRight')} / ${t('tools.rotateLeft')}`], ['V', t('tools.flipV')], ['+ / −', t('tools.zoom')], ['F', t('tools.fit')], ['C', t('tools.cine')], ['M', t('slab.toggle')], ['?', t('help.title')], ['Esc', t('help.close')],
                 [`${t('tools.left')}`, t(TOOL_KEY[bindings.left])], [`${t('tools.middle')}`, t(TOOL_KEY[bindings.middle])], [`${t('tools.right')}`, t(TOOL_KEY[bindings.right])],
               ].map(([k, v]) => <tr key={k}><th>{k}</th><td>{v}</td></tr>)}

@@ -248,6 +248,43 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     }
   });
 
+  it('a trackpad\'s light swipe moves a slice per 40 px, not a slice per event; a fitted image is fitted again when the window changes size', { timeout: 30_000 }, async () => {
+    const box = await canvasBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const start = await sliceNumber();
+    for (let i = 0; i < 20; i++) await page.mouse.wheel(0, 4);
+    await page.waitForTimeout(400);
+    assert.equal(await sliceNumber(), start + 2, '20 events of 4 px: two slices');
+    await page.mouse.wheel(0, -100);
+    await page.waitForFunction((n) => new RegExp(`Slice ${n} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), start + 1);
+    // fitted at 1400x900; at 1024x700 the canvas is smaller and the image is fitted to it
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('f');
+    await page.waitForTimeout(200);
+    const fitted = await zoomPercent();
+    await page.setViewportSize({ width: 1024, height: 700 });
+    try {
+      await page.waitForFunction((z) => /Zoom ([\d.,]+)%/.test(document.querySelector('[data-testid=corner-br]')?.textContent ?? '') && !document.querySelector('[data-testid=corner-br]')?.textContent?.includes(`Zoom ${z}%`), fitted);
+      const small = await canvasBox();
+      assert.ok(Math.abs(await zoomPercent() - Math.round((Math.min(small.width, small.height) / 512) * 100)) <= 1, 'fitted to the smaller canvas');
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 900 });
+    }
+    await page.waitForFunction((z) => document.querySelector('[data-testid=corner-br]')?.textContent?.includes(`Zoom ${z}%`), fitted);
+    // a zoom the reviewer chose stays as it is
+    await page.keyboard.press('+');
+    await page.waitForTimeout(200);
+    const chosen = await zoomPercent();
+    await page.setViewportSize({ width: 1300, height: 850 });
+    try {
+      await page.waitForTimeout(400);
+      assert.equal(await zoomPercent(), chosen);
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 900 });
+    }
+    await page.keyboard.press('f');
+  });
+
   it('the corner overlays and orientation letters do not run into each other in a 1024x700 window', { timeout: 30_000 }, async () => {
     await page.setViewportSize({ width: 1024, height: 700 });
     try {
@@ -419,6 +456,35 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     assert.match(await page.locator('[data-testid=signoff-status]').innerText(), /sign off again/);
   });
 
+  it('N and P go from finding to finding (to each one\'s key slice), not slice by slice through a finding', { timeout: 60_000 }, async () => {
+    const findings = page.locator('[data-testid=finding]');
+    const n = await findings.count();
+    assert.ok(n >= 2, `${n} findings`);
+    // where each finding's title takes the viewer: its key slice
+    const keys: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const before = await page.locator('[data-testid=corner-bl]').innerText();
+      await findings.nth(i).locator('button.link').click();
+      await page.waitForTimeout(200);
+      if ((await page.locator('[data-testid=corner-bl]').innerText()) === before && i) await page.waitForTimeout(300);
+      keys.push(await sliceNumber());
+    }
+    const expected = [...new Set(keys)].sort((a, b) => a - b);
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('Home');
+    await page.waitForFunction(() => /Slice 1 \//.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    const visited: number[] = [];
+    for (let i = 0; i < expected.length; i++) {
+      const before = await sliceNumber();
+      await page.keyboard.press('n');
+      await page.waitForFunction((b) => !new RegExp(`Slice ${b} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), before);
+      visited.push(await sliceNumber());
+    }
+    assert.deepEqual(visited, expected, 'one stop per finding, in slice order');
+    await page.keyboard.press('p');
+    await page.waitForFunction((k) => new RegExp(`Slice ${k} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), expected[expected.length - 2]);
+  });
+
   it('measures a known distance within 2 %', { timeout: 60_000 }, async () => {
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('f');
@@ -497,6 +563,19 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     // Space (OHIF's reset) sets it upright
     await page.keyboard.press(' ');
     await page.waitForFunction(() => document.querySelector('[data-testid=orient-bottom]')?.textContent === 'P');
+  });
+
+  it('"Clear measurements" can be undone', { timeout: 30_000 }, async () => {
+    const rows = page.locator('[data-testid=measurement]');
+    const before = await rows.count();
+    assert.ok(before >= 1, 'the measurement of the tests before');
+    await page.click('[data-testid=clear-measurements]');
+    await page.waitForSelector('[data-testid=cleared]');
+    assert.equal(await rows.count(), 0);
+    assert.match(await page.locator('[data-testid=cleared]').innerText(), before === 1 ? /^1 measurement cleared/ : new RegExp(`^${before} measurements cleared`));
+    await page.click('[data-testid=undo-clear]');
+    await page.waitForSelector('[data-testid=cleared]', { state: 'detached' });
+    assert.equal(await rows.count(), before, 'all back');
   });
 
   it('a thick slab shows each pixel\'s maximum (MIP) or minimum (MinIP) over the slices around this one; M toggles it; the probe reads the slice', { timeout: 60_000 }, async () => {
@@ -1467,7 +1546,7 @@ describe('opening the rest of a series keeps the reviewer\'s work on its instanc
     await page.locator('section.findings button', { hasText: 'Add finding' }).click();
     await page.waitForSelector('[data-testid=added-finding]');
     assert.match(await page.locator('[data-testid=measurement]').first().innerText(), /^M1 · slice 12 ·/);
-    assert.match(await page.locator('[data-testid=added-finding]').innerText(), /slices 12–12/);
+    assert.match(await page.locator('[data-testid=added-finding]').innerText(), /slice 12 ·/);
 
     // the lower half of the scan arrives in another folder of the same study
     fs.mkdirSync(path.join(root, 'study', 'lower'));
@@ -1476,7 +1555,7 @@ describe('opening the rest of a series keeps the reviewer\'s work on its instanc
     await page.click('form.open button[type=submit]');
     await page.waitForFunction(() => /\d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
     await page.waitForFunction(() => /slice 32/.test(document.querySelector('[data-testid=measurement]')?.textContent ?? ''), undefined, { timeout: 10_000 });
-    await page.waitForFunction(() => /slices 32–32/.test(document.querySelector('[data-testid=added-finding]')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /slice 32 ·/.test(document.querySelector('[data-testid=added-finding]')?.textContent ?? ''), undefined, { timeout: 10_000 });
     // and the measurement is drawn on that slice, where its instance now is
     await page.locator('[data-testid=measurement] button.link').first().click();
     await at(32, 45);

@@ -17,15 +17,29 @@ export function findingAt(findings: readonly Finding[], index: number): Finding 
   return findings.find((f) => index >= f.sliceStart && index <= f.sliceEnd);
 }
 
+/** 0-based slices a..b as the reviewer counts them: "slices 8–21", or "slice 28" for one. */
+function sliceSpan(t: ReturnType<typeof useI18n>['t'], a: number, b: number): string {
+  return a === b ? t('findings.slice', { a: a + 1 }) : t('findings.slices', { a: a + 1, b: b + 1 });
+}
+
 function FindingRow(p: { f: Finding; review: Review | undefined; here: boolean; onDecide(d: Decision, comment?: string): void; onGo(i: number): void }) {
   const { t, num } = useI18n();
   const [editing, setEditing] = useState(false);
   const [comment, setComment] = useState(p.review?.comment ?? '');
   const d = p.review?.decision ?? 'pending';
   return (
-    <li className={`finding ${d}${p.here ? ' here' : ''}`} aria-current={p.here ? 'true' : undefined} data-testid="finding" data-finding-id={p.f.id} data-score={p.f.score} data-threshold={p.f.threshold}>
+    // the whole card goes to the finding (its title is the keyboard's way there), not only the title
+    <li
+      className={`finding ${d}${p.here ? ' here' : ''}`}
+      aria-current={p.here ? 'true' : undefined}
+      data-testid="finding"
+      data-finding-id={p.f.id}
+      data-score={p.f.score}
+      data-threshold={p.f.threshold}
+      onClick={(e) => !(e.target as HTMLElement).closest('button, input, select, textarea, label') && p.onGo(p.f.keySlice)}
+    >
       <button className="link" onClick={() => p.onGo(p.f.keySlice)} title={t('findings.goto')}>
-        <strong>{p.f.class.replace(/_/g, ' ')}</strong> · {t('findings.slices', { a: p.f.sliceStart + 1, b: p.f.sliceEnd + 1 })} · {t('findings.score', { p: num(p.f.score, 3) })}
+        <strong>{p.f.class.replace(/_/g, ' ')}</strong> · {sliceSpan(t, p.f.sliceStart, p.f.sliceEnd)} · {t('findings.score', { p: num(p.f.score, 3) })}
       </button>
       <div className="decision" data-testid="decision">{t(`findings.decision.${d}`)}{p.review?.comment ? ` — ${p.review.comment}` : ''}</div>
       <div className="row">
@@ -115,7 +129,7 @@ export function FindingsPanel(p: {
         {added.map((f) => (
           <li key={f.id} className="finding accepted" data-testid="added-finding">
             <button className="link" onClick={() => p.onGo(f.slice)}>
-              <strong>{f.class.replace(/_/g, ' ')}</strong> · {t('findings.slices', { a: f.slice + 1, b: f.slice + 1 })} · <em>{t('findings.added')}</em>
+              <strong>{f.class.replace(/_/g, ' ')}</strong> · {sliceSpan(t, f.slice, f.slice)} · <em>{t('findings.added')}</em>
             </button>
             {f.comment ? <div className="decision">{f.comment}</div> : null}
             <button onClick={() => p.onDecide(f.id, 'rejected')}>{t('findings.reject')}</button>

@@ -16,6 +16,7 @@ import type { RoiStats } from '../../shared/roi';
 import type { HeatState, SliceRenderer, ViewState } from './types';
 import type { OverlayPlane } from '../../shared/dicom';
 import { overlayImageUrl } from './overlay-planes';
+import { wheelSteps } from './wheel';
 
 export type Tool = 'wl' | 'pan' | 'zoom' | 'length' | 'ellipse' | 'bidirectional' | 'probe' | 'scroll';
 
@@ -129,13 +130,15 @@ export function Viewport(p: ViewportProps) {
   useEffect(() => {
     const el = wrap.current;
     if (!el) return;
+    let pending = 0;
     const onWheel = (e: WheelEvent) => {
       // Ctrl+wheel (and a trackpad pinch, which arrives as one) is the browser's zoom, as Ctrl keys are the browser's
       if (e.ctrlKey) return;
       e.preventDefault();
       const q = props.current;
-      const step = e.deltaY > 0 ? 1 : e.deltaY < 0 ? -1 : 0;
-      if (q.count && step) q.onIndex(Math.min(q.count - 1, Math.max(0, q.index + step)));
+      const step = wheelSteps(e, pending);
+      pending = step.pending;
+      if (q.count && step.slices) q.onIndex(Math.min(q.count - 1, Math.max(0, q.index + step.slices)));
     };
     el.addEventListener('wheel', onWheel, { passive: false });
     return () => el.removeEventListener('wheel', onWheel);
