@@ -499,6 +499,18 @@ export function App() {
     });
   }, [plane, mprMeasured, axialMeasured, seriesId, info]);
 
+  /** A measurement as drawn or edited, with what the panel shows measured (the report measures again from the file). */
+  const measured = (m: Measurement): Measurement => {
+    const ps = plane === 'stack' ? info?.series.pixelSpacing : mpr?.pixelSpacing;
+    // the axial slice's own values under a slab: the report measures the slice
+    const s = plane === 'stack' ? slice : shownSlice;
+    // a colour slice is measured on its luminance, as the report measures it
+    const stats = m.kind === 'ellipse' && s ? ellipseStats(scalarValues(s), s.rows, s.columns, m.a, m.b, ps) : null;
+    // an axial measurement names its instance, so it follows it when slice numbers move
+    const ref = plane === 'stack' ? info?.slices[m.slice] : undefined;
+    const { stats: _s, length: _l, shortAxis: _a, luminance: _y, ...shape } = m;
+    return { ...shape, ...(ref ? { instance: instanceKey(ref) } : {}), ...(m.kind === 'ellipse' ? { ...(stats ? { stats } : {}), ...(s?.samples === 3 ? { luminance: true } : {}) } : { length: lengthOf(m.a, m.b, ps), ...(m.c && m.d ? { shortAxis: lengthOf(m.c, m.d, ps) } : {}) }) };
+  };
   /** Clear every measurement of the series (or of the reformat), keeping them for Undo. */
   const clearMeasurements = () => {
     if (!seriesId || !measurements.length) return;
@@ -1007,16 +1019,16 @@ export function App() {
                 measurements={measurements}
                 onMeasure={(m) => {
                   setCleared(null);
-                  const ps = plane === 'stack' ? info?.series.pixelSpacing : mpr?.pixelSpacing;
-                  // the axial slice's own values under a slab: the report measures the slice
-                  const s = plane === 'stack' ? slice : shownSlice;
-                  // a colour slice is measured on its luminance, as the report measures it
-                  const stats = m.kind === 'ellipse' && s ? ellipseStats(scalarValues(s), s.rows, s.columns, m.a, m.b, ps) : null;
-                  // an axial measurement names its instance, so it follows it when slice numbers move
-                  const ref = plane === 'stack' ? info?.slices[m.slice] : undefined;
-                  const made: Measurement = { ...m, ...(ref ? { instance: instanceKey(ref) } : {}), ...(m.kind === 'ellipse' ? { ...(stats ? { stats } : {}), ...(s?.samples === 3 ? { luminance: true } : {}) } : { length: lengthOf(m.a, m.b, ps), ...(m.c && m.d ? { shortAxis: lengthOf(m.c, m.d, ps) } : {}) }) };
-                  if (ref && seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: [...(all[seriesId] ?? []), made] }));
+                  const made = measured(m);
+                  if (made.instance && seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: [...(all[seriesId] ?? []), made] }));
                   else setMprMeasured((ms) => [...ms, made]);
+                }}
+                onEditMeasurement={(i, m) => {
+                  const old = measurements[i];
+                  if (!old) return;
+                  const made = measured(m);
+                  if (plane !== 'stack') setMprMeasured((ms) => ms.map((x, j) => (j === i ? made : x)));
+                  else if (seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: (all[seriesId] ?? []).map((x) => (x.instance === old.instance && x.a === old.a && x.b === old.b ? made : x)) }));
                 }}
                 pixelSpacing={plane === 'stack' ? info?.series.pixelSpacing : mpr?.pixelSpacing}
                 orientation={plane === 'stack' ? info?.series.geometry.orientation : mpr?.orientation}

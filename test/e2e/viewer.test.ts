@@ -646,6 +646,26 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.keyboard.press('f');
   });
 
+  it('a measurement\'s end can be dragged to correct it (with any tool), and it is measured again', { timeout: 30_000 }, async () => {
+    // the length of the tests before: image pixel (156, 300) to (356, 300), 156.25 mm
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('f');
+    await page.waitForTimeout(200);
+    const rows = await page.locator('[data-testid=measurement]').count();
+    const wl = await page.locator('[data-testid=corner-br]').innerText();
+    const label = page.locator('[data-testid=measure-label]').last();
+    assert.match((await label.textContent()) ?? '', /^156[.,]\d mm$/);
+    // the left button is window/level; over a handle it grabs the handle instead
+    await dragImage(356, 300, 256, 300, 8);
+    await page.waitForFunction(() => /^78[.,]\d mm$/.test(Array.from(document.querySelectorAll('[data-testid=measure-label]')).pop()?.textContent ?? ''));
+    assert.equal(await page.locator('[data-testid=measurement]').count(), rows, 'the same measurement, not a new one');
+    assert.match((await page.locator('[data-testid=measurement-value]').last().innerText()) ?? '', /78[.,]\d mm/, 'the panel measured it again');
+    assert.equal(await page.locator('[data-testid=corner-br]').innerText(), wl, 'the window did not move');
+    // and back, for the tests after
+    await dragImage(256, 300, 356, 300, 8);
+    await page.waitForFunction(() => /^156[.,]\d mm$/.test(Array.from(document.querySelectorAll('[data-testid=measure-label]')).pop()?.textContent ?? ''));
+  });
+
   it('an ellipse ROI in the liver lesion reads its density (liver HU + the lesion\'s delta), and air reads air', { timeout: 60_000 }, async () => {
     const liver = truth.lesions.find((l) => l.class === 'liver_lesion');
     assert.ok(liver?.liverHu !== undefined && liver.deltaHu !== undefined);

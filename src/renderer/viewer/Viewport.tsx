@@ -17,6 +17,7 @@ import type { HeatState, SliceRenderer, ViewState } from './types';
 import type { OverlayPlane } from '../../shared/dicom';
 import { overlayImageUrl } from './overlay-planes';
 import { wheelSteps } from './wheel';
+import { handleAt, handlesOf, moveHandle } from './handles';
 
 export type Tool = 'wl' | 'pan' | 'zoom' | 'length' | 'ellipse' | 'bidirectional' | 'probe' | 'scroll';
 
@@ -54,6 +55,8 @@ export interface ViewportProps {
   bindings: Bindings;
   measurements: Measurement[];
   onMeasure(m: Measurement): void;
+  /** A measurement's handle was dragged: `i` indexes `measurements`. */
+  onEditMeasurement?(i: number, m: Measurement): void;
   pixelSpacing?: [number, number] | undefined;
   orientation?: number[] | undefined;
   corners: { tl: string[]; tr: string[]; bl: string[]; br: string[] };
@@ -87,7 +90,10 @@ export function Viewport(p: ViewportProps) {
   const [longAxis, setLongAxis] = useState<Measurement | null>(null);
   const [gpuLost, setGpuLost] = useState(false);
   const measureCtx = useRef<CanvasRenderingContext2D | null>(null);
-  const drag = useRef<{ tool: Tool; x: number; y: number; view: ViewState; start: [number, number]; index: number } | null>(null);
+  const drag = useRef<{ tool: Tool | 'edit'; x: number; y: number; view: ViewState; start: [number, number]; index: number } | null>(null);
+  // a measurement whose handle is being dragged: its index in `measurements`, the handle, its shape now
+  const [editing, setEditing] = useState<{ i: number; k: number; m: Measurement } | null>(null);
+  const [overHandle, setOverHandle] = useState(false);
   const props = useRef(p);
   props.current = p;
 
@@ -162,6 +168,23 @@ export function Viewport(p: ViewportProps) {
     return screenToImage(e.clientX - r.left, e.clientY - r.top, r.width, r.height, s.columns, s.rows, props.current.view);
   };
 
+  /** The handle of a measurement on this slice under the pointer (within 6 screen px), as OHIF's handles: any tool's left button grabs it. */
+  const handleUnder = (e: { clientX: number; clientY: number }): { i: number; k: number } | null => {
+    const el = canvas.current;
+    const q = props.current;
+    const sl = q.slice;
+    if (!el || !sl || longAxis) return null;
+    const r = el.getBoundingClientRect();
+    const at: [number, number] = [e.clientX - r.left, e.clientY - r.top];
+    let hit: { i: number; k: number } | null = null;
+    q.measurements.forEach((m, i) => {
+      if (hit || m.slice !== q.index) return;
+      const k = handleAt(handlesOf(m).map((h) => imageToScreen(h[0], h[1], r.width, r.height, sl.columns, sl.rows, q.view)), at, 6);
+      if (k >= 0) hit = { i, k };
+    });
+    return hit;
+  };
+
   const onPointerDown = (e: React.PointerEvent) => {
     const key = BUTTONS[e.button];
     if (!key) return;
@@ -169,6 +192,12 @@ export function Viewport(p: ViewportProps) {
     (e.target as Element).setPointerCapture(e.pointerId);
     const tool = p.bindings[key];
     const start = imgPoint(e) ?? [0, 0];
+    const grab = key === 'left' && p.onEditMeasurement ? handleUnder(e) : null;
+    if (grab) {
+      drag.current = { tool: 'edit', x: e.clientX, y: e.clientY, view: p.view, start, index: p.index };
+      setEditing({ ...grab, m: p.measurements[grab.i] });
+      return;
+    }
     drag.current = { tool, x: e.clientX, y: e.clientY, view: p.view, start, index: p.index };
     if (tool === 'length' || tool === 'ellipse') setDrawing({ slice: p.index, a: start, b: start, kind: tool });
     // bidirectional: the first drag is the long axis (drawn as a length), the second the short one
@@ -197,7 +226,19 @@ export function Viewport(p: ViewportProps) {
       setProbe(x >= 0 && y >= 0 && x < s.columns && y < s.rows ? { x, y, v: pixelAt(s, x, y) } : null);
     }
     const d = drag.current;
-    if (!d) return;
+    if (!d) {
+      setOverHandle(!!p.onEditMeasurement && handleUnder(e) !== null);
+      return;
+    }
+    if (d.tool === 'edit') {
+      if (editing && ip) {
+        const orig = p.measurements[editing.i];
+        // measured again when dropped; an ellipse's statistics are taken live from the new shape meanwhile
+        const { stats: _s, length: _l, shortAxis: _a, ...shape } = moveHandle(orig, editing.k, ip, p.pixelSpacing);
+        setEditing({ ...editing, m: shape });
+      }
+      return;
+    }
     const dx = e.clientX - d.x;
     const dy = e.clientY - d.y;
     const v = d.view;
@@ -223,6 +264,12 @@ export function Viewport(p: ViewportProps) {
   const onPointerUp = () => {
     const d = drag.current;
     drag.current = null;
+    if (d?.tool === 'edit') {
+      const orig = editing ? p.measurements[editing.i] : undefined;
+      if (editing && orig && editing.m !== orig) p.onEditMeasurement?.(editing.i, editing.m);
+      setEditing(null);
+      return;
+    }
     if ((d?.tool === 'length' || d?.tool === 'ellipse') && drawing) {
       const w = Math.abs(drawing.b[0] - drawing.a[0]);
       const h = Math.abs(drawing.b[1] - drawing.a[1]);
@@ -260,7 +307,7 @@ export function Viewport(p: ViewportProps) {
 
   const s = p.slice;
   const toScreen = (pt: [number, number]) => (s ? imageToScreen(pt[0], pt[1], size.w, size.h, s.columns, s.rows, p.view) : [0, 0]);
-  const lines = [...p.measurements.filter((m) => m.slice === p.index), ...(drawing ? [drawing] : longAxis ? [longAxis] : [])];
+  const lines = [...p.measurements.map((m, i) => (editing?.i === i ? editing.m : m)).filter((m) => m.slice === p.index), ...(drawing ? [drawing] : longAxis ? [longAxis] : [])];
   const iop = p.orientation;
   const ps = p.pixelSpacing;
   // the scale bar is horizontal on screen: the spacing of the image axis lying that way
@@ -281,6 +328,7 @@ export function Viewport(p: ViewportProps) {
     <div className="viewport" ref={wrap} onContextMenu={(e) => e.preventDefault()}>
       <canvas
         ref={canvas}
+        className={editing || overHandle ? 'grab' : undefined}
         data-testid="viewport-canvas"
         role="img"
         aria-label={t('viewer.canvasLabel')}
