@@ -7,6 +7,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import type { ProviderReport, SeriesAnalysis } from '../shared/analysis';
 import type { ExplainResult, ModelInfo, OpenResult, Review, SeriesInfo, UnusedFile } from '../shared/api';
 import { CAM_METHOD_NAMES } from '../shared/api';
+import { CAM_METHOD_LABELS } from '../shared/cam';
 import { COLORMAPS, DEFAULT_OVERLAY } from '../shared/colormap';
 import type { ColormapName } from '../shared/colormap';
 import type { OverlayPlane, StudySummary } from '../shared/dicom';
@@ -628,6 +629,15 @@ export function App() {
     };
   }, [heatOn, explained, model, colormap, opacity, threshold, scaleMode, index, seriesId]);
 
+  // a map scaled to its own slice's maximum looks as hot on a slice the model calls negative as on
+  // a lesion: said under the colour bar when the slice is below the class's operating threshold
+  const heatBelow = useMemo(() => {
+    if (!heat || scaleMode !== 'slice' || !explained) return null;
+    const p = analysis?.slices[index]?.probabilities?.[explained.class];
+    const th = thresholds[explained.class];
+    return p !== undefined && th !== undefined && p < th ? { cls: explained.class, p, t: th } : null;
+  }, [heat, scaleMode, explained, analysis, index, thresholds]);
+
   // ---------------------------------------------------------------- actions
   const axialGo = useCallback((i: number) => setIndex(Math.min(Math.max(0, count - 1), Math.max(0, i))), [count]);
   // scrolling in the current plane
@@ -1076,7 +1086,7 @@ export function App() {
                 {t('ai.provider', { provider: provider.used })}
                 {provider.fallbacks.length ? (
                   <details>
-                    <summary>{provider.fallbacks.length} ×</summary>
+                    <summary>{t('ai.fallbacks', { n: provider.fallbacks.length })}</summary>
                     {/* the kind in the user's language; ONNX Runtime's own words (English) under it, for the IT admin */}
                     <ul>
                       {provider.fallbacks.map((f) => (
@@ -1111,7 +1121,7 @@ export function App() {
               </label>
               <label className="row">{t('ai.method')}
                 <select value={method} onChange={(e) => setMethod(e.target.value as (typeof CAM_METHOD_NAMES)[number])}>
-                  {CAM_METHOD_NAMES.filter((m) => m !== 'scorecam').map((m) => <option key={m} value={m}>{m}</option>)}
+                  {CAM_METHOD_NAMES.filter((m) => m !== 'scorecam').map((m) => <option key={m} value={m}>{CAM_METHOD_LABELS[m]}</option>)}
                 </select>
               </label>
               <label className="row">{t('ai.colormap')}
@@ -1119,8 +1129,8 @@ export function App() {
                   {COLORMAPS.map((c) => <option key={c} value={c}>{c}</option>)}
                 </select>
               </label>
-              <label className="row">{t('ai.opacity')}<input type="range" min={0} max={1} step={0.05} value={opacity} onChange={(e) => setOpacity(Number(e.target.value))} /></label>
-              <label className="row">{t('ai.threshold')}<input type="range" min={0} max={0.95} step={0.05} value={threshold} onChange={(e) => setThreshold(Number(e.target.value))} /></label>
+              <label className="row">{t('ai.opacity')}<input type="range" min={0} max={1} step={0.05} value={opacity} onChange={(e) => setOpacity(Number(e.target.value))} /><output className="slider-value">{`${num(opacity * 100, 0)} %`}</output></label>
+              <label className="row">{t('ai.threshold')}<input type="range" min={0} max={0.95} step={0.05} value={threshold} onChange={(e) => setThreshold(Number(e.target.value))} /><output className="slider-value">{num(threshold, 2)}</output></label>
               <label className="row">{t('ai.scale')}
                 <select value={scaleMode} onChange={(e) => setScaleMode(e.target.value as 'slice' | 'model')}>
                   <option value="slice">{t('ai.scaleSlice')}</option>
@@ -1128,6 +1138,7 @@ export function App() {
                 </select>
               </label>
               {heat ? <div className="colorbar" aria-hidden="true"><span>0</span><span className={`bar ${colormap}`} /><span>{num(heat.scale, 3)}</span></div> : null}
+              {heatBelow ? <p className="muted heat-note" role="note" data-testid="heat-below">{t('ai.heatBelow', { cls: heatBelow.cls.replace(/_/g, ' '), p: num(heatBelow.p, 3), t: num(heatBelow.t, 3) })}</p> : null}
             </fieldset>
           </section>
           <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} axial={plane === 'stack'} viewed={viewed} onDecide={decide} onGo={goSlice} onInsist={insist} busy={job !== null} />

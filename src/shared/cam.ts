@@ -5,3 +5,13 @@
 export const CAM_METHOD_NAMES = ['gradcam', 'gradcampp', 'hirescam', 'layercam', 'cam', 'scorecam'] as const;
 
 export type CamMethodName = (typeof CAM_METHOD_NAMES)[number];
+
+/** Each method as its paper names it, for people (menus, reports); the names above are for machines. */
+export const CAM_METHOD_LABELS: Record<CamMethodName, string> = {
+  gradcam: 'Grad-CAM',
+  gradcampp: 'Grad-CAM++',
+  hirescam: 'HiResCAM',
+  layercam: 'LayerCAM',
+  cam: 'CAM',
+  scorecam: 'Score-CAM',
+};

@@ -407,6 +407,14 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     const farChanged = stats.far;
     assert.equal(farChanged, 0, 'a region far from the hot spot is unchanged');
     await shot('04-heatmap');
+    // a finding's key slice is above its threshold: no caveat under the colour bar
+    assert.equal(await page.locator('[data-testid=heat-below]').count(), 0);
+    // slice 1 is below every threshold: its map, scaled to its own maximum, says it is not a finding
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('Home');
+    await page.waitForSelector('[data-testid=heat-below]', { timeout: 30_000 });
+    assert.match(await page.locator('[data-testid=heat-below]').innerText(), /below the .+ threshold \(p [\d.]+ < [\d.]+\).*not a finding/);
+    await page.locator('[data-testid=finding] button.link').nth(strongest).click();
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('h');
     await page.locator('input[type=range]').nth(1).fill('0.2');

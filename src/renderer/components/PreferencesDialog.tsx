@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import { PROVIDER_NAMES } from '../../shared/analysis';
 import { CAM_METHOD_NAMES } from '../../shared/api';
+import { CAM_METHOD_LABELS } from '../../shared/cam';
 import type { ModelInfo, ResightApi } from '../../shared/api';
 import type { Preferences, PreferencesPatch } from '../../shared/settings';
 import { useI18n } from '../i18n/i18n';
@@ -43,7 +44,7 @@ export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operat
             <label className="row">{t('ai.method')}
               <select value={prefs.camMethod ?? ''} onChange={(e) => set({ camMethod: opt<NonNullable<Preferences['camMethod']>>(e.target.value) })} data-testid="prefs-method">
                 <option value="">gradcam ({t('prefs.default')})</option>
-                {CAM_METHOD_NAMES.filter((m) => m !== 'scorecam').map((m) => <option key={m} value={m}>{m}</option>)}
+                {CAM_METHOD_NAMES.filter((m) => m !== 'scorecam').map((m) => <option key={m} value={m}>{CAM_METHOD_LABELS[m]}</option>)}
               </select>
             </label>
             <label className="row">{t('ai.layer')}
