@@ -685,6 +685,7 @@ export function App() {
   // a colour series (RGB, YBR, palette: ultrasound, photographs, secondary captures) holds display
   // values, not modality values, even when its files say CT (a vendor's rendering)
   const colourSeries = slice?.samples === 3 || isColourPhotometric(info?.series.photometric);
+  const monochrome1 = info?.series.photometric === 'MONOCHROME1';
   // a slab needs the axial plane, grey densities and a known slice spacing
   const slabAllowed = plane === 'stack' && !colourSeries && sliceSpacing > 0 && count > 1;
   // HU: a grey CT's values are, so its probe, ROIs and presets speak HU
@@ -950,15 +951,30 @@ export function App() {
               <button key={tool} aria-pressed={bindings.left === tool} onClick={() => setBindings((b) => ({ ...b, left: tool }))} data-testid={`tool-${tool}`}>{t(TOOL_KEY[tool])}</button>
             ))}
             <span className="sep" />
-            {huPresets
-              ? CT_PRESETS.map((p) => (
-                  <button key={p.id} onClick={() => preset(p.id)} title={`${p.key}: W ${p.width} L ${p.center}`} data-testid={`preset-${p.id}`}>{t(`preset.${p.id}` as MessageKey)}</button>
-                ))
-              : storedWindows.map((w, i) => (
-                  <button key={i} onClick={() => storedWindow(i)} title={`${i + 1}: W ${w.width} L ${w.center}`} data-testid={`stored-window-${i + 1}`}>
-                    {w.explanation || t('viewer.wl', { w: num(w.width, 0), l: num(w.center, 0) })}
-                  </button>
-                ))}
+            {/* one menu, as OHIF's W/L presets: keys 1-6 are the quick way; a row of buttons took a toolbar line */}
+            {huPresets || storedWindows.length ? (
+              <select
+                value=""
+                onChange={(e) => {
+                  const [kind, id] = e.target.value.split(':');
+                  if (kind === 'preset') preset(id);
+                  else if (kind === 'stored') storedWindow(Number(id));
+                }}
+                aria-label={t('tools.windowPresets')}
+                data-testid="window-presets"
+              >
+                <option value="">{t('tools.windowPresets')}</option>
+                {huPresets
+                  ? CT_PRESETS.map((p) => (
+                      <option key={p.id} value={`preset:${p.id}`} data-testid={`preset-${p.id}`}>{`${p.key}  ${t(`preset.${p.id}` as MessageKey)} (W ${p.width} L ${p.center})`}</option>
+                    ))
+                  : storedWindows.map((w, i) => (
+                      <option key={i} value={`stored:${i}`} data-testid={`stored-window-${i + 1}`}>
+                        {`${i + 1}  ${w.explanation || t('viewer.wl', { w: num(w.width, 0), l: num(w.center, 0) })}`}
+                      </option>
+                    ))}
+              </select>
+            ) : null}
             <span className="sep" />
             {(planes ? (['stack', 'row', 'column'] as const) : (['stack'] as const))
               // in the order radiologists name them, whichever the stack is
@@ -991,7 +1007,8 @@ export function App() {
             <button onClick={fit}>{t('tools.fit')}</button>
             <button onClick={() => setView((v) => ({ ...v, zoom: 1 / (window.devicePixelRatio || 1) }))}>{t('tools.oneToOne')}</button>
             <button onClick={reset}>{t('tools.reset')}</button>
-            <button aria-pressed={view.invert} onClick={() => setView((v) => ({ ...v, invert: !v.invert }))}>{t('tools.invert')}</button>
+            {/* pressed: shown inverted from what the file asks (a MONOCHROME1 image is drawn lowest-white with the button up, as in Weasis and OHIF) */}
+            <button aria-pressed={view.invert !== monochrome1} onClick={() => setView((v) => ({ ...v, invert: !v.invert }))} data-testid="invert">{t('tools.invert')}</button>
             <button onClick={() => turn((v) => rotateView(v, -1))} title={`L: ${t('tools.rotateLeft')}`} aria-label={t('tools.rotateLeft')} data-testid="rotate-left">⟲</button>
             <button onClick={() => turn((v) => rotateView(v, 1))} title={`R: ${t('tools.rotateRight')}`} aria-label={t('tools.rotateRight')} data-testid="rotate-right">⟳</button>
             <button onClick={() => setView((v) => flipView(v, 'h'))} title={t('tools.flipH')} aria-label={t('tools.flipH')} data-testid="flip-h">⇆</button>
@@ -1002,7 +1019,6 @@ export function App() {
                 {t('tools.overlays')}
               </button>
             ) : null}
-            <button onClick={clearMeasurements} disabled={!measurements.length} data-testid="clear-measurements">{t('tools.clearMeasurements')}</button>
             <details className="bindings">
               <summary>{t('tools.bindings')}</summary>
               {(['left', 'middle', 'right'] as const).map((b) => (
@@ -1015,7 +1031,7 @@ export function App() {
               ))}
             </details>
           </div>
-          <div className="stage" data-testid="stage" data-slices-in-memory={loaded - sliceErrors.size}>
+          <div className="stage" data-testid="stage" data-slices-in-memory={loaded - sliceErrors.size} data-display-inverted={view.invert}>
             {seriesId ? (
               <Viewport
                 slice={shownSlice}
@@ -1142,7 +1158,7 @@ export function App() {
             </fieldset>
           </section>
           <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} axial={plane === 'stack'} viewed={viewed} onDecide={decide} onGo={goSlice} onInsist={insist} busy={job !== null} />
-          <MeasurementsPanel measurements={measurements} hounsfield={hounsfield} onGo={go} onDelete={(i) => {
+          <MeasurementsPanel measurements={measurements} hounsfield={hounsfield} onGo={go} onClear={clearMeasurements} onDelete={(i) => {
             const gone = measurements[i];
             if (plane !== 'stack') setMprMeasured((ms) => ms.filter((_, j) => j !== i));
             else if (gone && seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: (all[seriesId] ?? []).filter((m) => m.instance !== gone.instance || m.a !== gone.a || m.b !== gone.b) }));

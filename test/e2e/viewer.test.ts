@@ -1258,8 +1258,10 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
   });
 
   it('a MONOCHROME1 radiograph opens inverted (lowest value white), an MR does not', { timeout: 60_000 }, async () => {
-    const invert = page.locator('button[aria-pressed]', { hasText: 'Invert' });
-    assert.equal(await invert.getAttribute('aria-pressed'), 'false', 'the MR (MONOCHROME2) is not inverted');
+    const invert = page.locator('[data-testid=invert]');
+    const stage = page.locator('[data-testid=stage]');
+    assert.equal(await stage.getAttribute('data-display-inverted'), 'false', 'the MR (MONOCHROME2) is not inverted');
+    assert.equal(await invert.getAttribute('aria-pressed'), 'false');
     // one slice has no reformats: the buttons say why instead of making up a plane
     assert.equal(await page.locator('[data-testid=plane-coronal]').isDisabled(), true);
     assert.match((await page.locator('[data-testid=plane-coronal]').getAttribute('title')) ?? '', /two or more evenly spaced slices/);
@@ -1267,7 +1269,14 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     // a radiograph has no orientation: no planes named, no reformats offered
     await page.waitForSelector('[data-testid=plane-acquired]');
     assert.equal(await page.locator('[data-testid=plane-coronal], [data-testid=plane-axial], [data-testid=plane-sagittal]').count(), 0);
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('button[aria-pressed=true]')).some((b) => b.textContent === 'Invert'), undefined, { timeout: 30_000 });
+    // drawn inverted, as MONOCHROME1 asks; the Invert button is up (pressed would mean inverted from that, as in Weasis and OHIF)
+    await page.waitForSelector('[data-testid=stage][data-display-inverted=true]', { timeout: 30_000 });
+    assert.equal(await invert.getAttribute('aria-pressed'), 'false');
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('i');
+    await page.waitForSelector('[data-testid=stage][data-display-inverted=false]');
+    assert.equal(await invert.getAttribute('aria-pressed'), 'true', 'I: now inverted from the file\'s display');
+    await page.keyboard.press('i');
     // irreversible JPEG 2000: said in the browser and on the image, as reading rooms require
     assert.equal(await page.locator('[data-testid=series-item]', { hasText: 'CR' }).locator('[data-testid=series-lossy]').count(), 1);
     assert.match(await page.locator('.corner.tr').innerText(), /LOSSY COMPRESSED/);

@@ -6,7 +6,7 @@
 import type { Measurement } from '../viewer/Viewport';
 import { useI18n } from '../i18n/i18n';
 
-export function MeasurementsPanel(p: { measurements: Measurement[]; hounsfield: boolean; onGo(slice: number): void; onDelete(index: number): void }) {
+export function MeasurementsPanel(p: { measurements: Measurement[]; hounsfield: boolean; onGo(slice: number): void; onDelete(index: number): void; onClear?(): void }) {
   const { t, num } = useI18n();
   const unit = p.hounsfield ? ' HU' : '';
   const valueOf = (m: Measurement): string => {
@@ -20,7 +20,10 @@ export function MeasurementsPanel(p: { measurements: Measurement[]; hounsfield: 
   };
   return (
     <section className="panel measurements" aria-label={t('measure.title')}>
-      <h2>{t('measure.title')}</h2>
+      <div className="panel-head">
+        <h2>{t('measure.title')}</h2>
+        {p.onClear ? <button onClick={p.onClear} disabled={!p.measurements.length} data-testid="clear-measurements">{t('tools.clearMeasurements')}</button> : null}
+      </div>
       {!p.measurements.length ? <p className="muted">{t('measure.none')}</p> : null}
       <ul>
         {p.measurements.map((m, i) => (
