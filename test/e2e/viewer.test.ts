@@ -17,33 +17,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page, Request } from 'playwright-core';
-import { chromium } from 'playwright-core';
 import { CLI_MAIN, ensureCliBuilt } from '../helpers/cli';
+import { ensureRendererBuilt, launchViewer, noChromium, saveShot, signOffAnyway } from '../helpers/viewer';
 import { CORPUS_DIR, REPO_ROOT } from '../helpers/corpus';
 import { writeImageFile } from '../helpers/image-file';
 import { tempDir } from '../helpers/tmp';
 import { decodePart10 } from '../../src/core/report/dicom-write';
 import { writeSyntheticSeries } from '../../src/core/synthetic/ct-series';
 
-const CHROMIUM = process.env.RESIGHT_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = process.env.RESIGHT_TEST_ARTIFACTS ?? path.join(REPO_ROOT, 'test-results', 'e2e');
-const RENDERER_OUT = path.join(REPO_ROOT, 'app', 'dist', 'renderer', 'index.html');
 const truth = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'resources', 'demo', 'ground-truth.json'), 'utf8')) as { lesions: { class: string; keySlice: { index: number }; centroid: [number, number]; liverHu?: number; deltaHu?: number }[] };
-const skip = !fs.existsSync(CHROMIUM) && `Chromium not installed at ${CHROMIUM} (apt-get install chromium)`;
-
-function newest(p: string): number {
-  const st = fs.statSync(p);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return Math.max(st.mtimeMs, ...fs.readdirSync(p).map((n) => newest(path.join(p, n))));
-}
-
-/** Build the viewer when app/dist/renderer is missing or older than src/renderer or src/shared. */
-function ensureRendererBuilt(): void {
-  const stale = !fs.existsSync(RENDERER_OUT) || Math.max(newest(path.join(REPO_ROOT, 'src', 'renderer')), newest(path.join(REPO_ROOT, 'src', 'shared'))) > fs.statSync(RENDERER_OUT).mtimeMs;
-  if (!stale) return;
-  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  assert.equal(r.status, 0, `vite build failed: ${r.stderr}`);
-}
+const skip = noChromium;
 
 let server: ChildProcess;
 let data = '';
@@ -53,10 +36,7 @@ let url = '';
 let browser: Browser;
 let page: Page;
 
-async function shot(name: string): Promise<void> {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
-}
+const shot = (name: string) => saveShot(page, name);
 
 /** Copy the viewport canvas's pixels into window[key] (kept in the page: millions of samples). */
 function snapshot(key = 'snap'): Promise<void> {
@@ -177,19 +157,7 @@ function viewerOnTempStudy(prefix: string, fill: (study: string) => void, serveA
 
 /** `resight serve <root>` with the given cache and data folders, and Chromium on its page. */
 async function startViewer(root: string, dataDir: string, cache: string, extra: string[] = []): Promise<void> {
-  server = spawn(process.execPath, [CLI_MAIN, 'serve', root, '--port', '0', ...extra], { cwd: REPO_ROOT, env: { ...process.env, RESIGHT_CACHE_DIR: cache, RESIGHT_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
-  url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    server.stdout?.on('data', (d) => {
-      out += d;
-      const m = /ReSight listening on (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    server.on('exit', (code) => reject(new Error(`resight serve exited with ${code}`)));
-  });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'] });
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1, locale: 'en-US' });
-  page.on('pageerror', (e) => console.error('page error:', e.message));
+  ({ server, url, browser, page } = await launchViewer(root, dataDir, cache, extra));
 }
 
 describe('viewer (e2e, headless Chromium)', { skip }, () => {
@@ -448,14 +416,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
 
   it('the sign-off is saved: back after a reload, and stale once a decision changes after it', { timeout: 60_000 }, async () => {
     // positive slices not yet viewed: the panel asks first, and the reviewer signs off anyway
-    const accept = (d: { accept(): Promise<void> }) => void d.accept();
-    page.on('dialog', accept);
-    try {
-      await page.click('[data-testid=signoff]');
-      await page.waitForSelector('[data-testid=signoff-status][data-current=true]');
-    } finally {
-      page.off('dialog', accept);
-    }
+    await signOffAnyway(page);
     await page.reload();
     await page.waitForSelector('[data-testid=signoff-status][data-current=true]');
     assert.match(await page.locator('[data-testid=signoff-status]').innerText(), /^Signed off at /);

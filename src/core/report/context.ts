@@ -142,9 +142,60 @@ export function reviewOf(ctx: ReportContext, findingId: string): Review | undefi
   return ctx.reviews.find((r) => r.findingId === findingId);
 }
 
-/** The findings with their reviews, in slice order. */
+/** The findings with their reviews, in slice order (the report's order). */
 export function reviewedFindings(ctx: ReportContext): { finding: Finding; review: Review | undefined }[] {
   return [...ctx.analysis.findings].sort((a, b) => a.sliceStart - b.sliceStart || a.class.localeCompare(b.class)).map((finding) => ({ finding, review: reviewOf(ctx, finding.id) }));
+}
+
+/** A finding nobody has decided on: no review, or one left at (or set back to) pending. */
+export const isUnreviewed = (review: Review | undefined): boolean => !review || review.decision === 'pending';
+
+/**
+ * The labels people read a finding by: F1, F2, ... in the report's order (the model's findings in
+ * slice order, then those the reviewer added), as measurements are M1, M2, ... The internal id
+ * (`liver_lesion:7-20`, 0-based slices) stays in the machine-readable outputs (SR, JSON, CSV).
+ */
+export function findingLabels(ctx: ReportContext): Map<string, string> {
+  const ids = [...reviewedFindings(ctx).map((x) => x.finding.id), ...ctx.added.map((a) => a.id)];
+  return new Map(ids.map((id, i) => [id, `F${i + 1}`]));
+}
+
+/** Where the review of a report stands: what the PDF's banner and sign-off and the SR's review status say. */
+export interface ReviewStatus {
+  /** The model's findings the report lists. */
+  findings: number;
+  /** Those not reviewed (no decision, or pending), by label. */
+  pending: string[];
+  /** The viewer's sign-off: none, current, or stale (decisions changed after it). */
+  signOff: 'none' | 'current' | 'stale';
+  /** Who signs: named, not named, or withheld (de-identified). */
+  reviewer: 'named' | 'none' | 'withheld';
+}
+
+export function reviewStatus(ctx: ReportContext): ReviewStatus {
+  const labels = findingLabels(ctx);
+  const listed = reviewedFindings(ctx);
+  return {
+    findings: listed.length,
+    pending: listed.filter((x) => isUnreviewed(x.review)).map((x) => labels.get(x.finding.id) as string),
+    signOff: !ctx.signOff ? 'none' : ctx.signOff.current ? 'current' : 'stale',
+    reviewer: ctx.reviewer ? 'named' : ctx.deidentified ? 'withheld' : 'none',
+  };
+}
+
+/**
+ * What keeps the report from being final, in words ([] when nothing does): not signed off (or
+ * decisions changed since), findings not reviewed, no reviewer named. The PDF prints them under
+ * its title as a DRAFT line, the SR as its review status; the viewer's export dialog says the same
+ * before exporting.
+ */
+export function draftReasons(st: ReviewStatus): string[] {
+  const out: string[] = [];
+  if (st.signOff === 'none') out.push('not signed off in the viewer');
+  else if (st.signOff === 'stale') out.push('decisions changed after the sign-off in the viewer');
+  if (st.pending.length) out.push(`${st.pending.length} of ${st.findings} AI finding${st.findings === 1 ? '' : 's'} not reviewed (${st.pending.join(', ')})`);
+  if (st.reviewer === 'none') out.push('no reviewer named');
+  return out;
 }
 
 const setOpt = <T extends object, K extends keyof T>(o: T, k: K, v: T[K] | undefined | '') => {

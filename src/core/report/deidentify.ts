@@ -72,7 +72,8 @@ export class Deidentifier {
     for (const n of names) {
       if (!n) continue;
       this.noteIdentifying(n);
-      for (const part of n.split(/[\^=\s]+/)) if (part.trim().length >= 2) this.identifying.add(part.trim());
+      // by component as DICOM writes names (Sato^Hanako) and as people type them (Hanako Sato, Sato, Hanako)
+      for (const part of n.split(/[\^=\s,]+/)) if (part.trim().length >= 2) this.identifying.add(part.trim());
     }
   }
 

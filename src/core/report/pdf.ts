@@ -1,8 +1,9 @@
 /**
  * The PDF report (pdf-lib): real text, not pictures of text, so it can be searched, copied and
- * read by a screen reader. Page 1 holds the header (patient, study, series), the AI summary, the
- * findings with the reviewer's decisions, the model and the sign-off; then one page per two key
- * images with their captions. Every page carries the intended-use statement and "Page n of N".
+ * read by a screen reader. Page 1 holds the header (patient, study, series) with a DRAFT line while
+ * the review is not complete, the AI summary, the findings (F1, F2, ..., slices counted from 1)
+ * with the reviewer's decisions, the model and the sign-off; then one page per two key images
+ * with their captions. Every page carries the intended-use statement and "Page n of N".
  *
  * Text outside WinAnsi (Japanese names, ...) needs a Unicode font: ReSight looks for one on the
  * system (RESIGHT_PDF_FONT first, then common CJK TrueType fonts) and embeds the subset it uses;
@@ -12,8 +13,9 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { PDFFont, PDFPage } from 'pdf-lib';
 import { PDFDocument, PageSizes, StandardFonts, rgb } from 'pdf-lib';
+import type { Review } from '../../shared/api';
 import type { ReportContext } from './context';
-import { reviewedFindings } from './context';
+import { draftReasons, findingLabels, isUnreviewed, reviewedFindings, reviewStatus } from './context';
 import { personNameText } from '../../shared/dicom-text';
 import { encodePng } from './png';
 import { formatScale, renderKeyImage, scaleBarMm } from './render';
@@ -235,6 +237,10 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
     await text('NOT FOR CLINICAL USE - research and demonstration only', M, 10, bold, RED);
     y -= 13;
   }
+  // a report that is not final says so where it is read first, not only in its Sign-off section
+  const status = reviewStatus(ctx);
+  const draft = draftReasons(status);
+  if (draft.length) await paragraph(`DRAFT - ${draft.join('; ')}.`, 10, bold, RED);
   if (ctx.deidentified) {
     await text(`De-identified export: ${ctx.deidentified.methodText}`, M, 8.5, regular, GREY);
     y -= 12;
@@ -276,10 +282,14 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   // ------------------------------------------------------------------ AI summary
   await heading('AI summary');
   const findings = reviewedFindings(ctx);
+  // findings are named F1, F2, ... (report order) and slices counted from 1, as the viewer counts
+  // them; the internal id (0-based slices) is for the SR, JSON and CSV
+  const labels = findingLabels(ctx);
+  const labelOf = (id: string) => labels.get(id) ?? '-';
   const summaryRows = ctx.model.classes.map((cls) => {
     const probs = ctx.analysis.slices.map((x) => x.probabilities?.[cls]).filter((v): v is number => typeof v === 'number');
     const max = probs.length ? Math.max(...probs) : NaN;
-    const runs = findings.filter((f) => f.finding.class === cls).map((f) => `${f.finding.sliceStart + 1}-${f.finding.sliceEnd + 1}`);
+    const runs = findings.filter((f) => f.finding.class === cls).map((f) => `${labelOf(f.finding.id)} ${f.finding.sliceStart + 1}-${f.finding.sliceEnd + 1}`);
     return [cls.replace(/_/g, ' '), Number.isFinite(max) ? max.toFixed(3) : '-', (ctx.model.thresholds[cls] ?? NaN).toFixed(3), runs.length ? runs.join(', ') : 'none'];
   });
   await table(
@@ -298,32 +308,32 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   // ------------------------------------------------------------------ findings and review
   await heading('Findings and review');
   if (!findings.length && !ctx.added.length) await paragraph('The model flagged no finding above the operating thresholds and the reviewer added none.');
-  const decisionText = (d: string | undefined) => (d ? d[0].toUpperCase() + d.slice(1) : 'Not reviewed');
+  // a decision left at pending is no decision: "Not reviewed", as the SR codes it and the viewer shows it
+  const decisionText = (r: Review | undefined) => (r && !isUnreviewed(r) ? r.decision[0].toUpperCase() + r.decision.slice(1) : 'Not reviewed');
   await table(
     [
-      { title: 'Finding', w: 92 },
+      { title: 'Finding', w: 34 },
       { title: 'Class', w: 78 },
       { title: 'Score', w: 40 },
-      { title: 'Slices', w: 52 },
+      { title: 'Slices', w: 76 },
       { title: 'Location (x, y)', w: 70 },
       { title: 'Decision', w: 62 },
-      { title: 'Comment', w: W - 2 * M - 394 },
+      { title: 'Comment', w: W - 2 * M - 360 },
     ],
     [
       ...findings.map(({ finding: f, review }) => [
-        f.id,
+        labelOf(f.id),
         f.class.replace(/_/g, ' '),
         f.score.toFixed(3),
         `${f.sliceStart + 1}-${f.sliceEnd + 1} (key ${f.keySlice + 1})`,
         f.centroid ? `${f.centroid[0].toFixed(0)}, ${f.centroid[1].toFixed(0)} px` : '-',
-        decisionText(review?.decision),
+        decisionText(review),
         review?.comment ?? '',
       ]),
-      ...ctx.added.map((a) => [a.id, a.class.replace(/_/g, ' '), '-', `${a.sliceStart + 1}-${a.sliceEnd + 1}`, a.centroid ? `${a.centroid[0].toFixed(0)}, ${a.centroid[1].toFixed(0)} px` : '-', 'Added by reviewer', a.comment ?? '']),
+      ...ctx.added.map((a) => [labelOf(a.id), a.class.replace(/_/g, ' '), '-', `${a.sliceStart + 1}-${a.sliceEnd + 1}`, a.centroid ? `${a.centroid[0].toFixed(0)}, ${a.centroid[1].toFixed(0)} px` : '-', 'Added by reviewer', a.comment ?? '']),
     ],
   );
-  const pending = findings.filter((f) => !f.review).length;
-  if (pending) await paragraph(`${pending} finding(s) were not reviewed.`, 8.5, regular, RED);
+  if (status.pending.length) await paragraph(`${status.pending.length} of ${status.findings} AI finding(s) not reviewed: ${status.pending.join(', ')}.`, 8.5, regular, RED);
 
   // ------------------------------------------------------------------ reviewer's measurements
   if (ctx.measurements.length) {
@@ -373,8 +383,12 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
 
   // ------------------------------------------------------------------ key images
   const findingById = new Map(ctx.analysis.findings.map((f) => [f.id, f]));
-  for (let i = 0; i < ctx.keyImages.length; i++) {
-    const k = ctx.keyImages[i];
+  // in the order of their labels (F1 first), whatever order the context lists them in
+  const order = [...labels.keys()];
+  const rank = (id: string) => (order.includes(id) ? order.indexOf(id) : order.length);
+  const keyImages = [...ctx.keyImages].sort((a, b) => rank(a.findingId) - rank(b.findingId));
+  for (let i = 0; i < keyImages.length; i++) {
+    const k = keyImages[i] as (typeof keyImages)[number];
     const f = findingById.get(k.findingId);
     const side = Math.min(W - 2 * M, (H - 2 * M - footerH - 80) / 2 - 30);
     if (i === 0) newPage();
@@ -392,10 +406,10 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
     const review = ctx.reviews.find((r) => r.findingId === k.findingId);
     const ps = k.image.pixelSpacing;
     const lines = [
-      `${f ? f.class.replace(/_/g, ' ') : k.findingId}`,
+      `${labels.has(k.findingId) ? `${labelOf(k.findingId)} ` : ''}${(f?.class ?? '').replace(/_/g, ' ') || 'finding'}`,
       f ? `probability ${f.score.toFixed(3)} (threshold ${f.threshold.toFixed(3)})` : '',
       f ? `slices ${f.sliceStart + 1}-${f.sliceEnd + 1}; key slice ${k.sliceIndex + 1} of ${ctx.analysis.slices.length}` : '',
-      `decision: ${decisionText(review?.decision)}`,
+      `decision: ${decisionText(review)}`,
       review?.comment ? `comment: ${review.comment}` : '',
       '',
       `window ${k.image.window.width}/${k.image.window.center} (W/L)`,

@@ -4,7 +4,8 @@
  * person), an image library of the key slices, and one measurement group per finding with its
  * tracking identifiers, finding class, probability, operating threshold, reviewer decision and
  * comment, the slices it spans (IMAGE references by SOP Instance UID) and its in-plane location
- * (SCOORD POINT on the key slice). The algorithm is identified as in TID 4019 (name, version) plus
+ * (SCOORD POINT on the key slice), and where the review stands in words (a draft, and why, or
+ * signed off: the PDF's DRAFT line). The algorithm is identified as in TID 4019 (name, version) plus
  * the weights' sha256. Concepts DICOM has no code for (AI probability, review decisions, the
  * classes of a bring-your-own model) use the private scheme 99RESIGHT; because of those, the
  * document does not declare TID 1500 in Content Template Sequence.
@@ -13,7 +14,8 @@ import { createHash } from 'node:crypto';
 import type { Finding } from '../../shared/analysis';
 import { ellipseOf } from '../../shared/roi';
 import type { ReportContext } from './context';
-import { reviewedFindings } from './context';
+import { draftReasons, reviewedFindings, reviewStatus } from './context';
+import { toPersonName } from './person-name';
 import type { Code, NaturalDataset } from './dicom-write';
 import { codeItem, derivedUid, dicomDateTime, encodePart10 } from './dicom-write';
 import { algorithmUid, derivedObject, RESIGHT_SCHEME } from './dicom-modules';
@@ -53,6 +55,7 @@ const C = {
   origin: RS('ORIGIN', 'Finding origin'),
   modelSha: RS('MODELSHA', 'Model SHA-256'),
   disclaimer: RS('DISCLAIMER', 'Intended use and disclaimer'),
+  reviewStatus: RS('REVSTATUS', 'Review status'),
   // the reviewer's measurements (TID 1410 planar ROI, TID 1419 ROI measurements)
   length: { value: '410668003', scheme: 'SCT', meaning: 'Length' } as Code,
   // a bidirectional measurement (RECIST): the longest diameter and the longest perpendicular to it
@@ -124,11 +127,6 @@ const num = (rel: string, name: Code, value: number, units: Code): Item => ({
   ConceptNameCodeSequence: [codeItem(name)],
   MeasuredValueSequence: [{ NumericValue: Number(value.toPrecision(6)), MeasurementUnitsCodeSequence: [codeItem(units)] }],
 });
-
-/** A typed name as DICOM PN: free text without '^' becomes the family-name component. */
-export function toPersonName(name: string): string {
-  return name.includes('^') || name.includes('=') ? name : `${name.trim()}^`;
-}
 
 export interface SrObject {
   sopInstanceUid: string;
@@ -258,9 +256,16 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
     text('HAS OBS CONTEXT', C.deviceManufacturer, 'ReSight'),
     text('HAS OBS CONTEXT', C.deviceModel, `${ctx.model.name} ${ctx.model.version}`),
   ];
-  if (ctx.reviewer) {
-    observer.push(code('HAS OBS CONTEXT', C.observerType, C.person), { RelationshipType: 'HAS OBS CONTEXT', ValueType: 'PNAME', ConceptNameCodeSequence: [codeItem(C.personName)], PersonName: toPersonName(ctx.reviewer) });
+  const person = ctx.reviewer ? toPersonName(ctx.reviewer) : '';
+  if (person) {
+    observer.push(code('HAS OBS CONTEXT', C.observerType, C.person), { RelationshipType: 'HAS OBS CONTEXT', ValueType: 'PNAME', ConceptNameCodeSequence: [codeItem(C.personName)], PersonName: person });
   }
+  // whether the review is final, in words (as the PDF's DRAFT line): VerificationFlag is always
+  // UNVERIFIED (a ReSight sign-off is no legal verification), so this is where a reader sees it
+  const st = reviewStatus(ctx);
+  const draft = draftReasons(st);
+  const signedAt = ctx.signOff ? `${ctx.signOff.at.replace('T', ' ').slice(0, 19)} UTC` : '-';
+  const status = draft.length ? `Draft: ${draft.join('; ')}.` : `Signed off in the viewer at ${signedAt}${st.findings ? `; ${st.findings === 1 ? 'the AI finding' : `all ${st.findings} AI findings`} reviewed` : ''}.`;
   const library = ctx.keyImages.map((k) => imageRef('CONTAINS', null, k.sliceIndex)).filter((x): x is Item => x !== null);
 
   const content = container(null, C.report, [
@@ -270,6 +275,7 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
     ...(library.length ? [container('CONTAINS', C.imageLibrary, library)] : []),
     // a container must not be empty (PS3.3 C.17.3.2.1): "nothing found" is said in words
     ...(groups.length ? [container('CONTAINS', C.measurements, groups)] : [text('CONTAINS', C.comment, 'No finding: the model flagged no slice above the operating thresholds and the reviewer added none.')]),
+    text('CONTAINS', C.reviewStatus, status),
     text('CONTAINS', C.disclaimer, `${ctx.model.intendedUse} ${ctx.model.disclaimer}`.trim()),
   ]);
 

@@ -4,16 +4,48 @@
  * written by the engine into a new folder of the app's export folder (never the study folder),
  * and, when the installer configured a PACS, its DICOM files sent there. Progress while it runs;
  * then the files, what the PACS stored and a preview of the PDF.
+ *
+ * Before the Export button it says where the review stands, as the documents will: how many of
+ * the model's findings are still not reviewed (no decision, or pending), whether the series is
+ * signed off (and still so), whether a reviewer is named. Exporting stays allowed (a draft); the
+ * PDF prints a DRAFT line and the SR a review status saying the same (core/report/context.ts,
+ * draftReasons).
  */
 import { useEffect, useState } from 'react';
-import type { ExportFormat, ExportResult, PacsInfo, ResightApi } from '../../shared/api';
+import type { ExportFormat, ExportResult, PacsInfo, ResightApi, Review } from '../../shared/api';
 import { EXPORT_FORMATS, isDicomExport } from '../../shared/api';
+import type { Finding } from '../../shared/analysis';
+import { signOffOf } from '../../shared/review';
+import type { SignOff } from '../../shared/review';
 import { useI18n } from '../i18n/i18n';
 import type { MessageKey } from '../i18n/messages';
 import type { DrawnMeasurement } from '../../shared/roi';
 import { sayWarning } from '../i18n/warnings';
 
 type Format = ExportFormat;
+
+/** The formats whose documents state the review status (the PDF's DRAFT line, the SR's review status). */
+const STATUS_FORMATS: readonly Format[] = ['pdf', 'epdf', 'sr'];
+
+/** Where the review of the series stands, as the export will report it. */
+export interface ExportReviewStatus {
+  /** The model's findings in the analysis (the report lists these). */
+  findings: number;
+  /** Those without a decision, or left at pending, in the report's order (slice, then class), with the label the PDF gives them (F1, F2, ...). */
+  pending: { finding: Finding; label: string }[];
+  signOff?: SignOff;
+}
+
+/** What the engine's report will count (core/report/context.ts reviewStatus), from what the viewer can ask for. */
+export function exportReviewStatus(findings: readonly Finding[], reviews: readonly Review[]): ExportReviewStatus {
+  // the first decision on a finding is the one the report takes
+  const decided = new Map<string, Review>();
+  for (const r of reviews) if (!decided.has(r.findingId)) decided.set(r.findingId, r);
+  const ordered = [...findings].sort((a, b) => a.sliceStart - b.sliceStart || a.class.localeCompare(b.class));
+  const signOff = signOffOf(reviews);
+  const pending = ordered.map((finding, i) => ({ finding, label: `F${i + 1}` })).filter(({ finding }) => (decided.get(finding.id)?.decision ?? 'pending') === 'pending');
+  return { findings: findings.length, pending, ...(signOff ? { signOff } : {}) };
+}
 
 export function ExportDialog(p: {
   api: ResightApi;
@@ -25,7 +57,7 @@ export function ExportDialog(p: {
   reformatMeasurements?: number;
   onClose(): void;
 }) {
-  const { t, num } = useI18n();
+  const { t, num, date } = useI18n();
   const [formats, setFormats] = useState<Set<Format>>(new Set(['pdf', 'sr', 'sc']));
   const [deid, setDeid] = useState(p.deidentifyByDefault === true);
   const [shift, setShift] = useState('');
@@ -50,6 +82,22 @@ export function ExportDialog(p: {
     };
   }, [p.api]);
   const dicomChosen = [...formats].some(isDicomExport);
+  // the review's state, read when the dialog opens (nothing can be decided while it is open)
+  const [review, setReview] = useState<ExportReviewStatus | { error: string } | null>(null);
+  useEffect(() => {
+    let stop = false;
+    Promise.all([p.api.call('analysis.get', { seriesId: p.seriesId }), p.api.call('review.get', { seriesId: p.seriesId })]).then(
+      ([a, r]) => !stop && setReview(exportReviewStatus(a.analysis?.findings ?? [], r.reviews)),
+      (e: Error) => !stop && setReview({ error: e.message }),
+    );
+    return () => {
+      stop = true;
+    };
+  }, [p.api, p.seriesId]);
+  const status = review && !('error' in review) ? review : null;
+  const unnamed = !reviewer.trim() && !deid;
+  const draft = !status || status.pending.length > 0 || !status.signOff?.current || unnamed;
+  const statusStated = STATUS_FORMATS.some((f) => formats.has(f));
 
   // a shift is a non-zero whole number of days; anything else is refused here, not dropped (an
   // export "with shifted dates" that silently removed them would mislead whoever reads it)
@@ -111,7 +159,7 @@ export function ExportDialog(p: {
       </label>
       {p.measurements?.length ? <p className="muted" data-testid="export-measurements">{t('export.measurements', { n: p.measurements.length })}</p> : null}
       {p.reformatMeasurements ? <p className="warning" role="status" data-testid="export-reformat-measurements">{t('export.reformatMeasurements', { n: p.reformatMeasurements })}</p> : null}
-      <label className="row">{t('export.reviewer')}<input value={reviewer} onChange={(e) => setReviewer(e.target.value)} placeholder="Sato^Hanako" /></label>
+      <label className="row">{t('export.reviewer')}<input value={reviewer} onChange={(e) => setReviewer(e.target.value)} placeholder={t('export.reviewerPlaceholder')} data-testid="export-reviewer" /></label>
       {pacs?.destination ? (
         <label className="row" title={dicomChosen ? undefined : t('export.sendNeedsDicom')}>
           <input type="checkbox" checked={send && dicomChosen} disabled={!dicomChosen} onChange={(e) => setSend(e.target.checked)} data-testid="export-send" />
@@ -119,6 +167,30 @@ export function ExportDialog(p: {
         </label>
       ) : pacs?.problem ? (
         <p className="muted" data-testid="export-send-problem">{pacs.problem}</p>
+      ) : null}
+      {review ? (
+        <div className={draft ? 'warning' : 'muted'} role="status" data-testid="export-review-status" data-draft={draft}>
+          {'error' in review ? (
+            <p>{t('export.status.unknown', { message: review.error })}</p>
+          ) : (
+            <>
+              <p data-testid="export-status-findings">
+                {review.pending.length
+                  ? t('export.status.pending', { n: review.pending.length, total: review.findings, list: review.pending.map(({ finding: f, label }) => `${label} ${f.class.replace(/_/g, ' ')} ${f.sliceStart === f.sliceEnd ? t('findings.slice', { a: f.sliceStart + 1 }) : t('findings.slices', { a: f.sliceStart + 1, b: f.sliceEnd + 1 })}`).join(', ') })
+                  : review.findings
+                    ? t('export.status.reviewed', { total: review.findings })
+                    : t('export.status.noFindings')}
+              </p>
+              <p data-testid="export-status-signoff">
+                {!review.signOff
+                  ? t('export.status.notSignedOff')
+                  : t(review.signOff.current ? 'export.status.signedOff' : 'export.status.signOffStale', { time: date(new Date(review.signOff.at)) })}
+              </p>
+              {unnamed ? <p data-testid="export-status-reviewer">{t('export.status.noReviewer')}</p> : null}
+            </>
+          )}
+          {draft ? <p data-testid="export-status-draft"><strong>{t(statusStated ? 'export.status.draft' : 'export.status.draftNotStated')}</strong></p> : null}
+        </div>
       ) : null}
       <div className="row">
         <button className="primary" onClick={run} disabled={busy || !formats.size || (deid && !shiftValid)} data-testid="export-run">{t('export.run')}</button>

@@ -21,6 +21,7 @@ import { InferenceEngine } from '../../../../src/core/inference/engine';
 import type { LoadedModel } from '../../../../src/core/inference/model';
 import { buildReportContext } from '../../../../src/core/report/build';
 import type { ReportContext } from '../../../../src/core/report/context';
+import { findingLabels } from '../../../../src/core/report/context';
 import { decodePart10 } from '../../../../src/core/report/dicom-write';
 import type { NaturalDataset } from '../../../../src/core/report/dicom-write';
 import { exportJson, writeExports } from '../../../../src/core/report/export';
@@ -254,8 +255,11 @@ describe('exports of the demo study', () => {
     const pdf = path.join(dir, 'report.pdf');
     const text = spawnSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' }).stdout;
     assert.ok(text.includes(model.identity.sha256));
-    for (const f of ctx.analysis.findings) assert.ok(text.includes(f.id), f.id);
-    assert.ok(text.includes('added:1') && text.includes('missed by the model'));
+    // every finding, by its label (F1, F2, ...; the added one last)
+    const labels = findingLabels(ctx);
+    assert.equal(labels.size, ctx.analysis.findings.length + 1);
+    for (const label of labels.values()) assert.match(text, new RegExp(`^\\s*${label}\\s`, 'm'), label);
+    assert.ok(text.includes('missed by the model'));
     assert.match(text, /Accepted/);
     assert.match(text, /Rejected/);
     const pages = text.split('\f').filter((p) => p.trim());
@@ -269,6 +273,81 @@ describe('exports of the demo study', () => {
     const r = spawnSync('pdftoppm', ['-r', '40', '-png', pdf, path.join(out, 'p')]);
     assert.equal(r.status, 0);
     assert.equal(fs.readdirSync(out).length, pages.length, 'pdftoppm renders every page');
+  });
+
+  it('the PDF names findings F1, F2, ... with 1-based slices, never by the internal id (0-based slices)', { skip: !has('pdftotext') && 'poppler-utils not installed' }, () => {
+    const text = spawnSync('pdftotext', ['-layout', path.join(dir, 'report.pdf'), '-'], { encoding: 'utf8' }).stdout;
+    const flat = text.replace(/\s+/g, ' ');
+    const labels = findingLabels(ctx);
+    // the internal ids are `<class>:<first>-<last>` and `added:...`: none of them, nor any class:number, in the PDF text
+    for (const f of ctx.analysis.findings) assert.ok(!text.includes(f.id), `${f.id} is not in the PDF`);
+    assert.doesNotMatch(text, /[a-z_]+:\d+(-\d+)?/, 'no internal finding id');
+    assert.doesNotMatch(text, /added:/);
+    // the findings table: label, class, score, slices counted from 1 with the key slice
+    for (const f of ctx.analysis.findings) {
+      const label = labels.get(f.id) as string;
+      const row = new RegExp(`^\\s*${label}\\s+${f.class.replace(/_/g, ' ')}\\s+${f.score.toFixed(3).replace('.', '\\.')}\\s+${f.sliceStart + 1}-${f.sliceEnd + 1} \\(key ${f.keySlice + 1}\\)`, 'm');
+      assert.match(text, row, `${f.id} is ${label} on slices ${f.sliceStart + 1}-${f.sliceEnd + 1}`);
+    }
+    const added = ctx.added[0] as (typeof ctx.added)[number];
+    assert.match(text, new RegExp(`^\\s*${labels.get(added.id)}\\s+lung nodule\\s+-\\s+${added.sliceStart + 1}-${added.sliceEnd + 1}\\s`, 'm'), 'the added finding, 1-based');
+    // the AI summary names them too, and each key image's caption starts with its label, in label order
+    for (const f of ctx.analysis.findings) assert.ok(flat.includes(`${labels.get(f.id)} ${f.sliceStart + 1}-${f.sliceEnd + 1}`), `summary: ${labels.get(f.id)}`);
+    const captions = [...text.matchAll(/\b(F\d+) (lung nodule|liver lesion)\s+probability/g)].map((m) => m[1]);
+    assert.deepEqual(captions, ctx.analysis.findings.map((f) => labels.get(f.id)).sort((a, b) => Number(a?.slice(1)) - Number(b?.slice(1))), 'key images F1, F2, ... in order');
+  });
+
+  it('the PDF says on page 1 that it is a draft, and which findings are not reviewed; signed off and all reviewed, it does not', { skip: !has('pdftotext') && 'poppler-utils not installed' }, async (t) => {
+    const labels = findingLabels(ctx);
+    const text = spawnSync('pdftotext', ['-l', '1', path.join(dir, 'report.pdf'), '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    // two of the four model findings have decisions; a decision left at pending counts as none
+    const undecided = ctx.analysis.findings.filter((f) => !ctx.reviews.some((r) => r.findingId === f.id)).map((f) => labels.get(f.id) as string).sort();
+    assert.equal(undecided.length, 2);
+    const pendingText = `2 of ${ctx.analysis.findings.length} AI findings not reviewed (${undecided.join(', ')})`;
+    assert.ok(text.includes(`DRAFT - not signed off in the viewer; ${pendingText}.`), text.slice(0, 400));
+    assert.ok(text.includes(`2 of ${ctx.analysis.findings.length} AI finding(s) not reviewed: ${undecided.join(', ')}.`), 'under the findings table');
+    const out = tempDir(t, 'draft');
+    const at = '2026-11-28T10:05:00Z';
+    const pending = ctx.analysis.findings.find((f) => labels.get(f.id) === undecided[0]) as (typeof ctx.analysis.findings)[number];
+    const withPending: ReportContext = { ...ctx, reviews: [...ctx.reviews, { findingId: pending.id, decision: 'pending', at }] };
+    await writeExports([withPending], { pdf: path.join(out, 'pending.pdf') });
+    const p1 = spawnSync('pdftotext', ['-layout', path.join(out, 'pending.pdf'), '-'], { encoding: 'utf8' }).stdout;
+    assert.ok(p1.replace(/\s+/g, ' ').includes(pendingText), 'a decision set back to pending is still not reviewed');
+    assert.match(p1, new RegExp(`^\\s*${undecided[0]}\\s.*Not reviewed`, 'm'));
+    assert.doesNotMatch(p1, /Pending/);
+    const final: ReportContext = { ...ctx, reviews: ctx.analysis.findings.map((f) => ({ findingId: f.id, decision: 'accepted' as const, at })), signOff: { at: '2026-11-28T10:06:00Z', current: true } };
+    await writeExports([final], { pdf: path.join(out, 'final.pdf') });
+    const p2 = spawnSync('pdftotext', [path.join(out, 'final.pdf'), '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    assert.doesNotMatch(p2, /DRAFT|not reviewed/i);
+    assert.ok(p2.includes('signed off in the viewer at 2026-11-28 10:06:00 UTC'));
+    const unnamed = { ...final };
+    delete unnamed.reviewer;
+    await writeExports([unnamed], { pdf: path.join(out, 'unnamed.pdf') });
+    assert.ok(spawnSync('pdftotext', [path.join(out, 'unnamed.pdf'), '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ').includes('DRAFT - no reviewer named.'));
+  });
+
+  it('the SR states the review status and names the reviewer in PN form, however the name was typed', (t) => {
+    const reviewStatusOf = (bytes: Uint8Array) => {
+      const ds = decodePart10(bytes);
+      return seqOf(ds, 'ContentSequence').find((c) => seqOf(c, 'ConceptNameCodeSequence')[0]?.CodeValue === 'REVSTATUS')?.TextValue;
+    };
+    // dcmjs reads items nested in sequences without the dataset's SpecificCharacterSet (ISO_IR 192):
+    // their UTF-8 bytes come back as Latin-1 characters (pydicom reads the same file right)
+    const personOf = (bytes: Uint8Array) => Buffer.from(pnAlphabetic(seqOf(decodePart10(bytes), 'ContentSequence').find((c) => c.ValueType === 'PNAME')?.PersonName), 'latin1').toString('utf8');
+    const labels = findingLabels(ctx);
+    const undecided = ctx.analysis.findings.filter((f) => !ctx.reviews.some((r) => r.findingId === f.id)).map((f) => labels.get(f.id) as string).sort();
+    assert.equal(reviewStatusOf(fs.readFileSync(path.join(dir, 'sr.dcm'))), `Draft: not signed off in the viewer; 2 of ${ctx.analysis.findings.length} AI findings not reviewed (${undecided.join(', ')}).`);
+    assert.equal(personOf(fs.readFileSync(path.join(dir, 'sr.dcm'))), '佐藤^花子', 'typed in PN form: kept');
+    const final: ReportContext = { ...ctx, reviewer: 'Hanako Sato', reviews: ctx.analysis.findings.map((f) => ({ findingId: f.id, decision: 'rejected' as const, at: '2026-11-28T10:05:00Z' })), signOff: { at: '2026-11-28T10:06:00Z', current: true } };
+    const sr = structuredReport(final, 'final').bytes;
+    assert.equal(reviewStatusOf(sr), `Signed off in the viewer at 2026-11-28 10:06:00 UTC; all ${ctx.analysis.findings.length} AI findings reviewed.`);
+    assert.equal(personOf(sr), 'Sato^Hanako', 'typed as people write it: Family^Given');
+    assert.equal(personOf(structuredReport({ ...final, reviewer: 'Sato, Hanako' }, 'x').bytes), 'Sato^Hanako');
+    if (has('dciodvfy')) {
+      const f = path.join(tempDir(t, 'sr-final'), 'sr.dcm');
+      fs.writeFileSync(f, sr);
+      assert.deepEqual(dciodvfy(f).errors, []);
+    }
   });
 
   it('the PDF draws the Japanese name, not only carries it as text (the embedded font subset is intact)', { skip: (!has('pdftotext') || !has('pdftoppm') || !findUnicodeFont()) && 'poppler-utils or a Unicode font missing' }, (t) => {
@@ -303,7 +382,10 @@ describe('exports of the demo study', () => {
     assert.equal(r.status, 0);
     const ppms = fs.readdirSync(out).sort();
     assert.equal(ppms.length, ctx.keyImages.length);
-    for (const [i, k] of ctx.keyImages.entries()) {
+    // the PDF shows them in the order of their labels (F1 first)
+    const order = [...findingLabels(ctx).keys()];
+    const shown = [...ctx.keyImages].sort((a, b) => order.indexOf(a.findingId) - order.indexOf(b.findingId));
+    for (const [i, k] of shown.entries()) {
       const b = fs.readFileSync(path.join(out, ppms[i]));
       const m = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(b.subarray(0, 32).toString('latin1'));
       assert.ok(m, ppms[i]);

@@ -1,4 +1,4 @@
-/** The small pieces of core/report: de-identification rules, key-image annotations, PNG, CSV. */
+/** The small pieces of core/report: de-identification rules, key-image annotations, PNG, CSV, person names, finding labels and review status. */
 import assert from 'node:assert/strict';
 import { inflateSync } from 'node:zlib';
 import { describe, it } from 'node:test';
@@ -8,7 +8,11 @@ import { encodePng } from '../../../../src/core/report/png';
 import { compositeSlice, formatScale, renderKeyImage, scaleBarMm } from '../../../../src/core/report/render';
 import { directionLetters } from '../../../../src/shared/orientation';
 import { csvField } from '../../../../src/core/report/tabular';
-import { classCode, procedureCode, toPersonName } from '../../../../src/core/report/sr';
+import { classCode, procedureCode } from '../../../../src/core/report/sr';
+import { toPersonName } from '../../../../src/core/report/person-name';
+import { draftReasons, findingLabels, reviewStatus } from '../../../../src/core/report/context';
+import type { ReportContext } from '../../../../src/core/report/context';
+import type { Finding } from '../../../../src/shared/analysis';
 import { colormapLut } from '../../../../src/shared/colormap';
 
 describe('de-identification', () => {
@@ -40,6 +44,12 @@ describe('de-identification', () => {
     d.patientId('12');
     d.noteIdentifying('St Mary Hospital');
     assert.equal(d.redact('grew to 12 mm, seen at St Mary Hospital; first seen at st'), 'grew to 12 mm, seen at [redacted]; first seen at st', 'short numeric IDs and parts of institutions are not redacted');
+  });
+
+  it('redacts the parts of a name typed as people write it ("Sato, Hanako"), not only as DICOM does', () => {
+    const d = new Deidentifier();
+    d.notePersonName('Sato, Hanako');
+    assert.equal(d.redact('asked Sato; Hanako agrees'), 'asked [redacted]; [redacted] agrees');
   });
 
   it('redacts a date from free text however it was typed, not only as DICOM writes it', () => {
@@ -115,13 +125,11 @@ describe('identifiers and text', () => {
     assert.notEqual(derivedUid('a', 'b'), derivedUid('ab'));
   });
 
-  it('quotes CSV fields per RFC 4180 and writes person names in PN form', () => {
+  it('quotes CSV fields per RFC 4180', () => {
     assert.equal(csvField('a,b'), '"a,b"');
     assert.equal(csvField('say "hi"'), '"say ""hi"""');
     assert.equal(csvField(null), '');
     assert.equal(csvField('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`, 'formulas are shown, not run');
-    assert.equal(toPersonName('Dr Test'), 'Dr Test^');
-    assert.equal(toPersonName('Sato^Hanako'), 'Sato^Hanako');
     assert.equal(classCode('lung_nodule').value, 'LUNG_NODULE');
     const a = classCode('ground_glass_opacity_solid').value;
     const b = classCode('ground_glass_opacity_mixed').value;
@@ -135,5 +143,91 @@ describe('identifiers and text', () => {
     assert.deepEqual(procedureCode('MR'), { value: '113091000', scheme: 'SCT', meaning: 'Magnetic Resonance Imaging' });
     assert.deepEqual(procedureCode('US'), { value: 'US', scheme: 'DCM', meaning: 'Ultrasound' });
     assert.deepEqual(procedureCode('XYZ'), { value: 'OT', scheme: 'DCM', meaning: 'Other' });
+  });
+});
+
+describe('person names as people type them, made DICOM PN', () => {
+  it('given name first, family name last (Western order): Family^Given', () => {
+    assert.equal(toPersonName('Hanako Sato'), 'Sato^Hanako');
+    assert.equal(toPersonName('  Hanako   Sato '), 'Sato^Hanako', 'spaces collapsed and trimmed');
+    assert.equal(toPersonName('John Robert Adams'), 'Adams^John Robert', 'several given names stay in the given component');
+  });
+
+  it('the comma form: family name, then given names', () => {
+    assert.equal(toPersonName('Sato, Hanako'), 'Sato^Hanako');
+    assert.equal(toPersonName('Sato,Hanako'), 'Sato^Hanako');
+    assert.equal(toPersonName('van Beethoven, Ludwig'), 'van Beethoven^Ludwig', 'a family name of several words');
+    assert.equal(toPersonName('Sato, Hanako, MD'), 'Sato^Hanako^^^MD', 'after a second comma: the suffix');
+    assert.equal(toPersonName('Sato, Dr Hanako'), 'Sato^Hanako^^Dr');
+    assert.equal(toPersonName('Sato,'), 'Sato');
+  });
+
+  it('keeps what is typed in PN form already (carets, component groups)', () => {
+    assert.equal(toPersonName('Sato^Hanako'), 'Sato^Hanako');
+    assert.equal(toPersonName('Sato ^ Hanako '), 'Sato^Hanako', 'spaces around the carets trimmed');
+    assert.equal(toPersonName('Adams^John Robert Quincy^^Rev.^B.A. M.Div.'), 'Adams^John Robert Quincy^^Rev.^B.A. M.Div.');
+    assert.equal(toPersonName('Yamada^Tarou=山田^太郎=やまだ^たろう'), 'Yamada^Tarou=山田^太郎=やまだ^たろう');
+    assert.equal(toPersonName('佐藤^花子'), '佐藤^花子');
+  });
+
+  it('Japanese, Chinese and Korean names are family name first', () => {
+    assert.equal(toPersonName('佐藤 花子'), '佐藤^花子');
+    assert.equal(toPersonName('佐藤\u3000花子'), '佐藤^花子', 'an ideographic space');
+    assert.equal(toPersonName('佐藤花子'), '佐藤花子', 'no space: one component');
+    assert.equal(toPersonName('김 민준'), '김^민준');
+  });
+
+  it('honorifics, generations and degrees go into the prefix and suffix components', () => {
+    assert.equal(toPersonName('Dr Hanako Sato'), 'Sato^Hanako^^Dr');
+    assert.equal(toPersonName('Dr. Hanako Sato'), 'Sato^Hanako^^Dr.');
+    assert.equal(toPersonName('Prof Hanako Sato MD'), 'Sato^Hanako^^Prof^MD');
+    assert.equal(toPersonName('John Smith Jr.'), 'Smith^John^^^Jr.');
+    assert.equal(toPersonName('Dr Test'), 'Test^^^Dr');
+    assert.equal(toPersonName('Dr'), 'Dr', 'a lone word is a name, whatever it looks like');
+  });
+
+  it('a single word is the family name; blank is empty; what a PN cannot hold becomes a space', () => {
+    assert.equal(toPersonName('Sato'), 'Sato');
+    assert.equal(toPersonName(''), '');
+    assert.equal(toPersonName('   '), '');
+    assert.equal(toPersonName('Hanako\\Sato'), 'Sato^Hanako', 'a backslash would split the value in two');
+    assert.equal(toPersonName('Hanako\tSato\n'), 'Sato^Hanako');
+  });
+});
+
+describe('finding labels and review status', () => {
+  const finding = (cls: string, a: number, b: number): Finding => ({ id: `${cls}:${a}-${b}`, class: cls, sliceStart: a, sliceEnd: b, keySlice: a, score: 0.9, threshold: 0.5, keySopInstanceUid: '1.2.3', centroid: null }) as Finding;
+  const base = (over: Partial<ReportContext> = {}): ReportContext =>
+    ({
+      analysis: { findings: [finding('lung_nodule', 30, 32), finding('liver_lesion', 7, 20), finding('lung_nodule', 7, 7)] },
+      reviews: [],
+      added: [{ id: 'added:lung_nodule:3', class: 'lung_nodule', sliceStart: 3, sliceEnd: 3 }],
+      reviewer: 'Hanako Sato',
+      ...over,
+    }) as unknown as ReportContext;
+
+  it('labels findings F1, F2, ... in slice order, then the reviewer\'s', () => {
+    assert.deepEqual([...findingLabels(base())], [
+      ['liver_lesion:7-20', 'F1'],
+      ['lung_nodule:7-7', 'F2'],
+      ['lung_nodule:30-32', 'F3'],
+      ['added:lung_nodule:3', 'F4'],
+    ]);
+  });
+
+  it('counts a finding left at pending as not reviewed, and says what keeps the report a draft', () => {
+    const at = '2026-11-28T10:00:00Z';
+    const ctx = base({ reviews: [{ findingId: 'liver_lesion:7-20', decision: 'accepted', at }, { findingId: 'lung_nodule:7-7', decision: 'pending', at }] });
+    const st = reviewStatus(ctx);
+    assert.deepEqual(st, { findings: 3, pending: ['F2', 'F3'], signOff: 'none', reviewer: 'named' });
+    assert.deepEqual(draftReasons(st), ['not signed off in the viewer', '2 of 3 AI findings not reviewed (F2, F3)']);
+    assert.deepEqual(draftReasons(reviewStatus(base({ reviewer: undefined, signOff: { at, current: false } }))), [
+      'decisions changed after the sign-off in the viewer',
+      '3 of 3 AI findings not reviewed (F1, F2, F3)',
+      'no reviewer named',
+    ]);
+    const deid = base({ reviewer: undefined, deidentified: { methodText: 'x', methodCodes: [] }, signOff: { at, current: true }, reviews: ['liver_lesion:7-20', 'lung_nodule:7-7', 'lung_nodule:30-32'].map((findingId) => ({ findingId, decision: 'rejected' as const, at })) });
+    assert.deepEqual(reviewStatus(deid), { findings: 3, pending: [], signOff: 'current', reviewer: 'withheld' });
+    assert.deepEqual(draftReasons(reviewStatus(deid)), [], 'signed off, all reviewed, the name withheld on purpose: final');
   });
 });
