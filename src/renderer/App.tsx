@@ -29,7 +29,7 @@ import { useI18n } from './i18n/i18n';
 import type { MessageKey } from './i18n/messages';
 import { LANGUAGES } from './i18n/messages';
 import type { Language } from './i18n/messages';
-import { fitZoom, flipView, rotateView } from './viewer/geometry';
+import { fitZoom, flipView, rotateView, screenToImage } from './viewer/geometry';
 import { reformat } from './viewer/mpr';
 import { SLAB_MM, SLAB_MODES, slabImage, slabRange, type SlabMode } from './viewer/slab';
 import { isColourPhotometric, sliceWindow, storedOrConventionalWindow } from './viewer/window';
@@ -872,6 +872,17 @@ export function App() {
   // along the slice normal (z for an axial series, x for a sagittal one), as scanners label "slice location"
   const loc = info?.slices[index]?.location ?? info?.slices[index]?.position?.[2];
   const thk = info?.slices[index]?.thickness;
+  // where a reformat cuts the volume, in mm along the patient axis its plane faces (as "Pos" on the stack):
+  // its row (column) of the first slice, from that slice's position along the column (row) direction
+  const mprPos = (() => {
+    const p0 = info?.slices[0]?.position;
+    const ps = info?.series.pixelSpacing;
+    if (plane === 'stack' || !p0 || !ps || !iop) return null;
+    const dir = plane === 'row' ? iop.slice(3, 6) : iop.slice(0, 3);
+    const step = plane === 'row' ? ps[0] : ps[1];
+    const axis = dir.map(Math.abs).indexOf(Math.max(...dir.map(Math.abs)));
+    return p0[axis] + dir[axis] * mprIndex * step;
+  })();
   // a whole number of mm as it is (15 mm), else to a tenth (13.8 mm)
   const slabMmText = (mm: number) => num(mm, Math.abs(mm - Math.round(mm)) < 0.05 ? 0 : 1);
   const corners = {
@@ -888,7 +899,7 @@ export function App() {
                   (slabbed.used.length < slabbed.to - slabbed.from + 1 ? ` ${t('viewer.slabLoading', { n: slabbed.used.length, total: slabbed.to - slabbed.from + 1 })}` : '')]
               : []),
           ].filter(Boolean)
-        : [`${t(`plane.${planes?.[plane] ?? 'oblique'}` as MessageKey)} ${mprIndex + 1} / ${mpr?.count ?? '…'}`, ...(mpr ? [] : [partial ? t('viewer.mprTooLarge') : t('viewer.mprLoading', { n: loaded, total: count })])]
+        : [`${t(`plane.${planes?.[plane] ?? 'oblique'}` as MessageKey)} ${mprIndex + 1} / ${mpr?.count ?? '…'}`, ...(mprPos !== null ? [t('viewer.position', { z: num(mprPos, 1) })] : []), ...(mpr ? [] : [partial ? t('viewer.mprTooLarge') : t('viewer.mprLoading', { n: loaded, total: count })])]
       : [],
     // zoom 0 means "fit once a slice is there": nothing to say until then (a slice that failed)
     br: count ? [t('viewer.wl', { w: num(view.width, 0), l: num(view.center, 0) }), ...(view.zoom > 0 ? [t('viewer.zoom', { z: num(view.zoom * 100, 0) })] : [])] : [],
@@ -986,7 +997,16 @@ export function App() {
                   aria-pressed={plane === v}
                   disabled={v !== 'stack' && mprBlocked !== null}
                   title={v === 'stack' ? t('plane.asAcquired') : mprBlocked ? t(mprBlocked) : undefined}
-                  onClick={() => { showPlane(v); if (v !== 'stack' && slice) setMprIndex(Math.floor((v === 'row' ? slice.rows : slice.columns) / 2)); }}
+                  onClick={() => {
+                    // a reformat opens through the point at the centre of the view (where the reviewer was looking), else through the middle
+                    const at = plane === 'stack' && slice && vpSize.w > 0 && view.zoom > 0 ? screenToImage(vpSize.w / 2, vpSize.h / 2, vpSize.w, vpSize.h, slice.columns, slice.rows, view) : null;
+                    showPlane(v);
+                    if (v !== 'stack' && slice) {
+                      const n = v === 'row' ? slice.rows : slice.columns;
+                      const k = at ? Math.floor(v === 'row' ? at[1] : at[0]) : Math.floor(n / 2);
+                      setMprIndex(Math.min(n - 1, Math.max(0, k)));
+                    }
+                  }}
                   data-testid={`plane-${name}`}
                   data-view={v}
                 >
@@ -1158,7 +1178,7 @@ export function App() {
             </fieldset>
           </section>
           <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} axial={plane === 'stack'} viewed={viewed} onDecide={decide} onGo={goSlice} onInsist={insist} busy={job !== null} />
-          <MeasurementsPanel measurements={measurements} hounsfield={hounsfield} onGo={go} onClear={clearMeasurements} onDelete={(i) => {
+          <MeasurementsPanel measurements={measurements} hounsfield={hounsfield} {...(plane !== 'stack' ? { planeName: t(`plane.${planes?.[plane] ?? 'oblique'}` as MessageKey) } : {})} onGo={go} onClear={clearMeasurements} onDelete={(i) => {
             const gone = measurements[i];
             if (plane !== 'stack') setMprMeasured((ms) => ms.filter((_, j) => j !== i));
             else if (gone && seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: (all[seriesId] ?? []).filter((m) => m.instance !== gone.instance || m.a !== gone.a || m.b !== gone.b) }));

@@ -828,6 +828,29 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.waitForFunction(() => /Slice \d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
   });
 
+  it('a reformat opens through the point at the centre of the view, and says where it cuts in mm', { timeout: 30_000 }, async () => {
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('f');
+    await page.waitForTimeout(200);
+    // pan the image down by 100 image pixels: the centre of the view is then image row 156
+    const a = await imageToCanvas(256, 256);
+    await page.mouse.move(a.box.x + a.x, a.box.y + a.y);
+    await page.mouse.down({ button: 'middle' });
+    await page.mouse.move(a.box.x + a.x, a.box.y + a.y + 100 * a.zoom, { steps: 5 });
+    await page.mouse.up({ button: 'middle' });
+    await page.click('[data-testid=plane-coronal]');
+    await page.waitForFunction(() => /Coronal \d+ \/ 512/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    const corner = await page.locator('[data-testid=corner-bl]').innerText();
+    const row = Number(/Coronal (\d+) \//.exec(corner)?.[1]) - 1;
+    assert.ok(Math.abs(row - 156) <= 1, `opened at row ${row}, the view's centre was row 156`);
+    // the demo's first row is at y = -199.6 mm and rows are 0.78125 mm apart: row 156 is y = -77.7 mm
+    const pos = Number(/Pos (-?[\d.,]+) mm/.exec(corner)?.[1]?.replace(/,/g, ''));
+    assert.ok(Math.abs(pos - (-199.609375 + row * 0.78125)) < 0.06, `Pos ${pos} mm for row ${row}`);
+    await page.click('[data-testid=plane-axial]');
+    await page.waitForFunction(() => /Slice \d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    await page.keyboard.press('f');
+  });
+
   it('cine plays the plane on screen: the coronal reformat, not the hidden axial stack', { timeout: 30_000 }, async () => {
     const axial = await sliceNumber();
     const coronal = async () => Number(/Coronal (\d+) \//.exec(await page.locator('[data-testid=corner-bl]').innerText())?.[1]);

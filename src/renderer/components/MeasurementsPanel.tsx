@@ -6,7 +6,15 @@
 import type { Measurement } from '../viewer/Viewport';
 import { useI18n } from '../i18n/i18n';
 
-export function MeasurementsPanel(p: { measurements: Measurement[]; hounsfield: boolean; onGo(slice: number): void; onDelete(index: number): void; onClear?(): void }) {
+export function MeasurementsPanel(p: {
+  measurements: Measurement[];
+  hounsfield: boolean;
+  /** The reformat on screen ("Coronal"): its measurements are at its positions, not at slices. */
+  planeName?: string;
+  onGo(slice: number): void;
+  onDelete(index: number): void;
+  onClear?(): void;
+}) {
   const { t, num } = useI18n();
   const unit = p.hounsfield ? ' HU' : '';
   const valueOf = (m: Measurement): string => {
@@ -29,7 +37,7 @@ export function MeasurementsPanel(p: { measurements: Measurement[]; hounsfield: 
         {p.measurements.map((m, i) => (
           <li key={i} className="row" data-testid="measurement">
             <button className="link grow" onClick={() => p.onGo(m.slice)} title={t('findings.goto')}>
-              <strong>M{i + 1}</strong> · {t('measure.slice', { i: m.slice + 1 })} · {t(m.kind === 'ellipse' ? 'tools.ellipse' : m.kind === 'bidirectional' ? 'tools.bidirectional' : 'tools.length')}: <span data-testid="measurement-value">{valueOf(m)}</span>
+              <strong>M{i + 1}</strong> · {p.planeName ? `${p.planeName} ${m.slice + 1}` : t('measure.slice', { i: m.slice + 1 })} · {t(m.kind === 'ellipse' ? 'tools.ellipse' : m.kind === 'bidirectional' ? 'tools.bidirectional' : 'tools.length')}: <span data-testid="measurement-value">{valueOf(m)}</span>
             </button>
             <button onClick={() => p.onDelete(i)} aria-label={t('measure.delete', { id: `M${i + 1}` })} data-testid="measurement-delete">×</button>
           </li>
