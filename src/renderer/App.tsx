@@ -31,7 +31,7 @@ import { LANGUAGES } from './i18n/messages';
 import type { Language } from './i18n/messages';
 import { fitZoom, flipView, rotateView, screenToImage } from './viewer/geometry';
 import { reformat } from './viewer/mpr';
-import { SLAB_MM, SLAB_MODES, slabImage, slabRange, type SlabMode } from './viewer/slab';
+import { SLAB_MODES, slabChoices, slabImage, slabRange, type SlabMode } from './viewer/slab';
 import { isColourPhotometric, sliceWindow, storedOrConventionalWindow } from './viewer/window';
 import { scalarValues } from './viewer/slice';
 import { planesOf, type Anatomical, type Plane } from './viewer/mpr';
@@ -121,6 +121,8 @@ export function App() {
   // apart and go when the plane or the series changes.
   const [axialMeasured, setAxialMeasured] = useState<Record<string, Measurement[]>>(saved.current.measurements ?? {});
   const [mprMeasured, setMprMeasured] = useState<Measurement[]>([]);
+  // the stack's view as last seen (what a reload restores, whichever plane is on screen)
+  const stackView = useRef<ViewState | null>(null);
   // what "Clear measurements" took, for its Undo (one level; gone after a while, a new measurement or another series)
   const [cleared, setCleared] = useState<{ series: string; plane: Plane; items: Measurement[] } | null>(null);
   const [renderer, setRenderer] = useState<string>('');
@@ -298,6 +300,8 @@ export function App() {
     setSlice(null);
     setExplained(null);
     setMprMeasured([]);
+    // every series opens on its stack: a reformat of the last one may not exist here (no geometry)
+    setPlane('stack');
     setInfo(null);
     setAnalysis(null);
     setReviews([]);
@@ -480,14 +484,29 @@ export function App() {
     return reformat(plane, Array.from({ length: count }, (_, k) => cache.current.get(k) ?? (failed.current.has(k) ? blank : undefined)), mprIndex, info.series.pixelSpacing, sliceSpacing, iop);
   }, [plane, info, loaded, count, mprIndex, mprBlocked, iop, sliceSpacing]);
   // ---------------------------------------------------------------- thick slab (of the stack)
+  // the thicknesses this series can give (whole slices), and the one chosen: a thickness that would
+  // be one slice here (5 mm of 5 mm slices) takes the thinnest real slab instead
+  const slabOptions = useMemo(() => (sliceSpacing > 0 ? slabChoices(sliceSpacing) : []), [sliceSpacing]);
+  const slicesFor = (mm: number) => {
+    const [a, b] = slabRange(1000, 2001, mm, sliceSpacing);
+    return b - a + 1;
+  };
+  const slabChoice = slabOptions.find((c) => c.slices === slicesFor(slabMm)) ?? slabOptions[0];
+  const [slabFrom, slabTo] = slabMode && slabChoice ? slabRange(index, count, slabChoice.mm, sliceSpacing) : [index, index];
+  // which of the slab's slices are in: the slab is made again when one arrives, not at every slice
+  // the series loads elsewhere (a 30 mm slab of thin slices is 50 slices to combine)
+  let slabIn = '';
+  for (let k = slabFrom; k <= slabTo; k++) slabIn += cache.current.has(k) ? '1' : '0';
   const slabbed = useMemo(() => {
     // on the slice on screen, once it is there (never a slab of its neighbours alone)
-    if (plane !== 'stack' || !slabMode || !(sliceSpacing > 0) || !slice || !cache.current.has(index)) return null;
-    const [from, to] = slabRange(index, count, slabMm, sliceSpacing);
-    const made = from < to ? slabImage((k) => cache.current.get(k), from, to, slabMode) : null;
-    return made ? { ...made, mode: slabMode, from, to } : null;
-    // `loaded` and `slice`: the neighbours come in after the slice on screen
-  }, [plane, slabMode, slabMm, sliceSpacing, index, count, loaded, slice]);
+    if (plane !== 'stack' || !slabMode || slabFrom >= slabTo || !slice || !cache.current.has(index)) return null;
+    const made = slabImage((k) => cache.current.get(k), slabFrom, slabTo, slabMode);
+    if (!made) return null;
+    // how much anatomy it spans, from the slices' own positions (a gap in the series widens it)
+    const [a, b] = [info?.slices[slabFrom]?.location, info?.slices[slabTo]?.location];
+    const mm = a !== undefined && b !== undefined ? Math.abs(b - a) + sliceSpacing : (slabTo - slabFrom + 1) * sliceSpacing;
+    return { ...made, mode: slabMode, from: slabFrom, to: slabTo, mm };
+  }, [plane, slabMode, slabFrom, slabTo, slabIn, slice, index, info, sliceSpacing]);
   const shownSlice = plane === 'stack' ? (slabbed?.slice ?? slice) : (mpr?.slice ?? null);
   /** What the viewport and panel show: the reformat's own, or this series' axial ones at their instances' slice numbers now. */
   const measurements = useMemo((): Measurement[] => {
@@ -566,13 +585,15 @@ export function App() {
     if (viewedState.series) viewedBySeries.current[viewedState.series] = [...viewedState.slices];
     // series without measurements are left out, so the map only grows with measured series
     const kept = Object.fromEntries(Object.entries(axialMeasured).filter(([, ms]) => ms.length));
-    const v: Persisted = { seriesId: seriesId ?? undefined, index, view, heatOn, colormap, opacity, threshold, bindings, viewed: viewedBySeries.current, measurements: kept };
+    // the stack's view: a reformat's zoom, pan and turns mean nothing on the stack a reload opens
+    if (plane === 'stack') stackView.current = view;
+    const v: Persisted = { seriesId: seriesId ?? undefined, index, view: stackView.current ?? view, heatOn, colormap, opacity, threshold, bindings, viewed: viewedBySeries.current, measurements: kept };
     try {
       localStorage.setItem(STATE_KEY, JSON.stringify(v));
     } catch {
       // storage full or refused: the viewer goes on; only what survives a reload is lost
     }
-  }, [restored, seriesId, index, view, heatOn, colormap, opacity, threshold, bindings, viewedState, axialMeasured]);
+  }, [restored, seriesId, index, view, plane, heatOn, colormap, opacity, threshold, bindings, viewedState, axialMeasured]);
 
   // ---------------------------------------------------------------- heatmap
   const classForSlice = useCallback(
@@ -667,9 +688,9 @@ export function App() {
   const total = plane === 'stack' ? count : (mpr?.count ?? 0);
   const positives = useMemo(() => Array.from({ length: count }, (_, i) => i).filter((i) => sliceScore(analysis, thresholds, i) >= 1), [analysis, thresholds, count]);
   /**
-   * N / P: to the next (previous) finding's key slice, skipping the rest of the finding on screen,
-   * then to positive slices no finding covers. Stepping through a 14-slice finding one slice at a
-   * time left the reviewer deciding the same finding again with the next A or X.
+   * N / P: to the next (previous) finding's key slice, and to positive slices no finding covers.
+   * Stepping through a 14-slice finding one slice at a time left the reviewer deciding the same
+   * finding again with the next A or X.
    */
   const stops = useMemo(() => {
     const findings = analysis?.findings ?? [];
@@ -677,9 +698,9 @@ export function App() {
     return [...findings.map((f) => ({ slice: f.keySlice, finding: f.id })), ...positives.filter((i) => !covered(i)).map((i) => ({ slice: i, finding: null }))].sort((a, b) => a.slice - b.slice);
   }, [analysis, positives]);
   const nextPositive = (dir: 1 | -1) => {
-    const here = findingAt(analysis?.findings ?? [], index)?.id ?? null;
-    const ahead = dir > 0 ? stops.filter((x) => x.slice > index) : stops.filter((x) => x.slice < index).reverse();
-    const next = ahead.find((x) => x.finding === null || x.finding !== here);
+    // the key slices are the stops, so N never walks through a finding slice by slice; within a
+    // finding before its key slice, N goes to that key slice (the finding has not been seen yet)
+    const next = dir > 0 ? stops.find((x) => x.slice > index) : [...stops].reverse().find((x) => x.slice < index);
     if (next) goSlice(next.slice);
   };
   // a colour series (RGB, YBR, palette: ultrasound, photographs, secondary captures) holds display
@@ -687,7 +708,7 @@ export function App() {
   const colourSeries = slice?.samples === 3 || isColourPhotometric(info?.series.photometric);
   const monochrome1 = info?.series.photometric === 'MONOCHROME1';
   // a slab needs the axial plane, grey densities and a known slice spacing
-  const slabAllowed = plane === 'stack' && !colourSeries && sliceSpacing > 0 && count > 1;
+  const slabAllowed = plane === 'stack' && !colourSeries && slabOptions.length > 0 && count > 2;
   // HU: a grey CT's values are, so its probe, ROIs and presets speak HU
   const hounsfield = info?.series.modality === 'CT' && !colourSeries;
   // Window presets: the CT presets are in HU, so only a CT gets them; any other series gets the
@@ -895,7 +916,7 @@ export function App() {
             [loc !== undefined ? t('viewer.position', { z: num(loc, 1) }) : '', thk !== undefined ? t('viewer.thickness', { t: num(thk, 2) }) : ''].filter(Boolean).join('  '),
             // the slab's real extent: whole slices, cut at the series' ends, and how many are in yet
             ...(slabbed
-              ? [t('viewer.slab', { mode: t(`slab.${slabbed.mode}` as MessageKey), mm: slabMmText((slabbed.to - slabbed.from + 1) * sliceSpacing), from: slabbed.from + 1, to: slabbed.to + 1 }) +
+              ? [t('viewer.slab', { mode: t(`slab.${slabbed.mode}` as MessageKey), mm: slabMmText(slabbed.mm), from: slabbed.from + 1, to: slabbed.to + 1 }) +
                   (slabbed.used.length < slabbed.to - slabbed.from + 1 ? ` ${t('viewer.slabLoading', { n: slabbed.used.length, total: slabbed.to - slabbed.from + 1 })}` : '')]
               : []),
           ].filter(Boolean)
@@ -967,6 +988,8 @@ export function App() {
               <select
                 value=""
                 onChange={(e) => {
+                  // an action, not a setting: focus goes back so ↓ scrolls again instead of choosing the first preset
+                  e.currentTarget.blur();
                   const [kind, id] = e.target.value.split(':');
                   if (kind === 'preset') preset(id);
                   else if (kind === 'stored') storedWindow(Number(id));
@@ -991,7 +1014,9 @@ export function App() {
               // in the order radiologists name them, whichever the stack is
               .map((v) => ({ v, name: planes ? planes[v] : ('acquired' as const) }))
               .sort((a, b) => PLANE_ORDER.indexOf(a.name) - PLANE_ORDER.indexOf(b.name))
-              .map(({ v, name }) => (
+              // two planes of one name (a stack turned 45° in-plane has two oblique reformats) are numbered
+              .map((x, _i, all) => ({ ...x, label: `${t(`plane.${x.name}` as MessageKey)}${all.filter((y) => y.name === x.name).length > 1 ? ` ${all.filter((y) => y.name === x.name).indexOf(x) + 1}` : ''}` }))
+              .map(({ v, name, label }) => (
                 <button
                   key={v}
                   aria-pressed={plane === v}
@@ -1010,17 +1035,19 @@ export function App() {
                   data-testid={`plane-${name}`}
                   data-view={v}
                 >
-                  {t(`plane.${name}` as MessageKey)}
+                  {label}
                 </button>
               ))}
             <label className="slab" title={slabAllowed ? t('slab.hint') : t('slab.unavailable')}>
               {t('slab.label')}
-              <select value={slabMode ?? ''} onChange={(e) => setSlabMode((e.target.value || null) as SlabMode | null)} disabled={!slabAllowed} data-testid="slab-mode">
+              {/* focus leaves the menus once chosen, so the viewer's keys (M, arrows) work again at once */}
+              <select value={slabMode ?? ''} onChange={(e) => { setSlabMode((e.target.value || null) as SlabMode | null); e.currentTarget.blur(); }} disabled={!slabAllowed} data-testid="slab-mode">
                 <option value="">{t('slab.off')}</option>
                 {SLAB_MODES.map((m) => <option key={m} value={m}>{t(`slab.${m}` as MessageKey)}</option>)}
               </select>
-              <select value={slabMm} onChange={(e) => setSlabMm(Number(e.target.value))} disabled={!slabAllowed || !slabMode} aria-label={t('slab.thickness')} data-testid="slab-mm">
-                {SLAB_MM.map((mm) => <option key={mm} value={mm}>{`${mm} mm`}</option>)}
+              <select value={slabChoice?.mm ?? ''} onChange={(e) => { setSlabMm(Number(e.target.value)); e.currentTarget.blur(); }} disabled={!slabAllowed || !slabMode} aria-label={t('slab.thickness')} data-testid="slab-mm">
+                {/* what each really takes on this series: whole slices, so 10 mm of 5 mm slices is 3 slices, 15 mm */}
+                {slabOptions.map((c) => <option key={c.mm} value={c.mm}>{t('slab.choice', { mm: slabMmText(c.thicknessMm), n: c.slices })}</option>)}
               </select>
             </label>
             <span className="sep" />

@@ -216,15 +216,15 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     }
   });
 
-  it('a trackpad\'s light swipe moves a slice per 40 px, not a slice per event; a fitted image is fitted again when the window changes size', { timeout: 30_000 }, async () => {
+  it('a trackpad\'s light swipe moves a slice per 25 px, not a slice per event; a fitted image is fitted again when the window changes size', { timeout: 30_000 }, async () => {
     const box = await canvasBox();
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     const start = await sliceNumber();
     for (let i = 0; i < 20; i++) await page.mouse.wheel(0, 4);
     await page.waitForTimeout(400);
-    assert.equal(await sliceNumber(), start + 2, '20 events of 4 px: two slices');
+    assert.equal(await sliceNumber(), start + 3, '20 events of 4 px: three slices');
     await page.mouse.wheel(0, -100);
-    await page.waitForFunction((n) => new RegExp(`Slice ${n} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), start + 1);
+    await page.waitForFunction((n) => new RegExp(`Slice ${n} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), start + 2);
     // fitted at 1400x900; at 1024x700 the canvas is smaller and the image is fitted to it
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('f');
@@ -1285,6 +1285,22 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     await page.waitForFunction(() => /W 1,500 L -600/.test(document.querySelector('[data-testid=corner-br]')?.textContent ?? ''));
   });
 
+  it('a window preset chosen from the menu leaves the arrows to the slices; a series switch from a reformat opens the next series on its stack', { timeout: 60_000 }, async () => {
+    await selectSeries('CT');
+    await page.locator('[data-testid=window-presets]').selectOption('preset:bone');
+    await page.waitForFunction(() => /W 2,500 L 480/.test(document.querySelector('[data-testid=corner-br]')?.textContent ?? ''));
+    const before = Number(/Slice (\d+) \//.exec(await page.locator('[data-testid=corner-bl]').innerText())?.[1]);
+    await page.keyboard.press('ArrowDown');
+    await page.waitForFunction((n) => new RegExp(`Slice ${n} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), before + 1);
+    assert.match(await page.locator('[data-testid=corner-br]').innerText(), /W 2,500 L 480/, 'the arrow did not choose another preset');
+    // coronal on the CT, then the single-slice MR: it opens on its own slice, not on a reformat it cannot have
+    await page.click('[data-testid=plane-coronal]');
+    await page.waitForFunction(() => /Coronal \d+ \//.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    await selectSeries('MR');
+    await page.waitForFunction(() => /Slice 1 \/ 1/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    assert.equal(await page.locator('[data-view=stack]').getAttribute('aria-pressed'), 'true');
+  });
+
   it('an axial measurement stays with its series across series switches and a trip to the coronal view', { timeout: 60_000 }, async () => {
     const count = () => page.locator('[data-testid=measurement]').count();
     await selectSeries('CT');
@@ -1534,6 +1550,15 @@ describe('a sagittal stack and its reformats (e2e)', { skip }, () => {
     await page.locator('[data-testid=plane-coronal]').click();
     await page.waitForFunction(() => /Coronal \d+ \/ 128/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
     assert.deepEqual(await letters(), { left: 'R', right: 'L', top: 'H', bottom: 'F' }, 'coronal: head up');
+    // a turn made on the reformat is the reformat's: a reload opens the stack as it was, upright
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('r');
+    await page.waitForFunction(() => document.querySelector('[data-testid=orient-right]')?.textContent === 'H');
+    await page.waitForTimeout(300);
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes('/ 24'));
+    await page.waitForSelector('[data-testid=orient-right]');
+    assert.deepEqual(await letters(), { left: 'A', right: 'P', top: 'H', bottom: 'F' });
   });
 });
 

@@ -4,6 +4,7 @@
  * per finding. Every writer (PDF, SR, SC, JSON/CSV) reads only this, so de-identification is one
  * transformation of it (deidentifyContext) before any writer runs.
  */
+import { toPersonName } from './person-name';
 import type { SignOff } from '../../shared/review';
 import type { Finding, ModelIdentity, ProviderReport, SeriesAnalysis } from '../../shared/analysis';
 import type { Review } from '../../shared/api';
@@ -179,7 +180,8 @@ export function reviewStatus(ctx: ReportContext): ReviewStatus {
     findings: listed.length,
     pending: listed.filter((x) => isUnreviewed(x.review)).map((x) => labels.get(x.finding.id) as string),
     signOff: !ctx.signOff ? 'none' : ctx.signOff.current ? 'current' : 'stale',
-    reviewer: ctx.reviewer ? 'named' : ctx.deidentified ? 'withheld' : 'none',
+    // a name that makes no DICOM name (only commas or backslashes) names nobody
+    reviewer: ctx.reviewer && toPersonName(ctx.reviewer) ? 'named' : ctx.deidentified ? 'withheld' : 'none',
   };
 }
 

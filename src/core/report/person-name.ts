@@ -19,11 +19,33 @@ const clean = (s: string) =>
     .replace(/\s+/g, ' ')
     .trim();
 
-/** The components, trailing empty ones (and their carets) dropped, as PS3.5 6.2.1.1 allows. */
-function pn(family: string, given: string, prefix: string, suffix: string): string {
-  const parts = [family, given, '', prefix, suffix];
+/** PS3.5 6.2: a PN value has at most 3 component groups of at most 5 components, each group at most 64 characters. */
+const MAX_GROUPS = 3;
+const MAX_COMPONENTS = 5;
+const MAX_GROUP_CHARS = 64;
+
+/**
+ * One component group as PN: trailing empty components (and their carets) dropped, as PS3.5
+ * 6.2.1.1 allows; components past the fifth joined into the fifth; cut to 64 characters by
+ * shortening the given and middle names first, then the family name (whole words where it can).
+ */
+function group(components: string[]): string {
+  const parts = components.map((c) => c.trim());
+  if (parts.length > MAX_COMPONENTS) parts.splice(MAX_COMPONENTS - 1, parts.length, parts.slice(MAX_COMPONENTS - 1).filter(Boolean).join(' '));
   while (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
-  return parts.join('^');
+  const over = () => parts.join('^').length - MAX_GROUP_CHARS;
+  // given (1), middle (2), then family (0); a prefix or suffix is short and says who it is
+  for (const k of [2, 1, 0]) {
+    while (over() > 0 && parts[k]) {
+      const words = parts[k].split(' ');
+      parts[k] = words.length > 1 ? words.slice(0, -1).join(' ') : parts[k].slice(0, Math.max(0, parts[k].length - over()));
+    }
+  }
+  return parts.join('^').slice(0, MAX_GROUP_CHARS);
+}
+
+function pn(family: string, given: string, prefix: string, suffix: string): string {
+  return group([family, given, '', prefix, suffix]);
 }
 
 /**
@@ -45,15 +67,10 @@ export function toPersonName(typed: string): string {
   const s = clean(typed);
   if (!s) return '';
   if (s.includes('^') || s.includes('=')) {
-    return s
-      .split('=')
-      .map((group) =>
-        group
-          .split('^')
-          .map((c) => c.trim())
-          .join('^'),
-      )
-      .join('=');
+    // taken as PN, made a valid one: at most three groups (the rest dropped), each a valid group
+    const groups = s.split('=').slice(0, MAX_GROUPS).map((g) => group(g.split('^')));
+    while (groups.length > 1 && groups[groups.length - 1] === '') groups.pop();
+    return groups.join('=');
   }
   const comma = s.indexOf(',');
   if (comma >= 0) {
@@ -61,7 +78,8 @@ export function toPersonName(typed: string): string {
     const [givenPart = '', ...rest] = s
       .slice(comma + 1)
       .split(',')
-      .map((x) => x.trim());
+      .map((x) => x.trim())
+      .filter(Boolean);
     const givenWords = givenPart.split(' ').filter(Boolean);
     const prefix = givenWords.length > 1 && PREFIXES.test(givenWords[0] as string) ? (givenWords.shift() as string) : '';
     return pn(family, givenWords.join(' '), prefix, rest.filter(Boolean).join(' '));

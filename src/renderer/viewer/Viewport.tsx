@@ -176,13 +176,17 @@ export function Viewport(p: ViewportProps) {
     if (!el || !sl || longAxis) return null;
     const r = el.getBoundingClientRect();
     const at: [number, number] = [e.clientX - r.left, e.clientY - r.top];
-    let hit: { i: number; k: number } | null = null;
-    q.measurements.forEach((m, i) => {
-      if (hit || m.slice !== q.index) return;
-      const k = handleAt(handlesOf(m).map((h) => imageToScreen(h[0], h[1], r.width, r.height, sl.columns, sl.rows, q.view)), at, 6);
-      if (k >= 0) hit = { i, k };
-    });
-    return hit;
+    // the nearest handle of any measurement on this slice, so of two close ones either can be taken
+    let best: { i: number; k: number } | null = null;
+    let bestD = Infinity;
+    for (const [i, m] of q.measurements.entries()) {
+      if (m.slice !== q.index) continue;
+      const hs = handlesOf(m).map((h) => imageToScreen(h[0], h[1], r.width, r.height, sl.columns, sl.rows, q.view));
+      const k = handleAt(hs, at, 6);
+      const d = k >= 0 ? Math.hypot(hs[k][0] - at[0], hs[k][1] - at[1]) : Infinity;
+      if (d < bestD) [best, bestD] = [{ i, k }, d];
+    }
+    return best;
   };
 
   const onPointerDown = (e: React.PointerEvent) => {

@@ -29,6 +29,28 @@ export function slabRange(index: number, count: number, mm: number, spacing: num
   return [Math.max(0, index - k), Math.min(count - 1, index + k)];
 }
 
+/** A thickness the toolbar offers: the slices it takes on this series and how thick that really is. */
+export interface SlabChoice {
+  mm: number;
+  slices: number;
+  thicknessMm: number;
+}
+
+/**
+ * The thicknesses worth offering on a series with this slice spacing: each of SLAB_MM as the
+ * slices it would take, without those that take one slice (no slab) and without repeats (on 5 mm
+ * slices 10 and 15 mm are both 3 slices: only the first is listed).
+ */
+export function slabChoices(spacing: number): SlabChoice[] {
+  const out: SlabChoice[] = [];
+  for (const mm of SLAB_MM) {
+    const [a, b] = slabRange(1000, 2001, mm, spacing);
+    const slices = b - a + 1;
+    if (slices > 1 && !out.some((c) => c.slices === slices)) out.push({ mm, slices, thicknessMm: slices * spacing });
+  }
+  return out;
+}
+
 export interface SlabImage {
   slice: SliceData;
   /** The slices combined (those loaded in the range). */

@@ -1,10 +1,13 @@
 /** The mouse wheel over the image: slices per wheel event (a pure function, tested in Node). */
 
-/** A mouse wheel's notch scrolls 50-120 px in browsers; a trackpad sends many events of a few px. */
-const WHEEL_NOTCH_PX = 40;
+/**
+ * A mouse wheel's notch scrolls 50-120 px in browsers (less at a page zoom above 100 %: 53 px at
+ * 200 % is 26.5); a trackpad sends many events of a few px.
+ */
+const WHEEL_NOTCH_PX = 25;
 /**
  * Slices for one wheel event: a notch (or a line or page) is one slice, as on every viewer; the
- * small deltas of a trackpad or a smooth-scrolling wheel add up to a slice per 40 px (a slice per
+ * small deltas of a trackpad or a smooth-scrolling wheel add up to a slice per 25 px (a slice per
  * event would take a light two-finger swipe of 20 events of 4 px through 20 slices).
  * `pending` is what smaller deltas left over; a change of direction drops it.
  */

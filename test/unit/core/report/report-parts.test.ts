@@ -193,6 +193,24 @@ describe('person names as people type them, made DICOM PN', () => {
     assert.equal(toPersonName('Hanako\\Sato'), 'Sato^Hanako', 'a backslash would split the value in two');
     assert.equal(toPersonName('Hanako\tSato\n'), 'Sato^Hanako');
   });
+
+  it('always a valid PN: at most 5 components and 3 groups, no trailing carets, 64 characters a group', () => {
+    assert.equal(toPersonName('a^b^c^d^e^f'), 'a^b^c^d^e f', 'a sixth component joins the fifth');
+    assert.equal(toPersonName('Sato^Hanako^^^^'), 'Sato^Hanako', 'trailing empty components dropped');
+    assert.equal(toPersonName('A=B=C=D'), 'A=B=C', 'a fourth group dropped');
+    const long = toPersonName('Maria Fernanda Guadalupe Hernandez Rodriguez de la Santisima Trinidad');
+    assert.ok(long.length <= 64, `${long.length} characters`);
+    assert.match(long, /^Trinidad\^Maria/, 'given names shortened first, the family name kept');
+    assert.ok(toPersonName('x'.repeat(100)).length === 64, 'one long word is cut');
+    for (const v of ['a^b^c^d^e^f', 'A=B=C=D', 'Sato^Hanako^^^^', 'x'.repeat(100)]) {
+      const pn = toPersonName(v);
+      assert.ok(pn.split('=').length <= 3 && pn.split('=').every((g) => g.split('^').length <= 5 && g.length <= 64 && !g.endsWith('^')), `${v} -> ${pn}`);
+    }
+  });
+
+  it('an empty part of the comma form is skipped: "Sato, ,Hanako" is Sato^Hanako', () => {
+    assert.equal(toPersonName('Sato, ,Hanako'), 'Sato^Hanako');
+  });
 });
 
 describe('finding labels and review status', () => {
@@ -229,5 +247,10 @@ describe('finding labels and review status', () => {
     const deid = base({ reviewer: undefined, deidentified: { methodText: 'x', methodCodes: [] }, signOff: { at, current: true }, reviews: ['liver_lesion:7-20', 'lung_nodule:7-7', 'lung_nodule:30-32'].map((findingId) => ({ findingId, decision: 'rejected' as const, at })) });
     assert.deepEqual(reviewStatus(deid), { findings: 3, pending: [], signOff: 'current', reviewer: 'withheld' });
     assert.deepEqual(draftReasons(reviewStatus(deid)), [], 'signed off, all reviewed, the name withheld on purpose: final');
+  });
+
+  it('a reviewer "name" that makes no DICOM name (only commas or backslashes) names nobody: a draft reason', () => {
+    assert.equal(reviewStatus(base({ reviewer: ',' })).reviewer, 'none');
+    assert.equal(reviewStatus(base({ reviewer: ' \\ ' })).reviewer, 'none');
   });
 });

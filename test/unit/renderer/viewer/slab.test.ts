@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SliceData } from '../../../../src/renderer/api/client';
-import { slabImage, slabRange } from '../../../../src/renderer/viewer/slab';
+import { slabChoices, slabImage, slabRange } from '../../../../src/renderer/viewer/slab';
 
 const grey = (values: number[], rows = 1, columns = values.length): SliceData => ({ rows, columns, samples: 1, values: Float32Array.from(values) });
 
@@ -53,5 +53,19 @@ describe('slabImage', () => {
     assert.equal(slabImage((i) => (i === 1 ? colour : stack[i]), 0, 2, 'mip'), null);
     assert.equal(slabImage((i) => (i === 1 ? grey([1, 2, 3, 4], 2, 2) : stack[i]), 0, 2, 'mip'), null);
     assert.equal(slabImage(() => undefined, 0, 2, 'mip'), null);
+  });
+});
+
+describe('slabChoices: the thicknesses a series can give, in whole slices', () => {
+  it('on 5 mm slices: 5 mm would be the slice alone (left out), 10 and 15 mm are both 3 slices (listed once)', () => {
+    assert.deepEqual(slabChoices(5), [
+      { mm: 10, slices: 3, thicknessMm: 15 },
+      { mm: 20, slices: 5, thicknessMm: 25 },
+      { mm: 30, slices: 7, thicknessMm: 35 },
+    ]);
+  });
+
+  it('on 1 mm slices every thickness is its own odd number of slices', () => {
+    assert.deepEqual(slabChoices(1).map((c) => c.slices), [5, 11, 15, 21, 31]);
   });
 });

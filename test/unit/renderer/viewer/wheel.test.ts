@@ -19,21 +19,22 @@ function run(deltas: number[], deltaMode = 0): number {
 }
 
 describe('wheelSteps', () => {
-  it('a mouse wheel notch (53, 100 or 120 px, or one line) is one slice, each way', () => {
+  it('a mouse wheel notch (53, 100 or 120 px, or one line; 53 px at 200 % page zoom is 26.5) is one slice, each way', () => {
     assert.equal(run([100, 100, 100]), 3);
     assert.equal(run([53, 53]), 2);
+    assert.equal(run([26.5, 26.5]), 2);
     assert.equal(run([-120]), -1);
     assert.equal(run([3, 3], 1), 2, 'line mode (Firefox): a slice per event');
   });
 
-  it('a trackpad\'s small deltas add up to a slice per 40 px: 20 events of 4 px are 2 slices, not 20', () => {
-    assert.equal(run(Array(20).fill(4)), 2);
-    assert.equal(run(Array(9).fill(4)), 0, 'less than 40 px: nothing yet');
+  it('a trackpad\'s small deltas add up to a slice per 25 px: 20 events of 4 px are 3 slices, not 20', () => {
+    assert.equal(run(Array(20).fill(4)), 3);
+    assert.equal(run(Array(6).fill(4)), 0, 'less than 25 px: nothing yet');
   });
 
   it('turning back drops what was left over in the other direction', () => {
-    assert.equal(run([30, -30, -10]), -1);
-    assert.equal(run([30, -5, 30]), 0);
+    assert.equal(run([20, -20, -10]), -1);
+    assert.equal(run([20, -5, 20]), 0);
   });
 
   it('a zero delta (a sideways scroll) moves nothing and keeps what was pending', () => {
