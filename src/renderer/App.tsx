@@ -10,7 +10,8 @@ import { CAM_METHOD_NAMES } from '../shared/api';
 import { CAM_METHOD_LABELS } from '../shared/cam';
 import { COLORMAPS, DEFAULT_OVERLAY } from '../shared/colormap';
 import type { ColormapName } from '../shared/colormap';
-import type { OverlayPlane, StudySummary } from '../shared/dicom';
+import type { OverlayPlane, PixelCalibration, StudySummary } from '../shared/dicom';
+import { measurementSpacing } from '../shared/dicom';
 import { personNameText } from '../shared/dicom-text';
 import { anchorOf, instanceKey } from '../shared/review';
 import type { Preferences } from '../shared/settings';
@@ -474,7 +475,7 @@ export function App() {
   /** Why this series has no reformats, or null: they need two or more evenly spaced slices sorted by position, with orientation and pixel spacing, all kept in memory. */
   const mprBlocked: MessageKey | null = partial
     ? 'viewer.mprTooLarge'
-    : !info || count < 2 || !iop || !info.series.pixelSpacing || !(sliceSpacing > 0) || info.series.geometry.sortedBy !== 'position' || !info.series.geometry.uniform
+    : !info || count < 2 || !iop || !info.series.pixelSpacing || (info.series.pixelSpacingSource ?? 'pixel') !== 'pixel' || !(sliceSpacing > 0) || info.series.geometry.sortedBy !== 'position' || !info.series.geometry.uniform
       ? 'viewer.mprNoGeometry'
       : null;
   const mpr = useMemo(() => {
@@ -519,17 +520,37 @@ export function App() {
     });
   }, [plane, mprMeasured, axialMeasured, seriesId, info]);
 
+  /**
+   * The calibration of the image a measurement on position `i` of the plane on screen is made on:
+   * a stack slice's own (ultrasound images of several depths), else its series' (PixelSpacing, or a
+   * radiograph's detector spacing, or ultrasound regions); a reformat's square pixels.
+   */
+  const calibrationOf = (i: number): PixelCalibration | undefined => {
+    if (plane !== 'stack') return mpr ? { pixelSpacing: mpr.pixelSpacing, pixelSpacingSource: 'pixel' } : undefined;
+    const own = info?.slices[i];
+    const from = own?.pixelSpacing ? own : info?.series;
+    if (!from?.pixelSpacing) return undefined;
+    return { pixelSpacing: from.pixelSpacing, ...(from.pixelSpacingSource ? { pixelSpacingSource: from.pixelSpacingSource } : {}), ...(from.pixelSpacingRegions ? { pixelSpacingRegions: from.pixelSpacingRegions } : {}) };
+  };
   /** A measurement as drawn or edited, with what the panel shows measured (the report measures again from the file). */
   const measured = (m: Measurement): Measurement => {
-    const ps = plane === 'stack' ? info?.series.pixelSpacing : mpr?.pixelSpacing;
+    // the spacing that calibrates it, as the report takes it (inside one ultrasound region, or pixels)
+    const cal = calibrationOf(m.slice);
+    const ps = cal ? measurementSpacing(cal, [m.a, m.b, ...(m.c && m.d ? [m.c, m.d] : [])]) : undefined;
+    const source = ps && cal?.pixelSpacingSource && cal.pixelSpacingSource !== 'pixel' ? cal.pixelSpacingSource : undefined;
     // the axial slice's own values under a slab: the report measures the slice
     const s = plane === 'stack' ? slice : shownSlice;
     // a colour slice is measured on its luminance, as the report measures it
     const stats = m.kind === 'ellipse' && s ? ellipseStats(scalarValues(s), s.rows, s.columns, m.a, m.b, ps) : null;
     // an axial measurement names its instance, so it follows it when slice numbers move
     const ref = plane === 'stack' ? info?.slices[m.slice] : undefined;
-    const { stats: _s, length: _l, shortAxis: _a, luminance: _y, ...shape } = m;
-    return { ...shape, ...(ref ? { instance: instanceKey(ref) } : {}), ...(m.kind === 'ellipse' ? { ...(stats ? { stats } : {}), ...(s?.samples === 3 ? { luminance: true } : {}) } : { length: lengthOf(m.a, m.b, ps), ...(m.c && m.d ? { shortAxis: lengthOf(m.c, m.d, ps) } : {}) }) };
+    const { stats: _s, length: _l, shortAxis: _a, luminance: _y, calibration: _c, ...shape } = m;
+    return {
+      ...shape,
+      ...(ref ? { instance: instanceKey(ref) } : {}),
+      ...(source ? { calibration: source } : {}),
+      ...(m.kind === 'ellipse' ? { ...(stats ? { stats } : {}), ...(s?.samples === 3 ? { luminance: true } : {}) } : { length: lengthOf(m.a, m.b, ps), ...(m.c && m.d ? { shortAxis: lengthOf(m.c, m.d, ps) } : {}) }),
+    };
   };
   /** Clear every measurement of the series (or of the reformat), keeping them for Undo. */
   const clearMeasurements = () => {
@@ -1103,7 +1124,8 @@ export function App() {
                   if (plane !== 'stack') setMprMeasured((ms) => ms.map((x, j) => (j === i ? made : x)));
                   else if (seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: (all[seriesId] ?? []).map((x) => (x.instance === old.instance && x.a === old.a && x.b === old.b ? made : x)) }));
                 }}
-                pixelSpacing={plane === 'stack' ? info?.series.pixelSpacing : mpr?.pixelSpacing}
+                pixelSpacing={calibrationOf(current)?.pixelSpacing}
+                calibration={calibrationOf(current)}
                 orientation={plane === 'stack' ? info?.series.geometry.orientation : mpr?.orientation}
                 corners={corners}
                 error={plane === 'stack' ? sliceErrors.get(index) : undefined}

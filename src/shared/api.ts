@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import type { AnalysisProgress, SeriesAnalysis, OperatingPoint, ProviderReport, ModelIdentity } from './analysis';
 import { PROVIDER_NAMES } from './analysis';
-import type { OverlayPlane, StudySummary, SeriesSummary, TagEntry, WindowInfo } from './dicom';
+import type { OverlayPlane, PixelCalibration, StudySummary, SeriesSummary, TagEntry, WindowInfo } from './dicom';
 import type { ErrorCode } from './errors';
 import { preferencesPatchSchema } from './settings';
 import type { Preferences } from './settings';
@@ -109,8 +109,12 @@ export interface OpenResult {
 export interface SeriesInfo {
   series: SeriesSummary;
   /** Per slice in volume order. */
-  /** `location`: signed distance along the slice normal (mm), the "Pos" a viewer shows for any acquisition plane. */
-  slices: { sopInstanceUid: string; frame: number; position?: [number, number, number]; location?: number; instanceNumber?: number; thickness?: number }[];
+  /**
+   * `location`: signed distance along the slice normal (mm), the "Pos" a viewer shows for any
+   * acquisition plane. `pixelSpacing` and its source and regions: the slice's own calibration,
+   * only where the series has none because its images disagree (ultrasound at different depths).
+   */
+  slices: ({ sopInstanceUid: string; frame: number; position?: [number, number, number]; location?: number; instanceNumber?: number; thickness?: number } & PixelCalibration)[];
   windows: WindowInfo[];
   /** Where slice i's binary values are served (replace `{i}`). */
   sliceUrl: string;

@@ -1,6 +1,7 @@
 /**
  * Plain-data types describing scanned DICOM content. They cross process boundaries (IPC, the
  * bridge, `resight info --json`), so they hold only JSON-safe values.
+ * `measurementSpacing` is the one rule for measuring with their pixel spacing.
  */
 import type { ErrorInfo } from './errors';
 
@@ -17,6 +18,51 @@ export interface WindowInfo {
   center: number;
   width: number;
   explanation?: string;
+}
+
+/**
+ * Where a `pixelSpacing` (mm per pixel, [row, column]) comes from. Only 'pixel' is patient
+ * geometry; the others calibrate in-plane measurements and are never used to place pixels in 3D
+ * (docs/dicom.md, "Pixel spacing and calibration").
+ * - 'pixel': PixelSpacing (0028,0030), or the Pixel Measures functional group.
+ * - 'imager': ImagerPixelSpacing (0018,1164), at the detector of a projection radiograph: the
+ *   anatomy is magnified there (typically 5-20 %), so lengths read longer than in the patient.
+ * - 'imager-ermf': ImagerPixelSpacing / EstimatedRadiographicMagnificationFactor (0018,1114):
+ *   estimated in the patient plane.
+ * - 'ultrasound-region': PhysicalDeltaY/X (cm, x10) of the spatial ultrasound regions
+ *   (SequenceOfUltrasoundRegions, 0018,6011); it holds only inside `pixelSpacingRegions`.
+ */
+export type PixelSpacingSource = 'pixel' | 'imager' | 'imager-ermf' | 'ultrasound-region';
+
+/**
+ * A rectangle of the image, in 0-based pixel indices, bounds included: [first column, first row,
+ * last column, last row] (RegionLocationMinX0, MinY0, MaxX1, MaxY1 of an ultrasound region).
+ */
+export type PixelRegion = [number, number, number, number];
+
+/** A pixel spacing with its source: what InstanceHeader, SeriesSummary and SliceRef carry. */
+export interface PixelCalibration {
+  /** mm per pixel, [row spacing, column spacing] (PixelSpacing order). */
+  pixelSpacing?: [number, number];
+  pixelSpacingSource?: PixelSpacingSource;
+  /** The spacing holds only inside these regions (ultrasound); absent: the whole image. */
+  pixelSpacingRegions?: PixelRegion[];
+}
+
+/**
+ * The spacing that calibrates a measurement whose points (image coordinates, pixel edges: (0,0)
+ * is the top-left corner of the top-left pixel) are `points`: `cal.pixelSpacing`, unless it holds
+ * only inside regions and no single region holds every point (a line from the B-mode image into
+ * the Doppler strip, or across two side-by-side views), in which case undefined: measure in
+ * pixels. For an ellipse pass the corners of its box, for a bidirectional measurement all four ends.
+ */
+export function measurementSpacing(cal: PixelCalibration | undefined, points: readonly (readonly [number, number])[]): [number, number] | undefined {
+  const ps = cal?.pixelSpacing;
+  if (!ps) return undefined;
+  const regions = cal.pixelSpacingRegions;
+  if (!regions) return ps;
+  const inside = (r: PixelRegion) => points.every(([x, y]) => x >= r[0] && x <= r[2] + 1 && y >= r[1] && y <= r[3] + 1);
+  return regions.some(inside) ? ps : undefined;
 }
 
 /** Per-frame geometry/rescale of an enhanced multi-frame object (functional groups). */
@@ -59,7 +105,16 @@ export interface InstanceHeader {
   highBit: number;
   pixelRepresentation: number;
   planarConfiguration: number;
+  /**
+   * mm per pixel for measurement, [row, column]: PixelSpacing, or where the file has none, the
+   * calibration of a projection radiograph or an ultrasound image (`pixelSpacingSource` says which;
+   * only 'pixel' is patient geometry). Enhanced objects' own per-frame spacing is in `perFrame`.
+   */
   pixelSpacing?: [number, number];
+  /** Where `pixelSpacing` comes from; set whenever it is. */
+  pixelSpacingSource?: PixelSpacingSource;
+  /** Ultrasound: the regions `pixelSpacing` holds in (measurements elsewhere are in pixels). */
+  pixelSpacingRegions?: PixelRegion[];
   sliceThickness?: number;
   spacingBetweenSlices?: number;
   imagePositionPatient?: Vec3;
@@ -109,6 +164,13 @@ export interface SliceRef {
   instanceNumber?: number;
   /** SliceThickness (mm) of this slice (per frame for enhanced multi-frame objects). */
   thickness?: number;
+  /**
+   * This slice's own calibration, only where the stack's images disagree on a calibration that is
+   * not PixelSpacing (ultrasound images taken at different depths): then the series has none.
+   */
+  pixelSpacing?: [number, number];
+  pixelSpacingSource?: PixelSpacingSource;
+  pixelSpacingRegions?: PixelRegion[];
 }
 
 export type SortMethod = 'position' | 'instanceNumber' | 'file';
@@ -139,7 +201,17 @@ export interface SeriesSummary {
   rows: number;
   columns: number;
   slices: number;
+  /**
+   * mm per pixel for measurement, [row, column], as on InstanceHeader: the first image's
+   * PixelSpacing, else a projection or ultrasound calibration that every image of the stack shares
+   * (where they differ, each SliceRef has its own). Only 'pixel' is patient geometry: reformats
+   * must not use another source (a stack of several slices ordered by position never has one).
+   */
   pixelSpacing?: [number, number];
+  /** Where `pixelSpacing` comes from; set whenever it is. */
+  pixelSpacingSource?: PixelSpacingSource;
+  /** Ultrasound: the regions `pixelSpacing` holds in (`measurementSpacing` checks a measurement against them). */
+  pixelSpacingRegions?: PixelRegion[];
   sliceSpacing?: number;
   transferSyntaxes: string[];
   lossy: boolean;

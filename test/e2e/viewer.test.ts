@@ -1562,6 +1562,46 @@ describe('a sagittal stack and its reformats (e2e)', { skip }, () => {
   });
 });
 
+/** An ultrasound image calibrated by its regions (no PixelSpacing): lengths in mm inside a region, said so. */
+describe('measuring an ultrasound image by its region calibration (e2e)', { skip }, () => {
+  viewerOnTempStudy('resight-e2e-us-', (study) => {
+    fs.copyFileSync(path.join(CORPUS_DIR, 'pydicom_JPGLosslessP14SV1_1s_1f_8b.dcm'), path.join(study, 'us.dcm'));
+  });
+
+  it('a length inside the region is in mm with "(US region)"; one leaving it is in pixels; no whole-image scale bar', { timeout: 60_000 }, async () => {
+    await page.goto(url);
+    await page.locator('[data-testid=series-item]').first().click();
+    await page.waitForFunction(() => /1 \/ 1/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    // fitted (the corner gives the zoom once it is), so image pixels are where imageToCanvas says
+    await page.waitForFunction(() => /Zoom [1-9]/.test(document.querySelector('[data-testid=corner-br]')?.textContent ?? ''));
+    await page.click('[data-testid=tool-length]');
+    const at = async (ix: number, iy: number) => {
+      const c = await imageToCanvas(ix, iy, 1024, 768);
+      return [c.box.x + c.x, c.box.y + c.y] as const;
+    };
+    const drag = async (x0: number, y0: number, x1: number, y1: number) => {
+      await page.mouse.move(...(await at(x0, y0)));
+      await page.mouse.down();
+      await page.mouse.move(...(await at(x1, y1)), { steps: 6 });
+      await page.mouse.up();
+    };
+    // the region: columns 14-1010, rows 38-758, 0.2548 mm a pixel (PhysicalDelta 0.025477 cm)
+    await drag(200, 200, 600, 200);
+    const label = page.locator('[data-testid=measure-label]');
+    await label.first().waitFor();
+    const inside = (await label.first().textContent()) ?? '';
+    const mm = Number(/^([\d.,]+) mm \(US region\)$/.exec(inside)?.[1]?.replace(/,/g, ''));
+    assert.ok(Math.abs(mm - 400 * 0.25477) < 0.6, `inside the region: ${inside}`);
+    assert.match(await page.locator('[data-testid=measurement-value]').first().innerText(), /mm \(US region\)$/);
+    // from inside the region to above it (rows 0-37 are outside): no calibration holds, pixels
+    await drag(300, 300, 300, 10);
+    const outside = (await label.nth(1).textContent()) ?? '';
+    assert.match(outside, /^2\d\d[.,]\d px$/, `leaving the region: ${outside}`);
+    assert.equal(await page.locator('.scalebar').count(), 0, 'no one scale for the whole image');
+    await page.click('[data-testid=tool-wl]');
+  });
+});
+
 /**
  * Opening the rest of a series while reviewing it: the slices already open get new numbers (the
  * lower half of the scan comes in below them), and what the reviewer made on them (a measurement,

@@ -3,7 +3,7 @@ import { scanPaths } from '../../core/dicom/scan';
 import type { AssembledStudy } from '../../core/dicom/series';
 import { transferSyntaxName } from '../../core/dicom/transfer-syntax';
 import { ResightError } from '../../core/errors';
-import type { FileError, SeriesSummary, StudySummary } from '../../shared/dicom';
+import type { FileError, PixelRegion, PixelSpacingSource, SeriesSummary, StudySummary } from '../../shared/dicom';
 import { progressBar, reportError, UsageError } from '../io';
 
 export const INFO_HELP = `resight info <path...> [--json]
@@ -11,7 +11,12 @@ export const INFO_HELP = `resight info <path...> [--json]
   Patient > Study > Series with geometry, plus every file that was not used and why.`;
 
 /** A series as `info --json` prints it: the contract's spacing fields always there, null when unknown. */
-export type InfoSeries = Omit<SeriesSummary, 'pixelSpacing' | 'sliceSpacing'> & { pixelSpacing: [number, number] | null; sliceSpacing: number | null };
+export type InfoSeries = Omit<SeriesSummary, 'pixelSpacing' | 'sliceSpacing' | 'pixelSpacingSource' | 'pixelSpacingRegions'> & {
+  pixelSpacing: [number, number] | null;
+  sliceSpacing: number | null;
+  /** A calibration for measurements that is not PixelSpacing (a radiograph's detector spacing, ultrasound regions). */
+  measurementCalibration?: { pixelSpacing: [number, number]; source: Exclude<PixelSpacingSource, 'pixel'>; regions?: PixelRegion[] };
+};
 export type InfoJson = { studies: (Omit<StudySummary, 'series'> & { series: InfoSeries[] })[]; errors: FileError[] };
 
 /**
@@ -19,11 +24,23 @@ export type InfoJson = { studies: (Omit<StudySummary, 'series'> & { series: Info
  * sliceSpacing null where unknown (a CR without PixelSpacing, a single slice), so a reader can
  * count on every field the contract lists.
  */
+/** How `info` names a calibration that is not PixelSpacing. */
+const CALIBRATION_WORDS: Record<Exclude<PixelSpacingSource, 'pixel'>, string> = {
+  imager: 'at the detector, ImagerPixelSpacing',
+  'imager-ermf': 'ImagerPixelSpacing / estimated magnification',
+  'ultrasound-region': 'ultrasound region calibration',
+};
+
 export function infoJson(studies: AssembledStudy[], errors: FileError[]): InfoJson {
   return {
     studies: studies.map((st) => ({
       ...st,
-      series: st.series.map(({ ordered: _o, headers: _h, ...s }) => ({ ...s, pixelSpacing: s.pixelSpacing ?? null, sliceSpacing: s.sliceSpacing ?? null })),
+      series: st.series.map(({ ordered: _o, headers: _h, pixelSpacingSource: source, pixelSpacingRegions: regions, ...s }) => {
+        // pixelSpacing is the file's PixelSpacing, as the contract (and pydicom) reads it; a
+        // detector or ultrasound calibration is reported beside it, never in its place
+        const calibrated = s.pixelSpacing && source && source !== 'pixel' ? { pixelSpacing: s.pixelSpacing, source, ...(regions ? { regions } : {}) } : undefined;
+        return { ...s, pixelSpacing: calibrated ? null : (s.pixelSpacing ?? null), sliceSpacing: s.sliceSpacing ?? null, ...(calibrated ? { measurementCalibration: calibrated } : {}) };
+      }),
     })),
     errors,
   };
@@ -49,7 +66,7 @@ export async function runInfo(argv: string[]): Promise<number> {
     lines.push(`Patient ${st.patient.name || '(no name)'} [${st.patient.id || 'no id'}]  Study ${st.date ?? ''} ${st.description ?? ''}`.trimEnd());
     lines.push(`  StudyInstanceUID ${st.studyInstanceUid}`);
     for (const s of st.series) {
-      const ps = s.pixelSpacing ? `${s.pixelSpacing[0].toFixed(3)}x${s.pixelSpacing[1].toFixed(3)} mm` : 'spacing ?';
+      const ps = s.pixelSpacing ? `${s.pixelSpacing[0].toFixed(3)}x${s.pixelSpacing[1].toFixed(3)} mm${s.pixelSpacingSource && s.pixelSpacingSource !== 'pixel' ? ` (${CALIBRATION_WORDS[s.pixelSpacingSource]})` : ''}` : 'spacing ?';
       const ss = s.sliceSpacing !== undefined ? `, ${s.sliceSpacing.toFixed(3)} mm apart` : '';
       lines.push(`  - ${s.modality} #${s.number ?? '-'} "${s.description}": ${s.slices} slice(s) ${s.columns}x${s.rows}, ${ps}${ss}${s.splitReason ? ` [split: ${s.splitReason}]` : ''}`);
       lines.push(`      ${s.transferSyntaxes.map(transferSyntaxName).join(', ')}${s.lossy ? ' (lossy)' : ''}`);

@@ -4,7 +4,7 @@
  * (dicom-parser itself assumes ASCII).
  */
 import type { DataSet, Element } from 'dicom-parser';
-import type { FrameInfo, InstanceHeader, RescaleInfo, Vec3, WindowInfo } from '../../shared/dicom';
+import type { FrameInfo, InstanceHeader, PixelCalibration, PixelRegion, RescaleInfo, Vec3, WindowInfo } from '../../shared/dicom';
 import { decodeDicomText, isDefaultCharset, parseSpecificCharacterSet } from './charset';
 import type { ParsedDicom } from './parse';
 import { pixelDataElement } from './parse';
@@ -56,6 +56,17 @@ export const TAG = {
   Rows: 'x00280010',
   Columns: 'x00280011',
   PixelSpacing: 'x00280030',
+  ImagerPixelSpacing: 'x00181164',
+  EstimatedRadiographicMagnificationFactor: 'x00181114',
+  SequenceOfUltrasoundRegions: 'x00186011',
+  RegionLocationMinX0: 'x00186018',
+  RegionLocationMinY0: 'x0018601a',
+  RegionLocationMaxX1: 'x0018601c',
+  RegionLocationMaxY1: 'x0018601e',
+  PhysicalUnitsXDirection: 'x00186024',
+  PhysicalUnitsYDirection: 'x00186026',
+  PhysicalDeltaX: 'x0018602c',
+  PhysicalDeltaY: 'x0018602e',
   BitsAllocated: 'x00280100',
   BitsStored: 'x00280101',
   HighBit: 'x00280102',
@@ -139,6 +150,89 @@ function orientation(v: number[] | undefined): number[] | undefined {
 
 function spacing(v: number[] | undefined): [number, number] | undefined {
   return v && v.length >= 2 && v[0] > 0 && v[1] > 0 ? [v[0], v[1]] : undefined;
+}
+
+function ul(ds: DataSet, tag: string): number | undefined {
+  const el = ds.elements[tag];
+  if (!el || el.length < 4) return undefined;
+  return ds.uint32(tag);
+}
+
+function fd(ds: DataSet, tag: string): number | undefined {
+  const el = ds.elements[tag];
+  if (!el || el.length < 8) return undefined;
+  return ds.double(tag);
+}
+
+/** PhysicalUnitsX/YDirection (0018,6024/6026) value for centimetres. */
+const US_UNITS_CM = 3;
+
+/** Ultrasound regions whose deltas differ by less than this (relative) share one calibration. */
+const SAME_DELTA = 1e-4;
+
+/**
+ * The calibration of an ultrasound image from its SequenceOfUltrasoundRegions (PS3.3 C.8.5.5):
+ * the regions that are spatial (PhysicalUnits X and Y both cm) must all have the same
+ * PhysicalDeltaX/Y, which (cm -> mm) is then the spacing inside them. Anything else (no spatial
+ * region, regions with other deltas, a spatial region without deltas or bounds) gives none:
+ * measurements stay in pixels. Other regions (M-mode, Doppler: seconds, cm/s) are not listed, so a
+ * measurement in them is in pixels too (`measurementSpacing`).
+ */
+export function ultrasoundCalibration(ds: DataSet): PixelCalibration | undefined {
+  const items = ds.elements[TAG.SequenceOfUltrasoundRegions]?.items;
+  if (!items?.length) return undefined;
+  let dx: number | undefined;
+  let dy: number | undefined;
+  const regions: PixelRegion[] = [];
+  const same = (a: number, b: number) => Math.abs(a - b) <= SAME_DELTA * Math.max(a, b);
+  for (const item of items) {
+    const r = item.dataSet;
+    if (!r || us(r, TAG.PhysicalUnitsXDirection) !== US_UNITS_CM || us(r, TAG.PhysicalUnitsYDirection) !== US_UNITS_CM) continue;
+    // some writers sign the deltas by direction; the spacing is their size
+    const x = Math.abs(fd(r, TAG.PhysicalDeltaX) ?? NaN);
+    const y = Math.abs(fd(r, TAG.PhysicalDeltaY) ?? NaN);
+    const box = [TAG.RegionLocationMinX0, TAG.RegionLocationMinY0, TAG.RegionLocationMaxX1, TAG.RegionLocationMaxY1].map((t) => ul(r, t));
+    const [x0, y0, x1, y1] = box;
+    if (!(x > 0 && y > 0 && Number.isFinite(x) && Number.isFinite(y))) return undefined;
+    if (x0 === undefined || y0 === undefined || x1 === undefined || y1 === undefined || x1 < x0 || y1 < y0) return undefined;
+    if (dx === undefined || dy === undefined) [dx, dy] = [x, y];
+    else if (!same(dx, x) || !same(dy, y)) return undefined;
+    regions.push([x0, y0, x1, y1]);
+  }
+  if (dx === undefined || dy === undefined) return undefined;
+  return { pixelSpacing: [dy * 10, dx * 10], pixelSpacingSource: 'ultrasound-region', pixelSpacingRegions: regions };
+}
+
+/**
+ * The measurement calibration of an image without PixelSpacing, as cornerstone3D and Weasis take
+ * it: a projection radiograph's ImagerPixelSpacing (0018,1164), divided by its
+ * EstimatedRadiographicMagnificationFactor (0018,1114) where it has one, else an ultrasound
+ * image's regions. None for an image that places its pixels in 3D (ImagePositionPatient and
+ * ImageOrientationPatient) but lacks PixelSpacing: a detector or region spacing must never become
+ * a volume's geometry.
+ */
+export function derivedCalibration(ds: DataSet, placedIn3d: boolean): PixelCalibration | undefined {
+  if (placedIn3d) return undefined;
+  const imager = spacing(numbers(ds, TAG.ImagerPixelSpacing));
+  if (imager) {
+    const ermf = num(ds, TAG.EstimatedRadiographicMagnificationFactor);
+    if (ermf !== undefined && ermf > 0) return { pixelSpacing: [imager[0] / ermf, imager[1] / ermf], pixelSpacingSource: 'imager-ermf' };
+    return { pixelSpacing: imager, pixelSpacingSource: 'imager' };
+  }
+  return ultrasoundCalibration(ds);
+}
+
+/**
+ * The calibration of one frame of an instance: its per-frame PixelSpacing (enhanced objects), else
+ * the header's (PixelSpacing or a derived one). What series assembly and the report measure with.
+ */
+export function frameCalibration(h: InstanceHeader, frame: number): PixelCalibration | undefined {
+  const own = h.perFrame?.[frame]?.pixelSpacing;
+  if (own) return { pixelSpacing: own, pixelSpacingSource: 'pixel' };
+  if (!h.pixelSpacing) return undefined;
+  const cal: PixelCalibration = { pixelSpacing: h.pixelSpacing, pixelSpacingSource: h.pixelSpacingSource ?? 'pixel' };
+  if (h.pixelSpacingRegions) cal.pixelSpacingRegions = h.pixelSpacingRegions;
+  return cal;
 }
 
 function rescaleFrom(ds: DataSet | undefined): RescaleInfo | undefined {
@@ -299,11 +393,15 @@ export function instanceHeader(parsed: ParsedDicom, path: string): InstanceHeade
   setIf(phase, 'triggerTime', num(ds, TAG.TriggerTime));
   setIf(phase, 'bValue', bValueEl && bValueEl.length >= 8 ? ds.double(TAG.DiffusionBValue) : undefined);
   if (Object.keys(phase).length) header.phase = phase;
-  opt('pixelSpacing', spacing(numbers(ds, TAG.PixelSpacing)) ?? first?.pixelSpacing);
   opt('sliceThickness', num(ds, TAG.SliceThickness) ?? first?.sliceThickness);
   opt('spacingBetweenSlices', num(ds, TAG.SpacingBetweenSlices));
   opt('imagePositionPatient', vec3(numbers(ds, TAG.ImagePositionPatient)) ?? first?.imagePositionPatient);
   opt('imageOrientationPatient', orientation(numbers(ds, TAG.ImageOrientationPatient)) ?? first?.imageOrientationPatient);
+  const pixelSpacing = spacing(numbers(ds, TAG.PixelSpacing)) ?? first?.pixelSpacing;
+  const cal = pixelSpacing ? { pixelSpacing, pixelSpacingSource: 'pixel' as const } : derivedCalibration(ds, !!(header.imagePositionPatient && header.imageOrientationPatient));
+  opt('pixelSpacing', cal?.pixelSpacing);
+  opt('pixelSpacingSource', cal?.pixelSpacingSource);
+  opt('pixelSpacingRegions', cal?.pixelSpacingRegions);
   const signed = pixelRepresentation === 1;
   opt('pixelPaddingValue', usOrSs(ds, TAG.PixelPaddingValue, signed));
   opt('pixelPaddingRangeLimit', usOrSs(ds, TAG.PixelPaddingRangeLimit, signed));

@@ -8,6 +8,7 @@
  * orientation, another size) are split into their own stack rather than silently mixed in.
  */
 import type {
+  PixelCalibration,
   SeriesSplit,
   FileError,
   InstanceHeader,
@@ -18,6 +19,7 @@ import type {
   StudySummary,
   Vec3,
 } from '../../shared/dicom';
+import { frameCalibration } from './header';
 import { lookupTransferSyntax } from './transfer-syntax';
 
 export interface AssembledSeries extends SeriesSummary {
@@ -243,6 +245,32 @@ function orderStack(members: Candidate[], warnings: string[]): { ordered: Candid
 
 const fmt = (n: number) => (Math.round(n * 1000) / 1000).toString();
 
+function sameCalibration(a: PixelCalibration | undefined, b: PixelCalibration | undefined): boolean {
+  if (!a || !b) return a === b;
+  const close = (x: number, y: number) => Math.abs(x - y) <= 1e-6 * Math.max(Math.abs(x), Math.abs(y));
+  const [pa, pb] = [a.pixelSpacing, b.pixelSpacing];
+  if (!pa || !pb || !close(pa[0], pb[0]) || !close(pa[1], pb[1]) || a.pixelSpacingSource !== b.pixelSpacingSource) return false;
+  return JSON.stringify(a.pixelSpacingRegions ?? null) === JSON.stringify(b.pixelSpacingRegions ?? null);
+}
+
+/**
+ * The stack's calibration for measurements. PixelSpacing: the first image's, as always. A
+ * calibration from another source (ImagerPixelSpacing, ultrasound regions) only where every image
+ * shares it; where they differ (ultrasound images at different depths) the series has none and each
+ * slice carries its own (`SliceRef.pixelSpacing`), so no image is measured with another's scale.
+ */
+function stackCalibration(ordered: Candidate[], slices: SliceRef[]): PixelCalibration | undefined {
+  const h0 = ordered[0].header;
+  const first = frameCalibration(h0, 0);
+  if (first?.pixelSpacingSource === 'pixel') return first;
+  const cals = ordered.map((c) => frameCalibration(c.header, c.frame));
+  if (cals.every((c) => sameCalibration(c, first))) return first;
+  cals.forEach((c, i) => {
+    if (c) Object.assign(slices[i], c);
+  });
+  return undefined;
+}
+
 function spacingReport(ordered: Candidate[], locations: number[], normal: Vec3, warnings: string[]): SeriesGeometry {
   const diffs: number[] = [];
   for (let i = 1; i < locations.length; i++) diffs.push(locations[i] - locations[i - 1]);
@@ -421,8 +449,8 @@ function buildSeries(studyUid: string, seriesUid: string, index: number, { membe
     headers,
   };
   if (h0.series.number !== undefined) s.number = h0.series.number;
-  const ps = h0.perFrame?.[0]?.pixelSpacing ?? h0.pixelSpacing;
-  if (ps) s.pixelSpacing = ps;
+  const cal = stackCalibration(ordered, slices);
+  if (cal) Object.assign(s, cal);
   if (geometry.sliceSpacing !== undefined) s.sliceSpacing = geometry.sliceSpacing;
   if (reason) s.splitReason = reason;
   if (split) s.split = split;

@@ -5,7 +5,9 @@
  */
 import type { AssembledSeries } from '../dicom/series';
 import type { InstanceHeader } from '../../shared/dicom';
+import { measurementSpacing } from '../../shared/dicom';
 import { loadFrame } from '../dicom/frame';
+import { frameCalibration } from '../dicom/header';
 import type { CamMethod } from '../explain/cam';
 import { Explainer } from '../explain/explainer';
 import { initialWindow, paddingRangeOf } from '../imaging/voi';
@@ -119,8 +121,9 @@ export async function buildReportContext(
         marker: f.centroid,
         ...(opts.overlay ? { overlay: opts.overlay } : {}),
       };
-      const ps = perFrame?.pixelSpacing ?? header.pixelSpacing;
-      if (ps) image.pixelSpacing = ps;
+      // the scale bar spans the whole image: PixelSpacing only, not a detector or region calibration
+      const cal = frameCalibration(header, ref.frame);
+      if (cal?.pixelSpacing && cal.pixelSpacingSource === 'pixel') image.pixelSpacing = cal.pixelSpacing;
       const iop = perFrame?.imageOrientationPatient ?? header.imageOrientationPatient;
       if (iop) image.imageOrientationPatient = iop;
       keyImages.push({ findingId: f.id, sliceIndex: f.keySlice, sopInstanceUid: ref.sopInstanceUid, sopClassUid: header.sopClassUid, frame: ref.frame, image, camSource: `${e.method}@${e.layer}`, ...(header.burnedInAnnotation ? { sourceBurnedIn: header.burnedInAnnotation } : {}) });
@@ -135,8 +138,12 @@ export async function buildReportContext(
   for (const [i, m] of (opts.measurements ?? []).entries()) {
     const ref = series.ordered[m.slice] as (typeof series.ordered)[number];
     const header = series.headers.find((x) => x.path === ref.path);
-    const ps = header?.perFrame?.[ref.frame]?.pixelSpacing ?? header?.pixelSpacing;
+    // the image's calibration (PixelSpacing, else ImagerPixelSpacing or ultrasound regions), if it
+    // holds where the measurement lies; otherwise pixels
+    const cal = header ? frameCalibration(header, ref.frame) : undefined;
+    const ps = measurementSpacing(cal, m.kind === 'bidirectional' && m.c && m.d ? [m.a, m.b, m.c, m.d] : [m.a, m.b]);
     const out: ReportMeasurement = { id: `M${i + 1}`, kind: m.kind, sliceIndex: m.slice, sopInstanceUid: ref.sopInstanceUid, sopClassUid: header?.sopClassUid ?? h.sopClassUid, frame: ref.frame, a: [...m.a], b: [...m.b], valueUnit: series.modality === 'CT' ? 'HU' : '' };
+    if (ps && cal?.pixelSpacingSource) out.pixelSpacingSource = cal.pixelSpacingSource;
     if (m.kind === 'length') out.length = lengthOf(m.a, m.b, ps);
     else if (m.kind === 'bidirectional' && m.c && m.d) {
       out.c = [...m.c];

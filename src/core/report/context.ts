@@ -11,6 +11,7 @@ import type { Review } from '../../shared/api';
 import type { Deidentifier } from './deidentify';
 import type { KeyImageInput } from './render';
 import type { RoiStats } from '../../shared/roi';
+import type { PixelSpacingSource } from '../../shared/dicom';
 
 export interface ReportPatient {
   name: string;
@@ -78,10 +79,19 @@ export interface ReportMeasurement {
   /** A bidirectional measurement's short axis (its long axis is a-b). */
   c?: [number, number];
   d?: [number, number];
-  /** Length (a bidirectional measurement's long axis): mm with PixelSpacing, else pixels. */
+  /**
+   * Length (a bidirectional measurement's long axis): mm where the image is calibrated there
+   * (`pixelSpacingSource` says how), else pixels.
+   */
   length?: { value: number; unit: 'mm' | 'px' };
   /** A bidirectional measurement's short axis, in the same unit. */
   shortAxis?: { value: number; unit: 'mm' | 'px' };
+  /**
+   * Where the mm (lengths, an ellipse's area) come from, when they are mm: 'pixel' (PixelSpacing),
+   * 'imager' (at the detector: magnified), 'imager-ermf' (corrected by the estimated magnification)
+   * or 'ultrasound-region'.
+   */
+  pixelSpacingSource?: PixelSpacingSource;
   /** Ellipse ROI: statistics of the pixels whose centres are inside (shared/roi.ts). */
   stats?: RoiStats;
   /** The values' unit: 'HU' for a grey CT, '' otherwise (a colour CT image included). */

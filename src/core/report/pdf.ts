@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import type { PDFFont, PDFPage } from 'pdf-lib';
 import { PDFDocument, PageSizes, StandardFonts, rgb } from 'pdf-lib';
 import type { Review } from '../../shared/api';
+import type { PixelSpacingSource } from '../../shared/dicom';
 import type { ReportContext } from './context';
 import { draftReasons, findingLabels, isUnreviewed, reviewedFindings, reviewStatus } from './context';
 import { personNameText } from '../../shared/dicom-text';
@@ -63,6 +64,13 @@ const RULE = rgb(0.75, 0.75, 0.75);
 
 const fmtDate = (da?: string) => (da && /^\d{8}$/.test(da) ? `${da.slice(0, 4)}-${da.slice(4, 6)}-${da.slice(6, 8)}` : da || '-');
 const fmtPn = (pn: string) => personNameText(pn) || pn || '-';
+
+/** What a measurement's mm are when the image has no PixelSpacing (ReportMeasurement.pixelSpacingSource). */
+const CALIBRATION_NOTE: Record<Exclude<PixelSpacingSource, 'pixel'>, string> = {
+  imager: 'calibrated at the detector (ImagerPixelSpacing), not corrected for magnification',
+  'imager-ermf': 'ImagerPixelSpacing corrected by the estimated magnification (ERMF)',
+  'ultrasound-region': 'calibrated by the ultrasound region',
+};
 
 export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Promise<PdfResult> {
   const warnings: string[] = [];
@@ -339,6 +347,8 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   if (ctx.measurements.length) {
     await heading('Measurements');
     const u = (m: (typeof ctx.measurements)[number]) => (m.valueUnit ? ` ${m.valueUnit}` : '');
+    // mm not from PixelSpacing say where they come from (cornerstone3D labels them too)
+    const cal = (m: (typeof ctx.measurements)[number]) => (m.pixelSpacingSource && m.pixelSpacingSource !== 'pixel' ? `; ${CALIBRATION_NOTE[m.pixelSpacingSource]}` : '');
     await table(
       [
         { title: 'Id', w: 30 },
@@ -346,18 +356,17 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
         { title: 'Kind', w: 62 },
         { title: 'Value', w: W - 2 * M - 132 },
       ],
-      ctx.measurements.map((m) => [
-        m.id,
-        String(m.sliceIndex + 1),
-        m.kind === 'length' ? 'Length' : m.kind === 'bidirectional' ? 'Bidirectional' : 'Ellipse ROI',
-        m.length && m.shortAxis
-          ? `long axis ${m.length.value.toFixed(1)} ${m.length.unit} × short axis ${m.shortAxis.value.toFixed(1)} ${m.shortAxis.unit}`
-          : m.length
-          ? `${m.length.value.toFixed(1)} ${m.length.unit}`
-          : m.stats
-            ? `${m.luminance ? 'luminance ' : ''}mean ${m.stats.mean.toFixed(1)}${u(m)} (SD ${m.stats.sd.toFixed(1)}), range ${m.stats.min.toFixed(0)} to ${m.stats.max.toFixed(0)}${u(m)}, area ${m.stats.area.toFixed(1)} ${m.stats.areaUnit === 'mm2' ? 'mm²' : 'px²'}, ${m.stats.n} pixels`
-            : `not measured: ${m.unmeasurable ?? 'no pixel inside'}`,
-      ]),
+      ctx.measurements.map((m) => {
+        const value =
+          m.length && m.shortAxis
+            ? `long axis ${m.length.value.toFixed(1)} ${m.length.unit} × short axis ${m.shortAxis.value.toFixed(1)} ${m.shortAxis.unit}`
+            : m.length
+              ? `${m.length.value.toFixed(1)} ${m.length.unit}`
+              : m.stats
+                ? `${m.luminance ? 'luminance ' : ''}mean ${m.stats.mean.toFixed(1)}${u(m)} (SD ${m.stats.sd.toFixed(1)}), range ${m.stats.min.toFixed(0)} to ${m.stats.max.toFixed(0)}${u(m)}, area ${m.stats.area.toFixed(1)} ${m.stats.areaUnit === 'mm2' ? 'mm²' : 'px²'}, ${m.stats.n} pixels`
+                : `not measured: ${m.unmeasurable ?? 'no pixel inside'}`;
+        return [m.id, String(m.sliceIndex + 1), m.kind === 'length' ? 'Length' : m.kind === 'bidirectional' ? 'Bidirectional' : 'Ellipse ROI', `${value}${cal(m)}`];
+      }),
     );
   }
 

@@ -5,6 +5,7 @@
  */
 import type { Measurement } from '../viewer/Viewport';
 import { useI18n } from '../i18n/i18n';
+import type { MessageKey } from '../i18n/messages';
 
 export function MeasurementsPanel(p: {
   measurements: Measurement[];
@@ -18,13 +19,15 @@ export function MeasurementsPanel(p: {
   const { t, num } = useI18n();
   const unit = p.hounsfield ? ' HU' : '';
   const valueOf = (m: Measurement): string => {
+    // a calibration that is not PixelSpacing (detector, ultrasound region) is said beside the value
+    const note = m.calibration ? ` ${t(`calibration.${m.calibration}` as MessageKey)}` : '';
     if (m.kind === 'ellipse') {
       const s = m.stats;
       if (!s) return '—';
-      return `${t(m.luminance ? 'roi.meanLuminance' : 'roi.mean')} ${num(s.mean, 1)}${unit} ± ${num(s.sd, 1)} · ${t('roi.area')} ${num(s.area, 1)} ${s.areaUnit === 'mm2' ? 'mm²' : 'px²'}`;
+      return `${t(m.luminance ? 'roi.meanLuminance' : 'roi.mean')} ${num(s.mean, 1)}${unit} ± ${num(s.sd, 1)} · ${t('roi.area')} ${num(s.area, 1)} ${s.areaUnit === 'mm2' ? `mm²${note}` : 'px²'}`;
     }
-    if (m.kind === 'bidirectional') return m.length && m.shortAxis ? `${num(m.length.value, 1)} × ${num(m.shortAxis.value, 1)} ${m.length.unit}` : '—';
-    return m.length ? `${num(m.length.value, 1)} ${m.length.unit}` : '—';
+    if (m.kind === 'bidirectional') return m.length && m.shortAxis ? `${num(m.length.value, 1)} × ${num(m.shortAxis.value, 1)} ${m.length.unit}${note}` : '—';
+    return m.length ? `${num(m.length.value, 1)} ${m.length.unit}${note}` : '—';
   };
   return (
     <section className="panel measurements" aria-label={t('measure.title')}>

@@ -7,6 +7,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { SliceData } from '../api/client';
 import { useI18n } from '../i18n/i18n';
+import type { MessageKey } from '../i18n/messages';
 import { Canvas2dSliceRenderer } from './canvas2d';
 import { directionLetters, horizontalSpacing, imageToScreen, labelPlacement, niceMm, screenDirections, screenToImage, viewMatrix } from './geometry';
 import { GlSliceRenderer } from './gl';
@@ -14,7 +15,8 @@ import { ellipseOf, ellipseStats, lengthOf, shortAxisOf } from '../../shared/roi
 import { pixelAt, scalarValues } from './slice';
 import type { RoiStats } from '../../shared/roi';
 import type { HeatState, SliceRenderer, ViewState } from './types';
-import type { OverlayPlane } from '../../shared/dicom';
+import type { OverlayPlane, PixelCalibration, PixelSpacingSource } from '../../shared/dicom';
+import { measurementSpacing } from '../../shared/dicom';
 import { overlayImageUrl } from './overlay-planes';
 import { wheelSteps } from './wheel';
 import { handleAt, handlesOf, moveHandle } from './handles';
@@ -40,6 +42,8 @@ export interface Measurement {
   stats?: RoiStats;
   /** The statistics are of a colour slice's luminance (Rec. 601), as the report gives them. */
   luminance?: boolean;
+  /** Measured in mm from a calibration that is not PixelSpacing (a radiograph's detector, an ultrasound region): said beside the value. */
+  calibration?: Exclude<PixelSpacingSource, 'pixel'>;
   /** The axial slice's instance (`<SOPInstanceUID>#<frame>`): where the measurement moves when slice numbers change. */
   instance?: string;
 }
@@ -58,6 +62,12 @@ export interface ViewportProps {
   /** A measurement's handle was dragged: `i` indexes `measurements`. */
   onEditMeasurement?(i: number, m: Measurement): void;
   pixelSpacing?: [number, number] | undefined;
+  /**
+   * Where `pixelSpacing` comes from and where it holds (ultrasound regions): a measurement takes it
+   * only inside one region (measurementSpacing, as the report), and a calibration that is not
+   * PixelSpacing is said beside the value. Absent: PixelSpacing, everywhere.
+   */
+  calibration?: PixelCalibration | undefined;
   orientation?: number[] | undefined;
   corners: { tl: string[]; tr: string[]; bl: string[]; br: string[] };
   onRendererKind?(kind: SliceRenderer['kind']): void;
@@ -314,6 +324,11 @@ export function Viewport(p: ViewportProps) {
   const lines = [...p.measurements.map((m, i) => (editing?.i === i ? editing.m : m)).filter((m) => m.slice === p.index), ...(drawing ? [drawing] : longAxis ? [longAxis] : [])];
   const iop = p.orientation;
   const ps = p.pixelSpacing;
+  const cal = p.calibration;
+  /** The spacing a measurement with these points is measured at (undefined: pixels), as the report measures it. */
+  const spacingFor = (pts: readonly (readonly [number, number] | undefined)[]) => (cal ? measurementSpacing(cal, pts.filter((x): x is [number, number] => !!x)) : ps);
+  /** " (detector)" after a value in mm from a calibration that is not PixelSpacing. */
+  const calNote = (sp: [number, number] | undefined) => (sp && cal?.pixelSpacingSource && cal.pixelSpacingSource !== 'pixel' ? ` ${t(`calibration.${cal.pixelSpacingSource}` as MessageKey)}` : '');
   // the scale bar is horizontal on screen: the spacing of the image axis lying that way
   const hps = ps ? horizontalSpacing(ps, p.view) : 0;
   const barMm = ps ? niceMm((size.w * 0.25) / p.view.zoom * hps) : 0;
@@ -360,11 +375,12 @@ export function Viewport(p: ViewportProps) {
           if (m.kind === 'ellipse') {
             // a drawn ROI carries the statistics taken when it was made; only the one being drawn is measured per frame
             const vs = p.measured ?? s;
-            const st = m.stats ?? (vs ? ellipseStats(scalarValues(vs), vs.rows, vs.columns, m.a, m.b, ps) : null);
+            const esp = spacingFor([m.a, m.b]);
+            const st = m.stats ?? (vs ? ellipseStats(scalarValues(vs), vs.rows, vs.columns, m.a, m.b, esp) : null);
             const unit = p.hounsfield ? ' HU' : '';
             // on a colour slice the numbers are its luminance, and say so
             const luma = m.luminance ?? (!m.stats && s?.samples === 3);
-            const rows = st ? [`${t(luma ? 'roi.meanLuminance' : 'roi.mean')} ${num(st.mean, 1)}${unit} ± ${num(st.sd, 1)}`, `${t('roi.range')} ${num(st.min, 0)} … ${num(st.max, 0)}${unit}`, `${t('roi.area')} ${num(st.area, st.areaUnit === 'mm2' ? 1 : 0)} ${st.areaUnit === 'mm2' ? 'mm²' : 'px²'}`] : [];
+            const rows = st ? [`${t(luma ? 'roi.meanLuminance' : 'roi.mean')} ${num(st.mean, 1)}${unit} ± ${num(st.sd, 1)}`, `${t('roi.range')} ${num(st.min, 0)} … ${num(st.max, 0)}${unit}`, `${t('roi.area')} ${num(st.area, st.areaUnit === 'mm2' ? 1 : 0)} ${st.areaUnit === 'mm2' ? `mm²${calNote(esp)}` : 'px²'}`] : [];
             // beside the ellipse: right of it, or left of it where the right side has no room
             const at = place(rows, Math.min(x1, x2), Math.max(x1, x2), Math.min(y1, y2));
             return (
@@ -381,9 +397,10 @@ export function Viewport(p: ViewportProps) {
           if (m.kind === 'bidirectional' && m.c && m.d) {
             const [x3, y3] = toScreen(m.c);
             const [x4, y4] = toScreen(m.d);
-            const long = lengthOf(m.a, m.b, ps);
-            const short = lengthOf(m.c, m.d, ps);
-            const label = `${num(long.value, 1)} × ${num(short.value, 1)} ${long.unit}`;
+            const sp = spacingFor([m.a, m.b, m.c, m.d]);
+            const long = lengthOf(m.a, m.b, sp);
+            const short = lengthOf(m.c, m.d, sp);
+            const label = `${num(long.value, 1)} × ${num(short.value, 1)} ${long.unit}${calNote(sp)}`;
             const at = place([label], Math.max(x1, x2), Math.max(x1, x2), Math.min(y1, y2) - 6);
             return (
               <g key={i} className="measure">
@@ -394,8 +411,9 @@ export function Viewport(p: ViewportProps) {
               </g>
             );
           }
-          const len = lengthOf(m.a, m.b, ps);
-          const text = `${num(len.value, 1)} ${len.unit}`;
+          const sp = spacingFor([m.a, m.b]);
+          const len = lengthOf(m.a, m.b, sp);
+          const text = `${num(len.value, 1)} ${len.unit}${calNote(sp)}`;
           const at = place([text], x2, x2, y2 - 6);
           return (
             <g key={i} className="measure">
@@ -416,10 +434,11 @@ export function Viewport(p: ViewportProps) {
             <text x={size.w / 2} y={size.h - 30} textAnchor="middle" data-testid="orient-bottom">{directionLetters(dirs.down)}</text>
           </g>
         ) : null}
-        {ps && s ? (
+        {/* one scale for the whole image: not where the spacing holds only in regions (ultrasound) */}
+        {ps && s && !cal?.pixelSpacingRegions ? (
           <g className="scalebar">
             <line x1={size.w - 16 - barPx} x2={size.w - 16} y1={size.h - 52} y2={size.h - 52} />
-            <text x={size.w - 16} y={size.h - 58} textAnchor="end">{`${barMm} mm`}</text>
+            <text x={size.w - 16} y={size.h - 58} textAnchor="end">{`${barMm} mm${calNote(ps)}`}</text>
           </g>
         ) : null}
       </svg>
