@@ -500,14 +500,16 @@ export function App() {
   for (let k = slabFrom; k <= slabTo; k++) slabIn += cache.current.has(k) ? '1' : '0';
   const slabbed = useMemo(() => {
     // on the slice on screen, once it is there (never a slab of its neighbours alone)
-    if (plane !== 'stack' || !slabMode || slabFrom >= slabTo || !slice || !cache.current.has(index)) return null;
+    // (the cache, not the `slice` state: that follows the index a render later, and a slab made
+    // again then would be computed and uploaded twice per step)
+    if (plane !== 'stack' || !slabMode || slabFrom >= slabTo || !cache.current.has(index)) return null;
     const made = slabImage((k) => cache.current.get(k), slabFrom, slabTo, slabMode);
     if (!made) return null;
     // how much anatomy it spans, from the slices' own positions (a gap in the series widens it)
     const [a, b] = [info?.slices[slabFrom]?.location, info?.slices[slabTo]?.location];
     const mm = a !== undefined && b !== undefined ? Math.abs(b - a) + sliceSpacing : (slabTo - slabFrom + 1) * sliceSpacing;
     return { ...made, mode: slabMode, from: slabFrom, to: slabTo, mm };
-  }, [plane, slabMode, slabFrom, slabTo, slabIn, slice, index, info, sliceSpacing]);
+  }, [plane, slabMode, slabFrom, slabTo, slabIn, index, info, sliceSpacing]);
   const shownSlice = plane === 'stack' ? (slabbed?.slice ?? slice) : (mpr?.slice ?? null);
   /** What the viewport and panel show: the reformat's own, or this series' axial ones at their instances' slice numbers now. */
   const measurements = useMemo((): Measurement[] => {
