@@ -13,6 +13,7 @@ import type { ColormapName } from '../shared/colormap';
 import type { OverlayPlane, PixelCalibration, StudySummary } from '../shared/dicom';
 import { measurementSpacing } from '../shared/dicom';
 import { personNameText } from '../shared/dicom-text';
+import { cosinesOfLetters } from '../shared/orientation';
 import { anchorOf, instanceKey } from '../shared/review';
 import type { Preferences } from '../shared/settings';
 import { CT_PRESETS } from '../shared/presets';
@@ -1128,7 +1129,8 @@ export function App() {
                 }}
                 pixelSpacing={calibrationOf(current)?.pixelSpacing}
                 calibration={calibrationOf(current)}
-                orientation={plane === 'stack' ? info?.series.geometry.orientation : mpr?.orientation}
+                // a radiograph without ImageOrientationPatient: its PatientOrientation letters, for the letters only
+                orientation={plane === 'stack' ? (info?.series.geometry.orientation ?? (info?.series.patientOrientation ? info.series.patientOrientation.flatMap(cosinesOfLetters) : undefined)) : mpr?.orientation}
                 corners={corners}
                 error={plane === 'stack' ? sliceErrors.get(index) : undefined}
                 hounsfield={hounsfield}

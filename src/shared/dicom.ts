@@ -115,6 +115,8 @@ export interface InstanceHeader {
   pixelSpacingSource?: PixelSpacingSource;
   /** Ultrasound: the regions `pixelSpacing` holds in (measurements elsewhere are in pixels). */
   pixelSpacingRegions?: PixelRegion[];
+  /** PatientOrientation (0020,0020): the directions of the rows and columns as letters (['A', 'F']), for images without ImageOrientationPatient. */
+  patientOrientation?: [string, string];
   sliceThickness?: number;
   spacingBetweenSlices?: number;
   imagePositionPatient?: Vec3;
@@ -220,6 +222,8 @@ export interface SeriesSummary {
    * lowest value is white: viewers and key images start inverted. Pixel values are never inverted.
    */
   photometric?: string;
+  /** The first instance's PatientOrientation, when the series has no ImageOrientationPatient (radiographs): the viewer's orientation letters. */
+  patientOrientation?: [string, string];
   instances: SeriesInstanceRef[];
   geometry: SeriesGeometry;
   /** Why this stack was split from its siblings (localizer, other orientation, size, repeated positions), in words. */

@@ -13,3 +13,17 @@ export function directionLetters(v: readonly number[]): string {
     .map(([c, pos, neg]) => (c > 0 ? pos : neg))
     .join('');
 }
+
+const LETTER: Record<string, [number, number, number]> = { L: [1, 0, 0], R: [-1, 0, 0], P: [0, 1, 0], A: [0, -1, 0], H: [0, 0, 1], F: [0, 0, -1] };
+
+/**
+ * A direction cosine vector (LPS) from patient-direction letters, as PatientOrientation (0020,0020)
+ * gives them ('F', 'LF'): the unit sum of the letters' axes, the first letter weighted most (it is
+ * the dominant one). Only for orientation letters: a radiograph has no geometry beyond them.
+ */
+export function cosinesOfLetters(letters: string): number[] {
+  const v = [0, 0, 0];
+  [...letters].forEach((c, i) => LETTER[c]?.forEach((x, k) => (v[k] += x / (i + 1))));
+  const n = Math.hypot(v[0], v[1], v[2]) || 1;
+  return v.map((x) => x / n + 0);
+}

@@ -1252,6 +1252,9 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     await selectSeries('CR');
     // a radiograph has no orientation: no planes named, no reformats offered
     await page.waitForSelector('[data-testid=plane-acquired]');
+    // but its PatientOrientation (R\\F: rows to the patient's right, columns to the feet) names the edges
+    await page.waitForFunction(() => document.querySelector('[data-testid=orient-right]')?.textContent === 'R');
+    assert.deepEqual(await Promise.all(['left', 'top', 'bottom'].map((k) => page.locator(`[data-testid=orient-${k}]`).textContent())), ['L', 'H', 'F']);
     assert.equal(await page.locator('[data-testid=plane-coronal], [data-testid=plane-axial], [data-testid=plane-sagittal]').count(), 0);
     // drawn inverted, as MONOCHROME1 asks; the Invert button is up (pressed would mean inverted from that, as in Weasis and OHIF)
     await page.waitForSelector('[data-testid=stage][data-display-inverted=true]', { timeout: 30_000 });

@@ -56,6 +56,7 @@ export const TAG = {
   Rows: 'x00280010',
   Columns: 'x00280011',
   PixelSpacing: 'x00280030',
+  PatientOrientation: 'x00200020',
   ImagerPixelSpacing: 'x00181164',
   EstimatedRadiographicMagnificationFactor: 'x00181114',
   SequenceOfUltrasoundRegions: 'x00186011',
@@ -123,6 +124,16 @@ function usOrSs(ds: DataSet, tag: string, signed: boolean): number | undefined {
 function str(ds: DataSet, tag: string): string | undefined {
   const v = ds.string(tag);
   return v === undefined || v === '' ? undefined : v.replace(/\0/g, '').trim() || undefined;
+}
+
+/**
+ * PatientOrientation (0020,0020): the patient directions of the image's rows (left to right) and
+ * columns (top to bottom), as letters (`A\F`, `L\FP`): what a projection radiograph has instead
+ * of ImageOrientationPatient. Only well-formed pairs of L R A P H F are kept.
+ */
+function patientOrientation(v: string | undefined): [string, string] | undefined {
+  const parts = v?.split('\\').map((x) => x.trim().toUpperCase());
+  return parts?.length === 2 && parts.every((x) => /^[LRAPHF]{1,3}$/.test(x)) ? [parts[0] as string, parts[1] as string] : undefined;
 }
 
 function seqItem(ds: DataSet | undefined, tag: string, index = 0): DataSet | undefined {
@@ -382,6 +393,7 @@ export function instanceHeader(parsed: ParsedDicom, path: string): InstanceHeade
     if (ds.elements[`x${hex}3000`] || ds.elements[`x${hex}0010`]) header.overlays = true;
   }
   opt('frameOfReferenceUid', str(ds, TAG.FrameOfReferenceUID));
+  opt('patientOrientation', patientOrientation(str(ds, TAG.PatientOrientation)));
   opt('burnedInAnnotation', str(ds, TAG.BurnedInAnnotation));
   opt('instanceNumber', num(ds, TAG.InstanceNumber));
   opt('acquisitionNumber', num(ds, TAG.AcquisitionNumber));

@@ -455,5 +455,6 @@ function buildSeries(studyUid: string, seriesUid: string, index: number, { membe
   if (reason) s.splitReason = reason;
   if (split) s.split = split;
   if (headers.some((h) => h.overlays)) s.overlays = true;
+  if (!geometry.orientation && h0.patientOrientation) s.patientOrientation = h0.patientOrientation;
   return s;
 }

@@ -231,6 +231,16 @@ describe('scanning: headers only, nothing written', () => {
     assert.equal(mr.photometric, 'MONOCHROME2');
   });
 
+  it('a radiograph without ImageOrientationPatient gives its PatientOrientation (rows, columns) for the orientation letters; a CT, which has IOP, does not', async () => {
+    const cr = (await scanPaths([corpusPath('pydicom_RG3_J2KI.dcm')])).studies[0].series[0];
+    assert.deepEqual(cr.patientOrientation, ['R', 'F']);
+    assert.equal(cr.geometry.orientation, undefined);
+    // this CT says L\\PF too, but its ImageOrientationPatient is what names its edges
+    const ct = (await scanPaths([corpusPath('pydicom_J2K_pixelrep_mismatch.dcm')])).studies[0].series[0];
+    assert.equal(ct.patientOrientation, undefined);
+    assert.ok(ct.geometry.orientation);
+  });
+
   it('a header larger than the first read (Siemens CSA private block) grows the read, not the whole file', () => {
     const file = corpusPath('pydicom_MR-SIEMENS-DICOM-WithOverlays.dcm');
     const size = fs.statSync(file).size;

@@ -6,7 +6,7 @@ import { Deidentifier } from '../../../../src/core/report/deidentify';
 import { derivedUid, newUid } from '../../../../src/core/report/dicom-write';
 import { encodePng } from '../../../../src/core/report/png';
 import { compositeSlice, formatScale, renderKeyImage, scaleBarMm } from '../../../../src/core/report/render';
-import { directionLetters } from '../../../../src/shared/orientation';
+import { cosinesOfLetters, directionLetters } from '../../../../src/shared/orientation';
 import { csvField } from '../../../../src/core/report/tabular';
 import { classCode, procedureCode } from '../../../../src/core/report/sr';
 import { toPersonName } from '../../../../src/core/report/person-name';
@@ -78,6 +78,11 @@ describe('key images', () => {
     assert.equal(directionLetters([0, 1, 0]), 'P');
     assert.equal(directionLetters([0, 0, -1]), 'F');
     assert.equal(directionLetters([0.8, 0, 0.6]), 'LH');
+  });
+
+  it('turns PatientOrientation letters back into directions that name the same letters (radiographs)', () => {
+    for (const letters of ['R', 'F', 'A', 'LF', 'PF', 'HR']) assert.equal(directionLetters(cosinesOfLetters(letters)), letters);
+    assert.equal(directionLetters(cosinesOfLetters('R').map((x) => -x)), 'L', 'the opposite edge');
   });
 
   it('picks a round scale bar about a fifth of the field of view, and labels the colour bar', () => {
