@@ -479,26 +479,26 @@ export function App() {
     : !info || count < 2 || !iop || !info.series.pixelSpacing || (info.series.pixelSpacingSource ?? 'pixel') !== 'pixel' || !(sliceSpacing > 0) || info.series.geometry.sortedBy !== 'position' || !info.series.geometry.uniform
       ? 'viewer.mprNoGeometry'
       : null;
-  const mpr = useMemo(() => {
-    if (plane === 'stack' || !info || loaded < count || mprBlocked || !iop || !info.series.pixelSpacing) return null;
-    // a slice that could not be loaded is a blank (zero) slice in the reformat, not a reformat that never comes
-    const blank = { rows: info.series.rows, columns: info.series.columns, samples: 1 as const, values: new Float32Array(info.series.rows * info.series.columns) };
-    return reformat(plane, Array.from({ length: count }, (_, k) => cache.current.get(k) ?? (failed.current.has(k) ? blank : undefined)), mprIndex, info.series.pixelSpacing, sliceSpacing, iop);
-  }, [plane, info, loaded, count, mprIndex, mprBlocked, iop, sliceSpacing]);
-  // ---------------------------------------------------------------- thick slab (of the stack)
-  // the thicknesses this series can give (whole slices), and the one chosen: a thickness that would
-  // be one slice here (5 mm of 5 mm slices) takes the thinnest real slab instead
-  const slabOptions = useMemo(() => (sliceSpacing > 0 ? slabChoices(sliceSpacing) : []), [sliceSpacing]);
+  // ---------------------------------------------------------------- thick slab (of the plane on screen)
+  // the step between the plane's positions: the slices' spacing on the stack, the pixel spacing
+  // across a reformat (a coronal slab of an axial CT combines its neighbouring rows)
+  const ps0 = info?.series.pixelSpacing;
+  const slabStep = plane === 'stack' ? sliceSpacing : ps0 ? (plane === 'row' ? ps0[0] : ps0[1]) : 0;
+  const planeCount = plane === 'stack' ? count : info ? (plane === 'row' ? info.series.rows : info.series.columns) : 0;
+  const planeAt = plane === 'stack' ? index : mprIndex;
+  // the thicknesses this plane can give (whole positions), and the one chosen: a thickness that
+  // would be one position here (5 mm of 5 mm slices) takes the thinnest real slab instead
+  const slabOptions = useMemo(() => (slabStep > 0 ? slabChoices(slabStep) : []), [slabStep]);
   const slicesFor = (mm: number) => {
-    const [a, b] = slabRange(1000, 2001, mm, sliceSpacing);
+    const [a, b] = slabRange(1000, 2001, mm, slabStep);
     return b - a + 1;
   };
   const slabChoice = slabOptions.find((c) => c.slices === slicesFor(slabMm)) ?? slabOptions[0];
-  const [slabFrom, slabTo] = slabMode && slabChoice ? slabRange(index, count, slabChoice.mm, sliceSpacing) : [index, index];
+  const [slabFrom, slabTo] = slabMode && slabChoice ? slabRange(planeAt, planeCount, slabChoice.mm, slabStep) : [planeAt, planeAt];
   // which of the slab's slices are in: the slab is made again when one arrives, not at every slice
   // the series loads elsewhere (a 30 mm slab of thin slices is 50 slices to combine)
   let slabIn = '';
-  for (let k = slabFrom; k <= slabTo; k++) slabIn += cache.current.has(k) ? '1' : '0';
+  if (plane === 'stack') for (let k = slabFrom; k <= slabTo; k++) slabIn += cache.current.has(k) ? '1' : '0';
   const slabbed = useMemo(() => {
     // on the slice on screen, once it is there (never a slab of its neighbours alone)
     // (the cache, not the `slice` state: that follows the index a render later, and a slab made
@@ -511,6 +511,20 @@ export function App() {
     const mm = a !== undefined && b !== undefined ? Math.abs(b - a) + sliceSpacing : (slabTo - slabFrom + 1) * sliceSpacing;
     return { ...made, mode: slabMode, from: slabFrom, to: slabTo, mm };
   }, [plane, slabMode, slabFrom, slabTo, slabIn, index, info, sliceSpacing]);
+
+  const mpr = useMemo(() => {
+    if (plane === 'stack' || !info || loaded < count || mprBlocked || !iop || !info.series.pixelSpacing) return null;
+    const ps = info.series.pixelSpacing;
+    // a slice that could not be loaded is a blank (zero) slice in the reformat, not a reformat that never comes
+    const blank = { rows: info.series.rows, columns: info.series.columns, samples: 1 as const, values: new Float32Array(info.series.rows * info.series.columns) };
+    const stack = Array.from({ length: count }, (_, k) => cache.current.get(k) ?? (failed.current.has(k) ? blank : undefined));
+    const base = reformat(plane, stack, mprIndex, ps, sliceSpacing, iop);
+    if (!base || !slabMode || slabFrom >= slabTo) return base;
+    // a slab of the reformat: its neighbouring positions combined (`plain` is the position itself,
+    // which the probe and ROIs read)
+    const made = slabImage((j) => (j === mprIndex ? base.slice : reformat(plane, stack, j, ps, sliceSpacing, iop)?.slice), slabFrom, slabTo, slabMode);
+    return made ? { ...base, slice: made.slice, plain: base.slice, slab: { mode: slabMode, from: slabFrom, to: slabTo, mm: (slabTo - slabFrom + 1) * slabStep } } : base;
+  }, [plane, info, loaded, count, mprIndex, mprBlocked, iop, sliceSpacing, slabMode, slabFrom, slabTo, slabStep]);
   const shownSlice = plane === 'stack' ? (slabbed?.slice ?? slice) : (mpr?.slice ?? null);
   /** What the viewport and panel show: the reformat's own, or this series' axial ones at their instances' slice numbers now. */
   const measurements = useMemo((): Measurement[] => {
@@ -542,7 +556,7 @@ export function App() {
     const ps = cal ? measurementSpacing(cal, [m.a, m.b, ...(m.c && m.d ? [m.c, m.d] : [])]) : undefined;
     const source = ps && cal?.pixelSpacingSource && cal.pixelSpacingSource !== 'pixel' ? cal.pixelSpacingSource : undefined;
     // the axial slice's own values under a slab: the report measures the slice
-    const s = plane === 'stack' ? slice : shownSlice;
+    const s = plane === 'stack' ? slice : (mpr && 'plain' in mpr ? mpr.plain : shownSlice);
     // a colour slice is measured on its luminance, as the report measures it
     const stats = m.kind === 'ellipse' && s ? ellipseStats(scalarValues(s), s.rows, s.columns, m.a, m.b, ps) : null;
     // an axial measurement names its instance, so it follows it when slice numbers move
@@ -732,7 +746,7 @@ export function App() {
   const colourSeries = slice?.samples === 3 || isColourPhotometric(info?.series.photometric);
   const monochrome1 = info?.series.photometric === 'MONOCHROME1';
   // a slab needs the axial plane, grey densities and a known slice spacing
-  const slabAllowed = plane === 'stack' && !colourSeries && slabOptions.length > 0 && count > 2;
+  const slabAllowed = !colourSeries && slabOptions.length > 0 && (plane === 'stack' ? count > 2 : mprBlocked === null);
   // HU: a grey CT's values are, so its probe, ROIs and presets speak HU
   const hounsfield = info?.series.modality === 'CT' && !colourSeries;
   // Window presets: the CT presets are in HU, so only a CT gets them; any other series gets the
@@ -944,7 +958,7 @@ export function App() {
                   (slabbed.used.length < slabbed.to - slabbed.from + 1 ? ` ${t('viewer.slabLoading', { n: slabbed.used.length, total: slabbed.to - slabbed.from + 1 })}` : '')]
               : []),
           ].filter(Boolean)
-        : [`${t(`plane.${planes?.[plane] ?? 'oblique'}` as MessageKey)} ${mprIndex + 1} / ${mpr?.count ?? '…'}`, ...(mprPos !== null ? [t('viewer.position', { z: num(mprPos, 1) })] : []), ...(mpr ? [] : [partial ? t('viewer.mprTooLarge') : t('viewer.mprLoading', { n: loaded, total: count })])]
+        : [`${t(`plane.${planes?.[plane] ?? 'oblique'}` as MessageKey)} ${mprIndex + 1} / ${mpr?.count ?? '…'}`, ...(mprPos !== null ? [t('viewer.position', { z: num(mprPos, 1) })] : []), ...(mpr && 'slab' in mpr ? [t('viewer.slabAt', { mode: t(`slab.${mpr.slab.mode}` as MessageKey), mm: slabMmText(mpr.slab.mm), from: mpr.slab.from + 1, to: mpr.slab.to + 1 })] : []), ...(mpr ? [] : [partial ? t('viewer.mprTooLarge') : t('viewer.mprLoading', { n: loaded, total: count })])]
       : [],
     // zoom 0 means "fit once a slice is there": nothing to say until then (a slice that failed)
     br: count ? [t('viewer.wl', { w: num(view.width, 0), l: num(view.center, 0) }), ...(view.zoom > 0 ? [t('viewer.zoom', { z: num(view.zoom * 100, 0) })] : [])] : [],
@@ -1135,7 +1149,7 @@ export function App() {
                 error={plane === 'stack' ? sliceErrors.get(index) : undefined}
                 hounsfield={hounsfield}
                 overlays={overlaysShown}
-                measured={slabbed ? slice : undefined}
+                measured={slabbed ? slice : mpr && 'plain' in mpr ? mpr.plain : undefined}
                 onRendererKind={setRenderer}
                 onSize={(w, h) => {
                   const old = vpSize;

@@ -188,7 +188,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     // the study was opened by the command line before the page: what it could not use is listed
     const unused = page.locator('.unused button');
     await unused.waitFor();
-    assert.match(await unused.innerText(), /^1 file/);
+    assert.match(await unused.innerText(), /^1 file not used$/, 'one file, not "file(s)"');
     await unused.click();
     assert.match(await page.locator('.unused li').first().innerText(), /ground-truth\.json: NOT_DICOM/);
     await unused.click();
@@ -849,6 +849,36 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.click('[data-testid=plane-axial]');
     await page.waitForFunction(() => /Slice \d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
     await page.keyboard.press('f');
+  });
+
+  it('a MIP slab works on a reformat too: the coronal combines its neighbouring rows, never darker than the row alone', { timeout: 30_000 }, async () => {
+    await page.click('[data-testid=plane-coronal]');
+    await page.waitForFunction(() => /Coronal \d+ \/ 512/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    await page.waitForTimeout(300);
+    const box = await canvasBox();
+    const pts: [number, number][] = [];
+    for (let y = Math.floor(box.height * 0.3); y < box.height * 0.7; y += 15) for (let x = Math.floor(box.width * 0.2); x < box.width * 0.8; x += 15) pts.push([x, y]);
+    const grey = async () => {
+      await snapshot();
+      return page.evaluate((ps) => {
+        const snap = (window as unknown as Record<string, { w: number; px: Uint8ClampedArray }>).snap;
+        return ps.map(([x, y]) => snap.px[(y * snap.w + x) * 4]);
+      }, pts);
+    };
+    const plain = await grey();
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('m');
+    // 10 mm of 0.78 mm rows: the nearest odd count is 13 rows, 10.2 mm
+    await page.waitForFunction(() => /MIP 10[.,]2 mm \(positions \d+–\d+\)/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    await page.waitForTimeout(300);
+    const mip = await grey();
+    const below = mip.filter((v, i) => v < plain[i] - 1).length;
+    assert.equal(below, 0, `the coronal MIP is darker than the row alone at ${below} of ${pts.length} points`);
+    assert.ok(mip.filter((v, i) => v > plain[i] + 10).length > pts.length * 0.05, 'the MIP shows what neighbouring rows hold');
+    await shot('22-coronal-mip');
+    await page.keyboard.press('m');
+    await page.click('[data-testid=plane-axial]');
+    await page.waitForFunction(() => /Slice \d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
   });
 
   it('cine plays the plane on screen: the coronal reformat, not the hidden axial stack', { timeout: 30_000 }, async () => {

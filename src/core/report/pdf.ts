@@ -55,6 +55,8 @@ export function findUnicodeFont(explicit?: string): string | undefined {
 }
 
 // WinAnsi covers printable ASCII and Latin-1 (plus a few more we do not rely on).
+/** The singular for 1, else the plural: "1 finding", "3 findings". */
+const plural = (n: number, one: string, other: string) => (n === 1 ? one : other);
 const winAnsi = (s: string) => /^[\x20-\x7e\u00a0-\u00ff]*$/.test(s);
 
 const GREY = rgb(0.35, 0.35, 0.35);
@@ -311,7 +313,7 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   );
   if (ctx.model.operatingPoint) await paragraph(`Operating point: ${ctx.model.operatingPoint} (model card ${ctx.model.name} ${ctx.model.version}).`, 8, regular, GREY);
   const failed = ctx.analysis.slices.filter((x) => x.probabilities === null).length;
-  if (failed) await paragraph(`${failed} slice(s) could not be decoded and were not scored.`, 8.5, regular, RED);
+  if (failed) await paragraph(`${failed} ${plural(failed, 'slice', 'slices')} could not be decoded and ${plural(failed, 'was', 'were')} not scored.`, 8.5, regular, RED);
 
   // ------------------------------------------------------------------ findings and review
   await heading('Findings and review');
@@ -341,7 +343,7 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
       ...ctx.added.map((a) => [labelOf(a.id), a.class.replace(/_/g, ' '), '-', `${a.sliceStart + 1}-${a.sliceEnd + 1}`, a.centroid ? `${a.centroid[0].toFixed(0)}, ${a.centroid[1].toFixed(0)} px` : '-', 'Added by reviewer', a.comment ?? '']),
     ],
   );
-  if (status.pending.length) await paragraph(`${status.pending.length} of ${status.findings} AI finding(s) not reviewed: ${status.pending.join(', ')}.`, 8.5, regular, RED);
+  if (status.pending.length) await paragraph(`${status.pending.length} of ${status.findings} AI ${plural(status.findings, 'finding', 'findings')} not reviewed: ${status.pending.join(', ')}.`, 8.5, regular, RED);
 
   // ------------------------------------------------------------------ reviewer's measurements
   if (ctx.measurements.length) {
@@ -376,7 +378,7 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   const mrows: [string, string][] = [
     ['Model', `${ctx.model.name} ${ctx.model.version}`],
     ['Heatmaps', `${ctx.cam.method} at ${ctx.cam.layer} (class score: logit)`],
-    ['Provider', `${ctx.provider.used}, ${ctx.provider.threads} thread(s)${fb ? ` (not used: ${fb})` : ''}`],
+    ['Provider', `${ctx.provider.used}, ${ctx.provider.threads} ${plural(ctx.provider.threads, 'thread', 'threads')}${fb ? ` (not used: ${fb})` : ''}`],
     ['Intended use', ctx.model.intendedUse || '-'],
   ];
   y = (await fields(mrows, M, 80, W - 2 * M)) - 2;

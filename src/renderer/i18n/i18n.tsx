@@ -2,15 +2,11 @@
 import { createContext, useCallback, useContext, useMemo, useState } from 'react';
 import type { ReactNode } from 'react';
 import type { Language, MessageKey } from './messages';
-import { en, ja } from './messages';
+import { translate } from './translate';
 
-const TABLES: Record<Language, Partial<Record<MessageKey, string>>> = { en, ja };
+export { translate };
+
 const STORAGE_KEY = 'resight.language';
-
-export function translate(lang: Language, key: MessageKey, params: Record<string, string | number> = {}): string {
-  const raw = TABLES[lang][key] ?? en[key];
-  return raw.replace(/\{(\w+)\}/g, (_m, k: string) => (k in params ? String(params[k]) : `{${k}}`));
-}
 
 interface I18n {
   lang: Language;

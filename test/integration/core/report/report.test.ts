@@ -305,7 +305,7 @@ describe('exports of the demo study', () => {
     assert.equal(undecided.length, 2);
     const pendingText = `2 of ${ctx.analysis.findings.length} AI findings not reviewed (${undecided.join(', ')})`;
     assert.ok(text.includes(`DRAFT - not signed off in the viewer; ${pendingText}.`), text.slice(0, 400));
-    assert.ok(text.includes(`2 of ${ctx.analysis.findings.length} AI finding(s) not reviewed: ${undecided.join(', ')}.`), 'under the findings table');
+    assert.ok(text.includes(`2 of ${ctx.analysis.findings.length} AI findings not reviewed: ${undecided.join(', ')}.`), 'under the findings table');
     const out = tempDir(t, 'draft');
     const at = '2026-11-28T10:05:00Z';
     const pending = ctx.analysis.findings.find((f) => labels.get(f.id) === undecided[0]) as (typeof ctx.analysis.findings)[number];

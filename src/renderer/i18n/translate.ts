@@ -1,0 +1,13 @@
+/** A message in a language, its parameters filled in (no React: the viewer's i18n context and Node tests both use it). */
+import type { Language, MessageKey } from './messages';
+import { en, ja } from './messages';
+
+const TABLES: Record<Language, Partial<Record<MessageKey, string>>> = { en, ja };
+
+export function translate(lang: Language, key: MessageKey, params: Record<string, string | number> = {}): string {
+  const raw = TABLES[lang][key] ?? en[key];
+  // {n|one|other}: the singular when params.n is 1 ("1 finding", "2 findings"); languages without plurals write no such part
+  return raw
+    .replace(/\{(\w+)\|([^|}]*)\|([^}]*)\}/g, (_m, k: string, one: string, other: string) => (Number(params[k]) === 1 ? one : other))
+    .replace(/\{(\w+)\}/g, (_m, k: string) => (k in params ? String(params[k]) : `{${k}}`));
+}

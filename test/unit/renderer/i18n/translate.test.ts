@@ -1,0 +1,22 @@
+/**
+ * UI text: parameters filled in, and English singular or plural by the count ("1 finding",
+ * "2 findings"), never "finding(s)".
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { translate } from '../../../../src/renderer/i18n/translate';
+import { en } from '../../../../src/renderer/i18n/messages';
+
+describe('translate', () => {
+  it('chooses the singular for 1 and the plural otherwise, in the same message as the number', () => {
+    assert.equal(translate('en', 'signoff.pending', { n: 1 }), '1 finding not reviewed yet.');
+    assert.equal(translate('en', 'signoff.pending', { n: 2 }), '2 findings not reviewed yet.');
+    assert.equal(translate('en', 'signoff.pending', { n: 0 }), '0 findings not reviewed yet.');
+    assert.equal(translate('en', 'export.measurements', { n: 1 }), '1 measurement drawn on this series goes into the report (measured again from the images).');
+    assert.equal(translate('ja', 'signoff.pending', { n: 1 }).includes('{'), false, 'Japanese writes no plural part');
+  });
+
+  it('no English message says "(s)" any more', () => {
+    assert.deepEqual(Object.entries(en).filter(([, v]) => v.includes('(s)')).map(([k]) => k), []);
+  });
+});
