@@ -51,6 +51,15 @@ function snapshot(key = 'snap'): Promise<void> {
   }, key);
 }
 
+/** The red channel of the canvas at these whole canvas pixels (CSS = device pixels here). */
+async function canvasRed(pts: [number, number][]): Promise<number[]> {
+  await snapshot();
+  return page.evaluate((ps) => {
+    const snap = (window as unknown as Record<string, { w: number; px: Uint8ClampedArray }>).snap;
+    return ps.map(([x, y]) => snap.px[(y * snap.w + x) * 4]);
+  }, pts);
+}
+
 /** Mean RGB of a canvas region (CSS pixels; the test runs at device pixel ratio 1). */
 async function regionMean(x: number, y: number, w: number, h: number): Promise<[number, number, number]> {
   await snapshot();
@@ -556,13 +565,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     const box = await canvasBox();
     const pts: [number, number][] = [];
     for (let y = Math.floor(box.height / 2) - 200; y <= box.height / 2 + 200; y += 20) for (let x = Math.floor(box.width / 2) - 200; x <= box.width / 2 + 200; x += 20) pts.push([x, y]);
-    const grey = async () => {
-      await snapshot();
-      return page.evaluate((ps) => {
-        const snap = (window as unknown as Record<string, { w: number; px: Uint8ClampedArray }>).snap;
-        return ps.map(([x, y]) => snap.px[(y * snap.w + x) * 4]);
-      }, pts);
-    };
+    const grey = () => canvasRed(pts);
     // the slices before, at and after this one (10 mm of 5 mm slices: the nearest odd count is 3)
     const single: number[][] = [];
     const step = async (key: string, n: number) => {
@@ -858,13 +861,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     const box = await canvasBox();
     const pts: [number, number][] = [];
     for (let y = Math.floor(box.height * 0.3); y < box.height * 0.7; y += 15) for (let x = Math.floor(box.width * 0.2); x < box.width * 0.8; x += 15) pts.push([x, y]);
-    const grey = async () => {
-      await snapshot();
-      return page.evaluate((ps) => {
-        const snap = (window as unknown as Record<string, { w: number; px: Uint8ClampedArray }>).snap;
-        return ps.map(([x, y]) => snap.px[(y * snap.w + x) * 4]);
-      }, pts);
-    };
+    const grey = () => canvasRed(pts);
     const plain = await grey();
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('m');
