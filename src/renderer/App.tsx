@@ -23,6 +23,7 @@ import { ExportDialog } from './components/ExportDialog';
 import { PreferencesDialog } from './components/PreferencesDialog';
 import { FindingsPanel, findingAt } from './components/FindingsPanel';
 import { MeasurementsPanel } from './components/MeasurementsPanel';
+import { ModelCardDialog } from './components/ModelCard';
 import { ellipseStats, lengthOf } from '../shared/roi';
 import { ScoreStrip, sliceScore } from './components/ScoreStrip';
 import { StudyBrowser } from './components/StudyBrowser';
@@ -999,7 +1000,7 @@ export function App() {
         <button onClick={() => setDialog('export')} disabled={!analysis} data-testid="export-button">{t('export.button')}</button>
         <button onClick={() => setDialog('tags')} disabled={!seriesId} data-testid="tags-button">{t('tags.button')}</button>
         <button onClick={() => setDialog('prefs')} data-testid="preferences-button">{t('prefs.button')}</button>
-        <button onClick={() => setDialog('model')} disabled={!model?.card}>{t('ai.modelCard')}</button>
+        <button onClick={() => setDialog('model')} disabled={!model?.card} data-testid="model-card-button">{t('ai.modelCard')}</button>
         <button onClick={() => setDialog('help')} aria-label={t('app.help')}>?</button>
       </header>
       {error ? <div className="error" role="alert">{t('app.error')}: {error}</div> : null}
@@ -1294,22 +1295,7 @@ export function App() {
         />
       ) : null}
       {dialog === 'tags' && seriesId ? <TagBrowser api={api} seriesId={seriesId} slice={index} onClose={() => setDialog(null)} /> : null}
-      {dialog === 'model' && model ? (
-        <div className="dialog" role="dialog" aria-modal="true" aria-label={t('ai.modelCard')}>
-          <h2>{model.model?.name} {model.model?.version}</h2>
-          {model.notForClinicalUse !== false ? <p className="badge">{t('app.notForClinicalUse')}</p> : null}
-          <h3>{t('model.intendedUse')}</h3>
-          <p>{model.intendedUse}</p>
-          <h3>{t('model.disclaimer')}</h3>
-          <p>{model.disclaimer}</p>
-          <h3>{t('model.classes')}</h3>
-          {model.operatingPoint ? <p data-testid="operating-point">{t('model.operatingPoint', { label: model.operatingPoint.label })}{model.operatingPoint.fallback ? ` (${model.operatingPoint.fallback})` : ''}</p> : null}
-          <ul>{(model.classes ?? []).map((c) => <li key={c}>{c}: {num(model.thresholds?.[c] ?? 0, 3)}</li>)}</ul>
-          <h3>{t('model.sha')}</h3>
-          <code className="wrap">{model.model?.sha256}</code>
-          <button onClick={() => setDialog(null)} autoFocus>{t('model.close')}</button>
-        </div>
-      ) : null}
+      {dialog === 'model' && model ? <ModelCardDialog model={model} onClose={() => setDialog(null)} /> : null}
     </div>
   );
 }

@@ -925,6 +925,19 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     assert.equal(await zoomPercent(), fitted, 'a finding');
   });
 
+  it('the model card shows how the model did on held-out data: AUC with its interval, each operating point, and the small nodules it misses', { timeout: 30_000 }, async () => {
+    await page.click('[data-testid=model-card-button]');
+    const table = page.locator('[data-testid=card-metrics]');
+    await table.waitFor();
+    assert.match(await page.locator('[data-testid=card-auc-lung_nodule]').innerText(), /^0[.,]882 \(95 % CI 0[.,]83–0[.,]92\)$/);
+    assert.equal(await page.locator('[data-testid=card-point]').count(), 3);
+    assert.equal(await page.locator('[data-testid=card-point][data-in-use=true]').count(), 1, 'the operating point in use is marked');
+    assert.match(await page.locator('[data-testid=card-size-bins]').innerText(), /lung nodule: < 8 mm 41 %/);
+    await shot('23-model-card');
+    await page.keyboard.press('Escape');
+    await table.waitFor({ state: 'detached' });
+  });
+
   it('keeps preferences (default CAM method) across a reload', { timeout: 30_000 }, async () => {
     await page.click('[data-testid=preferences-button]');
     await page.selectOption('[data-testid=prefs-method]', 'hirescam');
