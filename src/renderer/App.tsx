@@ -179,7 +179,9 @@ export function App() {
   // then nothing is saved, or a reload while the series loads would find defaults saved over them
   const [restored, setRestored] = useState<string | null | undefined>(undefined);
   const afterOpen = (r: OpenResult) => {
-    const ids = r.studies.flatMap((st) => st.series.map((x) => x.id));
+    // a series that opens cleanly first (a cut or odd file's series is one click away, not the welcome)
+    const all = r.studies.flatMap((st) => st.series);
+    const ids = [...all.filter((x) => !x.warnings.length), ...all.filter((x) => x.warnings.length)].map((x) => x.id);
     const current = seriesRef.current;
     if (current && ids.includes(current)) setSeriesEpoch((e) => e + 1);
     else if (ids[0]) setSeriesId(ids[0]);
@@ -271,14 +273,17 @@ export function App() {
 
   // open more (paths the engine was granted: the command line in browser mode, the dialog in Electron)
   const [openPath, setOpenPath] = useState('');
+  const [openNote, setOpenNote] = useState<string | null>(null);
   const [scan, setScan] = useState<{ done: number; total: number } | null>(null);
   useEffect(() => api.on('scan.progress', (p) => setScan({ done: p.done, total: p.total })), []);
   const openStudies = async () => {
-    if (!openPath.trim()) return;
     setError(null);
+    setOpenNote(null);
+    const path = openPath.trim();
+    if (!path) return;
     try {
-      const r = await api.call('studies.open', { paths: [openPath.trim()] });
-      setUnused(r.unused);
+      const r = await api.call('studies.open', { paths: [path] });
+      opened(r, path);
       const list = await api.call('studies.list', {});
       setStudies(list.studies);
       afterOpen(r);
@@ -287,6 +292,16 @@ export function App() {
     } finally {
       setScan(null);
     }
+  };
+  /**
+   * What an open found, said where it was asked: nothing usable is a note naming the path and
+   * how many files were passed over (not silence), and the files not used add up across opens
+   * (each open used to replace the list, so an empty folder opened last hid the others' reasons).
+   */
+  const opened = (r: OpenResult, path: string) => {
+    setUnused((prev) => [...prev.filter((u) => !r.unused.some((x) => x.file === u.file)), ...r.unused]);
+    const series = r.studies.reduce((n, st) => n + st.series.length, 0);
+    setOpenNote(series ? null : r.filesScanned ? t('browser.nothingUsable', { path, n: r.filesScanned }) : t('browser.nothingFound', { path }));
   };
 
   // ---------------------------------------------------------------- series selection
@@ -976,7 +991,7 @@ export function App() {
     }
     try {
       const r = await api.openDropped(files);
-      setUnused(r.unused);
+      opened(r, files.map((f) => f.name).join(', '));
       setStudies((await api.call('studies.list', {})).studies);
       afterOpen(r);
     } catch (err) {
@@ -1013,6 +1028,7 @@ export function App() {
             </label>
             <button type="submit">{t('browser.open')}</button>
             {scan ? <progress max={scan.total || 1} value={scan.done} aria-label={t('browser.open')} /> : null}
+            {openNote ? <p className="muted open-note" role="status" data-testid="open-note">{openNote}</p> : null}
           </form>
           <StudyBrowser api={api} studies={studies} unused={unused} selected={seriesId} onSelect={(id) => { if (id === seriesId) return; performance.clearMarks(); performance.clearMeasures(); performance.mark('resight:select'); saved.current = { ...saved.current, seriesId: undefined }; setSeriesId(id); }} />
         </div>

@@ -1572,9 +1572,31 @@ describe('colour images show in colour (e2e)', { skip }, () => {
 
 /** A sagittal acquisition (most MR is): its planes are named for the patient and read the usual way. */
 describe('a sagittal stack and its reformats (e2e)', { skip }, () => {
-  viewerOnTempStudy('resight-e2e-sagittal-', (study) => {
+  const root = viewerOnTempStudy('resight-e2e-sagittal-', (study) => {
     // rows run posterior, columns to the feet; 24 slices 3 mm apart stacked along -x (to the patient's right)
     writeSyntheticSeries(path.join(study, 'sag'), { slices: 24, rows: 96, columns: 128, pixelSpacing: 1.5, sliceSpacing: 3, orientation: [[0, 1, 0], [0, 0, -1]] });
+    // for the Open box: a folder with nothing in it, one with a file that is not DICOM
+    fs.mkdirSync(path.join(study, 'later', 'empty'), { recursive: true });
+    fs.mkdirSync(path.join(study, 'later', 'notes'));
+    fs.writeFileSync(path.join(study, 'later', 'notes', 'readme.txt'), 'not an image');
+  });
+
+  it('opening a folder with nothing usable says so where it was asked, and the files passed over add up', { timeout: 60_000 }, async () => {
+    await page.goto(url);
+    await page.waitForSelector('[data-testid=series-item]');
+    const box = page.locator('.panel.open input');
+    const unusedCount = async () => Number(/^(\d+) files? not used/.exec((await page.locator('.unused button').textContent().catch(() => '')) ?? '')?.[1] ?? 0);
+    const before = await unusedCount();
+    await box.fill(path.join(root, 'study', 'later', 'empty'));
+    await box.press('Enter');
+    await page.waitForSelector('[data-testid=open-note]');
+    assert.match(await page.locator('[data-testid=open-note]').innerText(), /^No file in .*empty\.$/);
+    assert.ok(before >= 1, 'the first scan passed over the readme');
+    assert.equal(await unusedCount(), before, 'an empty folder opened after does not hide what earlier opens passed over');
+    await box.fill(path.join(root, 'study', 'later', 'notes'));
+    await box.press('Enter');
+    await page.waitForFunction(() => /^Nothing to show in .*notes: 1 file was read/.test(document.querySelector('[data-testid=open-note]')?.textContent ?? ''));
+    assert.equal(await unusedCount(), before, 'the readme is listed once, not twice');
   });
 
   it('names the stack Sagittal and its reformats Axial and Coronal, each with the letters of its plane as radiologists read it', { timeout: 60_000 }, async () => {
