@@ -105,7 +105,7 @@ type Progress = { done: number; total: number; rate: number; eta: number | null 
 const PLANE_ORDER: readonly (Anatomical | 'acquired')[] = ['acquired', 'axial', 'coronal', 'sagittal', 'oblique'];
 
 export function App() {
-  const { t, num, lang, setLang } = useI18n();
+  const { t, num, lang, setLang, cls } = useI18n();
   const saved = useRef(loadPersisted());
   const [error, setError] = useState<string | null>(null);
   const [studies, setStudies] = useState<StudySummary[]>([]);
@@ -1231,7 +1231,7 @@ export function App() {
               <label className="row">{t('ai.class')}
                 <select value={heatClass} onChange={(e) => setHeatClass(e.target.value)} data-testid="heat-class">
                   <option value="">{t('ai.classAuto')}</option>
-                  {(model?.classes ?? []).map((c) => <option key={c} value={c}>{c.replace(/_/g, ' ')}</option>)}
+                  {(model?.classes ?? []).map((c) => <option key={c} value={c}>{cls(c)}</option>)}
                 </select>
               </label>
               <label className="row">{t('ai.layer')}
@@ -1258,7 +1258,7 @@ export function App() {
                 </select>
               </label>
               {heat ? <div className="colorbar" aria-hidden="true"><span>0</span><span className={`bar ${colormap}`} /><span>{num(heat.scale, 3)}</span></div> : null}
-              {heatBelow ? <p className="muted heat-note" role="note" data-testid="heat-below">{t('ai.heatBelow', { cls: heatBelow.cls.replace(/_/g, ' '), p: num(heatBelow.p, 3), t: num(heatBelow.t, 3) })}</p> : null}
+              {heatBelow ? <p className="muted heat-note" role="note" data-testid="heat-below">{t('ai.heatBelow', { cls: cls(heatBelow.cls), p: num(heatBelow.p, 3), t: num(heatBelow.t, 3) })}</p> : null}
             </fieldset>
           </section>
           <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} axial={plane === 'stack'} viewed={viewed} onDecide={decide} onGo={goSlice} onInsist={insist} busy={job !== null} />

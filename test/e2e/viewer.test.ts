@@ -438,6 +438,8 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     const findings = page.locator('[data-testid=finding]');
     const n = await findings.count();
     assert.ok(n >= 2, `${n} findings`);
+    // labelled as the export dialog and the PDF label them
+    assert.deepEqual(await page.locator('[data-testid=finding-label]').allTextContents(), Array.from({ length: n }, (_, i) => `F${i + 1}`));
     // where each finding's title takes the viewer: its key slice
     const keys: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -1149,6 +1151,8 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
       assert.match(f.text, /^\S+ は未使用：\S/, JSON.stringify(f));
       assert.ok(f.detail.length > 0, 'the technical reason stays');
     }
+    // the model's classes in Japanese too, where the messages know them
+    assert.match((await page.locator('[data-testid=finding] strong').allTextContents()).join(' '), /肝病変/);
     await shot('10-japanese');
     await page.selectOption('[data-testid=language]', 'en');
   });
@@ -1185,6 +1189,8 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     const ct = page.locator('[data-testid=series-item]', { hasText: 'CT' }).first();
     assert.match((await ct.locator('[data-testid=series-warnings]').getAttribute('title')) ?? '', /CT0011\.dcm: the file ends inside its pixel data/);
     await selectSeries('CT');
+    // selected, its warnings are there in words too (a tooltip needs a mouse)
+    assert.match(await page.locator('[data-testid=series-warning-list]').innerText(), /CT0011\.dcm: the file ends inside its pixel data/);
     await goToSlice(BROKEN - 1);
     await page.keyboard.press('ArrowDown');
     const err = page.locator('[data-testid=slice-error]');

@@ -16,6 +16,7 @@ import type { ExportFormat, ExportResult, PacsInfo, ResightApi, Review } from '.
 import { EXPORT_FORMATS, isDicomExport } from '../../shared/api';
 import type { Finding } from '../../shared/analysis';
 import { signOffOf } from '../../shared/review';
+import { findingLabelOrder } from '../../shared/finding-labels';
 import type { SignOff } from '../../shared/review';
 import { useI18n } from '../i18n/i18n';
 import type { MessageKey } from '../i18n/messages';
@@ -41,7 +42,7 @@ export function exportReviewStatus(findings: readonly Finding[], reviews: readon
   // the first decision on a finding is the one the report takes
   const decided = new Map<string, Review>();
   for (const r of reviews) if (!decided.has(r.findingId)) decided.set(r.findingId, r);
-  const ordered = [...findings].sort((a, b) => a.sliceStart - b.sliceStart || a.class.localeCompare(b.class));
+  const ordered = findingLabelOrder(findings);
   const signOff = signOffOf(reviews);
   const pending = ordered.map((finding, i) => ({ finding, label: `F${i + 1}` })).filter(({ finding }) => (decided.get(finding.id)?.decision ?? 'pending') === 'pending');
   return { findings: findings.length, pending, ...(signOff ? { signOff } : {}) };
@@ -57,7 +58,7 @@ export function ExportDialog(p: {
   reformatMeasurements?: number;
   onClose(): void;
 }) {
-  const { t, num, date } = useI18n();
+  const { t, num, date, cls } = useI18n();
   const [formats, setFormats] = useState<Set<Format>>(new Set(['pdf', 'sr', 'sc']));
   const [deid, setDeid] = useState(p.deidentifyByDefault === true);
   const [shift, setShift] = useState('');
@@ -176,7 +177,7 @@ export function ExportDialog(p: {
             <>
               <p data-testid="export-status-findings">
                 {review.pending.length
-                  ? t('export.status.pending', { n: review.pending.length, total: review.findings, list: review.pending.map(({ finding: f, label }) => `${label} ${f.class.replace(/_/g, ' ')} ${f.sliceStart === f.sliceEnd ? t('findings.slice', { a: f.sliceStart + 1 }) : t('findings.slices', { a: f.sliceStart + 1, b: f.sliceEnd + 1 })}`).join(', ') })
+                  ? t('export.status.pending', { n: review.pending.length, total: review.findings, list: review.pending.map(({ finding: f, label }) => `${label} ${cls(f.class)} ${f.sliceStart === f.sliceEnd ? t('findings.slice', { a: f.sliceStart + 1 }) : t('findings.slices', { a: f.sliceStart + 1, b: f.sliceEnd + 1 })}`).join(', ') })
                   : review.findings
                     ? t('export.status.reviewed', { total: review.findings })
                     : t('export.status.noFindings')}

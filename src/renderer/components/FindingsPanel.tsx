@@ -9,6 +9,7 @@ import type { ModelInfo, Review } from '../../shared/api';
 import type { DECISIONS } from '../../shared/api';
 import { addedFindingId, isAddedFinding, isSignOff, reviewerFindings, SIGN_OFF_ID, signOffOf } from '../../shared/review';
 import { useI18n } from '../i18n/i18n';
+import { findingLabelOrder, findingLabelsOf } from '../../shared/finding-labels';
 
 type Decision = (typeof DECISIONS)[number];
 
@@ -22,8 +23,8 @@ function sliceSpan(t: ReturnType<typeof useI18n>['t'], a: number, b: number): st
   return a === b ? t('findings.slice', { a: a + 1 }) : t('findings.slices', { a: a + 1, b: b + 1 });
 }
 
-function FindingRow(p: { f: Finding; review: Review | undefined; here: boolean; onDecide(d: Decision, comment?: string): void; onGo(i: number): void }) {
-  const { t, num } = useI18n();
+function FindingRow(p: { f: Finding; label: string; review: Review | undefined; here: boolean; onDecide(d: Decision, comment?: string): void; onGo(i: number): void }) {
+  const { t, num, cls } = useI18n();
   const [editing, setEditing] = useState(false);
   const [comment, setComment] = useState(p.review?.comment ?? '');
   const d = p.review?.decision ?? 'pending';
@@ -39,7 +40,7 @@ function FindingRow(p: { f: Finding; review: Review | undefined; here: boolean; 
       onClick={(e) => !(e.target as HTMLElement).closest('button, input, select, textarea, label') && p.onGo(p.f.keySlice)}
     >
       <button className="link" onClick={() => p.onGo(p.f.keySlice)} title={t('findings.goto')}>
-        <strong>{p.f.class.replace(/_/g, ' ')}</strong> · {sliceSpan(t, p.f.sliceStart, p.f.sliceEnd)} · {t('findings.score', { p: num(p.f.score, 3) })}
+        <span className="finding-label" data-testid="finding-label">{p.label}</span> <strong>{cls(p.f.class)}</strong> · {sliceSpan(t, p.f.sliceStart, p.f.sliceEnd)} · {t('findings.score', { p: num(p.f.score, 3) })}
       </button>
       <div className="decision" data-testid="decision">{t(`findings.decision.${d}`)}{p.review?.comment ? ` — ${p.review.comment}` : ''}</div>
       <div className="row">
@@ -79,7 +80,7 @@ export function FindingsPanel(p: {
   /** An analysis is running (no second "Analyse anyway"). */
   busy?: boolean;
 }) {
-  const { t, date } = useI18n();
+  const { t, date, cls } = useI18n();
   const [addClass, setAddClass] = useState('');
   const a = p.analysis;
   // saved with the decisions (shared/review.ts): it survives a reload and reaches the report
@@ -97,7 +98,9 @@ export function FindingsPanel(p: {
   const shownIds = new Set((a?.findings ?? []).map((f) => f.id));
   const orphaned = a ? p.reviews.filter((r) => !isAddedFinding(r.findingId) && !isSignOff(r.findingId) && !shownIds.has(r.findingId)).length : 0;
   // in slice order, as N / P and the score strip go (the engine lists them by class)
-  const listed = [...(a?.findings ?? [])].sort((x, y) => x.sliceStart - y.sliceStart || x.sliceEnd - y.sliceEnd || x.class.localeCompare(y.class));
+  // in the report's order, labelled as the export dialog and the PDF label them (F1, F2, ...)
+  const listed = findingLabelOrder(a?.findings ?? []);
+  const labels = findingLabelsOf(listed, added);
   // the finding the A / X keys decide; none while a coronal or sagittal view is on screen
   const here = p.axial === false ? undefined : findingAt(a?.findings ?? [], p.index)?.id;
   const pending = (a?.findings ?? []).filter((f) => (byId.get(f.id)?.decision ?? 'pending') === 'pending').length;
@@ -124,12 +127,12 @@ export function FindingsPanel(p: {
       {orphaned ? <p className="warning" role="status" data-testid="orphaned-decisions">{t('findings.orphaned', { n: orphaned })}</p> : null}
       <ul>
         {listed.map((f) => (
-          <FindingRow key={f.id} f={f} review={byId.get(f.id)} here={f.id === here} onDecide={(d, c) => p.onDecide(f.id, d, c)} onGo={p.onGo} />
+          <FindingRow key={f.id} f={f} label={labels.get(f.id) ?? ''} review={byId.get(f.id)} here={f.id === here} onDecide={(d, c) => p.onDecide(f.id, d, c)} onGo={p.onGo} />
         ))}
         {added.map((f) => (
           <li key={f.id} className="finding accepted" data-testid="added-finding">
             <button className="link" onClick={() => p.onGo(f.slice)}>
-              <strong>{f.class.replace(/_/g, ' ')}</strong> · {sliceSpan(t, f.slice, f.slice)} · <em>{t('findings.added')}</em>
+              <span className="finding-label">{labels.get(f.id)}</span> <strong>{cls(f.class)}</strong> · {sliceSpan(t, f.slice, f.slice)} · <em>{t('findings.added')}</em>
             </button>
             {f.comment ? <div className="decision">{f.comment}</div> : null}
             <button onClick={() => p.onDecide(f.id, 'rejected')}>{t('findings.reject')}</button>
@@ -141,7 +144,7 @@ export function FindingsPanel(p: {
           <span className="sr-only">{t('ai.class')}</span>
           <select value={addClass} onChange={(e) => setAddClass(e.target.value)} aria-label={t('ai.class')}>
             <option value="">{t('ai.class')}</option>
-            {p.classes.map((c) => <option key={c} value={c}>{c.replace(/_/g, ' ')}</option>)}
+            {p.classes.map((c) => <option key={c} value={c}>{cls(c)}</option>)}
           </select>
         </label>
         <button disabled={!addClass || p.axial === false} onClick={() => p.onDecide(addedFindingId(addClass, p.index), 'accepted')}>{t('findings.add')}</button>

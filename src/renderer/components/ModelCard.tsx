@@ -10,12 +10,12 @@ import { useI18n } from '../i18n/i18n';
 import { cardMetrics } from './card-metrics';
 
 export function ModelCardDialog(p: { model: ModelInfo; onClose(): void }) {
-  const { t, num: fmt } = useI18n();
+  const { t, num: fmt, cls } = useI18n();
   const model = p.model;
   const metrics = cardMetrics(model.card);
   const inUse = model.operatingPoint?.id;
   const pct = (x: number | undefined) => (x === undefined ? '—' : `${fmt(x * 100, 0)} %`);
-  const name = (cls: string) => cls.replace(/_/g, ' ');
+  const name = cls;
   return (
     <div className="dialog model-card" role="dialog" aria-modal="true" aria-label={t('ai.modelCard')}>
       <h2>{model.model?.name} {model.model?.version}</h2>

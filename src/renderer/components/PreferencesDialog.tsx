@@ -8,7 +8,7 @@ import type { Preferences, PreferencesPatch } from '../../shared/settings';
 import { useI18n } from '../i18n/i18n';
 
 export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operatingPoints?: ModelInfo['operatingPoints']; onSaved(prefs: Preferences): void; onClose(): void }) {
-  const { t, num } = useI18n();
+  const { t, num, cls } = useI18n();
   const points = p.operatingPoints ?? [];
   // what is sent: null puts a preference back to its default (the browser bridge drops undefined)
   const [prefs, setPrefs] = useState<PreferencesPatch | null>(null);
@@ -30,7 +30,7 @@ export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operat
     }
   };
   const opt = <T extends string>(v: string): T | null => (v === '' ? null : (v as T));
-  const thresholdsOf = (op: (typeof points)[number]) => Object.entries(op.thresholds).map(([c, v]) => `${c.replace(/_/g, ' ')} ${num(v, 3)}`).join(', ');
+  const thresholdsOf = (op: (typeof points)[number]) => Object.entries(op.thresholds).map(([c, v]) => `${cls(c)} ${num(v, 3)}`).join(', ');
   // the point chosen (none saved: the first, the model's default)
   const chosen = points.find((op) => op.id === prefs?.operatingPoint) ?? points[0];
   return (
@@ -43,7 +43,7 @@ export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operat
             <legend>{t('prefs.viewer')}</legend>
             <label className="row">{t('ai.method')}
               <select value={prefs.camMethod ?? ''} onChange={(e) => set({ camMethod: opt<NonNullable<Preferences['camMethod']>>(e.target.value) })} data-testid="prefs-method">
-                <option value="">gradcam ({t('prefs.default')})</option>
+                <option value="">{CAM_METHOD_LABELS.gradcam} ({t('prefs.default')})</option>
                 {CAM_METHOD_NAMES.filter((m) => m !== 'scorecam').map((m) => <option key={m} value={m}>{CAM_METHOD_LABELS[m]}</option>)}
               </select>
             </label>

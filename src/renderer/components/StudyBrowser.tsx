@@ -45,6 +45,12 @@ export function StudyBrowser(p: { api: ResightApi; studies: StudySummary[]; unus
                         {s.split ? <><br /><span className="muted split" data-testid="split-reason" title={s.splitReason}>{s.split.kind === 'repeat' ? t('browser.splitRepeat', { j: s.split.part, k: s.split.parts }) : t(`browser.split.${s.split.kind}`)}</span></> : null}
                       </span>
                     </button>
+                    {/* the selected series' warnings in words, for keyboard and touch users (a tooltip needs a mouse) */}
+                    {p.selected === s.id && s.warnings.length ? (
+                      <ul className="series-warning-list" data-testid="series-warning-list">
+                        {s.warnings.map((w, i) => <li key={i}>{sayWarning(w, t)}</li>)}
+                      </ul>
+                    ) : null}
                   </li>
                 ))}
               </ul>

@@ -2,7 +2,7 @@
 import { createContext, useCallback, useContext, useMemo, useState } from 'react';
 import type { ReactNode } from 'react';
 import type { Language, MessageKey } from './messages';
-import { translate } from './translate';
+import { className, translate } from './translate';
 
 export { translate };
 
@@ -12,6 +12,8 @@ interface I18n {
   lang: Language;
   setLang(l: Language): void;
   t(key: MessageKey, params?: Record<string, string | number>): string;
+  /** A model class's name for people (translated where the messages know it). */
+  cls(name: string): string;
   num(v: number, digits?: number): string;
   date(d: Date): string;
 }
@@ -37,6 +39,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
       lang,
       setLang,
       t: (key, params) => translate(lang, key, params),
+      cls: (name) => className(lang, name),
       num: (v, digits = 0) => new Intl.NumberFormat(locale, { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(v),
       date: (d) => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(d),
     };

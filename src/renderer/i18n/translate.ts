@@ -11,3 +11,9 @@ export function translate(lang: Language, key: MessageKey, params: Record<string
     .replace(/\{(\w+)\|([^|}]*)\|([^}]*)\}/g, (_m, k: string, one: string, other: string) => (Number(params[k]) === 1 ? one : other))
     .replace(/\{(\w+)\}/g, (_m, k: string) => (k in params ? String(params[k]) : `{${k}}`));
 }
+
+/** A model class for people: its name in the language where the messages have one (`class.<name>`), else the card's name with spaces for underscores. */
+export function className(lang: Language, cls: string): string {
+  const key = `class.${cls}` as MessageKey;
+  return TABLES[lang][key] ?? en[key] ?? cls.replace(/_/g, ' ');
+}

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { translate } from '../../../../src/renderer/i18n/translate';
+import { className, translate } from '../../../../src/renderer/i18n/translate';
 import { en } from '../../../../src/renderer/i18n/messages';
 
 describe('translate', () => {
@@ -18,5 +18,11 @@ describe('translate', () => {
 
   it('no English message says "(s)" any more', () => {
     assert.deepEqual(Object.entries(en).filter(([, v]) => v.includes('(s)')).map(([k]) => k), []);
+  });
+
+  it('names a model class for people: in Japanese where the messages know it, else the card\'s name with spaces', () => {
+    assert.equal(className('en', 'lung_nodule'), 'lung nodule');
+    assert.equal(className('ja', 'lung_nodule'), '肺結節');
+    assert.equal(className('ja', 'my_own_class'), 'my own class', 'a bring-your-own class keeps its name');
   });
 });
