@@ -10,12 +10,35 @@ import { ANALYZE_HELP, runAnalyze } from './commands/analyze';
 import { EXPLAIN_HELP, runExplain } from './commands/explain';
 import { runServe, SERVE_HELP } from './commands/serve';
 import { ECHO_HELP, runEcho } from './commands/echo';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { EXIT_OK, EXIT_USAGE, reportError, UsageError } from './io';
+
+/**
+ * The package's version (app/package.json, the package `resight` ships as): found from the built
+ * command (app/dist/cli) and from the sources (src/cli) alike.
+ */
+export function packageVersion(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    for (const p of [path.join(dir, 'package.json'), path.join(dir, 'app', 'package.json')]) {
+      try {
+        const pkg = JSON.parse(fs.readFileSync(p, 'utf8')) as { name?: string; version?: string };
+        if (pkg.name === 'resight' && pkg.version) return pkg.version;
+      } catch {
+        // not there: look further up
+      }
+    }
+    if (path.dirname(dir) === dir) return 'unknown';
+  }
+}
 
 const HELP = `ReSight — DICOM viewer with an AI second reader (not for clinical use)
 
 Usage:
 ${[INFO_HELP, DECODE_HELP, ANALYZE_HELP, EXPLAIN_HELP, SERVE_HELP, BENCH_HELP, ECHO_HELP].map((h) => '  ' + h.replace(/\n/g, '\n  ')).join('\n\n')}
+
+  resight --version | -V
+    Print the version.
 
 Exit codes: 0 success, 1 input error (JSON on stderr with --json), 2 usage error.`;
 
@@ -36,6 +59,10 @@ export async function main(argv: string[]): Promise<number> {
     // nothing asked: a usage error, said where errors go
     process.stderr.write(HELP + '\n');
     return EXIT_USAGE;
+  }
+  if (cmd === '--version' || cmd === '-V') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return EXIT_OK;
   }
   if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
     const topic = cmd === 'help' && rest[0] ? COMMANDS[rest[0]] : undefined;

@@ -24,6 +24,7 @@ import { writeImageFile } from '../helpers/image-file';
 import { tempDir } from '../helpers/tmp';
 import { decodePart10 } from '../../src/core/report/dicom-write';
 import { writeSyntheticSeries } from '../../src/core/synthetic/ct-series';
+import { findingLabelOrder } from '../../src/shared/finding-labels';
 
 const truth = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'resources', 'demo', 'ground-truth.json'), 'utf8')) as { lesions: { class: string; keySlice: { index: number }; centroid: [number, number]; liverHu?: number; deltaHu?: number }[] };
 const skip = noChromium;
@@ -735,13 +736,14 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
 
   it('the report\'s key image matches the viewer\'s rendering of the same slice', { timeout: 60_000 }, async (t) => {
     const dir = path.join(data, 'exports', exportFolder);
-    const analysis = JSON.parse(fs.readFileSync(path.join(dir, 'analysis.json'), 'utf8')) as { series: { findings: { class: string; keySlice: number; centroid: [number, number] }[]; measurements?: { kind: string; length?: { value: number }; stats?: { mean: number } }[] }[] };
+    const analysis = JSON.parse(fs.readFileSync(path.join(dir, 'analysis.json'), 'utf8')) as { series: { findings: { id: string; class: string; sliceStart: number; keySlice: number; centroid: [number, number] }[]; measurements?: { kind: string; length?: { value: number }; stats?: { mean: number } }[] }[] };
     // the measurements drawn in the viewer, measured again by the engine from the file: the same numbers
     const ms = analysis.series[0].measurements ?? [];
     assert.deepEqual(ms.map((m) => m.kind), ['length', 'ellipse', 'ellipse']);
     assert.ok(Math.abs((ms[0]?.length?.value ?? 0) - 156.25) / 156.25 < 0.02, `length ${ms[0]?.length?.value} mm`);
     assert.ok(Math.abs((ms[1]?.stats?.mean ?? NaN) - roiMean) < 1e-6, `the lesion ROI: ${ms[1]?.stats?.mean} HU in the report, ${roiMean} HU in the viewer`);
-    const f = analysis.series[0].findings[0];
+    // F1 (first slice, then class: src/shared/finding-labels.ts) is the finding of ReSight-SC-001.dcm
+    const f = findingLabelOrder(analysis.series[0].findings)[0];
     const sc = decodePart10(fs.readFileSync(path.join(dir, 'key-images', 'ReSight-SC-001.dcm')));
     const cols = sc.Columns as number;
     const report = new Uint8Array((sc.PixelData as ArrayBuffer[])[0]);

@@ -75,10 +75,16 @@ function summary(result: AnalysisResult, errors: FileError[]): string {
   if (errors.length) lines.push(`${errors.length} file(s) not used (see 'resight info')`);
   const t = result.timing;
   const ms = (x: number) => `${Math.round(x)} ms`;
-  lines.push(
-    `Timing: ${t.slicesScored} slices in ${ms(t.totalMs)} (${t.slicesPerSecond.toFixed(1)} slices/s); model load ${ms(t.modelLoadMs)}; ` +
-      `decode ${ms(t.decodeMs)}, preprocess ${ms(t.preprocessMs)} (worker threads, overlapping), inference ${ms(t.inferenceMs)}`,
-  );
+  const cached = result.series.filter((s) => s.scored && s.cached);
+  // results read from the cache were not timed now: say so instead of "0 slices in 1 ms (0.0 slices/s)"
+  if (cached.length && t.slicesScored === 0) {
+    lines.push(`Timing: results from the cache (${cached.length} series, ${cached.reduce((n, s) => n + s.slices.length, 0)} slices scored earlier; --no-cache to score again) in ${ms(t.totalMs)}`);
+  } else {
+    lines.push(
+      `Timing: ${t.slicesScored} slices in ${ms(t.totalMs)} (${t.slicesPerSecond.toFixed(1)} slices/s)${cached.length ? `, ${cached.length} series from the cache` : ''}; model load ${ms(t.modelLoadMs)}; ` +
+        `decode ${ms(t.decodeMs)}, preprocess ${ms(t.preprocessMs)} (worker threads, overlapping), inference ${ms(t.inferenceMs)}`,
+    );
+  }
   return lines.join('\n');
 }
 
@@ -96,10 +102,12 @@ async function sendExports(files: readonly { kind: string; path: string }[], pac
   );
   bar.end();
   const where = describeDestination(pacs);
-  for (const o of outcomes) out.write(o.ok ? `sent ${o.file} to ${where}${o.status ? ` (warning 0x${o.status.toString(16)})` : ''}\n` : `NOT stored: ${o.file}: ${o.reason ?? ''}\n`);
+  // the line says "NOT stored" once: the reason's own "not stored: " (store.ts) is not repeated
+  const why = (o: (typeof outcomes)[number]) => (o.reason ?? '').replace(/^not stored: /, '') || 'no reason given';
+  for (const o of outcomes) out.write(o.ok ? `sent ${o.file} to ${where}${o.status ? ` (warning 0x${o.status.toString(16)})` : ''}\n` : `NOT stored: ${o.file}: ${why(o)}\n`);
   const failed = outcomes.filter((o) => !o.ok);
   if (error) throw new ResightError(error.code, `${error.message} (${outcomes.length - failed.length} of ${outcomes.length} object(s) stored before; the files are written)`);
-  if (failed.length) throw new ResightError('PACS_REJECTED', `${failed.length} of ${outcomes.length} object(s) not stored by ${where} (the files are written): ${failed[0]?.reason ?? ''}`);
+  if (failed.length) throw new ResightError('PACS_REJECTED', `${failed.length} of ${outcomes.length} object(s) not stored by ${where} (the files are written): ${failed[0] ? why(failed[0]) : ''}`);
 }
 
 const positiveInt = (name: string, v: string | undefined): number | undefined => {

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { scanPaths } from '../../core/dicom/scan';
 import type { AssembledStudy } from '../../core/dicom/series';
@@ -55,7 +56,10 @@ export async function runInfo(argv: string[]): Promise<number> {
   const out = infoJson(result.studies, result.errors);
   // Nothing usable at all is an input error (exit 1), after the listing that says why file by file.
   const nothing = result.studies.length === 0;
+  // a mistyped path is said as analyze and serve say it: "<path>: not found"
+  const missing = positionals.find((p) => !fs.existsSync(p));
   const failed = () =>
+    missing !== undefined ? reportError(new ResightError('FILE_UNREADABLE', 'not found', { path: missing }), values.json === true) :
     reportError(new ResightError(result.errors[0]?.code ?? 'NOT_DICOM', `no DICOM image found in ${positionals.join(', ')}${result.errors.length ? ` (${result.errors.length} file(s) not used)` : ''}`), values.json === true);
   if (values.json) {
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');

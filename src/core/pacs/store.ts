@@ -98,7 +98,10 @@ function run(dest: PacsDestination, reqs: requests.Request[], opts: PacsOptions)
     });
     client.on('networkError', (e: Error) => {
       // the library prefixes its own messages with "<AE> -> "
-      finish(new ResightError('PACS_UNREACHABLE', `${where}: ${(e?.message ?? String(e)).replace(/^\s*(\S+\s+)?->\s*/, '')}`));
+      const msg = (e?.message ?? String(e)).replace(/^\s*(\S+\s+)?->\s*/, '');
+      // a peer that answers with something other than a DICOM PDU (a web server: 'H' = 72) is not a PACS
+      if (/unknown pdu type/i.test(msg)) finish(new ResightError('PACS_UNREACHABLE', `${where} does not speak DICOM: it answered with something that is not a DICOM message (${msg}); check the host and port of the PACS`));
+      else finish(new ResightError('PACS_UNREACHABLE', `${where}: ${msg}`));
     });
     client.on('connected', () => clearTimeout(connectTimer));
     // a normal end is A-RELEASE, then the close; a close without it is the PACS hanging up (one

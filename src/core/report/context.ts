@@ -5,6 +5,7 @@
  * transformation of it (deidentifyContext) before any writer runs.
  */
 import { toPersonName } from './person-name';
+import { findingLabelOrder, findingLabelsOf } from '../../shared/finding-labels';
 import type { SignOff } from '../../shared/review';
 import type { Finding, ModelIdentity, ProviderReport, SeriesAnalysis } from '../../shared/analysis';
 import type { Review } from '../../shared/api';
@@ -155,7 +156,7 @@ export function reviewOf(ctx: ReportContext, findingId: string): Review | undefi
 
 /** The findings with their reviews, in slice order (the report's order). */
 export function reviewedFindings(ctx: ReportContext): { finding: Finding; review: Review | undefined }[] {
-  return [...ctx.analysis.findings].sort((a, b) => a.sliceStart - b.sliceStart || a.class.localeCompare(b.class)).map((finding) => ({ finding, review: reviewOf(ctx, finding.id) }));
+  return findingLabelOrder(ctx.analysis.findings).map((finding) => ({ finding, review: reviewOf(ctx, finding.id) }));
 }
 
 /** A finding nobody has decided on: no review, or one left at (or set back to) pending. */
@@ -167,8 +168,17 @@ export const isUnreviewed = (review: Review | undefined): boolean => !review || 
  * (`liver_lesion:7-20`, 0-based slices) stays in the machine-readable outputs (SR, JSON, CSV).
  */
 export function findingLabels(ctx: ReportContext): Map<string, string> {
-  const ids = [...reviewedFindings(ctx).map((x) => x.finding.id), ...ctx.added.map((a) => a.id)];
-  return new Map(ids.map((id, i) => [id, `F${i + 1}`]));
+  return findingLabelsOf(ctx.analysis.findings, ctx.added);
+}
+
+/**
+ * The key images in the order of their findings' labels (F1 first), whatever order the context
+ * lists them in: the PDF shows them so and the Secondary Captures are numbered so (SC-001 = F1).
+ */
+export function keyImagesInLabelOrder(ctx: ReportContext, labels: Map<string, string> = findingLabels(ctx)): KeyImage[] {
+  const order = [...labels.keys()];
+  const rank = (id: string) => (order.includes(id) ? order.indexOf(id) : order.length);
+  return [...ctx.keyImages].sort((a, b) => rank(a.findingId) - rank(b.findingId));
 }
 
 /** Where the review of a report stands: what the PDF's banner and sign-off and the SR's review status say. */

@@ -1,6 +1,7 @@
 /**
  * A 5x7 bitmap font for text burned into pixels (Secondary Capture key images: orientation
- * letters, scale bar and colour bar labels). Only what those labels need; anything else is drawn
+ * letters, scale bar and colour bar labels, the AI caption). Capitals, digits, some punctuation and
+ * a lower-case m (for mm); anything else is drawn as a blank cell. Only what those labels need; anything else is drawn
  * as a blank cell. Real text in reports is PDF text, never pixels.
  */
 
@@ -52,6 +53,8 @@ const GLYPHS: Record<string, readonly number[]> = {
   '(': [0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02],
   ')': [0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08],
   ' ': [0, 0, 0, 0, 0, 0, 0],
+  // lower case only where a capital would mislead: the scale bar's unit (50 mm, not megametres)
+  m: [0, 0, 0x1a, 0x15, 0x15, 0x15, 0x15],
 };
 
 export const GLYPH_W = 5;
@@ -63,7 +66,7 @@ export function textWidth(text: string, scale: number): number {
 }
 
 /**
- * Draw `text` (upper-cased) into an RGB image with a 1-px dark outline so it reads on any
+ * Draw `text` (upper-cased, but for the few lower-case letters the font has) into an RGB image with a 1-px dark outline so it reads on any
  * background. (x, y) is the top-left corner; pixels outside the image are skipped.
  */
 export function drawText(
@@ -83,7 +86,7 @@ export function drawText(
     rgb[o + 1] = c[1];
     rgb[o + 2] = c[2];
   };
-  const upper = text.toUpperCase();
+  const upper = Array.from(text, (ch) => (GLYPHS[ch] ? ch : ch.toUpperCase())).join('');
   const on = (gx: number, gy: number): boolean => {
     // gx, gy: glyph-grid coordinates over the whole string (unscaled), with 1-px gaps
     const cell = Math.floor(gx / (GLYPH_W + 1));

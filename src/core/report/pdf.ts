@@ -16,7 +16,8 @@ import { PDFDocument, PageSizes, StandardFonts, rgb } from 'pdf-lib';
 import type { Review } from '../../shared/api';
 import type { PixelSpacingSource } from '../../shared/dicom';
 import type { ReportContext } from './context';
-import { draftReasons, findingLabels, isUnreviewed, reviewedFindings, reviewStatus } from './context';
+import { draftReasons, findingLabels, isUnreviewed, keyImagesInLabelOrder, reviewedFindings, reviewStatus } from './context';
+import { keyImageForExport } from './sc';
 import { personNameText } from '../../shared/dicom-text';
 import { encodePng } from './png';
 import { formatScale, renderKeyImage, scaleBarMm } from './render';
@@ -54,10 +55,14 @@ export function findUnicodeFont(explicit?: string): string | undefined {
   return undefined;
 }
 
-// WinAnsi covers printable ASCII and Latin-1 (plus a few more we do not rely on).
 /** The singular for 1, else the plural: "1 finding", "3 findings". */
 const plural = (n: number, one: string, other: string) => (n === 1 ? one : other);
-const winAnsi = (s: string) => /^[\x20-\x7e\u00a0-\u00ff]*$/.test(s);
+/**
+ * What the standard fonts (Helvetica, Courier) print: WinAnsi (cp1252), i.e. printable ASCII,
+ * Latin-1 and the characters cp1252 puts at 0x80-0x9F: typographic quotes ’ ‘ “ ” ‚ „, dashes
+ * – —, … € • ™ † ‡ ‰ ‹ › ˆ ˜ Š š Œ œ Ž ž Ÿ ƒ. A name like O’Brien keeps its apostrophe.
+ */
+const winAnsi = (s: string) => /^[\x20-\x7e\u00a0-\u00ff\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]*$/.test(s);
 
 const GREY = rgb(0.35, 0.35, 0.35);
 const BLACK = rgb(0, 0, 0);
@@ -395,9 +400,7 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   // ------------------------------------------------------------------ key images
   const findingById = new Map(ctx.analysis.findings.map((f) => [f.id, f]));
   // in the order of their labels (F1 first), whatever order the context lists them in
-  const order = [...labels.keys()];
-  const rank = (id: string) => (order.includes(id) ? order.indexOf(id) : order.length);
-  const keyImages = [...ctx.keyImages].sort((a, b) => rank(a.findingId) - rank(b.findingId));
+  const keyImages = keyImagesInLabelOrder(ctx, labels);
   for (let i = 0; i < keyImages.length; i++) {
     const k = keyImages[i] as (typeof keyImages)[number];
     const f = findingById.get(k.findingId);
@@ -405,7 +408,8 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
     if (i === 0) newPage();
     else ensure(side + 60);
     if (i === 0) await heading('Key images');
-    const img = renderKeyImage(k.image);
+    // the same pixels as the Secondary Capture, AI caption included
+    const img = renderKeyImage(keyImageForExport(ctx, k, labels).image);
     const png = await doc.embedPng(encodePng(img));
     const drawW = Math.min(side, (side * img.width) / img.height);
     const drawH = (drawW * img.height) / img.width;

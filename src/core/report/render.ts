@@ -27,8 +27,39 @@ export interface KeyImageInput {
   /** [x, y] = [column, row] of the finding's hot spot. */
   marker?: [number, number] | null;
   overlay?: OverlayStyle;
-  /** Burn in the annotations (orientation, scale bar, colour bar, marker). Default true. */
+  /** Burn in the annotations (orientation, scale bar, colour bar, marker, caption). Default true. */
   annotate?: boolean;
+  /**
+   * A caption burned in at the top-left corner (capitals), lines split at '\n' and wrapped at
+   * spaces to the left half: the exports' "RESIGHT AI F1 ... - NOT FOR DIAGNOSIS" (keyImageCaption).
+   */
+  caption?: string;
+}
+
+/**
+ * The line that says a key image is AI output, burned into the exported key images (PDF and
+ * Secondary Capture): the finding's label as the report prints it, its class and score.
+ */
+export function keyImageCaption(label: string | undefined, cls: string | undefined, score: number | undefined): string {
+  const what = [label, cls?.replace(/_/g, ' ').toUpperCase(), score !== undefined && Number.isFinite(score) ? `P ${score.toFixed(3)}` : undefined].filter(Boolean).join(' ');
+  return `RESIGHT AI${what ? ` ${what}` : ''} -\nNOT FOR DIAGNOSIS`;
+}
+
+/** `text` in lines of at most `maxW` pixels at `scale`: split at '\n', wrapped at spaces (a longer word stays whole). */
+export function wrapCaption(text: string, maxW: number, scale: number): string[] {
+  const out: string[] = [];
+  for (const para of text.split('\n')) {
+    let cur = '';
+    for (const w of para.split(/ +/).filter(Boolean)) {
+      const next = cur ? `${cur} ${w}` : w;
+      if (cur && textWidth(next, scale) > maxW) {
+        out.push(cur);
+        cur = w;
+      } else cur = next;
+    }
+    if (cur) out.push(cur);
+  }
+  return out;
 }
 
 export interface RgbImage {
@@ -73,6 +104,14 @@ export function formatScale(v: number): string {
   return v >= 10 ? v.toFixed(0) : String(Number(v.toPrecision(2)));
 }
 
+/** The largest scale up to `scale` at which every word of `text` fits `maxW` (at least 1). */
+function lineScale(text: string, maxW: number, scale: number): number {
+  const longest = text.split(/[ \n]+/).reduce((a, w) => (w.length > a.length ? w : a), '');
+  let s = scale;
+  while (s > 1 && textWidth(longest, s) > maxW) s--;
+  return s;
+}
+
 /** The key image: composited slice plus burned-in annotations. */
 export function renderKeyImage(input: KeyImageInput): RgbImage {
   const img = compositeSlice(input);
@@ -108,7 +147,7 @@ export function renderKeyImage(input: KeyImageInput): RgbImage {
     fillRect(img, pad, y, len, Math.max(2, scale), white);
     fillRect(img, pad, y - 3 * scale, Math.max(1, scale), 3 * scale, white);
     fillRect(img, pad + len - Math.max(1, scale), y - 3 * scale, Math.max(1, scale), 3 * scale, white);
-    drawText(img.rgb, W, H, `${mm} MM`, pad, y + 3 * scale, scale, white);
+    drawText(img.rgb, W, H, `${mm} mm`, pad, y + 3 * scale, scale, white);
   }
 
   // colour bar, right edge: top = map maximum, bottom = 0 (the threshold marked)
@@ -128,6 +167,14 @@ export function renderKeyImage(input: KeyImageInput): RgbImage {
     const top = input.heatMax !== undefined ? formatScale(input.heatMax) : '1';
     drawText(img.rgb, W, H, top, W - pad - textWidth(top, scale), y0 - (GLYPH_H + 3) * scale, scale, white);
     drawText(img.rgb, W, H, '0', W - pad - textWidth('0', scale), y0 + barH + 3 * scale, scale, white);
+  }
+
+  // the caption (AI output, not for diagnosis): top-left corner, mostly outside the body, in the
+  // left half so it stays clear of the top orientation letter
+  if (input.caption) {
+    const maxW = Math.max(textWidth('NOT FOR DIAGNOSIS', 1), Math.floor(W / 2) - pad - 12 * scale);
+    const s = lineScale(input.caption, maxW, scale);
+    wrapCaption(input.caption, maxW, s).forEach((l, i) => drawText(img.rgb, W, H, l, pad, pad + i * (GLYPH_H + 3) * s, s, white));
   }
 
   // the finding's marker: a broken circle around the hot spot, leaving its centre visible

@@ -2,13 +2,17 @@
  * DICOM Secondary Capture (SC Image Storage, PS3.3 A.8.1): one RGB image per key slice with the
  * heatmap and annotations burned in, in the source study (same Study Instance UID, a new series),
  * referencing the source instance (Source Image Sequence). Burned In Annotation is YES: the
- * pixels carry the overlay, so a PACS shows exactly what the report shows.
+ * pixels carry the overlay and a caption saying it is AI output ("RESIGHT AI F1 LUNG NODULE
+ * P 0.998 - NOT FOR DIAGNOSIS"), so a PACS shows exactly what the report shows. The images are
+ * numbered in the order of the findings' labels (SC-001, Instance Number 1 = F1), and the
+ * Derivation Description names the label and the slices counted from 1, as the PDF does.
  */
 import type { ReportContext, KeyImage } from './context';
+import { findingLabels, keyImagesInLabelOrder } from './context';
 import type { NaturalDataset } from './dicom-write';
 import { codeItem, derivedUid, dicomDateTime, encodePart10 } from './dicom-write';
 import { derivedObject } from './dicom-modules';
-import { renderKeyImage } from './render';
+import { keyImageCaption, renderKeyImage } from './render';
 import { directionLetters } from '../../shared/orientation';
 
 export const SC_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.7';
@@ -25,14 +29,25 @@ export function scSeriesUid(ctx: ReportContext, exportId: string): string {
   return derivedUid('resight-sc-series', exportId, ctx.series.seriesInstanceUid);
 }
 
+/**
+ * A key image as the exports render it (PDF and SC alike): its pixels with the AI caption, the
+ * finding's label and the finding (undefined for a reviewer-added one).
+ */
+export function keyImageForExport(ctx: ReportContext, k: KeyImage, labels: Map<string, string> = findingLabels(ctx)): { image: KeyImage['image']; label: string | undefined; finding: ReportContext['analysis']['findings'][number] | undefined } {
+  const finding = ctx.analysis.findings.find((f) => f.id === k.findingId);
+  const label = labels.get(k.findingId);
+  const cls = finding?.class ?? ctx.added.find((a) => a.id === k.findingId)?.class;
+  return { image: { ...k.image, caption: keyImageCaption(label, cls, finding?.score) }, label, finding };
+}
+
 export function secondaryCaptures(ctx: ReportContext, exportId: string): ScObject[] {
   const seriesUid = scSeriesUid(ctx, exportId);
   const { date, time } = dicomDateTime(ctx.createdAt);
-  const findingById = new Map(ctx.analysis.findings.map((f) => [f.id, f]));
-  return ctx.keyImages.map((k: KeyImage, i) => {
-    const img = renderKeyImage(k.image);
+  const labels = findingLabels(ctx);
+  return keyImagesInLabelOrder(ctx, labels).map((k: KeyImage, i) => {
+    const { image, label, finding: f } = keyImageForExport(ctx, k, labels);
+    const img = renderKeyImage(image);
     const sopInstanceUid = derivedUid('resight-sc', exportId, k.findingId, k.sopInstanceUid);
-    const f = findingById.get(k.findingId);
     const iop = k.image.imageOrientationPatient;
     const source: NaturalDataset = {
       ReferencedSOPClassUID: k.sopClassUid,
@@ -54,7 +69,8 @@ export function secondaryCaptures(ctx: ReportContext, exportId: string): ScObjec
       ContentDate: date,
       ContentTime: time,
       ImageType: ['DERIVED', 'SECONDARY'],
-      DerivationDescription: `${f ? `${f.class} p=${f.score.toFixed(3)}, slices ${f.sliceStart}-${f.sliceEnd}; ` : ''}${k.camSource} heatmap burned in (AI output, not for clinical use)`,
+      // for people, as the PDF says it: the label, slices counted from 1 (the finding id, 0-based, is in the SR, JSON and CSV)
+      DerivationDescription: `${label ? `${label} ` : ''}${f ? `${f.class} p=${f.score.toFixed(3)}, slices ${f.sliceStart + 1}-${f.sliceEnd + 1} (counted from 1), key slice ${k.sliceIndex + 1}; ` : ''}${k.camSource} heatmap burned in (AI output, not for clinical use)`,
       SourceImageSequence: [source],
       BurnedInAnnotation: 'YES',
       LossyImageCompression: '00',

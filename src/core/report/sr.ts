@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { Finding } from '../../shared/analysis';
 import { ellipseOf } from '../../shared/roi';
 import type { ReportContext } from './context';
-import { draftReasons, reviewedFindings, reviewStatus } from './context';
+import { draftReasons, findingLabels, reviewedFindings, reviewStatus } from './context';
 import { toPersonName } from './person-name';
 import type { Code, NaturalDataset } from './dicom-write';
 import { codeItem, derivedUid, dicomDateTime, encodePart10 } from './dicom-write';
@@ -50,7 +50,7 @@ const C = {
   imageRegion: DCM('111030', 'Image Region'),
   probability: RS('AIPROB', 'AI probability'),
   threshold: RS('AITHRESH', 'AI operating threshold'),
-  sliceRange: RS('SLICES', 'Slice range (0-based, volume order)'),
+  sliceRange: RS('SLICES', 'Slice range (volume order)'),
   decision: RS('REVDEC', 'Reviewer decision'),
   origin: RS('ORIGIN', 'Finding origin'),
   modelSha: RS('MODELSHA', 'Model SHA-256'),
@@ -154,6 +154,7 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
     if (s.frame > 0 || ctx.series.multiFrameSops?.includes(s.sopInstanceUid)) ref.ReferencedFrameNumber = String(s.frame + 1);
     return { RelationshipType: rel, ValueType: 'IMAGE', ...(name ? { ConceptNameCodeSequence: [codeItem(name)] } : {}), ReferencedSOPSequence: [ref] };
   };
+  const labels = findingLabels(ctx);
   const range = (a: number, b: number) => Array.from({ length: Math.max(0, b - a + 1) }, (_, i) => a + i);
 
   const group = (
@@ -169,7 +170,8 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
     comment: string | undefined,
   ): Item => {
     const children: Item[] = [
-      text('HAS OBS CONTEXT', C.trackingId, id),
+      // the label people read the finding by (the PDF's F1), then the internal id; the UID is for machines
+      text('HAS OBS CONTEXT', C.trackingId, labels.has(id) ? `${labels.get(id)} (${id})` : id),
       uidref('HAS OBS CONTEXT', C.trackingUid, derivedUid('resight-finding', exportId, ctx.series.seriesInstanceUid, id)),
       code('CONTAINS', C.finding, classCode(cls)),
       code('CONTAINS', C.origin, origin),
@@ -183,7 +185,7 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
         text('CONTAINS', C.modelSha, ctx.model.sha256),
       );
     }
-    children.push(text('CONTAINS', C.sliceRange, `${sliceStart}-${sliceEnd}`), code('CONTAINS', C.decision, decision));
+    children.push(text('CONTAINS', C.sliceRange, `${sliceStart + 1}-${sliceEnd + 1} (counted from 1; ${sliceStart}-${sliceEnd} counted from 0)`), code('CONTAINS', C.decision, decision));
     if (comment) children.push(text('CONTAINS', C.comment, comment));
     for (const i of range(sliceStart, sliceEnd)) {
       const r = imageRef('CONTAINS', C.sourceImage, i);
@@ -301,7 +303,8 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
     ],
     ReferencedPerformedProcedureStepSequence: [],
     InstanceNumber: 1,
-    CompletionFlag: 'COMPLETE',
+    // a draft (the review not complete: see draftReasons) is PARTIAL, the signed-off review COMPLETE
+    CompletionFlag: draft.length ? 'PARTIAL' : 'COMPLETE',
     VerificationFlag: 'UNVERIFIED',
     ContentDate: date,
     ContentTime: time,

@@ -1,6 +1,6 @@
 /** Per-slice results and findings as CSV (spreadsheets, R, pandas) and JSON (the analyze schema). */
 import type { ReportContext } from './context';
-import { reviewedFindings } from './context';
+import { findingLabels, reviewedFindings } from './context';
 
 /**
  * RFC 4180 field: quoted when it holds a comma, quote or line break. Text starting with = + - @
@@ -27,15 +27,23 @@ export function slicesCsv(ctxs: readonly ReportContext[]): string {
   return out;
 }
 
-/** One row per finding (model and reviewer-added) with the review. */
+/**
+ * One row per finding (model and reviewer-added) with the review. `label` is the finding as the
+ * PDF and the key images name it (F1, F2, ...: the model's findings by first slice, then the
+ * reviewer's); `first_slice`/`last_slice` are its slices counted from 1, as people (the viewer,
+ * the PDF) count them. They are the last columns, so the earlier ones keep their positions: the
+ * 0-based `slice_start`, `slice_end` and `key_slice` (the `slice_index` of slices.csv) stay for
+ * compatibility. Rows are in label order.
+ */
 export function findingsCsv(ctxs: readonly ReportContext[]): string {
-  let out = line(['series_instance_uid', 'finding_id', 'origin', 'class', 'score', 'threshold', 'slice_start', 'slice_end', 'key_slice', 'key_sop_instance_uid', 'centroid_x', 'centroid_y', 'decision', 'comment']);
+  let out = line(['series_instance_uid', 'finding_id', 'origin', 'class', 'score', 'threshold', 'slice_start', 'slice_end', 'key_slice', 'key_sop_instance_uid', 'centroid_x', 'centroid_y', 'decision', 'comment', 'label', 'first_slice', 'last_slice']);
   for (const ctx of ctxs) {
+    const labels = findingLabels(ctx);
     for (const { finding: f, review } of reviewedFindings(ctx)) {
-      out += line([ctx.series.seriesInstanceUid, f.id, 'model', f.class, f.score, f.threshold, f.sliceStart, f.sliceEnd, f.keySlice, f.keySopInstanceUid, f.centroid?.[0] ?? null, f.centroid?.[1] ?? null, review?.decision ?? 'pending', review?.comment ?? '']);
+      out += line([ctx.series.seriesInstanceUid, f.id, 'model', f.class, f.score, f.threshold, f.sliceStart, f.sliceEnd, f.keySlice, f.keySopInstanceUid, f.centroid?.[0] ?? null, f.centroid?.[1] ?? null, review?.decision ?? 'pending', review?.comment ?? '', labels.get(f.id), f.sliceStart + 1, f.sliceEnd + 1]);
     }
     for (const a of ctx.added) {
-      out += line([ctx.series.seriesInstanceUid, a.id, 'reviewer', a.class, null, null, a.sliceStart, a.sliceEnd, null, null, a.centroid?.[0] ?? null, a.centroid?.[1] ?? null, 'added', a.comment ?? '']);
+      out += line([ctx.series.seriesInstanceUid, a.id, 'reviewer', a.class, null, null, a.sliceStart, a.sliceEnd, null, null, a.centroid?.[0] ?? null, a.centroid?.[1] ?? null, 'added', a.comment ?? '', labels.get(a.id), a.sliceStart + 1, a.sliceEnd + 1]);
     }
   }
   return out;

@@ -21,14 +21,15 @@ import { InferenceEngine } from '../../../../src/core/inference/engine';
 import type { LoadedModel } from '../../../../src/core/inference/model';
 import { buildReportContext } from '../../../../src/core/report/build';
 import type { ReportContext } from '../../../../src/core/report/context';
-import { findingLabels } from '../../../../src/core/report/context';
+import { findingLabels, keyImagesInLabelOrder } from '../../../../src/core/report/context';
 import { decodePart10 } from '../../../../src/core/report/dicom-write';
 import type { NaturalDataset } from '../../../../src/core/report/dicom-write';
 import { exportJson, writeExports } from '../../../../src/core/report/export';
 import { structuredReport } from '../../../../src/core/report/sr';
+import { keyImageForExport } from '../../../../src/core/report/sc';
 import { encapsulatedPdf } from '../../../../src/core/report/epdf';
 import { exportResource } from '../../../../src/core/session/resources';
-import { findUnicodeFont } from '../../../../src/core/report/pdf';
+import { findUnicodeFont, renderPdf } from '../../../../src/core/report/pdf';
 import { renderKeyImage } from '../../../../src/core/report/render';
 import { sayWarning } from '../../../../src/renderer/i18n/warnings';
 import type { AnalysisResult } from '../../../../src/shared/analysis';
@@ -208,9 +209,13 @@ describe('exports of the demo study', () => {
     const groups = walk([ds]).filter((i) => seqOf(i, 'ConceptNameCodeSequence')[0]?.CodeValue === '125007');
     assert.equal(groups.length, ctx.analysis.findings.length + 1 + ctx.measurements.length, 'a measurement group per finding, the added one and each measurement');
     const textOf = (g: NaturalDataset, code: string) => seqOf(g, 'ContentSequence').find((c) => seqOf(c, 'ConceptNameCodeSequence')[0]?.CodeValue === code);
+    const labels = findingLabels(ctx);
     for (const f of ctx.analysis.findings) {
-      const g = groups.find((x) => textOf(x, '112039')?.TextValue === f.id);
+      // the Tracking Identifier names the finding as people read it (the PDF's F1), then by its internal id
+      const g = groups.find((x) => textOf(x, '112039')?.TextValue === `${labels.get(f.id)} (${f.id})`);
       assert.ok(g, f.id);
+      assert.ok(textOf(g, '112040')?.UID, 'the Tracking UID stays');
+      assert.equal(textOf(g, 'SLICES')?.TextValue, `${f.sliceStart + 1}-${f.sliceEnd + 1} (counted from 1; ${f.sliceStart}-${f.sliceEnd} counted from 0)`);
       const refs = seqOf(g, 'ContentSequence').filter((c) => c.ValueType === 'IMAGE').map((c) => seqOf(c, 'ReferencedSOPSequence')[0].ReferencedSOPInstanceUID);
       assert.deepEqual(refs, ctx.analysis.slices.slice(f.sliceStart, f.sliceEnd + 1).map((s) => s.sopInstanceUid));
       assert.equal(textOf(g, 'MODELSHA')?.TextValue, model.identity.sha256);
@@ -226,7 +231,7 @@ describe('exports of the demo study', () => {
   });
 
   it('each SC is the key slice with the heatmap burned in, in the source study, referencing its source', () => {
-    for (const [i, k] of ctx.keyImages.entries()) {
+    for (const [i, k] of keyImagesInLabelOrder(ctx).entries()) {
       const bytes = fs.readFileSync(path.join(dir, 'sc', `ReSight-SC-00${i + 1}.dcm`));
       const ds = decodePart10(bytes);
       assert.equal(ds.SOPClassUID, '1.2.840.10008.5.1.4.1.1.7');
@@ -237,7 +242,38 @@ describe('exports of the demo study', () => {
       assert.equal(seqOf(ds, 'SourceImageSequence')[0].ReferencedSOPInstanceUID, k.sopInstanceUid);
       assert.equal(seqOf(seqOf(ds, 'ContributingEquipmentSequence')[0], 'PurposeOfReferenceCodeSequence')[0].CodeMeaning, 'Processing Algorithm');
       const px = new Uint8Array((ds.PixelData as ArrayBuffer[])[0]);
-      assert.deepEqual(Buffer.from(px), Buffer.from(renderKeyImage(k.image).rgb), 'the pixels are the shared renderer\'s');
+      assert.deepEqual(Buffer.from(px), Buffer.from(renderKeyImage(keyImageForExport(ctx, k).image).rgb), 'the pixels are the shared renderer\'s');
+    }
+  });
+
+  it('the SCs are numbered in the order of the findings\' labels (SC-001 = F1) and describe them as the PDF does: label, slices from 1', () => {
+    const labels = findingLabels(ctx);
+    // the demo lists its findings by class, so label order is another order: the test means something
+    assert.notDeepEqual(ctx.keyImages.map((k) => k.findingId), keyImagesInLabelOrder(ctx).map((k) => k.findingId), 'the demo\'s findings are not listed in label order');
+    for (const [i, k] of keyImagesInLabelOrder(ctx).entries()) {
+      const ds = decodePart10(fs.readFileSync(path.join(dir, 'sc', `ReSight-SC-00${i + 1}.dcm`)));
+      const f = ctx.analysis.findings.find((x) => x.id === k.findingId) as (typeof ctx.analysis.findings)[number];
+      assert.equal(labels.get(f.id), `F${i + 1}`, `ReSight-SC-00${i + 1}.dcm is F${i + 1}`);
+      assert.equal(Number(ds.InstanceNumber), i + 1);
+      assert.equal(seqOf(ds, 'SourceImageSequence')[0].ReferencedSOPInstanceUID, k.sopInstanceUid);
+      assert.equal(ds.BurnedInAnnotation, 'YES');
+      assert.equal(ds.DerivationDescription, `F${i + 1} ${f.class} p=${f.score.toFixed(3)}, slices ${f.sliceStart + 1}-${f.sliceEnd + 1} (counted from 1), key slice ${f.keySlice + 1}; ${k.camSource} heatmap burned in (AI output, not for clinical use)`);
+    }
+  });
+
+  it('the key images say in their pixels that they are AI output, not for diagnosis', () => {
+    for (const k of ctx.keyImages) {
+      const { image } = keyImageForExport(ctx, k);
+      const f = ctx.analysis.findings.find((x) => x.id === k.findingId) as (typeof ctx.analysis.findings)[number];
+      assert.equal(image.caption, `RESIGHT AI ${findingLabels(ctx).get(f.id)} ${f.class.replace(/_/g, ' ').toUpperCase()} P ${f.score.toFixed(3)} -\nNOT FOR DIAGNOSIS`);
+      const withCaption = renderKeyImage(image).rgb;
+      const without = renderKeyImage(k.image).rgb;
+      // the caption sits in the top-left corner, clear of the finding's hot spot
+      const changed: [number, number][] = [];
+      for (let p = 0; p < withCaption.length; p += 3) if (withCaption[p] !== without[p] || withCaption[p + 1] !== without[p + 1] || withCaption[p + 2] !== without[p + 2]) changed.push([(p / 3) % image.columns, Math.floor(p / 3 / image.columns)]);
+      assert.ok(changed.length > 200, `the caption is burned in (${changed.length} px)`);
+      assert.ok(changed.every(([x, y]) => x < image.columns / 2 && y < image.rows / 4), 'in the top-left corner');
+      if (f.centroid) assert.ok(!changed.some(([x, y]) => Math.abs(x - (f.centroid as number[])[0]) < 16 && Math.abs(y - (f.centroid as number[])[1]) < 16), 'not over the hot spot');
     }
   });
 
@@ -390,7 +426,7 @@ describe('exports of the demo study', () => {
       const m = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(b.subarray(0, 32).toString('latin1'));
       assert.ok(m, ppms[i]);
       assert.deepEqual([Number(m[1]), Number(m[2])], [k.image.columns, k.image.rows]);
-      const ours = renderKeyImage(k.image).rgb;
+      const ours = renderKeyImage(keyImageForExport(ctx, k).image).rgb;
       const theirs = b.subarray(m[0].length);
       assert.equal(theirs.length, ours.length);
       assert.ok(theirs.equals(Buffer.from(ours)), `key image ${i + 1} is pixel-identical`);
@@ -407,6 +443,56 @@ describe('exports of the demo study', () => {
     assert.match(csv[0], /^series_instance_uid,slice_index,sop_instance_uid,frame,p_lung_nodule,p_liver_lesion,error$/);
     const fcsv = fs.readFileSync(path.join(dir, 'slices-findings.csv'), 'utf8');
     assert.ok(fcsv.includes('"agree, follow up in 3 months"'), 'quoted per RFC 4180');
+  });
+
+  it('the findings CSV names each finding by its label (F1, ...) with slices counted from 1, beside the 0-based columns', () => {
+    const rows = fs.readFileSync(path.join(dir, 'slices-findings.csv'), 'utf8').trim().split('\r\n');
+    const head = rows[0].split(',');
+    // the columns as they were, then the new ones: a reader by position still reads the old columns
+    assert.deepEqual(head, ['series_instance_uid', 'finding_id', 'origin', 'class', 'score', 'threshold', 'slice_start', 'slice_end', 'key_slice', 'key_sop_instance_uid', 'centroid_x', 'centroid_y', 'decision', 'comment', 'label', 'first_slice', 'last_slice']);
+    const col = (name: string) => head.indexOf(name);
+    const labels = findingLabels(ctx);
+    // (split on commas outside quotes: a comment may hold one)
+    const cells = rows.slice(1).map((r) => r.match(/("[^"]*(?:""[^"]*)*"|[^,]*)(,|$)/g)?.map((c) => c.replace(/,$/, '')) ?? []);
+    assert.deepEqual(cells.map((c) => c[col('label')]), [...labels.values()], 'in label order, F1 first, the added finding last');
+    for (const c of cells) {
+      const id = c[col('finding_id')];
+      assert.equal(labels.get(id), c[col('label')]);
+      assert.equal(Number(c[col('first_slice')]), Number(c[col('slice_start')]) + 1);
+      assert.equal(Number(c[col('last_slice')]), Number(c[col('slice_end')]) + 1);
+      const f = ctx.analysis.findings.find((x) => x.id === id) ?? ctx.added.find((x) => x.id === id);
+      assert.ok(f, id);
+      assert.equal(Number(c[col('slice_start')]), f.sliceStart, 'the 0-based column is unchanged');
+    }
+  });
+
+  it('the SR is PARTIAL while the review is a draft and COMPLETE once signed off, and passes dciodvfy either way', (t) => {
+    assert.equal(decodePart10(fs.readFileSync(path.join(dir, 'sr.dcm'))).CompletionFlag, 'PARTIAL', 'the demo export is a draft (not signed off, findings not reviewed)');
+    const final: ReportContext = { ...ctx, reviewer: 'Hanako Sato', reviews: ctx.analysis.findings.map((f) => ({ findingId: f.id, decision: 'accepted' as const, at: '2026-11-28T10:05:00Z' })), signOff: { at: '2026-11-28T10:06:00Z', current: true } };
+    const sr = structuredReport(final, 'final').bytes;
+    assert.equal(decodePart10(sr).CompletionFlag, 'COMPLETE');
+    if (has('dciodvfy')) {
+      const f = path.join(tempDir(t, 'sr-complete'), 'sr.dcm');
+      fs.writeFileSync(f, sr);
+      assert.deepEqual(dciodvfy(f).errors, []);
+      assert.deepEqual(dciodvfy(path.join(dir, 'sr.dcm')).errors, []);
+    }
+  });
+
+  it('the PDF prints the WinAnsi characters beyond Latin-1 (’ “ ” – — … € •) in its own font, not as ?', { skip: !has('pdftotext') && 'poppler-utils not installed' }, async (t) => {
+    const latin: ReportContext = {
+      ...ctx,
+      patient: { ...ctx.patient, name: 'O’Brien^Émilie' },
+      study: { ...ctx.study, institution: 'Zürich – Süd', description: '“CT chest” — follow-up… €12 • Pat™' },
+      reviewer: 'Dr. Émilie O’Brien',
+    };
+    // no Unicode font at all: what the standard font cannot print would be '?'
+    const r = await renderPdf(latin, { unicodeFontPath: '/nonexistent-font.ttf' });
+    const f = path.join(tempDir(t, 'winansi'), 'r.pdf');
+    fs.writeFileSync(f, r.bytes);
+    const text = spawnSync('pdftotext', [f, '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    for (const want of ['Dr. Émilie O’Brien', 'Zürich – Süd', '“CT chest” — follow-up… €12 • Pat™']) assert.ok(text.includes(want), `${want} in the PDF text`);
+    assert.ok(!text.includes('O?Brien') && !text.includes('Zürich ? Süd'));
   });
 
   it('JSON keeps decisions on findings this analysis does not list apart from the reviews of its findings', () => {

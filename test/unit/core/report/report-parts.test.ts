@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import { Deidentifier } from '../../../../src/core/report/deidentify';
 import { derivedUid, newUid } from '../../../../src/core/report/dicom-write';
 import { encodePng } from '../../../../src/core/report/png';
-import { compositeSlice, formatScale, renderKeyImage, scaleBarMm } from '../../../../src/core/report/render';
+import { compositeSlice, formatScale, keyImageCaption, renderKeyImage, scaleBarMm, wrapCaption } from '../../../../src/core/report/render';
+import { drawText } from '../../../../src/core/report/font';
 import { cosinesOfLetters, directionLetters } from '../../../../src/shared/orientation';
 import { csvField } from '../../../../src/core/report/tabular';
 import { classCode, procedureCode } from '../../../../src/core/report/sr';
@@ -102,6 +103,29 @@ describe('key images', () => {
     assert.deepEqual([...img.rgb.subarray(6, 9)], [...lut.subarray(765, 768)], 'at opacity 1 the colour map itself');
     const annotated = renderKeyImage({ rows: 64, columns: 64, values: new Float32Array(64 * 64), window: { center: 40, width: 400 }, heat: null, pixelSpacing: [1, 1], imageOrientationPatient: [1, 0, 0, 0, 1, 0] });
     assert.ok(annotated.rgb.some((v) => v === 255), 'annotations are drawn');
+  });
+
+  it('the AI caption names the label, class and score, wraps at spaces, and says not for diagnosis', () => {
+    assert.equal(keyImageCaption('F1', 'lung_nodule', 0.99836), 'RESIGHT AI F1 LUNG NODULE P 0.998 -\nNOT FOR DIAGNOSIS');
+    assert.equal(keyImageCaption('F5', 'lung_nodule', undefined), 'RESIGHT AI F5 LUNG NODULE -\nNOT FOR DIAGNOSIS', 'a reviewer-added finding has no score');
+    assert.deepEqual(wrapCaption('RESIGHT AI F1 LUNG NODULE P 0.998 -\nNOT FOR DIAGNOSIS', 1000, 1), ['RESIGHT AI F1 LUNG NODULE P 0.998 -', 'NOT FOR DIAGNOSIS']);
+    assert.deepEqual(wrapCaption('RESIGHT AI F1 LUNG', 6 * 10, 1), ['RESIGHT AI', 'F1 LUNG']);
+    const plain = { rows: 256, columns: 256, values: new Float32Array(256 * 256), window: { center: 40, width: 400 }, heat: null };
+    const a = renderKeyImage(plain).rgb;
+    const b = renderKeyImage({ ...plain, caption: keyImageCaption('F1', 'lung_nodule', 0.5) }).rgb;
+    let changed = 0;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) changed++;
+    assert.ok(changed > 300, 'the caption is burned in');
+  });
+
+  it('the scale bar says mm in lower case (the font has an m), other text in capitals', () => {
+    const draw = (t: string) => {
+      const rgb = new Uint8Array(40 * 12 * 3);
+      drawText(rgb, 40, 12, t, 1, 1, 1);
+      return Buffer.from(rgb);
+    };
+    assert.notDeepEqual(draw('50 mm'), draw('50 MM'));
+    assert.deepEqual(draw('ab'), draw('AB'), 'letters without a lower-case glyph are drawn as capitals');
   });
 
   it('a MONOCHROME1 key image is shown inverted (lowest value white), as the viewer shows it', () => {
