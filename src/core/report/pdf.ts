@@ -379,11 +379,13 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
 
   // ------------------------------------------------------------------ model and sign-off
   await heading('Model and method');
-  const fb = ctx.provider.fallbacks.map((f) => `${f.provider}: ${f.reason}`).join('; ');
+  // which providers were not used, not ONNX Runtime's paragraphs on why (CUDA libraries, drivers):
+  // a referring physician reads this page; the reasons are in the JSON export and the viewer
+  const fb = ctx.provider.fallbacks.map((f) => f.provider).join(', ');
   const mrows: [string, string][] = [
     ['Model', `${ctx.model.name} ${ctx.model.version}`],
     ['Heatmaps', `${ctx.cam.method} at ${ctx.cam.layer} (class score: logit)`],
-    ['Provider', `${ctx.provider.used}, ${ctx.provider.threads} ${plural(ctx.provider.threads, 'thread', 'threads')}${fb ? ` (not used: ${fb})` : ''}`],
+    ['Provider', `${ctx.provider.used}, ${ctx.provider.threads} ${plural(ctx.provider.threads, 'thread', 'threads')}${fb ? ` (not available here: ${fb}; why: in the JSON export)` : ''}`],
     ['Intended use', ctx.model.intendedUse || '-'],
   ];
   y = (await fields(mrows, M, 80, W - 2 * M)) - 2;

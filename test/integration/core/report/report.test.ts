@@ -296,6 +296,12 @@ describe('exports of the demo study', () => {
     assert.equal(labels.size, ctx.analysis.findings.length + 1);
     for (const label of labels.values()) assert.match(text, new RegExp(`^\\s*${label}\\s`, 'm'), label);
     assert.ok(text.includes('missed by the model'));
+    // the providers not used are named, ONNX Runtime's paragraphs on why are left to the JSON
+    const flat = text.replace(/\s+/g, ' ');
+    for (const f of ctx.provider.fallbacks) {
+      assert.ok(flat.includes(f.provider), `${f.provider} named`);
+      if (f.reason.length > 40) assert.ok(!flat.includes(f.reason.replace(/\s+/g, ' ').slice(0, 40)), `${f.provider}'s reason kept out of the PDF`);
+    }
     assert.match(text, /Accepted/);
     assert.match(text, /Rejected/);
     const pages = text.split('\f').filter((p) => p.trim());
