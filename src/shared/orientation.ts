@@ -18,12 +18,14 @@ const LETTER: Record<string, [number, number, number]> = { L: [1, 0, 0], R: [-1,
 
 /**
  * A direction cosine vector (LPS) from patient-direction letters, as PatientOrientation (0020,0020)
- * gives them ('F', 'LF'): the unit sum of the letters' axes, the first letter weighted most (it is
- * the dominant one). Only for orientation letters: a radiograph has no geometry beyond them.
+ * gives them ('F', 'LF', 'LFP'): the unit sum of the letters' axes weighted 1, 0.8, 0.6, so the
+ * order stays and even a third letter keeps more than directionLetters' 0.3 (0.42). Only for
+ * orientation letters: a radiograph has no geometry beyond them.
  */
+const LETTER_WEIGHTS = [1, 0.8, 0.6];
 export function cosinesOfLetters(letters: string): number[] {
   const v = [0, 0, 0];
-  [...letters].forEach((c, i) => LETTER[c]?.forEach((x, k) => (v[k] += x / (i + 1))));
+  [...letters].forEach((c, i) => LETTER[c]?.forEach((x, k) => (v[k] += x * (LETTER_WEIGHTS[i] ?? 0.5))));
   const n = Math.hypot(v[0], v[1], v[2]) || 1;
   return v.map((x) => x / n + 0);
 }

@@ -455,6 +455,9 @@ function buildSeries(studyUid: string, seriesUid: string, index: number, { membe
   if (reason) s.splitReason = reason;
   if (split) s.split = split;
   if (headers.some((h) => h.overlays)) s.overlays = true;
-  if (!geometry.orientation && h0.patientOrientation) s.patientOrientation = h0.patientOrientation;
+  // the letters of a radiograph's edges, when every image of the stack has the same (a PA and a
+  // lateral of one size stay one stack: then none, rather than the PA's letters on the lateral)
+  const po = h0.patientOrientation;
+  if (!geometry.orientation && po && headers.every((h) => h.patientOrientation?.[0] === po[0] && h.patientOrientation?.[1] === po[1])) s.patientOrientation = po;
   return s;
 }

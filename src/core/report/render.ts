@@ -172,9 +172,16 @@ export function renderKeyImage(input: KeyImageInput): RgbImage {
   // the caption (AI output, not for diagnosis): top-left corner, mostly outside the body, in the
   // left half so it stays clear of the top orientation letter
   if (input.caption) {
-    const maxW = Math.max(textWidth('NOT FOR DIAGNOSIS', 1), Math.floor(W / 2) - pad - 12 * scale);
-    const s = lineScale(input.caption, maxW, scale);
-    wrapCaption(input.caption, maxW, s).forEach((l, i) => drawText(img.rgb, W, H, l, pad, pad + i * (GLYPH_H + 3) * s, s, white));
+    // up to the top letter (at most two glyphs, centred), less a gap
+    const maxW = Math.floor(W / 2) - pad - Math.ceil(textWidth('HH', scale) / 2) - 2 * scale;
+    // on a small image a shorter caption, never one cut at the edge or over the letter, nor taller than a quarter of it
+    const fits = (text: string) => {
+      const sc = lineScale(text, maxW, scale);
+      const lines = wrapCaption(text, maxW, sc);
+      return lines.every((l) => textWidth(l, sc) <= maxW) && lines.length * (GLYPH_H + 3) * sc <= H / 4 ? { lines, sc } : null;
+    };
+    const shown = [input.caption, 'RESIGHT AI - NOT FOR DIAGNOSIS', 'AI - NOT FOR DIAGNOSIS', 'AI'].map(fits).find((x) => x !== null);
+    shown?.lines.forEach((l, i) => drawText(img.rgb, W, H, l, pad, pad + i * (GLYPH_H + 3) * shown.sc, shown.sc, white));
   }
 
   // the finding's marker: a broken circle around the hot spot, leaving its centre visible

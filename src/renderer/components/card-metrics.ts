@@ -57,6 +57,8 @@ export function cardMetrics(card: unknown): CardMetrics | null {
         return [{ id, label, perClass: pc }];
       })
     : [];
+  // a class that only the operating points give figures for still gets its columns
+  for (const op of operatingPoints) for (const cls of Object.keys(op.perClass)) perClass[cls] ??= {};
   const dataset = str(m.dataset);
   const training = isObj(card.training) ? str(card.training.data) : undefined;
   if (!Object.keys(perClass).length && !operatingPoints.length) return null;

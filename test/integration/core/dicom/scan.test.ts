@@ -19,6 +19,7 @@ import type { SimpleElement } from '../../../../src/core/dicom/write-simple';
 import { writePart10 } from '../../../../src/core/dicom/write-simple';
 import type { SyntheticSeriesOptions, WrittenSeries } from '../../../../src/core/synthetic/ct-series';
 import { CT_IMAGE_STORAGE, writeSyntheticSeries } from '../../../../src/core/synthetic/ct-series';
+import { assembleStudies } from '../../../../src/core/dicom/series';
 import { ResightError } from '../../../../src/core/errors';
 import { corpusPath } from '../../../helpers/corpus';
 import { elementOffset, withNumberOfFrames, withShortValue } from '../../../helpers/dicom-bytes';
@@ -235,6 +236,13 @@ describe('scanning: headers only, nothing written', () => {
     const cr = (await scanPaths([corpusPath('pydicom_RG3_J2KI.dcm')])).studies[0].series[0];
     assert.deepEqual(cr.patientOrientation, ['R', 'F']);
     assert.equal(cr.geometry.orientation, undefined);
+    // a PA and a lateral of one size stay one stack: no letters then, rather than the PA's on the lateral
+    const h = (await scanPaths([corpusPath('pydicom_RG3_J2KI.dcm')])).studies[0].series[0].headers[0];
+    const lateral = { ...h, sopInstanceUid: `${h.sopInstanceUid}.2`, path: `${h.path}#2`, patientOrientation: ['A', 'F'] as [string, string] };
+    const mixed = assembleStudies([h, lateral])[0].series[0];
+    assert.equal(mixed.slices, 2);
+    assert.equal(mixed.patientOrientation, undefined);
+    assert.deepEqual(assembleStudies([h, { ...lateral, patientOrientation: ['R', 'F'] }])[0].series[0].patientOrientation, ['R', 'F'], 'the same letters on both: kept');
     // this CT says L\\PF too, but its ImageOrientationPatient is what names its edges
     const ct = (await scanPaths([corpusPath('pydicom_J2K_pixelrep_mismatch.dcm')])).studies[0].series[0];
     assert.equal(ct.patientOrientation, undefined);

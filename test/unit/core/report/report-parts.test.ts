@@ -82,7 +82,17 @@ describe('key images', () => {
   });
 
   it('turns PatientOrientation letters back into directions that name the same letters (radiographs)', () => {
-    for (const letters of ['R', 'F', 'A', 'LF', 'PF', 'HR']) assert.equal(directionLetters(cosinesOfLetters(letters)), letters);
+    // every valid combination: one letter per axis, up to three, any order
+    const axes = [['L', 'R'], ['A', 'P'], ['H', 'F']];
+    const combos: string[] = [];
+    const walk = (prefix: string, used: number[]) => {
+      if (prefix) combos.push(prefix);
+      if (prefix.length === 3) return;
+      axes.forEach((pair, k) => !used.includes(k) && pair.forEach((c) => walk(prefix + c, [...used, k])));
+    };
+    walk('', []);
+    assert.equal(combos.length, 6 + 24 + 48);
+    for (const letters of combos) assert.equal(directionLetters(cosinesOfLetters(letters)), letters);
     assert.equal(directionLetters(cosinesOfLetters('R').map((x) => -x)), 'L', 'the opposite edge');
   });
 
@@ -116,6 +126,26 @@ describe('key images', () => {
     let changed = 0;
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) changed++;
     assert.ok(changed > 300, 'the caption is burned in');
+  });
+
+  it('on a small image the caption is shorter, never cut at the edge or drawn over the top letter', () => {
+    for (const side of [64, 96, 128, 160, 192]) {
+      const plain = { rows: side, columns: side, values: new Float32Array(side * side), window: { center: 40, width: 400 }, heat: null, imageOrientationPatient: [1, 0, 0, 0, 1, 0] };
+      const a = renderKeyImage(plain);
+      const b = renderKeyImage({ ...plain, caption: keyImageCaption('F1', 'lung_nodule', 0.5) });
+      // the caption's pixels: where the two differ
+      let maxX = -1;
+      let maxY = -1;
+      for (let i = 0; i < a.rgb.length; i += 3) {
+        if (a.rgb[i] === b.rgb[i] && a.rgb[i + 1] === b.rgb[i + 1] && a.rgb[i + 2] === b.rgb[i + 2]) continue;
+        maxX = Math.max(maxX, (i / 3) % side);
+        maxY = Math.max(maxY, Math.floor(i / 3 / side));
+      }
+      assert.ok(maxX >= 0, `${side} px: a caption is drawn`);
+      // the top letter is centred: the caption stays left of it, with room, and in the top quarter
+      assert.ok(maxX < side / 2 - 4, `${side} px: the caption reaches x ${maxX}, into the top letter`);
+      assert.ok(maxY < side / 4, `${side} px: the caption reaches row ${maxY}`);
+    }
   });
 
   it('the scale bar says mm in lower case (the font has an m), other text in capitals', () => {

@@ -31,4 +31,10 @@ describe('cardMetrics', () => {
     const partial = cardMetrics({ metrics: { perClass: { a: { rocAuc: 0.9, rocAuc95ci: [0.8, 'x'] } } } });
     assert.deepEqual(partial, { perClass: { a: { rocAuc: 0.9 } }, operatingPoints: [] });
   });
+
+  it('a card with figures only at its operating points still gets a column per class', () => {
+    const m = cardMetrics({ metrics: { operatingPoints: [{ id: 'a', label: 'A', perClass: { lung_nodule: { sensitivity: 0.9, specificity: 0.8 } } }] } });
+    assert.deepEqual(Object.keys(m?.perClass ?? {}), ['lung_nodule']);
+    assert.equal(m?.operatingPoints[0]?.perClass.lung_nodule?.sensitivity, 0.9);
+  });
 });
