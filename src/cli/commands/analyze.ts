@@ -22,7 +22,7 @@ import { PROVIDER_NAMES } from '../../shared/analysis';
 import type { FileError } from '../../shared/dicom';
 import { describeDestination, storeFiles } from '../../core/pacs/store';
 import type { PacsDestination } from '../../core/pacs/store';
-import { assertPathsExist, destinationOption, progressBar, UsageError } from '../io';
+import { assertPathsExist, count, destinationOption, progressBar, UsageError } from '../io';
 
 export const ANALYZE_HELP = `resight analyze <path...> [--model <card.json>] [--json <out.json>|-] [--provider ${PROVIDER_NAMES.join('|')}]
                 [--threads N] [--batch N] [--no-cache] [--insist-modality]
@@ -52,7 +52,7 @@ export type AnalyzeJson = AnalysisResult & { errors: FileError[] };
 function summary(result: AnalysisResult, errors: FileError[]): string {
   const lines: string[] = [];
   const r = result.providerReport;
-  lines.push(`Model ${result.model.name} ${result.model.version} (sha256 ${result.model.sha256.slice(0, 12)}...) on ${r.used}, ${r.threads} thread(s)${result.notForClinicalUse ? ' - not for clinical use' : ''}`);
+  lines.push(`Model ${result.model.name} ${result.model.version} (sha256 ${result.model.sha256.slice(0, 12)}...) on ${r.used}, ${count(r.threads, 'thread')}${result.notForClinicalUse ? ' - not for clinical use' : ''}`);
   for (const f of r.fallbacks) lines.push(`  provider ${f.provider} not used: ${f.reason}`);
   const point = result.series.find((s) => s.operatingPoint)?.operatingPoint;
   if (point) lines.push(`Operating point ${point}: ${Object.entries(result.thresholds).map(([c, v]) => `${c} >= ${v.toFixed(3)}`).join(', ')}`);
@@ -72,7 +72,7 @@ function summary(result: AnalysisResult, errors: FileError[]): string {
       lines.push(`  ${f.class}: slices ${f.sliceStart + 1}-${f.sliceEnd + 1} of ${s.slices.length}, key slice ${f.keySlice + 1}, score ${f.score.toFixed(3)} (threshold ${f.threshold.toFixed(3)})`);
     }
   }
-  if (errors.length) lines.push(`${errors.length} file(s) not used (see 'resight info')`);
+  if (errors.length) lines.push(`${count(errors.length, 'file')} not used (see 'resight info')`);
   const t = result.timing;
   const ms = (x: number) => `${Math.round(x)} ms`;
   const cached = result.series.filter((s) => s.scored && s.cached);
@@ -106,8 +106,8 @@ async function sendExports(files: readonly { kind: string; path: string }[], pac
   const why = (o: (typeof outcomes)[number]) => (o.reason ?? '').replace(/^not stored: /, '') || 'no reason given';
   for (const o of outcomes) out.write(o.ok ? `sent ${o.file} to ${where}${o.status ? ` (warning 0x${o.status.toString(16)})` : ''}\n` : `NOT stored: ${o.file}: ${why(o)}\n`);
   const failed = outcomes.filter((o) => !o.ok);
-  if (error) throw new ResightError(error.code, `${error.message} (${outcomes.length - failed.length} of ${outcomes.length} object(s) stored before; the files are written)`);
-  if (failed.length) throw new ResightError('PACS_REJECTED', `${failed.length} of ${outcomes.length} object(s) not stored by ${where} (the files are written): ${failed[0] ? why(failed[0]) : ''}`);
+  if (error) throw new ResightError(error.code, `${error.message} (${outcomes.length - failed.length} of ${count(outcomes.length, 'object')} stored before; the files are written)`);
+  if (failed.length) throw new ResightError('PACS_REJECTED', `${failed.length} of ${count(outcomes.length, 'object')} not stored by ${where} (the files are written): ${failed[0] ? why(failed[0]) : ''}`);
 }
 
 const positiveInt = (name: string, v: string | undefined): number | undefined => {
@@ -229,7 +229,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   const scan = await scanPaths(positionals, { onProgress: (p) => bar.update(p.done, p.total) });
   bar.end();
   const series = scan.studies.flatMap((st) => st.series);
-  if (!series.length) throw new ResightError('SERIES_NOT_FOUND', `no image series found in ${positionals.join(', ')}${scan.errors.length ? ` (${scan.errors.length} file(s) not used, see 'resight info')` : ''}`);
+  if (!series.length) throw new ResightError('SERIES_NOT_FOUND', `no image series found in ${positionals.join(', ')}${scan.errors.length ? ` (${count(scan.errors.length, 'file')} not used, see 'resight info')` : ''}`);
 
   const engine = new InferenceEngine();
   try {

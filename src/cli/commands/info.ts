@@ -5,7 +5,7 @@ import type { AssembledStudy } from '../../core/dicom/series';
 import { transferSyntaxName } from '../../core/dicom/transfer-syntax';
 import { ResightError } from '../../core/errors';
 import type { FileError, PixelRegion, PixelSpacingSource, SeriesSummary, StudySummary } from '../../shared/dicom';
-import { progressBar, reportError, UsageError } from '../io';
+import { count, progressBar, reportError, UsageError } from '../io';
 
 export const INFO_HELP = `resight info <path...> [--json]
   Scan files, folders (recursively) and DICOMDIRs, reading headers only, and list
@@ -60,7 +60,7 @@ export async function runInfo(argv: string[]): Promise<number> {
   const missing = positionals.find((p) => !fs.existsSync(p));
   const failed = () =>
     missing !== undefined ? reportError(new ResightError('FILE_UNREADABLE', 'not found', { path: missing }), values.json === true) :
-    reportError(new ResightError(result.errors[0]?.code ?? 'NOT_DICOM', `no DICOM image found in ${positionals.join(', ')}${result.errors.length ? ` (${result.errors.length} file(s) not used)` : ''}`), values.json === true);
+    reportError(new ResightError(result.errors[0]?.code ?? 'NOT_DICOM', `no DICOM image found in ${positionals.join(', ')}${result.errors.length ? ` (${count(result.errors.length, 'file')} not used)` : ''}`), values.json === true);
   if (values.json) {
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     return nothing ? failed() : 0;
@@ -72,7 +72,7 @@ export async function runInfo(argv: string[]): Promise<number> {
     for (const s of st.series) {
       const ps = s.pixelSpacing ? `${s.pixelSpacing[0].toFixed(3)}x${s.pixelSpacing[1].toFixed(3)} mm${s.pixelSpacingSource && s.pixelSpacingSource !== 'pixel' ? ` (${CALIBRATION_WORDS[s.pixelSpacingSource]})` : ''}` : 'spacing ?';
       const ss = s.sliceSpacing !== undefined ? `, ${s.sliceSpacing.toFixed(3)} mm apart` : '';
-      lines.push(`  - ${s.modality} #${s.number ?? '-'} "${s.description}": ${s.slices} slice(s) ${s.columns}x${s.rows}, ${ps}${ss}${s.splitReason ? ` [split: ${s.splitReason}]` : ''}`);
+      lines.push(`  - ${s.modality} #${s.number ?? '-'} "${s.description}": ${count(s.slices, 'slice')} ${s.columns}x${s.rows}, ${ps}${ss}${s.splitReason ? ` [split: ${s.splitReason}]` : ''}`);
       lines.push(`      ${s.transferSyntaxes.map(transferSyntaxName).join(', ')}${s.lossy ? ' (lossy)' : ''}`);
       for (const w of s.warnings) lines.push(`      ! ${w}`);
     }

@@ -11,6 +11,7 @@ import { before, describe, it } from 'node:test';
 import { ensureCliBuilt, runCli, runCliAsync, stackTraceLines } from '../../helpers/cli';
 import { REPO_ROOT } from '../../helpers/corpus';
 import { tempDir } from '../../helpers/tmp';
+import { count } from '../../../src/cli/io';
 
 before(ensureCliBuilt, { timeout: 180_000 });
 
@@ -86,5 +87,15 @@ describe('resight: what the command says', () => {
     } finally {
       await new Promise<void>((resolve) => web.close(() => resolve()));
     }
+  });
+});
+
+describe('counts in the CLI\'s words', () => {
+  it('says "1 file" and "3 files", never "file(s)"', () => {
+    assert.equal(count(1, 'file'), '1 file');
+    assert.equal(count(3, 'file'), '3 files');
+    assert.equal(count(0, 'object'), '0 objects');
+    const sources = ['analyze.ts', 'info.ts'].map((f) => fs.readFileSync(path.join(REPO_ROOT, 'src', 'cli', 'commands', f), 'utf8'));
+    assert.ok(sources.every((src) => !/\w\(s\)/.test(src.replace(/\/\/.*$/gm, ''))), 'no "(s)" left in the messages');
   });
 });
