@@ -278,3 +278,10 @@ export function deidentifyContext(ctx: ReportContext, d: Deidentifier): ReportCo
   delete out.reviewer;
   return out;
 }
+
+/** How the report says a measurement's mm came from a calibration that is not PixelSpacing (the PDF's value cells, the SR's comment). */
+export const CALIBRATION_NOTE: Record<Exclude<PixelSpacingSource, 'pixel'>, string> = {
+  imager: 'calibrated at the detector (ImagerPixelSpacing), not corrected for magnification',
+  'imager-ermf': 'ImagerPixelSpacing corrected by the estimated magnification (ERMF)',
+  'ultrasound-region': 'calibrated by the ultrasound region',
+};

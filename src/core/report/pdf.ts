@@ -14,9 +14,8 @@ import * as fs from 'node:fs';
 import type { PDFFont, PDFPage } from 'pdf-lib';
 import { PDFDocument, PageSizes, StandardFonts, rgb } from 'pdf-lib';
 import type { Review } from '../../shared/api';
-import type { PixelSpacingSource } from '../../shared/dicom';
 import type { ReportContext } from './context';
-import { draftReasons, findingLabels, isUnreviewed, keyImagesInLabelOrder, reviewedFindings, reviewStatus } from './context';
+import { CALIBRATION_NOTE, draftReasons, findingLabels, isUnreviewed, keyImagesInLabelOrder, reviewedFindings, reviewStatus } from './context';
 import { keyImageForExport } from './sc';
 import { personNameText } from '../../shared/dicom-text';
 import { encodePng } from './png';
@@ -71,13 +70,6 @@ const RULE = rgb(0.75, 0.75, 0.75);
 
 const fmtDate = (da?: string) => (da && /^\d{8}$/.test(da) ? `${da.slice(0, 4)}-${da.slice(4, 6)}-${da.slice(6, 8)}` : da || '-');
 const fmtPn = (pn: string) => personNameText(pn) || pn || '-';
-
-/** What a measurement's mm are when the image has no PixelSpacing (ReportMeasurement.pixelSpacingSource). */
-const CALIBRATION_NOTE: Record<Exclude<PixelSpacingSource, 'pixel'>, string> = {
-  imager: 'calibrated at the detector (ImagerPixelSpacing), not corrected for magnification',
-  'imager-ermf': 'ImagerPixelSpacing corrected by the estimated magnification (ERMF)',
-  'ultrasound-region': 'calibrated by the ultrasound region',
-};
 
 export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Promise<PdfResult> {
   const warnings: string[] = [];

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { Finding } from '../../shared/analysis';
 import { ellipseOf } from '../../shared/roi';
 import type { ReportContext } from './context';
-import { draftReasons, findingLabels, reviewedFindings, reviewStatus } from './context';
+import { CALIBRATION_NOTE, draftReasons, findingLabels, reviewedFindings, reviewStatus } from './context';
 import { toPersonName } from './person-name';
 import type { Code, NaturalDataset } from './dicom-write';
 import { codeItem, derivedUid, dicomDateTime, encodePart10 } from './dicom-write';
@@ -248,6 +248,8 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
         children.push(num('CONTAINS', C.area, m.stats.area, m.stats.areaUnit === 'mm2' ? UNITS.mm2 : UNITS.px2));
       } else if (m.unmeasurable) children.push(text('CONTAINS', C.comment, `not measured: ${m.unmeasurable}`));
     }
+    // mm from a calibration that is not PixelSpacing (a radiograph's detector, an ultrasound region): said, as the PDF says it
+    if (m.pixelSpacingSource && m.pixelSpacingSource !== 'pixel') children.push(text('CONTAINS', C.comment, `mm ${CALIBRATION_NOTE[m.pixelSpacingSource]}`));
     groups.push(container('CONTAINS', C.group, children));
   }
 

@@ -23,6 +23,9 @@ import { InferenceEngine } from '../../../../src/core/inference/engine';
 import type { LoadedModel } from '../../../../src/core/inference/model';
 import { buildReportContext } from '../../../../src/core/report/build';
 import { writeExports } from '../../../../src/core/report/export';
+import { decodePart10 } from '../../../../src/core/report/dicom-write';
+import type { NaturalDataset } from '../../../../src/core/report/dicom-write';
+import { structuredReport } from '../../../../src/core/report/sr';
 import type { ProviderReport, SeriesAnalysis } from '../../../../src/shared/analysis';
 import type { InstanceHeader } from '../../../../src/shared/dicom';
 import type { DrawnMeasurement } from '../../../../src/shared/roi';
@@ -367,6 +370,20 @@ describe('report measurements use the calibration where it holds', () => {
     await writeExports([ctx], { pdf });
     const text = spawnSync('pdftotext', [pdf, '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
     assert.match(text, /1\.0 mm; calibrated at the detector \(ImagerPixelSpacing\), not corrected for magnification/);
+  });
+
+  it('the SR says it too: a comment in the measurement\'s group (PixelSpacing needs none)', async (t) => {
+    const dir = tempDir(t, 'cal');
+    const s = await oneSeries([dx(dir, [{ tag: 0x00181164, vr: 'DS', value: '0.2\\0.1' }])]);
+    // the SR points its measurements at the analysed slices
+    const scored = (x: AssembledSeries): SeriesAnalysis => ({ ...analysisOf(x), slices: x.ordered.map((r, index) => ({ index, sopInstanceUid: r.sopInstanceUid, frame: r.frame, probabilities: {} })) });
+    const ctx = await buildReportContext(s, scored(s), model, provider, { measurements: [{ kind: 'length', slice: 0, a: [0, 0], b: [10, 0] }] });
+    const texts = (d: NaturalDataset): string[] => [String(d.TextValue ?? ''), ...((d.ContentSequence as NaturalDataset[] | undefined) ?? []).flatMap(texts)];
+    const all = texts(decodePart10(structuredReport(ctx, 'e1').bytes)).join('\n');
+    assert.match(all, /^mm calibrated at the detector \(ImagerPixelSpacing\), not corrected for magnification$/m);
+    const plain = await oneSeries([dx(dir, [{ tag: 0x00280030, vr: 'DS', value: '0.2\\0.1' }])]);
+    const ctx2 = await buildReportContext(plain, scored(plain), model, provider, { measurements: [{ kind: 'length', slice: 0, a: [0, 0], b: [10, 0] }] });
+    assert.doesNotMatch(texts(decodePart10(structuredReport(ctx2, 'e2').bytes)).join('\n'), /calibrated/);
   });
 
   it('a key image keeps its scale bar to PixelSpacing: none from a detector calibration', { timeout: 120_000 }, async (t) => {
