@@ -9,8 +9,7 @@ import type { PacsDestination } from '../core/pacs/store';
 
 export class UsageError extends Error {}
 
-/** "1 file", "3 files": the count with its noun, singular for one (never "file(s)"). */
-export const count = (n: number, one: string, other = `${one}s`): string => `${n} ${n === 1 ? one : other}`;
+export { count } from '../shared/plural';
 
 export const EXIT_OK = 0;
 export const EXIT_INPUT = 1;

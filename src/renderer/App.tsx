@@ -11,7 +11,8 @@ import { CAM_METHOD_LABELS } from '../shared/cam';
 import { COLORMAPS, DEFAULT_OVERLAY } from '../shared/colormap';
 import type { ColormapName } from '../shared/colormap';
 import type { OverlayPlane, PixelCalibration, StudySummary } from '../shared/dicom';
-import { measurementSpacing } from '../shared/dicom';
+import { measurementPoints } from '../shared/roi';
+import { measurementSpacing, pickCalibration } from '../shared/dicom';
 import { personNameText } from '../shared/dicom-text';
 import { cosinesOfLetters } from '../shared/orientation';
 import { anchorOf, instanceKey } from '../shared/review';
@@ -32,9 +33,9 @@ import { useI18n } from './i18n/i18n';
 import type { MessageKey } from './i18n/messages';
 import { LANGUAGES } from './i18n/messages';
 import type { Language } from './i18n/messages';
-import { fitZoom, flipView, rotateView, screenToImage } from './viewer/geometry';
+import { fitZoom, flipView, isFitted, rotateView, screenToImage } from './viewer/geometry';
 import { reformat } from './viewer/mpr';
-import { SLAB_MODES, slabChoices, slabImage, slabRange, type SlabMode } from './viewer/slab';
+import { SLAB_MODES, slabChoices, slabImage, slabRange, slabSlices, type SlabMode } from './viewer/slab';
 import { isColourPhotometric, sliceWindow, storedOrConventionalWindow } from './viewer/window';
 import { scalarValues } from './viewer/slice';
 import { planesOf, type Anatomical, type Plane } from './viewer/mpr';
@@ -100,6 +101,9 @@ const loadPersisted = (): Persisted => {
 };
 
 type Progress = { done: number; total: number; rate: number; eta: number | null };
+
+/** A stored axial measurement and the one on screen (re-numbered for the slice order now) are the same: its instance and its drawn points. */
+const sameMeasurement = (a: Measurement, b: Measurement) => a.instance === b.instance && a.a === b.a && a.b === b.b;
 
 /** The order of the plane buttons: as radiologists name the planes, whichever one was acquired. */
 const PLANE_ORDER: readonly (Anatomical | 'acquired')[] = ['acquired', 'axial', 'coronal', 'sagittal', 'oblique'];
@@ -505,11 +509,7 @@ export function App() {
   // the thicknesses this plane can give (whole positions), and the one chosen: a thickness that
   // would be one position here (5 mm of 5 mm slices) takes the thinnest real slab instead
   const slabOptions = useMemo(() => (slabStep > 0 ? slabChoices(slabStep) : []), [slabStep]);
-  const slicesFor = (mm: number) => {
-    const [a, b] = slabRange(1000, 2001, mm, slabStep);
-    return b - a + 1;
-  };
-  const slabChoice = slabOptions.find((c) => c.slices === slicesFor(slabMm)) ?? slabOptions[0];
+  const slabChoice = slabOptions.find((c) => c.slices === slabSlices(slabMm, slabStep)) ?? slabOptions[0];
   const [slabFrom, slabTo] = slabMode && slabChoice ? slabRange(planeAt, planeCount, slabChoice.mm, slabStep) : [planeAt, planeAt];
   // which of the slab's slices are in: the slab is made again when one arrives, not at every slice
   // the series loads elsewhere (a 30 mm slab of thin slices is 50 slices to combine)
@@ -560,16 +560,13 @@ export function App() {
    */
   const calibrationOf = (i: number): PixelCalibration | undefined => {
     if (plane !== 'stack') return mpr ? { pixelSpacing: mpr.pixelSpacing, pixelSpacingSource: 'pixel' } : undefined;
-    const own = info?.slices[i];
-    const from = own?.pixelSpacing ? own : info?.series;
-    if (!from?.pixelSpacing) return undefined;
-    return { pixelSpacing: from.pixelSpacing, ...(from.pixelSpacingSource ? { pixelSpacingSource: from.pixelSpacingSource } : {}), ...(from.pixelSpacingRegions ? { pixelSpacingRegions: from.pixelSpacingRegions } : {}) };
+    return pickCalibration(info?.slices[i]) ?? pickCalibration(info?.series);
   };
   /** A measurement as drawn or edited, with what the panel shows measured (the report measures again from the file). */
   const measured = (m: Measurement): Measurement => {
     // the spacing that calibrates it, as the report takes it (inside one ultrasound region, or pixels)
     const cal = calibrationOf(m.slice);
-    const ps = cal ? measurementSpacing(cal, [m.a, m.b, ...(m.c && m.d ? [m.c, m.d] : [])]) : undefined;
+    const ps = cal ? measurementSpacing(cal, measurementPoints(m)) : undefined;
     const source = ps && cal?.pixelSpacingSource && cal.pixelSpacingSource !== 'pixel' ? cal.pixelSpacingSource : undefined;
     // the axial slice's own values under a slab: the report measures the slice
     const s = plane === 'stack' ? slice : (mpr && 'plain' in mpr ? mpr.plain : shownSlice);
@@ -749,13 +746,13 @@ export function App() {
   const stops = useMemo(() => {
     const findings = analysis?.findings ?? [];
     const covered = (i: number) => findings.some((f) => i >= f.sliceStart && i <= f.sliceEnd);
-    return [...findings.map((f) => ({ slice: f.keySlice, finding: f.id })), ...positives.filter((i) => !covered(i)).map((i) => ({ slice: i, finding: null }))].sort((a, b) => a.slice - b.slice);
+    return [...findings.map((f) => f.keySlice), ...positives.filter((i) => !covered(i))].sort((a, b) => a - b);
   }, [analysis, positives]);
   const nextPositive = (dir: 1 | -1) => {
     // the key slices are the stops, so N never walks through a finding slice by slice; within a
     // finding before its key slice, N goes to that key slice (the finding has not been seen yet)
-    const next = dir > 0 ? stops.find((x) => x.slice > index) : [...stops].reverse().find((x) => x.slice < index);
-    if (next) goSlice(next.slice);
+    const next = dir > 0 ? stops.find((x) => x > index) : [...stops].reverse().find((x) => x < index);
+    if (next !== undefined) goSlice(next);
   };
   // a colour series (RGB, YBR, palette: ultrasound, photographs, secondary captures) holds display
   // values, not modality values, even when its files say CT (a vendor's rendering)
@@ -784,12 +781,11 @@ export function App() {
       const next = f(v);
       if (!shownSlice) return next;
       const { columns, rows } = shownSlice;
-      const wasFit = Math.abs(v.zoom - fitZoom(vpSize.w, vpSize.h, columns, rows, v)) < 1e-9;
-      return wasFit ? { ...next, zoom: fitZoom(vpSize.w, vpSize.h, columns, rows, next) } : next;
+      return isFitted(v, vpSize.w, vpSize.h, columns, rows) ? { ...next, zoom: fitZoom(vpSize.w, vpSize.h, columns, rows, next) } : next;
     });
   const reset = () => {
     const w = storedOrConventionalWindow(info?.windows ?? [], info?.series.modality ?? '', colourSeries) ?? (slice ? sliceWindow(slice) : { center: 128, width: 256 });
-    setView({ zoom: shownSlice ? fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows) : 1, panX: 0, panY: 0, center: w.center, width: w.width, invert: info?.series.photometric === 'MONOCHROME1' });
+    setView({ zoom: shownSlice ? fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows) : 1, panX: 0, panY: 0, center: w.center, width: w.width, invert: monochrome1 });
   };
   const startAnalysis = async (insistModality: boolean) => {
     if (!seriesId) return;
@@ -1156,9 +1152,8 @@ export function App() {
                   if (!old) return;
                   const made = measured(m);
                   if (plane !== 'stack') setMprMeasured((ms) => ms.map((x, j) => (j === i ? made : x)));
-                  else if (seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: (all[seriesId] ?? []).map((x) => (x.instance === old.instance && x.a === old.a && x.b === old.b ? made : x)) }));
+                  else if (seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: (all[seriesId] ?? []).map((x) => (sameMeasurement(x, old) ? made : x)) }));
                 }}
-                pixelSpacing={calibrationOf(current)?.pixelSpacing}
                 calibration={calibrationOf(current)}
                 // a radiograph without ImageOrientationPatient: its PatientOrientation letters, for the letters only
                 orientation={plane === 'stack' ? (info?.series.geometry.orientation ?? (info?.series.patientOrientation ? info.series.patientOrientation.flatMap(cosinesOfLetters) : undefined)) : mpr?.orientation}
@@ -1173,7 +1168,7 @@ export function App() {
                   setVpSize({ w, h });
                   // a fitted image stays fitted when the window changes size; a zoom or pan the reviewer chose stays
                   const sh = shownSlice;
-                  if (sh && old.w > 0) setView((v) => (v.zoom > 0 && !v.panX && !v.panY && Math.abs(v.zoom - fitZoom(old.w, old.h, sh.columns, sh.rows, v)) < 1e-6 ? { ...v, zoom: fitZoom(w, h, sh.columns, sh.rows, v) } : v));
+                  if (sh && old.w > 0) setView((v) => (!v.panX && !v.panY && isFitted(v, old.w, old.h, sh.columns, sh.rows) ? { ...v, zoom: fitZoom(w, h, sh.columns, sh.rows, v) } : v));
                 }}
               />
             ) : (
@@ -1265,7 +1260,7 @@ export function App() {
           <MeasurementsPanel measurements={measurements} hounsfield={hounsfield} {...(plane !== 'stack' ? { planeName: t(`plane.${planes?.[plane] ?? 'oblique'}` as MessageKey) } : {})} onGo={go} onClear={clearMeasurements} onDelete={(i) => {
             const gone = measurements[i];
             if (plane !== 'stack') setMprMeasured((ms) => ms.filter((_, j) => j !== i));
-            else if (gone && seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: (all[seriesId] ?? []).filter((m) => m.instance !== gone.instance || m.a !== gone.a || m.b !== gone.b) }));
+            else if (gone && seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: (all[seriesId] ?? []).filter((m) => !sameMeasurement(m, gone)) }));
           }} />
         </aside>
       </main>

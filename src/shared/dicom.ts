@@ -49,6 +49,12 @@ export interface PixelCalibration {
   pixelSpacingRegions?: PixelRegion[];
 }
 
+/** The calibration fields of something that carries them (a slice, a series), only those it has; none without a spacing. */
+export function pickCalibration(x: PixelCalibration | undefined): PixelCalibration | undefined {
+  if (!x?.pixelSpacing) return undefined;
+  return { pixelSpacing: x.pixelSpacing, ...(x.pixelSpacingSource ? { pixelSpacingSource: x.pixelSpacingSource } : {}), ...(x.pixelSpacingRegions ? { pixelSpacingRegions: x.pixelSpacingRegions } : {}) };
+}
+
 /**
  * The spacing that calibrates a measurement whose points (image coordinates, pixel edges: (0,0)
  * is the top-left corner of the top-left pixel) are `points`: `cal.pixelSpacing`, unless it holds

@@ -18,6 +18,9 @@ export function isAddedFinding(findingId: string): boolean {
   return findingId.startsWith(PREFIX);
 }
 
+/** A finding nobody has decided on: no review, or one left at (or set back to) pending. What the panel, the export dialog and the report count alike. */
+export const isUnreviewed = (review: Review | undefined): boolean => !review || review.decision === 'pending';
+
 export const SIGN_OFF_ID = 'signoff';
 
 /** A review that is not a decision on one finding (a sign-off), which finding lists leave out. */

@@ -61,6 +61,11 @@ export function ellipseStats(
   return { n, mean, sd: Math.sqrt(Math.max(0, sum2 / n - mean * mean)), min, max, area, areaUnit: spacing ? 'mm2' : 'px2' };
 }
 
+/** The points a measurement is drawn through: a length's or an ellipse box's two, a bidirectional measurement's four. */
+export function measurementPoints(m: { kind?: string | undefined; a: [number, number]; b: [number, number]; c?: [number, number] | undefined; d?: [number, number] | undefined }): [number, number][] {
+  return m.kind === 'bidirectional' && m.c && m.d ? [m.a, m.b, m.c, m.d] : [m.a, m.b];
+}
+
 /** Length from `a` to `b` (image coordinates): mm with PixelSpacing [row, column], else pixels. */
 export function lengthOf(a: readonly [number, number], b: readonly [number, number], spacing?: readonly [number, number]): { value: number; unit: 'mm' | 'px' } {
   return spacing

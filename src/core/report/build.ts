@@ -20,7 +20,7 @@ import type { SignOff } from '../../shared/review';
 import type { AddedFinding, KeyImage, ReportContext, ReportMeasurement } from './context';
 import type { KeyImageInput } from './render';
 import type { OverlayStyle } from '../../shared/colormap';
-import { ellipseStats, lengthOf, rgbLuminance } from '../../shared/roi';
+import { ellipseStats, lengthOf, measurementPoints, rgbLuminance } from '../../shared/roi';
 import type { DrawnMeasurement } from '../../shared/roi';
 
 export interface BuildOptions {
@@ -141,7 +141,7 @@ export async function buildReportContext(
     // the image's calibration (PixelSpacing, else ImagerPixelSpacing or ultrasound regions), if it
     // holds where the measurement lies; otherwise pixels
     const cal = header ? frameCalibration(header, ref.frame) : undefined;
-    const ps = measurementSpacing(cal, m.kind === 'bidirectional' && m.c && m.d ? [m.a, m.b, m.c, m.d] : [m.a, m.b]);
+    const ps = measurementSpacing(cal, measurementPoints(m));
     const out: ReportMeasurement = { id: `M${i + 1}`, kind: m.kind, sliceIndex: m.slice, sopInstanceUid: ref.sopInstanceUid, sopClassUid: header?.sopClassUid ?? h.sopClassUid, frame: ref.frame, a: [...m.a], b: [...m.b], valueUnit: series.modality === 'CT' ? 'HU' : '' };
     if (ps && cal?.pixelSpacingSource) out.pixelSpacingSource = cal.pixelSpacingSource;
     if (m.kind === 'length') out.length = lengthOf(m.a, m.b, ps);

@@ -7,6 +7,7 @@
 import { toPersonName } from './person-name';
 import { findingLabelOrder, findingLabelsOf } from '../../shared/finding-labels';
 import type { SignOff } from '../../shared/review';
+import { isUnreviewed } from '../../shared/review';
 import type { Finding, ModelIdentity, ProviderReport, SeriesAnalysis } from '../../shared/analysis';
 import type { Review } from '../../shared/api';
 import type { Deidentifier } from './deidentify';
@@ -159,8 +160,7 @@ export function reviewedFindings(ctx: ReportContext): { finding: Finding; review
   return findingLabelOrder(ctx.analysis.findings).map((finding) => ({ finding, review: reviewOf(ctx, finding.id) }));
 }
 
-/** A finding nobody has decided on: no review, or one left at (or set back to) pending. */
-export const isUnreviewed = (review: Review | undefined): boolean => !review || review.decision === 'pending';
+export { isUnreviewed };
 
 /**
  * The labels people read a finding by: F1, F2, ... in the report's order (the model's findings in

@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import type { PDFFont, PDFPage } from 'pdf-lib';
 import { PDFDocument, PageSizes, StandardFonts, rgb } from 'pdf-lib';
 import type { Review } from '../../shared/api';
+import { plural } from '../../shared/plural';
 import type { ReportContext } from './context';
 import { CALIBRATION_NOTE, draftReasons, findingLabels, isUnreviewed, keyImagesInLabelOrder, reviewedFindings, reviewStatus } from './context';
 import { keyImageForExport } from './sc';
@@ -54,8 +55,6 @@ export function findUnicodeFont(explicit?: string): string | undefined {
   return undefined;
 }
 
-/** The singular for 1, else the plural: "1 finding", "3 findings". */
-const plural = (n: number, one: string, other: string) => (n === 1 ? one : other);
 /**
  * What the standard fonts (Helvetica, Courier) print: WinAnsi (cp1252), i.e. printable ASCII,
  * Latin-1 and the characters cp1252 puts at 0x80-0x9F: typographic quotes ’ ‘ “ ” ‚ „, dashes

@@ -23,6 +23,7 @@ import { isDicomExport } from '../../shared/api';
 import { describeDestination, parseDestination, storeFiles } from '../pacs/store';
 import type { PacsDestination } from '../pacs/store';
 import type { FileError, StudySummary, TagEntry } from '../../shared/dicom';
+import { pickCalibration } from '../../shared/dicom';
 import { applySettingsPatch, loadSettings, updateSettings } from '../settings/file';
 import { pacsSettingSchema, settingsSchema } from '../../shared/settings';
 import type { Preferences, Settings } from '../../shared/settings';
@@ -228,7 +229,7 @@ export class Session {
     const { ordered: _o, headers, instances: _i, ...rest } = s;
     return {
       series: { ...rest, instances: [] },
-      slices: s.ordered.map((r) => ({ sopInstanceUid: r.sopInstanceUid, frame: r.frame, ...(r.position ? { position: r.position } : {}), ...(r.location !== undefined ? { location: r.location } : {}), ...(r.instanceNumber !== undefined ? { instanceNumber: r.instanceNumber } : {}), ...(r.thickness !== undefined ? { thickness: r.thickness } : {}), ...(r.pixelSpacing ? { pixelSpacing: r.pixelSpacing, ...(r.pixelSpacingSource ? { pixelSpacingSource: r.pixelSpacingSource } : {}), ...(r.pixelSpacingRegions ? { pixelSpacingRegions: r.pixelSpacingRegions } : {}) } : {}) })),
+      slices: s.ordered.map((r) => ({ sopInstanceUid: r.sopInstanceUid, frame: r.frame, ...(r.position ? { position: r.position } : {}), ...(r.location !== undefined ? { location: r.location } : {}), ...(r.instanceNumber !== undefined ? { instanceNumber: r.instanceNumber } : {}), ...(r.thickness !== undefined ? { thickness: r.thickness } : {}), ...pickCalibration(r) })),
       windows: headers[0]?.windows ?? [],
       sliceUrl: this.opts.sliceUrl(seriesId),
     };

@@ -15,8 +15,8 @@ import { useEffect, useState } from 'react';
 import type { ExportFormat, ExportResult, PacsInfo, ResightApi, Review } from '../../shared/api';
 import { EXPORT_FORMATS, isDicomExport } from '../../shared/api';
 import type { Finding } from '../../shared/analysis';
-import { signOffOf } from '../../shared/review';
-import { findingLabelOrder } from '../../shared/finding-labels';
+import { isUnreviewed, signOffOf } from '../../shared/review';
+import { findingLabelOrder, findingLabelsOf } from '../../shared/finding-labels';
 import type { SignOff } from '../../shared/review';
 import { useI18n } from '../i18n/i18n';
 import type { MessageKey } from '../i18n/messages';
@@ -42,9 +42,11 @@ export function exportReviewStatus(findings: readonly Finding[], reviews: readon
   // the first decision on a finding is the one the report takes
   const decided = new Map<string, Review>();
   for (const r of reviews) if (!decided.has(r.findingId)) decided.set(r.findingId, r);
-  const ordered = findingLabelOrder(findings);
+  const labels = findingLabelsOf(findings);
   const signOff = signOffOf(reviews);
-  const pending = ordered.map((finding, i) => ({ finding, label: `F${i + 1}` })).filter(({ finding }) => (decided.get(finding.id)?.decision ?? 'pending') === 'pending');
+  const pending = findingLabelOrder(findings)
+    .filter((finding) => isUnreviewed(decided.get(finding.id)))
+    .map((finding) => ({ finding, label: labels.get(finding.id) as string }));
   return { findings: findings.length, pending, ...(signOff ? { signOff } : {}) };
 }
 

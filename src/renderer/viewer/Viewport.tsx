@@ -11,7 +11,7 @@ import type { MessageKey } from '../i18n/messages';
 import { Canvas2dSliceRenderer } from './canvas2d';
 import { directionLetters, horizontalSpacing, imageToScreen, labelPlacement, niceMm, screenDirections, screenToImage, viewMatrix } from './geometry';
 import { GlSliceRenderer } from './gl';
-import { ellipseOf, ellipseStats, lengthOf, shortAxisOf } from '../../shared/roi';
+import { ellipseOf, ellipseStats, lengthOf, measurementPoints, shortAxisOf } from '../../shared/roi';
 import { pixelAt, scalarValues } from './slice';
 import type { RoiStats } from '../../shared/roi';
 import type { HeatState, SliceRenderer, ViewState } from './types';
@@ -61,11 +61,10 @@ export interface ViewportProps {
   onMeasure(m: Measurement): void;
   /** A measurement's handle was dragged: `i` indexes `measurements`. */
   onEditMeasurement?(i: number, m: Measurement): void;
-  pixelSpacing?: [number, number] | undefined;
   /**
-   * Where `pixelSpacing` comes from and where it holds (ultrasound regions): a measurement takes it
-   * only inside one region (measurementSpacing, as the report), and a calibration that is not
-   * PixelSpacing is said beside the value. Absent: PixelSpacing, everywhere.
+   * The image's pixel spacing (mm, [row, column]), where it comes from and where it holds
+   * (ultrasound regions): a measurement takes it only inside one region (measurementSpacing, as
+   * the report), and a calibration that is not PixelSpacing is said beside the value. Absent: pixels.
    */
   calibration?: PixelCalibration | undefined;
   orientation?: number[] | undefined;
@@ -219,7 +218,7 @@ export function Viewport(p: ViewportProps) {
   };
   /** The short axis of the pending long axis for a drag from p0 to p1 (perpendicular in mm, crossing it). */
   const withShortAxis = (l: Measurement, p0: [number, number], p1: [number, number]): Measurement => {
-    const ax = shortAxisOf(l.a, l.b, p0, p1, props.current.pixelSpacing);
+    const ax = shortAxisOf(l.a, l.b, p0, p1, props.current.calibration?.pixelSpacing);
     return ax ? { ...l, kind: 'bidirectional', c: ax.c, d: ax.d } : { ...l };
   };
   // a pending long axis belongs to its slice: another slice, or Escape, drops it
@@ -248,7 +247,7 @@ export function Viewport(p: ViewportProps) {
       if (editing && ip) {
         const orig = p.measurements[editing.i];
         // measured again when dropped; an ellipse's statistics are taken live from the new shape meanwhile
-        const { stats: _s, length: _l, shortAxis: _a, ...shape } = moveHandle(orig, editing.k, ip, p.pixelSpacing);
+        const { stats: _s, length: _l, shortAxis: _a, ...shape } = moveHandle(orig, editing.k, ip, p.calibration?.pixelSpacing);
         setEditing({ ...editing, m: shape });
       }
       return;
@@ -323,10 +322,10 @@ export function Viewport(p: ViewportProps) {
   const toScreen = (pt: [number, number]) => (s ? imageToScreen(pt[0], pt[1], size.w, size.h, s.columns, s.rows, p.view) : [0, 0]);
   const lines = [...p.measurements.map((m, i) => (editing?.i === i ? editing.m : m)).filter((m) => m.slice === p.index), ...(drawing ? [drawing] : longAxis ? [longAxis] : [])];
   const iop = p.orientation;
-  const ps = p.pixelSpacing;
   const cal = p.calibration;
-  /** The spacing a measurement with these points is measured at (undefined: pixels), as the report measures it. */
-  const spacingFor = (pts: readonly (readonly [number, number] | undefined)[]) => (cal ? measurementSpacing(cal, pts.filter((x): x is [number, number] => !!x)) : ps);
+  const ps = cal?.pixelSpacing;
+  /** The spacing a measurement is measured at (undefined: pixels), as the report measures it. */
+  const spacingFor = (m: Measurement) => measurementSpacing(cal, measurementPoints(m));
   /** " (detector)" after a value in mm from a calibration that is not PixelSpacing. */
   const calNote = (sp: [number, number] | undefined) => (sp && cal?.pixelSpacingSource && cal.pixelSpacingSource !== 'pixel' ? ` ${t(`calibration.${cal.pixelSpacingSource}` as MessageKey)}` : '');
   // the scale bar is horizontal on screen: the spacing of the image axis lying that way
@@ -375,7 +374,7 @@ export function Viewport(p: ViewportProps) {
           if (m.kind === 'ellipse') {
             // a drawn ROI carries the statistics taken when it was made; only the one being drawn is measured per frame
             const vs = p.measured ?? s;
-            const esp = spacingFor([m.a, m.b]);
+            const esp = spacingFor(m);
             const st = m.stats ?? (vs ? ellipseStats(scalarValues(vs), vs.rows, vs.columns, m.a, m.b, esp) : null);
             const unit = p.hounsfield ? ' HU' : '';
             // on a colour slice the numbers are its luminance, and say so
@@ -397,7 +396,7 @@ export function Viewport(p: ViewportProps) {
           if (m.kind === 'bidirectional' && m.c && m.d) {
             const [x3, y3] = toScreen(m.c);
             const [x4, y4] = toScreen(m.d);
-            const sp = spacingFor([m.a, m.b, m.c, m.d]);
+            const sp = spacingFor(m);
             const long = lengthOf(m.a, m.b, sp);
             const short = lengthOf(m.c, m.d, sp);
             const label = `${num(long.value, 1)} × ${num(short.value, 1)} ${long.unit}${calNote(sp)}`;
@@ -411,7 +410,7 @@ export function Viewport(p: ViewportProps) {
               </g>
             );
           }
-          const sp = spacingFor([m.a, m.b]);
+          const sp = spacingFor(m);
           const len = lengthOf(m.a, m.b, sp);
           const text = `${num(len.value, 1)} ${len.unit}${calNote(sp)}`;
           const at = place([text], x2, x2, y2 - 6);

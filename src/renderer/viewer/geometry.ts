@@ -56,6 +56,11 @@ export function fitZoom(canvasW: number, canvasH: number, columns: number, rows:
   return Math.max(0.01, Math.min(canvasW / w, canvasH / h));
 }
 
+/** The view is fitted to the canvas (its zoom is "fit"'s, so a resize or a quarter turn should fit it again). */
+export function isFitted(v: Pick<ViewState, 'zoom' | 'rotation'>, canvasW: number, canvasH: number, columns: number, rows: number): boolean {
+  return v.zoom > 0 && Math.abs(v.zoom - fitZoom(canvasW, canvasH, columns, rows, v)) < 1e-6;
+}
+
 /**
  * The patient directions of the screen's right and down (LPS cosines) for an image whose rows run
  * along `iop[0..2]` and columns along `iop[3..5]`: what the orientation letters name.

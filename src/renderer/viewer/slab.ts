@@ -44,11 +44,16 @@ export interface SlabChoice {
 export function slabChoices(spacing: number): SlabChoice[] {
   const out: SlabChoice[] = [];
   for (const mm of SLAB_MM) {
-    const [a, b] = slabRange(1000, 2001, mm, spacing);
-    const slices = b - a + 1;
+    const slices = slabSlices(mm, spacing);
     if (slices > 1 && !out.some((c) => c.slices === slices)) out.push({ mm, slices, thicknessMm: slices * spacing });
   }
   return out;
+}
+
+/** How many slices a slab of `mm` takes away from the series' ends (2k + 1, as slabRange takes them). */
+export function slabSlices(mm: number, spacing: number): number {
+  const [a, b] = slabRange(1000, 2001, mm, spacing);
+  return b - a + 1;
 }
 
 export interface SlabImage {
