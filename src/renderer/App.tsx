@@ -805,8 +805,9 @@ export function App() {
     if (job) await api.call('analysis.cancel', { jobId: job }).catch(() => undefined);
     endJob();
   };
-  const decide = async (findingId: string, decision: Review['decision'], comment?: string) => {
-    if (!seriesId) return;
+  /** Saves a decision; false when it was not saved (the error is shown). */
+  const decide = async (findingId: string, decision: Review['decision'], comment?: string): Promise<boolean> => {
+    if (!seriesId) return false;
     // the instances this id's slice numbers name on screen: the engine refuses the decision if
     // the stack changed meanwhile (more files opened) rather than put it on other slices
     const instances = info ? anchorOf(findingId, info.slices) : undefined;
@@ -814,11 +815,13 @@ export function App() {
     try {
       const r = await api.call('review.set', { seriesId, findingId, decision, ...(comment ? { comment } : {}), ...(instances ? { instances } : {}) });
       if (seriesRef.current === seriesId && epochRef.current === epoch) setReviews((rs) => [...rs.filter((x) => x.findingId !== findingId), r]);
+      return true;
     } catch (e) {
       // a decision that was not saved must not look saved
       setAiError(t('findings.saveFailed', { message: (e as Error).message }));
       // the stack changed under the viewer: fetch it as it is now (the numbers on screen are old)
       if (e instanceof ApiError && e.code === 'INCONSISTENT_SERIES' && seriesRef.current === seriesId) setSeriesEpoch((x) => x + 1);
+      return false;
     }
   };
 

@@ -3,8 +3,9 @@
  * `added:<class>:<slice>` (decision accepted; rejected = withdrawn): the viewer writes and lists
  * them, the engine exports them. The reviewer's sign-off of the series travels the same way, as
  * the review `signoff` (decision accepted; pending = withdrawn), so it is saved, comes back after
- * a reload and reaches the report like any decision. This is the one place that knows the
- * encoding.
+ * a reload and reaches the report like any decision. The reviewer's impression (their conclusion,
+ * free text) is the review `impression` with the text as its comment (decision accepted; rejected
+ * = withdrawn). This is the one place that knows the encoding.
  */
 import type { Review } from './api';
 
@@ -23,16 +24,33 @@ export const isUnreviewed = (review: Review | undefined): boolean => !review || 
 
 export const SIGN_OFF_ID = 'signoff';
 
-/** A review that is not a decision on one finding (a sign-off), which finding lists leave out. */
+/** The series' sign-off (a stack review, below). */
 export function isSignOff(findingId: string): boolean {
   return findingId === SIGN_OFF_ID;
+}
+
+export const IMPRESSION_ID = 'impression';
+
+/**
+ * A review of the whole stack rather than of one finding (the sign-off, the impression): finding
+ * lists leave these out, and they are anchored to the stack's ends, not to slice numbers.
+ */
+export function isStackReview(findingId: string): boolean {
+  return findingId === SIGN_OFF_ID || findingId === IMPRESSION_ID;
+}
+
+/** The reviewer's impression among `reviews` (trimmed), or undefined when none was written or it was withdrawn. */
+export function impressionOf(reviews: readonly Review[]): string | undefined {
+  const r = reviews.find((x) => x.findingId === IMPRESSION_ID);
+  const text = r?.decision === 'accepted' ? r.comment?.trim() : undefined;
+  return text ? text : undefined;
 }
 
 export interface SignOff {
   /** ISO time of the sign-off. */
   at: string;
   reviewer?: string;
-  /** False when a decision was changed after it: the series needs signing off again. */
+  /** False when a decision (or the impression) was changed after it: the series needs signing off again. */
   current: boolean;
 }
 

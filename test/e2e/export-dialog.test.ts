@@ -7,8 +7,9 @@
  * off and no reviewer is named, and that the export is a draft the PDF and SR will call one; the
  * PDF written then carries that DRAFT line. Once every finding is decided and the series signed
  * off, and a reviewer named the way people write names ("Hanako Sato"), it says so and the PDF is
- * no draft, and the SR names the reviewer in DICOM PN form (Sato^Hanako). A decision changed
- * after the sign-off makes it stale, and the dialog says that too; in Japanese as well.
+ * no draft, and the SR names the reviewer in DICOM PN form (Sato^Hanako); the impression typed
+ * before Sign off is saved first and reaches the PDF and the SR. A decision changed after the
+ * sign-off makes it stale, and the dialog says that too; in Japanese as well.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -119,8 +120,12 @@ describe('the export dialog says where the review stands, and the documents agre
     const rows = page.locator('[data-testid=finding]');
     for (let i = 0; i < findings; i++) await rows.nth(i).locator(i % 2 ? '[data-testid=reject]' : '[data-testid=accept]').click();
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid=finding].accepted, [data-testid=finding].rejected').length === n, findings);
+    // the impression typed but not saved: Sign off saves it first, so it is part of what is signed off
+    await page.fill('[data-testid=impression]', 'Nodule F3: CT follow-up in 3 months.\nLiver: no further action.');
+    assert.equal(await page.locator('[data-testid=impression-state]').innerText(), 'Not saved yet');
     // slices not yet viewed: the panel asks first, and the reviewer signs off anyway
     await signOffAnyway(page);
+    assert.equal(await page.locator('[data-testid=impression-state]').innerText(), 'Saved');
     await page.click('[data-testid=export-button]');
     const status = page.locator('[data-testid=export-review-status]');
     await status.waitFor();
@@ -137,10 +142,13 @@ describe('the export dialog says where the review stands, and the documents agre
     const layout = spawnSync('pdftotext', ['-layout', path.join(dir, 'report.pdf'), '-'], { encoding: 'utf8' }).stdout;
     assert.match(layout, /^Reviewer\s+Hanako Sato$/m, 'the name as typed');
     assert.match(layout, /^Review\s+signed off in the viewer at /m);
+    assert.match(text, /Impression \(reviewer\) Nodule F3: CT follow-up in 3 months\. Liver: no further action\./, 'the impression, saved before the sign-off, is in the signed-off PDF');
     const sr = decodePart10(fs.readFileSync(path.join(dir, 'report-sr.dcm')));
     const person = (sr.ContentSequence as NaturalDataset[]).find((c) => c.ValueType === 'PNAME')?.PersonName;
     const pn = Array.isArray(person) ? person[0] : person;
     assert.equal(typeof pn === 'string' ? pn : (pn as { Alphabetic?: string } | undefined)?.Alphabetic, 'Sato^Hanako', 'Person Observer Name in DICOM PN form');
+    const impression = (sr.ContentSequence as NaturalDataset[]).find((c) => (c.ConceptNameCodeSequence as NaturalDataset[] | undefined)?.[0]?.CodeValue === '121073')?.TextValue;
+    assert.equal(String(impression).replace(/\r\n/g, '\n'), 'Nodule F3: CT follow-up in 3 months.\nLiver: no further action.', 'the SR carries it as TEXT Impression');
     await closeExport();
   });
 
@@ -149,7 +157,7 @@ describe('the export dialog says where the review stands, and the documents agre
     await page.waitForSelector('[data-testid=signoff-status][data-current=false]');
     await page.click('[data-testid=export-button]');
     await page.locator('[data-testid=export-review-status]').waitFor();
-    assert.match(await page.locator('[data-testid=export-status-signoff]').innerText(), /^Signed off at .+, but decisions changed since: not signed off as they stand\.$/);
+    assert.match(await page.locator('[data-testid=export-status-signoff]').innerText(), /^Signed off at .+, but decisions or the impression changed since: not signed off as they stand\.$/);
     assert.equal(await page.locator('[data-testid=export-review-status]').getAttribute('data-draft'), 'true');
     await closeExport();
     await page.selectOption('[data-testid=language]', 'ja');
@@ -158,7 +166,7 @@ describe('the export dialog says where the review stands, and the documents agre
       await page.locator('[data-testid=export-review-status]').waitFor();
       assert.equal(await page.locator('[data-testid=export-reviewer]').getAttribute('placeholder'), '佐藤 花子');
       assert.equal(await page.locator('[data-testid=export-status-findings]').innerText(), `${findings} 件の所見はすべて確認済みです。`);
-      assert.match(await page.locator('[data-testid=export-status-signoff]').innerText(), /に確定しましたが、その後判定が変更されています/);
+      assert.match(await page.locator('[data-testid=export-status-signoff]').innerText(), /に確定しましたが、その後判定または所見のまとめが変更されています/);
       assert.match(await page.locator('[data-testid=export-status-draft]').innerText(), /下書き/);
       await shot('export-dialog-ja');
       await closeExport();

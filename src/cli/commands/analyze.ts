@@ -280,6 +280,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
             reviews: decided.reviews.filter((r) => a.findings.some((f) => f.id === r.findingId)),
             added: decided.added,
             ...(decided.signOff ? { signOff: decided.signOff } : {}),
+            ...(decided.impression ? { impression: decided.impression } : {}),
             ...(values.reviewer ? { reviewer: values.reviewer } : {}),
             cam: { ...(values['cam-method'] ? { method: values['cam-method'] as CamMethod } : {}), ...(values['cam-layer'] ? { layer: values['cam-layer'] } : {}) },
           }),

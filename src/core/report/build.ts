@@ -15,7 +15,7 @@ import type { LoadedModel } from '../inference/model';
 import { ResightError, toErrorInfo } from '../errors';
 import type { ProviderReport, SeriesAnalysis } from '../../shared/analysis';
 import type { Review } from '../../shared/api';
-import { isAddedFinding, isSignOff, reviewerFindings, signOffOf } from '../../shared/review';
+import { impressionOf, isAddedFinding, isStackReview, reviewerFindings, signOffOf } from '../../shared/review';
 import type { SignOff } from '../../shared/review';
 import type { AddedFinding, KeyImage, ReportContext, ReportMeasurement } from './context';
 import type { KeyImageInput } from './render';
@@ -27,6 +27,8 @@ export interface BuildOptions {
   reviews?: Review[];
   added?: AddedFinding[];
   signOff?: SignOff;
+  /** The reviewer's impression (free text). */
+  impression?: string;
   reviewer?: string;
   cam?: { method?: CamMethod; layer?: string };
   overlay?: OverlayStyle;
@@ -48,14 +50,16 @@ export function windowForClass(cls: string, fallback: { center: number; width: n
 /**
  * Decisions as the viewer saves them, split the way a report takes them: decisions on the model's
  * findings, the findings the reviewer added (`added:<class>:<slice>` reviews; withdrawn ones,
- * decision rejected, left out) and the sign-off.
+ * decision rejected, left out), the sign-off and the impression.
  */
-export function reviewsAndAdded(reviews: readonly Review[]): { reviews: Review[]; added: AddedFinding[]; signOff?: SignOff } {
+export function reviewsAndAdded(reviews: readonly Review[]): { reviews: Review[]; added: AddedFinding[]; signOff?: SignOff; impression?: string } {
   const signOff = signOffOf(reviews);
+  const impression = impressionOf(reviews);
   return {
-    reviews: reviews.filter((r) => !isAddedFinding(r.findingId) && !isSignOff(r.findingId)),
+    reviews: reviews.filter((r) => !isAddedFinding(r.findingId) && !isStackReview(r.findingId)),
     added: reviewerFindings(reviews).map((f) => ({ id: f.id, class: f.class, sliceStart: f.slice, sliceEnd: f.slice, ...(f.comment ? { comment: f.comment } : {}) })),
     ...(signOff ? { signOff } : {}),
+    ...(impression ? { impression } : {}),
   };
 }
 
@@ -197,6 +201,7 @@ export async function buildReportContext(
     reviews: opts.reviews ?? [],
     added: opts.added ?? [],
     ...(opts.signOff ? { signOff: opts.signOff } : {}),
+    ...(opts.impression ? { impression: opts.impression } : {}),
     keyImages,
     measurements,
     createdAt: opts.createdAt ?? new Date(),

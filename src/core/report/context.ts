@@ -139,6 +139,8 @@ export interface ReportContext {
   added: AddedFinding[];
   /** The reviewer's sign-off in the viewer (shared/review.ts), if the series was signed off. */
   signOff?: SignOff;
+  /** The reviewer's impression, their conclusion in free text (shared/review.ts), if they wrote one. */
+  impression?: string;
   keyImages: KeyImage[];
   /** The reviewer's measurements (none: an empty list). */
   measurements: ReportMeasurement[];
@@ -187,7 +189,7 @@ export interface ReviewStatus {
   findings: number;
   /** Those not reviewed (no decision, or pending), by label. */
   pending: string[];
-  /** The viewer's sign-off: none, current, or stale (decisions changed after it). */
+  /** The viewer's sign-off: none, current, or stale (decisions or the impression changed after it). */
   signOff: 'none' | 'current' | 'stale';
   /** Who signs: named, not named, or withheld (de-identified). */
   reviewer: 'named' | 'none' | 'withheld';
@@ -207,14 +209,14 @@ export function reviewStatus(ctx: ReportContext): ReviewStatus {
 
 /**
  * What keeps the report from being final, in words ([] when nothing does): not signed off (or
- * decisions changed since), findings not reviewed, no reviewer named. The PDF prints them under
+ * decisions or the impression changed since), findings not reviewed, no reviewer named. The PDF prints them under
  * its title as a DRAFT line, the SR as its review status; the viewer's export dialog says the same
  * before exporting.
  */
 export function draftReasons(st: ReviewStatus): string[] {
   const out: string[] = [];
   if (st.signOff === 'none') out.push('not signed off in the viewer');
-  else if (st.signOff === 'stale') out.push('decisions changed after the sign-off in the viewer');
+  else if (st.signOff === 'stale') out.push('decisions or the impression changed after the sign-off in the viewer');
   if (st.pending.length) out.push(`${st.pending.length} of ${st.findings} AI finding${st.findings === 1 ? '' : 's'} not reviewed (${st.pending.join(', ')})`);
   if (st.reviewer === 'none') out.push('no reviewer named');
   return out;
@@ -268,6 +270,7 @@ export function deidentifyContext(ctx: ReportContext, d: Deidentifier): ReportCo
       return copy;
     }),
     ...(ctx.signOff ? { signOff: { at: d.moment(new Date(ctx.signOff.at)).toISOString(), current: ctx.signOff.current } } : {}),
+    ...(ctx.impression ? { impression: d.redact(ctx.impression) } : {}),
     keyImages: ctx.keyImages.map((k) => ({ ...k, sopInstanceUid: d.uid(k.sopInstanceUid) })),
     measurements: ctx.measurements.map((m) => ({ ...m, sopInstanceUid: d.uid(m.sopInstanceUid), ...(m.unmeasurable ? { unmeasurable: d.redact(m.unmeasurable) } : {}) })),
     // every date the outputs carry (content, series, instance creation, contribution, the PDF's

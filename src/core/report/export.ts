@@ -227,7 +227,7 @@ export function splitReviews(ctx: ReportContext): { listed: ReportContext['revie
 /** What a series' JSON entry carries beyond its analysis: the decisions, the reviewer's findings and measurements. */
 export function reviewFields(ctx: ReportContext): Record<string, unknown> {
   const { listed, unlisted } = splitReviews(ctx);
-  return { reviews: listed, ...(unlisted.length ? { reviewsOfUnlistedFindings: unlisted } : {}), addedFindings: ctx.added, ...(ctx.signOff ? { signOff: ctx.signOff } : {}), ...(ctx.measurements.length ? { measurements: ctx.measurements } : {}) };
+  return { reviews: listed, ...(unlisted.length ? { reviewsOfUnlistedFindings: unlisted } : {}), addedFindings: ctx.added, ...(ctx.signOff ? { signOff: ctx.signOff } : {}), ...(ctx.impression ? { impression: ctx.impression } : {}), ...(ctx.measurements.length ? { measurements: ctx.measurements } : {}) };
 }
 
 /** The analyze JSON schema for the exported series (with reviews; no file paths). */

@@ -368,6 +368,13 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
     );
   }
 
+  // ------------------------------------------------------------------ the reviewer's impression
+  // their own conclusion, in their words; "(reviewer)" so nobody reads it as the model's
+  if (ctx.impression) {
+    await heading('Impression (reviewer)');
+    await paragraph(ctx.impression, 10);
+  }
+
   // ------------------------------------------------------------------ model and sign-off
   await heading('Model and method');
   // which providers were not used, not ONNX Runtime's paragraphs on why (CUDA libraries, drivers):
@@ -387,7 +394,7 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   await heading('Sign-off');
   const utc = (iso: string) => `${iso.replace('T', ' ').slice(0, 19)} UTC`;
   const so = ctx.signOff;
-  const signedText = !so ? 'not signed off in the viewer' : so.current ? `signed off in the viewer at ${utc(so.at)}` : `signed off in the viewer at ${utc(so.at)}, but decisions changed after it: not signed off as they stand`;
+  const signedText = !so ? 'not signed off in the viewer' : so.current ? `signed off in the viewer at ${utc(so.at)}` : `signed off in the viewer at ${utc(so.at)}, but decisions or the impression changed after it: not signed off as they stand`;
   y = (await fields([['Reviewer', ctx.reviewer ? fmtPn(ctx.reviewer) : ctx.deidentified ? '(withheld in a de-identified export)' : '(not given)'], ['Review', signedText], ['Created', utc(ctx.createdAt.toISOString())]], M, 80, W - 2 * M)) - 2;
 
   // ------------------------------------------------------------------ key images

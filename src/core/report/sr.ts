@@ -46,6 +46,7 @@ const C = {
   algorithmName: DCM('111001', 'Algorithm Name'),
   algorithmVersion: DCM('111003', 'Algorithm Version'),
   comment: DCM('121106', 'Comment'),
+  impression: DCM('121073', 'Impression'),
   sourceImage: DCM('121112', 'Source of Measurement'),
   imageRegion: DCM('111030', 'Image Region'),
   probability: RS('AIPROB', 'AI probability'),
@@ -279,6 +280,8 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
     ...(library.length ? [container('CONTAINS', C.imageLibrary, library)] : []),
     // a container must not be empty (PS3.3 C.17.3.2.1): "nothing found" is said in words
     ...(groups.length ? [container('CONTAINS', C.measurements, groups)] : [text('CONTAINS', C.comment, 'No finding: the model flagged no slice above the operating thresholds and the reviewer added none.')]),
+    // the reviewer's conclusion in their words, as a report's impression (DCM 121073)
+    ...(ctx.impression ? [text('CONTAINS', C.impression, ctx.impression)] : []),
     text('CONTAINS', C.reviewStatus, status),
     text('CONTAINS', C.disclaimer, `${ctx.model.intendedUse} ${ctx.model.disclaimer}`.trim()),
   ]);

@@ -11,7 +11,7 @@
  */
 import { DECISIONS } from '../../shared/api';
 import type { Review } from '../../shared/api';
-import { anchorOf, instanceKey, isSignOff, parseReviewId } from '../../shared/review';
+import { anchorOf, instanceKey, isStackReview, parseReviewId } from '../../shared/review';
 import type { InstanceRef } from '../../shared/review';
 import type { AssembledSeries } from '../dicom/series';
 import { isMainStack } from '../dicom/series';
@@ -23,9 +23,10 @@ export interface StoredReview extends Review {
 }
 
 /**
- * The sign-off's anchor: the stack's first and last instances. It is the sign-off of that stack
- * as it was (another stack of a split series has other ends; opening more of the series moves
- * them, and the stack then needs signing off again).
+ * The anchor of a stack review (the sign-off, the impression): the stack's first and last
+ * instances. It is the sign-off of that stack as it was (another stack of a split series has other
+ * ends; opening more of the series moves them, and the stack then needs signing off again); the
+ * impression was written on that stack, and comes back with it.
  */
 function stackAnchor(ordered: readonly InstanceRef[]): string[] | undefined {
   const first = ordered[0];
@@ -36,7 +37,7 @@ function stackAnchor(ordered: readonly InstanceRef[]): string[] | undefined {
 /** `r` with the anchor of its slice numbers in `ordered` (without one if its id names no slice there). */
 export function anchorReview(r: Review, ordered: readonly InstanceRef[]): StoredReview {
   const { anchor: _old, ...plain } = r as StoredReview;
-  const anchor = isSignOff(r.findingId) ? stackAnchor(ordered) : anchorOf(r.findingId, ordered);
+  const anchor = isStackReview(r.findingId) ? stackAnchor(ordered) : anchorOf(r.findingId, ordered);
   return anchor ? { ...plain, anchor } : plain;
 }
 
@@ -45,7 +46,7 @@ export function anchorReview(r: Review, ordered: readonly InstanceRef[]): Stored
  * the same id (stored before anchors existed). Deciding again replaces the decision with this key.
  */
 export function reviewKey(r: StoredReview): string {
-  if (isSignOff(r.findingId) && r.anchor) return `${r.findingId}@${r.anchor.join(',')}`;
+  if (isStackReview(r.findingId) && r.anchor) return `${r.findingId}@${r.anchor.join(',')}`;
   const parsed = parseReviewId(r.findingId);
   return r.anchor && parsed ? `${parsed.kind}@${r.anchor.join(',')}` : `id:${r.findingId}`;
 }
@@ -63,8 +64,8 @@ export function placeReviews(stored: readonly StoredReview[], ordered: readonly 
   const byTime = [...stored].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   const ends = stackAnchor(ordered)?.join(',');
   for (const r of byTime) {
-    if (isSignOff(r.findingId) && r.anchor) {
-      // this stack's own sign-off, while its ends are what they were
+    if (isStackReview(r.findingId) && r.anchor) {
+      // this stack's own sign-off or impression, while its ends are what they were
       if (r.anchor.join(',') === ends) active.set(r.findingId, r);
       continue;
     }

@@ -445,11 +445,12 @@ export class Session {
     if (pacs && !pacs.dest) throw new ResightError('VALIDATION', pacs.problem ?? 'no PACS is configured to send to (settings.json "pacs", or resight serve --pacs)');
     if (p.send && !p.formats.some(isDicomExport)) throw new ResightError('VALIDATION', 'sending to the PACS needs a DICOM format: SR, Secondary Captures or Encapsulated PDF');
     const model = await this.model();
-    const { reviews, added, signOff } = reviewsAndAdded(this.activeReviews(s.id));
+    const { reviews, added, signOff, impression } = reviewsAndAdded(this.activeReviews(s.id));
     const ctx = await buildReportContext(s, analysis, model, model.provider, {
       reviews,
       added,
       ...(signOff ? { signOff } : {}),
+      ...(impression ? { impression } : {}),
       ...(p.reviewer ? { reviewer: p.reviewer } : {}),
       cam: { ...(p.method ? { method: p.method } : {}), ...(p.layer ? { layer: p.layer } : {}) },
       explainer: this.explainer,

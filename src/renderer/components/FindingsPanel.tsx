@@ -1,13 +1,14 @@
 /**
  * Findings: each AI finding (class, score, slices) with accept / reject / edit and a comment, the
- * findings the reviewer added (stored as reviews with an `added:` id), and the sign-off, which
- * warns when slices the model flagged were never looked at.
+ * findings the reviewer added (stored as reviews with an `added:` id), the reviewer's impression
+ * (their conclusion, free text) and the sign-off, which warns when slices the model flagged were
+ * never looked at.
  */
 import { useState } from 'react';
 import type { Finding, SeriesAnalysis } from '../../shared/analysis';
 import type { ModelInfo, Review } from '../../shared/api';
 import type { DECISIONS } from '../../shared/api';
-import { addedFindingId, isAddedFinding, isSignOff, reviewerFindings, SIGN_OFF_ID, signOffOf } from '../../shared/review';
+import { addedFindingId, IMPRESSION_ID, impressionOf, isAddedFinding, isStackReview, reviewerFindings, SIGN_OFF_ID, signOffOf } from '../../shared/review';
 import { useI18n } from '../i18n/i18n';
 import { findingLabelOrder, findingLabelsOf } from '../../shared/finding-labels';
 
@@ -73,7 +74,8 @@ export function FindingsPanel(p: {
   /** The axial plane is on screen (the keys and the highlight follow `index` only then). */
   axial?: boolean;
   viewed: Set<number>;
-  onDecide(findingId: string, d: Decision, comment?: string): void;
+  /** Saves a decision; resolves to false when it was not saved. */
+  onDecide(findingId: string, d: Decision, comment?: string): void | Promise<boolean>;
   onGo(i: number): void;
   /** Run the model on a series it refused (another modality): the reviewer's explicit choice. */
   onInsist?(): void;
@@ -87,16 +89,31 @@ export function FindingsPanel(p: {
   const signOff = signOffOf(p.reviews);
   const byId = new Map(p.reviews.map((r) => [r.findingId, r]));
   const added = reviewerFindings(p.reviews);
-  const signOffNow = () => {
+  // the impression as saved, and the text being typed (null: untouched, the saved text shows;
+  // the reviews may arrive after the panel mounts)
+  const savedImpression = impressionOf(p.reviews) ?? '';
+  const [impression, setImpression] = useState<string | null>(null);
+  const impressionText = impression ?? savedImpression;
+  const impressionDirty = impressionText.trim() !== savedImpression;
+  const saveImpression = async () => {
+    const text = impressionText.trim();
+    // an emptied box withdraws the impression; text that did not reach the engine stays in the box
+    const saved = await p.onDecide(IMPRESSION_ID, text ? 'accepted' : 'rejected', text || undefined);
+    if (saved !== false) setImpression(null);
+    return saved !== false;
+  };
+  const signOffNow = async () => {
     const flagged = new Set<number>();
     for (const f of a?.findings ?? []) for (let i = f.sliceStart; i <= f.sliceEnd; i++) flagged.add(i);
     const unviewed = [...flagged].filter((i) => !p.viewed.has(i)).sort((x, y) => x - y);
     if (unviewed.length && !window.confirm(t('signoff.unviewed', { n: unviewed.length, list: unviewed.slice(0, 12).map((i) => i + 1).join(', ') + (unviewed.length > 12 ? '…' : '') }))) return;
-    p.onDecide(SIGN_OFF_ID, 'accepted');
+    // what is signed off includes the impression in the box: saved first, so the sign-off comes after it
+    if (impressionDirty && !(await saveImpression())) return;
+    await p.onDecide(SIGN_OFF_ID, 'accepted');
   };
   // decisions on findings this analysis does not have (drawn at another operating point): kept, and said
   const shownIds = new Set((a?.findings ?? []).map((f) => f.id));
-  const orphaned = a ? p.reviews.filter((r) => !isAddedFinding(r.findingId) && !isSignOff(r.findingId) && !shownIds.has(r.findingId)).length : 0;
+  const orphaned = a ? p.reviews.filter((r) => !isAddedFinding(r.findingId) && !isStackReview(r.findingId) && !shownIds.has(r.findingId)).length : 0;
   // in slice order, as N / P and the score strip go (the engine lists them by class)
   // in the report's order, labelled as the export dialog and the PDF label them (F1, F2, ...)
   const listed = findingLabelOrder(a?.findings ?? []);
@@ -149,9 +166,28 @@ export function FindingsPanel(p: {
         </label>
         <button disabled={!addClass || p.axial === false} onClick={() => p.onDecide(addedFindingId(addClass, p.index), 'accepted')}>{t('findings.add')}</button>
       </div>
+      {/* the reviewer's conclusion: after the model has read the series, as the sign-off */}
+      {a?.scored ? (
+        <div className="impression">
+          <label htmlFor="impression-text"><strong>{t('impression.title')}</strong></label>
+          <textarea
+            id="impression-text"
+            rows={3}
+            maxLength={4000}
+            value={impressionText}
+            onChange={(e) => setImpression(e.target.value)}
+            placeholder={t('impression.hint')}
+            data-testid="impression"
+          />
+          <div className="row">
+            <button onClick={() => void saveImpression()} disabled={!impressionDirty} data-testid="impression-save">{t('impression.save')}</button>
+            <span className="muted" role="status" data-testid="impression-state">{impressionDirty ? t('impression.unsaved') : savedImpression ? t('impression.saved') : ''}</span>
+          </div>
+        </div>
+      ) : null}
       {pending ? <p className="muted">{t('signoff.pending', { n: pending })}</p> : null}
       {/* nothing to sign off before the model has read the series */}
-      <button className="primary" onClick={signOffNow} disabled={!a?.scored} data-testid="signoff">{t('signoff.button')}</button>
+      <button className="primary" onClick={() => void signOffNow()} disabled={!a?.scored} data-testid="signoff">{t('signoff.button')}</button>
       {signOff ? (
         <p role="status" className={signOff.current ? undefined : 'warning'} data-testid="signoff-status" data-current={signOff.current}>
           {t(signOff.current ? 'signoff.done' : 'signoff.stale', { time: date(new Date(signOff.at)) })}

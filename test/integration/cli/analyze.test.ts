@@ -170,13 +170,13 @@ describe('resight analyze: exports from the command line', () => {
     }
   });
 
-  it('the viewer\'s sign-off reaches the PDF and the JSON, and says so when decisions changed after it', { skip: !has('pdftotext') && 'poppler-utils not installed' }, (t) => {
+  it('the viewer\'s sign-off and impression reach the PDF and the JSON, and the PDF says so when decisions changed after the sign-off', { skip: !has('pdftotext') && 'poppler-utils not installed' }, (t) => {
     const dir = tempDir(t, 'signoff');
     const env = { RESIGHT_CACHE_DIR: path.join(dir, 'cache') };
     const signed = { findingId: 'signoff', decision: 'accepted', at: '2026-11-29T10:05:00.000Z' };
     const cases = [
-      { name: 'current', reviews: [{ findingId: 'added:lung_nodule:20', decision: 'accepted', at: '2026-11-29T10:00:00.000Z' }, signed], pdf: /signed off in the viewer at 2026-11-29 10:05:00 UTC\s/, current: true },
-      { name: 'stale', reviews: [signed, { findingId: 'added:lung_nodule:20', decision: 'accepted', at: '2026-11-29T10:09:00.000Z' }], pdf: /decisions changed after it/, current: false },
+      { name: 'current', reviews: [{ findingId: 'added:lung_nodule:20', decision: 'accepted', at: '2026-11-29T10:00:00.000Z' }, { findingId: 'impression', decision: 'accepted', at: '2026-11-29T10:04:00.000Z', comment: 'Nodule: CT in 3 months.' }, signed], pdf: /signed off in the viewer at 2026-11-29 10:05:00 UTC\s/, current: true, impression: 'Nodule: CT in 3 months.' },
+      { name: 'stale', reviews: [signed, { findingId: 'added:lung_nodule:20', decision: 'accepted', at: '2026-11-29T10:09:00.000Z' }], pdf: /decisions or the impression changed after it/, current: false },
     ];
     for (const c of cases) {
       const file = path.join(dir, `${c.name}.json`);
@@ -186,9 +186,11 @@ describe('resight analyze: exports from the command line', () => {
       assert.equal(r.status, 0, r.stderr);
       const text = spawnSync('pdftotext', [path.join(out, 'r.pdf'), '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
       assert.match(text, c.pdf, c.name);
-      const j = JSON.parse(fs.readFileSync(path.join(out, 'a.json'), 'utf8')) as { series: { signOff?: { current: boolean }; reviews: { findingId: string }[] }[] };
+      const j = JSON.parse(fs.readFileSync(path.join(out, 'a.json'), 'utf8')) as { series: { signOff?: { current: boolean }; impression?: string; reviews: { findingId: string }[] }[] };
       assert.equal(j.series[0]?.signOff?.current, c.current, c.name);
-      assert.ok(!j.series[0]?.reviews.some((x) => x.findingId === 'signoff'), 'the sign-off is not listed as a decision on a finding');
+      assert.ok(!j.series[0]?.reviews.some((x) => x.findingId === 'signoff' || x.findingId === 'impression'), 'neither is listed as a decision on a finding');
+      assert.equal(j.series[0]?.impression, c.impression, c.name);
+      if (c.impression) assert.ok(text.includes(`Impression (reviewer) ${c.impression}`), 'the PDF prints the impression');
     }
   });
 

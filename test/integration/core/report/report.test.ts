@@ -485,6 +485,40 @@ describe('exports of the demo study', () => {
     }
   });
 
+  it('the reviewer\'s impression is printed under "Impression (reviewer)", carried in the SR as TEXT Impression (DCM 121073) and in the JSON; the SR still passes dciodvfy', async (t) => {
+    const out = tempDir(t, 'impression');
+    const impression = 'Solid nodule in the left lower lobe, 9 mm: follow-up CT in 3 months.\nLiver: one hypodense lesion, likely a cyst.';
+    const withImpression: ReportContext = { ...ctx, impression };
+    await writeExports([withImpression], { pdf: path.join(out, 'r.pdf'), sr: path.join(out, 'sr.dcm'), json: path.join(out, 'r.json') });
+    if (has('pdftotext')) {
+      const text = spawnSync('pdftotext', ['-layout', path.join(out, 'r.pdf'), '-'], { encoding: 'utf8' }).stdout;
+      const at = text.indexOf('Impression (reviewer)');
+      assert.ok(at > 0, 'the PDF has the section');
+      assert.ok(at > text.indexOf('Findings and review') && at < text.indexOf('Model and method'), 'after the findings, before the model');
+      const after = text.slice(at).replace(/\s+/g, ' ');
+      assert.ok(after.includes('Solid nodule in the left lower lobe, 9 mm: follow-up CT in 3 months. Liver: one hypodense lesion, likely a cyst.'), 'the text as written');
+    }
+    const sr = decodePart10(fs.readFileSync(path.join(out, 'sr.dcm')));
+    const item = seqOf(sr, 'ContentSequence').find((c) => seqOf(c, 'ConceptNameCodeSequence')[0]?.CodeValue === '121073');
+    assert.equal(seqOf(item ?? {}, 'ConceptNameCodeSequence')[0]?.CodingSchemeDesignator, 'DCM');
+    assert.equal(item?.ValueType, 'TEXT');
+    assert.equal(item?.RelationshipType, 'CONTAINS');
+    assert.equal(String(item?.TextValue).replace(/\r\n/g, '\n'), impression);
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'r.json'), 'utf8')) as { series: { impression?: string }[] };
+    assert.equal(json.series[0]?.impression, impression);
+    if (has('dciodvfy')) assert.deepEqual(dciodvfy(path.join(out, 'sr.dcm')).errors, []);
+    // none written: no section, no item, no key
+    const plain = structuredReport(ctx, 'plain').bytes;
+    assert.ok(!seqOf(decodePart10(plain), 'ContentSequence').some((c) => seqOf(c, 'ConceptNameCodeSequence')[0]?.CodeValue === '121073'));
+    assert.ok(!('impression' in (exportJson([ctx], {}) as { series: object[] }).series[0]));
+    // de-identified: the patient's identifying values in it are redacted, the rest kept
+    const deid = tempDir(t, 'impression-deid');
+    await writeExports([{ ...ctx, impression: `Compared with ACC-7731: ${impression}` }], { sr: path.join(deid, 'sr.dcm'), json: path.join(deid, 'r.json') }, { deidentify: true });
+    const dj = JSON.parse(fs.readFileSync(path.join(deid, 'r.json'), 'utf8')) as { series: { impression?: string }[] };
+    assert.equal(dj.series[0]?.impression, `Compared with [redacted]: ${impression}`);
+    assert.equal(fs.readFileSync(path.join(deid, 'sr.dcm')).indexOf('ACC-7731'), -1);
+  });
+
   it('the PDF prints the WinAnsi characters beyond Latin-1 (’ “ ” – — … € •) in its own font, not as ?', { skip: !has('pdftotext') && 'poppler-utils not installed' }, async (t) => {
     const latin: ReportContext = {
       ...ctx,

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Review } from '../../../../src/shared/api';
-import { parseReviewId } from '../../../../src/shared/review';
+import { IMPRESSION_ID, parseReviewId, SIGN_OFF_ID } from '../../../../src/shared/review';
 import { anchorReview, placeReviews, plainReview, reviewKey, storedReviews } from '../../../../src/core/session/review-anchor';
 
 const stack = (uids: string[]) => uids.map((u) => ({ sopInstanceUid: u, frame: 0 }));
@@ -20,6 +20,17 @@ describe('review anchors', () => {
     assert.deepEqual(parseReviewId('added:liver_lesion:12')?.slices, [12]);
     assert.equal(parseReviewId('added:liver_lesion:12')?.make([40]), 'added:liver_lesion:40');
     assert.equal(parseReviewId('note'), null);
+  });
+
+  it('the sign-off and the impression are anchored to the stack\'s ends: each is one per stack, and both stay with the stack as it was', () => {
+    const ends = stack(['a', 'b', 'c']);
+    const stored = [anchorReview(review(SIGN_OFF_ID), ends), anchorReview({ ...review(IMPRESSION_ID), comment: 'No nodule.' }, ends)];
+    assert.deepEqual(stored.map((r) => r.anchor), [['a#0', 'c#0'], ['a#0', 'c#0']]);
+    assert.notEqual(reviewKey(stored[0] as Review), reviewKey(stored[1] as Review), 'writing the impression does not replace the sign-off');
+    assert.equal(reviewKey(anchorReview({ ...review(IMPRESSION_ID, '2026-11-29T11:00:00.000Z'), comment: 'Nodule.' }, ends)), reviewKey(stored[1] as Review), 'a new impression replaces the old');
+    assert.deepEqual([...placeReviews(stored, ends).keys()], [SIGN_OFF_ID, IMPRESSION_ID]);
+    assert.equal(placeReviews(stored, ends).get(IMPRESSION_ID)?.comment, 'No nodule.');
+    assert.deepEqual([...placeReviews(stored, stack(['a', 'b', 'c', 'd'])).keys()], [], 'not on a stack with other ends');
   });
 
   it('a decision made on slices 1-2 follows them when two slices are inserted before', () => {
