@@ -946,6 +946,7 @@ export function App() {
   // along the slice normal (z for an axial series, x for a sagittal one), as scanners label "slice location"
   const loc = info?.slices[index]?.location ?? info?.slices[index]?.position?.[2];
   const thk = info?.slices[index]?.thickness;
+  const inum = info?.slices[index]?.instanceNumber;
   // where a reformat cuts the volume, in mm along the patient axis its plane faces (as "Pos" on the stack):
   // its row (column) of the first slice, from that slice's position along the column (row) direction
   const mprPos = (() => {
@@ -965,7 +966,8 @@ export function App() {
     bl: count
       ? plane === 'stack'
         ? [
-            t('viewer.slice', { i: index + 1, n: count }),
+            // ReSight counts in position order; "Im" is the InstanceNumber another viewer (a PACS) shows
+            [t('viewer.slice', { i: index + 1, n: count }), inum !== undefined ? t('viewer.instance', { n: inum }) : ''].filter(Boolean).join('  '),
             [loc !== undefined ? t('viewer.position', { z: num(loc, 1) }) : '', thk !== undefined ? t('viewer.thickness', { t: num(thk, 2) }) : ''].filter(Boolean).join('  '),
             // the slab's real extent: whole slices, cut at the series' ends, and how many are in yet
             ...(slabbed

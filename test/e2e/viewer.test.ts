@@ -195,6 +195,9 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     assert.ok(mid.every((v) => v >= 0), 'the canvas is readable');
     assert.match(await page.locator('[data-testid=corner-tl]').innerText(), /DEMO PHANTOM/);
     assert.match(await page.locator('[data-testid=corner-bl]').innerText(), /Pos -?[\d.,]+ mm\s+Thk 5\.00 mm/, 'position and slice thickness, as OHIF shows them');
+    // and the image number a PACS shows (InstanceNumber; the demo numbers its slices from the feet, as ReSight counts)
+    const im = /Slice (\d+) \/ 45\s+Im (\d+)/.exec(await page.locator('[data-testid=corner-bl]').innerText());
+    assert.ok(im && im[1] === im[2], `the slice's InstanceNumber beside ReSight's count (${im?.[0]})`);
     // the study was opened by the command line before the page: what it could not use is listed
     const unused = page.locator('.unused button');
     await unused.waitFor();

@@ -203,6 +203,7 @@ export async function buildReportContext(
     ...(opts.signOff ? { signOff: opts.signOff } : {}),
     ...(opts.impression ? { impression: opts.impression } : {}),
     keyImages,
+    sliceMeta: series.ordered.map((r) => ({ ...(r.instanceNumber !== undefined ? { instanceNumber: r.instanceNumber } : {}), ...(r.location !== undefined ? { location: r.location } : {}) })),
     measurements,
     createdAt: opts.createdAt ?? new Date(),
     cam: { method, layer },

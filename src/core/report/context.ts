@@ -105,6 +105,16 @@ export interface ReportMeasurement {
 }
 
 /** One key image: the finding's key slice with its heatmap. */
+/**
+ * How a reader finds a slice in another viewer: its InstanceNumber (what PACS viewers show as
+ * "Im"; ReSight counts slices in position order, which on a scan numbered head to feet runs the
+ * other way) and its position along the slice normal in mm.
+ */
+export interface SliceMeta {
+  instanceNumber?: number;
+  location?: number;
+}
+
 export interface KeyImage {
   findingId: string;
   sliceIndex: number;
@@ -142,6 +152,8 @@ export interface ReportContext {
   /** The reviewer's impression, their conclusion in free text (shared/review.ts), if they wrote one. */
   impression?: string;
   keyImages: KeyImage[];
+  /** Per slice of the analysis (its index), how another viewer names it (absent: not known). */
+  sliceMeta?: SliceMeta[];
   /** The reviewer's measurements (none: an empty list). */
   measurements: ReportMeasurement[];
   /** Who signs the report (free text; withheld when de-identified). */
@@ -150,6 +162,12 @@ export interface ReportContext {
   cam: { method: string; layer: string };
   /** Set when the context was de-identified: what to declare in the outputs. */
   deidentified?: { methodText: string; methodCodes: { value: string; scheme: string; meaning: string }[]; dateShiftDays?: number };
+}
+
+/** "Im 12" for slice `index` when its InstanceNumber is known, else ''. */
+export function imageNumberText(ctx: Pick<ReportContext, 'sliceMeta'>, index: number): string {
+  const n = ctx.sliceMeta?.[index]?.instanceNumber;
+  return n === undefined ? '' : `Im ${n}`;
 }
 
 /** The review of a finding, if any. */

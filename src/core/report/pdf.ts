@@ -16,7 +16,7 @@ import { PDFDocument, PageSizes, StandardFonts, rgb } from 'pdf-lib';
 import type { Review } from '../../shared/api';
 import { plural } from '../../shared/plural';
 import type { ReportContext } from './context';
-import { CALIBRATION_NOTE, draftReasons, findingLabels, isUnreviewed, keyImagesInLabelOrder, reviewedFindings, reviewStatus } from './context';
+import { CALIBRATION_NOTE, draftReasons, findingLabels, imageNumberText, isUnreviewed, keyImagesInLabelOrder, reviewedFindings, reviewStatus } from './context';
 import { keyImageForExport } from './sc';
 import { personNameText } from '../../shared/dicom-text';
 import { encodePng } from './png';
@@ -321,25 +321,31 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
       { title: 'Finding', w: 34 },
       { title: 'Class', w: 78 },
       { title: 'Score', w: 40 },
-      { title: 'Slices', w: 76 },
-      { title: 'Location (x, y)', w: 70 },
+      { title: 'Slices', w: 98 },
+      { title: 'Location (x, y)', w: 64 },
       { title: 'Decision', w: 62 },
-      { title: 'Comment', w: W - 2 * M - 360 },
+      { title: 'Comment', w: W - 2 * M - 376 },
     ],
     [
       ...findings.map(({ finding: f, review }) => [
         labelOf(f.id),
         f.class.replace(/_/g, ' '),
         f.score.toFixed(3),
-        `${f.sliceStart + 1}-${f.sliceEnd + 1} (key ${f.keySlice + 1})`,
+        // the key slice's InstanceNumber too: what a PACS viewer shows, to find it there
+        `${f.sliceStart + 1}-${f.sliceEnd + 1} (key ${f.keySlice + 1}${imageNumberText(ctx, f.keySlice) ? `, ${imageNumberText(ctx, f.keySlice)}` : ''})`,
         f.centroid ? `${f.centroid[0].toFixed(0)}, ${f.centroid[1].toFixed(0)} px` : '-',
         decisionText(review),
         review?.comment ?? '',
       ]),
-      ...ctx.added.map((a) => [labelOf(a.id), a.class.replace(/_/g, ' '), '-', `${a.sliceStart + 1}-${a.sliceEnd + 1}`, a.centroid ? `${a.centroid[0].toFixed(0)}, ${a.centroid[1].toFixed(0)} px` : '-', 'Added by reviewer', a.comment ?? '']),
+      ...ctx.added.map((a) => [labelOf(a.id), a.class.replace(/_/g, ' '), '-', `${a.sliceStart + 1}-${a.sliceEnd + 1}${imageNumberText(ctx, a.sliceStart) ? ` (${imageNumberText(ctx, a.sliceStart)})` : ''}`, a.centroid ? `${a.centroid[0].toFixed(0)}, ${a.centroid[1].toFixed(0)} px` : '-', 'Added by reviewer', a.comment ?? '']),
     ],
   );
   if (status.pending.length) await paragraph(`${status.pending.length} of ${status.findings} AI ${plural(status.findings, 'finding', 'findings')} not reviewed: ${status.pending.join(', ')}.`, 8.5, regular, RED);
+  // slice numbers are ReSight's (position order); another viewer numbers by InstanceNumber, which
+  // on a scan numbered head to feet runs the other way: said where a finding's slice has one
+  if ([...findings.map((f) => f.finding.keySlice), ...ctx.added.map((a) => a.sliceStart)].some((i) => imageNumberText(ctx, i))) {
+    await paragraph('Slices are counted from 1 in position order along the slice normal (axial: from the feet up), as ReSight shows them; Im is the image\'s Instance Number, as PACS viewers number images.', 8, regular, GREY);
+  }
 
   // ------------------------------------------------------------------ reviewer's measurements
   if (ctx.measurements.length) {
@@ -420,10 +426,16 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
     y -= 2;
     const review = ctx.reviews.find((r) => r.findingId === k.findingId);
     const ps = k.image.pixelSpacing;
+    // where another viewer has the key slice: its Instance Number and position along the normal
+    const where = (i: number) => {
+      const loc = ctx.sliceMeta?.[i]?.location;
+      return [imageNumberText(ctx, i) ? `${imageNumberText(ctx, i)} (Instance Number)` : '', loc !== undefined ? `position ${loc.toFixed(1)} mm` : ''].filter(Boolean).join(', ');
+    };
     const lines = [
       `${labels.has(k.findingId) ? `${labelOf(k.findingId)} ` : ''}${(f?.class ?? '').replace(/_/g, ' ') || 'finding'}`,
       f ? `probability ${f.score.toFixed(3)} (threshold ${f.threshold.toFixed(3)})` : '',
       f ? `slices ${f.sliceStart + 1}-${f.sliceEnd + 1}; key slice ${k.sliceIndex + 1} of ${ctx.analysis.slices.length}` : '',
+      where(k.sliceIndex),
       `decision: ${decisionText(review)}`,
       review?.comment ? `comment: ${review.comment}` : '',
       '',

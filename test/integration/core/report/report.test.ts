@@ -24,7 +24,7 @@ import type { ReportContext } from '../../../../src/core/report/context';
 import { findingLabels, keyImagesInLabelOrder } from '../../../../src/core/report/context';
 import { decodePart10 } from '../../../../src/core/report/dicom-write';
 import type { NaturalDataset } from '../../../../src/core/report/dicom-write';
-import { exportJson, writeExports } from '../../../../src/core/report/export';
+import { exportJson, findingsCsvPath, writeExports } from '../../../../src/core/report/export';
 import { structuredReport } from '../../../../src/core/report/sr';
 import { keyImageForExport } from '../../../../src/core/report/sc';
 import { encapsulatedPdf } from '../../../../src/core/report/epdf';
@@ -328,7 +328,7 @@ describe('exports of the demo study', () => {
     // the findings table: label, class, score, slices counted from 1 with the key slice
     for (const f of ctx.analysis.findings) {
       const label = labels.get(f.id) as string;
-      const row = new RegExp(`^\\s*${label}\\s+${f.class.replace(/_/g, ' ')}\\s+${f.score.toFixed(3).replace('.', '\\.')}\\s+${f.sliceStart + 1}-${f.sliceEnd + 1} \\(key ${f.keySlice + 1}\\)`, 'm');
+      const row = new RegExp(`^\\s*${label}\\s+${f.class.replace(/_/g, ' ')}\\s+${f.score.toFixed(3).replace('.', '\\.')}\\s+${f.sliceStart + 1}-${f.sliceEnd + 1} \\(key ${f.keySlice + 1}, Im ${f.keySlice + 1}\\)`, 'm');
       assert.match(text, row, `${f.id} is ${label} on slices ${f.sliceStart + 1}-${f.sliceEnd + 1}`);
     }
     const added = ctx.added[0] as (typeof ctx.added)[number];
@@ -455,7 +455,7 @@ describe('exports of the demo study', () => {
     const rows = fs.readFileSync(path.join(dir, 'slices-findings.csv'), 'utf8').trim().split('\r\n');
     const head = rows[0].split(',');
     // the columns as they were, then the new ones: a reader by position still reads the old columns
-    assert.deepEqual(head, ['series_instance_uid', 'finding_id', 'origin', 'class', 'score', 'threshold', 'slice_start', 'slice_end', 'key_slice', 'key_sop_instance_uid', 'centroid_x', 'centroid_y', 'decision', 'comment', 'label', 'first_slice', 'last_slice']);
+    assert.deepEqual(head, ['series_instance_uid', 'finding_id', 'origin', 'class', 'score', 'threshold', 'slice_start', 'slice_end', 'key_slice', 'key_sop_instance_uid', 'centroid_x', 'centroid_y', 'decision', 'comment', 'label', 'first_slice', 'last_slice', 'key_instance_number']);
     const col = (name: string) => head.indexOf(name);
     const labels = findingLabels(ctx);
     // (split on commas outside quotes: a comment may hold one)
@@ -517,6 +517,30 @@ describe('exports of the demo study', () => {
     const dj = JSON.parse(fs.readFileSync(path.join(deid, 'r.json'), 'utf8')) as { series: { impression?: string }[] };
     assert.equal(dj.series[0]?.impression, `Compared with [redacted]: ${impression}`);
     assert.equal(fs.readFileSync(path.join(deid, 'sr.dcm')).indexOf('ACC-7731'), -1);
+  });
+
+  it('a finding\'s key slice is also given by its Instance Number (Im) and position, as another viewer finds it, in the PDF and the findings CSV', async (t) => {
+    assert.deepEqual(ctx.sliceMeta?.map((m) => m.instanceNumber), ctx.analysis.slices.map((_, i) => i + 1), 'the demo numbers its instances in position order');
+    assert.ok(ctx.sliceMeta?.every((m, i) => i === 0 || (m.location as number) > (ctx.sliceMeta?.[i - 1]?.location as number)), 'positions along the normal, ascending');
+    // a scan numbered head to feet: Instance Number runs against ReSight's order
+    const n = ctx.analysis.slices.length;
+    const reversed: ReportContext = { ...ctx, sliceMeta: ctx.sliceMeta?.map((m, i) => ({ ...m, instanceNumber: n - i })) };
+    const out = tempDir(t, 'instance-number');
+    await writeExports([reversed], { pdf: path.join(out, 'r.pdf'), csv: path.join(out, 'f.csv') });
+    const labels = findingLabels(ctx);
+    const f1 = ctx.analysis.findings.find((f) => labels.get(f.id) === 'F1') as (typeof ctx.analysis.findings)[number];
+    const im = n - f1.keySlice;
+    if (has('pdftotext')) {
+      const text = spawnSync('pdftotext', ['-layout', path.join(out, 'r.pdf'), '-'], { encoding: 'utf8' }).stdout;
+      assert.match(text, new RegExp(`^F1\\s.*\\(key ${f1.keySlice + 1}, Im ${im}\\)`, 'm'), 'the findings table');
+      assert.ok(text.includes(`Im ${im} (Instance Number), position ${(ctx.sliceMeta?.[f1.keySlice]?.location as number).toFixed(1)} mm`), 'the key image caption');
+      assert.ok(text.replace(/\s+/g, ' ').includes('Im is the image\'s Instance Number, as PACS viewers number images.'), 'and what Im means');
+    }
+    const rows = fs.readFileSync(findingsCsvPath(path.join(out, 'f.csv')), 'utf8').trim().split('\r\n').map((l) => l.split(','));
+    const header = rows[0] as string[];
+    assert.equal(header[header.length - 1], 'key_instance_number', 'a last column: the earlier ones keep their positions');
+    const f1Row = rows.find((r) => r[header.indexOf('label')] === 'F1') as string[];
+    assert.equal(f1Row[header.indexOf('key_instance_number')], String(im));
   });
 
   it('the PDF prints the WinAnsi characters beyond Latin-1 (’ “ ” – — … € •) in its own font, not as ?', { skip: !has('pdftotext') && 'poppler-utils not installed' }, async (t) => {
