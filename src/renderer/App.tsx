@@ -15,7 +15,8 @@ import { measurementPoints } from '../shared/roi';
 import { measurementSpacing, pickCalibration } from '../shared/dicom';
 import { personNameText } from '../shared/dicom-text';
 import { cosinesOfLetters } from '../shared/orientation';
-import { anchorOf, instanceKey } from '../shared/review';
+import { anchorOf, instanceKey, isUnreviewed } from '../shared/review';
+import { findingStops, nextStop } from './viewer/finding-nav';
 import type { Preferences } from '../shared/settings';
 import { CT_PRESETS } from '../shared/presets';
 import type { SliceData } from './api/client';
@@ -738,20 +739,11 @@ export function App() {
   const current = plane === 'stack' ? index : mprIndex;
   const total = plane === 'stack' ? count : (mpr?.count ?? 0);
   const positives = useMemo(() => Array.from({ length: count }, (_, i) => i).filter((i) => sliceScore(analysis, thresholds, i) >= 1), [analysis, thresholds, count]);
-  /**
-   * N / P: to the next (previous) finding's key slice, and to positive slices no finding covers.
-   * Stepping through a 14-slice finding one slice at a time left the reviewer deciding the same
-   * finding again with the next A or X.
-   */
-  const stops = useMemo(() => {
-    const findings = analysis?.findings ?? [];
-    const covered = (i: number) => findings.some((f) => i >= f.sliceStart && i <= f.sliceEnd);
-    return [...findings.map((f) => f.keySlice), ...positives.filter((i) => !covered(i))].sort((a, b) => a - b);
-  }, [analysis, positives]);
+  // N / P: the findings' key slices and positive slices outside them (viewer/finding-nav.ts)
+  const stops = useMemo(() => findingStops(analysis?.findings ?? [], positives), [analysis, positives]);
   const nextPositive = (dir: 1 | -1) => {
-    // the key slices are the stops, so N never walks through a finding slice by slice; within a
-    // finding before its key slice, N goes to that key slice (the finding has not been seen yet)
-    const next = dir > 0 ? stops.find((x) => x > index) : [...stops].reverse().find((x) => x < index);
+    const decided = (id: string) => !isUnreviewed(reviews.find((r) => r.findingId === id));
+    const next = nextStop(analysis?.findings ?? [], stops, index, dir, decided);
     if (next !== undefined) goSlice(next);
   };
   // a colour series (RGB, YBR, palette: ultrasound, photographs, secondary captures) holds display
