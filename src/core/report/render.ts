@@ -124,6 +124,7 @@ export function renderKeyImage(input: KeyImageInput): RgbImage {
 
   // orientation letters at the middle of each edge
   const iop = input.imageOrientationPatient;
+  const lettered = !!iop && iop.length === 6;
   if (iop && iop.length === 6) {
     const row = iop.slice(0, 3);
     const col = iop.slice(3, 6);
@@ -170,8 +171,10 @@ export function renderKeyImage(input: KeyImageInput): RgbImage {
   }
 
   // the caption (AI output, not for diagnosis): top-left corner, mostly outside the body, in the
-  // left half so it stays clear of the top orientation letter
+  // left half so it stays clear of the top orientation letter, and starting on the row below that
+  // letter: on the letter's row, "... LIVER" followed by the letter A read as "LIVER A LESION"
   if (input.caption) {
+    const top = lettered ? pad + (GLYPH_H + 3) * scale : pad;
     // up to the top letter (at most two glyphs, centred), less a gap
     const maxW = Math.floor(W / 2) - pad - Math.ceil(textWidth('HH', scale) / 2) - 2 * scale;
     // on a small image a shorter caption, never one cut at the edge or over the letter, nor taller than a quarter of it
@@ -181,7 +184,7 @@ export function renderKeyImage(input: KeyImageInput): RgbImage {
       return lines.every((l) => textWidth(l, sc) <= maxW) && lines.length * (GLYPH_H + 3) * sc <= H / 4 ? { lines, sc } : null;
     };
     const shown = [input.caption, 'RESIGHT AI - NOT FOR DIAGNOSIS', 'AI - NOT FOR DIAGNOSIS', 'AI'].map(fits).find((x) => x !== null);
-    shown?.lines.forEach((l, i) => drawText(img.rgb, W, H, l, pad, pad + i * (GLYPH_H + 3) * shown.sc, shown.sc, white));
+    shown?.lines.forEach((l, i) => drawText(img.rgb, W, H, l, pad, top + i * (GLYPH_H + 3) * shown.sc, shown.sc, white));
   }
 
   // the finding's marker: a broken circle around the hot spot, leaving its centre visible

@@ -128,23 +128,31 @@ describe('key images', () => {
     assert.ok(changed > 300, 'the caption is burned in');
   });
 
-  it('on a small image the caption is shorter, never cut at the edge or drawn over the top letter', () => {
-    for (const side of [64, 96, 128, 160, 192]) {
+  it('on a small image the caption is shorter, never cut at the edge or drawn over the top letter, and starts below the letter\'s row', () => {
+    for (const side of [64, 96, 128, 160, 192, 512]) {
       const plain = { rows: side, columns: side, values: new Float32Array(side * side), window: { center: 40, width: 400 }, heat: null, imageOrientationPatient: [1, 0, 0, 0, 1, 0] };
       const a = renderKeyImage(plain);
       const b = renderKeyImage({ ...plain, caption: keyImageCaption('F1', 'lung_nodule', 0.5) });
       // the caption's pixels: where the two differ
       let maxX = -1;
       let maxY = -1;
+      let minY = side;
       for (let i = 0; i < a.rgb.length; i += 3) {
         if (a.rgb[i] === b.rgb[i] && a.rgb[i + 1] === b.rgb[i + 1] && a.rgb[i + 2] === b.rgb[i + 2]) continue;
         maxX = Math.max(maxX, (i / 3) % side);
         maxY = Math.max(maxY, Math.floor(i / 3 / side));
+        minY = Math.min(minY, Math.floor(i / 3 / side));
       }
+      // the top letter's lowest row: where the plain image has white at the top centre
+      let letterBottom = -1;
+      for (let y = 0; y < side / 4; y++) for (let x = Math.floor(side / 2) - 8; x < side / 2 + 8; x++) if (a.rgb[(y * side + x) * 3] === 255) letterBottom = y;
+      assert.ok(letterBottom > 0, `${side} px: the top letter is drawn`);
       assert.ok(maxX >= 0, `${side} px: a caption is drawn`);
-      // the top letter is centred: the caption stays left of it, with room, and in the top quarter
+      // the top letter is centred: the caption stays left of it, with room, below its row (so the
+      // letter does not read as the caption's next word), and in the top third
       assert.ok(maxX < side / 2 - 4, `${side} px: the caption reaches x ${maxX}, into the top letter`);
-      assert.ok(maxY < side / 4, `${side} px: the caption reaches row ${maxY}`);
+      assert.ok(minY > letterBottom, `${side} px: the caption starts at row ${minY}, on the top letter's row (to ${letterBottom})`);
+      assert.ok(maxY < side / 3, `${side} px: the caption reaches row ${maxY}`);
     }
   });
 
