@@ -13,13 +13,13 @@ import type { ExportFormat } from '../../shared/api';
 import { isAddedFinding } from '../../shared/review';
 import { writeFileAtomic } from '../io/atomic';
 import type { ReportContext } from './context';
-import { deidentifyContext, mayHaveBurnedInText } from './context';
+import { deidentifyContext, findingLabels, mayHaveBurnedInText } from './context';
 import { Deidentifier } from './deidentify';
 import type { DeidentifyOptions } from './deidentify';
 import type { PaperSize } from './pdf';
 import { renderPdf } from './pdf';
 import { encapsulatedPdf } from './epdf';
-import { secondaryCaptures } from './sc';
+import { scKeyImages, secondaryCaptures } from './sc';
 import { structuredReport } from './sr';
 import { findingsCsv, slicesCsv } from './tabular';
 
@@ -134,7 +134,10 @@ export async function writeExports(contexts: readonly ReportContext[], targets: 
     if (targets.scDir) {
       const scs = secondaryCaptures.bind(null, ctx, exportId);
       let cache: ReturnType<typeof secondaryCaptures> | null = null;
-      ctx.keyImages.forEach((_k, j) => {
+      const labels = findingLabels(ctx);
+      const kept = scKeyImages(ctx, labels);
+      for (const k of ctx.keyImages) if (!kept.includes(k)) warnings.push(`key image of ${labels.get(k.findingId) ?? k.findingId} not written as a Secondary Capture: the reviewer rejected the finding (the PDF and the SR keep it)`);
+      kept.forEach((_k, j) => {
         plan.push({
           kind: 'sc',
           path: path.join(targets.scDir as string, `ReSight-SC-${ctxs.length > 1 ? `${i + 1}-` : ''}${String(j + 1).padStart(3, '0')}.dcm`),

@@ -38,11 +38,12 @@ export interface KeyImageInput {
 
 /**
  * The line that says a key image is AI output, burned into the exported key images (PDF and
- * Secondary Capture): the finding's label as the report prints it, its class and score.
+ * Secondary Capture): the finding's label as the report prints it, its class and score, and, for a
+ * finding the reviewer rejected, that it was (a heatmap on its own reads as a finding).
  */
-export function keyImageCaption(label: string | undefined, cls: string | undefined, score: number | undefined): string {
+export function keyImageCaption(label: string | undefined, cls: string | undefined, score: number | undefined, rejected = false): string {
   const what = [label, cls?.replace(/_/g, ' ').toUpperCase(), score !== undefined && Number.isFinite(score) ? `P ${score.toFixed(3)}` : undefined].filter(Boolean).join(' ');
-  return `RESIGHT AI${what ? ` ${what}` : ''} -\nNOT FOR DIAGNOSIS`;
+  return `RESIGHT AI${what ? ` ${what}` : ''} -\n${rejected ? 'REJECTED BY REVIEWER -\n' : ''}NOT FOR DIAGNOSIS`;
 }
 
 /** `text` in lines of at most `maxW` pixels at `scale`: split at '\n', wrapped at spaces (a longer word stays whole). */

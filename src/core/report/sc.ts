@@ -6,6 +6,9 @@
  * P 0.998 - NOT FOR DIAGNOSIS"), so a PACS shows exactly what the report shows. The images are
  * numbered in the order of the findings' labels (SC-001, Instance Number 1 = F1), and the
  * Derivation Description names the label and the slices counted from 1, as the PDF does.
+ * Findings the reviewer rejected get no Secondary Capture: in a PACS, beside the study, a heatmap
+ * with a score reads as a finding. The PDF keeps their key images, captioned as rejected, and the
+ * SR and JSON keep the decision.
  */
 import type { ReportContext, KeyImage } from './context';
 import { findingLabels, keyImagesInLabelOrder } from './context';
@@ -37,14 +40,20 @@ export function keyImageForExport(ctx: ReportContext, k: KeyImage, labels: Map<s
   const finding = ctx.analysis.findings.find((f) => f.id === k.findingId);
   const label = labels.get(k.findingId);
   const cls = finding?.class ?? ctx.added.find((a) => a.id === k.findingId)?.class;
-  return { image: { ...k.image, caption: keyImageCaption(label, cls, finding?.score) }, label, finding };
+  const rejected = ctx.reviews.some((r) => r.findingId === k.findingId && r.decision === 'rejected');
+  return { image: { ...k.image, caption: keyImageCaption(label, cls, finding?.score, rejected) }, label, finding };
+}
+
+/** The key images that become Secondary Captures, in label order: those of findings the reviewer did not reject. */
+export function scKeyImages(ctx: ReportContext, labels: Map<string, string> = findingLabels(ctx)): KeyImage[] {
+  return keyImagesInLabelOrder(ctx, labels).filter((k) => !ctx.reviews.some((r) => r.findingId === k.findingId && r.decision === 'rejected'));
 }
 
 export function secondaryCaptures(ctx: ReportContext, exportId: string): ScObject[] {
   const seriesUid = scSeriesUid(ctx, exportId);
   const { date, time } = dicomDateTime(ctx.createdAt);
   const labels = findingLabels(ctx);
-  return keyImagesInLabelOrder(ctx, labels).map((k: KeyImage, i) => {
+  return scKeyImages(ctx, labels).map((k: KeyImage, i) => {
     const { image, label, finding: f } = keyImageForExport(ctx, k, labels);
     const img = renderKeyImage(image);
     const sopInstanceUid = derivedUid('resight-sc', exportId, k.findingId, k.sopInstanceUid);

@@ -40,6 +40,10 @@ const RULES: { re: RegExp; say: (m: RegExpExecArray, t: T) => string }[] = [
     re: /^key image of (.+) left out of the de-identified export: its source image may carry burned-in patient text \(BurnedInAnnotation (.+), modality (.+)\)$/,
     say: (m, t) => t('warn.keyImageLeftOut', { finding: m[1] ?? '', burnedIn: m[2] ?? '', modality: m[3] ?? '' }),
   },
+  {
+    re: /^key image of (.+) not written as a Secondary Capture: the reviewer rejected the finding \(the PDF and the SR keep it\)$/,
+    say: (m, t) => t('warn.keyImageRejected', { finding: m[1] ?? '' }),
+  },
   { re: /^no Unicode font found/, say: (_m, t) => t('warn.noFont') },
 ];
 

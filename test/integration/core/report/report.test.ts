@@ -26,7 +26,7 @@ import { decodePart10 } from '../../../../src/core/report/dicom-write';
 import type { NaturalDataset } from '../../../../src/core/report/dicom-write';
 import { exportJson, findingsCsvPath, writeExports } from '../../../../src/core/report/export';
 import { structuredReport } from '../../../../src/core/report/sr';
-import { keyImageForExport } from '../../../../src/core/report/sc';
+import { keyImageForExport, scKeyImages } from '../../../../src/core/report/sc';
 import { encapsulatedPdf } from '../../../../src/core/report/epdf';
 import { exportResource } from '../../../../src/core/session/resources';
 import { findUnicodeFont, renderPdf } from '../../../../src/core/report/pdf';
@@ -103,15 +103,29 @@ after(async () => {
 describe('exports of the demo study', () => {
   let dir: string;
   let files: { kind: string; path: string }[];
+  let warnings: string[];
   before(async () => {
     dir = tempDir(hookContext, 'report');
     const s = await writeExports([ctx], { pdf: path.join(dir, 'report.pdf'), pdfDicom: path.join(dir, 'report-pdf.dcm'), sr: path.join(dir, 'sr.dcm'), scDir: path.join(dir, 'sc'), json: path.join(dir, 'out.json'), csv: path.join(dir, 'slices.csv') }, { sourceDirs: [DEMO] });
     files = s.files;
+    warnings = s.warnings;
   });
 
-  it('writes every output, one SC per finding, atomically (no temp files left)', () => {
-    assert.deepEqual(listTree(dir).sort(), ['out.json', 'report-pdf.dcm', 'report.pdf', ...ctx.keyImages.map((_k, i) => `sc/ReSight-SC-00${i + 1}.dcm`), 'slices-findings.csv', 'slices.csv', 'sr.dcm'].sort());
-    assert.equal(files.filter((f) => f.kind === 'sc').length, ctx.analysis.findings.length);
+  it('writes every output, one SC per finding the reviewer did not reject, atomically (no temp files left)', () => {
+    const rejected = ctx.reviews.filter((r) => r.decision === 'rejected').map((r) => r.findingId);
+    assert.equal(rejected.length, 1, 'the test context rejects one finding');
+    assert.equal(scKeyImages(ctx).length, ctx.keyImages.length - 1);
+    assert.deepEqual(listTree(dir).sort(), ['out.json', 'report-pdf.dcm', 'report.pdf', ...scKeyImages(ctx).map((_k, i) => `sc/ReSight-SC-00${i + 1}.dcm`), 'slices-findings.csv', 'slices.csv', 'sr.dcm'].sort());
+    assert.equal(files.filter((f) => f.kind === 'sc').length, ctx.analysis.findings.length - 1);
+    for (const n of fs.readdirSync(path.join(dir, 'sc'))) {
+      const src = seqOf(decodePart10(fs.readFileSync(path.join(dir, 'sc', n))), 'SourceImageSequence')[0].ReferencedSOPInstanceUID;
+      assert.notEqual(src, ctx.keyImages.find((k) => k.findingId === rejected[0])?.sopInstanceUid, `${n} is not the rejected finding's key image`);
+    }
+    // said, in words the viewer translates
+    const label = findingLabels(ctx).get(rejected[0] as string) as string;
+    const said = warnings.find((w) => w.startsWith(`key image of ${label} not written as a Secondary Capture: the reviewer rejected the finding`));
+    assert.ok(said, warnings.join('\n'));
+    assert.equal(sayWarning(said, ((key: string) => key) as never), 'warn.keyImageRejected');
   });
 
   it('SR and SC pass dciodvfy without errors', { skip: !has('dciodvfy') && 'dciodvfy (dicom3tools) not installed' }, () => {
@@ -231,7 +245,7 @@ describe('exports of the demo study', () => {
   });
 
   it('each SC is the key slice with the heatmap burned in, in the source study, referencing its source', () => {
-    for (const [i, k] of keyImagesInLabelOrder(ctx).entries()) {
+    for (const [i, k] of scKeyImages(ctx).entries()) {
       const bytes = fs.readFileSync(path.join(dir, 'sc', `ReSight-SC-00${i + 1}.dcm`));
       const ds = decodePart10(bytes);
       assert.equal(ds.SOPClassUID, '1.2.840.10008.5.1.4.1.1.7');
@@ -250,14 +264,17 @@ describe('exports of the demo study', () => {
     const labels = findingLabels(ctx);
     // the demo lists its findings by class, so label order is another order: the test means something
     assert.notDeepEqual(ctx.keyImages.map((k) => k.findingId), keyImagesInLabelOrder(ctx).map((k) => k.findingId), 'the demo\'s findings are not listed in label order');
-    for (const [i, k] of keyImagesInLabelOrder(ctx).entries()) {
+    // (the rejected finding has none: the others keep label order)
+    const order = scKeyImages(ctx).map((k) => Number(labels.get(k.findingId)?.slice(1)));
+    assert.deepEqual(order, [...order].sort((a, b) => a - b));
+    for (const [i, k] of scKeyImages(ctx).entries()) {
       const ds = decodePart10(fs.readFileSync(path.join(dir, 'sc', `ReSight-SC-00${i + 1}.dcm`)));
       const f = ctx.analysis.findings.find((x) => x.id === k.findingId) as (typeof ctx.analysis.findings)[number];
-      assert.equal(labels.get(f.id), `F${i + 1}`, `ReSight-SC-00${i + 1}.dcm is F${i + 1}`);
+      const label = labels.get(f.id) as string;
       assert.equal(Number(ds.InstanceNumber), i + 1);
       assert.equal(seqOf(ds, 'SourceImageSequence')[0].ReferencedSOPInstanceUID, k.sopInstanceUid);
       assert.equal(ds.BurnedInAnnotation, 'YES');
-      assert.equal(ds.DerivationDescription, `F${i + 1} ${f.class} p=${f.score.toFixed(3)}, slices ${f.sliceStart + 1}-${f.sliceEnd + 1} (counted from 1), key slice ${f.keySlice + 1}; ${k.camSource} heatmap burned in (AI output, not for clinical use)`);
+      assert.equal(ds.DerivationDescription, `${label} ${f.class} p=${f.score.toFixed(3)}, slices ${f.sliceStart + 1}-${f.sliceEnd + 1} (counted from 1), key slice ${f.keySlice + 1}; ${k.camSource} heatmap burned in (AI output, not for clinical use)`);
     }
   });
 
@@ -265,7 +282,9 @@ describe('exports of the demo study', () => {
     for (const k of ctx.keyImages) {
       const { image } = keyImageForExport(ctx, k);
       const f = ctx.analysis.findings.find((x) => x.id === k.findingId) as (typeof ctx.analysis.findings)[number];
-      assert.equal(image.caption, `RESIGHT AI ${findingLabels(ctx).get(f.id)} ${f.class.replace(/_/g, ' ').toUpperCase()} P ${f.score.toFixed(3)} -\nNOT FOR DIAGNOSIS`);
+      // a finding the reviewer rejected says so too (its key image stays in the PDF)
+      const rejected = ctx.reviews.some((r) => r.findingId === f.id && r.decision === 'rejected');
+      assert.equal(image.caption, `RESIGHT AI ${findingLabels(ctx).get(f.id)} ${f.class.replace(/_/g, ' ').toUpperCase()} P ${f.score.toFixed(3)} -\n${rejected ? 'REJECTED BY REVIEWER -\n' : ''}NOT FOR DIAGNOSIS`);
       const withCaption = renderKeyImage(image).rgb;
       const without = renderKeyImage(k.image).rgb;
       // the caption sits in the top-left corner, clear of the finding's hot spot
@@ -618,7 +637,8 @@ describe('de-identified exports', () => {
 describe('burned-in annotation', () => {
   it('de-identified exports leave out key images whose source may show patient text, and say so', async (t) => {
     const dir = tempDir(t, 'burned');
-    const risky: ReportContext = { ...ctx, keyImages: ctx.keyImages.map((k, i) => (i === 0 ? { ...k, sourceBurnedIn: 'YES' } : k)) };
+    // (no finding rejected: those get no SC either way)
+    const risky: ReportContext = { ...ctx, reviews: [], keyImages: ctx.keyImages.map((k, i) => (i === 0 ? { ...k, sourceBurnedIn: 'YES' } : k)) };
     const s = await writeExports([risky], { scDir: path.join(dir, 'sc') }, { deidentify: true });
     assert.equal(fs.readdirSync(path.join(dir, 'sc')).length, ctx.keyImages.length - 1);
     assert.ok(s.warnings.some((w) => w.includes(ctx.keyImages[0].findingId) && /burned-in/.test(w)), s.warnings.join('\n'));
