@@ -238,7 +238,8 @@ export async function runAnalyze(argv: string[]): Promise<number> {
     if (op.notFound) throw new UsageError(`--operating-point: ${op.notFound}`);
     const progress = progressBar('analyzing');
     const result = await engine.analyze(model, series, {
-      cache: values['no-cache'] ? null : new ResultCache(),
+      // a cache that cannot be written costs the next run its speed, not this one its result
+      cache: values['no-cache'] ? null : new ResultCache(undefined, (m) => process.stderr.write(`warning: ${m}\n`)),
       thresholds: op.thresholds,
       operatingPoint: op.id,
       insistModality: values['insist-modality'] === true,

@@ -1,13 +1,18 @@
 /**
  * On-disk cache of series analyses, so reopening a study shows its AI results at once.
- * Keyed by what determines the result and nothing else: the model's sha256, the series UID and
- * the exact instances/frames in volume order (a re-sent series with an extra slice is a new
- * key), plus a format version. Not keyed by provider: GPU and CPU agree to ~1e-3 and a result
+ * Keyed by what determines the result and nothing else: the model's sha256 and the parts of its
+ * card that change the scores or the findings' hot spots (preprocessing, outputs, classes,
+ * activation, the CAM layer; not the thresholds), the series UID and the exact instances/frames
+ * in volume order (a re-sent series with an extra slice is a new key) with each file's path, size
+ * and modification time (a file copied again after a broken copy is a new key: its slices are
+ * scored again, not served as the old failure), plus a format version. Not keyed by provider: GPU and CPU agree to ~1e-3 and a result
  * must not change because the user switched provider. Not keyed by the operating point either:
  * the slice scores are the result, and another point's findings are re-drawn from them.
  *
  * The cache lives in the app's own data folder (never the study folder). An entry is written
- * atomically and only for a complete analysis: a cancelled or failed run leaves nothing.
+ * atomically and only for a complete analysis: a cancelled or failed run leaves nothing. A cache
+ * that cannot be written (a read-only home, a file where its folder should be) costs the next run
+ * its speed, never this run its result: `put` reports the problem to `onError` and carries on.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -16,9 +21,10 @@ import * as path from 'node:path';
 import type { SeriesAnalysis } from '../../shared/analysis';
 import type { AssembledSeries } from '../dicom/series';
 import { writeFileAtomic } from '../io/atomic';
+import type { ModelCard } from './card';
 
-// v2: findings carry CAM centroids.
-const FORMAT = 'resight.analysis-cache/2';
+// v2: findings carry CAM centroids. v3: keyed by the card and the files too.
+const FORMAT = 'resight.analysis-cache/3';
 
 /** The app data folder (reviews, settings): RESIGHT_DATA_DIR, else the OS convention. */
 export function defaultDataDir(): string {
@@ -38,15 +44,40 @@ export function defaultCacheDir(): string {
   return path.join(process.env.XDG_CACHE_HOME ?? path.join(home, '.cache'), 'resight', 'analysis');
 }
 
-export function cacheKey(modelSha256: string, series: AssembledSeries, insistedModality: boolean): string {
+/** What of a model card changes a series' scores or its findings' hot spots: not its thresholds
+ * (findings are drawn again from cached scores at other ones), nor its texts. */
+export function cardFingerprint(card: Pick<ModelCard, 'input' | 'outputs' | 'cam'>): string {
+  const { thresholds: _t, operatingPoints: _o, ...outputs } = card.outputs;
+  return JSON.stringify({ input: card.input, outputs, camLayer: card.cam?.defaultLayer ?? null });
+}
+
+/** A file as the cache knows it: path, size and modification time ('missing' when it cannot be read). */
+function fileIdentity(p: string): string {
+  try {
+    const st = fs.statSync(p);
+    return `${p}\t${st.size}\t${st.mtimeMs}`;
+  } catch {
+    return `${p}\tmissing`;
+  }
+}
+
+export function cacheKey(modelSha256: string, card: Pick<ModelCard, 'input' | 'outputs' | 'cam'>, series: AssembledSeries, insistedModality: boolean): string {
   const h = createHash('sha256');
-  h.update(`${FORMAT}\n${modelSha256}\n${series.seriesInstanceUid}\n${series.id}\n${insistedModality ? 1 : 0}\n`);
-  for (const s of series.ordered) h.update(`${s.sopInstanceUid}/${s.frame}\n`);
+  h.update(`${FORMAT}\n${modelSha256}\n${cardFingerprint(card)}\n${series.seriesInstanceUid}\n${series.id}\n${insistedModality ? 1 : 0}\n`);
+  const seen = new Map<string, string>();
+  for (const s of series.ordered) {
+    let file = seen.get(s.path);
+    if (file === undefined) seen.set(s.path, (file = fileIdentity(s.path)));
+    h.update(`${s.sopInstanceUid}/${s.frame}\t${file}\n`);
+  }
   return h.digest('hex');
 }
 
 export class ResultCache {
-  constructor(readonly dir: string = defaultCacheDir()) {}
+  constructor(
+    readonly dir: string = defaultCacheDir(),
+    private readonly onError?: (message: string) => void,
+  ) {}
 
   private file(key: string): string {
     return path.join(this.dir, `${key}.json`);
@@ -68,9 +99,17 @@ export class ResultCache {
     }
   }
 
-  put(key: string, analysis: SeriesAnalysis): void {
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    writeFileAtomic(this.file(key), JSON.stringify({ format: FORMAT, key, analysis: { ...analysis, cached: false } }));
+  /** Store an analysis; false (and `onError` told why) when the cache folder cannot take it. */
+  put(key: string, analysis: SeriesAnalysis): boolean {
+    try {
+      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      writeFileAtomic(this.file(key), JSON.stringify({ format: FORMAT, key, analysis: { ...analysis, cached: false } }));
+      return true;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      this.onError?.(`the result cache ${this.dir} cannot be written (${e.code ?? e.message}): results are not cached (set RESIGHT_CACHE_DIR to a writable folder, or use --no-cache)`);
+      return false;
+    }
   }
 
   entries(): string[] {

@@ -166,7 +166,7 @@ export class InferenceEngine {
     const refusal = this.refusal(model, series, opts.insistModality === true);
     if (refusal) return { analysis: { ...base, scored: false, skipped: toErrorInfo(refusal), slices: [], findings: [], cached: false }, timing };
     const outside = !model.card.modalities.includes(series.modality);
-    const key = cacheKey(model.identity.sha256, series, outside);
+    const key = cacheKey(model.identity.sha256, model.card, series, outside);
     const thresholds = { ...(opts.thresholds ?? model.card.outputs.thresholds) };
     const point = opts.operatingPoint !== undefined ? { operatingPoint: opts.operatingPoint } : {};
     const cachedEntry = opts.cache?.get(key);
@@ -186,6 +186,17 @@ export class InferenceEngine {
         if (failure) r.error = failure;
         return r;
       });
+    }
+    // not one slice decoded: the series was not read, which must not look like "no finding"
+    const failed = slices.filter((x) => x.probabilities === null);
+    if (slices.length && failed.length === slices.length) {
+      const first = failed[0]?.error;
+      const why = first ? `${first.code}: ${first.message}` : 'no slice decoded';
+      const n = slices.length;
+      return {
+        analysis: { ...base, scored: false, skipped: { code: first?.code ?? 'INFERENCE_FAILED', message: `none of the ${n === 1 ? 'slice' : `${n} slices`} could be scored (${n === 1 ? '' : 'the first: '}${why})` }, slices, findings: [], cached: false },
+        timing,
+      };
     }
     const analysis: SeriesAnalysis = {
       ...base,

@@ -194,7 +194,7 @@ describe('resight analyze: exports from the command line', () => {
     }
   });
 
-  it('a model whose output is not finite leaves every slice unscored, and the summary says so, not "no findings"', (t) => {
+  it('a model whose output is not finite leaves every slice unscored: the series is not scored, the command fails and says why, never "no findings"', (t) => {
     const dir = tempDir(t, 'nan-model');
     const env = { RESIGHT_CACHE_DIR: path.join(dir, 'cache') };
     const card = variant(dir, { graph: scaleTensor('logits', NaN) });
@@ -202,10 +202,10 @@ describe('resight analyze: exports from the command line', () => {
     fs.mkdirSync(study);
     for (const f of ['CT0032.dcm', 'CT0033.dcm']) fs.copyFileSync(path.join(DEMO, f), path.join(study, f));
     const r = runCli(['analyze', study, '--model', card, '--provider', 'cpu'], { env, timeoutMs: 120_000 });
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /2 slices, 2 not scored/);
-    assert.match(r.stdout, /no slice was scored: INFERENCE_FAILED: .*not finite/);
-    assert.doesNotMatch(r.stdout, /no findings above/);
+    assert.equal(r.status, 1, 'a batch run can tell a failed series from a clean one');
+    assert.match(r.stdout, /not scored/);
+    assert.match(r.stderr, /none of the 2 slices could be scored \(the first: INFERENCE_FAILED: .*not finite/);
+    assert.doesNotMatch(r.stdout + r.stderr, /no findings above/);
   });
 
   it('with exports asked for and no series scored (another modality), the JSON still says why', (t) => {

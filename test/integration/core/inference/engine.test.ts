@@ -217,6 +217,74 @@ describe('analyzing a series', () => {
     assert.equal(uncached.series[0].cached, false);
   });
 
+  it('a card that preprocesses differently, or names other classes, misses the cache; other thresholds do not', async (t) => {
+    const cache = new ResultCache(tempDir(t, 'cache'));
+    await engine.analyze(model, [demo], { cache });
+    const dir = tempDir(t, 'cards');
+    const variant = async (name: string, edit: (c: CardJson & { input: { channels?: { window: { level: number; width: number } }[] } }) => void) => {
+      fs.mkdirSync(path.join(dir, name));
+      return engine.model(copyModel(path.join(dir, name), DEFAULT_CARD, edit as (c: CardJson) => void), { force: 'cpu' });
+    };
+    const windows = await variant('windows', (c) => {
+      const w = c.input.channels?.[0]?.window;
+      assert.ok(w, 'the card defines its channels by window');
+      w.width *= 2;
+    });
+    assert.equal((await engine.analyze(windows, [demo], { cache })).series[0].cached, false, 'same ONNX file, other windows: scored again');
+    const renamed = await variant('classes', (c) => {
+      c.outputs.classes = c.outputs.classes.map((x) => `${x}_v2`);
+      c.outputs.thresholds = Object.fromEntries(Object.entries(c.outputs.thresholds).map(([k, v]) => [`${k}_v2`, v]));
+      delete (c.outputs as { operatingPoints?: unknown }).operatingPoints;
+    });
+    const r = (await engine.analyze(renamed, [demo], { cache })).series[0];
+    assert.equal(r.cached, false, 'renamed classes: scored again');
+    assert.ok(r.findings.length > 0 && r.findings.every((f) => f.class.endsWith('_v2')), 'with findings under the new names');
+    const stricter = await variant('thresholds', (c) => {
+      for (const k of Object.keys(c.outputs.thresholds)) c.outputs.thresholds[k] = 0.9;
+    });
+    assert.equal((await engine.analyze(stricter, [demo], { cache })).series[0].cached, true, 'only thresholds: the scores are reused');
+  });
+
+  it('a file copied again after a broken copy (same UIDs) is scored again, not served as the old failure', async (t) => {
+    const cache = new ResultCache(tempDir(t, 'cache'));
+    const dir = tempDir(t, 'recopied');
+    for (const f of fs.readdirSync(DEMO).filter((f) => f.endsWith('.dcm'))) fs.copyFileSync(path.join(DEMO, f), path.join(dir, f));
+    fs.truncateSync(path.join(dir, 'CT0010.dcm'), 100_000);
+    const broken = (await engine.analyze(model, [(await scanPaths([dir])).studies[0].series[0]], { cache })).series[0];
+    assert.equal(broken.slices[9].probabilities, null);
+    fs.copyFileSync(path.join(DEMO, 'CT0010.dcm'), path.join(dir, 'CT0010.dcm'));
+    const fixed = (await engine.analyze(model, [(await scanPaths([dir])).studies[0].series[0]], { cache })).series[0];
+    assert.equal(fixed.cached, false);
+    assert.notEqual(fixed.slices[9].probabilities, null, 'the slice is scored now');
+  });
+
+  it('a cache folder that cannot be written leaves the analysis whole and says why', async (t) => {
+    const blocker = path.join(tempDir(t, 'cache-file'), 'not-a-folder');
+    fs.writeFileSync(blocker, 'a file where the cache folder should be');
+    const said: string[] = [];
+    const cache = new ResultCache(path.join(blocker, 'analysis'), (m) => said.push(m));
+    const r = await engine.analyze(model, [demo], { cache });
+    assert.equal(r.series[0].scored, true);
+    assert.deepEqual(probsOf(r.series[0]), probsOf(reference));
+    assert.equal(said.length, 1);
+    assert.match(said[0] as string, /^the result cache .+ cannot be written \((ENOTDIR|EEXIST)\): results are not cached/);
+  });
+
+  it('a series none of whose slices decodes is not scored, and says why: never "no finding"', async (t) => {
+    const dir = tempDir(t, 'all-broken');
+    for (const f of ['CT0010.dcm', 'CT0011.dcm']) {
+      fs.copyFileSync(path.join(DEMO, f), path.join(dir, f));
+      fs.truncateSync(path.join(dir, f), 100_000);
+    }
+    const cache = new ResultCache(tempDir(t, 'cache'));
+    const r = (await engine.analyze(model, [(await scanPaths([dir])).studies[0].series[0]], { cache })).series[0];
+    assert.equal(r.scored, false);
+    assert.match(r.skipped?.code ?? '', /^(FILE|PIXEL_DATA)_TRUNCATED$/);
+    assert.match(r.skipped?.message ?? '', /^none of the 2 slices could be scored \(the first: (FILE|PIXEL_DATA)_TRUNCATED: /);
+    assert.deepEqual(r.findings, []);
+    assert.equal(cache.entries().length, 0, 'and it is not cached');
+  });
+
   it('draws findings at the operating point asked for; a cached series gets them re-drawn from its scores, not re-scored', async (t) => {
     const cache = new ResultCache(tempDir(t, 'cache'));
     const first = await engine.analyze(model, [demo], { cache });
