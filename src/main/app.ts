@@ -15,6 +15,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as ElectronNs from 'electron';
 import type { BrowserWindow as BrowserWindowT, MenuItemConstructorOptions } from 'electron';
+import type { ProviderProbe } from '../core/inference/provider-probe';
+import { runProbeProcess } from '../core/inference/provider-probe';
 import { inside } from '../core/session/resources';
 import { exportRootOf } from '../core/session/session';
 import { EngineHost } from './engine-host';
@@ -39,6 +41,8 @@ export interface AppPaths {
   demo?: string | undefined;
   /** The compiled engine process entry (app/dist/main/engine-child.js). */
   engine: string;
+  /** The compiled GPU check (app/dist/main/gpu-check.js), run for the engine (probe-relay.ts). */
+  gpuCheck?: string | undefined;
 }
 
 /** Start the engine process as an Electron utility process. */
@@ -56,6 +60,25 @@ export function spawnEngine(electron: Pick<ElectronModule, 'utilityProcess'>, en
   };
 }
 
+/**
+ * The engine's GPU checks, each in a utility process (gpu-check.js): the engine, itself a utility
+ * process, cannot start one, and the app binary does not run as Node (probe-relay.ts).
+ */
+export function utilityProbe(electron: Pick<ElectronModule, 'utilityProcess'>, entry: string): ProviderProbe {
+  return (provider, modelPath) =>
+    modelPath
+      ? runProbeProcess(provider, () => {
+          const child = electron.utilityProcess.fork(entry, [provider, modelPath], { serviceName: 'ReSight GPU check', stdio: ['ignore', 'pipe', 'ignore'] });
+          return {
+            stdout: child.stdout,
+            kill: () => void child.kill(),
+            onExit: (cb) => void child.once('exit', (code: number) => cb(code)),
+            onError: (cb) => void child.once('error', (type: string, location: string) => cb(new Error(`${type} at ${location}`))),
+          };
+        })
+      : Promise.resolve(null);
+}
+
 /** Register app:// as a privileged scheme: must run before the app is ready. */
 export function registerScheme(electron: Pick<ElectronModule, 'protocol'>): void {
   electron.protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true, corsEnabled: false } }]);
@@ -71,7 +94,7 @@ export async function startApp(electron: ElectronModule, paths: AppPaths, argv: 
   // The core Session runs in an engine process (engine-child.ts): a native crash there (ONNX
   // Runtime, a codec) restarts it and the window stays.
   const engineOptions = { modelCard: modelCardIn(settings.modelFolder), provider: settings.provider, threads: settings.threads, dataDir, exportDir: settings.exportFolder };
-  const engine = new EngineHost(() => spawnEngine(electron, paths.engine), engineOptions);
+  const engine = new EngineHost(() => spawnEngine(electron, paths.engine), engineOptions, paths.gpuCheck ? utilityProbe(electron, paths.gpuCheck) : undefined);
   engine.onEvent((event, payload) => {
     if (event === 'engine.restarted') log.write('error', `engine restarted: ${(payload as { reason: string }).reason}`);
   });

@@ -8,7 +8,9 @@ import type { ProviderName } from '../shared/analysis';
 import { dispatch } from '../core/session/dispatch';
 import { sliceResource } from '../core/session/resources';
 import { Session } from '../core/session/session';
+import { setProbeOverride } from '../core/inference/providers';
 import type { ChildMessage, HostMessage } from './engine-protocol';
+import { ProbeRelay } from './probe-relay';
 import { APP_ORIGIN } from './security';
 
 interface ParentPort {
@@ -18,10 +20,19 @@ interface ParentPort {
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
 const post = (msg: ChildMessage) => (parentPort ? parentPort.postMessage(msg) : process.send?.(msg));
 
+// in the desktop app (a utility process) the GPU checks run in the main process's processes: a
+// child of this one would be the app binary, which does not run as Node (probe-relay.ts)
+const relay = new ProbeRelay(post);
+if (parentPort) setProbeOverride(relay.probe);
+
 let session: Session | null = null;
 const queue: HostMessage[] = [];
 
 async function handle(msg: HostMessage): Promise<void> {
+  if (msg.type === 'probed') {
+    relay.answer(msg.id, msg.skip);
+    return;
+  }
   if (msg.type === 'init') {
     const o = msg.options;
     session = new Session({

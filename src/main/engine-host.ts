@@ -6,6 +6,7 @@
  */
 import type { EventName, Method, Reply } from '../shared/api';
 import type { Resource } from '../core/session/resources';
+import type { ProviderProbe } from '../core/inference/providers';
 import type { ChildMessage, EngineInit, HostMessage } from './engine-protocol';
 
 /** A running engine process, whatever started it (Electron's utilityProcess, Node's fork). */
@@ -36,6 +37,8 @@ export class EngineHost {
   constructor(
     private readonly spawn: () => EngineChannel,
     private readonly init: EngineInit,
+    /** Runs the engine's GPU checks (probe-relay.ts); none: the engine is told the check could not run. */
+    private readonly probe?: ProviderProbe,
   ) {
     this.start();
   }
@@ -43,7 +46,7 @@ export class EngineHost {
   private start(): void {
     const ch = this.spawn();
     this.channel = ch;
-    ch.onMessage((m) => this.receive(m));
+    ch.onMessage((m) => this.receive(m, ch));
     ch.onExit((reason) => {
       if (ch === this.channel) this.died(reason);
     });
@@ -65,9 +68,18 @@ export class EngineHost {
     });
   }
 
-  private receive(m: ChildMessage): void {
+  private receive(m: ChildMessage, ch: EngineChannel): void {
     if (m.type === 'event') {
       for (const l of this.listeners) l(m.event, m.payload);
+      return;
+    }
+    if (m.type === 'probe') {
+      // answered on the channel that asked (a restarted engine asks again itself)
+      const run = this.probe ?? (() => Promise.resolve({ kind: 'failed' as const, reason: 'the GPU check cannot run in this process' }));
+      void run(m.provider, m.modelPath).then(
+        (skip) => ch.post({ type: 'probed', id: m.id, skip }),
+        (err: unknown) => ch.post({ type: 'probed', id: m.id, skip: { kind: 'failed', reason: `the GPU check failed: ${(err as Error).message}` } }),
+      );
       return;
     }
     const p = this.pending.get(m.id);

@@ -1,5 +1,7 @@
 /** Messages between the main process and the engine process (engine-host.ts <-> engine-child.ts). */
+import type { ProviderName } from '../shared/analysis';
 import type { EventName, Method, Reply } from '../shared/api';
+import type { ProviderSkip } from '../core/inference/provider-probe';
 
 export interface EngineInit {
   modelCard?: string | undefined;
@@ -14,9 +16,13 @@ export type HostMessage =
   | { type: 'init'; options: EngineInit }
   | { type: 'grant'; paths: string[] }
   | { type: 'call'; id: number; method: string; params: unknown }
-  | { type: 'slice'; id: number; seriesId: string; index: number };
+  | { type: 'slice'; id: number; seriesId: string; index: number }
+  /** The answer to a `probe`: null when the provider works. */
+  | { type: 'probed'; id: number; skip: ProviderSkip | null };
 
 export type ChildMessage =
   | { type: 'reply'; id: number; reply: Reply<Method> }
   | { type: 'resource'; id: number; status: number; headers: Record<string, string>; body: Uint8Array | string }
-  | { type: 'event'; event: EventName; payload: unknown };
+  | { type: 'event'; event: EventName; payload: unknown }
+  /** Check a GPU provider in a process of the host's (probe-relay.ts). */
+  | { type: 'probe'; id: number; provider: ProviderName; modelPath: string };

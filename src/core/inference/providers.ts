@@ -13,9 +13,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import * as ort from 'onnxruntime-node';
-import type { FallbackKind, ProviderFallback, ProviderName, ProviderReport } from '../../shared/analysis';
+import type { ProviderFallback, ProviderName, ProviderReport } from '../../shared/analysis';
 import { PROVIDER_NAMES } from '../../shared/analysis';
 import { ResightError } from '../errors';
+import type { ProbeProcess, ProviderProbe, ProviderSkip } from './provider-probe';
+import { explainFailure, runProbeProcess } from './provider-probe';
+
+// the provider checks' process side lives apart from ONNX Runtime (the main process uses it too)
+export { conciseReason, explainFailure, runProbeProcess } from './provider-probe';
+export type { ProbeProcess, ProviderProbe, ProviderSkip } from './provider-probe';
 
 export const DEFAULT_PREFERENCE: readonly ProviderName[] = PROVIDER_NAMES;
 
@@ -38,32 +44,6 @@ export function defaultThreads(): number {
   if (Number.isInteger(env) && env > 0) return env;
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   return Math.max(1, cores);
-}
-
-/** Known failures, said the way an IT admin can act on them (the raw message follows). */
-const EXPLAIN: { provider: ProviderName; pattern: RegExp; kind: FallbackKind; text: string }[] = [
-  { provider: 'cuda', pattern: /load shared library|libcudart|libcublas|libcudnn|providers_shared/i, kind: 'no-libraries', text: 'CUDA libraries not found (needs an NVIDIA GPU, CUDA 12 and cuDNN 9, and onnxruntime-node installed with its CUDA binaries)' },
-  { provider: 'cuda', pattern: /no CUDA-capable device|cudaErrorNoDevice|CUDA driver/i, kind: 'no-device', text: 'no usable NVIDIA GPU or driver' },
-  { provider: 'webgpu', pattern: /adapter/i, kind: 'no-device', text: 'no WebGPU adapter (no GPU, or no Vulkan/Metal/Direct3D 12 driver for it)' },
-];
-
-/** Why a provider is passed over: its kind (for the UI's words) and the text (the log's). */
-export interface ProviderSkip {
-  kind: FallbackKind;
-  reason: string;
-}
-
-/** An ORT error as a skip: the first line, without its source-file prefix (what a user can read), after a known failure's explanation. */
-export function explainFailure(err: unknown, provider?: ProviderName): ProviderSkip {
-  const msg = String((err as Error)?.message ?? err).trim();
-  const first = (msg.split('\n').find((l) => l.trim()) ?? msg).replace(/^\/?\S+\.(cc|cpp|h):\d+\s+\S+.*?\s(?=[A-Z][a-z])/, '').slice(0, 240);
-  const known = EXPLAIN.find((e) => e.provider === provider && e.pattern.test(msg));
-  return known ? { kind: known.kind, reason: `${known.text} [${first}]` } : { kind: 'failed', reason: first };
-}
-
-/** The text of `explainFailure`. */
-export function conciseReason(err: unknown, provider?: ProviderName): string {
-  return explainFailure(err, provider).reason;
 }
 
 /**
@@ -104,7 +84,6 @@ export interface CreatedSession {
  * Checks a GPU provider before this process touches it; resolves to null when it may be tried
  * here, else to why it is skipped.
  */
-export type ProviderProbe = (provider: ProviderName, modelPath: string | undefined) => Promise<ProviderSkip | null>;
 
 export interface SessionOptions {
   force?: ProviderName | undefined;
@@ -116,7 +95,6 @@ export interface SessionOptions {
   probe?: ProviderProbe | undefined;
 }
 
-const PROBE_TIMEOUT_MS = 20_000;
 const probes = new Map<string, Promise<ProviderSkip | null>>();
 
 /**
@@ -137,32 +115,44 @@ export const defaultProbe: ProviderProbe = (provider, modelPath) => {
   if (provider !== 'webgpu' || !modelPath) return Promise.resolve(null);
   const key = `${provider}\n${modelPath}`;
   let p = probes.get(key);
-  if (!p) probes.set(key, (p = probeInChild(provider, modelPath)));
+  if (!p) probes.set(key, (p = probeOverride ? probeOverride(provider, modelPath) : runProbeProcess(provider, () => nodeProbeProcess(provider, modelPath))));
   return p;
 };
 
-function probeInChild(provider: ProviderName, modelPath: string): Promise<ProviderSkip | null> {
+/**
+ * Who runs the GPU check instead of a Node child process. The packaged desktop app's engine runs
+ * in an Electron utility process whose binary has ELECTRON_RUN_AS_NODE switched off (a fuse), so
+ * spawning it would start a second app; there the engine asks the main process, which runs the
+ * check in a utility process of its own (src/main/probe-relay.ts, gpu-check.ts).
+ */
+let probeOverride: ProviderProbe | null = null;
+export function setProbeOverride(probe: ProviderProbe | null): void {
+  probeOverride = probe;
+}
+
+/** Create a session on `provider` in this process: null when it works, else the error's text (what a probe process prints). */
+export async function checkProviderHere(provider: ProviderName, modelPath: string): Promise<string | null> {
+  ort.env.logLevel = 'fatal';
+  try {
+    await ort.InferenceSession.create(modelPath, { executionProviders: [BACKEND_NAME[provider]] });
+    return null;
+  } catch (e) {
+    return String((e as Error | undefined)?.message ?? e);
+  }
+}
+
+/** The check in a Node child process (the CLI, the browser bridge, tests). */
+function nodeProbeProcess(provider: ProviderName, modelPath: string): ProbeProcess {
   const script = `const ort = require(${JSON.stringify(require.resolve('onnxruntime-node'))}); ort.env.logLevel = 'fatal';
 ort.InferenceSession.create(${JSON.stringify(modelPath)}, { executionProviders: [${JSON.stringify(BACKEND_NAME[provider])}] })
   .then(() => process.exit(0), (e) => { process.stdout.write(String(e && e.message || e)); process.exit(1); });`;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, windowsHide: true });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve({ kind: 'timeout', reason: `${provider} did not initialise within ${PROBE_TIMEOUT_MS / 1000} s` });
-    }, PROBE_TIMEOUT_MS);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      resolve({ kind: 'failed', reason: `could not check ${provider} in a child process: ${err.message}` });
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(null);
-      else resolve(out ? explainFailure(new Error(out), provider) : { kind: 'failed', reason: `${provider} initialisation ${signal ? `crashed (${signal})` : `failed (exit ${code})`}` });
-    });
-  });
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, windowsHide: true });
+  return {
+    stdout: child.stdout,
+    kill: () => void child.kill('SIGKILL'),
+    onExit: (cb) => void child.on('exit', cb),
+    onError: (cb) => void child.on('error', cb),
+  };
 }
 
 /** Create a session on the first provider that works; throws only if even the CPU fails. */
