@@ -17,6 +17,7 @@ import type * as ElectronNs from 'electron';
 import type { BrowserWindow as BrowserWindowT, MenuItemConstructorOptions } from 'electron';
 import type { ProviderProbe } from '../core/inference/provider-probe';
 import { runProbeProcess } from '../core/inference/provider-probe';
+import { defaultDataDir } from '../core/inference/cache';
 import { inside } from '../core/session/resources';
 import { exportRootOf } from '../core/session/session';
 import { EngineHost } from './engine-host';
@@ -87,7 +88,11 @@ export function registerScheme(electron: Pick<ElectronModule, 'protocol'>): void
 export async function startApp(electron: ElectronModule, paths: AppPaths, argv: string[] = []): Promise<{ engine: EngineHost; window: BrowserWindowT }> {
   const { app, BrowserWindow, Menu, dialog, ipcMain, protocol, session: electronSession, shell } = electron;
   await app.whenReady();
-  const dataDir = app.getPath('userData');
+  // ReSight's own data (settings, decisions, exports, logs) in the folder `resight serve` and the
+  // CLI use (RESIGHT_DATA_DIR, else the OS convention): one admin's settings.json and one set of
+  // decisions whichever way the viewer runs. Electron's userData (Chromium's own files) differs on
+  // Linux (~/.config/<name>, the name even differing between development and packaged builds).
+  const dataDir = defaultDataDir();
   const log = new RotatingLog(path.join(dataDir, 'logs'));
   const { settings, problem } = loadSettings(dataDir);
   if (problem) log.write('warn', problem);

@@ -17,6 +17,7 @@ import type { EngineHost } from '../../../src/main/engine-host';
 import { startBridge } from '../../../src/bridge/server';
 import type { Bridge } from '../../../src/bridge/server';
 import { Session } from '../../../src/core/session/session';
+import { defaultDataDir } from '../../../src/core/inference/cache';
 import { registerScheme, startApp } from '../../../src/main/app';
 import { CALL_CHANNEL, createCallHandler, DROP_CHANNEL } from '../../../src/main/ipc';
 import { handleAppRequest, resolverOf } from '../../../src/main/protocol';
@@ -69,7 +70,7 @@ function fakeElectron() {
     }
   }
   const electron = {
-    app: { whenReady: async () => undefined, getPath: () => path.join(tmp, 'userData'), on: () => undefined, quit: () => undefined, isPackaged: false },
+    app: { whenReady: async () => undefined, getPath: () => path.join(tmp, 'electron-userData'), on: () => undefined, quit: () => undefined, isPackaged: false },
     BrowserWindow,
     Menu: { buildFromTemplate: (t: { label?: string; submenu?: { label?: string }[] }[]) => (rec.menu = t), setApplicationMenu: () => undefined },
     dialog: { showOpenDialog: async () => ({ canceled: true, filePaths: [] }) },
@@ -100,8 +101,11 @@ function fakeElectron() {
 describe('the main process with a mocked electron', () => {
   let rec: ReturnType<typeof fakeElectron>['rec'];
   let engine: EngineHost;
+  const savedDataDir = process.env.RESIGHT_DATA_DIR;
   before(
     async () => {
+      // the app's data folder is the one resight serve uses: here, the test's
+      process.env.RESIGHT_DATA_DIR = path.join(tmp, 'userData');
       const f = fakeElectron();
       rec = f.rec;
       registerScheme(f.electron);
@@ -110,7 +114,17 @@ describe('the main process with a mocked electron', () => {
     },
     { timeout: 60_000 },
   );
-  after(() => engine?.dispose());
+  after(() => {
+    engine?.dispose();
+    if (savedDataDir === undefined) delete process.env.RESIGHT_DATA_DIR;
+    else process.env.RESIGHT_DATA_DIR = savedDataDir;
+  });
+
+  it('keeps its data where resight serve and the CLI keep theirs (RESIGHT_DATA_DIR, else the OS convention), not in Electron\'s userData', () => {
+    assert.equal(defaultDataDir(), path.join(tmp, 'userData'));
+    assert.ok(fs.existsSync(path.join(tmp, 'userData', 'logs')), 'the log folder is there');
+    assert.ok(!fs.existsSync(path.join(tmp, 'electron-userData')), 'nothing of ReSight\'s in Electron\'s userData');
+  });
 
   it('registers app:// as a privileged scheme and loads the viewer from it, not file://', () => {
     assert.deepEqual(rec.schemes, [{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true, corsEnabled: false } }]);
