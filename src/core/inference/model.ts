@@ -101,6 +101,17 @@ export function checkOnnx(card: ModelCard, model: Model, where: string): void {
     bad(`outputs.tensor '${card.outputs.tensor}' is produced by a ${node.opType} node, so it is already a probability; export the logits (the pre-activation tensor${node.input[0] ? `, '${node.input[0]}' here` : ''}) as outputs.tensor and name this one in outputs.probabilities: the card's activation is applied to outputs.tensor, and Grad-CAM is defined on the logit`);
   }
 
+  // The probabilities the graph outputs are used as they are: where the node that makes them says
+  // which activation it is, it must be the card's (a softmax card on a sigmoid graph would report
+  // sigmoid scores under the softmax's thresholds, summing to more than 1).
+  const probs = card.outputs.probabilities;
+  let pnode = probs ? producer.get(probs) : undefined;
+  while (pnode?.opType === 'Identity' && pnode.input[0]) pnode = producer.get(pnode.input[0]);
+  const want = card.outputs.activation === 'softmax' ? 'Softmax' : 'Sigmoid';
+  if (probs && pnode && (pnode.opType === 'Sigmoid' || pnode.opType === 'Softmax') && pnode.opType !== want) {
+    bad(`outputs.probabilities '${probs}' is produced by a ${pnode.opType} node, but the card's activation is ${card.outputs.activation}: make them agree (the probabilities are read from the graph as they are)`);
+  }
+
   // CAM layers: tensors of the graph, and NCHW where their shape can be known here.
   let inferred: Map<string, number[]> | undefined;
   try {

@@ -164,6 +164,13 @@ describe('refused at load', () => {
     await assert.rejects(loadModel(softmax, { force: 'cpu' }), rejectsWith('MODEL_INVALID', /produced by a Softmax node/));
   });
 
+  it('a probabilities output whose node is not the card\'s activation (a softmax card on a sigmoid graph)', async (t) => {
+    const softmaxCard = variant(tempDir(t, 'softmax-card'), { card: (c) => ((c.outputs as { activation?: string }).activation = 'softmax') });
+    await assert.rejects(loadModel(softmaxCard, { force: 'cpu' }), rejectsWith('MODEL_INVALID', /outputs\.probabilities 'probabilities' is produced by a Sigmoid node, but the card's activation is softmax/));
+    // the card as exported loads (its probabilities are a Sigmoid, its activation sigmoid)
+    await loadModel(variant(tempDir(t, 'as-is'), {}), { force: 'cpu' });
+  });
+
   it('a CAM layer that is not NCHW or not in the graph; a card without cam.defaultLayer', async (t) => {
     const rank2 = variant(tempDir(t, 'rank'), { card: (c) => (c.cam.layers = ['logits', 'layer4']) });
     await assert.rejects(loadModel(rank2, { force: 'cpu' }), rejectsWith('MODEL_INVALID', /cam layer 'logits' has rank 2/));
