@@ -35,7 +35,7 @@ import type { MessageKey } from './i18n/messages';
 import { LANGUAGES } from './i18n/messages';
 import type { Language } from './i18n/messages';
 import { fitZoom, flipView, isFitted, rotateView, screenToImage } from './viewer/geometry';
-import { reformat } from './viewer/mpr';
+import { reformat, reformatPoint } from './viewer/mpr';
 import { SLAB_MODES, slabChoices, slabImage, slabRange, slabSlices, type SlabMode } from './viewer/slab';
 import { isColourPhotometric, sliceWindow, storedOrConventionalWindow } from './viewer/window';
 import { scalarValues } from './viewer/slice';
@@ -1071,8 +1071,12 @@ export function App() {
                   disabled={v !== 'stack' && mprBlocked !== null}
                   title={v === 'stack' ? t('plane.asAcquired') : mprBlocked ? t(mprBlocked) : undefined}
                   onClick={() => {
-                    // a reformat opens through the point at the centre of the view (where the reviewer was looking), else through the middle
-                    const at = plane === 'stack' && slice && vpSize.w > 0 && view.zoom > 0 ? screenToImage(vpSize.w / 2, vpSize.h / 2, vpSize.w, vpSize.h, slice.columns, slice.rows, view) : null;
+                    // a reformat opens through the finding on screen while the view is as it opened, else
+                    // through the point at the centre of the view (where the reviewer was looking), else the middle
+                    const centre = plane === 'stack' && slice && vpSize.w > 0 && view.zoom > 0 ? screenToImage(vpSize.w / 2, vpSize.h / 2, vpSize.w, vpSize.h, slice.columns, slice.rows, view) : null;
+                    const here = plane === 'stack' ? findingAt(analysis?.findings ?? [], index) : undefined;
+                    const untouched = !!slice && !view.panX && !view.panY && isFitted(view, vpSize.w, vpSize.h, slice.columns, slice.rows);
+                    const at = plane === 'stack' ? reformatPoint(centre, here?.centroid, untouched) : null;
                     showPlane(v);
                     if (v !== 'stack' && slice) {
                       const n = v === 'row' ? slice.rows : slice.columns;

@@ -861,6 +861,20 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.keyboard.press('f');
   });
 
+  it('on a finding, with the view as it opened, a reformat opens through the finding\'s hot spot, not the image middle', { timeout: 30_000 }, async () => {
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('f');
+    // F1, the liver lesion: its hot spot is at row 233 of its key slice (the PDF says "hot spot at x 162, y 233 px")
+    await page.locator('[data-testid=finding]', { has: page.locator('[data-testid=finding-label]', { hasText: /^F1$/ }) }).locator('button.link').click();
+    await page.waitForFunction(() => /Slice 11 \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    await page.click('[data-testid=plane-coronal]');
+    await page.waitForFunction(() => /Coronal \d+ \/ 512/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    const row = Number(/Coronal (\d+) \//.exec(await page.locator('[data-testid=corner-bl]').innerText())?.[1]) - 1;
+    assert.ok(Math.abs(row - 233) <= 2, `opened at row ${row}, the finding's hot spot is at row 233 (the image middle: 256)`);
+    await page.click('[data-testid=plane-axial]');
+    await page.waitForFunction(() => /Slice \d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+  });
+
   it('a MIP slab works on a reformat too: the coronal combines its neighbouring rows, never darker than the row alone', { timeout: 30_000 }, async () => {
     await page.click('[data-testid=plane-coronal]');
     await page.waitForFunction(() => /Coronal \d+ \/ 512/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));

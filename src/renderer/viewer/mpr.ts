@@ -126,3 +126,14 @@ export function reformat(plane: Exclude<Plane, 'stack'>, slices: (SliceData | un
   const slice: SliceData = colour ? { rows: outH, columns: outW, samples: 3, rgb: out } : { rows: outH, columns: outW, samples: 1, values: out as Float32Array };
   return { slice, pixelSpacing: [ps, ps], orientation: [...sign(rightVec, flipX), ...sign(downVec, flipY)], count };
 }
+
+/**
+ * Where a coronal or sagittal reformat opens, in the axial slice's pixels (x, y): through the
+ * finding on screen when the view is as it opened (fitted, not panned: its centre is only the
+ * image's middle, which a reviewer on a finding did not choose), else through the centre of the
+ * view (where the reviewer was looking), else null (the middle of the volume).
+ */
+export function reformatPoint(viewCentre: readonly [number, number] | null, finding: readonly [number, number] | null | undefined, untouched: boolean): [number, number] | null {
+  if (finding && (untouched || !viewCentre)) return [finding[0], finding[1]];
+  return viewCentre ? [viewCentre[0], viewCentre[1]] : null;
+}

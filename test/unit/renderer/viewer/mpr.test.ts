@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SliceData } from '../../../../src/renderer/api/client';
-import { planeOf, planesOf, reformat } from '../../../../src/renderer/viewer/mpr';
+import { planeOf, planesOf, reformat, reformatPoint } from '../../../../src/renderer/viewer/mpr';
 
 /** n axial slices of rows x columns where every value is its slice index. */
 const stack = (n: number, rows: number, columns: number): SliceData[] => Array.from({ length: n }, (_, k) => ({ rows, columns, samples: 1, values: new Float32Array(rows * columns).fill(k) }));
@@ -95,5 +95,22 @@ describe('reformat', () => {
     assert.equal(planeOf([0.2, -0.97, 0.1]), 'coronal');
     assert.equal(planeOf([-1, 0, 0]), 'sagittal');
     assert.equal(planeOf([0.7, 0.7, 0.1]), 'oblique');
+  });
+});
+
+describe('where a reformat opens', () => {
+  it('through the finding on screen while the view is as it opened (its centre is only the image middle)', () => {
+    assert.deepEqual(reformatPoint([256, 256], [162, 233], true), [162, 233]);
+  });
+
+  it('through the centre of the view once the reviewer has panned or zoomed: that is where they were looking', () => {
+    assert.deepEqual(reformatPoint([300, 120], [162, 233], false), [300, 120]);
+  });
+
+  it('through the centre of the view on a slice without a located finding, else nowhere in particular', () => {
+    assert.deepEqual(reformatPoint([256, 256], null, true), [256, 256]);
+    assert.deepEqual(reformatPoint([256, 256], undefined, true), [256, 256]);
+    assert.deepEqual(reformatPoint(null, [10, 20], false), [10, 20], 'no view yet: the finding');
+    assert.equal(reformatPoint(null, null, true), null);
   });
 });
