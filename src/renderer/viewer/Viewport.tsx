@@ -20,6 +20,7 @@ import { measurementSpacing } from '../../shared/dicom';
 import { overlayImageUrl } from './overlay-planes';
 import { wheelSteps } from './wheel';
 import { handleAt, handlesOf, moveHandle } from './handles';
+import { dragWindow } from './window';
 
 export type Tool = 'wl' | 'pan' | 'zoom' | 'length' | 'ellipse' | 'bidirectional' | 'probe' | 'scroll';
 
@@ -256,13 +257,13 @@ export function Viewport(p: ViewportProps) {
     const dy = e.clientY - d.y;
     const v = d.view;
     if (d.tool === 'wl') {
-      // OHIF: horizontal drag = width, vertical = level; sensitivity scales with the width
-      const k = Math.max(1, v.width / 256);
-      p.onView({ ...v, width: Math.max(1, v.width + dx * k), center: v.center + dy * k });
+      // OHIF: horizontal drag = width, vertical = level; both scale with the width (window.ts)
+      p.onView({ ...v, ...dragWindow(v, dx, dy) });
     } else if (d.tool === 'pan') {
       p.onView({ ...v, panX: v.panX + dx, panY: v.panY + dy });
     } else if (d.tool === 'zoom') {
-      p.onView({ ...v, zoom: Math.min(40, Math.max(0.05, v.zoom * Math.exp(-dy * 0.01))) });
+      // dragging up zooms in: 140 px doubles the size (at 100 px per e it overshot the size wanted)
+      p.onView({ ...v, zoom: Math.min(40, Math.max(0.05, v.zoom * Math.exp(-dy * 0.005))) });
     } else if (d.tool === 'scroll') {
       // dragging down goes to the next slice, as the wheel does
       const i = Math.min(p.count - 1, Math.max(0, d.index + Math.round(dy / SCROLL_PX)));

@@ -62,3 +62,17 @@ export function isColourPhotometric(photometric: string | undefined): boolean {
 export function storedOrConventionalWindow(windows: readonly Window[], modality: string, colour = false): Window | undefined {
   return windows[0] ?? (modality === 'CT' && !colour ? CT_DEFAULT_WINDOW : undefined);
 }
+
+/** Pixels of horizontal drag that multiply the window width by e (about 2.7). */
+export const WIDTH_DRAG_PX = 150;
+
+/**
+ * The window after a window/level drag of (dx, dy) screen pixels from `start` (OHIF's axes:
+ * horizontal = width, vertical = level). Both scale with the starting width, so the drag feels the
+ * same at any window and on any modality's values: width is multiplied (right widens, left
+ * narrows; soft tissue 400 to lung 1500 is about 200 px, where 1 HU per pixel took over 1000), and
+ * the level moves by a hundredth of the width per pixel (4 HU at 400, as cornerstone's CT default).
+ */
+export function dragWindow(start: Window, dx: number, dy: number): Window {
+  return { width: Math.max(1e-3, start.width * Math.exp(dx / WIDTH_DRAG_PX)), center: start.center + (dy * start.width) / 100 };
+}

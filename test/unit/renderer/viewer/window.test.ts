@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SliceData } from '../../../../src/renderer/api/client';
 import { compositeRgb } from '../../../../src/shared/composite';
-import { autoWindow, CT_DEFAULT_WINDOW, colourWindow, isColourPhotometric, sliceWindow, storedOrConventionalWindow } from '../../../../src/renderer/viewer/window';
+import { autoWindow, CT_DEFAULT_WINDOW, colourWindow, dragWindow, isColourPhotometric, sliceWindow, storedOrConventionalWindow } from '../../../../src/renderer/viewer/window';
 
 const colour = (rgb: number[], bytes = true): SliceData => ({ rows: 1, columns: rgb.length / 3, samples: 3, rgb: bytes ? Uint8Array.from(rgb) : Float32Array.from(rgb) });
 
@@ -42,5 +42,25 @@ describe('opening window', () => {
   it('PhotometricInterpretation: RGB, YBR_* and PALETTE COLOR are colour; MONOCHROME1/2 and none are not', () => {
     for (const p of ['RGB', 'YBR_FULL', 'YBR_FULL_422', 'YBR_ICT', 'PALETTE COLOR']) assert.ok(isColourPhotometric(p), p);
     for (const p of ['MONOCHROME1', 'MONOCHROME2', '', undefined]) assert.ok(!isColourPhotometric(p), String(p));
+  });
+});
+
+describe('window/level drag', () => {
+  it('soft tissue to lung (400 to 1,500 wide) in about 200 px, not over 1,000', () => {
+    const w = dragWindow({ center: 40, width: 400 }, 200, 0);
+    assert.ok(w.width > 1400 && w.width < 1600, `width ${w.width}`);
+    assert.equal(w.center, 40, 'a horizontal drag keeps the level');
+  });
+
+  it('left narrows as right widens, never to zero or below', () => {
+    const a = dragWindow({ center: 40, width: 400 }, 150, 0).width;
+    const b = dragWindow({ center: 40, width: 400 }, -150, 0).width;
+    assert.ok(Math.abs(a * b - 400 * 400) < 1e-6, 'symmetric: right then left by the same amount is back where it was');
+    assert.ok(dragWindow({ center: 0, width: 1 }, -5000, 0).width > 0);
+  });
+
+  it('the level moves by a hundredth of the width per pixel, so PET (width 10) and CT (400) feel alike', () => {
+    assert.equal(dragWindow({ center: 40, width: 400 }, 0, 50).center, 240);
+    assert.equal(dragWindow({ center: 3, width: 10 }, 0, -50).center, -2);
   });
 });
