@@ -757,15 +757,22 @@ export function App() {
   // Window presets: the CT presets are in HU, so only a CT gets them; any other series gets the
   // windows its files store (what Weasis and OHIF offer there), keys 1-6 alike
   const huPresets = hounsfield;
-  const storedWindows = huPresets ? [] : (info?.windows ?? []).slice(0, 6);
+  // the files' own windows: on keys 1-6 where there are no CT presets, in the menu always (a CT's
+  // stored windows are what its scanner or technologist chose)
+  const fileWindows = (info?.windows ?? []).slice(0, 6);
   const preset = (id: string) => {
     const pr = CT_PRESETS.find((x) => x.id === id);
     if (pr && huPresets) setView((v) => ({ ...v, center: pr.center, width: pr.width }));
   };
   const storedWindow = (i: number) => {
-    const w = storedWindows[i];
+    const w = fileWindows[i];
     if (w) setView((v) => ({ ...v, center: w.center, width: w.width }));
   };
+  // the menu shows the window in use when it is one of its entries (a drag away from it: the title)
+  const same = (a: { center: number; width: number }) => Math.abs(a.center - view.center) < 1e-6 && Math.abs(a.width - view.width) < 1e-6;
+  const presetInUse = huPresets ? CT_PRESETS.find(same) : undefined;
+  const fileWindowInUse = presetInUse ? -1 : fileWindows.findIndex(same);
+  const windowMenuValue = presetInUse ? `preset:${presetInUse.id}` : fileWindowInUse >= 0 ? `stored:${fileWindowInUse}` : '';
   const fit = () => shownSlice && setView((v) => ({ ...v, zoom: fitZoom(vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows, v), panX: 0, panY: 0 }));
   // a quarter turn of a non-square image changes what fits: refitted when it was fitted
   const turn = (f: (v: ViewState) => ViewState) =>
@@ -1032,9 +1039,9 @@ export function App() {
             ))}
             <span className="sep" />
             {/* one menu, as OHIF's W/L presets: keys 1-6 are the quick way; a row of buttons took a toolbar line */}
-            {huPresets || storedWindows.length ? (
+            {huPresets || fileWindows.length ? (
               <select
-                value=""
+                value={windowMenuValue}
                 onChange={(e) => {
                   // an action, not a setting: focus goes back so ↓ scrolls again instead of choosing the first preset
                   e.currentTarget.blur();
@@ -1050,11 +1057,17 @@ export function App() {
                   ? CT_PRESETS.map((p) => (
                       <option key={p.id} value={`preset:${p.id}`} data-testid={`preset-${p.id}`}>{`${p.key}  ${t(`preset.${p.id}` as MessageKey)} (W ${p.width} L ${p.center})`}</option>
                     ))
-                  : storedWindows.map((w, i) => (
+                  : null}
+                {fileWindows.length ? (
+                  // on a CT under the presets, without keys; elsewhere they are the keys' windows
+                  <optgroup label={t('tools.fileWindows')}>
+                    {fileWindows.map((w, i) => (
                       <option key={i} value={`stored:${i}`} data-testid={`stored-window-${i + 1}`}>
-                        {`${i + 1}  ${w.explanation || t('viewer.wl', { w: num(w.width, 0), l: num(w.center, 0) })}`}
+                        {`${huPresets ? '' : `${i + 1}  `}${w.explanation ? `${w.explanation} (${t('viewer.wl', { w: num(w.width, 0), l: num(w.center, 0) })})` : t('viewer.wl', { w: num(w.width, 0), l: num(w.center, 0) })}`}
                       </option>
                     ))}
+                  </optgroup>
+                ) : null}
               </select>
             ) : null}
             <span className="sep" />

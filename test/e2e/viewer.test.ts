@@ -1348,9 +1348,22 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     assert.match(await page.locator('[data-testid=corner-br]').innerText(), /W 1,024 L 550/);
     await selectSeries('CT');
     assert.equal(await page.locator('[data-testid=preset-lung]').count(), 1, 'the CT keeps its HU presets');
+    // and, under them, the windows its files store (the demo: soft tissue and lung, with their names)
+    assert.deepEqual(await page.locator('[data-testid=window-presets] optgroup option').allTextContents(), ['SOFT TISSUE (abdomen/mediastinum) (W 400 L 40)', 'LUNG (W 1,500 L -600)']);
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('1');
     await page.waitForFunction(() => /W 1,500 L -600/.test(document.querySelector('[data-testid=corner-br]')?.textContent ?? ''));
+    assert.equal(await page.locator('[data-testid=window-presets]').inputValue(), 'preset:lung', 'the menu shows the window in use');
+    await page.locator('[data-testid=window-presets]').selectOption('stored:0');
+    await page.waitForFunction(() => /W 400 L 40/.test(document.querySelector('[data-testid=corner-br]')?.textContent ?? ''));
+    // a drag away from every entry: the menu shows its title again
+    const p = await imageToCanvas(256, 256);
+    await page.mouse.move(p.box.x + 200, p.box.y + 200);
+    await page.mouse.down();
+    await page.mouse.move(p.box.x + 230, p.box.y + 200, { steps: 3 });
+    await page.mouse.up();
+    assert.equal(await page.locator('[data-testid=window-presets]').inputValue(), '');
+    await page.keyboard.press('1');
   });
 
   it('a window preset chosen from the menu leaves the arrows to the slices; a series switch from a reformat opens the next series on its stack', { timeout: 60_000 }, async () => {
