@@ -36,6 +36,7 @@ import { LANGUAGES } from './i18n/messages';
 import type { Language } from './i18n/messages';
 import { fitZoom, flipView, isFitted, rotateView, screenToImage } from './viewer/geometry';
 import { reformat, reformatPoint } from './viewer/mpr';
+import { labelNumber, nextLabel } from './viewer/measure-labels';
 import { SLAB_MODES, slabChoices, slabImage, slabRange, slabSlices, type SlabMode } from './viewer/slab';
 import { isColourPhotometric, sliceWindow, storedOrConventionalWindow } from './viewer/window';
 import { scalarValues } from './viewer/slice';
@@ -1158,13 +1159,14 @@ export function App() {
                 onMeasure={(m) => {
                   setCleared(null);
                   const made = measured(m);
-                  if (made.instance && seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: [...(all[seriesId] ?? []), made] }));
-                  else setMprMeasured((ms) => [...ms, made]);
+                  // numbered after the highest in its list, so deleting one never renumbers the others
+                  if (made.instance && seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: [...(all[seriesId] ?? []), { ...made, label: nextLabel(all[seriesId] ?? []) }] }));
+                  else setMprMeasured((ms) => [...ms, { ...made, label: nextLabel(ms) }]);
                 }}
                 onEditMeasurement={(i, m) => {
                   const old = measurements[i];
                   if (!old) return;
-                  const made = measured(m);
+                  const made = { ...measured(m), ...(old.label !== undefined ? { label: old.label } : {}) };
                   if (plane !== 'stack') setMprMeasured((ms) => ms.map((x, j) => (j === i ? made : x)));
                   else if (seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: (all[seriesId] ?? []).map((x) => (sameMeasurement(x, old) ? made : x)) }));
                 }}
@@ -1300,7 +1302,7 @@ export function App() {
           seriesId={seriesId}
           deidentifyByDefault={prefs.deidentifyByDefault === true}
           // measurements drawn on a coronal or sagittal reformat have no slice of the series to report
-          measurements={plane === 'stack' ? measurements.map((m) => ({ kind: m.kind ?? 'length', slice: m.slice, a: m.a, b: m.b, ...(m.c && m.d ? { c: m.c, d: m.d } : {}) })) : []}
+          measurements={plane === 'stack' ? measurements.map((m, i) => ({ kind: m.kind ?? 'length', slice: m.slice, a: m.a, b: m.b, ...(m.c && m.d ? { c: m.c, d: m.d } : {}), label: labelNumber(m, i) })) : []}
           reformatMeasurements={plane === 'stack' ? 0 : mprMeasured.length}
           onClose={() => setDialog(null)}
         /> : null}

@@ -79,11 +79,15 @@ export const schemas = {
               // a bidirectional measurement's short axis
               c: point.optional(),
               d: point.optional(),
+              // its number in the viewer (M3), kept when others were deleted
+              label: z.number().int().min(1).max(100_000).optional(),
             })
             .strict()
             .refine((m) => (m.kind === 'bidirectional') === (m.c !== undefined && m.d !== undefined), 'a bidirectional measurement has c and d (its short axis), and only it'),
         )
         .max(500)
+        // the report names them by their labels: two alike would be one id for two measurements
+        .refine((ms) => new Set(ms.flatMap((m) => (m.label === undefined ? [] : [m.label]))).size === ms.filter((m) => m.label !== undefined).length, 'two measurements have the same label')
         .optional(),
     })
     .strict(),

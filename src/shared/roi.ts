@@ -120,6 +120,8 @@ export interface DrawnMeasurement {
   b: [number, number];
   c?: [number, number];
   d?: [number, number];
+  /** Its number as the viewer shows it (M3): kept when earlier ones were deleted. Absent: its place in the list. */
+  label?: number;
 }
 
 /** Colour pixels (RGB interleaved) as one value each, Rec. 601 luminance: what ROI statistics measure on a colour image (the viewer shows the colour). */

@@ -724,9 +724,12 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.keyboard.press('Escape');
   });
 
-  it('a measurement can be deleted from the panel, and its row takes the viewer to its slice', { timeout: 30_000 }, async () => {
-    await page.locator('[data-testid=measurement-delete]').nth(2).click();
+  it('a measurement can be deleted from the panel, the others keep their numbers, and its row takes the viewer to its slice', { timeout: 30_000 }, async () => {
+    assert.deepEqual(await page.locator('[data-testid=measurement-label]').allInnerTexts(), ['M1', 'M2', 'M3']);
+    // M2 (an ROI) goes: M3 stays M3, so a comment that says "see M3" still means it (OHIF, Horos)
+    await page.locator('[data-testid=measurement-delete]').nth(1).click();
     assert.equal(await page.locator('[data-testid=measurement]').count(), 2);
+    assert.deepEqual(await page.locator('[data-testid=measurement-label]').allInnerTexts(), ['M1', 'M3']);
     const first = await page.locator('[data-testid=measurement]').first().innerText();
     const slice = Number(/slice (\d+)/.exec(first)?.[1]);
     await goToSlice(slice === 1 ? 5 : 0);
@@ -967,9 +970,9 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.keyboard.press('Escape');
     await page.reload();
     await page.waitForFunction(() => (document.querySelector('select:has(option[value=hirescam])') as HTMLSelectElement | null)?.value === 'hirescam');
-    // the two measurements left above survive the reload too, on their slices
+    // the two measurements left above survive the reload too, on their slices and with their numbers (M2 was deleted)
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=measurement]').length === 2, undefined, { timeout: 10_000 });
-    assert.match(await page.locator('[data-testid=measurement]').nth(1).innerText(), /^M2 · slice 12 · Ellipse ROI/);
+    assert.match(await page.locator('[data-testid=measurement]').nth(1).innerText(), /^M3 · slice 12 · Ellipse ROI/);
   });
 
   it('a reload saves nothing before it has restored the saved slice and view (a quick second reload loses neither)', { timeout: 60_000 }, async () => {

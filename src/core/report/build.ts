@@ -146,7 +146,8 @@ export async function buildReportContext(
     // holds where the measurement lies; otherwise pixels
     const cal = header ? frameCalibration(header, ref.frame) : undefined;
     const ps = measurementSpacing(cal, measurementPoints(m));
-    const out: ReportMeasurement = { id: `M${i + 1}`, kind: m.kind, sliceIndex: m.slice, sopInstanceUid: ref.sopInstanceUid, sopClassUid: header?.sopClassUid ?? h.sopClassUid, frame: ref.frame, a: [...m.a], b: [...m.b], valueUnit: series.modality === 'CT' ? 'HU' : '' };
+    // the viewer's number for it (kept when others were deleted), else its place in the list
+    const out: ReportMeasurement = { id: `M${m.label ?? i + 1}`, kind: m.kind, sliceIndex: m.slice, sopInstanceUid: ref.sopInstanceUid, sopClassUid: header?.sopClassUid ?? h.sopClassUid, frame: ref.frame, a: [...m.a], b: [...m.b], valueUnit: series.modality === 'CT' ? 'HU' : '' };
     if (ps && cal?.pixelSpacingSource) out.pixelSpacingSource = cal.pixelSpacingSource;
     if (m.kind === 'length') out.length = lengthOf(m.a, m.b, ps);
     else if (m.kind === 'bidirectional' && m.c && m.d) {

@@ -1,10 +1,11 @@
 /**
  * The reviewer's measurements on this series (OHIF's measurement panel): each length and ellipse
  * ROI with its value, a button to go to its slice and one to delete it. The ids (M1, M2, ...) are
- * the ones the report gives them, in the order drawn.
+ * the ones the report gives them, numbered in the order drawn and kept when others are deleted.
  */
 import type { Measurement } from '../viewer/Viewport';
 import { useI18n } from '../i18n/i18n';
+import { labelNumber } from '../viewer/measure-labels';
 import type { MessageKey } from '../i18n/messages';
 
 export function MeasurementsPanel(p: {
@@ -40,9 +41,9 @@ export function MeasurementsPanel(p: {
         {p.measurements.map((m, i) => (
           <li key={i} className="row" data-testid="measurement">
             <button className="link grow" onClick={() => p.onGo(m.slice)} title={t('findings.goto')}>
-              <strong>M{i + 1}</strong> · {p.planeName ? `${p.planeName} ${m.slice + 1}` : t('measure.slice', { i: m.slice + 1 })} · {t(m.kind === 'ellipse' ? 'tools.ellipse' : m.kind === 'bidirectional' ? 'tools.bidirectional' : 'tools.length')}: <span data-testid="measurement-value">{valueOf(m)}</span>
+              <strong data-testid="measurement-label">M{labelNumber(m, i)}</strong> · {p.planeName ? `${p.planeName} ${m.slice + 1}` : t('measure.slice', { i: m.slice + 1 })} · {t(m.kind === 'ellipse' ? 'tools.ellipse' : m.kind === 'bidirectional' ? 'tools.bidirectional' : 'tools.length')}: <span data-testid="measurement-value">{valueOf(m)}</span>
             </button>
-            <button onClick={() => p.onDelete(i)} aria-label={t('measure.delete', { id: `M${i + 1}` })} data-testid="measurement-delete">×</button>
+            <button onClick={() => p.onDelete(i)} aria-label={t('measure.delete', { id: `M${labelNumber(m, i)}` })} data-testid="measurement-delete">×</button>
           </li>
         ))}
       </ul>

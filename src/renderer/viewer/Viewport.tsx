@@ -47,6 +47,8 @@ export interface Measurement {
   calibration?: Exclude<PixelSpacingSource, 'pixel'>;
   /** The axial slice's instance (`<SOPInstanceUID>#<frame>`): where the measurement moves when slice numbers change. */
   instance?: string;
+  /** Its number (M3), kept when others are deleted (viewer/measure-labels.ts). */
+  label?: number;
 }
 
 export interface ViewportProps {

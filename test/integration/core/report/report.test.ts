@@ -662,6 +662,24 @@ describe('measurements in a report', () => {
     }
   });
 
+  it('measurements keep the numbers the viewer gave them (M1 deleted: M2 and M3 stay), in the JSON, the SR and the PDF', async (t) => {
+    const a = result.series[0];
+    const ctx2 = await buildReportContext(series, a, model, result.providerReport, {
+      measurements: [
+        { kind: 'length', slice: 11, a: [156, 300], b: [356, 300], label: 2 },
+        { kind: 'ellipse', slice: 11, a: [150, 224], b: [170, 244], label: 3 },
+      ],
+    });
+    assert.deepEqual(ctx2.measurements.map((m) => m.id), ['M2', 'M3']);
+    const out = tempDir(t, 'labels');
+    await writeExports([ctx2], { sr: path.join(out, 'sr.dcm'), json: path.join(out, 'r.json'), ...(has('pdftotext') ? { pdf: path.join(out, 'r.pdf') } : {}) });
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'r.json'), 'utf8')) as { series: { measurements?: { id: string }[] }[] };
+    assert.deepEqual(json.series[0]?.measurements?.map((m) => m.id), ['M2', 'M3']);
+    const sr = fs.readFileSync(path.join(out, 'sr.dcm'));
+    assert.ok(sr.includes('M3') && !sr.includes('M1'), 'the SR tracks them as M2 and M3');
+    if (has('pdftotext')) assert.match(spawnSync('pdftotext', ['-layout', path.join(out, 'r.pdf'), '-'], { encoding: 'utf8' }).stdout, /^\s*M3\s+12\s+Ellipse ROI/m);
+  });
+
   it('a bidirectional measurement (long and short axis, RECIST) is measured again, coded in the SR as Long Axis and Short Axis, and printed', async (t) => {
     const a = result.series[0];
     // 200 px along the row and 100 px down the column, pixels 0.78125 mm
