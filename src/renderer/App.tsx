@@ -15,7 +15,7 @@ import { measurementPoints } from '../shared/roi';
 import { measurementSpacing, pickCalibration } from '../shared/dicom';
 import { personNameText } from '../shared/dicom-text';
 import { cosinesOfLetters } from '../shared/orientation';
-import { anchorOf, instanceKey, isUnreviewed } from '../shared/review';
+import { anchorOf, instanceKey, isUnreviewed, MEASUREMENTS_ID, signOffOf } from '../shared/review';
 import { findingStops, nextStop } from './viewer/finding-nav';
 import type { Preferences } from '../shared/settings';
 import { CT_PRESETS } from '../shared/presets';
@@ -584,12 +584,20 @@ export function App() {
       ...(m.kind === 'ellipse' ? { ...(stats ? { stats } : {}), ...(s?.samples === 3 ? { luminance: true } : {}) } : { length: lengthOf(m.a, m.b, ps), ...(m.c && m.d ? { shortAxis: lengthOf(m.c, m.d, ps) } : {}) }),
     };
   };
+  /**
+   * The series' measurements (those the report takes: axial) changed: after a sign-off the viewer
+   * records it (shared/review.ts MEASUREMENTS_ID), so the sign-off goes stale as after a decision.
+   */
+  const axialMeasurementsChanged = () => {
+    if (signOffOf(reviews)?.current) void decide(MEASUREMENTS_ID, 'edited');
+  };
   /** Clear every measurement of the series (or of the reformat), keeping them for Undo. */
   const clearMeasurements = () => {
     if (!seriesId || !measurements.length) return;
     if (plane === 'stack') {
       setCleared({ series: seriesId, plane, items: axialMeasured[seriesId] ?? [] });
       setAxialMeasured((all) => ({ ...all, [seriesId]: [] }));
+      axialMeasurementsChanged();
     } else {
       setCleared({ series: seriesId, plane, items: mprMeasured });
       setMprMeasured([]);
@@ -597,8 +605,10 @@ export function App() {
   };
   const undoClear = () => {
     if (!cleared || cleared.series !== seriesId || cleared.plane !== plane) return setCleared(null);
-    if (plane === 'stack') setAxialMeasured((all) => ({ ...all, [cleared.series]: [...cleared.items, ...(all[cleared.series] ?? [])] }));
-    else setMprMeasured((ms) => [...cleared.items, ...ms]);
+    if (plane === 'stack') {
+      setAxialMeasured((all) => ({ ...all, [cleared.series]: [...cleared.items, ...(all[cleared.series] ?? [])] }));
+      axialMeasurementsChanged();
+    } else setMprMeasured((ms) => [...cleared.items, ...ms]);
     setCleared(null);
   };
   useEffect(() => {
@@ -1160,15 +1170,20 @@ export function App() {
                   setCleared(null);
                   const made = measured(m);
                   // numbered after the highest in its list, so deleting one never renumbers the others
-                  if (made.instance && seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: [...(all[seriesId] ?? []), { ...made, label: nextLabel(all[seriesId] ?? []) }] }));
-                  else setMprMeasured((ms) => [...ms, { ...made, label: nextLabel(ms) }]);
+                  if (made.instance && seriesId) {
+                    setAxialMeasured((all) => ({ ...all, [seriesId]: [...(all[seriesId] ?? []), { ...made, label: nextLabel(all[seriesId] ?? []) }] }));
+                    axialMeasurementsChanged();
+                  } else setMprMeasured((ms) => [...ms, { ...made, label: nextLabel(ms) }]);
                 }}
                 onEditMeasurement={(i, m) => {
                   const old = measurements[i];
                   if (!old) return;
                   const made = { ...measured(m), ...(old.label !== undefined ? { label: old.label } : {}) };
                   if (plane !== 'stack') setMprMeasured((ms) => ms.map((x, j) => (j === i ? made : x)));
-                  else if (seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: (all[seriesId] ?? []).map((x) => (sameMeasurement(x, old) ? made : x)) }));
+                  else if (seriesId) {
+                    setAxialMeasured((all) => ({ ...all, [seriesId]: (all[seriesId] ?? []).map((x) => (sameMeasurement(x, old) ? made : x)) }));
+                    axialMeasurementsChanged();
+                  }
                 }}
                 calibration={calibrationOf(current)}
                 // a radiograph without ImageOrientationPatient: its PatientOrientation letters, for the letters only
@@ -1276,7 +1291,10 @@ export function App() {
           <MeasurementsPanel measurements={measurements} hounsfield={hounsfield} {...(plane !== 'stack' ? { planeName: t(`plane.${planes?.[plane] ?? 'oblique'}` as MessageKey) } : {})} onGo={go} onClear={clearMeasurements} onDelete={(i) => {
             const gone = measurements[i];
             if (plane !== 'stack') setMprMeasured((ms) => ms.filter((_, j) => j !== i));
-            else if (gone && seriesId) setAxialMeasured((all) => ({ ...all, [seriesId]: (all[seriesId] ?? []).filter((m) => !sameMeasurement(m, gone)) }));
+            else if (gone && seriesId) {
+              setAxialMeasured((all) => ({ ...all, [seriesId]: (all[seriesId] ?? []).filter((m) => !sameMeasurement(m, gone)) }));
+              axialMeasurementsChanged();
+            }
           }} />
         </aside>
       </main>

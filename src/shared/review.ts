@@ -32,11 +32,20 @@ export function isSignOff(findingId: string): boolean {
 export const IMPRESSION_ID = 'impression';
 
 /**
- * A review of the whole stack rather than of one finding (the sign-off, the impression): finding
- * lists leave these out, and they are anchored to the stack's ends, not to slice numbers.
+ * The reviewer's measurements changed after the sign-off (the review `measurements`, decision
+ * edited): the measurements live in the viewer, so the viewer says so with this review, and the
+ * sign-off goes stale like after any changed decision; the report lists the measurements as they
+ * are at export.
+ */
+export const MEASUREMENTS_ID = 'measurements';
+
+/**
+ * A review of the whole stack rather than of one finding (the sign-off, the impression, the
+ * measurements' change): finding lists leave these out, and they are anchored to the stack's
+ * ends, not to slice numbers.
  */
 export function isStackReview(findingId: string): boolean {
-  return findingId === SIGN_OFF_ID || findingId === IMPRESSION_ID;
+  return findingId === SIGN_OFF_ID || findingId === IMPRESSION_ID || findingId === MEASUREMENTS_ID;
 }
 
 /** The reviewer's impression among `reviews` (trimmed), or undefined when none was written or it was withdrawn. */

@@ -152,12 +152,31 @@ describe('the export dialog says where the review stands, and the documents agre
     await closeExport();
   });
 
+  it('a measurement drawn after the sign-off makes it stale too: the report would list what was not signed off', { timeout: 60_000 }, async () => {
+    assert.equal(await page.locator('[data-testid=signoff-status]').getAttribute('data-current'), 'true');
+    await page.click('[data-testid=tool-length]');
+    const box = await page.locator('[data-testid=viewport-canvas]').boundingBox();
+    assert.ok(box);
+    await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.5);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.5, { steps: 4 });
+    await page.mouse.up();
+    await page.locator('[data-testid=measurement]').first().waitFor();
+    await page.waitForSelector('[data-testid=signoff-status][data-current=false]');
+    // signed off again, with the measurement: current
+    await signOffAnyway(page);
+    await page.locator('[data-testid=measurement-delete]').first().click();
+    await page.waitForSelector('[data-testid=signoff-status][data-current=false]');
+    await signOffAnyway(page);
+    await page.click('[data-testid=tool-wl]');
+  });
+
   it('a decision changed after the sign-off: the dialog says the sign-off no longer holds, in English and Japanese', { timeout: 60_000 }, async () => {
     await page.locator('[data-testid=finding]').nth(0).locator('[data-testid=reject]').click();
     await page.waitForSelector('[data-testid=signoff-status][data-current=false]');
     await page.click('[data-testid=export-button]');
     await page.locator('[data-testid=export-review-status]').waitFor();
-    assert.match(await page.locator('[data-testid=export-status-signoff]').innerText(), /^Signed off at .+, but decisions or the impression changed since: not signed off as they stand\.$/);
+    assert.match(await page.locator('[data-testid=export-status-signoff]').innerText(), /^Signed off at .+, but the review changed since \(a decision, the impression or a measurement\): not signed off as it stands\.$/);
     assert.equal(await page.locator('[data-testid=export-review-status]').getAttribute('data-draft'), 'true');
     await closeExport();
     await page.selectOption('[data-testid=language]', 'ja');
@@ -166,7 +185,7 @@ describe('the export dialog says where the review stands, and the documents agre
       await page.locator('[data-testid=export-review-status]').waitFor();
       assert.equal(await page.locator('[data-testid=export-reviewer]').getAttribute('placeholder'), '佐藤 花子');
       assert.equal(await page.locator('[data-testid=export-status-findings]').innerText(), `${findings} 件の所見はすべて確認済みです。`);
-      assert.match(await page.locator('[data-testid=export-status-signoff]').innerText(), /に確定しましたが、その後判定または所見のまとめが変更されています/);
+      assert.match(await page.locator('[data-testid=export-status-signoff]').innerText(), /に確定しましたが、その後読影内容（判定・所見のまとめ・計測）が変更されています/);
       assert.match(await page.locator('[data-testid=export-status-draft]').innerText(), /下書き/);
       await shot('export-dialog-ja');
       await closeExport();

@@ -207,7 +207,7 @@ export interface ReviewStatus {
   findings: number;
   /** Those not reviewed (no decision, or pending), by label. */
   pending: string[];
-  /** The viewer's sign-off: none, current, or stale (decisions or the impression changed after it). */
+  /** The viewer's sign-off: none, current, or stale (the review changed after it). */
   signOff: 'none' | 'current' | 'stale';
   /** Who signs: named, not named, or withheld (de-identified). */
   reviewer: 'named' | 'none' | 'withheld';
@@ -227,14 +227,14 @@ export function reviewStatus(ctx: ReportContext): ReviewStatus {
 
 /**
  * What keeps the report from being final, in words ([] when nothing does): not signed off (or
- * decisions or the impression changed since), findings not reviewed, no reviewer named. The PDF prints them under
+ * the review changed since), findings not reviewed, no reviewer named. The PDF prints them under
  * its title as a DRAFT line, the SR as its review status; the viewer's export dialog says the same
  * before exporting.
  */
 export function draftReasons(st: ReviewStatus): string[] {
   const out: string[] = [];
   if (st.signOff === 'none') out.push('not signed off in the viewer');
-  else if (st.signOff === 'stale') out.push('decisions or the impression changed after the sign-off in the viewer');
+  else if (st.signOff === 'stale') out.push('the review changed after the sign-off in the viewer (a decision, the impression or a measurement)');
   if (st.pending.length) out.push(`${st.pending.length} of ${st.findings} AI finding${st.findings === 1 ? '' : 's'} not reviewed (${st.pending.join(', ')})`);
   if (st.reviewer === 'none') out.push('no reviewer named');
   return out;

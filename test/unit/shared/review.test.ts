@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Review } from '../../../src/shared/api';
-import { IMPRESSION_ID, impressionOf, isStackReview, reviewerFindings, SIGN_OFF_ID, signOffOf } from '../../../src/shared/review';
+import { IMPRESSION_ID, impressionOf, isStackReview, MEASUREMENTS_ID, reviewerFindings, SIGN_OFF_ID, signOffOf } from '../../../src/shared/review';
 
 const at = (min: number) => new Date(Date.UTC(2026, 10, 29, 10, min)).toISOString();
 
@@ -41,5 +41,14 @@ describe('the impression', () => {
     assert.equal(signOffOf([before, signed])?.current, true, 'written before the sign-off: signed off with it');
     assert.equal(signOffOf([signed, { ...before, at: at(3) }])?.current, false, 'changed after it: sign off again');
     assert.deepEqual(reviewerFindings([before]), [], 'it is not a finding the reviewer added');
+  });
+});
+
+describe('measurements changed after the sign-off', () => {
+  it('make it stale (the viewer records the change as the review measurements), and are no finding', () => {
+    const signed: Review = { findingId: SIGN_OFF_ID, decision: 'accepted', at: at(2) };
+    assert.ok(isStackReview(MEASUREMENTS_ID));
+    assert.equal(signOffOf([signed, { findingId: MEASUREMENTS_ID, decision: 'edited', at: at(3) }])?.current, false);
+    assert.equal(signOffOf([{ findingId: MEASUREMENTS_ID, decision: 'edited', at: at(1) }, signed])?.current, true, 'signed off again after them: current');
   });
 });

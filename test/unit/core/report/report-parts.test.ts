@@ -307,7 +307,7 @@ describe('finding labels and review status', () => {
     assert.deepEqual(st, { findings: 3, pending: ['F2', 'F3'], signOff: 'none', reviewer: 'named' });
     assert.deepEqual(draftReasons(st), ['not signed off in the viewer', '2 of 3 AI findings not reviewed (F2, F3)']);
     assert.deepEqual(draftReasons(reviewStatus(base({ reviewer: undefined, signOff: { at, current: false } }))), [
-      'decisions or the impression changed after the sign-off in the viewer',
+      'the review changed after the sign-off in the viewer (a decision, the impression or a measurement)',
       '3 of 3 AI findings not reviewed (F1, F2, F3)',
       'no reviewer named',
     ]);
