@@ -159,6 +159,8 @@ export function App() {
   const [dialog, setDialog] = useState<'help' | 'model' | 'tags' | 'export' | 'prefs' | null>(null);
   const [prefs, setPrefs] = useState<Preferences>({});
   const [cine, setCine] = useState(false);
+  // frames per second chosen for cine; null: the series' own rate (its files'), else 12
+  const [cineChoice, setCineChoice] = useState<number | null>(null);
   // DICOM overlay planes (60xx) of the axial slice on screen, shown unless the reviewer hides them (O)
   const [showOverlays, setShowOverlays] = useState(true);
   const [overlays, setOverlays] = useState<{ key: string; planes: OverlayPlane[] } | null>(null);
@@ -876,13 +878,17 @@ export function App() {
   // cine: the plane on screen plays (a reformat steps through its own positions, not the axial
   // stack under it); a reformat still loading starts once it is there
   const mprCount = mpr?.count ?? 0;
+  // a clip plays at the rate its files give (RecommendedDisplayFrameRate, CineRate, FrameTime), a
+  // stack or a reformat at 12 frames a second, unless the reviewer chose another
+  const seriesFps = plane === 'stack' ? info?.series.displayFps : undefined;
+  const cineFps = cineChoice ?? seriesFps ?? 12;
   useEffect(() => {
     const n = plane === 'stack' ? count : mprCount;
     if (!cine || !n) return;
     const step = (i: number) => (i + 1) % n;
-    const id = setInterval(() => (plane === 'stack' ? setIndex(step) : setMprIndex(step)), 1000 / 12);
+    const id = setInterval(() => (plane === 'stack' ? setIndex(step) : setMprIndex(step)), 1000 / cineFps);
     return () => clearInterval(id);
-  }, [cine, count, plane, mprCount]);
+  }, [cine, count, plane, mprCount, cineFps]);
 
   // keyboard (OHIF/Weasis habits)
   useEffect(() => {
@@ -1136,7 +1142,23 @@ export function App() {
             <button onClick={() => turn((v) => rotateView(v, 1))} title={`R: ${t('tools.rotateRight')}`} aria-label={t('tools.rotateRight')} data-testid="rotate-right">⟳</button>
             <button onClick={() => setView((v) => flipView(v, 'h'))} title={t('tools.flipH')} aria-label={t('tools.flipH')} data-testid="flip-h">⇆</button>
             <button onClick={() => setView((v) => flipView(v, 'v'))} title={`V: ${t('tools.flipV')}`} aria-label={t('tools.flipV')} data-testid="flip-v">⇅</button>
-            <button aria-pressed={cine} onClick={() => setCine(!cine)}>{t('tools.cine')}</button>
+            <button aria-pressed={cine} onClick={() => setCine(!cine)} data-testid="cine">{t('tools.cine')}</button>
+            {cine ? (
+              <select
+                value={cineChoice ?? ''}
+                onChange={(e) => {
+                  setCineChoice(e.target.value ? Number(e.target.value) : null);
+                  e.currentTarget.blur();
+                }}
+                aria-label={t('cine.rate')}
+                title={t('cine.rate')}
+                data-testid="cine-rate"
+                data-fps={cineFps}
+              >
+                <option value="">{t(seriesFps !== undefined ? 'cine.autoFromImages' : 'cine.auto', { fps: num(seriesFps ?? 12, seriesFps !== undefined && !Number.isInteger(seriesFps) ? 1 : 0) })}</option>
+                {[5, 10, 15, 20, 25, 30, 60].map((f) => <option key={f} value={f}>{t('cine.fps', { fps: f })}</option>)}
+              </select>
+            ) : null}
             {seriesHasOverlays ? (
               <button aria-pressed={showOverlays} onClick={() => setShowOverlays(!showOverlays)} title={(overlaysShown ?? []).map((o) => o.label ?? o.description ?? '').filter(Boolean).join('; ') || undefined} data-testid="toggle-overlays">
                 {t('tools.overlays')}

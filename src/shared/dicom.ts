@@ -123,6 +123,8 @@ export interface InstanceHeader {
   pixelSpacingRegions?: PixelRegion[];
   /** PatientOrientation (0020,0020): the directions of the rows and columns as letters (['A', 'F']), for images without ImageOrientationPatient. */
   patientOrientation?: [string, string];
+  /** The rate the frames are meant to play at (RecommendedDisplayFrameRate, CineRate or 1000 / FrameTime), frames per second. */
+  displayFps?: number;
   sliceThickness?: number;
   spacingBetweenSlices?: number;
   imagePositionPatient?: Vec3;
@@ -230,6 +232,8 @@ export interface SeriesSummary {
   photometric?: string;
   /** The first instance's PatientOrientation, when the series has no ImageOrientationPatient (radiographs): the viewer's orientation letters. */
   patientOrientation?: [string, string];
+  /** The first instance's display rate (frames per second), when its files give one: the viewer's cine rate. */
+  displayFps?: number;
   instances: SeriesInstanceRef[];
   geometry: SeriesGeometry;
   /** Why this stack was split from its siblings (localizer, other orientation, size, repeated positions), in words. */

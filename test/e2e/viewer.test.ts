@@ -909,8 +909,20 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.waitForFunction(() => /Coronal \d+ \/ 512/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
     const before = await coronal();
     await page.keyboard.press('c');
+    // the rate: 12 a second where the images give none, and the reviewer's choice
+    const rate = page.locator('[data-testid=cine-rate]');
+    assert.equal(await rate.getAttribute('data-fps'), '12');
+    assert.equal(await rate.locator('option').first().innerText(), 'Auto (12 fps)');
+    await rate.selectOption('30');
+    assert.equal(await rate.getAttribute('data-fps'), '30');
+    const at30 = await coronal();
     await page.waitForTimeout(1000);
+    const moved = (((await coronal()) - at30) + 512) % 512;
+    assert.ok(moved >= 15 && moved <= 40, `at 30 frames a second, ${moved} positions in a second`);
+    await rate.selectOption('');
+    await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('c');
+    assert.equal(await rate.count(), 0, 'the rate menu goes with the cine');
     assert.notEqual(await coronal(), before, 'the coronal image moved on');
     await page.click('[data-testid=plane-axial]');
     await page.waitForFunction(() => /Slice \d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));

@@ -57,6 +57,9 @@ export const TAG = {
   Columns: 'x00280011',
   PixelSpacing: 'x00280030',
   PatientOrientation: 'x00200020',
+  RecommendedDisplayFrameRate: 'x00082144',
+  CineRate: 'x00180040',
+  FrameTime: 'x00181063',
   ImagerPixelSpacing: 'x00181164',
   EstimatedRadiographicMagnificationFactor: 'x00181114',
   SequenceOfUltrasoundRegions: 'x00186011',
@@ -119,6 +122,17 @@ function usOrSs(ds: DataSet, tag: string, signed: boolean): number | undefined {
   const el = ds.elements[tag];
   if (!el || el.length < 2) return undefined;
   return signed ? ds.int16(tag) : ds.uint16(tag);
+}
+
+/**
+ * The rate the images are meant to play at, frames per second: RecommendedDisplayFrameRate, else
+ * CineRate, else 1000 / FrameTime (ms) (cine ultrasound, angiography, cardiac MR). Only a rate a
+ * display can show (0 < fps <= 240).
+ */
+function displayFps(ds: DataSet): number | undefined {
+  const frameTime = num(ds, TAG.FrameTime);
+  const fps = num(ds, TAG.RecommendedDisplayFrameRate) ?? num(ds, TAG.CineRate) ?? (frameTime !== undefined && frameTime > 0 ? 1000 / frameTime : undefined);
+  return fps !== undefined && Number.isFinite(fps) && fps > 0 && fps <= 240 ? fps : undefined;
 }
 
 function str(ds: DataSet, tag: string): string | undefined {
@@ -394,6 +408,7 @@ export function instanceHeader(parsed: ParsedDicom, path: string): InstanceHeade
   }
   opt('frameOfReferenceUid', str(ds, TAG.FrameOfReferenceUID));
   opt('patientOrientation', patientOrientation(str(ds, TAG.PatientOrientation)));
+  opt('displayFps', displayFps(ds));
   opt('burnedInAnnotation', str(ds, TAG.BurnedInAnnotation));
   opt('instanceNumber', num(ds, TAG.InstanceNumber));
   opt('acquisitionNumber', num(ds, TAG.AcquisitionNumber));

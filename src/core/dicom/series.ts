@@ -459,5 +459,6 @@ function buildSeries(studyUid: string, seriesUid: string, index: number, { membe
   // lateral of one size stay one stack: then none, rather than the PA's letters on the lateral)
   const po = h0.patientOrientation;
   if (!geometry.orientation && po && headers.every((h) => h.patientOrientation?.[0] === po[0] && h.patientOrientation?.[1] === po[1])) s.patientOrientation = po;
+  if (h0.displayFps !== undefined) s.displayFps = h0.displayFps;
   return s;
 }
