@@ -74,3 +74,17 @@ export function withElementsBeforePixelData(bytes: Uint8Array, elements: Uint8Ar
   assert.ok(at > 0, 'Pixel Data not found');
   return Buffer.concat([buf.subarray(0, at), ...elements, buf.subarray(at)]);
 }
+
+/** The Image Pixel module of a grey image (write-simple elements): one sample, MONOCHROME2, unsigned, `bits` stored in as many allocated. */
+export function greyPixelModule(rows: number, columns: number, bits: 8 | 16): { tag: number; vr: string; value: number | string }[] {
+  return [
+    { tag: 0x00280002, vr: 'US', value: 1 },
+    { tag: 0x00280004, vr: 'CS', value: 'MONOCHROME2' },
+    { tag: 0x00280010, vr: 'US', value: rows },
+    { tag: 0x00280011, vr: 'US', value: columns },
+    { tag: 0x00280100, vr: 'US', value: bits },
+    { tag: 0x00280101, vr: 'US', value: bits },
+    { tag: 0x00280102, vr: 'US', value: bits - 1 },
+    { tag: 0x00280103, vr: 'US', value: 0 },
+  ];
+}

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { scanFile, scanPaths } from '../../../../src/core/dicom/scan';
 import type { SimpleElement } from '../../../../src/core/dicom/write-simple';
 import { writePart10 } from '../../../../src/core/dicom/write-simple';
+import { greyPixelModule } from '../../../helpers/dicom-bytes';
 import { tempDir } from '../../../helpers/tmp';
 
 const US_MULTIFRAME = '1.2.840.10008.5.1.4.1.1.3.1';
@@ -24,15 +25,8 @@ function clip(dir: string, rate: SimpleElement[]): string {
     { tag: 0x00080060, vr: 'CS', value: 'US' },
     { tag: 0x0020000d, vr: 'UI', value: '1.2.826.0.1.3680043.10.1453.91' },
     { tag: 0x0020000e, vr: 'UI', value: `1.2.826.0.1.3680043.10.1453.91.${n}` },
-    { tag: 0x00280002, vr: 'US', value: 1 },
-    { tag: 0x00280004, vr: 'CS', value: 'MONOCHROME2' },
     { tag: 0x00280008, vr: 'IS', value: '2' },
-    { tag: 0x00280010, vr: 'US', value: 8 },
-    { tag: 0x00280011, vr: 'US', value: 8 },
-    { tag: 0x00280100, vr: 'US', value: 8 },
-    { tag: 0x00280101, vr: 'US', value: 8 },
-    { tag: 0x00280102, vr: 'US', value: 7 },
-    { tag: 0x00280103, vr: 'US', value: 0 },
+    ...greyPixelModule(8, 8, 8),
     { tag: 0x7fe00010, vr: 'OB', value: new Uint8Array(2 * 64).map((_, i) => i) },
     ...rate,
   ].sort((a, b) => a.tag - b.tag);
