@@ -440,7 +440,7 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
       review?.comment ? `comment: ${review.comment}` : '',
       '',
       `window ${k.image.window.width}/${k.image.window.center} (W/L)`,
-      `heatmap: ${k.camSource}, colour bar 0 to ${k.image.heatMax !== undefined ? formatScale(k.image.heatMax) : '1'} (model units), drawn above ${((k.image.overlay?.threshold ?? 0.2) * 100).toFixed(0)} %`,
+      `heatmap: ${k.camSource}, colour bar 0 to ${k.image.heatMax !== undefined ? formatScale(k.image.heatMax) : '1'} (this slice's maximum, model units; the viewer's "per slice" scale), drawn above ${((k.image.overlay?.threshold ?? 0.2) * 100).toFixed(0)} %`,
       ps ? `scale bar ${scaleBarMm(k.image.columns * ps[1])} mm (pixel ${ps[1].toFixed(3)} mm)` : 'no pixel spacing: no scale bar',
       f?.centroid ? `marker: hot spot at x ${f.centroid[0].toFixed(0)}, y ${f.centroid[1].toFixed(0)} px` : '',
       `source SOP Instance UID:`,
