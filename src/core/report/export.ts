@@ -61,6 +61,35 @@ interface Planned {
   kind: ExportSummary['files'][number]['kind'];
   path: string;
   produce: () => Promise<Uint8Array | string>;
+  /** The series (its index among the contexts) the file belongs to; none: all of them (JSON, CSV). */
+  series?: number;
+}
+
+/**
+ * Each series' own files, relative to the JSON's folder, under its entry in the JSON
+ * (`exports: {pdf, epdf, sr, sc: [...]}`): with several series the files are numbered by position
+ * (`out-2.pdf`), and a batch run needs to know which series each one holds.
+ */
+function withExportFiles(doc: unknown, plan: readonly Planned[], seriesIds: readonly string[], jsonPath: string): unknown {
+  const series = (doc as { series?: unknown } | null)?.series;
+  if (!Array.isArray(series)) return doc;
+  const rel = (p: string) => path.relative(path.dirname(path.resolve(jsonPath)), path.resolve(p)).split(path.sep).join('/');
+  const filesOf = (i: number) => {
+    const out: Record<string, string | string[]> = {};
+    for (const p of plan.filter((x) => x.series === i)) {
+      if (p.kind === 'sc') out['sc'] = [...((out['sc'] as string[] | undefined) ?? []), rel(p.path)];
+      else out[p.kind] = rel(p.path);
+    }
+    return out;
+  };
+  return {
+    ...(doc as object),
+    series: series.map((entry: unknown) => {
+      const i = seriesIds.indexOf(String((entry as { seriesId?: unknown }).seriesId));
+      const files = i >= 0 ? filesOf(i) : {};
+      return Object.keys(files).length ? { ...(entry as object), exports: files } : entry;
+    }),
+  };
 }
 
 /** `out.pdf` for the first series, `out-2.pdf`, `out-3.pdf`, ... for the next. */
@@ -128,9 +157,9 @@ export async function writeExports(contexts: readonly ReportContext[], targets: 
         warnings.push(...r.warnings);
         return r.bytes;
       }));
-    if (targets.pdf) plan.push({ kind: 'pdf', path: nthPath(targets.pdf, i), produce: pdfBytes });
-    if (targets.pdfDicom) plan.push({ kind: 'epdf', path: nthPath(targets.pdfDicom, i), produce: async () => encapsulatedPdf(ctx, await pdfBytes(), exportId).bytes });
-    if (targets.sr) plan.push({ kind: 'sr', path: nthPath(targets.sr, i), produce: async () => structuredReport(ctx, exportId).bytes });
+    if (targets.pdf) plan.push({ kind: 'pdf', path: nthPath(targets.pdf, i), produce: pdfBytes, series: i });
+    if (targets.pdfDicom) plan.push({ kind: 'epdf', path: nthPath(targets.pdfDicom, i), produce: async () => encapsulatedPdf(ctx, await pdfBytes(), exportId).bytes, series: i });
+    if (targets.sr) plan.push({ kind: 'sr', path: nthPath(targets.sr, i), produce: async () => structuredReport(ctx, exportId).bytes, series: i });
     if (targets.scDir) {
       const scs = secondaryCaptures.bind(null, ctx, exportId);
       let cache: ReturnType<typeof secondaryCaptures> | null = null;
@@ -142,6 +171,7 @@ export async function writeExports(contexts: readonly ReportContext[], targets: 
           kind: 'sc',
           path: path.join(targets.scDir as string, `ReSight-SC-${ctxs.length > 1 ? `${i + 1}-` : ''}${String(j + 1).padStart(3, '0')}.dcm`),
           produce: async () => (cache ??= scs())[j].bytes,
+          series: i,
         });
       });
     }
@@ -150,7 +180,10 @@ export async function writeExports(contexts: readonly ReportContext[], targets: 
     plan.push({
       kind: 'json',
       path: targets.json,
-      produce: async () => JSON.stringify(options.jsonDocument && !deid ? options.jsonDocument(ctxs) : exportJson(ctxs, options.json ?? {}), null, 2) + '\n',
+      produce: async () => {
+        const doc = options.jsonDocument && !deid ? options.jsonDocument(ctxs) : exportJson(ctxs, options.json ?? {});
+        return JSON.stringify(withExportFiles(doc, plan, ctxs.map((c) => c.analysis.seriesId), targets.json as string), null, 2) + '\n';
+      },
     });
   }
   if (targets.csv) {

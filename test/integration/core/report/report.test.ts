@@ -578,6 +578,19 @@ describe('exports of the demo study', () => {
     assert.ok(!text.includes('O?Brien') && !text.includes('Zürich ? Süd'));
   });
 
+  it('with several series, the JSON names each series\' own files (numbered by position), relative to itself', async (t) => {
+    const out = tempDir(t, 'two-series');
+    const second: ReportContext = { ...ctx, analysis: { ...ctx.analysis, seriesId: `${ctx.analysis.seriesId}#2` } };
+    await writeExports([ctx, second], { pdf: path.join(out, 'r.pdf'), sr: path.join(out, 'dicom', 'sr.dcm'), scDir: path.join(out, 'sc'), json: path.join(out, 'a.json') });
+    const j = JSON.parse(fs.readFileSync(path.join(out, 'a.json'), 'utf8')) as { series: { seriesId: string; exports?: { pdf?: string; sr?: string; sc?: string[] } }[] };
+    const n = scKeyImages(ctx).length;
+    assert.deepEqual(j.series.map((x) => x.exports), [
+      { pdf: 'r.pdf', sr: 'dicom/sr.dcm', sc: Array.from({ length: n }, (_, k) => `sc/ReSight-SC-1-00${k + 1}.dcm`) },
+      { pdf: 'r-2.pdf', sr: 'dicom/sr-2.dcm', sc: Array.from({ length: n }, (_, k) => `sc/ReSight-SC-2-00${k + 1}.dcm`) },
+    ]);
+    for (const x of j.series) for (const f of [x.exports?.pdf, x.exports?.sr, ...(x.exports?.sc ?? [])]) assert.ok(fs.existsSync(path.join(out, f as string)), `${f} was written`);
+  });
+
   it('JSON keeps decisions on findings this analysis does not list apart from the reviews of its findings', () => {
     // e.g. decided at another operating point, where the findings (and their ids) differ
     const elsewhere = { findingId: 'lung_nodule:40-44', decision: 'accepted' as const, at: '2026-11-28T09:00:00Z' };
