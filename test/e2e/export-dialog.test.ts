@@ -94,7 +94,7 @@ describe('the export dialog says where the review stands, and the documents agre
     const status = page.locator('[data-testid=export-review-status]');
     await status.waitFor();
     assert.equal(await page.locator('[data-testid=export-reviewer]').getAttribute('placeholder'), 'Hanako Sato', 'a name as people write it, not DICOM\'s caret form');
-    assert.match(await page.locator('[data-testid=export-status-findings]').innerText(), new RegExp(`^${findings} of ${findings} findings not reviewed yet \\(pending\\): F1 liver lesion slices 8–21, F2 `));
+    assert.match(await page.locator('[data-testid=export-status-findings]').innerText(), new RegExp(`^${findings} of ${findings} AI findings not reviewed yet \\(pending\\): F1 liver lesion slices 8–21, F2 `));
     assert.equal(await page.locator('[data-testid=export-status-signoff]').innerText(), 'The series is not signed off.');
     assert.equal(await page.locator('[data-testid=export-status-reviewer]').innerText(), 'No reviewer named.');
     assert.match(await page.locator('[data-testid=export-status-draft]').innerText(), /as a draft: the PDF report and the SR say so/);
@@ -130,7 +130,7 @@ describe('the export dialog says where the review stands, and the documents agre
     const status = page.locator('[data-testid=export-review-status]');
     await status.waitFor();
     await page.fill('[data-testid=export-reviewer]', 'Hanako Sato');
-    assert.equal(await page.locator('[data-testid=export-status-findings]').innerText(), `All ${findings} findings reviewed.`);
+    assert.equal(await page.locator('[data-testid=export-status-findings]').innerText(), `All ${findings} AI findings reviewed.`);
     assert.match(await page.locator('[data-testid=export-status-signoff]').innerText(), /^Signed off at .+\.$/);
     assert.equal(await page.locator('[data-testid=export-status-reviewer]').count(), 0);
     assert.equal(await page.locator('[data-testid=export-status-draft]').count(), 0, 'nothing to call a draft');
@@ -184,7 +184,7 @@ describe('the export dialog says where the review stands, and the documents agre
       await page.click('[data-testid=export-button]');
       await page.locator('[data-testid=export-review-status]').waitFor();
       assert.equal(await page.locator('[data-testid=export-reviewer]').getAttribute('placeholder'), '佐藤 花子');
-      assert.equal(await page.locator('[data-testid=export-status-findings]').innerText(), `${findings} 件の所見はすべて確認済みです。`);
+      assert.equal(await page.locator('[data-testid=export-status-findings]').innerText(), `${findings} 件の AI 所見はすべて確認済みです。`);
       assert.match(await page.locator('[data-testid=export-status-signoff]').innerText(), /に確定しましたが、その後読影内容（判定・所見のまとめ・計測）が変更されています/);
       assert.match(await page.locator('[data-testid=export-status-draft]').innerText(), /下書き/);
       await shot('export-dialog-ja');

@@ -15,7 +15,7 @@ import { useEffect, useState } from 'react';
 import type { ExportFormat, ExportResult, PacsInfo, ResightApi, Review } from '../../shared/api';
 import { EXPORT_FORMATS, isDicomExport } from '../../shared/api';
 import type { Finding } from '../../shared/analysis';
-import { isUnreviewed, signOffOf } from '../../shared/review';
+import { isUnreviewed, reviewerFindings, signOffOf } from '../../shared/review';
 import { findingLabelOrder, findingLabelsOf } from '../../shared/finding-labels';
 import type { SignOff } from '../../shared/review';
 import { useI18n } from '../i18n/i18n';
@@ -34,6 +34,8 @@ export interface ExportReviewStatus {
   findings: number;
   /** Those without a decision, or left at pending, in the report's order (slice, then class), with the label the PDF gives them (F1, F2, ...). */
   pending: { finding: Finding; label: string }[];
+  /** The findings the reviewer added (not withdrawn). */
+  added: number;
   signOff?: SignOff;
 }
 
@@ -47,7 +49,7 @@ export function exportReviewStatus(findings: readonly Finding[], reviews: readon
   const pending = findingLabelOrder(findings)
     .filter((finding) => isUnreviewed(decided.get(finding.id)))
     .map((finding) => ({ finding, label: labels.get(finding.id) as string }));
-  return { findings: findings.length, pending, ...(signOff ? { signOff } : {}) };
+  return { findings: findings.length, pending, added: reviewerFindings(reviews).length, ...(signOff ? { signOff } : {}) };
 }
 
 export function ExportDialog(p: {
@@ -183,6 +185,8 @@ export function ExportDialog(p: {
                   : review.findings
                     ? t('export.status.reviewed', { total: review.findings })
                     : t('export.status.noFindings')}
+                {/* the reviewer's own findings are decided by being added: counted apart, not as "reviewed" AI findings */}
+                {review.added ? ` ${t('export.status.added', { n: review.added })}` : ''}
               </p>
               <p data-testid="export-status-signoff">
                 {!review.signOff
