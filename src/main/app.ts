@@ -18,6 +18,7 @@ import type { BrowserWindow as BrowserWindowT, MenuItemConstructorOptions } from
 import type { ProviderProbe } from '../core/inference/provider-probe';
 import { runProbeProcess } from '../core/inference/provider-probe';
 import { defaultDataDir } from '../core/inference/cache';
+import { migrateDataDir } from './data-dir';
 import { inside } from '../core/session/resources';
 import { exportRootOf } from '../core/session/session';
 import { EngineHost } from './engine-host';
@@ -93,7 +94,17 @@ export async function startApp(electron: ElectronModule, paths: AppPaths, argv: 
   // decisions whichever way the viewer runs. Electron's userData (Chromium's own files) differs on
   // Linux (~/.config/<name>, the name even differing between development and packaged builds).
   const dataDir = defaultDataDir();
+  // what an earlier version kept in userData comes along once (data-dir.ts)
+  let migrated: string[] = [];
+  let migrationProblem = '';
+  try {
+    migrated = migrateDataDir(app.getPath('userData'), dataDir);
+  } catch (err) {
+    migrationProblem = `could not copy the earlier data folder ${app.getPath('userData')} into ${dataDir}: ${(err as Error).message}`;
+  }
   const log = new RotatingLog(path.join(dataDir, 'logs'));
+  if (migrated.length) log.write('info', `copied ${migrated.join(', ')} from the earlier data folder ${app.getPath('userData')} into ${dataDir}`);
+  if (migrationProblem) log.write('warn', migrationProblem);
   const { settings, problem } = loadSettings(dataDir);
   if (problem) log.write('warn', problem);
   // The core Session runs in an engine process (engine-child.ts): a native crash there (ONNX

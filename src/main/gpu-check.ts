@@ -11,6 +11,7 @@ if (!provider || !isProviderName(provider) || !modelPath) {
   process.exit(2);
 }
 void checkProviderHere(provider, modelPath).then((failure) => {
-  if (failure) process.stdout.write(failure);
-  process.exit(failure ? 1 : 0);
+  // exit once the text is out: a pipe write is asynchronous, and the reason is the answer
+  if (failure) process.stdout.write(failure, () => process.exit(1));
+  else process.exit(0);
 });

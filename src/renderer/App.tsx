@@ -142,6 +142,8 @@ export function App() {
   const [progress, setProgress] = useState<Progress | null>(null);
   const [aiError, setAiError] = useState<string | null>(null);
   const [reviews, setReviews] = useState<Review[]>([]);
+  const reviewsRef = useRef(reviews);
+  reviewsRef.current = reviews;
   const [heatOn, setHeatOn] = useState(saved.current.heatOn ?? false);
   const [heatClass, setHeatClass] = useState<string>('');
   const [layer, setLayer] = useState<string>('');
@@ -546,16 +548,17 @@ export function App() {
     return made ? { ...base, slice: made.slice, plain: base.slice, slab: { mode: slabMode, from: slabFrom, to: slabTo, mm: (slabTo - slabFrom + 1) * slabStep } } : base;
   }, [plane, info, loaded, count, mprIndex, mprBlocked, iop, sliceSpacing, slabMode, slabFrom, slabTo, slabStep]);
   const shownSlice = plane === 'stack' ? (slabbed?.slice ?? slice) : (mpr?.slice ?? null);
-  /** What the viewport and panel show: the reformat's own, or this series' axial ones at their instances' slice numbers now. */
-  const measurements = useMemo((): Measurement[] => {
-    if (plane !== 'stack') return mprMeasured;
+  /** This series' axial measurements at their instances' slice numbers now: what the report takes, whatever plane is on screen. */
+  const axialMeasurements = useMemo((): Measurement[] => {
     if (!seriesId || !info || info.series.id !== seriesId) return [];
     const at = new Map(info.slices.map((x, i) => [instanceKey(x), i]));
     return (axialMeasured[seriesId] ?? []).flatMap((m) => {
       const i = m.instance !== undefined ? at.get(m.instance) : undefined;
       return i === undefined ? [] : [{ ...m, slice: i }];
     });
-  }, [plane, mprMeasured, axialMeasured, seriesId, info]);
+  }, [axialMeasured, seriesId, info]);
+  /** What the viewport and panel show: the reformat's own, or the axial ones. */
+  const measurements = plane === 'stack' ? axialMeasurements : mprMeasured;
 
   /**
    * The calibration of the image a measurement on position `i` of the plane on screen is made on:
@@ -591,7 +594,8 @@ export function App() {
    * records it (shared/review.ts MEASUREMENTS_ID), so the sign-off goes stale as after a decision.
    */
   const axialMeasurementsChanged = () => {
-    if (signOffOf(reviews)?.current) void decide(MEASUREMENTS_ID, 'edited');
+    // the reviews as they are now (a ref: a handler's render may predate the sign-off's reply)
+    if (signOffOf(reviewsRef.current)?.current) void decide(MEASUREMENTS_ID, 'edited');
   };
   /** Clear every measurement of the series (or of the reformat), keeping them for Undo. */
   const clearMeasurements = () => {
@@ -963,6 +967,8 @@ export function App() {
   const loc = info?.slices[index]?.location ?? info?.slices[index]?.position?.[2];
   const thk = info?.slices[index]?.thickness;
   const inum = info?.slices[index]?.instanceNumber;
+  // a multi-frame file's frames share its InstanceNumber: the frame too ("Im 3 fr 17")
+  const iframe = info && info.slices[index] && (info.series.instances.find((x) => x.sopInstanceUid === info.slices[index]?.sopInstanceUid)?.frames ?? 1) > 1 ? info.slices[index]?.frame : undefined;
   // where a reformat cuts the volume, in mm along the patient axis its plane faces (as "Pos" on the stack):
   // its row (column) of the first slice, from that slice's position along the column (row) direction
   const mprPos = (() => {
@@ -983,7 +989,7 @@ export function App() {
       ? plane === 'stack'
         ? [
             // ReSight counts in position order; "Im" is the InstanceNumber another viewer (a PACS) shows
-            [t('viewer.slice', { i: index + 1, n: count }), inum !== undefined ? t('viewer.instance', { n: inum }) : ''].filter(Boolean).join('  '),
+            [t('viewer.slice', { i: index + 1, n: count }), inum !== undefined ? t(iframe !== undefined ? 'viewer.instanceFrame' : 'viewer.instance', { n: inum, f: (iframe ?? 0) + 1 }) : ''].filter(Boolean).join('  '),
             [loc !== undefined ? t('viewer.position', { z: num(loc, 1) }) : '', thk !== undefined ? t('viewer.thickness', { t: num(thk, 2) }) : ''].filter(Boolean).join('  '),
             // the slab's real extent: whole slices, cut at the series' ends, and how many are in yet
             ...(slabbed
@@ -1342,7 +1348,8 @@ export function App() {
           seriesId={seriesId}
           deidentifyByDefault={prefs.deidentifyByDefault === true}
           // measurements drawn on a coronal or sagittal reformat have no slice of the series to report
-          measurements={plane === 'stack' ? measurements.map((m, i) => ({ kind: m.kind ?? 'length', slice: m.slice, a: m.a, b: m.b, ...(m.c && m.d ? { c: m.c, d: m.d } : {}), label: labelNumber(m, i) })) : []}
+          // the series' axial measurements, whichever plane is on screen (a reformat's are not reported)
+          measurements={axialMeasurements.map((m, i) => ({ kind: m.kind ?? 'length', slice: m.slice, a: m.a, b: m.b, ...(m.c && m.d ? { c: m.c, d: m.d } : {}), label: labelNumber(m, i) }))}
           reformatMeasurements={plane === 'stack' ? 0 : mprMeasured.length}
           onClose={() => setDialog(null)}
         /> : null}

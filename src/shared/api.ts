@@ -87,7 +87,8 @@ export const schemas = {
         )
         .max(500)
         // the report names them by their labels: two alike would be one id for two measurements
-        .refine((ms) => new Set(ms.flatMap((m) => (m.label === undefined ? [] : [m.label]))).size === ms.filter((m) => m.label !== undefined).length, 'two measurements have the same label')
+        // (one without a label is numbered by its place, as the report numbers it)
+        .refine((ms) => new Set(ms.map((m, i) => m.label ?? i + 1)).size === ms.length, 'two measurements have the same label')
         .optional(),
     })
     .strict(),

@@ -131,8 +131,9 @@ function usOrSs(ds: DataSet, tag: string, signed: boolean): number | undefined {
  */
 function displayFps(ds: DataSet): number | undefined {
   const frameTime = num(ds, TAG.FrameTime);
-  const fps = num(ds, TAG.RecommendedDisplayFrameRate) ?? num(ds, TAG.CineRate) ?? (frameTime !== undefined && frameTime > 0 ? 1000 / frameTime : undefined);
-  return fps !== undefined && Number.isFinite(fps) && fps > 0 && fps <= 240 ? fps : undefined;
+  // the first that a display can show: a RecommendedDisplayFrameRate of 0 does not hide a good FrameTime
+  const candidates = [num(ds, TAG.RecommendedDisplayFrameRate), num(ds, TAG.CineRate), frameTime !== undefined && frameTime > 0 ? 1000 / frameTime : undefined];
+  return candidates.find((fps): fps is number => fps !== undefined && Number.isFinite(fps) && fps > 0 && fps <= 240);
 }
 
 function str(ds: DataSet, tag: string): string | undefined {

@@ -4,8 +4,9 @@
  * card that change the scores or the findings' hot spots (preprocessing, outputs, classes,
  * activation, the CAM layer; not the thresholds), the series UID and the exact instances/frames
  * in volume order (a re-sent series with an extra slice is a new key) with each file's path, size
- * and modification time (a file copied again after a broken copy is a new key: its slices are
- * scored again, not served as the old failure), plus a format version. Not keyed by provider: GPU and CPU agree to ~1e-3 and a result
+ * and modification time (a file rewritten in place is a new key), plus a format version. An
+ * analysis in which a slice could not be read or decoded is not stored at all: the cause may not
+ * be in the file (a permission since fixed, a network share's hiccup), and the next run tries again. Not keyed by provider: GPU and CPU agree to ~1e-3 and a result
  * must not change because the user switched provider. Not keyed by the operating point either:
  * the slice scores are the result, and another point's findings are re-drawn from them.
  *
@@ -52,24 +53,27 @@ export function cardFingerprint(card: Pick<ModelCard, 'input' | 'outputs' | 'cam
 }
 
 /** A file as the cache knows it: path, size and modification time ('missing' when it cannot be read). */
-function fileIdentity(p: string): string {
+async function fileIdentity(p: string): Promise<string> {
   try {
-    const st = fs.statSync(p);
+    const st = await fs.promises.stat(p);
     return `${p}\t${st.size}\t${st.mtimeMs}`;
   } catch {
     return `${p}\tmissing`;
   }
 }
 
-export function cacheKey(modelSha256: string, card: Pick<ModelCard, 'input' | 'outputs' | 'cam'>, series: AssembledSeries, insistedModality: boolean): string {
+/** The key of a series' analysis. Asynchronous: it looks at every file (a share of thousands must not stall the engine's event loop). */
+export async function cacheKey(modelSha256: string, card: Pick<ModelCard, 'input' | 'outputs' | 'cam'>, series: AssembledSeries, insistedModality: boolean): Promise<string> {
+  const paths = [...new Set(series.ordered.map((s) => s.path))];
+  const ids = new Map<string, string>();
+  // in batches: a few hundred stats in flight at most
+  for (let i = 0; i < paths.length; i += 256) {
+    const batch = paths.slice(i, i + 256);
+    (await Promise.all(batch.map(fileIdentity))).forEach((id, j) => ids.set(batch[j] as string, id));
+  }
   const h = createHash('sha256');
   h.update(`${FORMAT}\n${modelSha256}\n${cardFingerprint(card)}\n${series.seriesInstanceUid}\n${series.id}\n${insistedModality ? 1 : 0}\n`);
-  const seen = new Map<string, string>();
-  for (const s of series.ordered) {
-    let file = seen.get(s.path);
-    if (file === undefined) seen.set(s.path, (file = fileIdentity(s.path)));
-    h.update(`${s.sopInstanceUid}/${s.frame}\t${file}\n`);
-  }
+  for (const s of series.ordered) h.update(`${s.sopInstanceUid}/${s.frame}\t${ids.get(s.path) as string}\n`);
   return h.digest('hex');
 }
 

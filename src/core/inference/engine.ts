@@ -166,10 +166,11 @@ export class InferenceEngine {
     const refusal = this.refusal(model, series, opts.insistModality === true);
     if (refusal) return { analysis: { ...base, scored: false, skipped: toErrorInfo(refusal), slices: [], findings: [], cached: false }, timing };
     const outside = !model.card.modalities.includes(series.modality);
-    const key = cacheKey(model.identity.sha256, model.card, series, outside);
+    // only with a cache: the key looks at every file
+    const key = opts.cache ? await cacheKey(model.identity.sha256, model.card, series, outside) : '';
     const thresholds = { ...(opts.thresholds ?? model.card.outputs.thresholds) };
     const point = opts.operatingPoint !== undefined ? { operatingPoint: opts.operatingPoint } : {};
-    const cachedEntry = opts.cache?.get(key);
+    const cachedEntry = key ? opts.cache?.get(key) : undefined;
     let slices: SliceResult[];
     if (cachedEntry) {
       opts.onProgress?.({ seriesId: series.id, done: series.slices, total: series.slices, slicesPerSecond: 0, etaSeconds: 0 });
@@ -211,7 +212,9 @@ export class InferenceEngine {
     if (opts.localize !== false && analysis.findings.length) await this.localize(model, series, analysis.findings, opts.signal);
     // a finding left unlocated by a failure of this run (not by the model) is not kept: the next
     // run tries again instead of serving the gap from the cache
-    if (!analysis.findings.some((f) => f.centroidError)) opts.cache?.put(key, analysis);
+    // nor one with a slice that could not be read or decoded: the cause may lie outside the file
+    // (a permission since fixed, a share's hiccup) and must not be served for ever
+    if (key && !analysis.findings.some((f) => f.centroidError) && !slices.some((x) => x.error)) opts.cache?.put(key, analysis);
     return { analysis: { ...analysis, cached: cachedEntry !== undefined }, timing };
   }
 

@@ -95,8 +95,17 @@ export function checkOnnx(card: ModelCard, model: Model, where: string): void {
   const producer = new Map<string, onnx.NodeProto>();
   // Decoded messages are class instances with every repeated field present.
   for (const node of g.node as onnx.NodeProto[]) for (const o of node.output) if (o) producer.set(o, node);
-  let node = producer.get(card.outputs.tensor);
-  while (node?.opType === 'Identity' && node.input[0]) node = producer.get(node.input[0]);
+  // through Identity nodes, each once (a malformed graph may loop)
+  const throughIdentity = (tensor: string | undefined): onnx.NodeProto | undefined => {
+    const seen = new Set<onnx.NodeProto>();
+    let n = tensor ? producer.get(tensor) : undefined;
+    while (n?.opType === 'Identity' && n.input[0] && !seen.has(n)) {
+      seen.add(n);
+      n = producer.get(n.input[0]);
+    }
+    return n;
+  };
+  const node = throughIdentity(card.outputs.tensor);
   if (node && (node.opType === 'Sigmoid' || node.opType === 'Softmax')) {
     bad(`outputs.tensor '${card.outputs.tensor}' is produced by a ${node.opType} node, so it is already a probability; export the logits (the pre-activation tensor${node.input[0] ? `, '${node.input[0]}' here` : ''}) as outputs.tensor and name this one in outputs.probabilities: the card's activation is applied to outputs.tensor, and Grad-CAM is defined on the logit`);
   }
@@ -105,8 +114,7 @@ export function checkOnnx(card: ModelCard, model: Model, where: string): void {
   // which activation it is, it must be the card's (a softmax card on a sigmoid graph would report
   // sigmoid scores under the softmax's thresholds, summing to more than 1).
   const probs = card.outputs.probabilities;
-  let pnode = probs ? producer.get(probs) : undefined;
-  while (pnode?.opType === 'Identity' && pnode.input[0]) pnode = producer.get(pnode.input[0]);
+  const pnode = throughIdentity(probs);
   const want = card.outputs.activation === 'softmax' ? 'Softmax' : 'Sigmoid';
   if (probs && pnode && (pnode.opType === 'Sigmoid' || pnode.opType === 'Softmax') && pnode.opType !== want) {
     bad(`outputs.probabilities '${probs}' is produced by a ${pnode.opType} node, but the card's activation is ${card.outputs.activation}: make them agree (the probabilities are read from the graph as they are)`);

@@ -204,7 +204,12 @@ export async function buildReportContext(
     ...(opts.signOff ? { signOff: opts.signOff } : {}),
     ...(opts.impression ? { impression: opts.impression } : {}),
     keyImages,
-    sliceMeta: series.ordered.map((r) => ({ ...(r.instanceNumber !== undefined ? { instanceNumber: r.instanceNumber } : {}), ...(r.location !== undefined ? { location: r.location } : {}) })),
+    // a multi-frame file's frames share its InstanceNumber: the frame says which one
+    sliceMeta: series.ordered.map((r) => ({
+      ...(r.instanceNumber !== undefined ? { instanceNumber: r.instanceNumber } : {}),
+      ...((series.instances.find((i) => i.sopInstanceUid === r.sopInstanceUid)?.frames ?? 1) > 1 ? { frame: r.frame } : {}),
+      ...(r.location !== undefined ? { location: r.location } : {}),
+    })),
     measurements,
     createdAt: opts.createdAt ?? new Date(),
     cam: { method, layer },

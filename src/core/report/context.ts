@@ -112,6 +112,8 @@ export interface ReportMeasurement {
  */
 export interface SliceMeta {
   instanceNumber?: number;
+  /** The frame (from 0), when the slice is one of a multi-frame file's, whose frames share its InstanceNumber. */
+  frame?: number;
   location?: number;
 }
 
@@ -164,10 +166,11 @@ export interface ReportContext {
   deidentified?: { methodText: string; methodCodes: { value: string; scheme: string; meaning: string }[]; dateShiftDays?: number };
 }
 
-/** "Im 12" for slice `index` when its InstanceNumber is known, else ''. */
+/** "Im 12" for slice `index` when its InstanceNumber is known ("Im 3, frame 17" in a multi-frame file), else ''. */
 export function imageNumberText(ctx: Pick<ReportContext, 'sliceMeta'>, index: number): string {
-  const n = ctx.sliceMeta?.[index]?.instanceNumber;
-  return n === undefined ? '' : `Im ${n}`;
+  const m = ctx.sliceMeta?.[index];
+  if (m?.instanceNumber === undefined) return '';
+  return m.frame !== undefined ? `Im ${m.instanceNumber}, frame ${m.frame + 1}` : `Im ${m.instanceNumber}`;
 }
 
 /** The review of a finding, if any. */

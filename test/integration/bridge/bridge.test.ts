@@ -259,6 +259,8 @@ describe('the contract over the bridge', () => {
       ['report.export', { seriesId, formats: ['docx'] }, 'VALIDATION'],
       // two measurements under one label would be one id in the report for two measurements
       ['report.export', { seriesId, formats: ['json'], measurements: [{ kind: 'length', slice: 1, a: [0, 0], b: [9, 0], label: 2 }, { kind: 'length', slice: 2, a: [0, 0], b: [9, 0], label: 2 }] }, 'VALIDATION'],
+      // one without a label is numbered by its place: the second here would be M2 too
+      ['report.export', { seriesId, formats: ['json'], measurements: [{ kind: 'length', slice: 1, a: [0, 0], b: [9, 0], label: 2 }, { kind: 'length', slice: 2, a: [0, 0], b: [9, 0] }] }, 'VALIDATION'],
       ['no.such.method', {}, 'UNKNOWN_METHOD'],
       ['__proto__', {}, 'UNKNOWN_METHOD'],
       ['series.get', { seriesId: 'nope' }, 'SERIES_NOT_FOUND'],

@@ -56,6 +56,11 @@ describe('display frame rate', () => {
     assert.equal(fpsOf(clip(dir, [{ tag: 0x00082144, vr: 'IS', value: '5000' }])), undefined);
   });
 
+  it('one rate no display shows does not hide a good one after it', (t) => {
+    const dir = tempDir(t, 'fps-fallback');
+    assert.equal(fpsOf(clip(dir, [{ tag: 0x00082144, vr: 'IS', value: '0' }, { tag: 0x00181063, vr: 'DS', value: '40' }])), 25);
+  });
+
   it('the series carries its first image\'s rate to the viewer', async (t) => {
     const dir = tempDir(t, 'fps-series');
     clip(dir, [{ tag: 0x00181063, vr: 'DS', value: '40' }]);

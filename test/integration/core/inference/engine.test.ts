@@ -245,17 +245,36 @@ describe('analyzing a series', () => {
     assert.equal((await engine.analyze(stricter, [demo], { cache })).series[0].cached, true, 'only thresholds: the scores are reused');
   });
 
-  it('a file copied again after a broken copy (same UIDs) is scored again, not served as the old failure', async (t) => {
+  it('an analysis with a slice that could not be read is not cached: the file copied again is scored', async (t) => {
     const cache = new ResultCache(tempDir(t, 'cache'));
     const dir = tempDir(t, 'recopied');
     for (const f of fs.readdirSync(DEMO).filter((f) => f.endsWith('.dcm'))) fs.copyFileSync(path.join(DEMO, f), path.join(dir, f));
     fs.truncateSync(path.join(dir, 'CT0010.dcm'), 100_000);
     const broken = (await engine.analyze(model, [(await scanPaths([dir])).studies[0].series[0]], { cache })).series[0];
     assert.equal(broken.slices[9].probabilities, null);
+    assert.equal(cache.entries().length, 0, 'the cause may lie outside the file (a permission, a share): not kept');
     fs.copyFileSync(path.join(DEMO, 'CT0010.dcm'), path.join(dir, 'CT0010.dcm'));
     const fixed = (await engine.analyze(model, [(await scanPaths([dir])).studies[0].series[0]], { cache })).series[0];
     assert.equal(fixed.cached, false);
     assert.notEqual(fixed.slices[9].probabilities, null, 'the slice is scored now');
+    assert.equal(cache.entries().length, 1);
+  });
+
+  it('a file rewritten in place (same size, same UIDs, other pixels) is scored again, not served from the cache', async (t) => {
+    const cache = new ResultCache(tempDir(t, 'cache'));
+    const dir = tempDir(t, 'rewritten');
+    for (const f of fs.readdirSync(DEMO).filter((f) => f.endsWith('.dcm'))) fs.copyFileSync(path.join(DEMO, f), path.join(dir, f));
+    const first = (await engine.analyze(model, [(await scanPaths([dir])).studies[0].series[0]], { cache })).series[0];
+    // the last 64 KiB of the pixel data of slice index 33 (a nodule slice) set to one value: same size
+    const file = path.join(dir, 'CT0034.dcm');
+    const bytes = fs.readFileSync(file);
+    bytes.fill(0x40, bytes.length - 65536);
+    fs.writeFileSync(file, bytes);
+    const later = new Date(Date.now() + 60_000);
+    fs.utimesSync(file, later, later);
+    const again = (await engine.analyze(model, [(await scanPaths([dir])).studies[0].series[0]], { cache })).series[0];
+    assert.equal(again.cached, false, 'a new key: the file is not what was scored');
+    assert.notDeepEqual(again.slices[33].probabilities, first.slices[33].probabilities, 'and its slice scores as it is now');
   });
 
   it('a cache folder that cannot be written leaves the analysis whole and says why', async (t) => {

@@ -171,6 +171,19 @@ describe('refused at load', () => {
     await loadModel(variant(tempDir(t, 'as-is'), {}), { force: 'cpu' });
   });
 
+  it('a graph whose output loops through Identity nodes is refused, not looped through for ever', { timeout: 20_000 }, async (t) => {
+    const looped = variant(tempDir(t, 'loop'), {
+      graph: (m) => {
+        const g = graphOf(m);
+        // logits <- Identity(loop) and loop <- Identity(logits): the producer walk would never end
+        const gemm = g.node.find((x) => (x.output ?? []).includes('logits')) as onnx.NodeProto;
+        gemm.output = ['gemm_out'];
+        g.node.push(makeNode('Identity', ['loop'], ['logits'], 'loop_a'), makeNode('Identity', ['logits'], ['loop'], 'loop_b'));
+      },
+    });
+    await assert.rejects(loadModel(looped, { force: 'cpu' }), rejectsWith('MODEL_INVALID', /./));
+  });
+
   it('a CAM layer that is not NCHW or not in the graph; a card without cam.defaultLayer', async (t) => {
     const rank2 = variant(tempDir(t, 'rank'), { card: (c) => (c.cam.layers = ['logits', 'layer4']) });
     await assert.rejects(loadModel(rank2, { force: 'cpu' }), rejectsWith('MODEL_INVALID', /cam layer 'logits' has rank 2/));

@@ -21,7 +21,7 @@ import { InferenceEngine } from '../../../../src/core/inference/engine';
 import type { LoadedModel } from '../../../../src/core/inference/model';
 import { buildReportContext } from '../../../../src/core/report/build';
 import type { ReportContext } from '../../../../src/core/report/context';
-import { findingLabels, keyImagesInLabelOrder } from '../../../../src/core/report/context';
+import { findingLabels, imageNumberText, keyImagesInLabelOrder } from '../../../../src/core/report/context';
 import { decodePart10 } from '../../../../src/core/report/dicom-write';
 import type { NaturalDataset } from '../../../../src/core/report/dicom-write';
 import { exportJson, findingsCsvPath, writeExports } from '../../../../src/core/report/export';
@@ -33,7 +33,7 @@ import { findUnicodeFont, renderPdf } from '../../../../src/core/report/pdf';
 import { renderKeyImage } from '../../../../src/core/report/render';
 import { sayWarning } from '../../../../src/renderer/i18n/warnings';
 import type { AnalysisResult } from '../../../../src/shared/analysis';
-import { REPO_ROOT } from '../../../helpers/corpus';
+import { corpusPath, REPO_ROOT } from '../../../helpers/corpus';
 import { writeImageFile } from '../../../helpers/image-file';
 import { listTree, tempDir } from '../../../helpers/tmp';
 
@@ -560,6 +560,18 @@ describe('exports of the demo study', () => {
     assert.equal(header[header.length - 1], 'key_instance_number', 'a last column: the earlier ones keep their positions');
     const f1Row = rows.find((r) => r[header.indexOf('label')] === 'F1') as string[];
     assert.equal(f1Row[header.indexOf('key_instance_number')], String(im));
+  });
+
+  it('the frames of a multi-frame file share its Instance Number: they are named by frame too (Im 1, frame 7)', async () => {
+    const emri = (await scanPaths([corpusPath('pydicom_emri_small.dcm')])).studies[0]?.series[0] as AssembledSeries;
+    assert.equal(emri.ordered.length, 10);
+    const none: AnalysisResult['series'][number] = { seriesInstanceUid: emri.seriesInstanceUid, seriesId: emri.id, modality: emri.modality, scored: true, slices: emri.ordered.map((r, i) => ({ index: i, sopInstanceUid: r.sopInstanceUid, frame: r.frame, probabilities: null })), findings: [], cached: false };
+    const c = await buildReportContext(emri, none, model, result.providerReport);
+    const n = c.sliceMeta?.[0]?.instanceNumber;
+    assert.ok(n !== undefined, 'the file has an InstanceNumber');
+    assert.ok(c.sliceMeta?.every((m) => m.instanceNumber === n), 'every frame has the file\'s');
+    assert.equal(imageNumberText(c, 6), `Im ${n}, frame ${(c.sliceMeta?.[6]?.frame as number) + 1}`);
+    assert.equal(imageNumberText(ctx, 10), 'Im 11', 'a single-frame file: its number alone');
   });
 
   it('the PDF prints the WinAnsi characters beyond Latin-1 (’ “ ” – — … € •) in its own font, not as ?', { skip: !has('pdftotext') && 'poppler-utils not installed' }, async (t) => {
