@@ -72,6 +72,8 @@ interface Persisted {
   bindings?: Bindings;
   /** Per series, the axial measurements (each names its instance, so it is put back where it was drawn). */
   measurements?: Record<string, Measurement[]>;
+  /** Per series, the highest measurement number it has had (a deleted M3 is never drawn again as M3). */
+  measureHigh?: Record<string, number>;
 }
 /** Keys typed here are text, not viewer shortcuts (a checkbox or a slider keeps the shortcuts working). */
 const TEXT_INPUTS = new Set(['text', 'search', 'email', 'url', 'tel', 'password', 'number', 'date', 'time', 'datetime-local', 'month', 'week']);
@@ -130,6 +132,9 @@ export function App() {
   // apart and go when the plane or the series changes.
   const [axialMeasured, setAxialMeasured] = useState<Record<string, Measurement[]>>(saved.current.measurements ?? {});
   const [mprMeasured, setMprMeasured] = useState<Measurement[]>([]);
+  // the highest measurement number each series (and the reformats) has had: numbers only count up
+  const measureHigh = useRef<Record<string, number>>({ ...(saved.current.measureHigh ?? {}) });
+  const mprHigh = useRef(0);
   // the stack's view as last seen (what a reload restores, whichever plane is on screen)
   const stackView = useRef<ViewState | null>(null);
   // what "Clear measurements" took, for its Undo (one level; gone after a while, a new measurement or another series)
@@ -328,6 +333,9 @@ export function App() {
     setSlice(null);
     setExplained(null);
     setMprMeasured([]);
+    // cine belongs to the series it was started on: the next opens still, at its own rate
+    setCine(false);
+    setCineChoice(null);
     // every series opens on its stack: a reformat of the last one may not exist here (no geometry)
     setPlane('stack');
     setInfo(null);
@@ -656,7 +664,7 @@ export function App() {
     const kept = Object.fromEntries(Object.entries(axialMeasured).filter(([, ms]) => ms.length));
     // the stack's view: a reformat's zoom, pan and turns mean nothing on the stack a reload opens
     if (plane === 'stack') stackView.current = view;
-    const v: Persisted = { seriesId: seriesId ?? undefined, index, view: stackView.current ?? view, heatOn, colormap, opacity, threshold, bindings, viewed: viewedBySeries.current, measurements: kept };
+    const v: Persisted = { seriesId: seriesId ?? undefined, index, view: stackView.current ?? view, heatOn, colormap, opacity, threshold, bindings, viewed: viewedBySeries.current, measurements: kept, measureHigh: measureHigh.current };
     try {
       localStorage.setItem(STATE_KEY, JSON.stringify(v));
     } catch {
@@ -929,7 +937,11 @@ export function App() {
         else if (key === 'h') setHeatOn((x) => !x);
         else if (key === 'n') nextPositive(1);
         else if (key === 'p') nextPositive(-1);
-        else if (key === 'c') setCine((x) => !x);
+        else if (key === 'c') {
+          // a single image has nothing to play
+          if (total < 2 && !cine) return false;
+          setCine((x) => !x);
+        }
         else if (key === 'm') {
           if (!slabAllowed) return false;
           setSlabMode((x) => (x ? null : 'mip'));
@@ -1148,7 +1160,7 @@ export function App() {
             <button onClick={() => turn((v) => rotateView(v, 1))} title={`R: ${t('tools.rotateRight')}`} aria-label={t('tools.rotateRight')} data-testid="rotate-right">⟳</button>
             <button onClick={() => setView((v) => flipView(v, 'h'))} title={t('tools.flipH')} aria-label={t('tools.flipH')} data-testid="flip-h">⇆</button>
             <button onClick={() => setView((v) => flipView(v, 'v'))} title={`V: ${t('tools.flipV')}`} aria-label={t('tools.flipV')} data-testid="flip-v">⇅</button>
-            <button aria-pressed={cine} onClick={() => setCine(!cine)} data-testid="cine">{t('tools.cine')}</button>
+            <button aria-pressed={cine} onClick={() => setCine(!cine)} disabled={total < 2 && !cine} data-testid="cine">{t('tools.cine')}</button>
             {cine ? (
               <select
                 value={cineChoice ?? ''}
@@ -1199,9 +1211,15 @@ export function App() {
                   const made = measured(m);
                   // numbered after the highest in its list, so deleting one never renumbers the others
                   if (made.instance && seriesId) {
-                    setAxialMeasured((all) => ({ ...all, [seriesId]: [...(all[seriesId] ?? []), { ...made, label: nextLabel(all[seriesId] ?? []) }] }));
+                    const label = nextLabel(axialMeasured[seriesId] ?? [], measureHigh.current[seriesId] ?? 0);
+                    measureHigh.current[seriesId] = label;
+                    setAxialMeasured((all) => ({ ...all, [seriesId]: [...(all[seriesId] ?? []), { ...made, label }] }));
                     axialMeasurementsChanged();
-                  } else setMprMeasured((ms) => [...ms, { ...made, label: nextLabel(ms) }]);
+                  } else {
+                    const label = nextLabel(mprMeasured, mprHigh.current);
+                    mprHigh.current = label;
+                    setMprMeasured((ms) => [...ms, { ...made, label }]);
+                  }
                 }}
                 onEditMeasurement={(i, m) => {
                   const old = measurements[i];

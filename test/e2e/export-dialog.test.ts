@@ -171,6 +171,24 @@ describe('the export dialog says where the review stands, and the documents agre
     await page.click('[data-testid=tool-wl]');
   });
 
+  it('an impression edited and then left (for the export, another series) is saved, not left in the box while the report takes the old one', { timeout: 60_000 }, async () => {
+    assert.equal(await page.locator('[data-testid=signoff-status]').getAttribute('data-current'), 'true');
+    await page.locator('[data-testid=impression]').click();
+    await page.keyboard.press('End');
+    await page.keyboard.type(' Reviewed with the prior.');
+    assert.equal(await page.locator('[data-testid=impression-state]').innerText(), 'Not saved yet');
+    await page.click('[data-testid=export-button]');
+    await page.locator('[data-testid=export-review-status]').waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid=impression-state]')?.textContent === 'Saved');
+    // a changed impression is a changed review: the sign-off no longer holds, and the dialog says so
+    await page.waitForSelector('[data-testid=signoff-status][data-current=false]');
+    await closeExport();
+    await page.click('[data-testid=export-button]');
+    assert.match(await page.locator('[data-testid=export-status-signoff]').innerText(), /but the review changed since/);
+    await closeExport();
+    await signOffAnyway(page);
+  });
+
   it('a decision changed after the sign-off: the dialog says the sign-off no longer holds, in English and Japanese', { timeout: 60_000 }, async () => {
     await page.locator('[data-testid=finding]').nth(0).locator('[data-testid=reject]').click();
     await page.waitForSelector('[data-testid=signoff-status][data-current=false]');

@@ -976,6 +976,12 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
 
   it('keeps preferences (default CAM method) across a reload', { timeout: 30_000 }, async () => {
     await page.click('[data-testid=preferences-button]');
+    // threads that are not a whole number from 1 are said, and not saved (they used to be emptied silently)
+    await page.fill('[data-testid=prefs-threads]', '-3');
+    await page.locator('[data-testid=prefs-threads-error]').waitFor();
+    assert.ok(await page.locator('[data-testid=prefs-save]').isDisabled());
+    await page.fill('[data-testid=prefs-threads]', '');
+    assert.equal(await page.locator('[data-testid=prefs-threads-error]').count(), 0);
     await page.selectOption('[data-testid=prefs-method]', 'hirescam');
     await page.click('[data-testid=prefs-save]');
     await page.waitForSelector('text=Saved.');
@@ -1352,7 +1358,14 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
   });
 
   it('window presets follow the modality: the HU presets on CT only, the files\' own windows elsewhere', { timeout: 60_000 }, async () => {
+    // (and cine stays with the series it was started on)
+    await selectSeries('CT');
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('c');
+    assert.equal(await page.locator('[data-testid=cine]').getAttribute('aria-pressed'), 'true');
     await selectSeries('CR');
+    assert.equal(await page.locator('[data-testid=cine]').getAttribute('aria-pressed'), 'false', 'the next series opens still');
+    assert.ok(await page.locator('[data-testid=cine]').isDisabled(), 'a single image has nothing to play');
     assert.equal(await page.locator('[data-testid=preset-lung]').count(), 0, 'no HU presets on a radiograph');
     assert.equal(await page.locator('[data-testid=stored-window-1]').count(), 1, 'its stored window is offered');
     await page.waitForFunction(() => /W 1,024 L 550/.test(document.querySelector('[data-testid=corner-br]')?.textContent ?? ''));

@@ -136,7 +136,8 @@ export function ExportDialog(p: {
   };
   const pdf = result?.files.find((f) => f.kind === 'pdf');
   return (
-    <div className="dialog wide" role="dialog" aria-modal="true" aria-label={t('export.title')}>
+    // Escape while the export runs would hide its result (the files are written all the same): it waits
+    <div className="dialog wide" role="dialog" aria-modal="true" aria-label={t('export.title')} onKeyDown={(e) => busy && e.key === 'Escape' && e.stopPropagation()}>
       <h2>{t('export.title')}</h2>
       <fieldset>
         <legend>{t('export.formats')}</legend>
@@ -164,7 +165,7 @@ export function ExportDialog(p: {
       </label>
       {p.measurements?.length ? <p className="muted" data-testid="export-measurements">{t('export.measurements', { n: p.measurements.length })}</p> : null}
       {p.reformatMeasurements ? <p className="warning" role="status" data-testid="export-reformat-measurements">{t('export.reformatMeasurements', { n: p.reformatMeasurements })}</p> : null}
-      <label className="row">{t('export.reviewer')}<input value={reviewer} onChange={(e) => setReviewer(e.target.value)} placeholder={t('export.reviewerPlaceholder')} data-testid="export-reviewer" /></label>
+      <label className="row">{t('export.reviewer')}<input value={reviewer} onChange={(e) => { setReviewer(e.target.value); localStorage.setItem('resight.reviewer', e.target.value); }} placeholder={t('export.reviewerPlaceholder')} data-testid="export-reviewer" /></label>
       {pacs?.destination ? (
         <label className="row" title={dicomChosen ? undefined : t('export.sendNeedsDicom')}>
           <input type="checkbox" checked={send && dicomChosen} disabled={!dicomChosen} onChange={(e) => setSend(e.target.checked)} data-testid="export-send" />

@@ -176,6 +176,11 @@ export function FindingsPanel(p: {
             maxLength={4000}
             value={impressionText}
             onChange={(e) => setImpression(e.target.value)}
+            // saved when the reviewer moves on (another series, the export, anywhere): an edit never
+            // stays behind in the box while the report takes the version saved before it
+            onBlur={() => {
+              if (impressionDirty) void saveImpression();
+            }}
             placeholder={t('impression.hint')}
             data-testid="impression"
           />

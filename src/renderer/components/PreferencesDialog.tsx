@@ -14,6 +14,9 @@ export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operat
   const [prefs, setPrefs] = useState<PreferencesPatch | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
+  // the threads as typed: something that is not a whole number above 0 is said, not silently emptied
+  const [threadsText, setThreadsText] = useState<string | null>(null);
+  const threadsBad = threadsText !== null && threadsText.trim() !== '' && !/^[1-9]\d{0,3}$/.test(threadsText.trim());
   useEffect(() => {
     p.api.call('settings.get', {}).then(setPrefs, (e: Error) => setError(e.message));
   }, [p.api]);
@@ -80,7 +83,19 @@ export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operat
               </select>
             </label>
             <label className="row">{t('prefs.threads')}
-              <input inputMode="numeric" value={prefs.threads ?? ''} placeholder={t('prefs.auto')} onChange={(e) => set({ threads: /^\d+$/.test(e.target.value) ? Number(e.target.value) : null })} />
+              <input
+                inputMode="numeric"
+                value={threadsText ?? (prefs.threads ?? '')}
+                placeholder={t('prefs.auto')}
+                aria-invalid={threadsBad}
+                data-testid="prefs-threads"
+                onChange={(e) => {
+                  setThreadsText(e.target.value);
+                  const v = e.target.value.trim();
+                  if (v === '') set({ threads: null });
+                  else if (/^[1-9]\d{0,3}$/.test(v)) set({ threads: Number(v) });
+                }}
+              />
             </label>
             <label className="row">{t('prefs.modelFolder')}<input value={prefs.modelFolder ?? ''} onChange={(e) => set({ modelFolder: e.target.value || null })} /></label>
             <label className="row">{t('prefs.exportFolder')}<input value={prefs.exportFolder ?? ''} onChange={(e) => set({ exportFolder: e.target.value || null })} /></label>
@@ -89,9 +104,10 @@ export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operat
         </>
       ) : null}
       {error ? <p className="error" role="alert">{error}</p> : null}
+      {threadsBad ? <p className="warning" role="alert" data-testid="prefs-threads-error">{t('prefs.threadsInvalid')}</p> : null}
       {saved ? <p role="status">{t('prefs.saved')}</p> : null}
       <div className="row">
-        <button className="primary" onClick={save} disabled={!prefs} data-testid="prefs-save">{t('findings.save')}</button>
+        <button className="primary" onClick={save} disabled={!prefs || threadsBad} data-testid="prefs-save">{t('findings.save')}</button>
         <button onClick={p.onClose}>{t('help.close')}</button>
       </div>
     </div>

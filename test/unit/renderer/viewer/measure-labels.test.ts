@@ -16,3 +16,11 @@ describe('measurement labels', () => {
     assert.equal(nextLabel([{}, {}]), 3);
   });
 });
+
+describe('numbers only count up', () => {
+  it('the last deleted and another drawn: M4, not a second M3 (the list remembers its highest)', () => {
+    assert.equal(nextLabel([{ label: 1 }, { label: 2 }], 3), 4);
+    assert.equal(nextLabel([], 7), 8, 'all cleared: still after the highest it had');
+    assert.equal(nextLabel([{ label: 9 }], 3), 10, 'the list\'s own highest when it is higher');
+  });
+});
