@@ -812,6 +812,13 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     const text = await page.locator('[data-testid=tag-table]').innerText();
     assert.match(text, /PatientName\s+DEMO\^PHANTOM/);
     assert.match(text, /\(7FE0,0010\)/);
+    // Close stays in view at the top and at the end of the long list (it was below the list)
+    for (const end of ['top', 'bottom'] as const) {
+      await page.locator('[role=dialog]').evaluate((el, e) => (el.scrollTop = e === 'top' ? 0 : el.scrollHeight), end);
+      const close = await page.locator('[data-testid=tags-close]').boundingBox();
+      const dialog = await page.locator('[role=dialog]').boundingBox();
+      assert.ok(close && dialog && close.y >= dialog.y && close.y + close.height <= dialog.y + dialog.height, `Close in the dialog's visible box, scrolled to the ${end}`);
+    }
     await page.fill('input[aria-label="Filter by tag, keyword or value"]', 'Rescale');
     assert.equal(await page.locator('[data-testid=tag-table] tbody tr').count(), 3, 'RescaleIntercept, RescaleSlope, RescaleType');
     await shot('08-tags');

@@ -28,12 +28,18 @@ export function TagBrowser(p: { api: ResightApi; seriesId: string; slice: number
   const shown = (tags ?? []).filter((x) => !f || x.tag.toLowerCase().includes(f) || x.keyword.toLowerCase().includes(f) || x.value.toLowerCase().includes(f));
   return (
     <div className="dialog wide" role="dialog" aria-modal="true" aria-label={t('tags.title')}>
-      <h2>{t('tags.title')}</h2>
-      <p className="muted">{sop}</p>
-      <label className="row">
+      {/* the title, Close and the filter stay in view while the long list scrolls under them */}
+      <div className="dialog-head">
+        <div className="panel-head">
+          <h2>{t('tags.title')}</h2>
+          <button onClick={p.onClose} data-testid="tags-close">{t('help.close')}</button>
+        </div>
+        <p className="muted">{sop}</p>
+        <label className="row">
         <span className="sr-only">{t('tags.filter')}</span>
         <input autoFocus value={filter} onChange={(e) => setFilter(e.target.value)} placeholder={t('tags.filter')} aria-label={t('tags.filter')} />
-      </label>
+        </label>
+      </div>
       {error ? <p className="error" role="alert">{error}</p> : null}
       {!tags && !error ? <p className="muted">{t('app.loading')}</p> : null}
       <table className="tags" data-testid="tag-table">
@@ -51,7 +57,6 @@ export function TagBrowser(p: { api: ResightApi; seriesId: string; slice: number
           ))}
         </tbody>
       </table>
-      <button onClick={p.onClose}>{t('help.close')}</button>
     </div>
   );
 }
