@@ -351,13 +351,30 @@ export class Session {
     return path.join(this.opts.dataDir, 'reviews', `${createHash('sha256').update(uid).digest('hex').slice(0, 32)}.json`);
   }
 
-  /** Every stored decision on the series `seriesId` belongs to (all its stacks). */
+  /** The review file as last read or written here (size and mtime): another process's write changes it. */
+  private readonly reviewStamps = new Map<string, string>();
+
+  private static stampOf(file: string): string {
+    try {
+      const st = fs.statSync(file);
+      return `${st.size}:${st.mtimeMs}`;
+    } catch {
+      return 'none';
+    }
+  }
+
+  /**
+   * Every stored decision on the series `seriesId` belongs to (all its stacks). Read again when
+   * the file changed since this process last read or wrote it: the desktop app, `resight serve`
+   * and the CLI share the data folder, and one must not write its old list over another's decisions.
+   */
   private storedReviewsOf(seriesId: string): StoredReview[] {
     const uid = this.seriesOf(seriesId).seriesInstanceUid;
+    const file = this.reviewFile(seriesId);
     let list = this.reviews.get(uid);
-    if (!list) {
+    const stamp = file ? Session.stampOf(file) : 'none';
+    if (!list || (file && this.reviewStamps.get(uid) !== stamp)) {
       list = [];
-      const file = this.reviewFile(seriesId);
       if (file && fs.existsSync(file)) {
         try {
           list = storedReviews(JSON.parse(fs.readFileSync(file, 'utf8')));
@@ -366,6 +383,7 @@ export class Session {
         }
       }
       this.reviews.set(uid, list);
+      this.reviewStamps.set(uid, stamp);
     }
     return list;
   }
@@ -402,6 +420,7 @@ export class Session {
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
       // every decision on the series, including those on slices not open now: they return with their files
       writeFileAtomic(file, JSON.stringify(kept, null, 2));
+      this.reviewStamps.set(s.seriesInstanceUid, Session.stampOf(file));
     }
     return r;
   }

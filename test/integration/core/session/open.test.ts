@@ -92,6 +92,26 @@ describe('Session.open', () => {
     assert.deepEqual(ids(lower), ['added:liver_lesion:22', 'liver_lesion:8-13', 'lung_nodule:30-33'], 'deciding meanwhile did not lose the set-aside ones');
   });
 
+  it('two processes deciding on one series (the desktop app and resight serve share the data folder) keep each other\'s decisions', async (t) => {
+    const dataDir = tempDir(t, 'shared-reviews-data');
+    const make = async () => {
+      const s = new Session({ cacheDir: null, dataDir, sliceUrl: (id) => `/s/${id}/{i}` });
+      t.after(() => s.dispose());
+      s.grant([DEMO]);
+      return { s, seriesId: (await s.open({ paths: [DEMO] })).studies[0].series[0].id };
+    };
+    const app = await make();
+    const serve = await make();
+    // both have read the (empty) file; each then decides on its own finding
+    assert.deepEqual(app.s.getReviews({ seriesId: app.seriesId }).reviews, []);
+    assert.deepEqual(serve.s.getReviews({ seriesId: serve.seriesId }).reviews, []);
+    app.s.setReview({ seriesId: app.seriesId, findingId: 'liver_lesion:7-20', decision: 'accepted' });
+    serve.s.setReview({ seriesId: serve.seriesId, findingId: 'lung_nodule:31-34', decision: 'rejected' });
+    const ids = (x: { s: Session; seriesId: string }) => x.s.getReviews({ seriesId: x.seriesId }).reviews.map((r) => r.findingId).sort();
+    assert.deepEqual(ids(serve), ['liver_lesion:7-20', 'lung_nodule:31-34'], 'the second write kept the first');
+    assert.deepEqual(ids(app), ['liver_lesion:7-20', 'lung_nodule:31-34'], 'and the first process sees the second\'s decision');
+  });
+
   it('the stacks of a split series keep their own decisions in its one review file; old decisions stay as they were stored', async (t) => {
     const root = tempDir(t, 'open-split-reviews');
     const dataDir = tempDir(t, 'open-split-reviews-data');
