@@ -303,7 +303,10 @@ export function App() {
       setStudies(list.studies);
       afterOpen(r);
     } catch (e) {
-      setError((e as Error).message);
+      // said under the box it was typed in, in the user's words: a path not found, or outside the
+      // folders this session may read (the engine's text, for anything else)
+      const code = e instanceof ApiError ? e.code : '';
+      setOpenNote(code === 'FILE_UNREADABLE' ? t('browser.openNotFound', { path }) : code === 'ACCESS_DENIED' ? t('browser.openDenied', { path }) : t('browser.openFailed', { path, message: (e as Error).message }));
     } finally {
       setScan(null);
     }

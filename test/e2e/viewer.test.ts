@@ -1670,6 +1670,14 @@ describe('a sagittal stack and its reformats (e2e)', { skip }, () => {
     await box.press('Enter');
     await page.waitForFunction(() => /^Nothing to show in .*notes: 1 file was read/.test(document.querySelector('[data-testid=open-note]')?.textContent ?? ''));
     assert.equal(await unusedCount(), before, 'the readme is listed once, not twice');
+    // a path that is not there, and one outside the folders the viewer may read: said there too, not as "Something went wrong"
+    await box.fill(path.join(root, 'study', 'later', 'no-such-folder'));
+    await box.press('Enter');
+    await page.waitForFunction(() => /no-such-folder: no such file or folder\.$/.test(document.querySelector('[data-testid=open-note]')?.textContent ?? ''));
+    await box.fill('/etc');
+    await box.press('Enter');
+    await page.waitForFunction(() => /^\/etc is outside the folders this viewer may read/.test(document.querySelector('[data-testid=open-note]')?.textContent ?? ''));
+    assert.equal(await page.locator('.error[role=alert]').count(), 0, 'no banner');
   });
 
   it('names the stack Sagittal and its reformats Axial and Coronal, each with the letters of its plane as radiologists read it', { timeout: 60_000 }, async () => {
