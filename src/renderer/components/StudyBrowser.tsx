@@ -4,6 +4,8 @@ import type { ResightApi, UnusedFile } from '../../shared/api';
 import type { StudySummary } from '../../shared/dicom';
 import { personNameText } from '../../shared/dicom-text';
 import { useI18n } from '../i18n/i18n';
+import { en } from '../i18n/messages';
+import type { MessageKey } from '../i18n/messages';
 import { sayWarning } from '../i18n/warnings';
 import { Thumbnail } from './Thumbnail';
 
@@ -67,7 +69,8 @@ export function StudyBrowser(p: { api: ResightApi; studies: StudySummary[]; unus
             <ul aria-label={t('browser.unusedTitle')}>
               {p.unused.map((u) => (
                 <li key={u.file}>
-                  <code>{u.file}</code>: <span className="muted">{u.code}</span> {u.message}
+                  {/* the reason in the user's words, the engine's detail (English) after it */}
+                  <code>{u.file}</code>: <strong data-testid="unused-reason">{(`fileError.${u.code}` in en ? t(`fileError.${u.code}` as MessageKey) : u.code)}</strong> <span className="muted" title={u.code}>({u.message})</span>
                 </li>
               ))}
             </ul>

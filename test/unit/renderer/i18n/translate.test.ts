@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { className, translate } from '../../../../src/renderer/i18n/translate';
-import { en } from '../../../../src/renderer/i18n/messages';
+import { en, ja } from '../../../../src/renderer/i18n/messages';
+import { ERROR_CODES } from '../../../../src/shared/errors';
 
 describe('translate', () => {
   it('chooses the singular for 1 and the plural otherwise, in the same message as the number', () => {
@@ -24,5 +25,16 @@ describe('translate', () => {
     assert.equal(className('en', 'lung_nodule'), 'lung nodule');
     assert.equal(className('ja', 'lung_nodule'), '肺結節');
     assert.equal(className('ja', 'my_own_class'), 'my own class', 'a bring-your-own class keeps its name');
+  });
+});
+
+describe('why a file was not used, in words', () => {
+  it('every code a scan gives a file has its words in English and Japanese', () => {
+    const scanCodes = ['NOT_DICOM', 'FILE_EMPTY', 'FILE_TRUNCATED', 'FILE_UNREADABLE', 'PARSE_FAILED', 'DICOMDIR', 'NO_PIXEL_DATA', 'UNSUPPORTED_TRANSFER_SYNTAX', 'UNSUPPORTED_PIXEL_FORMAT', 'PIXEL_DATA_TRUNCATED', 'CODEC_FAILED', 'UNSUPPORTED_CHARSET', 'DUPLICATE_INSTANCE'] as const;
+    for (const c of scanCodes) {
+      assert.ok((ERROR_CODES as readonly string[]).includes(c), `${c} is an error code`);
+      assert.ok(`fileError.${c}` in en, `English words for ${c}`);
+      assert.ok(`fileError.${c}` in ja, `Japanese words for ${c}`);
+    }
   });
 });
