@@ -1077,7 +1077,7 @@ export function App() {
             ))}
             <span className="sep" />
             {/* one menu, as OHIF's W/L presets: keys 1-6 are the quick way; a row of buttons took a toolbar line */}
-            {huPresets || fileWindows.length ? (
+            {huPresets || fileWindows.length || (shownSlice && !colourSeries) ? (
               <select
                 value={windowMenuValue}
                 onChange={(e) => {
@@ -1086,6 +1086,10 @@ export function App() {
                   const [kind, id] = e.target.value.split(':');
                   if (kind === 'preset') preset(id);
                   else if (kind === 'stored') storedWindow(Number(id));
+                  else if (kind === 'full' && shownSlice) {
+                    const w = sliceWindow(shownSlice);
+                    setView((v) => ({ ...v, center: w.center, width: w.width }));
+                  }
                 }}
                 aria-label={t('tools.windowPresets')}
                 data-testid="window-presets"
@@ -1106,6 +1110,8 @@ export function App() {
                     ))}
                   </optgroup>
                 ) : null}
+                {/* Weasis's auto level: the shown image's own range, on any grey image (an MR without stored windows has nothing else) */}
+                {shownSlice && !colourSeries ? <option value="full:" data-testid="window-full-range">{t('tools.fullRange')}</option> : null}
               </select>
             ) : null}
             <span className="sep" />

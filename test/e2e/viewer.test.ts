@@ -1400,6 +1400,13 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     await page.mouse.move(p.box.x + 230, p.box.y + 200, { steps: 3 });
     await page.mouse.up();
     assert.equal(await page.locator('[data-testid=window-presets]').inputValue(), '');
+    // the image's own full range (Weasis's auto level), on any grey image
+    await page.locator('[data-testid=window-presets]').selectOption('full:');
+    await page.waitForFunction(() => {
+      const m = /W ([\d,]+) L/.exec(document.querySelector('[data-testid=corner-br]')?.textContent ?? '');
+      return m && Number(m[1]?.replace(/,/g, '')) > 1500;
+    });
+    await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('1');
   });
 
