@@ -33,20 +33,21 @@ try {
   const result = JSON.parse(readFileSync(out, 'utf8'));
   const truth = JSON.parse(readFileSync(join(demo, 'ground-truth.json'), 'utf8'));
   const series = result.series[0];
-  console.log('\nGround truth (resources/demo/ground-truth.json) vs findings:');
+  // slices counted from 1, as the viewer, the PDF and the CLI's summary count them (the JSON's are 0-based)
+  console.log('\nGround truth (resources/demo/ground-truth.json) vs findings, slices counted from 1:');
   let found = 0;
   for (const l of truth.lesions) {
     const hit = series.findings.find((f) => f.class === l.class && f.sliceStart <= l.slices[1] && f.sliceEnd >= l.slices[0]);
     const peak = Math.max(...series.slices.slice(l.slices[0], l.slices[1] + 1).map((s) => s.probabilities?.[l.class] ?? 0));
     if (hit) found++;
     console.log(
-      `  ${l.diameter_mm} mm ${l.kind} ${l.class} on slices ${l.slices[0]}-${l.slices[1]} (peak p=${peak.toFixed(3)}): ` +
-        (hit ? `found by the finding on slices ${hit.sliceStart}-${hit.sliceEnd} (key slice ${hit.keySlice})` : 'MISSED'),
+      `  ${l.diameter_mm} mm ${l.kind} ${l.class} on slices ${l.slices[0] + 1}-${l.slices[1] + 1} (peak p=${peak.toFixed(3)}): ` +
+        (hit ? `found by the finding on slices ${hit.sliceStart + 1}-${hit.sliceEnd + 1} (key slice ${hit.keySlice + 1})` : 'MISSED'),
     );
   }
   const extra = series.findings.filter((f) => !truth.lesions.some((l) => f.class === l.class && f.sliceStart <= l.slices[1] && f.sliceEnd >= l.slices[0]));
-  for (const f of extra) console.log(`  false positive: ${f.class} on slices ${f.sliceStart}-${f.sliceEnd} (score ${f.score.toFixed(3)})`);
-  console.log(`\n${found}/${truth.lesions.length} ground-truth lesions found, ${extra.length} finding(s) without a lesion. ${result.notForClinicalUse ? 'Not for clinical use.' : ''}`);
+  for (const f of extra) console.log(`  false positive: ${f.class} on slices ${f.sliceStart + 1}-${f.sliceEnd + 1} (score ${f.score.toFixed(3)})`);
+  console.log(`\n${found}/${truth.lesions.length} ground-truth lesions found, ${extra.length} ${extra.length === 1 ? 'finding' : 'findings'} without a lesion. ${result.notForClinicalUse ? 'Not for clinical use.' : ''}`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -62,7 +62,7 @@ function summary(result: AnalysisResult, errors: FileError[]): string {
       continue;
     }
     const failed = s.slices.filter((x) => x.probabilities === null);
-    lines.push(`Series ${s.seriesInstanceUid} (${s.modality}, ${s.slices.length} slices${failed.length ? `, ${failed.length} not scored` : ''})${s.cached ? ' [cached]' : ''}${s.outsideIntendedModality ? ' [outside the model\'s intended modality]' : ''}`);
+    lines.push(`Series ${s.seriesInstanceUid} (${s.modality}, ${count(s.slices.length, 'slice')}${failed.length ? `, ${failed.length} not scored` : ''})${s.cached ? ' [cached]' : ''}${s.outsideIntendedModality ? ' [outside the model\'s intended modality]' : ''}`);
     // not scored is not negative: a series none of whose slices could be scored has no result
     const why = failed.find((x) => x.error)?.error;
     if (failed.length && failed.length === s.slices.length) lines.push(`  no slice was scored${why ? `: ${why.code}: ${why.message}` : ''}`);
@@ -78,7 +78,7 @@ function summary(result: AnalysisResult, errors: FileError[]): string {
   const cached = result.series.filter((s) => s.scored && s.cached);
   // results read from the cache were not timed now: say so instead of "0 slices in 1 ms (0.0 slices/s)"
   if (cached.length && t.slicesScored === 0) {
-    lines.push(`Timing: results from the cache (${cached.length} series, ${cached.reduce((n, s) => n + s.slices.length, 0)} slices scored earlier; --no-cache to score again) in ${ms(t.totalMs)}`);
+    lines.push(`Timing: results from the cache (${cached.length} series, ${count(cached.reduce((n, s) => n + s.slices.length, 0), 'slice')} scored earlier; --no-cache to score again) in ${ms(t.totalMs)}`);
   } else {
     lines.push(
       `Timing: ${t.slicesScored} slices in ${ms(t.totalMs)} (${t.slicesPerSecond.toFixed(1)} slices/s)${cached.length ? `, ${cached.length} series from the cache` : ''}; model load ${ms(t.modelLoadMs)}; ` +

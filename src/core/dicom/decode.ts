@@ -21,6 +21,7 @@ import { encapsulatedFrame, nativeFrame, nativeLayout, requirePixelData } from '
 import { decodeRle } from './rle';
 import { lookupTransferSyntax, transferSyntaxName } from './transfer-syntax';
 import { applyPalette, ybrToRgb, ybr422ToRgb, planarToInterleaved } from '../imaging/color';
+import { count } from '../../shared/plural';
 
 export type StoredArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
@@ -162,7 +163,7 @@ function checkFrameSize(rows: number, columns: number, spp: number): void {
 /** Decode frame `frame` (0-based) of a fully parsed file. */
 export async function decodeFrame(parsed: ParsedDicom, h: InstanceHeader, frame: number): Promise<DecodedFrame> {
   if (frame < 0 || frame >= h.frames || !Number.isInteger(frame)) {
-    throw new ResightError('FRAME_OUT_OF_RANGE', `frame ${frame} requested, the object has ${h.frames} frame(s) (0-based)`);
+    throw new ResightError('FRAME_OUT_OF_RANGE', `frame ${frame} requested, the object has ${count(h.frames, 'frame')} (counted from 0)`);
   }
   const ts = lookupTransferSyntax(h.transferSyntaxUid);
   const tsName = transferSyntaxName(h.transferSyntaxUid);

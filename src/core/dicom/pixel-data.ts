@@ -12,6 +12,7 @@ import { ResightError } from '../errors';
 import { concatBytes, readU32LE } from '../io/bytes';
 import type { ParsedDicom } from './parse';
 import { pixelDataElement } from './parse';
+import { count } from '../../shared/plural';
 
 export interface PixelLayout {
   rows: number;
@@ -106,7 +107,7 @@ export function nativeFrame(parsed: ParsedDicom, layout: PixelLayout, frame: num
     const need = Math.ceil((bits * layout.frames) / 8);
     throw new ResightError(
       'PIXEL_DATA_TRUNCATED',
-      `native pixel data too short: ${layout.frames} frame(s) of ${layout.columns}x${layout.rows}x${layout.samplesPerPixel} at ${layout.bitsAllocated} bits need ${need} bytes, ${Math.max(0, available)} present`,
+      `native pixel data too short: ${count(layout.frames, 'frame')} of ${layout.columns}x${layout.rows}x${layout.samplesPerPixel} at ${layout.bitsAllocated} bits need ${need} bytes, ${Math.max(0, available)} present`,
     );
   }
   const startByte = el.dataOffset + Math.floor(startBit / 8);

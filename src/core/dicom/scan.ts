@@ -19,6 +19,7 @@ import type { AssembledStudy } from './series';
 import { assembleStudies } from './series';
 import type { WorkerPool } from '../workers/pool';
 import { sharedWorkerPool } from '../workers/pool';
+import { count } from '../../shared/plural';
 
 export const MEDIA_STORAGE_DIRECTORY_SOP_CLASS = '1.2.840.10008.1.3.10';
 
@@ -200,7 +201,7 @@ export function scanFile(path: string, scratch?: ScratchBuffer): InstanceHeader 
     const fit = framesThatFit(header, el, parsed.encapsulated);
     if (fit !== undefined && Math.max(1, fit) < header.frames) {
       const kept = Math.max(1, fit);
-      header.warnings.push(`${name}: NumberOfFrames is ${header.frames}, but its Pixel Data holds ${fit} frame(s): ${kept} used`);
+      header.warnings.push(`${name}: NumberOfFrames is ${header.frames}, but its Pixel Data holds ${count(fit, 'frame')}: ${kept} used`);
       header.frames = kept;
       if (header.perFrame) header.perFrame = header.perFrame.slice(0, kept);
     }
@@ -209,7 +210,7 @@ export function scanFile(path: string, scratch?: ScratchBuffer): InstanceHeader 
     const available = parsed.transferSyntaxUid === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN ? parsed.bytes.length : parsed.fileSize;
     if (parsed.encapsulated?.end === 'cut') {
       header.pixelDataTruncated = true;
-      header.warnings.push(`${name}: the file ends inside its pixel data (${parsed.encapsulated.fragments} fragment(s), no end of the encapsulated data)`);
+      header.warnings.push(`${name}: the file ends inside its pixel data (${count(parsed.encapsulated.fragments, 'fragment')}, no end of the encapsulated data)`);
     } else if (!el.hadUndefinedLength && el.length !== 0xffffffff && el.dataOffset + el.length > available) {
       header.pixelDataTruncated = true;
       header.warnings.push(`${name}: the file ends inside its pixel data (${Math.max(0, available - el.dataOffset)} of ${el.length} bytes)`);

@@ -21,6 +21,7 @@ import type {
 } from '../../shared/dicom';
 import { frameCalibration } from './header';
 import { lookupTransferSyntax } from './transfer-syntax';
+import { count } from '../../shared/plural';
 
 export interface AssembledSeries extends SeriesSummary {
   /** Slices in spatial order (first = lowest position along the normal). */
@@ -330,7 +331,7 @@ function imageDifferences(a: InstanceHeader, b: InstanceHeader): string[] {
   const pos = (h: InstanceHeader) => (h.imagePositionPatient ? `[${h.imagePositionPatient.map(fmt).join(', ')}]` : 'none');
   if (pos(a) !== pos(b)) out.push(`position ${pos(a)} vs ${pos(b)}`);
   if (a.rows !== b.rows || a.columns !== b.columns) out.push(`size ${a.columns}x${a.rows} vs ${b.columns}x${b.rows}`);
-  if (a.frames !== b.frames) out.push(`${a.frames} vs ${b.frames} frame(s)`);
+  if (a.frames !== b.frames) out.push(`${a.frames} vs ${count(b.frames, 'frame')}`);
   if (a.instanceNumber !== b.instanceNumber) out.push(`InstanceNumber ${a.instanceNumber ?? 'none'} vs ${b.instanceNumber ?? 'none'}`);
   if (a.seriesInstanceUid !== b.seriesInstanceUid) out.push('another series');
   return out;

@@ -23,7 +23,11 @@ export const modelCardSchema = z
     version: z.string().min(1),
     description: z.string().optional(),
     architecture: z.object({ family: z.string(), block: z.string().optional() }).passthrough(),
-    onnx: z.object({ file: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), opset: z.number().int().optional() }).passthrough(),
+    onnx: z.object({ file: z.string().min(1), sha256: z
+        .string()
+        .regex(/^[0-9a-fA-F]{64}$/)
+        // Windows' Get-FileHash prints upper case: one hash, one spelling
+        .transform((h) => h.toLowerCase()), opset: z.number().int().optional() }).passthrough(),
     input: z
       .object({
         tensor: z.string().min(1),

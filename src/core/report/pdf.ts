@@ -262,7 +262,7 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
       ['Patient ID', p.id || '-'],
       ['Birth date', fmtDate(p.birthDate)],
       ['Sex', p.sex || '-'],
-      ['Series', `${ctx.series.number ?? '-'} ${ctx.series.description ?? ''} (${ctx.series.modality}, ${ctx.analysis.slices.length} slices)`.trim()],
+      ['Series', `${ctx.series.number ?? '-'} ${ctx.series.description ?? ''} (${ctx.series.modality}, ${ctx.analysis.slices.length} ${plural(ctx.analysis.slices.length, 'slice')})`.trim()],
     ],
     M,
     62,

@@ -81,6 +81,11 @@ describe('loading a model', () => {
     copyModel(dir, TINY_CARD, (c) => (c.onnx.sha256 = good));
     const m = await engine.model(card, { force: 'cpu' });
     assert.equal(m.identity.sha256, good);
+    // the hash in upper case (Windows' Get-FileHash prints it so) is the same hash
+    const upper = path.join(tempDir(t, 'upper'), 'x');
+    fs.mkdirSync(upper);
+    const m2 = await engine.model(copyModel(upper, TINY_CARD, (c) => (c.onnx.sha256 = good.toUpperCase())), { force: 'cpu' });
+    assert.equal(m2.identity.sha256, good, 'and is given in lower case');
   });
 
   it('refuses a card that describes another input shape than the graph has', async (t) => {
