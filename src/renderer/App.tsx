@@ -93,7 +93,7 @@ export function spacePresses(target: EventTarget | null): boolean {
 
 /** What Tab can reach inside `box`, in document order. */
 function focusables(box: HTMLElement): HTMLElement[] {
-  return Array.from(box.querySelectorAll<HTMLElement>('button, [href], input, select, textarea, iframe, [tabindex]:not([tabindex="-1"])')).filter((el) => !(el as HTMLButtonElement).disabled);
+  return Array.from(box.querySelectorAll<HTMLElement>('button, [href], input, select, textarea, [tabindex]:not([tabindex="-1"])')).filter((el) => !(el as HTMLButtonElement).disabled);
 }
 
 const loadPersisted = (): Persisted => {
