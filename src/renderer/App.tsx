@@ -15,7 +15,7 @@ import { measurementPoints } from '../shared/roi';
 import { measurementSpacing, pickCalibration } from '../shared/dicom';
 import { personNameText } from '../shared/dicom-text';
 import { cosinesOfLetters } from '../shared/orientation';
-import { anchorOf, instanceKey, isUnreviewed, MEASUREMENTS_ID, signOffOf } from '../shared/review';
+import { anchorOf, instanceKey, isUnreviewed, MEASUREMENTS_ID, SIGN_OFF_ID, signOffOf } from '../shared/review';
 import { findingStops, nextStop } from './viewer/finding-nav';
 import type { Preferences } from '../shared/settings';
 import { CT_PRESETS } from '../shared/presets';
@@ -840,7 +840,9 @@ export function App() {
     const instances = info ? anchorOf(findingId, info.slices) : undefined;
     const epoch = seriesEpoch;
     try {
-      const r = await api.call('review.set', { seriesId, findingId, decision, ...(comment ? { comment } : {}), ...(instances ? { instances } : {}) });
+      // a sign-off says who signed: the reviewer name the export dialog remembers, when there is one
+      const reviewer = findingId === SIGN_OFF_ID && decision === 'accepted' ? localStorage.getItem('resight.reviewer')?.trim() : undefined;
+      const r = await api.call('review.set', { seriesId, findingId, decision, ...(comment ? { comment } : {}), ...(instances ? { instances } : {}), ...(reviewer ? { reviewer: reviewer.slice(0, 256) } : {}) });
       if (seriesRef.current === seriesId && epochRef.current === epoch) setReviews((rs) => [...rs.filter((x) => x.findingId !== findingId), r]);
       return true;
     } catch (e) {

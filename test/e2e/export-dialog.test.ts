@@ -187,6 +187,8 @@ describe('the export dialog says where the review stands, and the documents agre
     assert.match(await page.locator('[data-testid=export-status-signoff]').innerText(), /but the review changed since/);
     await closeExport();
     await signOffAnyway(page);
+    // the sign-off says who signed: the name typed in the export dialog before
+    assert.match(await page.locator('[data-testid=signoff-status]').innerText(), /^Signed off at .+ \(by Hanako Sato\)$/);
   });
 
   it('a decision changed after the sign-off: the dialog says the sign-off no longer holds, in English and Japanese', { timeout: 60_000 }, async () => {

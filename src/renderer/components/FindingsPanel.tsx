@@ -196,6 +196,7 @@ export function FindingsPanel(p: {
       {signOff ? (
         <p role="status" className={signOff.current ? undefined : 'warning'} data-testid="signoff-status" data-current={signOff.current}>
           {t(signOff.current ? 'signoff.done' : 'signoff.stale', { time: date(new Date(signOff.at)) })}
+          {signOff.reviewer ? ` ${t('signoff.by', { name: signOff.reviewer })}` : ''}
         </p>
       ) : null}
     </section>

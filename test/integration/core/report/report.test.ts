@@ -574,6 +574,16 @@ describe('exports of the demo study', () => {
     assert.equal(imageNumberText(ctx, 10), 'Im 11', 'a single-frame file: its number alone');
   });
 
+  it('the PDF says who signed off, as the viewer recorded it, and a de-identified one does not', { skip: !has('pdftotext') && 'poppler-utils not installed' }, async (t) => {
+    const out = tempDir(t, 'signed-by');
+    const signed: ReportContext = { ...ctx, signOff: { at: '2026-11-28T10:06:00Z', current: true, reviewer: 'Sato^Hanako' } };
+    await writeExports([signed], { pdf: path.join(out, 'r.pdf') });
+    assert.ok(spawnSync('pdftotext', [path.join(out, 'r.pdf'), '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ').includes('signed off in the viewer at 2026-11-28 10:06:00 UTC by Sato Hanako'));
+    await writeExports([signed], { pdf: path.join(out, 'd.pdf') }, { deidentify: true });
+    const deid = spawnSync('pdftotext', [path.join(out, 'd.pdf'), '-'], { encoding: 'utf8' }).stdout;
+    assert.ok(!deid.includes('Hanako') && /signed off in the viewer at /.test(deid), 'the sign-off stays, its name does not');
+  });
+
   it('the PDF prints the WinAnsi characters beyond Latin-1 (’ “ ” – — … € •) in its own font, not as ?', { skip: !has('pdftotext') && 'poppler-utils not installed' }, async (t) => {
     const latin: ReportContext = {
       ...ctx,
