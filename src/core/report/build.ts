@@ -183,6 +183,8 @@ export async function buildReportContext(
     }
     measurements.push(out);
   }
+  // the multi-frame instances: their frames are named by frame, and referenced with frame numbers
+  const multi = new Set(series.instances.filter((i) => i.frames > 1).map((i) => i.sopInstanceUid));
   const ctx: ReportContext = {
     patient: { ...h.patient },
     study: { studyInstanceUid: h.studyInstanceUid, ...h.study },
@@ -207,15 +209,14 @@ export async function buildReportContext(
     // a multi-frame file's frames share its InstanceNumber: the frame says which one
     sliceMeta: series.ordered.map((r) => ({
       ...(r.instanceNumber !== undefined ? { instanceNumber: r.instanceNumber } : {}),
-      ...((series.instances.find((i) => i.sopInstanceUid === r.sopInstanceUid)?.frames ?? 1) > 1 ? { frame: r.frame } : {}),
+      ...(multi.has(r.sopInstanceUid) ? { frame: r.frame } : {}),
       ...(r.location !== undefined ? { location: r.location } : {}),
     })),
     measurements,
     createdAt: opts.createdAt ?? new Date(),
     cam: { method, layer },
   };
-  const multi = series.instances.filter((i) => i.frames > 1).map((i) => i.sopInstanceUid);
-  if (multi.length) ctx.series.multiFrameSops = multi;
+  if (multi.size) ctx.series.multiFrameSops = [...multi];
   if (series.number !== undefined) ctx.series.number = series.number;
   if (series.description) ctx.series.description = series.description;
   if (h.frameOfReferenceUid) ctx.series.frameOfReferenceUid = h.frameOfReferenceUid;

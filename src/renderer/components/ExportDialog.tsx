@@ -29,6 +29,9 @@ type Format = ExportFormat;
 const STATUS_FORMATS: readonly Format[] = ['pdf', 'epdf', 'sr'];
 
 /** Where the review of the series stands, as the export will report it. */
+/** Where the viewer keeps the reviewer's name as typed (the export's Reviewer, the sign-off's signer). */
+export const REVIEWER_KEY = 'resight.reviewer';
+
 export interface ExportReviewStatus {
   /** The model's findings in the analysis (the report lists these). */
   findings: number;
@@ -67,7 +70,7 @@ export function ExportDialog(p: {
   const [deid, setDeid] = useState(p.deidentifyByDefault === true);
   const [shift, setShift] = useState('');
   const [paper, setPaper] = useState<'a4' | 'letter'>('a4');
-  const [reviewer, setReviewer] = useState(localStorage.getItem('resight.reviewer') ?? '');
+  const [reviewer, setReviewer] = useState(localStorage.getItem(REVIEWER_KEY) ?? '');
   const [busy, setBusy] = useState(false);
   const [progress, setProgress] = useState<{ done: number; total: number; step: string } | null>(null);
   const [result, setResult] = useState<ExportResult | null>(null);
@@ -113,7 +116,6 @@ export function ExportDialog(p: {
     setBusy(true);
     setError(null);
     setResult(null);
-    localStorage.setItem('resight.reviewer', reviewer);
     try {
       const shiftDays = shiftText === '' ? undefined : Number(shiftText);
       const r = await p.api.call('report.export', {
@@ -165,7 +167,7 @@ export function ExportDialog(p: {
       </label>
       {p.measurements?.length ? <p className="muted" data-testid="export-measurements">{t('export.measurements', { n: p.measurements.length })}</p> : null}
       {p.reformatMeasurements ? <p className="warning" role="status" data-testid="export-reformat-measurements">{t('export.reformatMeasurements', { n: p.reformatMeasurements })}</p> : null}
-      <label className="row">{t('export.reviewer')}<input value={reviewer} onChange={(e) => { setReviewer(e.target.value); localStorage.setItem('resight.reviewer', e.target.value); }} placeholder={t('export.reviewerPlaceholder')} data-testid="export-reviewer" /></label>
+      <label className="row">{t('export.reviewer')}<input value={reviewer} onChange={(e) => { setReviewer(e.target.value); localStorage.setItem(REVIEWER_KEY, e.target.value); }} placeholder={t('export.reviewerPlaceholder')} data-testid="export-reviewer" /></label>
       {pacs?.destination ? (
         <label className="row" title={dicomChosen ? undefined : t('export.sendNeedsDicom')}>
           <input type="checkbox" checked={send && dicomChosen} disabled={!dicomChosen} onChange={(e) => setSend(e.target.checked)} data-testid="export-send" />

@@ -30,6 +30,7 @@ import type { ProviderReport, SeriesAnalysis } from '../../../../src/shared/anal
 import type { InstanceHeader } from '../../../../src/shared/dicom';
 import type { DrawnMeasurement } from '../../../../src/shared/roi';
 import { corpusPath } from '../../../helpers/corpus';
+import { greyPixelModule } from '../../../helpers/dicom-bytes';
 import { tempDir } from '../../../helpers/tmp';
 
 const US_IMAGE = '1.2.840.10008.5.1.4.1.1.6.1';
@@ -89,14 +90,7 @@ function writeImage(dir: string, o: { sopClass: string; modality: string; series
     { tag: 0x0020000d, vr: 'UI', value: '1.2.826.0.1.3680043.10.1453.88' },
     { tag: 0x0020000e, vr: 'UI', value: `1.2.826.0.1.3680043.10.1453.88.${o.series ?? n}` },
     { tag: 0x00200013, vr: 'IS', value: String(o.instance ?? n) },
-    { tag: 0x00280002, vr: 'US', value: 1 },
-    { tag: 0x00280004, vr: 'CS', value: 'MONOCHROME2' },
-    { tag: 0x00280010, vr: 'US', value: ROWS },
-    { tag: 0x00280011, vr: 'US', value: COLUMNS },
-    { tag: 0x00280100, vr: 'US', value: 8 },
-    { tag: 0x00280101, vr: 'US', value: 8 },
-    { tag: 0x00280102, vr: 'US', value: 7 },
-    { tag: 0x00280103, vr: 'US', value: 0 },
+    ...greyPixelModule(ROWS, COLUMNS, 8),
     { tag: 0x7fe00010, vr: 'OB', value: new Uint8Array(ROWS * COLUMNS).map((_, i) => i % 251) },
     ...(o.extra ?? []),
   ];
