@@ -66,6 +66,29 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
     return a.length === b.length && timingSafeEqual(a, b);
   };
   const originOk = (o: string | undefined) => o === undefined || o === origin;
+  // A request with a wrong token or a foreign origin (another local program, a web page trying
+  // the port) goes in the audit trail as a Security Alert: at most one a minute, counting the rest,
+  // so a process hammering the port cannot flood the trail.
+  let lastAlert = 0;
+  let unrecorded = 0;
+  const rejected = (why: 'token' | 'origin', where: string) => {
+    const now = Date.now();
+    if (now - lastAlert < 60_000) {
+      unrecorded++;
+      return;
+    }
+    lastAlert = now;
+    session.audit?.record({
+      event: 'securityAlert',
+      type: 'nodeAuthentication',
+      action: 'E',
+      outcome: 4,
+      outcomeText: why === 'token' ? 'missing or wrong token' : 'forbidden origin',
+      what: 'bridge.reject',
+      detail: { request: where.slice(0, 200), ...(unrecorded ? { alsoRejectedSinceLastRecord: unrecorded } : {}) },
+    });
+    unrecorded = 0;
+  };
 
   const server = http.createServer((req, res) => {
     const fail = () => {
@@ -79,13 +102,19 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
         res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', ...headers });
         res.end(body);
       };
-      if (!originOk(req.headers.origin)) return send(403, 'forbidden origin');
+      if (!originOk(req.headers.origin)) {
+        rejected('origin', url.pathname);
+        return send(403, 'forbidden origin');
+      }
       // The token comes in the URL the CLI printed (?token=), a header, or, for the viewer's own
       // assets (which index.html references without it), the HttpOnly SameSite=Strict cookie
       // set when the page was opened with the token.
       const cookieToken = /(?:^|;\s*)resight_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
       const queryToken = url.searchParams.get('token');
-      if (!tokenOk(queryToken ?? (req.headers['x-resight-token'] as string | undefined) ?? cookieToken)) return send(401, 'missing or wrong token');
+      if (!tokenOk(queryToken ?? (req.headers['x-resight-token'] as string | undefined) ?? cookieToken)) {
+        rejected('token', url.pathname);
+        return send(401, 'missing or wrong token');
+      }
       if (queryToken) res.setHeader('set-cookie', `resight_token=${token}; HttpOnly; SameSite=Strict; Path=/`);
       if (req.method !== 'GET') return send(405, 'method not allowed');
       const r = await resolveResource(sources, url.pathname);
@@ -100,6 +129,7 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
     // tests that keep it out of URLs), as for HTTP requests; no cookie here.
     const headerToken = req.headers['x-resight-token'];
     if (url.pathname !== '/ws' || !originOk(req.headers.origin) || !tokenOk(url.searchParams.get('token') ?? (typeof headerToken === 'string' ? headerToken : undefined))) {
+      if (url.pathname === '/ws') rejected(originOk(req.headers.origin) ? 'token' : 'origin', url.pathname);
       socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       socket.destroy();
       return;

@@ -10,6 +10,7 @@ import { ANALYZE_HELP, runAnalyze } from './commands/analyze';
 import { EXPLAIN_HELP, runExplain } from './commands/explain';
 import { runServe, SERVE_HELP } from './commands/serve';
 import { ECHO_HELP, runEcho } from './commands/echo';
+import { AUDIT_HELP, runAudit } from './commands/audit';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EXIT_OK, EXIT_USAGE, reportError, UsageError } from './io';
@@ -35,7 +36,7 @@ export function packageVersion(): string {
 const HELP = `ReSight — DICOM viewer with an AI second reader (not for clinical use)
 
 Usage:
-${[INFO_HELP, DECODE_HELP, ANALYZE_HELP, EXPLAIN_HELP, SERVE_HELP, BENCH_HELP, ECHO_HELP].map((h) => '  ' + h.replace(/\n/g, '\n  ')).join('\n\n')}
+${[INFO_HELP, DECODE_HELP, ANALYZE_HELP, EXPLAIN_HELP, SERVE_HELP, BENCH_HELP, ECHO_HELP, AUDIT_HELP].map((h) => '  ' + h.replace(/\n/g, '\n  ')).join('\n\n')}
 
   resight --version | -V
     Print the version.
@@ -50,6 +51,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   explain: { run: runExplain, help: EXPLAIN_HELP },
   serve: { run: runServe, help: SERVE_HELP },
   echo: { run: runEcho, help: ECHO_HELP },
+  audit: { run: runAudit, help: AUDIT_HELP },
 };
 
 export async function main(argv: string[]): Promise<number> {

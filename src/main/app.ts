@@ -18,6 +18,7 @@ import type { BrowserWindow as BrowserWindowT, MenuItemConstructorOptions } from
 import type { ProviderProbe } from '../core/inference/provider-probe';
 import { runProbeProcess } from '../core/inference/provider-probe';
 import { defaultDataDir } from '../core/inference/cache';
+import { auditDirFor } from '../core/audit/log';
 import { migrateDataDir } from './data-dir';
 import { inside } from '../core/session/resources';
 import { exportRootOf } from '../core/session/session';
@@ -103,6 +104,8 @@ export async function startApp(electron: ElectronModule, paths: AppPaths, argv: 
     migrationProblem = `could not copy the earlier data folder ${app.getPath('userData')} into ${dataDir}: ${(err as Error).message}`;
   }
   const log = new RotatingLog(path.join(dataDir, 'logs'));
+  // the engine process writes the audit trail there (core/audit); Help opens the folder
+  const auditDir = auditDirFor(dataDir);
   if (migrated.length) log.write('info', `copied ${migrated.join(', ')} from the earlier data folder ${app.getPath('userData')} into ${dataDir}`);
   if (migrationProblem) log.write('warn', migrationProblem);
   const { settings, problem } = loadSettings(dataDir);
@@ -214,7 +217,7 @@ export async function startApp(electron: ElectronModule, paths: AppPaths, argv: 
       ],
     },
     { label: 'View', submenu: [{ role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' }] },
-    { label: 'Help', submenu: [{ label: 'Keyboard Shortcuts', accelerator: '?', click: () => void wc.executeJavaScript("window.dispatchEvent(new KeyboardEvent('keydown', { key: '?' }))") }, { label: 'Log Folder', click: () => void shell.openPath(path.join(dataDir, 'logs')) }] },
+    { label: 'Help', submenu: [{ label: 'Keyboard Shortcuts', accelerator: '?', click: () => void wc.executeJavaScript("window.dispatchEvent(new KeyboardEvent('keydown', { key: '?' }))") }, { label: 'Log Folder', click: () => void shell.openPath(path.join(dataDir, 'logs')) }, ...(auditDir ? [{ label: 'Audit Trail Folder', click: () => void shell.openPath(auditDir) }] : [])] },
   ];
   Menu.setApplicationMenu(Menu.buildFromTemplate(template));
 

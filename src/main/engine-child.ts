@@ -40,6 +40,7 @@ async function handle(msg: HostMessage): Promise<void> {
       provider: o.provider as ProviderName | undefined,
       threads: o.threads,
       dataDir: o.dataDir,
+      auditProcess: 'desktop',
       cacheDir: o.cacheDir,
       exportDir: o.exportDir,
       sliceUrl: (id) => `${APP_ORIGIN}/series/${encodeURIComponent(id)}/slice/{i}`,

@@ -42,6 +42,8 @@ import { operatingPoints, resolveOperatingPoint } from '../inference/operating-p
 import type { ResolvedOperatingPoint } from '../inference/operating-point';
 import { writeFileAtomic } from '../io/atomic';
 import { anchorReview, reviewKey, reviewsOnStack, storedReviews } from './review-anchor';
+import { openAuditLog } from '../audit/log';
+import type { AuditEntry, AuditLog, AuditOutcome, AuditProcess } from '../audit/log';
 import type { StoredReview } from './review-anchor';
 
 export interface SessionOptions {
@@ -62,6 +64,13 @@ export interface SessionOptions {
   exportUrl?: ((folder: string, name: string) => string) | undefined;
   /** Where exports may be sent (`resight serve --pacs`); default: settings.json's `pacs`. */
   pacs?: { destination: string; callingAeTitle?: string | undefined } | undefined;
+  /**
+   * The audit trail (core/audit): default, the data folder's as the environment configures it
+   * (RESIGHT_AUDIT_DIR, RESIGHT_AUDIT=off); null: none.
+   */
+  audit?: AuditLog | null | undefined;
+  /** Which program holds the session, for the audit trail (default `serve`). */
+  auditProcess?: AuditProcess | undefined;
 }
 
 type Emit = <E extends EventName>(event: E, payload: Events[E]) => void;
@@ -92,8 +101,26 @@ export class Session {
   private readonly listeners = new Set<Emit>();
   private modelPromise: Promise<LoadedModel> | undefined;
 
+  /** Who opened, analysed, decided on, exported and sent what (core/audit); null when off. */
+  readonly audit: AuditLog | null;
+
   constructor(private readonly opts: SessionOptions) {
     this.engine = new InferenceEngine({ volumes: new VolumeCache() });
+    this.audit =
+      opts.audit !== undefined ? opts.audit : openAuditLog(opts.dataDir, opts.auditProcess ?? 'serve', (m) => process.stderr.write(`ReSight: ${m}\n`));
+    this.audit?.record({ event: 'applicationActivity', type: 'applicationStart', action: 'E', what: 'session.start' });
+  }
+
+  /** The patient, study and series of a series, as the audit trail names them. */
+  private auditSubject(s: AssembledSeries): Pick<AuditEntry, 'patients' | 'objects'> {
+    const st = this.studies.get(s.studyInstanceUid);
+    return {
+      ...(st ? { patients: [{ id: st.patient.id, name: st.patient.name }] } : {}),
+      objects: [
+        { role: 'study', id: s.studyInstanceUid },
+        { role: 'series', id: s.seriesInstanceUid },
+      ],
+    };
   }
 
   /** Let the renderer open these files/folders (and anything inside them). */
@@ -143,12 +170,27 @@ export class Session {
   async open({ paths }: Params<'studies.open'>): Promise<OpenResult> {
     const denied = paths.filter((p) => !this.isGranted(p));
     // browser mode has no open dialog: the folders are the ones given to 'resight serve'
-    if (denied.length) throw new ResightError('ACCESS_DENIED', `not opened: ${denied.length} path(s) outside the folders this session may read (the desktop app: open them with File > Open or drag and drop; browser mode: give them to 'resight serve')`);
+    if (denied.length) {
+      // the renderer asked for files it was not given: worth an administrator's look
+      this.audit?.record({ event: 'securityAlert', action: 'R', outcome: 4, outcomeText: 'ACCESS_DENIED', what: 'study.open', objects: denied.slice(0, 20).map((p) => ({ role: 'path', id: String(p).slice(0, 1000) })) });
+      throw new ResightError('ACCESS_DENIED', `not opened: ${denied.length} path(s) outside the folders this session may read (the desktop app: open them with File > Open or drag and drop; browser mode: give them to 'resight serve')`);
+    }
     const missing = paths.filter((p) => !fs.existsSync(p));
     if (missing.length === paths.length) throw new ResightError('FILE_UNREADABLE', `not found: ${missing.map((p) => this.display(p)).join(', ')}`);
     const result = await scanPaths(paths, { onProgress: (p) => this.emit('scan.progress', { done: p.done, total: p.total, errors: p.errors }) });
     const errors = [...result.errors];
-    for (const st of result.studies) this.addStudy(st, errors);
+    for (const st of result.studies) {
+      this.addStudy(st, errors);
+      const instances = st.series.reduce((n, x) => n + x.instances.length, 0);
+      this.audit?.record({
+        event: 'instancesAccessed',
+        action: 'R',
+        what: 'study.open',
+        patients: [{ id: st.patient.id, name: st.patient.name }],
+        objects: [{ role: 'study', id: st.studyInstanceUid }],
+        detail: { series: st.series.length, instances },
+      });
+    }
     this.lastUnused = errors.map((e) => ({ file: this.display(e.path), code: e.code, message: this.displayText(e.message) }));
     return {
       // as the session now holds them (a study opened before includes what it had)
@@ -305,9 +347,25 @@ export class Session {
         // the series was replaced meanwhile (re-assembled with another folder's slices): not its result
         if (this.series.get(s.id) !== s) throw new ResightError('CANCELLED', 'the series changed while it was analysed (more of its files were opened)');
         this.analyses.set(s.id, analysis);
+        this.audit?.record({
+          event: 'instancesAccessed',
+          action: 'E',
+          what: 'analysis',
+          ...this.auditSubject(s),
+          detail: {
+            model: `${model.identity.name} ${model.identity.version}`,
+            sha256: model.identity.sha256,
+            provider: r.providerReport.used,
+            slices: analysis.slices.length,
+            findings: analysis.findings.length,
+            cached: analysis.cached === true,
+            ...(op.id ? { operatingPoint: op.id } : {}),
+          },
+        });
         this.emit('analysis.done', { jobId, seriesId: s.id, analysis, provider: r.providerReport });
       } catch (err) {
         const e = toErrorInfo(err);
+        this.audit?.record({ event: 'instancesAccessed', action: 'E', outcome: e.code === 'CANCELLED' ? 4 : 8, outcomeText: e.code, what: 'analysis', ...this.auditSubject(s) });
         this.emit('analysis.failed', { jobId, seriesId: s.id, error: { code: e.code, message: e.message } });
       } finally {
         this.jobs.delete(jobId);
@@ -422,6 +480,15 @@ export class Session {
       writeFileAtomic(file, JSON.stringify(kept, null, 2));
       this.reviewStamps.set(s.seriesInstanceUid, Session.stampOf(file));
     }
+    // the decision, not its words: a comment or impression is the reviewer's free text
+    this.audit?.record({
+      event: 'patientRecord',
+      action: 'U',
+      what: 'review',
+      ...(p.reviewer ? { reviewer: p.reviewer } : {}),
+      ...this.auditSubject(s),
+      detail: { finding: p.findingId, decision: p.decision, ...(p.comment !== undefined ? { text: p.comment.length > 0 } : {}) },
+    });
     return r;
   }
 
@@ -458,6 +525,31 @@ export class Session {
    */
   async exportReport(p: Params<'report.export'>): Promise<ExportResult> {
     const s = this.seriesOf(p.seriesId);
+    const files: string[] = [];
+    const audit = (outcome: AuditOutcome, outcomeText?: string) =>
+      this.audit?.record({
+        event: 'export',
+        action: 'R',
+        outcome,
+        ...(outcomeText ? { outcomeText } : {}),
+        what: 'report.export',
+        ...(p.reviewer ? { reviewer: p.reviewer } : {}),
+        ...this.auditSubject(s),
+        // the files, by absolute path: where the patient's data went is what an audit asks
+        objects: [...(this.auditSubject(s).objects ?? []), ...files.map((f) => ({ role: 'file' as const, id: f }))],
+        detail: { formats: [...p.formats], deidentified: p.deidentify === true, ...(p.dateShiftDays !== undefined ? { dateShifted: true } : {}) },
+      });
+    try {
+      const result = await this.writeReport(p, s, files);
+      audit(0);
+      return result;
+    } catch (err) {
+      audit(8, toErrorInfo(err).code);
+      throw err;
+    }
+  }
+
+  private async writeReport(p: Params<'report.export'>, s: AssembledSeries, written: string[]): Promise<ExportResult> {
     const analysis = this.analyses.get(s.id);
     if (!analysis) throw new ResightError('VALIDATION', 'run the analysis of this series before exporting it');
     const pacs = p.send ? this.pacsConfig() : null;
@@ -503,6 +595,7 @@ export class Session {
         onProgress: (pr) => this.emit('export.progress', { seriesId: s.id, step: pr.step, done: pr.done, total: pr.total }),
       },
     );
+    written.push(...summary.files.map((f) => f.path));
     const result: ExportResult = {
       folder,
       files: summary.files.map((f) => {
@@ -525,6 +618,17 @@ export class Session {
     sent.stored = outcomes.filter((o) => o.ok).length;
     sent.failures = outcomes.filter((o) => !o.ok).map((o) => ({ name: name(o.file), reason: this.displayText(o.reason ?? '') }));
     if (error) sent.error = { code: error.code, message: this.displayText(error.message) };
+    const s = this.series.get(seriesId);
+    this.audit?.record({
+      event: 'instancesTransferred',
+      action: 'C',
+      outcome: sent.stored === sent.total && !error ? 0 : sent.stored > 0 ? 4 : 8,
+      ...(error ? { outcomeText: error.code } : sent.failures.length ? { outcomeText: `${sent.failures.length} not stored` } : {}),
+      what: 'pacs.send',
+      ...(s ? this.auditSubject(s) : {}),
+      objects: [...(s ? (this.auditSubject(s).objects ?? []) : []), { role: 'node', id: sent.destination }, ...dicom.map((f) => ({ role: 'file' as const, id: f }))],
+      detail: { stored: sent.stored, total: sent.total },
+    });
     return sent;
   }
 
@@ -596,6 +700,7 @@ export class Session {
   }
 
   async dispose(): Promise<void> {
+    this.audit?.record({ event: 'applicationActivity', type: 'applicationStop', action: 'E', what: 'session.stop' });
     for (const job of this.jobs.values()) job.abort.abort();
     await this.explainer.release();
     await this.engine.release();

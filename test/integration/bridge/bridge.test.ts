@@ -14,6 +14,7 @@ import { WebSocket } from 'ws';
 import type { Bridge } from '../../../src/bridge/server';
 import { startBridge } from '../../../src/bridge/server';
 import { scanPaths } from '../../../src/core/dicom/scan';
+import { AuditLog, readAudit } from '../../../src/core/audit/log';
 import { VolumeCache } from '../../../src/core/imaging/volume';
 import type { Events, Method, Params, Reply, Results } from '../../../src/shared/api';
 import { METHODS } from '../../../src/shared/api';
@@ -305,6 +306,25 @@ describe('bridge security', () => {
     assert.equal(ok.status, 200);
     assert.match(ok.headers.get('content-security-policy') ?? '', /default-src 'self'/);
     assert.match(bridge.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=/);
+  });
+});
+
+describe('bridge security in the audit trail', () => {
+  it('records a refused request as a Security Alert, once a minute however many come', async (t) => {
+    await withTempDir(async (dir) => {
+      const b = await startBridge({ grant: [DEMO], audit: new AuditLog(dir, 'serve'), cacheDir: null });
+      t.after(() => b.close());
+      assert.equal((await loopbackFetch(`http://127.0.0.1:${b.port}/series/x/slice/0?token=wrong`)).status, 401);
+      assert.equal((await loopbackFetch(`http://127.0.0.1:${b.port}/`)).status, 401);
+      await assert.rejects(Client.open(`ws://127.0.0.1:${b.port}/ws?token=${b.token}`, { origin: 'http://evil.example' }));
+      const alerts = readAudit(dir).records.filter((r) => r.what === 'bridge.reject');
+      assert.equal(alerts.length, 1, 'one record for the three refusals within a minute');
+      assert.equal(alerts[0]?.event.meaning, 'Security Alert');
+      assert.equal(alerts[0]?.type?.meaning, 'Node Authentication');
+      assert.equal(alerts[0]?.outcome, 4);
+      assert.equal(alerts[0]?.detail?.request, '/series/x/slice/0');
+      assert.ok(!JSON.stringify(alerts).includes(b.token), 'the real token is never written');
+    });
   });
 });
 

@@ -1,0 +1,78 @@
+import { parseArgs } from 'node:util';
+import { defaultDataDir } from '../../core/inference/cache';
+import { auditDirFor, readAudit } from '../../core/audit/log';
+import type { AuditRecord } from '../../core/audit/log';
+import { UsageError } from '../io';
+
+export const AUDIT_HELP = `resight audit [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--patient ID] [--what NAME] [--dir DIR] [--json]
+  The audit trail: who opened, analysed, decided on, exported and sent which patient's images, from
+  which program (desktop, serve, cli), and how it ended; rejected bridge requests too. Kept in the
+  data folder's audit/ (RESIGHT_AUDIT_DIR to move it, RESIGHT_AUDIT=off to stop it), one JSON Lines
+  file a month, on this machine only. Oldest first; --since/--until are UTC days, inclusive;
+  --patient matches the Patient ID exactly; --what one of study.open, analysis, review,
+  report.export, pacs.send, bridge.reject, session.start, session.stop. --json prints the records.`;
+
+const OUTCOME: Record<number, string> = { 0: 'ok', 4: 'minor failure', 8: 'failed', 12: 'major failure' };
+
+function day(name: string, v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new UsageError(`--${name} must be a day, YYYY-MM-DD, got '${v}'`);
+  return v;
+}
+
+/** What a record says beyond its event, in a few words. */
+function gist(r: AuditRecord): string {
+  const d = r.detail ?? {};
+  const files = (r.objects ?? []).filter((o) => o.role === 'file').length;
+  const node = (r.objects ?? []).find((o) => o.role === 'node')?.id;
+  switch (r.what) {
+    case 'study.open':
+      return typeof d.instances === 'number' ? `${d.instances} instances` : '';
+    case 'analysis':
+      return [d.model, typeof d.findings === 'number' ? `${d.findings} findings` : '', d.cached === true ? 'from the cache' : ''].filter(Boolean).join(', ');
+    case 'review':
+      return `${String(d.finding ?? '')} ${String(d.decision ?? '')}`.trim();
+    case 'report.export':
+      return [`${files} files`, d.deidentified === true ? 'de-identified' : ''].filter(Boolean).join(', ');
+    case 'pacs.send':
+      return `${String(d.stored ?? '?')} of ${String(d.total ?? '?')} to ${node ?? '?'}`;
+    default:
+      return '';
+  }
+}
+
+export async function runAudit(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { since: { type: 'string' }, until: { type: 'string' }, patient: { type: 'string' }, what: { type: 'string' }, dir: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  if (positionals.length) throw new UsageError(`audit takes no paths (got '${positionals[0]}'); --dir names another audit folder`);
+  const since = day('since', values.since);
+  const until = day('until', values.until);
+  const dir = values.dir ?? auditDirFor(defaultDataDir());
+  if (!dir) {
+    process.stderr.write('resight: the audit trail is off (RESIGHT_AUDIT=off): nothing is recorded; --dir reads a folder kept earlier\n');
+    return 0;
+  }
+  const { records, badLines } = readAudit(dir);
+  const chosen = records.filter(
+    (r) =>
+      (!since || r.time.slice(0, 10) >= since) &&
+      (!until || r.time.slice(0, 10) <= until) &&
+      (!values.patient || (r.patients ?? []).some((p) => p.id === values.patient)) &&
+      (!values.what || r.what === values.what),
+  );
+  if (values.json) process.stdout.write(JSON.stringify({ dir, records: chosen, unreadableLines: badLines }, null, 2) + '\n');
+  else {
+    for (const r of chosen) {
+      const who = r.reviewer ? `${r.user} (reviewer ${r.reviewer})` : r.user;
+      const patients = (r.patients ?? []).map((p) => `${p.name || '(no name)'} [${p.id || 'no ID'}]`).join('; ');
+      const outcome = OUTCOME[r.outcome] ?? String(r.outcome);
+      const cells = [r.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), who, r.source.process, `${r.event.meaning} (${r.action})`, r.outcomeText ? `${outcome}: ${r.outcomeText}` : outcome, r.what, patients, gist(r)];
+      process.stdout.write(cells.filter((c) => c !== '').join('  |  ') + '\n');
+    }
+    process.stderr.write(`${chosen.length} of ${records.length} events in ${dir}${badLines ? `; ${badLines} lines could not be read` : ''}\n`);
+  }
+  return 0;
+}

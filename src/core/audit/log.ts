@@ -1,0 +1,197 @@
+/**
+ * The audit trail: who opened, analysed, decided on, exported and sent which patient's images,
+ * when, from which program, and how it ended. A hospital's privacy office asks this of every
+ * system that shows patient data (HIPAA's access audit, IHE ATNA); the shape follows the DICOM
+ * Audit Message (PS3.15 A.5): an event ID from DICOM's codes, an action (C R U D E), an outcome
+ * (0 success, 4 minor failure, 8 serious failure, 12 major failure), the active participant (the
+ * account) and the participant objects (patient, study, series, files, the PACS).
+ *
+ * It is written as JSON Lines, one file a month (`audit-2026-11.jsonl`), under the app data
+ * folder's `audit/` (or RESIGHT_AUDIT_DIR), 0600 in a 0700 folder. Unlike the app's log
+ * (main/log.ts, which scrubs paths and UIDs) it names patients: that is its purpose, so it stays
+ * on this machine with the user's other patient data, and nothing here sends it anywhere. Each
+ * event is one append of one line, so the desktop app, `resight serve` and the CLI can share the
+ * file. It is never rotated away: keeping and archiving it is the site's policy, not ours.
+ *
+ * Writing must not stop a reader from reading: a failed append is reported once through
+ * `onError` (the transport logs it) and the work goes on.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { APP_NAME, APP_VERSION } from '../report/dicom-modules';
+
+/** DICOM Audit Message event IDs (PS3.16 CID 400, coding scheme DCM) ReSight records. */
+export const AUDIT_EVENTS = {
+  applicationActivity: { code: '110100', meaning: 'Application Activity' },
+  instancesAccessed: { code: '110103', meaning: 'DICOM Instances Accessed' },
+  instancesTransferred: { code: '110104', meaning: 'DICOM Instances Transferred' },
+  export: { code: '110106', meaning: 'Export' },
+  patientRecord: { code: '110110', meaning: 'Patient Record' },
+  securityAlert: { code: '110113', meaning: 'Security Alert' },
+} as const;
+
+/** Event type codes (CID 401, 403) for the events that have one. */
+export const AUDIT_TYPES = {
+  applicationStart: { code: '110120', meaning: 'Application Start' },
+  applicationStop: { code: '110121', meaning: 'Application Stop' },
+  nodeAuthentication: { code: '110126', meaning: 'Node Authentication' },
+} as const;
+
+export type AuditEventName = keyof typeof AUDIT_EVENTS;
+export type AuditTypeName = keyof typeof AUDIT_TYPES;
+/** Create, Read, Update, Delete, Execute (EventActionCode). */
+export type AuditAction = 'C' | 'R' | 'U' | 'D' | 'E';
+/** EventOutcomeIndicator: success, minor failure, serious failure, major failure. */
+export type AuditOutcome = 0 | 4 | 8 | 12;
+/** Which ReSight program wrote the event. */
+export type AuditProcess = 'desktop' | 'serve' | 'cli';
+
+export interface AuditPatient {
+  id: string;
+  name: string;
+}
+
+/** What an event is about (ParticipantObjectIdentification), beyond the patient. */
+export interface AuditObject {
+  /** study / series: a UID; file: an absolute path written; node: a PACS (AET@host:port); path: a path asked for. */
+  role: 'study' | 'series' | 'file' | 'node' | 'path';
+  id: string;
+}
+
+export interface AuditRecord {
+  /** Format version of a line. */
+  v: 1;
+  /** ISO 8601, UTC. */
+  time: string;
+  event: { code: string; scheme: 'DCM'; meaning: string };
+  type?: { code: string; scheme: 'DCM'; meaning: string };
+  action: AuditAction;
+  outcome: AuditOutcome;
+  /** Why an event failed (an error code and message), absent on success. */
+  outcomeText?: string;
+  /** ReSight's own name for what happened: `study.open`, `analysis`, `review`, `report.export`, ... */
+  what: string;
+  /** The operating-system account (the requesting user as the machine knows it). */
+  user: string;
+  /** The reviewer's name as typed in the viewer, when the event carries one (not an authenticated identity). */
+  reviewer?: string;
+  source: { app: string; version: string; host: string; process: AuditProcess; pid: number };
+  patients?: AuditPatient[];
+  objects?: AuditObject[];
+  /** Counts, codes and choices: never free text a reviewer typed (comments, impressions). */
+  detail?: Record<string, string | number | boolean | string[]>;
+}
+
+export interface AuditEntry {
+  event: AuditEventName;
+  type?: AuditTypeName;
+  action: AuditAction;
+  outcome?: AuditOutcome;
+  outcomeText?: string;
+  what: string;
+  reviewer?: string;
+  patients?: AuditPatient[];
+  objects?: AuditObject[];
+  detail?: AuditRecord['detail'];
+}
+
+/** The audit folder for a data folder: RESIGHT_AUDIT_DIR, else `<dataDir>/audit`; null when RESIGHT_AUDIT=off or there is no data folder. */
+export function auditDirFor(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (/^(off|0|false|no)$/i.test(env.RESIGHT_AUDIT ?? '')) return null;
+  if (env.RESIGHT_AUDIT_DIR) return path.resolve(env.RESIGHT_AUDIT_DIR);
+  return dataDir ? path.join(path.resolve(dataDir), 'audit') : null;
+}
+
+/** This month's file in an audit folder (UTC months, so a file never holds two months). */
+export function auditFileFor(dir: string, at: Date): string {
+  return path.join(dir, `audit-${at.toISOString().slice(0, 7)}.jsonl`);
+}
+
+function accountName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    // no passwd entry (a container's arbitrary uid): the uid is what the system knows
+    return typeof process.getuid === 'function' ? `uid ${process.getuid()}` : 'unknown';
+  }
+}
+
+export class AuditLog {
+  private readonly user = accountName();
+  private readonly host = os.hostname();
+  private warned = false;
+
+  constructor(
+    readonly dir: string,
+    private readonly process: AuditProcess,
+    private readonly onError: (message: string) => void = () => {},
+  ) {}
+
+  /** Append one event. Returns the record written, or null when it could not be. */
+  record(e: AuditEntry, now = new Date()): AuditRecord | null {
+    const ev = AUDIT_EVENTS[e.event];
+    const ty = e.type ? AUDIT_TYPES[e.type] : undefined;
+    const rec: AuditRecord = {
+      v: 1,
+      time: now.toISOString(),
+      event: { code: ev.code, scheme: 'DCM', meaning: ev.meaning },
+      ...(ty ? { type: { code: ty.code, scheme: 'DCM' as const, meaning: ty.meaning } } : {}),
+      action: e.action,
+      outcome: e.outcome ?? 0,
+      ...(e.outcomeText ? { outcomeText: e.outcomeText } : {}),
+      what: e.what,
+      user: this.user,
+      ...(e.reviewer ? { reviewer: e.reviewer } : {}),
+      source: { app: APP_NAME, version: APP_VERSION, host: this.host, process: this.process, pid: process.pid },
+      ...(e.patients?.length ? { patients: e.patients } : {}),
+      ...(e.objects?.length ? { objects: e.objects } : {}),
+      ...(e.detail ? { detail: e.detail } : {}),
+    };
+    try {
+      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      // one write of one line with O_APPEND: processes sharing the file never interleave lines
+      fs.appendFileSync(auditFileFor(this.dir, now), JSON.stringify(rec) + '\n', { mode: 0o600 });
+      return rec;
+    } catch (err) {
+      if (!this.warned) {
+        this.warned = true;
+        this.onError(`the audit trail could not be written in ${this.dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); the work goes on without it`);
+      }
+      return null;
+    }
+  }
+}
+
+/** An audit log for a data folder as the environment configures it, or null (audit off, or no data folder). */
+export function openAuditLog(dataDir: string | undefined, processName: AuditProcess, onError?: (message: string) => void, env: NodeJS.ProcessEnv = process.env): AuditLog | null {
+  const dir = auditDirFor(dataDir, env);
+  return dir ? new AuditLog(dir, processName, onError) : null;
+}
+
+/** Read the records of an audit folder in time order (files by month; a line that is not a record is skipped and counted). */
+export function readAudit(dir: string): { records: AuditRecord[]; badLines: number } {
+  const records: AuditRecord[] = [];
+  let badLines = 0;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => /^audit-\d{4}-\d{2}\.jsonl$/.test(n)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records, badLines };
+    throw err;
+  }
+  for (const name of names) {
+    for (const line of fs.readFileSync(path.join(dir, name), 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const r = JSON.parse(line) as AuditRecord;
+        if (r && r.v === 1 && typeof r.time === 'string' && typeof r.what === 'string') records.push(r);
+        else badLines++;
+      } catch {
+        badLines++;
+      }
+    }
+  }
+  // processes append independently: order by time, stably
+  return { records: records.map((r, i) => ({ r, i })).sort((a, b) => (a.r.time < b.r.time ? -1 : a.r.time > b.r.time ? 1 : a.i - b.i)).map((x) => x.r), badLines };
+}

@@ -1,0 +1,71 @@
+/**
+ * The audit trail's file: one JSON line per event in a file per UTC month, private to the user,
+ * read back in time order; where it goes is the environment's choice; a trail that cannot be
+ * written says so once and never stops the work.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { AuditLog, auditDirFor, auditFileFor, openAuditLog, readAudit } from '../../../../src/core/audit/log';
+import { tempDir } from '../../../helpers/tmp';
+
+describe('where the audit trail goes', () => {
+  it('is the data folder\'s audit/ by default, RESIGHT_AUDIT_DIR when set, and nowhere when RESIGHT_AUDIT=off or there is no data folder', () => {
+    assert.equal(auditDirFor('/data/resight', {}), path.resolve('/data/resight/audit'));
+    assert.equal(auditDirFor('/data/resight', { RESIGHT_AUDIT_DIR: '/var/log/resight' }), path.resolve('/var/log/resight'));
+    assert.equal(auditDirFor(undefined, { RESIGHT_AUDIT_DIR: '/var/log/resight' }), path.resolve('/var/log/resight'));
+    assert.equal(auditDirFor(undefined, {}), null);
+    for (const off of ['off', 'OFF', '0', 'false', 'no']) assert.equal(auditDirFor('/data/resight', { RESIGHT_AUDIT: off, RESIGHT_AUDIT_DIR: '/x' }), null, off);
+    assert.equal(openAuditLog('/data/resight', 'cli', undefined, { RESIGHT_AUDIT: 'off' }), null);
+    assert.equal(openAuditLog('/data/resight', 'cli', undefined, {})?.dir, path.resolve('/data/resight/audit'));
+  });
+
+  it('keeps one file per UTC month', () => {
+    assert.equal(path.basename(auditFileFor('/a', new Date('2026-11-30T23:59:59.999Z'))), 'audit-2026-11.jsonl');
+    assert.equal(path.basename(auditFileFor('/a', new Date('2026-12-01T00:00:00.000Z'))), 'audit-2026-12.jsonl');
+  });
+});
+
+describe('AuditLog', () => {
+  it('appends one DICOM-coded record per event, private to the user, and reads them back in time order across months', (t) => {
+    const dir = path.join(tempDir(t, 'audit'), 'audit');
+    const log = new AuditLog(dir, 'serve');
+    // written out of order, across a month boundary, as two processes sharing the trail would
+    log.record({ event: 'export', action: 'R', what: 'report.export', patients: [{ id: 'MRN-1', name: 'Yamada^Taro' }], objects: [{ role: 'file', id: '/x/r.pdf' }], detail: { formats: ['pdf'], deidentified: false } }, new Date('2026-12-01T00:00:01Z'));
+    const first = log.record({ event: 'instancesAccessed', action: 'R', what: 'study.open', patients: [{ id: 'MRN-1', name: 'Yamada^Taro' }] }, new Date('2026-11-30T10:00:00Z'));
+    log.record({ event: 'applicationActivity', type: 'applicationStart', action: 'E', what: 'session.start' }, new Date('2026-11-30T09:00:00Z'));
+
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['audit-2026-11.jsonl', 'audit-2026-12.jsonl']);
+    const lines = fs.readFileSync(path.join(dir, 'audit-2026-11.jsonl'), 'utf8').split('\n');
+    assert.equal(lines.length, 3, 'two records, each one line ending in a newline');
+    assert.deepEqual(JSON.parse(lines[0] as string), first);
+    assert.deepEqual(first?.event, { code: '110103', scheme: 'DCM', meaning: 'DICOM Instances Accessed' });
+    assert.equal(first?.outcome, 0);
+    assert.equal(first?.source.process, 'serve');
+    assert.equal(first?.source.pid, process.pid);
+    assert.ok(first?.user);
+    if (process.platform !== 'win32') {
+      assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+      assert.equal(fs.statSync(path.join(dir, 'audit-2026-11.jsonl')).mode & 0o777, 0o600);
+    }
+
+    fs.appendFileSync(path.join(dir, 'audit-2026-12.jsonl'), 'not json\n{"v":2}\n');
+    const { records, badLines } = readAudit(dir);
+    assert.deepEqual(records.map((r) => r.what), ['session.start', 'study.open', 'report.export']);
+    assert.deepEqual(records[0]?.type, { code: '110120', scheme: 'DCM', meaning: 'Application Start' });
+    assert.equal(badLines, 2);
+    assert.deepEqual(readAudit(path.join(dir, 'none')), { records: [], badLines: 0 });
+  });
+
+  it('that cannot write says so once and lets the work go on', (t) => {
+    const root = tempDir(t, 'audit-blocked');
+    fs.writeFileSync(path.join(root, 'afile'), 'x');
+    const said: string[] = [];
+    const log = new AuditLog(path.join(root, 'afile', 'audit'), 'cli', (m) => said.push(m));
+    assert.equal(log.record({ event: 'export', action: 'R', what: 'report.export' }), null);
+    assert.equal(log.record({ event: 'export', action: 'R', what: 'report.export' }), null);
+    assert.equal(said.length, 1);
+    assert.match(said[0] as string, /audit trail could not be written .*afile.*the work goes on/);
+  });
+});
