@@ -95,6 +95,11 @@ export interface InstanceHeader {
   patient: { name: string; id: string; birthDate?: string; sex?: string };
   study: { date?: string; time?: string; description?: string; accessionNumber?: string; id?: string; institution?: string; referringPhysician?: string };
   series: { number?: number; description?: string; modality: string; bodyPart?: string };
+  /**
+   * Identifying values no output carries (other names and IDs, operators, physicians, device
+   * serial, station, addresses): kept so a de-identified export can redact them from comments.
+   */
+  identifying?: { people: string[]; values: string[] };
   instanceNumber?: number;
   acquisitionNumber?: number;
   /** EchoNumbers, TemporalPositionIdentifier, TriggerTime (ms), DiffusionBValue: which acquisition at a position. */

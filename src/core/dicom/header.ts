@@ -58,6 +58,21 @@ export const TAG = {
   PixelSpacing: 'x00280030',
   PatientOrientation: 'x00200020',
   RecommendedDisplayFrameRate: 'x00082144',
+  // identifying values ReSight shows nowhere, read so de-identification can redact them from free text
+  OtherPatientNames: 'x00101001',
+  PatientBirthName: 'x00101005',
+  PatientMotherBirthName: 'x00101060',
+  OperatorsName: 'x00081070',
+  PerformingPhysicianName: 'x00081050',
+  NameOfPhysiciansReadingStudy: 'x00081060',
+  PhysiciansOfRecord: 'x00081048',
+  OtherPatientIDs: 'x00101000',
+  DeviceSerialNumber: 'x00181000',
+  StationName: 'x00081010',
+  InstitutionAddress: 'x00080081',
+  InstitutionalDepartmentName: 'x00081040',
+  PatientAddress: 'x00101040',
+  PatientTelephoneNumbers: 'x00102154',
   CineRate: 'x00180040',
   FrameTime: 'x00181063',
   ImagerPixelSpacing: 'x00181164',
@@ -399,6 +414,11 @@ export function instanceHeader(parsed: ParsedDicom, path: string): InstanceHeade
   setIf(study, 'id', text(TAG.StudyID));
   setIf(study, 'institution', text(TAG.InstitutionName));
   setIf(study, 'referringPhysician', text(TAG.ReferringPhysicianName));
+  // people and identifiers the outputs never carry, but a reviewer might type into a comment
+  const values = (tags: readonly string[]) => [...new Set(tags.flatMap((t) => (text(t) ?? '').split('\\').map((v) => v.trim()).filter(Boolean)))];
+  const people = values([TAG.OtherPatientNames, TAG.PatientBirthName, TAG.PatientMotherBirthName, TAG.OperatorsName, TAG.PerformingPhysicianName, TAG.NameOfPhysiciansReadingStudy, TAG.PhysiciansOfRecord]);
+  const ids = values([TAG.OtherPatientIDs, TAG.DeviceSerialNumber, TAG.StationName, TAG.InstitutionAddress, TAG.InstitutionalDepartmentName, TAG.PatientAddress, TAG.PatientTelephoneNumbers]);
+  if (people.length || ids.length) header.identifying = { people, values: ids };
   setIf(header.series, 'number', num(ds, TAG.SeriesNumber));
   setIf(header.series, 'description', text(TAG.SeriesDescription));
   setIf(header.series, 'bodyPart', str(ds, TAG.BodyPartExamined));

@@ -185,8 +185,16 @@ export async function buildReportContext(
   }
   // the multi-frame instances: their frames are named by frame, and referenced with frame numbers
   const multi = new Set(series.instances.filter((i) => i.frames > 1).map((i) => i.sopInstanceUid));
+  // over every instance: operators and stations can differ from file to file
+  const people = new Set<string>();
+  const values = new Set<string>();
+  for (const x of series.headers ?? []) {
+    for (const v of x.identifying?.people ?? []) people.add(v);
+    for (const v of x.identifying?.values ?? []) values.add(v);
+  }
   const ctx: ReportContext = {
     patient: { ...h.patient },
+    ...(people.size || values.size ? { identifying: { people: [...people], values: [...values] } } : {}),
     study: { studyInstanceUid: h.studyInstanceUid, ...h.study },
     series: { seriesInstanceUid: series.seriesInstanceUid, modality: series.modality, sopClassUid: h.sopClassUid },
     model: {

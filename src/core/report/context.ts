@@ -142,6 +142,8 @@ export function mayHaveBurnedInText(k: KeyImage, modality: string): boolean {
 
 export interface ReportContext {
   patient: ReportPatient;
+  /** Identifying values of the source no output shows (InstanceHeader.identifying): redacted from free text when de-identified. */
+  identifying?: { people: string[]; values: string[] };
   study: ReportStudy;
   series: ReportSeries;
   model: ReportModel;
@@ -163,7 +165,7 @@ export interface ReportContext {
   createdAt: Date;
   cam: { method: string; layer: string };
   /** Set when the context was de-identified: what to declare in the outputs. */
-  deidentified?: { methodText: string; methodCodes: { value: string; scheme: string; meaning: string }[]; dateShiftDays?: number };
+  deidentified?: { methodText: string; methodCodes: { value: string; scheme: string; meaning: string }[]; datesShifted?: boolean };
 }
 
 /** "Im 12" for slice `index` when its InstanceNumber is known ("Im 3, frame 17" in a multi-frame file), else ''. */
@@ -253,6 +255,10 @@ export function deidentifyContext(ctx: ReportContext, d: Deidentifier): ReportCo
   d.notePersonName(ctx.patient.name, ctx.study.referringPhysician, ctx.reviewer, ctx.signOff?.reviewer, ...ctx.reviews.map((r) => r.reviewer), ...ctx.added.map((a) => a.reviewer));
   d.noteIdentifying(ctx.patient.id, ctx.study.accessionNumber, ctx.study.id, ctx.study.institution);
   d.noteDate(ctx.patient.birthDate, ctx.study.date);
+  if (ctx.identifying) {
+    d.notePersonName(...ctx.identifying.people);
+    d.noteIdentifying(...ctx.identifying.values);
+  }
   const patient: ReportPatient = { name: d.patientName(ctx.patient.name), id: d.patientId(ctx.patient.id) };
   const study: ReportStudy = { studyInstanceUid: d.uid(ctx.study.studyInstanceUid) };
   setOpt(study, 'date', d.date(ctx.study.date));
@@ -297,9 +303,11 @@ export function deidentifyContext(ctx: ReportContext, d: Deidentifier): ReportCo
     // every date the outputs carry (content, series, instance creation, contribution, the PDF's
     // "Created") derives from createdAt: shifted or a dummy, like the study's dates
     createdAt: d.moment(ctx.createdAt),
-    deidentified: { methodText: d.methodText(), methodCodes: d.methodCodes(), ...(d.dateShiftDays !== undefined ? { dateShiftDays: d.dateShiftDays } : {}) },
+    // whether dates were shifted, never by how much (that would undo the shift)
+    deidentified: { methodText: d.methodText(), methodCodes: d.methodCodes(), ...(d.dateShiftDays !== undefined ? { datesShifted: true } : {}) },
   };
   delete out.reviewer;
+  delete out.identifying;
   return out;
 }
 

@@ -135,11 +135,16 @@ export class Deidentifier {
     let out = text;
     const values = [...this.identifying].sort((a, b) => b.length - a.length);
     for (const v of values) {
-      if (/^[\x20-\x7e]+$/.test(v)) out = out.replace(new RegExp(`(?<![A-Za-z0-9])${v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`, 'gi'), '[redacted]');
-      else out = out.split(v).join('[redacted]');
+      const re = v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      // ASCII: as a whole word, any case; other scripts: any case (MÜLLER, müller), and without
+      // word bounds, since Japanese writes 山田太郎さん with no space to bound a name by
+      if (/^[\x20-\x7e]+$/.test(v)) out = out.replace(new RegExp(`(?<![A-Za-z0-9])${re}(?![A-Za-z0-9])`, 'gi'), '[redacted]');
+      else out = out.replace(new RegExp(re, 'giu'), '[redacted]');
     }
-    for (const u of this.uids.keys()) out = out.split(u).join(this.uids.get(u) as string);
-    return out;
+    // every UID-shaped number, whole (a SOP Instance UID often starts with its series' UID, and
+    // 1.2.3.4.11 must not become 1.2.3.4.1's replacement plus "1"), replaced as the outputs
+    // replace it; one seen only here gets its own consistent replacement
+    return out.replace(/(?<![\d.])\d+(?:\.\d+){4,}(?!\.?\d)/g, (u) => this.uid(u));
   }
 
   /** De-identification Method Code Sequence items. */
@@ -150,7 +155,8 @@ export class Deidentifier {
   /** De-identification Method (0012,0063) text. */
   methodText(): string {
     // LO: at most 64 characters
-    return `PS3.15 Basic Profile (ReSight)${this.dateShiftDays === undefined ? '' : `, dates ${this.dateShiftDays > 0 ? '+' : ''}${this.dateShiftDays} d`}`;
+    // never the number of days: with it, any shifted date gives the real one back
+    return `PS3.15 Basic Profile (ReSight)${this.dateShiftDays === undefined ? '' : ', dates shifted'}`;
   }
 }
 

@@ -47,7 +47,7 @@ export function patientStudyModules(ctx: ReportContext): NaturalDataset {
     ds.PatientIdentityRemoved = 'YES';
     ds.DeidentificationMethod = ctx.deidentified.methodText;
     ds.DeidentificationMethodCodeSequence = ctx.deidentified.methodCodes.map(codeItem);
-    if (ctx.deidentified.dateShiftDays !== undefined) ds.LongitudinalTemporalInformationModified = 'MODIFIED';
+    if (ctx.deidentified.datesShifted) ds.LongitudinalTemporalInformationModified = 'MODIFIED';
   }
   return ds;
 }

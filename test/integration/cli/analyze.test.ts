@@ -295,8 +295,13 @@ describe('resight analyze: exports from the command line', () => {
     const env = { RESIGHT_CACHE_DIR: path.join(dir, 'cache') };
     const r = runCli(['analyze', 'resources/demo', '--deidentify', '--date-shift', '-30', '--json', path.join(dir, 'a.json')], { env, timeoutMs: 120_000 });
     assert.equal(r.status, 0, r.stderr);
-    const j = JSON.parse(fs.readFileSync(path.join(dir, 'a.json'), 'utf8')) as { deidentified?: { dateShiftDays?: number } };
-    assert.equal(j.deidentified?.dateShiftDays, -30);
+    const text = fs.readFileSync(path.join(dir, 'a.json'), 'utf8');
+    const j = JSON.parse(text) as { deidentified?: { datesShifted?: boolean; methodText?: string }; exportedAt: string };
+    assert.equal(j.deidentified?.datesShifted, true);
+    // shifted by 30 days, and saying so nowhere: the offset would give the real dates back
+    const days = (Date.now() - Date.parse(j.exportedAt)) / 86_400_000;
+    assert.ok(days > 29.9 && days < 30.1, String(days));
+    assert.doesNotMatch(text, /-30\b|dateShiftDays/);
   });
 
   it('the SR of a series without findings says so and passes dciodvfy', { skip: !has('dciodvfy') && 'dciodvfy (dicom3tools) not installed' }, (t) => {

@@ -64,6 +64,33 @@ describe('de-identification', () => {
     assert.equal(d.redact('2019-07-041 and 11961-03-17'), '2019-07-041 and 11961-03-17', 'not inside longer numbers');
   });
 
+  it('says dates were shifted but never by how much (the offset would give the real dates back)', () => {
+    const d = new Deidentifier({ dateShiftDays: -30 });
+    assert.equal(d.methodText(), 'PS3.15 Basic Profile (ReSight), dates shifted');
+    assert.equal(new Deidentifier().methodText(), 'PS3.15 Basic Profile (ReSight)');
+  });
+
+  it('replaces a UID in free text whole, never by the longest known UID it starts with', () => {
+    const d = new Deidentifier();
+    const slice1 = d.uid('1.2.392.778899.4.1');
+    const slice11 = d.uid('1.2.392.778899.4.11');
+    assert.equal(d.redact('see 1.2.392.778899.4.11 and 1.2.392.778899.4.1.'), `see ${slice11} and ${slice1}.`);
+    // one the export does not reference is replaced too, consistently
+    const other = d.redact('prior 1.2.840.99.7.123');
+    assert.match(other, /^prior 2\.25\.\d+$/);
+    assert.equal(d.redact('prior 1.2.840.99.7.123'), other);
+    assert.equal(d.redact('12.5 mm, v2.4.1, 10.0.0.5'), '12.5 mm, v2.4.1, 10.0.0.5', 'decimals, versions and addresses are not UIDs');
+  });
+
+  it('redacts names in any script in any case (MÜLLER for Müller)', () => {
+    const d = new Deidentifier();
+    d.notePersonName('Müller^Jürgen');
+    d.noteIdentifying('Klinikum Süd');
+    assert.equal(d.redact('MÜLLER JÜRGEN, müller; KLINIKUM SÜD / klinikum süd'), '[redacted] [redacted], [redacted]; [redacted] / [redacted]');
+    d.notePersonName('山田^太郎');
+    assert.equal(d.redact('山田太郎さん'), '[redacted][redacted]さん');
+  });
+
   it('refuses a date shift of 0 days (it would keep the real dates) and keeps the method text within LO', () => {
     assert.throws(() => new Deidentifier({ dateShiftDays: 0 }), RangeError);
     assert.throws(() => new Deidentifier({ dateShiftDays: 1.5 }), RangeError);
