@@ -160,6 +160,8 @@ export class Deidentifier {
   }
 }
 
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
 /** The ways a person writes the DICOM date `da` (YYYYMMDD) in free text. */
 export function dateSpellings(da: string): string[] {
   const m = /^(\d{4})(\d{2})(\d{2})$/.exec(da.trim());
@@ -180,5 +182,15 @@ export function dateSpellings(da: string): string[] {
   }
   out.add(`${y}年${mn}月${dn}日`);
   out.add(`${y}年${mo}月${d}日`);
+  // with the month's English name, as clinical notes write it: 17 Mar 1961, 17-Mar-1961, March 17, 1961
+  const names = [MONTHS[Number(mo) - 1], MONTHS[Number(mo) - 1]?.slice(0, 3)].filter((x): x is string => x !== undefined);
+  for (const name of names) {
+    for (const day of new Set([d, dn])) {
+      for (const sep of [' ', '-', '/']) out.add(`${day}${sep}${name}${sep}${y}`);
+      out.add(`${name} ${day} ${y}`);
+      out.add(`${name} ${day}, ${y}`);
+      out.add(`${name}. ${day}, ${y}`);
+    }
+  }
   return [...out];
 }

@@ -62,6 +62,7 @@ describe('de-identification', () => {
       'born [redacted] / [redacted] / [redacted] / [redacted] / [redacted]; scanned [redacted] and [redacted]; 12 mm',
     );
     assert.equal(d.redact('2019-07-041 and 11961-03-17'), '2019-07-041 and 11961-03-17', 'not inside longer numbers');
+    assert.equal(d.redact('born 17 Mar 1961, 17-MAR-1961, March 17, 1961, mar 17 1961; scanned Jul 4, 2019 and 04 July 2019'), 'born [redacted], [redacted], [redacted], [redacted]; scanned [redacted] and [redacted]');
   });
 
   it('says dates were shifted but never by how much (the offset would give the real dates back)', () => {
