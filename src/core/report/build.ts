@@ -132,6 +132,28 @@ export async function buildReportContext(
       if (iop) image.imageOrientationPatient = iop;
       keyImages.push({ findingId: f.id, sliceIndex: f.keySlice, sopInstanceUid: ref.sopInstanceUid, sopClassUid: header.sopClassUid, frame: ref.frame, image, camSource: `${e.method}@${e.layer}`, ...(header.burnedInAnnotation ? { sourceBurnedIn: header.burnedInAnnotation } : {}) });
     }
+    // what the reviewer added is shown too, as the slice alone: a heatmap there would read as the
+    // model's evidence for a finding it did not make
+    for (const a of opts.added ?? []) {
+      const ref = series.ordered[a.sliceStart];
+      if (!ref) continue;
+      const { header, decoded, values } = await load(ref);
+      if (decoded.samplesPerPixel !== 1) continue;
+      const image: KeyImageInput = {
+        rows: decoded.rows,
+        columns: decoded.columns,
+        values,
+        window: keyImageWindow(series.modality, a.class, header, values),
+        ...(header.photometric === 'MONOCHROME1' ? { invert: true } : {}),
+        heat: null,
+        marker: a.centroid ?? null,
+      };
+      const cal = frameCalibration(header, ref.frame);
+      if (cal?.pixelSpacing && cal.pixelSpacingSource === 'pixel') image.pixelSpacing = cal.pixelSpacing;
+      const iop = header.perFrame?.[ref.frame]?.imageOrientationPatient ?? header.imageOrientationPatient;
+      if (iop) image.imageOrientationPatient = iop;
+      keyImages.push({ findingId: a.id, sliceIndex: a.sliceStart, sopInstanceUid: ref.sopInstanceUid, sopClassUid: header.sopClassUid, frame: ref.frame, image, ...(header.burnedInAnnotation ? { sourceBurnedIn: header.burnedInAnnotation } : {}) });
+    }
   } finally {
     if (!opts.explainer) await explainer.release();
   }

@@ -125,8 +125,8 @@ export interface KeyImage {
   frame: number;
   /** The pixels and annotations (render.ts). */
   image: KeyImageInput;
-  /** e.g. gradcam@layer4 */
-  camSource: string;
+  /** e.g. gradcam@layer4; absent for a reviewer-added finding's slice (no heatmap: the model did not flag it). */
+  camSource?: string;
   /** The source instance's BurnedInAnnotation, when it says. */
   sourceBurnedIn?: string;
 }

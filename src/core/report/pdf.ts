@@ -433,18 +433,21 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
       const loc = ctx.sliceMeta?.[i]?.location;
       return [imageNumberText(ctx, i) ? `${imageNumberText(ctx, i)} (Instance Number)` : '', loc !== undefined ? `position ${loc.toFixed(1)} mm` : ''].filter(Boolean).join(', ');
     };
+    const added = f ? undefined : ctx.added.find((a) => a.id === k.findingId);
     const lines = [
-      `${labels.has(k.findingId) ? `${labelOf(k.findingId)} ` : ''}${(f?.class ?? '').replace(/_/g, ' ') || 'finding'}`,
+      `${labels.has(k.findingId) ? `${labelOf(k.findingId)} ` : ''}${(f?.class ?? added?.class ?? '').replace(/_/g, ' ') || 'finding'}`,
+      added ? `added by the reviewer on slice ${k.sliceIndex + 1} of ${ctx.analysis.slices.length}` : '',
       f ? `probability ${f.score.toFixed(3)} (threshold ${f.threshold.toFixed(3)})` : '',
       f ? `slices ${f.sliceStart + 1}-${f.sliceEnd + 1}; key slice ${k.sliceIndex + 1} of ${ctx.analysis.slices.length}` : '',
       where(k.sliceIndex),
-      `decision: ${decisionText(review)}`,
-      review?.comment ? `comment: ${review.comment}` : '',
+      // an added finding is the reviewer's own: no decision to take on it
+      added ? '' : `decision: ${decisionText(review)}`,
+      (review?.comment ?? added?.comment) ? `comment: ${review?.comment ?? added?.comment ?? ''}` : '',
       '',
       `window ${k.image.window.width}/${k.image.window.center} (W/L)`,
-      `heatmap: ${k.camSource}, colour bar 0 to ${k.image.heatMax !== undefined ? formatScale(k.image.heatMax) : '1'} (this slice's maximum, model units; the viewer's "per slice" scale), drawn above ${((k.image.overlay?.threshold ?? 0.2) * 100).toFixed(0)} %`,
+      !k.camSource ? 'no heatmap: the model did not flag this finding' : `heatmap: ${k.camSource}, colour bar 0 to ${k.image.heatMax !== undefined ? formatScale(k.image.heatMax) : '1'} (this slice's maximum, model units; the viewer's "per slice" scale), drawn above ${((k.image.overlay?.threshold ?? 0.2) * 100).toFixed(0)} %`,
       ps ? `scale bar ${scaleBarMm(k.image.columns * ps[1])} mm (pixel ${ps[1].toFixed(3)} mm)` : 'no pixel spacing: no scale bar',
-      f?.centroid ? `marker: hot spot at x ${f.centroid[0].toFixed(0)}, y ${f.centroid[1].toFixed(0)} px` : '',
+      f?.centroid ? `marker: hot spot at x ${f.centroid[0].toFixed(0)}, y ${f.centroid[1].toFixed(0)} px` : added?.centroid ? `marker: the reviewer's point at x ${added.centroid[0].toFixed(0)}, y ${added.centroid[1].toFixed(0)} px` : '',
       `source SOP Instance UID:`,
     ].filter((l, idx, arr) => l !== '' || (idx > 0 && arr[idx - 1] !== ''));
     for (const [j, l] of lines.entries()) {

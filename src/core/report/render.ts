@@ -41,8 +41,10 @@ export interface KeyImageInput {
  * Secondary Capture): the finding's label as the report prints it, its class and score, and, for a
  * finding the reviewer rejected, that it was (a heatmap on its own reads as a finding).
  */
-export function keyImageCaption(label: string | undefined, cls: string | undefined, score: number | undefined, rejected = false): string {
+export function keyImageCaption(label: string | undefined, cls: string | undefined, score: number | undefined, rejected = false, added = false): string {
   const what = [label, cls?.replace(/_/g, ' ').toUpperCase(), score !== undefined && Number.isFinite(score) ? `P ${score.toFixed(3)}` : undefined].filter(Boolean).join(' ');
+  // a finding the reviewer added is not the AI's: the caption must not say it is
+  if (added) return `RESIGHT${what ? ` ${what}` : ''} -\nADDED BY REVIEWER -\nNOT FOR DIAGNOSIS`;
   return `RESIGHT AI${what ? ` ${what}` : ''} -\n${rejected ? 'REJECTED BY REVIEWER -\n' : ''}NOT FOR DIAGNOSIS`;
 }
 

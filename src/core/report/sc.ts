@@ -39,9 +39,10 @@ export function scSeriesUid(ctx: ReportContext, exportId: string): string {
 export function keyImageForExport(ctx: ReportContext, k: KeyImage, labels: Map<string, string> = findingLabels(ctx)): { image: KeyImage['image']; label: string | undefined; finding: ReportContext['analysis']['findings'][number] | undefined } {
   const finding = ctx.analysis.findings.find((f) => f.id === k.findingId);
   const label = labels.get(k.findingId);
-  const cls = finding?.class ?? ctx.added.find((a) => a.id === k.findingId)?.class;
+  const added = finding ? undefined : ctx.added.find((a) => a.id === k.findingId);
+  const cls = finding?.class ?? added?.class;
   const rejected = ctx.reviews.some((r) => r.findingId === k.findingId && r.decision === 'rejected');
-  return { image: { ...k.image, caption: keyImageCaption(label, cls, finding?.score, rejected) }, label, finding };
+  return { image: { ...k.image, caption: keyImageCaption(label, cls, finding?.score, rejected, added !== undefined) }, label, finding };
 }
 
 /** The key images that become Secondary Captures, in label order: those of findings the reviewer did not reject. */
@@ -79,7 +80,9 @@ export function secondaryCaptures(ctx: ReportContext, exportId: string): ScObjec
       ContentTime: time,
       ImageType: ['DERIVED', 'SECONDARY'],
       // for people, as the PDF says it: the label, slices counted from 1 (the finding id, 0-based, is in the SR, JSON and CSV)
-      DerivationDescription: `${label ? `${label} ` : ''}${f ? `${f.class} p=${f.score.toFixed(3)}, slices ${f.sliceStart + 1}-${f.sliceEnd + 1} (counted from 1), key slice ${k.sliceIndex + 1}; ` : ''}${k.camSource} heatmap burned in (AI output, not for clinical use)`,
+      DerivationDescription: k.camSource
+        ? `${label ? `${label} ` : ''}${f ? `${f.class} p=${f.score.toFixed(3)}, slices ${f.sliceStart + 1}-${f.sliceEnd + 1} (counted from 1), key slice ${k.sliceIndex + 1}; ` : ''}${k.camSource} heatmap burned in (AI output, not for clinical use)`
+        : `${label ? `${label} ` : ''}${ctx.added.find((a) => a.id === k.findingId)?.class ?? 'finding'} added by the reviewer, slice ${k.sliceIndex + 1} (counted from 1); no heatmap (the model did not flag it)`,
       SourceImageSequence: [source],
       BurnedInAnnotation: 'YES',
       LossyImageCompression: '00',

@@ -116,7 +116,8 @@ describe('exports of the demo study', () => {
     assert.equal(rejected.length, 1, 'the test context rejects one finding');
     assert.equal(scKeyImages(ctx).length, ctx.keyImages.length - 1);
     assert.deepEqual(listTree(dir).sort(), ['out.json', 'report-pdf.dcm', 'report.pdf', ...scKeyImages(ctx).map((_k, i) => `sc/ReSight-SC-00${i + 1}.dcm`), 'slices-findings.csv', 'slices.csv', 'sr.dcm'].sort());
-    assert.equal(files.filter((f) => f.kind === 'sc').length, ctx.analysis.findings.length - 1);
+    // the AI's findings but the rejected one, and the one the reviewer added
+    assert.equal(files.filter((f) => f.kind === 'sc').length, ctx.analysis.findings.length - 1 + ctx.added.length);
     for (const n of fs.readdirSync(path.join(dir, 'sc'))) {
       const src = seqOf(decodePart10(fs.readFileSync(path.join(dir, 'sc', n))), 'SourceImageSequence')[0].ReferencedSOPInstanceUID;
       assert.notEqual(src, ctx.keyImages.find((k) => k.findingId === rejected[0])?.sopInstanceUid, `${n} is not the rejected finding's key image`);
@@ -267,13 +268,20 @@ describe('exports of the demo study', () => {
     // (the rejected finding has none: the others keep label order)
     const order = scKeyImages(ctx).map((k) => Number(labels.get(k.findingId)?.slice(1)));
     assert.deepEqual(order, [...order].sort((a, b) => a - b));
+    assert.ok(scKeyImages(ctx).some((k) => k.findingId === 'added:1'), 'the reviewer\'s own finding has its key image');
     for (const [i, k] of scKeyImages(ctx).entries()) {
       const ds = decodePart10(fs.readFileSync(path.join(dir, 'sc', `ReSight-SC-00${i + 1}.dcm`)));
-      const f = ctx.analysis.findings.find((x) => x.id === k.findingId) as (typeof ctx.analysis.findings)[number];
-      const label = labels.get(f.id) as string;
       assert.equal(Number(ds.InstanceNumber), i + 1);
       assert.equal(seqOf(ds, 'SourceImageSequence')[0].ReferencedSOPInstanceUID, k.sopInstanceUid);
       assert.equal(ds.BurnedInAnnotation, 'YES');
+      const f = ctx.analysis.findings.find((x) => x.id === k.findingId);
+      if (!f) {
+        // reviewer-added: its slice, no heatmap, and said so
+        assert.equal(k.sliceIndex, 3);
+        assert.equal(ds.DerivationDescription, `${labels.get(k.findingId)} lung_nodule added by the reviewer, slice 4 (counted from 1); no heatmap (the model did not flag it)`);
+        continue;
+      }
+      const label = labels.get(f.id) as string;
       assert.equal(ds.DerivationDescription, `${label} ${f.class} p=${f.score.toFixed(3)}, slices ${f.sliceStart + 1}-${f.sliceEnd + 1} (counted from 1), key slice ${f.keySlice + 1}; ${k.camSource} heatmap burned in (AI output, not for clinical use)`);
     }
   });
@@ -281,7 +289,14 @@ describe('exports of the demo study', () => {
   it('the key images say in their pixels that they are AI output, not for diagnosis', () => {
     for (const k of ctx.keyImages) {
       const { image } = keyImageForExport(ctx, k);
-      const f = ctx.analysis.findings.find((x) => x.id === k.findingId) as (typeof ctx.analysis.findings)[number];
+      const found = ctx.analysis.findings.find((x) => x.id === k.findingId);
+      if (!found) {
+        // the reviewer's own finding is not called the AI's
+        assert.equal(image.caption, `RESIGHT ${findingLabels(ctx).get(k.findingId)} LUNG NODULE -\nADDED BY REVIEWER -\nNOT FOR DIAGNOSIS`);
+        assert.equal(k.image.heat, null);
+        continue;
+      }
+      const f = found;
       // a finding the reviewer rejected says so too (its key image stays in the PDF)
       const rejected = ctx.reviews.some((r) => r.findingId === f.id && r.decision === 'rejected');
       assert.equal(image.caption, `RESIGHT AI ${findingLabels(ctx).get(f.id)} ${f.class.replace(/_/g, ' ').toUpperCase()} P ${f.score.toFixed(3)} -\n${rejected ? 'REJECTED BY REVIEWER -\n' : ''}NOT FOR DIAGNOSIS`);
