@@ -101,59 +101,42 @@ export async function buildReportContext(
   };
   const explainer = opts.explainer ?? new Explainer();
   const keyImages: KeyImage[] = [];
+  /** A key image of slice `index` for a finding of class `cls`, with `heat` drawn over it (or none). */
+  const keyImageOf = async (findingId: string, index: number, cls: string, marker: [number, number] | null, explain: ((input: Awaited<ReturnType<typeof load>>) => Promise<{ heat: { values: Float32Array; max: number }; camSource: string }>) | null): Promise<void> => {
+    const ref = series.ordered[index];
+    if (!ref) return;
+    const loaded = await load(ref);
+    const { header, decoded, values } = loaded;
+    if (decoded.samplesPerPixel !== 1) return;
+    const cam = explain ? await explain(loaded) : null;
+    const image: KeyImageInput = {
+      rows: decoded.rows,
+      columns: decoded.columns,
+      values,
+      window: keyImageWindow(series.modality, cls, header, values),
+      ...(header.photometric === 'MONOCHROME1' ? { invert: true } : {}),
+      heat: cam ? cam.heat.values : null,
+      ...(cam ? { heatMax: cam.heat.max } : {}),
+      marker,
+      ...(opts.overlay ? { overlay: opts.overlay } : {}),
+    };
+    // the scale bar spans the whole image: PixelSpacing only, not a detector or region calibration
+    const cal = frameCalibration(header, ref.frame);
+    if (cal?.pixelSpacing && cal.pixelSpacingSource === 'pixel') image.pixelSpacing = cal.pixelSpacing;
+    const iop = header.perFrame?.[ref.frame]?.imageOrientationPatient ?? header.imageOrientationPatient;
+    if (iop) image.imageOrientationPatient = iop;
+    keyImages.push({ findingId, sliceIndex: index, sopInstanceUid: ref.sopInstanceUid, sopClassUid: header.sopClassUid, frame: ref.frame, image, ...(cam ? { camSource: cam.camSource } : {}), ...(header.burnedInAnnotation ? { sourceBurnedIn: header.burnedInAnnotation } : {}) });
+  };
   try {
     for (const f of analysis.findings) {
-      const ref = series.ordered[f.keySlice];
-      if (!ref) continue;
-      const { header, decoded, values } = await load(ref);
-      if (decoded.samplesPerPixel !== 1) continue;
-      const e = await explainer.explainSlice(
-        model,
-        { values, rows: decoded.rows, columns: decoded.columns, paddingRange: paddingRangeOf(header) },
-        { method, layer, class: f.class },
-      );
-      const heat = Explainer.heatmap(e, decoded.rows, decoded.columns);
-      const perFrame = header.perFrame?.[ref.frame];
-      const image: KeyImageInput = {
-        rows: decoded.rows,
-        columns: decoded.columns,
-        values,
-        window: keyImageWindow(series.modality, f.class, header, values),
-        ...(header.photometric === 'MONOCHROME1' ? { invert: true } : {}),
-        heat: heat.values,
-        heatMax: heat.max,
-        marker: f.centroid,
-        ...(opts.overlay ? { overlay: opts.overlay } : {}),
-      };
-      // the scale bar spans the whole image: PixelSpacing only, not a detector or region calibration
-      const cal = frameCalibration(header, ref.frame);
-      if (cal?.pixelSpacing && cal.pixelSpacingSource === 'pixel') image.pixelSpacing = cal.pixelSpacing;
-      const iop = perFrame?.imageOrientationPatient ?? header.imageOrientationPatient;
-      if (iop) image.imageOrientationPatient = iop;
-      keyImages.push({ findingId: f.id, sliceIndex: f.keySlice, sopInstanceUid: ref.sopInstanceUid, sopClassUid: header.sopClassUid, frame: ref.frame, image, camSource: `${e.method}@${e.layer}`, ...(header.burnedInAnnotation ? { sourceBurnedIn: header.burnedInAnnotation } : {}) });
+      await keyImageOf(f.id, f.keySlice, f.class, f.centroid, async ({ header, decoded, values }) => {
+        const e = await explainer.explainSlice(model, { values, rows: decoded.rows, columns: decoded.columns, paddingRange: paddingRangeOf(header) }, { method, layer, class: f.class });
+        return { heat: Explainer.heatmap(e, decoded.rows, decoded.columns), camSource: `${e.method}@${e.layer}` };
+      });
     }
     // what the reviewer added is shown too, as the slice alone: a heatmap there would read as the
     // model's evidence for a finding it did not make
-    for (const a of opts.added ?? []) {
-      const ref = series.ordered[a.sliceStart];
-      if (!ref) continue;
-      const { header, decoded, values } = await load(ref);
-      if (decoded.samplesPerPixel !== 1) continue;
-      const image: KeyImageInput = {
-        rows: decoded.rows,
-        columns: decoded.columns,
-        values,
-        window: keyImageWindow(series.modality, a.class, header, values),
-        ...(header.photometric === 'MONOCHROME1' ? { invert: true } : {}),
-        heat: null,
-        marker: a.centroid ?? null,
-      };
-      const cal = frameCalibration(header, ref.frame);
-      if (cal?.pixelSpacing && cal.pixelSpacingSource === 'pixel') image.pixelSpacing = cal.pixelSpacing;
-      const iop = header.perFrame?.[ref.frame]?.imageOrientationPatient ?? header.imageOrientationPatient;
-      if (iop) image.imageOrientationPatient = iop;
-      keyImages.push({ findingId: a.id, sliceIndex: a.sliceStart, sopInstanceUid: ref.sopInstanceUid, sopClassUid: header.sopClassUid, frame: ref.frame, image, ...(header.burnedInAnnotation ? { sourceBurnedIn: header.burnedInAnnotation } : {}) });
-    }
+    for (const a of opts.added ?? []) await keyImageOf(a.id, a.sliceStart, a.class, a.centroid ?? null, null);
   } finally {
     if (!opts.explainer) await explainer.release();
   }
