@@ -336,6 +336,7 @@ export function App() {
     setSlice(null);
     setExplained(null);
     setMprMeasured([]);
+    mprHigh.current = 0;
     // cine belongs to the series it was started on: the next opens still, at its own rate
     setCine(false);
     setCineChoice(null);
@@ -687,8 +688,12 @@ export function App() {
     },
     [heatClass, analysis, model],
   );
+  // The heatmap is the evidence for the model's scores: only on a series the model scored. On
+  // one it did not (not analysed yet, another modality it refused) a map would read as AI evidence
+  // for a finding nobody computed.
+  const heatAllowed = analysis?.scored === true;
   useEffect(() => {
-    if (!heatOn || !seriesId || !model?.available) {
+    if (!heatOn || !seriesId || !model?.available || !heatAllowed) {
       setExplained(null);
       return;
     }
@@ -710,7 +715,7 @@ export function App() {
       stop = true;
       clearTimeout(timer);
     };
-  }, [heatOn, seriesId, index, layer, method, classForSlice, model]);
+  }, [heatOn, seriesId, index, layer, method, classForSlice, model, heatAllowed]);
 
   const heat: HeatState | null = useMemo(() => {
     // only the map of the slice on screen: never the previous slice's while the next one computes
@@ -1221,16 +1226,15 @@ export function App() {
                   setCleared(null);
                   const made = measured(m);
                   // numbered after the highest in its list, so deleting one never renumbers the others
+                  // one numbering over the series' axial and reformat measurements: a coronal M1
+                  // beside an axial M1 would make "see M1" mean two things
+                  const label = nextLabel([...(seriesId ? (axialMeasured[seriesId] ?? []) : []), ...mprMeasured], Math.max(seriesId ? (measureHigh.current[seriesId] ?? 0) : 0, mprHigh.current));
+                  if (seriesId) measureHigh.current[seriesId] = label;
+                  mprHigh.current = label;
                   if (made.instance && seriesId) {
-                    const label = nextLabel(axialMeasured[seriesId] ?? [], measureHigh.current[seriesId] ?? 0);
-                    measureHigh.current[seriesId] = label;
                     setAxialMeasured((all) => ({ ...all, [seriesId]: [...(all[seriesId] ?? []), { ...made, label }] }));
                     axialMeasurementsChanged();
-                  } else {
-                    const label = nextLabel(mprMeasured, mprHigh.current);
-                    mprHigh.current = label;
-                    setMprMeasured((ms) => [...ms, { ...made, label }]);
-                  }
+                  } else setMprMeasured((ms) => [...ms, { ...made, label }]);
                 }}
                 onEditMeasurement={(i, m) => {
                   const old = measurements[i];
@@ -1341,6 +1345,7 @@ export function App() {
                 </select>
               </label>
               {heat ? <div className="colorbar" aria-hidden="true"><span>0</span><span className={`bar ${colormap}`} /><span>{num(heat.scale, 3)}</span></div> : null}
+              {heatOn && !heatAllowed && model?.available ? <p className="muted heat-note" role="note" data-testid="heat-needs-analysis">{t('ai.heatNeedsAnalysis')}</p> : null}
               {heatBelow ? <p className="muted heat-note" role="note" data-testid="heat-below">{t('ai.heatBelow', { cls: cls(heatBelow.cls), p: num(heatBelow.p, 3), t: num(heatBelow.t, 3) })}</p> : null}
             </fieldset>
           </section>

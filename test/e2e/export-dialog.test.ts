@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ensureCliBuilt } from '../helpers/cli';
-import { ensureRendererBuilt, launchViewer, noChromium, saveShot, signOffAnyway } from '../helpers/viewer';
+import { ensureRendererBuilt, launchViewer, noChromium, saveShot, signOffAnyway, stopServer } from '../helpers/viewer';
 import { tempDir } from '../helpers/tmp';
 import { decodePart10 } from '../../src/core/report/dicom-write';
 import type { NaturalDataset } from '../../src/core/report/dicom-write';
@@ -85,7 +85,7 @@ describe('the export dialog says where the review stands, and the documents agre
   );
   after(async () => {
     await browser?.close();
-    server?.kill();
+    await stopServer(server);
   });
 
   it('with nothing decided: the findings not reviewed, no sign-off, no reviewer, a draft; the PDF says DRAFT', { timeout: 120_000 }, async () => {

@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page, Request } from 'playwright-core';
 import { CLI_MAIN, ensureCliBuilt } from '../helpers/cli';
-import { ensureRendererBuilt, launchViewer, noChromium, saveShot, signOffAnyway } from '../helpers/viewer';
+import { ensureRendererBuilt, launchViewer, noChromium, saveShot, signOffAnyway, stopServer } from '../helpers/viewer';
 import { CORPUS_DIR, REPO_ROOT } from '../helpers/corpus';
 import { writeImageFile } from '../helpers/image-file';
 import { tempDir } from '../helpers/tmp';
@@ -159,7 +159,7 @@ function viewerOnTempStudy(prefix: string, fill: (study: string) => void, serveA
   );
   after(async () => {
     await browser?.close();
-    server?.kill();
+    await stopServer(server);
     fs.rmSync(root, { recursive: true, force: true });
   });
   return root;
@@ -182,7 +182,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
   );
   after(async () => {
     await browser?.close();
-    server?.kill();
+    await stopServer(server);
   });
 
   it('opens the demo study and shows the first image with its overlays', { timeout: 60_000 }, async () => {
@@ -335,6 +335,16 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     assert.doesNotMatch(await page.locator('[data-testid=corner-br]').innerText(), /W 1,500 L -600/);
     await page.keyboard.press('2'); // back to mediastinum for the rest
     await shot('02-window-level');
+  });
+
+  it('shows no heatmap on a series the model has not scored, and says why', { timeout: 30_000 }, async () => {
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('h');
+    await page.waitForSelector('[data-testid=heat-needs-analysis]', { timeout: 10_000 });
+    await page.waitForTimeout(500);
+    assert.equal(await page.locator('.colorbar').count(), 0, 'no colour bar: no map was drawn');
+    await page.keyboard.press('h');
+    await page.waitForSelector('[data-testid=heat-needs-analysis]', { state: 'detached', timeout: 10_000 });
   });
 
   it('runs the analysis with progress and lists findings with the provider', { timeout: 120_000 }, async () => {
@@ -1439,8 +1449,15 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     assert.equal(await count(), 0, 'the MR has none');
     await selectSeries('CT');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=measurement]').length === 1, undefined, { timeout: 10_000 });
+    const axialLabel = /M\d+/.exec(await page.locator('[data-testid=measurement]').first().innerText())?.[0];
     await page.click('[data-testid=plane-coronal]');
     assert.equal(await count(), 0, 'axial measurements are not drawn on a reformat');
+    // one numbering over the series: the coronal length is not a second M1
+    await page.click('[data-testid=tool-length]');
+    await dragImage(100, 100, 200, 100);
+    await page.click('[data-testid=tool-wl]');
+    const coronalLabel = /M\d+/.exec(await page.locator('[data-testid=measurement]').first().innerText())?.[0];
+    assert.ok(axialLabel && coronalLabel && Number(coronalLabel.slice(1)) > Number(axialLabel.slice(1)), `${axialLabel} then ${coronalLabel}`);
     // back to axial by a finding (not the plane button)
     await page.locator('[data-testid=finding] button.link').first().click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=measurement]').length === 1, undefined, { timeout: 10_000 });

@@ -59,6 +59,18 @@ export async function launchViewer(root: string, dataDir: string, cache: string,
   return { server, url, browser, page };
 }
 
+/**
+ * Stop `resight serve` and wait until it has exited: on SIGTERM it closes its session, which
+ * writes the audit trail's session.stop into the data folder; removing that folder before the
+ * process is gone races with the write.
+ */
+export async function stopServer(server: ChildProcess | undefined): Promise<void> {
+  if (!server || server.exitCode !== null || server.signalCode !== null) return;
+  const gone = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  server.kill();
+  await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+}
+
 /** A screenshot of the page under ARTIFACTS (for a person looking at a run; nothing compares them). */
 export async function saveShot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(ARTIFACTS, { recursive: true });

@@ -217,7 +217,9 @@ function orderStack(members: Candidate[], warnings: string[]): { ordered: Candid
     const geometry: SeriesGeometry = { sortedBy: 'position', uniform: true };
     if (normal) geometry.normal = normal;
     if (orientation) geometry.orientation = orientation;
-    return { ordered: members, geometry };
+    // its position along the normal, as a stack's slices have it (not the z of an oblique or sagittal image)
+    const only = members[0].position;
+    return { ordered: members, geometry, ...(normal && only ? { locations: [dot(only, normal)] } : {}) };
   }
   if (normal && members.every((m) => m.position)) {
     const loc = new Map<Candidate, number>(members.map((m) => [m, dot(m.position as Vec3, normal)]));

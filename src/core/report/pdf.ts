@@ -401,7 +401,9 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   const utc = (iso: string) => `${iso.replace('T', ' ').slice(0, 19)} UTC`;
   const so = ctx.signOff;
   // who signed off, as the viewer recorded it (a de-identified export's sign-off carries no name)
-  const by = so?.reviewer ? ` by ${fmtPn(so.reviewer)}` : '';
+  // a sign-off without a name must not read as the export's reviewer's: the Reviewer line sits
+  // just above it, and the name typed at export time says nothing of who signed
+  const by = so?.reviewer ? ` by ${fmtPn(so.reviewer)}` : so && ctx.reviewer && !ctx.deidentified ? ' (no name was recorded with the sign-off)' : '';
   const signedText = !so ? 'not signed off in the viewer' : so.current ? `signed off in the viewer at ${utc(so.at)}${by}` : `signed off in the viewer at ${utc(so.at)}${by}, but the review changed after it (a decision, the impression or a measurement): not signed off as it stands`;
   y = (await fields([['Reviewer', ctx.reviewer ? fmtPn(ctx.reviewer) : ctx.deidentified ? '(withheld in a de-identified export)' : '(not given)'], ['Review', signedText], ['Created', utc(ctx.createdAt.toISOString())]], M, 80, W - 2 * M)) - 2;
 

@@ -390,6 +390,9 @@ export class Session {
   async explain(p: Params<'explain.slice'>): Promise<ExplainResult> {
     const s = this.seriesOf(p.seriesId);
     if (p.slice >= s.slices) throw new ResightError('FRAME_OUT_OF_RANGE', `slice ${p.slice} requested, the series has ${s.slices}`);
+    // a heatmap is the evidence for the model's scores: none on a series it has not scored
+    // (`resight explain` is the tool for one file, whatever it is)
+    if (this.analyses.get(s.id)?.scored !== true) throw new ResightError('VALIDATION', 'analyse this series before asking for its heatmap: a map on a series the model has not scored would read as evidence for a finding nobody computed');
     const model = await this.model();
     const values = await this.engine.volumes.slice(s, p.slice);
     const volume = this.engine.volumes.peek(s);

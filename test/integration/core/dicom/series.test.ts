@@ -126,6 +126,15 @@ describe('series assembly: slices are ordered by position along the slice normal
     assert.deepEqual(s.warnings, []);
   });
 
+  it('a single oblique image: its location is along its own normal, not its z', async (t) => {
+    const w = write(t, { slices: 1, oblique: true, seed: 6 });
+    const s = await scanOneSeries(w.dir);
+    const normal = [0, -Math.sin(deg(15)), Math.cos(deg(15))];
+    const p = w.positions[0] as Vec;
+    assertClose(s.ordered[0]?.location, dot(p, normal), 1e-4, 'location');
+    assert.ok(Math.abs(dot(p, normal) - (p[2] as number)) > 1, 'the test means something: z is not the location');
+  });
+
   it('the real 3-slice CT of the corpus: one series of 3 slices, 1 mm apart, ordered by z (against InstanceNumber)', async () => {
     const study = await scanStudy([corpusPath('series_ct_dcmqi')]);
     assert.equal(study.series.length, 1);

@@ -597,6 +597,10 @@ describe('exports of the demo study', () => {
     await writeExports([signed], { pdf: path.join(out, 'd.pdf') }, { deidentify: true });
     const deid = spawnSync('pdftotext', [path.join(out, 'd.pdf'), '-'], { encoding: 'utf8' }).stdout;
     assert.ok(!deid.includes('Hanako') && /signed off in the viewer at /.test(deid), 'the sign-off stays, its name does not');
+    // signed off without a name, exported under one: the PDF does not let that name sign
+    await writeExports([{ ...signed, reviewer: 'Dr Ada Reader', signOff: { at: '2026-11-28T10:06:00Z', current: true } }], { pdf: path.join(out, 'n.pdf') });
+    const unnamed = spawnSync('pdftotext', [path.join(out, 'n.pdf'), '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    assert.ok(unnamed.includes('signed off in the viewer at 2026-11-28 10:06:00 UTC (no name was recorded with the sign-off)'), unnamed);
   });
 
   it('the PDF prints the WinAnsi characters beyond Latin-1 (’ “ ” – — … € •) in its own font, not as ?', { skip: !has('pdftotext') && 'poppler-utils not installed' }, async (t) => {
