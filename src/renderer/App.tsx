@@ -74,6 +74,8 @@ interface Persisted {
   measurements?: Record<string, Measurement[]>;
   /** Per series, the highest measurement number it has had (a deleted M3 is never drawn again as M3). */
   measureHigh?: Record<string, number>;
+  /** The stack was shown fitted: a reload fits it again to the window it opens in, instead of keeping a zoom made for another size. */
+  fitted?: boolean;
 }
 /** Keys typed here are text, not viewer shortcuts (a checkbox or a slider keeps the shortcuts working). */
 const TEXT_INPUTS = new Set(['text', 'search', 'email', 'url', 'tel', 'password', 'number', 'date', 'time', 'datetime-local', 'month', 'week']);
@@ -137,6 +139,7 @@ export function App() {
   const mprHigh = useRef(0);
   // the stack's view as last seen (what a reload restores, whichever plane is on screen)
   const stackView = useRef<ViewState | null>(null);
+  const stackFitted = useRef(false);
   // what "Clear measurements" took, for its Undo (one level; gone after a while, a new measurement or another series)
   const [cleared, setCleared] = useState<{ series: string; plane: Plane; items: Measurement[] } | null>(null);
   const [renderer, setRenderer] = useState<string>('');
@@ -364,7 +367,8 @@ export function App() {
         // no stored window and not a grey CT: the first slice shown sets it (its own range; a
         // colour image's full range). Until then 128/256, which is already a colour image's identity
         autoWindowPending.current = !w && !restored.view;
-        setView(restored.view ?? { zoom: 0, panX: 0, panY: 0, center: w?.center ?? 128, width: w?.width ?? 256, invert: si.series.photometric === 'MONOCHROME1' });
+        // a view saved fitted is fitted again (zoom 0) to this window, which may not be the size it was saved at
+        setView(restored.view ? (restored.fitted ? { ...restored.view, zoom: 0 } : restored.view) : { zoom: 0, panX: 0, panY: 0, center: w?.center ?? 128, width: w?.width ?? 256, invert: si.series.photometric === 'MONOCHROME1' });
         setViewedState({ series: seriesId, slices: new Set(viewedBySeries.current[seriesId] ?? []) });
         setRestored(seriesId);
         const ended = jobsEnded.current;
@@ -667,14 +671,17 @@ export function App() {
     // series without measurements are left out, so the map only grows with measured series
     const kept = Object.fromEntries(Object.entries(axialMeasured).filter(([, ms]) => ms.length));
     // the stack's view: a reformat's zoom, pan and turns mean nothing on the stack a reload opens
-    if (plane === 'stack') stackView.current = view;
-    const v: Persisted = { seriesId: seriesId ?? undefined, index, view: stackView.current ?? view, heatOn, colormap, opacity, threshold, bindings, viewed: viewedBySeries.current, measurements: kept, measureHigh: measureHigh.current };
+    if (plane === 'stack') {
+      stackView.current = view;
+      stackFitted.current = view.zoom === 0 || (!view.panX && !view.panY && !!shownSlice && vpSize.w > 0 && isFitted(view, vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows));
+    }
+    const v: Persisted = { seriesId: seriesId ?? undefined, index, view: stackView.current ?? view, fitted: stackFitted.current, heatOn, colormap, opacity, threshold, bindings, viewed: viewedBySeries.current, measurements: kept, measureHigh: measureHigh.current };
     try {
       localStorage.setItem(STATE_KEY, JSON.stringify(v));
     } catch {
       // storage full or refused: the viewer goes on; only what survives a reload is lost
     }
-  }, [restored, seriesId, index, view, plane, heatOn, colormap, opacity, threshold, bindings, viewedState, axialMeasured]);
+  }, [restored, seriesId, index, view, plane, heatOn, colormap, opacity, threshold, bindings, viewedState, axialMeasured, shownSlice, vpSize]);
 
   // ---------------------------------------------------------------- heatmap
   const classForSlice = useCallback(
@@ -1006,7 +1013,7 @@ export function App() {
   const slabMmText = (mm: number) => num(mm, Math.abs(mm - Math.round(mm)) < 0.05 ? 0 : 1);
   const corners = {
     tl: study ? [personNameText(study.patient.name), study.patient.id, study.description ?? ''] : [],
-    tr: series ? [`${series.modality} ${series.description}`, study?.date ? `${study.date.slice(0, 4)}-${study.date.slice(4, 6)}-${study.date.slice(6, 8)}` : '', ...(series.lossy ? [t('viewer.lossy')] : [])] : [],
+    tr: series ? [`${series.modality} ${series.description}`, study?.date ? `${study.date.slice(0, 4)}-${study.date.slice(4, 6)}-${study.date.slice(6, 8)}` : '', ...(series.lossy && (plane !== 'stack' || slabMode || info?.slices[index]?.lossy) ? [t('viewer.lossy')] : [])] : [],
     bl: count
       ? plane === 'stack'
         ? [

@@ -119,7 +119,7 @@ export interface SeriesInfo {
    * acquisition plane. `pixelSpacing` and its source and regions: the slice's own calibration,
    * only where the series has none because its images disagree (ultrasound at different depths).
    */
-  slices: ({ sopInstanceUid: string; frame: number; position?: [number, number, number]; location?: number; instanceNumber?: number; thickness?: number } & PixelCalibration)[];
+  slices: ({ sopInstanceUid: string; frame: number; position?: [number, number, number]; location?: number; instanceNumber?: number; thickness?: number; lossy?: true } & PixelCalibration)[];
   windows: WindowInfo[];
   /** Where slice i's binary values are served (replace `{i}`). */
   sliceUrl: string;

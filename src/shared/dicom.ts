@@ -179,6 +179,8 @@ export interface SliceRef {
   instanceNumber?: number;
   /** SliceThickness (mm) of this slice (per frame for enhanced multi-frame objects). */
   thickness?: number;
+  /** This slice's file is lossy-compressed (LossyImageCompression 01 or a lossy transfer syntax): a series can mix them. */
+  lossy?: true;
   /**
    * This slice's own calibration, only where the stack's images disagree on a calibration that is
    * not PixelSpacing (ultrasound images taken at different depths): then the series has none.

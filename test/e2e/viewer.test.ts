@@ -1463,6 +1463,25 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=measurement]').length === 1, undefined, { timeout: 10_000 });
   });
 
+  it('a view saved fitted is fitted again to the window a reload opens in, not kept at the old size\'s zoom', { timeout: 60_000 }, async () => {
+    const zoom = async () => Number(/Zoom ([\d,]+)%/.exec(await page.locator('[data-testid=corner-br]').innerText())?.[1]?.replace(/,/g, ''));
+    await selectSeries('CT');
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('f');
+    await page.waitForTimeout(500);
+    const big = await zoom();
+    try {
+      await page.setViewportSize({ width: 1100, height: 700 });
+      await page.reload();
+      await page.waitForFunction(() => /Zoom \d/.test(document.querySelector('[data-testid=corner-br]')?.textContent ?? ''), undefined, { timeout: 30_000 });
+      await page.waitForTimeout(500);
+      const small = await zoom();
+      assert.ok(small < big, `fitted again: ${small}% at 1100 x 700 after ${big}% at 1400 x 900`);
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 900 });
+    }
+  });
+
   it('a series switch asks only for the new series\' own slices, the page names its icon, and one slice is "1 slice"', { timeout: 60_000 }, async () => {
     await page.reload();
     await selectSeries('CT');
@@ -1805,6 +1824,11 @@ describe('opening the rest of a series keeps the reviewer\'s work on its instanc
     await page.waitForSelector('[data-testid=added-finding]');
     assert.match(await page.locator('[data-testid=measurement]').first().innerText(), /^M1 · slice 12 ·/);
     assert.match(await page.locator('[data-testid=added-finding]').innerText(), /slice 12 ·/);
+    // what the reviewer added is described in their words, as an AI finding's comment is
+    await page.click('[data-testid=added-edit]');
+    await page.locator('[data-testid=added-finding] input').fill('6 mm nodule, right lower lobe');
+    await page.locator('[data-testid=added-finding] button', { hasText: 'Save' }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=added-comment]')?.textContent === '6 mm nodule, right lower lobe', undefined, { timeout: 10_000 });
 
     // the lower half of the scan arrives in another folder of the same study
     fs.mkdirSync(path.join(root, 'study', 'lower'));
@@ -1814,6 +1838,7 @@ describe('opening the rest of a series keeps the reviewer\'s work on its instanc
     await page.waitForFunction(() => /\d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
     await page.waitForFunction(() => /slice 32/.test(document.querySelector('[data-testid=measurement]')?.textContent ?? ''), undefined, { timeout: 10_000 });
     await page.waitForFunction(() => /slice 32 ·/.test(document.querySelector('[data-testid=added-finding]')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    assert.equal(await page.locator('[data-testid=added-comment]').innerText(), '6 mm nodule, right lower lobe', 'the comment moves with its finding');
     // and the measurement is drawn on that slice, where its instance now is
     await page.locator('[data-testid=measurement] button.link').first().click();
     await at(32, 45);

@@ -208,6 +208,9 @@ const PLANAR_SOP_CLASSES = new Set([
   '1.2.840.10008.5.1.4.1.1.12.2', // X-Ray Radiofluoroscopic
 ]);
 
+/** An image that has been through lossy compression: it says so, or its transfer syntax is lossy. */
+const isLossy = (h: InstanceHeader): boolean => h.lossyImageCompression || lookupTransferSyntax(h.transferSyntaxUid)?.lossy === true;
+
 function orderStack(members: Candidate[], warnings: string[]): { ordered: Candidate[]; geometry: SeriesGeometry; locations?: number[] } {
   const orientation = members[0].orientation;
   const normal = sliceNormal(orientation);
@@ -430,6 +433,7 @@ function buildSeries(studyUid: string, seriesUid: string, index: number, { membe
     if (c.header.instanceNumber !== undefined) ref.instanceNumber = c.header.instanceNumber;
     const thickness = c.header.perFrame?.[c.frame]?.sliceThickness ?? c.header.sliceThickness;
     if (thickness !== undefined && thickness > 0) ref.thickness = thickness;
+    if (isLossy(c.header)) ref.lossy = true;
     return ref;
   });
   for (const h of headers) for (const w of h.warnings) if (!warnings.includes(w)) warnings.push(w);
@@ -443,7 +447,7 @@ function buildSeries(studyUid: string, seriesUid: string, index: number, { membe
     columns: h0.columns,
     slices: ordered.length,
     transferSyntaxes: tsList,
-    lossy: headers.some((h) => h.lossyImageCompression || lookupTransferSyntax(h.transferSyntaxUid)?.lossy === true),
+    lossy: headers.some(isLossy),
     photometric: h0.photometric,
     instances: headers.map((h) => ({ path: h.path, sopInstanceUid: h.sopInstanceUid, frames: h.frames })),
     geometry,

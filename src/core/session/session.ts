@@ -271,7 +271,7 @@ export class Session {
     const { ordered: _o, headers, instances: _i, ...rest } = s;
     return {
       series: { ...rest, instances: [] },
-      slices: s.ordered.map((r) => ({ sopInstanceUid: r.sopInstanceUid, frame: r.frame, ...(r.position ? { position: r.position } : {}), ...(r.location !== undefined ? { location: r.location } : {}), ...(r.instanceNumber !== undefined ? { instanceNumber: r.instanceNumber } : {}), ...(r.thickness !== undefined ? { thickness: r.thickness } : {}), ...pickCalibration(r) })),
+      slices: s.ordered.map((r) => ({ sopInstanceUid: r.sopInstanceUid, frame: r.frame, ...(r.position ? { position: r.position } : {}), ...(r.location !== undefined ? { location: r.location } : {}), ...(r.instanceNumber !== undefined ? { instanceNumber: r.instanceNumber } : {}), ...(r.thickness !== undefined ? { thickness: r.thickness } : {}), ...(r.lossy ? { lossy: true as const } : {}), ...pickCalibration(r) })),
       windows: headers[0]?.windows ?? [],
       sliceUrl: this.opts.sliceUrl(seriesId),
     };

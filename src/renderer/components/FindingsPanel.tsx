@@ -62,6 +62,35 @@ function FindingRow(p: { f: Finding; label: string; review: Review | undefined; 
   );
 }
 
+/** A finding the reviewer added: a comment says what it is (the model gave no score or map for it), Remove withdraws it. */
+function AddedRow(p: { f: { id: string; class: string; slice: number; comment?: string }; label: string; onDecide(d: Decision, comment?: string): void; onGo(i: number): void }) {
+  const { t, cls } = useI18n();
+  const [editing, setEditing] = useState(false);
+  const [comment, setComment] = useState(p.f.comment ?? '');
+  return (
+    <li className="finding accepted" data-testid="added-finding" data-finding-id={p.f.id}>
+      <button className="link" onClick={() => p.onGo(p.f.slice)}>
+        <span className="finding-label">{p.label}</span> <strong>{cls(p.f.class)}</strong> · {sliceSpan(t, p.f.slice, p.f.slice)} · <em>{t('findings.added')}</em>
+      </button>
+      {p.f.comment ? <div className="decision" data-testid="added-comment">{p.f.comment}</div> : null}
+      <div className="row">
+        <button onClick={() => setEditing(!editing)} aria-expanded={editing} data-testid="added-edit">{t('findings.edit')}</button>
+        <button onClick={() => p.onDecide('rejected')} data-testid="added-remove">{t('findings.remove')}</button>
+      </div>
+      {editing ? (
+        <div className="row">
+          <label className="grow">
+            <span className="sr-only">{t('findings.comment')}</span>
+            <input value={comment} onChange={(e) => setComment(e.target.value)} placeholder={t('findings.addedComment')} />
+          </label>
+          {/* saved as the added finding's own review: the decision stays "added" (accepted) */}
+          <button onClick={() => { p.onDecide('accepted', comment || undefined); setEditing(false); }}>{t('findings.save')}</button>
+        </div>
+      ) : null}
+    </li>
+  );
+}
+
 export function FindingsPanel(p: {
   analysis: SeriesAnalysis | null;
   reviews: Review[];
@@ -147,13 +176,7 @@ export function FindingsPanel(p: {
           <FindingRow key={f.id} f={f} label={labels.get(f.id) ?? ''} review={byId.get(f.id)} here={f.id === here} onDecide={(d, c) => p.onDecide(f.id, d, c)} onGo={p.onGo} />
         ))}
         {added.map((f) => (
-          <li key={f.id} className="finding accepted" data-testid="added-finding">
-            <button className="link" onClick={() => p.onGo(f.slice)}>
-              <span className="finding-label">{labels.get(f.id)}</span> <strong>{cls(f.class)}</strong> · {sliceSpan(t, f.slice, f.slice)} · <em>{t('findings.added')}</em>
-            </button>
-            {f.comment ? <div className="decision">{f.comment}</div> : null}
-            <button onClick={() => p.onDecide(f.id, 'rejected')}>{t('findings.reject')}</button>
-          </li>
+          <AddedRow key={f.id} f={f} label={labels.get(f.id) ?? ''} onDecide={(d, c) => p.onDecide(f.id, d, c)} onGo={p.onGo} />
         ))}
       </ul>
       <div className="row">

@@ -126,6 +126,15 @@ describe('series assembly: slices are ordered by position along the slice normal
     assert.deepEqual(s.warnings, []);
   });
 
+  it('a series mixing lossless and lossy files says which slices are lossy, not only that the series is', async (t) => {
+    const dir = tempDir(t, 'lossy-mix');
+    for (const f of ['cswado_CTImage_deflated.dcm', 'cswado_CTImage_j2k_lossy_91.dcm']) fs.copyFileSync(corpusPath(f), path.join(dir, f));
+    const s = (await scanPaths([dir])).studies[0]?.series[0];
+    assert.ok(s);
+    assert.equal(s.lossy, true, 'the series holds a lossy image');
+    assert.deepEqual(Object.fromEntries(s.ordered.map((o) => [path.basename(o.path), o.lossy === true])), { 'cswado_CTImage_deflated.dcm': false, 'cswado_CTImage_j2k_lossy_91.dcm': true });
+  });
+
   it('a single oblique image: its location is along its own normal, not its z', async (t) => {
     const w = write(t, { slices: 1, oblique: true, seed: 6 });
     const s = await scanOneSeries(w.dir);
