@@ -160,10 +160,16 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+    });
+  } catch (err) {
+    // no server, no session: close it (its engine, and the audit trail's session.stop)
+    await session.dispose();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   origin = `http://127.0.0.1:${port}`;
   return {

@@ -63,5 +63,13 @@ async function handle(msg: HostMessage): Promise<void> {
   }
 }
 
+// The host stops this process by killing it (utilityProcess.kill: SIGTERM on POSIX): the
+// session's end goes into the audit trail first. (Windows terminates without a signal: there
+// the trail has the start without its stop.)
+process.once('SIGTERM', () => {
+  session?.recordStop();
+  process.exit(0);
+});
+
 if (parentPort) parentPort.on('message', (e) => void handle(e.data));
 else process.on('message', (m) => void handle(m as HostMessage));

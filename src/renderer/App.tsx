@@ -673,7 +673,9 @@ export function App() {
     // the stack's view: a reformat's zoom, pan and turns mean nothing on the stack a reload opens
     if (plane === 'stack') {
       stackView.current = view;
-      stackFitted.current = view.zoom === 0 || (!view.panX && !view.panY && !!shownSlice && vpSize.w > 0 && isFitted(view, vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows));
+      // judged on a slice on screen only: on one still loading or that failed, the last judgement stands
+      if (view.zoom === 0) stackFitted.current = true;
+      else if (shownSlice && vpSize.w > 0) stackFitted.current = !view.panX && !view.panY && isFitted(view, vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows);
     }
     const v: Persisted = { seriesId: seriesId ?? undefined, index, view: stackView.current ?? view, fitted: stackFitted.current, heatOn, colormap, opacity, threshold, bindings, viewed: viewedBySeries.current, measurements: kept, measureHigh: measureHigh.current };
     try {
@@ -1013,7 +1015,7 @@ export function App() {
   const slabMmText = (mm: number) => num(mm, Math.abs(mm - Math.round(mm)) < 0.05 ? 0 : 1);
   const corners = {
     tl: study ? [personNameText(study.patient.name), study.patient.id, study.description ?? ''] : [],
-    tr: series ? [`${series.modality} ${series.description}`, study?.date ? `${study.date.slice(0, 4)}-${study.date.slice(4, 6)}-${study.date.slice(6, 8)}` : '', ...(series.lossy && (plane !== 'stack' || slabMode || info?.slices[index]?.lossy) ? [t('viewer.lossy')] : [])] : [],
+    tr: series ? [`${series.modality} ${series.description}`, study?.date ? `${study.date.slice(0, 4)}-${study.date.slice(4, 6)}-${study.date.slice(6, 8)}` : '', ...(series.lossy && (plane !== 'stack' || slabbed || info?.slices[index]?.lossy) ? [t('viewer.lossy')] : [])] : [],
     bl: count
       ? plane === 'stack'
         ? [

@@ -339,6 +339,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
             ...(values['date-shift'] !== undefined ? { dateShifted: true } : {}),
           },
         });
+      const written: string[] = [];
       const summaryOut = await writeExports(
         contexts,
         {
@@ -366,9 +367,11 @@ export async function runAnalyze(argv: string[]): Promise<number> {
             }),
           }),
           onProgress: (p) => ebar.update(p.done, p.total, p.step),
+          onWritten: (f) => written.push(f),
         },
       ).catch((err: unknown) => {
-        auditExport(8, [], err instanceof ResightError ? err.code : 'INTERNAL');
+        // what was written before the failure left the machine's control as much as a whole export
+        auditExport(8, written, err instanceof ResightError ? err.code : 'INTERNAL');
         throw err;
       });
       ebar.end();

@@ -16,7 +16,9 @@ const OUTCOME: Record<number, string> = { 0: 'ok', 4: 'minor failure', 8: 'faile
 
 function day(name: string, v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new UsageError(`--${name} must be a day, YYYY-MM-DD, got '${v}'`);
+  // a real day: Date would take 2026-02-30 as March 2
+  const d = new Date(`${v}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) throw new UsageError(`--${name} must be a day, YYYY-MM-DD, got '${v}'`);
   return v;
 }
 
@@ -52,6 +54,7 @@ export async function runAudit(argv: string[]): Promise<number> {
   const until = day('until', values.until);
   const dir = values.dir ?? auditDirFor(defaultDataDir());
   if (!dir) {
+    if (values.json) process.stdout.write(JSON.stringify({ dir: null, records: [], unreadableLines: 0 }, null, 2) + '\n');
     process.stderr.write('resight: the audit trail is off (RESIGHT_AUDIT=off): nothing is recorded; --dir reads a folder kept earlier\n');
     return 0;
   }

@@ -128,6 +128,18 @@ export class AuditLog {
     private readonly onError: (message: string) => void = () => {},
   ) {}
 
+  private dirChecked = false;
+
+  /** The folder, made 0700; one that existed with wider modes is narrowed, once (it names patients). */
+  private ensureDir(): void {
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    if (this.dirChecked || process.platform === 'win32') return;
+    this.dirChecked = true;
+    const st = fs.statSync(this.dir);
+    const mine = typeof process.getuid !== 'function' || st.uid === process.getuid();
+    if (mine && (st.mode & 0o077) !== 0) fs.chmodSync(this.dir, 0o700);
+  }
+
   /** Append one event. Returns the record written, or null when it could not be. */
   record(e: AuditEntry, now = new Date()): AuditRecord | null {
     const ev = AUDIT_EVENTS[e.event];
@@ -149,7 +161,7 @@ export class AuditLog {
       ...(e.detail ? { detail: e.detail } : {}),
     };
     try {
-      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      this.ensureDir();
       // one write of one line with O_APPEND: processes sharing the file never interleave lines
       fs.appendFileSync(auditFileFor(this.dir, now), JSON.stringify(rec) + '\n', { mode: 0o600 });
       return rec;

@@ -70,7 +70,6 @@ export const TAG = {
   DeviceSerialNumber: 'x00181000',
   StationName: 'x00081010',
   InstitutionAddress: 'x00080081',
-  InstitutionalDepartmentName: 'x00081040',
   PatientAddress: 'x00101040',
   PatientTelephoneNumbers: 'x00102154',
   CineRate: 'x00180040',
@@ -417,7 +416,7 @@ export function instanceHeader(parsed: ParsedDicom, path: string): InstanceHeade
   // people and identifiers the outputs never carry, but a reviewer might type into a comment
   const values = (tags: readonly string[]) => [...new Set(tags.flatMap((t) => (text(t) ?? '').split('\\').map((v) => v.trim()).filter(Boolean)))];
   const people = values([TAG.OtherPatientNames, TAG.PatientBirthName, TAG.PatientMotherBirthName, TAG.OperatorsName, TAG.PerformingPhysicianName, TAG.NameOfPhysiciansReadingStudy, TAG.PhysiciansOfRecord]);
-  const ids = values([TAG.OtherPatientIDs, TAG.DeviceSerialNumber, TAG.StationName, TAG.InstitutionAddress, TAG.InstitutionalDepartmentName, TAG.PatientAddress, TAG.PatientTelephoneNumbers]);
+  const ids = values([TAG.OtherPatientIDs, TAG.DeviceSerialNumber, TAG.StationName, TAG.InstitutionAddress, TAG.PatientAddress, TAG.PatientTelephoneNumbers]);
   if (people.length || ids.length) header.identifying = { people, values: ids };
   setIf(header.series, 'number', num(ds, TAG.SeriesNumber));
   setIf(header.series, 'description', text(TAG.SeriesDescription));

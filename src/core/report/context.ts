@@ -256,8 +256,8 @@ export function deidentifyContext(ctx: ReportContext, d: Deidentifier): ReportCo
   d.noteIdentifying(ctx.patient.id, ctx.study.accessionNumber, ctx.study.id, ctx.study.institution);
   d.noteDate(ctx.patient.birthDate, ctx.study.date);
   if (ctx.identifying) {
-    d.notePersonName(...ctx.identifying.people);
-    d.noteIdentifying(...ctx.identifying.values);
+    d.noteOtherPeople(...ctx.identifying.people);
+    d.noteCodes(...ctx.identifying.values);
   }
   const patient: ReportPatient = { name: d.patientName(ctx.patient.name), id: d.patientId(ctx.patient.id) };
   const study: ReportStudy = { studyInstanceUid: d.uid(ctx.study.studyInstanceUid) };

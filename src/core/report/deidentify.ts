@@ -130,8 +130,49 @@ export class Deidentifier {
     return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}`;
   }
 
+  /**
+   * Other people the source files name (operators, physicians): the whole name, and its parts of
+   * 3+ characters only. Unlike the patient's, these names are often short ("An^Li"), and their
+   * 2-letter parts would take ordinary words out of every comment ("an irregular nodule").
+   */
+  noteOtherPeople(...names: (string | undefined)[]): void {
+    for (const n of names) {
+      if (!n) continue;
+      this.noteIdentifying(n);
+      for (const part of n.split(/[\^=\s,]+/)) if (part.trim().length >= 3) this.identifying.add(part.trim());
+    }
+  }
+
+  /**
+   * Codes and texts of the source that identify (device serial, station, other IDs, addresses),
+   * when specific enough to be told from ordinary words: 4+ characters with a digit or a space
+   * (CT-ROOM-7, SN31337, an address). A station called "CT" or "MR1" would redact the modality
+   * from every comment, one called "Radiology" the word.
+   */
+  noteCodes(...values: (string | undefined)[]): void {
+    for (const v of values) {
+      const t = v?.trim();
+      if (t && t.length >= 4 && /[\d\s]/.test(t)) this.identifying.add(t);
+    }
+  }
+
   /** Free text with every identifying value seen so far replaced by '[redacted]'. */
   redact(text: string): string {
+    // Every UID-shaped number first, whole, replaced as the outputs replace it (one seen only
+    // here gets its own consistent replacement): 1.2.3.4.11 must not become 1.2.3.4.1's
+    // replacement plus "1", and a UID with an accession or a date among its components must not
+    // be cut apart by the values' redaction
+    const uid = /(?<![\d.])\d+(?:\.\d+){4,}(?!\.?\d)/g;
+    let out = '';
+    let last = 0;
+    for (const m of text.matchAll(uid)) {
+      out += this.redactValues(text.slice(last, m.index)) + this.uid(m[0]);
+      last = (m.index ?? 0) + m[0].length;
+    }
+    return out + this.redactValues(text.slice(last));
+  }
+
+  private redactValues(text: string): string {
     let out = text;
     const values = [...this.identifying].sort((a, b) => b.length - a.length);
     for (const v of values) {
@@ -141,10 +182,7 @@ export class Deidentifier {
       if (/^[\x20-\x7e]+$/.test(v)) out = out.replace(new RegExp(`(?<![A-Za-z0-9])${re}(?![A-Za-z0-9])`, 'gi'), '[redacted]');
       else out = out.replace(new RegExp(re, 'giu'), '[redacted]');
     }
-    // every UID-shaped number, whole (a SOP Instance UID often starts with its series' UID, and
-    // 1.2.3.4.11 must not become 1.2.3.4.1's replacement plus "1"), replaced as the outputs
-    // replace it; one seen only here gets its own consistent replacement
-    return out.replace(/(?<![\d.])\d+(?:\.\d+){4,}(?!\.?\d)/g, (u) => this.uid(u));
+    return out;
   }
 
   /** De-identification Method Code Sequence items. */

@@ -49,6 +49,8 @@ export interface ExportOptions {
    * output with the reviews merged in); not used when de-identifying. */
   jsonDocument?: (contexts: readonly ReportContext[]) => unknown;
   onProgress?: (p: { step: string; done: number; total: number }) => void;
+  /** Called with each file once it is written: a caller that records where patient data went (the audit trail) learns of them even when a later file fails. */
+  onWritten?: (file: string) => void;
 }
 
 export interface ExportSummary {
@@ -202,6 +204,7 @@ export async function writeExports(contexts: readonly ReportContext[], targets: 
     options.onProgress?.({ step: `${p.kind} ${path.basename(p.path)}`, done: n, total: plan.length });
     const data = await p.produce();
     writeTarget(p.path, data, options.overwrite === true);
+    options.onWritten?.(p.path);
     files.push({ kind: p.kind, path: p.path, bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength });
   }
   options.onProgress?.({ step: 'done', done: plan.length, total: plan.length });

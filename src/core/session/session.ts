@@ -350,6 +350,8 @@ export class Session {
         this.audit?.record({
           event: 'instancesAccessed',
           action: 'E',
+          // refused (another modality) or no slice scored: not a success, as the CLI records it
+          ...(analysis.scored ? {} : { outcome: 4 as const, outcomeText: analysis.skipped?.code ?? 'not scored' }),
           what: 'analysis',
           ...this.auditSubject(s),
           detail: {
@@ -540,7 +542,7 @@ export class Session {
         ...this.auditSubject(s),
         // the files, by absolute path: where the patient's data went is what an audit asks
         objects: [...(this.auditSubject(s).objects ?? []), ...files.map((f) => ({ role: 'file' as const, id: f }))],
-        detail: { formats: [...p.formats], deidentified: p.deidentify === true, ...(p.dateShiftDays !== undefined ? { dateShifted: true } : {}) },
+        detail: { formats: [...p.formats], deidentified: p.deidentify === true, ...(p.deidentify && p.dateShiftDays !== undefined ? { dateShifted: true } : {}) },
       });
     try {
       const result = await this.writeReport(p, s, files);
@@ -596,9 +598,10 @@ export class Session {
         ...(p.paper ? { paper: p.paper } : {}),
         ...(p.deidentify ? { deidentify: p.dateShiftDays !== undefined ? { dateShiftDays: p.dateShiftDays } : true } : {}),
         onProgress: (pr) => this.emit('export.progress', { seriesId: s.id, step: pr.step, done: pr.done, total: pr.total }),
+        // each file as it lands: a failed export still records what it wrote before failing
+        onWritten: (f) => written.push(f),
       },
     );
-    written.push(...summary.files.map((f) => f.path));
     const result: ExportResult = {
       folder,
       files: summary.files.map((f) => {
@@ -702,8 +705,20 @@ export class Session {
     return { reviews: this.activeReviews(seriesId) };
   }
 
-  async dispose(): Promise<void> {
+  private stopped = false;
+
+  /**
+   * Record the session's end in the audit trail (once). `dispose` does; a process killed without
+   * time to dispose (the desktop engine on SIGTERM) calls it alone: the write is synchronous.
+   */
+  recordStop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     this.audit?.record({ event: 'applicationActivity', type: 'applicationStop', action: 'E', what: 'session.stop' });
+  }
+
+  async dispose(): Promise<void> {
+    this.recordStop();
     for (const job of this.jobs.values()) job.abort.abort();
     await this.explainer.release();
     await this.engine.release();

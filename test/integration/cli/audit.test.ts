@@ -41,6 +41,7 @@ describe('resight audit', () => {
     assert.equal(JSON.parse(runCli(['audit', '--json', '--patient', 'someone-else'], { env }).stdout).records.length, 0);
     assert.equal(JSON.parse(runCli(['audit', '--json', '--until', '2000-01-01'], { env }).stdout).records.length, 0);
     assert.equal(runCli(['audit', '--since', 'yesterday'], { env }).status, 2, 'a bad day is a usage error');
+    assert.equal(runCli(['audit', '--since', '2026-02-30'], { env }).status, 2, 'a day that does not exist too');
   });
 
   it('records nothing when RESIGHT_AUDIT=off, and says so', { timeout: 180_000 }, (t) => {
@@ -50,6 +51,7 @@ describe('resight audit', () => {
     const r = runCli(['audit'], { env });
     assert.equal(r.status, 0);
     assert.match(r.stderr, /audit trail is off/);
+    assert.deepEqual(JSON.parse(runCli(['audit', '--json'], { env }).stdout), { dir: null, records: [], unreadableLines: 0 }, 'a script still gets JSON');
     assert.equal(runCli(['audit', '--json', '--dir', path.join(work, 'data', 'audit')], { env }).stdout.includes('"records": []'), true);
   });
 });

@@ -104,9 +104,10 @@ describe('exports of the demo study', () => {
   let dir: string;
   let files: { kind: string; path: string }[];
   let warnings: string[];
+  const announced: string[] = [];
   before(async () => {
     dir = tempDir(hookContext, 'report');
-    const s = await writeExports([ctx], { pdf: path.join(dir, 'report.pdf'), pdfDicom: path.join(dir, 'report-pdf.dcm'), sr: path.join(dir, 'sr.dcm'), scDir: path.join(dir, 'sc'), json: path.join(dir, 'out.json'), csv: path.join(dir, 'slices.csv') }, { sourceDirs: [DEMO] });
+    const s = await writeExports([ctx], { pdf: path.join(dir, 'report.pdf'), pdfDicom: path.join(dir, 'report-pdf.dcm'), sr: path.join(dir, 'sr.dcm'), scDir: path.join(dir, 'sc'), json: path.join(dir, 'out.json'), csv: path.join(dir, 'slices.csv') }, { sourceDirs: [DEMO], onWritten: (f) => announced.push(f) });
     files = s.files;
     warnings = s.warnings;
   });
@@ -116,6 +117,8 @@ describe('exports of the demo study', () => {
     assert.equal(rejected.length, 1, 'the test context rejects one finding');
     assert.equal(scKeyImages(ctx).length, ctx.keyImages.length - 1);
     assert.deepEqual(listTree(dir).sort(), ['out.json', 'report-pdf.dcm', 'report.pdf', ...scKeyImages(ctx).map((_k, i) => `sc/ReSight-SC-00${i + 1}.dcm`), 'slices-findings.csv', 'slices.csv', 'sr.dcm'].sort());
+    // each file is announced as it lands (the audit trail learns of them even if a later one fails)
+    assert.deepEqual(announced, files.map((f) => f.path));
     // the AI's findings but the rejected one, and the one the reviewer added
     assert.equal(files.filter((f) => f.kind === 'sc').length, ctx.analysis.findings.length - 1 + ctx.added.length);
     for (const n of fs.readdirSync(path.join(dir, 'sc'))) {

@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { AuditLog, readAudit } from '../../../../src/core/audit/log';
 import { dispatch } from '../../../../src/core/session/dispatch';
+import { Session } from '../../../../src/core/session/session';
+import { corpusPath } from '../../../helpers/corpus';
 import { analysedDemo } from '../../../helpers/session';
 import { tempDir } from '../../../helpers/tmp';
 
@@ -59,6 +61,23 @@ describe('Session audit trail', () => {
 
     const text = fs.readdirSync(dir).map((n) => fs.readFileSync(path.join(dir, n), 'utf8')).join('');
     assert.ok(!text.includes(secret), 'the comment itself is not in the trail');
+  });
+
+  it('records an analysis the model refused (another modality) as not a success', { timeout: 120_000 }, async (t) => {
+    const root = tempDir(t, 'session-audit-mr');
+    const dir = path.join(root, 'audit');
+    const s = new Session({ cacheDir: null, audit: new AuditLog(dir, 'serve'), sliceUrl: (id) => `/s/${id}/{i}` });
+    t.after(() => s.dispose());
+    const mr = corpusPath('pydicom_MR_small.dcm');
+    s.grant([mr]);
+    const seriesId = (await s.open({ paths: [mr] })).studies[0]?.series[0]?.id as string;
+    const ended = new Promise<string>((resolve) => s.onEvent((e) => (e === 'analysis.done' || e === 'analysis.failed') && resolve(e)));
+    s.startAnalysis({ seriesId });
+    await ended;
+    assert.equal(s.getAnalysis({ seriesId }).analysis?.scored, false, 'the CT model does not score an MR');
+    const rec = readAudit(dir).records.find((r) => r.what === 'analysis');
+    assert.equal(rec?.outcome, 4);
+    assert.ok(rec?.outcomeText, 'with the reason\'s code');
   });
 
   it('records a failed export as failed, naming the error', { timeout: 180_000 }, async (t) => {

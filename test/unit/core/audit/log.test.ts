@@ -58,6 +58,14 @@ describe('AuditLog', () => {
     assert.deepEqual(readAudit(path.join(dir, 'none')), { records: [], badLines: 0 });
   });
 
+  it('narrows a folder that existed with wider modes: the trail names patients', { skip: process.platform === 'win32' && 'POSIX modes' }, (t) => {
+    const dir = path.join(tempDir(t, 'audit-open'), 'audit');
+    fs.mkdirSync(dir, { mode: 0o755 });
+    fs.chmodSync(dir, 0o755);
+    new AuditLog(dir, 'cli').record({ event: 'export', action: 'R', what: 'report.export' });
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+  });
+
   it('that cannot write says so once and lets the work go on', (t) => {
     const root = tempDir(t, 'audit-blocked');
     fs.writeFileSync(path.join(root, 'afile'), 'x');

@@ -83,6 +83,22 @@ describe('de-identification', () => {
     assert.equal(d.redact('12.5 mm, v2.4.1, 10.0.0.5'), '12.5 mm, v2.4.1, 10.0.0.5', 'decimals, versions and addresses are not UIDs');
   });
 
+  it('replaces a UID whole even when an identifying value is one of its components', () => {
+    const d = new Deidentifier();
+    d.noteIdentifying('12345');
+    assert.equal(d.redact('see 1.2.840.113619.2.12345.1, accession 12345'), `see ${d.uid('1.2.840.113619.2.12345.1')}, accession [redacted]`);
+  });
+
+  it('redacts the other people and codes of the source without taking ordinary words with them', () => {
+    const d = new Deidentifier();
+    d.noteOtherPeople('An^Li', 'Kato^Saburo');
+    d.noteCodes('CT', 'MR1', 'Radiology', 'CT-ROOM-7', 'SN31337');
+    assert.equal(
+      d.redact('an irregular nodule on CT, MR1 next; An^Li and KATO; CT-ROOM-7, serial SN31337; radiology'),
+      'an irregular nodule on CT, MR1 next; [redacted] and [redacted]; [redacted], serial [redacted]; radiology',
+    );
+  });
+
   it('redacts names in any script in any case (MÜLLER for Müller)', () => {
     const d = new Deidentifier();
     d.notePersonName('Müller^Jürgen');
