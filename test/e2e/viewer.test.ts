@@ -491,6 +491,10 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     const label = (await page.locator('[data-testid=measure-label]').last().textContent()) ?? '';
     const mm = Number(/([\d.,]+)\s*mm/.exec(label)?.[1].replace(/,/g, ''));
     assert.ok(Math.abs(mm - 156.25) / 156.25 < 0.02, `measured ${label}, expected 156.25 mm`);
+    // the image names it as the panel (and the report) does
+    const id = (await page.locator('[data-testid=measure-id]').last().textContent()) ?? '';
+    assert.match(id, /^M\d+$/);
+    assert.ok((await page.locator('[data-testid=measurement]').last().innerText()).startsWith(`${id} `), id);
     await shot('06-measure');
     await page.click('[data-testid=tool-wl]');
   });

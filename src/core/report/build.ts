@@ -224,6 +224,7 @@ export async function buildReportContext(
       ...(r.instanceNumber !== undefined ? { instanceNumber: r.instanceNumber } : {}),
       ...(multi.has(r.sopInstanceUid) ? { frame: r.frame } : {}),
       ...(r.location !== undefined ? { location: r.location } : {}),
+      ...(r.position ? { position: [r.position[0], r.position[1], r.position[2]] as [number, number, number] } : {}),
     })),
     measurements,
     createdAt: opts.createdAt ?? new Date(),

@@ -115,6 +115,22 @@ export interface SliceMeta {
   /** The frame (from 0), when the slice is one of a multi-frame file's, whose frames share its InstanceNumber. */
   frame?: number;
   location?: number;
+  /** ImagePositionPatient of the slice (its first pixel's centre, mm). */
+  position?: [number, number, number];
+}
+
+/**
+ * Where pixel [x, y] (column, row) of slice `index` is in the patient, as a reader finds it in any
+ * viewer: `R 45.2, P 12.0, I 128.6 mm` (DICOM's patient coordinates, x to the patient's left, y
+ * to the back, z to the head, written with the side each sign means). '' without the geometry.
+ */
+export function patientPointText(ctx: Pick<ReportContext, 'sliceMeta'>, index: number, [x, y]: readonly [number, number], iop: readonly number[] | undefined, ps: readonly [number, number] | undefined): string {
+  const p0 = ctx.sliceMeta?.[index]?.position;
+  if (!p0 || !iop || iop.length !== 6 || !ps) return '';
+  // the pixel's centre: x columns along the row direction, y rows along the column direction
+  const at = [0, 1, 2].map((k) => (p0[k] as number) + x * ps[1] * (iop[k] as number) + y * ps[0] * (iop[3 + k] as number)) as [number, number, number];
+  const side = (v: number, neg: string, pos: string) => `${v < 0 ? neg : pos} ${Math.abs(v).toFixed(1)}`;
+  return `${side(at[0], 'R', 'L')}, ${side(at[1], 'A', 'P')}, ${side(at[2], 'I', 'S')} mm`;
 }
 
 export interface KeyImage {

@@ -16,7 +16,7 @@ import { PDFDocument, PageSizes, StandardFonts, rgb } from 'pdf-lib';
 import type { Review } from '../../shared/api';
 import { plural } from '../../shared/plural';
 import type { ReportContext } from './context';
-import { CALIBRATION_NOTE, draftReasons, findingLabels, imageNumberText, isUnreviewed, keyImagesInLabelOrder, reviewedFindings, reviewStatus } from './context';
+import { CALIBRATION_NOTE, draftReasons, findingLabels, imageNumberText, isUnreviewed, keyImagesInLabelOrder, patientPointText, reviewedFindings, reviewStatus } from './context';
 import { keyImageForExport } from './sc';
 import { personNameText } from '../../shared/dicom-text';
 import { encodePng } from './png';
@@ -436,6 +436,11 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
       return [imageNumberText(ctx, i) ? `${imageNumberText(ctx, i)} (Instance Number)` : '', loc !== undefined ? `position ${loc.toFixed(1)} mm` : ''].filter(Boolean).join(', ');
     };
     const added = f ? undefined : ctx.added.find((a) => a.id === k.findingId);
+    // the marker in patient coordinates, which any viewer's probe or crosshair reads
+    const inPatient = (pt: [number, number]) => {
+      const where = patientPointText(ctx, k.sliceIndex, pt, k.image.imageOrientationPatient, k.image.pixelSpacing);
+      return where ? ` (${where}, patient coordinates)` : '';
+    };
     const lines = [
       `${labels.has(k.findingId) ? `${labelOf(k.findingId)} ` : ''}${(f?.class ?? added?.class ?? '').replace(/_/g, ' ') || 'finding'}`,
       added ? `added by the reviewer on slice ${k.sliceIndex + 1} of ${ctx.analysis.slices.length}` : '',
@@ -449,7 +454,7 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
       `window ${k.image.window.width}/${k.image.window.center} (W/L)`,
       !k.camSource ? 'no heatmap: the model did not flag this finding' : `heatmap: ${k.camSource}, colour bar 0 to ${k.image.heatMax !== undefined ? formatScale(k.image.heatMax) : '1'} (this slice's maximum, model units; the viewer's "per slice" scale), drawn above ${((k.image.overlay?.threshold ?? 0.2) * 100).toFixed(0)} %`,
       ps ? `scale bar ${scaleBarMm(k.image.columns * ps[1])} mm (pixel ${ps[1].toFixed(3)} mm)` : 'no pixel spacing: no scale bar',
-      f?.centroid ? `marker: hot spot at x ${f.centroid[0].toFixed(0)}, y ${f.centroid[1].toFixed(0)} px` : added?.centroid ? `marker: the reviewer's point at x ${added.centroid[0].toFixed(0)}, y ${added.centroid[1].toFixed(0)} px` : '',
+      f?.centroid ? `marker: hot spot at x ${f.centroid[0].toFixed(0)}, y ${f.centroid[1].toFixed(0)} px${inPatient(f.centroid)}` : added?.centroid ? `marker: the reviewer's point at x ${added.centroid[0].toFixed(0)}, y ${added.centroid[1].toFixed(0)} px${inPatient(added.centroid)}` : '',
       `source SOP Instance UID:`,
     ].filter((l, idx, arr) => l !== '' || (idx > 0 && arr[idx - 1] !== ''));
     for (const [j, l] of lines.entries()) {

@@ -374,6 +374,11 @@ export function Viewport(p: ViewportProps) {
         {lines.map((m, i) => {
           const [x1, y1] = toScreen(m.a);
           const [x2, y2] = toScreen(m.b);
+          // its number by its first point, as the panel and the report name it (OHIF's label), so
+          // "M3" in a comment can be found on the image; none while it is being drawn
+          const id = m.label !== undefined ? (
+            <text x={Math.min(x1, x2) - 5} y={(x1 <= x2 ? y1 : y2) - 5} textAnchor="end" className="measure-id" data-testid="measure-id">{`M${m.label}`}</text>
+          ) : null;
           if (m.kind === 'ellipse') {
             // a drawn ROI carries the statistics taken when it was made; only the one being drawn is measured per frame
             const vs = p.measured ?? s;
@@ -387,6 +392,7 @@ export function Viewport(p: ViewportProps) {
             const at = place(rows, Math.min(x1, x2), Math.max(x1, x2), Math.min(y1, y2));
             return (
               <g key={i} className="measure">
+                {id}
                 <ellipse {...ellipseOf([x1, y1], [x2, y2])} />
                 {st ? (
                   <text x={at.x} y={at.y} textAnchor={at.anchor} data-testid="roi-label" data-mean={st.mean} data-sd={st.sd} data-area={st.area} data-n={st.n}>
@@ -406,6 +412,7 @@ export function Viewport(p: ViewportProps) {
             const at = place([label], Math.max(x1, x2), Math.max(x1, x2), Math.min(y1, y2) - 6);
             return (
               <g key={i} className="measure">
+                {id}
                 <line x1={x1} y1={y1} x2={x2} y2={y2} />
                 <line x1={x3} y1={y3} x2={x4} y2={y4} />
                 {[[x1, y1], [x2, y2], [x3, y3], [x4, y4]].map(([x, y], k) => <circle key={k} cx={x} cy={y} r={3} />)}
@@ -419,6 +426,7 @@ export function Viewport(p: ViewportProps) {
           const at = place([text], x2, x2, y2 - 6);
           return (
             <g key={i} className="measure">
+              {id}
               <line x1={x1} y1={y1} x2={x2} y2={y2} />
               <circle cx={x1} cy={y1} r={3} />
               <circle cx={x2} cy={y2} r={3} />

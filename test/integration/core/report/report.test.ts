@@ -21,7 +21,7 @@ import { InferenceEngine } from '../../../../src/core/inference/engine';
 import type { LoadedModel } from '../../../../src/core/inference/model';
 import { buildReportContext } from '../../../../src/core/report/build';
 import type { ReportContext } from '../../../../src/core/report/context';
-import { findingLabels, imageNumberText, keyImagesInLabelOrder } from '../../../../src/core/report/context';
+import { findingLabels, imageNumberText, keyImagesInLabelOrder, patientPointText } from '../../../../src/core/report/context';
 import { decodePart10 } from '../../../../src/core/report/dicom-write';
 import type { NaturalDataset } from '../../../../src/core/report/dicom-write';
 import { exportJson, findingsCsvPath, writeExports } from '../../../../src/core/report/export';
@@ -341,6 +341,12 @@ describe('exports of the demo study', () => {
     }
     assert.match(text, /Accepted/);
     assert.match(text, /Rejected/);
+    // each key image's marker also in patient coordinates (the demo is axial, 0.78125 mm pixels)
+    const f1 = ctx.analysis.findings.find((f) => findingLabels(ctx).get(f.id) === 'F1');
+    const k1 = ctx.keyImages.find((k) => k.findingId === f1?.id);
+    assert.ok(f1?.centroid && k1);
+    assert.ok(flat.includes(`(${patientPointText(ctx, k1.sliceIndex, f1.centroid, k1.image.imageOrientationPatient, k1.image.pixelSpacing)}, patient coordinates)`), 'F1\'s hot spot in patient coordinates');
+    assert.match(flat, /hot spot at x \d+, y \d+ px \([RL] [\d.]+, [AP] [\d.]+, [IS] [\d.]+ mm, patient coordinates\)/);
     const pages = text.split('\f').filter((p) => p.trim());
     assert.ok(pages.length >= 2);
     for (const [i, p] of pages.entries()) {

@@ -9,6 +9,7 @@ import { compositeSlice, formatScale, keyImageCaption, renderKeyImage, scaleBarM
 import { drawText } from '../../../../src/core/report/font';
 import { cosinesOfLetters, directionLetters } from '../../../../src/shared/orientation';
 import { csvField } from '../../../../src/core/report/tabular';
+import { patientPointText } from '../../../../src/core/report/context';
 import { classCode, procedureCode } from '../../../../src/core/report/sr';
 import { toPersonName } from '../../../../src/core/report/person-name';
 import { draftReasons, findingLabels, reviewStatus } from '../../../../src/core/report/context';
@@ -113,6 +114,17 @@ describe('de-identification', () => {
     assert.throws(() => new Deidentifier({ dateShiftDays: 1.5 }), RangeError);
     assert.ok(new Deidentifier({ dateShiftDays: -36500 }).methodText().length <= 64);
     assert.equal(new Deidentifier().moment(new Date('2026-11-28T10:00:00Z')).toISOString(), '1900-01-01T00:00:00.000Z', 'the export date is a dummy');
+  });
+});
+
+describe('a point in patient coordinates', () => {
+  it('is the slice\'s position plus the pixel\'s steps along the row and column directions, with the side each sign means', () => {
+    const axial = { sliceMeta: [{ position: [-200, -150, -13.6] as [number, number, number] }] };
+    assert.equal(patientPointText(axial, 0, [100, 128], [1, 0, 0, 0, 1, 0], [0.78125, 0.78125]), 'R 121.9, A 50.0, I 13.6 mm');
+    // a sagittal image (rows along y, columns down the body) with rectangular pixels: row spacing 2, column spacing 1
+    const sagittal = { sliceMeta: [{ position: [50, -100, 100] as [number, number, number] }] };
+    assert.equal(patientPointText(sagittal, 0, [10, 20], [0, 1, 0, 0, 0, -1], [2, 1]), 'L 50.0, A 90.0, S 60.0 mm');
+    assert.equal(patientPointText({ sliceMeta: [{}] }, 0, [1, 1], [1, 0, 0, 0, 1, 0], [1, 1]), '', 'no position, no point');
   });
 });
 
