@@ -115,7 +115,7 @@ const sameMeasurement = (a: Measurement, b: Measurement) => a.instance === b.ins
 const PLANE_ORDER: readonly (Anatomical | 'acquired')[] = ['acquired', 'axial', 'coronal', 'sagittal', 'oblique'];
 
 export function App() {
-  const { t, num, lang, setLang, cls } = useI18n();
+  const { t, num, lang, setLang, cls, err } = useI18n();
   const saved = useRef(loadPersisted());
   const [error, setError] = useState<string | null>(null);
   const [studies, setStudies] = useState<StudySummary[]>([]);
@@ -282,7 +282,7 @@ export function App() {
       api.on('analysis.failed', (d) => {
         if (d.seriesId !== seriesRef.current) return;
         // the user's own cancel is not a failure
-        if (d.error.code !== 'CANCELLED') setAiError(t('ai.failed', { message: d.error.message }));
+        if (d.error.code !== 'CANCELLED') setAiError(t('ai.failed', { message: err(d.error) }));
         endJob();
       }),
     ];
@@ -718,7 +718,7 @@ export function App() {
           seriesMax.current.set(k, Math.max(seriesMax.current.get(k) ?? 0, e.max));
           setExplained({ ...e, forSlice: index, forSeries: seriesId });
         })
-        .catch((e: Error) => !stop && setAiError(e.message));
+        .catch((e: Error) => !stop && setAiError(err(e)));
     }, 60);
     return () => {
       stop = true;
@@ -836,7 +836,7 @@ export function App() {
       setJob(jobId);
       setProgress({ done: 0, total: count, rate: 0, eta: null });
     } catch (e) {
-      setAiError((e as Error).message);
+      setAiError(err(e));
     }
   };
   const analyze = () => startAnalysis(false);
@@ -861,7 +861,7 @@ export function App() {
       return true;
     } catch (e) {
       // a decision that was not saved must not look saved
-      setAiError(t('findings.saveFailed', { message: (e as Error).message }));
+      setAiError(t('findings.saveFailed', { message: err(e) }));
       // the stack changed under the viewer: fetch it as it is now (the numbers on screen are old)
       if (e instanceof ApiError && e.code === 'INCONSISTENT_SERIES' && seriesRef.current === seriesId) setSeriesEpoch((x) => x + 1);
       return false;

@@ -65,7 +65,7 @@ export function ExportDialog(p: {
   reformatMeasurements?: number;
   onClose(): void;
 }) {
-  const { t, num, date, cls } = useI18n();
+  const { t, num, date, cls, err } = useI18n();
   const [formats, setFormats] = useState<Set<Format>>(new Set(['pdf', 'sr', 'sc']));
   const [deid, setDeid] = useState(p.deidentifyByDefault === true);
   const [shift, setShift] = useState('');
@@ -96,7 +96,7 @@ export function ExportDialog(p: {
     let stop = false;
     Promise.all([p.api.call('analysis.get', { seriesId: p.seriesId }), p.api.call('review.get', { seriesId: p.seriesId })]).then(
       ([a, r]) => !stop && setReview(exportReviewStatus(a.analysis?.findings ?? [], r.reviews)),
-      (e: Error) => !stop && setReview({ error: e.message }),
+      (e: Error) => !stop && setReview({ error: err(e) }),
     );
     return () => {
       stop = true;
@@ -130,7 +130,7 @@ export function ExportDialog(p: {
       });
       setResult(r);
     } catch (e) {
-      setError((e as Error).message);
+      setError(err(e));
     } finally {
       setBusy(false);
       setProgress(null);
@@ -225,7 +225,7 @@ export function ExportDialog(p: {
           {result.sent ? (
             <p className={result.sent.error || result.sent.failures.length ? 'error' : ''} role="status" data-testid="export-sent">
               {t('export.sent', { stored: result.sent.stored, total: result.sent.total, destination: result.sent.destination })}
-              {result.sent.error ? <><br />{t('export.sendFailed', { destination: result.sent.destination, message: result.sent.error.message })}</> : null}
+              {result.sent.error ? <><br />{t('export.sendFailed', { destination: result.sent.destination, message: err(result.sent.error) })}</> : null}
               {result.sent.failures.map((f) => <span key={f.name} className="muted"><br />{`${f.name}: ${f.reason}`}</span>)}
             </p>
           ) : null}

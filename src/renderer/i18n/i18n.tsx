@@ -2,7 +2,7 @@
 import { createContext, useCallback, useContext, useMemo, useState } from 'react';
 import type { ReactNode } from 'react';
 import type { Language, MessageKey } from './messages';
-import { className, translate } from './translate';
+import { className, engineError, translate } from './translate';
 
 export { translate };
 
@@ -16,6 +16,8 @@ interface I18n {
   cls(name: string): string;
   num(v: number, digits?: number): string;
   date(d: Date): string;
+  /** An engine error (an ApiError, or an `{code, message}` from an event) in the user's language (translate.ts engineError). */
+  err(e: unknown): string;
 }
 
 const Ctx = createContext<I18n | null>(null);
@@ -42,6 +44,10 @@ export function I18nProvider({ children }: { children: ReactNode }) {
       cls: (name) => className(lang, name),
       num: (v, digits = 0) => new Intl.NumberFormat(locale, { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(v),
       date: (d) => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(d),
+      err: (e) => {
+        const o = (e ?? {}) as { code?: unknown; message?: unknown };
+        return engineError(lang, typeof o.code === 'string' ? o.code : undefined, typeof o.message === 'string' ? o.message : String(e));
+      },
     };
   }, [lang, setLang]);
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;

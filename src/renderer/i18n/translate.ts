@@ -12,6 +12,17 @@ export function translate(lang: Language, key: MessageKey, params: Record<string
     .replace(/\{(\w+)\}/g, (_m, k: string) => (k in params ? String(params[k]) : `{${k}}`));
 }
 
+/**
+ * An error from the engine as the user's language says it: in English the engine's own message
+ * (it names the file and the problem); in another language the code's meaning in that language,
+ * with the engine's English message after it for the details (and for support).
+ */
+export function engineError(lang: Language, code: string | undefined, message: string): string {
+  if (lang === 'en' || !code) return message;
+  const said = TABLES[lang][`error.${code}` as MessageKey];
+  return said ? `${said} (${message})` : message;
+}
+
 /** A model class for people: its name in the language where the messages have one (`class.<name>`), else the card's name with spaces for underscores. */
 export function className(lang: Language, cls: string): string {
   const key = `class.${cls}` as MessageKey;

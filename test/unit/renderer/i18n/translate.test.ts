@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { className, translate } from '../../../../src/renderer/i18n/translate';
+import { className, engineError, translate } from '../../../../src/renderer/i18n/translate';
 import { en, ja } from '../../../../src/renderer/i18n/messages';
 import { ERROR_CODES } from '../../../../src/shared/errors';
 
@@ -36,5 +36,22 @@ describe('why a file was not used, in words', () => {
       assert.ok(`fileError.${c}` in en, `English words for ${c}`);
       assert.ok(`fileError.${c}` in ja, `Japanese words for ${c}`);
     }
+  });
+});
+
+describe('an engine error in the user\'s language', () => {
+  it('every error code has its meaning in English and Japanese', () => {
+    for (const c of ERROR_CODES) {
+      assert.ok(`error.${c}` in en, `English words for ${c}`);
+      assert.ok(`error.${c}` in ja, `Japanese words for ${c}`);
+    }
+  });
+
+  it('is the engine\'s message in English, and in Japanese the code\'s meaning with the message after it for the details', () => {
+    const msg = 'the card does not match the ONNX graph: input tensor missing';
+    assert.equal(engineError('en', 'MODEL_INVALID', msg), msg);
+    assert.equal(engineError('ja', 'MODEL_INVALID', msg), `モデルを使用できません (${msg})`);
+    assert.equal(engineError('ja', 'SOMETHING_NEW', msg), msg, 'a code the messages do not know: the message alone');
+    assert.equal(engineError('ja', undefined, msg), msg);
   });
 });
