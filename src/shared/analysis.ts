@@ -62,6 +62,14 @@ export interface Finding {
   sliceEnd: number;
   /** Where the score peaks. */
   keySlice: number;
+  /**
+   * The finding's core: the contiguous slices around the key slice scoring at least half its
+   * peak (and the threshold). A run's ends can be long, weak tails just over a low threshold
+   * (a liver lesion's run of 14 slices whose 5 strong ones are the lesion); the core says where
+   * the model is sure. Absent in results made before it existed.
+   */
+  coreStart?: number;
+  coreEnd?: number;
   keySopInstanceUid: string;
   /**
    * [x, y] = [column, row] in the key slice's pixels (0-based): the centre of the class-

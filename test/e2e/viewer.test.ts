@@ -352,6 +352,8 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.waitForSelector('[data-testid=finding]', { timeout: 110_000 });
     assert.match(await page.locator('[data-testid=provider]').innerText(), /cpu|webgpu|cuda|dml|coreml/);
     assert.ok((await page.locator('[data-testid=finding]').count()) >= 2);
+    // the liver lesion's run (8–21) has weak ends: the row says where it is strong
+    assert.match(await page.locator('[data-testid=finding]', { hasText: 'slices 8–21' }).innerText(), /\(strongest 10–14\)/);
     await shot('03-analysis');
   });
 

@@ -1,7 +1,8 @@
 /**
  * Study-level findings from per-slice probabilities: for each class, every run of contiguous
  * slices (volume order) whose probability reaches the class's operating threshold. A slice that
- * could not be decoded ends a run: a finding never spans a slice nobody scored.
+ * could not be decoded ends a run: a finding never spans a slice nobody scored. Each also has its
+ * core (Finding.coreStart/coreEnd), where the score is at least half its peak.
  */
 import type { Finding, SliceResult } from '../../shared/analysis';
 
@@ -16,6 +17,13 @@ export function findingsFrom(slices: readonly SliceResult[], classes: readonly s
       for (const s of run) if ((s.probabilities?.[cls] ?? 0) > (key.probabilities?.[cls] ?? 0)) key = s;
       const start = run[0].index;
       const end = run[run.length - 1].index;
+      // the core: out from the key slice while the score stays at half the peak or more
+      const peak = key.probabilities?.[cls] ?? 0;
+      const strong = (s: SliceResult | undefined) => s !== undefined && (s.probabilities?.[cls] ?? 0) >= Math.max(thr, peak / 2);
+      let k0 = run.indexOf(key);
+      let k1 = k0;
+      while (strong(run[k0 - 1])) k0--;
+      while (strong(run[k1 + 1])) k1++;
       out.push({
         id: `${cls}:${start}-${end}`,
         class: cls,
@@ -24,6 +32,8 @@ export function findingsFrom(slices: readonly SliceResult[], classes: readonly s
         sliceStart: start,
         sliceEnd: end,
         keySlice: key.index,
+        coreStart: (run[k0] as SliceResult).index,
+        coreEnd: (run[k1] as SliceResult).index,
         keySopInstanceUid: key.sopInstanceUid,
         centroid: null,
       });

@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import type { PDFFont, PDFPage } from 'pdf-lib';
 import { PDFDocument, PageSizes, StandardFonts, rgb } from 'pdf-lib';
 import type { Review } from '../../shared/api';
+import type { Finding } from '../../shared/analysis';
 import { plural } from '../../shared/plural';
 import type { ReportContext } from './context';
 import { CALIBRATION_NOTE, draftReasons, findingLabels, imageNumberText, isUnreviewed, keyImagesInLabelOrder, patientPointText, reviewedFindings, reviewStatus } from './context';
@@ -315,6 +316,9 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   await heading('Findings and review');
   if (!findings.length && !ctx.added.length) await paragraph('The model flagged no finding above the operating thresholds and the reviewer added none.');
   // a decision left at pending is no decision: "Not reviewed", as the SR codes it and the viewer shows it
+  // the core, where it is narrower than the run: a run's long weak tails are not the lesion
+  const hasCore = (f: Finding) => f.coreStart !== undefined && f.coreEnd !== undefined && (f.coreStart > f.sliceStart || f.coreEnd < f.sliceEnd);
+  const coreText = (f: Finding) => (hasCore(f) ? ` strongest ${(f.coreStart as number) + 1}-${(f.coreEnd as number) + 1}` : '');
   const decisionText = (r: Review | undefined) => (r && !isUnreviewed(r) ? r.decision[0].toUpperCase() + r.decision.slice(1) : 'Not reviewed');
   await table(
     [
@@ -332,7 +336,7 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
         f.class.replace(/_/g, ' '),
         f.score.toFixed(3),
         // the key slice's InstanceNumber too: what a PACS viewer shows, to find it there
-        `${f.sliceStart + 1}-${f.sliceEnd + 1} (key ${f.keySlice + 1}${imageNumberText(ctx, f.keySlice) ? `, ${imageNumberText(ctx, f.keySlice)}` : ''})`,
+        `${f.sliceStart + 1}-${f.sliceEnd + 1} (key ${f.keySlice + 1}${imageNumberText(ctx, f.keySlice) ? `, ${imageNumberText(ctx, f.keySlice)}` : ''})${coreText(f)}`,
         f.centroid ? `${f.centroid[0].toFixed(0)}, ${f.centroid[1].toFixed(0)} px` : '-',
         decisionText(review),
         review?.comment ?? '',
@@ -343,6 +347,9 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   if (status.pending.length) await paragraph(`${status.pending.length} of ${status.findings} AI ${plural(status.findings, 'finding', 'findings')} not reviewed: ${status.pending.join(', ')}.`, 8.5, regular, RED);
   // slice numbers are ReSight's (position order); another viewer numbers by InstanceNumber, which
   // on a scan numbered head to feet runs the other way: said where a finding's slice has one
+  if (findings.some((f) => hasCore(f.finding))) {
+    await paragraph('Slices: every slice scoring at or above the class\'s operating threshold; strongest: the slices around the key slice scoring at least half its peak, where the model is sure.', 8, regular, GREY);
+  }
   if ([...findings.map((f) => f.finding.keySlice), ...ctx.added.map((a) => a.sliceStart)].some((i) => imageNumberText(ctx, i))) {
     await paragraph('Slices are counted from 1 in position order along the slice normal (axial: from the feet up), as ReSight shows them; Im is the image\'s Instance Number, as PACS viewers number images.', 8, regular, GREY);
   }

@@ -34,17 +34,19 @@ export function slicesCsv(ctxs: readonly ReportContext[]): string {
  * the PDF) count them. They are the last columns, so the earlier ones keep their positions: the
  * 0-based `slice_start`, `slice_end` and `key_slice` (the `slice_index` of slices.csv) stay for
  * compatibility. `key_instance_number` (added last, after them) is the key slice's InstanceNumber,
- * the image number another viewer shows (a reviewer-added finding: its slice's). Rows are in label order.
+ * the image number another viewer shows (a reviewer-added finding: its slice's). `core_first_slice`
+ * and `core_last_slice` (added after it) are the finding's core counted from 1, the slices scoring at
+ * least half its peak (Finding.coreStart/coreEnd; empty for a reviewer's finding). Rows are in label order.
  */
 export function findingsCsv(ctxs: readonly ReportContext[]): string {
-  let out = line(['series_instance_uid', 'finding_id', 'origin', 'class', 'score', 'threshold', 'slice_start', 'slice_end', 'key_slice', 'key_sop_instance_uid', 'centroid_x', 'centroid_y', 'decision', 'comment', 'label', 'first_slice', 'last_slice', 'key_instance_number']);
+  let out = line(['series_instance_uid', 'finding_id', 'origin', 'class', 'score', 'threshold', 'slice_start', 'slice_end', 'key_slice', 'key_sop_instance_uid', 'centroid_x', 'centroid_y', 'decision', 'comment', 'label', 'first_slice', 'last_slice', 'key_instance_number', 'core_first_slice', 'core_last_slice']);
   for (const ctx of ctxs) {
     const labels = findingLabels(ctx);
     for (const { finding: f, review } of reviewedFindings(ctx)) {
-      out += line([ctx.series.seriesInstanceUid, f.id, 'model', f.class, f.score, f.threshold, f.sliceStart, f.sliceEnd, f.keySlice, f.keySopInstanceUid, f.centroid?.[0] ?? null, f.centroid?.[1] ?? null, review?.decision ?? 'pending', review?.comment ?? '', labels.get(f.id), f.sliceStart + 1, f.sliceEnd + 1, ctx.sliceMeta?.[f.keySlice]?.instanceNumber]);
+      out += line([ctx.series.seriesInstanceUid, f.id, 'model', f.class, f.score, f.threshold, f.sliceStart, f.sliceEnd, f.keySlice, f.keySopInstanceUid, f.centroid?.[0] ?? null, f.centroid?.[1] ?? null, review?.decision ?? 'pending', review?.comment ?? '', labels.get(f.id), f.sliceStart + 1, f.sliceEnd + 1, ctx.sliceMeta?.[f.keySlice]?.instanceNumber, f.coreStart !== undefined ? f.coreStart + 1 : null, f.coreEnd !== undefined ? f.coreEnd + 1 : null]);
     }
     for (const a of ctx.added) {
-      out += line([ctx.series.seriesInstanceUid, a.id, 'reviewer', a.class, null, null, a.sliceStart, a.sliceEnd, null, null, a.centroid?.[0] ?? null, a.centroid?.[1] ?? null, 'added', a.comment ?? '', labels.get(a.id), a.sliceStart + 1, a.sliceEnd + 1, ctx.sliceMeta?.[a.sliceStart]?.instanceNumber]);
+      out += line([ctx.series.seriesInstanceUid, a.id, 'reviewer', a.class, null, null, a.sliceStart, a.sliceEnd, null, null, a.centroid?.[0] ?? null, a.centroid?.[1] ?? null, 'added', a.comment ?? '', labels.get(a.id), a.sliceStart + 1, a.sliceEnd + 1, ctx.sliceMeta?.[a.sliceStart]?.instanceNumber, null, null]);
     }
   }
   return out;

@@ -41,7 +41,9 @@ function FindingRow(p: { f: Finding; label: string; review: Review | undefined; 
       onClick={(e) => !(e.target as HTMLElement).closest('button, input, select, textarea, label') && p.onGo(p.f.keySlice)}
     >
       <button className="link" onClick={() => p.onGo(p.f.keySlice)} title={t('findings.goto')}>
-        <span className="finding-label" data-testid="finding-label">{p.label}</span> <strong>{cls(p.f.class)}</strong> · {sliceSpan(t, p.f.sliceStart, p.f.sliceEnd)} · {t('findings.score', { p: num(p.f.score, 3) })}
+        <span className="finding-label" data-testid="finding-label">{p.label}</span> <strong>{cls(p.f.class)}</strong> · {sliceSpan(t, p.f.sliceStart, p.f.sliceEnd)}
+        {/* where it is narrower than the run: the run's weak ends are not the lesion */}
+        {p.f.coreStart !== undefined && p.f.coreEnd !== undefined && (p.f.coreStart > p.f.sliceStart || p.f.coreEnd < p.f.sliceEnd) ? <span data-testid="finding-core" title={t('findings.coreTitle')}> ({t('findings.core', { a: p.f.coreStart + 1, b: p.f.coreEnd + 1 })})</span> : null} · {t('findings.score', { p: num(p.f.score, 3) })}
       </button>
       <div className="decision" data-testid="decision">{t(`findings.decision.${d}`)}{p.review?.comment ? ` — ${p.review.comment}` : ''}</div>
       <div className="row">

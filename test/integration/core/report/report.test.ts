@@ -341,6 +341,10 @@ describe('exports of the demo study', () => {
     }
     assert.match(text, /Accepted/);
     assert.match(text, /Rejected/);
+    // a finding whose run has long weak ends says where it is strong (the demo's liver lesion: 8-21, strong 10-14)
+    assert.match(text, /^\s*F1\s+liver lesion\s+0\.980\s+8-21 \(key 11, Im 11\)/m);
+    assert.ok(flat.includes('strongest 10-14'), 'F1\'s core');
+    assert.match(flat, /strongest: the slices around the key slice scoring at least half its peak/);
     // each key image's marker also in patient coordinates (the demo is axial, 0.78125 mm pixels)
     const f1 = ctx.analysis.findings.find((f) => findingLabels(ctx).get(f.id) === 'F1');
     const k1 = ctx.keyImages.find((k) => k.findingId === f1?.id);
@@ -498,7 +502,7 @@ describe('exports of the demo study', () => {
     const rows = fs.readFileSync(path.join(dir, 'slices-findings.csv'), 'utf8').trim().split('\r\n');
     const head = rows[0].split(',');
     // the columns as they were, then the new ones: a reader by position still reads the old columns
-    assert.deepEqual(head, ['series_instance_uid', 'finding_id', 'origin', 'class', 'score', 'threshold', 'slice_start', 'slice_end', 'key_slice', 'key_sop_instance_uid', 'centroid_x', 'centroid_y', 'decision', 'comment', 'label', 'first_slice', 'last_slice', 'key_instance_number']);
+    assert.deepEqual(head, ['series_instance_uid', 'finding_id', 'origin', 'class', 'score', 'threshold', 'slice_start', 'slice_end', 'key_slice', 'key_sop_instance_uid', 'centroid_x', 'centroid_y', 'decision', 'comment', 'label', 'first_slice', 'last_slice', 'key_instance_number', 'core_first_slice', 'core_last_slice']);
     const col = (name: string) => head.indexOf(name);
     const labels = findingLabels(ctx);
     // (split on commas outside quotes: a comment may hold one)
@@ -508,6 +512,10 @@ describe('exports of the demo study', () => {
       const id = c[col('finding_id')];
       assert.equal(labels.get(id), c[col('label')]);
       assert.equal(Number(c[col('first_slice')]), Number(c[col('slice_start')]) + 1);
+      // the core inside the run, counted from 1 as well (none for the reviewer's own finding)
+      const found = ctx.analysis.findings.find((x) => x.id === id);
+      assert.equal(c[col('core_first_slice')], found?.coreStart !== undefined ? String(found.coreStart + 1) : '');
+      assert.equal(c[col('core_last_slice')], found?.coreEnd !== undefined ? String(found.coreEnd + 1) : '');
       assert.equal(Number(c[col('last_slice')]), Number(c[col('slice_end')]) + 1);
       const f = ctx.analysis.findings.find((x) => x.id === id) ?? ctx.added.find((x) => x.id === id);
       assert.ok(f, id);
@@ -581,7 +589,7 @@ describe('exports of the demo study', () => {
     }
     const rows = fs.readFileSync(findingsCsvPath(path.join(out, 'f.csv')), 'utf8').trim().split('\r\n').map((l) => l.split(','));
     const header = rows[0] as string[];
-    assert.equal(header[header.length - 1], 'key_instance_number', 'a last column: the earlier ones keep their positions');
+    assert.equal(header.indexOf('key_instance_number'), header.indexOf('last_slice') + 1, 'added after the columns before it: they keep their positions');
     const f1Row = rows.find((r) => r[header.indexOf('label')] === 'F1') as string[];
     assert.equal(f1Row[header.indexOf('key_instance_number')], String(im));
   });

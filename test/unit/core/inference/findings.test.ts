@@ -35,6 +35,16 @@ describe('findings from per-slice probabilities', () => {
     assert.deepEqual(f.map((x) => [x.sliceStart, x.sliceEnd]), [[0, 0], [2, 2]]);
   });
 
+  it('a finding\'s core is the slices around its key slice scoring at least half its peak: long weak tails are not the lesion', () => {
+    // the demo's liver lesion: a run of 14 slices over a low threshold, 5 of them strong
+    const ps = [0.1, 0.172, 0.208, 0.89, 0.98, 0.975, 0.958, 0.897, 0.262, 0.248, 0.233, 0.25, 0.202, 0.203, 0.177, 0.141];
+    const f = findingsFrom(slices(ps.map((p) => [p, 0])), ['a'], { a: 0.162 });
+    assert.deepEqual(f.map((x) => [x.sliceStart, x.sliceEnd, x.keySlice, x.coreStart, x.coreEnd]), [[1, 14, 4, 3, 7]]);
+    // a weak finding's core never goes below the threshold, and a dip ends it
+    const g = findingsFrom(slices([[0.6, 0], [0.9, 0], [0.3, 0], [0.8, 0]]), ['a'], { a: 0.25 });
+    assert.deepEqual(g.map((x) => [x.sliceStart, x.sliceEnd, x.coreStart, x.coreEnd]), [[0, 3, 0, 1]]);
+  });
+
   it('nothing above the threshold: no findings', () => {
     assert.deepEqual(findingsFrom(slices([[0.49, 0.1], [0.3, 0.2]]), ['a', 'b'], { a: 0.5, b: 0.5 }), []);
   });
