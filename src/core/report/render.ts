@@ -38,14 +38,18 @@ export interface KeyImageInput {
 
 /**
  * The line that says a key image is AI output, burned into the exported key images (PDF and
- * Secondary Capture): the finding's label as the report prints it, its class and score, and, for a
- * finding the reviewer rejected, that it was (a heatmap on its own reads as a finding).
+ * Secondary Capture): the finding's label as the report prints it, its class and score, and where
+ * the review stands: a key image leaves for the PACS on its own, and a heatmap there reads as a
+ * finding, so it says whether the reviewer accepted, edited or rejected it, or has not reviewed it.
  */
-export function keyImageCaption(label: string | undefined, cls: string | undefined, score: number | undefined, rejected = false, added = false): string {
+export type CaptionReview = 'accepted' | 'edited' | 'rejected' | 'pending' | 'added';
+const REVIEW_LINE: Record<Exclude<CaptionReview, 'added'>, string> = { accepted: 'ACCEPTED BY REVIEWER', edited: 'EDITED BY REVIEWER', rejected: 'REJECTED BY REVIEWER', pending: 'NOT REVIEWED' };
+
+export function keyImageCaption(label: string | undefined, cls: string | undefined, score: number | undefined, review?: CaptionReview): string {
   const what = [label, cls?.replace(/_/g, ' ').toUpperCase(), score !== undefined && Number.isFinite(score) ? `P ${score.toFixed(3)}` : undefined].filter(Boolean).join(' ');
   // a finding the reviewer added is not the AI's: the caption must not say it is
-  if (added) return `RESIGHT${what ? ` ${what}` : ''} -\nADDED BY REVIEWER -\nNOT FOR DIAGNOSIS`;
-  return `RESIGHT AI${what ? ` ${what}` : ''} -\n${rejected ? 'REJECTED BY REVIEWER -\n' : ''}NOT FOR DIAGNOSIS`;
+  if (review === 'added') return `RESIGHT${what ? ` ${what}` : ''} -\nADDED BY REVIEWER -\nNOT FOR DIAGNOSIS`;
+  return `RESIGHT AI${what ? ` ${what}` : ''} -\n${review ? `${REVIEW_LINE[review]} -\n` : ''}NOT FOR DIAGNOSIS`;
 }
 
 /** `text` in lines of at most `maxW` pixels at `scale`: split at '\n', wrapped at spaces (a longer word stays whole). */
@@ -88,6 +92,22 @@ function fillRect(img: RgbImage, x0: number, y0: number, w: number, h: number, c
       img.rgb[o] = c[0];
       img.rgb[o + 1] = c[1];
       img.rgb[o + 2] = c[2];
+    }
+  }
+}
+
+/**
+ * Dim a rectangle to a quarter of its brightness: a backing under burned-in text and the scale
+ * bar, so they read over bright anatomy (soft tissue in a lung window, the CT table's edge) and
+ * the image still shows through.
+ */
+function dimRect(img: RgbImage, x0: number, y0: number, w: number, h: number): void {
+  for (let y = Math.max(0, y0); y < Math.min(img.height, y0 + h); y++) {
+    for (let x = Math.max(0, x0); x < Math.min(img.width, x0 + w); x++) {
+      const o = (y * img.width + x) * 3;
+      img.rgb[o] = img.rgb[o] >> 2;
+      img.rgb[o + 1] = img.rgb[o + 1] >> 2;
+      img.rgb[o + 2] = img.rgb[o + 2] >> 2;
     }
   }
 }
@@ -148,6 +168,8 @@ export function renderKeyImage(input: KeyImageInput): RgbImage {
     const mm = scaleBarMm(W * ps[1]);
     const len = Math.round(mm / ps[1]);
     const y = H - pad - GLYPH_H * scale - 4 * scale;
+    // on a dimmed backing: the bar often falls on the CT table's bright edge
+    dimRect(img, pad - 2 * scale, y - 5 * scale, Math.max(len, textWidth(`${mm} mm`, scale)) + 4 * scale, GLYPH_H * scale + 10 * scale);
     fillRect(img, pad, y, len, Math.max(2, scale), white);
     fillRect(img, pad, y - 3 * scale, Math.max(1, scale), 3 * scale, white);
     fillRect(img, pad + len - Math.max(1, scale), y - 3 * scale, Math.max(1, scale), 3 * scale, white);
@@ -168,7 +190,8 @@ export function renderKeyImage(input: KeyImageInput): RgbImage {
     }
     const ty = y0 + Math.round((1 - style.threshold) * (barH - 1));
     fillRect(img, x0 - 2 * scale, ty, barW + 2 * scale, Math.max(1, scale >> 1), white);
-    const top = input.heatMax !== undefined ? formatScale(input.heatMax) : '1';
+    // "MAP": the map's own maximum, which a reader must not take for the probability beside it
+    const top = `MAP ${input.heatMax !== undefined ? formatScale(input.heatMax) : '1'}`;
     drawText(img.rgb, W, H, top, W - pad - textWidth(top, scale), y0 - (GLYPH_H + 3) * scale, scale, white);
     drawText(img.rgb, W, H, '0', W - pad - textWidth('0', scale), y0 + barH + 3 * scale, scale, white);
   }
@@ -187,6 +210,8 @@ export function renderKeyImage(input: KeyImageInput): RgbImage {
       return lines.every((l) => textWidth(l, sc) <= maxW) && lines.length * (GLYPH_H + 3) * sc <= H / 4 ? { lines, sc } : null;
     };
     const shown = [input.caption, 'RESIGHT AI - NOT FOR DIAGNOSIS', 'AI - NOT FOR DIAGNOSIS', 'AI'].map(fits).find((x) => x !== null);
+    // each line on a dimmed backing: the caption often crosses the body wall or bright tissue
+    shown?.lines.forEach((l, i) => dimRect(img, pad - shown.sc, top + i * (GLYPH_H + 3) * shown.sc - shown.sc, textWidth(l, shown.sc) + 2 * shown.sc, (GLYPH_H + 2) * shown.sc));
     shown?.lines.forEach((l, i) => drawText(img.rgb, W, H, l, pad, top + i * (GLYPH_H + 3) * shown.sc, shown.sc, white));
   }
 

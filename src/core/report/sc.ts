@@ -11,10 +11,11 @@
  * SR and JSON keep the decision.
  */
 import type { ReportContext, KeyImage } from './context';
-import { findingLabels, keyImagesInLabelOrder } from './context';
+import { findingLabels, isUnreviewed, keyImagesInLabelOrder } from './context';
 import type { NaturalDataset } from './dicom-write';
 import { codeItem, derivedUid, dicomDateTime, encodePart10 } from './dicom-write';
 import { derivedObject } from './dicom-modules';
+import type { CaptionReview } from './render';
 import { keyImageCaption, renderKeyImage } from './render';
 import { directionLetters } from '../../shared/orientation';
 
@@ -41,14 +42,22 @@ export function keyImageForExport(ctx: ReportContext, k: KeyImage, labels: Map<s
   const label = labels.get(k.findingId);
   const added = finding ? undefined : ctx.added.find((a) => a.id === k.findingId);
   const cls = finding?.class ?? added?.class;
-  const rejected = ctx.reviews.some((r) => r.findingId === k.findingId && r.decision === 'rejected');
-  return { image: { ...k.image, caption: keyImageCaption(label, cls, finding?.score, rejected, added !== undefined) }, label, finding };
+  return { image: { ...k.image, caption: keyImageCaption(label, cls, finding?.score, captionReview(ctx, k.findingId)) }, label, finding };
+}
+
+/** Where the review of a key image's finding stands, as its caption says it. */
+export function captionReview(ctx: ReportContext, findingId: string): CaptionReview {
+  if (ctx.added.some((a) => a.id === findingId)) return 'added';
+  const r = ctx.reviews.find((x) => x.findingId === findingId);
+  return !r || isUnreviewed(r) ? 'pending' : r.decision === 'rejected' ? 'rejected' : r.decision === 'edited' ? 'edited' : 'accepted';
 }
 
 /** The key images that become Secondary Captures, in label order: those of findings the reviewer did not reject. */
 export function scKeyImages(ctx: ReportContext, labels: Map<string, string> = findingLabels(ctx)): KeyImage[] {
   return keyImagesInLabelOrder(ctx, labels).filter((k) => !ctx.reviews.some((r) => r.findingId === k.findingId && r.decision === 'rejected'));
 }
+
+const REVIEW_WORDS: Record<CaptionReview, string> = { accepted: 'accepted', edited: 'edited', rejected: 'rejected', pending: 'not reviewed', added: 'added' };
 
 export function secondaryCaptures(ctx: ReportContext, exportId: string): ScObject[] {
   const seriesUid = scSeriesUid(ctx, exportId);
@@ -81,7 +90,7 @@ export function secondaryCaptures(ctx: ReportContext, exportId: string): ScObjec
       ImageType: ['DERIVED', 'SECONDARY'],
       // for people, as the PDF says it: the label, slices counted from 1 (the finding id, 0-based, is in the SR, JSON and CSV)
       DerivationDescription: k.camSource
-        ? `${label ? `${label} ` : ''}${f ? `${f.class} p=${f.score.toFixed(3)}, slices ${f.sliceStart + 1}-${f.sliceEnd + 1} (counted from 1), key slice ${k.sliceIndex + 1}; ` : ''}${k.camSource} heatmap burned in (AI output, not for clinical use)`
+        ? `${label ? `${label} ` : ''}${f ? `${f.class} p=${f.score.toFixed(3)}, slices ${f.sliceStart + 1}-${f.sliceEnd + 1} (counted from 1), key slice ${k.sliceIndex + 1}; ` : ''}${k.camSource} heatmap burned in (AI output, not for clinical use); reviewer: ${REVIEW_WORDS[captionReview(ctx, k.findingId)]}`
         : `${label ? `${label} ` : ''}${ctx.added.find((a) => a.id === k.findingId)?.class ?? 'finding'} added by the reviewer, slice ${k.sliceIndex + 1} (counted from 1); no heatmap (the model did not flag it)`,
       SourceImageSequence: [source],
       BurnedInAnnotation: 'YES',

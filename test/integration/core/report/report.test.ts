@@ -285,7 +285,7 @@ describe('exports of the demo study', () => {
         continue;
       }
       const label = labels.get(f.id) as string;
-      assert.equal(ds.DerivationDescription, `${label} ${f.class} p=${f.score.toFixed(3)}, slices ${f.sliceStart + 1}-${f.sliceEnd + 1} (counted from 1), key slice ${f.keySlice + 1}; ${k.camSource} heatmap burned in (AI output, not for clinical use)`);
+      assert.equal(ds.DerivationDescription, `${label} ${f.class} p=${f.score.toFixed(3)}, slices ${f.sliceStart + 1}-${f.sliceEnd + 1} (counted from 1), key slice ${f.keySlice + 1}; ${k.camSource} heatmap burned in (AI output, not for clinical use); reviewer: ${ctx.reviews.find((r) => r.findingId === f.id)?.decision ?? 'not reviewed'}`);
     }
   });
 
@@ -300,9 +300,10 @@ describe('exports of the demo study', () => {
         continue;
       }
       const f = found;
-      // a finding the reviewer rejected says so too (its key image stays in the PDF)
-      const rejected = ctx.reviews.some((r) => r.findingId === f.id && r.decision === 'rejected');
-      assert.equal(image.caption, `RESIGHT AI ${findingLabels(ctx).get(f.id)} ${f.class.replace(/_/g, ' ').toUpperCase()} P ${f.score.toFixed(3)} -\n${rejected ? 'REJECTED BY REVIEWER -\n' : ''}NOT FOR DIAGNOSIS`);
+      // where the review stands, in words: a key image leaves for the PACS on its own
+      const decision = ctx.reviews.find((r) => r.findingId === f.id)?.decision;
+      const line = decision === 'rejected' ? 'REJECTED BY REVIEWER' : decision === 'accepted' ? 'ACCEPTED BY REVIEWER' : decision === 'edited' ? 'EDITED BY REVIEWER' : 'NOT REVIEWED';
+      assert.equal(image.caption, `RESIGHT AI ${findingLabels(ctx).get(f.id)} ${f.class.replace(/_/g, ' ').toUpperCase()} P ${f.score.toFixed(3)} -\n${line} -\nNOT FOR DIAGNOSIS`);
       const withCaption = renderKeyImage(image).rgb;
       const without = renderKeyImage(k.image).rgb;
       // the caption sits in the top-left corner, clear of the finding's hot spot

@@ -173,7 +173,10 @@ describe('key images', () => {
 
   it('the AI caption names the label, class and score, wraps at spaces, and says not for diagnosis', () => {
     assert.equal(keyImageCaption('F1', 'lung_nodule', 0.99836), 'RESIGHT AI F1 LUNG NODULE P 0.998 -\nNOT FOR DIAGNOSIS');
-    assert.equal(keyImageCaption('F5', 'lung_nodule', undefined), 'RESIGHT AI F5 LUNG NODULE -\nNOT FOR DIAGNOSIS', 'a reviewer-added finding has no score');
+    assert.equal(keyImageCaption('F5', 'lung_nodule', undefined), 'RESIGHT AI F5 LUNG NODULE -\nNOT FOR DIAGNOSIS', 'no score');
+    assert.equal(keyImageCaption('F4', 'lung_nodule', 0.404, 'pending'), 'RESIGHT AI F4 LUNG NODULE P 0.404 -\nNOT REVIEWED -\nNOT FOR DIAGNOSIS', 'a finding nobody reviewed says so');
+    assert.equal(keyImageCaption('F1', 'liver_lesion', 0.98, 'accepted'), 'RESIGHT AI F1 LIVER LESION P 0.980 -\nACCEPTED BY REVIEWER -\nNOT FOR DIAGNOSIS');
+    assert.equal(keyImageCaption('F5', 'lung_nodule', undefined, 'added'), 'RESIGHT F5 LUNG NODULE -\nADDED BY REVIEWER -\nNOT FOR DIAGNOSIS', 'the reviewer\'s own finding is not called the AI\'s');
     assert.deepEqual(wrapCaption('RESIGHT AI F1 LUNG NODULE P 0.998 -\nNOT FOR DIAGNOSIS', 1000, 1), ['RESIGHT AI F1 LUNG NODULE P 0.998 -', 'NOT FOR DIAGNOSIS']);
     assert.deepEqual(wrapCaption('RESIGHT AI F1 LUNG', 6 * 10, 1), ['RESIGHT AI', 'F1 LUNG']);
     const plain = { rows: 256, columns: 256, values: new Float32Array(256 * 256), window: { center: 40, width: 400 }, heat: null };
