@@ -7,6 +7,7 @@
  *
  * ReSight runs in a child process so its peak RSS is its own. Medians of the repetitions.
  */
+import '../../core/inference/ort-env'; // before onnxruntime-node: its telemetry off (ort-env.ts)
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

@@ -1,3 +1,4 @@
+import '../../core/inference/ort-env'; // before onnxruntime-node: its telemetry off (ort-env.ts)
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

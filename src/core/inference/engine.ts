@@ -8,6 +8,7 @@
  * into shared input buffers, so this thread only schedules work and copies a few numbers out;
  * ORT's `run` is asynchronous, so the event loop stays free for the UI throughout.
  */
+import './ort-env'; // before onnxruntime-node: its telemetry off (ort-env.ts)
 import type { AnalysisProgress, AnalysisResult, Finding, SeriesAnalysis, SliceResult } from '../../shared/analysis';
 import type { AssembledSeries } from '../dicom/series';
 import type { ErrorInfo } from '../../shared/errors';

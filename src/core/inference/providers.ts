@@ -7,6 +7,7 @@
  * not installed). Every provider passed over is reported with its reason, so the UI and the
  * results can say why the model runs on the CPU. The CPU provider is always the last resort.
  */
+import './ort-env'; // before onnxruntime-node: its telemetry off (ort-env.ts)
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
