@@ -36,6 +36,7 @@ export const AUDIT_TYPES = {
   applicationStart: { code: '110120', meaning: 'Application Start' },
   applicationStop: { code: '110121', meaning: 'Application Stop' },
   nodeAuthentication: { code: '110126', meaning: 'Node Authentication' },
+  softwareConfiguration: { code: '110131', meaning: 'Software Configuration' },
 } as const;
 
 export type AuditEventName = keyof typeof AUDIT_EVENTS;

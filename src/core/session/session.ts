@@ -647,9 +647,22 @@ export class Session {
 
   /** Change preferences (only the given ones; null: back to the default); returns them all. Provider, threads, model and export folder apply at the next start. */
   setPreferences(p: Params<'settings.set'>): Preferences {
+    const before = this.getPreferences() as Record<string, unknown>;
     if (this.opts.dataDir) updateSettings(this.opts.dataDir, p);
     else this.memorySettings = applySettingsPatch(this.readSettings(), p);
-    return this.getPreferences();
+    const after = this.getPreferences();
+    // a configuration change (a model folder, an export folder, the provider) is an administrator's business
+    const changed = Object.keys(p).filter((k) => JSON.stringify(before[k] ?? null) !== JSON.stringify((after as Record<string, unknown>)[k] ?? null));
+    if (changed.length) {
+      this.audit?.record({
+        event: 'securityAlert',
+        type: 'softwareConfiguration',
+        action: 'E',
+        what: 'settings.change',
+        detail: Object.fromEntries(changed.map((k) => [k, String((after as Record<string, unknown>)[k] ?? '(default)')])),
+      });
+    }
+    return after;
   }
 
   private memorySettings: Settings | null = null;

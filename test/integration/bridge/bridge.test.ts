@@ -221,6 +221,17 @@ describe('the contract over the bridge', () => {
     await client.call('settings.set', { operatingPoint: null });
   });
 
+  it('refuses a new model or export folder from the page (the desktop app would act on it unasked), keeps or resets one', async () => {
+    for (const k of ['modelFolder', 'exportFolder'] as const) {
+      const r = await client.raw('settings.set', { [k]: '/tmp/elsewhere' });
+      assert.equal(!r.ok && r.error.code, 'ACCESS_DENIED', k);
+      assert.equal(k in JSON.parse(fs.readFileSync(path.join(dataDir, 'settings.json'), 'utf8')), false, `${k} not written`);
+      // the Preferences dialog sends every preference back: an unchanged or reset folder passes
+      assert.ok((await client.raw('settings.set', { [k]: null, camMethod: 'layercam' })).ok);
+    }
+    await client.call('settings.set', { camMethod: null });
+  });
+
   it('lists the tags of a slice\'s instance for the tag browser (text decoded, pixel data summarised)', async () => {
     const { sopInstanceUid, tags } = await client.call('instance.tags', { seriesId, slice: 0 });
     const info = await client.call('series.get', { seriesId });
@@ -324,6 +335,13 @@ describe('bridge security in the audit trail', () => {
       assert.equal(alerts[0]?.outcome, 4);
       assert.equal(alerts[0]?.detail?.request, '/series/x/slice/0');
       assert.ok(!JSON.stringify(alerts).includes(b.token), 'the real token is never written');
+      // a configuration change is recorded too (what changed, not who typed what)
+      const c = await Client.open(`ws://127.0.0.1:${b.port}/ws?token=${b.token}`);
+      await c.call('settings.set', { camMethod: 'hirescam' });
+      c.ws.close();
+      const change = readAudit(dir).records.find((r) => r.what === 'settings.change');
+      assert.equal(change?.type?.meaning, 'Software Configuration');
+      assert.deepEqual(change?.detail, { camMethod: 'hirescam' });
     });
   });
 });
