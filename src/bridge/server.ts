@@ -86,23 +86,29 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
   // so a process hammering the port cannot flood the trail.
   let lastAlert = 0;
   let unrecorded = 0;
-  const rejected = (why: 'token' | 'origin', where: string) => {
-    const now = Date.now();
-    if (now - lastAlert < 60_000) {
-      unrecorded++;
-      return;
-    }
-    lastAlert = now;
+  const recordRejected = (why: string, where: string, from: string) => {
     session.audit?.record({
       event: 'securityAlert',
       type: 'nodeAuthentication',
       action: 'E',
       outcome: 4,
-      outcomeText: why === 'token' ? 'missing or wrong token' : 'forbidden origin',
+      outcomeText: why,
       what: 'bridge.reject',
-      detail: { request: where.slice(0, 200), ...(unrecorded ? { alsoRejectedSinceLastRecord: unrecorded } : {}) },
+      detail: { request: where.slice(0, 200), from, ...(unrecorded ? { alsoRejectedSinceLastRecord: unrecorded } : {}) },
     });
     unrecorded = 0;
+  };
+  let lastFrom = '';
+  const rejected = (why: 'token' | 'origin', where: string, socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }) => {
+    const now = Date.now();
+    // the client's port names the local process that tried (ss -tnp, or lsof -i), while it runs
+    lastFrom = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    if (now - lastAlert < 60_000) {
+      unrecorded++;
+      return;
+    }
+    lastAlert = now;
+    recordRejected(why === 'token' ? 'missing or wrong token' : 'forbidden origin', where, lastFrom);
   };
 
   const server = http.createServer((req, res) => {
@@ -118,7 +124,7 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
         res.end(body);
       };
       if (!originOk(req.headers.origin)) {
-        rejected('origin', url.pathname);
+        rejected('origin', url.pathname, req.socket);
         return send(403, 'forbidden origin');
       }
       // The token comes in the URL the CLI printed (?token=), a header, or, for the viewer's own
@@ -127,7 +133,7 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
       const cookieToken = /(?:^|;\s*)resight_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
       const queryToken = url.searchParams.get('token');
       if (!tokenOk(queryToken ?? (req.headers['x-resight-token'] as string | undefined) ?? cookieToken)) {
-        rejected('token', url.pathname);
+        rejected('token', url.pathname, req.socket);
         return send(401, 'missing or wrong token');
       }
       if (queryToken) res.setHeader('set-cookie', `resight_token=${token}; HttpOnly; SameSite=Strict; Path=/`);
@@ -144,7 +150,7 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
     // tests that keep it out of URLs), as for HTTP requests; no cookie here.
     const headerToken = req.headers['x-resight-token'];
     if (url.pathname !== '/ws' || !originOk(req.headers.origin) || !tokenOk(url.searchParams.get('token') ?? (typeof headerToken === 'string' ? headerToken : undefined))) {
-      if (url.pathname === '/ws') rejected(originOk(req.headers.origin) ? 'token' : 'origin', url.pathname);
+      if (url.pathname === '/ws') rejected(originOk(req.headers.origin) ? 'token' : 'origin', url.pathname, req.socket);
       socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       socket.destroy();
       return;
@@ -193,6 +199,8 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
     token,
     session,
     async close() {
+      // refusals counted since the last record are not lost with the server
+      if (unrecorded) recordRejected(`${unrecorded} more refused requests`, '(since the last record)', lastFrom);
       for (const c of wss.clients) c.terminate();
       wss.close();
       await new Promise<void>((r) => server.close(() => r()));

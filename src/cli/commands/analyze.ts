@@ -7,7 +7,7 @@ import { ResightError } from '../../core/errors';
 import { ResultCache } from '../../core/inference/cache';
 import { defaultModelCard } from '../../core/inference/default-model';
 import { defaultDataDir } from '../../core/inference/cache';
-import { openAuditLog } from '../../core/audit/log';
+import { openAuditLog, pseudonymDetail } from '../../core/audit/log';
 import type { AuditEntry, AuditLog } from '../../core/audit/log';
 import { InferenceEngine } from '../../core/inference/engine';
 import { resolveOperatingPoint } from '../../core/inference/operating-point';
@@ -274,7 +274,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
     for (const a of result.series) {
       audit?.record({
         event: 'instancesAccessed',
-        action: 'E',
+        action: 'R',
         ...(a.scored ? {} : { outcome: 4 as const, outcomeText: a.skipped?.code ?? 'not scored' }),
         what: 'analysis',
         ...subject([a.seriesId]),
@@ -285,6 +285,9 @@ export async function runAnalyze(argv: string[]): Promise<number> {
     const writePlainJson = (file: string) => {
       writeTarget(file, JSON.stringify(out, null, 2) + '\n', overwrite);
       process.stdout.write(`wrote JSON ${file}\n`);
+      // the scores and UIDs of these studies left in a file: an export like any other
+      const all = result.series.map((a) => a.seriesId);
+      audit?.record({ event: 'export', action: 'R', what: 'report.export', ...subject(all), objects: [...(subject(all).objects ?? []), { role: 'file', id: path.resolve(file) }], detail: { formats: ['json'], deidentified: false } });
     };
     const scored = result.series.filter((s) => s.scored);
     if (values.json === '-') process.stdout.write(JSON.stringify(out, null, 2) + '\n');
@@ -322,7 +325,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
         );
       }
       const exported = scored.map((a) => a.seriesId);
-      const auditExport = (outcome: 0 | 8, files: readonly string[], outcomeText?: string) =>
+      const auditExport = (outcome: 0 | 8, files: readonly string[], outcomeText?: string, pseudonyms?: Parameters<typeof pseudonymDetail>[0]) =>
         audit?.record({
           event: 'export',
           action: 'R',
@@ -337,6 +340,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
             formats: ([['report', 'pdf'], ['pdf-dicom', 'epdf'], ['sr', 'sr'], ['sc-dir', 'sc'], ['csv', 'csv'], ['json', 'json']] as const).filter(([k]) => values[k] !== undefined && values[k] !== '-').map(([, f]) => f),
             deidentified: values.deidentify === true,
             ...(values['date-shift'] !== undefined ? { dateShifted: true } : {}),
+            ...pseudonymDetail(pseudonyms),
           },
         });
       const written: string[] = [];
@@ -375,12 +379,12 @@ export async function runAnalyze(argv: string[]): Promise<number> {
         throw err;
       });
       ebar.end();
-      auditExport(0, summaryOut.files.map((f) => f.path));
+      auditExport(0, summaryOut.files.map((f) => f.path), undefined, summaryOut.pseudonyms);
       // with --json -, stdout is the JSON document alone: what was written and sent goes to stderr
       const say = values.json === '-' ? process.stderr : process.stdout;
       for (const f of summaryOut.files) say.write(`wrote ${f.kind.toUpperCase()} ${f.path} (${(f.bytes / 1024).toFixed(0)} KiB)${summaryOut.deidentified ? ' [de-identified]' : ''}\n`);
       for (const w of summaryOut.warnings) process.stderr.write(`resight: warning: ${w}\n`);
-      if (pacs) await sendExports(summaryOut.files, pacs, say, (e) => audit?.record({ event: 'instancesTransferred', action: 'C', what: 'pacs.send', ...subject(exported), ...e, objects: [...(subject(exported).objects ?? []), ...(e.objects ?? [])] }));
+      if (pacs) await sendExports(summaryOut.files, pacs, say, (e) => audit?.record({ event: 'instancesTransferred', action: 'C', what: 'pacs.send', ...subject(exported), ...e, objects: [...(subject(exported).objects ?? []), ...(e.objects ?? [])], detail: { ...e.detail, deidentified: summaryOut.deidentified, ...pseudonymDetail(summaryOut.pseudonyms) } }));
     }
     return 0;
   } finally {

@@ -20,6 +20,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { APP_NAME, APP_VERSION } from '../report/dicom-modules';
+import { ResightError } from '../errors';
 
 /** DICOM Audit Message event IDs (PS3.16 CID 400, coding scheme DCM) ReSight records. */
 export const AUDIT_EVENTS = {
@@ -104,9 +105,15 @@ export function auditDirFor(dataDir: string | undefined, env: NodeJS.ProcessEnv 
   return dataDir ? path.join(path.resolve(dataDir), 'audit') : null;
 }
 
-/** This month's file in an audit folder (UTC months, so a file never holds two months). */
-export function auditFileFor(dir: string, at: Date): string {
-  return path.join(dir, `audit-${at.toISOString().slice(0, 7)}.jsonl`);
+/**
+ * This month's file in an audit folder (UTC months, so a file never holds two months). In a
+ * shared folder (RESIGHT_AUDIT_DIR, which an administrator points every account at) each account
+ * has its own file, `audit-2026-11.<account>.jsonl`: one account's file, made private to it,
+ * would lock the others out of a common one.
+ */
+export function auditFileFor(dir: string, at: Date, account?: string): string {
+  const who = account ? `.${account.replace(/[^A-Za-z0-9._-]/g, '_')}` : '';
+  return path.join(dir, `audit-${at.toISOString().slice(0, 7)}${who}.jsonl`);
 }
 
 function accountName(): string {
@@ -123,18 +130,24 @@ export class AuditLog {
   private readonly host = os.hostname();
   private warned = false;
 
+  /**
+   * `private` (the user's data folder): the folder made 0700 and the file 0600. `shared` (a folder
+   * an administrator chose, RESIGHT_AUDIT_DIR): its modes are the administrator's, each account
+   * writes its own file, 0640, so a log collector in the folder's group can read them.
+   */
   constructor(
     readonly dir: string,
     private readonly process: AuditProcess,
     private readonly onError: (message: string) => void = () => {},
+    private readonly kind: 'private' | 'shared' = 'private',
   ) {}
 
   private dirChecked = false;
 
   /** The folder, made 0700; one that existed with wider modes is narrowed, once (it names patients). */
   private ensureDir(): void {
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    if (this.dirChecked || process.platform === 'win32') return;
+    fs.mkdirSync(this.dir, { recursive: true, mode: this.kind === 'shared' ? 0o750 : 0o700 });
+    if (this.kind === 'shared' || this.dirChecked || process.platform === 'win32') return;
     this.dirChecked = true;
     const st = fs.statSync(this.dir);
     const mine = typeof process.getuid !== 'function' || st.uid === process.getuid();
@@ -164,7 +177,8 @@ export class AuditLog {
     try {
       this.ensureDir();
       // one write of one line with O_APPEND: processes sharing the file never interleave lines
-      fs.appendFileSync(auditFileFor(this.dir, now), JSON.stringify(rec) + '\n', { mode: 0o600 });
+      const file = this.kind === 'shared' ? auditFileFor(this.dir, now, this.user) : auditFileFor(this.dir, now);
+      fs.appendFileSync(file, JSON.stringify(rec) + '\n', { mode: this.kind === 'shared' ? 0o640 : 0o600 });
       return rec;
     } catch (err) {
       if (!this.warned) {
@@ -176,10 +190,35 @@ export class AuditLog {
   }
 }
 
+/** The identities a de-identified export carries instead of the patient's (ExportSummary.pseudonyms). */
+export interface Pseudonym {
+  patientId: string;
+  patientName: string;
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+}
+
+/**
+ * A de-identified export's new identities as audit detail: what a recipient or the PACS holds,
+ * linked in the trail (and only there) to whose data it was.
+ */
+export function pseudonymDetail(ps: readonly Pseudonym[] | undefined): Record<string, string> {
+  if (!ps?.length) return {};
+  const join = (k: keyof Pseudonym) => [...new Set(ps.map((x) => x[k]))].join(', ');
+  return { pseudonymPatientId: join('patientId'), pseudonymPatientName: join('patientName'), pseudonymStudyInstanceUid: join('studyInstanceUid'), pseudonymSeriesInstanceUid: join('seriesInstanceUid') };
+}
+
 /** An audit log for a data folder as the environment configures it, or null (audit off, or no data folder). */
 export function openAuditLog(dataDir: string | undefined, processName: AuditProcess, onError?: (message: string) => void, env: NodeJS.ProcessEnv = process.env): AuditLog | null {
   const dir = auditDirFor(dataDir, env);
-  return dir ? new AuditLog(dir, processName, onError) : null;
+  // switched off: said once, where the program's warnings go, never silently
+  if (!dir && dataDir && auditDirFor(dataDir, { ...env, RESIGHT_AUDIT: undefined })) onError?.('the audit trail is off (RESIGHT_AUDIT=off): nothing this program does is recorded');
+  return dir ? new AuditLog(dir, processName, onError, env.RESIGHT_AUDIT_DIR ? 'shared' : 'private') : null;
+}
+
+/** The audit folder to read: as configured, even when recording is off (what was recorded before stays readable). */
+export function auditReadDirFor(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
+  return auditDirFor(dataDir, { ...env, RESIGHT_AUDIT: undefined });
 }
 
 /** Read the records of an audit folder in time order (files by month; a line that is not a record is skipped and counted). */
@@ -188,10 +227,11 @@ export function readAudit(dir: string): { records: AuditRecord[]; badLines: numb
   let badLines = 0;
   let names: string[];
   try {
-    names = fs.readdirSync(dir).filter((n) => /^audit-\d{4}-\d{2}\.jsonl$/.test(n)).sort();
+    names = fs.readdirSync(dir).filter((n) => /^audit-\d{4}-\d{2}(\.[A-Za-z0-9._-]+)?\.jsonl$/.test(n)).sort();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records, badLines };
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { records, badLines };
+    throw new ResightError('FILE_UNREADABLE', `the audit folder cannot be read (${code ?? (err as Error).message})`, { path: dir, cause: err });
   }
   for (const name of names) {
     for (const line of fs.readFileSync(path.join(dir, name), 'utf8').split('\n')) {

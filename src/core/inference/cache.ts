@@ -28,21 +28,31 @@ import type { ModelCard } from './card';
 const FORMAT = 'resight.analysis-cache/3';
 
 /** The app data folder (reviews, settings): RESIGHT_DATA_DIR, else the OS convention. */
+/**
+ * An XDG base directory as the spec reads it: only an absolute path counts; empty or relative is
+ * unset (an empty XDG_DATA_HOME used to put the data, audit trail and cache under the current
+ * folder, which could be a study folder).
+ */
+function xdg(name: 'XDG_DATA_HOME' | 'XDG_CACHE_HOME'): string | undefined {
+  const v = process.env[name];
+  return v && path.isAbsolute(v) ? v : undefined;
+}
+
 export function defaultDataDir(): string {
-  if (process.env.RESIGHT_DATA_DIR) return process.env.RESIGHT_DATA_DIR;
+  if (process.env.RESIGHT_DATA_DIR) return path.resolve(process.env.RESIGHT_DATA_DIR);
   const home = os.homedir();
   if (process.platform === 'win32') return path.join(process.env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'ReSight');
   if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'ReSight');
-  return path.join(process.env.XDG_DATA_HOME ?? path.join(home, '.local', 'share'), 'resight');
+  return path.join(xdg('XDG_DATA_HOME') ?? path.join(home, '.local', 'share'), 'resight');
 }
 
 /** Where cached analyses go when the caller does not say: RESIGHT_CACHE_DIR, else the OS cache folder. */
 export function defaultCacheDir(): string {
-  if (process.env.RESIGHT_CACHE_DIR) return process.env.RESIGHT_CACHE_DIR;
+  if (process.env.RESIGHT_CACHE_DIR) return path.resolve(process.env.RESIGHT_CACHE_DIR);
   const home = os.homedir();
   if (process.platform === 'win32') return path.join(process.env.LOCALAPPDATA ?? path.join(home, 'AppData', 'Local'), 'ReSight', 'Cache', 'analysis');
   if (process.platform === 'darwin') return path.join(home, 'Library', 'Caches', 'ReSight', 'analysis');
-  return path.join(process.env.XDG_CACHE_HOME ?? path.join(home, '.cache'), 'resight', 'analysis');
+  return path.join(xdg('XDG_CACHE_HOME') ?? path.join(home, '.cache'), 'resight', 'analysis');
 }
 
 /** What of a model card changes a series' scores or its findings' hot spots: not its thresholds
@@ -90,7 +100,16 @@ export class ResultCache {
   get(key: string): SeriesAnalysis | undefined {
     let text: string;
     try {
-      text = fs.readFileSync(this.file(key), 'utf8');
+      const fd = fs.openSync(this.file(key), 'r');
+      try {
+        // an entry another account wrote, or could have changed, is not trusted: in a shared cache
+        // folder it could carry scores that hide a finding
+        const st = fs.fstatSync(fd);
+        if (process.platform !== 'win32' && ((typeof process.getuid === 'function' && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0)) return undefined;
+        text = fs.readFileSync(fd, 'utf8');
+      } finally {
+        fs.closeSync(fd);
+      }
     } catch {
       return undefined;
     }

@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
+import { envPositiveInt, warnEnv } from '../settings/env';
 import * as ort from 'onnxruntime-node';
 import type { ProviderFallback, ProviderName, ProviderReport } from '../../shared/analysis';
 import { PROVIDER_NAMES } from '../../shared/analysis';
@@ -40,9 +41,16 @@ export function providerOrder(opts: { force?: ProviderName | undefined; preferen
   return [...new Set(order)];
 }
 
+/** RESIGHT_ORT_SPIN: 1 lets ORT's idle threads spin; 0 or unset does not; anything else is said. */
+function spinning(): boolean {
+  const v = process.env.RESIGHT_ORT_SPIN;
+  if (v !== undefined && v !== '' && v !== '0' && v !== '1') warnEnv('RESIGHT_ORT_SPIN', v, 'is not 0 or 1: threads do not spin');
+  return v === '1';
+}
+
 export function defaultThreads(): number {
-  const env = Number(process.env.RESIGHT_ORT_THREADS);
-  if (Number.isInteger(env) && env > 0) return env;
+  const env = envPositiveInt('RESIGHT_ORT_THREADS');
+  if (env !== undefined) return env;
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   return Math.max(1, cores);
 }
@@ -58,6 +66,7 @@ type OrtLogLevel = (typeof ORT_LOG_LEVELS)[number];
 /** RESIGHT_ORT_LOG (verbose|info|warning|error), default fatal. */
 export function ortLogLevel(): OrtLogLevel {
   const level = process.env.RESIGHT_ORT_LOG;
+  if (level && !(ORT_LOG_LEVELS as readonly string[]).includes(level)) warnEnv('RESIGHT_ORT_LOG', level, `is not one of ${ORT_LOG_LEVELS.join(', ')}: fatal errors only are logged`);
   return (ORT_LOG_LEVELS as readonly string[]).includes(level ?? '') ? (level as OrtLogLevel) : 'fatal';
 }
 
@@ -190,7 +199,7 @@ export async function createSession(model: Uint8Array, opts: SessionOptions = {}
         // sessions (the model, its gradient graphs) next to the decode workers, and spinning
         // threads of an idle session steal the cores the busy one needs: measured on 2 cores,
         // a forward + Grad-CAM pair took 7.9 ms spinning and 3.1-3.8 ms without.
-        extra: { session: { intra_op: { allow_spinning: process.env.RESIGHT_ORT_SPIN === '1' ? '1' : '0' } } },
+        extra: { session: { intra_op: { allow_spinning: spinning() ? '1' : '0' } } },
       });
       return { session, report: { used: provider, requested, fallbacks, threads } };
     } catch (err) {

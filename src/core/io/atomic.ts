@@ -5,6 +5,12 @@ import * as path from 'node:path';
 export interface AtomicWriteOptions {
   /** false: fail with EEXIST rather than replace an existing file (checked atomically). Default true. */
   overwrite?: boolean;
+  /**
+   * The file's mode (before the umask). Default 0600: what ReSight writes (reports, decisions,
+   * settings, cached results) is about patients, and another account on the machine must not read
+   * it because the umask happened to allow it.
+   */
+  mode?: number;
 }
 
 /**
@@ -16,7 +22,7 @@ export interface AtomicWriteOptions {
 export function writeFileAtomic(target: string, data: Uint8Array | string, options: AtomicWriteOptions = {}): void {
   const dir = path.dirname(path.resolve(target));
   const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs.openSync(tmp, 'wx', 0o644);
+  const fd = fs.openSync(tmp, 'wx', options.mode ?? 0o600);
   try {
     try {
       const bytes = typeof data === 'string' ? Buffer.from(data) : data;

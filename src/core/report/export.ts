@@ -57,6 +57,12 @@ export interface ExportSummary {
   files: { kind: ExportFormat; path: string; bytes: number }[];
   warnings: string[];
   deidentified: boolean;
+  /**
+   * De-identified: the identities the exports carry instead, per series (for the audit trail, which
+   * keeps the link a privacy office needs between what left and whose it was; never written into
+   * the exports themselves).
+   */
+  pseudonyms?: { patientId: string; patientName: string; studyInstanceUid: string; seriesInstanceUid: string }[];
 }
 
 interface Planned {
@@ -208,7 +214,12 @@ export async function writeExports(contexts: readonly ReportContext[], targets: 
     files.push({ kind: p.kind, path: p.path, bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength });
   }
   options.onProgress?.({ step: 'done', done: plan.length, total: plan.length });
-  return { files, warnings: [...new Set(warnings)], deidentified: deid !== null };
+  return {
+    files,
+    warnings: [...new Set(warnings)],
+    deidentified: deid !== null,
+    ...(deid ? { pseudonyms: ctxs.map((c) => ({ patientId: c.patient.id, patientName: c.patient.name, studyInstanceUid: c.study.studyInstanceUid, seriesInstanceUid: c.series.seriesInstanceUid })) } : {}),
+  };
 }
 
 /**
@@ -217,7 +228,8 @@ export async function writeExports(contexts: readonly ReportContext[], targets: 
  */
 export function writeTarget(target: string, data: Uint8Array | string, overwrite: boolean): void {
   try {
-    fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
+    // folders made for an export (the key images' folder) are the user's alone, as its files are
+    fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true, mode: 0o700 });
     writeFileAtomic(target, data, { overwrite });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

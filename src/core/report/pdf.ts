@@ -24,6 +24,7 @@ import { encodePng } from './png';
 import { formatScale, renderKeyImage, scaleBarMm } from './render';
 import { APP_NAME, APP_VERSION } from './dicom-modules';
 import { fontkit } from './fontkit';
+import { warnEnv } from '../settings/env';
 
 export type PaperSize = 'a4' | 'letter';
 
@@ -52,6 +53,7 @@ const UNICODE_FONT_CANDIDATES = [
 
 export function findUnicodeFont(explicit?: string): string | undefined {
   const env = process.env.RESIGHT_PDF_FONT;
+  if (env && !fs.existsSync(env)) warnEnv('RESIGHT_PDF_FONT', env, 'is not a file: the first installed Unicode font is used');
   for (const p of [explicit, env, ...UNICODE_FONT_CANDIDATES]) if (p && fs.existsSync(p)) return p;
   return undefined;
 }

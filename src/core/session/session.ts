@@ -13,6 +13,7 @@ import { readOverlays } from '../dicom/overlays';
 import { buildReportContext, reviewsAndAdded } from '../report/build';
 import { EXPORT_NAMES, exportFolderName } from './resources';
 import { writeExports } from '../report/export';
+import type { ExportSummary } from '../report/export';
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -42,7 +43,7 @@ import { operatingPoints, resolveOperatingPoint } from '../inference/operating-p
 import type { ResolvedOperatingPoint } from '../inference/operating-point';
 import { writeFileAtomic } from '../io/atomic';
 import { anchorReview, reviewKey, reviewsOnStack, storedReviews } from './review-anchor';
-import { openAuditLog } from '../audit/log';
+import { openAuditLog, pseudonymDetail } from '../audit/log';
 import type { AuditEntry, AuditLog, AuditOutcome, AuditProcess } from '../audit/log';
 import type { StoredReview } from './review-anchor';
 
@@ -72,6 +73,8 @@ export interface SessionOptions {
   /** Which program holds the session, for the audit trail (default `serve`). */
   auditProcess?: AuditProcess | undefined;
 }
+
+type ExportPseudonyms = ExportSummary['pseudonyms'];
 
 type Emit = <E extends EventName>(event: E, payload: Events[E]) => void;
 
@@ -172,7 +175,7 @@ export class Session {
     // browser mode has no open dialog: the folders are the ones given to 'resight serve'
     if (denied.length) {
       // the renderer asked for files it was not given: worth an administrator's look
-      this.audit?.record({ event: 'securityAlert', action: 'R', outcome: 4, outcomeText: 'ACCESS_DENIED', what: 'study.open', objects: denied.slice(0, 20).map((p) => ({ role: 'path', id: String(p).slice(0, 1000) })) });
+      this.audit?.record({ event: 'securityAlert', action: 'E', outcome: 4, outcomeText: 'ACCESS_DENIED', what: 'access.denied', objects: denied.slice(0, 20).map((p) => ({ role: 'path', id: String(p).slice(0, 1000) })) });
       throw new ResightError('ACCESS_DENIED', `not opened: ${denied.length} path(s) outside the folders this session may read (the desktop app: open them with File > Open or drag and drop; browser mode: give them to 'resight serve')`);
     }
     const missing = paths.filter((p) => !fs.existsSync(p));
@@ -349,7 +352,8 @@ export class Session {
         this.analyses.set(s.id, analysis);
         this.audit?.record({
           event: 'instancesAccessed',
-          action: 'E',
+          // the model reads the instances (110103 takes C, R, U, D)
+          action: 'R',
           // refused (another modality) or no slice scored: not a success, as the CLI records it
           ...(analysis.scored ? {} : { outcome: 4 as const, outcomeText: analysis.skipped?.code ?? 'not scored' }),
           what: 'analysis',
@@ -367,7 +371,7 @@ export class Session {
         this.emit('analysis.done', { jobId, seriesId: s.id, analysis, provider: r.providerReport });
       } catch (err) {
         const e = toErrorInfo(err);
-        this.audit?.record({ event: 'instancesAccessed', action: 'E', outcome: e.code === 'CANCELLED' ? 4 : 8, outcomeText: e.code, what: 'analysis', ...this.auditSubject(s) });
+        this.audit?.record({ event: 'instancesAccessed', action: 'R', outcome: e.code === 'CANCELLED' ? 4 : 8, outcomeText: e.code, what: 'analysis', ...this.auditSubject(s) });
         this.emit('analysis.failed', { jobId, seriesId: s.id, error: { code: e.code, message: e.message } });
       } finally {
         this.jobs.delete(jobId);
@@ -531,7 +535,7 @@ export class Session {
   async exportReport(p: Params<'report.export'>): Promise<ExportResult> {
     const s = this.seriesOf(p.seriesId);
     const files: string[] = [];
-    const audit = (outcome: AuditOutcome, outcomeText?: string) =>
+    const audit = (outcome: AuditOutcome, outcomeText?: string, pseudonyms?: ExportPseudonyms) =>
       this.audit?.record({
         event: 'export',
         action: 'R',
@@ -542,19 +546,22 @@ export class Session {
         ...this.auditSubject(s),
         // the files, by absolute path: where the patient's data went is what an audit asks
         objects: [...(this.auditSubject(s).objects ?? []), ...files.map((f) => ({ role: 'file' as const, id: f }))],
-        detail: { formats: [...p.formats], deidentified: p.deidentify === true, ...(p.deidentify && p.dateShiftDays !== undefined ? { dateShifted: true } : {}) },
+        detail: { formats: [...p.formats], deidentified: p.deidentify === true, ...(p.deidentify && p.dateShiftDays !== undefined ? { dateShifted: true } : {}), ...pseudonymDetail(pseudonyms) },
       });
+    let written: Awaited<ReturnType<Session['writeReport']>>;
     try {
-      const result = await this.writeReport(p, s, files);
-      audit(0);
-      return result;
+      written = await this.writeReport(p, s, files);
     } catch (err) {
       audit(8, toErrorInfo(err).code);
       throw err;
     }
+    audit(0, undefined, written.pseudonyms);
+    if (written.send) written.result.sent = await written.send();
+    return written.result;
   }
 
-  private async writeReport(p: Params<'report.export'>, s: AssembledSeries, written: string[]): Promise<ExportResult> {
+  /** The export written, and the send to the PACS still to do (after the export is in the audit trail, so the trail reads in order). */
+  private async writeReport(p: Params<'report.export'>, s: AssembledSeries, written: string[]): Promise<{ result: ExportResult; send: (() => Promise<NonNullable<ExportResult['sent']>>) | null; pseudonyms: ExportPseudonyms }> {
     const analysis = this.analyses.get(s.id);
     if (!analysis) throw new ResightError('VALIDATION', 'run the analysis of this series before exporting it');
     const pacs = p.send ? this.pacsConfig() : null;
@@ -611,12 +618,12 @@ export class Session {
       warnings: summary.warnings,
       deidentified: summary.deidentified,
     };
-    if (pacs?.dest) result.sent = await this.send(s.id, dir, summary.files, pacs.dest);
-    return result;
+    const dest = pacs?.dest;
+    return { result, send: dest ? () => this.send(s.id, dir, summary.files, dest, summary.pseudonyms) : null, pseudonyms: summary.pseudonyms };
   }
 
   /** C-STORE an export's DICOM files to the configured PACS; what it stored, never a thrown error (the export itself succeeded). */
-  private async send(seriesId: string, dir: string, files: readonly { kind: string; path: string }[], dest: PacsDestination): Promise<NonNullable<ExportResult['sent']>> {
+  private async send(seriesId: string, dir: string, files: readonly { kind: string; path: string }[], dest: PacsDestination, pseudonyms?: ExportPseudonyms): Promise<NonNullable<ExportResult['sent']>> {
     const dicom = files.filter((f) => isDicomExport(f.kind)).map((f) => f.path);
     const name = (f: string) => path.relative(dir, f).split(path.sep).join('/');
     const sent: NonNullable<ExportResult['sent']> = { destination: describeDestination(dest), stored: 0, total: dicom.length, failures: [] };
@@ -633,7 +640,7 @@ export class Session {
       what: 'pacs.send',
       ...(s ? this.auditSubject(s) : {}),
       objects: [...(s ? (this.auditSubject(s).objects ?? []) : []), { role: 'node', id: sent.destination }, ...dicom.map((f) => ({ role: 'file' as const, id: f }))],
-      detail: { stored: sent.stored, total: sent.total },
+      detail: { stored: sent.stored, total: sent.total, deidentified: pseudonyms !== undefined, ...pseudonymDetail(pseudonyms) },
     });
     return sent;
   }

@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DecodeJob, DecodeReply, InputJob, InputReply, PreprocessJob, PreprocessReply, ScanJob, ScanReply, WorkerJob, WorkerReply } from './protocol';
+import { envPositiveInt } from '../settings/env';
 
 interface Slot {
   worker: Worker;
@@ -126,9 +127,9 @@ let shared: WorkerPool | null | undefined;
 /** The process-wide pool, or null when disabled (RESIGHT_WORKERS=0). */
 export function sharedWorkerPool(): WorkerPool | null {
   if (shared !== undefined) return shared;
-  const env = process.env.RESIGHT_WORKERS;
+  const env = envPositiveInt('RESIGHT_WORKERS', true);
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  const size = env !== undefined && env !== '' ? Number(env) : Math.min(cores, 8);
+  const size = env ?? Math.min(cores, 8);
   shared = Number.isFinite(size) && size > 0 ? new WorkerPool(size) : null;
   return shared;
 }

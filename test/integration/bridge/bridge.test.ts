@@ -321,27 +321,35 @@ describe('bridge security', () => {
 });
 
 describe('bridge security in the audit trail', () => {
-  it('records a refused request as a Security Alert, once a minute however many come', async (t) => {
+  it('records a refused request as a Security Alert, once a minute however many come, the rest counted when it stops', async () => {
     await withTempDir(async (dir) => {
       const b = await startBridge({ grant: [DEMO], audit: new AuditLog(dir, 'serve'), cacheDir: null });
-      t.after(() => b.close());
-      assert.equal((await loopbackFetch(`http://127.0.0.1:${b.port}/series/x/slice/0?token=wrong`)).status, 401);
-      assert.equal((await loopbackFetch(`http://127.0.0.1:${b.port}/`)).status, 401);
-      await assert.rejects(Client.open(`ws://127.0.0.1:${b.port}/ws?token=${b.token}`, { origin: 'http://evil.example' }));
-      const alerts = readAudit(dir).records.filter((r) => r.what === 'bridge.reject');
-      assert.equal(alerts.length, 1, 'one record for the three refusals within a minute');
+      try {
+        // a configuration change is recorded too (what changed, not who typed what)
+        const c = await Client.open(`ws://127.0.0.1:${b.port}/ws?token=${b.token}`);
+        await c.call('settings.set', { camMethod: 'hirescam' });
+        c.ws.close();
+        assert.equal((await loopbackFetch(`http://127.0.0.1:${b.port}/series/x/slice/0?token=wrong`)).status, 401);
+        assert.equal((await loopbackFetch(`http://127.0.0.1:${b.port}/`)).status, 401);
+        await assert.rejects(Client.open(`ws://127.0.0.1:${b.port}/ws?token=${b.token}`, { origin: 'http://evil.example' }));
+        assert.equal(readAudit(dir).records.filter((r) => r.what === 'bridge.reject').length, 1, 'one record for the three refusals within a minute');
+      } finally {
+        await b.close();
+      }
+      const { records } = readAudit(dir);
+      const alerts = records.filter((r) => r.what === 'bridge.reject');
+      assert.equal(alerts.length, 2, 'the two refusals not yet recorded are, when the server stops');
       assert.equal(alerts[0]?.event.meaning, 'Security Alert');
       assert.equal(alerts[0]?.type?.meaning, 'Node Authentication');
       assert.equal(alerts[0]?.outcome, 4);
       assert.equal(alerts[0]?.detail?.request, '/series/x/slice/0');
+      assert.match(String(alerts[0]?.detail?.from), /^127\.0\.0\.1:\d+$/, 'the client\'s address and port');
+      assert.equal(alerts[1]?.detail?.alsoRejectedSinceLastRecord, 2);
       assert.ok(!JSON.stringify(alerts).includes(b.token), 'the real token is never written');
-      // a configuration change is recorded too (what changed, not who typed what)
-      const c = await Client.open(`ws://127.0.0.1:${b.port}/ws?token=${b.token}`);
-      await c.call('settings.set', { camMethod: 'hirescam' });
-      c.ws.close();
-      const change = readAudit(dir).records.find((r) => r.what === 'settings.change');
+      const change = records.find((r) => r.what === 'settings.change');
       assert.equal(change?.type?.meaning, 'Software Configuration');
       assert.deepEqual(change?.detail, { camMethod: 'hirescam' });
+      assert.equal(records[records.length - 1]?.what, 'session.stop');
     });
   });
 });

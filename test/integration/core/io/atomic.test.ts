@@ -31,6 +31,21 @@ function killDuringWrite(target: string, mb: number): Promise<void> {
   });
 }
 
+describe('files ReSight writes are the user\'s alone', { skip: process.platform === 'win32' && 'POSIX modes' }, () => {
+  it('0600 whatever the umask allows (reports, decisions, settings and cached results are about patients)', (t) => {
+    const dir = tempDir(t, 'modes');
+    const old = process.umask(0o022);
+    try {
+      writeFileAtomic(path.join(dir, 'a.json'), '{}');
+      writeFileAtomic(path.join(dir, 'b.json'), '{}', { mode: 0o644 });
+    } finally {
+      process.umask(old);
+    }
+    assert.equal(fs.statSync(path.join(dir, 'a.json')).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(path.join(dir, 'b.json')).mode & 0o777, 0o644, 'a caller may ask for another mode');
+  });
+});
+
 describe('atomic writes', () => {
   it('a process killed while writing never leaves a partial file under the target name', { timeout: 60_000 }, async (t) => {
     const dir = tempDir(t, 'atomic');

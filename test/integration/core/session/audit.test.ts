@@ -36,7 +36,7 @@ describe('Session audit trail', () => {
     const { records } = readAudit(dir);
     assert.deepEqual(
       records.map((r) => `${r.what} ${r.event.code} ${r.action} ${r.outcome}`),
-      ['session.start 110100 E 0', 'study.open 110103 R 0', 'analysis 110103 E 0', 'review 110110 U 0', 'report.export 110106 R 0', 'study.open 110113 R 4', 'session.stop 110100 E 0'],
+      ['session.start 110100 E 0', 'study.open 110103 R 0', 'analysis 110103 R 0', 'review 110110 U 0', 'report.export 110106 R 0', 'access.denied 110113 E 4', 'session.stop 110100 E 0'],
     );
     assert.ok(records.every((r) => r.source.process === 'desktop'));
     const [, open, analysed, review, exportRec, alert] = records;
@@ -52,7 +52,10 @@ describe('Session audit trail', () => {
     assert.equal(review?.reviewer, 'Hanako Sato');
     // a de-identified export still names whose data it was, and the files it wrote
     assert.deepEqual(exportRec?.patients, patient);
-    assert.deepEqual(exportRec?.detail, { formats: ['pdf', 'json'], deidentified: true });
+    // and the identities the files carry instead, so the trail links what left to whose it was
+    assert.deepEqual(Object.keys(exportRec?.detail ?? {}), ['formats', 'deidentified', 'pseudonymPatientId', 'pseudonymPatientName', 'pseudonymStudyInstanceUid', 'pseudonymSeriesInstanceUid']);
+    assert.match(String(exportRec?.detail?.pseudonymPatientId), /^ANON-[0-9A-F]{10}$/);
+    assert.match(String(exportRec?.detail?.pseudonymStudyInstanceUid), /^2\.25\.\d+$/);
     const files = (exportRec?.objects ?? []).filter((o) => o.role === 'file').map((o) => o.id);
     assert.equal(files.length, 2);
     for (const f of files) assert.ok(path.isAbsolute(f) && fs.existsSync(f), f);

@@ -66,6 +66,25 @@ describe('AuditLog', () => {
     assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
   });
 
+  it('in a shared folder (RESIGHT_AUDIT_DIR) leaves the folder\'s modes alone and writes one group-readable file per account', { skip: process.platform === 'win32' && 'POSIX modes' }, (t) => {
+    const dir = tempDir(t, 'audit-shared');
+    fs.chmodSync(dir, 0o1777);
+    const log = openAuditLog(undefined, 'cli', undefined, { RESIGHT_AUDIT_DIR: dir });
+    log?.record({ event: 'export', action: 'R', what: 'report.export' }, new Date('2026-11-30T12:00:00Z'));
+    assert.equal(fs.statSync(dir).mode & 0o7777, 0o1777, 'the administrator\'s modes stay');
+    const files = fs.readdirSync(dir);
+    assert.equal(files.length, 1);
+    assert.match(files[0] as string, /^audit-2026-11\.[A-Za-z0-9._-]+\.jsonl$/);
+    assert.equal(fs.statSync(path.join(dir, files[0] as string)).mode & 0o777, 0o640);
+    assert.equal(readAudit(dir).records.length, 1, 'read back with the others');
+  });
+
+  it('says, once, when it is switched off', () => {
+    const said: string[] = [];
+    assert.equal(openAuditLog('/data/resight', 'cli', (m) => said.push(m), { RESIGHT_AUDIT: 'off' }), null);
+    assert.match(said.join(), /audit trail is off \(RESIGHT_AUDIT=off\)/);
+  });
+
   it('that cannot write says so once and lets the work go on', (t) => {
     const root = tempDir(t, 'audit-blocked');
     fs.writeFileSync(path.join(root, 'afile'), 'x');

@@ -1,0 +1,41 @@
+/**
+ * Where the data and the cache go by default: RESIGHT_DATA_DIR / RESIGHT_CACHE_DIR made absolute,
+ * else the platform's convention; an empty or relative XDG_DATA_HOME / XDG_CACHE_HOME counts as
+ * unset (as the XDG spec says), never as the current folder, which could be a study folder.
+ */
+import assert from 'node:assert/strict';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { defaultCacheDir, defaultDataDir } from '../../../../src/core/inference/cache';
+
+function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  try {
+    for (const [k, v] of Object.entries(vars)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+    return fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+}
+
+describe('default data and cache folders', { skip: process.platform !== 'linux' && 'the XDG rules are Linux\'s' }, () => {
+  it('an empty or relative XDG folder is not the current folder', () => {
+    for (const bad of ['', 'relative/dir']) {
+      withEnv({ RESIGHT_DATA_DIR: undefined, RESIGHT_CACHE_DIR: undefined, XDG_DATA_HOME: bad, XDG_CACHE_HOME: bad }, () => {
+        assert.equal(defaultDataDir(), path.join(os.homedir(), '.local', 'share', 'resight'), `XDG_DATA_HOME='${bad}'`);
+        assert.equal(defaultCacheDir(), path.join(os.homedir(), '.cache', 'resight', 'analysis'), `XDG_CACHE_HOME='${bad}'`);
+      });
+    }
+    withEnv({ RESIGHT_DATA_DIR: undefined, XDG_DATA_HOME: '/srv/xdg' }, () => assert.equal(defaultDataDir(), '/srv/xdg/resight'));
+  });
+
+  it('RESIGHT_DATA_DIR and RESIGHT_CACHE_DIR are made absolute', () => {
+    withEnv({ RESIGHT_DATA_DIR: 'rel/data', RESIGHT_CACHE_DIR: 'rel/cache' }, () => {
+      assert.equal(defaultDataDir(), path.resolve('rel/data'));
+      assert.equal(defaultCacheDir(), path.resolve('rel/cache'));
+    });
+  });
+});
