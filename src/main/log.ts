@@ -12,7 +12,8 @@ const KEEP = 5;
 /** Paths (which can hold patient names) and UIDs out of a log message. */
 export function scrub(message: string): string {
   return message
-    .replace(/(?:[A-Za-z]:)?[\\/](?:[^\s\\/:*?"<>|]+[\\/])+[^\s\\/:*?"<>|]*/g, '<path>')
+    // folder names may hold spaces (/data/Smith John/CT): a segment runs to the next separator
+    .replace(/(?:[A-Za-z]:)?[\\/](?:[^\\/:*?"<>|\n]+[\\/])+[^\s\\/:*?"<>|]*/g, '<path>')
     .replace(/\b\d+(?:\.\d+){4,}\b/g, '<uid>');
 }
 

@@ -38,6 +38,9 @@ describe('window and CSP', () => {
     assert.equal(scrub('open /home/pat/YAMADA^TARO/CT0001.dcm failed'), 'open <path> failed');
     assert.equal(scrub('series 1.2.840.113619.2.55.3 done'), 'series <uid> done');
     assert.equal(scrub('C:\\Users\\x\\study\\a.dcm'), '<path>');
+    // folder names with spaces: no part of the name is left behind
+    assert.equal(scrub('cannot read /data/Smith John/CT 1/x.dcm: truncated'), 'cannot read <path>: truncated');
+    assert.equal(scrub('C:\\Data\\DOE JOHN 1960\\CT\\a.dcm missing'), '<path> missing');
   });
 
   it('a folder setting from the renderer (model, exports) takes effect only once the user confirms it in the main process', async () => {
