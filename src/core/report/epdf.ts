@@ -8,6 +8,7 @@
  * de-identified).
  */
 import type { ReportContext } from './context';
+import { draftReasons, reviewStatus } from './context';
 import type { NaturalDataset } from './dicom-write';
 import { derivedUid, dicomDateTime, encodePart10 } from './dicom-write';
 import { derivedObject } from './dicom-modules';
@@ -41,7 +42,8 @@ export function encapsulatedPdf(ctx: ReportContext, pdf: Uint8Array, exportId: s
     AcquisitionDateTime: '',
     BurnedInAnnotation: ctx.deidentified ? 'NO' : 'YES',
     ...(sources.length ? { SourceInstanceSequence: sources } : {}),
-    DocumentTitle: 'ReSight AI second-reader report (not for clinical use)',
+    // a PACS study list shows the title: a draft must read as one there, before anyone opens it
+    DocumentTitle: `${draftReasons(reviewStatus(ctx)).length ? 'DRAFT - ' : ''}ReSight AI second-reader report (not for clinical use)`,
     ConceptNameCodeSequence: [],
     MIMETypeOfEncapsulatedDocument: 'application/pdf',
     EncapsulatedDocument: [padded.buffer],

@@ -13,7 +13,7 @@ import type { ExportFormat } from '../../shared/api';
 import { isAddedFinding } from '../../shared/review';
 import { writeFileAtomic } from '../io/atomic';
 import type { ReportContext } from './context';
-import { deidentifyContext, findingLabels, mayHaveBurnedInText } from './context';
+import { deidentifyContext, draftReasons, findingLabels, mayHaveBurnedInText, reviewStatus } from './context';
 import { Deidentifier } from './deidentify';
 import type { DeidentifyOptions } from './deidentify';
 import type { PaperSize } from './pdf';
@@ -278,7 +278,20 @@ export function splitReviews(ctx: ReportContext): { listed: ReportContext['revie
 /** What a series' JSON entry carries beyond its analysis: the decisions, the reviewer's findings and measurements. */
 export function reviewFields(ctx: ReportContext): Record<string, unknown> {
   const { listed, unlisted } = splitReviews(ctx);
-  return { reviews: listed, ...(unlisted.length ? { reviewsOfUnlistedFindings: unlisted } : {}), addedFindings: ctx.added, ...(ctx.signOff ? { signOff: ctx.signOff } : {}), ...(ctx.impression ? { impression: ctx.impression } : {}), ...(ctx.measurements.length ? { measurements: ctx.measurements } : {}) };
+  // each finding with its label (F1, F2, ...) as the PDF, SR, CSV and key images name it
+  const labels = findingLabels(ctx);
+  const draft = draftReasons(reviewStatus(ctx));
+  return {
+    findings: ctx.analysis.findings.map((f) => ({ ...f, label: labels.get(f.id) })),
+    reviews: listed,
+    ...(unlisted.length ? { reviewsOfUnlistedFindings: unlisted } : {}),
+    addedFindings: ctx.added.map((a) => ({ ...a, label: labels.get(a.id) })),
+    // final or a draft, and why, as the PDF's DRAFT line and the SR's review status say it
+    reviewStatus: { final: draft.length === 0, draftReasons: draft },
+    ...(ctx.signOff ? { signOff: ctx.signOff } : {}),
+    ...(ctx.impression ? { impression: ctx.impression } : {}),
+    ...(ctx.measurements.length ? { measurements: ctx.measurements } : {}),
+  };
 }
 
 /** The analyze JSON schema for the exported series (with reviews; no file paths). */

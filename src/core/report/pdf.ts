@@ -250,6 +250,8 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   const status = reviewStatus(ctx);
   const draft = draftReasons(status);
   if (draft.length) await paragraph(`DRAFT - ${draft.join('; ')}.`, 10, bold, RED);
+  // a final report says so as plainly as a draft does, rather than by the draft line's absence
+  else if (ctx.signOff?.current) await paragraph(`Reviewed: signed off in the viewer at ${ctx.signOff.at.replace('T', ' ').slice(0, 16)} UTC${ctx.signOff.reviewer ? ` by ${fmtPn(ctx.signOff.reviewer)}` : ''}; ${status.findings === 1 ? 'the AI finding' : `all ${status.findings} AI findings`} reviewed.`, 10, bold, BLACK);
   if (ctx.deidentified) {
     await text(`De-identified export: ${ctx.deidentified.methodText}`, M, 8.5, regular, GREY);
     y -= 12;
@@ -288,6 +290,14 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   await text(ctx.series.seriesInstanceUid, M + 62, 7.5, mono);
   y -= 12;
 
+  // ------------------------------------------------------------------ the reviewer's impression
+  // their own conclusion, in their words, where a referring physician reads first (after whose
+  // report it is); "(reviewer)" so nobody reads it as the model's
+  if (ctx.impression) {
+    await heading('Impression (reviewer)');
+    await paragraph(ctx.impression, 10);
+  }
+
   // ------------------------------------------------------------------ AI summary
   await heading('AI summary');
   const findings = reviewedFindings(ctx);
@@ -321,6 +331,13 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   // the core, where it is narrower than the run: a run's long weak tails are not the lesion
   const hasCore = (f: Finding) => f.coreStart !== undefined && f.coreEnd !== undefined && (f.coreStart > f.sliceStart || f.coreEnd < f.sliceEnd);
   const coreText = (f: Finding) => (hasCore(f) ? ` strongest ${(f.coreStart as number) + 1}-${(f.coreEnd as number) + 1}` : '');
+  // where a finding is, as a clinician places it: the side, front or back, and height in the
+  // patient (mm, rounded) from its key image's geometry; pixels only where there is none
+  const locationText = (id: string, index: number, pt: [number, number]) => {
+    const k = ctx.keyImages.find((x) => x.findingId === id);
+    const where = k ? patientPointText(ctx, index, pt, k.image.imageOrientationPatient, k.image.pixelSpacing) : '';
+    return where ? where.replace(/\d+\.\d/g, (mm) => String(Math.round(Number(mm)))) : `${pt[0].toFixed(0)}, ${pt[1].toFixed(0)} px`;
+  };
   const decisionText = (r: Review | undefined) => (r && !isUnreviewed(r) ? r.decision[0].toUpperCase() + r.decision.slice(1) : 'Not reviewed');
   await table(
     [
@@ -328,7 +345,7 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
       { title: 'Class', w: 78 },
       { title: 'Score', w: 40 },
       { title: 'Slices', w: 98 },
-      { title: 'Location (x, y)', w: 64 },
+      { title: 'Location', w: 64 },
       { title: 'Decision', w: 62 },
       { title: 'Comment', w: W - 2 * M - 376 },
     ],
@@ -339,11 +356,11 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
         f.score.toFixed(3),
         // the key slice's InstanceNumber too: what a PACS viewer shows, to find it there
         `${f.sliceStart + 1}-${f.sliceEnd + 1} (key ${f.keySlice + 1}${imageNumberText(ctx, f.keySlice) ? `, ${imageNumberText(ctx, f.keySlice)}` : ''})${coreText(f)}`,
-        f.centroid ? `${f.centroid[0].toFixed(0)}, ${f.centroid[1].toFixed(0)} px` : '-',
+        f.centroid ? locationText(f.id, f.keySlice, f.centroid) : '-',
         decisionText(review),
         review?.comment ?? '',
       ]),
-      ...ctx.added.map((a) => [labelOf(a.id), a.class.replace(/_/g, ' '), '-', `${a.sliceStart + 1}-${a.sliceEnd + 1}${imageNumberText(ctx, a.sliceStart) ? ` (${imageNumberText(ctx, a.sliceStart)})` : ''}`, a.centroid ? `${a.centroid[0].toFixed(0)}, ${a.centroid[1].toFixed(0)} px` : '-', 'Added by reviewer', a.comment ?? '']),
+      ...ctx.added.map((a) => [labelOf(a.id), a.class.replace(/_/g, ' '), '-', `${a.sliceStart + 1}-${a.sliceEnd + 1}${imageNumberText(ctx, a.sliceStart) ? ` (${imageNumberText(ctx, a.sliceStart)})` : ''}`, a.centroid ? locationText(a.id, a.sliceStart, a.centroid) : '-', 'Added by reviewer', a.comment ?? '']),
     ],
   );
   if (status.pending.length) await paragraph(`${status.pending.length} of ${status.findings} AI ${plural(status.findings, 'finding', 'findings')} not reviewed: ${status.pending.join(', ')}.`, 8.5, regular, RED);
@@ -383,12 +400,6 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
     );
   }
 
-  // ------------------------------------------------------------------ the reviewer's impression
-  // their own conclusion, in their words; "(reviewer)" so nobody reads it as the model's
-  if (ctx.impression) {
-    await heading('Impression (reviewer)');
-    await paragraph(ctx.impression, 10);
-  }
 
   // ------------------------------------------------------------------ model and sign-off
   await heading('Model and method');
@@ -413,7 +424,14 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   // a sign-off without a name must not read as the export's reviewer's: the Reviewer line sits
   // just above it, and the name typed at export time says nothing of who signed
   const by = so?.reviewer ? ` by ${fmtPn(so.reviewer)}` : so && ctx.reviewer && !ctx.deidentified ? ' (no name was recorded with the sign-off)' : '';
-  const signedText = !so ? 'not signed off in the viewer' : so.current ? `signed off in the viewer at ${utc(so.at)}${by}` : `signed off in the viewer at ${utc(so.at)}${by}, but the review changed after it (a decision, the impression or a measurement): not signed off as it stands`;
+  // signed off with findings still pending (or no reviewer named) is not final: said here too,
+  // beside the sign-off, not only in the DRAFT line at the top
+  const open = [status.pending.length ? `${status.pending.join(', ')} not reviewed` : '', status.reviewer === 'none' ? 'no reviewer named' : ''].filter(Boolean);
+  const signedText = !so
+    ? 'not signed off in the viewer'
+    : so.current
+      ? `signed off in the viewer at ${utc(so.at)}${by}${open.length ? `, with ${open.join(' and ')}: a draft, not final` : ''}`
+      : `signed off in the viewer at ${utc(so.at)}${by}, but the review changed after it (a decision, the impression or a measurement): not signed off as it stands`;
   y = (await fields([['Reviewer', ctx.reviewer ? fmtPn(ctx.reviewer) : ctx.deidentified ? '(withheld in a de-identified export)' : '(not given)'], ['Review', signedText], ['Created', utc(ctx.createdAt.toISOString())]], M, 80, W - 2 * M)) - 2;
 
   // ------------------------------------------------------------------ key images

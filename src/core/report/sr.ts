@@ -270,7 +270,9 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
   const st = reviewStatus(ctx);
   const draft = draftReasons(st);
   const signedAt = ctx.signOff ? `${ctx.signOff.at.replace('T', ' ').slice(0, 19)} UTC` : '-';
-  const status = draft.length ? `Draft: ${draft.join('; ')}.` : `Signed off in the viewer at ${signedAt}${st.findings ? `; ${st.findings === 1 ? 'the AI finding' : `all ${st.findings} AI findings`} reviewed` : ''}.`;
+  // a sign-off with findings still pending is recorded as one, and the report stays a draft
+  const signedButOpen = ctx.signOff?.current ? ` Signed off in the viewer at ${signedAt}${ctx.signOff.reviewer ? ` by ${ctx.signOff.reviewer}` : ''}, not final while the above stands.` : '';
+  const status = draft.length ? `Draft: ${draft.join('; ')}.${signedButOpen}` : `Signed off in the viewer at ${signedAt}${st.findings ? `; ${st.findings === 1 ? 'the AI finding' : `all ${st.findings} AI findings`} reviewed` : ''}.`;
   const library = ctx.keyImages.map((k) => imageRef('CONTAINS', null, k.sliceIndex)).filter((x): x is Item => x !== null);
 
   const content = container(null, C.report, [
@@ -310,6 +312,8 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
     InstanceNumber: 1,
     // a draft (the review not complete: see draftReasons) is PARTIAL, the signed-off review COMPLETE
     CompletionFlag: draft.length ? 'PARTIAL' : 'COMPLETE',
+    // LO (64): the reasons are in the Review status item
+    CompletionFlagDescription: draft.length ? 'Draft: the review is not complete (see Review status)' : 'Signed off in the viewer, every AI finding reviewed',
     VerificationFlag: 'UNVERIFIED',
     ContentDate: date,
     ContentTime: time,

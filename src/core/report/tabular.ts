@@ -46,7 +46,8 @@ export function findingsCsv(ctxs: readonly ReportContext[]): string {
       out += line([ctx.series.seriesInstanceUid, f.id, 'model', f.class, f.score, f.threshold, f.sliceStart, f.sliceEnd, f.keySlice, f.keySopInstanceUid, f.centroid?.[0] ?? null, f.centroid?.[1] ?? null, review?.decision ?? 'pending', review?.comment ?? '', labels.get(f.id), f.sliceStart + 1, f.sliceEnd + 1, ctx.sliceMeta?.[f.keySlice]?.instanceNumber, f.coreStart !== undefined ? f.coreStart + 1 : null, f.coreEnd !== undefined ? f.coreEnd + 1 : null]);
     }
     for (const a of ctx.added) {
-      out += line([ctx.series.seriesInstanceUid, a.id, 'reviewer', a.class, null, null, a.sliceStart, a.sliceEnd, null, null, a.centroid?.[0] ?? null, a.centroid?.[1] ?? null, 'added', a.comment ?? '', labels.get(a.id), a.sliceStart + 1, a.sliceEnd + 1, ctx.sliceMeta?.[a.sliceStart]?.instanceNumber, null, null]);
+      // its slice is its key slice (as its key image and the SR have it)
+      out += line([ctx.series.seriesInstanceUid, a.id, 'reviewer', a.class, null, null, a.sliceStart, a.sliceEnd, a.sliceStart, ctx.analysis.slices[a.sliceStart]?.sopInstanceUid ?? null, a.centroid?.[0] ?? null, a.centroid?.[1] ?? null, 'added', a.comment ?? '', labels.get(a.id), a.sliceStart + 1, a.sliceEnd + 1, ctx.sliceMeta?.[a.sliceStart]?.instanceNumber, null, null]);
     }
   }
   return out;

@@ -175,7 +175,7 @@ describe('resight analyze: exports from the command line', () => {
     const env = { RESIGHT_CACHE_DIR: path.join(dir, 'cache') };
     const signed = { findingId: 'signoff', decision: 'accepted', at: '2026-11-29T10:05:00.000Z' };
     const cases = [
-      { name: 'current', reviews: [{ findingId: 'added:lung_nodule:20', decision: 'accepted', at: '2026-11-29T10:00:00.000Z' }, { findingId: 'impression', decision: 'accepted', at: '2026-11-29T10:04:00.000Z', comment: 'Nodule: CT in 3 months.' }, signed], pdf: /signed off in the viewer at 2026-11-29 10:05:00 UTC\s/, current: true, impression: 'Nodule: CT in 3 months.' },
+      { name: 'current', reviews: [{ findingId: 'added:lung_nodule:20', decision: 'accepted', at: '2026-11-29T10:00:00.000Z' }, { findingId: 'impression', decision: 'accepted', at: '2026-11-29T10:04:00.000Z', comment: 'Nodule: CT in 3 months.' }, signed], pdf: /signed off in the viewer at 2026-11-29 10:05:00 UTC, with F1, F2, F3, F4 not reviewed and no reviewer named: a draft, not final/, current: true, impression: 'Nodule: CT in 3 months.' },
       { name: 'stale', reviews: [signed, { findingId: 'added:lung_nodule:20', decision: 'accepted', at: '2026-11-29T10:09:00.000Z' }], pdf: /the review changed after it/, current: false },
     ];
     for (const c of cases) {

@@ -410,6 +410,21 @@ describe('exports of the demo study', () => {
     const p2 = spawnSync('pdftotext', [path.join(out, 'final.pdf'), '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
     assert.doesNotMatch(p2, /DRAFT|not reviewed/i);
     assert.ok(p2.includes('signed off in the viewer at 2026-11-28 10:06:00 UTC'));
+    // final says so at the top, as plainly as a draft does
+    assert.ok(p2.includes(`Reviewed: signed off in the viewer at 2026-11-28 10:06 UTC; all ${ctx.analysis.findings.length} AI findings reviewed.`), p2.slice(0, 300));
+    // signed off with findings still pending: the sign-off line says it is not final (as the DRAFT line does)
+    const signedOpen: ReportContext = { ...ctx, signOff: { at: '2026-11-28T10:06:00Z', current: true } };
+    await writeExports([signedOpen], { pdf: path.join(out, 'signed-open.pdf'), pdfDicom: path.join(out, 'signed-open-pdf.dcm'), json: path.join(out, 'signed-open.json') });
+    const p3 = spawnSync('pdftotext', [path.join(out, 'signed-open.pdf'), '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    assert.ok(p3.includes(`signed off in the viewer at 2026-11-28 10:06:00 UTC (no name was recorded with the sign-off), with ${undecided.join(', ')} not reviewed: a draft, not final`), p3);
+    // the PACS's study list shows the Encapsulated PDF's title: a draft reads as one there
+    assert.match(String(decodePart10(fs.readFileSync(path.join(out, 'signed-open-pdf.dcm'))).DocumentTitle), /^DRAFT - ReSight AI second-reader report/);
+    assert.doesNotMatch(String(decodePart10(encapsulatedPdf(final, fs.readFileSync(path.join(out, 'final.pdf')), 'x').bytes).DocumentTitle), /DRAFT/);
+    // the JSON says the same, and names each finding by its label
+    const j = JSON.parse(fs.readFileSync(path.join(out, 'signed-open.json'), 'utf8')) as { series: { reviewStatus: { final: boolean; draftReasons: string[] }; findings: { id: string; label: string }[]; addedFindings: { label: string }[] }[] };
+    assert.deepEqual(j.series[0]?.reviewStatus, { final: false, draftReasons: [`2 of ${ctx.analysis.findings.length} AI findings not reviewed (${undecided.join(', ')})`] });
+    assert.deepEqual(j.series[0]?.findings.map((f) => f.label), ctx.analysis.findings.map((f) => labels.get(f.id)));
+    assert.deepEqual(j.series[0]?.addedFindings.map((f) => f.label), ['F5']);
     const unnamed = { ...final };
     delete unnamed.reviewer;
     await writeExports([unnamed], { pdf: path.join(out, 'unnamed.pdf') });
@@ -431,6 +446,12 @@ describe('exports of the demo study', () => {
     const final: ReportContext = { ...ctx, reviewer: 'Hanako Sato', reviews: ctx.analysis.findings.map((f) => ({ findingId: f.id, decision: 'rejected' as const, at: '2026-11-28T10:05:00Z' })), signOff: { at: '2026-11-28T10:06:00Z', current: true } };
     const sr = structuredReport(final, 'final').bytes;
     assert.equal(reviewStatusOf(sr), `Signed off in the viewer at 2026-11-28 10:06:00 UTC; all ${ctx.analysis.findings.length} AI findings reviewed.`);
+    assert.equal(decodePart10(sr).CompletionFlagDescription, 'Signed off in the viewer, every AI finding reviewed');
+    // signed off, but with findings not reviewed: a draft, and the sign-off recorded as well
+    const open = structuredReport({ ...ctx, signOff: { at: '2026-11-28T10:06:00Z', current: true } }, 'open').bytes;
+    assert.equal(reviewStatusOf(open), `Draft: 2 of ${ctx.analysis.findings.length} AI findings not reviewed (${undecided.join(', ')}). Signed off in the viewer at 2026-11-28 10:06:00 UTC, not final while the above stands.`);
+    assert.equal(decodePart10(open).CompletionFlag, 'PARTIAL');
+    assert.equal(decodePart10(open).CompletionFlagDescription, 'Draft: the review is not complete (see Review status)');
     assert.equal(personOf(sr), 'Sato^Hanako', 'typed as people write it: Family^Given');
     assert.equal(personOf(structuredReport({ ...final, reviewer: 'Sato, Hanako' }, 'x').bytes), 'Sato^Hanako');
     if (has('dciodvfy')) {
@@ -546,7 +567,7 @@ describe('exports of the demo study', () => {
       const text = spawnSync('pdftotext', ['-layout', path.join(out, 'r.pdf'), '-'], { encoding: 'utf8' }).stdout;
       const at = text.indexOf('Impression (reviewer)');
       assert.ok(at > 0, 'the PDF has the section');
-      assert.ok(at > text.indexOf('Findings and review') && at < text.indexOf('Model and method'), 'after the findings, before the model');
+      assert.ok(at < text.indexOf('AI summary') && at > text.indexOf('Patient, study and series'), 'where a referring physician reads first: after whose report it is, before the AI');
       const after = text.slice(at).replace(/\s+/g, ' ');
       assert.ok(after.includes('Solid nodule in the left lower lobe, 9 mm: follow-up CT in 3 months. Liver: one hypodense lesion, likely a cyst.'), 'the text as written');
     }
