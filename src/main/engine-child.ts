@@ -8,6 +8,7 @@ import type { ProviderName } from '../shared/analysis';
 import { dispatch } from '../core/session/dispatch';
 import { sliceResource } from '../core/session/resources';
 import { Session } from '../core/session/session';
+import { openAuditLog } from '../core/audit/log';
 import { setProbeOverride } from '../core/inference/providers';
 import type { ChildMessage, HostMessage } from './engine-protocol';
 import { ProbeRelay } from './probe-relay';
@@ -40,7 +41,8 @@ async function handle(msg: HostMessage): Promise<void> {
       provider: o.provider as ProviderName | undefined,
       threads: o.threads,
       dataDir: o.dataDir,
-      auditProcess: 'desktop',
+      // its warnings reach the app's log (a utility process's stderr reaches no one)
+      audit: openAuditLog(o.dataDir, 'desktop', (message) => post({ type: 'warn', message })),
       cacheDir: o.cacheDir,
       exportDir: o.exportDir,
       sliceUrl: (id) => `${APP_ORIGIN}/series/${encodeURIComponent(id)}/slice/{i}`,

@@ -39,6 +39,8 @@ export class EngineHost {
     private readonly init: EngineInit,
     /** Runs the engine's GPU checks (probe-relay.ts); none: the engine is told the check could not run. */
     private readonly probe?: ProviderProbe,
+    /** The engine's warnings (an audit trail it cannot write): the app writes them to its log. */
+    private readonly onWarn?: (message: string) => void,
   ) {
     this.start();
   }
@@ -71,6 +73,10 @@ export class EngineHost {
   private receive(m: ChildMessage, ch: EngineChannel): void {
     if (m.type === 'event') {
       for (const l of this.listeners) l(m.event, m.payload);
+      return;
+    }
+    if (m.type === 'warn') {
+      this.onWarn?.(m.message);
       return;
     }
     if (m.type === 'probe') {

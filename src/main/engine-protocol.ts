@@ -25,4 +25,6 @@ export type ChildMessage =
   | { type: 'resource'; id: number; status: number; headers: Record<string, string>; body: Uint8Array | string }
   | { type: 'event'; event: EventName; payload: unknown }
   /** Check a GPU provider in a process of the host's (probe-relay.ts). */
-  | { type: 'probe'; id: number; provider: ProviderName; modelPath: string };
+  | { type: 'probe'; id: number; provider: ProviderName; modelPath: string }
+  /** Something the user's administrator must learn of (the audit trail cannot be written, or is off): for the app's log. */
+  | { type: 'warn'; message: string };

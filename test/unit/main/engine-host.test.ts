@@ -72,3 +72,14 @@ describe('engine host', () => {
     assert.equal((await host.slice('s', 0)).status, 503);
   });
 });
+
+describe('engine warnings', () => {
+  it('reach the app (its log) when the engine sends one: an audit trail it cannot write must not go unnoticed', () => {
+    let onMsg: (m: ChildMessage) => void = () => undefined;
+    const spawn = (): EngineChannel => ({ post: () => undefined, onMessage: (cb) => (onMsg = cb), onExit: () => undefined, kill: () => undefined });
+    const said: string[] = [];
+    new EngineHost(spawn, {}, undefined, (m) => said.push(m));
+    onMsg({ type: 'warn', message: 'the audit trail could not be written in /x (EACCES); the work goes on without it' });
+    assert.deepEqual(said, ['the audit trail could not be written in /x (EACCES); the work goes on without it']);
+  });
+});
