@@ -167,7 +167,9 @@ describe('the contract over the bridge', () => {
     fs.chmodSync(path.join(dataDir, 'exports'), 0o755);
     const r = await client.call('report.export', { seriesId, formats: ['pdf', 'epdf', 'sr', 'json'], reviewer: 'Dr. Test' });
     const json = JSON.parse(fs.readFileSync(path.join(dataDir, 'exports', r.folder, 'analysis.json'), 'utf8')) as { series: { addedFindings: unknown[]; reviews: { findingId: string }[] }[] };
-    assert.deepEqual(json.series[0].addedFindings, [{ id: 'added:liver_lesion:3', class: 'liver_lesion', sliceStart: 3, sliceEnd: 3, comment: 'missed' }], 'reviewer-added findings are exported as findings, not as reviews');
+    // (labelled after the model's findings, as the PDF numbers them)
+    const label = `F${(json.series[0] as unknown as { findings: unknown[] }).findings.length + 1}`;
+    assert.deepEqual(json.series[0].addedFindings, [{ id: 'added:liver_lesion:3', class: 'liver_lesion', sliceStart: 3, sliceEnd: 3, comment: 'missed', label }], 'reviewer-added findings are exported as findings, not as reviews');
     assert.ok(!json.series[0].reviews.some((x) => x.findingId.startsWith('added:')));
     assert.deepEqual(r.files.map((f) => f.name).sort(), ['analysis.json', 'report-pdf.dcm', 'report-sr.dcm', 'report.pdf']);
     const epdf = r.files.find((f) => f.kind === 'epdf');
