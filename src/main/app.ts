@@ -112,7 +112,7 @@ export async function startApp(electron: ElectronModule, paths: AppPaths, argv: 
   if (problem) log.write('warn', problem);
   // The core Session runs in an engine process (engine-child.ts): a native crash there (ONNX
   // Runtime, a codec) restarts it and the window stays.
-  const engineOptions = { modelCard: modelCardIn(settings.modelFolder), provider: settings.provider, threads: settings.threads, dataDir, exportDir: settings.exportFolder };
+  const engineOptions = { modelCard: modelCardIn(settings.modelFolder), provider: settings.provider, threads: settings.threads, dataDir, exportDir: settings.exportFolder || undefined };
   const engine = new EngineHost(() => spawnEngine(electron, paths.engine), engineOptions, paths.gpuCheck ? utilityProbe(electron, paths.gpuCheck) : undefined, (m) => log.write('warn', m));
   engine.onEvent((event, payload) => {
     if (event === 'engine.restarted') log.write('error', `engine restarted: ${(payload as { reason: string }).reason}`);

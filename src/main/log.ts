@@ -12,8 +12,9 @@ const KEEP = 5;
 /** Paths (which can hold patient names) and UIDs out of a log message. */
 export function scrub(message: string): string {
   return message
-    // folder names may hold spaces (/data/Smith John/CT): a segment runs to the next separator
-    .replace(/(?:[A-Za-z]:)?[\\/](?:[^\\/:*?"<>|\n]+[\\/])+[^\s\\/:*?"<>|]*/g, '<path>')
+    // folder and file names may hold spaces (/data/Smith John/CT 1/Smith John.dcm): a folder runs
+    // to the next separator, a file name with spaces to its extension
+    .replace(/(?:[A-Za-z]:)?[\\/](?:[^\\/:*?"<>|\n]+[\\/])+(?:[^\\/:*?"<>|\n]*\.[A-Za-z0-9]{1,8}\b|[^\s\\/:*?"<>|]*)/g, '<path>')
     .replace(/\b\d+(?:\.\d+){4,}\b/g, '<uid>');
 }
 

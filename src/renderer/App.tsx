@@ -116,6 +116,9 @@ const PLANE_ORDER: readonly (Anatomical | 'acquired')[] = ['acquired', 'axial', 
 
 export function App() {
   const { t, num, lang, setLang, cls, err } = useI18n();
+  // for listeners set up once: the translation functions of the language chosen now
+  const i18nRef = useRef({ t, err });
+  i18nRef.current = { t, err };
   const saved = useRef(loadPersisted());
   const [error, setError] = useState<string | null>(null);
   const [studies, setStudies] = useState<StudySummary[]>([]);
@@ -277,12 +280,13 @@ export function App() {
         // slices that failed while the engine was down are asked for again
         failed.current = new Map();
         setSliceErrors(new Map());
-        setAiError(t('app.engineRestarted', { reason: d.reason }));
+        setAiError(i18nRef.current.t('app.engineRestarted', { reason: d.reason }));
       }),
       api.on('analysis.failed', (d) => {
         if (d.seriesId !== seriesRef.current) return;
         // the user's own cancel is not a failure
-        if (d.error.code !== 'CANCELLED') setAiError(t('ai.failed', { message: err(d.error) }));
+        // in the language chosen now, not the one at start (the listeners are set up once)
+        if (d.error.code !== 'CANCELLED') setAiError(i18nRef.current.t('ai.failed', { message: i18nRef.current.err(d.error) }));
         endJob();
       }),
     ];

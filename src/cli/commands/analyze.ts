@@ -283,7 +283,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
     }
     const out: AnalyzeJson = { ...result, errors: scan.errors };
     const writePlainJson = (file: string) => {
-      writeTarget(file, JSON.stringify(out, null, 2) + '\n', overwrite);
+      writeTarget(file, JSON.stringify(out, null, 2) + '\n', overwrite, false);
       process.stdout.write(`wrote JSON ${file}\n`);
       // the scores and UIDs of these studies left in a file: an export like any other
       const all = result.series.map((a) => a.seriesId);
@@ -356,6 +356,8 @@ export async function runAnalyze(argv: string[]): Promise<number> {
         },
         {
           overwrite,
+          // the user named every target: the umask's modes, for whoever the files are for
+          privateFiles: false,
           sourceDirs: sourceDirs(positionals),
           allowSourceFolder: values['allow-source-folder'] === true,
           ...(values.paper ? { paper: values.paper as PaperSize } : {}),

@@ -69,10 +69,10 @@ export async function runAudit(argv: string[]): Promise<number> {
   const dir = values.dir ?? auditReadDirFor(defaultDataDir());
   if (!auditDirFor(defaultDataDir())) process.stderr.write('resight: the audit trail is off (RESIGHT_AUDIT=off): nothing is recorded now; what was recorded before is listed\n');
   if (!dir) {
-    if (values.json) process.stdout.write(JSON.stringify({ dir: null, records: [], unreadableLines: 0 }, null, 2) + '\n');
+    if (values.json) process.stdout.write(JSON.stringify({ dir: null, records: [], unreadableLines: 0, unreadableFiles: [] }, null, 2) + '\n');
     return 0;
   }
-  const { records, badLines } = readAudit(dir);
+  const { records, badLines, unreadableFiles } = readAudit(dir);
   const chosen = records.filter(
     (r) =>
       (!since || r.time.slice(0, 10) >= since) &&
@@ -80,7 +80,7 @@ export async function runAudit(argv: string[]): Promise<number> {
       (!values.patient || (r.patients ?? []).some((p) => p.id === values.patient)) &&
       (!values.what || r.what === values.what),
   );
-  if (values.json) process.stdout.write(JSON.stringify({ dir, records: chosen, unreadableLines: badLines }, null, 2) + '\n');
+  if (values.json) process.stdout.write(JSON.stringify({ dir, records: chosen, unreadableLines: badLines, unreadableFiles }, null, 2) + '\n');
   else {
     for (const r of chosen) {
       const who = r.reviewer ? `${r.user} (reviewer ${r.reviewer})` : r.user;
@@ -89,7 +89,7 @@ export async function runAudit(argv: string[]): Promise<number> {
       const cells = [r.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), who, `${r.source.process} ${r.source.pid}`, `${r.event.meaning} (${r.action})`, r.outcomeText ? `${outcome}: ${r.outcomeText}` : outcome, r.what, patients, gist(r)];
       process.stdout.write(cells.filter((c) => c !== '').join('  |  ') + '\n');
     }
-    process.stderr.write(`${chosen.length} of ${records.length} events in ${dir}${badLines ? `; ${badLines} lines could not be read` : ''}\n`);
+    process.stderr.write(`${chosen.length} of ${records.length} events in ${dir}${badLines ? `; ${badLines} lines could not be read` : ''}${unreadableFiles.length ? `; ${unreadableFiles.length} files this account may not read (other accounts'): ${unreadableFiles.join(', ')}` : ''}\n`);
   }
   return 0;
 }

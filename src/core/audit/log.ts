@@ -178,7 +178,10 @@ export class AuditLog {
       this.ensureDir();
       // one write of one line with O_APPEND: processes sharing the file never interleave lines
       const file = this.kind === 'shared' ? auditFileFor(this.dir, now, this.user) : auditFileFor(this.dir, now);
+      const fresh = this.kind === 'shared' && !fs.existsSync(file);
       fs.appendFileSync(file, JSON.stringify(rec) + '\n', { mode: this.kind === 'shared' ? 0o640 : 0o600 });
+      // group-readable whatever the umask (a umask of 077 would make it 0600): the collector reads it
+      if (fresh) fs.chmodSync(file, 0o640);
       return rec;
     } catch (err) {
       if (!this.warned) {
@@ -222,19 +225,28 @@ export function auditReadDirFor(dataDir: string | undefined, env: NodeJS.Process
 }
 
 /** Read the records of an audit folder in time order (files by month; a line that is not a record is skipped and counted). */
-export function readAudit(dir: string): { records: AuditRecord[]; badLines: number } {
+export function readAudit(dir: string): { records: AuditRecord[]; badLines: number; unreadableFiles: string[] } {
   const records: AuditRecord[] = [];
   let badLines = 0;
+  // in a shared folder, other accounts' files may be closed to this one: listed, not fatal
+  const unreadableFiles: string[] = [];
   let names: string[];
   try {
     names = fs.readdirSync(dir).filter((n) => /^audit-\d{4}-\d{2}(\.[A-Za-z0-9._-]+)?\.jsonl$/.test(n)).sort();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { records, badLines };
+    if (code === 'ENOENT') return { records, badLines, unreadableFiles };
     throw new ResightError('FILE_UNREADABLE', `the audit folder cannot be read (${code ?? (err as Error).message})`, { path: dir, cause: err });
   }
   for (const name of names) {
-    for (const line of fs.readFileSync(path.join(dir, name), 'utf8').split('\n')) {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(dir, name), 'utf8');
+    } catch {
+      unreadableFiles.push(name);
+      continue;
+    }
+    for (const line of text.split('\n')) {
       if (!line.trim()) continue;
       try {
         const r = JSON.parse(line) as AuditRecord;
@@ -246,5 +258,5 @@ export function readAudit(dir: string): { records: AuditRecord[]; badLines: numb
     }
   }
   // processes append independently: order by time, stably
-  return { records: records.map((r, i) => ({ r, i })).sort((a, b) => (a.r.time < b.r.time ? -1 : a.r.time > b.r.time ? 1 : a.i - b.i)).map((x) => x.r), badLines };
+  return { records: records.map((r, i) => ({ r, i })).sort((a, b) => (a.r.time < b.r.time ? -1 : a.r.time > b.r.time ? 1 : a.i - b.i)).map((x) => x.r), badLines, unreadableFiles };
 }

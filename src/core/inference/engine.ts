@@ -20,7 +20,7 @@ import { hotSpot, layerToSlice } from '../explain/geometry';
 import * as ort from 'onnxruntime-node';
 import type { ResultCache } from './cache';
 import { cacheKey } from './cache';
-import { findingsFrom } from './findings';
+import { findingsFrom, withCores } from './findings';
 import { thresholdsEqual } from './operating-point';
 import type { LoadedModel } from './model';
 import { loadModel } from './model';
@@ -177,7 +177,9 @@ export class InferenceEngine {
       opts.onProgress?.({ seriesId: series.id, done: series.slices, total: series.slices, slicesPerSecond: 0, etaSeconds: 0 });
       // the entry records the point it was last drawn at: this call's point (or none) replaces it
       const { operatingPoint: _stale, ...hit } = cachedEntry;
-      if (thresholdsEqual(hit.thresholds, thresholds, model.card.outputs.classes)) return { analysis: { ...hit, ...point, cached: true }, timing };
+      // a result cached before findings had a core gets it from its own scores (the same runs:
+      // cached centroids are kept)
+      if (thresholdsEqual(hit.thresholds, thresholds, model.card.outputs.classes)) return { analysis: { ...hit, findings: withCores(hit.findings, hit.slices), ...point, cached: true }, timing };
       // same scores, another operating point: only the findings (and their hot spots) are drawn again
       slices = hit.slices;
     } else {

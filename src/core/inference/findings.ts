@@ -6,6 +6,15 @@
  */
 import type { Finding, SliceResult } from '../../shared/analysis';
 
+/** Findings with their core, computed from the slices' scores where a finding lacks one (a result cached before cores existed). */
+export function withCores(findings: readonly Finding[], slices: readonly SliceResult[]): Finding[] {
+  return findings.map((f) => {
+    if (f.coreStart !== undefined && f.coreEnd !== undefined) return f;
+    const again = findingsFrom(slices.slice(f.sliceStart, f.sliceEnd + 1), [f.class], { [f.class]: f.threshold }).find((x) => x.sliceStart === f.sliceStart && x.sliceEnd === f.sliceEnd);
+    return again?.coreStart !== undefined ? { ...f, coreStart: again.coreStart, coreEnd: again.coreEnd } : f;
+  });
+}
+
 export function findingsFrom(slices: readonly SliceResult[], classes: readonly string[], thresholds: Readonly<Record<string, number>>): Finding[] {
   const out: Finding[] = [];
   for (const cls of classes) {

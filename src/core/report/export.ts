@@ -49,6 +49,12 @@ export interface ExportOptions {
    * output with the reviews merged in); not used when de-identifying. */
   jsonDocument?: (contexts: readonly ReportContext[]) => unknown;
   onProgress?: (p: { step: string; done: number; total: number }) => void;
+  /**
+   * Files 0600 and new folders 0700 (default), for ReSight's own export folder. false: the
+   * umask's modes, for targets the user named (a folder a PACS import service or colleagues read;
+   * a default ACL then applies as the user set it).
+   */
+  privateFiles?: boolean;
   /** Called with each file once it is written: a caller that records where patient data went (the audit trail) learns of them even when a later file fails. */
   onWritten?: (file: string) => void;
 }
@@ -209,7 +215,7 @@ export async function writeExports(contexts: readonly ReportContext[], targets: 
   for (const [n, p] of plan.entries()) {
     options.onProgress?.({ step: `${p.kind} ${path.basename(p.path)}`, done: n, total: plan.length });
     const data = await p.produce();
-    writeTarget(p.path, data, options.overwrite === true);
+    writeTarget(p.path, data, options.overwrite === true, options.privateFiles !== false);
     options.onWritten?.(p.path);
     files.push({ kind: p.kind, path: p.path, bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength });
   }
@@ -226,11 +232,12 @@ export async function writeExports(contexts: readonly ReportContext[], targets: 
  * Write one export file atomically, creating its folder; every failure is a typed error naming
  * the file (a file where a folder should be, no permission, a full disk, ...).
  */
-export function writeTarget(target: string, data: Uint8Array | string, overwrite: boolean): void {
+export function writeTarget(target: string, data: Uint8Array | string, overwrite: boolean, privateFiles = true): void {
   try {
-    // folders made for an export (the key images' folder) are the user's alone, as its files are
-    fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true, mode: 0o700 });
-    writeFileAtomic(target, data, { overwrite });
+    // in ReSight's own export folder, the user's alone; where the user named the target, as the
+    // umask (and the folder's default ACL) say, so whoever the user writes it for can read it
+    fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true, ...(privateFiles ? { mode: 0o700 } : {}) });
+    writeFileAtomic(target, data, { overwrite, mode: privateFiles ? 0o600 : 0o666 });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' && fs.existsSync(target)) throw new ResightError('EXPORT_EXISTS', 'the file appeared while exporting (and existing files are kept)', { path: target });

@@ -251,7 +251,7 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   const draft = draftReasons(status);
   if (draft.length) await paragraph(`DRAFT - ${draft.join('; ')}.`, 10, bold, RED);
   // a final report says so as plainly as a draft does, rather than by the draft line's absence
-  else if (ctx.signOff?.current) await paragraph(`Reviewed: signed off in the viewer at ${ctx.signOff.at.replace('T', ' ').slice(0, 16)} UTC${ctx.signOff.reviewer ? ` by ${fmtPn(ctx.signOff.reviewer)}` : ''}; ${status.findings === 1 ? 'the AI finding' : `all ${status.findings} AI findings`} reviewed.`, 10, bold, BLACK);
+  else if (ctx.signOff?.current) await paragraph(`Reviewed: signed off in the viewer at ${ctx.signOff.at.replace('T', ' ').slice(0, 16)} UTC${ctx.signOff.reviewer ? ` by ${fmtPn(ctx.signOff.reviewer)}` : ''}${status.findings ? `; ${status.findings === 1 ? 'the AI finding' : `all ${status.findings} AI findings`} reviewed` : ''}.`, 10, bold, BLACK);
   if (ctx.deidentified) {
     await text(`De-identified export: ${ctx.deidentified.methodText}`, M, 8.5, regular, GREY);
     y -= 12;

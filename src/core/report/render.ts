@@ -34,6 +34,8 @@ export interface KeyImageInput {
    * spaces to the left half: the exports' "RESIGHT AI F1 ... - NOT FOR DIAGNOSIS" (keyImageCaption).
    */
   caption?: string;
+  /** Shorter captions, longest first, for an image too small for `caption` (captionFallbacks). */
+  captionFallbacks?: string[];
 }
 
 /**
@@ -44,6 +46,17 @@ export interface KeyImageInput {
  */
 export type CaptionReview = 'accepted' | 'edited' | 'rejected' | 'pending' | 'added';
 const REVIEW_LINE: Record<Exclude<CaptionReview, 'added'>, string> = { accepted: 'ACCEPTED BY REVIEWER', edited: 'EDITED BY REVIEWER', rejected: 'REJECTED BY REVIEWER', pending: 'NOT REVIEWED' };
+
+/**
+ * Shorter captions for a small image, which keep what matters most: who made the finding and
+ * where the review stands (a rejected finding's map must not go out as a bare "AI" finding, nor a
+ * reviewer's finding as the AI's).
+ */
+export function captionFallbacks(review?: CaptionReview): string[] {
+  if (review === 'added') return ['RESIGHT - ADDED BY REVIEWER', 'ADDED BY REVIEWER', 'ADDED'];
+  const word = review ? { accepted: 'ACCEPTED', edited: 'EDITED', rejected: 'REJECTED', pending: 'NOT REVIEWED' }[review] : undefined;
+  return word ? [`RESIGHT AI - ${word} - NOT FOR DIAGNOSIS`, `AI - ${word} - NOT FOR DIAGNOSIS`, `AI - ${word}`, word] : ['RESIGHT AI - NOT FOR DIAGNOSIS', 'AI - NOT FOR DIAGNOSIS', 'AI'];
+}
 
 export function keyImageCaption(label: string | undefined, cls: string | undefined, score: number | undefined, review?: CaptionReview): string {
   const what = [label, cls?.replace(/_/g, ' ').toUpperCase(), score !== undefined && Number.isFinite(score) ? `P ${score.toFixed(3)}` : undefined].filter(Boolean).join(' ');
@@ -135,6 +148,24 @@ function lineScale(text: string, maxW: number, scale: number): number {
   return s;
 }
 
+/**
+ * The first of `candidates` that fits a W x H key image's caption corner: in the left half, clear
+ * of the top orientation letter, never cut at the edge, no taller than a quarter of the image.
+ * Its lines and scale, or undefined when none fits.
+ */
+export function fitCaption(W: number, H: number, candidates: readonly string[]): { lines: string[]; sc: number; text: string } | undefined {
+  const scale = Math.max(1, Math.round(Math.min(W, H) / 256));
+  const pad = 4 * scale;
+  // up to the top letter (at most two glyphs, centred), less a gap
+  const maxW = Math.floor(W / 2) - pad - Math.ceil(textWidth('HH', scale) / 2) - 2 * scale;
+  for (const text of candidates) {
+    const sc = lineScale(text, maxW, scale);
+    const lines = wrapCaption(text, maxW, sc);
+    if (lines.every((l) => textWidth(l, sc) <= maxW) && lines.length * (GLYPH_H + 3) * sc <= H / 4) return { lines, sc, text };
+  }
+  return undefined;
+}
+
 /** The key image: composited slice plus burned-in annotations. */
 export function renderKeyImage(input: KeyImageInput): RgbImage {
   const img = compositeSlice(input);
@@ -201,15 +232,7 @@ export function renderKeyImage(input: KeyImageInput): RgbImage {
   // letter: on the letter's row, "... LIVER" followed by the letter A read as "LIVER A LESION"
   if (input.caption) {
     const top = lettered ? pad + (GLYPH_H + 3) * scale : pad;
-    // up to the top letter (at most two glyphs, centred), less a gap
-    const maxW = Math.floor(W / 2) - pad - Math.ceil(textWidth('HH', scale) / 2) - 2 * scale;
-    // on a small image a shorter caption, never one cut at the edge or over the letter, nor taller than a quarter of it
-    const fits = (text: string) => {
-      const sc = lineScale(text, maxW, scale);
-      const lines = wrapCaption(text, maxW, sc);
-      return lines.every((l) => textWidth(l, sc) <= maxW) && lines.length * (GLYPH_H + 3) * sc <= H / 4 ? { lines, sc } : null;
-    };
-    const shown = [input.caption, 'RESIGHT AI - NOT FOR DIAGNOSIS', 'AI - NOT FOR DIAGNOSIS', 'AI'].map(fits).find((x) => x !== null);
+    const shown = fitCaption(W, H, [input.caption, ...(input.captionFallbacks ?? captionFallbacks())]);
     // each line on a dimmed backing: the caption often crosses the body wall or bright tissue
     shown?.lines.forEach((l, i) => dimRect(img, pad - shown.sc, top + i * (GLYPH_H + 3) * shown.sc - shown.sc, textWidth(l, shown.sc) + 2 * shown.sc, (GLYPH_H + 2) * shown.sc));
     shown?.lines.forEach((l, i) => drawText(img.rgb, W, H, l, pad, top + i * (GLYPH_H + 3) * shown.sc, shown.sc, white));

@@ -16,7 +16,7 @@ import type { NaturalDataset } from './dicom-write';
 import { codeItem, derivedUid, dicomDateTime, encodePart10 } from './dicom-write';
 import { derivedObject } from './dicom-modules';
 import type { CaptionReview } from './render';
-import { keyImageCaption, renderKeyImage } from './render';
+import { captionFallbacks, keyImageCaption, renderKeyImage } from './render';
 import { directionLetters } from '../../shared/orientation';
 
 export const SC_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.7';
@@ -42,7 +42,8 @@ export function keyImageForExport(ctx: ReportContext, k: KeyImage, labels: Map<s
   const label = labels.get(k.findingId);
   const added = finding ? undefined : ctx.added.find((a) => a.id === k.findingId);
   const cls = finding?.class ?? added?.class;
-  return { image: { ...k.image, caption: keyImageCaption(label, cls, finding?.score, captionReview(ctx, k.findingId)) }, label, finding };
+  const review = captionReview(ctx, k.findingId);
+  return { image: { ...k.image, caption: keyImageCaption(label, cls, finding?.score, review), captionFallbacks: captionFallbacks(review) }, label, finding };
 }
 
 /** Where the review of a key image's finding stands, as its caption says it. */

@@ -85,7 +85,8 @@ function summary(st: AssembledStudy): StudySummary {
 
 /** Where a session with these options writes exports. */
 export function exportRootOf(opts: Pick<SessionOptions, 'exportDir' | 'dataDir'>): string {
-  return path.resolve(opts.exportDir ?? (opts.dataDir ? path.join(opts.dataDir, 'exports') : path.join(os.tmpdir(), 'resight-exports')));
+  // '' is no folder (it would resolve to the current one)
+  return path.resolve(opts.exportDir || (opts.dataDir ? path.join(opts.dataDir, 'exports') : path.join(os.tmpdir(), 'resight-exports')));
 }
 
 export class Session {
@@ -510,7 +511,7 @@ export class Session {
    */
   private ensureExportRoot(): void {
     const root = this.exportRoot;
-    if (this.opts.exportDir !== undefined) {
+    if (this.opts.exportDir) {
       fs.mkdirSync(root, { recursive: true });
       return;
     }
@@ -583,7 +584,7 @@ export class Session {
     const dir = path.join(this.exportRoot, folder);
     try {
       this.ensureExportRoot();
-      fs.mkdirSync(dir, this.opts.exportDir === undefined ? { mode: 0o700 } : {});
+      fs.mkdirSync(dir, !this.opts.exportDir ? { mode: 0o700 } : {});
     } catch (err) {
       if (err instanceof ResightError) throw err;
       // the reply must not name the folder (an absolute path): the log and the settings do
@@ -602,6 +603,8 @@ export class Session {
       },
       {
         sourceDirs: [...new Set(s.ordered.map((r) => path.dirname(r.path)))],
+        // private in ReSight's own export folder; an export folder the user chose keeps its modes
+        privateFiles: !this.opts.exportDir,
         ...(p.paper ? { paper: p.paper } : {}),
         ...(p.deidentify ? { deidentify: p.dateShiftDays !== undefined ? { dateShiftDays: p.dateShiftDays } : true } : {}),
         onProgress: (pr) => this.emit('export.progress', { seriesId: s.id, step: pr.step, done: pr.done, total: pr.total }),

@@ -14,7 +14,8 @@ import type { PreferencesPatch, Settings } from '../../shared/settings';
 export function applySettingsPatch(settings: Settings, patch: Partial<Settings> | PreferencesPatch): Settings {
   const next: Record<string, unknown> = { ...settings };
   for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete next[k];
+    // an empty folder is no folder: the default, not '' (which resolves to the current folder)
+    if (v === null || (v === '' && (k === 'exportFolder' || k === 'modelFolder'))) delete next[k];
     else if (v !== undefined) next[k] = v;
   }
   return settingsSchema.parse(next);

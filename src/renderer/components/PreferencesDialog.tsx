@@ -8,7 +8,7 @@ import type { Preferences, PreferencesPatch } from '../../shared/settings';
 import { useI18n } from '../i18n/i18n';
 
 export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operatingPoints?: ModelInfo['operatingPoints']; onSaved(prefs: Preferences): void; onClose(): void }) {
-  const { t, num, cls } = useI18n();
+  const { t, num, cls, err } = useI18n();
   const points = p.operatingPoints ?? [];
   // what is sent: null puts a preference back to its default (the browser bridge drops undefined)
   const [prefs, setPrefs] = useState<PreferencesPatch | null>(null);
@@ -18,7 +18,7 @@ export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operat
   const [threadsText, setThreadsText] = useState<string | null>(null);
   const threadsBad = threadsText !== null && threadsText.trim() !== '' && !/^[1-9]\d{0,3}$/.test(threadsText.trim());
   useEffect(() => {
-    p.api.call('settings.get', {}).then(setPrefs, (e: Error) => setError(e.message));
+    p.api.call('settings.get', {}).then(setPrefs, (e: Error) => setError(err(e)));
   }, [p.api]);
   const set = (patch: PreferencesPatch) => setPrefs((x) => ({ ...(x ?? {}), ...patch }));
   const save = async () => {
@@ -29,7 +29,7 @@ export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operat
       setSaved(true);
       p.onSaved(r);
     } catch (e) {
-      setError((e as Error).message);
+      setError(err(e));
     }
   };
   const opt = <T extends string>(v: string): T | null => (v === '' ? null : (v as T));

@@ -5,7 +5,7 @@ import type { ResightApi } from '../../shared/api';
 import { useI18n } from '../i18n/i18n';
 
 export function TagBrowser(p: { api: ResightApi; seriesId: string; slice: number; onClose(): void }) {
-  const { t } = useI18n();
+  const { t, err } = useI18n();
   const [tags, setTags] = useState<TagEntry[] | null>(null);
   const [sop, setSop] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -19,7 +19,7 @@ export function TagBrowser(p: { api: ResightApi; seriesId: string; slice: number
         setTags(r.tags);
         setSop(r.sopInstanceUid);
       })
-      .catch((e: Error) => !stop && setError(e.message));
+      .catch((e: Error) => !stop && setError(err(e)));
     return () => {
       stop = true;
     };

@@ -230,6 +230,9 @@ describe('the contract over the bridge', () => {
       assert.equal(k in JSON.parse(fs.readFileSync(path.join(dataDir, 'settings.json'), 'utf8')), false, `${k} not written`);
       // the Preferences dialog sends every preference back: an unchanged or reset folder passes
       assert.ok((await client.raw('settings.set', { [k]: null, camMethod: 'layercam' })).ok);
+      // and '' is a reset, never a folder ('' resolves to the current folder)
+      assert.ok((await client.raw('settings.set', { [k]: '' })).ok);
+      assert.equal(k in JSON.parse(fs.readFileSync(path.join(dataDir, 'settings.json'), 'utf8')), false, `${k}: '' not written`);
     }
     await client.call('settings.set', { camMethod: null });
   });

@@ -41,6 +41,7 @@ describe('window and CSP', () => {
     // folder names with spaces: no part of the name is left behind
     assert.equal(scrub('cannot read /data/Smith John/CT 1/x.dcm: truncated'), 'cannot read <path>: truncated');
     assert.equal(scrub('C:\\Data\\DOE JOHN 1960\\CT\\a.dcm missing'), '<path> missing');
+    assert.equal(scrub('cannot read /data/CT/Smith John.dcm: truncated'), 'cannot read <path>: truncated');
   });
 
   it('a folder setting from the renderer (model, exports) takes effect only once the user confirms it in the main process', async () => {

@@ -55,7 +55,7 @@ describe('AuditLog', () => {
     assert.deepEqual(records.map((r) => r.what), ['session.start', 'study.open', 'report.export']);
     assert.deepEqual(records[0]?.type, { code: '110120', scheme: 'DCM', meaning: 'Application Start' });
     assert.equal(badLines, 2);
-    assert.deepEqual(readAudit(path.join(dir, 'none')), { records: [], badLines: 0 });
+    assert.deepEqual(readAudit(path.join(dir, 'none')), { records: [], badLines: 0, unreadableFiles: [] });
   });
 
   it('narrows a folder that existed with wider modes: the trail names patients', { skip: process.platform === 'win32' && 'POSIX modes' }, (t) => {
@@ -77,6 +77,11 @@ describe('AuditLog', () => {
     assert.match(files[0] as string, /^audit-2026-11\.[A-Za-z0-9._-]+\.jsonl$/);
     assert.equal(fs.statSync(path.join(dir, files[0] as string)).mode & 0o777, 0o640);
     assert.equal(readAudit(dir).records.length, 1, 'read back with the others');
+    // a file this account cannot read (another account's, closed to it; here a folder by that name) is listed, not fatal
+    fs.mkdirSync(path.join(dir, 'audit-2026-11.other.jsonl'));
+    const r = readAudit(dir);
+    assert.equal(r.records.length, 1, 'the rest is still read');
+    assert.deepEqual(r.unreadableFiles, ['audit-2026-11.other.jsonl']);
   });
 
   it('says, once, when it is switched off', () => {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findingsFrom } from '../../../../src/core/inference/findings';
+import { findingsFrom, withCores } from '../../../../src/core/inference/findings';
 import type { SliceResult } from '../../../../src/shared/analysis';
 
 const slices = (rows: (number[] | null)[]): SliceResult[] =>
@@ -43,6 +43,15 @@ describe('findings from per-slice probabilities', () => {
     // a weak finding's core never goes below the threshold, and a dip ends it
     const g = findingsFrom(slices([[0.6, 0], [0.9, 0], [0.3, 0], [0.8, 0]]), ['a'], { a: 0.25 });
     assert.deepEqual(g.map((x) => [x.sliceStart, x.sliceEnd, x.coreStart, x.coreEnd]), [[0, 3, 0, 1]]);
+  });
+
+  it('a finding cached before cores existed gets its core from the cached scores, nothing else changed', () => {
+    const s = slices([[0.1, 0], [0.2, 0], [0.9, 0], [0.8, 0], [0.2, 0], [0.1, 0]]);
+    const [f] = findingsFrom(s, ['a'], { a: 0.15 });
+    assert.ok(f);
+    const { coreStart: _s, coreEnd: _e, ...old } = f;
+    const cachedWithCentroid = { ...old, centroid: [10, 20] as [number, number] };
+    assert.deepEqual(withCores([cachedWithCentroid], s), [{ ...cachedWithCentroid, coreStart: 2, coreEnd: 3 }]);
   });
 
   it('nothing above the threshold: no findings', () => {

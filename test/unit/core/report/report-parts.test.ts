@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { Deidentifier } from '../../../../src/core/report/deidentify';
 import { derivedUid, newUid } from '../../../../src/core/report/dicom-write';
 import { encodePng } from '../../../../src/core/report/png';
-import { compositeSlice, formatScale, keyImageCaption, renderKeyImage, scaleBarMm, wrapCaption } from '../../../../src/core/report/render';
+import { captionFallbacks, compositeSlice, fitCaption, formatScale, keyImageCaption, renderKeyImage, scaleBarMm, wrapCaption } from '../../../../src/core/report/render';
 import { drawText } from '../../../../src/core/report/font';
 import { cosinesOfLetters, directionLetters } from '../../../../src/shared/orientation';
 import { csvField } from '../../../../src/core/report/tabular';
@@ -185,6 +185,16 @@ describe('key images', () => {
     let changed = 0;
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) changed++;
     assert.ok(changed > 300, 'the caption is burned in');
+  });
+
+  it('on a small image the shorter caption still says where the review stands and whose finding it is', () => {
+    for (const [w, h] of [[384, 384], [256, 192], [128, 128]] as const) {
+      const rejected = fitCaption(w, h, [keyImageCaption('F2', 'liver_lesion', 0.29, 'rejected'), ...captionFallbacks('rejected')]);
+      assert.match(rejected?.text ?? '', /REJECTED/, `${w} x ${h}: ${rejected?.text}`);
+      const added = fitCaption(w, h, [keyImageCaption('F5', 'lung_nodule', undefined, 'added'), ...captionFallbacks('added')]);
+      assert.match(added?.text ?? '', /ADDED/, `${w} x ${h}`);
+      assert.doesNotMatch(added?.text ?? '', /\bAI\b/, 'never the AI\'s');
+    }
   });
 
   it('on a small image the caption is shorter, never cut at the edge or drawn over the top letter, and starts below the letter\'s row', () => {
