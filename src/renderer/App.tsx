@@ -15,7 +15,8 @@ import { measurementPoints } from '../shared/roi';
 import { measurementSpacing, pickCalibration } from '../shared/dicom';
 import { personNameText } from '../shared/dicom-text';
 import { cosinesOfLetters } from '../shared/orientation';
-import { anchorOf, instanceKey, isUnreviewed, MEASUREMENTS_ID, SIGN_OFF_ID, signOffOf } from '../shared/review';
+import { findingLabelsOf } from '../shared/finding-labels';
+import { addedFindingId, anchorOf, instanceKey, isAddedFinding, isUnreviewed, MEASUREMENTS_ID, reviewerFindings, SIGN_OFF_ID, signOffOf } from '../shared/review';
 import { findingStops, nextStop } from './viewer/finding-nav';
 import type { Preferences } from '../shared/settings';
 import { CT_PRESETS } from '../shared/presets';
@@ -170,6 +171,8 @@ export function App() {
   const [viewedState, setViewedState] = useState<{ series: string | null; slices: Set<number> }>({ series: null, slices: new Set() });
   const viewedBySeries = useRef<Record<string, number[]>>(saved.current.viewed ?? {});
   const [dialog, setDialog] = useState<'help' | 'model' | 'tags' | 'export' | 'prefs' | null>(null);
+  /** "Add finding": the class being placed; the next click on the image says where it is. */
+  const [placing, setPlacing] = useState<string | null>(null);
   const [prefs, setPrefs] = useState<Preferences>({});
   const [cine, setCine] = useState(false);
   // frames per second chosen for cine; null: the series' own rate (its files'), else 12
@@ -344,6 +347,7 @@ export function App() {
     setExplained(null);
     setMprMeasured([]);
     mprHigh.current = 0;
+    setPlacing(null);
     // cine belongs to the series it was started on: the next opens still, at its own rate
     setCine(false);
     setCineChoice(null);
@@ -757,6 +761,14 @@ export function App() {
     return p !== undefined && th !== undefined && p < th ? { cls: explained.class, p, t: th } : null;
   }, [heat, scaleMode, explained, analysis, index, thresholds]);
 
+  // the reviewer's own findings placed on this slice: drawn with their labels, as the report marks them
+  const addedMarks = useMemo(() => {
+    const added = reviewerFindings(reviews).filter((f) => f.slice === index && f.point);
+    if (!added.length) return [];
+    const labels = findingLabelsOf(analysis?.findings ?? [], reviewerFindings(reviews));
+    return added.map((f) => ({ point: f.point as [number, number], label: labels.get(f.id) ?? '' }));
+  }, [reviews, index, analysis]);
+
   // ---------------------------------------------------------------- actions
   const axialGo = useCallback((i: number) => setIndex(Math.min(Math.max(0, count - 1), Math.max(0, i))), [count]);
   // scrolling in the current plane
@@ -851,8 +863,10 @@ export function App() {
     endJob();
   };
   /** Saves a decision; false when it was not saved (the error is shown). */
-  const decide = async (findingId: string, decision: Review['decision'], comment?: string): Promise<boolean> => {
+  const decide = async (findingId: string, decision: Review['decision'], comment?: string, point?: [number, number]): Promise<boolean> => {
     if (!seriesId) return false;
+    // a finding the reviewer added keeps the place it was given when its comment is edited
+    const place = point ?? (isAddedFinding(findingId) ? reviewsRef.current.find((x) => x.findingId === findingId)?.point : undefined);
     // the instances this id's slice numbers name on screen: the engine refuses the decision if
     // the stack changed meanwhile (more files opened) rather than put it on other slices
     const instances = info ? anchorOf(findingId, info.slices) : undefined;
@@ -860,7 +874,7 @@ export function App() {
     try {
       // a sign-off says who signed: the reviewer name the export dialog remembers, when there is one
       const reviewer = findingId === SIGN_OFF_ID && decision === 'accepted' ? localStorage.getItem(REVIEWER_KEY)?.trim() : undefined;
-      const r = await api.call('review.set', { seriesId, findingId, decision, ...(comment ? { comment } : {}), ...(instances ? { instances } : {}), ...(reviewer ? { reviewer: reviewer.slice(0, 256) } : {}) });
+      const r = await api.call('review.set', { seriesId, findingId, decision, ...(comment ? { comment } : {}), ...(instances ? { instances } : {}), ...(reviewer ? { reviewer: reviewer.slice(0, 256) } : {}), ...(place && decision !== 'rejected' ? { point: place } : {}) });
       if (seriesRef.current === seriesId && epochRef.current === epoch) setReviews((rs) => [...rs.filter((x) => x.findingId !== findingId), r]);
       return true;
     } catch (e) {
@@ -928,7 +942,10 @@ export function App() {
   // keyboard (OHIF/Weasis habits)
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') return setDialog(null);
+      if (e.key === 'Escape') {
+        setPlacing(null);
+        return setDialog(null);
+      }
       // Ctrl/Cmd/Alt combinations are the browser's and the OS's (copy, print, back, ...)
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       if (typingTarget(e.target)) return;
@@ -1249,6 +1266,17 @@ export function App() {
                     axialMeasurementsChanged();
                   } else setMprMeasured((ms) => [...ms, { ...made, label }]);
                 }}
+                // placing a finding the reviewer adds: the click says where (axial only: findings are on slices)
+                {...(placing && plane === 'stack'
+                  ? {
+                      onPlace: (pt: [number, number]) => {
+                        const cls = placing;
+                        setPlacing(null);
+                        void decide(addedFindingId(cls, index), 'accepted', undefined, [Math.round(pt[0] * 10) / 10, Math.round(pt[1] * 10) / 10]);
+                      },
+                    }
+                  : {})}
+                marks={plane === 'stack' ? addedMarks : []}
                 onEditMeasurement={(i, m) => {
                   const old = measurements[i];
                   if (!old) return;
@@ -1279,6 +1307,21 @@ export function App() {
             ) : (
               <p className="muted">{t('viewer.noSeries')}</p>
             )}
+            {placing ? (
+              <div className="toast" role="status" data-testid="placing">
+                {t('findings.placeHint', { cls: cls(placing) })}{' '}
+                <button
+                  onClick={() => {
+                    const c = placing;
+                    setPlacing(null);
+                    void decide(addedFindingId(c, index), 'accepted');
+                  }}
+                >
+                  {t('findings.placeNoPoint')}
+                </button>{' '}
+                <button onClick={() => setPlacing(null)}>{t('findings.placeCancel')}</button>
+              </div>
+            ) : null}
             {cleared && cleared.series === seriesId && cleared.plane === plane ? (
               <div className="toast" role="status" data-testid="cleared">
                 {cleared.items.length === 1 ? t('tools.clearedOne') : t('tools.cleared', { n: cleared.items.length })} <button onClick={undoClear} data-testid="undo-clear">{t('tools.undo')}</button>
@@ -1362,7 +1405,7 @@ export function App() {
               {heatBelow ? <p className="muted heat-note" role="note" data-testid="heat-below">{t('ai.heatBelow', { cls: cls(heatBelow.cls), p: num(heatBelow.p, 3), t: num(heatBelow.t, 3) })}</p> : null}
             </fieldset>
           </section>
-          <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} axial={plane === 'stack'} viewed={viewed} onDecide={decide} onGo={goSlice} onInsist={insist} busy={job !== null} />
+          <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} axial={plane === 'stack'} viewed={viewed} onDecide={decide} onAdd={(c) => setPlacing(c)} onGo={goSlice} onInsist={insist} busy={job !== null} />
           <MeasurementsPanel measurements={measurements} hounsfield={hounsfield} {...(plane !== 'stack' ? { planeName: t(`plane.${planes?.[plane] ?? 'oblique'}` as MessageKey) } : {})} onGo={go} onClear={clearMeasurements} onDelete={(i) => {
             const gone = measurements[i];
             if (plane !== 'stack') setMprMeasured((ms) => ms.filter((_, j) => j !== i));

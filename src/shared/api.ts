@@ -46,6 +46,8 @@ export const schemas = {
       reviewer: z.string().max(256).optional(),
       /** The instances (`<SOPInstanceUID>#<frame>`) the id's slice numbers named on screen; refused if the stack has changed since. */
       instances: z.array(z.string().max(200)).max(2).optional(),
+      /** Where on its slice a finding the reviewer added is ([column, row], image coordinates). */
+      point: point.optional(),
     })
     .strict(),
   'review.get': z.object({ seriesId: id }).strict(),
@@ -167,6 +169,8 @@ export interface Review {
   decision: (typeof DECISIONS)[number];
   comment?: string;
   reviewer?: string;
+  /** A reviewer-added finding's place on its slice ([column, row], image coordinates): the report's marker and SCOORD. */
+  point?: [number, number];
   /** ISO time of the decision. */
   at: string;
 }

@@ -77,6 +77,8 @@ export interface ReviewerFinding {
   class: string;
   slice: number;
   comment?: string;
+  /** Where the reviewer placed it on its slice ([column, row]), when they did. */
+  point?: [number, number];
 }
 
 /** The reviewer-added findings among `reviews` (withdrawn ones left out). */
@@ -85,7 +87,7 @@ export function reviewerFindings(reviews: readonly Review[]): ReviewerFinding[] 
     .filter((r) => isAddedFinding(r.findingId) && r.decision !== 'rejected')
     .map((r) => {
       const [, cls, slice] = r.findingId.split(':');
-      return { id: r.findingId, class: cls ?? '', slice: Number(slice), ...(r.comment ? { comment: r.comment } : {}) };
+      return { id: r.findingId, class: cls ?? '', slice: Number(slice), ...(r.comment ? { comment: r.comment } : {}), ...(r.point ? { point: r.point } : {}) };
     });
 }
 

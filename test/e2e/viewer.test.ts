@@ -1827,7 +1827,13 @@ describe('opening the rest of a series keeps the reviewer\'s work on its instanc
     await page.click('[data-testid=tool-wl]');
     await page.locator('section.findings select').selectOption('lung_nodule');
     await page.locator('section.findings button', { hasText: 'Add finding' }).click();
+    // the viewer asks where it is: a click on the image places it (a nodule at column 300, row 200)
+    await page.waitForSelector('[data-testid=placing]');
+    await dragImage(300, 200, 300, 200);
     await page.waitForSelector('[data-testid=added-finding]');
+    await page.waitForSelector('[data-testid=placing]', { state: 'detached' });
+    assert.equal(await page.locator('[data-testid=added-mark]').count(), 1, 'its mark on the slice, with its label');
+    assert.match((await page.locator('[data-testid=added-mark]').textContent()) ?? '', /^F\d+$/);
     assert.match(await page.locator('[data-testid=measurement]').first().innerText(), /^M1 · slice 12 ·/);
     assert.match(await page.locator('[data-testid=added-finding]').innerText(), /slice 12 ·/);
     // what the reviewer added is described in their words, as an AI finding's comment is
@@ -1845,6 +1851,10 @@ describe('opening the rest of a series keeps the reviewer\'s work on its instanc
     await page.waitForFunction(() => /slice 32/.test(document.querySelector('[data-testid=measurement]')?.textContent ?? ''), undefined, { timeout: 10_000 });
     await page.waitForFunction(() => /slice 32 ·/.test(document.querySelector('[data-testid=added-finding]')?.textContent ?? ''), undefined, { timeout: 10_000 });
     assert.equal(await page.locator('[data-testid=added-comment]').innerText(), '6 mm nodule, right lower lobe', 'the comment moves with its finding');
+    // and so does its place: the review keeps the point through the comment edit and the move
+    const saved = JSON.parse(fs.readFileSync(path.join(root, 'data', 'reviews', fs.readdirSync(path.join(root, 'data', 'reviews'))[0] as string), 'utf8')) as { findingId: string; point?: number[] }[];
+    const pt = saved.find((r) => r.findingId.startsWith('added:'))?.point ?? [];
+    assert.ok(Math.abs((pt[0] ?? 0) - 300) < 1.5 && Math.abs((pt[1] ?? 0) - 200) < 1.5, `placed at ${pt.join(', ')}`);
     // and the measurement is drawn on that slice, where its instance now is
     await page.locator('[data-testid=measurement] button.link').first().click();
     await at(32, 45);

@@ -127,7 +127,7 @@ const positiveInt = (name: string, v: string | undefined): number | undefined =>
 };
 
 const reviewsSchema = z.array(
-  z.object({ findingId: z.string().min(1), decision: z.enum(DECISIONS), comment: z.string().optional(), reviewer: z.string().optional(), at: z.string(), anchor: z.array(z.string()).optional() }).strict(),
+  z.object({ findingId: z.string().min(1), decision: z.enum(DECISIONS), comment: z.string().optional(), reviewer: z.string().optional(), at: z.string(), anchor: z.array(z.string()).optional(), point: z.tuple([z.number(), z.number()]).optional() }).strict(),
 );
 
 function readReviews(file: string): StoredReview[] {
@@ -139,7 +139,7 @@ function readReviews(file: string): StoredReview[] {
   }
   const r = reviewsSchema.safeParse(raw);
   if (!r.success) throw new ResightError('VALIDATION', `not a list of reviews: ${r.error.issues[0]?.message ?? ''} at ${r.error.issues[0]?.path.join('.') ?? ''}`, { path: file });
-  return r.data.map((x) => ({ findingId: x.findingId, decision: x.decision, at: x.at, ...(x.comment !== undefined ? { comment: x.comment } : {}), ...(x.reviewer !== undefined ? { reviewer: x.reviewer } : {}), ...(x.anchor ? { anchor: x.anchor } : {}) }));
+  return r.data.map((x) => ({ findingId: x.findingId, decision: x.decision, at: x.at, ...(x.comment !== undefined ? { comment: x.comment } : {}), ...(x.reviewer !== undefined ? { reviewer: x.reviewer } : {}), ...(x.anchor ? { anchor: x.anchor } : {}), ...(x.point ? { point: x.point } : {}) }));
 }
 
 /** The folders a study was read from (a file's folder, or the folder itself). */

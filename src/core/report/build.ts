@@ -57,7 +57,7 @@ export function reviewsAndAdded(reviews: readonly Review[]): { reviews: Review[]
   const impression = impressionOf(reviews);
   return {
     reviews: reviews.filter((r) => !isAddedFinding(r.findingId) && !isStackReview(r.findingId)),
-    added: reviewerFindings(reviews).map((f) => ({ id: f.id, class: f.class, sliceStart: f.slice, sliceEnd: f.slice, ...(f.comment ? { comment: f.comment } : {}) })),
+    added: reviewerFindings(reviews).map((f) => ({ id: f.id, class: f.class, sliceStart: f.slice, sliceEnd: f.slice, ...(f.comment ? { comment: f.comment } : {}), ...(f.point ? { centroid: f.point } : {}) })),
     ...(signOff ? { signOff } : {}),
     ...(impression ? { impression } : {}),
   };

@@ -95,6 +95,12 @@ export function storedReviews(json: unknown): StoredReview[] {
     const x = r as Record<string, unknown>;
     const anchorOk = x['anchor'] === undefined || (Array.isArray(x['anchor']) && x['anchor'].every((k) => typeof k === 'string'));
     return typeof x['findingId'] === 'string' && (DECISIONS as readonly unknown[]).includes(x['decision']) && typeof x['at'] === 'string' && anchorOk;
+  }).map((r) => {
+    // a point that is not two finite numbers is dropped (the finding stays, without a place)
+    const pt = (r as { point?: unknown }).point;
+    if (pt === undefined || (Array.isArray(pt) && pt.length === 2 && pt.every((v) => typeof v === 'number' && Number.isFinite(v)))) return r;
+    const { point: _bad, ...rest } = r;
+    return rest;
   });
 }
 

@@ -468,7 +468,7 @@ export class Session {
 
   setReview(p: Params<'review.set'>): Review {
     const s = this.seriesOf(p.seriesId);
-    const r: Review = { findingId: p.findingId, decision: p.decision, at: new Date().toISOString(), ...(p.comment !== undefined ? { comment: p.comment } : {}), ...(p.reviewer !== undefined ? { reviewer: p.reviewer } : {}) };
+    const r: Review = { findingId: p.findingId, decision: p.decision, at: new Date().toISOString(), ...(p.comment !== undefined ? { comment: p.comment } : {}), ...(p.reviewer !== undefined ? { reviewer: p.reviewer } : {}), ...(p.point ? { point: p.point } : {}) };
     const stored = anchorReview(r, s.ordered);
     // the viewer says which instances it decided on: if the stack changed meanwhile (more files
     // opened), the id's numbers may name other slices now, and the decision must not land there

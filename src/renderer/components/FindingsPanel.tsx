@@ -107,6 +107,8 @@ export function FindingsPanel(p: {
   viewed: Set<number>;
   /** Saves a decision; resolves to false when it was not saved. */
   onDecide(findingId: string, d: Decision, comment?: string): void | Promise<boolean>;
+  /** "Add finding on this slice" with a class: the viewer asks where it is on the image. */
+  onAdd?(cls: string): void;
   onGo(i: number): void;
   /** Run the model on a series it refused (another modality): the reviewer's explicit choice. */
   onInsist?(): void;
@@ -189,7 +191,8 @@ export function FindingsPanel(p: {
             {p.classes.map((c) => <option key={c} value={c}>{cls(c)}</option>)}
           </select>
         </label>
-        <button disabled={!addClass || p.axial === false} onClick={() => p.onDecide(addedFindingId(addClass, p.index), 'accepted')}>{t('findings.add')}</button>
+        {/* the viewer then asks where on the image it is (onAdd); without it, on the slice alone */}
+        <button disabled={!addClass || p.axial === false} onClick={() => (p.onAdd ? p.onAdd(addClass) : p.onDecide(addedFindingId(addClass, p.index), 'accepted'))} data-testid="add-finding">{t('findings.add')}</button>
       </div>
       {/* the reviewer's conclusion: after the model has read the series, as the sign-off */}
       {a?.scored ? (

@@ -82,6 +82,10 @@ export interface ViewportProps {
   hounsfield?: boolean;
   /** The slice the probe and ROI statistics read, when it is not the one shown: the axial slice under a thick slab, as the report measures it. */
   measured?: SliceData | null | undefined;
+  /** While a finding the reviewer adds is being placed: the next left click on the image says where (image coordinates), instead of the bound tool. */
+  onPlace?(point: [number, number]): void;
+  /** Findings the reviewer placed on this slice: a marker and their label (F5), as the report draws them. */
+  marks?: { point: [number, number]; label: string }[];
 }
 
 const BUTTONS: (keyof Bindings)[] = ['left', 'middle', 'right'];
@@ -206,6 +210,13 @@ export function Viewport(p: ViewportProps) {
     if (!key) return;
     e.preventDefault();
     (e.target as Element).setPointerCapture(e.pointerId);
+    if (key === 'left' && p.onPlace) {
+      const at = imgPoint(e);
+      const s = props.current.slice;
+      // on the image only: a click beside it places nothing
+      if (at && s && at[0] >= 0 && at[1] >= 0 && at[0] < s.columns && at[1] < s.rows) p.onPlace(at);
+      return;
+    }
     const tool = p.bindings[key];
     const start = imgPoint(e) ?? [0, 0];
     const grab = key === 'left' && p.onEditMeasurement ? handleUnder(e) : null;
@@ -349,7 +360,7 @@ export function Viewport(p: ViewportProps) {
     <div className="viewport" ref={wrap} onContextMenu={(e) => e.preventDefault()}>
       <canvas
         ref={canvas}
-        className={editing || overHandle ? 'grab' : undefined}
+        className={p.onPlace ? 'place' : editing || overHandle ? 'grab' : undefined}
         data-testid="viewport-canvas"
         role="img"
         aria-label={t('viewer.canvasLabel')}
@@ -433,6 +444,15 @@ export function Viewport(p: ViewportProps) {
               <text x={at.x} y={at.y} textAnchor={at.anchor} data-testid="measure-label">
                 {text}
               </text>
+            </g>
+          );
+        })}
+        {(p.marks ?? []).map((mk, i) => {
+          const [x, y] = toScreen(mk.point);
+          return (
+            <g key={`mark-${i}`} className="mark" data-testid="added-mark">
+              <circle cx={x} cy={y} r={12} />
+              <text x={x + 15} y={y - 10}>{mk.label}</text>
             </g>
           );
         })}
