@@ -7,8 +7,10 @@ import { ResightError } from '../../core/errors';
 import { ResultCache } from '../../core/inference/cache';
 import { defaultModelCard } from '../../core/inference/default-model';
 import { defaultDataDir } from '../../core/inference/cache';
-import { openAuditLog, pseudonymDetail } from '../../core/audit/log';
-import type { AuditEntry, AuditLog } from '../../core/audit/log';
+import { openAuditLog } from '../../core/audit/log';
+import type { AuditLog, Pseudonym } from '../../core/audit/log';
+import { analysisEntry, auditSubject, exportEntry, sendEntry } from '../../core/audit/entries';
+import type { AuditSubject } from '../../core/audit/entries';
 import { InferenceEngine } from '../../core/inference/engine';
 import { resolveOperatingPoint } from '../../core/inference/operating-point';
 import { isProviderName } from '../../core/inference/providers';
@@ -95,7 +97,7 @@ function summary(result: AnalysisResult, errors: FileError[]): string {
  * C-STORE the DICOM files an export wrote; every object's outcome on `out` (stderr when stdout
  * carries the JSON), a typed error when any was not stored (the association's own when it failed).
  */
-async function sendExports(files: readonly { kind: string; path: string }[], pacs: PacsDestination, out: NodeJS.WritableStream, audit: (e: Pick<AuditEntry, 'outcome' | 'outcomeText' | 'objects' | 'detail'>) => void): Promise<void> {
+async function sendExports(files: readonly { kind: string; path: string }[], pacs: PacsDestination, out: NodeJS.WritableStream, audit: (e: { destination: string; files: string[]; stored: number; total: number; errorCode?: string | undefined }) => void): Promise<void> {
   const dicom = files.filter((f) => isDicomExport(f.kind));
   const bar = progressBar('sending');
   const { outcomes, error } = await storeFiles(
@@ -110,12 +112,7 @@ async function sendExports(files: readonly { kind: string; path: string }[], pac
   for (const o of outcomes) out.write(o.ok ? `sent ${o.file} to ${where}${o.status ? ` (warning 0x${o.status.toString(16)})` : ''}\n` : `NOT stored: ${o.file}: ${why(o)}\n`);
   const failed = outcomes.filter((o) => !o.ok);
   const stored = outcomes.length - failed.length;
-  audit({
-    outcome: stored === dicom.length && !error ? 0 : stored > 0 ? 4 : 8,
-    ...(error ? { outcomeText: error.code } : failed.length ? { outcomeText: `${failed.length} not stored` } : {}),
-    objects: [{ role: 'node', id: where }, ...dicom.map((f) => ({ role: 'file' as const, id: path.resolve(f.path) }))],
-    detail: { stored, total: dicom.length },
-  });
+  audit({ destination: where, files: dicom.map((f) => path.resolve(f.path)), stored, total: dicom.length, errorCode: error?.code });
   if (error) throw new ResightError(error.code, `${error.message} (${outcomes.length - failed.length} of ${count(outcomes.length, 'object')} stored before; the files are written)`);
   if (failed.length) throw new ResightError('PACS_REJECTED', `${failed.length} of ${count(outcomes.length, 'object')} not stored by ${where} (the files are written): ${failed[0] ? why(failed[0]) : ''}`);
 }
@@ -243,18 +240,8 @@ export async function runAnalyze(argv: string[]): Promise<number> {
 
   // the audit trail (core/audit): which patients' images this run read and where its exports went
   const audit: AuditLog | null = openAuditLog(defaultDataDir(), 'cli', (m) => process.stderr.write(`resight: warning: ${m}\n`));
-  const studyOf = new Map(scan.studies.flatMap((st) => st.series.map((x) => [x.id, st] as const)));
-  const subject = (seriesIds: readonly string[]): Pick<AuditEntry, 'patients' | 'objects'> => {
-    const studies = [...new Set(seriesIds.map((id) => studyOf.get(id)).filter((st) => st !== undefined))];
-    const patients = new Map(studies.map((st) => [`${st.patient.id}\u0000${st.patient.name}`, { id: st.patient.id, name: st.patient.name }]));
-    return {
-      patients: [...patients.values()],
-      objects: [
-        ...studies.map((st) => ({ role: 'study' as const, id: st.studyInstanceUid })),
-        ...[...new Set(seriesIds.map((id) => series.find((x) => x.id === id)?.seriesInstanceUid).filter((u) => u !== undefined))].map((u) => ({ role: 'series' as const, id: u })),
-      ],
-    };
-  };
+  const byId = new Map(series.map((s) => [s.id, s]));
+  const subject = (seriesIds: readonly string[]): AuditSubject => auditSubject(seriesIds.map((id) => byId.get(id)).filter((s) => s !== undefined), scan.studies);
   const engine = new InferenceEngine();
   try {
     const model = await engine.model(path.resolve(cardPath), { force: values.provider as (typeof PROVIDER_NAMES)[number] | undefined, threads });
@@ -271,23 +258,14 @@ export async function runAnalyze(argv: string[]): Promise<number> {
       onProgress: (p) => progress.update(p.done, p.total, `${p.slicesPerSecond.toFixed(0)} slices/s${p.etaSeconds !== null ? `, ${p.etaSeconds.toFixed(1)} s left` : ''}`),
     });
     progress.end();
-    for (const a of result.series) {
-      audit?.record({
-        event: 'instancesAccessed',
-        action: 'R',
-        ...(a.scored ? {} : { outcome: 4 as const, outcomeText: a.skipped?.code ?? 'not scored' }),
-        what: 'analysis',
-        ...subject([a.seriesId]),
-        detail: { model: `${result.model.name} ${result.model.version}`, sha256: result.model.sha256, provider: result.providerReport.used, slices: a.slices.length, findings: a.findings.length, cached: a.cached === true },
-      });
-    }
+    for (const a of result.series) audit?.record(analysisEntry(a, result.model, result.providerReport.used, subject([a.seriesId])));
     const out: AnalyzeJson = { ...result, errors: scan.errors };
     const writePlainJson = (file: string) => {
       writeTarget(file, JSON.stringify(out, null, 2) + '\n', overwrite, false);
       process.stdout.write(`wrote JSON ${file}\n`);
       // the scores and UIDs of these studies left in a file: an export like any other
       const all = result.series.map((a) => a.seriesId);
-      audit?.record({ event: 'export', action: 'R', what: 'report.export', ...subject(all), objects: [...(subject(all).objects ?? []), { role: 'file', id: path.resolve(file) }], detail: { formats: ['json'], deidentified: false } });
+      audit?.record(exportEntry({ outcome: 0, subject: subject(all), files: [path.resolve(file)], formats: ['json'], deidentified: false, dateShifted: false }));
     };
     const scored = result.series.filter((s) => s.scored);
     if (values.json === '-') process.stdout.write(JSON.stringify(out, null, 2) + '\n');
@@ -325,24 +303,12 @@ export async function runAnalyze(argv: string[]): Promise<number> {
         );
       }
       const exported = scored.map((a) => a.seriesId);
-      const auditExport = (outcome: 0 | 8, files: readonly string[], outcomeText?: string, pseudonyms?: Parameters<typeof pseudonymDetail>[0]) =>
-        audit?.record({
-          event: 'export',
-          action: 'R',
-          outcome,
-          ...(outcomeText ? { outcomeText } : {}),
-          what: 'report.export',
-          ...(values.reviewer ? { reviewer: values.reviewer } : {}),
-          ...subject(exported),
-          objects: [...(subject(exported).objects ?? []), ...files.map((f) => ({ role: 'file' as const, id: path.resolve(f) }))],
-          detail: {
-            // named as the viewer's export names them (report.export's formats)
-            formats: ([['report', 'pdf'], ['pdf-dicom', 'epdf'], ['sr', 'sr'], ['sc-dir', 'sc'], ['csv', 'csv'], ['json', 'json']] as const).filter(([k]) => values[k] !== undefined && values[k] !== '-').map(([, f]) => f),
-            deidentified: values.deidentify === true,
-            ...(values['date-shift'] !== undefined ? { dateShifted: true } : {}),
-            ...pseudonymDetail(pseudonyms),
-          },
-        });
+      // named as the viewer's export names them (report.export's formats)
+      const formats = ([['report', 'pdf'], ['pdf-dicom', 'epdf'], ['sr', 'sr'], ['sc-dir', 'sc'], ['csv', 'csv'], ['json', 'json']] as const).filter(([k]) => values[k] !== undefined && values[k] !== '-').map(([, f]) => f);
+      const auditExport = (outcome: 0 | 8, files: readonly string[], outcomeText?: string, pseudonyms?: readonly Pseudonym[]) =>
+        audit?.record(
+          exportEntry({ outcome, outcomeText, reviewer: values.reviewer, subject: subject(exported), files: files.map((f) => path.resolve(f)), formats, deidentified: values.deidentify === true, dateShifted: values['date-shift'] !== undefined, pseudonyms }),
+        );
       const written: string[] = [];
       const summaryOut = await writeExports(
         contexts,
@@ -386,7 +352,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
       const say = values.json === '-' ? process.stderr : process.stdout;
       for (const f of summaryOut.files) say.write(`wrote ${f.kind.toUpperCase()} ${f.path} (${(f.bytes / 1024).toFixed(0)} KiB)${summaryOut.deidentified ? ' [de-identified]' : ''}\n`);
       for (const w of summaryOut.warnings) process.stderr.write(`resight: warning: ${w}\n`);
-      if (pacs) await sendExports(summaryOut.files, pacs, say, (e) => audit?.record({ event: 'instancesTransferred', action: 'C', what: 'pacs.send', ...subject(exported), ...e, objects: [...(subject(exported).objects ?? []), ...(e.objects ?? [])], detail: { ...e.detail, deidentified: summaryOut.deidentified, ...pseudonymDetail(summaryOut.pseudonyms) } }));
+      if (pacs) await sendExports(summaryOut.files, pacs, say, (e) => audit?.record(sendEntry({ ...e, subject: subject(exported), deidentified: summaryOut.deidentified, pseudonyms: summaryOut.pseudonyms })));
     }
     return 0;
   } finally {

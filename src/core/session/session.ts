@@ -43,8 +43,10 @@ import { operatingPoints, resolveOperatingPoint } from '../inference/operating-p
 import type { ResolvedOperatingPoint } from '../inference/operating-point';
 import { writeFileAtomic } from '../io/atomic';
 import { anchorReview, reviewKey, reviewsOnStack, storedReviews } from './review-anchor';
-import { openAuditLog, pseudonymDetail } from '../audit/log';
-import type { AuditEntry, AuditLog, AuditOutcome, AuditProcess } from '../audit/log';
+import { openAuditLog } from '../audit/log';
+import { analysisEntry, auditSubject, exportEntry, sendEntry } from '../audit/entries';
+import type { AuditSubject } from '../audit/entries';
+import type { AuditLog, AuditOutcome, AuditProcess } from '../audit/log';
 import type { StoredReview } from './review-anchor';
 
 export interface SessionOptions {
@@ -116,15 +118,9 @@ export class Session {
   }
 
   /** The patient, study and series of a series, as the audit trail names them. */
-  private auditSubject(s: AssembledSeries): Pick<AuditEntry, 'patients' | 'objects'> {
+  private auditSubject(s: AssembledSeries): AuditSubject {
     const st = this.studies.get(s.studyInstanceUid);
-    return {
-      ...(st ? { patients: [{ id: st.patient.id, name: st.patient.name }] } : {}),
-      objects: [
-        { role: 'study', id: s.studyInstanceUid },
-        { role: 'series', id: s.seriesInstanceUid },
-      ],
-    };
+    return auditSubject([s], st ? [st] : []);
   }
 
   /** Let the renderer open these files/folders (and anything inside them). */
@@ -351,24 +347,7 @@ export class Session {
         // the series was replaced meanwhile (re-assembled with another folder's slices): not its result
         if (this.series.get(s.id) !== s) throw new ResightError('CANCELLED', 'the series changed while it was analysed (more of its files were opened)');
         this.analyses.set(s.id, analysis);
-        this.audit?.record({
-          event: 'instancesAccessed',
-          // the model reads the instances (110103 takes C, R, U, D)
-          action: 'R',
-          // refused (another modality) or no slice scored: not a success, as the CLI records it
-          ...(analysis.scored ? {} : { outcome: 4 as const, outcomeText: analysis.skipped?.code ?? 'not scored' }),
-          what: 'analysis',
-          ...this.auditSubject(s),
-          detail: {
-            model: `${model.identity.name} ${model.identity.version}`,
-            sha256: model.identity.sha256,
-            provider: r.providerReport.used,
-            slices: analysis.slices.length,
-            findings: analysis.findings.length,
-            cached: analysis.cached === true,
-            ...(op.id ? { operatingPoint: op.id } : {}),
-          },
-        });
+        this.audit?.record(analysisEntry(analysis, model.identity, r.providerReport.used, this.auditSubject(s), op.id));
         this.emit('analysis.done', { jobId, seriesId: s.id, analysis, provider: r.providerReport });
       } catch (err) {
         const e = toErrorInfo(err);
@@ -537,18 +516,9 @@ export class Session {
     const s = this.seriesOf(p.seriesId);
     const files: string[] = [];
     const audit = (outcome: AuditOutcome, outcomeText?: string, pseudonyms?: ExportPseudonyms) =>
-      this.audit?.record({
-        event: 'export',
-        action: 'R',
-        outcome,
-        ...(outcomeText ? { outcomeText } : {}),
-        what: 'report.export',
-        ...(p.reviewer ? { reviewer: p.reviewer } : {}),
-        ...this.auditSubject(s),
-        // the files, by absolute path: where the patient's data went is what an audit asks
-        objects: [...(this.auditSubject(s).objects ?? []), ...files.map((f) => ({ role: 'file' as const, id: f }))],
-        detail: { formats: [...p.formats], deidentified: p.deidentify === true, ...(p.deidentify && p.dateShiftDays !== undefined ? { dateShifted: true } : {}), ...pseudonymDetail(pseudonyms) },
-      });
+      this.audit?.record(
+        exportEntry({ outcome, outcomeText, reviewer: p.reviewer, subject: this.auditSubject(s), files, formats: p.formats, deidentified: p.deidentify === true, dateShifted: p.deidentify === true && p.dateShiftDays !== undefined, pseudonyms }),
+      );
     let written: Awaited<ReturnType<Session['writeReport']>>;
     try {
       written = await this.writeReport(p, s, files);
@@ -635,16 +605,7 @@ export class Session {
     sent.failures = outcomes.filter((o) => !o.ok).map((o) => ({ name: name(o.file), reason: this.displayText(o.reason ?? '') }));
     if (error) sent.error = { code: error.code, message: this.displayText(error.message) };
     const s = this.series.get(seriesId);
-    this.audit?.record({
-      event: 'instancesTransferred',
-      action: 'C',
-      outcome: sent.stored === sent.total && !error ? 0 : sent.stored > 0 ? 4 : 8,
-      ...(error ? { outcomeText: error.code } : sent.failures.length ? { outcomeText: `${sent.failures.length} not stored` } : {}),
-      what: 'pacs.send',
-      ...(s ? this.auditSubject(s) : {}),
-      objects: [...(s ? (this.auditSubject(s).objects ?? []) : []), { role: 'node', id: sent.destination }, ...dicom.map((f) => ({ role: 'file' as const, id: f }))],
-      detail: { stored: sent.stored, total: sent.total, deidentified: pseudonyms !== undefined, ...pseudonymDetail(pseudonyms) },
-    });
+    this.audit?.record(sendEntry({ subject: s ? this.auditSubject(s) : {}, destination: sent.destination, files: dicom, stored: sent.stored, total: sent.total, errorCode: error?.code, deidentified: pseudonyms !== undefined, pseudonyms }));
     return sent;
   }
 
