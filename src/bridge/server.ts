@@ -19,6 +19,7 @@ import { EVENT_NAMES } from '../shared/api';
 import { dispatch } from '../core/session/dispatch';
 import { resolveResource, sessionSources } from '../core/session/resources';
 import { Session } from '../core/session/session';
+import { guardFolderSettings } from '../core/session/folder-guard';
 import type { SessionOptions } from '../core/session/session';
 
 export interface BridgeOptions extends Omit<SessionOptions, 'sliceUrl'> {
@@ -66,21 +67,13 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
     return a.length === b.length && timingSafeEqual(a, b);
   };
   const originOk = (o: string | undefined) => o === undefined || o === origin;
-  // The folders the desktop app acts on at its next start (a model to load, exports to serve):
-  // there its main process asks the user before a page may change them (main/ipc.ts
-  // guardFolderSettings). Here no one can be asked, so the page may keep or reset them, never set
-  // a new one: the data folder, and so settings.json, is shared with the desktop app.
-  const folderRefusal = (method: string, params: unknown) => {
-    if (method !== 'settings.set' || params === null || typeof params !== 'object') return null;
-    const now = session.getPreferences() as Record<string, unknown>;
-    for (const k of ['modelFolder', 'exportFolder']) {
-      const v = (params as Record<string, unknown>)[k];
-      if (typeof v === 'string' && v !== '' && v !== now[k]) {
-        return { ok: false, error: { code: 'ACCESS_DENIED', message: `${k} not changed: in browser mode it is set in the desktop app's Preferences or in settings.json, not from the page` } };
-      }
-    }
-    return null;
-  };
+  // The folders the desktop app acts on at its next start: no one can be asked here, so the page
+  // may keep or reset them, never set a new one (core/session/folder-guard.ts)
+  const call = guardFolderSettings(
+    (method, params) => dispatch(session, method, params),
+    async () => false,
+    (k) => `${k} not changed: in browser mode it is set in the desktop app's Preferences or in settings.json, not from the page`,
+  );
   // A request with a wrong token or a foreign origin (another local program, a web page trying
   // the port) goes in the audit trail as a Security Alert: at most one a minute, counting the rest,
   // so a process hammering the port cannot flood the trail.
@@ -175,7 +168,7 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
           return;
         }
         const id = typeof msg?.id === 'number' || typeof msg?.id === 'string' ? msg.id : null;
-        const reply = typeof msg?.method !== 'string' ? { ok: false, error: { code: 'VALIDATION', message: 'a call needs a method' } } : (folderRefusal(msg.method, msg.params) ?? (await dispatch(session, msg.method, msg.params)));
+        const reply = typeof msg?.method !== 'string' ? { ok: false, error: { code: 'VALIDATION', message: 'a call needs a method' } } : await call(msg.method, msg.params);
         if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id, reply }));
       })();
     });

@@ -8,6 +8,7 @@ import { EVENT_NAMES } from '../shared/api';
 import { dispatch } from '../core/session/dispatch';
 import { Session } from '../core/session/session';
 import { isTrustedSenderUrl } from './security';
+import type { Caller } from '../core/session/folder-guard';
 
 export const CALL_CHANNEL = 'resight:call';
 export const EVENT_CHANNEL = 'resight:event';
@@ -18,7 +19,7 @@ export interface InvokeEventLike {
   senderFrame?: { url: string; parent?: unknown } | null;
 }
 
-export type Caller = (method: string, params: unknown) => Promise<Reply<Method>>;
+export type { Caller } from '../core/session/folder-guard';
 
 /** What the main process registers with ipcMain.handle(CALL_CHANNEL, ...). */
 export function createCallHandler(target: Session | Caller): (event: InvokeEventLike, method: unknown, params: unknown) => Promise<Reply<Method>> {
@@ -31,40 +32,10 @@ export function createCallHandler(target: Session | Caller): (event: InvokeEvent
   };
 }
 
-/**
- * Settings the shell acts on at its next start with privileges the renderer lacks: a folder to
- * load a model from, a folder whose files the app:// scheme serves. The renderer may propose
- * them (Preferences), but a compromised renderer must not set them unseen, so the main process
- * asks the user in its own dialog first.
- */
-export const FOLDER_SETTINGS = ['modelFolder', 'exportFolder'] as const;
-
-export type ConfirmFolder = (setting: (typeof FOLDER_SETTINGS)[number], folder: string) => Promise<boolean>;
-
-/**
- * `call`, with settings.set changes of FOLDER_SETTINGS passed on only once `confirm` agrees. A
- * folder that is what the settings already hold asks nothing (the Preferences dialog sends every
- * preference back on each save).
- */
-export function guardFolderSettings(call: Caller, confirm: ConfirmFolder): Caller {
-  return async (method, params) => {
-    if (method === 'settings.set' && params !== null && typeof params === 'object') {
-      let current: Record<string, unknown> | undefined;
-      for (const k of FOLDER_SETTINGS) {
-        const v = (params as Record<string, unknown>)[k];
-        // null or '' resets to the default folder: nothing new is trusted
-        if (typeof v !== 'string' || v === '') continue;
-        if (current === undefined) {
-          const got = await call('settings.get', {});
-          current = got.ok ? (got.value as Record<string, unknown>) : {};
-        }
-        if (current[k] === v) continue;
-        if (!(await confirm(k, v))) return { ok: false, error: { code: 'ACCESS_DENIED', message: `${k} not changed: the folder was not confirmed` } };
-      }
-    }
-    return call(method, params);
-  };
-}
+// the guard on the folder settings is the transports' one (core/session/folder-guard.ts): the
+// bridge refuses what here the user is asked to confirm
+export { FOLDER_SETTINGS, guardFolderSettings } from '../core/session/folder-guard';
+export type { ConfirmFolder } from '../core/session/folder-guard';
 
 /** Forward events (of a Session or the engine host) to a window's renderer: the contract's only. */
 export function forwardEvents(source: { onEvent(cb: (event: EventName, payload: unknown) => void): () => void }, send: (channel: string, payload: unknown) => void): () => void {
