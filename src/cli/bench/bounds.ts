@@ -4,8 +4,7 @@
  * MatMul on 1024x1024 float32) bounds a network's forward pass, given its FLOPs per slice
  * (counted from the ONNX graph and its shapes: 2 x multiply-adds of Conv and Gemm/MatMul).
  */
-import '../../core/inference/ort-env'; // before onnxruntime-node: its telemetry off (ort-env.ts)
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../core/inference/ort';
 import { decodeModel, floatValueInfo, makeNode, onnx, encodeModel, attrInt } from '../../core/explain/onnx';
 import { inferShapes, windowParams } from '../../core/explain/shapes';
 import { median } from './common';

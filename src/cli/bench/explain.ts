@@ -5,11 +5,10 @@
  * forward per channel, batched); side by side with PyTorch autograd Grad-CAM on the same
  * weights and the same input at the same thread count. Medians; ratios are what to read.
  */
-import '../../core/inference/ort-env'; // before onnxruntime-node: its telemetry off (ort-env.ts)
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../core/inference/ort';
 import { scanPaths } from '../../core/dicom/scan';
 import { Explainer } from '../../core/explain/explainer';
 import { VolumeCache } from '../../core/imaging/volume';

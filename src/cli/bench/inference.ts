@@ -7,11 +7,10 @@
  *
  * ReSight runs in a child process so its peak RSS is its own. Medians of the repetitions.
  */
-import '../../core/inference/ort-env'; // before onnxruntime-node: its telemetry off (ort-env.ts)
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../core/inference/ort';
 import { scanPaths } from '../../core/dicom/scan';
 import { VolumeCache } from '../../core/imaging/volume';
 import { defaultModelCard } from '../../core/inference/default-model';

@@ -9,12 +9,11 @@
  *    average the class probability over the 21 steps, relative to the unmasked probability
  *    (lower is better: the evidence was where the map said). A random ranking is the baseline.
  */
-import '../../core/inference/ort-env'; // before onnxruntime-node: its telemetry off (ort-env.ts)
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../core/inference/ort';
 import type { CamMethod } from '../../core/explain/cam';
 import { Explainer } from '../../core/explain/explainer';
 import { resizeMap } from '../../core/explain/geometry';

@@ -1,9 +1,8 @@
-import '../../core/inference/ort-env'; // before onnxruntime-node: its telemetry off (ort-env.ts)
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../core/inference/ort';
 import { CAM_METHODS, type CamMethod } from '../../core/explain/cam';
 import { defaultModelCard } from '../../core/inference/default-model';
 import { loadModelCard } from '../../core/inference/card';

@@ -4,9 +4,8 @@
  * session of it; one run then gives the score, A and dScore/dA, from which every gradient
  * method is computed (cam.ts). Score-CAM runs the model's own session on masked inputs.
  */
-import '../inference/ort-env'; // before onnxruntime-node: its telemetry off (ort-env.ts)
 import type { InferenceSession } from 'onnxruntime-node';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../inference/ort';
 import type { ProviderName } from '../../shared/analysis';
 import { ResightError } from '../errors';
 import type { LoadedModel } from '../inference/model';

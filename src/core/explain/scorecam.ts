@@ -4,8 +4,7 @@
  * channels, weights the channels. One forward pass per channel (128 for the default model's
  * layer4), batched, cancellable between batches: off by default.
  */
-import '../inference/ort-env'; // before onnxruntime-node: its telemetry off (ort-env.ts)
-import * as ort from 'onnxruntime-node';
+import * as ort from '../inference/ort';
 import { ResightError } from '../errors';
 import type { LoadedModel } from '../inference/model';
 import type { CamMap, LayerTensors } from './cam';

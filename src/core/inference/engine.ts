@@ -8,7 +8,6 @@
  * into shared input buffers, so this thread only schedules work and copies a few numbers out;
  * ORT's `run` is asynchronous, so the event loop stays free for the UI throughout.
  */
-import './ort-env'; // before onnxruntime-node: its telemetry off (ort-env.ts)
 import type { AnalysisProgress, AnalysisResult, Finding, SeriesAnalysis, SliceResult } from '../../shared/analysis';
 import type { AssembledSeries } from '../dicom/series';
 import type { ErrorInfo } from '../../shared/errors';
@@ -17,7 +16,7 @@ import type { Volume } from '../imaging/volume';
 import { VolumeCache } from '../imaging/volume';
 import { Explainer } from '../explain/explainer';
 import { hotSpot, layerToSlice } from '../explain/geometry';
-import * as ort from 'onnxruntime-node';
+import * as ort from './ort';
 import type { ResultCache } from './cache';
 import { cacheKey } from './cache';
 import { findingsFrom, withCores } from './findings';

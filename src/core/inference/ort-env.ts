@@ -1,5 +1,5 @@
 /**
- * Imported before onnxruntime-node wherever it is loaded (first among the imports): ONNX Runtime
+ * Imported first by ort.ts, the one module that loads onnxruntime-node: ONNX Runtime
  * 1.29 and later, on Linux and macOS, carry Microsoft's telemetry client, which on its own looks
  * up and posts to mobile.events.data.microsoft.com (seen here: a DNS query about ten seconds after
  * a model was loaded by `resight serve`) and keeps a device id under ~/.cache/Microsoft. ReSight

@@ -7,14 +7,13 @@
  * not installed). Every provider passed over is reported with its reason, so the UI and the
  * results can say why the model runs on the CPU. The CPU provider is always the last resort.
  */
-import './ort-env'; // before onnxruntime-node: its telemetry off (ort-env.ts)
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { envPositiveInt, warnEnv } from '../settings/env';
-import * as ort from 'onnxruntime-node';
+import * as ort from './ort';
 import type { ProviderFallback, ProviderName, ProviderReport } from '../../shared/analysis';
 import { PROVIDER_NAMES } from '../../shared/analysis';
 import { ResightError } from '../errors';

@@ -14,16 +14,16 @@ function sources(dir: string): string[] {
 }
 
 describe('ONNX Runtime telemetry', () => {
-  it('every module that loads onnxruntime-node imports ort-env first', () => {
-    const loaders = sources(path.join(REPO_ROOT, 'src')).filter((f) => /^import (?!type\b)[^;]*from 'onnxruntime-node'/m.test(fs.readFileSync(f, 'utf8')));
-    assert.ok(loaders.length >= 3, 'the check finds the modules that load the runtime');
-    for (const f of loaders) {
-      const lines = fs.readFileSync(f, 'utf8').split('\n');
-      const env = lines.findIndex((l) => /^import '[^']*ort-env';/.test(l));
-      const ort = lines.findIndex((l) => /^import (?!type\b)[^;]*from 'onnxruntime-node'/.test(l));
-      const first = lines.findIndex((l) => l.startsWith('import '));
-      assert.ok(env >= 0 && env === first && env < ort, `${path.relative(REPO_ROOT, f)}: import ort-env as its first import`);
-    }
+  it('onnxruntime-node is loaded in one module only, after ort-env; every other module takes the runtime from it', () => {
+    const loads = (text: string) => /^(import (?!type\b)[^;]*from|export \*[^;]*from) 'onnxruntime-node'/m.test(text);
+    const loaders = sources(path.join(REPO_ROOT, 'src')).filter((f) => loads(fs.readFileSync(f, 'utf8')));
+    assert.deepEqual(loaders.map((f) => path.relative(REPO_ROOT, f)), [path.join('src', 'core', 'inference', 'ort.ts')]);
+    const lines = fs.readFileSync(loaders[0] as string, 'utf8').split('\n');
+    const env = lines.findIndex((l) => /^import '\.\/ort-env';/.test(l));
+    const ort = lines.findIndex((l) => /^export \* from 'onnxruntime-node';/.test(l));
+    assert.ok(env >= 0 && env < ort && env === lines.findIndex((l) => /^(import|export) /.test(l)), 'ort-env is its first import');
+    const users = sources(path.join(REPO_ROOT, 'src')).filter((f) => /^import \* as ort from '[^']*\/ort';/m.test(fs.readFileSync(f, 'utf8')));
+    assert.ok(users.length >= 3, 'the modules that run the runtime take it from there');
   });
 
   it('is off in a process that loads the engine, whatever the environment said', () => {
