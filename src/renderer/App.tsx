@@ -763,10 +763,11 @@ export function App() {
 
   // the reviewer's own findings placed on this slice: drawn with their labels, as the report marks them
   const addedMarks = useMemo(() => {
-    const added = reviewerFindings(reviews).filter((f) => f.slice === index && f.point);
-    if (!added.length) return [];
-    const labels = findingLabelsOf(analysis?.findings ?? [], reviewerFindings(reviews));
-    return added.map((f) => ({ point: f.point as [number, number], label: labels.get(f.id) ?? '' }));
+    const all = reviewerFindings(reviews);
+    const here = all.filter((f) => f.slice === index && f.point);
+    if (!here.length) return [];
+    const labels = findingLabelsOf(analysis?.findings ?? [], all);
+    return here.map((f) => ({ point: f.point as [number, number], label: labels.get(f.id) ?? '' }));
   }, [reviews, index, analysis]);
 
   // ---------------------------------------------------------------- actions

@@ -82,6 +82,11 @@ export interface Finding {
   centroidError?: ErrorInfo;
 }
 
+/** A finding's core where it is narrower than its run (what the viewer and the PDF show beside the run), else null. */
+export function narrowerCore(f: Pick<Finding, 'sliceStart' | 'sliceEnd' | 'coreStart' | 'coreEnd'>): { start: number; end: number } | null {
+  return f.coreStart !== undefined && f.coreEnd !== undefined && (f.coreStart > f.sliceStart || f.coreEnd < f.sliceEnd) ? { start: f.coreStart, end: f.coreEnd } : null;
+}
+
 /** A named set of per-class thresholds from a model card (`outputs.operatingPoints`). */
 export interface OperatingPoint {
   id: string;

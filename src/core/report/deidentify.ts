@@ -69,11 +69,15 @@ export class Deidentifier {
   }
 
   notePersonName(...names: (string | undefined)[]): void {
+    this.noteNames(names, 2);
+  }
+
+  /** Names whole and by component as DICOM writes them (Sato^Hanako) and as people type them (Hanako Sato, Sato, Hanako), components of `minPart`+ characters. */
+  private noteNames(names: readonly (string | undefined)[], minPart: number): void {
     for (const n of names) {
       if (!n) continue;
       this.noteIdentifying(n);
-      // by component as DICOM writes names (Sato^Hanako) and as people type them (Hanako Sato, Sato, Hanako)
-      for (const part of n.split(/[\^=\s,]+/)) if (part.trim().length >= 2) this.identifying.add(part.trim());
+      for (const part of n.split(/[\^=\s,]+/)) if (part.trim().length >= minPart) this.identifying.add(part.trim());
     }
   }
 
@@ -136,11 +140,7 @@ export class Deidentifier {
    * 2-letter parts would take ordinary words out of every comment ("an irregular nodule").
    */
   noteOtherPeople(...names: (string | undefined)[]): void {
-    for (const n of names) {
-      if (!n) continue;
-      this.noteIdentifying(n);
-      for (const part of n.split(/[\^=\s,]+/)) if (part.trim().length >= 3) this.identifying.add(part.trim());
-    }
+    this.noteNames(names, 3);
   }
 
   /**

@@ -15,6 +15,7 @@ import type { PDFFont, PDFPage } from 'pdf-lib';
 import { PDFDocument, PageSizes, StandardFonts, rgb } from 'pdf-lib';
 import type { Review } from '../../shared/api';
 import type { Finding } from '../../shared/analysis';
+import { narrowerCore } from '../../shared/analysis';
 import { plural } from '../../shared/plural';
 import type { ReportContext } from './context';
 import { CALIBRATION_NOTE, draftReasons, findingLabels, imageNumberText, isUnreviewed, keyImagesInLabelOrder, patientPointText, reviewedFindings, reviewStatus } from './context';
@@ -329,8 +330,10 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   if (!findings.length && !ctx.added.length) await paragraph('The model flagged no finding above the operating thresholds and the reviewer added none.');
   // a decision left at pending is no decision: "Not reviewed", as the SR codes it and the viewer shows it
   // the core, where it is narrower than the run: a run's long weak tails are not the lesion
-  const hasCore = (f: Finding) => f.coreStart !== undefined && f.coreEnd !== undefined && (f.coreStart > f.sliceStart || f.coreEnd < f.sliceEnd);
-  const coreText = (f: Finding) => (hasCore(f) ? ` strongest ${(f.coreStart as number) + 1}-${(f.coreEnd as number) + 1}` : '');
+  const coreText = (f: Finding) => {
+    const core = narrowerCore(f);
+    return core ? ` strongest ${core.start + 1}-${core.end + 1}` : '';
+  };
   // where a finding is, as a clinician places it: the side, front or back, and height in the
   // patient (mm, rounded) from its key image's geometry; pixels only where there is none
   const locationText = (id: string, index: number, pt: [number, number]) => {
@@ -366,7 +369,7 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   if (status.pending.length) await paragraph(`${status.pending.length} of ${status.findings} AI ${plural(status.findings, 'finding', 'findings')} not reviewed: ${status.pending.join(', ')}.`, 8.5, regular, RED);
   // slice numbers are ReSight's (position order); another viewer numbers by InstanceNumber, which
   // on a scan numbered head to feet runs the other way: said where a finding's slice has one
-  if (findings.some((f) => hasCore(f.finding))) {
+  if (findings.some((f) => narrowerCore(f.finding))) {
     await paragraph('Slices: every slice scoring at or above the class\'s operating threshold; strongest: the slices around the key slice scoring at least half its peak, where the model is sure.', 8, regular, GREY);
   }
   if ([...findings.map((f) => f.finding.keySlice), ...ctx.added.map((a) => a.sliceStart)].some((i) => imageNumberText(ctx, i))) {

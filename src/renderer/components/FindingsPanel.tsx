@@ -6,6 +6,7 @@
  */
 import { useState } from 'react';
 import type { Finding, SeriesAnalysis } from '../../shared/analysis';
+import { narrowerCore } from '../../shared/analysis';
 import type { ModelInfo, Review } from '../../shared/api';
 import type { DECISIONS } from '../../shared/api';
 import { addedFindingId, IMPRESSION_ID, impressionOf, isAddedFinding, isStackReview, reviewerFindings, SIGN_OFF_ID, signOffOf } from '../../shared/review';
@@ -29,6 +30,7 @@ function FindingRow(p: { f: Finding; label: string; review: Review | undefined; 
   const [editing, setEditing] = useState(false);
   const [comment, setComment] = useState(p.review?.comment ?? '');
   const d = p.review?.decision ?? 'pending';
+  const core = narrowerCore(p.f);
   return (
     // the whole card goes to the finding (its title is the keyboard's way there), not only the title
     <li
@@ -43,7 +45,7 @@ function FindingRow(p: { f: Finding; label: string; review: Review | undefined; 
       <button className="link" onClick={() => p.onGo(p.f.keySlice)} title={t('findings.goto')}>
         <span className="finding-label" data-testid="finding-label">{p.label}</span> <strong>{cls(p.f.class)}</strong> · {sliceSpan(t, p.f.sliceStart, p.f.sliceEnd)}
         {/* where it is narrower than the run: the run's weak ends are not the lesion */}
-        {p.f.coreStart !== undefined && p.f.coreEnd !== undefined && (p.f.coreStart > p.f.sliceStart || p.f.coreEnd < p.f.sliceEnd) ? <span data-testid="finding-core" title={t('findings.coreTitle')}> ({t('findings.core', { a: p.f.coreStart + 1, b: p.f.coreEnd + 1 })})</span> : null} · {t('findings.score', { p: num(p.f.score, 3) })}
+        {core ? <span data-testid="finding-core" title={t('findings.coreTitle')}> ({t('findings.core', { a: core.start + 1, b: core.end + 1 })})</span> : null} · {t('findings.score', { p: num(p.f.score, 3) })}
       </button>
       <div className="decision" data-testid="decision">{t(`findings.decision.${d}`)}{p.review?.comment ? ` — ${p.review.comment}` : ''}</div>
       <div className="row">
