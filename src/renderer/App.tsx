@@ -41,7 +41,8 @@ import { labelNumber, nextLabel } from './viewer/measure-labels';
 import { SLAB_MODES, slabChoices, slabImage, slabRange, slabSlices, type SlabMode } from './viewer/slab';
 import { isColourPhotometric, sliceWindow, storedOrConventionalWindow } from './viewer/window';
 import { scalarValues } from './viewer/slice';
-import { planesOf, type Anatomical, type Plane } from './viewer/mpr';
+import { planesOf, type Plane } from './viewer/mpr';
+import { readingStep, stackReadingStep, type Anatomical, type ReadingStep } from '../shared/planes';
 import type { HeatState, ViewState } from './viewer/types';
 import type { Bindings, Measurement, Tool } from './viewer/Viewport';
 import { Viewport } from './viewer/Viewport';
@@ -523,6 +524,11 @@ export function App() {
   const iop = info?.series.geometry.orientation?.length === 6 ? info.series.geometry.orientation : undefined;
   // the anatomical plane of the stack and of each reformat, from the acquisition's orientation
   const planes = useMemo(() => (iop ? planesOf(iop) : null), [iop]);
+  // the way the reader goes through each plane (shared/planes.ts): an axial stack head to feet, so
+  // the wheel down, ↓ and the Scroll tool move toward the feet, and the strip and the findings list
+  // start at the head; a reformat's positions front to back or right to left, as they are numbered
+  const stackStep = useMemo(() => stackReadingStep(info?.series.geometry), [info]);
+  const planeStep: ReadingStep = plane === 'stack' ? stackStep : readingStep(iop ? (plane === 'row' ? iop.slice(3, 6) : iop.slice(0, 3)) : undefined);
   /** Why this series has no reformats, or null: they need two or more evenly spaced slices sorted by position, with orientation and pixel spacing, all kept in memory. */
   const mprBlocked: MessageKey | null = partial
     ? 'viewer.mprTooLarge'
@@ -766,9 +772,9 @@ export function App() {
     const all = reviewerFindings(reviews);
     const here = all.filter((f) => f.slice === index && f.point);
     if (!here.length) return [];
-    const labels = findingLabelsOf(analysis?.findings ?? [], all);
+    const labels = findingLabelsOf(analysis?.findings ?? [], all, stackStep);
     return here.map((f) => ({ point: f.point as [number, number], label: labels.get(f.id) ?? '' }));
-  }, [reviews, index, analysis]);
+  }, [reviews, index, analysis, stackStep]);
 
   // ---------------------------------------------------------------- actions
   const axialGo = useCallback((i: number) => setIndex(Math.min(Math.max(0, count - 1), Math.max(0, i))), [count]);
@@ -802,7 +808,8 @@ export function App() {
   const stops = useMemo(() => findingStops(analysis?.findings ?? [], positives), [analysis, positives]);
   const nextPositive = (dir: 1 | -1) => {
     const decided = (id: string) => !isUnreviewed(reviews.find((r) => r.findingId === id));
-    const next = nextStop(analysis?.findings ?? [], stops, index, dir, decided);
+    // N goes on in reading order: down an axial stack, toward the feet
+    const next = nextStop(analysis?.findings ?? [], stops, index, dir === stackStep ? 1 : -1, decided);
     if (next !== undefined) goSlice(next);
   };
   // a colour series (RGB, YBR, palette: ultrasound, photographs, secondary captures) holds display
@@ -935,10 +942,11 @@ export function App() {
   useEffect(() => {
     const n = plane === 'stack' ? count : mprCount;
     if (!cine || !n) return;
-    const step = (i: number) => (i + 1) % n;
+    // in reading order, as the wheel goes
+    const step = (i: number) => (i + planeStep + n) % n;
     const id = setInterval(() => (plane === 'stack' ? setIndex(step) : setMprIndex(step)), 1000 / cineFps);
     return () => clearInterval(id);
-  }, [cine, count, plane, mprCount, cineFps]);
+  }, [cine, count, plane, mprCount, cineFps, planeStep]);
 
   // keyboard (OHIF/Weasis habits)
   useEffect(() => {
@@ -956,12 +964,13 @@ export function App() {
       if (dialog) return;
       const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
       const handled = (() => {
-        if (key === 'ArrowDown' || key === 'ArrowRight') go(current + 1);
-        else if (key === 'ArrowUp' || key === 'ArrowLeft') go(current - 1);
-        else if (key === 'PageDown') go(current + 10);
-        else if (key === 'PageUp') go(current - 10);
-        else if (key === 'Home') go(0);
-        else if (key === 'End') go(total - 1);
+        // in reading order (planeStep): ↓ on an axial stack goes toward the feet, Home to its top slice
+        if (key === 'ArrowDown' || key === 'ArrowRight') go(current + planeStep);
+        else if (key === 'ArrowUp' || key === 'ArrowLeft') go(current - planeStep);
+        else if (key === 'PageDown') go(current + 10 * planeStep);
+        else if (key === 'PageUp') go(current - 10 * planeStep);
+        else if (key === 'Home') go(planeStep === 1 ? 0 : total - 1);
+        else if (key === 'End') go(planeStep === 1 ? total - 1 : 0);
         else if (/^[1-6]$/.test(key)) {
           if (huPresets) preset(CT_PRESETS.find((p) => p.key === key)?.id ?? '');
           else storedWindow(Number(key) - 1);
@@ -1247,6 +1256,7 @@ export function App() {
                 slice={shownSlice}
                 index={current}
                 count={total}
+                readingStep={planeStep}
                 view={view}
                 onView={setView}
                 onIndex={go}
@@ -1328,7 +1338,7 @@ export function App() {
                 {cleared.items.length === 1 ? t('tools.clearedOne') : t('tools.cleared', { n: cleared.items.length })} <button onClick={undoClear} data-testid="undo-clear">{t('tools.undo')}</button>
               </div>
             ) : null}
-            <ScoreStrip count={count} index={index} analysis={analysis} thresholds={thresholds} viewed={viewed} onIndex={goSlice} />
+            <ScoreStrip count={count} index={index} analysis={analysis} thresholds={thresholds} viewed={viewed} readingStep={stackStep} onIndex={goSlice} />
           </div>
         </section>
         <aside className="side">
@@ -1406,7 +1416,7 @@ export function App() {
               {heatBelow ? <p className="muted heat-note" role="note" data-testid="heat-below">{t('ai.heatBelow', { cls: cls(heatBelow.cls), p: num(heatBelow.p, 3), t: num(heatBelow.t, 3) })}</p> : null}
             </fieldset>
           </section>
-          <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} axial={plane === 'stack'} viewed={viewed} onDecide={decide} onAdd={(c) => setPlacing(c)} onGo={goSlice} onInsist={insist} busy={job !== null} />
+          <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} readingStep={stackStep} axial={plane === 'stack'} viewed={viewed} onDecide={decide} onAdd={(c) => setPlacing(c)} onGo={goSlice} onInsist={insist} busy={job !== null} />
           <MeasurementsPanel measurements={measurements} hounsfield={hounsfield} {...(plane !== 'stack' ? { planeName: t(`plane.${planes?.[plane] ?? 'oblique'}` as MessageKey) } : {})} onGo={go} onClear={clearMeasurements} onDelete={(i) => {
             const gone = measurements[i];
             if (plane !== 'stack') setMprMeasured((ms) => ms.filter((_, j) => j !== i));
@@ -1442,6 +1452,7 @@ export function App() {
           // the series' axial measurements, whichever plane is on screen (a reformat's are not reported)
           measurements={axialMeasurements.map((m, i) => ({ kind: m.kind ?? 'length', slice: m.slice, a: m.a, b: m.b, ...(m.c && m.d ? { c: m.c, d: m.d } : {}), label: labelNumber(m, i) }))}
           reformatMeasurements={plane === 'stack' ? 0 : mprMeasured.length}
+          readingStep={stackStep}
           onClose={() => setDialog(null)}
         /> : null}
       {dialog === 'prefs' ? (

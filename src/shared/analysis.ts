@@ -1,7 +1,8 @@
 /**
  * Results of an analysis (ARCHITECTURE.md, `resight analyze` JSON and the viewer's AI panels).
- * Slice indices are in volume order (0 = lowest position along the slice normal), the order the
- * viewer scrolls through; each slice also names its SOP instance and frame.
+ * Slice indices are in volume order (0 = lowest position along the slice normal: an axial CT's
+ * slice nearest the feet); the viewer reads an axial stack the other way, head to feet
+ * (shared/planes.ts). Each slice also names its SOP instance and frame.
  */
 import type { ErrorInfo } from './errors';
 

@@ -1,14 +1,19 @@
 /**
  * The labels people read findings by, one rule for the viewer's panel, the export dialog and the
- * report: F1, F2, ... for the model's findings in slice order (then by class), then the findings the
+ * report: F1, F2, ... for the model's findings in reading order (shared/planes.ts: an axial stack
+ * from the head down, so F1 is the finding nearest the head; then by class), then the findings the
  * reviewer added, in the order they were added, as measurements are M1, M2, ...
  */
-export function findingLabelOrder<F extends { id: string; sliceStart: number; class: string }>(findings: readonly F[]): F[] {
-  return [...findings].sort((a, b) => a.sliceStart - b.sliceStart || a.class.localeCompare(b.class));
+import type { ReadingStep } from './planes';
+
+export function findingLabelOrder<F extends { id: string; sliceStart: number; sliceEnd: number; class: string }>(findings: readonly F[], step: ReadingStep = 1): F[] {
+  // the end the reader meets first: the lowest index in index order, the highest against it
+  const first = (f: F) => (step === 1 ? f.sliceStart : -f.sliceEnd);
+  return [...findings].sort((a, b) => first(a) - first(b) || a.class.localeCompare(b.class));
 }
 
-/** id -> "F1", ... for the model's findings (`findings`) and then the reviewer's (`added`, ids in their order). */
-export function findingLabelsOf(findings: readonly { id: string; sliceStart: number; class: string }[], added: readonly { id: string }[] = []): Map<string, string> {
-  const ids = [...findingLabelOrder(findings).map((f) => f.id), ...added.map((a) => a.id)];
+/** id -> "F1", ... for the model's findings (`findings`, in reading order `step`) and then the reviewer's (`added`, ids in their order). */
+export function findingLabelsOf(findings: readonly { id: string; sliceStart: number; sliceEnd: number; class: string }[], added: readonly { id: string }[] = [], step: ReadingStep = 1): Map<string, string> {
+  const ids = [...findingLabelOrder(findings, step).map((f) => f.id), ...added.map((a) => a.id)];
   return new Map(ids.map((id, i) => [id, `F${i + 1}`]));
 }

@@ -94,7 +94,7 @@ describe('the export dialog says where the review stands, and the documents agre
     const status = page.locator('[data-testid=export-review-status]');
     await status.waitFor();
     assert.equal(await page.locator('[data-testid=export-reviewer]').getAttribute('placeholder'), 'Hanako Sato', 'a name as people write it, not DICOM\'s caret form');
-    assert.match(await page.locator('[data-testid=export-status-findings]').innerText(), new RegExp(`^${findings} of ${findings} AI findings not reviewed yet \\(pending\\): F1 liver lesion slices 8–21, F2 `));
+    assert.match(await page.locator('[data-testid=export-status-findings]').innerText(), new RegExp(`^${findings} of ${findings} AI findings not reviewed yet \\(pending\\): F1 lung nodule slices 38–40, F2 `), 'labelled from the head down, as the panel lists them');
     assert.equal(await page.locator('[data-testid=export-status-signoff]').innerText(), 'The series is not signed off.');
     assert.equal(await page.locator('[data-testid=export-status-reviewer]').innerText(), 'No reviewer named.');
     assert.match(await page.locator('[data-testid=export-status-draft]').innerText(), /as a draft: the PDF report and the SR say so/);
@@ -121,7 +121,7 @@ describe('the export dialog says where the review stands, and the documents agre
     for (let i = 0; i < findings; i++) await rows.nth(i).locator(i % 2 ? '[data-testid=reject]' : '[data-testid=accept]').click();
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid=finding].accepted, [data-testid=finding].rejected').length === n, findings);
     // the impression typed but not saved: Sign off saves it first, so it is part of what is signed off
-    await page.fill('[data-testid=impression]', 'Nodule F3: CT follow-up in 3 months.\nLiver: no further action.');
+    await page.fill('[data-testid=impression]', 'Nodule F1: CT follow-up in 3 months.\nLiver: no further action.');
     assert.equal(await page.locator('[data-testid=impression-state]').innerText(), 'Not saved yet');
     // slices not yet viewed: the panel asks first, and the reviewer signs off anyway
     await signOffAnyway(page);
@@ -142,13 +142,13 @@ describe('the export dialog says where the review stands, and the documents agre
     const layout = spawnSync('pdftotext', ['-layout', path.join(dir, 'report.pdf'), '-'], { encoding: 'utf8' }).stdout;
     assert.match(layout, /^Reviewer\s+Hanako Sato$/m, 'the name as typed');
     assert.match(layout, /^Review\s+signed off in the viewer at /m);
-    assert.match(text, /Impression \(reviewer\) Nodule F3: CT follow-up in 3 months\. Liver: no further action\./, 'the impression, saved before the sign-off, is in the signed-off PDF');
+    assert.match(text, /Impression \(reviewer\) Nodule F1: CT follow-up in 3 months\. Liver: no further action\./, 'the impression, saved before the sign-off, is in the signed-off PDF');
     const sr = decodePart10(fs.readFileSync(path.join(dir, 'report-sr.dcm')));
     const person = (sr.ContentSequence as NaturalDataset[]).find((c) => c.ValueType === 'PNAME')?.PersonName;
     const pn = Array.isArray(person) ? person[0] : person;
     assert.equal(typeof pn === 'string' ? pn : (pn as { Alphabetic?: string } | undefined)?.Alphabetic, 'Sato^Hanako', 'Person Observer Name in DICOM PN form');
     const impression = (sr.ContentSequence as NaturalDataset[]).find((c) => (c.ConceptNameCodeSequence as NaturalDataset[] | undefined)?.[0]?.CodeValue === '121073')?.TextValue;
-    assert.equal(String(impression).replace(/\r\n/g, '\n'), 'Nodule F3: CT follow-up in 3 months.\nLiver: no further action.', 'the SR carries it as TEXT Impression');
+    assert.equal(String(impression).replace(/\r\n/g, '\n'), 'Nodule F1: CT follow-up in 3 months.\nLiver: no further action.', 'the SR carries it as TEXT Impression');
     await closeExport();
   });
 

@@ -104,10 +104,11 @@ async function sliceNumber(): Promise<number> {
   return Number(/(\d+)\s*\/\s*45/.exec(text)?.[1] ?? NaN);
 }
 
+/** Slice `target + 1` (0-based `target`) by the keys: an axial stack is read head to feet, so End is its lowest slice, slice 1, and ↑ climbs toward the head. */
 async function goToSlice(target: number): Promise<void> {
   await page.locator('[data-testid=viewport-canvas]').focus();
-  await page.keyboard.press('Home');
-  for (let i = 0; i < target; i++) await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('End');
+  for (let i = 0; i < target; i++) await page.keyboard.press('ArrowUp');
   await page.waitForFunction((n) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${n} / 45`), target + 1);
   await page.waitForTimeout(300);
 }
@@ -222,7 +223,9 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
       const box = await canvasBox();
       await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
       await page.mouse.wheel(0, 100);
-      await page.waitForFunction((n) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${n} / 45`), Math.min(45, start + 1));
+      // the wheel down goes toward the feet: the demo's slices are numbered from the feet up
+      assert.ok(start > 1, `slice ${start}: room to go down`);
+      await page.waitForFunction((n) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${n} / 45`), start - 1);
       await page.waitForTimeout(300);
       assert.equal((await pageExtent()).y, 0, 'one wheel notch moved one slice and did not scroll the page');
       assert.equal((await page.locator('header').boundingBox())?.y, 0, 'the header stays in view');
@@ -237,9 +240,9 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     const start = await sliceNumber();
     for (let i = 0; i < 20; i++) await page.mouse.wheel(0, 4);
     await page.waitForTimeout(400);
-    assert.equal(await sliceNumber(), start + 3, '20 events of 4 px: three slices');
+    assert.equal(await sliceNumber(), start - 3, '20 events of 4 px down: three slices toward the feet');
     await page.mouse.wheel(0, -100);
-    await page.waitForFunction((n) => new RegExp(`Slice ${n} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), start + 2);
+    await page.waitForFunction((n) => new RegExp(`Slice ${n} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), start - 2);
     // fitted at 1400x900; at 1024x700 the canvas is smaller and the image is fitted to it
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('f');
@@ -404,9 +407,9 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await shot('04-heatmap');
     // a finding's key slice is above its threshold: no caveat under the colour bar
     assert.equal(await page.locator('[data-testid=heat-below]').count(), 0);
-    // slice 1 is below every threshold: its map, scaled to its own maximum, says it is not a finding
+    // slice 1 (End: the lowest, read head to feet) is below every threshold: its map, scaled to its own maximum, says it is not a finding
     await page.locator('[data-testid=viewport-canvas]').focus();
-    await page.keyboard.press('Home');
+    await page.keyboard.press('End');
     await page.waitForSelector('[data-testid=heat-below]', { timeout: 30_000 });
     assert.match(await page.locator('[data-testid=heat-below]').innerText(), /below the .+ threshold \(p [\d.]+ < [\d.]+\).*not a finding/);
     await page.locator('[data-testid=finding] button.link').nth(strongest).click();
@@ -467,10 +470,11 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
       if ((await page.locator('[data-testid=corner-bl]').innerText()) === before && i) await page.waitForTimeout(300);
       keys.push(await sliceNumber());
     }
-    const expected = [...new Set(keys)].sort((a, b) => a - b);
+    // N goes down the stack, head to feet: from the top slice (Home, slice 45) to the lowest finding
+    const expected = [...new Set(keys)].sort((a, b) => b - a);
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('Home');
-    await page.waitForFunction(() => /Slice 1 \//.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    await page.waitForFunction(() => /Slice 45 \//.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
     const visited: number[] = [];
     for (let i = 0; i < expected.length; i++) {
       const before = await sliceNumber();
@@ -478,7 +482,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
       await page.waitForFunction((b) => !new RegExp(`Slice ${b} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), before);
       visited.push(await sliceNumber());
     }
-    assert.deepEqual(visited, expected, 'one stop per finding, in slice order');
+    assert.deepEqual(visited, expected, 'one stop per finding, from the head down');
     await page.keyboard.press('p');
     await page.waitForFunction((k) => new RegExp(`Slice ${k} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), expected[expected.length - 2]);
   });
@@ -598,13 +602,14 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
       await page.waitForFunction((k) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${k} / 45`), n);
       await page.waitForTimeout(250);
     };
-    await step('ArrowUp', here - 1);
-    single.push(await grey());
-    await step('ArrowDown', here);
-    single.push(await grey());
-    await step('ArrowDown', here + 1);
+    // ↓ goes toward the feet (lower slice numbers on the demo), ↑ toward the head
+    await step('ArrowDown', here - 1);
     single.push(await grey());
     await step('ArrowUp', here);
+    single.push(await grey());
+    await step('ArrowUp', here + 1);
+    single.push(await grey());
+    await step('ArrowDown', here);
     // M: the MIP of 10 mm
     await page.keyboard.press('m');
     await page.waitForFunction((n) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`MIP 15 mm (slices ${n - 1}–${n + 1})`), here);
@@ -695,15 +700,16 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.click('[data-testid=tool-wl]');
   });
 
-  it('the scroll tool pages through slices as the mouse is dragged, down for the next', { timeout: 30_000 }, async () => {
+  it('the scroll tool pages through slices as the mouse is dragged, down toward the feet as the wheel goes', { timeout: 30_000 }, async () => {
     await page.click('[data-testid=tool-scroll]');
     const start = await sliceNumber();
+    assert.ok(start > 10, `slice ${start}: room for 10 slices down`);
     const box = (await page.locator('[data-testid=viewport-canvas]').boundingBox()) as { x: number; y: number; width: number; height: number };
     await page.mouse.move(box.x + box.width / 2, box.y + 100);
     await page.mouse.down();
     await page.mouse.move(box.x + box.width / 2, box.y + 160, { steps: 6 }); // 60 px: 10 slices
     await page.mouse.up();
-    assert.equal(await sliceNumber(), Math.min(45, start + 10));
+    assert.equal(await sliceNumber(), start - 10);
     await page.mouse.move(box.x + box.width / 2, box.y + 160);
     await page.mouse.down();
     await page.mouse.move(box.x + box.width / 2, box.y + 100, { steps: 6 });
@@ -760,14 +766,15 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
 
   it('the report\'s key image matches the viewer\'s rendering of the same slice', { timeout: 60_000 }, async (t) => {
     const dir = path.join(data, 'exports', exportFolder);
-    const analysis = JSON.parse(fs.readFileSync(path.join(dir, 'analysis.json'), 'utf8')) as { series: { findings: { id: string; class: string; sliceStart: number; keySlice: number; centroid: [number, number] }[]; measurements?: { kind: string; length?: { value: number }; stats?: { mean: number } }[] }[] };
+    const analysis = JSON.parse(fs.readFileSync(path.join(dir, 'analysis.json'), 'utf8')) as { series: { findings: { id: string; label: string; class: string; sliceStart: number; sliceEnd: number; keySlice: number; centroid: [number, number] }[]; measurements?: { kind: string; length?: { value: number }; stats?: { mean: number } }[] }[] };
     // the measurements drawn in the viewer, measured again by the engine from the file: the same numbers
     const ms = analysis.series[0].measurements ?? [];
     assert.deepEqual(ms.map((m) => m.kind), ['length', 'ellipse', 'ellipse']);
     assert.ok(Math.abs((ms[0]?.length?.value ?? 0) - 156.25) / 156.25 < 0.02, `length ${ms[0]?.length?.value} mm`);
     assert.ok(Math.abs((ms[1]?.stats?.mean ?? NaN) - roiMean) < 1e-6, `the lesion ROI: ${ms[1]?.stats?.mean} HU in the report, ${roiMean} HU in the viewer`);
-    // F1 (first slice, then class: src/shared/finding-labels.ts) is the finding of ReSight-SC-001.dcm
-    const f = findingLabelOrder(analysis.series[0].findings)[0];
+    // F1 (the finding nearest the head, src/shared/finding-labels.ts) is the finding of ReSight-SC-001.dcm
+    const f = analysis.series[0].findings.find((x) => x.label === 'F1') as (typeof analysis.series)[0]['findings'][number];
+    assert.equal(f.id, findingLabelOrder(analysis.series[0].findings, -1)[0]?.id, 'the JSON labels in reading order');
     const sc = decodePart10(fs.readFileSync(path.join(dir, 'key-images', 'ReSight-SC-001.dcm')));
     const cols = sc.Columns as number;
     const report = new Uint8Array((sc.PixelData as ArrayBuffer[])[0]);
@@ -892,8 +899,8 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
   it('on a finding, with the view as it opened, a reformat opens through the finding\'s hot spot, not the image middle', { timeout: 30_000 }, async () => {
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('f');
-    // F1, the liver lesion: its hot spot is at row 233 of its key slice (the PDF says "hot spot at x 162, y 233 px")
-    await page.locator('[data-testid=finding]', { has: page.locator('[data-testid=finding-label]', { hasText: /^F1$/ }) }).locator('button.link').click();
+    // F4 (listed from the head down), the liver lesion: its hot spot is at row 233 of its key slice (the PDF says "hot spot at x 162, y 233 px")
+    await page.locator('[data-testid=finding]', { has: page.locator('[data-testid=finding-label]', { hasText: /^F4$/ }) }).locator('button.link').click();
     await page.waitForFunction(() => /Slice 11 \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
     await page.click('[data-testid=plane-coronal]');
     await page.waitForFunction(() => /Coronal \d+ \/ 512/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
@@ -1257,7 +1264,7 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     // selected, its warnings are there in words too (a tooltip needs a mouse)
     assert.match(await page.locator('[data-testid=series-warning-list]').innerText(), /CT0011\.dcm: the file ends inside its pixel data/);
     await goToSlice(BROKEN - 1);
-    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowUp');
     const err = page.locator('[data-testid=slice-error]');
     await err.waitFor({ timeout: 30_000 });
     assert.match(await err.innerText(), new RegExp(`Slice ${BROKEN + 1} could not be shown: CT0011\\.dcm: .+ \\[[A-Z_]+\\]`), 'which slice, which file, what, and the error code');
@@ -1266,7 +1273,7 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     const centre = await regionMean(box.width / 2 - 60, box.height / 2 - 60, 120, 120);
     assert.ok(centre.every((v) => v < 5), `an empty (black) viewport, not the previous slice: ${centre.join(', ')}`);
     await shot('11-broken-slice');
-    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowUp');
     await page.waitForFunction((n) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${n} / 45`), BROKEN + 2);
     await err.waitFor({ state: 'detached' });
     await page.waitForTimeout(300);
@@ -1277,8 +1284,9 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
   it('the analysis scores the other slices and the strip marks the broken one as not scored', { timeout: 120_000 }, async () => {
     await page.click('[data-testid=analyze]');
     await page.waitForFunction(() => !document.querySelector('[data-testid=progress]') && (document.querySelectorAll('[data-testid=finding]').length > 0 || document.body.textContent?.includes('No findings')), undefined, { timeout: 100_000 });
-    const unscored = await page.locator('[data-testid=score-strip] rect[data-unscored]').evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('y'))));
-    assert.deepEqual(unscored, [BROKEN]);
+    const unscored = await page.locator('[data-testid=score-strip] rect[data-unscored]').evaluateAll((rs) => rs.map((r) => [Number(r.getAttribute('data-slice')), Number(r.getAttribute('y'))]));
+    // its row counts from the top, where the head-most slice (45) is
+    assert.deepEqual(unscored, [[BROKEN, 44 - BROKEN]]);
     assert.ok((await page.locator('[data-testid=finding]').count()) > 0, 'the demo\'s lesions are still found');
   });
 
@@ -1294,13 +1302,14 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     const before = await sliceNumber();
     await page.click('[data-testid=heatmap-toggle]');
     await page.click('[data-testid=heatmap-toggle]');
-    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowUp');
     await page.waitForFunction((n) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${n} / 45`), before + 1);
     await page.keyboard.press('Control+End');
     await page.waitForTimeout(200);
     assert.equal(await sliceNumber(), before + 1, 'Ctrl+End is not End');
+    // End: the last slice read, the lowest of a stack read head to feet
     await page.keyboard.press('Shift+End');
-    await page.waitForFunction(() => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes('45 / 45'));
+    await page.waitForFunction(() => /Slice 1 \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
     // OHIF's zoom and reset keys
     const zoom = async () => Number(/Zoom\s+([\d.,]+)%/.exec(await page.locator('[data-testid=corner-br]').innerText())?.[1]?.replace(/,/g, ''));
     const fitted = await zoom();
@@ -1431,7 +1440,7 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     await page.locator('[data-testid=window-presets]').selectOption('preset:bone');
     await page.waitForFunction(() => /W 2,500 L 480/.test(document.querySelector('[data-testid=corner-br]')?.textContent ?? ''));
     const before = Number(/Slice (\d+) \//.exec(await page.locator('[data-testid=corner-bl]').innerText())?.[1]);
-    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowUp');
     await page.waitForFunction((n) => new RegExp(`Slice ${n} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), before + 1);
     assert.match(await page.locator('[data-testid=corner-br]').innerText(), /W 2,500 L 480/, 'the arrow did not choose another preset');
     // coronal on the CT, then the single-slice MR: it opens on its own slice, not on a reformat it cannot have
@@ -1818,8 +1827,8 @@ describe('opening the rest of a series keeps the reviewer\'s work on its instanc
     await page.locator('[data-testid=series-item]').first().click();
     await at(13, 25); // opens at the middle slice
     await page.locator('[data-testid=viewport-canvas]').focus();
-    await page.keyboard.press('Home');
-    for (let i = 0; i < 11; i++) await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('End');
+    for (let i = 0; i < 11; i++) await page.keyboard.press('ArrowUp');
     await at(12, 25);
     await page.waitForTimeout(300);
     await page.click('[data-testid=tool-length]');
@@ -1998,7 +2007,7 @@ describe('a series larger than the viewer\'s memory budget (e2e)', { skip }, () 
     assert.equal(await inMemory(), 16);
     // the far end of the series: shown, and memory stays within the budget
     await page.locator('[data-testid=viewport-canvas]').focus();
-    await page.keyboard.press('End');
+    await page.keyboard.press('Home');
     await page.waitForFunction(() => /Slice 45 \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
     await page.waitForTimeout(1_500);
     assert.equal(await page.locator('[data-testid=slice-error]').count(), 0);

@@ -22,6 +22,7 @@ import type { KeyImageInput } from './render';
 import type { OverlayStyle } from '../../shared/colormap';
 import { ellipseStats, lengthOf, measurementPoints, rgbLuminance } from '../../shared/roi';
 import type { DrawnMeasurement } from '../../shared/roi';
+import { stackReadingStep } from '../../shared/planes';
 
 export interface BuildOptions {
   reviews?: Review[];
@@ -201,7 +202,7 @@ export async function buildReportContext(
     patient: { ...h.patient },
     ...(people.size || values.size ? { identifying: { people: [...people], values: [...values] } } : {}),
     study: { studyInstanceUid: h.studyInstanceUid, ...h.study },
-    series: { seriesInstanceUid: series.seriesInstanceUid, modality: series.modality, sopClassUid: h.sopClassUid },
+    series: { seriesInstanceUid: series.seriesInstanceUid, modality: series.modality, sopClassUid: h.sopClassUid, readingStep: stackReadingStep(series.geometry) },
     model: {
       ...model.identity,
       classes: [...card.outputs.classes],

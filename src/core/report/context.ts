@@ -14,6 +14,7 @@ import type { Deidentifier } from './deidentify';
 import type { KeyImageInput } from './render';
 import type { RoiStats } from '../../shared/roi';
 import type { PixelSpacingSource } from '../../shared/dicom';
+import type { ReadingStep } from '../../shared/planes';
 
 export interface ReportPatient {
   name: string;
@@ -43,6 +44,8 @@ export interface ReportSeries {
   description?: string;
   modality: string;
   frameOfReferenceUid?: string;
+  /** The order readers go through the stack (shared/planes.ts: an axial one head to feet); findings are listed and labelled in it. Absent: index order. */
+  readingStep?: ReadingStep;
 }
 
 export interface ReportModel extends ModelIdentity {
@@ -196,20 +199,20 @@ export function reviewOf(ctx: ReportContext, findingId: string): Review | undefi
   return ctx.reviews.find((r) => r.findingId === findingId);
 }
 
-/** The findings with their reviews, in slice order (the report's order). */
+/** The findings with their reviews, in reading order (the report's order: an axial stack's from the head down). */
 export function reviewedFindings(ctx: ReportContext): { finding: Finding; review: Review | undefined }[] {
-  return findingLabelOrder(ctx.analysis.findings).map((finding) => ({ finding, review: reviewOf(ctx, finding.id) }));
+  return findingLabelOrder(ctx.analysis.findings, ctx.series.readingStep).map((finding) => ({ finding, review: reviewOf(ctx, finding.id) }));
 }
 
 export { isUnreviewed };
 
 /**
  * The labels people read a finding by: F1, F2, ... in the report's order (the model's findings in
- * slice order, then those the reviewer added), as measurements are M1, M2, ... The internal id
+ * reading order, then those the reviewer added), as measurements are M1, M2, ... The internal id
  * (`liver_lesion:7-20`, 0-based slices) stays in the machine-readable outputs (SR, JSON, CSV).
  */
 export function findingLabels(ctx: ReportContext): Map<string, string> {
-  return findingLabelsOf(ctx.analysis.findings, ctx.added);
+  return findingLabelsOf(ctx.analysis.findings, ctx.added, ctx.series.readingStep);
 }
 
 /**

@@ -373,7 +373,7 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
     await paragraph('Slices: every slice scoring at or above the class\'s operating threshold; strongest: the slices around the key slice scoring at least half its peak, where the model is sure.', 8, regular, GREY);
   }
   if ([...findings.map((f) => f.finding.keySlice), ...ctx.added.map((a) => a.sliceStart)].some((i) => imageNumberText(ctx, i))) {
-    await paragraph('Slices are counted from 1 in position order along the slice normal (axial: from the feet up), as ReSight shows them; Im is the image\'s Instance Number, as PACS viewers number images.', 8, regular, GREY);
+    await paragraph('Slices are counted from 1 in position order along the slice normal (axial: from the feet up), as ReSight shows them; findings are labelled from the head down, as the viewer reads the stack; Im is the image\'s Instance Number, as PACS viewers number images.', 8, regular, GREY);
   }
 
   // ------------------------------------------------------------------ reviewer's measurements

@@ -17,6 +17,7 @@ import { EXPORT_FORMATS, isDicomExport } from '../../shared/api';
 import type { Finding } from '../../shared/analysis';
 import { isUnreviewed, reviewerFindings, signOffOf } from '../../shared/review';
 import { findingLabelOrder, findingLabelsOf } from '../../shared/finding-labels';
+import type { ReadingStep } from '../../shared/planes';
 import type { SignOff } from '../../shared/review';
 import { useI18n } from '../i18n/i18n';
 import type { MessageKey } from '../i18n/messages';
@@ -43,13 +44,13 @@ export interface ExportReviewStatus {
 }
 
 /** What the engine's report will count (core/report/context.ts reviewStatus), from what the viewer can ask for. */
-export function exportReviewStatus(findings: readonly Finding[], reviews: readonly Review[]): ExportReviewStatus {
+export function exportReviewStatus(findings: readonly Finding[], reviews: readonly Review[], step: ReadingStep = 1): ExportReviewStatus {
   // the first decision on a finding is the one the report takes
   const decided = new Map<string, Review>();
   for (const r of reviews) if (!decided.has(r.findingId)) decided.set(r.findingId, r);
-  const labels = findingLabelsOf(findings);
+  const labels = findingLabelsOf(findings, [], step);
   const signOff = signOffOf(reviews);
-  const pending = findingLabelOrder(findings)
+  const pending = findingLabelOrder(findings, step)
     .filter((finding) => isUnreviewed(decided.get(finding.id)))
     .map((finding) => ({ finding, label: labels.get(finding.id) as string }));
   return { findings: findings.length, pending, added: reviewerFindings(reviews).length, ...(signOff ? { signOff } : {}) };
@@ -63,6 +64,8 @@ export function ExportDialog(p: {
   measurements?: DrawnMeasurement[];
   /** Measurements drawn on a coronal or sagittal reformat: not reported (no slice of the series holds them). */
   reformatMeasurements?: number;
+  /** The order the findings are labelled in (shared/planes.ts), as the panel and the report label them. */
+  readingStep?: ReadingStep;
   onClose(): void;
 }) {
   const { t, num, date, cls, err } = useI18n();
@@ -95,7 +98,7 @@ export function ExportDialog(p: {
   useEffect(() => {
     let stop = false;
     Promise.all([p.api.call('analysis.get', { seriesId: p.seriesId }), p.api.call('review.get', { seriesId: p.seriesId })]).then(
-      ([a, r]) => !stop && setReview(exportReviewStatus(a.analysis?.findings ?? [], r.reviews)),
+      ([a, r]) => !stop && setReview(exportReviewStatus(a.analysis?.findings ?? [], r.reviews, p.readingStep)),
       (e: Error) => !stop && setReview({ error: err(e) }),
     );
     return () => {

@@ -12,6 +12,7 @@ import type { DECISIONS } from '../../shared/api';
 import { addedFindingId, IMPRESSION_ID, impressionOf, isAddedFinding, isStackReview, reviewerFindings, SIGN_OFF_ID, signOffOf } from '../../shared/review';
 import { useI18n } from '../i18n/i18n';
 import { findingLabelOrder, findingLabelsOf } from '../../shared/finding-labels';
+import type { ReadingStep } from '../../shared/planes';
 
 type Decision = (typeof DECISIONS)[number];
 
@@ -104,6 +105,8 @@ export function FindingsPanel(p: {
   /** Why the operating point in Preferences is not the one in use (the loaded model lacks it). */
   operatingPointFallback?: string;
   index: number;
+  /** The order the reader goes through the stack (shared/planes.ts): findings are listed and labelled in it. */
+  readingStep?: ReadingStep;
   /** The axial plane is on screen (the keys and the highlight follow `index` only then). */
   axial?: boolean;
   viewed: Set<number>;
@@ -149,10 +152,10 @@ export function FindingsPanel(p: {
   // decisions on findings this analysis does not have (drawn at another operating point): kept, and said
   const shownIds = new Set((a?.findings ?? []).map((f) => f.id));
   const orphaned = a ? p.reviews.filter((r) => !isAddedFinding(r.findingId) && !isStackReview(r.findingId) && !shownIds.has(r.findingId)).length : 0;
-  // in slice order, as N / P and the score strip go (the engine lists them by class)
-  // in the report's order, labelled as the export dialog and the PDF label them (F1, F2, ...)
-  const listed = findingLabelOrder(a?.findings ?? []);
-  const labels = findingLabelsOf(listed, added);
+  // in reading order (an axial stack's from the head down), as N / P and the score strip go (the
+  // engine lists them by class), labelled as the export dialog and the PDF label them (F1, F2, ...)
+  const listed = findingLabelOrder(a?.findings ?? [], p.readingStep);
+  const labels = findingLabelsOf(listed, added, p.readingStep);
   // the finding the A / X keys decide; none while a coronal or sagittal view is on screen
   const here = p.axial === false ? undefined : findingAt(a?.findings ?? [], p.index)?.id;
   const pending = (a?.findings ?? []).filter((f) => (byId.get(f.id)?.decision ?? 'pending') === 'pending').length;

@@ -5,6 +5,7 @@
  */
 import type { SeriesAnalysis } from '../../shared/analysis';
 import { useI18n } from '../i18n/i18n';
+import type { ReadingStep } from '../../shared/planes';
 
 export function sliceScore(a: SeriesAnalysis | null, thresholds: Record<string, number>, i: number): number {
   const pr = a?.slices[i]?.probabilities;
@@ -14,14 +15,20 @@ export function sliceScore(a: SeriesAnalysis | null, thresholds: Record<string, 
   return best;
 }
 
-export function ScoreStrip(p: { count: number; index: number; analysis: SeriesAnalysis | null; thresholds: Record<string, number>; viewed: Set<number>; onIndex(i: number): void }) {
+/**
+ * The strip runs in reading order from the top (shared/planes.ts): an axial stack's head-most slice
+ * at the top, as a scout image shows the body, so the wheel and the strip go the same way.
+ */
+export function ScoreStrip(p: { count: number; index: number; analysis: SeriesAnalysis | null; thresholds: Record<string, number>; viewed: Set<number>; readingStep?: ReadingStep; onIndex(i: number): void }) {
   const { t } = useI18n();
   const n = Math.max(1, p.count);
+  // a slice's row from the top, and back (the same map both ways)
+  const row = (i: number) => (p.readingStep === -1 ? n - 1 - i : i);
   return (
     <div className="strip" role="slider" aria-label={t('ai.strip')} aria-valuemin={1} aria-valuemax={n} aria-valuenow={p.index + 1} tabIndex={0} data-testid="score-strip"
       onClick={(e) => {
         const r = (e.currentTarget as HTMLElement).getBoundingClientRect();
-        p.onIndex(Math.min(n - 1, Math.max(0, Math.floor(((e.clientY - r.top) / r.height) * n))));
+        p.onIndex(row(Math.min(n - 1, Math.max(0, Math.floor(((e.clientY - r.top) / r.height) * n)))));
       }}>
       <svg width="100%" height="100%" viewBox={`0 0 20 ${n}`} preserveAspectRatio="none">
         <defs>
@@ -35,10 +42,10 @@ export function ScoreStrip(p: { count: number; index: number; analysis: SeriesAn
           const unscored = p.analysis !== null && !p.analysis.slices[i]?.probabilities;
           const s = sliceScore(p.analysis, p.thresholds, i);
           const fill = !p.analysis ? '#222' : unscored ? 'url(#unscored)' : s >= 1 ? `rgb(${Math.round(200 + Math.min(55, (s - 1) * 80))},60,40)` : `rgb(${Math.round(40 + s * 120)},${Math.round(40 + s * 60)},40)`;
-          return <rect key={i} x={6} y={i} width={14} height={1} fill={fill} data-unscored={unscored || undefined} />;
+          return <rect key={i} x={6} y={row(i)} width={14} height={1} fill={fill} data-slice={i} data-unscored={unscored || undefined} />;
         })}
-        {[...p.viewed].map((i) => <rect key={`v${i}`} x={0} y={i} width={4} height={1} fill="#5fb3ff" />)}
-        <rect x={5} y={p.index} width={15} height={1} fill="none" stroke="#fff" strokeWidth={0.3} vectorEffect="non-scaling-stroke" />
+        {[...p.viewed].map((i) => <rect key={`v${i}`} x={0} y={row(i)} width={4} height={1} fill="#5fb3ff" />)}
+        <rect x={5} y={row(p.index)} width={15} height={1} fill="none" stroke="#fff" strokeWidth={0.3} vectorEffect="non-scaling-stroke" />
       </svg>
     </div>
   );

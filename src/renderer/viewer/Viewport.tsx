@@ -21,6 +21,7 @@ import { overlayImageUrl } from './overlay-planes';
 import { wheelSteps } from './wheel';
 import { handleAt, handlesOf, moveHandle } from './handles';
 import { dragWindow } from './window';
+import type { ReadingStep } from '../../shared/planes';
 
 export type Tool = 'wl' | 'pan' | 'zoom' | 'length' | 'ellipse' | 'bidirectional' | 'probe' | 'scroll';
 
@@ -55,6 +56,8 @@ export interface ViewportProps {
   slice: SliceData | null;
   index: number;
   count: number;
+  /** The index the reader's next slice is at (+1, or -1 for an axial stack, read head to feet: shared/planes.ts); the wheel, down, and the Scroll tool, dragged down, go there. */
+  readingStep?: ReadingStep;
   view: ViewState;
   onView(v: ViewState): void;
   onIndex(i: number): void;
@@ -160,7 +163,7 @@ export function Viewport(p: ViewportProps) {
       const q = props.current;
       const step = wheelSteps(e, pending);
       pending = step.pending;
-      if (q.count && step.slices) q.onIndex(Math.min(q.count - 1, Math.max(0, q.index + step.slices)));
+      if (q.count && step.slices) q.onIndex(Math.min(q.count - 1, Math.max(0, q.index + step.slices * (q.readingStep ?? 1))));
     };
     el.addEventListener('wheel', onWheel, { passive: false });
     return () => el.removeEventListener('wheel', onWheel);
@@ -278,8 +281,8 @@ export function Viewport(p: ViewportProps) {
       // dragging up zooms in: 140 px doubles the size (at 100 px per e it overshot the size wanted)
       p.onView({ ...v, zoom: Math.min(40, Math.max(0.05, v.zoom * Math.exp(-dy * 0.005))) });
     } else if (d.tool === 'scroll') {
-      // dragging down goes to the next slice, as the wheel does
-      const i = Math.min(p.count - 1, Math.max(0, d.index + Math.round(dy / SCROLL_PX)));
+      // dragging down goes to the next slice in reading order, as the wheel does
+      const i = Math.min(p.count - 1, Math.max(0, d.index + Math.round(dy / SCROLL_PX) * (p.readingStep ?? 1)));
       if (i !== p.index) p.onIndex(i);
     } else if ((d.tool === 'length' || d.tool === 'ellipse') && ip) {
       setDrawing({ slice: p.index, a: d.start, b: ip, kind: d.tool });

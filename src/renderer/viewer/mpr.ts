@@ -14,10 +14,10 @@
  * not their luminance.
  */
 import type { SliceData } from '../api/client';
+import { planeOf, type Anatomical } from '../../shared/planes';
 
 /** What is on screen: the stack as acquired, or one of its two reformats. */
 export type Plane = 'stack' | 'row' | 'column';
-export type Anatomical = 'axial' | 'coronal' | 'sagittal' | 'oblique';
 
 export interface Reformat {
   slice: SliceData;
@@ -32,14 +32,6 @@ export interface Reformat {
 type V3 = [number, number, number];
 const cross = (a: readonly number[], b: readonly number[]): V3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 const dot = (a: readonly number[], b: readonly number[]) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-
-/** The anatomical plane with this normal (LPS): the axis it mostly lies along, or oblique when none dominates (beyond about 35 degrees). */
-export function planeOf(normal: readonly number[]): Anatomical {
-  const a = normal.map(Math.abs);
-  const k = a.indexOf(Math.max(...a));
-  if (a[k] < 0.82 * Math.hypot(a[0], a[1], a[2])) return 'oblique';
-  return (['sagittal', 'coronal', 'axial'] as const)[k];
-}
 
 /** The anatomical plane of each view of a stack with these direction cosines (row, column). */
 export function planesOf(iop: readonly number[]): Record<Plane, Anatomical> {

@@ -343,8 +343,10 @@ describe('exports of the demo study', () => {
     assert.match(text, /Accepted/);
     assert.match(text, /Rejected/);
     // a finding whose run has long weak ends says where it is strong (the demo's liver lesion: 8-21, strong 10-14)
-    assert.match(text, /^\s*F1\s+liver lesion\s+0\.980\s+8-21 \(key 11, Im 11\)/m);
-    assert.ok(flat.includes('strongest 10-14'), 'F1\'s core');
+    // labelled from the head down (the demo's indices run from the feet up): the two nodules, then the liver's two
+    assert.match(text, /^\s*F1\s+lung nodule\s+0\.404\s+38-40 /m);
+    assert.match(text, /^\s*F4\s+liver lesion\s+0\.980\s+8-21 \(key 11, Im 11\)/m);
+    assert.ok(flat.includes('strongest 10-14'), 'F4\'s core');
     assert.match(flat, /strongest: the slices around the key slice scoring at least half its peak/);
     // each key image's marker also in patient coordinates (the demo is axial, 0.78125 mm pixels)
     const f1 = ctx.analysis.findings.find((f) => findingLabels(ctx).get(f.id) === 'F1');

@@ -12,7 +12,7 @@ import { csvField } from '../../../../src/core/report/tabular';
 import { patientPointText } from '../../../../src/core/report/context';
 import { classCode, procedureCode } from '../../../../src/core/report/sr';
 import { toPersonName } from '../../../../src/core/report/person-name';
-import { draftReasons, findingLabels, reviewStatus } from '../../../../src/core/report/context';
+import { draftReasons, findingLabels, reviewedFindings, reviewStatus } from '../../../../src/core/report/context';
 import type { ReportContext } from '../../../../src/core/report/context';
 import type { Finding } from '../../../../src/shared/analysis';
 import { colormapLut } from '../../../../src/shared/colormap';
@@ -353,6 +353,7 @@ describe('finding labels and review status', () => {
   const finding = (cls: string, a: number, b: number): Finding => ({ id: `${cls}:${a}-${b}`, class: cls, sliceStart: a, sliceEnd: b, keySlice: a, score: 0.9, threshold: 0.5, keySopInstanceUid: '1.2.3', centroid: null }) as Finding;
   const base = (over: Partial<ReportContext> = {}): ReportContext =>
     ({
+      series: { seriesInstanceUid: '1.2.3.4', modality: 'CT' },
       analysis: { findings: [finding('lung_nodule', 30, 32), finding('liver_lesion', 7, 20), finding('lung_nodule', 7, 7)] },
       reviews: [],
       added: [{ id: 'added:lung_nodule:3', class: 'lung_nodule', sliceStart: 3, sliceEnd: 3 }],
@@ -367,6 +368,17 @@ describe('finding labels and review status', () => {
       ['lung_nodule:30-32', 'F3'],
       ['added:lung_nodule:3', 'F4'],
     ]);
+  });
+
+  it('labels them from the head down on an axial stack read head to feet (readingStep -1), as the viewer lists them', () => {
+    const ctx = base({ series: { seriesInstanceUid: '1.2.3.4', modality: 'CT', readingStep: -1 } });
+    assert.deepEqual([...findingLabels(ctx)], [
+      ['lung_nodule:30-32', 'F1'],
+      ['liver_lesion:7-20', 'F2'],
+      ['lung_nodule:7-7', 'F3'],
+      ['added:lung_nodule:3', 'F4'],
+    ]);
+    assert.deepEqual(reviewedFindings(ctx).map((x) => x.finding.id), ['lung_nodule:30-32', 'liver_lesion:7-20', 'lung_nodule:7-7'], 'the report lists them in that order');
   });
 
   it('counts a finding left at pending as not reviewed, and says what keeps the report a draft', () => {

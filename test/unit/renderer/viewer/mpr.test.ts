@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SliceData } from '../../../../src/renderer/api/client';
-import { planeOf, planesOf, reformat, reformatPoint } from '../../../../src/renderer/viewer/mpr';
+import { planesOf, reformat, reformatPoint } from '../../../../src/renderer/viewer/mpr';
+import { planeOf } from '../../../../src/shared/planes';
 
 /** n axial slices of rows x columns where every value is its slice index. */
 const stack = (n: number, rows: number, columns: number): SliceData[] => Array.from({ length: n }, (_, k) => ({ rows, columns, samples: 1, values: new Float32Array(rows * columns).fill(k) }));
