@@ -54,20 +54,26 @@ export const ANALYZE_HELP = `resight analyze <path...> [--model <card.json>] [--
 /** The analysis plus the files the scan could not use (the contract's JSON). */
 export type AnalyzeJson = AnalysisResult & { errors: FileError[] };
 
-function summary(result: AnalysisResult, errors: FileError[]): string {
+/**
+ * The run in words, on stdout. With --deidentify the outputs carry new UIDs, so the summary names a
+ * series by its place in the run instead of the source's Series Instance UID: what a terminal shows
+ * ends up in shell history, CI logs and tickets beside the de-identified files.
+ */
+function summary(result: AnalysisResult, errors: FileError[], deidentified = false): string {
   const lines: string[] = [];
+  const name = (i: number, uid: string) => (deidentified ? `${i + 1} of ${result.series.length} (source UID withheld: --deidentify)` : uid);
   const r = result.providerReport;
   lines.push(`Model ${result.model.name} ${result.model.version} (sha256 ${result.model.sha256.slice(0, 12)}...) on ${r.used}, ${count(r.threads, 'thread')}${result.notForClinicalUse ? ' - not for clinical use' : ''}`);
   for (const f of r.fallbacks) lines.push(`  provider ${f.provider} not used: ${f.reason}`);
   const point = result.series.find((s) => s.operatingPoint)?.operatingPoint;
   if (point) lines.push(`Operating point ${point}: ${Object.entries(result.thresholds).map(([c, v]) => `${c} >= ${v.toFixed(3)}`).join(', ')}`);
-  for (const s of result.series) {
+  for (const [i, s] of result.series.entries()) {
     if (!s.scored) {
-      lines.push(`Series ${s.seriesInstanceUid} (${s.modality}): not scored: ${s.skipped?.message ?? ''}`);
+      lines.push(`Series ${name(i, s.seriesInstanceUid)} (${s.modality}): not scored: ${s.skipped?.message ?? ''}`);
       continue;
     }
     const failed = s.slices.filter((x) => x.probabilities === null);
-    lines.push(`Series ${s.seriesInstanceUid} (${s.modality}, ${count(s.slices.length, 'slice')}${failed.length ? `, ${failed.length} not scored` : ''})${s.cached ? ' [cached]' : ''}${s.outsideIntendedModality ? ' [outside the model\'s intended modality]' : ''}`);
+    lines.push(`Series ${name(i, s.seriesInstanceUid)} (${s.modality}, ${count(s.slices.length, 'slice')}${failed.length ? `, ${failed.length} not scored` : ''})${s.cached ? ' [cached]' : ''}${s.outsideIntendedModality ? ' [outside the model\'s intended modality]' : ''}`);
     // not scored is not negative: a series none of whose slices could be scored has no result
     const why = failed.find((x) => x.error)?.error;
     if (failed.length && failed.length === s.slices.length) lines.push(`  no slice was scored${why ? `: ${why.code}: ${why.message}` : ''}`);
@@ -272,7 +278,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
     else {
       // with exports, the JSON is one of them: written with the others, after every target is checked
       if (values.json && !exporting) writePlainJson(values.json);
-      process.stdout.write(summary(result, scan.errors) + '\n');
+      process.stdout.write(summary(result, scan.errors, values.deidentify === true) + '\n');
     }
     if (!scored.length) {
       // nothing to export, but the JSON says why each series was not scored (as without exports);

@@ -161,6 +161,10 @@ describe('resight analyze: exports from the command line', () => {
       const args = ['analyze', 'resources/demo', '--reviews', file, '--json', path.join(out, 'a.json'), '--csv', path.join(out, 's.csv'), '--sr', path.join(out, 'sr.dcm')];
       const r = runCli(deid ? [...args, '--deidentify'] : args, { env, timeoutMs: 120_000 });
       assert.equal(r.status, 0, r.stderr);
+      // the summary on stdout names the source's Series UID only when the outputs do
+      const uid = '1.2.826.0.1.3680043.8.498.10786425521656527282697587786545542710';
+      assert.equal(r.stdout.includes(uid), !deid, `stdout ${deid ? 'without' : 'with'} the source Series UID: ${r.stdout.split('\n').find((l) => l.startsWith('Series')) ?? ''}`);
+      if (deid) assert.match(r.stdout, /^Series 1 of 1 \(source UID withheld: --deidentify\) \(CT, 45 slices\)/m);
       const csv = fs.readFileSync(path.join(out, 's-findings.csv'), 'utf8');
       assert.match(csv, /added:lung_nodule:20,reviewer,lung_nodule,,,20,20,.*missed nodule, 6 mm/, 'the CSV lists it');
       const j = JSON.parse(fs.readFileSync(path.join(out, 'a.json'), 'utf8')) as { series: { addedFindings?: { id: string }[]; reviews?: unknown[] }[] };
