@@ -398,15 +398,19 @@ export class Session {
     return path.join(this.opts.dataDir, 'reviews', `${createHash('sha256').update(uid).digest('hex').slice(0, 32)}.json`);
   }
 
-  /** The review file as last read or written here (size and mtime): another process's write changes it. */
-  private readonly reviewStamps = new Map<string, string>();
+  /**
+   * The review file's text as last read or written here: another process's write changes it. The
+   * text itself, not its size and time: a share with coarse timestamps (SMB, NFS: whole seconds)
+   * gives two writes in one tick the same time, and turning "accepted" into "rejected" keeps the size.
+   * The file is a few kilobytes and read only when a decision is asked for or made.
+   */
+  private readonly reviewTexts = new Map<string, string | null>();
 
-  private static stampOf(file: string): string {
+  private static textOf(file: string): string | null {
     try {
-      const st = fs.statSync(file);
-      return `${st.size}:${st.mtimeMs}`;
+      return fs.readFileSync(file, 'utf8');
     } catch {
-      return 'none';
+      return null;
     }
   }
 
@@ -419,18 +423,18 @@ export class Session {
     const uid = this.seriesOf(seriesId).seriesInstanceUid;
     const file = this.reviewFile(seriesId);
     let list = this.reviews.get(uid);
-    const stamp = file ? Session.stampOf(file) : 'none';
-    if (!list || (file && this.reviewStamps.get(uid) !== stamp)) {
+    const text = file ? Session.textOf(file) : null;
+    if (!list || (file && this.reviewTexts.get(uid) !== text)) {
       list = [];
-      if (file && fs.existsSync(file)) {
+      if (text !== null) {
         try {
-          list = storedReviews(JSON.parse(fs.readFileSync(file, 'utf8')));
+          list = storedReviews(JSON.parse(text));
         } catch {
           // A damaged file starts the review afresh rather than blocking the viewer.
         }
       }
       this.reviews.set(uid, list);
-      this.reviewStamps.set(uid, stamp);
+      this.reviewTexts.set(uid, text);
     }
     return list;
   }
@@ -466,8 +470,9 @@ export class Session {
     if (file) {
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
       // every decision on the series, including those on slices not open now: they return with their files
-      writeFileAtomic(file, JSON.stringify(kept, null, 2));
-      this.reviewStamps.set(s.seriesInstanceUid, Session.stampOf(file));
+      const text = JSON.stringify(kept, null, 2);
+      writeFileAtomic(file, text);
+      this.reviewTexts.set(s.seriesInstanceUid, text);
     }
     // the decision, not its words: a comment or impression is the reviewer's free text
     this.audit?.record({

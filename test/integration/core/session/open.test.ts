@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { createHash } from 'node:crypto';
 import { dispatch } from '../../../../src/core/session/dispatch';
 import { Session } from '../../../../src/core/session/session';
@@ -25,6 +25,14 @@ function splitDemo(root: string): string {
     for (let i = from; i <= to; i++) fs.copyFileSync(path.join(DEMO, name(i)), path.join(root, dir, name(i)));
   }
   return root;
+}
+
+/** A session with the demo open and this data folder, as one process (the desktop app, resight serve) has it. */
+async function demoSession(t: TestContext, dataDir: string): Promise<{ s: Session; seriesId: string }> {
+  const s = new Session({ cacheDir: null, dataDir, sliceUrl: (id) => `/s/${id}/{i}` });
+  t.after(() => s.dispose());
+  s.grant([DEMO]);
+  return { s, seriesId: (await s.open({ paths: [DEMO] })).studies[0].series[0].id };
 }
 
 describe('Session.open', () => {
@@ -94,14 +102,8 @@ describe('Session.open', () => {
 
   it('two processes deciding on one series (the desktop app and resight serve share the data folder) keep each other\'s decisions', async (t) => {
     const dataDir = tempDir(t, 'shared-reviews-data');
-    const make = async () => {
-      const s = new Session({ cacheDir: null, dataDir, sliceUrl: (id) => `/s/${id}/{i}` });
-      t.after(() => s.dispose());
-      s.grant([DEMO]);
-      return { s, seriesId: (await s.open({ paths: [DEMO] })).studies[0].series[0].id };
-    };
-    const app = await make();
-    const serve = await make();
+    const app = await demoSession(t, dataDir);
+    const serve = await demoSession(t, dataDir);
     // both have read the (empty) file; each then decides on its own finding
     assert.deepEqual(app.s.getReviews({ seriesId: app.seriesId }).reviews, []);
     assert.deepEqual(serve.s.getReviews({ seriesId: serve.seriesId }).reviews, []);
@@ -110,6 +112,30 @@ describe('Session.open', () => {
     const ids = (x: { s: Session; seriesId: string }) => x.s.getReviews({ seriesId: x.seriesId }).reviews.map((r) => r.findingId).sort();
     assert.deepEqual(ids(serve), ['liver_lesion:7-20', 'lung_nodule:31-34'], 'the second write kept the first');
     assert.deepEqual(ids(app), ['liver_lesion:7-20', 'lung_nodule:31-34'], 'and the first process sees the second\'s decision');
+  });
+
+  it('a decision another process wrote is seen even when the file keeps its size and time (a share with coarse timestamps, two writes in one tick)', async (t) => {
+    const dataDir = tempDir(t, 'same-tick-reviews-data');
+    const app = await demoSession(t, dataDir);
+    const serve = await demoSession(t, dataDir);
+    app.s.setReview({ seriesId: app.seriesId, findingId: 'liver_lesion:7-20', decision: 'accepted' });
+    const file = fs.readdirSync(path.join(dataDir, 'reviews')).map((f) => path.join(dataDir, 'reviews', f))[0] as string;
+    // a share that keeps whole seconds: every write in this second gets the same time
+    const tick = new Date(Math.floor(Date.now() / 1000) * 1000);
+    fs.utimesSync(file, tick, tick);
+    assert.equal(app.s.getReviews({ seriesId: app.seriesId }).reviews[0]?.decision, 'accepted');
+    const seen = fs.statSync(file);
+    // the other process turns it round: 'rejected' is as long as 'accepted', written in the same tick
+    assert.equal(serve.s.getReviews({ seriesId: serve.seriesId }).reviews[0]?.decision, 'accepted');
+    serve.s.setReview({ seriesId: serve.seriesId, findingId: 'liver_lesion:7-20', decision: 'rejected' });
+    fs.utimesSync(file, tick, tick);
+    assert.equal(fs.statSync(file).size, seen.size);
+    assert.equal(fs.statSync(file).mtimeMs, seen.mtimeMs);
+    assert.equal(app.s.getReviews({ seriesId: app.seriesId }).reviews[0]?.decision, 'rejected', 'the first process reads the second\'s decision, not its own old one');
+    // and its next decision keeps the other's change instead of writing its old list over it
+    app.s.setReview({ seriesId: app.seriesId, findingId: 'lung_nodule:31-34', decision: 'accepted' });
+    const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { findingId: string; decision: string }[];
+    assert.deepEqual(stored.map((r) => `${r.findingId}=${r.decision}`).sort(), ['liver_lesion:7-20=rejected', 'lung_nodule:31-34=accepted']);
   });
 
   it('the stacks of a split series keep their own decisions in its one review file; old decisions stay as they were stored', async (t) => {
