@@ -63,6 +63,19 @@ function dilate(mask: Uint8Array, h: number, w: number, r: number): Uint8Array {
   return out;
 }
 
+/** The classes of the localization set (training/localization_set.py). */
+const SET_CLASSES = ['lung_nodule', 'liver_lesion'];
+
+/** Class `ci`'s probability from the logits of one row (`k` classes at `at`), by the card's activation. */
+function probability(logits: Float32Array, at: number, k: number, ci: number, activation: 'sigmoid' | 'softmax'): number {
+  if (activation === 'sigmoid') return 1 / (1 + Math.exp(-(logits[at + ci] as number)));
+  const row = logits.subarray(at, at + k);
+  const top = Math.max(...row);
+  let sum = 0;
+  for (const l of row) sum += Math.exp(l - top);
+  return Math.exp((row[ci] as number) - top) / sum;
+}
+
 /** Mean class probability as the top-ranked input pixels are set to air, 0..100% in 5% steps, over p(0). */
 async function deletionAuc(model: LoadedModel, input: Float32Array, ranking: Int32Array, classIndex: number): Promise<number> {
   const [h, w] = model.spec.size;
@@ -80,7 +93,7 @@ async function deletionAuc(model: LoadedModel, input: Float32Array, ranking: Int
   const out = await model.session.run({ [model.card.input.tensor]: new ort.Tensor('float32', batch, [STEPS + 1, c, h, w]) });
   const logits = out[model.card.outputs.tensor].data as Float32Array;
   const k = model.card.outputs.classes.length;
-  const p = Array.from({ length: STEPS + 1 }, (_, s) => 1 / (1 + Math.exp(-logits[s * k + classIndex])));
+  const p = Array.from({ length: STEPS + 1 }, (_, s) => probability(logits, s * k, k, classIndex, model.card.outputs.activation));
   // Trapezoid over [0, 1], relative to the unmasked probability.
   let area = 0;
   for (let s = 0; s < STEPS; s++) area += (p[s] + p[s + 1]) / 2 / STEPS;
@@ -115,9 +128,13 @@ export async function runLocalizationBench(opts: { set?: string; python?: string
   const card = opts.card ?? defaultModelCard();
   if (!card) throw new Error('default model not found');
   // before the (minutes-long) set generation: a layer the card does not list is a usage error
-  const cardLayers = loadModelCard(card).card.cam.layers;
+  const loaded = loadModelCard(card).card;
+  const cardLayers = loaded.cam.layers;
   const unknown = (opts.layers ?? []).filter((l) => !cardLayers.includes(l));
   if (unknown.length) throw new UsageError(`--layers: ${unknown.join(', ')} not among the model card's CAM layers (${cardLayers.join(', ')})`);
+  // the set is ReSight's phantom lesions with their masks: a model of other classes has nothing to point at
+  const missing = SET_CLASSES.filter((c) => !loaded.outputs.classes.includes(c));
+  if (missing.length) throw new UsageError(`the localization suite measures on ReSight's phantom lesions (${SET_CLASSES.join(', ')}); the model has ${loaded.outputs.classes.join(', ')}, without ${missing.join(', ')}`);
   let dir = opts.set;
   let made: string | undefined;
   if (!dir) {
@@ -163,7 +180,7 @@ export async function runLocalizationBench(opts: { set?: string; python?: string
       preprocessInto({ values: hu, rows: e.rows, columns: e.columns }, model.spec, input, 0);
       const ci = model.card.outputs.classes.indexOf(e.class);
       const out = await model.session.run({ [model.card.input.tensor]: new ort.Tensor('float32', input, [1, model.spec.channels.length, h, w]) });
-      const p = 1 / (1 + Math.exp(-(out[model.card.outputs.tensor].data as Float32Array)[ci]));
+      const p = probability(out[model.card.outputs.tensor].data as Float32Array, 0, model.card.outputs.classes.length, ci, model.card.outputs.activation);
       if (p < model.card.outputs.thresholds[e.class]) continue; // only true positives are explained
       tp++;
       pc.tp++;

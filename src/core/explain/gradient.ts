@@ -137,6 +137,21 @@ export function buildGradientGraph(modelBytes: Uint8Array, opts: GradientGraphOp
 
   const producer = new Map<string, onnx.NodeProto>();
   for (const node of nodes) for (const o of node.output) producer.set(o, node);
+  /**
+   * The constant tensor `name` holds: an initializer, or a Constant node's value, also behind
+   * Identity nodes (PyTorch's exporter aliases equal BatchNorm parameters to one initializer
+   * through Identity when it keeps BatchNorm, e.g. a freshly initialised network exported with
+   * training=PRESERVE).
+   */
+  const constantOf = (name: string | undefined, depth = 0): onnx.ITensorProto | undefined => {
+    if (name === undefined || depth > 64) return undefined;
+    const init = inits.get(name);
+    if (init) return init;
+    const p = producer.get(name);
+    if (p?.opType === 'Identity') return constantOf(p.input[0], depth + 1);
+    if (p?.opType === 'Constant') return (p.attribute ?? []).find((a) => a.name === 'value')?.t ?? undefined;
+    return undefined;
+  };
   for (const layer of opts.layers) if (!producer.has(layer) && layer !== opts.inputName) fail(`no tensor '${layer}' in the model (cam.layers must name activation tensors)`);
 
   // Tensors downstream of a layer: only these carry gradients.
@@ -224,11 +239,11 @@ export function buildGradientGraph(modelBytes: Uint8Array, opts: GradientGraphOp
         break;
       case 'BatchNormalization': {
         // Inference form: y = (x - mean) / sqrt(var + eps) * scale + bias, per channel.
-        const [scale, , , variance] = [ins[1], ins[2], ins[3], ins[4]].map((n) => inits.get(n));
-        if (!scale || !variance) fail(`BatchNormalization ${node.name}: scale and variance must be initializers`);
+        const [scale, variance] = [ins[1], ins[4]].map((n) => constantOf(n));
+        if (!scale || !variance) fail(`BatchNormalization ${node.name}: scale and variance must be constants (initializers, Constant nodes or Identity aliases of them)`);
         const eps = attrFloat(node, 'epsilon', 1e-5);
-        const s = floatsOf(scale as onnx.TensorProto);
-        const v = floatsOf(variance as onnx.TensorProto);
+        const s = floatsOf(scale as onnx.ITensorProto);
+        const v = floatsOf(variance as onnx.ITensorProto);
         const k = Float32Array.from(s, (sc, c) => sc / Math.sqrt(v[c] + eps));
         const dims = [1, k.length, ...ys.slice(2).map(() => 1)];
         add(ins[0], b.op('Mul', [dY, b.constF(k, dims)]));

@@ -11,6 +11,9 @@ import { OPERATING_POINT_ID } from '../../shared/analysis';
 import { ResightError } from '../errors';
 import { NotRegularFile, openRegularFile, readFully } from '../io/files';
 
+/** The card format this code reads (`schema` in a card). */
+export const CARD_SCHEMA = 'resight.model-card/1';
+
 /** Names that are properties of every JavaScript object: never usable as class names (keys). */
 const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -18,7 +21,8 @@ const windowSchema = z.object({ level: z.number(), width: z.number().positive() 
 
 export const modelCardSchema = z
   .object({
-    schema: z.string().optional(),
+    // absent in hand-written cards; when given it must be the version this code reads
+    schema: z.literal(CARD_SCHEMA, { message: `unknown card schema: this ReSight reads ${CARD_SCHEMA}` }).optional(),
     name: z.string().min(1),
     version: z.string().min(1),
     description: z.string().optional(),
@@ -31,6 +35,8 @@ export const modelCardSchema = z
     input: z
       .object({
         tensor: z.string().min(1),
+        // ReSight feeds float32; a card promising another type describes another graph
+        dtype: z.literal('float32', { message: 'ReSight feeds the model float32 tensors: give float32 (or leave dtype out)' }).optional(),
         shape: z.tuple([z.union([z.literal('N'), z.number()]), z.number().int(), z.number().int(), z.number().int()]),
         padding: z.object({ fill: z.number() }).passthrough(),
         resampling: z.object({ size: z.tuple([z.number().int().positive(), z.number().int().positive()]), method: z.literal('bilinear'), alignCorners: z.literal(false) }).passthrough(),
@@ -76,6 +82,15 @@ export const modelCardSchema = z
     }
     if (card.input.channels.length !== card.input.shape[1]) {
       ctx.addIssue({ code: 'custom', message: `input.channels has ${card.input.channels.length} entries, input.shape[1] is ${card.input.shape[1]}` });
+    }
+    // each channel says where it goes in the tensor: every index 0..C-1 once (preprocess places them by it)
+    const indices = card.input.channels.map((ch) => ch.index);
+    if ([...indices].sort((a, b) => a - b).some((v, i) => v !== i)) {
+      ctx.addIssue({ code: 'custom', path: ['input', 'channels'], message: `channel indices must be 0..${card.input.channels.length - 1}, each once; the card gives ${indices.join(', ')}` });
+    }
+    // the ONNX file sits beside its card (loadCard): a folder in its name would be ignored
+    if (/[\\/]/.test(card.onnx.file)) {
+      ctx.addIssue({ code: 'custom', path: ['onnx', 'file'], message: `'${card.onnx.file}': give the file name only; the ONNX file must sit beside its card` });
     }
     // Class names become object keys (probabilities, thresholds) and finding ids: a repeated
     // name would lose a class's probabilities and give two findings one id, and a name such as
@@ -174,8 +189,8 @@ export function loadModelCard(cardPath: string): LoadedCard {
     throw new ResightError('MODEL_INVALID', `model card is invalid: ${issues}`, { path: cardPath });
   }
   const card = parsed.data;
-  // The ONNX file sits beside its card; a card cannot point elsewhere on disk.
-  const onnxPath = path.join(path.dirname(cardPath), path.basename(card.onnx.file));
+  // The ONNX file sits beside its card; a card cannot point elsewhere on disk (the schema refuses folders).
+  const onnxPath = path.join(path.dirname(cardPath), card.onnx.file);
   const onnxBytes: Uint8Array = readRegularFile(onnxPath, MAX_ONNX_BYTES, `model file ${card.onnx.file}`, cardPath);
   const actual = sha256Hex(onnxBytes);
   if (actual !== card.onnx.sha256) {

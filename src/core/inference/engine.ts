@@ -154,7 +154,7 @@ export class InferenceEngine {
     }
     const mods = model.card.modalities;
     if (!mods.includes(series.modality) && !insist) {
-      return new ResightError('MODALITY_MISMATCH', `${model.card.name} is meant for ${mods.join('/')}; this series is ${series.modality || 'of unknown modality'} (not scored; insist to score it anyway)`);
+      return new ResightError('MODALITY_MISMATCH', `${model.card.name} is meant for ${mods.join('/')}; this series is ${series.modality || 'of unknown modality'} (not scored; to score it anyway: Analyse anyway in the viewer, --insist-modality with resight analyze)`);
     }
     return undefined;
   }

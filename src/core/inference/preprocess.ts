@@ -37,7 +37,8 @@ export function preprocessSpec(card: ModelCard): PreprocessSpec {
   return {
     size: [card.input.resampling.size[0], card.input.resampling.size[1]],
     fill: card.input.padding.fill,
-    channels: card.input.channels.map((ch, c) => ({
+    // in tensor order: each channel at its index (the card's list may be in any order; mean and std are per tensor channel)
+    channels: [...card.input.channels].sort((x, y) => x.index - y.index).map((ch, c) => ({
       low: ch.window.level - ch.window.width / 2,
       width: ch.window.width,
       mean: mean[c] ?? mean[0],

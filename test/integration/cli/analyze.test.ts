@@ -222,6 +222,7 @@ describe('resight analyze: exports from the command line', () => {
     assert.equal(r.status, 1);
     const j = JSON.parse(fs.readFileSync(path.join(dir, 'a.json'), 'utf8')) as AnalyzeJson;
     assert.equal(j.series[0]?.skipped?.code, 'MODALITY_MISMATCH');
+    assert.match(r.stdout, /not scored; to score it anyway: .*--insist-modality/, 'the summary names the flag that scores it anyway');
     assert.ok(!fs.existsSync(path.join(dir, 'r.pdf')));
   });
 

@@ -18,7 +18,8 @@ import { gradientCam } from '../../../../src/core/explain/cam';
 import { buildGradientGraph, SEED_INPUT } from '../../../../src/core/explain/gradient';
 import { Explainer } from '../../../../src/core/explain/explainer';
 import { argmax, hotSpot, layerToSlice } from '../../../../src/core/explain/geometry';
-import { decodeModel, floatsOf } from '../../../../src/core/explain/onnx';
+import { decodeModel, floatsOf, type Model, type onnx } from '../../../../src/core/explain/onnx';
+import { graphOf, variant } from '../../../helpers/model-variant';
 import { InferenceEngine } from '../../../../src/core/inference/engine';
 import { REPO_ROOT } from '../../../helpers/corpus';
 import { defaultLayerGrid } from '../../../helpers/model';
@@ -210,6 +211,35 @@ describe('heatmap geometry', () => {
     // The upsampled map peaks on a layer-pixel centre: within one layer pixel of the lesion.
     assert.ok(Math.abs(px - x0) <= columns / 24 && Math.abs(py - y0) <= rows / 32, `peak at (${px}, ${py})`);
     assert.equal(Math.max(...heat.values), 1);
+  });
+
+  it('a BatchNormalization whose scale and variance come through Identity aliases and a Constant node (PyTorch\'s export with BatchNorm kept) differentiates as one with initializers', async (t) => {
+    // after the first Conv past layer3: BN with scale s, bias, mean, variance v per channel
+    const withBn = (alias: boolean) => (m: Model) => {
+      const g = graphOf(m);
+      const nodes = g.node as onnx.NodeProto[];
+      const conv = nodes.find((n) => n.opType === 'Conv' && n.input[0] === 'layer3') as onnx.NodeProto;
+      const c = (g.initializer.find((x) => x.name === conv.input[1])?.dims ?? [])[0] as number;
+      const out = conv.output[0] as string;
+      conv.output = [`${out}_conv`];
+      const s = Array.from({ length: c }, (_, i) => 0.5 + 0.05 * i);
+      const v = Array.from({ length: c }, (_, i) => 0.2 + 0.1 * (i % 7));
+      g.initializer.push(floatTensor('bn_bias', [c], Array.from({ length: c }, (_, i) => 0.01 * i)), floatTensor('bn_mean', [c], Array.from({ length: c }, (_, i) => -0.02 * i)));
+      if (alias) {
+        g.initializer.push(floatTensor('bn_shared', [c], s));
+        nodes.unshift(makeNode('Identity', ['bn_shared'], ['bn_scale_alias'], 'alias1'), makeNode('Identity', ['bn_scale_alias'], ['bn_scale'], 'alias2'), makeNode('Constant', [], ['bn_var'], 'const_var', { value: floatTensor('', [c], v) }));
+      } else g.initializer.push(floatTensor('bn_scale', [c], s), floatTensor('bn_var', [c], v));
+      nodes.splice(nodes.indexOf(conv) + 1, 0, makeNode('BatchNormalization', [`${out}_conv`, 'bn_scale', 'bn_bias', 'bn_mean', 'bn_var'], [out], 'bn_added', { epsilon: 1e-5 }, ['epsilon']));
+    };
+    const input = readF32(path.join(GOLDEN, 'resnet-basic-tiny', 'input_0.f32'));
+    const maps = [];
+    for (const alias of [false, true]) {
+      const model = await engine.model(variant(tempDir(t, `bn-${alias}`), { graph: withBn(alias) }), { force: 'cpu' });
+      maps.push((await explainer.explainInput(model, input, { layer: 'layer3', method: 'gradcam' })).cam.map);
+    }
+    const [plain, aliased] = maps as [Float32Array, Float32Array];
+    assert.ok(plain.some((x) => x > 0), 'a map to compare');
+    assert.ok(relL2(aliased, plain) <= 1e-6, `the same map: relative L2 ${relL2(aliased, plain)}`);
   });
 
   it('an operator without a gradient rule is named; Score-CAM still works (forward only)', async (t) => {
