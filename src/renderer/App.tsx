@@ -42,7 +42,7 @@ import { SLAB_MODES, slabChoices, slabImage, slabRange, slabSlices, type SlabMod
 import { isColourPhotometric, sliceWindow, storedOrConventionalWindow } from './viewer/window';
 import { scalarValues } from './viewer/slice';
 import { planesOf, type Plane } from './viewer/mpr';
-import { readingStep, stackReadingStep, type Anatomical, type ReadingStep } from '../shared/planes';
+import { readingStep, sliceNumber, stackReadingStep, type Anatomical, type ReadingStep } from '../shared/planes';
 import type { HeatState, ViewState } from './viewer/types';
 import type { Bindings, Measurement, Tool } from './viewer/Viewport';
 import { Viewport } from './viewer/Viewport';
@@ -528,6 +528,8 @@ export function App() {
   // the wheel down, ↓ and the Scroll tool move toward the feet, and the strip and the findings list
   // start at the head; a reformat's positions front to back or right to left, as they are numbered
   const stackStep = useMemo(() => stackReadingStep(info?.series.geometry), [info]);
+  // the stack's slice numbers as the reader sees them: 1 at the top, rising as they scroll down
+  const stackNumber = useCallback((i: number) => sliceNumber(i, count, stackStep), [count, stackStep]);
   const planeStep: ReadingStep = plane === 'stack' ? stackStep : readingStep(iop ? (plane === 'row' ? iop.slice(3, 6) : iop.slice(0, 3)) : undefined);
   /** Why this series has no reformats, or null: they need two or more evenly spaced slices sorted by position, with orientation and pixel spacing, all kept in memory. */
   const mprBlocked: MessageKey | null = partial
@@ -1051,11 +1053,11 @@ export function App() {
       ? plane === 'stack'
         ? [
             // ReSight counts in position order; "Im" is the InstanceNumber another viewer (a PACS) shows
-            [t('viewer.slice', { i: index + 1, n: count }), inum !== undefined ? t(iframe !== undefined ? 'viewer.instanceFrame' : 'viewer.instance', { n: inum, f: (iframe ?? 0) + 1 }) : ''].filter(Boolean).join('  '),
+            [t('viewer.slice', { i: stackNumber(index), n: count }), inum !== undefined ? t(iframe !== undefined ? 'viewer.instanceFrame' : 'viewer.instance', { n: inum, f: (iframe ?? 0) + 1 }) : ''].filter(Boolean).join('  '),
             [loc !== undefined ? t('viewer.position', { z: num(loc, 1) }) : '', thk !== undefined ? t('viewer.thickness', { t: num(thk, 2) }) : ''].filter(Boolean).join('  '),
             // the slab's real extent: whole slices, cut at the series' ends, and how many are in yet
             ...(slabbed
-              ? [t('viewer.slab', { mode: t(`slab.${slabbed.mode}` as MessageKey), mm: slabMmText(slabbed.mm), from: slabbed.from + 1, to: slabbed.to + 1 }) +
+              ? [t('viewer.slab', { mode: t(`slab.${slabbed.mode}` as MessageKey), mm: slabMmText(slabbed.mm), from: Math.min(stackNumber(slabbed.from), stackNumber(slabbed.to)), to: Math.max(stackNumber(slabbed.from), stackNumber(slabbed.to)) }) +
                   (slabbed.used.length < slabbed.to - slabbed.from + 1 ? ` ${t('viewer.slabLoading', { n: slabbed.used.length, total: slabbed.to - slabbed.from + 1 })}` : '')]
               : []),
           ].filter(Boolean)
@@ -1257,6 +1259,7 @@ export function App() {
                 index={current}
                 count={total}
                 readingStep={planeStep}
+                sliceNumber={stackNumber}
                 view={view}
                 onView={setView}
                 onIndex={go}
@@ -1416,8 +1419,8 @@ export function App() {
               {heatBelow ? <p className="muted heat-note" role="note" data-testid="heat-below">{t('ai.heatBelow', { cls: cls(heatBelow.cls), p: num(heatBelow.p, 3), t: num(heatBelow.t, 3) })}</p> : null}
             </fieldset>
           </section>
-          <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} readingStep={stackStep} axial={plane === 'stack'} viewed={viewed} onDecide={decide} onAdd={(c) => setPlacing(c)} onGo={goSlice} onInsist={insist} busy={job !== null} />
-          <MeasurementsPanel measurements={measurements} hounsfield={hounsfield} {...(plane !== 'stack' ? { planeName: t(`plane.${planes?.[plane] ?? 'oblique'}` as MessageKey) } : {})} onGo={go} onClear={clearMeasurements} onDelete={(i) => {
+          <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} readingStep={stackStep} sliceCount={count} axial={plane === 'stack'} viewed={viewed} onDecide={decide} onAdd={(c) => setPlacing(c)} onGo={goSlice} onInsist={insist} busy={job !== null} />
+          <MeasurementsPanel measurements={measurements} hounsfield={hounsfield} sliceNumber={stackNumber} {...(plane !== 'stack' ? { planeName: t(`plane.${planes?.[plane] ?? 'oblique'}` as MessageKey) } : {})} onGo={go} onClear={clearMeasurements} onDelete={(i) => {
             const gone = measurements[i];
             if (plane !== 'stack') setMprMeasured((ms) => ms.filter((_, j) => j !== i));
             else if (gone && seriesId) {

@@ -48,3 +48,19 @@ export function stackReadingStep(geometry: { sortedBy: string; normal?: readonly
   const normal = geometry.normal ?? (o && o.length >= 6 ? [o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3]] : undefined);
   return readingStep(normal);
 }
+
+/**
+ * The number a reader knows slice `index` (volume order) of `count` by: 1 is the first in reading
+ * order (an axial stack's top slice) and the numbers rise as the reader scrolls down, as OHIF and
+ * Weasis number the images of a stack. The viewer, the PDF, the CSV and the CLI's summary use it;
+ * the JSON and the CLI contract keep 0-based indices in volume order.
+ */
+export function sliceNumber(index: number, count: number, step: ReadingStep): number {
+  return step === 1 ? index + 1 : count - index;
+}
+
+/** Slices `start`..`end` (volume order) as "8-21", lower number first, or "28" for one slice. */
+export function sliceRangeText(start: number, end: number, count: number, step: ReadingStep, dash = '-'): string {
+  const [a, b] = [sliceNumber(start, count, step), sliceNumber(end, count, step)].sort((x, y) => x - y) as [number, number];
+  return a === b ? String(a) : `${a}${dash}${b}`;
+}

@@ -94,7 +94,7 @@ describe('the export dialog says where the review stands, and the documents agre
     const status = page.locator('[data-testid=export-review-status]');
     await status.waitFor();
     assert.equal(await page.locator('[data-testid=export-reviewer]').getAttribute('placeholder'), 'Hanako Sato', 'a name as people write it, not DICOM\'s caret form');
-    assert.match(await page.locator('[data-testid=export-status-findings]').innerText(), new RegExp(`^${findings} of ${findings} AI findings not reviewed yet \\(pending\\): F1 lung nodule slices 38–40, F2 `), 'labelled from the head down, as the panel lists them');
+    assert.match(await page.locator('[data-testid=export-status-findings]').innerText(), new RegExp(`^${findings} of ${findings} AI findings not reviewed yet \\(pending\\): F1 lung nodule slices 6–8, F2 `), 'labelled from the head down, as the panel lists them');
     assert.equal(await page.locator('[data-testid=export-status-signoff]').innerText(), 'The series is not signed off.');
     assert.equal(await page.locator('[data-testid=export-status-reviewer]').innerText(), 'No reviewer named.');
     assert.match(await page.locator('[data-testid=export-status-draft]').innerText(), /as a draft: the PDF report and the SR say so/);

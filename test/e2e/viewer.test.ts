@@ -104,12 +104,16 @@ async function sliceNumber(): Promise<number> {
   return Number(/(\d+)\s*\/\s*45/.exec(text)?.[1] ?? NaN);
 }
 
-/** Slice `target + 1` (0-based `target`) by the keys: an axial stack is read head to feet, so End is its lowest slice, slice 1, and ↑ climbs toward the head. */
+/**
+ * The demo's slice at index `target` (0-based, volume order: 0 the lowest) by the keys: the stack is
+ * read head to feet, so End is its lowest slice and ↑ climbs toward the head; the viewer numbers it
+ * from the top, slice 45 - target.
+ */
 async function goToSlice(target: number): Promise<void> {
   await page.locator('[data-testid=viewport-canvas]').focus();
   await page.keyboard.press('End');
   for (let i = 0; i < target; i++) await page.keyboard.press('ArrowUp');
-  await page.waitForFunction((n) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${n} / 45`), target + 1);
+  await page.waitForFunction((n) => new RegExp(`Slice ${n} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), 45 - target);
   await page.waitForTimeout(300);
 }
 
@@ -196,9 +200,9 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     assert.ok(mid.every((v) => v >= 0), 'the canvas is readable');
     assert.match(await page.locator('[data-testid=corner-tl]').innerText(), /DEMO PHANTOM/);
     assert.match(await page.locator('[data-testid=corner-bl]').innerText(), /Pos -?[\d.,]+ mm\s+Thk 5\.00 mm/, 'position and slice thickness, as OHIF shows them');
-    // and the image number a PACS shows (InstanceNumber; the demo numbers its slices from the feet, as ReSight counts)
+    // and the image number a PACS shows (InstanceNumber; the demo numbers its images from the feet up, the viewer from the top)
     const im = /Slice (\d+) \/ 45\s+Im (\d+)/.exec(await page.locator('[data-testid=corner-bl]').innerText());
-    assert.ok(im && im[1] === im[2], `the slice's InstanceNumber beside ReSight's count (${im?.[0]})`);
+    assert.ok(im && Number(im[1]) + Number(im[2]) === 46, `the slice's InstanceNumber beside the viewer's number (${im?.[0]})`);
     // the study was opened by the command line before the page: what it could not use is listed
     const unused = page.locator('.unused button');
     await unused.waitFor();
@@ -223,9 +227,9 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
       const box = await canvasBox();
       await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
       await page.mouse.wheel(0, 100);
-      // the wheel down goes toward the feet: the demo's slices are numbered from the feet up
-      assert.ok(start > 1, `slice ${start}: room to go down`);
-      await page.waitForFunction((n) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${n} / 45`), start - 1);
+      // the wheel down goes toward the feet, to the next number (the viewer numbers from the top)
+      assert.ok(start < 45, `slice ${start}: room to go down`);
+      await page.waitForFunction((n) => new RegExp(`Slice ${n} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), start + 1);
       await page.waitForTimeout(300);
       assert.equal((await pageExtent()).y, 0, 'one wheel notch moved one slice and did not scroll the page');
       assert.equal((await page.locator('header').boundingBox())?.y, 0, 'the header stays in view');
@@ -240,9 +244,9 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     const start = await sliceNumber();
     for (let i = 0; i < 20; i++) await page.mouse.wheel(0, 4);
     await page.waitForTimeout(400);
-    assert.equal(await sliceNumber(), start - 3, '20 events of 4 px down: three slices toward the feet');
+    assert.equal(await sliceNumber(), start + 3, '20 events of 4 px down: three slices toward the feet');
     await page.mouse.wheel(0, -100);
-    await page.waitForFunction((n) => new RegExp(`Slice ${n} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), start - 2);
+    await page.waitForFunction((n) => new RegExp(`Slice ${n} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), start + 2);
     // fitted at 1400x900; at 1024x700 the canvas is smaller and the image is fitted to it
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('f');
@@ -319,7 +323,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     const liver = truth.lesions.find((l) => l.class === 'liver_lesion');
     assert.ok(liver);
     await goToSlice(liver.keySlice.index);
-    assert.equal(await sliceNumber(), liver.keySlice.index + 1);
+    assert.equal(await sliceNumber(), 45 - liver.keySlice.index);
     const p = await imageToCanvas(256, 256);
     const before = await regionMean(p.x - 60, p.y - 60, 120, 120);
     await page.keyboard.press('1'); // lung window
@@ -355,8 +359,8 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.waitForSelector('[data-testid=finding]', { timeout: 110_000 });
     assert.match(await page.locator('[data-testid=provider]').innerText(), /cpu|webgpu|cuda|dml|coreml/);
     assert.ok((await page.locator('[data-testid=finding]').count()) >= 2);
-    // the liver lesion's run (8–21) has weak ends: the row says where it is strong
-    assert.match(await page.locator('[data-testid=finding]', { hasText: 'slices 8–21' }).innerText(), /\(strongest 10–14\)/);
+    // the liver lesion's run (index 7-20: slices 25–38 numbered from the top of 45) has weak ends: the row says where it is strong
+    assert.match(await page.locator('[data-testid=finding]', { hasText: 'slices 25–38' }).innerText(), /\(strongest 32–36\)/);
     await shot('03-analysis');
   });
 
@@ -407,7 +411,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await shot('04-heatmap');
     // a finding's key slice is above its threshold: no caveat under the colour bar
     assert.equal(await page.locator('[data-testid=heat-below]').count(), 0);
-    // slice 1 (End: the lowest, read head to feet) is below every threshold: its map, scaled to its own maximum, says it is not a finding
+    // the lowest slice (End, slice 45 read from the top) is below every threshold: its map, scaled to its own maximum, says it is not a finding
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('End');
     await page.waitForSelector('[data-testid=heat-below]', { timeout: 30_000 });
@@ -470,11 +474,11 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
       if ((await page.locator('[data-testid=corner-bl]').innerText()) === before && i) await page.waitForTimeout(300);
       keys.push(await sliceNumber());
     }
-    // N goes down the stack, head to feet: from the top slice (Home, slice 45) to the lowest finding
-    const expected = [...new Set(keys)].sort((a, b) => b - a);
+    // N goes down the stack, head to feet: from the top slice (Home, slice 1) to the lowest finding
+    const expected = [...new Set(keys)].sort((a, b) => a - b);
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('Home');
-    await page.waitForFunction(() => /Slice 45 \//.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    await page.waitForFunction(() => /Slice 1 \//.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
     const visited: number[] = [];
     for (let i = 0; i < expected.length; i++) {
       const before = await sliceNumber();
@@ -602,14 +606,14 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
       await page.waitForFunction((k) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${k} / 45`), n);
       await page.waitForTimeout(250);
     };
-    // ↓ goes toward the feet (lower slice numbers on the demo), ↑ toward the head
-    await step('ArrowDown', here - 1);
-    single.push(await grey());
-    await step('ArrowUp', here);
-    single.push(await grey());
-    await step('ArrowUp', here + 1);
+    // ↑ goes toward the head (the number before), ↓ toward the feet (the next)
+    await step('ArrowUp', here - 1);
     single.push(await grey());
     await step('ArrowDown', here);
+    single.push(await grey());
+    await step('ArrowDown', here + 1);
+    single.push(await grey());
+    await step('ArrowUp', here);
     // M: the MIP of 10 mm
     await page.keyboard.press('m');
     await page.waitForFunction((n) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`MIP 15 mm (slices ${n - 1}–${n + 1})`), here);
@@ -696,20 +700,20 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     const listed = await page.locator('[data-testid=measurement]').allInnerTexts();
     assert.equal(listed.length, 3, listed.join(' | '));
     assert.match(listed[0] ?? '', /^M1 · slice \d+ · Length: 15\d\.\d mm/);
-    assert.match(listed[1] ?? '', new RegExp(`^M2 · slice ${liver.keySlice.index + 1} · Ellipse ROI: Mean ${lesion.mean.toFixed(1)} HU`));
+    assert.match(listed[1] ?? '', new RegExp(`^M2 · slice ${45 - liver.keySlice.index} · Ellipse ROI: Mean ${lesion.mean.toFixed(1)} HU`));
     await page.click('[data-testid=tool-wl]');
   });
 
   it('the scroll tool pages through slices as the mouse is dragged, down toward the feet as the wheel goes', { timeout: 30_000 }, async () => {
     await page.click('[data-testid=tool-scroll]');
     const start = await sliceNumber();
-    assert.ok(start > 10, `slice ${start}: room for 10 slices down`);
+    assert.ok(start <= 35, `slice ${start}: room for 10 slices down`);
     const box = (await page.locator('[data-testid=viewport-canvas]').boundingBox()) as { x: number; y: number; width: number; height: number };
     await page.mouse.move(box.x + box.width / 2, box.y + 100);
     await page.mouse.down();
     await page.mouse.move(box.x + box.width / 2, box.y + 160, { steps: 6 }); // 60 px: 10 slices
     await page.mouse.up();
-    assert.equal(await sliceNumber(), start - 10);
+    assert.equal(await sliceNumber(), start + 10);
     await page.mouse.move(box.x + box.width / 2, box.y + 160);
     await page.mouse.down();
     await page.mouse.move(box.x + box.width / 2, box.y + 100, { steps: 6 });
@@ -901,7 +905,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.keyboard.press('f');
     // F4 (listed from the head down), the liver lesion: its hot spot is at row 233 of its key slice (the PDF says "hot spot at x 162, y 233 px")
     await page.locator('[data-testid=finding]', { has: page.locator('[data-testid=finding-label]', { hasText: /^F4$/ }) }).locator('button.link').click();
-    await page.waitForFunction(() => /Slice 11 \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    await page.waitForFunction(() => /Slice 35 \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
     await page.click('[data-testid=plane-coronal]');
     await page.waitForFunction(() => /Coronal \d+ \/ 512/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
     const row = Number(/Coronal (\d+) \//.exec(await page.locator('[data-testid=corner-bl]').innerText())?.[1]) - 1;
@@ -1022,7 +1026,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.waitForFunction(() => (document.querySelector('select:has(option[value=hirescam])') as HTMLSelectElement | null)?.value === 'hirescam');
     // the two measurements left above survive the reload too, on their slices and with their numbers (M2 was deleted)
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=measurement]').length === 2, undefined, { timeout: 10_000 });
-    assert.match(await page.locator('[data-testid=measurement]').nth(1).innerText(), /^M3 · slice 12 · Ellipse ROI/);
+    assert.match(await page.locator('[data-testid=measurement]').nth(1).innerText(), /^M3 · slice 34 · Ellipse ROI/);
   });
 
   it('a reload saves nothing before it has restored the saved slice and view (a quick second reload loses neither)', { timeout: 60_000 }, async () => {
@@ -1040,7 +1044,7 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
       Storage.prototype.setItem = function (k, v) { if (k === 'resight.viewer') writes.push(v); return set.call(this, k, v); };
     })()`);
     await page.reload();
-    await page.waitForFunction(() => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes('31 / 45'));
+    await page.waitForFunction(() => /Slice 15 \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
     await page.waitForTimeout(500);
     const writes = (JSON.parse((await page.evaluate('JSON.stringify(window.viewerWrites)')) as string) as string[]).map((w) => JSON.parse(w) as typeof saved);
     assert.ok(writes.length > 0, 'the restored state is saved');
@@ -1267,14 +1271,14 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     await page.keyboard.press('ArrowUp');
     const err = page.locator('[data-testid=slice-error]');
     await err.waitFor({ timeout: 30_000 });
-    assert.match(await err.innerText(), new RegExp(`Slice ${BROKEN + 1} could not be shown: CT0011\\.dcm: .+ \\[[A-Z_]+\\]`), 'which slice, which file, what, and the error code');
+    assert.match(await err.innerText(), new RegExp(`Slice ${45 - BROKEN} could not be shown: CT0011\\.dcm: .+ \\[[A-Z_]+\\]`), 'which slice, which file, what, and the error code');
     await page.waitForTimeout(300);
     const box = (await page.locator('[data-testid=viewport-canvas]').boundingBox()) as { width: number; height: number };
     const centre = await regionMean(box.width / 2 - 60, box.height / 2 - 60, 120, 120);
     assert.ok(centre.every((v) => v < 5), `an empty (black) viewport, not the previous slice: ${centre.join(', ')}`);
     await shot('11-broken-slice');
     await page.keyboard.press('ArrowUp');
-    await page.waitForFunction((n) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${n} / 45`), BROKEN + 2);
+    await page.waitForFunction((n) => new RegExp(`Slice ${n} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), 44 - BROKEN);
     await err.waitFor({ state: 'detached' });
     await page.waitForTimeout(300);
     const next = await regionMean(box.width / 2 - 60, box.height / 2 - 60, 120, 120);
@@ -1303,13 +1307,13 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     await page.click('[data-testid=heatmap-toggle]');
     await page.click('[data-testid=heatmap-toggle]');
     await page.keyboard.press('ArrowUp');
-    await page.waitForFunction((n) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${n} / 45`), before + 1);
+    await page.waitForFunction((n) => new RegExp(`Slice ${n} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), before - 1);
     await page.keyboard.press('Control+End');
     await page.waitForTimeout(200);
-    assert.equal(await sliceNumber(), before + 1, 'Ctrl+End is not End');
+    assert.equal(await sliceNumber(), before - 1, 'Ctrl+End is not End');
     // End: the last slice read, the lowest of a stack read head to feet
     await page.keyboard.press('Shift+End');
-    await page.waitForFunction(() => /Slice 1 \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    await page.waitForFunction(() => /Slice 45 \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
     // OHIF's zoom and reset keys
     const zoom = async () => Number(/Zoom\s+([\d.,]+)%/.exec(await page.locator('[data-testid=corner-br]').innerText())?.[1]?.replace(/,/g, ''));
     const fitted = await zoom();
@@ -1441,7 +1445,7 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     await page.waitForFunction(() => /W 2,500 L 480/.test(document.querySelector('[data-testid=corner-br]')?.textContent ?? ''));
     const before = Number(/Slice (\d+) \//.exec(await page.locator('[data-testid=corner-bl]').innerText())?.[1]);
     await page.keyboard.press('ArrowUp');
-    await page.waitForFunction((n) => new RegExp(`Slice ${n} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), before + 1);
+    await page.waitForFunction((n) => new RegExp(`Slice ${n} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), before - 1);
     assert.match(await page.locator('[data-testid=corner-br]').innerText(), /W 2,500 L 480/, 'the arrow did not choose another preset');
     // coronal on the CT, then the single-slice MR: it opens on its own slice, not on a reformat it cannot have
     await page.click('[data-testid=plane-coronal]');
@@ -1821,7 +1825,7 @@ describe('opening the rest of a series keeps the reviewer\'s work on its instanc
     for (let i = 21; i <= 45; i++) fs.copyFileSync(path.join(demo, name(i)), path.join(study, 'upper', name(i)));
   });
 
-  it('a measurement and an added finding on slice 12 of 25 are on slice 32 of 45 once the lower 20 slices are opened', { timeout: 90_000 }, async () => {
+  it('a measurement and an added finding on slice 14 of 25 stay on slice 14 of 45, numbered from the top, once the lower 20 slices are opened', { timeout: 90_000 }, async () => {
     const at = (n: number, of: number) => page.waitForFunction(([i, k]) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${i} / ${k}`), [n, of] as const);
     await page.goto(url);
     await page.locator('[data-testid=series-item]').first().click();
@@ -1829,7 +1833,7 @@ describe('opening the rest of a series keeps the reviewer\'s work on its instanc
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('End');
     for (let i = 0; i < 11; i++) await page.keyboard.press('ArrowUp');
-    await at(12, 25);
+    await at(14, 25);
     await page.waitForTimeout(300);
     await page.click('[data-testid=tool-length]');
     await dragImage(156, 300, 356, 300);
@@ -1843,8 +1847,8 @@ describe('opening the rest of a series keeps the reviewer\'s work on its instanc
     await page.waitForSelector('[data-testid=placing]', { state: 'detached' });
     assert.equal(await page.locator('[data-testid=added-mark]').count(), 1, 'its mark on the slice, with its label');
     assert.match((await page.locator('[data-testid=added-mark]').textContent()) ?? '', /^F\d+$/);
-    assert.match(await page.locator('[data-testid=measurement]').first().innerText(), /^M1 · slice 12 ·/);
-    assert.match(await page.locator('[data-testid=added-finding]').innerText(), /slice 12 ·/);
+    assert.match(await page.locator('[data-testid=measurement]').first().innerText(), /^M1 · slice 14 ·/);
+    assert.match(await page.locator('[data-testid=added-finding]').innerText(), /slice 14 ·/);
     // what the reviewer added is described in their words, as an AI finding's comment is
     await page.click('[data-testid=added-edit]');
     await page.locator('[data-testid=added-finding] input').fill('6 mm nodule, right lower lobe');
@@ -1857,8 +1861,8 @@ describe('opening the rest of a series keeps the reviewer\'s work on its instanc
     await page.fill('form.open input', path.join(root, 'study', 'lower'));
     await page.click('form.open button[type=submit]');
     await page.waitForFunction(() => /\d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
-    await page.waitForFunction(() => /slice 32/.test(document.querySelector('[data-testid=measurement]')?.textContent ?? ''), undefined, { timeout: 10_000 });
-    await page.waitForFunction(() => /slice 32 ·/.test(document.querySelector('[data-testid=added-finding]')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /slice 14/.test(document.querySelector('[data-testid=measurement]')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /slice 14 ·/.test(document.querySelector('[data-testid=added-finding]')?.textContent ?? ''), undefined, { timeout: 10_000 });
     assert.equal(await page.locator('[data-testid=added-comment]').innerText(), '6 mm nodule, right lower lobe', 'the comment moves with its finding');
     // and so does its place: the review keeps the point through the comment edit and the move
     const saved = JSON.parse(fs.readFileSync(path.join(root, 'data', 'reviews', fs.readdirSync(path.join(root, 'data', 'reviews'))[0] as string), 'utf8')) as { findingId: string; point?: number[] }[];
@@ -1866,7 +1870,7 @@ describe('opening the rest of a series keeps the reviewer\'s work on its instanc
     assert.ok(Math.abs((pt[0] ?? 0) - 300) < 1.5 && Math.abs((pt[1] ?? 0) - 200) < 1.5, `placed at ${pt.join(', ')}`);
     // and the measurement is drawn on that slice, where its instance now is
     await page.locator('[data-testid=measurement] button.link').first().click();
-    await at(32, 45);
+    await at(14, 45);
     assert.equal(await page.locator('[data-testid=measure-label]').count(), 1);
   });
 });
@@ -2008,7 +2012,7 @@ describe('a series larger than the viewer\'s memory budget (e2e)', { skip }, () 
     // the far end of the series: shown, and memory stays within the budget
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('Home');
-    await page.waitForFunction(() => /Slice 45 \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    await page.waitForFunction(() => /Slice 1 \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
     await page.waitForTimeout(1_500);
     assert.equal(await page.locator('[data-testid=slice-error]').count(), 0);
     const { x, y } = await imageToCanvas(256, 256);

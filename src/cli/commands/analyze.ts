@@ -28,6 +28,7 @@ import type { FileError } from '../../shared/dicom';
 import { describeDestination, storeFiles } from '../../core/pacs/store';
 import type { PacsDestination } from '../../core/pacs/store';
 import { assertPathsExist, count, destinationOption, progressBar, UsageError } from '../io';
+import { sliceNumber, sliceRangeText, stackReadingStep, type ReadingStep } from '../../shared/planes';
 
 export const ANALYZE_HELP = `resight analyze <path...> [--model <card.json>] [--json <out.json>|-] [--provider ${PROVIDER_NAMES.join('|')}]
                 [--threads N] [--batch N] [--no-cache] [--insist-modality]
@@ -59,7 +60,7 @@ export type AnalyzeJson = AnalysisResult & { errors: FileError[] };
  * series by its place in the run instead of the source's Series Instance UID: what a terminal shows
  * ends up in shell history, CI logs and tickets beside the de-identified files.
  */
-function summary(result: AnalysisResult, errors: FileError[], deidentified = false): string {
+function summary(result: AnalysisResult, errors: FileError[], deidentified = false, stepOf: (seriesId: string) => ReadingStep = () => 1): string {
   const lines: string[] = [];
   const name = (i: number, uid: string) => (deidentified ? `${i + 1} of ${result.series.length} (source UID withheld: --deidentify)` : uid);
   const r = result.providerReport;
@@ -78,9 +79,11 @@ function summary(result: AnalysisResult, errors: FileError[], deidentified = fal
     const why = failed.find((x) => x.error)?.error;
     if (failed.length && failed.length === s.slices.length) lines.push(`  no slice was scored${why ? `: ${why.code}: ${why.message}` : ''}`);
     else if (!s.findings.length) lines.push(`  no findings above the operating thresholds${failed.length ? ` on the ${s.slices.length - failed.length} scored slices` : ''}`);
-    // slice numbers as the viewer and the report count them (1 = the lowest slice); the JSON keeps 0-based indices
+    // slice numbers as the viewer and the report give them (from 1 in reading order: an axial
+    // stack's top slice is 1); the JSON keeps 0-based indices in position order
+    const step = stepOf(s.seriesId);
     for (const f of s.findings) {
-      lines.push(`  ${f.class}: slices ${f.sliceStart + 1}-${f.sliceEnd + 1} of ${s.slices.length}, key slice ${f.keySlice + 1}, score ${f.score.toFixed(3)} (threshold ${f.threshold.toFixed(3)})`);
+      lines.push(`  ${f.class}: ${f.sliceStart === f.sliceEnd ? 'slice' : 'slices'} ${sliceRangeText(f.sliceStart, f.sliceEnd, s.slices.length, step)} of ${s.slices.length}, key slice ${sliceNumber(f.keySlice, s.slices.length, step)}, score ${f.score.toFixed(3)} (threshold ${f.threshold.toFixed(3)})`);
     }
   }
   if (errors.length) lines.push(`${count(errors.length, 'file')} not used (see 'resight info')`);
@@ -278,7 +281,7 @@ export async function runAnalyze(argv: string[]): Promise<number> {
     else {
       // with exports, the JSON is one of them: written with the others, after every target is checked
       if (values.json && !exporting) writePlainJson(values.json);
-      process.stdout.write(summary(result, scan.errors, values.deidentify === true) + '\n');
+      process.stdout.write(summary(result, scan.errors, values.deidentify === true, (id) => stackReadingStep(byId.get(id)?.geometry)) + '\n');
     }
     if (!scored.length) {
       // nothing to export, but the JSON says why each series was not scored (as without exports);

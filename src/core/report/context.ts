@@ -14,7 +14,7 @@ import type { Deidentifier } from './deidentify';
 import type { KeyImageInput } from './render';
 import type { RoiStats } from '../../shared/roi';
 import type { PixelSpacingSource } from '../../shared/dicom';
-import type { ReadingStep } from '../../shared/planes';
+import { sliceNumber, sliceRangeText, type ReadingStep } from '../../shared/planes';
 
 export interface ReportPatient {
   name: string;
@@ -185,6 +185,28 @@ export interface ReportContext {
   cam: { method: string; layer: string };
   /** Set when the context was de-identified: what to declare in the outputs. */
   deidentified?: { methodText: string; methodCodes: { value: string; scheme: string; meaning: string }[]; datesShifted?: boolean };
+}
+
+/**
+ * "Im 8-21" for slices start..end when both ends have an InstanceNumber (lower first; "Im 28" for
+ * one), so a finding can be found in a PACS viewer that numbers images by it; '' otherwise, and in
+ * a multi-frame file, whose frames share one number.
+ */
+export function imageRangeText(ctx: Pick<ReportContext, 'sliceMeta'>, start: number, end: number): string {
+  const [a, b] = [ctx.sliceMeta?.[start], ctx.sliceMeta?.[end]];
+  if (a?.instanceNumber === undefined || b?.instanceNumber === undefined || a.frame !== undefined || b.frame !== undefined) return '';
+  const [lo, hi] = [a.instanceNumber, b.instanceNumber].sort((x, y) => x - y);
+  return lo === hi ? `Im ${lo}` : `Im ${lo}-${hi}`;
+}
+
+/** How the report numbers slices: from 1 in reading order (shared/planes.ts sliceNumber). */
+export function sliceNumberOf(ctx: Pick<ReportContext, 'series' | 'analysis'>, index: number): number {
+  return sliceNumber(index, ctx.analysis.slices.length, ctx.series.readingStep ?? 1);
+}
+
+/** Slices start..end as the report numbers them: "25-38", or "18" for one. */
+export function sliceRangeOf(ctx: Pick<ReportContext, 'series' | 'analysis'>, start: number, end: number): string {
+  return sliceRangeText(start, end, ctx.analysis.slices.length, ctx.series.readingStep ?? 1);
 }
 
 /** "Im 12" for slice `index` when its InstanceNumber is known ("Im 3, frame 17" in a multi-frame file), else ''. */

@@ -18,7 +18,7 @@ import type { Finding } from '../../shared/analysis';
 import { narrowerCore } from '../../shared/analysis';
 import { plural } from '../../shared/plural';
 import type { ReportContext } from './context';
-import { CALIBRATION_NOTE, draftReasons, findingLabels, imageNumberText, isUnreviewed, keyImagesInLabelOrder, patientPointText, reviewedFindings, reviewStatus } from './context';
+import { CALIBRATION_NOTE, draftReasons, findingLabels, imageNumberText, imageRangeText, isUnreviewed, keyImagesInLabelOrder, patientPointText, reviewedFindings, reviewStatus, sliceNumberOf, sliceRangeOf } from './context';
 import { keyImageForExport } from './sc';
 import { personNameText } from '../../shared/dicom-text';
 import { encodePng } from './png';
@@ -302,14 +302,14 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   // ------------------------------------------------------------------ AI summary
   await heading('AI summary');
   const findings = reviewedFindings(ctx);
-  // findings are named F1, F2, ... (report order) and slices counted from 1, as the viewer counts
-  // them; the internal id (0-based slices) is for the SR, JSON and CSV
+  // findings are named F1, F2, ... (report order) and slices numbered from 1 in reading order, as the
+  // viewer numbers them (an axial stack from its top); the internal id (0-based slices) is for the SR, JSON and CSV
   const labels = findingLabels(ctx);
   const labelOf = (id: string) => labels.get(id) ?? '-';
   const summaryRows = ctx.model.classes.map((cls) => {
     const probs = ctx.analysis.slices.map((x) => x.probabilities?.[cls]).filter((v): v is number => typeof v === 'number');
     const max = probs.length ? Math.max(...probs) : NaN;
-    const runs = findings.filter((f) => f.finding.class === cls).map((f) => `${labelOf(f.finding.id)} ${f.finding.sliceStart + 1}-${f.finding.sliceEnd + 1}`);
+    const runs = findings.filter((f) => f.finding.class === cls).map((f) => `${labelOf(f.finding.id)} ${sliceRangeOf(ctx, f.finding.sliceStart, f.finding.sliceEnd)}`);
     return [cls.replace(/_/g, ' '), Number.isFinite(max) ? max.toFixed(3) : '-', (ctx.model.thresholds[cls] ?? NaN).toFixed(3), runs.length ? runs.join(', ') : 'none'];
   });
   await table(
@@ -332,7 +332,7 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   // the core, where it is narrower than the run: a run's long weak tails are not the lesion
   const coreText = (f: Finding) => {
     const core = narrowerCore(f);
-    return core ? ` strongest ${core.start + 1}-${core.end + 1}` : '';
+    return core ? `strongest ${sliceRangeOf(ctx, core.start, core.end)}` : '';
   };
   // where a finding is, as a clinician places it: the side, front or back, and height in the
   // patient (mm, rounded) from its key image's geometry; pixels only where there is none
@@ -357,23 +357,28 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
         labelOf(f.id),
         f.class.replace(/_/g, ' '),
         f.score.toFixed(3),
-        // the key slice's InstanceNumber too: what a PACS viewer shows, to find it there
-        `${f.sliceStart + 1}-${f.sliceEnd + 1} (key ${f.keySlice + 1}${imageNumberText(ctx, f.keySlice) ? `, ${imageNumberText(ctx, f.keySlice)}` : ''})${coreText(f)}`,
+        // a line each: the report's numbers, the InstanceNumbers (what a PACS viewer shows, to find
+        // the finding there), the core
+        [
+          `${sliceRangeOf(ctx, f.sliceStart, f.sliceEnd)}, key ${sliceNumberOf(ctx, f.keySlice)}`,
+          imageRangeText(ctx, f.sliceStart, f.sliceEnd) && imageNumberText(ctx, f.keySlice) ? `${imageRangeText(ctx, f.sliceStart, f.sliceEnd)}, key ${imageNumberText(ctx, f.keySlice).replace(/^Im /, '')}` : imageNumberText(ctx, f.keySlice) ? `key ${imageNumberText(ctx, f.keySlice)}` : '',
+          coreText(f),
+        ].filter(Boolean).join('\n'),
         f.centroid ? locationText(f.id, f.keySlice, f.centroid) : '-',
         decisionText(review),
         review?.comment ?? '',
       ]),
-      ...ctx.added.map((a) => [labelOf(a.id), a.class.replace(/_/g, ' '), '-', `${a.sliceStart + 1}-${a.sliceEnd + 1}${imageNumberText(ctx, a.sliceStart) ? ` (${imageNumberText(ctx, a.sliceStart)})` : ''}`, a.centroid ? locationText(a.id, a.sliceStart, a.centroid) : '-', 'Added by reviewer', a.comment ?? '']),
+      ...ctx.added.map((a) => [labelOf(a.id), a.class.replace(/_/g, ' '), '-', [sliceRangeOf(ctx, a.sliceStart, a.sliceEnd), imageRangeText(ctx, a.sliceStart, a.sliceEnd) || imageNumberText(ctx, a.sliceStart)].filter(Boolean).join('\n'), a.centroid ? locationText(a.id, a.sliceStart, a.centroid) : '-', 'Added by reviewer', a.comment ?? '']),
     ],
   );
   if (status.pending.length) await paragraph(`${status.pending.length} of ${status.findings} AI ${plural(status.findings, 'finding', 'findings')} not reviewed: ${status.pending.join(', ')}.`, 8.5, regular, RED);
-  // slice numbers are ReSight's (position order); another viewer numbers by InstanceNumber, which
-  // on a scan numbered head to feet runs the other way: said where a finding's slice has one
+  // slice numbers are ReSight's (reading order); another viewer numbers by InstanceNumber, which
+  // may run the other way: said where a finding's slice has one
   if (findings.some((f) => narrowerCore(f.finding))) {
     await paragraph('Slices: every slice scoring at or above the class\'s operating threshold; strongest: the slices around the key slice scoring at least half its peak, where the model is sure.', 8, regular, GREY);
   }
   if ([...findings.map((f) => f.finding.keySlice), ...ctx.added.map((a) => a.sliceStart)].some((i) => imageNumberText(ctx, i))) {
-    await paragraph('Slices are counted from 1 in position order along the slice normal (axial: from the feet up), as ReSight shows them; findings are labelled from the head down, as the viewer reads the stack; Im is the image\'s Instance Number, as PACS viewers number images.', 8, regular, GREY);
+    await paragraph(`Slices are numbered from 1 in reading order${(ctx.series.readingStep ?? 1) === -1 ? ' (from the top of the stack down)' : ''}, as ReSight shows them, and findings are labelled in that order; Im is the image's Instance Number, as PACS viewers number images.`, 8, regular, GREY);
   }
 
   // ------------------------------------------------------------------ reviewer's measurements
@@ -398,7 +403,7 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
               : m.stats
                 ? `${m.luminance ? 'luminance ' : ''}mean ${m.stats.mean.toFixed(1)}${u(m)} (SD ${m.stats.sd.toFixed(1)}), range ${m.stats.min.toFixed(0)} to ${m.stats.max.toFixed(0)}${u(m)}, area ${m.stats.area.toFixed(1)} ${m.stats.areaUnit === 'mm2' ? 'mm²' : 'px²'}, ${m.stats.n} pixels`
                 : `not measured: ${m.unmeasurable ?? 'no pixel inside'}`;
-        return [m.id, String(m.sliceIndex + 1), m.kind === 'length' ? 'Length' : m.kind === 'bidirectional' ? 'Bidirectional' : 'Ellipse ROI', `${value}${cal(m)}`];
+        return [m.id, [String(sliceNumberOf(ctx, m.sliceIndex)), imageNumberText(ctx, m.sliceIndex)].filter(Boolean).join('\n'), m.kind === 'length' ? 'Length' : m.kind === 'bidirectional' ? 'Bidirectional' : 'Ellipse ROI', `${value}${cal(m)}`];
       }),
     );
   }
@@ -473,9 +478,9 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
     };
     const lines = [
       `${labels.has(k.findingId) ? `${labelOf(k.findingId)} ` : ''}${(f?.class ?? added?.class ?? '').replace(/_/g, ' ') || 'finding'}`,
-      added ? `added by the reviewer on slice ${k.sliceIndex + 1} of ${ctx.analysis.slices.length}` : '',
+      added ? `added by the reviewer on slice ${sliceNumberOf(ctx, k.sliceIndex)} of ${ctx.analysis.slices.length}` : '',
       f ? `probability ${f.score.toFixed(3)} (threshold ${f.threshold.toFixed(3)})` : '',
-      f ? `slices ${f.sliceStart + 1}-${f.sliceEnd + 1}; key slice ${k.sliceIndex + 1} of ${ctx.analysis.slices.length}` : '',
+      f ? `${f.sliceStart === f.sliceEnd ? 'slice' : 'slices'} ${sliceRangeOf(ctx, f.sliceStart, f.sliceEnd)}; key slice ${sliceNumberOf(ctx, k.sliceIndex)} of ${ctx.analysis.slices.length}` : '',
       where(k.sliceIndex),
       // an added finding is the reviewer's own: no decision to take on it
       added ? '' : `decision: ${decisionText(review)}`,

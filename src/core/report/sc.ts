@@ -11,7 +11,7 @@
  * SR and JSON keep the decision.
  */
 import type { ReportContext, KeyImage } from './context';
-import { findingLabels, isUnreviewed, keyImagesInLabelOrder } from './context';
+import { findingLabels, isUnreviewed, keyImagesInLabelOrder, sliceNumberOf, sliceRangeOf } from './context';
 import type { NaturalDataset } from './dicom-write';
 import { codeItem, derivedUid, dicomDateTime, encodePart10 } from './dicom-write';
 import { derivedObject } from './dicom-modules';
@@ -89,10 +89,10 @@ export function secondaryCaptures(ctx: ReportContext, exportId: string): ScObjec
       ContentDate: date,
       ContentTime: time,
       ImageType: ['DERIVED', 'SECONDARY'],
-      // for people, as the PDF says it: the label, slices counted from 1 (the finding id, 0-based, is in the SR, JSON and CSV)
+      // for people, as the PDF says it: the label, slices numbered from 1 in reading order (the finding id, 0-based, is in the SR, JSON and CSV)
       DerivationDescription: k.camSource
-        ? `${label ? `${label} ` : ''}${f ? `${f.class} p=${f.score.toFixed(3)}, slices ${f.sliceStart + 1}-${f.sliceEnd + 1} (counted from 1), key slice ${k.sliceIndex + 1}; ` : ''}${k.camSource} heatmap burned in (AI output, not for clinical use); reviewer: ${REVIEW_WORDS[captionReview(ctx, k.findingId)]}`
-        : `${label ? `${label} ` : ''}${ctx.added.find((a) => a.id === k.findingId)?.class ?? 'finding'} added by the reviewer, slice ${k.sliceIndex + 1} (counted from 1); no heatmap (the model did not flag it)`,
+        ? `${label ? `${label} ` : ''}${f ? `${f.class} p=${f.score.toFixed(3)}, slices ${sliceRangeOf(ctx, f.sliceStart, f.sliceEnd)}, key slice ${sliceNumberOf(ctx, k.sliceIndex)} (numbered from 1 as the report does); ` : ''}${k.camSource} heatmap burned in (AI output, not for clinical use); reviewer: ${REVIEW_WORDS[captionReview(ctx, k.findingId)]}`
+        : `${label ? `${label} ` : ''}${ctx.added.find((a) => a.id === k.findingId)?.class ?? 'finding'} added by the reviewer, slice ${sliceNumberOf(ctx, k.sliceIndex)} (numbered from 1 as the report does); no heatmap (the model did not flag it)`,
       SourceImageSequence: [source],
       BurnedInAnnotation: 'YES',
       LossyImageCompression: '00',

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { Finding } from '../../shared/analysis';
 import { ellipseOf } from '../../shared/roi';
 import type { ReportContext } from './context';
-import { CALIBRATION_NOTE, draftReasons, findingLabels, reviewedFindings, reviewStatus } from './context';
+import { CALIBRATION_NOTE, draftReasons, findingLabels, imageRangeText, reviewedFindings, reviewStatus, sliceRangeOf } from './context';
 import { toPersonName } from './person-name';
 import type { Code, NaturalDataset } from './dicom-write';
 import { codeItem, derivedUid, dicomDateTime, encodePart10 } from './dicom-write';
@@ -186,7 +186,9 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
         text('CONTAINS', C.modelSha, ctx.model.sha256),
       );
     }
-    children.push(text('CONTAINS', C.sliceRange, `${sliceStart + 1}-${sliceEnd + 1} (counted from 1; ${sliceStart}-${sliceEnd} counted from 0)`), code('CONTAINS', C.decision, decision));
+    // the report's numbers (from 1 in reading order), the InstanceNumbers, and the 0-based indices the JSON gives
+    const ims = imageRangeText(ctx, sliceStart, sliceEnd);
+    children.push(text('CONTAINS', C.sliceRange, `${sliceRangeOf(ctx, sliceStart, sliceEnd)} (numbered from 1 as the report does${ims ? `; ${ims}` : ''}; ${sliceStart}-${sliceEnd} counted from 0 in position order)`), code('CONTAINS', C.decision, decision));
     if (comment) children.push(text('CONTAINS', C.comment, comment));
     for (const i of range(sliceStart, sliceEnd)) {
       const r = imageRef('CONTAINS', C.sourceImage, i);

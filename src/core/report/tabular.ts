@@ -1,6 +1,6 @@
 /** Per-slice results and findings as CSV (spreadsheets, R, pandas) and JSON (the analyze schema). */
 import type { ReportContext } from './context';
-import { findingLabels, reviewedFindings } from './context';
+import { findingLabels, reviewedFindings, sliceNumberOf } from './context';
 
 /**
  * RFC 4180 field: quoted when it holds a comma, quote or line break. Text starting with = + - @
@@ -29,9 +29,9 @@ export function slicesCsv(ctxs: readonly ReportContext[]): string {
 
 /**
  * One row per finding (model and reviewer-added) with the review. `label` is the finding as the
- * PDF and the key images name it (F1, F2, ...: the model's findings by first slice, then the
- * reviewer's); `first_slice`/`last_slice` are its slices counted from 1, as people (the viewer,
- * the PDF) count them. They are the last columns, so the earlier ones keep their positions: the
+ * PDF and the key images name it (F1, F2, ...: the model's findings in reading order, then the
+ * reviewer's); `first_slice`/`last_slice` are its slices as people (the viewer, the PDF) number
+ * them, from 1 in reading order (an axial stack from its top: shared/planes.ts), lower first. They are the last columns, so the earlier ones keep their positions: the
  * 0-based `slice_start`, `slice_end` and `key_slice` (the `slice_index` of slices.csv) stay for
  * compatibility. `key_instance_number` (added last, after them) is the key slice's InstanceNumber,
  * the image number another viewer shows (a reviewer-added finding: its slice's). `core_first_slice`
@@ -42,12 +42,15 @@ export function findingsCsv(ctxs: readonly ReportContext[]): string {
   let out = line(['series_instance_uid', 'finding_id', 'origin', 'class', 'score', 'threshold', 'slice_start', 'slice_end', 'key_slice', 'key_sop_instance_uid', 'centroid_x', 'centroid_y', 'decision', 'comment', 'label', 'first_slice', 'last_slice', 'key_instance_number', 'core_first_slice', 'core_last_slice']);
   for (const ctx of ctxs) {
     const labels = findingLabels(ctx);
+    // the numbers people use, lower first (reading order may run against the 0-based indices)
+    const numbers = (a: number, b: number) => [sliceNumberOf(ctx, a), sliceNumberOf(ctx, b)].sort((x, y) => x - y) as [number, number];
     for (const { finding: f, review } of reviewedFindings(ctx)) {
-      out += line([ctx.series.seriesInstanceUid, f.id, 'model', f.class, f.score, f.threshold, f.sliceStart, f.sliceEnd, f.keySlice, f.keySopInstanceUid, f.centroid?.[0] ?? null, f.centroid?.[1] ?? null, review?.decision ?? 'pending', review?.comment ?? '', labels.get(f.id), f.sliceStart + 1, f.sliceEnd + 1, ctx.sliceMeta?.[f.keySlice]?.instanceNumber, f.coreStart !== undefined ? f.coreStart + 1 : null, f.coreEnd !== undefined ? f.coreEnd + 1 : null]);
+      const core = f.coreStart !== undefined && f.coreEnd !== undefined ? numbers(f.coreStart, f.coreEnd) : [null, null];
+      out += line([ctx.series.seriesInstanceUid, f.id, 'model', f.class, f.score, f.threshold, f.sliceStart, f.sliceEnd, f.keySlice, f.keySopInstanceUid, f.centroid?.[0] ?? null, f.centroid?.[1] ?? null, review?.decision ?? 'pending', review?.comment ?? '', labels.get(f.id), ...numbers(f.sliceStart, f.sliceEnd), ctx.sliceMeta?.[f.keySlice]?.instanceNumber, ...core]);
     }
     for (const a of ctx.added) {
       // its slice is its key slice (as its key image and the SR have it)
-      out += line([ctx.series.seriesInstanceUid, a.id, 'reviewer', a.class, null, null, a.sliceStart, a.sliceEnd, a.sliceStart, ctx.analysis.slices[a.sliceStart]?.sopInstanceUid ?? null, a.centroid?.[0] ?? null, a.centroid?.[1] ?? null, 'added', a.comment ?? '', labels.get(a.id), a.sliceStart + 1, a.sliceEnd + 1, ctx.sliceMeta?.[a.sliceStart]?.instanceNumber, null, null]);
+      out += line([ctx.series.seriesInstanceUid, a.id, 'reviewer', a.class, null, null, a.sliceStart, a.sliceEnd, a.sliceStart, ctx.analysis.slices[a.sliceStart]?.sopInstanceUid ?? null, a.centroid?.[0] ?? null, a.centroid?.[1] ?? null, 'added', a.comment ?? '', labels.get(a.id), ...numbers(a.sliceStart, a.sliceEnd), ctx.sliceMeta?.[a.sliceStart]?.instanceNumber, null, null]);
     }
   }
   return out;

@@ -18,6 +18,7 @@ import type { Finding } from '../../shared/analysis';
 import { isUnreviewed, reviewerFindings, signOffOf } from '../../shared/review';
 import { findingLabelOrder, findingLabelsOf } from '../../shared/finding-labels';
 import type { ReadingStep } from '../../shared/planes';
+import { sliceSpan, type Numbering } from './FindingsPanel';
 import type { SignOff } from '../../shared/review';
 import { useI18n } from '../i18n/i18n';
 import type { MessageKey } from '../i18n/messages';
@@ -41,10 +42,12 @@ export interface ExportReviewStatus {
   /** The findings the reviewer added (not withdrawn). */
   added: number;
   signOff?: SignOff;
+  /** How the series' slices are numbered (the panel's and the PDF's numbers). */
+  numbering: Numbering;
 }
 
 /** What the engine's report will count (core/report/context.ts reviewStatus), from what the viewer can ask for. */
-export function exportReviewStatus(findings: readonly Finding[], reviews: readonly Review[], step: ReadingStep = 1): ExportReviewStatus {
+export function exportReviewStatus(findings: readonly Finding[], reviews: readonly Review[], step: ReadingStep = 1, count = 0): ExportReviewStatus {
   // the first decision on a finding is the one the report takes
   const decided = new Map<string, Review>();
   for (const r of reviews) if (!decided.has(r.findingId)) decided.set(r.findingId, r);
@@ -53,7 +56,7 @@ export function exportReviewStatus(findings: readonly Finding[], reviews: readon
   const pending = findingLabelOrder(findings, step)
     .filter((finding) => isUnreviewed(decided.get(finding.id)))
     .map((finding) => ({ finding, label: labels.get(finding.id) as string }));
-  return { findings: findings.length, pending, added: reviewerFindings(reviews).length, ...(signOff ? { signOff } : {}) };
+  return { findings: findings.length, pending, added: reviewerFindings(reviews).length, ...(signOff ? { signOff } : {}), numbering: { count, step } };
 }
 
 export function ExportDialog(p: {
@@ -98,7 +101,7 @@ export function ExportDialog(p: {
   useEffect(() => {
     let stop = false;
     Promise.all([p.api.call('analysis.get', { seriesId: p.seriesId }), p.api.call('review.get', { seriesId: p.seriesId })]).then(
-      ([a, r]) => !stop && setReview(exportReviewStatus(a.analysis?.findings ?? [], r.reviews, p.readingStep)),
+      ([a, r]) => !stop && setReview(exportReviewStatus(a.analysis?.findings ?? [], r.reviews, p.readingStep, a.analysis?.slices.length ?? 0)),
       (e: Error) => !stop && setReview({ error: err(e) }),
     );
     return () => {
@@ -187,7 +190,7 @@ export function ExportDialog(p: {
             <>
               <p data-testid="export-status-findings">
                 {review.pending.length
-                  ? t('export.status.pending', { n: review.pending.length, total: review.findings, list: review.pending.map(({ finding: f, label }) => `${label} ${cls(f.class)} ${f.sliceStart === f.sliceEnd ? t('findings.slice', { a: f.sliceStart + 1 }) : t('findings.slices', { a: f.sliceStart + 1, b: f.sliceEnd + 1 })}`).join(', ') })
+                  ? t('export.status.pending', { n: review.pending.length, total: review.findings, list: review.pending.map(({ finding: f, label }) => `${label} ${cls(f.class)} ${sliceSpan(t, f.sliceStart, f.sliceEnd, review.numbering)}`).join(', ') })
                   : review.findings
                     ? t('export.status.reviewed', { total: review.findings })
                     : t('export.status.noFindings')}

@@ -12,7 +12,7 @@ import type { DECISIONS } from '../../shared/api';
 import { addedFindingId, IMPRESSION_ID, impressionOf, isAddedFinding, isStackReview, reviewerFindings, SIGN_OFF_ID, signOffOf } from '../../shared/review';
 import { useI18n } from '../i18n/i18n';
 import { findingLabelOrder, findingLabelsOf } from '../../shared/finding-labels';
-import type { ReadingStep } from '../../shared/planes';
+import { sliceNumber, type ReadingStep } from '../../shared/planes';
 
 type Decision = (typeof DECISIONS)[number];
 
@@ -21,12 +21,20 @@ export function findingAt(findings: readonly Finding[], index: number): Finding 
   return findings.find((f) => index >= f.sliceStart && index <= f.sliceEnd);
 }
 
-/** 0-based slices a..b as the reviewer counts them: "slices 8–21", or "slice 28" for one. */
-function sliceSpan(t: ReturnType<typeof useI18n>['t'], a: number, b: number): string {
-  return a === b ? t('findings.slice', { a: a + 1 }) : t('findings.slices', { a: a + 1, b: b + 1 });
+/** How the viewer numbers a series' slices: from 1 in reading order (shared/planes.ts sliceNumber). */
+export interface Numbering {
+  count: number;
+  step: ReadingStep;
 }
 
-function FindingRow(p: { f: Finding; label: string; review: Review | undefined; here: boolean; onDecide(d: Decision, comment?: string): void; onGo(i: number): void }) {
+/** Slices a..b (0-based, volume order) as the reviewer numbers them, lower first: "slices 25–38", or "slice 18" for one. */
+export function sliceSpan(t: ReturnType<typeof useI18n>['t'], a: number, b: number, n: Numbering, key: 'slices' | 'core' = 'slices'): string {
+  const [x, y] = [sliceNumber(a, n.count, n.step), sliceNumber(b, n.count, n.step)].sort((u, v) => u - v) as [number, number];
+  if (key === 'core') return t('findings.core', { a: x, b: y });
+  return x === y ? t('findings.slice', { a: x }) : t('findings.slices', { a: x, b: y });
+}
+
+function FindingRow(p: { f: Finding; label: string; review: Review | undefined; here: boolean; numbering: Numbering; onDecide(d: Decision, comment?: string): void; onGo(i: number): void }) {
   const { t, num, cls } = useI18n();
   const [editing, setEditing] = useState(false);
   const [comment, setComment] = useState(p.review?.comment ?? '');
@@ -44,9 +52,9 @@ function FindingRow(p: { f: Finding; label: string; review: Review | undefined; 
       onClick={(e) => !(e.target as HTMLElement).closest('button, input, select, textarea, label') && p.onGo(p.f.keySlice)}
     >
       <button className="link" onClick={() => p.onGo(p.f.keySlice)} title={t('findings.goto')}>
-        <span className="finding-label" data-testid="finding-label">{p.label}</span> <strong>{cls(p.f.class)}</strong> · {sliceSpan(t, p.f.sliceStart, p.f.sliceEnd)}
+        <span className="finding-label" data-testid="finding-label">{p.label}</span> <strong>{cls(p.f.class)}</strong> · {sliceSpan(t, p.f.sliceStart, p.f.sliceEnd, p.numbering)}
         {/* where it is narrower than the run: the run's weak ends are not the lesion */}
-        {core ? <span data-testid="finding-core" title={t('findings.coreTitle')}> ({t('findings.core', { a: core.start + 1, b: core.end + 1 })})</span> : null} · {t('findings.score', { p: num(p.f.score, 3) })}
+        {core ? <span data-testid="finding-core" title={t('findings.coreTitle')}> ({sliceSpan(t, core.start, core.end, p.numbering, 'core')})</span> : null} · {t('findings.score', { p: num(p.f.score, 3) })}
       </button>
       <div className="decision" data-testid="decision">{t(`findings.decision.${d}`)}{p.review?.comment ? ` — ${p.review.comment}` : ''}</div>
       <div className="row">
@@ -68,14 +76,14 @@ function FindingRow(p: { f: Finding; label: string; review: Review | undefined; 
 }
 
 /** A finding the reviewer added: a comment says what it is (the model gave no score or map for it), Remove withdraws it. */
-function AddedRow(p: { f: { id: string; class: string; slice: number; comment?: string }; label: string; onDecide(d: Decision, comment?: string): void; onGo(i: number): void }) {
+function AddedRow(p: { f: { id: string; class: string; slice: number; comment?: string }; label: string; numbering: Numbering; onDecide(d: Decision, comment?: string): void; onGo(i: number): void }) {
   const { t, cls } = useI18n();
   const [editing, setEditing] = useState(false);
   const [comment, setComment] = useState(p.f.comment ?? '');
   return (
     <li className="finding accepted" data-testid="added-finding" data-finding-id={p.f.id}>
       <button className="link" onClick={() => p.onGo(p.f.slice)}>
-        <span className="finding-label">{p.label}</span> <strong>{cls(p.f.class)}</strong> · {sliceSpan(t, p.f.slice, p.f.slice)} · <em>{t('findings.added')}</em>
+        <span className="finding-label">{p.label}</span> <strong>{cls(p.f.class)}</strong> · {sliceSpan(t, p.f.slice, p.f.slice, p.numbering)} · <em>{t('findings.added')}</em>
       </button>
       {p.f.comment ? <div className="decision" data-testid="added-comment">{p.f.comment}</div> : null}
       <div className="row">
@@ -107,6 +115,8 @@ export function FindingsPanel(p: {
   index: number;
   /** The order the reader goes through the stack (shared/planes.ts): findings are listed and labelled in it. */
   readingStep?: ReadingStep;
+  /** Slices in the stack (numbered from 1 in reading order), also before any analysis (a reviewer's own finding). */
+  sliceCount: number;
   /** The axial plane is on screen (the keys and the highlight follow `index` only then). */
   axial?: boolean;
   viewed: Set<number>;
@@ -123,6 +133,7 @@ export function FindingsPanel(p: {
   const { t, date, cls } = useI18n();
   const [addClass, setAddClass] = useState('');
   const a = p.analysis;
+  const numbering: Numbering = { count: p.sliceCount, step: p.readingStep ?? 1 };
   // saved with the decisions (shared/review.ts): it survives a reload and reaches the report
   const signOff = signOffOf(p.reviews);
   const byId = new Map(p.reviews.map((r) => [r.findingId, r]));
@@ -144,7 +155,7 @@ export function FindingsPanel(p: {
     const flagged = new Set<number>();
     for (const f of a?.findings ?? []) for (let i = f.sliceStart; i <= f.sliceEnd; i++) flagged.add(i);
     const unviewed = [...flagged].filter((i) => !p.viewed.has(i)).sort((x, y) => x - y);
-    if (unviewed.length && !window.confirm(t('signoff.unviewed', { n: unviewed.length, list: unviewed.slice(0, 12).map((i) => i + 1).join(', ') + (unviewed.length > 12 ? '…' : '') }))) return;
+    if (unviewed.length && !window.confirm(t('signoff.unviewed', { n: unviewed.length, list: unviewed.map((i) => sliceNumber(i, numbering.count, numbering.step)).sort((x, y) => x - y).slice(0, 12).join(', ') + (unviewed.length > 12 ? '…' : '') }))) return;
     // what is signed off includes the impression in the box: saved first, so the sign-off comes after it
     if (impressionDirty && !(await saveImpression())) return;
     await p.onDecide(SIGN_OFF_ID, 'accepted');
@@ -182,10 +193,10 @@ export function FindingsPanel(p: {
       {orphaned ? <p className="warning" role="status" data-testid="orphaned-decisions">{t('findings.orphaned', { n: orphaned })}</p> : null}
       <ul>
         {listed.map((f) => (
-          <FindingRow key={f.id} f={f} label={labels.get(f.id) ?? ''} review={byId.get(f.id)} here={f.id === here} onDecide={(d, c) => p.onDecide(f.id, d, c)} onGo={p.onGo} />
+          <FindingRow key={f.id} f={f} label={labels.get(f.id) ?? ''} review={byId.get(f.id)} here={f.id === here} numbering={numbering} onDecide={(d, c) => p.onDecide(f.id, d, c)} onGo={p.onGo} />
         ))}
         {added.map((f) => (
-          <AddedRow key={f.id} f={f} label={labels.get(f.id) ?? ''} onDecide={(d, c) => p.onDecide(f.id, d, c)} onGo={p.onGo} />
+          <AddedRow key={f.id} f={f} label={labels.get(f.id) ?? ''} numbering={numbering} onDecide={(d, c) => p.onDecide(f.id, d, c)} onGo={p.onGo} />
         ))}
       </ul>
       <div className="row">

@@ -25,7 +25,7 @@ export function ScoreStrip(p: { count: number; index: number; analysis: SeriesAn
   // a slice's row from the top, and back (the same map both ways)
   const row = (i: number) => (p.readingStep === -1 ? n - 1 - i : i);
   return (
-    <div className="strip" role="slider" aria-label={t('ai.strip')} aria-valuemin={1} aria-valuemax={n} aria-valuenow={p.index + 1} tabIndex={0} data-testid="score-strip"
+    <div className="strip" role="slider" aria-label={t('ai.strip')} aria-valuemin={1} aria-valuemax={n} aria-valuenow={row(p.index) + 1} tabIndex={0} data-testid="score-strip"
       onClick={(e) => {
         const r = (e.currentTarget as HTMLElement).getBoundingClientRect();
         p.onIndex(row(Math.min(n - 1, Math.max(0, Math.floor(((e.clientY - r.top) / r.height) * n)))));

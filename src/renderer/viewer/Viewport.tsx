@@ -58,6 +58,8 @@ export interface ViewportProps {
   count: number;
   /** The index the reader's next slice is at (+1, or -1 for an axial stack, read head to feet: shared/planes.ts); the wheel, down, and the Scroll tool, dragged down, go there. */
   readingStep?: ReadingStep;
+  /** The number the viewer gives slice `i` (from 1 in reading order), for messages. */
+  sliceNumber?(i: number): number;
   view: ViewState;
   onView(v: ViewState): void;
   onIndex(i: number): void;
@@ -484,7 +486,7 @@ export function Viewport(p: ViewportProps) {
       <div className="corner br" data-testid="corner-br">{p.corners.br.map((l, i) => <div key={i}>{l}</div>)}</div>
       {longAxis && !drawing ? <div className="measure-hint" role="status" data-testid="bidirectional-hint">{t('measure.shortAxisHint')}</div> : null}
       {gpuLost ? <div className="slice-error" role="status" data-testid="gpu-lost">{t('viewer.contextLost')}</div> : null}
-      {p.error ? <div className="slice-error" role="alert" data-testid="slice-error">{t('viewer.sliceError', { i: p.index + 1, message: p.error })}</div> : null}
+      {p.error ? <div className="slice-error" role="alert" data-testid="slice-error">{t('viewer.sliceError', { i: p.sliceNumber ? p.sliceNumber(p.index) : p.index + 1, message: p.error })}</div> : null}
     </div>
   );
 }

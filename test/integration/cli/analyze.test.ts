@@ -165,6 +165,8 @@ describe('resight analyze: exports from the command line', () => {
       const uid = '1.2.826.0.1.3680043.8.498.10786425521656527282697587786545542710';
       assert.equal(r.stdout.includes(uid), !deid, `stdout ${deid ? 'without' : 'with'} the source Series UID: ${r.stdout.split('\n').find((l) => l.startsWith('Series')) ?? ''}`);
       if (deid) assert.match(r.stdout, /^Series 1 of 1 \(source UID withheld: --deidentify\) \(CT, 45 slices\)/m);
+      // slices numbered as the viewer and the PDF number them, from the top of the stack (index 31-34 of 45)
+      assert.match(r.stdout, /lung_nodule: slices 11-14 of 45, key slice 12, score/);
       const csv = fs.readFileSync(path.join(out, 's-findings.csv'), 'utf8');
       assert.match(csv, /added:lung_nodule:20,reviewer,lung_nodule,,,20,20,.*missed nodule, 6 mm/, 'the CSV lists it');
       const j = JSON.parse(fs.readFileSync(path.join(out, 'a.json'), 'utf8')) as { series: { addedFindings?: { id: string }[]; reviews?: unknown[] }[] };

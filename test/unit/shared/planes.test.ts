@@ -1,7 +1,7 @@
 /** Readers go through an axial stack head to feet, a coronal one front to back, a sagittal one right to left. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readingStep, stackReadingStep } from '../../../src/shared/planes';
+import { readingStep, sliceNumber, sliceRangeText, stackReadingStep } from '../../../src/shared/planes';
 
 const AXIAL = [1, 0, 0, 0, 1, 0];
 const CORONAL = [1, 0, 0, 0, 0, -1];
@@ -41,5 +41,17 @@ describe('readingStep', () => {
     assert.equal(readingStep([1, 0, 0]), 1);
     assert.equal(readingStep([0, 0, 1]), -1);
     assert.equal(readingStep([Number.NaN, 0, 1]), 1, 'no direction: index order');
+  });
+});
+
+describe('sliceNumber and sliceRangeText', () => {
+  it('numbers slices from 1 in reading order: an axial stack read head to feet counts from its top slice', () => {
+    // 45 slices, index 0 the lowest: read from index 44 down
+    assert.equal(sliceNumber(44, 45, -1), 1);
+    assert.equal(sliceNumber(0, 45, -1), 45);
+    assert.equal(sliceNumber(0, 45, 1), 1);
+    assert.equal(sliceRangeText(7, 20, 45, -1), '25-38', 'lower number first');
+    assert.equal(sliceRangeText(7, 20, 45, 1, '–'), '8–21');
+    assert.equal(sliceRangeText(27, 27, 45, -1), '18', 'one slice is one number, not 18-18');
   });
 });

@@ -21,7 +21,7 @@ import { InferenceEngine } from '../../../../src/core/inference/engine';
 import type { LoadedModel } from '../../../../src/core/inference/model';
 import { buildReportContext } from '../../../../src/core/report/build';
 import type { ReportContext } from '../../../../src/core/report/context';
-import { findingLabels, imageNumberText, keyImagesInLabelOrder, patientPointText } from '../../../../src/core/report/context';
+import { findingLabels, imageNumberText, keyImagesInLabelOrder, patientPointText, sliceNumberOf, sliceRangeOf } from '../../../../src/core/report/context';
 import { decodePart10 } from '../../../../src/core/report/dicom-write';
 import type { NaturalDataset } from '../../../../src/core/report/dicom-write';
 import { exportJson, findingsCsvPath, writeExports } from '../../../../src/core/report/export';
@@ -203,8 +203,9 @@ describe('exports of the demo study', () => {
     if (has('pdftotext')) {
       const text = spawnSync('pdftotext', ['-layout', path.join(dir, 'report.pdf'), '-'], { encoding: 'utf8' }).stdout;
       assert.match(text, /Measurements/);
-      assert.match(text, /M2\s+12\s+Length\s+156\.3 mm/);
-      assert.match(text, new RegExp(`M1\\s+12\\s+Ellipse ROI\\s+mean ${roi.stats.mean.toFixed(1).replace('.', '\\.')} HU`));
+      // slice index 11 of 45, read from the top: slice 34, Im 12
+      assert.match(text, /M2\s+34\s+Length\s+156\.3 mm\s+Im 12/);
+      assert.match(text, new RegExp(`M1\\s+34\\s+Ellipse ROI\\s+mean ${roi.stats.mean.toFixed(1).replace('.', '\\.')} HU`));
     } else t.diagnostic('pdftotext not installed: PDF text not checked');
   });
 
@@ -233,7 +234,9 @@ describe('exports of the demo study', () => {
       const g = groups.find((x) => textOf(x, '112039')?.TextValue === `${labels.get(f.id)} (${f.id})`);
       assert.ok(g, f.id);
       assert.ok(textOf(g, '112040')?.UID, 'the Tracking UID stays');
-      assert.equal(textOf(g, 'SLICES')?.TextValue, `${f.sliceStart + 1}-${f.sliceEnd + 1} (counted from 1; ${f.sliceStart}-${f.sliceEnd} counted from 0)`);
+      // the report's numbers (45 slices read from the top: 45 - index), the Instance Numbers (index + 1 on the demo), the JSON's indices
+      const span = (a: number, b: number) => (a === b ? `${a}` : `${a}-${b}`);
+      assert.equal(textOf(g, 'SLICES')?.TextValue, `${span(45 - f.sliceEnd, 45 - f.sliceStart)} (numbered from 1 as the report does; Im ${span(f.sliceStart + 1, f.sliceEnd + 1)}; ${f.sliceStart}-${f.sliceEnd} counted from 0 in position order)`);
       const refs = seqOf(g, 'ContentSequence').filter((c) => c.ValueType === 'IMAGE').map((c) => seqOf(c, 'ReferencedSOPSequence')[0].ReferencedSOPInstanceUID);
       assert.deepEqual(refs, ctx.analysis.slices.slice(f.sliceStart, f.sliceEnd + 1).map((s) => s.sopInstanceUid));
       assert.equal(textOf(g, 'MODELSHA')?.TextValue, model.identity.sha256);
@@ -281,11 +284,11 @@ describe('exports of the demo study', () => {
       if (!f) {
         // reviewer-added: its slice, no heatmap, and said so
         assert.equal(k.sliceIndex, 3);
-        assert.equal(ds.DerivationDescription, `${labels.get(k.findingId)} lung_nodule added by the reviewer, slice 4 (counted from 1); no heatmap (the model did not flag it)`);
+        assert.equal(ds.DerivationDescription, `${labels.get(k.findingId)} lung_nodule added by the reviewer, slice 42 (numbered from 1 as the report does); no heatmap (the model did not flag it)`);
         continue;
       }
       const label = labels.get(f.id) as string;
-      assert.equal(ds.DerivationDescription, `${label} ${f.class} p=${f.score.toFixed(3)}, slices ${f.sliceStart + 1}-${f.sliceEnd + 1} (counted from 1), key slice ${f.keySlice + 1}; ${k.camSource} heatmap burned in (AI output, not for clinical use); reviewer: ${ctx.reviews.find((r) => r.findingId === f.id)?.decision ?? 'not reviewed'}`);
+      assert.equal(ds.DerivationDescription, `${label} ${f.class} p=${f.score.toFixed(3)}, slices ${f.sliceStart === f.sliceEnd ? 45 - f.sliceStart : `${45 - f.sliceEnd}-${45 - f.sliceStart}`}, key slice ${45 - f.keySlice} (numbered from 1 as the report does); ${k.camSource} heatmap burned in (AI output, not for clinical use); reviewer: ${ctx.reviews.find((r) => r.findingId === f.id)?.decision ?? 'not reviewed'}`);
     }
   });
 
@@ -344,9 +347,12 @@ describe('exports of the demo study', () => {
     assert.match(text, /Rejected/);
     // a finding whose run has long weak ends says where it is strong (the demo's liver lesion: 8-21, strong 10-14)
     // labelled from the head down (the demo's indices run from the feet up): the two nodules, then the liver's two
-    assert.match(text, /^\s*F1\s+lung nodule\s+0\.404\s+38-40 /m);
-    assert.match(text, /^\s*F4\s+liver lesion\s+0\.980\s+8-21 \(key 11, Im 11\)/m);
-    assert.ok(flat.includes('strongest 10-14'), 'F4\'s core');
+    // and numbered from the top (slice 1 is the head-most of 45), with the PACS's Instance Numbers beside them
+    assert.match(text, /^\s*F1\s+lung nodule\s+0\.404\s+6-8, key 8\s/m);
+    assert.match(text, /^\s*F4\s+liver lesion\s+0\.980\s+25-38, key 35\s/m);
+    // under them (a line of the cell) the PACS's numbers: the demo numbers its images from the feet up
+    assert.ok(flat.includes('Im 38-40, key 38') && flat.includes('Im 8-21, key 11'), 'the Instance Numbers of F1 and F4');
+    assert.ok(flat.includes('strongest 32-36'), 'F4\'s core (index 9-13)');
     assert.match(flat, /strongest: the slices around the key slice scoring at least half its peak/);
     // each key image's marker also in patient coordinates (the demo is axial, 0.78125 mm pixels)
     const f1 = ctx.analysis.findings.find((f) => findingLabels(ctx).get(f.id) === 'F1');
@@ -378,13 +384,13 @@ describe('exports of the demo study', () => {
     // the findings table: label, class, score, slices counted from 1 with the key slice
     for (const f of ctx.analysis.findings) {
       const label = labels.get(f.id) as string;
-      const row = new RegExp(`^\\s*${label}\\s+${f.class.replace(/_/g, ' ')}\\s+${f.score.toFixed(3).replace('.', '\\.')}\\s+${f.sliceStart + 1}-${f.sliceEnd + 1} \\(key ${f.keySlice + 1}, Im ${f.keySlice + 1}\\)`, 'm');
-      assert.match(text, row, `${f.id} is ${label} on slices ${f.sliceStart + 1}-${f.sliceEnd + 1}`);
+      const row = new RegExp(`^\\s*${label}\\s+${f.class.replace(/_/g, ' ')}\\s+${f.score.toFixed(3).replace('.', '\\.')}\\s+${sliceRangeOf(ctx, f.sliceStart, f.sliceEnd)}, key ${sliceNumberOf(ctx, f.keySlice)}\\s`, 'm');
+      assert.match(text, row, `${f.id} is ${label} on slices ${sliceRangeOf(ctx, f.sliceStart, f.sliceEnd)}`);
     }
     const added = ctx.added[0] as (typeof ctx.added)[number];
-    assert.match(text, new RegExp(`^\\s*${labels.get(added.id)}\\s+lung nodule\\s+-\\s+${added.sliceStart + 1}-${added.sliceEnd + 1}\\s`, 'm'), 'the added finding, 1-based');
+    assert.match(text, new RegExp(`^\\s*${labels.get(added.id)}\\s+lung nodule\\s+-\\s+${sliceRangeOf(ctx, added.sliceStart, added.sliceEnd)}\\s`, 'm'), 'the added finding, numbered as the others');
     // the AI summary names them too, and each key image's caption starts with its label, in label order
-    for (const f of ctx.analysis.findings) assert.ok(flat.includes(`${labels.get(f.id)} ${f.sliceStart + 1}-${f.sliceEnd + 1}`), `summary: ${labels.get(f.id)}`);
+    for (const f of ctx.analysis.findings) assert.ok(flat.includes(`${labels.get(f.id)} ${sliceRangeOf(ctx, f.sliceStart, f.sliceEnd)}`), `summary: ${labels.get(f.id)}`);
     const captions = [...text.matchAll(/\b(F\d+) (lung nodule|liver lesion)\s+probability/g)].map((m) => m[1]);
     assert.deepEqual(captions, ctx.analysis.findings.map((f) => labels.get(f.id)).sort((a, b) => Number(a?.slice(1)) - Number(b?.slice(1))), 'key images F1, F2, ... in order');
   });
@@ -535,12 +541,13 @@ describe('exports of the demo study', () => {
     for (const c of cells) {
       const id = c[col('finding_id')];
       assert.equal(labels.get(id), c[col('label')]);
-      assert.equal(Number(c[col('first_slice')]), Number(c[col('slice_start')]) + 1);
-      // the core inside the run, counted from 1 as well (none for the reviewer's own finding)
+      // numbered as the PDF numbers them, from the top of the 45 (45 - index), lower first
+      assert.equal(Number(c[col('first_slice')]), 45 - Number(c[col('slice_end')]));
+      // the core inside the run, numbered so as well (none for the reviewer's own finding)
       const found = ctx.analysis.findings.find((x) => x.id === id);
-      assert.equal(c[col('core_first_slice')], found?.coreStart !== undefined ? String(found.coreStart + 1) : '');
-      assert.equal(c[col('core_last_slice')], found?.coreEnd !== undefined ? String(found.coreEnd + 1) : '');
-      assert.equal(Number(c[col('last_slice')]), Number(c[col('slice_end')]) + 1);
+      assert.equal(c[col('core_first_slice')], found?.coreEnd !== undefined ? String(45 - found.coreEnd) : '');
+      assert.equal(c[col('core_last_slice')], found?.coreStart !== undefined ? String(45 - found.coreStart) : '');
+      assert.equal(Number(c[col('last_slice')]), 45 - Number(c[col('slice_start')]));
       const f = ctx.analysis.findings.find((x) => x.id === id) ?? ctx.added.find((x) => x.id === id);
       assert.ok(f, id);
       assert.equal(Number(c[col('slice_start')]), f.sliceStart, 'the 0-based column is unchanged');
@@ -607,7 +614,8 @@ describe('exports of the demo study', () => {
     const im = n - f1.keySlice;
     if (has('pdftotext')) {
       const text = spawnSync('pdftotext', ['-layout', path.join(out, 'r.pdf'), '-'], { encoding: 'utf8' }).stdout;
-      assert.match(text, new RegExp(`^F1\\s.*\\(key ${f1.keySlice + 1}, Im ${im}\\)`, 'm'), 'the findings table');
+      assert.match(text, new RegExp(`^F1\\s.*, key ${n - f1.keySlice}\\s`, 'm'), 'the findings table');
+      assert.match(text.replace(/\s+/g, ' '), new RegExp(`, key ${im} `), 'its Instance Number under it');
       assert.ok(text.includes(`Im ${im} (Instance Number), position ${(ctx.sliceMeta?.[f1.keySlice]?.location as number).toFixed(1)} mm`), 'the key image caption');
       assert.ok(text.replace(/\s+/g, ' ').includes('Im is the image\'s Instance Number, as PACS viewers number images.'), 'and what Im means');
     }
@@ -772,7 +780,7 @@ describe('measurements in a report', () => {
     assert.deepEqual(json.series[0]?.measurements?.map((m) => m.id), ['M2', 'M3']);
     const sr = fs.readFileSync(path.join(out, 'sr.dcm'));
     assert.ok(sr.includes('M3') && !sr.includes('M1'), 'the SR tracks them as M2 and M3');
-    if (has('pdftotext')) assert.match(spawnSync('pdftotext', ['-layout', path.join(out, 'r.pdf'), '-'], { encoding: 'utf8' }).stdout, /^\s*M3\s+12\s+Ellipse ROI/m);
+    if (has('pdftotext')) assert.match(spawnSync('pdftotext', ['-layout', path.join(out, 'r.pdf'), '-'], { encoding: 'utf8' }).stdout, /^\s*M3\s+34\s+Ellipse ROI/m);
   });
 
   it('a bidirectional measurement (long and short axis, RECIST) is measured again, coded in the SR as Long Axis and Short Axis, and printed', async (t) => {
