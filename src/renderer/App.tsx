@@ -777,6 +777,17 @@ export function App() {
     const labels = findingLabelsOf(analysis?.findings ?? [], all, stackStep);
     return here.map((f) => ({ point: f.point as [number, number], label: labels.get(f.id) ?? '' }));
   }, [reviews, index, analysis, stackStep]);
+  // the model's findings where the model is sure (their core), marked where the map peaks on the key
+  // slice, as the report's key image rings it (a CAD mark): N lands on a finding and shows where to
+  // look without the heatmap. A finding the reviewer rejected is not marked.
+  const findingMarks = useMemo(() => {
+    if (!analysis?.findings.length) return [];
+    const labels = findingLabelsOf(analysis.findings, reviewerFindings(reviews), stackStep);
+    return analysis.findings
+      .filter((f) => f.centroid && index >= (f.coreStart ?? f.keySlice) && index <= (f.coreEnd ?? f.keySlice) && reviews.find((r) => r.findingId === f.id)?.decision !== 'rejected')
+      // the centroid is a pixel (column, row); marks are in image coordinates (pixel edges)
+      .map((f) => ({ point: [(f.centroid as [number, number])[0] + 0.5, (f.centroid as [number, number])[1] + 0.5] as [number, number], label: labels.get(f.id) ?? '', ai: true, key: f.keySlice === index }));
+  }, [reviews, index, analysis, stackStep]);
 
   // ---------------------------------------------------------------- actions
   const axialGo = useCallback((i: number) => setIndex(Math.min(Math.max(0, count - 1), Math.max(0, i))), [count]);
@@ -1290,7 +1301,7 @@ export function App() {
                       },
                     }
                   : {})}
-                marks={plane === 'stack' ? addedMarks : []}
+                marks={plane === 'stack' ? [...findingMarks, ...addedMarks] : []}
                 onEditMeasurement={(i, m) => {
                   const old = measurements[i];
                   if (!old) return;

@@ -440,12 +440,26 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.waitForSelector('[data-testid=finding][aria-current=true]');
     assert.equal(await page.locator('[data-testid=finding][aria-current=true]').count(), 1, 'one finding is the one the keys act on');
     assert.equal(await page.locator('[data-testid=finding][aria-current=true]').getAttribute('data-finding-id'), await first.getAttribute('data-finding-id'));
+    // on its key slice the finding is ringed where its map peaks, labelled as the panel labels it (a CAD mark)
+    const label = await first.locator('[data-testid=finding-label]').innerText();
+    const mark = page.locator(`[data-testid=finding-mark][data-label=${label}]`);
+    await mark.waitFor();
+    assert.match((await mark.getAttribute('class')) ?? '', /\bkey\b/, 'the key slice\'s ring is the bold one');
+    const ring = (await mark.locator('circle').boundingBox()) as Box;
+    const canvas = await canvasBox();
+    assert.ok(ring.x > canvas.x && ring.x + ring.width < canvas.x + canvas.width, 'inside the image area');
     await page.locator('canvas').first().click();
     await page.keyboard.press('x');
     await page.waitForFunction(() => document.querySelector('[data-testid=finding]')?.classList.contains('rejected'));
+    assert.equal(await mark.count(), 0, 'a rejected finding is not marked');
     await page.keyboard.press('a');
     await page.waitForFunction(() => document.querySelector('[data-testid=finding]')?.classList.contains('accepted'));
     assert.match(await first.locator('[data-testid=decision]').innerText(), /Accepted/);
+    await mark.waitFor();
+    // a slice no finding's core covers has no ring (End: the lowest slice, below the liver)
+    await page.keyboard.press('End');
+    await page.waitForFunction(() => /Slice 45 \//.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    assert.equal(await page.locator('[data-testid=finding-mark]').count(), 0);
   });
 
   it('the sign-off is saved: back after a reload, and stale once a decision changes after it', { timeout: 60_000 }, async () => {

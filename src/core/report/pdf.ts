@@ -347,10 +347,11 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
       { title: 'Finding', w: 34 },
       { title: 'Class', w: 78 },
       { title: 'Score', w: 40 },
-      { title: 'Slices', w: 98 },
-      { title: 'Location', w: 64 },
+      { title: 'Slices', w: 90 },
+      // wide enough for "R 122, A 43, I 164 mm" on one line (the unit wrapped onto a line of its own)
+      { title: 'Location', w: 92 },
       { title: 'Decision', w: 62 },
-      { title: 'Comment', w: W - 2 * M - 376 },
+      { title: 'Comment', w: W - 2 * M - 396 },
     ],
     [
       ...findings.map(({ finding: f, review }) => [

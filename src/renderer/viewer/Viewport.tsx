@@ -89,8 +89,12 @@ export interface ViewportProps {
   measured?: SliceData | null | undefined;
   /** While a finding the reviewer adds is being placed: the next left click on the image says where (image coordinates), instead of the bound tool. */
   onPlace?(point: [number, number]): void;
-  /** Findings the reviewer placed on this slice: a marker and their label (F5), as the report draws them. */
-  marks?: { point: [number, number]; label: string }[];
+  /**
+   * Findings on this slice, a ring and their label (F5), as the report draws them: the reviewer's
+   * where they placed them; the model's (`ai`) dashed, at the map's peak on the key slice (`key`),
+   * thinner on the other slices of its core.
+   */
+  marks?: { point: [number, number]; label: string; ai?: boolean; key?: boolean }[];
 }
 
 const BUTTONS: (keyof Bindings)[] = ['left', 'middle', 'right'];
@@ -455,8 +459,8 @@ export function Viewport(p: ViewportProps) {
         {(p.marks ?? []).map((mk, i) => {
           const [x, y] = toScreen(mk.point);
           return (
-            <g key={`mark-${i}`} className="mark" data-testid="added-mark">
-              <circle cx={x} cy={y} r={12} />
+            <g key={`mark-${i}`} className={`mark${mk.ai ? ` ai${mk.key ? ' key' : ''}` : ''}`} data-testid={mk.ai ? 'finding-mark' : 'added-mark'} data-label={mk.label}>
+              <circle cx={x} cy={y} r={mk.ai ? 16 : 12} />
               <text x={x + 15} y={y - 10}>{mk.label}</text>
             </g>
           );
