@@ -370,7 +370,10 @@ export function App() {
         if (stop) return;
         setInfo(si);
         const restored = saved.current.seriesId === seriesId ? saved.current : {};
-        const start = Math.min(si.slices.length - 1, Math.max(0, restored.index ?? Math.floor(si.slices.length / 2)));
+        // a series opens where reading starts (an axial stack's top slice), as OHIF and Weasis open
+        // a stack on its first image; a reload where the reviewer was
+        const first = stackReadingStep(si.series.geometry) === -1 ? si.slices.length - 1 : 0;
+        const start = Math.min(si.slices.length - 1, Math.max(0, restored.index ?? first));
         setIndex(start);
         const w = storedOrConventionalWindow(si.windows, si.series.modality, isColourPhotometric(si.series.photometric));
         // no stored window and not a grey CT: the first slice shown sets it (its own range; a

@@ -131,6 +131,8 @@ describe('the export dialog says where the review stands, and the documents agre
     await status.waitFor();
     await page.fill('[data-testid=export-reviewer]', 'Hanako Sato');
     assert.equal(await page.locator('[data-testid=export-status-findings]').innerText(), `All ${findings} AI findings reviewed.`);
+    // good news, not in the warning's colour
+    assert.equal(await page.locator('[data-testid=export-status-findings]').getAttribute('class'), 'good');
     assert.match(await page.locator('[data-testid=export-status-signoff]').innerText(), /^Signed off at .+\.$/);
     assert.equal(await page.locator('[data-testid=export-status-reviewer]').count(), 0);
     assert.equal(await page.locator('[data-testid=export-status-draft]').count(), 0, 'nothing to call a draft');

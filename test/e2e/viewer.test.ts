@@ -194,6 +194,8 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.goto(url);
     await page.waitForSelector('[data-testid=series-item]');
     await page.waitForFunction(() => /\d+ \/ 45/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    // where reading starts, as OHIF and Weasis open a stack: the top slice (the demo's highest, Im 45)
+    assert.match(await page.locator('[data-testid=corner-bl]').innerText(), /Slice 1 \/ 45\s+Im 45/);
     await page.keyboard.press('f');
     await page.waitForTimeout(500);
     const mid = await regionMean(0, 0, 1, 1);
@@ -1458,8 +1460,8 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     await page.locator('[data-testid=window-presets]').selectOption('preset:bone');
     await page.waitForFunction(() => /W 2,500 L 480/.test(document.querySelector('[data-testid=corner-br]')?.textContent ?? ''));
     const before = Number(/Slice (\d+) \//.exec(await page.locator('[data-testid=corner-bl]').innerText())?.[1]);
-    await page.keyboard.press('ArrowUp');
-    await page.waitForFunction((n) => new RegExp(`Slice ${n} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), before - 1);
+    await page.keyboard.press('ArrowDown');
+    await page.waitForFunction((n) => new RegExp(`Slice ${n} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), before + 1);
     assert.match(await page.locator('[data-testid=corner-br]').innerText(), /W 2,500 L 480/, 'the arrow did not choose another preset');
     // coronal on the CT, then the single-slice MR: it opens on its own slice, not on a reformat it cannot have
     await page.click('[data-testid=plane-coronal]');
@@ -1843,7 +1845,7 @@ describe('opening the rest of a series keeps the reviewer\'s work on its instanc
     const at = (n: number, of: number) => page.waitForFunction(([i, k]) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes(`${i} / ${k}`), [n, of] as const);
     await page.goto(url);
     await page.locator('[data-testid=series-item]').first().click();
-    await at(13, 25); // opens at the middle slice
+    await at(1, 25); // opens where reading starts: the top slice
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('End');
     for (let i = 0; i < 11; i++) await page.keyboard.press('ArrowUp');

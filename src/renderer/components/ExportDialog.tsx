@@ -188,7 +188,8 @@ export function ExportDialog(p: {
             <p>{t('export.status.unknown', { message: review.error })}</p>
           ) : (
             <>
-              <p data-testid="export-status-findings">
+              {/* good news is not a warning, even inside a draft's box */}
+              <p data-testid="export-status-findings" className={review.pending.length ? undefined : 'good'}>
                 {review.pending.length
                   ? t('export.status.pending', { n: review.pending.length, total: review.findings, list: review.pending.map(({ finding: f, label }) => `${label} ${cls(f.class)} ${sliceSpan(t, f.sliceStart, f.sliceEnd, review.numbering)}`).join(', ') })
                   : review.findings
