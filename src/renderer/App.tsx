@@ -147,6 +147,15 @@ export function App() {
   const stackFitted = useRef(false);
   // what "Clear measurements" took, for its Undo (one level; gone after a while, a new measurement or another series)
   const [cleared, setCleared] = useState<{ series: string; plane: Plane; items: Measurement[] } | null>(null);
+  /** N or P found nothing further: said for a moment beside them. */
+  const [navNote, setNavNote] = useState<'ai.noNext' | 'ai.noPrev' | null>(null);
+  useEffect(() => {
+    if (!navNote) return;
+    const id = setTimeout(() => setNavNote(null), 2500);
+    return () => clearTimeout(id);
+  }, [navNote]);
+  // any move clears it: it spoke of the slice it was said on
+  useEffect(() => setNavNote(null), [index, seriesId]);
   const [renderer, setRenderer] = useState<string>('');
   const [model, setModel] = useState<ModelInfo | null>(null);
   const [analysis, setAnalysis] = useState<SeriesAnalysis | null>(null);
@@ -827,6 +836,8 @@ export function App() {
     // N goes on in reading order: down an axial stack, toward the feet
     const next = nextStop(analysis?.findings ?? [], stops, index, dir === stackStep ? 1 : -1, decided);
     if (next !== undefined) goSlice(next);
+    // at either end the keys would do nothing: say so, rather than leave the reviewer guessing
+    else if (stops.length) setNavNote(dir === 1 ? 'ai.noNext' : 'ai.noPrev');
   };
   // a colour series (RGB, YBR, palette: ultrasound, photographs, secondary captures) holds display
   // values, not modality values, even when its files say CT (a vendor's rendering)
@@ -1395,6 +1406,7 @@ export function App() {
             <div className="row">
               <button onClick={() => nextPositive(-1)} disabled={!stops.length} aria-label={t('ai.prevPositive')}>◀ P</button>
               <button onClick={() => nextPositive(1)} disabled={!stops.length} aria-label={t('ai.nextPositive')} data-testid="next-positive">N ▶</button>
+              <span className="muted" role="status" data-testid="nav-note">{navNote ? t(navNote) : ''}</span>
             </div>
             <fieldset>
               <legend>{t('ai.heatmap')}</legend>

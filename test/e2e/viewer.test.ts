@@ -475,6 +475,28 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     assert.match(await page.locator('[data-testid=signoff-status]').innerText(), /sign off again/);
   });
 
+  it('N past the last finding says there is none further; the wheel over the score strip pages slices as over the image', { timeout: 30_000 }, async () => {
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('End'); // slice 45: below every finding
+    await page.waitForFunction(() => /Slice 45 \//.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    await page.keyboard.press('n');
+    await page.waitForFunction(() => document.querySelector('[data-testid=nav-note]')?.textContent === 'No more findings after this slice');
+    assert.equal(await sliceNumber(), 45, 'N stayed');
+    await page.keyboard.press('p');
+    await page.waitForFunction(() => !/Slice 45 \//.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    // the note goes with the move
+    await page.waitForFunction(() => document.querySelector('[data-testid=nav-note]')?.textContent === '', undefined, { timeout: 2_000 });
+    const strip = (await page.locator('[data-testid=score-strip]').boundingBox()) as Box;
+    await page.mouse.move(strip.x + strip.width / 2, strip.y + strip.height / 2);
+    const start = await sliceNumber();
+    await page.mouse.wheel(0, 100);
+    await page.waitForFunction((n) => new RegExp(`Slice ${n} /`).test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), start + 1);
+    // the thumb sits on the slice's row: the strip's rows run from the top slice down
+    const thumb = (await page.locator('[data-testid=strip-thumb]').boundingBox()) as Box;
+    const row = Math.floor(((thumb.y + thumb.height / 2 - strip.y) / strip.height) * 45) + 1;
+    assert.equal(row, start + 1, `the thumb on row ${row}`);
+  });
+
   it('N and P go from finding to finding (to each one\'s key slice), not slice by slice through a finding', { timeout: 60_000 }, async () => {
     const findings = page.locator('[data-testid=finding]');
     const n = await findings.count();

@@ -4,7 +4,9 @@
  * for every slice the reviewer has actually looked at. Click jumps to the slice.
  */
 import type { SeriesAnalysis } from '../../shared/analysis';
+import { useEffect, useRef } from 'react';
 import { useI18n } from '../i18n/i18n';
+import { wheelSteps } from '../viewer/wheel';
 import type { ReadingStep } from '../../shared/planes';
 
 export function sliceScore(a: SeriesAnalysis | null, thresholds: Record<string, number>, i: number): number {
@@ -22,10 +24,30 @@ export function sliceScore(a: SeriesAnalysis | null, thresholds: Record<string, 
 export function ScoreStrip(p: { count: number; index: number; analysis: SeriesAnalysis | null; thresholds: Record<string, number>; viewed: Set<number>; readingStep?: ReadingStep; onIndex(i: number): void }) {
   const { t } = useI18n();
   const n = Math.max(1, p.count);
+  // the wheel over the strip pages through slices as over the image (a scrollbar's habit): a native
+  // listener, since React's onWheel is passive and the panel around it would scroll too
+  const el = useRef<HTMLDivElement>(null);
+  const props = useRef(p);
+  props.current = p;
+  useEffect(() => {
+    const node = el.current;
+    if (!node) return;
+    let pending = 0;
+    const onWheel = (e: WheelEvent) => {
+      if (e.ctrlKey) return;
+      e.preventDefault();
+      const q = props.current;
+      const step = wheelSteps(e, pending);
+      pending = step.pending;
+      if (q.count && step.slices) q.onIndex(Math.min(q.count - 1, Math.max(0, q.index + step.slices * (q.readingStep ?? 1))));
+    };
+    node.addEventListener('wheel', onWheel, { passive: false });
+    return () => node.removeEventListener('wheel', onWheel);
+  }, []);
   // a slice's row from the top, and back (the same map both ways)
   const row = (i: number) => (p.readingStep === -1 ? n - 1 - i : i);
   return (
-    <div className="strip" role="slider" aria-label={t('ai.strip')} aria-valuemin={1} aria-valuemax={n} aria-valuenow={row(p.index) + 1} tabIndex={0} data-testid="score-strip"
+    <div ref={el} className="strip" role="slider" aria-label={t('ai.strip')} aria-valuemin={1} aria-valuemax={n} aria-valuenow={row(p.index) + 1} tabIndex={0} data-testid="score-strip"
       onClick={(e) => {
         const r = (e.currentTarget as HTMLElement).getBoundingClientRect();
         p.onIndex(row(Math.min(n - 1, Math.max(0, Math.floor(((e.clientY - r.top) / r.height) * n)))));
@@ -45,7 +67,9 @@ export function ScoreStrip(p: { count: number; index: number; analysis: SeriesAn
           return <rect key={i} x={6} y={row(i)} width={14} height={1} fill={fill} data-slice={i} data-unscored={unscored || undefined} />;
         })}
         {[...p.viewed].map((i) => <rect key={`v${i}`} x={0} y={row(i)} width={4} height={1} fill="#5fb3ff" />)}
-        <rect x={5} y={row(p.index)} width={15} height={1} fill="none" stroke="#fff" strokeWidth={0.3} vectorEffect="non-scaling-stroke" />
+        {/* the thumb: the current slice in a 2 px white frame, with a notch on the left, visible on any row colour */}
+        <rect x={4.5} y={row(p.index)} width={15.5} height={1} fill="none" stroke="#000" strokeWidth={4} vectorEffect="non-scaling-stroke" data-testid="strip-thumb" />
+        <rect x={4.5} y={row(p.index)} width={15.5} height={1} fill="none" stroke="#fff" strokeWidth={2} vectorEffect="non-scaling-stroke" />
       </svg>
     </div>
   );
