@@ -592,6 +592,8 @@ export function App() {
     return made ? { ...base, slice: made.slice, plain: base.slice, slab: { mode: slabMode, from: slabFrom, to: slabTo, mm: (slabTo - slabFrom + 1) * slabStep } } : base;
   }, [plane, info, loaded, count, mprIndex, mprBlocked, iop, sliceSpacing, slabMode, slabFrom, slabTo, slabStep]);
   const shownSlice = plane === 'stack' ? (slabbed?.slice ?? slice) : (mpr?.slice ?? null);
+  /** The number of position `i` of the plane on screen, from 1 in reading order (shared/planes.ts). */
+  const planeNumber = (i: number) => (plane === 'stack' ? stackNumber(i) : sliceNumber(i, mpr?.count ?? 0, planeStep));
   /** This series' axial measurements at their instances' slice numbers now: what the report takes, whatever plane is on screen. */
   const axialMeasurements = useMemo((): Measurement[] => {
     if (!seriesId || !info || info.series.id !== seriesId) return [];
@@ -1086,7 +1088,7 @@ export function App() {
                   (slabbed.used.length < slabbed.to - slabbed.from + 1 ? ` ${t('viewer.slabLoading', { n: slabbed.used.length, total: slabbed.to - slabbed.from + 1 })}` : '')]
               : []),
           ].filter(Boolean)
-        : [`${t(`plane.${planes?.[plane] ?? 'oblique'}` as MessageKey)} ${mprIndex + 1} / ${mpr?.count ?? '…'}`, ...(mprPos !== null ? [t('viewer.position', { z: num(mprPos, 1) })] : []), ...(mpr && 'slab' in mpr ? [t('viewer.slabAt', { mode: t(`slab.${mpr.slab.mode}` as MessageKey), mm: slabMmText(mpr.slab.mm), from: mpr.slab.from + 1, to: mpr.slab.to + 1 })] : []), ...(mpr ? [] : [partial ? t('viewer.mprTooLarge') : t('viewer.mprLoading', { n: loaded, total: count })])]
+        : [`${t(`plane.${planes?.[plane] ?? 'oblique'}` as MessageKey)} ${mpr ? planeNumber(mprIndex) : mprIndex + 1} / ${mpr?.count ?? '…'}`, ...(mprPos !== null ? [t('viewer.position', { z: num(mprPos, 1) })] : []), ...(mpr && 'slab' in mpr ? [t('viewer.slabAt', { mode: t(`slab.${mpr.slab.mode}` as MessageKey), mm: slabMmText(mpr.slab.mm), from: Math.min(planeNumber(mpr.slab.from), planeNumber(mpr.slab.to)), to: Math.max(planeNumber(mpr.slab.from), planeNumber(mpr.slab.to)) })] : []), ...(mpr ? [] : [partial ? t('viewer.mprTooLarge') : t('viewer.mprLoading', { n: loaded, total: count })])]
       : [],
     // zoom 0 means "fit once a slice is there": nothing to say until then (a slice that failed)
     br: count ? [t('viewer.wl', { w: num(view.width, 0), l: num(view.center, 0) }), ...(view.zoom > 0 ? [t('viewer.zoom', { z: num(view.zoom * 100, 0) })] : [])] : [],
@@ -1446,7 +1448,7 @@ export function App() {
             </fieldset>
           </section>
           <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} readingStep={stackStep} sliceCount={count} axial={plane === 'stack'} viewed={viewed} onDecide={decide} onAdd={(c) => setPlacing(c)} onGo={goSlice} onInsist={insist} busy={job !== null} />
-          <MeasurementsPanel measurements={measurements} hounsfield={hounsfield} sliceNumber={stackNumber} {...(plane !== 'stack' ? { planeName: t(`plane.${planes?.[plane] ?? 'oblique'}` as MessageKey) } : {})} onGo={go} onClear={clearMeasurements} onDelete={(i) => {
+          <MeasurementsPanel measurements={measurements} hounsfield={hounsfield} sliceNumber={planeNumber} {...(plane !== 'stack' ? { planeName: t(`plane.${planes?.[plane] ?? 'oblique'}` as MessageKey) } : {})} onGo={go} onClear={clearMeasurements} onDelete={(i) => {
             const gone = measurements[i];
             if (plane !== 'stack') setMprMeasured((ms) => ms.filter((_, j) => j !== i));
             else if (gone && seriesId) {

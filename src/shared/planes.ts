@@ -42,8 +42,10 @@ export function readingStep(dir: readonly number[] | undefined): ReadingStep {
  * only when it was sorted by position; a stack ordered by InstanceNumber or by file is read in its
  * own order.
  */
-export function stackReadingStep(geometry: { sortedBy: string; normal?: readonly number[]; orientation?: readonly number[] } | undefined): ReadingStep {
-  if (geometry?.sortedBy !== 'position') return 1;
+export function stackReadingStep(geometry: { sortedBy: string; normal?: readonly number[]; orientation?: readonly number[]; sliceSpacing?: number } | undefined): ReadingStep {
+  // a stack that does not advance along its normal (a bolus-tracking or perfusion series at one
+  // level) is read in time order, as it was sorted, whatever its orientation
+  if (geometry?.sortedBy !== 'position' || !((geometry.sliceSpacing ?? 0) > 0)) return 1;
   const o = geometry.orientation;
   const normal = geometry.normal ?? (o && o.length >= 6 ? [o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3]] : undefined);
   return readingStep(normal);

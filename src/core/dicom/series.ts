@@ -300,7 +300,8 @@ function spacingReport(ordered: Candidate[], locations: number[], normal: Vec3, 
     if (d <= 1e-3) return;
     if (d > spacing * 1.5) {
       const missing = Math.round(d / spacing) - 1;
-      gaps.push(`between slices ${i + 1} and ${i + 2}: ${fmt(d)} mm (${missing} missing at ${fmt(spacing)} mm)`);
+      // by position, not by number: which end a viewer numbers from is its own (shared/planes.ts)
+      gaps.push(`between the slices at ${fmt(locations[i] as number)} and ${fmt(locations[i + 1] as number)} mm: ${fmt(d)} mm (${missing} missing at ${fmt(spacing)} mm)`);
     } else if (Math.abs(d - spacing) > Math.max(0.01 * spacing, 0.01)) {
       uneven = true;
     }

@@ -295,7 +295,8 @@ export function buildGradientGraph(modelBytes: Uint8Array, opts: GradientGraphOp
       }
       case 'ReduceMean': {
         const xs = shapeOf(ins[0]);
-        const axesInit = ins[1] ? inits.get(ins[1]) : undefined;
+        // axes as an input (opset 18) must be a constant: reading it as "all axes" would scale the gradient wrongly
+        const axesInit = ins[1] ? (constantOf(ins[1]) ?? fail(`ReduceMean ${node.name}: its axes input '${ins[1]}' is not a constant`)) : undefined;
         const axes = (attrInts(node, 'axes') ?? (axesInit ? intsOf(axesInit) : xs.map((_, i) => i))).map((a) => (a < 0 ? a + xs.length : a));
         const count = axes.reduce((p, a) => p * xs[a], 1);
         const kept = attrInt(node, 'keepdims', 1) === 1 ? dY : b.unsqueeze(dY, [...axes].sort((a, c) => a - c));

@@ -309,6 +309,9 @@ export function deidentifyContext(ctx: ReportContext, d: Deidentifier): ReportCo
     modality: ctx.series.modality,
     ...(ctx.series.sopClassUid ? { sopClassUid: ctx.series.sopClassUid } : {}),
     ...(ctx.series.multiFrameSops ? { multiFrameSops: ctx.series.multiFrameSops.map((u) => d.uid(u)) } : {}),
+    // not identifying, and the labels and slice numbers follow it: a de-identified export names
+    // its findings as the plain one does (F1 is the same finding in both)
+    ...(ctx.series.readingStep ? { readingStep: ctx.series.readingStep } : {}),
   };
   if (ctx.series.number !== undefined) series.number = ctx.series.number;
   if (ctx.series.frameOfReferenceUid) series.frameOfReferenceUid = d.uid(ctx.series.frameOfReferenceUid);

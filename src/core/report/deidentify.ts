@@ -16,8 +16,8 @@
  * | reviewer names (Observer, operators)        | X: withheld                            |
  *
  * and the outputs declare it: Patient Identity Removed YES, De-identification Method (Code
- * Sequence 113100, plus 113107 when dates are shifted). Free text the reviewer typed is kept,
- * with every identifying value of the context redacted from it; PDF text (the "burned-in header")
+ * Sequence 113100 with 113104 and 113105, plus 113107 when dates are shifted). Free text the
+ * reviewer typed is kept, with every identifying value of the context redacted from it; PDF text (the "burned-in header")
  * is built from the de-identified values only. One Deidentifier per export: its random secret
  * makes the UID map and pseudonyms consistent within the export and unlinkable across exports
  * (pass `secret` to link exports of one research project on purpose).
@@ -28,6 +28,14 @@ import { uuidToUid } from './dicom-write';
 
 export const BASIC_PROFILE: Code = { value: '113100', scheme: 'DCM', meaning: 'Basic Application Confidentiality Profile' };
 export const MODIFIED_DATES_OPTION: Code = { value: '113107', scheme: 'DCM', meaning: 'Retain Longitudinal Temporal Information Modified Dates Option' };
+/**
+ * The options the free text is handled under: the reviewer's comments and impression and the SR's
+ * TEXT items are kept, cleaned of every identifying value of the context (Clean Structured Content);
+ * the export's own descriptions (Series Description, Derivation and Contribution Description) are
+ * written from de-identified values only (Clean Descriptors). PS3.15 E.3.5, E.3.6.
+ */
+export const CLEAN_STRUCTURED_CONTENT_OPTION: Code = { value: '113104', scheme: 'DCM', meaning: 'Clean Structured Content Option' };
+export const CLEAN_DESCRIPTORS_OPTION: Code = { value: '113105', scheme: 'DCM', meaning: 'Clean Descriptors Option' };
 
 export interface DeidentifyOptions {
   /** Shift dates by this many days (the Modified Dates option) instead of emptying them. */
@@ -187,7 +195,7 @@ export class Deidentifier {
 
   /** De-identification Method Code Sequence items. */
   methodCodes(): Code[] {
-    return this.dateShiftDays === undefined ? [BASIC_PROFILE] : [BASIC_PROFILE, MODIFIED_DATES_OPTION];
+    return [BASIC_PROFILE, CLEAN_STRUCTURED_CONTENT_OPTION, CLEAN_DESCRIPTORS_OPTION, ...(this.dateShiftDays === undefined ? [] : [MODIFIED_DATES_OPTION])];
   }
 
   /** De-identification Method (0012,0063) text. */

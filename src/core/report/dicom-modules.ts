@@ -11,11 +11,11 @@ export const APP_NAME = 'ReSight';
 export const APP_VERSION = '0.1.0';
 
 /**
- * Purpose of Reference for the algorithm's item in the Contributing Equipment Sequence: the code
- * IHE AI Results (AIR) assigns to "Processing Algorithm" (a placeholder code of the IHE trial
- * implementation, 99IHE; replace with the DCM code once DICOM assigns one).
+ * Purpose of Reference for the algorithm's item in the Contributing Equipment Sequence: DICOM's
+ * "Processing Equipment" (CID 7005). IHE AI Results' trial placeholder (Newcode1, 99IHE) was used
+ * before; a private scheme would have to be declared in every object that carries it.
  */
-export const PROCESSING_ALGORITHM: Code = { value: 'Newcode1', scheme: '99IHE', meaning: 'Processing Algorithm' };
+export const PROCESSING_ALGORITHM: Code = { value: '109102', scheme: 'DCM', meaning: 'Processing Equipment' };
 
 /** Private coding scheme for ReSight's own concepts (PS3.16: private designators start with 99). */
 export const RESIGHT_SCHEME = '99RESIGHT';
@@ -47,7 +47,8 @@ export function patientStudyModules(ctx: ReportContext): NaturalDataset {
     ds.PatientIdentityRemoved = 'YES';
     ds.DeidentificationMethod = ctx.deidentified.methodText;
     ds.DeidentificationMethodCodeSequence = ctx.deidentified.methodCodes.map(codeItem);
-    if (ctx.deidentified.datesShifted) ds.LongitudinalTemporalInformationModified = 'MODIFIED';
+    // dates shifted (Modified Dates option), or emptied and dummied (PS3.3 C.12.1.1.7: REMOVED)
+    ds.LongitudinalTemporalInformationModified = ctx.deidentified.datesShifted ? 'MODIFIED' : 'REMOVED';
   }
   return ds;
 }

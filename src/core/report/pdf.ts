@@ -379,7 +379,7 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
     await paragraph('Slices: every slice scoring at or above the class\'s operating threshold; strongest: the slices around the key slice scoring at least half its peak, where the model is sure.', 8, regular, GREY);
   }
   if ([...findings.map((f) => f.finding.keySlice), ...ctx.added.map((a) => a.sliceStart)].some((i) => imageNumberText(ctx, i))) {
-    await paragraph(`Slices are numbered from 1 in reading order${(ctx.series.readingStep ?? 1) === -1 ? ' (from the top of the stack down)' : ''}, as ReSight shows them, and findings are labelled in that order; Im is the image's Instance Number, as PACS viewers number images.`, 8, regular, GREY);
+    await paragraph('Slices are numbered from 1 in reading order (an axial stack from its top slice), as ReSight shows them, and findings are labelled in that order; Im is the image\'s Instance Number, as PACS viewers number images.', 8, regular, GREY);
   }
 
   // ------------------------------------------------------------------ reviewer's measurements

@@ -38,6 +38,7 @@ const C = {
   personName: DCM('121008', 'Person Observer Name'),
   procedure: DCM('121058', 'Procedure reported'),
   imageLibrary: DCM('111028', 'Image Library'),
+  imageLibraryGroup: DCM('126200', 'Image Library Group'),
   measurements: DCM('126010', 'Imaging Measurements'),
   group: DCM('125007', 'Measurement Group'),
   trackingId: DCM('112039', 'Tracking Identifier'),
@@ -51,7 +52,7 @@ const C = {
   imageRegion: DCM('111030', 'Image Region'),
   probability: RS('AIPROB', 'AI probability'),
   threshold: RS('AITHRESH', 'AI operating threshold'),
-  sliceRange: RS('SLICES', 'Slice range (volume order)'),
+  sliceRange: RS('SLICES', 'Slice range'),
   decision: RS('REVDEC', 'Reviewer decision'),
   origin: RS('ORIGIN', 'Finding origin'),
   modelSha: RS('MODELSHA', 'Model SHA-256'),
@@ -171,18 +172,24 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
     comment: string | undefined,
   ): Item => {
     const children: Item[] = [
-      // the label people read the finding by (the PDF's F1), then the internal id; the UID is for machines
+      // the label people read the finding by (the PDF's F1), then the internal id; the UID is for
+      // machines, the same finding's in every export of the same analysis (TID 4108: it tracks a
+      // finding across reports; a de-identified export's series UID is new, so its UIDs are too)
       text('HAS OBS CONTEXT', C.trackingId, labels.has(id) ? `${labels.get(id)} (${id})` : id),
-      uidref('HAS OBS CONTEXT', C.trackingUid, derivedUid('resight-finding', exportId, ctx.series.seriesInstanceUid, id)),
+      uidref('HAS OBS CONTEXT', C.trackingUid, derivedUid('resight-finding', ctx.series.seriesInstanceUid, ctx.model.sha256, id)),
       code('CONTAINS', C.finding, classCode(cls)),
       code('CONTAINS', C.origin, origin),
     ];
     if (f) {
+      // the probability is the run's highest: INFERRED FROM its slices (TID 300's Source of
+      // Measurement), the images that are the finding
+      const sources = range(sliceStart, sliceEnd).map((i) => imageRef('INFERRED FROM', C.sourceImage, i)).filter((x): x is Item => x !== null);
       children.push(
-        num('CONTAINS', C.probability, f.score, NO_UNITS),
+        { ...num('CONTAINS', C.probability, f.score, NO_UNITS), ...(sources.length ? { ContentSequence: sources } : {}) },
         num('CONTAINS', C.threshold, f.threshold, NO_UNITS),
-        text('CONTAINS', C.algorithmName, ctx.model.name),
-        text('CONTAINS', C.algorithmVersion, ctx.model.version),
+        // TID 4019 Algorithm Identification: concept modifiers of the group
+        text('HAS CONCEPT MOD', C.algorithmName, ctx.model.name),
+        text('HAS CONCEPT MOD', C.algorithmVersion, ctx.model.version),
         text('CONTAINS', C.modelSha, ctx.model.sha256),
       );
     }
@@ -190,10 +197,6 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
     const ims = imageRangeText(ctx, sliceStart, sliceEnd);
     children.push(text('CONTAINS', C.sliceRange, `${sliceRangeOf(ctx, sliceStart, sliceEnd)} (numbered from 1 as the report does${ims ? `; ${ims}` : ''}; ${sliceStart}-${sliceEnd} counted from 0 in position order)`), code('CONTAINS', C.decision, decision));
     if (comment) children.push(text('CONTAINS', C.comment, comment));
-    for (const i of range(sliceStart, sliceEnd)) {
-      const r = imageRef('CONTAINS', C.sourceImage, i);
-      if (r) children.push(r);
-    }
     const key = imageRef('SELECTED FROM', null, keySlice);
     if (centroid && key) {
       children.push({
@@ -224,7 +227,7 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
     if (!on) continue;
     const children: Item[] = [
       text('HAS OBS CONTEXT', C.trackingId, m.id),
-      uidref('HAS OBS CONTEXT', C.trackingUid, derivedUid('resight-measurement', exportId, ctx.series.seriesInstanceUid, m.id)),
+      uidref('HAS OBS CONTEXT', C.trackingUid, derivedUid('resight-measurement', ctx.series.seriesInstanceUid, m.id)),
       code('CONTAINS', C.origin, FROM_REVIEWER),
     ];
     // a length, or each axis of a bidirectional measurement: NUM INFERRED FROM its POLYLINE
@@ -281,7 +284,8 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
     code('HAS CONCEPT MOD', C.language, ENGLISH),
     ...observer,
     code('HAS CONCEPT MOD', C.procedure, procedureCode(ctx.series.modality)),
-    ...(library.length ? [container('CONTAINS', C.imageLibrary, library)] : []),
+    // TID 1600: the entries inside an Image Library Group
+    ...(library.length ? [container('CONTAINS', C.imageLibrary, [container('CONTAINS', C.imageLibraryGroup, library)])] : []),
     // a container must not be empty (PS3.3 C.17.3.2.1): "nothing found" is said in words
     ...(groups.length ? [container('CONTAINS', C.measurements, groups)] : [text('CONTAINS', C.comment, 'No finding: the model flagged no slice above the operating thresholds and the reviewer added none.')]),
     // the reviewer's conclusion in their words, as a report's impression (DCM 121073)
@@ -332,6 +336,9 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
       },
     ],
     ...content,
+    // the root follows TID 1500 (Measurement Report): said, so readers that go by the template
+    // (dcmqi, highdicom, OHIF) recognise it (PS3.3 C.18.8, Type 1C)
+    ContentTemplateSequence: [{ MappingResource: 'DCMR', TemplateIdentifier: '1500' }],
   };
   return { sopInstanceUid, seriesInstanceUid, bytes: encodePart10(ds) };
 }

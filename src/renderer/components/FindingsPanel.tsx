@@ -30,7 +30,8 @@ export interface Numbering {
 /** Slices a..b (0-based, volume order) as the reviewer numbers them, lower first: "slices 25–38", or "slice 18" for one. */
 export function sliceSpan(t: ReturnType<typeof useI18n>['t'], a: number, b: number, n: Numbering, key: 'slices' | 'core' = 'slices'): string {
   const [x, y] = [sliceNumber(a, n.count, n.step), sliceNumber(b, n.count, n.step)].sort((u, v) => u - v) as [number, number];
-  if (key === 'core') return t('findings.core', { a: x, b: y });
+  // one slice is one number, as the PDF writes it ("strongest 18", not 18–18)
+  if (key === 'core') return x === y ? t('findings.coreOne', { a: x }) : t('findings.core', { a: x, b: y });
   return x === y ? t('findings.slice', { a: x }) : t('findings.slices', { a: x, b: y });
 }
 

@@ -13,7 +13,7 @@ export function MeasurementsPanel(p: {
   hounsfield: boolean;
   /** The reformat on screen ("Coronal"): its measurements are at its positions, not at slices. */
   planeName?: string;
-  /** The number the viewer gives axial slice `i` (from 1 in reading order). */
+  /** The number the viewer gives position `i` of the plane on screen (from 1 in reading order). */
   sliceNumber?(i: number): number;
   onGo(slice: number): void;
   onDelete(index: number): void;
@@ -43,7 +43,7 @@ export function MeasurementsPanel(p: {
         {p.measurements.map((m, i) => (
           <li key={i} className="row" data-testid="measurement">
             <button className="link grow" onClick={() => p.onGo(m.slice)} title={t('findings.goto')}>
-              <strong data-testid="measurement-label">M{labelNumber(m, i)}</strong> · {p.planeName ? `${p.planeName} ${m.slice + 1}` : t('measure.slice', { i: p.sliceNumber ? p.sliceNumber(m.slice) : m.slice + 1 })} · {t(m.kind === 'ellipse' ? 'tools.ellipse' : m.kind === 'bidirectional' ? 'tools.bidirectional' : 'tools.length')}: <span data-testid="measurement-value">{valueOf(m)}</span>
+              <strong data-testid="measurement-label">M{labelNumber(m, i)}</strong> · {p.planeName ? `${p.planeName} ${p.sliceNumber ? p.sliceNumber(m.slice) : m.slice + 1}` : t('measure.slice', { i: p.sliceNumber ? p.sliceNumber(m.slice) : m.slice + 1 })} · {t(m.kind === 'ellipse' ? 'tools.ellipse' : m.kind === 'bidirectional' ? 'tools.bidirectional' : 'tools.length')}: <span data-testid="measurement-value">{valueOf(m)}</span>
             </button>
             <button onClick={() => p.onDelete(i)} aria-label={t('measure.delete', { id: `M${labelNumber(m, i)}` })} data-testid="measurement-delete">×</button>
           </li>

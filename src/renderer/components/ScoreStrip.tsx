@@ -4,7 +4,7 @@
  * for every slice the reviewer has actually looked at. Click jumps to the slice.
  */
 import type { SeriesAnalysis } from '../../shared/analysis';
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useI18n } from '../i18n/i18n';
 import { wheelSteps } from '../viewer/wheel';
 import type { ReadingStep } from '../../shared/planes';
@@ -22,7 +22,7 @@ export function sliceScore(a: SeriesAnalysis | null, thresholds: Record<string, 
  * at the top, as a scout image shows the body, so the wheel and the strip go the same way.
  */
 export function ScoreStrip(p: { count: number; index: number; analysis: SeriesAnalysis | null; thresholds: Record<string, number>; viewed: Set<number>; readingStep?: ReadingStep; onIndex(i: number): void }) {
-  const { t } = useI18n();
+  const { t, cls, num } = useI18n();
   const n = Math.max(1, p.count);
   // the wheel over the strip pages through slices as over the image (a scrollbar's habit): a native
   // listener, since React's onWheel is passive and the panel around it would scroll too
@@ -46,11 +46,25 @@ export function ScoreStrip(p: { count: number; index: number; analysis: SeriesAn
   }, []);
   // a slice's row from the top, and back (the same map both ways)
   const row = (i: number) => (p.readingStep === -1 ? n - 1 - i : i);
+  // the slice under the pointer, for the tooltip: its number and its highest score against the threshold
+  const [hover, setHover] = useState<number | null>(null);
+  const at = (e: { clientY: number; currentTarget: HTMLElement }) => {
+    const r = e.currentTarget.getBoundingClientRect();
+    return row(Math.min(n - 1, Math.max(0, Math.floor(((e.clientY - r.top) / r.height) * n))));
+  };
+  const tip = (i: number): string => {
+    const pr = p.analysis?.slices[i]?.probabilities;
+    if (!pr) return t('ai.stripTip', { n: row(i) + 1, score: '' });
+    const [c, v] = Object.entries(pr).reduce((a, b) => (b[1] / Math.max(1e-6, p.thresholds[b[0]] ?? 0.5) > a[1] / Math.max(1e-6, p.thresholds[a[0]] ?? 0.5) ? b : a));
+    return t('ai.stripTip', { n: row(i) + 1, score: ` · ${cls(c)} p ${num(v, 3)}` });
+  };
   return (
     <div ref={el} className="strip" role="slider" aria-label={t('ai.strip')} aria-valuemin={1} aria-valuemax={n} aria-valuenow={row(p.index) + 1} tabIndex={0} data-testid="score-strip"
+      title={hover !== null ? tip(hover) : undefined}
+      onMouseMove={(e) => setHover(at(e))}
+      onMouseLeave={() => setHover(null)}
       onClick={(e) => {
-        const r = (e.currentTarget as HTMLElement).getBoundingClientRect();
-        p.onIndex(row(Math.min(n - 1, Math.max(0, Math.floor(((e.clientY - r.top) / r.height) * n)))));
+        p.onIndex(at(e));
       }}>
       <svg width="100%" height="100%" viewBox={`0 0 20 ${n}`} preserveAspectRatio="none">
         <defs>

@@ -18,7 +18,7 @@ const RULES: { re: RegExp; say: (m: RegExpExecArray, t: T) => string }[] = [
         gaps: (m[1] ?? '')
           .split('; ')
           .map((g) => {
-            const x = /^between slices (\d+) and (\d+): ([\d.]+) mm \((\d+) missing at ([\d.]+) mm\)$/.exec(g);
+            const x = /^between the slices at (-?[\d.]+) and (-?[\d.]+) mm: ([\d.]+) mm \((\d+) missing at ([\d.]+) mm\)$/.exec(g);
             return x ? t('warn.gapOne', { a: x[1] ?? '', b: x[2] ?? '', d: x[3] ?? '', k: x[4] ?? '', s: x[5] ?? '' }) : g;
           })
           .join('; '),

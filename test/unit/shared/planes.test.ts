@@ -9,29 +9,32 @@ const SAGITTAL = [0, 1, 0, 0, 0, -1];
 
 describe('stackReadingStep', () => {
   it('reads an axial stack sorted by position (index 0 nearest the feet) from its highest index down', () => {
-    assert.equal(stackReadingStep({ sortedBy: 'position', orientation: AXIAL }), -1);
+    assert.equal(stackReadingStep({ sortedBy: 'position', sliceSpacing: 5, orientation: AXIAL }), -1);
     // a normal given with the geometry counts, even one a few degrees off (gantry tilt)
-    assert.equal(stackReadingStep({ sortedBy: 'position', normal: [0, 0.1, 0.99] }), -1);
+    assert.equal(stackReadingStep({ sortedBy: 'position', sliceSpacing: 5, normal: [0, 0.1, 0.99] }), -1);
     // prone or feet-first with the normal toward the feet: index 0 is then the head-most slice
-    assert.equal(stackReadingStep({ sortedBy: 'position', normal: [0, 0, -1] }), 1);
+    assert.equal(stackReadingStep({ sortedBy: 'position', sliceSpacing: 5, normal: [0, 0, -1] }), 1);
   });
 
   it('reads a coronal stack front to back and a sagittal one from the patient\'s right to their left', () => {
     // row x column of CORONAL is (0, 1, 0): indices ascend toward the back (+y in LPS)
-    assert.equal(stackReadingStep({ sortedBy: 'position', orientation: CORONAL }), 1);
-    assert.equal(stackReadingStep({ sortedBy: 'position', normal: [0, -1, 0] }), -1);
+    assert.equal(stackReadingStep({ sortedBy: 'position', sliceSpacing: 5, orientation: CORONAL }), 1);
+    assert.equal(stackReadingStep({ sortedBy: 'position', sliceSpacing: 5, normal: [0, -1, 0] }), -1);
     // row x column of SAGITTAL is (-1, 0, 0): indices ascend toward the patient's right
-    assert.equal(stackReadingStep({ sortedBy: 'position', orientation: SAGITTAL }), -1);
-    assert.equal(stackReadingStep({ sortedBy: 'position', normal: [1, 0, 0] }), 1);
+    assert.equal(stackReadingStep({ sortedBy: 'position', sliceSpacing: 5, orientation: SAGITTAL }), -1);
+    assert.equal(stackReadingStep({ sortedBy: 'position', sliceSpacing: 5, normal: [1, 0, 0] }), 1);
   });
 
   it('keeps the stack\'s own order when it was not sorted by position, or has no usable orientation', () => {
     assert.equal(stackReadingStep({ sortedBy: 'instanceNumber', orientation: AXIAL }), 1);
     assert.equal(stackReadingStep({ sortedBy: 'file' }), 1);
     assert.equal(stackReadingStep({ sortedBy: 'position' }), 1);
+    // a stack at one level (bolus tracking, perfusion): read in time order, not reversed as an axial stack
+    assert.equal(stackReadingStep({ sortedBy: 'position', orientation: AXIAL }), 1);
+    assert.equal(stackReadingStep({ sortedBy: 'position', sliceSpacing: 0, orientation: AXIAL }), 1);
     assert.equal(stackReadingStep(undefined), 1);
     // oblique (about 45 degrees between two axes): no convention, index order
-    assert.equal(stackReadingStep({ sortedBy: 'position', normal: [0, 0.7071, 0.7071] }), 1);
+    assert.equal(stackReadingStep({ sortedBy: 'position', sliceSpacing: 5, normal: [0, 0.7071, 0.7071] }), 1);
   });
 });
 

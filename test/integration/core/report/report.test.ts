@@ -37,6 +37,8 @@ import { corpusPath, REPO_ROOT } from '../../../helpers/corpus';
 import { writeImageFile } from '../../../helpers/image-file';
 import { listTree, tempDir } from '../../../helpers/tmp';
 
+/** The SR's private concept for a finding's probability (99RESIGHT). */
+const PROBABILITY_CODE = 'AIPROB';
 const DEMO = path.join(REPO_ROOT, 'resources', 'demo');
 const JP_NAME = '山田^太郎=やまだ^たろう';
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -225,6 +227,14 @@ describe('exports of the demo study', () => {
       return out;
     };
     const all = walk(seqOf(ds, 'ContentSequence'));
+    // TID 1500 said at the root; the key images in an Image Library Group (TID 1600)
+    assert.deepEqual(seqOf(ds, 'ContentTemplateSequence').map((t) => [t.MappingResource, t.TemplateIdentifier]), [['DCMR', '1500']]);
+    const library = all.find((i) => seqOf(i, 'ConceptNameCodeSequence')[0]?.CodeValue === '111028') as NaturalDataset;
+    assert.deepEqual(seqOf(library, 'ContentSequence').map((c) => seqOf(c, 'ConceptNameCodeSequence')[0]?.CodeValue), ['126200']);
+    assert.equal(seqOf(seqOf(library, 'ContentSequence')[0] as NaturalDataset, 'ContentSequence').length, ctx.keyImages.length);
+    // a finding's Tracking UID is the same in the next export of the same analysis (it tracks the finding across reports)
+    const trackingUids = (d: NaturalDataset) => walk([d]).filter((i) => seqOf(i, 'ConceptNameCodeSequence')[0]?.CodeValue === '112040').map((i) => i.UID);
+    assert.deepEqual(trackingUids(decodePart10(structuredReport(ctx, 'another-export').bytes)), trackingUids(ds));
     const groups = walk([ds]).filter((i) => seqOf(i, 'ConceptNameCodeSequence')[0]?.CodeValue === '125007');
     assert.equal(groups.length, ctx.analysis.findings.length + 1 + ctx.measurements.length, 'a measurement group per finding, the added one and each measurement');
     const textOf = (g: NaturalDataset, code: string) => seqOf(g, 'ContentSequence').find((c) => seqOf(c, 'ConceptNameCodeSequence')[0]?.CodeValue === code);
@@ -237,8 +247,14 @@ describe('exports of the demo study', () => {
       // the report's numbers (45 slices read from the top: 45 - index), the Instance Numbers (index + 1 on the demo), the JSON's indices
       const span = (a: number, b: number) => (a === b ? `${a}` : `${a}-${b}`);
       assert.equal(textOf(g, 'SLICES')?.TextValue, `${span(45 - f.sliceEnd, 45 - f.sliceStart)} (numbered from 1 as the report does; Im ${span(f.sliceStart + 1, f.sliceEnd + 1)}; ${f.sliceStart}-${f.sliceEnd} counted from 0 in position order)`);
-      const refs = seqOf(g, 'ContentSequence').filter((c) => c.ValueType === 'IMAGE').map((c) => seqOf(c, 'ReferencedSOPSequence')[0].ReferencedSOPInstanceUID);
-      assert.deepEqual(refs, ctx.analysis.slices.slice(f.sliceStart, f.sliceEnd + 1).map((s) => s.sopInstanceUid));
+      // the finding's slices: Source of Measurement of its probability (TID 300), INFERRED FROM
+      const probability = seqOf(g, 'ContentSequence').find((c) => c.ValueType === 'NUM' && seqOf(c, 'ConceptNameCodeSequence')[0]?.CodeValue === PROBABILITY_CODE) as NaturalDataset;
+      const sources = seqOf(probability, 'ContentSequence');
+      assert.ok(sources.every((c) => c.ValueType === 'IMAGE' && c.RelationshipType === 'INFERRED FROM' && seqOf(c, 'ConceptNameCodeSequence')[0]?.CodeValue === '121112'));
+      assert.deepEqual(sources.map((c) => seqOf(c, 'ReferencedSOPSequence')[0].ReferencedSOPInstanceUID), ctx.analysis.slices.slice(f.sliceStart, f.sliceEnd + 1).map((s) => s.sopInstanceUid));
+      assert.equal(seqOf(g, 'ContentSequence').filter((c) => c.ValueType === 'IMAGE').length, 0, 'no image item directly in the group');
+      // TID 4019: the algorithm as concept modifiers
+      for (const c of ['111001', '111003']) assert.equal(seqOf(g, 'ContentSequence').find((x) => seqOf(x, 'ConceptNameCodeSequence')[0]?.CodeValue === c)?.RelationshipType, 'HAS CONCEPT MOD', c);
       assert.equal(textOf(g, 'MODELSHA')?.TextValue, model.identity.sha256);
       const scoord = seqOf(g, 'ContentSequence').find((c) => c.ValueType === 'SCOORD');
       assert.ok(scoord && f.centroid);
@@ -247,7 +263,7 @@ describe('exports of the demo study', () => {
     const decisions = all.filter((i) => seqOf(i, 'ConceptNameCodeSequence')[0]?.CodeValue === 'REVDEC').map((i) => seqOf(i, 'ConceptCodeSequence')[0].CodeValue);
     assert.ok(decisions.includes('ACCEPTED') && decisions.includes('REJECTED'));
     const ce = seqOf(ds, 'ContributingEquipmentSequence')[0];
-    assert.equal(seqOf(ce, 'PurposeOfReferenceCodeSequence')[0].CodeMeaning, 'Processing Algorithm');
+    assert.deepEqual([seqOf(ce, 'PurposeOfReferenceCodeSequence')[0].CodeValue, seqOf(ce, 'PurposeOfReferenceCodeSequence')[0].CodingSchemeDesignator], ['109102', 'DCM'], 'Processing Equipment (CID 7005)');
     assert.equal(ce.ManufacturerModelName, model.identity.name);
   });
 
@@ -261,7 +277,7 @@ describe('exports of the demo study', () => {
       assert.notEqual(ds.SeriesInstanceUID, series.seriesInstanceUid, 'a new series');
       assert.equal(pnAlphabetic(ds.PatientName), JP_NAME);
       assert.equal(seqOf(ds, 'SourceImageSequence')[0].ReferencedSOPInstanceUID, k.sopInstanceUid);
-      assert.equal(seqOf(seqOf(ds, 'ContributingEquipmentSequence')[0], 'PurposeOfReferenceCodeSequence')[0].CodeMeaning, 'Processing Algorithm');
+      assert.equal(seqOf(seqOf(ds, 'ContributingEquipmentSequence')[0], 'PurposeOfReferenceCodeSequence')[0].CodeMeaning, 'Processing Equipment');
       const px = new Uint8Array((ds.PixelData as ArrayBuffer[])[0]);
       assert.deepEqual(Buffer.from(px), Buffer.from(renderKeyImage(keyImageForExport(ctx, k).image).rgb), 'the pixels are the shared renderer\'s');
     }
@@ -700,6 +716,12 @@ describe('de-identified exports', () => {
   it('contain none of the original identifiers, byte-wise, and map UIDs consistently', { timeout: 60_000 }, async (t) => {
     const dir = tempDir(t, 'deid');
     await writeExports([ctx], { pdf: path.join(dir, 'r.pdf'), pdfDicom: path.join(dir, 'r-pdf.dcm'), sr: path.join(dir, 'sr.dcm'), scDir: path.join(dir, 'sc'), json: path.join(dir, 'out.json'), csv: path.join(dir, 's.csv') }, { deidentify: true });
+    // the same findings under the same labels and numbers as in the plain export: the reading order is not identifying
+    const csvRows = fs.readFileSync(path.join(dir, 's-findings.csv'), 'utf8').trim().split('\r\n').map((r) => r.match(/("[^"]*(?:""[^"]*)*"|[^,]*)(,|$)/g)?.map((c) => c.replace(/,$/, '')) ?? []);
+    const csvHead = csvRows[0] as string[];
+    const plainLabels = findingLabels(ctx);
+    for (const r of csvRows.slice(1)) assert.equal(r[csvHead.indexOf('label')], plainLabels.get(r[csvHead.indexOf('finding_id')] as string), `${r[csvHead.indexOf('finding_id')]}: labelled as in the plain export`);
+    assert.equal(csvRows.find((r) => r[csvHead.indexOf('label')] === 'F1')?.[csvHead.indexOf('first_slice')], '6', 'F1 (the nodule at index 37-39) numbered from the top');
     const identifying = [
       '山田', '太郎', 'やまだ', 'RESIGHT-DEMO-0001', 'DEMO^PHANTOM', '19600102', '20200109', 'ACC-7731', 'Tokyo General', '佐藤', '花子',
       // the export's own date can reveal the scan's: it is a dummy in de-identified outputs
@@ -721,7 +743,9 @@ describe('de-identified exports', () => {
     assert.equal(epdf.BurnedInAnnotation, 'NO', 'the de-identified PDF does not name the patient');
     assert.equal(epdf.StudyInstanceUID, sr.StudyInstanceUID, 'one new study UID across the export');
     assert.ok(Buffer.from((epdf.EncapsulatedDocument as ArrayBuffer[])[0] as ArrayBuffer).subarray(0, Number(epdf.EncapsulatedDocumentLength)).equals(fs.readFileSync(path.join(dir, 'r.pdf'))), 'the de-identified PDF, as written beside it');
-    assert.equal(seqOf(sr, 'DeidentificationMethodCodeSequence')[0].CodeValue, '113100');
+    // the Basic Profile with the options its free text is handled under; dates emptied, said so
+    assert.deepEqual(seqOf(sr, 'DeidentificationMethodCodeSequence').map((c) => c.CodeValue), ['113100', '113104', '113105']);
+    assert.equal(sr.LongitudinalTemporalInformationModified, 'REMOVED');
     const json = JSON.parse(fs.readFileSync(path.join(dir, 'out.json'), 'utf8')) as { series: { seriesInstanceUid: string; slices: { sopInstanceUid: string }[] }[] };
     const mapped = new Set(json.series[0].slices.map((s) => s.sopInstanceUid));
     const evidence = seqOf(seqOf(sr, 'CurrentRequestedProcedureEvidenceSequence')[0], 'ReferencedSeriesSequence')[0];

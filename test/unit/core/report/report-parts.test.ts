@@ -34,7 +34,7 @@ describe('de-identification', () => {
     assert.equal(new Deidentifier().date('20200109'), '');
     const d = new Deidentifier({ dateShiftDays: -30 });
     assert.equal(d.date('20200109'), '20191210');
-    assert.deepEqual(d.methodCodes().map((c) => c.value), ['113100', '113107']);
+    assert.deepEqual(d.methodCodes().map((c) => c.value), ['113100', '113104', '113105', '113107']);
   });
 
   it('replaces names and IDs with pseudonyms and redacts them from free text', () => {
