@@ -1032,7 +1032,7 @@ export function App() {
         else if (key === 'a' || key === 'x') {
           // the finding highlighted in the panel: the first that covers the axial slice on screen
           // (none in a coronal or sagittal view, where no axial slice is on screen)
-          const f = plane === 'stack' ? findingAt(analysis?.findings ?? [], index) : undefined;
+          const f = plane === 'stack' ? findingAt(analysis?.findings ?? [], index, stackStep) : undefined;
           if (!f) return false;
           if (e.repeat) return true; // a held key decides once
           void decide(f.id, key === 'a' ? 'accepted' : 'rejected', reviews.find((r) => r.findingId === f.id)?.comment);
@@ -1207,7 +1207,7 @@ export function App() {
                     // a reformat opens through the finding on screen while the view is as it opened, else
                     // through the point at the centre of the view (where the reviewer was looking), else the middle
                     const centre = plane === 'stack' && slice && vpSize.w > 0 && view.zoom > 0 ? screenToImage(vpSize.w / 2, vpSize.h / 2, vpSize.w, vpSize.h, slice.columns, slice.rows, view) : null;
-                    const here = plane === 'stack' ? findingAt(analysis?.findings ?? [], index) : undefined;
+                    const here = plane === 'stack' ? findingAt(analysis?.findings ?? [], index, stackStep) : undefined;
                     const untouched = !!slice && !view.panX && !view.panY && isFitted(view, vpSize.w, vpSize.h, slice.columns, slice.rows);
                     const at = plane === 'stack' ? reformatPoint(centre, here?.centroid, untouched) : null;
                     showPlane(v);

@@ -17,8 +17,9 @@ import { sliceNumber, type ReadingStep } from '../../shared/planes';
 type Decision = (typeof DECISIONS)[number];
 
 /** The finding the A / X keys decide: the first listed that covers slice `index`. */
-export function findingAt(findings: readonly Finding[], index: number): Finding | undefined {
-  return findings.find((f) => index >= f.sliceStart && index <= f.sliceEnd);
+export function findingAt(findings: readonly Finding[], index: number, step: ReadingStep = 1): Finding | undefined {
+  // where two overlap, the first listed (the panel's order)
+  return findingLabelOrder(findings, step).find((f) => index >= f.sliceStart && index <= f.sliceEnd);
 }
 
 /** How the viewer numbers a series' slices: from 1 in reading order (shared/planes.ts sliceNumber). */
@@ -169,7 +170,7 @@ export function FindingsPanel(p: {
   const listed = findingLabelOrder(a?.findings ?? [], p.readingStep);
   const labels = findingLabelsOf(listed, added, p.readingStep);
   // the finding the A / X keys decide; none while a coronal or sagittal view is on screen
-  const here = p.axial === false ? undefined : findingAt(a?.findings ?? [], p.index)?.id;
+  const here = p.axial === false ? undefined : findingAt(a?.findings ?? [], p.index, p.readingStep)?.id;
   const pending = (a?.findings ?? []).filter((f) => (byId.get(f.id)?.decision ?? 'pending') === 'pending').length;
   return (
     <section className="panel findings" aria-label={t('findings.title')}>
