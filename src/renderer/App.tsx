@@ -542,6 +542,15 @@ export function App() {
   const stackStep = useMemo(() => stackReadingStep(info?.series.geometry), [info]);
   // the stack's slice numbers as the reader sees them: 1 at the top, rising as they scroll down
   const stackNumber = useCallback((i: number) => sliceNumber(i, count, stackStep), [count, stackStep]);
+  // a slice's own InstanceNumber, what a PACS shows; not a multi-frame file's (its frames share one)
+  const imageNumber = useCallback(
+    (i: number) => {
+      const s = info?.slices[i];
+      const frames = s ? (info?.series.instances.find((x) => x.sopInstanceUid === s.sopInstanceUid)?.frames ?? 1) : 1;
+      return frames > 1 ? undefined : s?.instanceNumber;
+    },
+    [info],
+  );
   const planeStep: ReadingStep = plane === 'stack' ? stackStep : readingStep(iop ? (plane === 'row' ? iop.slice(3, 6) : iop.slice(0, 3)) : undefined);
   /** Why this series has no reformats, or null: they need two or more evenly spaced slices sorted by position, with orientation and pixel spacing, all kept in memory. */
   const mprBlocked: MessageKey | null = partial
@@ -1447,7 +1456,7 @@ export function App() {
               {heatBelow ? <p className="muted heat-note" role="note" data-testid="heat-below">{t('ai.heatBelow', { cls: cls(heatBelow.cls), p: num(heatBelow.p, 3), t: num(heatBelow.t, 3) })}</p> : null}
             </fieldset>
           </section>
-          <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} readingStep={stackStep} sliceCount={count} axial={plane === 'stack'} viewed={viewed} onDecide={decide} onAdd={(c) => setPlacing(c)} onGo={goSlice} onInsist={insist} busy={job !== null} />
+          <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} readingStep={stackStep} sliceCount={count} imageNumber={imageNumber} axial={plane === 'stack'} viewed={viewed} onDecide={decide} onAdd={(c) => setPlacing(c)} onGo={goSlice} onInsist={insist} busy={job !== null} />
           <MeasurementsPanel measurements={measurements} hounsfield={hounsfield} sliceNumber={planeNumber} {...(plane !== 'stack' ? { planeName: t(`plane.${planes?.[plane] ?? 'oblique'}` as MessageKey) } : {})} onGo={go} onClear={clearMeasurements} onDelete={(i) => {
             const gone = measurements[i];
             if (plane !== 'stack') setMprMeasured((ms) => ms.filter((_, j) => j !== i));

@@ -26,6 +26,8 @@ export function findingAt(findings: readonly Finding[], index: number, step: Rea
 export interface Numbering {
   count: number;
   step: ReadingStep;
+  /** Slice i's InstanceNumber, the number a PACS viewer shows (none in a multi-frame file, whose frames share one). */
+  im?(i: number): number | undefined;
 }
 
 /** Slices a..b (0-based, volume order) as the reviewer numbers them, lower first: "slices 25–38", or "slice 18" for one. */
@@ -34,6 +36,14 @@ export function sliceSpan(t: ReturnType<typeof useI18n>['t'], a: number, b: numb
   // one slice is one number, as the PDF writes it ("strongest 18", not 18–18)
   if (key === 'core') return x === y ? t('findings.coreOne', { a: x }) : t('findings.core', { a: x, b: y });
   return x === y ? t('findings.slice', { a: x }) : t('findings.slices', { a: x, b: y });
+}
+
+/** The same slices by the PACS's image numbers (" · Im 8–21"), to find them there as the PDF gives them; '' when a slice has none of its own. */
+function imSpan(t: ReturnType<typeof useI18n>['t'], a: number, b: number, n: Numbering): string {
+  const [i, j] = [n.im?.(a), n.im?.(b)];
+  if (i === undefined || j === undefined) return '';
+  const [lo, hi] = [Math.min(i, j), Math.max(i, j)];
+  return ` · ${lo === hi ? t('viewer.instance', { n: lo }) : t('findings.ims', { a: lo, b: hi })}`;
 }
 
 function FindingRow(p: { f: Finding; label: string; review: Review | undefined; here: boolean; numbering: Numbering; onDecide(d: Decision, comment?: string): void; onGo(i: number): void }) {
@@ -56,7 +66,8 @@ function FindingRow(p: { f: Finding; label: string; review: Review | undefined; 
       <button className="link" onClick={() => p.onGo(p.f.keySlice)} title={t('findings.goto')}>
         <span className="finding-label" data-testid="finding-label">{p.label}</span> <strong>{cls(p.f.class)}</strong> · {sliceSpan(t, p.f.sliceStart, p.f.sliceEnd, p.numbering)}
         {/* where it is narrower than the run: the run's weak ends are not the lesion */}
-        {core ? <span data-testid="finding-core" title={t('findings.coreTitle')}> ({sliceSpan(t, core.start, core.end, p.numbering, 'core')})</span> : null} · {t('findings.score', { p: num(p.f.score, 3) })}
+        {core ? <span data-testid="finding-core" title={t('findings.coreTitle')}> ({sliceSpan(t, core.start, core.end, p.numbering, 'core')})</span> : null}
+        <span data-testid="finding-ims">{imSpan(t, p.f.sliceStart, p.f.sliceEnd, p.numbering)}</span> · {t('findings.score', { p: num(p.f.score, 3) })}
       </button>
       <div className="decision" data-testid="decision">{t(`findings.decision.${d}`)}{p.review?.comment ? ` — ${p.review.comment}` : ''}</div>
       <div className="row">
@@ -85,7 +96,7 @@ function AddedRow(p: { f: { id: string; class: string; slice: number; comment?: 
   return (
     <li className="finding accepted" data-testid="added-finding" data-finding-id={p.f.id}>
       <button className="link" onClick={() => p.onGo(p.f.slice)}>
-        <span className="finding-label">{p.label}</span> <strong>{cls(p.f.class)}</strong> · {sliceSpan(t, p.f.slice, p.f.slice, p.numbering)} · <em>{t('findings.added')}</em>
+        <span className="finding-label">{p.label}</span> <strong>{cls(p.f.class)}</strong> · {sliceSpan(t, p.f.slice, p.f.slice, p.numbering)}{imSpan(t, p.f.slice, p.f.slice, p.numbering)} · <em>{t('findings.added')}</em>
       </button>
       {p.f.comment ? <div className="decision" data-testid="added-comment">{p.f.comment}</div> : null}
       <div className="row">
@@ -119,6 +130,8 @@ export function FindingsPanel(p: {
   readingStep?: ReadingStep;
   /** Slices in the stack (numbered from 1 in reading order), also before any analysis (a reviewer's own finding). */
   sliceCount: number;
+  /** Slice i's InstanceNumber, when it has its own. */
+  imageNumber?(i: number): number | undefined;
   /** The axial plane is on screen (the keys and the highlight follow `index` only then). */
   axial?: boolean;
   viewed: Set<number>;
@@ -135,7 +148,7 @@ export function FindingsPanel(p: {
   const { t, date, cls } = useI18n();
   const [addClass, setAddClass] = useState('');
   const a = p.analysis;
-  const numbering: Numbering = { count: p.sliceCount, step: p.readingStep ?? 1 };
+  const numbering: Numbering = { count: p.sliceCount, step: p.readingStep ?? 1, ...(p.imageNumber ? { im: p.imageNumber } : {}) };
   // saved with the decisions (shared/review.ts): it survives a reload and reaches the report
   const signOff = signOffOf(p.reviews);
   const byId = new Map(p.reviews.map((r) => [r.findingId, r]));
