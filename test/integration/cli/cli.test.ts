@@ -382,6 +382,7 @@ describe('resight CLI contract', () => {
       ['bench --methods= (empty)', (d) => ['bench', '--suite', 'localization', '--methods=', '--set', d]],
       ['bench --layers naming a layer the card lacks', (d) => ['bench', '--suite', 'localization', '--layers', 'layer9', '--set', d]],
       ['bench --methods with another suite', () => ['bench', '--suite', 'explain', '--methods', 'gradcam']],
+      ['bench --suite localization with a --set folder that holds no set', (d) => ['bench', '--suite', 'localization', '--set', d]],
       ['bench --suite localization with a model of other classes than the phantom\'s', (d) => ['bench', '--suite', 'localization', '--set', d, '--model', variant(fs.mkdtempSync(path.join(tmp, 'classes-')), { card: (c) => Object.assign(c.outputs, { classes: ['a', 'b'], thresholds: { a: 0.5, b: 0.5 } }) })]],
       ['serve --pacs that is no destination', () => ['serve', '--pacs', 'nonsense', '--port', '0']],
       ['serve --calling-ae without --pacs', () => ['serve', '--calling-ae', 'WS01', '--port', '0']],
