@@ -1241,7 +1241,7 @@ export function App() {
               </select>
               <select value={slabChoice?.mm ?? ''} onChange={(e) => { setSlabMm(Number(e.target.value)); e.currentTarget.blur(); }} disabled={!slabAllowed || !slabMode} aria-label={t('slab.thickness')} data-testid="slab-mm">
                 {/* what each really takes on this series: whole slices, so 10 mm of 5 mm slices is 3 slices, 15 mm */}
-                {slabOptions.map((c) => <option key={c.mm} value={c.mm}>{t('slab.choice', { mm: slabMmText(c.thicknessMm), n: c.slices })}</option>)}
+                {slabOptions.map((c) => <option key={c.mm} value={c.mm}>{t(plane === 'stack' ? 'slab.choice' : 'slab.choicePositions', { mm: slabMmText(c.thicknessMm), n: c.slices })}</option>)}
               </select>
             </label>
             <span className="sep" />
@@ -1377,7 +1377,7 @@ export function App() {
                 {cleared.items.length === 1 ? t('tools.clearedOne') : t('tools.cleared', { n: cleared.items.length })} <button onClick={undoClear} data-testid="undo-clear">{t('tools.undo')}</button>
               </div>
             ) : null}
-            <ScoreStrip count={count} index={index} analysis={analysis} thresholds={thresholds} viewed={viewed} readingStep={stackStep} onIndex={goSlice} />
+            <ScoreStrip count={count} index={index} analysis={analysis} thresholds={thresholds} viewed={viewed} readingStep={stackStep} wheel={plane === 'stack'} onIndex={goSlice} />
           </div>
         </section>
         <aside className="side">
@@ -1417,8 +1417,9 @@ export function App() {
             <div className="row">
               <button onClick={() => nextPositive(-1)} disabled={!stops.length} aria-label={t('ai.prevPositive')}>◀ P</button>
               <button onClick={() => nextPositive(1)} disabled={!stops.length} aria-label={t('ai.nextPositive')} data-testid="next-positive">N ▶</button>
-              <span className="muted" role="status" data-testid="nav-note">{navNote ? t(navNote) : ''}</span>
             </div>
+            {/* its own line, always there: a note appearing must not move the buttons under the pointer */}
+            <p className="muted nav-note" role="status" data-testid="nav-note">{navNote ? t(navNote) : ''}</p>
             <fieldset>
               <legend>{t('ai.heatmap')}</legend>
               <label className="row"><input type="checkbox" checked={heatOn} onChange={(e) => setHeatOn(e.target.checked)} disabled={!modelOk} data-testid="heatmap-toggle" /> {t('ai.heatmapToggle')}</label>

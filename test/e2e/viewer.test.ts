@@ -466,8 +466,14 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
   });
 
   it('the sign-off is saved: back after a reload, and stale once a decision changes after it', { timeout: 60_000 }, async () => {
-    // positive slices not yet viewed: the panel asks first, and the reviewer signs off anyway
+    // findings not decided and positive slices not yet viewed: the panel asks first, and the reviewer signs off anyway
+    const asked: string[] = [];
+    const seen = (d: { message(): string }) => void asked.push(d.message());
+    page.on('dialog', seen);
     await signOffAnyway(page);
+    page.off('dialog', seen);
+    assert.match(asked.join('\n'), /^\d AI findings? (is|are) not reviewed yet \(F\d+(, F\d+)*\): the report stays a draft\./, 'the undecided findings, by label');
+    assert.match(asked.join('\n'), /Sign off anyway\?$/);
     await page.reload();
     await page.waitForSelector('[data-testid=signoff-status][data-current=true]');
     assert.match(await page.locator('[data-testid=signoff-status]').innerText(), /^Signed off at /);

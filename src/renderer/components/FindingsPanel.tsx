@@ -169,8 +169,15 @@ export function FindingsPanel(p: {
   const signOffNow = async () => {
     const flagged = new Set<number>();
     for (const f of a?.findings ?? []) for (let i = f.sliceStart; i <= f.sliceEnd; i++) flagged.add(i);
-    const unviewed = [...flagged].filter((i) => !p.viewed.has(i)).sort((x, y) => x - y);
-    if (unviewed.length && !window.confirm(t('signoff.unviewed', { n: unviewed.length, list: unviewed.map((i) => sliceNumber(i, numbering.count, numbering.step)).sort((x, y) => x - y).slice(0, 12).join(', ') + (unviewed.length > 12 ? '…' : '') }))) return;
+    const unviewed = [...flagged].filter((i) => !p.viewed.has(i)).map((i) => sliceNumber(i, numbering.count, numbering.step)).sort((x, y) => x - y);
+    // what the sign-off leaves open, asked once: AI findings not decided (the report stays a draft),
+    // and positive slices never looked at
+    const undecided = listed.filter((f) => (byId.get(f.id)?.decision ?? 'pending') === 'pending').map((f) => labels.get(f.id) ?? f.id);
+    const open = [
+      ...(undecided.length ? [t('signoff.undecided', { n: undecided.length, list: undecided.join(', ') })] : []),
+      ...(unviewed.length ? [t('signoff.unviewed', { n: unviewed.length, list: unviewed.slice(0, 12).join(', ') + (unviewed.length > 12 ? ` (+${unviewed.length - 12})` : '') })] : []),
+    ];
+    if (open.length && !window.confirm([...open, t('signoff.anyway')].join('\n'))) return;
     // what is signed off includes the impression in the box: saved first, so the sign-off comes after it
     if (impressionDirty && !(await saveImpression())) return;
     await p.onDecide(SIGN_OFF_ID, 'accepted');

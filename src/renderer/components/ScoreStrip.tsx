@@ -21,7 +21,7 @@ export function sliceScore(a: SeriesAnalysis | null, thresholds: Record<string, 
  * The strip runs in reading order from the top (shared/planes.ts): an axial stack's head-most slice
  * at the top, as a scout image shows the body, so the wheel and the strip go the same way.
  */
-export function ScoreStrip(p: { count: number; index: number; analysis: SeriesAnalysis | null; thresholds: Record<string, number>; viewed: Set<number>; readingStep?: ReadingStep; onIndex(i: number): void }) {
+export function ScoreStrip(p: { count: number; index: number; analysis: SeriesAnalysis | null; thresholds: Record<string, number>; viewed: Set<number>; readingStep?: ReadingStep; wheel?: boolean; onIndex(i: number): void }) {
   const { t, cls, num } = useI18n();
   const n = Math.max(1, p.count);
   // the wheel over the strip pages through slices as over the image (a scrollbar's habit): a native
@@ -37,6 +37,9 @@ export function ScoreStrip(p: { count: number; index: number; analysis: SeriesAn
       if (e.ctrlKey) return;
       e.preventDefault();
       const q = props.current;
+      // on a coronal or sagittal view the strip's slices are not the plane's positions: the wheel
+      // there would leave the reformat (and its measurements) for the axial stack
+      if (q.wheel === false) return;
       const step = wheelSteps(e, pending);
       pending = step.pending;
       if (q.count && step.slices) q.onIndex(Math.min(q.count - 1, Math.max(0, q.index + step.slices * (q.readingStep ?? 1))));

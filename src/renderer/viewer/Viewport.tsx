@@ -461,7 +461,8 @@ export function Viewport(p: ViewportProps) {
           return (
             <g key={`mark-${i}`} className={`mark${mk.ai ? ` ai${mk.key ? ' key' : ''}` : ''}`} data-testid={mk.ai ? 'finding-mark' : 'added-mark'} data-label={mk.label}>
               <circle cx={x} cy={y} r={mk.ai ? 16 : 12} />
-              <text x={x + 15} y={y - 10}>{mk.label}</text>
+              {/* the model's label above left of its ring: a measurement across the lesion puts its own to the right */}
+              {mk.ai ? <text x={x - 14} y={y - 16} textAnchor="end">{mk.label}</text> : <text x={x + 15} y={y - 10}>{mk.label}</text>}
             </g>
           );
         })}
