@@ -22,7 +22,8 @@ import type { Preferences } from '../shared/settings';
 import { CT_PRESETS } from '../shared/presets';
 import type { SliceData } from './api/client';
 import { ApiError, getApi, loadSlice } from './api/client';
-import { ExportDialog, REVIEWER_KEY } from './components/ExportDialog';
+import { ExportDialog } from './components/ExportDialog';
+import { storedReviewer } from './components/reviewer-name';
 import { PreferencesDialog } from './components/PreferencesDialog';
 import { FindingsPanel, findingAt } from './components/FindingsPanel';
 import { MeasurementsPanel } from './components/MeasurementsPanel';
@@ -919,7 +920,7 @@ export function App() {
     const epoch = seriesEpoch;
     try {
       // a sign-off says who signed: the reviewer name the export dialog remembers, when there is one
-      const reviewer = findingId === SIGN_OFF_ID && decision === 'accepted' ? localStorage.getItem(REVIEWER_KEY)?.trim() : undefined;
+      const reviewer = findingId === SIGN_OFF_ID && decision === 'accepted' ? storedReviewer().trim() || undefined : undefined;
       const r = await api.call('review.set', { seriesId, findingId, decision, ...(comment ? { comment } : {}), ...(instances ? { instances } : {}), ...(reviewer ? { reviewer: reviewer.slice(0, 256) } : {}), ...(place && decision !== 'rejected' ? { point: place } : {}) });
       if (seriesRef.current === seriesId && epochRef.current === epoch) setReviews((rs) => [...rs.filter((x) => x.findingId !== findingId), r]);
       return true;

@@ -123,13 +123,16 @@ describe('the export dialog says where the review stands, and the documents agre
     // the impression typed but not saved: Sign off saves it first, so it is part of what is signed off
     await page.fill('[data-testid=impression]', 'Nodule F1: CT follow-up in 3 months.\nLiver: no further action.');
     assert.equal(await page.locator('[data-testid=impression-state]').innerText(), 'Not saved yet');
+    // the reviewer names themself beside Sign off: the sign-off records it, the export dialog shows it
+    await page.fill('[data-testid=signoff-reviewer]', 'Hanako Sato');
     // slices not yet viewed: the panel asks first, and the reviewer signs off anyway
     await signOffAnyway(page);
+    assert.match(await page.locator('[data-testid=signoff-status]').innerText(), /\(by Hanako Sato\)|by Hanako Sato/);
     assert.equal(await page.locator('[data-testid=impression-state]').innerText(), 'Saved');
     await page.click('[data-testid=export-button]');
     const status = page.locator('[data-testid=export-review-status]');
     await status.waitFor();
-    await page.fill('[data-testid=export-reviewer]', 'Hanako Sato');
+    assert.equal(await page.locator('[data-testid=export-reviewer]').inputValue(), 'Hanako Sato', 'the same name, typed once');
     assert.equal(await page.locator('[data-testid=export-status-findings]').innerText(), `All ${findings} AI findings reviewed.`);
     // good news, not in the warning's colour
     assert.equal(await page.locator('[data-testid=export-status-findings]').getAttribute('class'), 'good');
@@ -143,7 +146,7 @@ describe('the export dialog says where the review stands, and the documents agre
     assert.doesNotMatch(text, /DRAFT|not reviewed/);
     const layout = spawnSync('pdftotext', ['-layout', path.join(dir, 'report.pdf'), '-'], { encoding: 'utf8' }).stdout;
     assert.match(layout, /^Reviewer\s+Hanako Sato$/m, 'the name as typed');
-    assert.match(layout, /^Review\s+signed off in the viewer at /m);
+    assert.match(layout, /^Review\s+signed off in the viewer at .+ by Hanako Sato$/m, 'the sign-off carries the name, not "no name was recorded"');
     assert.match(text, /Impression \(reviewer\) Nodule F1: CT follow-up in 3 months\. Liver: no further action\./, 'the impression, saved before the sign-off, is in the signed-off PDF');
     const sr = decodePart10(fs.readFileSync(path.join(dir, 'report-sr.dcm')));
     const person = (sr.ContentSequence as NaturalDataset[]).find((c) => c.ValueType === 'PNAME')?.PersonName;

@@ -19,6 +19,7 @@ import { isUnreviewed, reviewerFindings, signOffOf } from '../../shared/review';
 import { findingLabelOrder, findingLabelsOf } from '../../shared/finding-labels';
 import type { ReadingStep } from '../../shared/planes';
 import { sliceSpan, type Numbering } from './FindingsPanel';
+import { storedReviewer, storeReviewer } from './reviewer-name';
 import type { SignOff } from '../../shared/review';
 import { useI18n } from '../i18n/i18n';
 import type { MessageKey } from '../i18n/messages';
@@ -31,13 +32,10 @@ type Format = ExportFormat;
 const STATUS_FORMATS: readonly Format[] = ['pdf', 'epdf', 'sr'];
 
 /** Where the review of the series stands, as the export will report it. */
-/** Where the viewer keeps the reviewer's name as typed (the export's Reviewer, the sign-off's signer). */
-export const REVIEWER_KEY = 'resight.reviewer';
-
 export interface ExportReviewStatus {
   /** The model's findings in the analysis (the report lists these). */
   findings: number;
-  /** Those without a decision, or left at pending, in the report's order (slice, then class), with the label the PDF gives them (F1, F2, ...). */
+  /** Those without a decision, or left at pending, in the report's order (reading order, then class), with the label the PDF gives them (F1, F2, ...). */
   pending: { finding: Finding; label: string }[];
   /** The findings the reviewer added (not withdrawn). */
   added: number;
@@ -76,7 +74,7 @@ export function ExportDialog(p: {
   const [deid, setDeid] = useState(p.deidentifyByDefault === true);
   const [shift, setShift] = useState('');
   const [paper, setPaper] = useState<'a4' | 'letter'>('a4');
-  const [reviewer, setReviewer] = useState(localStorage.getItem(REVIEWER_KEY) ?? '');
+  const [reviewer, setReviewer] = useState(storedReviewer());
   const [busy, setBusy] = useState(false);
   const [progress, setProgress] = useState<{ done: number; total: number; step: string } | null>(null);
   const [result, setResult] = useState<ExportResult | null>(null);
@@ -173,7 +171,7 @@ export function ExportDialog(p: {
       </label>
       {p.measurements?.length ? <p className="muted" data-testid="export-measurements">{t('export.measurements', { n: p.measurements.length })}</p> : null}
       {p.reformatMeasurements ? <p className="warning" role="status" data-testid="export-reformat-measurements">{t('export.reformatMeasurements', { n: p.reformatMeasurements })}</p> : null}
-      <label className="row">{t('export.reviewer')}<input value={reviewer} onChange={(e) => { setReviewer(e.target.value); localStorage.setItem(REVIEWER_KEY, e.target.value); }} placeholder={t('export.reviewerPlaceholder')} data-testid="export-reviewer" /></label>
+      <label className="row">{t('export.reviewer')}<input value={reviewer} onChange={(e) => { setReviewer(e.target.value); storeReviewer(e.target.value); }} placeholder={t('export.reviewerPlaceholder')} data-testid="export-reviewer" /></label>
       {pacs?.destination ? (
         <label className="row" title={dicomChosen ? undefined : t('export.sendNeedsDicom')}>
           <input type="checkbox" checked={send && dicomChosen} disabled={!dicomChosen} onChange={(e) => setSend(e.target.checked)} data-testid="export-send" />

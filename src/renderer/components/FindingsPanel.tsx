@@ -13,6 +13,7 @@ import { addedFindingId, IMPRESSION_ID, impressionOf, isAddedFinding, isStackRev
 import { useI18n } from '../i18n/i18n';
 import { findingLabelOrder, findingLabelsOf } from '../../shared/finding-labels';
 import { sliceNumber, type ReadingStep } from '../../shared/planes';
+import { storedReviewer, storeReviewer } from './reviewer-name';
 
 type Decision = (typeof DECISIONS)[number];
 
@@ -147,6 +148,7 @@ export function FindingsPanel(p: {
 }) {
   const { t, date, cls } = useI18n();
   const [addClass, setAddClass] = useState('');
+  const [reviewerName, setReviewerName] = useState(storedReviewer());
   const a = p.analysis;
   const numbering: Numbering = { count: p.sliceCount, step: p.readingStep ?? 1, ...(p.imageNumber ? { im: p.imageNumber } : {}) };
   // saved with the decisions (shared/review.ts): it survives a reload and reaches the report
@@ -257,6 +259,11 @@ export function FindingsPanel(p: {
         </div>
       ) : null}
       {pending ? <p className="muted">{t('signoff.pending', { n: pending })}</p> : null}
+      {/* who signs: typed once (the export dialog shows the same name), recorded with the sign-off */}
+      <label className="row reviewer">
+        {t('export.reviewer')}
+        <input value={reviewerName} onChange={(e) => { setReviewerName(e.target.value); storeReviewer(e.target.value); }} placeholder={t('export.reviewerPlaceholder')} data-testid="signoff-reviewer" />
+      </label>
       {/* nothing to sign off before the model has read the series */}
       <button className="primary" onClick={() => void signOffNow()} disabled={!a?.scored} data-testid="signoff">{t('signoff.button')}</button>
       {signOff ? (
