@@ -28,6 +28,7 @@ import type { FileError } from '../../shared/dicom';
 import { describeDestination, storeFiles } from '../../core/pacs/store';
 import type { PacsDestination } from '../../core/pacs/store';
 import { assertPathsExist, count, destinationOption, progressBar, UsageError } from '../io';
+import { findingLabelOrder, findingLabelsOf } from '../../shared/finding-labels';
 import { sliceNumber, sliceRangeText, stackReadingStep, type ReadingStep } from '../../shared/planes';
 
 export const ANALYZE_HELP = `resight analyze <path...> [--model <card.json>] [--json <out.json>|-] [--provider ${PROVIDER_NAMES.join('|')}]
@@ -82,8 +83,10 @@ function summary(result: AnalysisResult, errors: FileError[], deidentified = fal
     // slice numbers as the viewer and the report give them (from 1 in reading order: an axial
     // stack's top slice is 1); the JSON keeps 0-based indices in position order
     const step = stepOf(s.seriesId);
-    for (const f of s.findings) {
-      lines.push(`  ${f.class}: ${f.sliceStart === f.sliceEnd ? 'slice' : 'slices'} ${sliceRangeText(f.sliceStart, f.sliceEnd, s.slices.length, step)} of ${s.slices.length}, key slice ${sliceNumber(f.keySlice, s.slices.length, step)}, score ${f.score.toFixed(3)} (threshold ${f.threshold.toFixed(3)})`);
+    // in the report's order under its labels (F1 nearest the head), as the PDF lists them
+    const labels = findingLabelsOf(s.findings, [], step);
+    for (const f of findingLabelOrder(s.findings, step)) {
+      lines.push(`  ${labels.get(f.id) ?? ''} ${f.class}: ${f.sliceStart === f.sliceEnd ? 'slice' : 'slices'} ${sliceRangeText(f.sliceStart, f.sliceEnd, s.slices.length, step)} of ${s.slices.length}, key slice ${sliceNumber(f.keySlice, s.slices.length, step)}, score ${f.score.toFixed(3)} (threshold ${f.threshold.toFixed(3)})`);
     }
   }
   if (errors.length) lines.push(`${count(errors.length, 'file')} not used (see 'resight info')`);

@@ -167,6 +167,9 @@ describe('resight analyze: exports from the command line', () => {
       if (deid) assert.match(r.stdout, /^Series 1 of 1 \(source UID withheld: --deidentify\) \(CT, 45 slices\)/m);
       // slices numbered as the viewer and the PDF number them, from the top of the stack (index 31-34 of 45)
       assert.match(r.stdout, /lung_nodule: slices 11-14 of 45, key slice 12, score/);
+      // in the PDF's order, under its labels: F1 is the nodule nearest the head
+      assert.deepEqual(r.stdout.split('\n').filter((l) => /^ {2}F\d /.test(l)).map((l) => l.trim().split(':')[0]), ['F1 lung_nodule', 'F2 lung_nodule', 'F3 liver_lesion', 'F4 liver_lesion']);
+      assert.match(r.stdout, /^ {2}F1 lung_nodule: slices 6-8 of 45, key slice 8,/m);
       const csv = fs.readFileSync(path.join(out, 's-findings.csv'), 'utf8');
       assert.match(csv, /added:lung_nodule:20,reviewer,lung_nodule,,,20,20,.*missed nodule, 6 mm/, 'the CSV lists it');
       const j = JSON.parse(fs.readFileSync(path.join(out, 'a.json'), 'utf8')) as { series: { addedFindings?: { id: string }[]; reviews?: unknown[] }[] };
