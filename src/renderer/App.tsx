@@ -24,6 +24,7 @@ import type { SliceData } from './api/client';
 import { ApiError, getApi, loadSlice } from './api/client';
 import { ExportDialog } from './components/ExportDialog';
 import { storedReviewer } from './components/reviewer-name';
+import { useExpiringState } from './use-expiring-state';
 import { PreferencesDialog } from './components/PreferencesDialog';
 import { FindingsPanel, findingAt } from './components/FindingsPanel';
 import { MeasurementsPanel } from './components/MeasurementsPanel';
@@ -43,7 +44,7 @@ import { SLAB_MODES, slabChoices, slabImage, slabRange, slabSlices, type SlabMod
 import { isColourPhotometric, sliceWindow, storedOrConventionalWindow } from './viewer/window';
 import { scalarValues } from './viewer/slice';
 import { planesOf, type Plane } from './viewer/mpr';
-import { readingStep, sliceNumber, stackReadingStep, type Anatomical, type ReadingStep } from '../shared/planes';
+import { readingStep, sliceNumber, sliceNumbers, stackReadingStep, type Anatomical, type ReadingStep } from '../shared/planes';
 import type { HeatState, ViewState } from './viewer/types';
 import type { Bindings, Measurement, Tool } from './viewer/Viewport';
 import { Viewport } from './viewer/Viewport';
@@ -147,14 +148,9 @@ export function App() {
   const stackView = useRef<ViewState | null>(null);
   const stackFitted = useRef(false);
   // what "Clear measurements" took, for its Undo (one level; gone after a while, a new measurement or another series)
-  const [cleared, setCleared] = useState<{ series: string; plane: Plane; items: Measurement[] } | null>(null);
+  const [cleared, setCleared] = useExpiringState<{ series: string; plane: Plane; items: Measurement[] }>(15_000);
   /** N or P found nothing further: said for a moment beside them. */
-  const [navNote, setNavNote] = useState<'ai.noNext' | 'ai.noPrev' | null>(null);
-  useEffect(() => {
-    if (!navNote) return;
-    const id = setTimeout(() => setNavNote(null), 2500);
-    return () => clearTimeout(id);
-  }, [navNote]);
+  const [navNote, setNavNote] = useExpiringState<'ai.noNext' | 'ai.noPrev'>(2500);
   // any move clears it: it spoke of the slice it was said on
   useEffect(() => setNavNote(null), [index, seriesId]);
   const [renderer, setRenderer] = useState<string>('');
@@ -543,15 +539,16 @@ export function App() {
   const stackStep = useMemo(() => stackReadingStep(info?.series.geometry), [info]);
   // the stack's slice numbers as the reader sees them: 1 at the top, rising as they scroll down
   const stackNumber = useCallback((i: number) => sliceNumber(i, count, stackStep), [count, stackStep]);
-  // a slice's own InstanceNumber, what a PACS shows; not a multi-frame file's (its frames share one)
-  const imageNumber = useCallback(
+  // slice i is a frame of a multi-frame file: its frames share one InstanceNumber
+  const multiFrame = useCallback(
     (i: number) => {
       const s = info?.slices[i];
-      const frames = s ? (info?.series.instances.find((x) => x.sopInstanceUid === s.sopInstanceUid)?.frames ?? 1) : 1;
-      return frames > 1 ? undefined : s?.instanceNumber;
+      return !!s && (info?.series.instances.find((x) => x.sopInstanceUid === s.sopInstanceUid)?.frames ?? 1) > 1;
     },
     [info],
   );
+  // a slice's own InstanceNumber, what a PACS shows (none for a multi-frame file's frames)
+  const imageNumber = useCallback((i: number) => (multiFrame(i) ? undefined : info?.slices[i]?.instanceNumber), [info, multiFrame]);
   const planeStep: ReadingStep = plane === 'stack' ? stackStep : readingStep(iop ? (plane === 'row' ? iop.slice(3, 6) : iop.slice(0, 3)) : undefined);
   /** Why this series has no reformats, or null: they need two or more evenly spaced slices sorted by position, with orientation and pixel spacing, all kept in memory. */
   const mprBlocked: MessageKey | null = partial
@@ -603,7 +600,13 @@ export function App() {
   }, [plane, info, loaded, count, mprIndex, mprBlocked, iop, sliceSpacing, slabMode, slabFrom, slabTo, slabStep]);
   const shownSlice = plane === 'stack' ? (slabbed?.slice ?? slice) : (mpr?.slice ?? null);
   /** The number of position `i` of the plane on screen, from 1 in reading order (shared/planes.ts). */
-  const planeNumber = (i: number) => (plane === 'stack' ? stackNumber(i) : sliceNumber(i, mpr?.count ?? 0, planeStep));
+  const planeCountNow = plane === 'stack' ? count : (mpr?.count ?? 0);
+  const planeNumber = (i: number) => sliceNumber(i, planeCountNow, planeStep);
+  /** A slab's first and last positions on the plane on screen, by their numbers, lower first. */
+  const slabNumbers = (from: number, to: number) => {
+    const [a, b] = sliceNumbers(from, to, planeCountNow, planeStep);
+    return { from: a, to: b };
+  };
   /** This series' axial measurements at their instances' slice numbers now: what the report takes, whatever plane is on screen. */
   const axialMeasurements = useMemo((): Measurement[] => {
     if (!seriesId || !info || info.series.id !== seriesId) return [];
@@ -673,11 +676,6 @@ export function App() {
     } else setMprMeasured((ms) => [...cleared.items, ...ms]);
     setCleared(null);
   };
-  useEffect(() => {
-    if (!cleared) return;
-    const id = setTimeout(() => setCleared(null), 15_000);
-    return () => clearTimeout(id);
-  }, [cleared]);
   // another series or plane, or a new measurement: the undo no longer means what it says
   useEffect(() => setCleared(null), [seriesId, plane]);
 
@@ -919,7 +917,7 @@ export function App() {
     const instances = info ? anchorOf(findingId, info.slices) : undefined;
     const epoch = seriesEpoch;
     try {
-      // a sign-off says who signed: the reviewer name the export dialog remembers, when there is one
+      // a sign-off says who signed: the name typed beside Sign off or in the export dialog, when there is one
       const reviewer = findingId === SIGN_OFF_ID && decision === 'accepted' ? storedReviewer().trim() || undefined : undefined;
       const r = await api.call('review.set', { seriesId, findingId, decision, ...(comment ? { comment } : {}), ...(instances ? { instances } : {}), ...(reviewer ? { reviewer: reviewer.slice(0, 256) } : {}), ...(place && decision !== 'rejected' ? { point: place } : {}) });
       if (seriesRef.current === seriesId && epochRef.current === epoch) setReviews((rs) => [...rs.filter((x) => x.findingId !== findingId), r]);
@@ -1069,7 +1067,7 @@ export function App() {
   const thk = info?.slices[index]?.thickness;
   const inum = info?.slices[index]?.instanceNumber;
   // a multi-frame file's frames share its InstanceNumber: the frame too ("Im 3 fr 17")
-  const iframe = info && info.slices[index] && (info.series.instances.find((x) => x.sopInstanceUid === info.slices[index]?.sopInstanceUid)?.frames ?? 1) > 1 ? info.slices[index]?.frame : undefined;
+  const iframe = multiFrame(index) ? info?.slices[index]?.frame : undefined;
   // where a reformat cuts the volume, in mm along the patient axis its plane faces (as "Pos" on the stack):
   // its row (column) of the first slice, from that slice's position along the column (row) direction
   const mprPos = (() => {
@@ -1089,16 +1087,16 @@ export function App() {
     bl: count
       ? plane === 'stack'
         ? [
-            // ReSight counts in position order; "Im" is the InstanceNumber another viewer (a PACS) shows
+            // numbered from 1 in reading order (shared/planes.ts); "Im" is the InstanceNumber another viewer (a PACS) shows
             [t('viewer.slice', { i: stackNumber(index), n: count }), inum !== undefined ? t(iframe !== undefined ? 'viewer.instanceFrame' : 'viewer.instance', { n: inum, f: (iframe ?? 0) + 1 }) : ''].filter(Boolean).join('  '),
             [loc !== undefined ? t('viewer.position', { z: num(loc, 1) }) : '', thk !== undefined ? t('viewer.thickness', { t: num(thk, 2) }) : ''].filter(Boolean).join('  '),
             // the slab's real extent: whole slices, cut at the series' ends, and how many are in yet
             ...(slabbed
-              ? [t('viewer.slab', { mode: t(`slab.${slabbed.mode}` as MessageKey), mm: slabMmText(slabbed.mm), from: Math.min(stackNumber(slabbed.from), stackNumber(slabbed.to)), to: Math.max(stackNumber(slabbed.from), stackNumber(slabbed.to)) }) +
+              ? [t('viewer.slab', { mode: t(`slab.${slabbed.mode}` as MessageKey), mm: slabMmText(slabbed.mm), ...slabNumbers(slabbed.from, slabbed.to) }) +
                   (slabbed.used.length < slabbed.to - slabbed.from + 1 ? ` ${t('viewer.slabLoading', { n: slabbed.used.length, total: slabbed.to - slabbed.from + 1 })}` : '')]
               : []),
           ].filter(Boolean)
-        : [`${t(`plane.${planes?.[plane] ?? 'oblique'}` as MessageKey)} ${mpr ? planeNumber(mprIndex) : mprIndex + 1} / ${mpr?.count ?? '…'}`, ...(mprPos !== null ? [t('viewer.position', { z: num(mprPos, 1) })] : []), ...(mpr && 'slab' in mpr ? [t('viewer.slabAt', { mode: t(`slab.${mpr.slab.mode}` as MessageKey), mm: slabMmText(mpr.slab.mm), from: Math.min(planeNumber(mpr.slab.from), planeNumber(mpr.slab.to)), to: Math.max(planeNumber(mpr.slab.from), planeNumber(mpr.slab.to)) })] : []), ...(mpr ? [] : [partial ? t('viewer.mprTooLarge') : t('viewer.mprLoading', { n: loaded, total: count })])]
+        : [`${t(`plane.${planes?.[plane] ?? 'oblique'}` as MessageKey)} ${mpr ? planeNumber(mprIndex) : mprIndex + 1} / ${mpr?.count ?? '…'}`, ...(mprPos !== null ? [t('viewer.position', { z: num(mprPos, 1) })] : []), ...(mpr && 'slab' in mpr ? [t('viewer.slabAt', { mode: t(`slab.${mpr.slab.mode}` as MessageKey), mm: slabMmText(mpr.slab.mm), ...slabNumbers(mpr.slab.from, mpr.slab.to) })] : []), ...(mpr ? [] : [partial ? t('viewer.mprTooLarge') : t('viewer.mprLoading', { n: loaded, total: count })])]
       : [],
     // zoom 0 means "fit once a slice is there": nothing to say until then (a slice that failed)
     br: count ? [t('viewer.wl', { w: num(view.width, 0), l: num(view.center, 0) }), ...(view.zoom > 0 ? [t('viewer.zoom', { z: num(view.zoom * 100, 0) })] : [])] : [],

@@ -15,6 +15,11 @@ export type Anatomical = 'axial' | 'coronal' | 'sagittal' | 'oblique';
 /** +1: the reader's next slice is the next index; -1: it is the previous one. */
 export type ReadingStep = 1 | -1;
 
+export type Vec3 = [number, number, number];
+
+/** a x b. */
+export const cross = (a: readonly number[], b: readonly number[]): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+
 /** The anatomical plane with this normal (LPS): the axis it mostly lies along, or oblique when none dominates (beyond about 35 degrees). */
 export function planeOf(normal: readonly number[]): Anatomical {
   const a = normal.map(Math.abs);
@@ -47,7 +52,7 @@ export function stackReadingStep(geometry: { sortedBy: string; normal?: readonly
   // level) is read in time order, as it was sorted, whatever its orientation
   if (geometry?.sortedBy !== 'position' || !((geometry.sliceSpacing ?? 0) > 0)) return 1;
   const o = geometry.orientation;
-  const normal = geometry.normal ?? (o && o.length >= 6 ? [o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3]] : undefined);
+  const normal = geometry.normal ?? (o && o.length >= 6 ? cross(o.slice(0, 3), o.slice(3, 6)) : undefined);
   return readingStep(normal);
 }
 
@@ -61,8 +66,14 @@ export function sliceNumber(index: number, count: number, step: ReadingStep): nu
   return step === 1 ? index + 1 : count - index;
 }
 
+/** The numbers of slices `start`..`end` (volume order), lower first: reading order may run against the indices. */
+export function sliceNumbers(start: number, end: number, count: number, step: ReadingStep): [number, number] {
+  const [a, b] = [sliceNumber(start, count, step), sliceNumber(end, count, step)];
+  return a <= b ? [a, b] : [b, a];
+}
+
 /** Slices `start`..`end` (volume order) as "8-21", lower number first, or "28" for one slice. */
 export function sliceRangeText(start: number, end: number, count: number, step: ReadingStep, dash = '-'): string {
-  const [a, b] = [sliceNumber(start, count, step), sliceNumber(end, count, step)].sort((x, y) => x - y) as [number, number];
+  const [a, b] = sliceNumbers(start, end, count, step);
   return a === b ? String(a) : `${a}${dash}${b}`;
 }

@@ -25,6 +25,7 @@ import type { LoadedModel } from '../../core/inference/model';
 import { inputLength, preprocessInto } from '../../core/inference/preprocess';
 import { UsageError } from '../io';
 import { f2, machineLine, repoFile } from './common';
+import { activate } from '../../core/inference/activation';
 
 interface SetEntry {
   id: number;
@@ -66,16 +67,6 @@ function dilate(mask: Uint8Array, h: number, w: number, r: number): Uint8Array {
 /** The classes of the localization set (training/localization_set.py). */
 const SET_CLASSES = ['lung_nodule', 'liver_lesion'];
 
-/** Class `ci`'s probability from the logits of one row (`k` classes at `at`), by the card's activation. */
-function probability(logits: Float32Array, at: number, k: number, ci: number, activation: 'sigmoid' | 'softmax'): number {
-  if (activation === 'sigmoid') return 1 / (1 + Math.exp(-(logits[at + ci] as number)));
-  const row = logits.subarray(at, at + k);
-  const top = Math.max(...row);
-  let sum = 0;
-  for (const l of row) sum += Math.exp(l - top);
-  return Math.exp((row[ci] as number) - top) / sum;
-}
-
 /** Mean class probability as the top-ranked input pixels are set to air, 0..100% in 5% steps, over p(0). */
 async function deletionAuc(model: LoadedModel, input: Float32Array, ranking: Int32Array, classIndex: number): Promise<number> {
   const [h, w] = model.spec.size;
@@ -93,7 +84,8 @@ async function deletionAuc(model: LoadedModel, input: Float32Array, ranking: Int
   const out = await model.session.run({ [model.card.input.tensor]: new ort.Tensor('float32', batch, [STEPS + 1, c, h, w]) });
   const logits = out[model.card.outputs.tensor].data as Float32Array;
   const k = model.card.outputs.classes.length;
-  const p = Array.from({ length: STEPS + 1 }, (_, s) => probability(logits, s * k, k, classIndex, model.card.outputs.activation));
+  const probs = activate(logits, STEPS + 1, k, model.card.outputs.activation);
+  const p = Array.from({ length: STEPS + 1 }, (_, s) => probs[s * k + classIndex] as number);
   // Trapezoid over [0, 1], relative to the unmasked probability.
   let area = 0;
   for (let s = 0; s < STEPS; s++) area += (p[s] + p[s + 1]) / 2 / STEPS;
@@ -185,7 +177,7 @@ export async function runLocalizationBench(opts: { set?: string; python?: string
       preprocessInto({ values: hu, rows: e.rows, columns: e.columns }, model.spec, input, 0);
       const ci = model.card.outputs.classes.indexOf(e.class);
       const out = await model.session.run({ [model.card.input.tensor]: new ort.Tensor('float32', input, [1, model.spec.channels.length, h, w]) });
-      const p = probability(out[model.card.outputs.tensor].data as Float32Array, 0, model.card.outputs.classes.length, ci, model.card.outputs.activation);
+      const p = activate(out[model.card.outputs.tensor].data as Float32Array, 1, model.card.outputs.classes.length, model.card.outputs.activation)[ci] as number;
       if (p < model.card.outputs.thresholds[e.class]) continue; // only true positives are explained
       tp++;
       pc.tp++;

@@ -27,6 +27,7 @@ import { inputLength, preprocessInto } from './preprocess';
 import type { SliceInputReply } from './slice-input';
 import { SliceInputScratch, sliceInputs } from './slice-input';
 import type { SessionOptions } from './providers';
+import { activate } from './activation';
 
 export interface AnalyzeOptions {
   /** Slices per session.run (default 16; a model with a fixed batch dimension uses that). */
@@ -76,8 +77,6 @@ const now = () => performance.now();
 function cancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ResightError('CANCELLED', 'analysis cancelled');
 }
-
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 export class InferenceEngine {
   private readonly models = new Map<string, Promise<LoadedModel>>();
@@ -410,20 +409,7 @@ export class InferenceEngine {
   private probabilities(model: LoadedModel, out: ort.InferenceSession.OnnxValueMapType, m: number): Float32Array | Float64Array {
     const k = model.card.outputs.classes.length;
     if (model.probabilitiesOutput) return out[model.probabilitiesOutput].data as Float32Array;
-    const logits = out[model.card.outputs.tensor].data as Float32Array;
-    const p = new Float64Array(m * k);
-    for (let j = 0; j < m; j++) {
-      if (model.card.outputs.activation === 'sigmoid') {
-        for (let i = 0; i < k; i++) p[j * k + i] = sigmoid(logits[j * k + i]);
-      } else {
-        let max = -Infinity;
-        for (let i = 0; i < k; i++) max = Math.max(max, logits[j * k + i]);
-        let sum = 0;
-        for (let i = 0; i < k; i++) sum += p[j * k + i] = Math.exp(logits[j * k + i] - max);
-        for (let i = 0; i < k; i++) p[j * k + i] /= sum;
-      }
-    }
-    return p;
+    return activate(out[model.card.outputs.tensor].data as Float32Array, m, k, model.card.outputs.activation);
   }
 
   /** Release every session (the app is closing, or the model folder changed). */

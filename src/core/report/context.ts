@@ -14,7 +14,7 @@ import type { Deidentifier } from './deidentify';
 import type { KeyImageInput } from './render';
 import type { RoiStats } from '../../shared/roi';
 import type { PixelSpacingSource } from '../../shared/dicom';
-import { sliceNumber, sliceRangeText, type ReadingStep } from '../../shared/planes';
+import { sliceNumber, sliceNumbers, sliceRangeText, type ReadingStep } from '../../shared/planes';
 
 export interface ReportPatient {
   name: string;
@@ -202,6 +202,11 @@ export function imageRangeText(ctx: Pick<ReportContext, 'sliceMeta'>, start: num
 /** How the report numbers slices: from 1 in reading order (shared/planes.ts sliceNumber). */
 export function sliceNumberOf(ctx: Pick<ReportContext, 'series' | 'analysis'>, index: number): number {
   return sliceNumber(index, ctx.analysis.slices.length, ctx.series.readingStep ?? 1);
+}
+
+/** Slices start..end by the report's numbers, lower first. */
+export function sliceNumbersOf(ctx: Pick<ReportContext, 'series' | 'analysis'>, start: number, end: number): [number, number] {
+  return sliceNumbers(start, end, ctx.analysis.slices.length, ctx.series.readingStep ?? 1);
 }
 
 /** Slices start..end as the report numbers them: "25-38", or "18" for one. */

@@ -341,6 +341,13 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
     const where = k ? patientPointText(ctx, index, pt, k.image.imageOrientationPatient, k.image.pixelSpacing) : '';
     return where ? where.replace(/\d+\.\d/g, (mm) => String(Math.round(Number(mm)))) : `${pt[0].toFixed(0)}, ${pt[1].toFixed(0)} px`;
   };
+  // a line each: the report's numbers, the InstanceNumbers (what a PACS viewer shows, to find the
+  // finding there), the core
+  const slicesCell = (f: Finding) => {
+    const ims = imageRangeText(ctx, f.sliceStart, f.sliceEnd);
+    const key = imageNumberText(ctx, f.keySlice);
+    return [`${sliceRangeOf(ctx, f.sliceStart, f.sliceEnd)}, key ${sliceNumberOf(ctx, f.keySlice)}`, ims && key ? `${ims}, key ${key.replace(/^Im /, '')}` : key ? `key ${key}` : '', coreText(f)].filter(Boolean).join('\n');
+  };
   const decisionText = (r: Review | undefined) => (r && !isUnreviewed(r) ? r.decision[0].toUpperCase() + r.decision.slice(1) : 'Not reviewed');
   await table(
     [
@@ -358,13 +365,7 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
         labelOf(f.id),
         f.class.replace(/_/g, ' '),
         f.score.toFixed(3),
-        // a line each: the report's numbers, the InstanceNumbers (what a PACS viewer shows, to find
-        // the finding there), the core
-        [
-          `${sliceRangeOf(ctx, f.sliceStart, f.sliceEnd)}, key ${sliceNumberOf(ctx, f.keySlice)}`,
-          imageRangeText(ctx, f.sliceStart, f.sliceEnd) && imageNumberText(ctx, f.keySlice) ? `${imageRangeText(ctx, f.sliceStart, f.sliceEnd)}, key ${imageNumberText(ctx, f.keySlice).replace(/^Im /, '')}` : imageNumberText(ctx, f.keySlice) ? `key ${imageNumberText(ctx, f.keySlice)}` : '',
-          coreText(f),
-        ].filter(Boolean).join('\n'),
+        slicesCell(f),
         f.centroid ? locationText(f.id, f.keySlice, f.centroid) : '-',
         decisionText(review),
         review?.comment ?? '',

@@ -1,6 +1,6 @@
 /** Per-slice results and findings as CSV (spreadsheets, R, pandas) and JSON (the analyze schema). */
 import type { ReportContext } from './context';
-import { findingLabels, reviewedFindings, sliceNumberOf } from './context';
+import { findingLabels, reviewedFindings, sliceNumbersOf } from './context';
 
 /**
  * RFC 4180 field: quoted when it holds a comma, quote or line break. Text starting with = + - @
@@ -43,7 +43,7 @@ export function findingsCsv(ctxs: readonly ReportContext[]): string {
   for (const ctx of ctxs) {
     const labels = findingLabels(ctx);
     // the numbers people use, lower first (reading order may run against the 0-based indices)
-    const numbers = (a: number, b: number) => [sliceNumberOf(ctx, a), sliceNumberOf(ctx, b)].sort((x, y) => x - y) as [number, number];
+    const numbers = (a: number, b: number) => sliceNumbersOf(ctx, a, b);
     for (const { finding: f, review } of reviewedFindings(ctx)) {
       const core = f.coreStart !== undefined && f.coreEnd !== undefined ? numbers(f.coreStart, f.coreEnd) : [null, null];
       out += line([ctx.series.seriesInstanceUid, f.id, 'model', f.class, f.score, f.threshold, f.sliceStart, f.sliceEnd, f.keySlice, f.keySopInstanceUid, f.centroid?.[0] ?? null, f.centroid?.[1] ?? null, review?.decision ?? 'pending', review?.comment ?? '', labels.get(f.id), ...numbers(f.sliceStart, f.sliceEnd), ctx.sliceMeta?.[f.keySlice]?.instanceNumber, ...core]);

@@ -12,7 +12,7 @@ import type { DECISIONS } from '../../shared/api';
 import { addedFindingId, IMPRESSION_ID, impressionOf, isAddedFinding, isStackReview, reviewerFindings, SIGN_OFF_ID, signOffOf } from '../../shared/review';
 import { useI18n } from '../i18n/i18n';
 import { findingLabelOrder, findingLabelsOf } from '../../shared/finding-labels';
-import { sliceNumber, type ReadingStep } from '../../shared/planes';
+import { sliceNumber, sliceNumbers, type ReadingStep } from '../../shared/planes';
 import { storedReviewer, storeReviewer } from './reviewer-name';
 
 type Decision = (typeof DECISIONS)[number];
@@ -33,7 +33,7 @@ export interface Numbering {
 
 /** Slices a..b (0-based, volume order) as the reviewer numbers them, lower first: "slices 25–38", or "slice 18" for one. */
 export function sliceSpan(t: ReturnType<typeof useI18n>['t'], a: number, b: number, n: Numbering, key: 'slices' | 'core' = 'slices'): string {
-  const [x, y] = [sliceNumber(a, n.count, n.step), sliceNumber(b, n.count, n.step)].sort((u, v) => u - v) as [number, number];
+  const [x, y] = sliceNumbers(a, b, n.count, n.step);
   // one slice is one number, as the PDF writes it ("strongest 18", not 18–18)
   if (key === 'core') return x === y ? t('findings.coreOne', { a: x }) : t('findings.core', { a: x, b: y });
   return x === y ? t('findings.slice', { a: x }) : t('findings.slices', { a: x, b: y });
@@ -77,15 +77,23 @@ function FindingRow(p: { f: Finding; label: string; review: Review | undefined; 
         <button onClick={() => setEditing(!editing)} aria-expanded={editing}>{t('findings.edit')}</button>
       </div>
       {editing ? (
-        <div className="row">
-          <label className="grow">
-            <span className="sr-only">{t('findings.comment')}</span>
-            <input value={comment} onChange={(e) => setComment(e.target.value)} placeholder={t('findings.comment')} />
-          </label>
-          <button onClick={() => { p.onDecide(d === 'pending' ? 'edited' : d === 'accepted' || d === 'rejected' ? d : 'edited', comment); setEditing(false); }}>{t('findings.save')}</button>
-        </div>
+        <CommentEditor value={comment} placeholder={t('findings.comment')} onChange={setComment} onSave={() => { p.onDecide(d === 'pending' ? 'edited' : d === 'accepted' || d === 'rejected' ? d : 'edited', comment); setEditing(false); }} />
       ) : null}
     </li>
+  );
+}
+
+/** A finding's comment being edited, with Save. */
+function CommentEditor(p: { value: string; placeholder: string; onChange(v: string): void; onSave(): void }) {
+  const { t } = useI18n();
+  return (
+    <div className="row">
+      <label className="grow">
+        <span className="sr-only">{t('findings.comment')}</span>
+        <input value={p.value} onChange={(e) => p.onChange(e.target.value)} placeholder={p.placeholder} />
+      </label>
+      <button onClick={p.onSave}>{t('findings.save')}</button>
+    </div>
   );
 }
 
@@ -105,14 +113,8 @@ function AddedRow(p: { f: { id: string; class: string; slice: number; comment?: 
         <button onClick={() => p.onDecide('rejected')} data-testid="added-remove">{t('findings.remove')}</button>
       </div>
       {editing ? (
-        <div className="row">
-          <label className="grow">
-            <span className="sr-only">{t('findings.comment')}</span>
-            <input value={comment} onChange={(e) => setComment(e.target.value)} placeholder={t('findings.addedComment')} />
-          </label>
-          {/* saved as the added finding's own review: the decision stays "added" (accepted) */}
-          <button onClick={() => { p.onDecide('accepted', comment || undefined); setEditing(false); }}>{t('findings.save')}</button>
-        </div>
+        // saved as the added finding's own review: the decision stays "added" (accepted)
+        <CommentEditor value={comment} placeholder={t('findings.addedComment')} onChange={setComment} onSave={() => { p.onDecide('accepted', comment || undefined); setEditing(false); }} />
       ) : null}
     </li>
   );
@@ -174,9 +176,8 @@ export function FindingsPanel(p: {
     const unviewed = [...flagged].filter((i) => !p.viewed.has(i)).map((i) => sliceNumber(i, numbering.count, numbering.step)).sort((x, y) => x - y);
     // what the sign-off leaves open, asked once: AI findings not decided (the report stays a draft),
     // and positive slices never looked at
-    const undecided = listed.filter((f) => (byId.get(f.id)?.decision ?? 'pending') === 'pending').map((f) => labels.get(f.id) ?? f.id);
     const open = [
-      ...(undecided.length ? [t('signoff.undecided', { n: undecided.length, list: undecided.join(', ') })] : []),
+      ...(undecided.length ? [t('signoff.undecided', { n: undecided.length, list: undecided.map((f) => labels.get(f.id) ?? f.id).join(', ') })] : []),
       ...(unviewed.length ? [t('signoff.unviewed', { n: unviewed.length, list: unviewed.slice(0, 12).join(', ') + (unviewed.length > 12 ? ` (+${unviewed.length - 12})` : '') })] : []),
     ];
     if (open.length && !window.confirm([...open, t('signoff.anyway')].join('\n'))) return;
@@ -193,7 +194,9 @@ export function FindingsPanel(p: {
   const labels = findingLabelsOf(listed, added, p.readingStep);
   // the finding the A / X keys decide; none while a coronal or sagittal view is on screen
   const here = p.axial === false ? undefined : findingAt(a?.findings ?? [], p.index, p.readingStep)?.id;
-  const pending = (a?.findings ?? []).filter((f) => (byId.get(f.id)?.decision ?? 'pending') === 'pending').length;
+  // the findings no decision was made on, in the panel's order: counted under the list, named by Sign off
+  const undecided = listed.filter((f) => (byId.get(f.id)?.decision ?? 'pending') === 'pending');
+  const pending = undecided.length;
   return (
     <section className="panel findings" aria-label={t('findings.title')}>
       <h2>{t('findings.title')}</h2>

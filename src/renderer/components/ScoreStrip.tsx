@@ -4,17 +4,26 @@
  * for every slice the reviewer has actually looked at. Click jumps to the slice.
  */
 import type { SeriesAnalysis } from '../../shared/analysis';
-import { useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import { useI18n } from '../i18n/i18n';
-import { wheelSteps } from '../viewer/wheel';
+import { useSliceWheel } from '../viewer/use-slice-wheel';
 import type { ReadingStep } from '../../shared/planes';
 
-export function sliceScore(a: SeriesAnalysis | null, thresholds: Record<string, number>, i: number): number {
+/** The class whose probability on slice `i` stands highest against its operating threshold, and that ratio (>= 1: a positive slice); null where the model gave none. */
+export function topScore(a: SeriesAnalysis | null, thresholds: Record<string, number>, i: number): { cls: string; p: number; ratio: number } | null {
   const pr = a?.slices[i]?.probabilities;
-  if (!pr) return 0;
-  let best = 0;
-  for (const [c, v] of Object.entries(pr)) best = Math.max(best, v / Math.max(1e-6, thresholds[c] ?? 0.5));
+  if (!pr) return null;
+  let best: { cls: string; p: number; ratio: number } | null = null;
+  for (const [c, v] of Object.entries(pr)) {
+    const ratio = v / Math.max(1e-6, thresholds[c] ?? 0.5);
+    if (!best || ratio > best.ratio) best = { cls: c, p: v, ratio };
+  }
   return best;
+}
+
+/** Slice `i`'s highest score relative to its class's threshold; 0 where the model gave none. */
+export function sliceScore(a: SeriesAnalysis | null, thresholds: Record<string, number>, i: number): number {
+  return Math.max(0, topScore(a, thresholds, i)?.ratio ?? 0);
 }
 
 /**
@@ -24,29 +33,13 @@ export function sliceScore(a: SeriesAnalysis | null, thresholds: Record<string, 
 export function ScoreStrip(p: { count: number; index: number; analysis: SeriesAnalysis | null; thresholds: Record<string, number>; viewed: Set<number>; readingStep?: ReadingStep; wheel?: boolean; onIndex(i: number): void }) {
   const { t, cls, num } = useI18n();
   const n = Math.max(1, p.count);
-  // the wheel over the strip pages through slices as over the image (a scrollbar's habit): a native
-  // listener, since React's onWheel is passive and the panel around it would scroll too
+  // the wheel over the strip pages through slices as over the image (a scrollbar's habit); on a
+  // coronal or sagittal view (`wheel` false) the strip's slices are not the plane's positions, and
+  // the wheel there would leave the reformat (and its measurements) for the axial stack
   const el = useRef<HTMLDivElement>(null);
   const props = useRef(p);
   props.current = p;
-  useEffect(() => {
-    const node = el.current;
-    if (!node) return;
-    let pending = 0;
-    const onWheel = (e: WheelEvent) => {
-      if (e.ctrlKey) return;
-      e.preventDefault();
-      const q = props.current;
-      // on a coronal or sagittal view the strip's slices are not the plane's positions: the wheel
-      // there would leave the reformat (and its measurements) for the axial stack
-      if (q.wheel === false) return;
-      const step = wheelSteps(e, pending);
-      pending = step.pending;
-      if (q.count && step.slices) q.onIndex(Math.min(q.count - 1, Math.max(0, q.index + step.slices * (q.readingStep ?? 1))));
-    };
-    node.addEventListener('wheel', onWheel, { passive: false });
-    return () => node.removeEventListener('wheel', onWheel);
-  }, []);
+  useSliceWheel(el, props);
   // a slice's row from the top, and back (the same map both ways)
   const row = (i: number) => (p.readingStep === -1 ? n - 1 - i : i);
   // the slice under the pointer, for the tooltip: its number and its highest score against the threshold
@@ -56,10 +49,8 @@ export function ScoreStrip(p: { count: number; index: number; analysis: SeriesAn
     return row(Math.min(n - 1, Math.max(0, Math.floor(((e.clientY - r.top) / r.height) * n))));
   };
   const tip = (i: number): string => {
-    const pr = p.analysis?.slices[i]?.probabilities;
-    if (!pr) return t('ai.stripTip', { n: row(i) + 1, score: '' });
-    const [c, v] = Object.entries(pr).reduce((a, b) => (b[1] / Math.max(1e-6, p.thresholds[b[0]] ?? 0.5) > a[1] / Math.max(1e-6, p.thresholds[a[0]] ?? 0.5) ? b : a));
-    return t('ai.stripTip', { n: row(i) + 1, score: ` · ${cls(c)} p ${num(v, 3)}` });
+    const top = topScore(p.analysis, p.thresholds, i);
+    return t('ai.stripTip', { n: row(i) + 1, score: top ? ` · ${cls(top.cls)} p ${num(top.p, 3)}` : '' });
   };
   return (
     <div ref={el} className="strip" role="slider" aria-label={t('ai.strip')} aria-valuemin={1} aria-valuemax={n} aria-valuenow={row(p.index) + 1} tabIndex={0} data-testid="score-strip"

@@ -18,7 +18,7 @@ import type { HeatState, SliceRenderer, ViewState } from './types';
 import type { OverlayPlane, PixelCalibration, PixelSpacingSource } from '../../shared/dicom';
 import { measurementSpacing } from '../../shared/dicom';
 import { overlayImageUrl } from './overlay-planes';
-import { wheelSteps } from './wheel';
+import { useSliceWheel } from './use-slice-wheel';
 import { handleAt, handlesOf, moveHandle } from './handles';
 import { dragWindow } from './window';
 import type { ReadingStep } from '../../shared/planes';
@@ -156,24 +156,8 @@ export function Viewport(p: ViewportProps) {
     return () => ro.disconnect();
   }, []);
 
-  // the wheel over the image pages through slices and nothing else: a native listener, since
-  // React's onWheel is passive and cannot keep the page (or a scrolling parent) from scrolling too
-  useEffect(() => {
-    const el = wrap.current;
-    if (!el) return;
-    let pending = 0;
-    const onWheel = (e: WheelEvent) => {
-      // Ctrl+wheel (and a trackpad pinch, which arrives as one) is the browser's zoom, as Ctrl keys are the browser's
-      if (e.ctrlKey) return;
-      e.preventDefault();
-      const q = props.current;
-      const step = wheelSteps(e, pending);
-      pending = step.pending;
-      if (q.count && step.slices) q.onIndex(Math.min(q.count - 1, Math.max(0, q.index + step.slices * (q.readingStep ?? 1))));
-    };
-    el.addEventListener('wheel', onWheel, { passive: false });
-    return () => el.removeEventListener('wheel', onWheel);
-  }, []);
+  // the wheel over the image pages through slices and nothing else
+  useSliceWheel(wrap, props);
 
   useEffect(() => {
     renderer.current?.setSlice(p.slice);

@@ -14,7 +14,7 @@
  * not their luminance.
  */
 import type { SliceData } from '../api/client';
-import { planeOf, type Anatomical } from '../../shared/planes';
+import { cross, planeOf, type Anatomical, type Vec3 } from '../../shared/planes';
 
 /** What is on screen: the stack as acquired, or one of its two reformats. */
 export type Plane = 'stack' | 'row' | 'column';
@@ -29,8 +29,6 @@ export interface Reformat {
   count: number;
 }
 
-type V3 = [number, number, number];
-const cross = (a: readonly number[], b: readonly number[]): V3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 const dot = (a: readonly number[], b: readonly number[]) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 
 /** The anatomical plane of each view of a stack with these direction cosines (row, column). */
@@ -42,7 +40,7 @@ export function planesOf(iop: readonly number[]): Record<Plane, Anatomical> {
 }
 
 /** Screen right and down (LPS) of each plane as radiologists read it. */
-const READING: Record<Anatomical, { right: V3; down: V3 }> = {
+const READING: Record<Anatomical, { right: Vec3; down: Vec3 }> = {
   axial: { right: [1, 0, 0], down: [0, 1, 0] },
   coronal: { right: [1, 0, 0], down: [0, 0, -1] },
   sagittal: { right: [0, 1, 0], down: [0, 0, -1] },
