@@ -11,7 +11,7 @@ import { CAM_METHOD_LABELS } from '../shared/cam';
 import { COLORMAPS, DEFAULT_OVERLAY } from '../shared/colormap';
 import type { ColormapName } from '../shared/colormap';
 import type { OverlayPlane, PixelCalibration, StudySummary } from '../shared/dicom';
-import { measurementPoints } from '../shared/roi';
+import { measurementPoints, type DrawnMeasurement } from '../shared/roi';
 import { measurementSpacing, pickCalibration } from '../shared/dicom';
 import { personNameText } from '../shared/dicom-text';
 import { cosinesOfLetters } from '../shared/orientation';
@@ -44,7 +44,9 @@ import { SLAB_MODES, slabChoices, slabImage, slabRange, slabSlices, type SlabMod
 import { isColourPhotometric, sliceWindow, storedOrConventionalWindow } from './viewer/window';
 import { scalarValues } from './viewer/slice';
 import { planesOf, type Plane } from './viewer/mpr';
-import { readingStep, sliceNumber, sliceNumbers, stackReadingStep, type Anatomical, type ReadingStep } from '../shared/planes';
+import type { ReformatPlane } from '../shared/reformat';
+import { sliceNumber, sliceNumbers, stackReadingStep, type Anatomical, type ReadingStep } from '../shared/planes';
+import { reformatReadingStep } from '../shared/reformat';
 import type { HeatState, ViewState } from './viewer/types';
 import type { Bindings, Measurement, Tool } from './viewer/Viewport';
 import { Viewport } from './viewer/Viewport';
@@ -76,11 +78,15 @@ interface Persisted {
   bindings?: Bindings;
   /** Per series, the axial measurements (each names its instance, so it is put back where it was drawn). */
   measurements?: Record<string, Measurement[]>;
+  /** Per series, the measurements on its coronal/sagittal reformats, by plane (each names the stack's slice count it was drawn on). */
+  reformatMeasurements?: Record<string, ReformatMeasured>;
   /** Per series, the highest measurement number it has had (a deleted M3 is never drawn again as M3). */
   measureHigh?: Record<string, number>;
   /** The stack was shown fitted: a reload fits it again to the window it opens in, instead of keeping a zoom made for another size. */
   fitted?: boolean;
 }
+/** A series' measurements on its reformats, by plane (their `slice` is the reformat's position). */
+type ReformatMeasured = Partial<Record<ReformatPlane, Measurement[]>>;
 /** Keys typed here are text, not viewer shortcuts (a checkbox or a slider keeps the shortcuts working). */
 const TEXT_INPUTS = new Set(['text', 'search', 'email', 'url', 'tel', 'password', 'number', 'date', 'time', 'datetime-local', 'month', 'week']);
 export function typingTarget(target: EventTarget | null): boolean {
@@ -137,13 +143,14 @@ export function App() {
   const [bindings, setBindings] = useState<Bindings>(saved.current.bindings ?? { left: 'wl', middle: 'pan', right: 'zoom' });
   // Axial measurements, per series: the one store (persisted). Each names its slice's instance and
   // is shown at that instance's slice number now, so it follows a re-assembly and survives a reload,
-  // a series switch and a trip to the reformats. Measurements on a coronal/sagittal reformat live
-  // apart and go when the plane or the series changes.
+  // a series switch and a trip to the reformats. Measurements on a coronal/sagittal reformat are
+  // kept per series and plane (persisted too), each with the slice count of the stack it was
+  // drawn on: a stack re-assembled with more slices is another reformat, where they are not shown.
+  // Both are reported (core/report/reformat-measure.ts measures a reformat's in the patient).
   const [axialMeasured, setAxialMeasured] = useState<Record<string, Measurement[]>>(saved.current.measurements ?? {});
-  const [mprMeasured, setMprMeasured] = useState<Measurement[]>([]);
-  // the highest measurement number each series (and the reformats) has had: numbers only count up
+  const [reformatMeasured, setReformatMeasured] = useState<Record<string, ReformatMeasured>>(saved.current.reformatMeasurements ?? {});
+  // the highest measurement number each series has had (axial and reformats): numbers only count up
   const measureHigh = useRef<Record<string, number>>({ ...(saved.current.measureHigh ?? {}) });
-  const mprHigh = useRef(0);
   // the stack's view as last seen (what a reload restores, whichever plane is on screen)
   const stackView = useRef<ViewState | null>(null);
   const stackFitted = useRef(false);
@@ -352,8 +359,6 @@ export function App() {
     setLoaded(0);
     setSlice(null);
     setExplained(null);
-    setMprMeasured([]);
-    mprHigh.current = 0;
     setPlacing(null);
     // cine belongs to the series it was started on: the next opens still, at its own rate
     setCine(false);
@@ -549,7 +554,7 @@ export function App() {
   );
   // a slice's own InstanceNumber, what a PACS shows (none for a multi-frame file's frames)
   const imageNumber = useCallback((i: number) => (multiFrame(i) ? undefined : info?.slices[i]?.instanceNumber), [info, multiFrame]);
-  const planeStep: ReadingStep = plane === 'stack' ? stackStep : readingStep(iop ? (plane === 'row' ? iop.slice(3, 6) : iop.slice(0, 3)) : undefined);
+  const planeStep: ReadingStep = plane === 'stack' ? stackStep : reformatReadingStep(plane, iop);
   /** Why this series has no reformats, or null: they need two or more evenly spaced slices sorted by position, with orientation and pixel spacing, all kept in memory. */
   const mprBlocked: MessageKey | null = partial
     ? 'viewer.mprTooLarge'
@@ -616,6 +621,25 @@ export function App() {
       return i === undefined ? [] : [{ ...m, slice: i }];
     });
   }, [axialMeasured, seriesId, info]);
+  /** This series' measurements on the reformat on screen: those drawn on the stack as it is now. */
+  const mprMeasured = useMemo((): Measurement[] => (seriesId && plane !== 'stack' ? (reformatMeasured[seriesId]?.[plane] ?? []).filter((m) => m.stack === count) : []), [reformatMeasured, seriesId, plane, count]);
+  /** Change the measurements of the reformat on screen (`f` gets them as listed; those drawn on another stack of the series stay). */
+  const setMprMeasured = (f: (ms: Measurement[]) => Measurement[]) => {
+    if (!seriesId || plane === 'stack') return;
+    const p = plane;
+    setReformatMeasured((all) => {
+      const mine = all[seriesId]?.[p] ?? [];
+      return { ...all, [seriesId]: { ...all[seriesId], [p]: [...mine.filter((m) => m.stack !== count), ...f(mine.filter((m) => m.stack === count))] } };
+    });
+    measurementsChanged();
+  };
+  /** Every measurement of the series the report takes: the axial ones, then the reformats' (with their plane). */
+  const reportedMeasurements = useMemo((): DrawnMeasurement[] => {
+    const mpr = (['row', 'column'] as const).flatMap((p) => (seriesId ? (reformatMeasured[seriesId]?.[p] ?? []) : []).filter((m) => m.stack === count).map((m) => ({ ...m, plane: p })));
+    const all: (Measurement & { plane?: ReformatPlane })[] = [...axialMeasurements, ...mpr];
+    // in the order drawn (their numbers), whichever plane
+    return all.map((m, i) => ({ kind: m.kind ?? 'length', slice: m.slice, ...(m.plane ? { plane: m.plane } : {}), a: m.a, b: m.b, ...(m.c && m.d ? { c: m.c, d: m.d } : {}), label: labelNumber(m, i) })).sort((x, y) => x.label - y.label);
+  }, [axialMeasurements, reformatMeasured, seriesId, count]);
   /** What the viewport and panel show: the reformat's own, or the axial ones. */
   const measurements = plane === 'stack' ? axialMeasurements : mprMeasured;
 
@@ -638,41 +662,43 @@ export function App() {
     const s = plane === 'stack' ? slice : (mpr && 'plain' in mpr ? mpr.plain : shownSlice);
     // a colour slice is measured on its luminance, as the report measures it
     const stats = m.kind === 'ellipse' && s ? ellipseStats(scalarValues(s), s.rows, s.columns, m.a, m.b, ps) : null;
-    // an axial measurement names its instance, so it follows it when slice numbers move
+    // an axial measurement names its instance, so it follows it when slice numbers move; a
+    // reformat's the stack it was drawn on (by its slice count)
     const ref = plane === 'stack' ? info?.slices[m.slice] : undefined;
     const { stats: _s, length: _l, shortAxis: _a, luminance: _y, calibration: _c, ...shape } = m;
     return {
       ...shape,
       ...(ref ? { instance: instanceKey(ref) } : {}),
+      ...(plane !== 'stack' ? { stack: count } : {}),
       ...(source ? { calibration: source } : {}),
       ...(m.kind === 'ellipse' ? { ...(stats ? { stats } : {}), ...(s?.samples === 3 ? { luminance: true } : {}) } : { length: lengthOf(m.a, m.b, ps), ...(m.c && m.d ? { shortAxis: lengthOf(m.c, m.d, ps) } : {}) }),
     };
   };
   /**
-   * The series' measurements (those the report takes: axial) changed: after a sign-off the viewer
+   * The series' measurements (the report takes them all) changed: after a sign-off the viewer
    * records it (shared/review.ts MEASUREMENTS_ID), so the sign-off goes stale as after a decision.
    */
-  const axialMeasurementsChanged = () => {
+  function measurementsChanged() {
     // the reviews as they are now (a ref: a handler's render may predate the sign-off's reply)
     if (signOffOf(reviewsRef.current)?.current) void decide(MEASUREMENTS_ID, 'edited');
-  };
+  }
   /** Clear every measurement of the series (or of the reformat), keeping them for Undo. */
   const clearMeasurements = () => {
     if (!seriesId || !measurements.length) return;
     if (plane === 'stack') {
       setCleared({ series: seriesId, plane, items: axialMeasured[seriesId] ?? [] });
       setAxialMeasured((all) => ({ ...all, [seriesId]: [] }));
-      axialMeasurementsChanged();
+      measurementsChanged();
     } else {
       setCleared({ series: seriesId, plane, items: mprMeasured });
-      setMprMeasured([]);
+      setMprMeasured(() => []);
     }
   };
   const undoClear = () => {
     if (!cleared || cleared.series !== seriesId || cleared.plane !== plane) return setCleared(null);
     if (plane === 'stack') {
       setAxialMeasured((all) => ({ ...all, [cleared.series]: [...cleared.items, ...(all[cleared.series] ?? [])] }));
-      axialMeasurementsChanged();
+      measurementsChanged();
     } else setMprMeasured((ms) => [...cleared.items, ...ms]);
     setCleared(null);
   };
@@ -708,6 +734,7 @@ export function App() {
     if (viewedState.series) viewedBySeries.current[viewedState.series] = [...viewedState.slices];
     // series without measurements are left out, so the map only grows with measured series
     const kept = Object.fromEntries(Object.entries(axialMeasured).filter(([, ms]) => ms.length));
+    const keptReformats = Object.fromEntries(Object.entries(reformatMeasured).filter(([, by]) => by.row?.length || by.column?.length));
     // the stack's view: a reformat's zoom, pan and turns mean nothing on the stack a reload opens
     if (plane === 'stack') {
       stackView.current = view;
@@ -715,13 +742,13 @@ export function App() {
       if (view.zoom === 0) stackFitted.current = true;
       else if (shownSlice && vpSize.w > 0) stackFitted.current = !view.panX && !view.panY && isFitted(view, vpSize.w, vpSize.h, shownSlice.columns, shownSlice.rows);
     }
-    const v: Persisted = { seriesId: seriesId ?? undefined, index, view: stackView.current ?? view, fitted: stackFitted.current, heatOn, colormap, opacity, threshold, bindings, viewed: viewedBySeries.current, measurements: kept, measureHigh: measureHigh.current };
+    const v: Persisted = { seriesId: seriesId ?? undefined, index, view: stackView.current ?? view, fitted: stackFitted.current, heatOn, colormap, opacity, threshold, bindings, viewed: viewedBySeries.current, measurements: kept, reformatMeasurements: keptReformats, measureHigh: measureHigh.current };
     try {
       localStorage.setItem(STATE_KEY, JSON.stringify(v));
     } catch {
       // storage full or refused: the viewer goes on; only what survives a reload is lost
     }
-  }, [restored, seriesId, index, view, plane, heatOn, colormap, opacity, threshold, bindings, viewedState, axialMeasured, shownSlice, vpSize]);
+  }, [restored, seriesId, index, view, plane, heatOn, colormap, opacity, threshold, bindings, viewedState, axialMeasured, reformatMeasured, shownSlice, vpSize]);
 
   // ---------------------------------------------------------------- heatmap
   const classForSlice = useCallback(
@@ -821,10 +848,9 @@ export function App() {
     },
     [plane, axialGo, mpr],
   );
-  /** Another plane, fitted and upright (zoom, pan and turns of one plane mean nothing on another); a reformat's measurements go. */
+  /** Another plane, fitted and upright (zoom, pan and turns of one plane mean nothing on another); each plane keeps its measurements. */
   const showPlane = useCallback((p: Plane) => {
     setPlane(p);
-    setMprMeasured([]);
     setView((v) => ({ ...v, zoom: 0, panX: 0, panY: 0, rotation: 0, flipH: false }));
   }, []);
   // jumps to an axial slice (findings, next/previous positive, the score strip): back to the axial
@@ -1307,12 +1333,12 @@ export function App() {
                   // numbered after the highest in its list, so deleting one never renumbers the others
                   // one numbering over the series' axial and reformat measurements: a coronal M1
                   // beside an axial M1 would make "see M1" mean two things
-                  const label = nextLabel([...(seriesId ? (axialMeasured[seriesId] ?? []) : []), ...mprMeasured], Math.max(seriesId ? (measureHigh.current[seriesId] ?? 0) : 0, mprHigh.current));
+                  const mine = seriesId ? [...(axialMeasured[seriesId] ?? []), ...(reformatMeasured[seriesId]?.row ?? []), ...(reformatMeasured[seriesId]?.column ?? [])] : [];
+                  const label = nextLabel(mine, seriesId ? (measureHigh.current[seriesId] ?? 0) : 0);
                   if (seriesId) measureHigh.current[seriesId] = label;
-                  mprHigh.current = label;
                   if (made.instance && seriesId) {
                     setAxialMeasured((all) => ({ ...all, [seriesId]: [...(all[seriesId] ?? []), { ...made, label }] }));
-                    axialMeasurementsChanged();
+                    measurementsChanged();
                   } else setMprMeasured((ms) => [...ms, { ...made, label }]);
                 }}
                 // placing a finding the reviewer adds: the click says where (axial only: findings are on slices)
@@ -1333,7 +1359,7 @@ export function App() {
                   if (plane !== 'stack') setMprMeasured((ms) => ms.map((x, j) => (j === i ? made : x)));
                   else if (seriesId) {
                     setAxialMeasured((all) => ({ ...all, [seriesId]: (all[seriesId] ?? []).map((x) => (sameMeasurement(x, old) ? made : x)) }));
-                    axialMeasurementsChanged();
+                    measurementsChanged();
                   }
                 }}
                 calibration={calibrationOf(current)}
@@ -1462,7 +1488,7 @@ export function App() {
             if (plane !== 'stack') setMprMeasured((ms) => ms.filter((_, j) => j !== i));
             else if (gone && seriesId) {
               setAxialMeasured((all) => ({ ...all, [seriesId]: (all[seriesId] ?? []).filter((m) => !sameMeasurement(m, gone)) }));
-              axialMeasurementsChanged();
+              measurementsChanged();
             }
           }} />
         </aside>
@@ -1488,10 +1514,8 @@ export function App() {
           api={api}
           seriesId={seriesId}
           deidentifyByDefault={prefs.deidentifyByDefault === true}
-          // measurements drawn on a coronal or sagittal reformat have no slice of the series to report
-          // the series' axial measurements, whichever plane is on screen (a reformat's are not reported)
-          measurements={axialMeasurements.map((m, i) => ({ kind: m.kind ?? 'length', slice: m.slice, a: m.a, b: m.b, ...(m.c && m.d ? { c: m.c, d: m.d } : {}), label: labelNumber(m, i) }))}
-          reformatMeasurements={plane === 'stack' ? 0 : mprMeasured.length}
+          // every measurement of the series, whichever plane is on screen (a reformat's measured in the patient)
+          measurements={reportedMeasurements}
           readingStep={stackStep}
           onClose={() => setDialog(null)}
         /> : null}

@@ -68,13 +68,15 @@ export const schemas = {
       send: z.boolean().optional(),
       method: z.enum(CAM_METHOD_NAMES).optional(),
       layer: z.string().min(1).max(256).optional(),
-      /** Lengths and ellipse ROIs the reviewer drew (axial slices, image coordinates): measured again by the engine and reported. */
+      /** Lengths and ellipse ROIs the reviewer drew (on slices, or on a coronal or sagittal reformat; image coordinates): measured again by the engine and reported. */
       measurements: z
         .array(
           z
             .object({
               kind: z.enum(['length', 'ellipse', 'bidirectional']),
               slice: z.number().int().min(0),
+              // drawn on a reformat (slice is then the reformat's position): measured in patient coordinates
+              plane: z.enum(['row', 'column']).optional(),
               // image coordinates: within any image's reach (SR stores them as 32-bit floats)
               a: point,
               b: point,

@@ -114,8 +114,10 @@ export function shortAxisOf(
 export interface DrawnMeasurement {
   /** bidirectional: the long axis a-b and the short axis c-d (shortAxisOf). */
   kind: 'length' | 'ellipse' | 'bidirectional';
-  /** Slice index in the series (axial stack order). */
+  /** Slice index in the series (volume order); on a reformat, the reformat's position. */
   slice: number;
+  /** Drawn on a reformat of the stack: one row of every slice ('row': coronal for an axial stack) or one column ('column': sagittal). */
+  plane?: 'row' | 'column';
   a: [number, number];
   b: [number, number];
   c?: [number, number];

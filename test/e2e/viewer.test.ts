@@ -1500,7 +1500,7 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     assert.equal(await page.locator('[data-view=stack]').getAttribute('aria-pressed'), 'true');
   });
 
-  it('an axial measurement stays with its series across series switches and a trip to the coronal view', { timeout: 60_000 }, async () => {
+  it('an axial measurement stays with its series across series switches and a trip to the coronal view, and a coronal one stays with its plane; both are reported', { timeout: 60_000 }, async () => {
     const count = () => page.locator('[data-testid=measurement]').count();
     await selectSeries('CT');
     await page.locator('[data-testid=viewport-canvas]').focus();
@@ -1525,6 +1525,19 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     // back to axial by a finding (not the plane button)
     await page.locator('[data-testid=finding] button.link').first().click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=measurement]').length === 1, undefined, { timeout: 10_000 });
+    assert.equal(/M\d+/.exec(await page.locator('[data-testid=measurement]').first().innerText())?.[0], axialLabel);
+    // the coronal length is still there when the coronal view comes back (it went with the plane before)
+    await page.click('[data-testid=plane-coronal]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=measurement]').length === 1, undefined, { timeout: 10_000 });
+    assert.equal(/M\d+/.exec(await page.locator('[data-testid=measurement]').first().innerText())?.[0], coronalLabel);
+    // and the report takes both, whichever plane is on screen
+    await page.click('[data-testid=export-button]');
+    assert.match(await page.locator('[data-testid=export-measurements]').innerText(), /^2 measurements/);
+    await page.keyboard.press('Escape');
+    await page.click('[data-testid=plane-coronal]');
+    await page.click('[data-testid=clear-measurements]');
+    assert.equal(await count(), 0);
+    await page.click('[data-view=stack]');
   });
 
   it('a view saved fitted is fitted again to the window a reload opens in, not kept at the old size\'s zoom', { timeout: 60_000 }, async () => {

@@ -20,9 +20,10 @@ import type { SignOff } from '../../shared/review';
 import type { AddedFinding, KeyImage, ReportContext, ReportMeasurement } from './context';
 import type { KeyImageInput } from './render';
 import type { OverlayStyle } from '../../shared/colormap';
-import { ellipseStats, lengthOf, measurementPoints, rgbLuminance } from '../../shared/roi';
-import type { DrawnMeasurement } from '../../shared/roi';
+import { ellipseOf, ellipseStats, lengthOf, measurementPoints, rgbLuminance } from '../../shared/roi';
+import type { DrawnMeasurement, RoiStats } from '../../shared/roi';
 import { stackReadingStep } from '../../shared/planes';
+import { distanceMm, reformatLine, reformatPatientPoint, reformatPositionNumber, reformatValuesInBox, seriesReformat } from './reformat-measure';
 
 export interface BuildOptions {
   reviews?: Review[];
@@ -86,7 +87,11 @@ export async function buildReportContext(
   const layer = opts.cam?.layer ?? card.cam?.defaultLayer ?? 'layer4';
   // a measurement request that names no slice, or draws nothing, is refused before any work
   for (const [i, m] of (opts.measurements ?? []).entries()) {
-    if (!series.ordered[m.slice]) throw new ResightError('FRAME_OUT_OF_RANGE', `measurement ${i + 1} is on slice ${m.slice}; the series has ${series.ordered.length}`);
+    if (m.plane) {
+      // on a reformat: one the series has, at a position it has
+      const l = seriesReformat(series, m.plane, `measurement M${m.label ?? i + 1}`);
+      if (m.slice >= l.count) throw new ResightError('VALIDATION', `measurement M${m.label ?? i + 1} is on reformat position ${m.slice}, but the ${l.anatomical} reformat has ${l.count}`);
+    } else if (!series.ordered[m.slice]) throw new ResightError('FRAME_OUT_OF_RANGE', `measurement ${i + 1} is on slice ${m.slice}; the series has ${series.ordered.length}`);
     const w = Math.abs(m.b[0] - m.a[0]);
     const hgt = Math.abs(m.b[1] - m.a[1]);
     const shortless = m.kind === 'bidirectional' && (!m.c || !m.d || Math.hypot(m.d[0] - m.c[0], m.d[1] - m.c[1]) < 1e-3);
@@ -146,6 +151,11 @@ export async function buildReportContext(
   const measurements: ReportMeasurement[] = [];
   const luma = new WeakMap<object, Float32Array>();
   for (const [i, m] of (opts.measurements ?? []).entries()) {
+    if (m.plane) {
+      // each slice it crosses is decoded here and let go: a coronal ROI can cross hundreds
+      measurements.push(await reformatMeasurement(series, m, `M${m.label ?? i + 1}`, (ref) => loadFrame(ref.path, ref.frame)));
+      continue;
+    }
     const ref = series.ordered[m.slice] as (typeof series.ordered)[number];
     const header = series.headers.find((x) => x.path === ref.path);
     // the image's calibration (PixelSpacing, else ImagerPixelSpacing or ultrasound regions), if it
@@ -172,15 +182,7 @@ export async function buildReportContext(
           luma.set(values, y);
           plane = y;
         }
-        // a colour image's values are display values, not HU, even when its Modality says CT (a
-        // vendor's rendering): its ROI is a luminance, as the viewer labels it
-        if (color) {
-          out.luminance = true;
-          out.valueUnit = '';
-        }
-        const st = ellipseStats(plane, decoded.rows, decoded.columns, m.a, m.b, ps);
-        if (st) out.stats = st;
-        else out.unmeasurable = 'no pixel centre inside the ellipse';
+        setRoiStats(out, color, ellipseStats(plane, decoded.rows, decoded.columns, m.a, m.b, ps));
       } catch (err) {
         // one slice that does not decode leaves its ROI unmeasured, not the whole report unwritten
         const info = toErrorInfo(err, ref.path);
@@ -237,4 +239,75 @@ export async function buildReportContext(
   if (h.frameOfReferenceUid) ctx.series.frameOfReferenceUid = h.frameOfReferenceUid;
   if (opts.reviewer) ctx.reviewer = opts.reviewer;
   return ctx;
+}
+
+/**
+ * An ellipse ROI's statistics on the report, or why there are none. A colour image's values are
+ * display values, not HU, even when its Modality says CT (a vendor's rendering): its ROI is a
+ * luminance, as the viewer labels it.
+ */
+function setRoiStats(out: ReportMeasurement, colour: boolean, st: RoiStats | null): void {
+  if (colour) {
+    out.luminance = true;
+    out.valueUnit = '';
+  }
+  if (st) out.stats = st;
+  else out.unmeasurable = 'no pixel centre inside the ellipse';
+}
+
+/**
+ * A measurement drawn on a reformat, measured from the series' geometry: its points in the patient,
+ * lengths as the distances between them (the reformat's pixels are square, so these are the mm the
+ * viewer showed), an ellipse's statistics on the reformat's values resampled from the slices it
+ * crosses.
+ */
+async function reformatMeasurement(series: AssembledSeries, m: DrawnMeasurement, id: string, load: (ref: { path: string; frame: number }) => ReturnType<typeof loadFrame>): Promise<ReportMeasurement> {
+  const plane = m.plane as NonNullable<DrawnMeasurement['plane']>;
+  // (checked before any work: buildReportContext)
+  const l = seriesReformat(series, plane, `measurement ${id}`);
+  const at = (p: readonly [number, number]) => reformatPatientPoint(series, l, m.slice, p);
+  const ps = l.pixelSpacing;
+  const out: ReportMeasurement = {
+    id,
+    kind: m.kind,
+    a: [...m.a],
+    b: [...m.b],
+    valueUnit: series.modality === 'CT' ? 'HU' : '',
+    pixelSpacingSource: 'pixel',
+    reformat: { plane: l.anatomical, position: reformatPositionNumber(series, l, m.slice), count: l.count, points: [] },
+  };
+  const place = out.reformat as NonNullable<ReportMeasurement['reformat']>;
+  const mm = (p: readonly [number, number], q: readonly [number, number]) => ({ value: distanceMm(at(p), at(q)), unit: 'mm' as const });
+  if (m.kind === 'length') {
+    out.length = mm(m.a, m.b);
+    place.points = [at(m.a), at(m.b)];
+  } else if (m.kind === 'bidirectional' && m.c && m.d) {
+    out.c = [...m.c];
+    out.d = [...m.d];
+    out.length = mm(m.a, m.b);
+    out.shortAxis = mm(m.c, m.d);
+    place.points = [at(m.a), at(m.b), at(m.c), at(m.d)];
+  } else {
+    // ELLIPSE: the major axis' end points, then the minor axis' (as the SR's 2-D ellipse)
+    const { cx, cy, rx, ry } = ellipseOf(m.a, m.b);
+    const h: [[number, number], [number, number]] = [[cx - rx, cy], [cx + rx, cy]];
+    const v: [[number, number], [number, number]] = [[cx, cy - ry], [cx, cy + ry]];
+    place.points = (rx >= ry ? [...h, ...v] : [...v, ...h]).map(at);
+    try {
+      let colour = false;
+      const values = await reformatValuesInBox(l, m.a, m.b, async (k) => {
+        const ref = series.ordered[k] as (typeof series.ordered)[number];
+        const { decoded, values: px } = await load(ref);
+        // a colour slice is measured on its luminance, as the viewer measures it
+        colour ||= decoded.samplesPerPixel === 3;
+        const plane1 = decoded.samplesPerPixel === 3 ? rgbLuminance(px, decoded.rows * decoded.columns) : px;
+        return reformatLine(l, m.slice, plane1, decoded.columns);
+      });
+      setRoiStats(out, colour, ellipseStats(values, l.outH, l.outW, m.a, m.b, ps));
+    } catch (err) {
+      const info = toErrorInfo(err);
+      out.unmeasurable = `${info.message} [${info.code}]`;
+    }
+  }
+  return out;
 }

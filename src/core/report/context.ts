@@ -14,7 +14,7 @@ import type { Deidentifier } from './deidentify';
 import type { KeyImageInput } from './render';
 import type { RoiStats } from '../../shared/roi';
 import type { PixelSpacingSource } from '../../shared/dicom';
-import { sliceNumber, sliceNumbers, sliceRangeText, type ReadingStep } from '../../shared/planes';
+import { sliceNumber, sliceNumbers, sliceRangeText, type Anatomical, type ReadingStep, type Vec3 } from '../../shared/planes';
 
 export interface ReportPatient {
   name: string;
@@ -74,10 +74,13 @@ export interface ReportMeasurement {
   /** `M1`, `M2`, ... in the order drawn. */
   id: string;
   kind: 'length' | 'ellipse' | 'bidirectional';
-  sliceIndex: number;
-  sopInstanceUid: string;
-  sopClassUid: string;
-  frame: number;
+  /** The slice it is drawn on, its instance and frame; absent for one drawn on a reformat (`reformat` says where). */
+  sliceIndex?: number;
+  sopInstanceUid?: string;
+  sopClassUid?: string;
+  frame?: number;
+  /** Drawn on a coronal or sagittal reformat, where no slice of the series holds it. */
+  reformat?: ReformatPlace;
   /** Image coordinates (pixel edges: (0,0) is the top-left corner of the top-left pixel). */
   a: [number, number];
   b: [number, number];
@@ -105,6 +108,22 @@ export interface ReportMeasurement {
   luminance?: boolean;
   /** Why the ROI could not be measured (the slice does not decode), with the error code. */
   unmeasurable?: string;
+}
+
+/**
+ * Where a measurement drawn on a reformat lies: the plane, its position there (numbered from 1 in
+ * the plane's reading order, as the viewer shows it) and the measurement's points in the patient.
+ */
+export interface ReformatPlace {
+  plane: Anatomical;
+  /** The position's number, from 1, of `count`. */
+  position: number;
+  count: number;
+  /**
+   * In mm, LPS (the series' frame of reference): a length's two ends, a bidirectional
+   * measurement's long axis then short axis, an ellipse's major axis then minor axis.
+   */
+  points: Vec3[];
 }
 
 /** One key image: the finding's key slice with its heatmap. */
@@ -348,7 +367,7 @@ export function deidentifyContext(ctx: ReportContext, d: Deidentifier): ReportCo
     ...(ctx.signOff ? { signOff: { at: d.moment(new Date(ctx.signOff.at)).toISOString(), current: ctx.signOff.current } } : {}),
     ...(ctx.impression ? { impression: d.redact(ctx.impression) } : {}),
     keyImages: ctx.keyImages.map((k) => ({ ...k, sopInstanceUid: d.uid(k.sopInstanceUid) })),
-    measurements: ctx.measurements.map((m) => ({ ...m, sopInstanceUid: d.uid(m.sopInstanceUid), ...(m.unmeasurable ? { unmeasurable: d.redact(m.unmeasurable) } : {}) })),
+    measurements: ctx.measurements.map((m) => ({ ...m, ...(m.sopInstanceUid ? { sopInstanceUid: d.uid(m.sopInstanceUid) } : {}), ...(m.unmeasurable ? { unmeasurable: d.redact(m.unmeasurable) } : {}) })),
     // every date the outputs carry (content, series, instance creation, contribution, the PDF's
     // "Created") derives from createdAt: shifted or a dummy, like the study's dates
     createdAt: d.moment(ctx.createdAt),

@@ -392,9 +392,9 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
     await table(
       [
         { title: 'Id', w: 30 },
-        { title: 'Slice', w: 40 },
+        { title: 'Slice', w: 52 },
         { title: 'Kind', w: 62 },
-        { title: 'Value', w: W - 2 * M - 132 },
+        { title: 'Value', w: W - 2 * M - 144 },
       ],
       ctx.measurements.map((m) => {
         const value =
@@ -405,9 +405,18 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
               : m.stats
                 ? `${m.luminance ? 'luminance ' : ''}mean ${m.stats.mean.toFixed(1)}${u(m)} (SD ${m.stats.sd.toFixed(1)}), range ${m.stats.min.toFixed(0)} to ${m.stats.max.toFixed(0)}${u(m)}, area ${m.stats.area.toFixed(1)} ${m.stats.areaUnit === 'mm2' ? 'mm²' : 'px²'}, ${m.stats.n} pixels`
                 : `not measured: ${m.unmeasurable ?? 'no pixel inside'}`;
-        return [m.id, [String(sliceNumberOf(ctx, m.sliceIndex)), imageNumberText(ctx, m.sliceIndex)].filter(Boolean).join('\n'), m.kind === 'length' ? 'Length' : m.kind === 'bidirectional' ? 'Bidirectional' : 'Ellipse ROI', `${value}${cal(m)}`];
+        // one drawn on a reformat is on no slice: its plane and position there, as the viewer numbers them
+        const where = m.reformat
+          ? `${m.reformat.plane[0].toUpperCase()}${m.reformat.plane.slice(1)}\n${m.reformat.position} of ${m.reformat.count}`
+          : m.sliceIndex !== undefined
+            ? [String(sliceNumberOf(ctx, m.sliceIndex)), imageNumberText(ctx, m.sliceIndex)].filter(Boolean).join('\n')
+            : '';
+        return [m.id, where, m.kind === 'length' ? 'Length' : m.kind === 'bidirectional' ? 'Bidirectional' : 'Ellipse ROI', `${value}${cal(m)}`];
       }),
     );
+    if (ctx.measurements.some((m) => m.reformat)) {
+      await paragraph('A measurement on a coronal or sagittal reformat is on no slice of the series: its row gives the plane and its position there, numbered from 1 in reading order (coronal front to back, sagittal from the patient\'s right), as ReSight shows them; its lengths are distances in the patient between the points drawn.', 8, regular, GREY);
+    }
   }
 
 

@@ -21,6 +21,8 @@ import { codeItem, derivedUid, dicomDateTime, encodePart10 } from './dicom-write
 import { algorithmUid, derivedObject, RESIGHT_SCHEME } from './dicom-modules';
 
 export const COMPREHENSIVE_SR = '1.2.840.10008.5.1.4.1.1.88.33';
+/** Comprehensive 3D SR: what an SR with 3-D coordinates (a measurement drawn on a reformat) must be. */
+export const COMPREHENSIVE_3D_SR = '1.2.840.10008.5.1.4.1.1.88.34';
 
 const DCM = (value: string, meaning: string): Code => ({ value, scheme: 'DCM', meaning });
 const RS = (value: string, meaning: string): Code => ({ value, scheme: RESIGHT_SCHEME, meaning });
@@ -222,29 +224,44 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
   // which is SELECTED FROM the slice), a bidirectional one as two such NUMs (Long Axis, Short
   // Axis), an ellipse ROI as TID 1410 (the Image Region ELLIPSE, then
   // the values measured in it)
+  // a measurement on a reformat lies in no image: its coordinates are 3-D, in the series' frame of
+  // reference (SCOORD3D), which only Comprehensive 3D SR may hold
+  const frameOfReference = ctx.series.frameOfReferenceUid;
+  let threeD = false;
   for (const m of ctx.measurements) {
-    const on = imageRef('SELECTED FROM', null, m.sliceIndex);
-    if (!on) continue;
+    const on = m.sliceIndex !== undefined ? imageRef('SELECTED FROM', null, m.sliceIndex) : null;
+    const place = m.reformat;
+    if (!on && !place) continue;
     const children: Item[] = [
       text('HAS OBS CONTEXT', C.trackingId, m.id),
       uidref('HAS OBS CONTEXT', C.trackingUid, derivedUid('resight-measurement', ctx.series.seriesInstanceUid, m.id)),
       code('CONTAINS', C.origin, FROM_REVIEWER),
     ];
+    if (place) children.push(text('CONTAINS', C.comment, `drawn on the ${place.plane} reformat of the series, position ${place.position} of ${place.count} (numbered from 1 in reading order, as ReSight shows it)`));
+    /** Where in the image (SCOORD on the slice), or in the patient (SCOORD3D) for one on a reformat; null when a reformat's series has no frame of reference. */
+    const region = (type: 'POLYLINE' | 'ELLIPSE', flat: number[], points: readonly (readonly number[])[]): Omit<Item, 'RelationshipType'> | null => {
+      if (on) return { ValueType: 'SCOORD', GraphicType: type, GraphicData: flat, ContentSequence: [on] };
+      if (!frameOfReference) return null;
+      threeD = true;
+      return { ValueType: 'SCOORD3D', GraphicType: type, GraphicData: points.flatMap((p) => [...p]), ReferencedFrameOfReferenceUID: frameOfReference };
+    };
+    const pts = place?.points ?? [];
     // a length, or each axis of a bidirectional measurement: NUM INFERRED FROM its POLYLINE
-    const axis = (name: Code, value: { value: number; unit: 'mm' | 'px' }, p: readonly number[], q: readonly number[]): Item => ({
-      ...num('CONTAINS', name, value.value, value.unit === 'mm' ? UNITS.mm : UNITS.px),
-      ContentSequence: [{ RelationshipType: 'INFERRED FROM', ValueType: 'SCOORD', GraphicType: 'POLYLINE', GraphicData: [...p, ...q], ContentSequence: [on] }],
-    });
+    const axis = (name: Code, value: { value: number; unit: 'mm' | 'px' }, p: readonly number[], q: readonly number[], p3: readonly (readonly number[])[]): Item => {
+      const where = region('POLYLINE', [...p, ...q], p3);
+      return { ...num('CONTAINS', name, value.value, value.unit === 'mm' ? UNITS.mm : UNITS.px), ...(where ? { ContentSequence: [{ RelationshipType: 'INFERRED FROM', ...where }] } : {}) };
+    };
     if (m.kind === 'length' && m.length) {
-      children.push(axis(C.length, m.length, m.a, m.b));
+      children.push(axis(C.length, m.length, m.a, m.b, pts.slice(0, 2)));
     } else if (m.kind === 'bidirectional' && m.length && m.shortAxis && m.c && m.d) {
-      children.push(axis(C.longAxis, m.length, m.a, m.b), axis(C.shortAxis, m.shortAxis, m.c, m.d));
+      children.push(axis(C.longAxis, m.length, m.a, m.b, pts.slice(0, 2)), axis(C.shortAxis, m.shortAxis, m.c, m.d, pts.slice(2, 4)));
     } else if (m.kind === 'ellipse') {
-      // ELLIPSE: the major axis' end points, then the minor axis' (PS3.3 C.18.6.1.2)
+      // ELLIPSE: the major axis' end points, then the minor axis' (PS3.3 C.18.6.1.2, C.18.9.1.2)
       const { cx, cy, rx, ry } = ellipseOf(m.a, m.b);
       const horizontal = [cx - rx, cy, cx + rx, cy];
       const vertical = [cx, cy - ry, cx, cy + ry];
-      children.push({ RelationshipType: 'CONTAINS', ValueType: 'SCOORD', ConceptNameCodeSequence: [codeItem(C.imageRegion)], GraphicType: 'ELLIPSE', GraphicData: rx >= ry ? [...horizontal, ...vertical] : [...vertical, ...horizontal], ContentSequence: [on] });
+      const where = region('ELLIPSE', rx >= ry ? [...horizontal, ...vertical] : [...vertical, ...horizontal], pts);
+      if (where) children.push({ RelationshipType: 'CONTAINS', ConceptNameCodeSequence: [codeItem(C.imageRegion)], ...where });
       if (m.stats) {
         const quantity = m.valueUnit === 'HU' ? C.attenuation : m.luminance ? C.luminance : C.pixelValue;
         const units = m.valueUnit === 'HU' ? UNITS.hu : NO_UNITS;
@@ -309,7 +326,7 @@ export function structuredReport(ctx: ReportContext, exportId: string): SrObject
   walk([content]);
 
   const ds: NaturalDataset = {
-    ...derivedObject(ctx, COMPREHENSIVE_SR, sopInstanceUid, 'SR', seriesInstanceUid, 9100, 'findings'),
+    ...derivedObject(ctx, threeD ? COMPREHENSIVE_3D_SR : COMPREHENSIVE_SR, sopInstanceUid, 'SR', seriesInstanceUid, 9100, 'findings'),
     // declares the private coding scheme the content uses (PS3.3 C.12.1.1.4)
     CodingSchemeIdentificationSequence: [
       { CodingSchemeDesignator: RESIGHT_SCHEME, CodingSchemeName: 'ReSight concepts (AI output and review)', CodingSchemeResponsibleOrganization: 'ReSight' },

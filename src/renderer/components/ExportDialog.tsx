@@ -63,8 +63,6 @@ export function ExportDialog(p: {
   deidentifyByDefault?: boolean;
   /** The lengths and ROIs drawn on axial slices of this series: measured again by the engine and reported. */
   measurements?: DrawnMeasurement[];
-  /** Measurements drawn on a coronal or sagittal reformat: not reported (no slice of the series holds them). */
-  reformatMeasurements?: number;
   /** The order the findings are labelled in (shared/planes.ts), as the panel and the report label them. */
   readingStep?: ReadingStep;
   onClose(): void;
@@ -170,7 +168,6 @@ export function ExportDialog(p: {
         </select>
       </label>
       {p.measurements?.length ? <p className="muted" data-testid="export-measurements">{t('export.measurements', { n: p.measurements.length })}</p> : null}
-      {p.reformatMeasurements ? <p className="warning" role="status" data-testid="export-reformat-measurements">{t('export.reformatMeasurements', { n: p.reformatMeasurements })}</p> : null}
       <label className="row">{t('export.reviewer')}<input value={reviewer} onChange={(e) => { setReviewer(e.target.value); storeReviewer(e.target.value); }} placeholder={t('export.reviewerPlaceholder')} data-testid="export-reviewer" /></label>
       {pacs?.destination ? (
         <label className="row" title={dicomChosen ? undefined : t('export.sendNeedsDicom')}>

@@ -48,6 +48,8 @@ export interface Measurement {
   calibration?: Exclude<PixelSpacingSource, 'pixel'>;
   /** The axial slice's instance (`<SOPInstanceUID>#<frame>`): where the measurement moves when slice numbers change. */
   instance?: string;
+  /** On a reformat: the slice count of the stack it was drawn on (a stack re-assembled with more slices is another reformat). */
+  stack?: number;
   /** Its number (M3), kept when others are deleted (viewer/measure-labels.ts). */
   label?: number;
 }

@@ -14,22 +14,21 @@
  * not their luminance.
  */
 import type { SliceData } from '../api/client';
-import { cross, planeOf, type Anatomical, type Vec3 } from '../../shared/planes';
+import { cross, planeOf, type Anatomical } from '../../shared/planes';
+import { reformatLayout } from '../../shared/reformat';
 
 /** What is on screen: the stack as acquired, or one of its two reformats. */
 export type Plane = 'stack' | 'row' | 'column';
 
 export interface Reformat {
   slice: SliceData;
-  /** Square pixels (mm): the stack's spacing along the reformat's in-plane axis (columns for 'row', rows for 'column'). */
+  /** [row, column] mm: the stack's spacing along the in-plane axis, the slices' span over the samples along the normal (square up to rounding). */
   pixelSpacing: [number, number];
   /** Row and column direction cosines of the reformatted image (LPS). */
   orientation: number[];
   /** How many positions the plane can scroll through. */
   count: number;
 }
-
-const dot = (a: readonly number[], b: readonly number[]) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 
 /** The anatomical plane of each view of a stack with these direction cosines (row, column). */
 export function planesOf(iop: readonly number[]): Record<Plane, Anatomical> {
@@ -39,43 +38,21 @@ export function planesOf(iop: readonly number[]): Record<Plane, Anatomical> {
   return { stack: planeOf(cross(row, col)), row: planeOf(col), column: planeOf(row) };
 }
 
-/** Screen right and down (LPS) of each plane as radiologists read it. */
-const READING: Record<Anatomical, { right: Vec3; down: Vec3 }> = {
-  axial: { right: [1, 0, 0], down: [0, 1, 0] },
-  coronal: { right: [1, 0, 0], down: [0, 0, -1] },
-  sagittal: { right: [0, 1, 0], down: [0, 0, -1] },
-  // no convention: the normal's head-most end at the top, as a coronal
-  oblique: { right: [1, 0, 0], down: [0, 0, -1] },
-};
-
 /**
  * The reformat at `index` (a row of the stack's slices for 'row', a column for 'column'), or null
  * until every slice is loaded. `slices[k]` is slice k in volume order (ascending along the normal,
  * row x column); `sliceSpacing` and `pixelSpacing` ([row, column] mm) come from the series geometry.
+ * The layout (which axis goes across, the flips, the square pixels) is shared/reformat.ts', which
+ * the report measures by.
  */
 export function reformat(plane: Exclude<Plane, 'stack'>, slices: (SliceData | undefined)[], index: number, pixelSpacing: [number, number], sliceSpacing: number, iop: number[]): Reformat | null {
   const n = slices.length;
   if (!n || slices.some((s) => !s)) return null;
   const stack = slices as SliceData[];
   const { rows, columns } = stack[0];
-  const rowDir = iop.slice(0, 3);
-  const colDir = iop.slice(3, 6);
-  const normal = cross(rowDir, colDir);
-  // the in-plane axis: along a row (columns of it) for 'row', down a column for 'column'
-  const along = plane === 'row' ? rowDir : colDir;
-  const width = plane === 'row' ? columns : rows;
-  const count = plane === 'row' ? rows : columns;
+  const layout = reformatLayout(plane, rows, columns, n, pixelSpacing, sliceSpacing, iop);
+  const { outW, outH, count, flipX, flipY, across, depth } = layout;
   const i = Math.min(count - 1, Math.max(0, index));
-  const ps = plane === 'row' ? pixelSpacing[1] : pixelSpacing[0];
-  // samples along the normal, resampled to the in-plane spacing so pixels are square
-  const depth = Math.max(2, Math.round(((n - 1) * sliceSpacing) / ps) + 1);
-  // which axis goes across: the one nearer the reading convention's right; signs by it too
-  const reading = READING[planeOf(cross(along, normal))];
-  const across = Math.abs(dot(along, reading.right)) >= Math.abs(dot(normal, reading.right)) ? 'along' : 'normal';
-  const [rightVec, downVec] = across === 'along' ? [along, normal] : [normal, along];
-  const flipX = dot(rightVec, reading.right) < 0;
-  const flipY = dot(downVec, reading.down) < 0;
-  const [outW, outH] = across === 'along' ? [width, depth] : [depth, width];
 
   // colour when the series is (a blank stand-in for a slice that failed is grey, and black in it)
   const colour = stack.some((s) => s.samples === 3);
@@ -84,9 +61,10 @@ export function reformat(plane: Exclude<Plane, 'stack'>, slices: (SliceData | un
   const out = bytes ? new Uint8Array(outW * outH * 3) : new Float32Array(outW * outH * samples);
   for (let y = 0; y < outH; y++) {
     for (let x = 0; x < outW; x++) {
+      // p: position along the in-plane axis; t: fractional slice along the normal (reformatSample,
+      // inlined: an object per pixel would slow a cine through the reformat)
       const sx = flipX ? outW - 1 - x : x;
       const sy = flipY ? outH - 1 - y : y;
-      // p: position along the in-plane axis; k: sample along the normal
       const [p, k] = across === 'along' ? [sx, sy] : [sy, sx];
       const t = (k * (n - 1)) / (depth - 1);
       const k0 = Math.floor(t);
@@ -111,10 +89,8 @@ export function reformat(plane: Exclude<Plane, 'stack'>, slices: (SliceData | un
       }
     }
   }
-  // (+ 0: no negative zeros in the cosines)
-  const sign = (v: readonly number[], flip: boolean) => v.map((x) => (flip ? -x : x) + 0);
   const slice: SliceData = colour ? { rows: outH, columns: outW, samples: 3, rgb: out } : { rows: outH, columns: outW, samples: 1, values: out as Float32Array };
-  return { slice, pixelSpacing: [ps, ps], orientation: [...sign(rightVec, flipX), ...sign(downVec, flipY)], count };
+  return { slice, pixelSpacing: layout.pixelSpacing, orientation: layout.orientation, count };
 }
 
 /**

@@ -32,6 +32,9 @@ import { exportResource } from '../../../../src/core/session/resources';
 import { findUnicodeFont, renderPdf } from '../../../../src/core/report/pdf';
 import { renderKeyImage } from '../../../../src/core/report/render';
 import { sayWarning } from '../../../../src/renderer/i18n/warnings';
+import { reformat } from '../../../../src/renderer/viewer/mpr';
+import { loadFrame } from '../../../../src/core/dicom/frame';
+import { ellipseStats } from '../../../../src/shared/roi';
 import type { AnalysisResult } from '../../../../src/shared/analysis';
 import { corpusPath, REPO_ROOT } from '../../../helpers/corpus';
 import { writeImageFile } from '../../../helpers/image-file';
@@ -838,6 +841,84 @@ describe('measurements in a report', () => {
     assert.deepEqual(nums.map((n) => [n.code, n.value, n.line]), [['103339001', 156.25, [156, 300, 356, 300]], ['103340004', 78.125, [256, 250, 256, 350]]]);
     if (has('dciodvfy')) assert.deepEqual(dciodvfy(path.join(dir, 'sr.dcm')).errors, []);
     if (has('pdftotext')) assert.match(spawnSync('pdftotext', [path.join(dir, 'r.pdf'), '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' '), /Bidirectional long axis 156\.3 mm × short axis 78\.1 mm/);
+  });
+
+  it('a measurement drawn on a coronal reformat is placed in the patient and measured there: lengths as distances, an ROI on the reformat the viewer draws, in the JSON, a Comprehensive 3D SR (SCOORD3D) and the PDF', async (t) => {
+    const a = result.series[0];
+    // the demo: 45 axial slices 5 mm apart, 512 x 512 pixels of 0.78125 mm; its coronal ('row')
+    // reformat has 283 samples down (head at the top), so 100 of them are 100 * 220 / 282 mm
+    const row = 300;
+    const c = await buildReportContext(series, a, model, result.providerReport, {
+      measurements: [
+        { kind: 'length', slice: 11, a: [156, 300], b: [356, 300], label: 1 },
+        { kind: 'length', slice: row, plane: 'row', a: [100.5, 10.5], b: [100.5, 110.5], label: 2 },
+        { kind: 'ellipse', slice: row, plane: 'row', a: [200, 120], b: [260, 160], label: 3 },
+        { kind: 'length', slice: 250, plane: 'column', a: [10, 50], b: [110, 50], label: 4 },
+      ],
+    });
+    const [, vertical, roi, sagittal] = c.measurements;
+    assert.ok(vertical && roi && sagittal);
+    assert.equal(vertical.sliceIndex, undefined, 'on no slice');
+    assert.deepEqual({ ...vertical.reformat, points: undefined }, { plane: 'coronal', position: 301, count: 512, points: undefined });
+    assert.ok(Math.abs((vertical.length?.value ?? NaN) - (100 * 220) / 282) < 1e-9, `${vertical.length?.value}`);
+    // the ends in the patient: column 100 of row 300, at the fractional slice the sample is resampled from
+    const p0 = series.ordered[0].position as number[];
+    const at = (k: number) => [p0[0] + 100 * 0.78125, p0[1] + row * 0.78125, p0[2] + 5 * ((k * 44) / 282)];
+    const close = (u: number[] | undefined, v: number[]) => assert.ok(u && u.every((x, i) => Math.abs(x - (v[i] as number)) < 1e-6), `${u} vs ${v}`);
+    close(vertical.reformat?.points[0], at(282 - 10));
+    close(vertical.reformat?.points[1], at(282 - 110));
+    // the sagittal (a column reformat): across it, the slices' own rows (anterior on the left)
+    assert.equal(sagittal.reformat?.plane, 'sagittal');
+    assert.ok(Math.abs((sagittal.length?.value ?? NaN) - 100 * 0.78125) < 1e-9, `${sagittal.length?.value}`);
+    // the ROI: what the viewer's own coronal reformat of these slices measures
+    const stack = await Promise.all(series.ordered.map(async (ref) => ({ rows: 512, columns: 512, samples: 1 as const, values: Float32Array.from((await loadFrame(ref.path, ref.frame)).values) })));
+    const shown = reformat('row', stack, row, [0.78125, 0.78125], 5, series.geometry.orientation as number[]);
+    assert.ok(shown && shown.slice.samples === 1);
+    const expected = ellipseStats(shown.slice.values, shown.slice.rows, shown.slice.columns, [200, 120], [260, 160], shown.pixelSpacing);
+    assert.ok(expected && roi.stats);
+    for (const k of ['n', 'min', 'max', 'area'] as const) assert.equal(roi.stats[k], expected[k], k);
+    assert.ok(Math.abs(roi.stats.mean - expected.mean) < 1e-3 && Math.abs(roi.stats.sd - expected.sd) < 1e-3, `${roi.stats.mean} vs ${expected.mean}`);
+    assert.equal(roi.valueUnit, 'HU');
+
+    const dir = tempDir(t, 'reformat-measure');
+    await writeExports([c], { sr: path.join(dir, 'sr.dcm'), json: path.join(dir, 'r.json'), pdf: path.join(dir, 'r.pdf') });
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'r.json'), 'utf8')) as { series: { measurements?: { id: string; reformat?: { plane: string } }[] }[] };
+    assert.deepEqual(json.series[0]?.measurements?.map((m) => [m.id, m.reformat?.plane ?? 'slice']), [['M1', 'slice'], ['M2', 'coronal'], ['M3', 'coronal'], ['M4', 'sagittal']]);
+    const sr = decodePart10(fs.readFileSync(path.join(dir, 'sr.dcm')));
+    assert.equal(sr.SOPClassUID, '1.2.840.10008.5.1.4.1.1.88.34', 'Comprehensive 3D SR: the only SR that may hold SCOORD3D');
+    const found: NaturalDataset[] = [];
+    const walk = (items: NaturalDataset[]) => {
+      for (const it of items) {
+        if (it.ValueType === 'SCOORD3D') found.push(it);
+        walk(seqOf(it, 'ContentSequence'));
+      }
+    };
+    walk(seqOf(sr, 'ContentSequence'));
+    assert.deepEqual(found.map((x) => x.GraphicType), ['POLYLINE', 'ELLIPSE', 'POLYLINE']);
+    assert.ok(found.every((x) => x.ReferencedFrameOfReferenceUID === series.headers[0]?.frameOfReferenceUid));
+    close(found[0]?.GraphicData as number[], [...at(272), ...at(172)].map((v) => Math.fround(v)));
+    if (has('dciodvfy')) assert.deepEqual(dciodvfy(path.join(dir, 'sr.dcm')).errors, []);
+    if (has('pdftotext')) {
+      const text = spawnSync('pdftotext', ['-layout', path.join(dir, 'r.pdf'), '-'], { encoding: 'utf8' }).stdout;
+      assert.match(text, /^\s*M2\s+Coronal\s+Length\s+78\.0 mm/m);
+      assert.match(text, /301 of 512/);
+    }
+  });
+
+  it('a reformat measurement on a series that has no reformat, or past its positions, is refused with a typed error', async (t) => {
+    const a = result.series[0];
+    await assert.rejects(
+      buildReportContext(series, a, model, result.providerReport, { measurements: [{ kind: 'length', slice: 512, plane: 'row', a: [0, 0], b: [10, 0] }] }),
+      (e: ResightError) => e.code === 'VALIDATION' && /position 512/.test(e.message),
+    );
+    const dir = tempDir(t, 'reformat-none');
+    writeImageFile(dir, { rows: 4, columns: 4, bitsAllocated: 8, samplesPerPixel: 1, photometric: 'MONOCHROME2' }, new Uint8Array(16));
+    const s = (await scanPaths([dir])).studies[0].series[0];
+    const none = { seriesInstanceUid: s.seriesInstanceUid, seriesId: s.id, modality: 'OT', scored: false, slices: [], findings: [], cached: false };
+    await assert.rejects(
+      buildReportContext(s, none, model, result.providerReport, { measurements: [{ kind: 'length', slice: 0, plane: 'column', a: [0, 0], b: [1, 1] }] }),
+      (e: ResightError) => e.code === 'VALIDATION' && /M1 is drawn on a reformat, but this series cannot be reformatted: it has fewer than two slices/.test(e.message),
+    );
   });
 
   it('an ROI on a slice that does not decode is reported as not measured, and the other measurements still are', async (t) => {
