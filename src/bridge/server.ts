@@ -67,6 +67,12 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
     return a.length === b.length && timingSafeEqual(a, b);
   };
   const originOk = (o: string | undefined) => o === undefined || o === origin;
+  // DNS rebinding: a web page whose name is made to resolve to 127.0.0.1 reaches the port with its
+  // own name as Host (and, same-origin to itself, no Origin header): only the loopback names are ours
+  const hostOk = (h: string | undefined) => {
+    const port = origin.slice(origin.lastIndexOf(':') + 1);
+    return h === `127.0.0.1:${port}` || h === `localhost:${port}` || h === `[::1]:${port}`;
+  };
   // The folders the desktop app acts on at its next start: no one can be asked here, so the page
   // may keep or reset them, never set a new one (core/session/folder-guard.ts)
   const call = guardFolderSettings(
@@ -116,7 +122,7 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
         res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', ...headers });
         res.end(body);
       };
-      if (!originOk(req.headers.origin)) {
+      if (!originOk(req.headers.origin) || !hostOk(req.headers.host)) {
         rejected('origin', url.pathname, req.socket);
         return send(403, 'forbidden origin');
       }
@@ -142,8 +148,8 @@ export async function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
     // The token in the query (what the viewer uses) or the x-resight-token header (scripts and
     // tests that keep it out of URLs), as for HTTP requests; no cookie here.
     const headerToken = req.headers['x-resight-token'];
-    if (url.pathname !== '/ws' || !originOk(req.headers.origin) || !tokenOk(url.searchParams.get('token') ?? (typeof headerToken === 'string' ? headerToken : undefined))) {
-      if (url.pathname === '/ws') rejected(originOk(req.headers.origin) ? 'token' : 'origin', url.pathname, req.socket);
+    if (url.pathname !== '/ws' || !originOk(req.headers.origin) || !hostOk(req.headers.host) || !tokenOk(url.searchParams.get('token') ?? (typeof headerToken === 'string' ? headerToken : undefined))) {
+      if (url.pathname === '/ws') rejected(originOk(req.headers.origin) && hostOk(req.headers.host) ? 'token' : 'origin', url.pathname, req.socket);
       socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       socket.destroy();
       return;

@@ -14,6 +14,7 @@ import { AUDIT_HELP, runAudit } from './commands/audit';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EXIT_OK, EXIT_USAGE, reportError, UsageError } from './io';
+import { relativeFolderVariables } from '../core/inference/cache';
 
 /**
  * The package's version (app/package.json, the package `resight` ships as): found from the built
@@ -57,6 +58,11 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const json = rest.includes('--json') || argv.includes('--json');
+  // a relative folder would follow the current folder, a study folder perhaps: refused, not guessed
+  const relative = relativeFolderVariables();
+  if (relative.length && cmd && COMMANDS[cmd]) {
+    return reportError(new UsageError(`${relative.join(', ')} must be an absolute path (a relative folder would be resolved against the current folder, which may be a study folder)`), json);
+  }
   if (!cmd) {
     // nothing asked: a usage error, said where errors go
     process.stderr.write(HELP + '\n');

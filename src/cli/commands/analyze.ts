@@ -322,6 +322,16 @@ export async function runAnalyze(argv: string[]): Promise<number> {
           exportEntry({ outcome, outcomeText, reviewer: values.reviewer, subject: subject(exported), files: files.map((f) => path.resolve(f)), formats, deidentified: values.deidentify === true, dateShifted: values['date-shift'] !== undefined, pseudonyms }),
         );
       const written: string[] = [];
+      // Ctrl-C or a kill while the files are written: the ones written so far are recorded, as a
+      // failed export's are. Each file is written synchronously (temp file, then rename), so the
+      // signal is taken between two files and no temp file is left behind (a SIGKILL can leave one)
+      const interrupted = (signal: NodeJS.Signals) => {
+        auditExport(8, written, `interrupted by ${signal}`);
+        process.stderr.write(`resight: export interrupted by ${signal}${written.length ? `; written: ${written.join(', ')}` : ''}\n`);
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      };
+      process.once('SIGINT', interrupted);
+      process.once('SIGTERM', interrupted);
       const summaryOut = await writeExports(
         contexts,
         {
@@ -353,11 +363,16 @@ export async function runAnalyze(argv: string[]): Promise<number> {
           onProgress: (p) => ebar.update(p.done, p.total, p.step),
           onWritten: (f) => written.push(f),
         },
-      ).catch((err: unknown) => {
-        // what was written before the failure left the machine's control as much as a whole export
-        auditExport(8, written, err instanceof ResightError ? err.code : 'INTERNAL');
-        throw err;
-      });
+      )
+        .catch((err: unknown) => {
+          // what was written before the failure left the machine's control as much as a whole export
+          auditExport(8, written, err instanceof ResightError ? err.code : 'INTERNAL');
+          throw err;
+        })
+        .finally(() => {
+          process.off('SIGINT', interrupted);
+          process.off('SIGTERM', interrupted);
+        });
       ebar.end();
       auditExport(0, summaryOut.files.map((f) => f.path), undefined, summaryOut.pseudonyms);
       // with --json -, stdout is the JSON document alone: what was written and sent goes to stderr

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { assertTargets } from '../../core/report/export';
 import { loadFrame } from '../../core/dicom/frame';
 import { UsageError, writeFileAtomic } from '../io';
 
@@ -32,6 +33,9 @@ export async function runDecode(argv: string[]): Promise<number> {
   if (statOrUndefined(values.out)?.isDirectory()) throw new UsageError(`--out must name a file; '${values.out}' is a directory`);
   if (!statOrUndefined(outDir)?.isDirectory()) throw new UsageError(`--out: the folder '${outDir}' does not exist`);
   const { header, decoded, values: px } = await loadFrame(positionals[0], frame);
+  // nothing is ever written into a study folder: not beside the file decoded either (checked once
+  // the file is read, so a file that is not there says so first)
+  assertTargets([values.out], { overwrite: true, sourceDirs: [path.dirname(positionals[0])] });
   let min = Infinity;
   let max = -Infinity;
   let sum = 0;

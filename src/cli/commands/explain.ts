@@ -12,7 +12,11 @@ import { InferenceEngine } from '../../core/inference/engine';
 import { isProviderName } from '../../core/inference/providers';
 import { PROVIDER_NAMES } from '../../shared/analysis';
 import type { ProviderName } from '../../shared/analysis';
+import { assertTargets } from '../../core/report/export';
 import { UsageError, writeFileAtomic } from '../io';
+
+/** What explain writes into --out-dir (ARCHITECTURE.md). */
+const EXPLAIN_FILES = ['input.f32', 'cam.f32', 'heatmap.f32', 'meta.json'] as const;
 
 export const EXPLAIN_HELP = `resight explain <file> [--frame N] [--model <card.json>] [--method ${CAM_METHODS.join('|')}]
                 [--layer <tensor>] [--class <name>] [--score logit|probability] [--provider P] --out-dir <dir> [--json]
@@ -54,6 +58,9 @@ export async function runExplain(argv: string[]): Promise<number> {
 
   const frame = values.frame === undefined ? 0 : Number(values.frame);
   const { header, decoded, values: px } = await loadFrame(positionals[0], frame);
+  // nothing is ever written into a study folder: not beside the file explained either (checked
+  // once the file is read, so a file that is not there says so first)
+  assertTargets(EXPLAIN_FILES.map((f) => path.join(outDir, f)), { overwrite: true, sourceDirs: [path.dirname(positionals[0])] });
   if (decoded.samplesPerPixel !== 1) throw new ResightError('UNSUPPORTED_PIXEL_FORMAT', `the model reads single-sample modality values; this image is ${decoded.photometric}`, { path: positionals[0] });
   const engine = new InferenceEngine();
   const explainer = new Explainer();

@@ -101,7 +101,8 @@ export interface AuditEntry {
 /** The audit folder for a data folder: RESIGHT_AUDIT_DIR, else `<dataDir>/audit`; null when RESIGHT_AUDIT=off or there is no data folder. */
 export function auditDirFor(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
   if (/^(off|0|false|no)$/i.test(env.RESIGHT_AUDIT ?? '')) return null;
-  if (env.RESIGHT_AUDIT_DIR) return path.resolve(env.RESIGHT_AUDIT_DIR);
+  // only an absolute folder: a relative one would follow the current folder, a study folder perhaps
+  if (env.RESIGHT_AUDIT_DIR && path.isAbsolute(env.RESIGHT_AUDIT_DIR)) return env.RESIGHT_AUDIT_DIR;
   return dataDir ? path.join(path.resolve(dataDir), 'audit') : null;
 }
 
@@ -179,7 +180,7 @@ export class AuditLog {
       // one write of one line with O_APPEND: processes sharing the file never interleave lines
       const file = this.kind === 'shared' ? auditFileFor(this.dir, now, this.user) : auditFileFor(this.dir, now);
       const fresh = this.kind === 'shared' && !fs.existsSync(file);
-      fs.appendFileSync(file, JSON.stringify(rec) + '\n', { mode: this.kind === 'shared' ? 0o640 : 0o600 });
+      appendOwnLine(file, JSON.stringify(rec) + '\n', this.kind === 'shared' ? 0o640 : 0o600);
       // group-readable whatever the umask (a umask of 077 would make it 0600): the collector reads it
       if (fresh) fs.chmodSync(file, 0o640);
       return rec;
@@ -190,6 +191,30 @@ export class AuditLog {
       }
       return null;
     }
+  }
+}
+
+/**
+ * Append one line to this account's own audit file. In a folder other accounts can write to (a
+ * shared RESIGHT_AUDIT_DIR), a file planted there must not receive our records: a symbolic link
+ * (to a file of ours the planter cannot read), a file another account owns (it could read and
+ * erase them) or one others may write to is refused, with a code the warning names.
+ */
+function appendOwnLine(file: string, line: string, mode: number): void {
+  const c = fs.constants;
+  // O_NOFOLLOW: the link itself is refused (ELOOP), never followed (0 where the platform has none)
+  const fd = fs.openSync(file, c.O_WRONLY | c.O_APPEND | c.O_CREAT | (c.O_NOFOLLOW ?? 0), mode);
+  try {
+    const st = fs.fstatSync(fd);
+    const uid = process.getuid?.();
+    const refuse = (code: string, why: string) => Object.assign(new Error(`${file} ${why}`), { code });
+    if (!st.isFile()) throw refuse('ENOTFILE', 'is not a regular file');
+    if (uid !== undefined && st.uid !== uid) throw refuse('EOWNER', `belongs to another account (uid ${st.uid})`);
+    if (process.platform !== 'win32' && st.mode & 0o022) throw refuse('EPERMISSIVE', 'may be written by other accounts');
+    // one write of one line with O_APPEND: processes sharing the file never interleave lines
+    fs.writeSync(fd, line);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -216,7 +241,7 @@ export function openAuditLog(dataDir: string | undefined, processName: AuditProc
   const dir = auditDirFor(dataDir, env);
   // switched off: said once, where the program's warnings go, never silently
   if (!dir && dataDir && auditDirFor(dataDir, { ...env, RESIGHT_AUDIT: undefined })) onError?.('the audit trail is off (RESIGHT_AUDIT=off): nothing this program does is recorded');
-  return dir ? new AuditLog(dir, processName, onError, env.RESIGHT_AUDIT_DIR ? 'shared' : 'private') : null;
+  return dir ? new AuditLog(dir, processName, onError, env.RESIGHT_AUDIT_DIR && path.isAbsolute(env.RESIGHT_AUDIT_DIR) ? 'shared' : 'private') : null;
 }
 
 /** The audit folder to read: as configured, even when recording is off (what was recorded before stays readable). */

@@ -38,8 +38,27 @@ function xdg(name: 'XDG_DATA_HOME' | 'XDG_CACHE_HOME'): string | undefined {
   return v && path.isAbsolute(v) ? v : undefined;
 }
 
+/** The folder environment variables ReSight reads; each must be an absolute path. */
+export const FOLDER_VARIABLES = ['RESIGHT_DATA_DIR', 'RESIGHT_CACHE_DIR', 'RESIGHT_AUDIT_DIR'] as const;
+
+/**
+ * A folder variable's value when it is an absolute path. A relative one is not used: it would be
+ * resolved against the current folder, which may be a study folder (nothing is written there);
+ * the command line refuses it (`relativeFolderVariables`), the app falls back to its default.
+ */
+export function envFolder(name: (typeof FOLDER_VARIABLES)[number], env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const v = env[name];
+  return v && path.isAbsolute(v) ? v : undefined;
+}
+
+/** The folder variables set to something other than an absolute path. */
+export function relativeFolderVariables(env: NodeJS.ProcessEnv = process.env): string[] {
+  return FOLDER_VARIABLES.filter((n) => env[n] && !path.isAbsolute(env[n] as string));
+}
+
 export function defaultDataDir(): string {
-  if (process.env.RESIGHT_DATA_DIR) return path.resolve(process.env.RESIGHT_DATA_DIR);
+  const own = envFolder('RESIGHT_DATA_DIR');
+  if (own) return own;
   const home = os.homedir();
   if (process.platform === 'win32') return path.join(process.env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'ReSight');
   if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'ReSight');
@@ -48,7 +67,8 @@ export function defaultDataDir(): string {
 
 /** Where cached analyses go when the caller does not say: RESIGHT_CACHE_DIR, else the OS cache folder. */
 export function defaultCacheDir(): string {
-  if (process.env.RESIGHT_CACHE_DIR) return path.resolve(process.env.RESIGHT_CACHE_DIR);
+  const own = envFolder('RESIGHT_CACHE_DIR');
+  if (own) return own;
   const home = os.homedir();
   if (process.platform === 'win32') return path.join(process.env.LOCALAPPDATA ?? path.join(home, 'AppData', 'Local'), 'ReSight', 'Cache', 'analysis');
   if (process.platform === 'darwin') return path.join(home, 'Library', 'Caches', 'ReSight', 'analysis');

@@ -5,6 +5,7 @@
  * request without the token or from another origin is refused.
  */
 import assert from 'node:assert/strict';
+import * as http from 'node:http';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -322,6 +323,29 @@ describe('bridge security', () => {
     assert.equal(ok.status, 200);
     assert.match(ok.headers.get('content-security-policy') ?? '', /default-src 'self'/);
     assert.match(bridge.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=/);
+  });
+});
+
+describe('bridge security: DNS rebinding', () => {
+  /** A request to the bridge's port with this Host header, as a page on a name rebound to 127.0.0.1 sends it. */
+  const asHost = (host: string, pathname: string, headers: Record<string, string> = {}) =>
+    new Promise<number>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: bridge.port, path: pathname, headers: { host, ...headers } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('answers only requests addressed to a loopback name, even with the token', async () => {
+    const q = `/?token=${bridge.token}`;
+    assert.equal(await asHost(`evil.example:${bridge.port}`, q), 403);
+    assert.equal(await asHost(`127.0.0.1:${bridge.port + 1}`, q), 403, 'another port is another origin');
+    assert.equal(await asHost(`127.0.0.1:${bridge.port}`, q), 200);
+    assert.equal(await asHost(`localhost:${bridge.port}`, q), 200);
+    const upgrade = { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' };
+    assert.equal(await asHost(`evil.example:${bridge.port}`, `/ws?token=${bridge.token}`, upgrade), 403);
   });
 });
 

@@ -340,6 +340,29 @@ describe('resight CLI contract', () => {
       assert.deepEqual(fs.readdirSync(outDir), []);
     });
 
+    it('never writes into the folder of the file it decodes (a study folder): EXPORT_TARGET_FORBIDDEN, and nothing written; explain neither', () => {
+      const study = fs.mkdtempSync(path.join(tmp, 'study-'));
+      const file = path.join(study, 'ct.dcm');
+      fs.copyFileSync(corpusPath('pydicom_CT_small.dcm'), file);
+      const target = path.join(study, 'out', 'x.f32');
+      assertInputError(runCli(['decode', file, '--out', path.join(study, 'x.f32'), '--json']), 'EXPORT_TARGET_FORBIDDEN', path.join(study, 'x.f32'));
+      fs.mkdirSync(path.dirname(target));
+      assertInputError(runCli(['decode', file, '--out', target, '--json']), 'EXPORT_TARGET_FORBIDDEN', target);
+      const r = runCli(['explain', file, '--out-dir', path.join(study, 'ex'), '--json']);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /EXPORT_TARGET_FORBIDDEN/);
+      assert.deepEqual(fs.readdirSync(study).sort(), ['ct.dcm', 'out']);
+      assert.deepEqual(fs.readdirSync(path.dirname(target)), []);
+    });
+
+    it('a relative RESIGHT_DATA_DIR, RESIGHT_CACHE_DIR or RESIGHT_AUDIT_DIR is a usage error (it would follow the current folder, a study folder perhaps)', () => {
+      for (const name of ['RESIGHT_DATA_DIR', 'RESIGHT_CACHE_DIR', 'RESIGHT_AUDIT_DIR']) {
+        const r = runCli(['info', corpusPath('pydicom_CT_small.dcm'), '--json'], { env: { [name]: 'resight-here' } });
+        assert.equal(r.status, 2, `${name}: exit ${r.status}`);
+        assert.match(r.stderr, new RegExp(`"code":"USAGE".*${name} must be an absolute path`));
+      }
+    });
+
     it('MONOCHROME1 is reported as such and not inverted', () => {
       const file = 'pydicom_RG3_J2KI.dcm';
       const { summary, values } = decodeOk(corpusPath(file));

@@ -42,6 +42,9 @@ describe('window and CSP', () => {
     assert.equal(scrub('cannot read /data/Smith John/CT 1/x.dcm: truncated'), 'cannot read <path>: truncated');
     assert.equal(scrub('C:\\Data\\DOE JOHN 1960\\CT\\a.dcm missing'), '<path> missing');
     assert.equal(scrub('cannot read /data/CT/Smith John.dcm: truncated'), 'cannot read <path>: truncated');
+    // a last name without an extension (a folder) runs to the end of its clause: no "John" left behind
+    assert.equal(scrub('open failed for /data/Smith John'), 'open failed for <path>');
+    assert.equal(scrub('cannot write /data/Smith John (EACCES)'), 'cannot write <path> (EACCES)');
   });
 
   it('a folder setting from the renderer (model, exports) takes effect only once the user confirms it in the main process', async () => {

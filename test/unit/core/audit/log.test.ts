@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { AuditLog, auditDirFor, auditFileFor, openAuditLog, readAudit } from '../../../../src/core/audit/log';
@@ -16,6 +17,8 @@ describe('where the audit trail goes', () => {
     assert.equal(auditDirFor('/data/resight', { RESIGHT_AUDIT_DIR: '/var/log/resight' }), path.resolve('/var/log/resight'));
     assert.equal(auditDirFor(undefined, { RESIGHT_AUDIT_DIR: '/var/log/resight' }), path.resolve('/var/log/resight'));
     assert.equal(auditDirFor(undefined, {}), null);
+    // a relative folder would follow the current folder (a study folder perhaps): not used
+    assert.equal(auditDirFor('/data/resight', { RESIGHT_AUDIT_DIR: 'audit-here' }), path.resolve('/data/resight/audit'));
     for (const off of ['off', 'OFF', '0', 'false', 'no']) assert.equal(auditDirFor('/data/resight', { RESIGHT_AUDIT: off, RESIGHT_AUDIT_DIR: '/x' }), null, off);
     assert.equal(openAuditLog('/data/resight', 'cli', undefined, { RESIGHT_AUDIT: 'off' }), null);
     assert.equal(openAuditLog('/data/resight', 'cli', undefined, {})?.dir, path.resolve('/data/resight/audit'));
@@ -82,6 +85,43 @@ describe('AuditLog', () => {
     const r = readAudit(dir);
     assert.equal(r.records.length, 1, 'the rest is still read');
     assert.deepEqual(r.unreadableFiles, ['audit-2026-11.other.jsonl']);
+  });
+
+  it('in a shared folder, a file another account planted under this account\'s name gets none of its records: a link, one it owns, one others may write', { skip: process.platform === 'win32' && 'POSIX modes and owners' }, (t) => {
+    const at = new Date('2026-11-30T12:00:00Z');
+    const planted = (plant: (file: string, dir: string) => void): { said: string[]; dir: string; file: string } => {
+      const dir = tempDir(t, 'audit-planted');
+      fs.chmodSync(dir, 0o1777);
+      const said: string[] = [];
+      const log = openAuditLog(undefined, 'cli', (m) => said.push(m), { RESIGHT_AUDIT_DIR: dir }) as AuditLog;
+      const file = auditFileFor(dir, at, os.userInfo().username);
+      plant(file, dir);
+      assert.equal(log.record({ event: 'export', action: 'R', what: 'report.export', patients: [{ id: 'MRN-1', name: 'Yamada^Taro' }] }, at), null);
+      return { said, dir, file };
+    };
+    // a link to a file of this account's that the planter cannot read: not followed
+    const victim = planted((file, dir) => {
+      fs.writeFileSync(path.join(dir, 'victim'), 'mine\n', { mode: 0o600 });
+      fs.symlinkSync(path.join(dir, 'victim'), file);
+    });
+    assert.equal(fs.readFileSync(path.join(victim.dir, 'victim'), 'utf8'), 'mine\n');
+    assert.match(victim.said.join(), /could not be written .*ELOOP/);
+    // a file others may write to (and so truncate)
+    const open = planted((file) => {
+      fs.writeFileSync(file, '');
+      fs.chmodSync(file, 0o666);
+    });
+    assert.equal(fs.readFileSync(open.file, 'utf8'), '');
+    assert.match(open.said.join(), /EPERMISSIVE/);
+    // a file another account owns (only root can make one here)
+    if (process.getuid?.() === 0) {
+      const theirs = planted((file) => {
+        fs.writeFileSync(file, '', { mode: 0o600 });
+        fs.chownSync(file, 65534, 65534);
+      });
+      assert.equal(fs.readFileSync(theirs.file, 'utf8'), '');
+      assert.match(theirs.said.join(), /EOWNER/);
+    }
   });
 
   it('says, once, when it is switched off', () => {

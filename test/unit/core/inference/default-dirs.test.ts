@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { defaultCacheDir, defaultDataDir } from '../../../../src/core/inference/cache';
+import { defaultCacheDir, defaultDataDir, relativeFolderVariables } from '../../../../src/core/inference/cache';
 
 function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
@@ -32,10 +32,17 @@ describe('default data and cache folders', { skip: process.platform !== 'linux' 
     withEnv({ RESIGHT_DATA_DIR: undefined, XDG_DATA_HOME: '/srv/xdg' }, () => assert.equal(defaultDataDir(), '/srv/xdg/resight'));
   });
 
-  it('RESIGHT_DATA_DIR and RESIGHT_CACHE_DIR are made absolute', () => {
+  it('a relative RESIGHT_DATA_DIR or RESIGHT_CACHE_DIR is not used: it would follow the current folder, a study folder perhaps', () => {
     withEnv({ RESIGHT_DATA_DIR: 'rel/data', RESIGHT_CACHE_DIR: 'rel/cache' }, () => {
-      assert.equal(defaultDataDir(), path.resolve('rel/data'));
-      assert.equal(defaultCacheDir(), path.resolve('rel/cache'));
+      assert.notEqual(defaultDataDir(), path.resolve('rel/data'));
+      assert.notEqual(defaultCacheDir(), path.resolve('rel/cache'));
+      assert.ok(path.isAbsolute(defaultDataDir()) && path.isAbsolute(defaultCacheDir()));
+      assert.deepEqual(relativeFolderVariables(), ['RESIGHT_DATA_DIR', 'RESIGHT_CACHE_DIR']);
+    });
+    withEnv({ RESIGHT_DATA_DIR: '/abs/data', RESIGHT_CACHE_DIR: '/abs/cache' }, () => {
+      assert.equal(defaultDataDir(), '/abs/data');
+      assert.equal(defaultCacheDir(), '/abs/cache');
+      assert.deepEqual(relativeFolderVariables(), []);
     });
   });
 });
