@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import { ResightError, toErrorInfo } from '../core/errors';
 import { parseDestination } from '../core/pacs/store';
+import { loadPolicy, policyRefusesDestination } from '../core/settings/policy';
 import type { PacsDestination } from '../core/pacs/store';
 
 export class UsageError extends Error {}
@@ -42,11 +43,18 @@ export function assertPathsExist(paths: readonly string[]): void {
 export function destinationOption(flag: string, spec: string | undefined, callingAe: string | undefined): PacsDestination | undefined {
   if (callingAe !== undefined && spec === undefined) throw new UsageError(`--calling-ae goes with --${flag}`);
   if (spec === undefined) return undefined;
+  refusedByPolicy(`--${flag}`, spec);
   try {
     return parseDestination(spec, callingAe);
   } catch (e) {
     throw new UsageError(`--${flag}: ${(e as Error).message}`);
   }
+}
+
+/** A destination the site policy (core/settings/policy.ts) does not allow: a usage error naming the policy. */
+export function refusedByPolicy(what: string, spec: string): void {
+  const why = policyRefusesDestination(loadPolicy(), spec);
+  if (why) throw new UsageError(`${what}: ${why}`);
 }
 
 /** A one-line progress bar on stderr, only when stderr is a terminal. */

@@ -55,6 +55,7 @@ export const schemas = {
   'slice.overlays': z.object({ seriesId: id, slice: z.number().int().min(0).max(1_000_000) }).strict(),
   'settings.get': z.object({}).strict(),
   'pacs.get': z.object({}).strict(),
+  'policy.get': z.object({}).strict(),
   'settings.set': preferencesPatchSchema,
   'report.export': z
     .object({
@@ -101,6 +102,18 @@ export const schemas = {
 export type Method = keyof typeof schemas;
 export const METHODS = Object.keys(schemas) as Method[];
 export type Params<M extends Method> = z.infer<(typeof schemas)[M]>;
+
+/**
+ * What the site policy (an administrator's policy.json) fixes: the preferences the page shows
+ * locked, the files it came from, what in them could not be used, and whether exports go to the
+ * PACS settings.json names ('settings'), to the policy's own ('fixed') or nowhere ('off').
+ */
+export interface PolicyInfo {
+  locked: (keyof Preferences)[];
+  files: string[];
+  problems: string[];
+  pacs: 'settings' | 'fixed' | 'off';
+}
 
 /** A file the scan did not use, named relative to the folder the user opened. */
 export interface UnusedFile {
@@ -197,6 +210,7 @@ export interface Results {
   'settings.get': Preferences;
   'settings.set': Preferences;
   'pacs.get': PacsInfo;
+  'policy.get': PolicyInfo;
 }
 
 /** The PACS the viewer's exports may be sent to, as its installer configured it (null: none). */

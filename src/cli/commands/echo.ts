@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { describeDestination, echo, parseDestination } from '../../core/pacs/store';
-import { UsageError } from '../io';
+import { refusedByPolicy, UsageError } from '../io';
 
 export const ECHO_HELP = `resight echo <AET@host:port> [--calling-ae AET] [--json]
   DICOM C-ECHO ("verify"): checks that a PACS answers and accepts ReSight's AE title (default
@@ -9,6 +9,8 @@ export const ECHO_HELP = `resight echo <AET@host:port> [--calling-ae AET] [--jso
 export async function runEcho(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { 'calling-ae': { type: 'string' }, json: { type: 'boolean' } } });
   if (positionals.length !== 1) throw new UsageError('echo needs one destination, AET@host:port');
+  // a site that allows one PACS, or none, allows no other network connection either
+  refusedByPolicy('echo', positionals[0] as string);
   let dest;
   try {
     dest = parseDestination(positionals[0] as string, values['calling-ae']);

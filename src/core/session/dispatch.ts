@@ -28,6 +28,7 @@ const handlers: Handlers = {
   'settings.get': (s) => s.getPreferences(),
   'settings.set': (s, p) => s.setPreferences(p),
   'pacs.get': (s) => s.pacsInfo(),
+  'policy.get': (s) => s.policyInfo(),
 };
 
 export async function dispatch(session: Session, method: string, params: unknown): Promise<Reply<Method>> {

@@ -25,7 +25,8 @@ import { describeDestination, parseDestination, storeFiles } from '../pacs/store
 import type { PacsDestination } from '../pacs/store';
 import type { FileError, StudySummary, TagEntry } from '../../shared/dicom';
 import { pickCalibration } from '../../shared/dicom';
-import { applySettingsPatch, loadSettings, updateSettings } from '../settings/file';
+import { applySettingsPatch, loadSettings, refuseLocked, updateSettings, withoutLocked, withPolicy } from '../settings/file';
+import { loadPolicy, lockedPreferences, policyRefusesDestination } from '../settings/policy';
 import { pacsSettingSchema, settingsSchema } from '../../shared/settings';
 import type { Preferences, Settings } from '../../shared/settings';
 import { scanPaths } from '../dicom/scan';
@@ -624,8 +625,12 @@ export class Session {
   /** Change preferences (only the given ones; null: back to the default); returns them all. Provider, threads, model and export folder apply at the next start. */
   setPreferences(p: Params<'settings.set'>): Preferences {
     const before = this.getPreferences() as Record<string, unknown>;
-    if (this.opts.dataDir) updateSettings(this.opts.dataDir, p);
-    else this.memorySettings = applySettingsPatch(this.readSettings(), p);
+    const policy = loadPolicy();
+    if (this.opts.dataDir) updateSettings(this.opts.dataDir, p, policy);
+    else {
+      refuseLocked(p, policy);
+      this.memorySettings = applySettingsPatch(this.memorySettings ?? settingsSchema.parse({}), withoutLocked(p, policy));
+    }
     const after = this.getPreferences();
     // a configuration change (a model folder, an export folder, the provider) is an administrator's business
     const changed = Object.keys(p).filter((k) => JSON.stringify(before[k] ?? null) !== JSON.stringify((after as Record<string, unknown>)[k] ?? null));
@@ -644,7 +649,13 @@ export class Session {
   private memorySettings: Settings | null = null;
 
   private readSettings(): Settings {
-    return this.opts.dataDir ? loadSettings(this.opts.dataDir).settings : (this.memorySettings ?? settingsSchema.parse({}));
+    return this.opts.dataDir ? loadSettings(this.opts.dataDir).settings : withPolicy(this.memorySettings ?? settingsSchema.parse({}), loadPolicy());
+  }
+
+  /** What the site policy fixes (settings/policy.ts), as the page may see it (policy.get). */
+  policyInfo(): Results['policy.get'] {
+    const policy = loadPolicy();
+    return { locked: lockedPreferences(policy), files: policy.files, problems: policy.problems, pacs: policy.pacs === undefined ? 'settings' : policy.pacs === false ? 'off' : 'fixed' };
   }
 
   /** The tag browser: every element of slice `slice`'s instance. */
@@ -664,6 +675,18 @@ export class Session {
 
   /** The configured PACS: the command line's, else settings.json's (never the page's); or why there is none. */
   private pacsConfig(): { dest?: PacsDestination; problem?: string } {
+    // the site policy first: its destination, or none at all, whatever the settings or --pacs say
+    const policy = loadPolicy();
+    if (policy.pacs === false) return { problem: policyRefusesDestination(policy, '') ?? 'sending is turned off by the site policy' };
+    if (policy.pacs) {
+      const refused = this.opts.pacs ? policyRefusesDestination(policy, this.opts.pacs.destination) : null;
+      if (refused) return { problem: refused };
+      try {
+        return { dest: parseDestination(policy.pacs.destination, policy.pacs.callingAeTitle) };
+      } catch (e) {
+        return { problem: `the site policy's PACS '${policy.pacs.destination}' cannot be used: ${(e as Error).message}` };
+      }
+    }
     const loaded = this.opts.dataDir ? loadSettings(this.opts.dataDir) : null;
     const raw = this.opts.pacs ?? (loaded?.settings ?? this.readSettings()).pacs;
     if (raw === undefined) {

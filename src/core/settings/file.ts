@@ -2,6 +2,8 @@
  * settings.json in the app data folder, validated with zod (src/shared/settings.ts): read by the
  * engine (the viewer's Preferences, through the contract) and by the desktop shell (window state,
  * recent studies). A missing file gives the defaults; an invalid one its valid keys (loadSettings).
+ * The site policy's preferences (settings/policy.ts) are laid over what the file says, and a
+ * change to one of them is refused.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,6 +11,8 @@ import type { z } from 'zod';
 import { writeFileAtomic } from '../io/atomic';
 import { settingsSchema } from '../../shared/settings';
 import type { PreferencesPatch, Settings } from '../../shared/settings';
+import { ResightError } from '../errors';
+import { loadPolicy, type SitePolicy } from './policy';
 
 /** `settings` with `patch` applied: a value replaces, `null` removes (back to the default), `undefined` keeps. */
 export function applySettingsPatch(settings: Settings, patch: Partial<Settings> | PreferencesPatch): Settings {
@@ -26,12 +30,34 @@ export function applySettingsPatch(settings: Settings, patch: Partial<Settings> 
  * that does not parse is kept beside the new one (`settings.json.invalid`), never overwritten
  * unseen: someone wrote it by hand, and wants to see what was wrong with it.
  */
-export function updateSettings(dir: string, patch: Partial<Settings> | PreferencesPatch): Settings {
-  const loaded = loadSettings(dir);
-  const next = applySettingsPatch(loaded.settings, patch);
+export function updateSettings(dir: string, patch: Partial<Settings> | PreferencesPatch, policy: SitePolicy = loadPolicy()): Settings {
+  refuseLocked(patch, policy);
+  // the file as the user wrote it: the policy's values are laid over it when read, never saved
+  // into it (a policy taken away later leaves the user's own choices)
+  const loaded = loadSettings(dir, null);
+  const next = applySettingsPatch(loaded.settings, withoutLocked(patch, policy));
   if (loaded.problem) fs.copyFileSync(path.join(dir, 'settings.json'), path.join(dir, 'settings.json.invalid'));
   saveSettings(dir, next);
-  return next;
+  return withPolicy(next, policy);
+}
+
+/** A patch that would change what the site policy fixes is refused (the same value, as a dialog sends back, is not a change). */
+export function refuseLocked(patch: Partial<Settings> | PreferencesPatch, policy: SitePolicy): void {
+  const fixed = policy.preferences as Record<string, unknown>;
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined || fixed[k] === undefined || JSON.stringify(v) === JSON.stringify(fixed[k])) continue;
+    throw new ResightError('VALIDATION', `${k} is set by the site policy (${policy.files.join(', ')}) and cannot be changed here`);
+  }
+}
+
+/** `patch` without what the policy fixes (refuseLocked let only its own values through). */
+export function withoutLocked<T extends Partial<Settings> | PreferencesPatch>(patch: T, policy: SitePolicy): T {
+  return Object.fromEntries(Object.entries(patch).filter(([k]) => (policy.preferences as Record<string, unknown>)[k] === undefined)) as T;
+}
+
+/** `s` with the site policy's preferences laid over it. */
+export function withPolicy(s: Settings, policy: SitePolicy): Settings {
+  return { ...s, ...policy.preferences };
 }
 
 /**
@@ -40,7 +66,12 @@ export function updateSettings(dir: string, patch: Partial<Settings> | Preferenc
  * hand-edited entry, must not cost the rest (the installer's PACS among them). A file that is not
  * JSON gives the defaults, and says why.
  */
-export function loadSettings(dir: string): { settings: Settings; problem?: string } {
+export function loadSettings(dir: string, policy: SitePolicy | null = loadPolicy()): { settings: Settings; problem?: string } {
+  const r = loadSettingsFile(dir);
+  return policy ? { ...r, settings: withPolicy(r.settings, policy) } : r;
+}
+
+function loadSettingsFile(dir: string): { settings: Settings; problem?: string } {
   const file = path.join(dir, 'settings.json');
   if (!fs.existsSync(file)) return { settings: settingsSchema.parse({}) };
   let raw: unknown;

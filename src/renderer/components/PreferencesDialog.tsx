@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import { PROVIDER_NAMES } from '../../shared/analysis';
 import { CAM_METHOD_NAMES } from '../../shared/api';
 import { CAM_METHOD_LABELS } from '../../shared/cam';
-import type { ModelInfo, ResightApi } from '../../shared/api';
+import type { ModelInfo, PolicyInfo, ResightApi } from '../../shared/api';
 import type { Preferences, PreferencesPatch } from '../../shared/settings';
 import { useI18n } from '../i18n/i18n';
 
@@ -17,15 +17,22 @@ export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operat
   // the threads as typed: something that is not a whole number above 0 is said, not silently emptied
   const [threadsText, setThreadsText] = useState<string | null>(null);
   const threadsBad = threadsText !== null && threadsText.trim() !== '' && !/^[1-9]\d{0,3}$/.test(threadsText.trim());
+  // what the site policy fixes: shown, not editable (an engine without policy.get fixes nothing)
+  const [policy, setPolicy] = useState<PolicyInfo | null>(null);
   useEffect(() => {
     p.api.call('settings.get', {}).then(setPrefs, (e: Error) => setError(err(e)));
+    p.api.call('policy.get', {}).then(setPolicy, () => setPolicy(null));
   }, [p.api]);
+  const locked = new Set<string>(policy?.locked ?? []);
+  /** A control's props when the policy fixes its preference. */
+  const lock = (k: keyof Preferences) => (locked.has(k) ? { disabled: true, title: t('prefs.lockedOne'), 'data-locked': 'true' } : {});
   const set = (patch: PreferencesPatch) => setPrefs((x) => ({ ...(x ?? {}), ...patch }));
   const save = async () => {
     if (!prefs) return;
     setError(null);
     try {
-      const r = await p.api.call('settings.set', prefs);
+      // what the policy fixes is not the dialog's to send
+      const r = await p.api.call('settings.set', Object.fromEntries(Object.entries(prefs).filter(([k]) => !locked.has(k))) as PreferencesPatch);
       setSaved(true);
       p.onSaved(r);
     } catch (e) {
@@ -42,16 +49,17 @@ export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operat
       {!prefs && !error ? <p className="muted">{t('app.loading')}</p> : null}
       {prefs ? (
         <>
+          {locked.size ? <p className="muted" role="note" data-testid="prefs-locked">{t('prefs.locked', { files: policy?.files.join(', ') ?? '' })}</p> : null}
           <fieldset>
             <legend>{t('prefs.viewer')}</legend>
             <label className="row">{t('ai.method')}
-              <select value={prefs.camMethod ?? ''} onChange={(e) => set({ camMethod: opt<NonNullable<Preferences['camMethod']>>(e.target.value) })} data-testid="prefs-method">
+              <select {...lock('camMethod')} value={prefs.camMethod ?? ''} onChange={(e) => set({ camMethod: opt<NonNullable<Preferences['camMethod']>>(e.target.value) })} data-testid="prefs-method">
                 <option value="">{CAM_METHOD_LABELS.gradcam} ({t('prefs.default')})</option>
                 {CAM_METHOD_NAMES.filter((m) => m !== 'scorecam').map((m) => <option key={m} value={m}>{CAM_METHOD_LABELS[m]}</option>)}
               </select>
             </label>
             <label className="row">{t('ai.layer')}
-              <select value={prefs.camLayer ?? ''} onChange={(e) => set({ camLayer: opt(e.target.value) })}>
+              <select {...lock('camLayer')} value={prefs.camLayer ?? ''} onChange={(e) => set({ camLayer: opt(e.target.value) })}>
                 <option value="">{t('prefs.default')}</option>
                 {p.layers.map((l) => <option key={l} value={l}>{l}</option>)}
               </select>
@@ -60,7 +68,7 @@ export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operat
               <>
                 {/* label above a full-width select: both are long */}
                 <label className="row stack">{t('prefs.operatingPoint')}
-                  <select value={prefs.operatingPoint ?? ''} onChange={(e) => set({ operatingPoint: opt(e.target.value) })} data-testid="prefs-operating-point">
+                  <select {...lock('operatingPoint')} value={prefs.operatingPoint ?? ''} onChange={(e) => set({ operatingPoint: opt(e.target.value) })} data-testid="prefs-operating-point">
                     {points.map((op, i) => (
                       <option key={op.id} value={i === 0 ? '' : op.id}>
                         {op.label} ({thresholdsOf(op)}){i === 0 ? ` · ${t('prefs.default')}` : ''}
@@ -72,18 +80,19 @@ export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operat
                 {chosen ? <p className="muted detail" data-testid="prefs-operating-point-detail">{thresholdsOf(chosen)}</p> : null}
               </>
             ) : null}
-            <label className="row check"><input type="checkbox" checked={prefs.deidentifyByDefault === true} onChange={(e) => set({ deidentifyByDefault: e.target.checked })} /> {t('prefs.deidentifyDefault')}</label>
+            <label className="row check"><input type="checkbox" {...lock('deidentifyByDefault')} checked={prefs.deidentifyByDefault === true} onChange={(e) => set({ deidentifyByDefault: e.target.checked })} /> {t('prefs.deidentifyDefault')}</label>
           </fieldset>
           <fieldset>
             <legend>{t('prefs.engine')}</legend>
             <label className="row">{t('prefs.provider')}
-              <select value={prefs.provider ?? ''} onChange={(e) => set({ provider: opt<NonNullable<Preferences['provider']>>(e.target.value) })}>
+              <select {...lock('provider')} value={prefs.provider ?? ''} onChange={(e) => set({ provider: opt<NonNullable<Preferences['provider']>>(e.target.value) })}>
                 <option value="">{t('prefs.auto')}</option>
                 {PROVIDER_NAMES.map((x) => <option key={x} value={x}>{x}</option>)}
               </select>
             </label>
             <label className="row">{t('prefs.threads')}
               <input
+                {...lock('threads')}
                 inputMode="numeric"
                 value={threadsText ?? (prefs.threads ?? '')}
                 placeholder={t('prefs.auto')}
@@ -97,8 +106,8 @@ export function PreferencesDialog(p: { api: ResightApi; layers: string[]; operat
                 }}
               />
             </label>
-            <label className="row">{t('prefs.modelFolder')}<input value={prefs.modelFolder ?? ''} onChange={(e) => set({ modelFolder: e.target.value || null })} /></label>
-            <label className="row">{t('prefs.exportFolder')}<input value={prefs.exportFolder ?? ''} onChange={(e) => set({ exportFolder: e.target.value || null })} /></label>
+            <label className="row">{t('prefs.modelFolder')}<input {...lock('modelFolder')} value={prefs.modelFolder ?? ''} onChange={(e) => set({ modelFolder: e.target.value || null })} /></label>
+            <label className="row">{t('prefs.exportFolder')}<input {...lock('exportFolder')} value={prefs.exportFolder ?? ''} onChange={(e) => set({ exportFolder: e.target.value || null })} /></label>
             <p className="muted">{t('prefs.restart')}</p>
           </fieldset>
         </>

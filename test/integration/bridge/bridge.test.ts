@@ -252,6 +252,8 @@ describe('the contract over the bridge', () => {
 
   it('no PACS is configured: pacs.get says so, and an export cannot be sent', async () => {
     assert.deepEqual(await client.call('pacs.get', {}), { destination: null });
+    // no site policy on this machine: nothing locked, exports go where settings.json says
+    assert.deepEqual(await client.call('policy.get', {}), { locked: [], files: [], problems: [], pacs: 'settings' });
     const r = await client.raw('report.export', { seriesId, formats: ['sr'], send: true });
     assert.equal(!r.ok && r.error.code, 'VALIDATION');
   });

@@ -363,6 +363,26 @@ describe('resight CLI contract', () => {
       }
     });
 
+    it('the site policy decides where exports may be sent: echo, analyze --send and serve --pacs elsewhere are usage errors naming it, before any connection', () => {
+      const dir = fs.mkdtempSync(path.join(tmp, 'policy-'));
+      const only = path.join(dir, 'only.json');
+      fs.writeFileSync(only, JSON.stringify({ pacs: { destination: 'PACS@127.0.0.1:11112' } }));
+      const off = path.join(dir, 'off.json');
+      fs.writeFileSync(off, JSON.stringify({ pacs: false }));
+      const demo = path.join(REPO_ROOT, 'resources', 'demo');
+      for (const [policy, args, said] of [
+        [off, ['echo', 'PACS@127.0.0.1:11112'], /echo: sending to a PACS is turned off by the site policy \(.*off\.json\)/],
+        [only, ['echo', 'OTHER@127.0.0.1:11113'], /allows sending to PACS@127\.0\.0\.1:11112 only/],
+        [only, ['analyze', demo, '--sr', path.join(dir, 'sr.dcm'), '--send', 'OTHER@127.0.0.1:11113'], /--send: the site policy .* allows sending to PACS@127\.0\.0\.1:11112 only/],
+        [off, ['serve', demo, '--pacs', 'PACS@127.0.0.1:11112'], /--pacs: sending to a PACS is turned off/],
+      ] as const) {
+        const r = runCli([...args], { env: { RESIGHT_POLICY_FILE: policy } });
+        assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status} ${r.stderr}`);
+        assert.match(r.stderr, said);
+      }
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['off.json', 'only.json'], 'nothing written');
+    });
+
     it('MONOCHROME1 is reported as such and not inverted', () => {
       const file = 'pydicom_RG3_J2KI.dcm';
       const { summary, values } = decodeOk(corpusPath(file));
