@@ -87,6 +87,15 @@ interface Persisted {
 }
 /** A series' measurements on its reformats, by plane (their `slice` is the reformat's position). */
 type ReformatMeasured = Partial<Record<ReformatPlane, Measurement[]>>;
+/**
+ * A toolbar button clicked with the mouse does not keep the focus (OHIF's do not): it would take
+ * the viewer's keys, Space pressing it again instead of resetting the view. The keyboard still
+ * reaches every button by Tab.
+ */
+function keepFocusOffButtons(e: { target: EventTarget; preventDefault(): void }): void {
+  if ((e.target as HTMLElement).closest?.('button')) e.preventDefault();
+}
+
 /** Keys typed here are text, not viewer shortcuts (a checkbox or a slider keeps the shortcuts working). */
 const TEXT_INPUTS = new Set(['text', 'search', 'email', 'url', 'tel', 'password', 'number', 'date', 'time', 'datetime-local', 'month', 'week']);
 export function typingTarget(target: EventTarget | null): boolean {
@@ -177,7 +186,9 @@ export function App() {
   const [colormap, setColormap] = useState<ColormapName>(saved.current.colormap ?? DEFAULT_OVERLAY.colormap);
   const [opacity, setOpacity] = useState(saved.current.opacity ?? DEFAULT_OVERLAY.opacity);
   const [threshold, setThreshold] = useState(saved.current.threshold ?? DEFAULT_OVERLAY.threshold);
-  const [scaleMode, setScaleMode] = useState<'slice' | 'model'>('slice');
+  // model units by default (the explain issue's point): a weak map reads weak, not rescaled to look
+  // as hot as a lesion's; "per slice" stretches each map to its own maximum
+  const [scaleMode, setScaleMode] = useState<'slice' | 'model'>('model');
   const [explained, setExplained] = useState<(ExplainResult & { forSlice: number; forSeries: string }) | null>(null);
   const seriesMax = useRef(new Map<string, number>());
   // the slices looked at, with the series they belong to (so a switch never files one series'
@@ -798,21 +809,27 @@ export function App() {
     const ih = typeof inputSize?.[2] === 'number' ? inputSize[2] : 256;
     const iw = typeof inputSize?.[3] === 'number' ? inputSize[3] : 256;
     const k = `${explained.forSeries}|${explained.class}|${explained.layer}|${explained.method}`;
+    // in model units the scale starts from the maps of the class's findings (their key slices,
+    // computed by the analysis with the same method and layer), not from whichever slice was shown
+    // first: else the first map seen, however weak, filled the colour bar
+    const source = `${explained.method}@${explained.layer}`;
+    const reference = Math.max(0, ...(analysis?.findings ?? []).filter((f) => f.class === explained.class && f.centroidSource === source && f.camMax !== undefined).map((f) => f.camMax as number));
     return {
       cam: Float32Array.from(explained.cam),
       camH: explained.camShape[0],
       camW: explained.camShape[1],
       inputH: ih,
       inputW: iw,
-      scale: scaleMode === 'slice' ? explained.max : (seriesMax.current.get(k) ?? explained.max),
+      scale: scaleMode === 'slice' ? explained.max : Math.max(reference, seriesMax.current.get(k) ?? explained.max),
       style: { colormap, opacity, threshold },
     };
-  }, [heatOn, explained, model, colormap, opacity, threshold, scaleMode, index, seriesId]);
+  }, [heatOn, explained, model, colormap, opacity, threshold, scaleMode, index, seriesId, analysis]);
 
   // a map scaled to its own slice's maximum looks as hot on a slice the model calls negative as on
   // a lesion: said under the colour bar when the slice is below the class's operating threshold
+  // (in model units too, when this map fills most of the scale: no finding of the class set it higher)
   const heatBelow = useMemo(() => {
-    if (!heat || scaleMode !== 'slice' || !explained) return null;
+    if (!heat || !explained || (scaleMode !== 'slice' && explained.max < 0.5 * heat.scale)) return null;
     const p = analysis?.slices[index]?.probabilities?.[explained.class];
     const th = thresholds[explained.class];
     return p !== undefined && th !== undefined && p < th ? { cls: explained.class, p, t: th } : null;
@@ -1109,7 +1126,8 @@ export function App() {
   const slabMmText = (mm: number) => num(mm, Math.abs(mm - Math.round(mm)) < 0.05 ? 0 : 1);
   const corners = {
     tl: study ? [personNameText(study.patient.name), study.patient.id, study.description ?? ''] : [],
-    tr: series ? [`${series.modality} ${series.description}`, study?.date ? `${study.date.slice(0, 4)}-${study.date.slice(4, 6)}-${study.date.slice(6, 8)}` : '', ...(series.lossy && (plane !== 'stack' || slabbed || info?.slices[index]?.lossy) ? [t('viewer.lossy')] : [])] : [],
+    // the series number first, as PACS overlays cite "Se 3 Im 45"
+    tr: series ? [`${series.number !== undefined ? `${t('viewer.seriesNumber', { n: series.number })}  ` : ''}${series.modality} ${series.description}`, study?.date ? `${study.date.slice(0, 4)}-${study.date.slice(4, 6)}-${study.date.slice(6, 8)}` : '', ...(series.lossy && (plane !== 'stack' || slabbed || info?.slices[index]?.lossy) ? [t('viewer.lossy')] : [])] : [],
     bl: count
       ? plane === 'stack'
         ? [
@@ -1149,7 +1167,7 @@ export function App() {
 
   return (
     <div className="app" onDragOver={(e) => e.preventDefault()} onDrop={(e) => void onDrop(e)}>
-      <header>
+      <header onMouseDown={keepFocusOffButtons}>
         <h1>{t('app.title')}</h1>
         {model?.notForClinicalUse !== false ? <span className="badge" role="note">{t('app.notForClinicalUse')}</span> : null}
         <span className="grow" />
@@ -1181,7 +1199,7 @@ export function App() {
           <StudyBrowser api={api} studies={studies} unused={unused} selected={seriesId} onSelect={(id) => { if (id === seriesId) return; performance.clearMarks(); performance.clearMeasures(); performance.mark('resight:select'); saved.current = { ...saved.current, seriesId: undefined }; setSeriesId(id); }} />
         </div>
         <section className="center">
-          <div className="toolbar" role="toolbar" aria-label={t('tools.title')}>
+          <div className="toolbar" role="toolbar" aria-label={t('tools.title')} onMouseDown={keepFocusOffButtons}>
             {TOOLS.map((tool) => (
               <button key={tool} aria-pressed={bindings.left === tool} onClick={() => setBindings((b) => ({ ...b, left: tool }))} data-testid={`tool-${tool}`}>{t(TOOL_KEY[tool])}</button>
             ))}
@@ -1325,6 +1343,7 @@ export function App() {
                 onView={setView}
                 onIndex={go}
                 heat={plane === 'stack' ? heat : null}
+                heatCaveat={heatBelow ? t('ai.heatBelowShort', { cls: cls(heatBelow.cls) }) : undefined}
                 bindings={bindings}
                 measurements={measurements}
                 onMeasure={(m) => {
@@ -1472,14 +1491,16 @@ export function App() {
               <label className="row">{t('ai.opacity')}<input type="range" min={0} max={1} step={0.05} value={opacity} onChange={(e) => setOpacity(Number(e.target.value))} /><output className="slider-value">{`${num(opacity * 100, 0)} %`}</output></label>
               <label className="row">{t('ai.threshold')}<input type="range" min={0} max={0.95} step={0.05} value={threshold} onChange={(e) => setThreshold(Number(e.target.value))} /><output className="slider-value">{num(threshold, 2)}</output></label>
               <label className="row">{t('ai.scale')}
-                <select value={scaleMode} onChange={(e) => setScaleMode(e.target.value as 'slice' | 'model')}>
+                <select value={scaleMode} data-testid="heat-scale" onChange={(e) => setScaleMode(e.target.value as 'slice' | 'model')}>
                   <option value="slice">{t('ai.scaleSlice')}</option>
                   <option value="model">{t('ai.scaleModel')}</option>
                 </select>
               </label>
-              {heat ? <div className="colorbar" aria-hidden="true"><span>0</span><span className={`bar ${colormap}`} /><span>{num(heat.scale, 3)}</span></div> : null}
+              {heat && plane === 'stack' ? <div className="colorbar" aria-hidden="true"><span>0</span><span className={`bar ${colormap}`} /><span>{num(heat.scale, 3)}</span></div> : null}
               {heatOn && !heatAllowed && model?.available ? <p className="muted heat-note" role="note" data-testid="heat-needs-analysis">{t('ai.heatNeedsAnalysis')}</p> : null}
-              {heatBelow ? <p className="muted heat-note" role="note" data-testid="heat-below">{t('ai.heatBelow', { cls: cls(heatBelow.cls), p: num(heatBelow.p, 3), t: num(heatBelow.t, 3) })}</p> : null}
+              {/* the model scores axial slices: a reformat has no map, and says so rather than look switched off */}
+              {heatOn && heatAllowed && plane !== 'stack' ? <p className="muted heat-note" role="note" data-testid="heat-axial-only">{t('ai.heatAxialOnly', { plane: t(`plane.${planes?.stack ?? 'oblique'}` as MessageKey) })}</p> : null}
+              {heatBelow ? <p className="muted heat-note" role="note" data-testid="heat-below">{t('ai.heatBelow', { cls: cls(heatBelow.cls), p: num(heatBelow.p, 3), t: num(heatBelow.t, 3) })}{scaleMode === 'slice' ? ` ${t('ai.heatBelowSlice')}` : ''}</p> : null}
             </fieldset>
           </section>
           <FindingsPanel key={seriesId ?? ''} analysis={analysis} reviews={reviews} classes={model?.classes ?? []} operatingPoints={model?.operatingPoints} operatingPointFallback={model?.operatingPoint?.fallback} index={index} readingStep={stackStep} sliceCount={count} imageNumber={imageNumber} axial={plane === 'stack'} viewed={viewed} onDecide={decide} onAdd={(c) => setPlacing(c)} onGo={goSlice} onInsist={insist} busy={job !== null} />

@@ -79,6 +79,12 @@ export interface Finding {
   centroid: [number, number] | null;
   /** How the centroid was found, e.g. `gradcam@layer4`. */
   centroidSource?: string;
+  /**
+   * The largest value of that map (model units, after ReLU): where the viewer's heatmap scale in
+   * model units starts for this class, so a weak map reads weak from the first slice shown.
+   * Absent in results made before it existed.
+   */
+  camMax?: number;
   /** Why `centroid` is null when the model was asked for a map and could not give one. */
   centroidError?: ErrorInfo;
 }

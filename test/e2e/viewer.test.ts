@@ -201,6 +201,9 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     const mid = await regionMean(0, 0, 1, 1);
     assert.ok(mid.every((v) => v >= 0), 'the canvas is readable');
     assert.match(await page.locator('[data-testid=corner-tl]').innerText(), /DEMO PHANTOM/);
+    // the series number, as a reader cites it (Se 1 Im 45), in the corner and the series list
+    assert.match(await page.locator('[data-testid=corner-tr]').innerText(), /^Se 1\s+CT /);
+    assert.match(await page.locator('[data-testid=series-item]').first().innerText(), /Se 1 · 45 slices/);
     assert.match(await page.locator('[data-testid=corner-bl]').innerText(), /Pos -?[\d.,]+ mm\s+Thk 5\.00 mm/, 'position and slice thickness, as OHIF shows them');
     // and the image number a PACS shows (InstanceNumber; the demo numbers its images from the feet up, the viewer from the top)
     const im = /Slice (\d+) \/ 45\s+Im (\d+)/.exec(await page.locator('[data-testid=corner-bl]').innerText());
@@ -414,11 +417,40 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await shot('04-heatmap');
     // a finding's key slice is above its threshold: no caveat under the colour bar
     assert.equal(await page.locator('[data-testid=heat-below]').count(), 0);
-    // the lowest slice (End, slice 45 read from the top) is below every threshold: its map, scaled to its own maximum, says it is not a finding
+    // the lowest slice (End, slice 45 read from the top) is below every threshold. In model units
+    // (the default) its map is drawn on the scale the class's findings set, not stretched to its own
+    // maximum: the colour bar keeps the finding's top
+    const barTop = async () => Number((await page.locator('.colorbar span').last().innerText()).replace(/,/g, ''));
+    assert.equal(await page.locator('[data-testid=heat-scale]').inputValue(), 'model');
+    // the same class's map there (the viewer would show that slice's own top class)
+    const cls = (findings[strongest] ?? '').split(':')[0] as string;
+    await page.selectOption('[data-testid=heat-class]', cls);
+    await page.waitForTimeout(1000);
+    const findingTop = await barTop();
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('End');
+    await page.waitForFunction(() => /Slice 45 \//.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    await page.waitForTimeout(1500);
+    assert.ok((await barTop()) >= findingTop, `the scale stays at the findings' (${findingTop}), not this slice's own`);
+    // per slice, the map is stretched to its own maximum, and says, beside the colour bar and on the image, that it is not a finding
+    await page.selectOption('[data-testid=heat-scale]', 'slice');
     await page.waitForSelector('[data-testid=heat-below]', { timeout: 30_000 });
-    assert.match(await page.locator('[data-testid=heat-below]').innerText(), /below the .+ threshold \(p [\d.]+ < [\d.]+\).*not a finding/);
+    assert.match(await page.locator('[data-testid=heat-below]').innerText(), /below the .+ threshold \(p [\d.]+ < [\d.]+\).*not a finding.*scaled to its own maximum/);
+    assert.match(await page.locator('[data-testid=heat-caveat]').innerText(), /^Below the .+ threshold here: not a finding$/);
+    await page.selectOption('[data-testid=heat-scale]', 'model');
+    // a fresh page, no map seen yet: the first slice shown, below every threshold, is already on
+    // the scale the class's findings set (the analysis's key-slice maps), not on its own top
+    await page.reload();
+    await page.waitForSelector('[data-testid=finding]');
+    await page.selectOption('[data-testid=heat-class]', cls);
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    await page.keyboard.press('End');
+    await page.waitForFunction(() => /Slice 45 \//.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''));
+    await page.waitForFunction(() => document.querySelector('.colorbar') !== null, undefined, { timeout: 30_000 });
+    await page.waitForTimeout(1500);
+    assert.equal(await barTop(), findingTop, 'the first map shown is on the findings\' scale');
+    assert.equal(await page.locator('[data-testid=heat-caveat]').count(), 0, 'a weak map on that scale needs no caveat: it reads weak');
+    await page.selectOption('[data-testid=heat-class]', '');
     await page.locator('[data-testid=finding] button.link').nth(strongest).click();
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('h');
@@ -616,6 +648,12 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     assert.deepEqual(await letters(), { right: 'L', bottom: 'A' });
 
     // Space (OHIF's reset) sets it upright
+    await page.keyboard.press(' ');
+    await page.waitForFunction(() => document.querySelector('[data-testid=orient-bottom]')?.textContent === 'P');
+    // also after the toolbar's turn button was clicked with the mouse: the button does not keep the
+    // focus, so Space resets rather than turning it again (it turned it to 180 degrees)
+    await page.click('[data-testid=rotate-right]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=orient-bottom]')?.textContent !== 'P');
     await page.keyboard.press(' ');
     await page.waitForFunction(() => document.querySelector('[data-testid=orient-bottom]')?.textContent === 'P');
   });
@@ -836,6 +874,8 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     await page.click('text=1:1');
     await page.locator('[data-testid=viewport-canvas]').focus();
     await page.keyboard.press('h');
+    // the key image's map is scaled to its own maximum, as the report draws it
+    await page.selectOption('[data-testid=heat-scale]', 'slice');
     await page.waitForFunction(() => document.querySelector('.colorbar') !== null, undefined, { timeout: 30_000 });
     await page.waitForTimeout(500);
     await snapshot();
@@ -1300,7 +1340,7 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
 
   const selectSeries = async (modality: string) => {
     await page.locator('[data-testid=series-item]', { hasText: modality }).first().click();
-    await page.waitForFunction((m) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes('/') && document.querySelector('.corner.tr')?.textContent?.startsWith(m), modality);
+    await page.waitForFunction((m) => document.querySelector('[data-testid=corner-bl]')?.textContent?.includes('/') && new RegExp(`^(Se \\d+\\s*)?${m}`).test(document.querySelector('.corner.tr')?.textContent ?? ''), modality);
   };
 
   it('the broken slice says which and why, on an empty viewport, and the next slice shows again', { timeout: 90_000 }, async () => {
@@ -1516,6 +1556,8 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     const axialLabel = /M\d+/.exec(await page.locator('[data-testid=measurement]').first().innerText())?.[0];
     await page.click('[data-testid=plane-coronal]');
     assert.equal(await count(), 0, 'axial measurements are not drawn on a reformat');
+    // the reformat made (every slice loaded), so there is an image to draw on
+    await page.waitForFunction(() => /Coronal \d+ \/ \d+/.test(document.querySelector('[data-testid=corner-bl]')?.textContent ?? ''), undefined, { timeout: 20_000 });
     // one numbering over the series: the coronal length is not a second M1
     await page.click('[data-testid=tool-length]');
     await dragImage(100, 100, 200, 100);
@@ -1530,6 +1572,13 @@ describe('viewer with a broken slice and a series the model refuses (e2e)', { sk
     await page.click('[data-testid=plane-coronal]');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=measurement]').length === 1, undefined, { timeout: 10_000 });
     assert.equal(/M\d+/.exec(await page.locator('[data-testid=measurement]').first().innerText())?.[0], coronalLabel);
+    // the heatmap on here is not drawn, and says why (it looked on: ticked, with its colour bar)
+    const toggled = (await page.locator('[data-testid=heat-axial-only]').count()) === 0;
+    await page.locator('[data-testid=viewport-canvas]').focus();
+    if (toggled) await page.keyboard.press('h');
+    await page.waitForSelector('[data-testid=heat-axial-only]');
+    assert.equal(await page.locator('.colorbar').count(), 0, 'no colour bar for a map not drawn');
+    if (toggled) await page.keyboard.press('h');
     // and the report takes both, whichever plane is on screen
     await page.click('[data-testid=export-button]');
     assert.match(await page.locator('[data-testid=export-measurements]').innerText(), /^2 measurements/);

@@ -319,6 +319,9 @@ export class InferenceEngine {
       if (!ok) continue;
       try {
         const e = await this.explainer.explainInput(model, new Float32Array(buffer).slice(), { class: f.class, method: 'gradcam' });
+        let max = 0;
+        for (const v of e.cam.map) if (v > max) max = v;
+        if (max > 0 && Number.isFinite(max)) f.camMax = max;
         const spot = hotSpot(e.cam);
         if (spot) {
           const [x, y] = layerToSlice(spot[0], spot[1], e.cam, series.rows, series.columns);

@@ -3,6 +3,7 @@
  * ROI with its value, a button to go to its slice and one to delete it. The ids (M1, M2, ...) are
  * the ones the report gives them, numbered in the order drawn and kept when others are deleted.
  */
+import { useEffect, useRef } from 'react';
 import type { Measurement } from '../viewer/Viewport';
 import { useI18n } from '../i18n/i18n';
 import { labelNumber } from '../viewer/measure-labels';
@@ -32,6 +33,15 @@ export function MeasurementsPanel(p: {
     if (m.kind === 'bidirectional') return m.length && m.shortAxis ? `${num(m.length.value, 1)} × ${num(m.shortAxis.value, 1)} ${m.length.unit}${note}` : '—';
     return m.length ? `${num(m.length.value, 1)} ${m.length.unit}${note}` : '—';
   };
+  // a measurement just drawn is brought into view: below the findings, the panel can be out of
+  // sight, and the new row is the reader's confirmation of the value
+  const list = useRef<HTMLUListElement>(null);
+  const high = Math.max(0, ...p.measurements.map((m, i) => labelNumber(m, i)));
+  const shownHigh = useRef(high);
+  useEffect(() => {
+    if (high > shownHigh.current) list.current?.lastElementChild?.scrollIntoView?.({ block: 'nearest' });
+    shownHigh.current = high;
+  }, [high]);
   return (
     <section className="panel measurements" aria-label={t('measure.title')}>
       <div className="panel-head">
@@ -39,7 +49,7 @@ export function MeasurementsPanel(p: {
         {p.onClear ? <button onClick={p.onClear} disabled={!p.measurements.length} data-testid="clear-measurements">{t('tools.clearMeasurements')}</button> : null}
       </div>
       {!p.measurements.length ? <p className="muted">{t('measure.none')}</p> : null}
-      <ul>
+      <ul ref={list}>
         {p.measurements.map((m, i) => (
           <li key={i} className="row" data-testid="measurement">
             <button className="link grow" onClick={() => p.onGo(m.slice)} title={t('findings.goto')}>

@@ -8,6 +8,7 @@ import { useRef, useState } from 'react';
 import { useI18n } from '../i18n/i18n';
 import { useSliceWheel } from '../viewer/use-slice-wheel';
 import type { ReadingStep } from '../../shared/planes';
+import { scoreColour } from './score-colour';
 
 /** The class whose probability on slice `i` stands highest against its operating threshold, and that ratio (>= 1: a positive slice); null where the model gave none. */
 export function topScore(a: SeriesAnalysis | null, thresholds: Record<string, number>, i: number): { cls: string; p: number; ratio: number } | null {
@@ -70,8 +71,7 @@ export function ScoreStrip(p: { count: number; index: number; analysis: SeriesAn
         {Array.from({ length: p.count }, (_, i) => {
           // a slice the model did not score (decode error, or the series was not analysed) is not a low score
           const unscored = p.analysis !== null && !p.analysis.slices[i]?.probabilities;
-          const s = sliceScore(p.analysis, p.thresholds, i);
-          const fill = !p.analysis ? '#222' : unscored ? 'url(#unscored)' : s >= 1 ? `rgb(${Math.round(200 + Math.min(55, (s - 1) * 80))},60,40)` : `rgb(${Math.round(40 + s * 120)},${Math.round(40 + s * 60)},40)`;
+          const fill = !p.analysis ? '#222' : unscored ? 'url(#unscored)' : scoreColour(topScore(p.analysis, p.thresholds, i), p.thresholds);
           return <rect key={i} x={6} y={row(i)} width={14} height={1} fill={fill} data-slice={i} data-unscored={unscored || undefined} />;
         })}
         {[...p.viewed].map((i) => <rect key={`v${i}`} x={0} y={row(i)} width={4} height={1} fill="#5fb3ff" />)}

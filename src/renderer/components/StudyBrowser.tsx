@@ -35,7 +35,8 @@ export function StudyBrowser(p: { api: ResightApi; studies: StudySummary[]; unus
                       <span>
                         <span className="modality">{s.modality}</span> {s.description || t('browser.series', { n: s.number ?? '' })}
                         <br />
-                        <span className="muted">{t(s.slices === 1 ? 'browser.sliceOne' : 'browser.slices', { n: s.slices })}</span>
+                        {/* the series number tells same-named series apart, and is what a reader cites ("Se 3 Im 45") */}
+                        <span className="muted">{[s.number !== undefined ? t('viewer.seriesNumber', { n: s.number }) : '', t(s.slices === 1 ? 'browser.sliceOne' : 'browser.slices', { n: s.slices })].filter(Boolean).join(' · ')}</span>
                         {/* what a reader must know before trusting distances and pixels (OHIF flags such display sets too) */}
                         {s.lossy ? <span className="badge lossy" data-testid="series-lossy" title={t('browser.lossyTitle')}>{t('browser.lossy')}</span> : null}
                         {s.warnings.length ? (

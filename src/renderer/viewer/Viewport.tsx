@@ -85,6 +85,8 @@ export interface ViewportProps {
   error?: string | undefined;
   /** The slice's DICOM overlay planes (60xx) to draw over it, unaffected by the window. */
   overlays?: OverlayPlane[] | undefined;
+  /** Said on the image under the heatmap: the slice is below the class's operating threshold, so its map is no finding. */
+  heatCaveat?: string | undefined;
   /** The pixel values are Hounsfield units (CT): the probe says "HU"; otherwise a bare modality value. */
   hounsfield?: boolean;
   /** The slice the probe and ROI statistics read, when it is not the one shown: the axial slice under a thick slab, as the report measures it. */
@@ -469,13 +471,14 @@ export function Viewport(p: ViewportProps) {
         ) : null}
       </svg>
       <div className="corner tl" data-testid="corner-tl">{p.corners.tl.map((l, i) => <div key={i}>{l}</div>)}</div>
-      <div className="corner tr">{p.corners.tr.map((l, i) => <div key={i}>{l}</div>)}</div>
+      <div className="corner tr" data-testid="corner-tr">{p.corners.tr.map((l, i) => <div key={i}>{l}</div>)}</div>
       <div className="corner bl" data-testid="corner-bl">
         {p.corners.bl.map((l, i) => <div key={i}>{l}</div>)}
         {probe ? <div data-testid="probe">{`(${probe.x}, ${probe.y}) ${probeText(probe.v)}${p.measured ? ` ${t('viewer.probeOfSlice')}` : ''}`}</div> : null}
       </div>
       <div className="corner br" data-testid="corner-br">{p.corners.br.map((l, i) => <div key={i}>{l}</div>)}</div>
       {longAxis && !drawing ? <div className="measure-hint" role="status" data-testid="bidirectional-hint">{t('measure.shortAxisHint')}</div> : null}
+      {p.heat && p.heatCaveat ? <div className="heat-caveat" role="note" data-testid="heat-caveat">{p.heatCaveat}</div> : null}
       {gpuLost ? <div className="slice-error" role="status" data-testid="gpu-lost">{t('viewer.contextLost')}</div> : null}
       {p.error ? <div className="slice-error" role="alert" data-testid="slice-error">{t('viewer.sliceError', { i: p.sliceNumber ? p.sliceNumber(p.index) : p.index + 1, message: p.error })}</div> : null}
     </div>

@@ -13,6 +13,7 @@ import { scanPaths } from '../../../../src/core/dicom/scan';
 import type { AssembledSeries } from '../../../../src/core/dicom/series';
 import type { ResightError } from '../../../../src/core/errors';
 import { ResultCache } from '../../../../src/core/inference/cache';
+import { Explainer } from '../../../../src/core/explain/explainer';
 import { InferenceEngine } from '../../../../src/core/inference/engine';
 import type { LoadedModel } from '../../../../src/core/inference/model';
 import { loadModel } from '../../../../src/core/inference/model';
@@ -173,10 +174,20 @@ describe('analyzing a series', () => {
       assert.equal(hit.keySopInstanceUid, reference.slices[hit.keySlice].sopInstanceUid);
     }
     const { defaultLayer } = (JSON.parse(fs.readFileSync(DEFAULT_CARD, 'utf8')) as { cam: { defaultLayer: string } }).cam;
-    for (const f of reference.findings) {
-      assert.equal(f.centroidSource, `gradcam@${defaultLayer}`);
-      const [x, y] = f.centroid ?? [NaN, NaN];
-      assert.ok(x >= 0 && x < demo.columns && y >= 0 && y < demo.rows, `${f.id} centroid (${x}, ${y}) inside the slice`);
+    const explainer = new Explainer();
+    try {
+      for (const f of reference.findings) {
+        assert.equal(f.centroidSource, `gradcam@${defaultLayer}`);
+        const [x, y] = f.centroid ?? [NaN, NaN];
+        assert.ok(x >= 0 && x < demo.columns && y >= 0 && y < demo.rows, `${f.id} centroid (${x}, ${y}) inside the slice`);
+        // the map's top, as the viewer's heatmap of the key slice has it (its scale in model units starts there)
+        const values = await engine.volumes.slice(demo, f.keySlice);
+        const e = await explainer.explainSlice(model, { values, rows: demo.rows, columns: demo.columns, paddingRange: engine.volumes.peek(demo)?.paddingRange }, { class: f.class });
+        const top = e.cam.map.reduce((m, v) => Math.max(m, v), 0);
+        assert.ok(top > 0 && Math.abs((f.camMax ?? NaN) - top) <= 1e-4 * top, `${f.id}: camMax ${f.camMax}, the key slice's map ${top}`);
+      }
+    } finally {
+      await explainer.release();
     }
   });
 
