@@ -457,6 +457,17 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
   const findingById = new Map(ctx.analysis.findings.map((f) => [f.id, f]));
   // in the order of their labels (F1 first), whatever order the context lists them in
   const keyImages = keyImagesInLabelOrder(ctx, labels);
+  // each key image's map is stretched to its own maximum, so the evidence's place shows; how strong
+  // it is beside the class's strongest is said in words (a false positive at p 0.29 looked as sure
+  // as a lesion at 0.998): the viewer's model units show it in colour
+  const strongest = new Map<string, number>();
+  const groupOf = (k: (typeof keyImages)[number]) => `${findingById.get(k.findingId)?.class ?? ''}|${k.camSource ?? ''}`;
+  for (const k of keyImages) if (k.camSource && k.image.heatMax) strongest.set(groupOf(k), Math.max(strongest.get(groupOf(k)) ?? 0, k.image.heatMax));
+  const weaker = (k: (typeof keyImages)[number]): string => {
+    const top = strongest.get(groupOf(k));
+    const own = k.image.heatMax;
+    return top && own !== undefined && own < 0.5 * top ? `; its maximum is ${Math.max(1, Math.round((100 * own) / top))} % of the strongest ${(findingById.get(k.findingId)?.class ?? '').replace(/_/g, ' ')} map in this report` : '';
+  };
   for (let i = 0; i < keyImages.length; i++) {
     const k = keyImages[i] as (typeof keyImages)[number];
     const f = findingById.get(k.findingId);
@@ -498,7 +509,7 @@ export async function renderPdf(ctx: ReportContext, opts: PdfOptions = {}): Prom
       (review?.comment ?? added?.comment) ? `comment: ${review?.comment ?? added?.comment ?? ''}` : '',
       '',
       `window ${k.image.window.width}/${k.image.window.center} (W/L)`,
-      !k.camSource ? 'no heatmap: the model did not flag this finding' : `heatmap: ${k.camSource}, colour bar 0 to ${k.image.heatMax !== undefined ? formatScale(k.image.heatMax) : '1'} (this slice's maximum, model units; the viewer's "per slice" scale), drawn above ${((k.image.overlay?.threshold ?? 0.2) * 100).toFixed(0)} %`,
+      !k.camSource ? 'no heatmap: the model did not flag this finding' : `heatmap: ${k.camSource}, colour bar 0 to ${k.image.heatMax !== undefined ? formatScale(k.image.heatMax) : '1'} (this slice's maximum, model units; the viewer's "per slice" scale), drawn above ${((k.image.overlay?.threshold ?? 0.2) * 100).toFixed(0)} %${weaker(k)}`,
       ps ? `scale bar ${scaleBarMm(k.image.columns * ps[1])} mm (pixel ${ps[1].toFixed(3)} mm)` : 'no pixel spacing: no scale bar',
       f?.centroid ? `marker: hot spot at x ${f.centroid[0].toFixed(0)}, y ${f.centroid[1].toFixed(0)} px${inPatient(f.centroid)}` : added?.centroid ? `marker: the reviewer's point at x ${added.centroid[0].toFixed(0)}, y ${added.centroid[1].toFixed(0)} px${inPatient(added.centroid)}` : '',
       `source SOP Instance UID:`,

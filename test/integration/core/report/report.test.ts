@@ -414,6 +414,20 @@ describe('exports of the demo study', () => {
     assert.deepEqual(captions, ctx.analysis.findings.map((f) => labels.get(f.id)).sort((a, b) => Number(a?.slice(1)) - Number(b?.slice(1))), 'key images F1, F2, ... in order');
   });
 
+  it('a key image whose map is much weaker than its class\'s strongest says by how much (each is stretched to its own maximum, so the colours alone would not)', { skip: !has('pdftotext') && 'poppler-utils not installed' }, () => {
+    const flat = spawnSync('pdftotext', [path.join(dir, 'report.pdf'), '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    const classOf = (id: string) => ctx.analysis.findings.find((f) => f.id === id)?.class ?? '';
+    const top = new Map<string, number>();
+    for (const k of ctx.keyImages) if (k.camSource && k.image.heatMax) top.set(classOf(k.findingId), Math.max(top.get(classOf(k.findingId)) ?? 0, k.image.heatMax));
+    const weak = ctx.keyImages.filter((k) => k.camSource && (k.image.heatMax as number) < 0.5 * (top.get(classOf(k.findingId)) as number));
+    assert.ok(weak.length, 'the demo has a weak map beside a strong one of its class');
+    for (const k of weak) {
+      const pct = Math.max(1, Math.round((100 * (k.image.heatMax as number)) / (top.get(classOf(k.findingId)) as number)));
+      assert.ok(flat.includes(`its maximum is ${pct} % of the strongest ${classOf(k.findingId).replace(/_/g, ' ')} map in this report`), `${k.findingId}: ${pct} %`);
+    }
+    assert.equal((flat.match(/% of the strongest/g) ?? []).length, weak.length, 'said of the weak ones only');
+  });
+
   it('the PDF says on page 1 that it is a draft, and which findings are not reviewed; signed off and all reviewed, it does not', { skip: !has('pdftotext') && 'poppler-utils not installed' }, async (t) => {
     const labels = findingLabels(ctx);
     const text = spawnSync('pdftotext', ['-l', '1', path.join(dir, 'report.pdf'), '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
