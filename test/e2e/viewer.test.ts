@@ -784,6 +784,22 @@ describe('viewer (e2e, headless Chromium)', { skip }, () => {
     assert.equal(listed.length, 3, listed.join(' | '));
     assert.match(listed[0] ?? '', /^M1 · slice \d+ · Length: 15\d\.\d mm/);
     assert.match(listed[1] ?? '', new RegExp(`^M2 · slice ${45 - liver.keySlice.index} · Ellipse ROI: Mean ${lesion.mean.toFixed(1)} HU`));
+    // a length across the top of the lesion ROI, whose value would print over the ROI's statistics:
+    // no label on the image covers another (each is moved clear of those before it)
+    await page.click('[data-testid=tool-length]');
+    await dragImage(cx - 10, cy - 10, cx + 10, cy - 8);
+    const boxes = await page.locator('svg.overlay .measure text, svg.overlay .mark text').evaluateAll((ts) => ts.map((t) => t.getBoundingClientRect()).map((r) => [r.left, r.top, r.right, r.bottom]));
+    assert.ok(boxes.length >= 5, `${boxes.length} labels`);
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const [a, b] = [boxes[i] as number[], boxes[j] as number[]];
+        const overlap = Math.min(a[2], b[2]) - Math.max(a[0], b[0]) > 1 && Math.min(a[3], b[3]) - Math.max(a[1], b[1]) > 1;
+        assert.ok(!overlap, `labels ${i} and ${j} overlap: ${a.map(Math.round)} / ${b.map(Math.round)}`);
+      }
+    }
+    await shot('06c-labels');
+    await page.locator('[data-testid=measurement-delete]').last().click();
+    assert.equal(await page.locator('[data-testid=measurement]').count(), 3);
     await page.click('[data-testid=tool-wl]');
   });
 

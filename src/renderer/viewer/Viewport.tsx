@@ -9,7 +9,7 @@ import type { SliceData } from '../api/client';
 import { useI18n } from '../i18n/i18n';
 import type { MessageKey } from '../i18n/messages';
 import { Canvas2dSliceRenderer } from './canvas2d';
-import { directionLetters, horizontalSpacing, imageToScreen, labelPlacement, niceMm, screenDirections, screenToImage, viewMatrix } from './geometry';
+import { clearOf, directionLetters, horizontalSpacing, imageToScreen, labelPlacement, niceMm, screenDirections, screenToImage, viewMatrix, type LabelBox } from './geometry';
 import { GlSliceRenderer } from './gl';
 import { ellipseOf, ellipseStats, lengthOf, measurementPoints, shortAxisOf } from '../../shared/roi';
 import { pixelAt, scalarValues } from './slice';
@@ -320,9 +320,24 @@ export function Viewport(p: ViewportProps) {
     return (measureCtx.current?.measureText(text).width ?? text.length * LABEL_FONT_PX * 0.6) + 3;
   };
   /** Where a label of these lines goes: beside the span left..right (a point, or an ellipse's box), first baseline at `baseline` if it can. */
+  // the labels placed so far in this frame: each next one is moved clear of them (clearOf)
+  const placed: LabelBox[] = [];
   const place = (lines: string[], left: number, right: number, baseline: number) => {
-    const box = labelPlacement(left, right, baseline - LABEL_ASCENT_PX, Math.max(0, ...lines.map(textWidth)), lines.length * LABEL_LINE_PX, size.w, size.h);
-    return { x: box.x, y: box.top + LABEL_ASCENT_PX, anchor: box.anchor };
+    const w = Math.max(0, ...lines.map(textWidth));
+    const h = lines.length * LABEL_LINE_PX;
+    const box = labelPlacement(left, right, baseline - LABEL_ASCENT_PX, w, h, size.w, size.h);
+    const x0 = box.anchor === 'start' ? box.x : box.x - w;
+    const clear = clearOf({ x0, y0: box.top, x1: x0 + w, y1: box.top + h }, placed, size.h);
+    placed.push(clear);
+    return { x: box.x, y: clear.y0 + LABEL_ASCENT_PX, anchor: box.anchor };
+  };
+  /** A measurement's number, ending left of its first point: where it goes, and kept clear of by the labels after it. */
+  const idAt = (text: string, right: number, baseline: number) => {
+    const w = textWidth(text);
+    // two measurements drawn from one point (a length across an ROI's corner) move apart too
+    const clear = clearOf({ x0: right - w, y0: baseline - LABEL_ASCENT_PX, x1: right, y1: baseline - LABEL_ASCENT_PX + LABEL_LINE_PX }, placed, size.h);
+    placed.push(clear);
+    return { x: right, y: clear.y0 + LABEL_ASCENT_PX };
   };
 
   /** A colour pixel's R G B; a grey one's value, in HU on CT. */
@@ -332,6 +347,21 @@ export function Viewport(p: ViewportProps) {
   const s = p.slice;
   const toScreen = (pt: [number, number]) => (s ? imageToScreen(pt[0], pt[1], size.w, size.h, s.columns, s.rows, p.view) : [0, 0]);
   const lines = [...p.measurements.map((m, i) => (editing?.i === i ? editing.m : m)).filter((m) => m.slice === p.index), ...(drawing ? [drawing] : longAxis ? [longAxis] : [])];
+  // the finding marks' labels stay where their rings are: the measurements' labels keep clear of them
+  for (const mk of p.marks ?? []) {
+    if (!mk.label) continue;
+    const [x, y] = toScreen(mk.point);
+    const w = textWidth(mk.label);
+    const [left, base] = mk.ai ? [x - 14 - w, y - 16] : [x + 15, y - 10];
+    placed.push({ x0: left, y0: base - LABEL_ASCENT_PX, x1: left + w, y1: base - LABEL_ASCENT_PX + LABEL_LINE_PX });
+  }
+  // every measurement's number first, so the value labels keep clear of all of them
+  const idsAt = lines.map((m) => {
+    if (m.label === undefined) return null;
+    const [x1, y1] = toScreen(m.a);
+    const [x2, y2] = toScreen(m.b);
+    return idAt(`M${m.label}`, Math.min(x1, x2) - 5, (x1 <= x2 ? y1 : y2) - 5);
+  });
   const iop = p.orientation;
   const cal = p.calibration;
   const ps = cal?.pixelSpacing;
@@ -384,8 +414,9 @@ export function Viewport(p: ViewportProps) {
           const [x2, y2] = toScreen(m.b);
           // its number by its first point, as the panel and the report name it (OHIF's label), so
           // "M3" in a comment can be found on the image; none while it is being drawn
-          const id = m.label !== undefined ? (
-            <text x={Math.min(x1, x2) - 5} y={(x1 <= x2 ? y1 : y2) - 5} textAnchor="end" className="measure-id" data-testid="measure-id">{`M${m.label}`}</text>
+          const idPos = idsAt[i];
+          const id = m.label !== undefined && idPos ? (
+            <text x={idPos.x} y={idPos.y} textAnchor="end" className="measure-id" data-testid="measure-id">{`M${m.label}`}</text>
           ) : null;
           if (m.kind === 'ellipse') {
             // a drawn ROI carries the statistics taken when it was made; only the one being drawn is measured per frame

@@ -90,6 +90,34 @@ export function labelPlacement(left: number, right: number, top: number, w: numb
   return { x: Math.max(margin, vw - margin - w), top: y, anchor: 'start' };
 }
 
+/** A label's box on screen (px). */
+export interface LabelBox {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/**
+ * `box` moved down past the labels already `placed` that it would cover (or, with no room below
+ * in a viewport `vh` high, up past them), so labels never print over each other (a length's
+ * value over an ROI's statistics, M2 over M1); as it was when neither way is clear.
+ */
+export function clearOf(box: LabelBox, placed: readonly LabelBox[], vh: number, margin = 4, gap = 2): LabelBox {
+  const hit = (b: LabelBox) => placed.find((q) => b.x0 < q.x1 && q.x0 < b.x1 && b.y0 < q.y1 && q.y0 < b.y1);
+  for (const down of [true, false]) {
+    let b = box;
+    for (let k = 0; k <= placed.length; k++) {
+      const q = hit(b);
+      if (!q) return b;
+      const dy = down ? q.y1 + gap - b.y0 : q.y0 - gap - b.y1;
+      b = { ...b, y0: b.y0 + dy, y1: b.y1 + dy };
+      if (b.y1 > vh - margin || b.y0 < margin) break;
+    }
+  }
+  return box;
+}
+
 /** A round length (mm) for a scale bar at most `maxMm` long. */
 export function niceMm(maxMm: number): number {
   const steps = [1, 2, 5, 10, 20, 50, 100, 200, 500];

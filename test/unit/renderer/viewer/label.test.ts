@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { labelPlacement } from '../../../../src/renderer/viewer/geometry';
+import { clearOf, labelPlacement } from '../../../../src/renderer/viewer/geometry';
 
 describe('labelPlacement', () => {
   it('right of the point (6 px gap) when the label fits there', () => {
@@ -26,5 +26,22 @@ describe('labelPlacement', () => {
 
   it('with room on neither side, as far right as it fits inside', () => {
     assert.deepEqual(labelPlacement(20, 180, 50, 150, 16, 200, 600), { x: 46, top: 50, anchor: 'start' });
+  });
+});
+
+describe('clearOf: labels never print over each other', () => {
+  const box = (x0: number, y0: number, w = 60, h = 16) => ({ x0, y0, x1: x0 + w, y1: y0 + h });
+  it('leaves a label that covers nothing where it is', () => {
+    assert.deepEqual(clearOf(box(100, 100), [box(300, 100)], 600), box(100, 100));
+  });
+  it('moves a label down past those it would cover (a length\'s value over an ROI\'s three lines, then over M1)', () => {
+    const roi = box(100, 100, 120, 48);
+    const id = box(90, 150, 30, 16);
+    assert.deepEqual(clearOf(box(110, 110), [roi, id], 600), box(110, 168));
+  });
+  it('moves it up instead where there is no room below, and leaves it when neither way is clear', () => {
+    assert.deepEqual(clearOf(box(100, 570), [box(100, 560, 60, 36)], 600), box(100, 542));
+    const wall = box(0, 4, 600, 592);
+    assert.deepEqual(clearOf(box(100, 300), [wall], 600), box(100, 300));
   });
 });
