@@ -3,9 +3,11 @@
  * Exit 0 on success, 1 on input errors, 2 on usage errors; never a stack trace for bad input.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ResightError, toErrorInfo } from '../core/errors';
 import { parseDestination } from '../core/pacs/store';
 import { loadPolicy, policyRefusesDestination } from '../core/settings/policy';
+import { assertTargets } from '../core/report/export';
 import type { PacsDestination } from '../core/pacs/store';
 
 export class UsageError extends Error {}
@@ -45,10 +47,22 @@ export function destinationOption(flag: string, spec: string | undefined, callin
   if (spec === undefined) return undefined;
   refusedByPolicy(`--${flag}`, spec);
   try {
-    return parseDestination(spec, callingAe);
+    return parseDestination(spec, policyCallingAe(callingAe));
   } catch (e) {
     throw new UsageError(`--${flag}: ${(e as Error).message}`);
   }
+}
+
+/**
+ * The calling AE title to use: the site policy's, where it fixes the PACS (the app sends as that
+ * one; a PACS registers it), and a different --calling-ae is a usage error; else the one given.
+ */
+export function policyCallingAe(given: string | undefined): string | undefined {
+  const p = loadPolicy().pacs;
+  if (!p) return given;
+  const fixed = p.callingAeTitle ?? 'RESIGHT';
+  if (given !== undefined && given !== fixed) throw new UsageError(`--calling-ae: the site policy sends as ${fixed}`);
+  return fixed;
 }
 
 /** A destination the site policy (core/settings/policy.ts) does not allow: a usage error naming the policy. */
@@ -75,4 +89,19 @@ export function progressBar(label: string): { update(done: number, total: number
       if (tty && last) process.stderr.write('\n');
     },
   };
+}
+
+/**
+ * Refuse outputs in the folder of the file a command reads (a study folder, or inside it), with
+ * advice these commands can follow (they have no --allow-source-folder).
+ */
+export function besideNoStudy(targets: readonly string[], input: string): void {
+  try {
+    assertTargets(targets, { overwrite: true, sourceDirs: [path.dirname(input)] });
+  } catch (err) {
+    if (err instanceof ResightError && err.code === 'EXPORT_TARGET_FORBIDDEN') {
+      throw new ResightError('EXPORT_TARGET_FORBIDDEN', `refusing to write into ${path.dirname(path.resolve(input))}, the folder of the file read (a study folder is never written to): choose an output outside it`, { path: err.path });
+    }
+    throw err;
+  }
 }

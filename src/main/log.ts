@@ -14,9 +14,9 @@ export function scrub(message: string): string {
   return message
     // folder and file names may hold spaces (/data/Smith John/CT 1/Smith John.dcm): a folder runs
     // to the next separator, a file name with spaces to its extension, a last name without one
-    // (a folder: /data/Smith John) to the end of the clause (it cannot be told from the words
-    // after it, so they go too rather than leave "John" behind)
-    .replace(/(?:[A-Za-z]:)?[\\/](?:[^\\/:*?"<>|\n]+[\\/])+(?:[^\\/:*?"<>|\n]*\.[A-Za-z0-9]{1,8}\b|[^\\/:*?"<>|\n,;()']*[^\s\\/:*?"<>|\n,;()'])?/g, '<path>')
+    // (a folder: /data/Smith John, /data/Smith, John, /data/O'Brien Pat) to the end of the clause
+    // (it cannot be told from the words after it, so they go too rather than leave "John" behind)
+    .replace(/(?:[A-Za-z]:)?[\\/](?:[^\\/:*?"<>|\n]+[\\/])+(?:[^\\/:*?"<>|\n]*\.[A-Za-z0-9]{1,8}\b|[^\\/:*?"<>|\n;()]*[^\s\\/:*?"<>|\n;(),])?/g, '<path>')
     .replace(/\b\d+(?:\.\d+){4,}\b/g, '<uid>');
 }
 

@@ -614,6 +614,12 @@ export function App() {
     const made = slabImage((j) => (j === mprIndex ? base.slice : reformat(plane, stack, j, ps, sliceSpacing, iop)?.slice), slabFrom, slabTo, slabMode);
     return made ? { ...base, slice: made.slice, plain: base.slice, slab: { mode: slabMode, from: slabFrom, to: slabTo, mm: (slabTo - slabFrom + 1) * slabStep } } : base;
   }, [plane, info, loaded, count, mprIndex, mprBlocked, iop, sliceSpacing, slabMode, slabFrom, slabTo, slabStep]);
+  // the position is kept within the reformat's (a plane opened before the series' first slice
+  // was there keeps its opening guess, which a smaller series does not have; a measurement drawn
+  // there would name a position the report refuses)
+  useEffect(() => {
+    if (mpr && mprIndex > mpr.count - 1) setMprIndex(mpr.count - 1);
+  }, [mpr, mprIndex]);
   const shownSlice = plane === 'stack' ? (slabbed?.slice ?? slice) : (mpr?.slice ?? null);
   /** The number of position `i` of the plane on screen, from 1 in reading order (shared/planes.ts). */
   const planeCountNow = plane === 'stack' ? count : (mpr?.count ?? 0);

@@ -1,9 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { assertTargets } from '../../core/report/export';
 import { loadFrame } from '../../core/dicom/frame';
-import { UsageError, writeFileAtomic } from '../io';
+import { besideNoStudy, UsageError, writeFileAtomic } from '../io';
 
 export const DECODE_HELP = `resight decode <file> [--frame N] --out <file.f32> [--json]
   Decode one frame to modality values (after RescaleSlope/Intercept or the Modality LUT;
@@ -35,7 +34,7 @@ export async function runDecode(argv: string[]): Promise<number> {
   const { header, decoded, values: px } = await loadFrame(positionals[0], frame);
   // nothing is ever written into a study folder: not beside the file decoded either (checked once
   // the file is read, so a file that is not there says so first)
-  assertTargets([values.out], { overwrite: true, sourceDirs: [path.dirname(positionals[0])] });
+  besideNoStudy([values.out], positionals[0]);
   let min = Infinity;
   let max = -Infinity;
   let sum = 0;

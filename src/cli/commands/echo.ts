@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { describeDestination, echo, parseDestination } from '../../core/pacs/store';
-import { refusedByPolicy, UsageError } from '../io';
+import { policyCallingAe, refusedByPolicy, UsageError } from '../io';
 
 export const ECHO_HELP = `resight echo <AET@host:port> [--calling-ae AET] [--json]
   DICOM C-ECHO ("verify"): checks that a PACS answers and accepts ReSight's AE title (default
@@ -13,7 +13,7 @@ export async function runEcho(argv: string[]): Promise<number> {
   refusedByPolicy('echo', positionals[0] as string);
   let dest;
   try {
-    dest = parseDestination(positionals[0] as string, values['calling-ae']);
+    dest = parseDestination(positionals[0] as string, policyCallingAe(values['calling-ae']));
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

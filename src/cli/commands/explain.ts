@@ -12,8 +12,7 @@ import { InferenceEngine } from '../../core/inference/engine';
 import { isProviderName } from '../../core/inference/providers';
 import { PROVIDER_NAMES } from '../../shared/analysis';
 import type { ProviderName } from '../../shared/analysis';
-import { assertTargets } from '../../core/report/export';
-import { UsageError, writeFileAtomic } from '../io';
+import { besideNoStudy, UsageError, writeFileAtomic } from '../io';
 
 /** What explain writes into --out-dir (ARCHITECTURE.md). */
 const EXPLAIN_FILES = ['input.f32', 'cam.f32', 'heatmap.f32', 'meta.json'] as const;
@@ -60,7 +59,7 @@ export async function runExplain(argv: string[]): Promise<number> {
   const { header, decoded, values: px } = await loadFrame(positionals[0], frame);
   // nothing is ever written into a study folder: not beside the file explained either (checked
   // once the file is read, so a file that is not there says so first)
-  assertTargets(EXPLAIN_FILES.map((f) => path.join(outDir, f)), { overwrite: true, sourceDirs: [path.dirname(positionals[0])] });
+  besideNoStudy(EXPLAIN_FILES.map((f) => path.join(outDir, f)), positionals[0]);
   if (decoded.samplesPerPixel !== 1) throw new ResightError('UNSUPPORTED_PIXEL_FORMAT', `the model reads single-sample modality values; this image is ${decoded.photometric}`, { path: positionals[0] });
   const engine = new InferenceEngine();
   const explainer = new Explainer();

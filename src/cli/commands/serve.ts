@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util';
 import { startBridge } from '../../bridge/server';
 import { defaultDataDir } from '../../core/inference/cache';
 import { assertPathsExist, destinationOption, UsageError } from '../io';
+import { ResightError } from '../../core/errors';
+import { loadPolicy } from '../../core/settings/policy';
 
 export const SERVE_HELP = `resight serve [path...] [--port P] [--model <card.json>] [--pacs AET@host:port [--calling-ae AET]]
   The viewer in a browser: the contract over a WebSocket and slices over HTTP, on 127.0.0.1
@@ -22,7 +24,23 @@ export async function runServe(argv: string[]): Promise<number> {
   // review decisions persist in the app data folder (RESIGHT_DATA_DIR overrides), never in the study
   // a mistyped path ends the command (exit 1) before a server runs that nobody will be told of
   assertPathsExist(positionals);
-  const bridge = await startBridge({ port, grant: positionals, staticDir, dataDir: defaultDataDir(), ...(values.model ? { modelCard: path.resolve(values.model) } : {}), ...(values.pacs ? { pacs: { destination: values.pacs, callingAeTitle: values['calling-ae'] } } : {}) });
+  // what the site policy fixes holds here too (the page shows it locked): the export folder, the
+  // model folder, the provider and threads; serve keeps its defaults for the rest
+  const fixed = loadPolicy().preferences;
+  if (values.model && fixed.modelFolder) throw new UsageError(`--model: the site policy fixes the model folder (${fixed.modelFolder})`);
+  const policyCard = fixed.modelFolder ? cardIn(fixed.modelFolder) : undefined;
+  if (fixed.modelFolder && !policyCard) throw new ResightError('MODEL_INVALID', `the site policy's model folder ${fixed.modelFolder} holds no .card.json`);
+  const bridge = await startBridge({
+    port,
+    grant: positionals,
+    staticDir,
+    dataDir: defaultDataDir(),
+    ...(values.model ? { modelCard: path.resolve(values.model) } : policyCard ? { modelCard: policyCard } : {}),
+    ...(values.pacs ? { pacs: { destination: values.pacs, callingAeTitle: values['calling-ae'] } } : {}),
+    ...(fixed.exportFolder ? { exportDir: fixed.exportFolder } : {}),
+    ...(fixed.provider ? { provider: fixed.provider } : {}),
+    ...(fixed.threads ? { threads: fixed.threads } : {}),
+  });
   try {
     if (positionals.length) await bridge.session.open({ paths: positionals });
   } catch (err) {
@@ -37,4 +55,14 @@ export async function runServe(argv: string[]): Promise<number> {
   });
   await bridge.close();
   return 0;
+}
+
+/** The model card in a folder (the first `*.card.json`), as the desktop app finds a model folder's. */
+function cardIn(folder: string): string | undefined {
+  try {
+    const card = fs.readdirSync(folder).find((f) => f.endsWith('.card.json'));
+    return card ? path.join(folder, card) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -179,10 +179,7 @@ export class AuditLog {
       this.ensureDir();
       // one write of one line with O_APPEND: processes sharing the file never interleave lines
       const file = this.kind === 'shared' ? auditFileFor(this.dir, now, this.user) : auditFileFor(this.dir, now);
-      const fresh = this.kind === 'shared' && !fs.existsSync(file);
-      appendOwnLine(file, JSON.stringify(rec) + '\n', this.kind === 'shared' ? 0o640 : 0o600);
-      // group-readable whatever the umask (a umask of 077 would make it 0600): the collector reads it
-      if (fresh) fs.chmodSync(file, 0o640);
+      appendOwnLine(file, JSON.stringify(rec) + '\n', this.kind === 'shared' ? 0o640 : 0o600, this.kind === 'shared');
       return rec;
     } catch (err) {
       if (!this.warned) {
@@ -200,12 +197,15 @@ export class AuditLog {
  * (to a file of ours the planter cannot read), a file another account owns (it could read and
  * erase them) or one others may write to is refused, with a code the warning names.
  */
-function appendOwnLine(file: string, line: string, mode: number): void {
+function appendOwnLine(file: string, line: string, mode: number, groupReadable: boolean): void {
   const c = fs.constants;
   // O_NOFOLLOW: the link itself is refused (ELOOP), never followed (0 where the platform has none)
   const fd = fs.openSync(file, c.O_WRONLY | c.O_APPEND | c.O_CREAT | (c.O_NOFOLLOW ?? 0), mode);
   try {
     const st = fs.fstatSync(fd);
+    // group-readable whatever the umask (a umask of 077 would make it 0600): the collector reads
+    // it. On the descriptor: a chmod by name would follow a link swapped in since the open
+    if (groupReadable && process.platform !== 'win32' && st.size === 0 && (st.mode & 0o777) !== 0o640) fs.fchmodSync(fd, 0o640);
     const uid = process.getuid?.();
     const refuse = (code: string, why: string) => Object.assign(new Error(`${file} ${why}`), { code });
     if (!st.isFile()) throw refuse('ENOTFILE', 'is not a regular file');

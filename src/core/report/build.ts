@@ -6,7 +6,7 @@
 import type { AssembledSeries } from '../dicom/series';
 import type { InstanceHeader } from '../../shared/dicom';
 import { measurementSpacing } from '../../shared/dicom';
-import { loadFrame } from '../dicom/frame';
+import { decodeOpenedFrame, loadFrame, openDicomFile, type OpenedFile } from '../dicom/frame';
 import { frameCalibration } from '../dicom/header';
 import type { CamMethod } from '../explain/cam';
 import { Explainer } from '../explain/explainer';
@@ -152,8 +152,18 @@ export async function buildReportContext(
   const luma = new WeakMap<object, Float32Array>();
   for (const [i, m] of (opts.measurements ?? []).entries()) {
     if (m.plane) {
-      // each slice it crosses is decoded here and let go: a coronal ROI can cross hundreds
-      measurements.push(await reformatMeasurement(series, m, `M${m.label ?? i + 1}`, (ref) => loadFrame(ref.path, ref.frame)));
+      // each slice it crosses is decoded here and let go: a coronal ROI can cross hundreds. A
+      // multi-frame file is read once (its frames are the slices), not once per frame
+      const opened = new Map<string, OpenedFile>();
+      const frameOf = (ref: { path: string; frame: number }) => {
+        let file = opened.get(ref.path);
+        if (!file) {
+          file = openDicomFile(ref.path);
+          if ((file.header.frames ?? 1) > 1) opened.set(ref.path, file);
+        }
+        return decodeOpenedFrame(file, ref.frame);
+      };
+      measurements.push(await reformatMeasurement(series, m, `M${m.label ?? i + 1}`, frameOf));
       continue;
     }
     const ref = series.ordered[m.slice] as (typeof series.ordered)[number];

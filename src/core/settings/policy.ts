@@ -45,17 +45,25 @@ export interface SitePolicy {
   problems: string[];
 }
 
-/** The machine's policy file on this platform. */
-export function machinePolicyFile(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string {
-  if (platform === 'win32') return path.win32.join(env.ProgramData ?? 'C:\\ProgramData', 'ReSight', 'policy.json');
-  if (platform === 'darwin') return '/Library/Application Support/ReSight/policy.json';
-  return '/etc/resight/policy.json';
+/**
+ * The machine's policy files on this platform. On Windows, C:\\ProgramData's always, and the
+ * ProgramData folder the environment names when that is another: an account can set its own
+ * environment, so the variable may add a policy file, never take the fixed one away.
+ */
+export function machinePolicyFiles(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string[] {
+  if (platform === 'win32') {
+    const fixed = path.win32.join('C:\\ProgramData', 'ReSight', 'policy.json');
+    const named = env.ProgramData && path.win32.isAbsolute(env.ProgramData) ? path.win32.join(env.ProgramData, 'ReSight', 'policy.json') : fixed;
+    return named.toLowerCase() === fixed.toLowerCase() ? [fixed] : [fixed, named];
+  }
+  if (platform === 'darwin') return ['/Library/Application Support/ReSight/policy.json'];
+  return ['/etc/resight/policy.json'];
 }
 
 /** The policy files that apply: the machine's, and RESIGHT_POLICY_FILE's when it names an absolute path. */
 export function policyFiles(env: NodeJS.ProcessEnv = process.env): string[] {
   const extra = env.RESIGHT_POLICY_FILE;
-  return [machinePolicyFile(process.platform, env), ...(extra && path.isAbsolute(extra) ? [extra] : [])];
+  return [...machinePolicyFiles(process.platform, env), ...(extra && path.isAbsolute(extra) ? [extra] : [])];
 }
 
 /** One policy file's content, as far as it is valid (`problem` says what is not). */

@@ -369,18 +369,24 @@ describe('resight CLI contract', () => {
       fs.writeFileSync(only, JSON.stringify({ pacs: { destination: 'PACS@127.0.0.1:11112' } }));
       const off = path.join(dir, 'off.json');
       fs.writeFileSync(off, JSON.stringify({ pacs: false }));
+      const model = path.join(dir, 'model.json');
+      fs.writeFileSync(model, JSON.stringify({ preferences: { modelFolder: path.join(REPO_ROOT, 'resources', 'models') } }));
       const demo = path.join(REPO_ROOT, 'resources', 'demo');
       for (const [policy, args, said] of [
         [off, ['echo', 'PACS@127.0.0.1:11112'], /echo: sending to a PACS is turned off by the site policy \(.*off\.json\)/],
         [only, ['echo', 'OTHER@127.0.0.1:11113'], /allows sending to PACS@127\.0\.0\.1:11112 only/],
         [only, ['analyze', demo, '--sr', path.join(dir, 'sr.dcm'), '--send', 'OTHER@127.0.0.1:11113'], /--send: the site policy .* allows sending to PACS@127\.0\.0\.1:11112 only/],
         [off, ['serve', demo, '--pacs', 'PACS@127.0.0.1:11112'], /--pacs: sending to a PACS is turned off/],
+        // the policy's PACS is sent to as the policy's calling AE (RESIGHT when it names none)
+        [only, ['echo', 'PACS@127.0.0.1:11112', '--calling-ae', 'MINE'], /--calling-ae: the site policy sends as RESIGHT/],
+        // a model folder the policy fixes is the one serve uses
+        [model, ['serve', demo, '--model', path.join(REPO_ROOT, 'resources', 'models', 'resight-ct-lesion.card.json')], /--model: the site policy fixes the model folder/],
       ] as const) {
         const r = runCli([...args], { env: { RESIGHT_POLICY_FILE: policy } });
         assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status} ${r.stderr}`);
         assert.match(r.stderr, said);
       }
-      assert.deepEqual(fs.readdirSync(dir).sort(), ['off.json', 'only.json'], 'nothing written');
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['model.json', 'off.json', 'only.json'], 'nothing written');
     });
 
     it('MONOCHROME1 is reported as such and not inverted', () => {

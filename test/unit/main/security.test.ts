@@ -45,6 +45,8 @@ describe('window and CSP', () => {
     // a last name without an extension (a folder) runs to the end of its clause: no "John" left behind
     assert.equal(scrub('open failed for /data/Smith John'), 'open failed for <path>');
     assert.equal(scrub('cannot write /data/Smith John (EACCES)'), 'cannot write <path> (EACCES)');
+    assert.equal(scrub('cannot open /data/Smith, John: EACCES'), 'cannot open <path>: EACCES');
+    assert.equal(scrub("open failed for /data/O'Brien Pat"), 'open failed for <path>');
   });
 
   it('a folder setting from the renderer (model, exports) takes effect only once the user confirms it in the main process', async () => {

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadSettings, updateSettings } from '../../../../src/core/settings/file';
-import { loadPolicy, lockedPreferences, machinePolicyFile, policyRefusesDestination } from '../../../../src/core/settings/policy';
+import { loadPolicy, lockedPreferences, machinePolicyFiles, policyRefusesDestination } from '../../../../src/core/settings/policy';
 import { Session } from '../../../../src/core/session/session';
 import { tempDir } from '../../../helpers/tmp';
 
@@ -19,10 +19,13 @@ const write = (dir: string, name: string, v: unknown) => {
 };
 
 describe('site policy', () => {
-  it('lives where each platform keeps machine-wide configuration', () => {
-    assert.equal(machinePolicyFile('linux'), '/etc/resight/policy.json');
-    assert.equal(machinePolicyFile('darwin'), '/Library/Application Support/ReSight/policy.json');
-    assert.equal(machinePolicyFile('win32', { ProgramData: 'D:\\ProgramData' }), 'D:\\ProgramData\\ReSight\\policy.json');
+  it('lives where each platform keeps machine-wide configuration; on Windows the environment can add a file, never move C:\\ProgramData\'s away', () => {
+    assert.deepEqual(machinePolicyFiles('linux'), ['/etc/resight/policy.json']);
+    assert.deepEqual(machinePolicyFiles('darwin'), ['/Library/Application Support/ReSight/policy.json']);
+    assert.deepEqual(machinePolicyFiles('win32', {}), ['C:\\ProgramData\\ReSight\\policy.json']);
+    assert.deepEqual(machinePolicyFiles('win32', { ProgramData: 'C:\\programdata' }), ['C:\\ProgramData\\ReSight\\policy.json']);
+    // an account that points ProgramData at its own folder still gets the machine's policy
+    assert.deepEqual(machinePolicyFiles('win32', { ProgramData: 'C:\\Users\\me\\x' }), ['C:\\ProgramData\\ReSight\\policy.json', 'C:\\Users\\me\\x\\ReSight\\policy.json']);
   });
 
   it('fixes preferences (the machine\'s file wins over another), and the PACS: one destination, or none when any file says false or two disagree', (t) => {
