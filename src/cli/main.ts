@@ -14,7 +14,7 @@ import { AUDIT_HELP, runAudit } from './commands/audit';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EXIT_OK, EXIT_USAGE, reportError, UsageError } from './io';
-import { relativeFolderVariables } from '../core/inference/cache';
+import { relativeFolderVariables } from '../core/settings/env';
 
 /**
  * The package's version (app/package.json, the package `resight` ships as): found from the built

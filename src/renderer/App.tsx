@@ -46,7 +46,7 @@ import { scalarValues } from './viewer/slice';
 import { planesOf, type Plane } from './viewer/mpr';
 import type { ReformatPlane } from '../shared/reformat';
 import { sliceNumber, sliceNumbers, stackReadingStep, type Anatomical, type ReadingStep } from '../shared/planes';
-import { reformatReadingStep } from '../shared/reformat';
+import { reformatBlocked, reformatReadingStep } from '../shared/reformat';
 import type { HeatState, ViewState } from './viewer/types';
 import type { Bindings, Measurement, Tool } from './viewer/Viewport';
 import { Viewport } from './viewer/Viewport';
@@ -569,7 +569,7 @@ export function App() {
   /** Why this series has no reformats, or null: they need two or more evenly spaced slices sorted by position, with orientation and pixel spacing, all kept in memory. */
   const mprBlocked: MessageKey | null = partial
     ? 'viewer.mprTooLarge'
-    : !info || count < 2 || !iop || !info.series.pixelSpacing || (info.series.pixelSpacingSource ?? 'pixel') !== 'pixel' || !(sliceSpacing > 0) || info.series.geometry.sortedBy !== 'position' || !info.series.geometry.uniform
+    : !info || reformatBlocked({ slices: count, orientation: iop, pixelSpacing: info.series.pixelSpacing, pixelSpacingSource: info.series.pixelSpacingSource, sortedBy: info.series.geometry.sortedBy, uniform: info.series.geometry.uniform, sliceSpacing })
       ? 'viewer.mprNoGeometry'
       : null;
   // ---------------------------------------------------------------- thick slab (of the plane on screen)

@@ -107,6 +107,29 @@ export function reformatToStack(l: ReformatLayout, index: number, point: readonl
   return l.plane === 'row' ? { column: p, row: index, slice: t } : { column: index, row: p, slice: t };
 }
 
+/** What a stack must have for a reformat (the viewer's series summary or the engine's series give it). */
+export interface ReformatSource {
+  slices: number;
+  orientation?: readonly number[] | undefined;
+  pixelSpacing?: readonly [number, number] | undefined;
+  pixelSpacingSource?: string | undefined;
+  sortedBy: string;
+  uniform: boolean;
+  sliceSpacing: number;
+}
+
+/** Why a stack has no reformat, or null: two or more evenly spaced slices sorted by position, their orientation and PixelSpacing (no other calibration is patient geometry). */
+export type ReformatBlock = 'slices' | 'orientation' | 'pixel-spacing' | 'spacing';
+
+/** The one rule the viewer offers a reformat by and the report measures on one by. */
+export function reformatBlocked(s: ReformatSource): ReformatBlock | null {
+  if (s.slices < 2) return 'slices';
+  if (!s.orientation || s.orientation.length < 6) return 'orientation';
+  if (!s.pixelSpacing || (s.pixelSpacingSource ?? 'pixel') !== 'pixel') return 'pixel-spacing';
+  if (s.sortedBy !== 'position' || !s.uniform || !(s.sliceSpacing > 0)) return 'spacing';
+  return null;
+}
+
 /** The reading step of a reformat's positions (shared/planes.ts): a coronal front to back, a sagittal right to left. */
 export function reformatReadingStep(plane: ReformatPlane, iop: readonly number[] | undefined): ReadingStep {
   // a row reformat's positions advance down the columns, a column reformat's along the rows

@@ -13,6 +13,7 @@ import { isProviderName } from '../../core/inference/providers';
 import { PROVIDER_NAMES } from '../../shared/analysis';
 import type { ProviderName } from '../../shared/analysis';
 import { besideNoStudy, UsageError, writeFileAtomic } from '../io';
+import { mapMax } from '../../core/explain/geometry';
 
 /** What explain writes into --out-dir (ARCHITECTURE.md). */
 const EXPLAIN_FILES = ['input.f32', 'cam.f32', 'heatmap.f32', 'meta.json'] as const;
@@ -94,7 +95,7 @@ export async function runExplain(argv: string[]): Promise<number> {
       inputShape: e.inputShape,
       rows: decoded.rows,
       columns: decoded.columns,
-      camMax: e.cam.map.reduce((m, v) => Math.max(m, v), 0),
+      camMax: mapMax(e.cam.map),
       provider: e.provider,
       providerReport: model.provider,
       model: model.identity,

@@ -6,6 +6,7 @@ import { defaultDataDir } from '../../core/inference/cache';
 import { assertPathsExist, destinationOption, UsageError } from '../io';
 import { ResightError } from '../../core/errors';
 import { loadPolicy } from '../../core/settings/policy';
+import { modelCardIn } from '../../core/settings/file';
 
 export const SERVE_HELP = `resight serve [path...] [--port P] [--model <card.json>] [--pacs AET@host:port [--calling-ae AET]]
   The viewer in a browser: the contract over a WebSocket and slices over HTTP, on 127.0.0.1
@@ -28,7 +29,12 @@ export async function runServe(argv: string[]): Promise<number> {
   // model folder, the provider and threads; serve keeps its defaults for the rest
   const fixed = loadPolicy().preferences;
   if (values.model && fixed.modelFolder) throw new UsageError(`--model: the site policy fixes the model folder (${fixed.modelFolder})`);
-  const policyCard = fixed.modelFolder ? cardIn(fixed.modelFolder) : undefined;
+  let policyCard: string | undefined;
+  try {
+    policyCard = modelCardIn(fixed.modelFolder);
+  } catch {
+    // an unreadable folder holds no card either (said below)
+  }
   if (fixed.modelFolder && !policyCard) throw new ResightError('MODEL_INVALID', `the site policy's model folder ${fixed.modelFolder} holds no .card.json`);
   const bridge = await startBridge({
     port,
@@ -57,12 +63,3 @@ export async function runServe(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** The model card in a folder (the first `*.card.json`), as the desktop app finds a model folder's. */
-function cardIn(folder: string): string | undefined {
-  try {
-    const card = fs.readdirSync(folder).find((f) => f.endsWith('.card.json'));
-    return card ? path.join(folder, card) : undefined;
-  } catch {
-    return undefined;
-  }
-}

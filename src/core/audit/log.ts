@@ -21,6 +21,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { APP_NAME, APP_VERSION } from '../report/dicom-modules';
 import { ResightError } from '../errors';
+import { absoluteEnv } from '../settings/env';
 
 /** DICOM Audit Message event IDs (PS3.16 CID 400, coding scheme DCM) ReSight records. */
 export const AUDIT_EVENTS = {
@@ -102,7 +103,8 @@ export interface AuditEntry {
 export function auditDirFor(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
   if (/^(off|0|false|no)$/i.test(env.RESIGHT_AUDIT ?? '')) return null;
   // only an absolute folder: a relative one would follow the current folder, a study folder perhaps
-  if (env.RESIGHT_AUDIT_DIR && path.isAbsolute(env.RESIGHT_AUDIT_DIR)) return env.RESIGHT_AUDIT_DIR;
+  const shared = absoluteEnv('RESIGHT_AUDIT_DIR', env);
+  if (shared) return shared;
   return dataDir ? path.join(path.resolve(dataDir), 'audit') : null;
 }
 
@@ -241,7 +243,7 @@ export function openAuditLog(dataDir: string | undefined, processName: AuditProc
   const dir = auditDirFor(dataDir, env);
   // switched off: said once, where the program's warnings go, never silently
   if (!dir && dataDir && auditDirFor(dataDir, { ...env, RESIGHT_AUDIT: undefined })) onError?.('the audit trail is off (RESIGHT_AUDIT=off): nothing this program does is recorded');
-  return dir ? new AuditLog(dir, processName, onError, env.RESIGHT_AUDIT_DIR && path.isAbsolute(env.RESIGHT_AUDIT_DIR) ? 'shared' : 'private') : null;
+  return dir ? new AuditLog(dir, processName, onError, absoluteEnv('RESIGHT_AUDIT_DIR', env) ? 'shared' : 'private') : null;
 }
 
 /** The audit folder to read: as configured, even when recording is off (what was recorded before stays readable). */

@@ -18,10 +18,16 @@ export function mapToSlice(cam: CamMap, inputSize: [number, number], rows: numbe
   return mapToSliceSize(cam.map, cam.height, cam.width, inputSize, rows, columns);
 }
 
+/** A map's largest value, 0 for a map with none above 0 (its top in model units: what colour bars and scales start from). */
+export function mapMax(map: ArrayLike<number>): number {
+  let max = 0;
+  for (let i = 0; i < map.length; i++) if ((map[i] as number) > max) max = map[i] as number;
+  return max;
+}
+
 /** Scale to 0..1 by the maximum (all zeros stays zeros). */
 export function normalize(map: Float32Array): { values: Float32Array; max: number } {
-  let max = 0;
-  for (const v of map) if (v > max) max = v;
+  const max = mapMax(map);
   return { values: max > 0 ? Float32Array.from(map, (v) => v / max) : new Float32Array(map.length), max };
 }
 

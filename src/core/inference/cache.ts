@@ -23,56 +23,29 @@ import type { SeriesAnalysis } from '../../shared/analysis';
 import type { AssembledSeries } from '../dicom/series';
 import { writeFileAtomic } from '../io/atomic';
 import type { ModelCard } from './card';
+import { absoluteEnv } from '../settings/env';
 
 // v2: findings carry CAM centroids. v3: keyed by the card and the files too.
 const FORMAT = 'resight.analysis-cache/3';
 
 /** The app data folder (reviews, settings): RESIGHT_DATA_DIR, else the OS convention. */
-/**
- * An XDG base directory as the spec reads it: only an absolute path counts; empty or relative is
- * unset (an empty XDG_DATA_HOME used to put the data, audit trail and cache under the current
- * folder, which could be a study folder).
- */
-function xdg(name: 'XDG_DATA_HOME' | 'XDG_CACHE_HOME'): string | undefined {
-  const v = process.env[name];
-  return v && path.isAbsolute(v) ? v : undefined;
-}
-
-/** The folder environment variables ReSight reads; each must be an absolute path. */
-export const FOLDER_VARIABLES = ['RESIGHT_DATA_DIR', 'RESIGHT_CACHE_DIR', 'RESIGHT_AUDIT_DIR'] as const;
-
-/**
- * A folder variable's value when it is an absolute path. A relative one is not used: it would be
- * resolved against the current folder, which may be a study folder (nothing is written there);
- * the command line refuses it (`relativeFolderVariables`), the app falls back to its default.
- */
-export function envFolder(name: (typeof FOLDER_VARIABLES)[number], env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const v = env[name];
-  return v && path.isAbsolute(v) ? v : undefined;
-}
-
-/** The folder variables set to something other than an absolute path. */
-export function relativeFolderVariables(env: NodeJS.ProcessEnv = process.env): string[] {
-  return FOLDER_VARIABLES.filter((n) => env[n] && !path.isAbsolute(env[n] as string));
-}
-
 export function defaultDataDir(): string {
-  const own = envFolder('RESIGHT_DATA_DIR');
+  const own = absoluteEnv('RESIGHT_DATA_DIR');
   if (own) return own;
   const home = os.homedir();
   if (process.platform === 'win32') return path.join(process.env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'ReSight');
   if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'ReSight');
-  return path.join(xdg('XDG_DATA_HOME') ?? path.join(home, '.local', 'share'), 'resight');
+  return path.join(absoluteEnv('XDG_DATA_HOME') ?? path.join(home, '.local', 'share'), 'resight');
 }
 
 /** Where cached analyses go when the caller does not say: RESIGHT_CACHE_DIR, else the OS cache folder. */
 export function defaultCacheDir(): string {
-  const own = envFolder('RESIGHT_CACHE_DIR');
+  const own = absoluteEnv('RESIGHT_CACHE_DIR');
   if (own) return own;
   const home = os.homedir();
   if (process.platform === 'win32') return path.join(process.env.LOCALAPPDATA ?? path.join(home, 'AppData', 'Local'), 'ReSight', 'Cache', 'analysis');
   if (process.platform === 'darwin') return path.join(home, 'Library', 'Caches', 'ReSight', 'analysis');
-  return path.join(xdg('XDG_CACHE_HOME') ?? path.join(home, '.cache'), 'resight', 'analysis');
+  return path.join(absoluteEnv('XDG_CACHE_HOME') ?? path.join(home, '.cache'), 'resight', 'analysis');
 }
 
 /** What of a model card changes a series' scores or its findings' hot spots: not its thresholds

@@ -15,7 +15,7 @@ import { ResightError, toErrorInfo } from '../errors';
 import type { Volume } from '../imaging/volume';
 import { VolumeCache } from '../imaging/volume';
 import { Explainer } from '../explain/explainer';
-import { hotSpot, layerToSlice } from '../explain/geometry';
+import { hotSpot, layerToSlice, mapMax } from '../explain/geometry';
 import * as ort from './ort';
 import type { ResultCache } from './cache';
 import { cacheKey } from './cache';
@@ -319,8 +319,7 @@ export class InferenceEngine {
       if (!ok) continue;
       try {
         const e = await this.explainer.explainInput(model, new Float32Array(buffer).slice(), { class: f.class, method: 'gradcam' });
-        let max = 0;
-        for (const v of e.cam.map) if (v > max) max = v;
+        const max = mapMax(e.cam.map);
         if (max > 0 && Number.isFinite(max)) f.camMax = max;
         const spot = hotSpot(e.cam);
         if (spot) {

@@ -24,6 +24,7 @@ import { ellipseOf, ellipseStats, lengthOf, measurementPoints, rgbLuminance } fr
 import type { DrawnMeasurement, RoiStats } from '../../shared/roi';
 import { stackReadingStep } from '../../shared/planes';
 import { distanceMm, reformatLine, reformatPatientPoint, reformatPositionNumber, reformatValuesInBox, seriesReformat } from './reformat-measure';
+import type { ReformatLayout } from '../../shared/reformat';
 
 export interface BuildOptions {
   reviews?: Review[];
@@ -86,10 +87,12 @@ export async function buildReportContext(
   const method = opts.cam?.method ?? 'gradcam';
   const layer = opts.cam?.layer ?? card.cam?.defaultLayer ?? 'layer4';
   // a measurement request that names no slice, or draws nothing, is refused before any work
+  const reformats = new Map<NonNullable<DrawnMeasurement['plane']>, ReformatLayout>();
   for (const [i, m] of (opts.measurements ?? []).entries()) {
     if (m.plane) {
       // on a reformat: one the series has, at a position it has
-      const l = seriesReformat(series, m.plane, `measurement M${m.label ?? i + 1}`);
+      const l = reformats.get(m.plane) ?? seriesReformat(series, m.plane, `measurement M${m.label ?? i + 1}`);
+      reformats.set(m.plane, l);
       if (m.slice >= l.count) throw new ResightError('VALIDATION', `measurement M${m.label ?? i + 1} is on reformat position ${m.slice}, but the ${l.anatomical} reformat has ${l.count}`);
     } else if (!series.ordered[m.slice]) throw new ResightError('FRAME_OUT_OF_RANGE', `measurement ${i + 1} is on slice ${m.slice}; the series has ${series.ordered.length}`);
     const w = Math.abs(m.b[0] - m.a[0]);
@@ -163,7 +166,7 @@ export async function buildReportContext(
         }
         return decodeOpenedFrame(file, ref.frame);
       };
-      measurements.push(await reformatMeasurement(series, m, `M${m.label ?? i + 1}`, frameOf));
+      measurements.push(await reformatMeasurement(series, reformats.get(m.plane) as ReformatLayout, m, `M${m.label ?? i + 1}`, frameOf));
       continue;
     }
     const ref = series.ordered[m.slice] as (typeof series.ordered)[number];
@@ -271,10 +274,7 @@ function setRoiStats(out: ReportMeasurement, colour: boolean, st: RoiStats | nul
  * viewer showed), an ellipse's statistics on the reformat's values resampled from the slices it
  * crosses.
  */
-async function reformatMeasurement(series: AssembledSeries, m: DrawnMeasurement, id: string, load: (ref: { path: string; frame: number }) => ReturnType<typeof loadFrame>): Promise<ReportMeasurement> {
-  const plane = m.plane as NonNullable<DrawnMeasurement['plane']>;
-  // (checked before any work: buildReportContext)
-  const l = seriesReformat(series, plane, `measurement ${id}`);
+async function reformatMeasurement(series: AssembledSeries, l: ReformatLayout, m: DrawnMeasurement, id: string, load: (ref: { path: string; frame: number }) => ReturnType<typeof loadFrame>): Promise<ReportMeasurement> {
   const at = (p: readonly [number, number]) => reformatPatientPoint(series, l, m.slice, p);
   const ps = l.pixelSpacing;
   const out: ReportMeasurement = {

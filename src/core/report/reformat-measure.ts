@@ -8,7 +8,14 @@ import { ResightError } from '../errors';
 import type { AssembledSeries } from '../dicom/series';
 import type { Vec3 } from '../../shared/planes';
 import { sliceNumber } from '../../shared/planes';
-import { reformatLayout, reformatReadingStep, reformatSample, reformatToStack, type ReformatLayout, type ReformatPlane } from '../../shared/reformat';
+import { reformatBlocked, reformatLayout, reformatReadingStep, reformatSample, reformatToStack, type ReformatBlock, type ReformatLayout, type ReformatPlane } from '../../shared/reformat';
+
+const BLOCKED_WHY: Record<ReformatBlock, string> = {
+  slices: 'it has fewer than two slices',
+  orientation: 'its images have no orientation',
+  'pixel-spacing': 'its images have no PixelSpacing',
+  spacing: 'its slices are not evenly spaced positions',
+};
 
 /**
  * The layout of the series' reformat, or a VALIDATION error saying why it has none: a reformat
@@ -19,17 +26,9 @@ export function seriesReformat(series: AssembledSeries, plane: ReformatPlane, wh
   const g = series.geometry;
   const iop = g.orientation;
   const ps = series.pixelSpacing;
-  const why =
-    series.ordered.length < 2
-      ? 'it has fewer than two slices'
-      : !iop || iop.length < 6
-        ? 'its images have no orientation'
-        : !ps || (series.pixelSpacingSource ?? 'pixel') !== 'pixel'
-          ? 'its images have no PixelSpacing'
-          : g.sortedBy !== 'position' || !g.uniform || !((g.sliceSpacing ?? 0) > 0) || series.ordered.some((s) => !s.position)
-            ? 'its slices are not evenly spaced positions'
-            : null;
-  if (why || !iop || !ps) throw new ResightError('VALIDATION', `${what} is drawn on a reformat, but this series cannot be reformatted: ${why}`);
+  // the viewer's rule, and every slice's position (the points are placed between two of them)
+  const blocked = reformatBlocked({ slices: series.ordered.length, orientation: iop, pixelSpacing: ps, pixelSpacingSource: series.pixelSpacingSource, sortedBy: g.sortedBy, uniform: g.uniform, sliceSpacing: g.sliceSpacing ?? 0 }) ?? (series.ordered.some((s) => !s.position) ? 'spacing' : null);
+  if (blocked || !iop || !ps) throw new ResightError('VALIDATION', `${what} is drawn on a reformat, but this series cannot be reformatted: ${BLOCKED_WHY[blocked ?? 'orientation']}`);
   return reformatLayout(plane, series.rows, series.columns, series.ordered.length, ps, g.sliceSpacing as number, iop);
 }
 

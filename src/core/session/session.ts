@@ -49,6 +49,7 @@ import { analysisEntry, auditSubject, exportEntry, sendEntry } from '../audit/en
 import type { AuditSubject } from '../audit/entries';
 import type { AuditLog, AuditOutcome, AuditProcess } from '../audit/log';
 import type { StoredReview } from './review-anchor';
+import { mapMax } from '../explain/geometry';
 
 export interface SessionOptions {
   /** The model card to use (default: the bundled model). */
@@ -388,9 +389,7 @@ export class Session {
       { values, rows: s.rows, columns: s.columns, paddingRange: volume?.paddingRange },
       { ...(p.method ? { method: p.method } : {}), ...(p.layer ? { layer: p.layer } : {}), ...(p.class ? { class: p.class } : {}) },
     );
-    let max = 0;
-    for (const v of e.cam.map) if (v > max) max = v;
-    return { method: e.method, layer: e.layer, class: e.class, classIndex: e.classIndex, score: e.scoreValue, camShape: e.camShape, cam: Array.from(e.cam.map), max, provider: e.provider, ms: e.ms };
+    return { method: e.method, layer: e.layer, class: e.class, classIndex: e.classIndex, score: e.scoreValue, camShape: e.camShape, cam: Array.from(e.cam.map), max: mapMax(e.cam.map), provider: e.provider, ms: e.ms };
   }
 
   private reviewFile(seriesId: string): string | undefined {

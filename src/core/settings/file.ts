@@ -97,3 +97,10 @@ export function saveSettings(dir: string, s: Settings): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileAtomic(path.join(dir, 'settings.json'), JSON.stringify(settingsSchema.parse(s), null, 2) + '\n');
 }
+
+/** The model card in a bring-your-own model folder (the first *.card.json), if any. */
+export function modelCardIn(folder: string | undefined): string | undefined {
+  if (!folder || !fs.existsSync(folder)) return undefined;
+  const card = fs.readdirSync(folder).find((f) => f.endsWith('.card.json'));
+  return card ? path.join(folder, card) : undefined;
+}

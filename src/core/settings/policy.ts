@@ -5,7 +5,7 @@
  *
  *   Linux    /etc/resight/policy.json
  *   macOS    /Library/Application Support/ReSight/policy.json
- *   Windows  %ProgramData%\ReSight\policy.json
+ *   Windows  C:\ProgramData\ReSight\policy.json (and %ProgramData%'s, when that is another)
  *
  * `RESIGHT_POLICY_FILE` names one more (a test, a deployment tool's staging): it can only add
  * restrictions, never lift the machine's (an account can set its own environment).
@@ -24,6 +24,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { pacsSettingSchema, preferencesSchema, type Preferences } from '../../shared/settings';
+import { absoluteEnv } from './env';
 
 export const policySchema = z
   .object({
@@ -62,8 +63,8 @@ export function machinePolicyFiles(platform: NodeJS.Platform = process.platform,
 
 /** The policy files that apply: the machine's, and RESIGHT_POLICY_FILE's when it names an absolute path. */
 export function policyFiles(env: NodeJS.ProcessEnv = process.env): string[] {
-  const extra = env.RESIGHT_POLICY_FILE;
-  return [...machinePolicyFiles(process.platform, env), ...(extra && path.isAbsolute(extra) ? [extra] : [])];
+  const extra = absoluteEnv('RESIGHT_POLICY_FILE', env);
+  return [...machinePolicyFiles(process.platform, env), ...(extra ? [extra] : [])];
 }
 
 /** One policy file's content, as far as it is valid (`problem` says what is not). */

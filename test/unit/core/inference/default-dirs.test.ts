@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { defaultCacheDir, defaultDataDir, relativeFolderVariables } from '../../../../src/core/inference/cache';
+import { defaultCacheDir, defaultDataDir } from '../../../../src/core/inference/cache';
+import { relativeFolderVariables } from '../../../../src/core/settings/env';
 
 function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
