@@ -205,14 +205,14 @@ function appendOwnLine(file: string, line: string, mode: number, groupReadable: 
   const fd = fs.openSync(file, c.O_WRONLY | c.O_APPEND | c.O_CREAT | (c.O_NOFOLLOW ?? 0), mode);
   try {
     const st = fs.fstatSync(fd);
-    // group-readable whatever the umask (a umask of 077 would make it 0600): the collector reads
-    // it. On the descriptor: a chmod by name would follow a link swapped in since the open
-    if (groupReadable && process.platform !== 'win32' && st.size === 0 && (st.mode & 0o777) !== 0o640) fs.fchmodSync(fd, 0o640);
     const uid = process.getuid?.();
     const refuse = (code: string, why: string) => Object.assign(new Error(`${file} ${why}`), { code });
     if (!st.isFile()) throw refuse('ENOTFILE', 'is not a regular file');
     if (uid !== undefined && st.uid !== uid) throw refuse('EOWNER', `belongs to another account (uid ${st.uid})`);
     if (process.platform !== 'win32' && st.mode & 0o022) throw refuse('EPERMISSIVE', 'may be written by other accounts');
+    // group-readable whatever the umask (a umask of 077 would make it 0600): the collector reads
+    // it. On the descriptor: a chmod by name would follow a link swapped in since the open
+    if (groupReadable && process.platform !== 'win32' && st.size === 0 && (st.mode & 0o777) !== 0o640) fs.fchmodSync(fd, 0o640);
     // one write of one line with O_APPEND: processes sharing the file never interleave lines
     fs.writeSync(fd, line);
   } finally {
